@@ -1,0 +1,73 @@
+// The portal's configuration: the only module that reads process.env.
+import { z } from "zod";
+
+const httpsUrl = z
+  .string()
+  .url()
+  .refine((v) => v.startsWith("https://"), "must be an https:// URL (MSAL and the Azure SDKs refuse plain http)")
+  .transform((v) => v.replace(/\/+$/, ""));
+
+const csv = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : []));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  /** Public base URL of the portal; the sign-in redirect URI is `${PORTAL_URL}/auth/callback`. */
+  PORTAL_URL: z.string().url().default("http://localhost:3000").transform((v) => v.replace(/\/+$/, "")),
+  /** Folder for local state: the embedded database, generated keys. */
+  DATA_DIR: z.string().min(1).default(".data"),
+  /** postgres://… for a real PostgreSQL; unset for the embedded PGlite database in DATA_DIR/pglite. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+    .optional(),
+  /** 32 random bytes, base64: encrypts sessions' token caches and secrets at rest (AES-256-GCM). */
+  ENCRYPTION_KEY: z
+    .string({ error: "is required: 32 random bytes, base64 (openssl rand -base64 32)" })
+    .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded (openssl rand -base64 32)"),
+  SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(8),
+
+  /** The portal's own multi-tenant Entra app registration. */
+  ENTRA_CLIENT_ID: z.string({ error: "is required: the portal's app registration (application) id" }).uuid(),
+  ENTRA_CLIENT_SECRET: z.string({ error: "is required: a client secret of the portal's app registration" }).min(1),
+  /** Sign-in authority: https://login.microsoftonline.com/organizations for any work account. */
+  ENTRA_AUTHORITY: httpsUrl.default("https://login.microsoftonline.com/organizations"),
+
+  /** Azure Resource Manager endpoint and the resource its tokens are issued for. */
+  ARM_ENDPOINT: httpsUrl.default("https://management.azure.com"),
+  ARM_AUDIENCE: httpsUrl.default("https://management.azure.com"),
+  /** Microsoft Graph endpoint and the resource its tokens are issued for. */
+  GRAPH_ENDPOINT: httpsUrl.default("https://graph.microsoft.com"),
+  GRAPH_AUDIENCE: httpsUrl.default("https://graph.microsoft.com"),
+  /** Base of the links shown to admins (Azure Portal). */
+  AZURE_PORTAL_URL: httpsUrl.default("https://portal.azure.com"),
+
+  /** Vendor Workbench API; without it the handoff is manual. */
+  WORKBENCH_URL: httpsUrl.optional(),
+  WORKBENCH_API_KEY: z.string().min(1).optional(),
+  /** Vendor egress IPs allowed through the storage firewall when the admin restricts network access. */
+  VENDOR_EGRESS_IPS: csv,
+
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Parse a raw environment; throws one readable error naming every bad variable. */
+export function parseEnv(raw: Record<string, string | undefined>): Env {
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ""));
+  const result = envSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+  throw new Error(`Invalid configuration (see .env.example):\n${lines.join("\n")}`);
+}
+
+let cached: Env | undefined;
+
+/** The validated configuration of this process. */
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}

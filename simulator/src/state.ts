@@ -1,0 +1,92 @@
+// The simulator's in-memory world: one instance per simulator process, replaced on POST /_sim/reset.
+import { EventEmitter } from "node:events";
+import type { ArmResource, Scenario, SimRequest, SimResponse } from "./contract";
+
+export type GraphObject = Record<string, unknown> & { id: string };
+
+/** A client secret as the token endpoint needs it (never exposed through /_sim/state). */
+export interface AppSecret {
+  appId: string;
+  keyId: string;
+  secretText: string;
+  endDateTime: string;
+}
+
+export interface LatencyProfile {
+  /** Added to every ARM/Graph/Workbench request. */
+  requestMs: number;
+  /** Duration of long-running operations by kind, e.g. { storageAccount: 3000 }. */
+  lroMs: Record<string, number>;
+  /** How long a new application / service principal is invisible to ARM and to servicePrincipals create. */
+  replicationMs: number;
+}
+
+export type FaultKind = "429" | "500" | "503" | "PrincipalNotFound" | "NoBackingApplicationObject";
+export interface FaultProfile {
+  rate: number;
+  kinds: FaultKind[];
+  seed: number;
+}
+
+export interface RequestLogEntry {
+  time: string;
+  method: string;
+  url: string;
+  apiVersion: string | null;
+  status: number;
+  caller: string | null;
+  body: unknown;
+}
+
+/** Events the platform listens to (Azurite accounts, kube-audit blob writer). */
+export interface SimEvents {
+  storageAccountCreated: [account: ArmResource];
+  storageAccountDeleted: [account: ArmResource];
+  diagnosticSettingsChanged: [clusterId: string];
+}
+
+export class SimState {
+  readonly events = new EventEmitter<SimEvents>();
+  /** ARM resources keyed by lower-cased id. */
+  readonly arm = new Map<string, ArmResource>();
+  readonly graph: {
+    applications: GraphObject[];
+    servicePrincipals: GraphObject[];
+    appRoleAssignments: GraphObject[];
+    users: GraphObject[];
+  } = { applications: [], servicePrincipals: [], appRoleAssignments: [], users: [] };
+  readonly secrets: AppSecret[] = [];
+  readonly workbench: { devices: Record<string, unknown>[] } = { devices: [] };
+  /** Pending long-running operations keyed by operation id. */
+  readonly lros = new Map<string, { doneAt: number; resourceId: string; status: "InProgress" | "Succeeded" | "Failed" }>();
+  latency: LatencyProfile = { requestMs: 0, lroMs: { storageAccount: 300 }, replicationMs: 1500 };
+  faults: FaultProfile = { rate: 0, kinds: [], seed: 1 };
+  readonly requests: RequestLogEntry[] = [];
+
+  constructor(
+    readonly scenario: Scenario,
+    /** Public base URL of this simulator (https://127.0.0.1:PORT), for Location headers and endpoints. */
+    readonly baseUrl: string,
+    /** Base URL of the blob service (Azurite), e.g. https://127.0.0.1:10000. */
+    readonly blobBaseUrl: string,
+  ) {}
+
+  now(): number {
+    return Date.now();
+  }
+
+  getArm(id: string): ArmResource | undefined {
+    return this.arm.get(id.toLowerCase());
+  }
+
+  putArm(resource: ArmResource): void {
+    this.arm.set(resource.id.toLowerCase(), resource);
+  }
+
+  deleteArm(id: string): boolean {
+    return this.arm.delete(id.toLowerCase());
+  }
+}
+
+/** A route handler: answers, or returns undefined when the request is not its own. */
+export type Handler = (req: SimRequest, state: SimState) => Promise<SimResponse | undefined> | SimResponse | undefined;
