@@ -1,4 +1,5 @@
 // The simulator's in-memory world: one instance per simulator process, replaced on POST /_sim/reset.
+import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { ArmResource, Scenario, SimRequest, SimResponse } from "./contract";
 
@@ -62,6 +63,10 @@ export class SimState {
   latency: LatencyProfile = { requestMs: 0, lroMs: { storageAccount: 300 }, replicationMs: 1500 };
   faults: FaultProfile = { rate: 0, kinds: [], seed: 1 };
   readonly requests: RequestLogEntry[] = [];
+  /** Storage account name → base64 account key; shared by ARM listKeys, Azurite and the kube-audit writer. */
+  readonly storageKeys = new Map<string, string>();
+  /** Delegated consent: `${userObjectId}|${clientId}` → granted scopes as full strings ("https://graph.microsoft.com/Application.ReadWrite.All"). */
+  readonly consents = new Map<string, Set<string>>();
 
   constructor(
     readonly scenario: Scenario,
@@ -85,6 +90,20 @@ export class SimState {
 
   deleteArm(id: string): boolean {
     return this.arm.delete(id.toLowerCase());
+  }
+
+  /**
+   * The account key (base64, 64 bytes like Azure's) of a storage account; created on first use.
+   * Deterministic per name, so Azurite (persisted on disk) keeps accepting it after a restart or reset.
+   */
+  storageKey(accountName: string): string {
+    const name = accountName.toLowerCase();
+    let key = this.storageKeys.get(name);
+    if (!key) {
+      key = createHash("sha512").update(`azure-simulator-storage-key/${name}`).digest("base64");
+      this.storageKeys.set(name, key);
+    }
+    return key;
   }
 }
 
