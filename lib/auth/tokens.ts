@@ -1,0 +1,37 @@
+// Access tokens for ARM and Graph from a session's server-side MSAL cache.
+import { InteractionRequiredAuthError } from "@azure/msal-node";
+import { decrypt, encrypt } from "@/lib/crypto";
+import { findSession, updateSessionTokenCache, type SessionWithUser } from "@/lib/db/sessions";
+import { encryptionKey } from "./keys";
+import { createMsalClient } from "./msal";
+import { scopesFor, type Resource } from "./scopes";
+
+export type TokenResult =
+  | { ok: true; token: string; expiresOn: Date }
+  | { ok: false; code: "reauth_required" | "token_failed"; message: string };
+
+/** A token for `resource` on behalf of the session's user; refreshed silently, never sent to the browser. */
+export async function getAccessToken(session: SessionWithUser, resource: Resource): Promise<TokenResult> {
+  const client = await createMsalClient({
+    load: async () => {
+      const fresh = await findSession(session.tokenHash);
+      const sealed = fresh?.tokenCache ?? session.tokenCache;
+      return decrypt(sealed, encryptionKey(), session.tokenHash);
+    },
+    save: (serialized) => updateSessionTokenCache(session.tokenHash, encrypt(serialized, encryptionKey(), session.tokenHash)),
+  });
+  try {
+    const account = await client.getTokenCache().getAccountByHomeId(session.homeAccountId);
+    if (!account) return reauth();
+    const result = await client.acquireTokenSilent({ account, scopes: scopesFor(resource) });
+    return { ok: true, token: result.accessToken, expiresOn: result.expiresOn ?? new Date(Date.now() + 5 * 60_000) };
+  } catch (error) {
+    if (error instanceof InteractionRequiredAuthError) return reauth();
+    console.warn(`[auth] silent token for ${resource} failed: ${error instanceof Error ? error.name : "unknown"}`);
+    return { ok: false, code: "token_failed", message: "Microsoft sign-in could not issue a token just now. Try again in a moment." };
+  }
+}
+
+function reauth(): TokenResult {
+  return { ok: false, code: "reauth_required", message: "Your Microsoft sign-in has expired. Sign in again to continue." };
+}
