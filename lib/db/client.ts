@@ -1,0 +1,127 @@
+// Opens the portal database: embedded PGlite in DATA_DIR/pglite, or PostgreSQL when DATABASE_URL is set.
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import { env } from "../env";
+import { PrismaClient } from "./generated/client";
+import { applyMigrations } from "./migrations";
+
+export type { PrismaClient };
+
+/** Where the database lives. */
+export interface DbOptions {
+  /** postgres://… for PostgreSQL; absent for embedded PGlite. */
+  databaseUrl?: string;
+  /** PGlite keeps its files in `${dataDir}/pglite`. */
+  dataDir: string;
+  /** Defaults to prisma/migrations under the working directory. */
+  migrationsDir?: string;
+}
+
+/** An open database: the Prisma client plus what is needed to migrate and close it. */
+export interface Database {
+  kind: "pglite" | "postgres";
+  prisma: PrismaClient;
+  /** Applies pending migrations; returns the names applied by this call. */
+  migrate(): Promise<{ applied: string[] }>;
+  close(): Promise<void>;
+}
+
+/** Opens a database without migrating it. Used by db(), scripts and tests; the app should use db(). */
+export async function createDb(options: DbOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const { PrismaPg } = await import("@prisma/adapter-pg");
+    const factory = new PrismaPg({ connectionString: options.databaseUrl });
+    const prisma = new PrismaClient({ adapter: factory });
+    return {
+      kind: "postgres",
+      prisma,
+      migrate: async () => ({ applied: await applyMigrations(factory, options.migrationsDir) }),
+      close: () => prisma.$disconnect(),
+    };
+  }
+
+  // Loaded lazily so a PostgreSQL deployment never loads the PGlite WASM.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("pglite-prisma-adapter"),
+  ]);
+  const dir = path.resolve(options.dataDir, "pglite");
+  await fs.mkdir(dir, { recursive: true });
+  // One PGlite instance per data folder and process: PGlite is single-user, so Prisma and the
+  // migration engine share this instance (a second open of the same folder corrupts it).
+  const pglite = await PGlite.create(dir);
+  // pglite-prisma-adapter pins an older @prisma/driver-adapter-utils; the factory interface is the same.
+  const factory = new PrismaPGlite(pglite) as unknown as SqlMigrationAwareDriverAdapterFactory;
+  const prisma = new PrismaClient({ adapter: factory });
+  return {
+    kind: "pglite",
+    prisma,
+    migrate: async () => ({ applied: await applyMigrations(factory, options.migrationsDir) }),
+    close: async () => {
+      await prisma.$disconnect();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+interface DbState {
+  options?: DbOptions;
+  open?: Promise<Database>;
+  migrated?: Promise<{ applied: string[] }>;
+}
+
+// On globalThis so Next dev's module reloads keep one connection (and one PGlite instance).
+const stateKey = Symbol.for("portal.db");
+function state(): DbState {
+  const g = globalThis as { [stateKey]?: DbState };
+  return (g[stateKey] ??= {});
+}
+
+function open(): Promise<Database> {
+  const s = state();
+  s.open ??= createDb(s.options ?? { databaseUrl: env().DATABASE_URL, dataDir: env().DATA_DIR }).catch(
+    (error: unknown) => {
+      s.open = undefined;
+      throw error;
+    },
+  );
+  return s.open;
+}
+
+/** Points db() at another database (tests, scripts) instead of env(); call before first use or after closeDb(). */
+export function configureDb(options: DbOptions): void {
+  const s = state();
+  if (s.open) throw new Error("configureDb() after the database was opened: call closeDb() first");
+  s.options = options;
+}
+
+/**
+ * Applies pending migrations once per process (server start: Next's instrumentation hook).
+ * Later calls return the first call's result.
+ */
+export function migrate(): Promise<{ applied: string[] }> {
+  const s = state();
+  s.migrated ??= open()
+    .then((database) => database.migrate())
+    .catch((error: unknown) => {
+      s.migrated = undefined;
+      throw error;
+    });
+  return s.migrated;
+}
+
+/** The shared Prisma client, migrated before first use. Only lib/db modules should call this. */
+export async function db(): Promise<PrismaClient> {
+  await migrate();
+  return (await open()).prisma;
+}
+
+/** Closes the shared database (tests, scripts, graceful shutdown). */
+export async function closeDb(): Promise<void> {
+  const s = state();
+  const opening = s.open;
+  s.open = undefined;
+  s.migrated = undefined;
+  if (opening) await (await opening.catch(() => undefined))?.close();
+}

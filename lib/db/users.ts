@@ -1,0 +1,39 @@
+// People who signed in to the portal.
+import { db } from "./client";
+
+/** A signed-in person, keyed by Entra tenant id + object id. */
+export interface User {
+  id: string;
+  tenantId: string;
+  objectId: string;
+  upn: string;
+  displayName: string;
+  createdAt: Date;
+  lastSignInAt: Date;
+}
+
+/** Identity claims from a successful sign-in. */
+export interface UserSignIn {
+  tenantId: string;
+  objectId: string;
+  upn: string;
+  displayName: string;
+}
+
+/** Creates or refreshes the user of a sign-in (upn and name may change in Entra) and stamps lastSignInAt. */
+export async function upsertUser(input: UserSignIn): Promise<User> {
+  const prisma = await db();
+  const now = new Date();
+  const data = { upn: input.upn, displayName: input.displayName, lastSignInAt: now };
+  return prisma.user.upsert({
+    where: { tenantId_objectId: { tenantId: input.tenantId, objectId: input.objectId } },
+    create: { tenantId: input.tenantId, objectId: input.objectId, createdAt: now, ...data },
+    update: data,
+  });
+}
+
+/** The user with this id, or null. */
+export async function findUser(id: string): Promise<User | null> {
+  const prisma = await db();
+  return prisma.user.findUnique({ where: { id } });
+}
