@@ -4,6 +4,8 @@
 const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
+  // Tests build into their own folder so they never disturb a running demo.
+  distDir: process.env.NEXT_DIST_DIR || ".next",
   // PGlite ships WASM and the Azure SDKs are Node-only: keep them out of the server bundle.
   serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "@prisma/schema-engine-wasm", "@azure/msal-node"],
 };

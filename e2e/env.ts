@@ -1,0 +1,50 @@
+// The e2e run's own configuration: ports, folders, simulator and portal commands.
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+
+const SIM_PORT = 9443;
+const BLOB_PORT = 11000;
+const PORTAL_PORT = 3100;
+
+/** Values shared by playwright.config.ts and the specs; secrets come from scripts/test.ts or are made here. */
+export function e2eEnv() {
+  const root = path.resolve(__dirname, "..");
+  const data = path.join(root, ".test-data", "e2e");
+  const simulatorUrl = `https://127.0.0.1:${SIM_PORT}`;
+  const portalUrl = `http://localhost:${PORTAL_PORT}`;
+  process.env.E2E_CLIENT_SECRET ??= randomBytes(24).toString("base64url");
+  process.env.E2E_ENCRYPTION_KEY ??= randomBytes(32).toString("base64");
+  process.env.E2E_WORKBENCH_API_KEY ??= randomBytes(24).toString("base64url");
+  const clientId = "5f0e4c52-7b4a-4f0e-9a53-3c2b1f1e0a11";
+  const caPath = path.join(root, ".test-data", "ca", "ca.pem");
+  const processEnv: Record<string, string> = {
+    NODE_EXTRA_CA_CERTS: caPath,
+    NEXT_TELEMETRY_DISABLED: "1",
+    NEXT_DIST_DIR: ".next-test",
+    PORTAL_URL: portalUrl,
+    DATA_DIR: path.join(data, "portal"),
+    ENCRYPTION_KEY: process.env.E2E_ENCRYPTION_KEY,
+    ENTRA_CLIENT_ID: clientId,
+    ENTRA_CLIENT_SECRET: process.env.E2E_CLIENT_SECRET,
+    ENTRA_AUTHORITY: `${simulatorUrl}/organizations`,
+    ARM_ENDPOINT: simulatorUrl,
+    GRAPH_ENDPOINT: simulatorUrl,
+    WORKBENCH_URL: `${simulatorUrl}/workbench`,
+    WORKBENCH_API_KEY: process.env.E2E_WORKBENCH_API_KEY,
+  };
+  return {
+    simulatorUrl,
+    portalUrl,
+    chromium: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    processEnv,
+    simulatorCommand: [
+      `${path.join(root, "node_modules", ".bin", "tsx")} simulator/main.ts`,
+      `--port ${SIM_PORT} --blob-port ${BLOB_PORT}`,
+      `--data-dir ${path.join(data, "simulator")}`,
+      "--scenario simulator/scenarios/default.json",
+      `--client-id ${clientId} --client-secret ${processEnv.ENTRA_CLIENT_SECRET}`,
+      `--workbench-api-key ${processEnv.WORKBENCH_API_KEY}`,
+    ].join(" "),
+    portalCommand: `${path.join(root, "node_modules", ".bin", "next")} start -p ${PORTAL_PORT}`,
+  };
+}

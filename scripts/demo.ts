@@ -1,0 +1,103 @@
+// `npm run demo`: the Azure simulator (with Azurite) and the portal on http://localhost:3000, no Azure needed.
+// `npm run demo -- --dev` serves the portal with `next dev` instead of a production build.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { scenarioSchema } from "../simulator/src/contract";
+import { ensureCa } from "../simulator/src/tls";
+import { bin, run, startService } from "./run";
+
+const root = path.resolve(__dirname, "..");
+process.chdir(root);
+const dev = process.argv.includes("--dev");
+const SIM_PORT = 8443;
+const BLOB_PORT = 10000;
+const PORTAL_PORT = 3000;
+const DEMO_CLIENT_ID = "0b3f9a6e-2d4c-4e8a-9f1b-7c5d3e2a1f00";
+const scenarioPath = path.join("simulator", "scenarios", "default.json");
+
+/** Demo-only secrets, generated once into .data/ (never committed). */
+function demoSecrets(): { encryptionKey: string; clientSecret: string; workbenchApiKey: string } {
+  const file = path.join(".data", "demo-secrets.json");
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as ReturnType<typeof demoSecrets>;
+  const secrets = {
+    encryptionKey: randomBytes(32).toString("base64"),
+    clientSecret: randomBytes(24).toString("base64url"),
+    workbenchApiKey: randomBytes(24).toString("base64url"),
+  };
+  fs.mkdirSync(".data", { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+async function main() {
+  const secrets = demoSecrets();
+  const ca = ensureCa(path.join(".data", "simulator", "ca"));
+  const simulatorUrl = `https://127.0.0.1:${SIM_PORT}`;
+  const portalUrl = `http://localhost:${PORTAL_PORT}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_EXTRA_CA_CERTS: ca.caPath,
+    NEXT_TELEMETRY_DISABLED: "1",
+    PORTAL_URL: portalUrl,
+    DATA_DIR: ".data",
+    ENCRYPTION_KEY: secrets.encryptionKey,
+    ENTRA_CLIENT_ID: DEMO_CLIENT_ID,
+    ENTRA_CLIENT_SECRET: secrets.clientSecret,
+    ENTRA_AUTHORITY: `${simulatorUrl}/organizations`,
+    ARM_ENDPOINT: simulatorUrl,
+    GRAPH_ENDPOINT: simulatorUrl,
+    WORKBENCH_URL: `${simulatorUrl}/workbench`,
+    WORKBENCH_API_KEY: secrets.workbenchApiKey,
+  };
+
+  const children: ChildProcess[] = [];
+  const stop = () => {
+    for (const c of children) c.kill("SIGTERM");
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+
+  children.push(
+    await startService(
+      "simulator",
+      bin("tsx"),
+      ["simulator/main.ts", "--port", String(SIM_PORT), "--blob-port", String(BLOB_PORT),
+        "--data-dir", path.join(".data", "simulator"), "--scenario", scenarioPath,
+        "--client-id", DEMO_CLIENT_ID, "--client-secret", secrets.clientSecret, "--workbench-api-key", secrets.workbenchApiKey],
+      env,
+      /simulator ready/,
+    ),
+  );
+  if (!dev) run(bin("next"), ["build"], env);
+  children.push(
+    await startService("portal", bin("next"), [dev ? "dev" : "start", "-p", String(PORTAL_PORT)], env, /Ready in|started server/i),
+  );
+
+  const scenario = scenarioSchema.parse(JSON.parse(fs.readFileSync(scenarioPath, "utf8")));
+  const users = scenario.users.map((u) => {
+    const roles = [...new Set(Object.values(u.subscriptionRoles).flat())].join(", ") || "no subscription role";
+    const directory = u.directoryRoles.length ? `; ${u.directoryRoles.join(", ")}` : "";
+    return `    ${u.upn.padEnd(36)} ${u.displayName} (${roles}${directory})`;
+  });
+  console.log(
+    [
+      "",
+      `  AKS onboarding portal: ${portalUrl}`,
+      `  Azure simulator:       ${simulatorUrl}  (control API: ${simulatorUrl}/_sim/state)`,
+      "",
+      "  Sign in as one of the demo users (no password; pick one on the simulator's sign-in page):",
+      ...users,
+      "",
+      "  Ctrl+C stops everything.",
+      "",
+    ].join("\n"),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+// `npm test`: typecheck, lint, unit + integration tests (vitest), then e2e in Debian Chromium.
+// Everything runs on its own ports and folders (.test-data/, .next-test/), never the demo's.
+import fs from "node:fs";
+import path from "node:path";
+import { ensureCa } from "../simulator/src/tls";
+import { ensureChromium, run, timed } from "./run";
+
+const args = new Set(process.argv.slice(2));
+const e2eOnly = args.has("--e2e-only");
+const root = path.resolve(__dirname, "..");
+process.chdir(root);
+
+const chromium = ensureChromium();
+const ca = ensureCa(path.join(".test-data", "ca"));
+const env = { ...process.env, NODE_EXTRA_CA_CERTS: ca.caPath, NEXT_TELEMETRY_DISABLED: "1", CHROMIUM_PATH: chromium };
+
+if (!e2eOnly) {
+  timed("typecheck", () => run("npx", ["tsc", "--noEmit"], env));
+  timed("lint", () => run("npx", ["eslint", "."], env));
+  timed("unit + integration (vitest)", () => run("npx", ["vitest", "run"], env));
+}
+
+fs.rmSync(path.join(".test-data", "e2e"), { recursive: true, force: true });
+timed("build (next build)", () => run("npx", ["next", "build"], { ...env, NEXT_DIST_DIR: ".next-test" }));
+timed("e2e (playwright, chromium)", () => run("npx", ["playwright", "test"], env));
