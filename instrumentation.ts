@@ -1,8 +1,9 @@
 // Next.js boot hook: configuration check and migrations before the first request.
-import { isBuildPhase, nextRuntime } from "@/lib/env";
-
 export async function register() {
-  if (nextRuntime() !== "nodejs" || isBuildPhase()) return;
+  // NEXT_RUNTIME is a build-time constant Next inlines (not configuration): written literally so the edge bundle drops this branch.
+  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  const { isBuildPhase } = await import("@/lib/env");
+  if (isBuildPhase()) return;
   const { startup } = await import("@/lib/startup");
   await startup();
 }

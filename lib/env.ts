@@ -66,11 +66,6 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
 
 let cached: Env | undefined;
 
-/** Next.js runtime of the current bundle ("nodejs" | "edge"); undefined outside Next. */
-export function nextRuntime(): string | undefined {
-  return process.env.NEXT_RUNTIME;
-}
-
 /** True while `next build` runs: configuration is checked at server start instead. */
 export function isBuildPhase(): boolean {
   return process.env.NEXT_PHASE === "phase-production-build";
