@@ -4,6 +4,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import {
   bindMigrationAwareSqlAdapterFactory,
+  type SqlDriverAdapter,
   type SqlMigrationAwareDriverAdapterFactory,
 } from "@prisma/driver-adapter-utils";
 import type * as SchemaEngineBg from "@prisma/schema-engine-wasm/schema_engine_bg";
@@ -86,16 +87,28 @@ async function withEngine<T>(
   run: (engine: SchemaEngineBg.SchemaEngine) => Promise<T>,
 ): Promise<T> {
   const bg = await loadEngineModule();
+  // engine.free() does not dispose the connections the engine opened. On PostgreSQL the leaked pool keeps
+  // Prisma's migration advisory lock, so the next migrate waits 10 s for it: track and dispose them here.
+  const opened: SqlDriverAdapter[] = [];
+  const tracked = {
+    adapterName: adapterFactory.adapterName,
+    provider: adapterFactory.provider,
+    connect: async () => remember(await adapterFactory.connect()),
+    connectToShadowDb: async () => remember(await adapterFactory.connectToShadowDb()),
+  };
+  const remember = (adapter: SqlDriverAdapter) => (opened.push(adapter), adapter);
   // Without the bind helper the engine calls the factory's methods unbound ("reading '#config'" of null).
   const engine = await bg.SchemaEngine.new(
     { datamodels: [["schema.prisma", schema]] },
     () => {},
-    bindMigrationAwareSqlAdapterFactory(adapterFactory),
+    bindMigrationAwareSqlAdapterFactory(tracked),
   );
   try {
     return await run(engine);
   } finally {
     engine.free();
+    // PGlite's adapter dispose is a no-op, so the PGlite instance shared with Prisma stays open.
+    await Promise.allSettled(opened.map((adapter) => adapter.dispose()));
   }
 }
 

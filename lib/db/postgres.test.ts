@@ -1,0 +1,35 @@
+// Runs against a real PostgreSQL (started on demand by scripts/postgres.ts; never skipped).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensurePostgres, type TestDatabase } from "../../scripts/postgres";
+import { createDb } from "./client";
+import { committedMigrations, expectMigrated } from "./migration-checks";
+import { describeQueries } from "./query-suite";
+
+let pg: TestDatabase | undefined;
+let queriesPg: TestDatabase | undefined;
+
+beforeAll(async () => {
+  pg = await ensurePostgres();
+  queriesPg = await ensurePostgres();
+}, 300_000);
+afterAll(async () => {
+  await pg?.drop();
+  await queriesPg?.drop();
+});
+
+describe("migrations on PostgreSQL", () => {
+  it("migrates a new database once; a second run and a new connection apply nothing", async () => {
+    const first = await createDb({ databaseUrl: pg!.url, dataDir: ".test-data/unused" });
+    expect((await first.migrate()).applied).toEqual(committedMigrations());
+    expect(await first.migrate()).toEqual({ applied: [] });
+    await expectMigrated(first);
+    await first.close();
+
+    const again = await createDb({ databaseUrl: pg!.url, dataDir: ".test-data/unused" });
+    expect(await again.migrate()).toEqual({ applied: [] });
+    await expectMigrated(again);
+    await again.close();
+  }, 120_000);
+});
+
+describeQueries("PostgreSQL", () => ({ databaseUrl: queriesPg!.url, dataDir: ".test-data/unused" }));

@@ -1,0 +1,10 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll } from "vitest";
+import { describeQueries } from "./query-suite";
+
+const dataDir = path.join(".test-data", `db-queries-${crypto.randomBytes(4).toString("hex")}`);
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+describeQueries("PGlite", () => ({ dataDir }));
