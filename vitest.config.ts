@@ -1,0 +1,16 @@
+// Unit and integration tests (Node): `npm run test:unit`. Browser end-to-end tests live under e2e/ (Playwright).
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    environment: "node",
+    // forks (not threads): NODE_EXTRA_CA_CERTS set in globalSetup is only honoured by freshly started processes.
+    pool: "forks",
+    include: ["**/*.test.ts"],
+    exclude: ["**/node_modules/**", "e2e/**", ".next/**", ".data/**", ".test-data/**"],
+    globalSetup: ["test/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+  resolve: { alias: { "@": new URL(".", import.meta.url).pathname.replace(/\/$/, "") } },
+});
