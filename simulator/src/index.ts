@@ -51,6 +51,8 @@ export interface RunningSimulator {
   blobUrl: string;
   /** The CA certificate clients must trust (NODE_EXTRA_CA_CERTS). */
   caPath: string;
+  /** Absolute data dir (signing key, Azurite data). */
+  dataDir: string;
   state(): SimState;
   /** Same as POST /_sim/reset. */
   reset(scenario?: Scenario): Promise<SimState>;
@@ -188,6 +190,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     url: baseUrl,
     blobUrl,
     caPath: tls.caPath,
+    dataDir,
     state: () => state,
     reset,
     flushKubeAudit,

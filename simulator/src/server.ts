@@ -230,7 +230,8 @@ export async function listen(tls: CaFiles, port: number, platform: () => Platfor
           return;
         }
         const rawBody = await readBody(req);
-        const u = new URL(req.url ?? "/", "https://127.0.0.1");
+        // Prefix instead of resolving: "//subscriptions/…" (arm-monitor) would otherwise parse as a host name.
+        const u = new URL(`https://127.0.0.1${req.url ?? "/"}`);
         const headers: Record<string, string | undefined> = {};
         for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(", ") : v;
         const r = await route(p, {
