@@ -2,9 +2,9 @@ import nextVitals from "eslint-config-next/core-web-vitals";
 import nextTs from "eslint-config-next/typescript";
 import tseslint from "typescript-eslint";
 
-export default [
+const config = [
   {
-    ignores: [".next/**", "node_modules/**", ".data/**", ".test-data/**", "lib/db/generated/**", "test-results/**", "playwright-report/**", "next-env.d.ts"],
+    ignores: [".next/**", ".next-test/**", ".tmp*", "node_modules/**", ".data/**", ".test-data/**", "lib/db/generated/**", "test-results/**", "playwright-report/**", "next-env.d.ts"],
   },
   ...nextVitals,
   ...nextTs,
@@ -29,3 +29,5 @@ export default [
     },
   },
 ];
+
+export default config;
