@@ -12,7 +12,10 @@ import type * as SchemaEngineBg from "@prisma/schema-engine-wasm/schema_engine_b
 type EngineModule = typeof SchemaEngineBg;
 type MigrationList = SchemaEngineBg.MigrationList;
 
-/** Folder holding schema.prisma and migrations/, resolved from the working directory (repo root for npm scripts and `next start`). */
+/**
+ * Folder holding schema.prisma and migrations/, resolved from the working directory (repo root for npm scripts and `next start`).
+ * The fs calls on it carry turbopackIgnore: otherwise Next traces the whole project into the server output.
+ */
 export function prismaDir(): string {
   return path.join(process.cwd(), "prisma");
 }
@@ -35,7 +38,7 @@ function loadEngineModule(): Promise<EngineModule> {
     // only exposes the JS glue, so the .wasm is located beside the resolved main entry and instantiated here.
     const bg = await import("@prisma/schema-engine-wasm/schema_engine_bg");
     const wasmFile = path.join(packageDir("@prisma/schema-engine-wasm"), "schema_engine_bg.wasm");
-    const { instance } = await WebAssembly.instantiate(await fs.readFile(wasmFile), { "./schema_engine_bg.js": bg });
+    const { instance } = await WebAssembly.instantiate(await fs.readFile(/* turbopackIgnore: true */ wasmFile), { "./schema_engine_bg.js": bg });
     bg.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return bg;
@@ -54,7 +57,7 @@ function packageDir(name: string): string {
 
 /** Reads prisma/migrations in Prisma's layout (`<timestamp>_<name>/migration.sql` + migration_lock.toml). */
 export async function readMigrations(migrationsDir = path.join(prismaDir(), "migrations")): Promise<MigrationList> {
-  const entries = await fs.readdir(migrationsDir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+  const entries = await fs.readdir(/* turbopackIgnore: true */ migrationsDir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return [];
     throw error;
   });
@@ -65,14 +68,14 @@ export async function readMigrations(migrationsDir = path.join(prismaDir(), "mig
   const migrationDirectories = await Promise.all(
     names.map(async (name) => {
       const file = path.join(migrationsDir, name, "migration.sql");
-      const content = await fs.readFile(file, "utf8").then(
+      const content = await fs.readFile(/* turbopackIgnore: true */ file, "utf8").then(
         (value) => ({ tag: "ok" as const, value }),
         (error: Error) => ({ tag: "error" as const, value: error.message }),
       );
       return { path: name, migrationFile: { path: "migration.sql", content } };
     }),
   );
-  const lockfile = await fs.readFile(path.join(migrationsDir, LOCKFILE), "utf8").catch(() => null);
+  const lockfile = await fs.readFile(/* turbopackIgnore: true */ path.join(migrationsDir, LOCKFILE), "utf8").catch(() => null);
   return {
     baseDir: migrationsDir,
     lockfile: { path: LOCKFILE, content: lockfile },
