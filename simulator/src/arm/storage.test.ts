@@ -1,3 +1,4 @@
+import type { StorageAccountCreateParameters } from "@azure/arm-storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSimulator } from "../index";
 import { startTestSimulator } from "../testing";
@@ -10,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => sim.close());
 
-const secureAccount = {
+const secureAccount: StorageAccountCreateParameters = {
   location: "eastus",
   kind: "StorageV2",
   sku: { name: "Standard_LRS" },
@@ -20,7 +21,7 @@ const secureAccount = {
   allowCrossTenantReplication: false,
   publicNetworkAccess: "Enabled",
   networkRuleSet: { defaultAction: "Deny", bypass: "AzureServices", ipRules: [{ iPAddressOrRange: "203.0.113.7", action: "Allow" }] },
-} as const;
+};
 
 describe("storage accounts", () => {
   it("checks names: invalid, taken by another customer, free", async () => {

@@ -68,7 +68,7 @@ function newApplication(state: SimState, body: AppBody, displayName: string): Gr
     appId: randomUUID(),
     applicationTemplateId: null,
     disabledByMicrosoftStatus: null,
-    createdDateTime: new Date(state.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    createdDateTime: new Date(state.now()).toISOString(),
     displayName,
     description: null,
     groupMembershipClaims: null,

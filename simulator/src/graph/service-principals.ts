@@ -97,7 +97,7 @@ function createServicePrincipal(req: SimRequest, state: SimState): SimResponse {
       "Request_MultipleObjectsWithSameKeyValue",
       `The service principal cannot be created, updated, or restored because the service principal name ${appId} is already in use.`,
     );
-  const now = new Date(state.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const now = new Date(state.now()).toISOString();
   const firstParty = FIRST_PARTY.find((f) => f.appId === appId.toLowerCase());
   if (firstParty) {
     const sp = firstPartyServicePrincipal(state, firstParty, now);
