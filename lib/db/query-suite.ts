@@ -40,6 +40,12 @@ export function describeQueries(label: string, options: () => DbOptions): void {
       expect(again.lastSignInAt.getTime()).toBeGreaterThan(first.lastSignInAt.getTime());
     });
 
+    it("upsertUser is safe under concurrent first sign-ins of the same person", async () => {
+      const claims = { tenantId: unique("tenant"), objectId: unique("oid"), upn: "a@contoso.example", displayName: "A" };
+      const users = await Promise.all(Array.from({ length: 6 }, () => upsertUser(claims)));
+      expect(new Set(users.map((u) => u.id)).size).toBe(1);
+    });
+
     it("finds a live session with its user, not an expired or deleted one", async () => {
       const user = await newUser();
       const live = unique("live");

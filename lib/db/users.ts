@@ -25,6 +25,8 @@ export async function upsertUser(input: UserSignIn): Promise<User> {
   const prisma = await db();
   const now = new Date();
   const data = { upn: input.upn, displayName: input.displayName, lastSignInAt: now };
+  // This shape (unique where repeated in create, no nested writes) makes Prisma emit one INSERT … ON CONFLICT,
+  // so concurrent first sign-ins do not race into a unique-constraint error. Keep it that way.
   return prisma.user.upsert({
     where: { tenantId_objectId: { tenantId: input.tenantId, objectId: input.objectId } },
     create: { tenantId: input.tenantId, objectId: input.objectId, createdAt: now, ...data },
