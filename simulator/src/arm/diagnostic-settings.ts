@@ -7,6 +7,11 @@ import { authorize, isAllowed } from "./rbac";
 import { clone, CLUSTER_TYPE, DIAGNOSTIC_SETTING_TYPE, isProviderRegistered, parseResourceId, resourcesOfType, STORAGE_TYPE } from "./world";
 
 /** Resource log categories of Microsoft.ContainerService/managedClusters (Azure Monitor supported-logs reference). */
+/** Log categories per monitored resource type; types not listed here have none in the simulator. */
+export function logCategoriesOf(type: string): string[] {
+  return type.toLowerCase() === CLUSTER_TYPE.toLowerCase() ? AKS_LOG_CATEGORIES : [];
+}
+
 export const AKS_LOG_CATEGORIES = [
   "kube-apiserver",
   "kube-audit",
@@ -85,7 +90,7 @@ export function handleDiagnosticSettings(ctx: ArmContext, targetPath: string, na
   const action = `Microsoft.Insights/diagnosticSettings/${op}`;
   const denied = authorize(state, caller, action, targetId);
   if (denied) return denied;
-  if (!target || target.type !== CLUSTER_TYPE) {
+  if (!target || target.type === DIAGNOSTIC_SETTING_TYPE) {
     const typePath = targetPath.split("/providers/")[1]?.split("/").slice(0, -1).join("/") ?? "resource";
     return resourceNotFound(typePath, targetName ?? "", rg ?? "");
   }
@@ -117,7 +122,7 @@ export function handleDiagnosticSettings(ctx: ArmContext, targetPath: string, na
   if (destinations.length === 0)
     return armError(400, "BadRequest", "At least one storage account, event hub, or log analytics workspace must be specified.");
   for (const l of p.logs) {
-    if (l.category && !AKS_LOG_CATEGORIES.includes(l.category)) return armError(400, "BadRequest", `Category '${l.category}' is not supported.`);
+    if (l.category && !logCategoriesOf(target.type).includes(l.category)) return armError(400, "BadRequest", `Category '${l.category}' is not supported.`);
     if (!l.category && (!l.categoryGroup || !CATEGORY_GROUPS.some((g) => g.toLowerCase() === l.categoryGroup?.toLowerCase())))
       return armError(400, "BadRequest", `Category group '${l.categoryGroup ?? ""}' is not supported.`);
   }

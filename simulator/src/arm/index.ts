@@ -55,6 +55,8 @@ function route(ctx: ArmContext): SimResponse {
     if (low.length > i + 4) break;
     const scope = i === 0 ? "" : `/${seg.slice(0, i).join("/")}`;
     const name = seg[i + 3];
+    if (low[0] === "subscriptions" && !getSubscription(ctx.state, seg[1] ?? ""))
+      return armError(404, "SubscriptionNotFound", `The subscription '${seg[1] ?? ""}' could not be found.`);
     if (type === "roleassignments") return handleRoleAssignments(ctx, scope, name);
     if (type === "roledefinitions") return handleRoleDefinitions(ctx, scope, name);
     if (type === "permissions") return name === undefined ? handlePermissions(ctx, scope) : notFound();

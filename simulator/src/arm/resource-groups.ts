@@ -23,9 +23,12 @@ export function handleResourceGroups(ctx: ArmContext, sub: string): SimResponse 
   const subScope = `/subscriptions/${sub}`;
   if (rgName === undefined) {
     if (req.method !== "GET") return methodNotAllowed(req.method);
-    const groups = resourcesOfType(state, RESOURCE_GROUP_TYPE, subScope).filter((g) =>
-      isAllowed(state, caller.objectId, "Microsoft.Resources/subscriptions/resourceGroups/read", g.id),
-    );
+    const read = "Microsoft.Resources/subscriptions/resourceGroups/read";
+    const groups = resourcesOfType(state, RESOURCE_GROUP_TYPE, subScope).filter((g) => isAllowed(state, caller.objectId, read, g.id));
+    if (groups.length === 0) {
+      const denied = authorize(state, caller, read, subScope);
+      if (denied) return denied;
+    }
     return list(groups);
   }
   const scope = `${subScope}/resourceGroups/${rgName}`;
