@@ -31,7 +31,7 @@ interface AccountsMessage {
   id: number;
 }
 
-const require = createRequire(path.join(process.cwd(), "package.json"));
+const require = createRequire(import.meta.url);
 const azuriteRoot = path.dirname(require.resolve("azurite/package.json"));
 const load = <T>(rel: string): T => (require(path.join(azuriteRoot, "dist/src", rel)) as { default: T }).default;
 

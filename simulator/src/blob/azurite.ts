@@ -1,8 +1,9 @@
 // Runs a real Azurite blob server (child process, HTTPS with the simulator's leaf cert) and keeps its accounts in sync.
 import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { CaFiles } from "../tls";
 
 export interface AzuriteOptions {
@@ -23,6 +24,8 @@ export interface Azurite {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// Resolved from this file, not from the cwd, so the simulator can be started from anywhere.
+const tsxLoader = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist", "loader.mjs")).href;
 
 /** Start Azurite; resolves when it listens. */
 export async function startAzurite(opts: AzuriteOptions): Promise<Azurite> {
@@ -30,7 +33,7 @@ export async function startAzurite(opts: AzuriteOptions): Promise<Azurite> {
   if (opts.location) fs.mkdirSync(opts.location, { recursive: true });
   const child: ChildProcess = fork(childPath, [], {
     // tsx runs the TypeScript child; Azurite's telemetry is never initialised (only its CLI main does that).
-    execArgv: ["--import", "tsx"],
+    execArgv: ["--import", tsxLoader],
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     env: { ...process.env, AZURITE_ACCOUNTS: "" },
   });

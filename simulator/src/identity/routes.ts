@@ -227,6 +227,7 @@ export function createIdentity(ctx: IdentityContext) {
     const scopes = splitScopes(p.scope);
     recordConsent(ctx.state(), user.objectId, p.client_id, scopes);
     const code = crypto.randomBytes(48).toString("base64url");
+    for (const [k, c] of codes) if (c.expiresAt < Date.now()) codes.delete(k);
     codes.set(code, {
       clientId: p.client_id,
       redirectUri: p.redirect_uri,
