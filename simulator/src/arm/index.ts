@@ -25,7 +25,7 @@ const EXTENSIONS: Record<string, Record<string, true>> = {
 /** Answers ARM requests; undefined when the path is not an ARM path. */
 export const handleArm: Handler = (req: SimRequest, state: SimState): SimResponse | undefined => {
   const path = req.path.replace(/\/{2,}/g, "/").replace(/\/+$/, "");
-  const seg = path.split("/").filter(Boolean).map((s) => decodeURIComponent(s));
+  const seg = path.split("/").filter(Boolean).map(safeDecode);
   const low = seg.map((s) => s.toLowerCase());
   if (low[0] !== "subscriptions" && low[0] !== "providers") return undefined;
   const caller = req.caller;
@@ -109,4 +109,13 @@ function providerResource(ctx: ArmContext, sub: string, rg: string | undefined, 
 
 function notFound(): SimResponse {
   return armError(404, "NotFound", "The requested resource does not exist.");
+}
+
+/** decodeURIComponent that leaves malformed escapes as they are instead of throwing. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

@@ -18,7 +18,7 @@ function parseSegment(segment: string): { set: string; key?: { name?: string; va
 /** Answers Graph requests under /v1.0; undefined otherwise. */
 export const handleGraph: Handler = (req: SimRequest, state: SimState): SimResponse | undefined => {
   const path = req.path.replace(/\/{2,}/g, "/").replace(/\/+$/, "");
-  const seg = path.split("/").filter(Boolean).map((s) => decodeURIComponent(s));
+  const seg = path.split("/").filter(Boolean).map(safeDecode);
   if (seg[0]?.toLowerCase() !== "v1.0") return undefined;
   const caller = req.caller;
   if (caller.audience !== "graph") return graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.");
@@ -42,3 +42,12 @@ export const handleGraph: Handler = (req: SimRequest, state: SimState): SimRespo
       return graphError(400, "BadRequest", `Resource not found for the segment '${first.set}'.`);
   }
 };
+
+/** decodeURIComponent that leaves malformed escapes as they are instead of throwing. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
