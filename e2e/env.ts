@@ -16,7 +16,8 @@ export function e2eEnv() {
   process.env.E2E_ENCRYPTION_KEY ??= randomBytes(32).toString("base64");
   process.env.E2E_WORKBENCH_API_KEY ??= randomBytes(24).toString("base64url");
   const clientId = "5f0e4c52-7b4a-4f0e-9a53-3c2b1f1e0a11";
-  const caPath = path.join(root, ".test-data", "ca", "ca.pem");
+  // The simulator creates its CA in its data folder before it reports ready; the portal starts after it.
+  const caPath = path.join(data, "simulator", "ca", "ca.pem");
   const processEnv: Record<string, string> = {
     NODE_EXTRA_CA_CERTS: caPath,
     NEXT_TELEMETRY_DISABLED: "1",

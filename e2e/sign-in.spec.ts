@@ -37,10 +37,24 @@ test("a callback with a forged state shows an error and creates no session", asy
   // A real sign-in is pending in this browser; the attacker's callback carries another state.
   await page.goto("/auth/callback?code=stolen-code&state=forged-state");
   await expect(page.getByRole("heading", { name: "Sign-in failed" })).toBeVisible();
-  await expect(page.getByRole("alert")).toContainText("does not belong to a sign-in started in this browser");
+  await expect(page.getByRole("alert").filter({ hasText: "does not belong to a sign-in started in this browser" })).toBeVisible();
   expect((await context.cookies()).some((c) => c.name === "aks_session")).toBe(false);
   await page.goto("/estate");
   await expect(page.getByRole("link", { name: "Sign in with Microsoft" })).toBeVisible();
+});
+
+test("a forged code with this browser's own state is refused, and the state can't be replayed", async ({ page, context }) => {
+  await page.goto("/");
+  await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
+  const state = (await context.cookies()).find((c) => c.name === "aks_sign_in")?.value;
+  expect(state).toBeTruthy();
+  await page.goto(`/auth/callback?code=forged-code&state=${state}`);
+  await expect(page.getByRole("alert").filter({ hasText: "Microsoft sign-in did not complete" })).toBeVisible();
+  // The pending sign-in was consumed: the same state is now refused as expired.
+  await context.addCookies([{ name: "aks_sign_in", value: state ?? "", url: page.url() }]);
+  await page.goto(`/auth/callback?code=forged-code&state=${state}`);
+  await expect(page.getByRole("alert").filter({ hasText: "took too long or was already used" })).toBeVisible();
+  expect((await context.cookies()).some((c) => c.name === "aks_session")).toBe(false);
 });
 
 test("signing out ends the session for good", async ({ page, context }) => {
