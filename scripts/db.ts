@@ -55,6 +55,7 @@ async function migration(name: string | undefined): Promise<void> {
     }
     const folder = await writeMigration(sql, name);
     console.log(`Created prisma/migrations/${folder}/migration.sql\n\n${sql}`);
+    await generate();
   } finally {
     await pglite.close();
   }
