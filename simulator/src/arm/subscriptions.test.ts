@@ -62,6 +62,22 @@ describe("subscriptions and resource groups", () => {
     });
   });
 
+  it("rejects api-versions the resource provider doesn't serve", async () => {
+    const token = (await armClients(sim, OWNER).credential.getToken([]))?.token ?? "";
+    const res = await fetch(`${sim.url}/subscriptions/${SUB_PROD}/providers/Microsoft.Storage/storageAccounts?api-version=2099-01-01`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("NoRegisteredProviderFound");
+    expect(body.error.message).toContain("The supported api-versions are '2023-01-01, 2023-04-01, 2023-05-01, 2024-01-01, 2025-01-01, 2025-06-01, 2025-08-01");
+    const unknownType = await fetch(`${sim.url}/subscriptions/${SUB_PROD}/providers/Microsoft.Storage/fileShares?api-version=2025-08-01`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(unknownType.status).toBe(404);
+    expect(((await unknownType.json()) as { error: { code: string } }).error.code).toBe("InvalidResourceType");
+  });
+
   it("lists AKS clusters with realistic bodies", async () => {
     const { aks } = armClients(sim, READER);
     const clusters = [];

@@ -31,6 +31,11 @@ describe("users", () => {
     expect(me["@odata.context"]).toBe("https://graph.microsoft.com/v1.0/$metadata#users/$entity");
     const roles = (await graphClient(sim, { upn: OWNER }, ["Directory.Read.All"]).api("/me/memberOf").get()) as { value: { displayName: string; roleTemplateId: string }[] };
     expect(roles.value).toEqual([expect.objectContaining({ displayName: "Cloud Application Administrator", roleTemplateId: "158c047a-c907-4556-b7ef-446551a6b5f7" })]);
+    const noScope = await graphFailure(graphClient(sim, { upn: OWNER }).api("/me").get());
+    expect(noScope.statusCode).toBe(403);
+    const unknown = await graphFailure(graphClient(sim, { upn: OWNER }).api("/groupz").get());
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.message).toBe("Resource not found for the segment 'groupz'.");
   });
 });
 
