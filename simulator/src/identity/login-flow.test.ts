@@ -19,10 +19,13 @@ afterAll(async () => {
   await sim?.close();
 });
 
-function cca(): ConfidentialClientApplication {
+/** MSAL as the portal configures it; with `metadata`, the OIDC document is passed in instead of fetched by MSAL. */
+async function cca(opts: { metadata?: boolean } = {}): Promise<ConfidentialClientApplication> {
   const host = new URL(sim.url).host;
+  const authority = `${sim.url}/organizations`;
+  const authorityMetadata = opts.metadata ? JSON.stringify(await (await fetch(`${authority}/v2.0/.well-known/openid-configuration`)).json()) : undefined;
   return new ConfidentialClientApplication({
-    auth: { clientId: TEST_CLIENT.clientId, clientSecret: TEST_CLIENT.clientSecret, authority: `${sim.url}/organizations`, knownAuthorities: [host] },
+    auth: { clientId: TEST_CLIENT.clientId, clientSecret: TEST_CLIENT.clientSecret, authority, knownAuthorities: [host], authorityMetadata },
   });
 }
 
@@ -61,8 +64,8 @@ async function authorize(app: ConfidentialClientApplication, extra: { nonce?: st
 }
 
 describe("Entra sign-in (authorization code + PKCE)", () => {
-  it("signs a user in with MSAL, then gets a Graph token silently from the refresh token", async () => {
-    const app = cca();
+  it.each([{ metadata: false }, { metadata: true }])("signs a user in with MSAL, then gets a Graph token silently (authorityMetadata given: $metadata)", async ({ metadata }) => {
+    const app = await cca({ metadata });
     const { verifier, location, code } = await authorize(app, { nonce: "n-123", state: "st-42" });
     expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
     expect(location.searchParams.get("state")).toBe("st-42");
@@ -90,7 +93,7 @@ describe("Entra sign-in (authorization code + PKCE)", () => {
   });
 
   it("refuses a graph scope the user never consented to", async () => {
-    const app = cca();
+    const app = await cca();
     const { verifier, code } = await authorize(app);
     const result = await app.acquireTokenByCode({ code, scopes: [ARM_SCOPE], redirectUri: REDIRECT, codeVerifier: verifier });
     if (!result.account) throw new Error("no account");
@@ -98,7 +101,7 @@ describe("Entra sign-in (authorization code + PKCE)", () => {
   });
 
   it("refuses a forged code, a reused code and a wrong code_verifier", async () => {
-    const app = cca();
+    const app = await cca();
     const forged = await tokenRequest({ grant_type: "authorization_code", code: "forged-code", redirect_uri: REDIRECT, code_verifier: "x".repeat(43), scope: ARM_SCOPE });
     expect(forged.status).toBe(400);
     expect(forged.body).toMatchObject({ error: "invalid_grant", error_codes: [9002313] });
