@@ -22,7 +22,10 @@ export function startTestSimulator(overrides: Partial<SimulatorOptions> = {}): P
     workbenchApiKey: TEST_WORKBENCH_KEY,
     blob: false,
     blobPersistence: "memory",
-    log: () => {},
+    // Quiet, except for failures (handler exceptions, kube-audit write errors) that explain a red test.
+    log: (line) => {
+      if (/fail|error|exited/i.test(line)) console.error(line);
+    },
     ...overrides,
   });
 }

@@ -43,6 +43,7 @@ export async function startAzurite(opts: AzuriteOptions): Promise<Azurite> {
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
 
+  let stopped = false;
   let nextId = 1;
   const pending = new Map<number, () => void>();
   child.on("message", (m: { type: string; id?: number }) => {
@@ -50,6 +51,13 @@ export async function startAzurite(opts: AzuriteOptions): Promise<Azurite> {
       pending.get(m.id)?.();
       pending.delete(m.id);
     }
+  });
+  // An IPC failure must not crash the simulator, and nobody may wait forever on a dead child.
+  child.on("error", (err) => opts.log?.(`azurite: ${err.message}`));
+  child.on("exit", (code, signal) => {
+    for (const resolve of pending.values()) resolve();
+    pending.clear();
+    if (!stopped) opts.log?.(`azurite: exited unexpectedly (code ${code}, signal ${signal})`);
   });
 
   const port = await new Promise<number>((resolve, reject) => {
@@ -70,7 +78,6 @@ export async function startAzurite(opts: AzuriteOptions): Promise<Azurite> {
     child.send({ type: "start", host: "127.0.0.1", port: opts.port, certPath: opts.tls.certPath, keyPath: opts.tls.keyPath, location: opts.location, accounts: "" });
   });
 
-  let stopped = false;
   return {
     url: `https://127.0.0.1:${port}`,
     port,
