@@ -2,6 +2,7 @@
 import { Prisma } from "./generated/client";
 import { db } from "./client";
 
+/** How an audited action ended. */
 export type AuditOutcome = "success" | "failure" | "denied";
 
 /** Any JSON value (the audit detail). */
@@ -21,6 +22,7 @@ export interface AuditEvent {
   detail: JsonValue | null;
 }
 
+/** What recordAuditEvent stores; `at` and `id` come from the database. */
 export interface NewAuditEvent {
   tenantId: string;
   actorUserId?: string | null;

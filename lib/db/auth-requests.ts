@@ -12,6 +12,7 @@ export interface AuthRequest {
   expiresAt: Date;
 }
 
+/** What createAuthRequest stores; stateHash is the SHA-256 hex of the OAuth `state`. */
 export interface NewAuthRequest {
   stateHash: string;
   codeVerifier: string;

@@ -6,8 +6,6 @@ import { env } from "../env";
 import { PrismaClient } from "./generated/client";
 import { applyMigrations } from "./migrations";
 
-export type { PrismaClient };
-
 /** Where the database lives. */
 export interface DbOptions {
   /** postgres://… for PostgreSQL; absent for embedded PGlite. */

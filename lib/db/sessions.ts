@@ -14,10 +14,12 @@ export interface Session {
   expiresAt: Date;
 }
 
+/** A live session and its user, as findSession returns it. */
 export interface SessionWithUser extends Session {
   user: User;
 }
 
+/** What createSession stores; tokenHash is the SHA-256 hex of the cookie token. */
 export interface NewSession {
   tokenHash: string;
   userId: string;
