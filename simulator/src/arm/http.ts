@@ -94,13 +94,22 @@ export const API_VERSIONS = {
   authorization: ["2015-07-01", "2018-01-01-preview", "2020-04-01-preview", "2020-10-01-preview", "2022-04-01", "2022-05-01-preview"],
 } as const;
 
-export const LOCATIONS = [
-  "eastus", "eastus2", "westus", "westus2", "westus3", "centralus", "northcentralus", "southcentralus", "westcentralus",
-  "canadacentral", "canadaeast", "brazilsouth", "northeurope", "westeurope", "uksouth", "ukwest", "francecentral",
-  "germanywestcentral", "switzerlandnorth", "norwayeast", "swedencentral", "polandcentral", "italynorth", "spaincentral",
-  "australiaeast", "australiasoutheast", "eastasia", "southeastasia", "japaneast", "japanwest", "koreacentral",
-  "centralindia", "southindia", "uaenorth", "southafricanorth", "israelcentral", "qatarcentral", "mexicocentral",
-];
+/** Azure regions the simulator accepts: programmatic name → display name (provider resourceTypes list display names). */
+export const LOCATION_NAMES: Record<string, string> = {
+  eastus: "East US", eastus2: "East US 2", westus: "West US", westus2: "West US 2", westus3: "West US 3",
+  centralus: "Central US", northcentralus: "North Central US", southcentralus: "South Central US",
+  westcentralus: "West Central US", canadacentral: "Canada Central", canadaeast: "Canada East",
+  brazilsouth: "Brazil South", northeurope: "North Europe", westeurope: "West Europe", uksouth: "UK South",
+  ukwest: "UK West", francecentral: "France Central", germanywestcentral: "Germany West Central",
+  switzerlandnorth: "Switzerland North", norwayeast: "Norway East", swedencentral: "Sweden Central",
+  polandcentral: "Poland Central", italynorth: "Italy North", spaincentral: "Spain Central",
+  australiaeast: "Australia East", australiasoutheast: "Australia Southeast", eastasia: "East Asia",
+  southeastasia: "Southeast Asia", japaneast: "Japan East", japanwest: "Japan West", koreacentral: "Korea Central",
+  centralindia: "Central India", southindia: "South India", uaenorth: "UAE North", southafricanorth: "South Africa North",
+  israelcentral: "Israel Central", qatarcentral: "Qatar Central", mexicocentral: "Mexico Central",
+};
+
+export const LOCATIONS = Object.keys(LOCATION_NAMES);
 
 /** Lower-cases and strips spaces, so "West Europe" and "westeurope" compare equal like ARM does. */
 export function normalizeLocation(loc: string): string {

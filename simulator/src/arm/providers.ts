@@ -1,7 +1,7 @@
 // Resource providers: get, list, register (Registering → Registered after a delay, like ARM).
 import type { ArmResource, SimResponse } from "../contract";
 import type { ArmContext } from "./context";
-import { API_VERSIONS, armError, checkApiVersion, list, LOCATIONS, methodNotAllowed, ok, subscriptionNotFound } from "./http";
+import { API_VERSIONS, armError, checkApiVersion, list, LOCATION_NAMES, methodNotAllowed, ok, subscriptionNotFound } from "./http";
 import { authorize, canSeeSubscription } from "./rbac";
 import { getSubscription, PROVIDER_TYPE, resourcesOfType, settle, startLro } from "./world";
 
@@ -48,7 +48,7 @@ function providerBody(r: ArmResource): Record<string, unknown> {
     registrationPolicy: info?.registrationFree ? "RegistrationFree" : "RegistrationRequired",
     resourceTypes: (info?.types ?? []).map((t) => ({
       resourceType: t,
-      locations: t === "operations" || t === "checkNameAvailability" ? [] : LOCATIONS,
+      locations: t === "operations" || t === "checkNameAvailability" ? [] : Object.values(LOCATION_NAMES),
       apiVersions: [...(info?.apiVersions ?? [])].reverse(),
       capabilities: "None",
     })),

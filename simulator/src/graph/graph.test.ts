@@ -119,6 +119,17 @@ describe("service principals and admin consent", () => {
     expect(((await graph.api("/servicePrincipals").filter(`appId eq '${appId}'`).get()) as { value: { id: string }[] }).value[0]?.id).toBe(spId);
   });
 
+  it("upserts a service principal by appId (201, then 204)", async () => {
+    const graph = graphClient(sim, { upn: OWNER });
+    const other = ((await graph.api("/applications").post({ displayName: "upserted sp" })) as { appId: string }).appId;
+    await sleep(REPLICATION_MS + 50);
+    const first = (await graph.api(`/servicePrincipals(appId='${other}')`).header("Prefer", "create-if-missing").responseType("raw" as never).patch({ tags: ["vendor"] })) as Response;
+    expect(first.status).toBe(201);
+    expect(((await first.json()) as { appId: string; tags: string[] })).toMatchObject({ appId: other, tags: ["vendor"] });
+    const second = (await graph.api(`/servicePrincipals(appId='${other}')`).header("Prefer", "create-if-missing").responseType("raw" as never).patch({ notes: "x" })) as Response;
+    expect(second.status).toBe(204);
+  });
+
   it("exposes the Log Analytics API Data.Read app role", async () => {
     const graph = graphClient(sim, { upn: OWNER });
     const la = (await graph.api(`/servicePrincipals(appId='${WELL_KNOWN_APPS.logAnalyticsApi}')`).select("id,appRoles").get()) as {

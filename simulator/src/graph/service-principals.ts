@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Caller, SimRequest, SimResponse } from "../contract";
 import type { GraphObject, SimState } from "../state";
 import { handleAppRoleAssignedTo, handleAppRoleAssignments } from "./app-role-assignments";
-import { APP_READ, APP_WRITE, applyFilter, badRequest, collection, entity, graphError, hasPermission, insufficientPrivileges, resourceNotFound } from "./http";
+import { APP_READ, APP_WRITE, applyFilter, badRequest, collection, entity, graphError, hasPermission, headerOf, insufficientPrivileges, resourceNotFound } from "./http";
 import { FIRST_PARTY, firstPartyServicePrincipal, servicePrincipalObject } from "./seed";
 
 const createSchema = z.looseObject({
@@ -76,7 +76,12 @@ export function handleServicePrincipals(
       return { status: 204 };
     }
     case "PATCH": {
-      if (!sp) return resourceNotFound(key.value);
+      if (!sp) {
+        // Upsert: PATCH /servicePrincipals(appId='…') with Prefer: create-if-missing creates it (201), like POST.
+        const prefer = headerOf(req, "prefer") ?? "";
+        if (key.name?.toLowerCase() !== "appid" || !/create-if-missing/i.test(prefer)) return resourceNotFound(key.value);
+        return createServicePrincipal({ ...req, body: { ...((req.body as object | undefined) ?? {}), appId: key.value } }, state);
+      }
       const parsed = patchSchema.safeParse(req.body ?? {});
       if (!parsed.success) return badRequest("Invalid value specified for a property of resource 'ServicePrincipal'.");
       for (const [k, v] of Object.entries(parsed.data)) if (!["id", "appId", "createdDateTime"].includes(k) && v !== undefined) sp[k] = v;
