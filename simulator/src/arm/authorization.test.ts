@@ -83,6 +83,9 @@ describe("role definitions", () => {
     expect(found).toEqual([role.roleName]);
     const dup = await azureFailure(authorization.roleDefinitions.createOrUpdate(`/subscriptions/${SUB_PROD}`, randomUUID(), role));
     expect(dup).toMatchObject({ statusCode: 409, code: "RoleDefinitionWithSameNameExists" });
+    // Same id again (e.g. with changed actions) is an update.
+    const updated = await authorization.roleDefinitions.createOrUpdate(`/subscriptions/${SUB_PROD}`, roleId, { ...role, description: "v2" });
+    expect(updated).toMatchObject({ name: roleId, description: "v2" });
   });
 
   it("answers RoleDefinitionDoesNotExist for a just-created custom role, then assigns it", async () => {

@@ -142,7 +142,8 @@ export function handleRoleDefinitions(ctx: ArmContext, scope: string, guidArg: s
   };
   if (existing) state.deleteArm(existing.id);
   state.putArm(resource);
-  return ok(clone(resource), existing ? 200 : 201);
+  // ARM answers 201 for updates of a role definition too (the SDK accepts nothing else).
+  return ok(clone(resource), 201);
 }
 
 /** Built-ins plus custom roles assignable at (or above) the scope; honours roleName/type $filter. */
