@@ -1,4 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
+import { e2eEnv } from "./env";
+
+const { simulatorUrl } = e2eEnv();
 
 const OWNER = "owner@contoso.onmicrosoft.com";
 const READER = "reader@contoso.onmicrosoft.com";
@@ -10,7 +13,7 @@ async function signInAs(page: Page, upn: string) {
   await expect(page).toHaveURL(/\/estate$/);
 }
 
-test("an Owner signs in and sees both subscriptions with their four clusters", async ({ page }) => {
+test("an Owner signs in and sees both subscriptions with their four clusters", async ({ page, request }) => {
   await signInAs(page, OWNER);
   await expect(page.getByRole("heading", { name: "Your Azure estate" })).toBeVisible();
   await expect(page.getByRole("status")).toHaveText("2 subscriptions, 4 AKS clusters in 2 regions");
@@ -22,6 +25,14 @@ test("an Owner signs in and sees both subscriptions with their four clusters", a
     await expect(sub.getByText(/You can create role assignments here \(.*Owner.*\)/)).toBeVisible();
   }
   await expect(page.getByText("Signed in as")).toContainText("Olivia Owner");
+
+  // The simulator saw the portal read the estate with the owner's own delegated token, and nothing else.
+  const log = (await (await request.get(`${simulatorUrl}/_sim/requests`)).json()) as { method: string; url: string; caller: string | null }[];
+  const portalCalls = log.filter((r) => r.caller === OWNER);
+  expect(portalCalls.some((r) => /^\/subscriptions\?/.test(r.url))).toBe(true);
+  expect(portalCalls.filter((r) => /managedClusters/i.test(r.url))).toHaveLength(2);
+  expect(portalCalls.some((r) => /roleAssignments/i.test(r.url) && r.url.includes("assignedTo"))).toBe(true);
+  expect(portalCalls.every((r) => r.method === "GET")).toBe(true);
 });
 
 test("a Reader sees the estate but is told role assignments can't be created", async ({ page }) => {

@@ -1,6 +1,10 @@
-// Server start: refuse to run with bad configuration, then bring the database schema up to date.
+// Server start: refuse to run with bad configuration, bring the schema up to date, prune expired sign-in state.
+import { deleteExpiredAuthRequests } from "@/lib/db/auth-requests";
 import { migrate } from "@/lib/db/client";
+import { deleteExpiredSessions } from "@/lib/db/sessions";
 import { env } from "@/lib/env";
+
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /** Called once from instrumentation.ts when the Node.js server boots. */
 export async function startup(): Promise<void> {
@@ -12,4 +16,15 @@ export async function startup(): Promise<void> {
   }
   const { applied } = await migrate();
   if (applied.length > 0) console.info(`[db] applied migrations: ${applied.join(", ")}`);
+  await pruneExpired();
+  setInterval(() => void pruneExpired(), PRUNE_EVERY_MS).unref();
+}
+
+async function pruneExpired(): Promise<void> {
+  try {
+    const [sessions, requests] = await Promise.all([deleteExpiredSessions(), deleteExpiredAuthRequests()]);
+    if (sessions + requests > 0) console.info(`[db] pruned ${sessions} expired sessions, ${requests} stale sign-ins`);
+  } catch (error) {
+    console.warn(`[db] pruning expired sessions failed: ${error instanceof Error ? error.message : "unknown error"}`);
+  }
 }

@@ -25,13 +25,13 @@ export function SubscriptionCard({ subscription: s }: { subscription: EstateSubs
                 <h3 className="mb-2 text-sm font-semibold text-slate-700">
                   <RegionLabel location={r.location} /> · {r.clusters.length} {r.clusters.length === 1 ? "cluster" : "clusters"}
                 </h3>
-                <table className="w-full text-left text-sm">
+                <table className="w-full table-fixed text-left text-sm">
                   <caption className="sr-only">AKS clusters in {r.location}</caption>
                   <thead className="text-xs uppercase text-slate-500">
                     <tr>
-                      <th scope="col" className="py-1 pr-4 font-medium">Cluster</th>
-                      <th scope="col" className="py-1 pr-4 font-medium">Resource group</th>
-                      <th scope="col" className="py-1 pr-4 font-medium">Kubernetes</th>
+                      <th scope="col" className="w-[30%] py-1 pr-4 font-medium">Cluster</th>
+                      <th scope="col" className="w-[35%] py-1 pr-4 font-medium">Resource group</th>
+                      <th scope="col" className="w-[17%] py-1 pr-4 font-medium">Kubernetes</th>
                       <th scope="col" className="py-1 font-medium">Azure RBAC</th>
                     </tr>
                   </thead>
