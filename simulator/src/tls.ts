@@ -52,12 +52,11 @@ export function ensureCa(dir: string): CaFiles {
     for (const f of fs.readdirSync(tmp)) if (!["ca.pem", "cert.pem", "key.pem"].includes(f)) fs.rmSync(path.join(tmp, f));
     try {
       fs.renameSync(tmp, path.resolve(dir));
-    } catch (err) {
+    } catch {
       // Another process won the race (or an incomplete dir exists): keep a complete one.
       if (complete(target)) return target;
       fs.rmSync(path.resolve(dir), { recursive: true, force: true });
       fs.renameSync(tmp, path.resolve(dir));
-      void err;
     }
     return target;
   } finally {

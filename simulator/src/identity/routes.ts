@@ -214,7 +214,7 @@ export function createIdentity(ctx: IdentityContext) {
     if (p.response_mode && !["query", "form_post"].includes(p.response_mode)) {
       return redirectError(p.redirect_uri, p.state, "invalid_request", 900144, `response_mode '${p.response_mode}' is not supported by the simulator (query, form_post).`);
     }
-    const action = `/${segment}/oauth2/v2.0/authorize`;
+    const action = `/${encodeURIComponent(segment)}/oauth2/v2.0/authorize`;
     const users = ctx.state().scenario.users;
     if (req.method !== "POST" || p.login_upn === undefined) {
       if (p.prompt === "none") return redirectError(p.redirect_uri, p.state, "login_required", 50058, "A silent sign-in request was sent but no user is signed in.");
