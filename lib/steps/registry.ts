@@ -1,0 +1,43 @@
+// The provisioning steps, in run order: the UI, the engine and the plan all read this list.
+export const STEPS = [
+  {
+    id: "storage",
+    title: "Audit log storage",
+    summary: "One storage account per AKS region, secure defaults, lifecycle retention.",
+  },
+  {
+    id: "diagnostic-settings",
+    title: "Diagnostic settings",
+    summary: "Send only kube-audit from each selected cluster to its region's account.",
+  },
+  {
+    id: "app-registration",
+    title: "App registration",
+    summary: "An Entra app and service principal with Log Analytics Data.Read, and a client secret.",
+  },
+  {
+    id: "custom-role",
+    title: "Read-only AKS role",
+    summary: "A custom role that can read clusters but not their secrets.",
+  },
+  {
+    id: "role-assignments",
+    title: "Role assignments",
+    summary: "Log Analytics Reader, the AKS role, and Storage Blob Data Reader limited to the audit accounts.",
+  },
+  {
+    id: "workbench-handoff",
+    title: "Hand-off to Workbench",
+    summary: "Client id, tenant id, secret and storage accounts sent to the vendor, server to server.",
+  },
+] as const;
+
+export type StepId = (typeof STEPS)[number]["id"];
+export const STEP_IDS: readonly StepId[] = STEPS.map((s) => s.id);
+
+/** A step's display data by id. */
+export function stepById(id: StepId): (typeof STEPS)[number] {
+  const step = STEPS.find((s) => s.id === id);
+  if (!step) throw new Error(`Unknown step ${id}`);
+  return step;
+}
