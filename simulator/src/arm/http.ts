@@ -130,10 +130,6 @@ export function callerLabel(caller: Caller): string {
   return caller.kind === "user" ? (caller.upn ?? caller.objectId) : caller.appId;
 }
 
-export function eq(a: string | undefined, b: string | undefined): boolean {
-  return (a ?? "").toLowerCase() === (b ?? "").toLowerCase();
-}
-
 export function isoNow(ms: number): string {
   return new Date(ms).toISOString();
 }

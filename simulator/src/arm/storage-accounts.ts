@@ -134,8 +134,7 @@ function validateProperties(p: z.infer<typeof propertiesSchema> | undefined, kin
   return undefined;
 }
 
-function endpoints(state: SimState, name: string, location: string): Record<string, string> {
-  void location;
+function endpoints(state: SimState, name: string): Record<string, string> {
   return {
     dfs: `https://${name}.dfs.core.windows.net/`,
     web: `https://${name}.z6.web.core.windows.net/`,
@@ -198,7 +197,7 @@ export function storageAccountResource(
       accessTier: p.accessTier ?? (input.kind === "StorageV2" || input.kind === "BlobStorage" ? "Hot" : undefined),
       provisioningState,
       creationTime: now,
-      primaryEndpoints: endpoints(state, name, input.location),
+      primaryEndpoints: endpoints(state, name),
       primaryLocation: input.location,
       statusOfPrimary: "available",
     },

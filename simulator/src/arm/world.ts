@@ -1,5 +1,5 @@
 // Lookups over the ARM map shared by the resource handlers, and completion of long-running operations.
-import type { ArmResource, SimRequest } from "../contract";
+import type { ArmResource } from "../contract";
 import type { SimState } from "../state";
 
 export const SUBSCRIPTION_TYPE = "Microsoft.Resources/subscriptions";
@@ -79,10 +79,4 @@ export function settle(state: SimState): void {
       state.events.emit("storageAccountCreated", clone(r));
     }
   }
-}
-
-export function headerOf(req: SimRequest, name: string): string | undefined {
-  const want = name.toLowerCase();
-  for (const [k, v] of Object.entries(req.headers)) if (k.toLowerCase() === want) return v;
-  return undefined;
 }

@@ -61,9 +61,7 @@ export const FIRST_PARTY: FirstParty[] = [
 ];
 
 /** A service principal object shaped like Graph v1.0 returns it. */
-export function servicePrincipalObject(
-  tenantId: string,
-  input: {
+export function servicePrincipalObject(input: {
     id: string;
     appId: string;
     displayName: string;
@@ -73,10 +71,8 @@ export function servicePrincipalObject(
     oauth2PermissionScopes: unknown[];
     signInAudience: string;
     createdDateTime: string;
-    tags?: string[];
-  },
-): GraphObject {
-  void tenantId;
+  tags?: string[];
+}): GraphObject {
   return {
     id: input.id,
     deletedDateTime: null,
@@ -120,7 +116,7 @@ export function servicePrincipalObject(
 
 export function firstPartyServicePrincipal(state: SimState, fp: FirstParty, createdDateTime: string): GraphObject {
   const tenantId = state.scenario.tenant.id;
-  return servicePrincipalObject(tenantId, {
+  return servicePrincipalObject({
     id: nameUuid("first-party-sp", tenantId, fp.appId),
     appId: fp.appId,
     displayName: fp.displayName,

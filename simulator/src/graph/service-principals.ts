@@ -114,7 +114,7 @@ function createServicePrincipal(req: SimRequest, state: SimState): SimResponse {
   const created = app ? Date.parse(String(app.createdDateTime)) : Number.NaN;
   if (!app || (!Number.isNaN(created) && state.now() - created < state.latency.replicationMs)) return noBackingApplication(appId);
   const api = (app.api ?? {}) as { oauth2PermissionScopes?: unknown[] };
-  const sp = servicePrincipalObject(state.scenario.tenant.id, {
+  const sp = servicePrincipalObject({
     id: randomUUID(),
     appId: String(app.appId),
     displayName: String(app.displayName),
