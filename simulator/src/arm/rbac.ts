@@ -206,6 +206,7 @@ export function authorizationFailed(caller: Caller, action: string, scope: strin
     403,
     "AuthorizationFailed",
     `The client '${callerLabel(caller)}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    { "x-ms-failure-cause": "gateway" },
   );
 }
 

@@ -121,6 +121,7 @@ function createAssignment(ctx: ArmContext, scope: string, name: string, id: stri
   if ("error" in parsed) return parsed.error;
   const p = parsed.data.properties;
   const now = state.now();
+  if (!GUID.test(p.principalId)) return armError(400, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.");
 
   const def = findRoleDefinition(state, p.roleDefinitionId);
   const guid = roleGuid(p.roleDefinitionId);

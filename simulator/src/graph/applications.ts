@@ -15,6 +15,7 @@ import {
   hasPermission,
   headerOf,
   insufficientPrivileges,
+  invalidObjectId,
   resourceNotFound,
 } from "./http";
 
@@ -170,6 +171,10 @@ export function handleApplications(
     return entity(req, "applications", app, 201);
   }
 
+  if (key.name === undefined || key.name.toLowerCase() === "appid") {
+    const invalid = invalidObjectId(key);
+    if (invalid) return invalid;
+  }
   const app = findApplication(state, key);
   const action = rest[0]?.toLowerCase();
   if (action === "addpassword" || action === "removepassword") {

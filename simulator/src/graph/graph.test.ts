@@ -73,6 +73,9 @@ describe("applications", () => {
     expect(((await graph.api(`/applications(appId='${app.appId}')`).select("id,displayName").get()) as Record<string, unknown>).displayName).toBe(body.displayName);
     const missing = await graphFailure(graph.api("/applications(uniqueName='nope')").patch({ displayName: "nope" }));
     expect(missing.statusCode).toBe(404);
+    const badId = await graphFailure(graph.api("/applications/vendor-aks-audit").get());
+    expect(badId.statusCode).toBe(400);
+    expect(badId.message).toBe("Invalid object identifier 'vendor-aks-audit'.");
   });
 
   it("adds a password (secret shown once) and removes it", async () => {

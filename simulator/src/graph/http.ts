@@ -25,6 +25,13 @@ export function resourceNotFound(id: string): SimResponse {
   return graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
 }
 
+const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Directory object ids are GUIDs; Graph refuses anything else before looking it up. */
+export function invalidObjectId(key: { name?: string; value: string }): SimResponse | undefined {
+  return OBJECT_ID.test(key.value) ? undefined : badRequest(`Invalid object identifier '${key.value}'.`);
+}
+
 export function badRequest(message: string): SimResponse {
   return graphError(400, "Request_BadRequest", message);
 }

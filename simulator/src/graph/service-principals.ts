@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Caller, SimRequest, SimResponse } from "../contract";
 import type { GraphObject, SimState } from "../state";
 import { handleAppRoleAssignedTo, handleAppRoleAssignments } from "./app-role-assignments";
-import { APP_READ, APP_WRITE, applyFilter, badRequest, collection, entity, graphError, hasPermission, headerOf, insufficientPrivileges, resourceNotFound } from "./http";
+import { APP_READ, APP_WRITE, applyFilter, badRequest, collection, entity, graphError, hasPermission, headerOf, insufficientPrivileges, invalidObjectId, resourceNotFound } from "./http";
 import { FIRST_PARTY, firstPartyServicePrincipal, servicePrincipalObject } from "./seed";
 
 const createSchema = z.looseObject({
@@ -62,6 +62,8 @@ export function handleServicePrincipals(
     if (req.method !== "POST") return graphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
     return createServicePrincipal(req, state);
   }
+  const invalid = invalidObjectId(key);
+  if (invalid) return invalid;
   const sp = findServicePrincipal(state, key);
   switch (req.method) {
     case "GET":
