@@ -19,7 +19,17 @@ export async function expectMigrated(database: Database): Promise<void> {
   const tables = await database.prisma.$queryRaw<{ table_name: string }[]>`
     SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`;
   expect(tables.map((t) => t.table_name)).toEqual(
-    expect.arrayContaining(["_prisma_migrations", "audit_events", "auth_requests", "sessions", "users"]),
+    expect.arrayContaining([
+      "_prisma_migrations",
+      "audit_events",
+      "auth_requests",
+      "onboarding_runs",
+      "operations",
+      "run_secrets",
+      "sessions",
+      "step_runs",
+      "users",
+    ]),
   );
   const history = await database.prisma.$queryRaw<{ migration_name: string }[]>`
     SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name`;
