@@ -1,6 +1,7 @@
 import { RestError } from "@azure/core-rest-pipeline";
 import { describe, expect, it } from "vitest";
-import { AzureOperationError, toAzureError } from "./errors";
+import { GraphError } from "@microsoft/microsoft-graph-client";
+import { AzureOperationError, classifyAzureError, toAzureError } from "./errors";
 
 const ctx = { action: "list the clusters in Production", requiredRole: "Reader", whoCanGrant: "an Owner of Production" };
 
@@ -37,5 +38,92 @@ describe("toAzureError", () => {
   it("passes domain errors through", () => {
     const original = new AzureOperationError("conflict", "already mapped");
     expect(toAzureError(original, ctx)).toBe(original);
+  });
+});
+
+function restWith(status: number, code: string, message: string) {
+  const e = new RestError(message, { statusCode: status, code });
+  return e;
+}
+
+function graph(status: number, code: string | null, message: string, details?: { code: string }[]) {
+  const e = new GraphError(status, message);
+  e.code = code;
+  e.requestId = "req-1";
+  e.body = JSON.stringify({ code, message, ...(details ? { details } : {}) });
+  return e;
+}
+
+describe("toAzureError: specific Azure codes", () => {
+  it.each([
+    [restWith(409, "MissingSubscriptionRegistration", "The subscription is not registered to use namespace 'Microsoft.Storage'. See https://aka.ms/rps-not-found"), "provider_not_registered", "Microsoft.Storage"],
+    [restWith(409, "Conflict", "The subscription '2cf36c9a' is not registered to use microsoft.insights."), "provider_not_registered", "microsoft.insights"],
+    [restWith(409, "StorageAccountAlreadyTaken", "The storage account named aksaudit is already taken."), "name_taken", "global"],
+    [restWith(409, "StorageAccountAlreadyExists", "The storage account named x already exists under the subscription."), "name_taken", "another resource group"],
+    [restWith(400, "AccountNameInvalid", "Bad_Name is not a valid storage account name."), "name_invalid", "3 to 24"],
+    [restWith(409, "Conflict", "Data sink '/subscriptions/s/…/storageAccounts/a' is already used in diagnostic setting 'legacy' for category 'kube-audit'. Data sinks can't be reused in different settings on the same category for the same resource."), "sink_in_use", "'legacy'"],
+    [restWith(400, "BadRequest", "Diagnostic settings count exceeds the limit of 5 for resource '/subscriptions/…'."), "diagnostic_settings_limit", "5"],
+    [restWith(400, "BadRequest", "Resources should be in the same region. Resource 'x' is in region 'eastus' and storage account 'y' is in region 'westeurope'."), "region_mismatch", "region"],
+    [restWith(409, "RoleAssignmentExists", "The role assignment already exists."), "role_assignment_exists", "already exists"],
+    [restWith(409, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated."), "role_assignment_conflict", "different principal"],
+    [restWith(409, "RoleDefinitionWithSameNameExists", "A role definition cannot be updated with a name that already exists."), "role_name_taken", "role name"],
+    [restWith(400, "PrincipalNotFound", "Principal x does not exist in the directory y."), "principal_not_found", "replication"],
+    [restWith(400, "RoleDefinitionDoesNotExist", "The specified role definition with ID 'x' does not exist."), "role_definition_not_found", "replicate"],
+    [graph(400, "Request_BadRequest", "The appId 'x' of the service principal does not reference a valid application object.", [{ code: "NoBackingApplicationObject" }]), "application_not_replicated", "replicating"],
+    [graph(400, "Request_BadRequest", "Permission being assigned already exists on the object"), "already_exists", "already exists"],
+    [graph(409, "Request_MultipleObjectsWithSameKeyValue", "The service principal name x is already in use."), "already_exists", "already exists"],
+  ] as const)("maps %#: %s", (error, code, phrase) => {
+    const mapped = toAzureError(error, ctx);
+    expect(mapped.code).toBe(code);
+    expect(mapped.message).toContain(phrase);
+    expect(mapped.message).toContain(ctx.action);
+    expect(mapped.azureCode).toBeDefined();
+  });
+
+  it("keeps the Graph code, status and request id; NoBackingApplicationObject wins over Request_BadRequest", () => {
+    const mapped = toAzureError(graph(400, "Request_BadRequest", "x", [{ code: "NoBackingApplicationObject" }]), ctx);
+    expect(mapped).toMatchObject({ azureCode: "NoBackingApplicationObject", status: 400, requestId: "req-1" });
+  });
+
+  it("maps Graph's 403 Authorization_RequestDenied to forbidden, naming the role", () => {
+    const mapped = toAzureError(graph(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."), {
+      action: "grant the app role",
+      requiredRole: "Cloud Application Administrator",
+      whoCanGrant: "a Global Administrator",
+    });
+    expect(mapped.code).toBe("forbidden");
+    expect(mapped.message).toContain("Cloud Application Administrator");
+    expect(mapped.azureCode).toBe("Authorization_RequestDenied");
+  });
+
+  it("tolerates a GraphError whose code is null", () => {
+    expect(toAzureError(graph(404, null, "gone"), ctx).code).toBe("not_found");
+  });
+
+  it("keeps a 404 RoleDefinitionDoesNotExist (a plain read) as not_found", () => {
+    expect(toAzureError(restWith(404, "RoleDefinitionDoesNotExist", "x"), ctx).code).toBe("not_found");
+  });
+});
+
+describe("classifyAzureError", () => {
+  it.each([
+    [rest(429, "TooManyRequests"), "transient"],
+    [rest(503, "ServiceUnavailable"), "transient"],
+    [rest(500, "InternalServerError"), "transient"],
+    [Object.assign(new Error("x"), { code: "ECONNRESET" }), "transient"],
+    [rest(409, "AnotherOperationInProgress"), "transient"],
+    [new AzureOperationError("provider_registering", "still registering"), "transient"],
+    [rest(400, "PrincipalNotFound"), "replication"],
+    [rest(400, "RoleDefinitionDoesNotExist"), "replication"],
+    [graph(400, "Request_BadRequest", "x", [{ code: "NoBackingApplicationObject" }]), "replication"],
+    [rest(403, "AuthorizationFailed"), "permanent"],
+    [rest(409, "MissingSubscriptionRegistration"), "permanent"],
+    [rest(409, "RoleAssignmentExists"), "permanent"],
+    [rest(409, "StorageAccountAlreadyTaken"), "permanent"],
+    [rest(401, "ExpiredAuthenticationToken"), "permanent"],
+    [rest(400, "InvalidRequestContent"), "permanent"],
+    ["boom", "permanent"],
+  ] as const)("classifies %#", (error, expected) => {
+    expect(classifyAzureError(error)).toBe(expected);
   });
 });

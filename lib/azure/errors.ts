@@ -10,6 +10,20 @@ export const AZURE_ERROR_CODES = [
   "conflict",
   "invalid_request",
   "unknown",
+  "provider_not_registered",
+  "provider_registering",
+  "name_taken",
+  "name_invalid",
+  "sink_in_use",
+  "diagnostic_settings_limit",
+  "region_mismatch",
+  "role_assignment_exists",
+  "role_assignment_conflict",
+  "role_name_taken",
+  "principal_not_found",
+  "role_definition_not_found",
+  "application_not_replicated",
+  "already_exists",
 ] as const;
 export type AzureErrorCode = (typeof AZURE_ERROR_CODES)[number];
 
@@ -27,11 +41,21 @@ export class AzureOperationError extends Error {
   }
 }
 
+// RestError (ARM SDKs) and GraphError (graph-client) both carry statusCode/code/message; Graph's code may be null.
 const restErrorSchema = z.object({
   statusCode: z.number().optional(),
-  code: z.string().optional(),
+  code: z.string().nullish(),
+  message: z.string().optional(),
+  requestId: z.string().nullish(),
   request: z.object({ requestId: z.string().optional() }).optional(),
   response: z.object({ headers: z.object({ get: z.function() }).optional() }).optional(),
+  body: z.unknown().optional(),
+  details: z.unknown().optional(),
+});
+
+const innerDetailsSchema = z.object({
+  details: z.array(z.object({ code: z.string().optional() })).optional(),
+  error: z.object({ details: z.array(z.object({ code: z.string().optional() })).optional() }).optional(),
 });
 
 /** What the admin was doing, to phrase the message: "list the clusters in Contoso Production". */
@@ -43,14 +67,40 @@ export interface ErrorContext {
   requiredRole?: string;
 }
 
+/** Codes inside Graph's `details` (GraphError.body is the error JSON as a string) or an ARM error's details. */
+function innerCodes(body: unknown, details: unknown): string[] {
+  const out: string[] = [];
+  for (const candidate of [body, details]) {
+    let value = candidate;
+    if (typeof value === "string") {
+      try {
+        value = JSON.parse(value) as unknown;
+      } catch {
+        continue;
+      }
+    }
+    const parsed = innerDetailsSchema.safeParse(value);
+    if (!parsed.success) continue;
+    for (const d of [...(parsed.data.details ?? []), ...(parsed.data.error?.details ?? [])]) if (d.code) out.push(d.code);
+  }
+  return out;
+}
+
 /** Turn anything an SDK threw into an AzureOperationError. */
 export function toAzureError(error: unknown, ctx: ErrorContext): AzureOperationError {
   if (error instanceof AzureOperationError) return error;
   const parsed = restErrorSchema.safeParse(error);
-  const status = parsed.success ? parsed.data.statusCode : undefined;
-  const azureCode = parsed.success ? parsed.data.code : undefined;
-  const requestId = parsed.success ? parsed.data.request?.requestId : undefined;
+  const data = parsed.success ? parsed.data : undefined;
+  const status = data?.statusCode;
+  const inner = data ? innerCodes(data.body, data.details) : [];
+  // Graph puts the precise reason (NoBackingApplicationObject) in details under a generic Request_BadRequest.
+  const azureCode = inner.find((c) => c === "NoBackingApplicationObject") ?? data?.code ?? undefined;
+  const requestId = data?.request?.requestId ?? data?.requestId ?? undefined;
+  const azureMessage = data?.message ?? "";
   const make = (code: AzureErrorCode, message: string) => new AzureOperationError(code, message, azureCode, status, requestId);
+
+  const specific = specificError(azureCode, azureMessage, status, ctx);
+  if (specific) return make(specific.code, specific.message);
 
   if (status === 401 || azureCode === "InvalidAuthenticationToken" || azureCode === "ExpiredAuthenticationToken") {
     return make("reauth_required", `Your Microsoft sign-in is no longer valid, so the portal could not ${ctx.action}. Sign in again.`);
@@ -73,7 +123,88 @@ export function toAzureError(error: unknown, ctx: ErrorContext): AzureOperationE
   return make("unknown", `Something unexpected happened while trying to ${ctx.action}. Retry; if it persists, contact support.`);
 }
 
+/** Azure codes (and, where Azure reuses a generic code, its message) that need their own advice. */
+function specificError(
+  azureCode: string | undefined,
+  azureMessage: string,
+  status: number | undefined,
+  ctx: ErrorContext,
+): { code: AzureErrorCode; message: string } | undefined {
+  const { action } = ctx;
+  switch (azureCode) {
+    case "MissingSubscriptionRegistration": {
+      const ns = /namespace '([^']+)'/i.exec(azureMessage)?.[1] ?? "the resource provider";
+      return providerNotRegistered(ns, action);
+    }
+    case "StorageAccountAlreadyTaken":
+      return { code: "name_taken", message: `That storage account name is already used somewhere in Azure (names are global), so the portal could not ${action}. Choose another name.` };
+    case "StorageAccountAlreadyExists":
+      return { code: "name_taken", message: `A storage account with that name already exists in another resource group of this subscription, so the portal could not ${action}. Choose another name or use that account.` };
+    case "AccountNameInvalid":
+      return { code: "name_invalid", message: `The storage account name is invalid, so the portal could not ${action}. Use 3 to 24 lowercase letters and digits.` };
+    case "RoleAssignmentExists":
+      // Same principal, role and scope already assigned under another name: the access exists, verify and move on.
+      return { code: "role_assignment_exists", message: `The role assignment already exists, so there was nothing to do to ${action}.` };
+    case "RoleAssignmentUpdateNotPermitted":
+      return { code: "role_assignment_conflict", message: `A role assignment with the same name exists for a different principal or role, so the portal could not ${action}. Remove it in the Azure portal and retry.` };
+    case "RoleDefinitionWithSameNameExists":
+      return { code: "role_name_taken", message: `Another custom role already uses this role name, so the portal could not ${action}. Rename or delete that role and retry.` };
+    case "PrincipalNotFound":
+      return { code: "principal_not_found", message: `Azure does not see the new service principal yet (Entra ID replication), so the portal could not ${action}. It usually appears within a minute; retry.` };
+    case "RoleDefinitionDoesNotExist":
+      if (status === 404) return undefined;
+      return { code: "role_definition_not_found", message: `Azure does not see the custom role at this scope yet (role definitions take a few minutes to replicate), so the portal could not ${action}. Retry in a few minutes.` };
+    case "NoBackingApplicationObject":
+      return { code: "application_not_replicated", message: `Entra ID has not finished replicating the new app registration, so the portal could not ${action}. Retry in a few seconds.` };
+    case "Request_MultipleObjectsWithSameKeyValue":
+      return { code: "already_exists", message: `It already exists in Entra ID, so there was nothing to do to ${action}.` };
+    default:
+      break;
+  }
+  // Azure Monitor answers a bare 409 "Conflict" when Microsoft.Insights is not registered.
+  const insights = /is not registered to use ([\w.]+?)\.?$/i.exec(azureMessage);
+  if (status === 409 && insights?.[1]) return providerNotRegistered(insights[1], action);
+  const sink = /already used in diagnostic setting '([^']+)'/i.exec(azureMessage);
+  if (status === 409 && sink) {
+    return { code: "sink_in_use", message: `Diagnostic setting '${sink[1] ?? ""}' on this cluster already sends the same logs to this storage account, and Azure allows only one, so the portal could not ${action}. Reuse or remove that setting and retry.` };
+  }
+  if (status === 400 && /count exceeds the limit/i.test(azureMessage)) {
+    return { code: "diagnostic_settings_limit", message: `The cluster already has the maximum of 5 diagnostic settings, so the portal could not ${action}. Remove one that is no longer needed and retry.` };
+  }
+  if (status === 400 && /should be in the same region/i.test(azureMessage)) {
+    return { code: "region_mismatch", message: `The storage account is in a different region than the cluster, so the portal could not ${action}. Azure needs an account in the cluster's region.` };
+  }
+  if (status === 400 && /already exists/i.test(azureMessage)) {
+    // Graph: "Permission being assigned already exists on the object" for a repeated appRoleAssignedTo grant.
+    return { code: "already_exists", message: `It already exists, so there was nothing to do to ${action}.` };
+  }
+  return undefined;
+}
+
+function providerNotRegistered(ns: string, action: string): { code: AzureErrorCode; message: string } {
+  return {
+    code: "provider_not_registered",
+    message: `The subscription is not registered for ${ns}, so the portal could not ${action}. Register the resource provider (an Owner or Contributor can) and retry.`,
+  };
+}
+
 function isNetworkError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && ["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "ECONNRESET", "REQUEST_SEND_ERROR"].includes(code);
+}
+
+export type AzureErrorClass = "transient" | "replication" | "permanent";
+
+const TRANSIENT_CODES: readonly AzureErrorCode[] = ["throttled", "unavailable", "provider_registering"];
+const REPLICATION_CODES: readonly AzureErrorCode[] = ["principal_not_found", "role_definition_not_found", "application_not_replicated"];
+// ARM's "try again" conflicts: another write on the same resource is still running.
+const TRANSIENT_AZURE_CODES = ["AnotherOperationInProgress", "RetryableError", "ServerBusy", "OperationPreempted"];
+
+/** For a retry layer: retry soon (transient), retry for minutes (replication), or stop and show (permanent). */
+export function classifyAzureError(error: unknown): AzureErrorClass {
+  const e = toAzureError(error, { action: "complete the operation" });
+  if (REPLICATION_CODES.includes(e.code)) return "replication";
+  if (TRANSIENT_CODES.includes(e.code)) return "transient";
+  if (e.azureCode && TRANSIENT_AZURE_CODES.includes(e.azureCode)) return "transient";
+  return "permanent";
 }
