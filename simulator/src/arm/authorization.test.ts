@@ -4,7 +4,8 @@ import type { RunningSimulator } from "../index";
 import { startTestSimulator } from "../testing";
 import { armClients, azureFailure, graphClient, OWNER, OWNER_OID, READER, READER_OID, SUB_DEV, SUB_PROD } from "./test-support";
 
-const REPLICATION_MS = 400;
+// Wide enough that the "too early" calls stay inside the window on a slow CI machine.
+const REPLICATION_MS = 1500;
 let sim: RunningSimulator;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const roleDef = (id: string, sub = SUB_PROD) => `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
@@ -91,8 +92,11 @@ describe("role definitions", () => {
   it("answers RoleDefinitionDoesNotExist for a just-created custom role, then assigns it", async () => {
     const { authorization } = armClients(sim, OWNER);
     const freshId = "9c2d4e6f-8a0b-4c1d-9e2f-3a4b5c6d7e8f";
-    await authorization.roleDefinitions.createOrUpdate(`/subscriptions/${SUB_PROD}`, freshId, { ...role, roleName: "Fresh role" });
     const { spId } = await newServicePrincipal();
+    sim.state().graph.servicePrincipals.forEach((sp) => {
+      if (sp.id === spId) sp.createdDateTime = new Date(Date.now() - 10 * REPLICATION_MS).toISOString();
+    });
+    await authorization.roleDefinitions.createOrUpdate(`/subscriptions/${SUB_PROD}`, freshId, { ...role, roleName: "Fresh role" });
     const params = { roleDefinitionId: roleDef(freshId), principalId: spId, principalType: "ServicePrincipal" as const };
     const early = await azureFailure(authorization.roleAssignments.create(`/subscriptions/${SUB_PROD}`, randomUUID(), params));
     expect(early).toMatchObject({ statusCode: 400, code: "RoleDefinitionDoesNotExist" });

@@ -7,7 +7,7 @@ import { armClients, azureFailure, OWNER, READER, SUB_DEV, SUB_PROD } from "./te
 let sim: RunningSimulator;
 beforeAll(async () => {
   sim = await startTestSimulator();
-  sim.state().latency = { requestMs: 0, lroMs: { storageAccount: 200, providerRegistration: 200 }, replicationMs: 300 };
+  sim.state().latency = { requestMs: 0, lroMs: { storageAccount: 200, providerRegistration: 1000 }, replicationMs: 300 };
 });
 afterAll(async () => sim.close());
 
@@ -66,6 +66,7 @@ describe("storage accounts", () => {
 
   it("answers the create with 202 + Location/Azure-AsyncOperation + Retry-After", async () => {
     const token = (await armClients(sim, OWNER).credential.getToken([]))?.token ?? "";
+    sim.state().latency.lroMs.storageAccount = 5000;
     const res = await fetch(
       `${sim.url}/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-westeurope/providers/Microsoft.Storage/storageAccounts/contosoweu01?api-version=2025-08-01`,
       {
@@ -80,6 +81,9 @@ describe("storage accounts", () => {
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     const status = await fetch(res.headers.get("azure-asyncoperation") ?? "", { headers: { authorization: `Bearer ${token}` } });
     expect(((await status.json()) as { status: string }).status).toBe("InProgress");
+    const monitor = await fetch(res.headers.get("location") ?? "", { headers: { authorization: `Bearer ${token}` } });
+    expect(monitor.status).toBe(202);
+    sim.state().latency.lroMs.storageAccount = 200;
   });
 
   it("updates network rules with PATCH and an existing account with PUT", async () => {
@@ -140,7 +144,7 @@ describe("storage accounts", () => {
     const registering = await dev.resources.providers.register("Microsoft.Storage");
     expect(registering.registrationState).toBe("Registering");
     expect((await dev.resources.providers.get("Microsoft.Storage")).registrationState).toBe("Registering");
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 1100));
     expect((await dev.resources.providers.get("microsoft.storage")).registrationState).toBe("Registered");
     const account = await dev.storage.storageAccounts.create("rg-aks-dev-eastus", "contosodev01", secureAccount);
     expect(account.provisioningState).toBe("Succeeded");

@@ -5,7 +5,7 @@ import type { RunningSimulator } from "../index";
 import { startTestSimulator } from "../testing";
 import { graphClient, OWNER, OWNER_OID, READER } from "../arm/test-support";
 
-const REPLICATION_MS = 300;
+const REPLICATION_MS = 1000;
 let sim: RunningSimulator;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
