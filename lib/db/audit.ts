@@ -1,12 +1,12 @@
 // Append-only audit trail per customer tenant.
-import { Prisma } from "./generated/client";
+import { type Prisma } from "./generated/client";
 import { db } from "./client";
+import { nullableJson, type JsonValue } from "./json";
+
+export type { JsonValue } from "./json";
 
 /** How an audited action ended. */
 export type AuditOutcome = "success" | "failure" | "denied";
-
-/** Any JSON value (the audit detail). */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** One audit record. id is a decimal string of a database sequence. */
 export interface AuditEvent {
@@ -50,8 +50,7 @@ export async function recordAuditEvent(input: NewAuditEvent): Promise<AuditEvent
       action: input.action,
       target: input.target ?? null,
       outcome: input.outcome,
-      // A nullable Json column needs DbNull for SQL NULL (plain null is rejected).
-      detail: input.detail === undefined || input.detail === null ? Prisma.DbNull : (input.detail as Prisma.InputJsonValue),
+      detail: nullableJson(input.detail),
     },
   });
   return toAuditEvent(row);

@@ -1,0 +1,15 @@
+// JSON column values as lib/db hands them out, and their conversion to Prisma inputs.
+import { Prisma } from "./generated/client";
+
+/** Any JSON value (audit detail, run config and plan, step outputs). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Prisma input for a nullable Json column: SQL NULL for null/undefined (plain null is rejected by Prisma). */
+export function nullableJson(value: JsonValue | undefined): Prisma.InputJsonValue | typeof Prisma.DbNull {
+  return value === undefined || value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue);
+}
+
+/** Text for a `${…}::jsonb` parameter in raw SQL; null stays SQL NULL. */
+export function jsonParam(value: JsonValue | undefined): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}

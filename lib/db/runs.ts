@@ -1,0 +1,153 @@
+// Onboarding runs: the admin's choices, the confirmed plan and the ordered steps, resumable from the run's link.
+//
+// The run id is the link's secret part (unguessable), and every read is scoped by tenant as well, so a link
+// opened by someone of another tenant finds nothing. Writes take only the run id: callers first load the run
+// with getRunForTenant for the signed-in tenant, then act on it.
+import crypto from "node:crypto";
+import { Prisma } from "./generated/client";
+import { db } from "./client";
+import { jsonParam, type JsonValue } from "./json";
+import { toStepRun, type StepRun } from "./step-runs";
+
+export const RUN_STATUSES = ["draft", "planned", "running", "completed", "failed", "cancelled"] as const;
+/** Where a run stands. draft → planned (plan computed) → running (plan confirmed) → completed | failed | cancelled. */
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A run without its steps (lists). */
+export interface OnboardingRun {
+  /** Unguessable (144 random bits, base64url): the run's link carries it. */
+  id: string;
+  tenantId: string;
+  /** null once the creating user was deleted; createdByUpn stays. */
+  createdByUserId: string | null;
+  createdByUpn: string;
+  status: RunStatus;
+  config: JsonValue;
+  plan: JsonValue | null;
+  planConfirmedAt: Date | null;
+  planConfirmedByUpn: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A run with its steps in execution order. */
+export interface OnboardingRunWithSteps extends OnboardingRun {
+  steps: StepRun[];
+}
+
+/** What createRun stores: the admin's choices and the step ids in execution order. */
+export interface NewRun {
+  tenantId: string;
+  createdByUserId: string | null;
+  createdByUpn: string;
+  config: JsonValue;
+  steps: readonly string[];
+}
+
+// 18 bytes = 144 bits, exactly 24 base64url characters (no padding bits).
+const RUN_ID_BYTES = 18;
+
+type RunRow = Omit<OnboardingRun, "config" | "plan"> & { config: Prisma.JsonValue; plan: Prisma.JsonValue };
+
+function toRun(row: RunRow): OnboardingRun {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    createdByUserId: row.createdByUserId,
+    createdByUpn: row.createdByUpn,
+    status: row.status,
+    config: row.config as JsonValue,
+    plan: row.plan as JsonValue | null,
+    planConfirmedAt: row.planConfirmedAt,
+    planConfirmedByUpn: row.planConfirmedByUpn,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+const stepsInOrder = { steps: { orderBy: { position: "asc" } } } as const;
+
+/** Creates a draft run and its pending steps (positions 0…n-1 in the given order) in one transaction. */
+export async function createRun(input: NewRun): Promise<OnboardingRunWithSteps> {
+  if (new Set(input.steps).size !== input.steps.length) throw new TypeError("createRun: duplicate step ids");
+  const prisma = await db();
+  // A nested create is one transaction: the run never exists without its steps.
+  const row = await prisma.onboardingRun.create({
+    data: {
+      id: crypto.randomBytes(RUN_ID_BYTES).toString("base64url"),
+      tenantId: input.tenantId,
+      createdByUserId: input.createdByUserId,
+      createdByUpn: input.createdByUpn,
+      config: input.config as Prisma.InputJsonValue,
+      steps: { create: input.steps.map((stepId, position) => ({ stepId, position })) },
+    },
+    include: stepsInOrder,
+  });
+  return { ...toRun(row), steps: row.steps.map(toStepRun) };
+}
+
+/**
+ * The run with its steps, or null when it does not exist or belongs to another tenant. Both cases are the same
+ * query and the same answer, so a caller (or someone probing links) cannot tell them apart.
+ */
+export async function getRunForTenant(runId: string, tenantId: string): Promise<OnboardingRunWithSteps | null> {
+  const prisma = await db();
+  const row = await prisma.onboardingRun.findFirst({ where: { id: runId, tenantId }, include: stepsInOrder });
+  return row && { ...toRun(row), steps: row.steps.map(toStepRun) };
+}
+
+/** A tenant's runs, newest first, without steps. */
+export async function listRunsForTenant(tenantId: string, options: { limit: number }): Promise<OnboardingRun[]> {
+  const prisma = await db();
+  const rows = await prisma.onboardingRun.findMany({
+    where: { tenantId },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: Math.max(0, Math.min(options.limit, 1000)),
+  });
+  return rows.map(toRun);
+}
+
+/**
+ * Stores the computed plan and moves the run to planned; allowed from draft or planned (re-plan). A new plan
+ * drops an earlier confirmation: the admin confirms what they saw. Returns false when the run is past planning.
+ */
+export async function setRunPlan(runId: string, plan: JsonValue): Promise<boolean> {
+  const prisma = await db();
+  const count = await prisma.$executeRaw`
+    UPDATE "onboarding_runs" SET
+      "plan" = ${jsonParam(plan)}::jsonb, "status" = 'planned',
+      "plan_confirmed_at" = NULL, "plan_confirmed_by_upn" = NULL, "updated_at" = now()
+    WHERE "id" = ${runId} AND "status" IN ('draft', 'planned')`;
+  return count === 1;
+}
+
+/**
+ * Records that `upn` confirmed the plan; only for a planned run not yet confirmed, so of two admins confirming
+ * at once exactly one gets true. With `plan`, confirms only if the stored plan still equals it (JSON equality),
+ * so a re-plan by someone else in between is not confirmed blindly. The status stays planned: start the run
+ * with setRunStatus(runId, "running", { from: ["planned"] }).
+ */
+export async function confirmRunPlan(runId: string, upn: string, options: { plan?: JsonValue } = {}): Promise<boolean> {
+  const prisma = await db();
+  const expected = options.plan === undefined ? Prisma.sql`` : Prisma.sql`AND "plan" = ${jsonParam(options.plan)}::jsonb`;
+  const count = await prisma.$executeRaw`
+    UPDATE "onboarding_runs" SET "plan_confirmed_at" = now(), "plan_confirmed_by_upn" = ${upn}, "updated_at" = now()
+    WHERE "id" = ${runId} AND "status" = 'planned' AND "plan" IS NOT NULL AND "plan_confirmed_at" IS NULL ${expected}`;
+  return count === 1;
+}
+
+/**
+ * Sets the run's status; with `from`, only if the current status is one of them (compare-and-set), so concurrent
+ * transitions (cancel vs. complete) cannot both succeed. running requires a confirmed plan. Returns whether it changed.
+ */
+export async function setRunStatus(runId: string, status: RunStatus, options: { from?: readonly RunStatus[] } = {}): Promise<boolean> {
+  if (!(RUN_STATUSES as readonly string[]).includes(status)) throw new TypeError(`unknown run status ${JSON.stringify(status)}`);
+  if (options.from && options.from.length === 0) return false;
+  const prisma = await db();
+  const from = options.from ? Prisma.sql`AND "status"::text IN (${Prisma.join(options.from)})` : Prisma.sql``;
+  const confirmed = status === "running" ? Prisma.sql`AND "plan_confirmed_at" IS NOT NULL` : Prisma.sql``;
+  const count = await prisma.$executeRaw`
+    UPDATE "onboarding_runs" SET "status" = ${status}::"RunStatus", "updated_at" = now()
+    WHERE "id" = ${runId} ${from} ${confirmed}`;
+  return count === 1;
+}

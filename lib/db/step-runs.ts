@@ -1,0 +1,206 @@
+// Provisioning steps of a run and their leases: one execution at a time per step, across tabs, admins and server instances.
+//
+// A lease is (lease_owner, lease_expires_at) on the step row, taken and given back by single conditional UPDATEs
+// evaluated on the database clock, so server clocks never disagree about expiry. Prisma's updateMany is not
+// guaranteed to be one statement (it may read ids first), hence raw SQL for everything that checks the lease.
+import { type Prisma } from "./generated/client";
+import { db } from "./client";
+import { jsonParam, type JsonValue } from "./json";
+
+export const STEP_STATUSES = ["pending", "running", "done", "failed", "needs_admin"] as const;
+/** Where a step stands: running means a lease holder is (or was, until its lease expired) working on it. */
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export const STEP_OUTCOMES = ["done", "failed", "needs_admin", "pending"] as const;
+/** How a lease holder leaves a step: finished, failed, waiting for an admin with more rights, or handed back untouched. */
+export type StepOutcomeStatus = (typeof STEP_OUTCOMES)[number];
+
+/** Progress of a running step, for the UI: "3 of 7 clusters — Enabling diagnostic settings on aks-prod". */
+export interface StepProgress {
+  done: number;
+  total: number;
+  label: string;
+}
+
+/** Why a step failed or needs an admin; safe to show (never a raw Azure response). */
+export interface StepError {
+  code: string;
+  message: string;
+  /** e.g. "Owner or User Access Administrator on Production". */
+  requiredRole?: string;
+  /** Who could complete the step instead, e.g. "an Owner of the subscription". */
+  whoCanAct?: string;
+}
+
+/** One step of a run. startedAt is the first attempt's start; finishedAt the last attempt's end (null while running). */
+export interface StepRun {
+  id: string;
+  runId: string;
+  stepId: string;
+  position: number;
+  status: StepStatus;
+  progress: StepProgress | null;
+  outputs: JsonValue | null;
+  error: StepError | null;
+  attempts: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+}
+
+/** A step whose holder stopped renewing (crashed server, closed tab), with its run's tenant to resume it. */
+export interface ExpiredStep extends StepRun {
+  tenantId: string;
+}
+
+/** How releaseStepLease leaves the step. outputs: omitted keeps the stored ones. error: omitted clears it. */
+export interface StepOutcome {
+  status: StepOutcomeStatus;
+  outputs?: JsonValue;
+  error?: StepError;
+}
+
+/** Thrown by recordIntent when the caller's lease is gone: stop before writing anything remote. */
+export class LeaseLostError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly stepId: string,
+  ) {
+    super(`The lease on step ${stepId} of this run is no longer held`);
+    this.name = "LeaseLostError";
+  }
+}
+
+type StepRunRow = Omit<StepRun, "progress" | "outputs" | "error"> & {
+  progress: Prisma.JsonValue;
+  outputs: Prisma.JsonValue;
+  error: Prisma.JsonValue;
+};
+
+/** Row → domain StepRun (lib/db internal). */
+export function toStepRun(row: StepRunRow): StepRun {
+  return {
+    id: row.id,
+    runId: row.runId,
+    stepId: row.stepId,
+    position: row.position,
+    status: row.status,
+    progress: row.progress as StepProgress | null,
+    outputs: row.outputs as JsonValue | null,
+    error: row.error as StepError | null,
+    attempts: row.attempts,
+    leaseOwner: row.leaseOwner,
+    leaseExpiresAt: row.leaseExpiresAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+// Leases shorter than this expire before a round trip completes; longer ones keep a crashed step blocked too long.
+const MIN_TTL_MS = 1;
+const MAX_TTL_MS = 24 * 60 * 60 * 1000;
+
+function ttlParam(ttlMs: number): number {
+  if (!Number.isFinite(ttlMs) || ttlMs < MIN_TTL_MS || ttlMs > MAX_TTL_MS) {
+    throw new RangeError(`lease ttl must be between ${MIN_TTL_MS} and ${MAX_TTL_MS} ms, got ${ttlMs}`);
+  }
+  return Math.round(ttlMs);
+}
+
+/**
+ * Takes the step's lease for `owner` if it is free, expired, or already owner's; returns whether it did.
+ * On success the step is running, attempts is incremented, startedAt is set if it was null and finishedAt cleared.
+ * Refused for a done step and unless the run is running (so a cancelled or unconfirmed run starts nothing).
+ * `owner` must be unique per execution (e.g. instance id + random): two callers with the same owner both win.
+ */
+export async function acquireStepLease(runId: string, stepId: string, owner: string, ttlMs: number): Promise<boolean> {
+  const prisma = await db();
+  const ttl = ttlParam(ttlMs);
+  // One statement: concurrent acquirers queue on the row lock, and PostgreSQL re-checks the WHERE on the winner's
+  // committed row (READ COMMITTED), so the losers see a live foreign lease and update nothing.
+  const count = await prisma.$executeRaw`
+    UPDATE "step_runs" AS s SET
+      "status" = 'running',
+      "lease_owner" = ${owner},
+      "lease_expires_at" = now() + ${ttl}::double precision * interval '1 millisecond',
+      "attempts" = s."attempts" + 1,
+      "started_at" = COALESCE(s."started_at", now()),
+      "finished_at" = NULL,
+      "updated_at" = now()
+    FROM "onboarding_runs" AS r
+    WHERE s."run_id" = ${runId} AND s."step_id" = ${stepId}
+      AND r."id" = s."run_id" AND r."status" = 'running'
+      AND s."status" <> 'done'
+      AND (s."lease_owner" IS NULL OR s."lease_expires_at" <= now() OR s."lease_owner" = ${owner})`;
+  return count === 1;
+}
+
+/**
+ * Extends owner's lease to now + ttlMs; false when the lease was lost (taken over, released) — then stop working.
+ * A lease that expired but was not taken over is still owner's and can be renewed: expiry only makes it takeable.
+ */
+export async function renewStepLease(runId: string, stepId: string, owner: string, ttlMs: number): Promise<boolean> {
+  const prisma = await db();
+  const ttl = ttlParam(ttlMs);
+  const count = await prisma.$executeRaw`
+    UPDATE "step_runs" SET
+      "lease_expires_at" = now() + ${ttl}::double precision * interval '1 millisecond',
+      "updated_at" = now()
+    WHERE "run_id" = ${runId} AND "step_id" = ${stepId} AND "lease_owner" = ${owner} AND "status" = 'running'`;
+  return count === 1;
+}
+
+/**
+ * Ends owner's lease with an outcome; false (and no change) when the lease was lost.
+ * finishedAt is set unless the outcome is pending (handed back to run again later).
+ */
+export async function releaseStepLease(runId: string, stepId: string, owner: string, outcome: StepOutcome): Promise<boolean> {
+  if (!(STEP_OUTCOMES as readonly string[]).includes(outcome.status)) {
+    throw new TypeError(`unknown step outcome ${JSON.stringify(outcome.status)}`);
+  }
+  const prisma = await db();
+  const keepOutputs = outcome.outputs === undefined;
+  const count = await prisma.$executeRaw`
+    UPDATE "step_runs" SET
+      "status" = ${outcome.status}::"StepStatus",
+      "outputs" = CASE WHEN ${keepOutputs}::boolean THEN "outputs" ELSE ${jsonParam(outcome.outputs)}::jsonb END,
+      "error" = ${jsonParam(outcome.error as JsonValue | undefined)}::jsonb,
+      "lease_owner" = NULL,
+      "lease_expires_at" = NULL,
+      "finished_at" = CASE WHEN ${outcome.status}::text = 'pending' THEN NULL ELSE now() END,
+      "updated_at" = now()
+    WHERE "run_id" = ${runId} AND "step_id" = ${stepId} AND "lease_owner" = ${owner} AND "status" = 'running'`;
+  return count === 1;
+}
+
+/** Stores the running step's progress; false (and no change) unless owner still holds the lease. */
+export async function setStepProgress(runId: string, stepId: string, owner: string, progress: StepProgress): Promise<boolean> {
+  const prisma = await db();
+  const count = await prisma.$executeRaw`
+    UPDATE "step_runs" SET "progress" = ${jsonParam(progress as unknown as JsonValue)}::jsonb, "updated_at" = now()
+    WHERE "run_id" = ${runId} AND "step_id" = ${stepId} AND "lease_owner" = ${owner} AND "status" = 'running'`;
+  return count === 1;
+}
+
+/**
+ * Running steps whose lease has expired (database clock), oldest expiry first: work interrupted by a crash or a
+ * closed browser. A hint for resuming; acquireStepLease decides who actually takes a step over.
+ */
+export async function listExpiredRunningSteps(options: { limit?: number } = {}): Promise<ExpiredStep[]> {
+  const prisma = await db();
+  const limit = Math.max(0, Math.min(options.limit ?? 100, 1000));
+  const expired = await prisma.$queryRaw<{ id: string }[]>`
+    SELECT "id"::text AS "id" FROM "step_runs"
+    WHERE "status" = 'running' AND "lease_expires_at" <= now()
+    ORDER BY "lease_expires_at" LIMIT ${limit}`;
+  if (expired.length === 0) return [];
+  const rows = await prisma.stepRun.findMany({
+    where: { id: { in: expired.map((e) => e.id) } },
+    include: { run: { select: { tenantId: true } } },
+    orderBy: [{ leaseExpiresAt: "asc" }, { id: "asc" }],
+  });
+  return rows.map(({ run, ...row }) => ({ ...toStepRun(row), tenantId: run.tenantId }));
+}
