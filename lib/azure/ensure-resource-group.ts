@@ -1,0 +1,36 @@
+// Get a resource group, or create it in the given region.
+import type { TokenCredential } from "@azure/core-auth";
+import { toAzureError } from "./errors";
+import { resourcesClient } from "./provisioning-clients";
+
+export interface ResourceGroupInfo {
+  id: string;
+  name: string;
+  location: string;
+  created: boolean;
+}
+
+/** The group as it is; an existing group keeps its region and tags (we adopt it, we don't move it). */
+export async function ensureResourceGroup(
+  credential: TokenCredential,
+  subscriptionId: string,
+  name: string,
+  location: string,
+  tags?: Record<string, string>,
+): Promise<ResourceGroupInfo> {
+  const client = resourcesClient(credential, subscriptionId);
+  try {
+    const existing = await client.resourceGroups.get(name);
+    return { id: existing.id ?? "", name: existing.name ?? name, location: existing.location, created: false };
+  } catch (error) {
+    if ((error as { statusCode?: unknown } | null)?.statusCode !== 404) {
+      throw toAzureError(error, { action: `read the resource group ${name}`, requiredRole: "Reader" });
+    }
+  }
+  try {
+    const rg = await client.resourceGroups.createOrUpdate(name, { location, ...(tags ? { tags } : {}) });
+    return { id: rg.id ?? "", name: rg.name ?? name, location: rg.location, created: true };
+  } catch (error) {
+    throw toAzureError(error, { action: `create the resource group ${name}`, requiredRole: "Contributor or Owner on the subscription" });
+  }
+}

@@ -1,0 +1,41 @@
+// Read a storage account's lifecycle management policy (the only policy is named "default").
+import type { ManagementPolicyRule } from "@azure/arm-storage";
+import type { TokenCredential } from "@azure/core-auth";
+import { toAzureError } from "./errors";
+import { storageClient } from "./provisioning-clients";
+
+export interface LifecycleRule {
+  name: string;
+  enabled: boolean;
+  blobTypes: string[];
+  prefixMatch: string[];
+  /** baseBlob delete after N days since modification; null when the rule doesn't delete. */
+  deleteAfterDays: number | null;
+}
+
+/** SDK rule → domain rule. */
+export function toLifecycleRule(r: ManagementPolicyRule): LifecycleRule {
+  return {
+    name: r.name,
+    enabled: r.enabled ?? true,
+    blobTypes: r.definition.filters?.blobTypes ?? [],
+    prefixMatch: r.definition.filters?.prefixMatch ?? [],
+    deleteAfterDays: r.definition.actions.baseBlob?.delete?.daysAfterModificationGreaterThan ?? null,
+  };
+}
+
+/** The policy's rules, or null when the account has no policy (Azure answers 404 ManagementPolicyNotFound). */
+export async function getManagementPolicy(
+  credential: TokenCredential,
+  subscriptionId: string,
+  resourceGroup: string,
+  accountName: string,
+): Promise<LifecycleRule[] | null> {
+  try {
+    const policy = await storageClient(credential, subscriptionId).managementPolicies.get(resourceGroup, accountName, "default");
+    return (policy.policy?.rules ?? []).map(toLifecycleRule);
+  } catch (error) {
+    if ((error as { statusCode?: unknown } | null)?.statusCode === 404) return null;
+    throw toAzureError(error, { action: `read the lifecycle policy of ${accountName}`, requiredRole: "Reader" });
+  }
+}

@@ -1,0 +1,40 @@
+// Microsoft Graph client with the signed-in admin's delegated token, and zod-checked requests.
+import type { TokenCredential } from "@azure/core-auth";
+import { Client } from "@microsoft/microsoft-graph-client";
+import type { z } from "zod";
+import { env } from "@/lib/env";
+
+/** A graph-client for the configured Graph endpoint; every request asks `credential` for a Graph token. */
+export function graphClient(credential: TokenCredential): Client {
+  const endpoint = env().GRAPH_ENDPOINT;
+  return Client.initWithMiddleware({
+    baseUrl: `${endpoint}/`,
+    // Without customHosts graph-client silently sends no Authorization header to a host it doesn't know as Graph.
+    customHosts: new Set([new URL(endpoint).hostname]),
+    authProvider: {
+      getAccessToken: async () => {
+        const token = await credential.getToken(`${env().GRAPH_AUDIENCE}/.default`);
+        if (!token) throw new Error("No Microsoft Graph token is available for this session.");
+        return token.token;
+      },
+    },
+  });
+}
+
+/** Parse a Graph payload; a shape change surfaces as an error here, not as undefined fields later. */
+export function parseGraph<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Error(`Unexpected Microsoft Graph response for ${what}: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim());
+}
+
+/** Graph's 404 (Request_ResourceNotFound), for reads that answer null when the object is absent. */
+export function isGraphNotFound(error: unknown): boolean {
+  return (error as { statusCode?: unknown } | null)?.statusCode === 404;
+}
+
+/** OData string literal: single quotes doubled. */
+export function odataString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
