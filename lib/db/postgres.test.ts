@@ -4,6 +4,7 @@ import { ensurePostgres, type TestDatabase } from "../../scripts/postgres";
 import { createDb } from "./client";
 import { committedMigrations, expectMigrated } from "./migration-checks";
 import { describeQueries } from "./query-suite";
+import { describeRunQueries } from "./run-suite";
 
 let pg: TestDatabase | undefined;
 let queriesPg: TestDatabase | undefined;
@@ -33,3 +34,4 @@ describe("migrations on PostgreSQL", () => {
 });
 
 describeQueries("PostgreSQL", () => ({ databaseUrl: queriesPg!.url, dataDir: ".test-data/unused" }));
+describeRunQueries("PostgreSQL", () => ({ databaseUrl: queriesPg!.url, dataDir: ".test-data/unused" }));

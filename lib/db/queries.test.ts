@@ -3,8 +3,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll } from "vitest";
 import { describeQueries } from "./query-suite";
+import { describeRunQueries } from "./run-suite";
 
 const dataDir = path.join(".test-data", `db-queries-${crypto.randomBytes(4).toString("hex")}`);
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 describeQueries("PGlite", () => ({ dataDir }));
+describeRunQueries("PGlite", () => ({ dataDir }));
