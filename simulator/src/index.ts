@@ -164,7 +164,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     state = makeState(scenario);
     await accountsSync;
   } catch (err) {
-    writer?.stop();
+    await writer?.stop();
     await listener.close();
     await azurite?.stop();
     throw err;
@@ -196,7 +196,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     flushKubeAudit,
     close() {
       closing ??= (async () => {
-        writer?.stop();
+        // Let an append in flight finish before Azurite goes away.
+        await writer?.stop();
         state.events.removeAllListeners();
         await Promise.allSettled([listener.close(), azurite?.stop()]);
       })();

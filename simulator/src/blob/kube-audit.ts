@@ -153,7 +153,8 @@ export function kubeAuditBatch(cluster: ArmResource | { id: string; name: string
 export interface KubeAuditWriter {
   /** Write one batch for every target now; returns the blob URLs written. */
   flush(): Promise<string[]>;
-  stop(): void;
+  /** Stop the timers; resolves when the write in flight (if any) has finished. */
+  stop(): Promise<void>;
 }
 
 /** Start writing: a first batch shortly after a diagnostic setting appears, then every `intervalMs`. */
@@ -242,10 +243,11 @@ export function startKubeAuditWriter(opts: {
         debounce.unref();
       });
     },
-    stop() {
+    async stop() {
       stopped = true;
       clearInterval(timer);
       if (debounce) clearTimeout(debounce);
+      await running.catch(() => undefined);
     },
   };
 }
