@@ -128,6 +128,45 @@ describe("Entra sign-in (authorization code + PKCE)", () => {
     expect(badSecret.body.error_codes).toEqual([7000215]);
   });
 
+  it("redeems a refresh token for another resource and rotates it; accepts client_secret_basic", async () => {
+    const app = await cca();
+    const { verifier, code } = await authorize(app);
+    const first = await tokenRequest({ grant_type: "authorization_code", code, redirect_uri: REDIRECT, code_verifier: verifier, scope: `${ARM_SCOPE} openid profile offline_access` });
+    expect(first.status).toBe(200);
+    const tid = sim.state().scenario.tenant.id;
+    const oid = "19281c3c-2885-478e-89dc-99a15ac5710a";
+    expect(JSON.parse(Buffer.from(String(first.body.client_info), "base64url").toString())).toEqual({ uid: oid, utid: tid });
+    expect(decodeJwt(String(first.body.id_token))).toMatchObject({ iss: `${sim.url}/${tid}/v2.0`, aud: TEST_CLIENT.clientId, tid, oid, preferred_username: OWNER });
+
+    const basic = Buffer.from(`${TEST_CLIENT.clientId}:${TEST_CLIENT.clientSecret}`).toString("base64");
+    const res = await fetch(`${sim.url}/organizations/oauth2/v2.0/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${basic}` },
+      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: String(first.body.refresh_token), scope: "https://graph.microsoft.com/Application.ReadWrite.All offline_access" }),
+    });
+    const second = (await res.json()) as JsonBody;
+    expect(res.status).toBe(200);
+    expect(second.refresh_token).not.toBe(first.body.refresh_token);
+    expect(second.scope).toBe("https://graph.microsoft.com/Application.ReadWrite.All https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All");
+    expect(decodeJwt(String(second.access_token))).toMatchObject({ aud: "https://graph.microsoft.com", upn: OWNER });
+
+    const fromRotated = await tokenRequest({ grant_type: "refresh_token", refresh_token: String(second.refresh_token), scope: "https://management.azure.com/.default" });
+    expect(fromRotated.status).toBe(200);
+    expect(decodeJwt(String(fromRotated.body.access_token)).aud).toBe("https://management.azure.com/");
+    const mixed = await tokenRequest({ grant_type: "refresh_token", refresh_token: String(second.refresh_token), scope: `${ARM_SCOPE} https://graph.microsoft.com/.default` });
+    expect(mixed.body.error_codes).toEqual([28000]);
+  });
+
+  it("answers response_mode=form_post with an auto-submitting form", async () => {
+    const { challenge } = await new CryptoProvider().generatePkceCodes();
+    const params = new URLSearchParams({ client_id: TEST_CLIENT.clientId, response_type: "code", redirect_uri: REDIRECT, scope: ARM_SCOPE, code_challenge: challenge, code_challenge_method: "S256", response_mode: "form_post", state: "fp", login_upn: OWNER });
+    const res = await fetch(`${sim.url}/organizations/oauth2/v2.0/authorize`, { method: "POST", body: params });
+    const html = await res.text();
+    expect(html).toContain(`<form method="post" action="${REDIRECT}">`);
+    expect(html).toMatch(/<input type="hidden" name="code" value="[^"]+">/);
+    expect(html).toContain('<input type="hidden" name="state" value="fp">');
+  });
+
   it("validates the authorize request (client, redirect URI, PKCE)", async () => {
     const base = `${sim.url}/organizations/oauth2/v2.0/authorize`;
     const q = (p: Record<string, string>) =>
