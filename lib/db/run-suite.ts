@@ -227,8 +227,15 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       expect(step).toMatchObject({ status: "pending", finishedAt: null, error: null, outputs: { partial: true }, leaseOwner: null });
 
       await expect(acquireStepLease(run.id, "storage", "a", 0)).rejects.toThrow(RangeError);
+      expect(await acquireStepLease(run.id, "storage", "a", 20)).toBe(true);
+      await sleep(50);
+      expect((await listExpiredRunningSteps({ limit: 1000 })).some((s) => s.runId === run.id)).toBe(true);
       expect(await setRunStatus(run.id, "cancelled", { from: ["running"] })).toBe(true);
-      expect(await acquireStepLease(run.id, "storage", "a", MINUTE)).toBe(false); // cancelled: nothing starts
+      // Cancelled: nothing starts or resumes, but the holder can still hand its step back.
+      expect((await listExpiredRunningSteps({ limit: 1000 })).some((s) => s.runId === run.id)).toBe(false);
+      expect(await acquireStepLease(run.id, "app-registration", "c", MINUTE)).toBe(false);
+      expect(await acquireStepLease(run.id, "storage", "c", MINUTE)).toBe(false);
+      expect(await releaseStepLease(run.id, "storage", "a", { status: "pending" })).toBe(true);
     });
 
     it("logs intents before outcomes, in order, and finds what an interrupted attempt left pending", async () => {

@@ -186,16 +186,18 @@ export async function setStepProgress(runId: string, stepId: string, owner: stri
 }
 
 /**
- * Running steps whose lease has expired (database clock), oldest expiry first: work interrupted by a crash or a
- * closed browser. A hint for resuming; acquireStepLease decides who actually takes a step over.
+ * Running steps of running runs whose lease has expired (database clock), oldest expiry first: work interrupted by
+ * a crash or a closed browser. A hint for resuming; acquireStepLease decides who actually takes a step over.
+ * Steps of a run that is no longer running are left out: they cannot be acquired, so listing them would only
+ * make a resume loop spin (a crashed step of a cancelled run keeps status running with an expired lease).
  */
 export async function listExpiredRunningSteps(options: { limit?: number } = {}): Promise<ExpiredStep[]> {
   const prisma = await db();
   const limit = Math.max(0, Math.min(options.limit ?? 100, 1000));
   const expired = await prisma.$queryRaw<{ id: string }[]>`
-    SELECT "id"::text AS "id" FROM "step_runs"
-    WHERE "status" = 'running' AND "lease_expires_at" <= now()
-    ORDER BY "lease_expires_at" LIMIT ${limit}`;
+    SELECT s."id"::text AS "id" FROM "step_runs" AS s JOIN "onboarding_runs" AS r ON r."id" = s."run_id"
+    WHERE s."status" = 'running' AND s."lease_expires_at" <= now() AND r."status" = 'running'
+    ORDER BY s."lease_expires_at" LIMIT ${limit}`;
   if (expired.length === 0) return [];
   const rows = await prisma.stepRun.findMany({
     where: { id: { in: expired.map((e) => e.id) } },
