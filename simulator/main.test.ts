@@ -54,6 +54,7 @@ describe("simulator CLI", () => {
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     await expect(get(`${blobUrl}/devstoreaccount1?comp=list`, ca)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("refuses to start without the required options", async () => {

@@ -1,5 +1,6 @@
 // Test helpers: start an isolated simulator (random ports, own data dir, shared test CA) and call it.
 import crypto from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from "./index";
 
@@ -11,11 +12,12 @@ export const DEFAULT_SCENARIO = path.join("simulator", "scenarios", "default.jso
  * Start a simulator for one test file: port 0, data dir under .test-data/, CA in .test-data/ca (trusted by
  * test/global-setup.ts), no Azurite unless `blob: true`.
  */
-export function startTestSimulator(overrides: Partial<SimulatorOptions> = {}): Promise<RunningSimulator> {
-  return startSimulator({
+export async function startTestSimulator(overrides: Partial<SimulatorOptions> = {}): Promise<RunningSimulator> {
+  const dataDir = path.join(".test-data", `sim-${crypto.randomUUID()}`);
+  const sim = await startSimulator({
     port: 0,
     blobPort: 0,
-    dataDir: path.join(".test-data", `sim-${crypto.randomUUID()}`),
+    dataDir,
     caDir: path.join(".test-data", "ca"),
     scenario: DEFAULT_SCENARIO,
     clients: [TEST_CLIENT],
@@ -28,6 +30,15 @@ export function startTestSimulator(overrides: Partial<SimulatorOptions> = {}): P
     },
     ...overrides,
   });
+  // The data dir is throw-away unless the test chose its own.
+  const ownDir = overrides.dataDir === undefined;
+  return {
+    ...sim,
+    async close() {
+      await sim.close();
+      if (ownDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A parsed JSON body, loosely typed so tests can assert on it directly. */

@@ -23,5 +23,6 @@ describe("ensureCa", () => {
     expect(leaf.checkHost("localhost")).toBe("localhost");
     expect(leaf.checkIP("127.0.0.1")).toBe("127.0.0.1");
     expect(leaf.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(first.keyPath)))).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

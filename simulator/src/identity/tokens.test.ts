@@ -1,5 +1,6 @@
 // client_credentials for apps created through Graph, and access-token validation on ARM and Graph.
 import crypto from "node:crypto";
+import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOG_ANALYTICS_DATA_READ_ROLE_ID, WELL_KNOWN_APPS } from "../contract";
 import type { RunningSimulator } from "../index";
@@ -117,7 +118,9 @@ describe("access-token validation", () => {
     expect(eg.body.error.code).toBe("InvalidAuthenticationToken");
 
     // Signed with another key (another simulator's data dir): signature check fails.
-    const foreign = loadSigningKey(`.test-data/foreign-key-${crypto.randomUUID()}`);
+    const foreignDir = `.test-data/foreign-key-${crypto.randomUUID()}`;
+    const foreign = loadSigningKey(foreignDir);
+    fs.rmSync(foreignDir, { recursive: true, force: true });
     const claims = { ...decodeJwt(await simToken(sim, { upn: "owner@contoso.onmicrosoft.com", resource: "arm" })) };
     const forged = await simJson(sim, "GET", "/subscriptions?api-version=2022-12-01", { token: signJwt(claims, foreign) });
     expect(forged.status).toBe(401);
