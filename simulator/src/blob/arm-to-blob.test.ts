@@ -38,10 +38,10 @@ describe("ARM → Azurite → kube-audit", () => {
     // (registration completes asynchronously; the retry below covers it).
     await simJson(sim, "POST", `/subscriptions/${SUB}/providers/Microsoft.Insights/register?api-version=2025-04-01`, { token: (await credential.getToken(SCOPES))?.token });
     const monitor = new MonitorClient(credential, SUB, { endpoint: sim.url, credentialScopes: SCOPES });
-    const t0 = Date.now();
     await retry(() =>
       monitor.diagnosticSettings.createOrUpdate(CLUSTER_ID.slice(1), "vendor-kube-audit", { storageAccountId: account.id, logs: [{ category: "kube-audit", enabled: true }] }),
     );
+    const t0 = Date.now();
 
     const container = new BlobServiceClient(account.primaryEndpoints?.blob ?? "", new StorageSharedKeyCredential("devauditeus01", key)).getContainerClient(KUBE_AUDIT_CONTAINER);
     const names = await retry(async () => {
