@@ -69,6 +69,16 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       await expect(newRun(run.tenantId, ["storage", "storage"])).rejects.toThrow(/duplicate/);
     });
 
+    it("creates runs concurrently, each with all its steps", async () => {
+      const tenantId = unique("tenant");
+      const runs = await Promise.all(Array.from({ length: 6 }, () => newRun(tenantId)));
+      expect(new Set(runs.map((r) => r.id)).size).toBe(6);
+      for (const run of runs) {
+        expect((await getRunForTenant(run.id, tenantId))?.steps.map((s) => s.stepId)).toEqual(STEPS);
+      }
+      expect(await listRunsForTenant(tenantId, { limit: 10 })).toHaveLength(6);
+    });
+
     it("keeps a run invisible to other tenants (same answer as a missing run)", async () => {
       const run = await newRun();
       const other = await newRun();
@@ -165,13 +175,14 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
 
     it("lets an expired lease be taken over; the lost holder can neither renew, report progress nor release", async () => {
       const run = await runningRun();
-      expect(await acquireStepLease(run.id, "storage", "a", 50)).toBe(true);
+      // Long enough that "b" surely meets a live lease on a slow machine, short enough to wait for.
+      expect(await acquireStepLease(run.id, "storage", "a", 400)).toBe(true);
       expect(await acquireStepLease(run.id, "storage", "b", MINUTE)).toBe(false); // live lease
       expect(await setStepProgress(run.id, "storage", "a", { done: 1, total: 3, label: "Creating st1" })).toBe(true);
       const first = (await getRunForTenant(run.id, run.tenantId))!.steps[0]!;
       expect(first.progress).toEqual({ done: 1, total: 3, label: "Creating st1" });
 
-      await sleep(100);
+      await sleep(500);
       const expired = await listExpiredRunningSteps({ limit: 1000 });
       expect(expired.find((s) => s.runId === run.id)).toMatchObject({ stepId: "storage", tenantId: run.tenantId, leaseOwner: "a" });
 
