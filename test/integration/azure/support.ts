@@ -66,7 +66,7 @@ export interface LoggedRequest {
 /** Requests the simulator saw since `since` (ISO). */
 export async function simRequests(sim: RunningSimulator, since?: string): Promise<LoggedRequest[]> {
   const q = since ? `?since=${encodeURIComponent(since)}` : "";
-  return (await simJson(sim, "GET", `/_sim/requests${q}`)).body.requests as LoggedRequest[];
+  return (await simJson(sim, "GET", `/_sim/requests${q}`)).body as LoggedRequest[];
 }
 
 /** The AzureOperationError a call rejected with (fails the test if it resolved or threw something else). */
