@@ -80,17 +80,17 @@ describe("control API", () => {
     });
     const arm = await simToken(sim, { upn: OWNER, resource: "arm" });
     await simJson(sim, "GET", "/subscriptions?api-version=2022-12-01", { token: arm });
-    const all = (await simJson(sim, "GET", "/_sim/requests")).body.requests;
+    const all = (await simJson(sim, "GET", "/_sim/requests")).body;
     expect(all).toHaveLength(2);
     expect(JSON.stringify(all)).not.toContain("super-secret-value");
     expect(all[0].body.credentials.client_secret).toBe("***");
     expect(all[1]).toMatchObject({ method: "GET", url: "/subscriptions?api-version=2022-12-01", apiVersion: "2022-12-01", status: 200, caller: OWNER });
-    const since = (await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(all[1].time)}`)).body.requests;
+    const since = (await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(all[1].time)}`)).body;
     expect(since.length).toBeGreaterThanOrEqual(1);
-    expect((await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(before)}`)).body.requests).toHaveLength(2);
+    expect((await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(before)}`)).body).toHaveLength(2);
     expect((await simJson(sim, "GET", "/_sim/requests?since=yesterday")).status).toBe(400);
     expect((await simJson(sim, "DELETE", "/_sim/requests")).status).toBe(204);
-    expect((await simJson(sim, "GET", "/_sim/requests")).body.requests).toHaveLength(0);
+    expect((await simJson(sim, "GET", "/_sim/requests")).body).toHaveLength(0);
   });
 
   it("sets latency (merged into the current profile)", async () => {

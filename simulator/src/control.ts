@@ -125,7 +125,8 @@ export function createControl(ctx: ControlContext) {
         const since = req.query.get("since");
         if (since !== null && Number.isNaN(Date.parse(since))) return error(400, "InvalidSince", "since must be an ISO 8601 date-time.");
         const sinceMs = since === null ? -Infinity : Date.parse(since);
-        return { status: 200, body: { requests: state.requests.filter((r) => Date.parse(r.time) >= sinceMs) } };
+        // The issue specifies a bare array: [{ time, method, url, apiVersion, status, caller, body }].
+        return { status: 200, body: state.requests.filter((r) => Date.parse(r.time) >= sinceMs) };
       }
       case "DELETE /_sim/requests":
         state.requests.length = 0;

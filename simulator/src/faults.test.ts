@@ -58,7 +58,7 @@ describe("faults", () => {
     expect(r.status).toBe(500);
     expect(r.body.error.code).toBe("generalException");
     expect(sim.state().graph.applications.length).toBe(before);
-    const log = (await simJson(sim, "GET", "/_sim/requests")).body.requests as { url: string; status: number }[];
+    const log = (await simJson(sim, "GET", "/_sim/requests")).body as { url: string; status: number }[];
     expect(log.at(-1)).toMatchObject({ url: "/v1.0/applications", status: 500 });
   });
 

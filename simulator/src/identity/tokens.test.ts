@@ -89,7 +89,7 @@ describe("access-token validation", () => {
     const graph = await simToken(sim, { upn: "owner@contoso.onmicrosoft.com", resource: "graph" });
     expect(decodeJwt(graph).scp).toBe("Application.ReadWrite.All AppRoleAssignment.ReadWrite.All Application.Read.All");
     expect((await simJson(sim, "GET", "/v1.0/applications", { token: graph })).status).toBe(200);
-    const log = (await simJson(sim, "GET", "/_sim/requests")).body.requests as { url: string; caller: string }[];
+    const log = (await simJson(sim, "GET", "/_sim/requests")).body as { url: string; caller: string }[];
     expect(log.find((e) => e.url === "/v1.0/applications")?.caller).toBe("owner@contoso.onmicrosoft.com");
   });
 
