@@ -7,7 +7,7 @@ export default defineConfig({
     // forks (not threads): NODE_EXTRA_CA_CERTS set in globalSetup is only honoured by freshly started processes.
     pool: "forks",
     include: ["**/*.test.ts"],
-    exclude: ["**/node_modules/**", "e2e/**", ".next/**", ".data/**", ".test-data/**"],
+    exclude: ["**/node_modules/**", "e2e/**", ".next/**", ".next-test/**", ".data/**", ".test-data/**"],
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
