@@ -99,7 +99,8 @@ export function toStepRun(row: StepRunRow): StepRun {
   };
 }
 
-// Leases shorter than this expire before a round trip completes; longer ones keep a crashed step blocked too long.
+// Bounds that catch unit mistakes (seconds passed as ms, or Infinity). Real leases should be tens of seconds,
+// renewed at a third of that: a lease shorter than a round trip can expire before its holder hears it got it.
 const MIN_TTL_MS = 1;
 const MAX_TTL_MS = 24 * 60 * 60 * 1000;
 
