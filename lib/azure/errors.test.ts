@@ -96,6 +96,15 @@ describe("toAzureError: specific Azure codes", () => {
     expect(mapped.azureCode).toBe("Authorization_RequestDenied");
   });
 
+  it("maps a Graph request that never got a response (fetch failed) to unavailable", () => {
+    const failed = new GraphError(-1, "fetch failed");
+    failed.code = "TypeError";
+    const mapped = toAzureError(failed, ctx);
+    expect(mapped.code).toBe("unavailable");
+    expect(classifyAzureError(failed)).toBe("transient");
+    expect(toAzureError(Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } }), ctx).code).toBe("unavailable");
+  });
+
   it("tolerates a GraphError whose code is null", () => {
     expect(toAzureError(graph(404, null, "gone"), ctx).code).toBe("not_found");
   });

@@ -188,9 +188,14 @@ function providerNotRegistered(ns: string, action: string): { code: AzureErrorCo
   };
 }
 
+const NETWORK_CODES = ["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "ECONNRESET", "REQUEST_SEND_ERROR"];
+
 function isNetworkError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && ["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "ECONNRESET", "REQUEST_SEND_ERROR"].includes(code);
+  const e = error as { code?: unknown; cause?: { code?: unknown }; statusCode?: unknown; message?: unknown } | null;
+  if (typeof e?.code === "string" && NETWORK_CODES.includes(e.code)) return true;
+  if (typeof e?.cause?.code === "string" && NETWORK_CODES.includes(e.cause.code)) return true;
+  // graph-client wraps a failed fetch as GraphError(statusCode -1, code "TypeError", "fetch failed") and drops the cause.
+  return e?.statusCode === -1 && e.message === "fetch failed";
 }
 
 export type AzureErrorClass = "transient" | "replication" | "permanent";
