@@ -1,6 +1,7 @@
-// Server start: refuse to run with bad configuration, bring the schema up to date, prune expired sign-in state.
+// Server start: refuse to run with bad configuration, bring the schema up to date, prune expired sessions and secrets.
 import { deleteExpiredAuthRequests } from "@/lib/db/auth-requests";
 import { migrate } from "@/lib/db/client";
+import { deleteExpiredRunSecrets } from "@/lib/db/run-secrets";
 import { deleteExpiredSessions } from "@/lib/db/sessions";
 import { env } from "@/lib/env";
 
@@ -22,8 +23,14 @@ export async function startup(): Promise<void> {
 
 async function pruneExpired(): Promise<void> {
   try {
-    const [sessions, requests] = await Promise.all([deleteExpiredSessions(), deleteExpiredAuthRequests()]);
-    if (sessions + requests > 0) console.info(`[db] pruned ${sessions} expired sessions, ${requests} stale sign-ins`);
+    const [sessions, requests, secrets] = await Promise.all([
+      deleteExpiredSessions(),
+      deleteExpiredAuthRequests(),
+      deleteExpiredRunSecrets(),
+    ]);
+    if (sessions + requests + secrets > 0) {
+      console.info(`[db] pruned ${sessions} expired sessions, ${requests} stale sign-ins, ${secrets} expired run secrets`);
+    }
   } catch (error) {
     console.warn(`[db] pruning expired sessions failed: ${error instanceof Error ? error.message : "unknown error"}`);
   }
