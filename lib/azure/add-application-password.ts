@@ -4,6 +4,7 @@ import { z } from "zod";
 import { AzureOperationError, toAzureError } from "./errors";
 import { graphClient, parseGraph } from "./graph-client";
 
+/** A new client secret. */
 export interface ApplicationPassword {
   keyId: string;
   /**
@@ -23,6 +24,7 @@ const passwordSchema = z.object({
   endDateTime: z.string().min(1),
 });
 
+/** Longest secret lifetime the portal offers (the Entra portal's own maximum is 24 months). */
 export const MAX_SECRET_LIFETIME_DAYS = 730;
 
 /** End date `lifetimeDays` from `now`, as Graph wants it (ISO 8601, UTC). */

@@ -3,6 +3,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { storageClient } from "./provisioning-clients";
 
+/** Whether a storage account name can be used, and why not. */
 export type StorageNameCheck =
   | { available: true; reason: null; message: string }
   | { available: false; reason: "invalid" | "taken" | "unknown"; message: string };

@@ -8,6 +8,7 @@ import { roleAssignmentName } from "./names";
 import { sdkScope, subscriptionOf } from "./provisioning-clients";
 import { roleGuid } from "./role-ids";
 
+/** The assignment to make. */
 export interface CreateRoleAssignmentInput {
   scope: string;
   /** A role GUID or a full role definition id. */

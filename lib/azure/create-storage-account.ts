@@ -5,6 +5,7 @@ import { toAzureError } from "./errors";
 import { toStorageAccountInfo, type StorageAccountInfo } from "./get-storage-account";
 import { storageClient } from "./provisioning-clients";
 
+/** The account to create. */
 export interface CreateStorageAccountInput {
   name: string;
   /** The AKS region: diagnostic settings only deliver to an account in the cluster's region. */

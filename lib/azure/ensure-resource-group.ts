@@ -3,6 +3,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { resourcesClient } from "./provisioning-clients";
 
+/** A resource group, and whether this call created it. */
 export interface ResourceGroupInfo {
   id: string;
   name: string;

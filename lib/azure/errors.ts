@@ -198,6 +198,7 @@ function isNetworkError(error: unknown): boolean {
   return e?.statusCode === -1 && e.message === "fetch failed";
 }
 
+/** How a retry layer should treat a failure. */
 export type AzureErrorClass = "transient" | "replication" | "permanent";
 
 const TRANSIENT_CODES: readonly AzureErrorCode[] = ["throttled", "unavailable", "provider_registering"];

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { toAzureError } from "./errors";
 import { graphClient, isGraphNotFound, odataString, parseGraph } from "./graph-client";
 
+/** An app registration as the portal needs it. */
 export interface ApplicationInfo {
   /** Object id: the key for addPassword and updates. */
   id: string;
@@ -13,14 +14,14 @@ export interface ApplicationInfo {
   uniqueName: string | null;
 }
 
-export const applicationSchema = z.object({
+const applicationSchema = z.object({
   id: z.string().min(1),
   appId: z.string().min(1),
   displayName: z.string().nullish(),
   uniqueName: z.string().nullish(),
 });
 
-export const APPLICATION_SELECT = "id,appId,displayName,uniqueName";
+const APPLICATION_SELECT = "id,appId,displayName,uniqueName";
 
 /** Graph payload → domain type. */
 export function toApplicationInfo(body: unknown): ApplicationInfo {

@@ -5,6 +5,7 @@ import { authorizationClient } from "./clients";
 import { toAzureError } from "./errors";
 import { sdkScope, subscriptionOf } from "./provisioning-clients";
 
+/** One permission block of a role definition. */
 export interface RolePermission {
   actions: string[];
   notActions: string[];
@@ -12,6 +13,7 @@ export interface RolePermission {
   notDataActions: string[];
 }
 
+/** A role definition as stored in Azure. */
 export interface CustomRoleDefinition {
   /** Full ARM id: /subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}. */
   id: string;

@@ -4,6 +4,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { storageClient } from "./provisioning-clients";
 
+/** One lifecycle management rule. */
 export interface LifecycleRule {
   name: string;
   enabled: boolean;

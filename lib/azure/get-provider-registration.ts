@@ -3,6 +3,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { resourcesClient } from "./provisioning-clients";
 
+/** A resource provider's registration in one subscription. */
 export interface ProviderRegistration {
   namespace: string;
   /** "Registered", "NotRegistered", "Registering", "Unregistering", … as ARM reports it. */

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { toAzureError } from "./errors";
 import { graphClient, isGraphNotFound, odataString, parseGraph } from "./graph-client";
 
+/** One app role (application or delegated permission a resource app offers). */
 export interface AppRole {
   id: string;
   value: string | null;
@@ -12,6 +13,7 @@ export interface AppRole {
   isEnabled: boolean;
 }
 
+/** A service principal (the app's identity in this tenant). */
 export interface ServicePrincipalInfo {
   /** Object id: what role assignments and app role grants reference. */
   id: string;
@@ -37,7 +39,7 @@ const servicePrincipalSchema = z.object({
     .nullish(),
 });
 
-export const SERVICE_PRINCIPAL_SELECT = "id,appId,displayName,appRoles";
+const SERVICE_PRINCIPAL_SELECT = "id,appId,displayName,appRoles";
 
 /** Graph payload → domain type. */
 export function toServicePrincipalInfo(body: unknown): ServicePrincipalInfo {

@@ -4,6 +4,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { storageClient } from "./provisioning-clients";
 
+/** A storage account's security-relevant state. */
 export interface StorageAccountInfo {
   id: string;
   name: string;

@@ -4,6 +4,7 @@ import { AzureOperationError, toAzureError } from "./errors";
 import { graphClient } from "./graph-client";
 import { listAppRoleAssignments, toAppRoleAssignmentInfo, type AppRoleAssignmentInfo } from "./list-app-role-assignments";
 
+/** Which app role of which resource goes to which service principal. */
 export interface GrantAppRoleInput {
   /** Object id of the resource's service principal (e.g. Log Analytics API in this tenant). */
   resourceServicePrincipalId: string;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { toAzureError } from "./errors";
 import { graphClient, parseGraph } from "./graph-client";
 
+/** One app role granted to a principal. */
 export interface AppRoleAssignmentInfo {
   id: string;
   principalId: string;

@@ -4,6 +4,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { monitorClient, sdkScope, subscriptionOf } from "./provisioning-clients";
 
+/** A diagnostic setting: where it sends which log categories. */
 export interface DiagnosticSetting {
   name: string;
   storageAccountId: string | null;

@@ -6,6 +6,7 @@ import { toAzureError } from "./errors";
 import { sdkScope, subscriptionOf } from "./provisioning-clients";
 import { roleGuid } from "./role-ids";
 
+/** A role assignment with its optional ABAC condition. */
 export interface RoleAssignmentInfo {
   id: string;
   /** The assignment's GUID name. */
@@ -41,11 +42,14 @@ export async function listRoleAssignmentsAtScope(
   scope: string,
   principalId?: string,
 ): Promise<RoleAssignmentInfo[]> {
-  const filter = principalId ? `atScope() and assignedTo('${principalId}')` : "atScope()";
   try {
     const out: RoleAssignmentInfo[] = [];
-    const pages = authorizationClient(credential, subscriptionOf(scope)).roleAssignments.listForScope(sdkScope(scope), { filter });
-    for await (const a of pages) out.push(toRoleAssignmentInfo(a));
+    // ARM documents atScope() and principalId filters separately, so the principal is filtered here.
+    const pages = authorizationClient(credential, subscriptionOf(scope)).roleAssignments.listForScope(sdkScope(scope), { filter: "atScope()" });
+    for await (const a of pages) {
+      const info = toRoleAssignmentInfo(a);
+      if (!principalId || info.principalId.toLowerCase() === principalId.toLowerCase()) out.push(info);
+    }
     return out;
   } catch (error) {
     throw toAzureError(error, { action: "read the role assignments at this scope", requiredRole: "Reader" });

@@ -4,8 +4,9 @@ import type { TokenCredential } from "@azure/core-auth";
 import { authorizationClient } from "./clients";
 import { AzureOperationError, toAzureError } from "./errors";
 import { toCustomRoleDefinition, type CustomRoleDefinition, type RolePermission } from "./get-custom-role-definition";
-import { sdkScope } from "./provisioning-clients";
+import { sdkScope, subscriptionOf } from "./provisioning-clients";
 
+/** What the custom role should be. */
 export interface CustomRoleInput {
   /** Deterministic GUID (names.ts customRoleId): the same role is updated on every run. */
   roleId: string;
@@ -38,7 +39,7 @@ export async function putCustomRoleDefinition(credential: TokenCredential, input
   const body = customRoleBody(input);
   const scope = body.assignableScopes?.[0] ?? "";
   try {
-    const client = authorizationClient(credential, scope.split("/")[2] ?? "");
+    const client = authorizationClient(credential, subscriptionOf(scope));
     const saved = await client.roleDefinitions.createOrUpdate(sdkScope(scope), input.roleId, body);
     return toCustomRoleDefinition(saved, input.roleId);
   } catch (error) {

@@ -5,6 +5,7 @@ import { toAzureError } from "./errors";
 import { toDiagnosticSetting, type DiagnosticSetting } from "./list-diagnostic-settings";
 import { monitorClient, sdkScope, subscriptionOf } from "./provisioning-clients";
 
+/** AKS resource-log category with every API server audit event (kube-audit-admin omits get/list). */
 export const KUBE_AUDIT_CATEGORY = "kube-audit";
 
 /** kube-audit only, storage only. No retentionPolicy: diagnostic-settings retention is retired; the lifecycle policy deletes. */

@@ -5,9 +5,11 @@ import { AzureOperationError, toAzureError } from "./errors";
 import { toLifecycleRule, type LifecycleRule } from "./get-management-policy";
 import { storageClient } from "./provisioning-clients";
 
+/** Our rule's name inside the account's single policy. */
 export const KUBE_AUDIT_RULE_NAME = "kube-audit-retention";
 /** Resource logs land in container insights-logs-{category}; the slash keeps kube-audit-admin out of the match. */
 export const KUBE_AUDIT_PREFIX = "insights-logs-kube-audit/";
+/** Shortest retention the portal allows for audit logs. */
 export const MIN_RETENTION_DAYS = 7;
 
 /** The delete-only rule: resource-log blobs are append blobs, which only support delete actions. */

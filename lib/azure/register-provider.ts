@@ -4,6 +4,7 @@ import { AzureOperationError, toAzureError } from "./errors";
 import { getProviderRegistration, type ProviderRegistration } from "./get-provider-registration";
 import { resourcesClient } from "./provisioning-clients";
 
+/** How long to wait for the registration. */
 export interface RegisterProviderOptions {
   /** Give up after this long (registration usually takes 1–5 minutes in Azure). */
   timeoutMs?: number;

@@ -4,6 +4,7 @@ import { AzureOperationError, toAzureError } from "./errors";
 import { applicationByUniqueNamePath, getApplicationByUniqueName, toApplicationInfo, type ApplicationInfo } from "./get-application-by-unique-name";
 import { graphClient } from "./graph-client";
 
+/** The app registration the portal wants. */
 export interface ApplicationInput {
   uniqueName: string;
   displayName: string;
