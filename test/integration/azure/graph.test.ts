@@ -7,6 +7,7 @@ import { findAppRole } from "../../../lib/azure/find-app-role";
 import { getApplicationByUniqueName } from "../../../lib/azure/get-application-by-unique-name";
 import { getServicePrincipalByAppId } from "../../../lib/azure/get-service-principal-by-app-id";
 import { grantAppRole } from "../../../lib/azure/grant-app-role";
+import { LOG_ANALYTICS_DATA_READ } from "../../../lib/azure/graph-ids";
 import { listAppRoleAssignments } from "../../../lib/azure/list-app-role-assignments";
 import { removeApplicationPassword } from "../../../lib/azure/remove-application-password";
 import { upsertApplication, type ApplicationInput } from "../../../lib/azure/upsert-application";
@@ -44,7 +45,7 @@ describe("Log Analytics API service principal", () => {
   it("is found by appId with its app roles; Data.Read is resolved at runtime", async () => {
     const la = await getServicePrincipalByAppId(owner(), LOG_ANALYTICS_APP_ID);
     expect(la?.appId).toBe(LOG_ANALYTICS_APP_ID);
-    const role = findAppRole(la?.appRoles ?? [], "Data.Read");
+    const role = findAppRole(la?.appRoles ?? [], LOG_ANALYTICS_DATA_READ);
     expect(role?.id).toBe("e8f6e161-84d0-4cd7-9441-2d46ec9ec3d5");
     dataReadRoleId = role?.id ?? "";
     const ensured = await ensureServicePrincipal(owner(), LOG_ANALYTICS_APP_ID);

@@ -3,6 +3,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { expect } from "vitest";
 import { delegatedCredential } from "../../../lib/azure/credential";
 import { AzureOperationError } from "../../../lib/azure/errors";
+import { WELL_KNOWN_APP_IDS } from "../../../lib/azure/graph-ids";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { simJson, simToken, startTestSimulator, TEST_CLIENT, type JsonBody } from "../../../simulator/src/testing";
 
@@ -11,7 +12,7 @@ export const SUB_PROD = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
 export const SUB_DEV = "2cf36c9a-02f4-41d4-b097-7345a8e2806e";
 export const OWNER = "owner@contoso.onmicrosoft.com";
 export const READER = "reader@contoso.onmicrosoft.com";
-export const LOG_ANALYTICS_APP_ID = "ca7f3f0b-7d91-482c-8e09-c5d840d0eac5";
+export const LOG_ANALYTICS_APP_ID = WELL_KNOWN_APP_IDS.logAnalyticsApi;
 
 /** Start a simulator and point this test process's portal configuration at it (env() is lazy and cached per process). */
 export async function startSimForPortal(): Promise<RunningSimulator> {
