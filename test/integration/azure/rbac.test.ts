@@ -14,10 +14,12 @@ import type { RunningSimulator } from "../../../simulator/src/index";
 import {
   armOfType,
   azureError,
+  clearRequests,
   OWNER,
   READER,
   setFaults,
   setLatency,
+  simRequests,
   sleep,
   startSimForPortal,
   SUB_DEV,
@@ -62,7 +64,12 @@ afterAll(async () => sim.close());
 describe("custom role", () => {
   it("is created at the first subscription, assignable in all, and updated in place on re-runs", async () => {
     expect(await getCustomRoleDefinition(owner(), SUB_SCOPE, ROLE_ID)).toBeNull();
+    await clearRequests(sim);
     const created = await putCustomRoleDefinition(owner(), roleInput([SUB_PROD]));
+    const [put] = await simRequests(sim);
+    expect(put?.method).toBe("PUT");
+    expect(put?.url.startsWith(`/subscriptions/${SUB_PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}?api-version=2022-04-01`)).toBe(true);
+    expect(put?.body.properties).toMatchObject({ roleName: "AKS audit vendor reader", type: "CustomRole", assignableScopes: [SUB_SCOPE] });
     expect(created).toMatchObject({
       id: `/subscriptions/${SUB_PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}`,
       name: ROLE_ID,
@@ -123,6 +130,7 @@ describe("role assignments", () => {
   });
 
   it("round-trips an ABAC condition exactly, with conditionVersion 2.0", async () => {
+    await clearRequests(sim);
     const created = await createRoleAssignment(owner(), {
       scope: RG_SCOPE,
       roleDefinitionId: BUILTIN_ROLE_IDS.storageBlobDataReader,
@@ -131,6 +139,16 @@ describe("role assignments", () => {
     });
     expect(created.condition).toBe(ABAC);
     expect(created.conditionVersion).toBe("2.0");
+    const put = (await simRequests(sim)).find((r) => r.method === "PUT");
+    expect(put?.body).toEqual({
+      properties: {
+        roleDefinitionId: `/subscriptions/${SUB_PROD}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}`,
+        principalId: spId,
+        principalType: "ServicePrincipal",
+        condition: ABAC,
+        conditionVersion: "2.0",
+      },
+    });
     const listed = (await listRoleAssignmentsAtScope(owner(), RG_SCOPE, spId)).find((a) => a.name === created.name);
     expect(listed?.condition).toBe(ABAC);
     expect(listed?.conditionVersion).toBe("2.0");
