@@ -172,3 +172,16 @@ describe("client secrets", () => {
     expect(after?.passwordCredentials).toEqual([]);
   });
 });
+
+describe("throttling", () => {
+  it("surfaces Graph 429s that outlast graph-client's retries as throttled, a transient error", async () => {
+    await setFaults(sim, { rate: 1, kinds: ["429"], seed: 9 });
+    try {
+      const error = await azureError(getApplicationByUniqueName(owner(), "vendor-aks-audit"));
+      expect(error).toMatchObject({ code: "throttled", status: 429 });
+      expect(classifyAzureError(error)).toBe("transient");
+    } finally {
+      await setFaults(sim, { rate: 0 });
+    }
+  });
+});

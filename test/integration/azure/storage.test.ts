@@ -18,6 +18,7 @@ import {
   clearRequests,
   OWNER,
   READER,
+  setFaults,
   simRequests,
   startSimForPortal,
   SUB_DEV,
@@ -176,5 +177,19 @@ describe("resource providers", () => {
     const error = await azureError(registerProvider(reader(), SUB_DEV, "Microsoft.Insights", { pollIntervalMs: 50, timeoutMs: 1000 }));
     expect(error.code).toBe("forbidden");
     expect(error.message).toContain("Microsoft.Insights/register/action");
+  });
+});
+
+describe("throttling", () => {
+  it("surfaces ARM 429s that outlast the SDK's retries as throttled, a transient error", async () => {
+    await setFaults(sim, { rate: 1, kinds: ["429"], seed: 5 });
+    try {
+      const error = await azureError(getStorageAccount(owner(), SUB_PROD, RG, ACCOUNT));
+      expect(error).toMatchObject({ code: "throttled", status: 429 });
+      expect(classifyAzureError(error)).toBe("transient");
+    } finally {
+      await setFaults(sim, { rate: 0 });
+    }
+    expect((await getStorageAccount(owner(), SUB_PROD, RG, ACCOUNT))?.name).toBe(ACCOUNT);
   });
 });
