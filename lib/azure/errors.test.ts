@@ -105,6 +105,10 @@ describe("toAzureError: specific Azure codes", () => {
     expect(toAzureError(Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } }), ctx).code).toBe("unavailable");
   });
 
+  it("reads 'already exists' as a duplicate only in Graph's Request_BadRequest", () => {
+    expect(toAzureError(restWith(400, "InvalidTemplate", "The resource already exists in the template."), ctx).code).toBe("invalid_request");
+  });
+
   it("tolerates a GraphError whose code is null", () => {
     expect(toAzureError(graph(404, null, "gone"), ctx).code).toBe("not_found");
   });

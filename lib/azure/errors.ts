@@ -174,7 +174,7 @@ function specificError(
   if (status === 400 && /should be in the same region/i.test(azureMessage)) {
     return { code: "region_mismatch", message: `The storage account is in a different region than the cluster, so the portal could not ${action}. Azure needs an account in the cluster's region.` };
   }
-  if (status === 400 && /already exists/i.test(azureMessage)) {
+  if (status === 400 && azureCode === "Request_BadRequest" && /already exists/i.test(azureMessage)) {
     // Graph: "Permission being assigned already exists on the object" for a repeated appRoleAssignedTo grant.
     return { code: "already_exists", message: `It already exists, so there was nothing to do to ${action}.` };
   }
