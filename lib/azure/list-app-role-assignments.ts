@@ -1,4 +1,4 @@
-// List who holds app roles of a resource's service principal (e.g. who was granted Log Analytics Data.Read).
+// List app role grants of a service principal: given out by it as a resource, or held by it as a principal.
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { toAzureError } from "./errors";
@@ -30,12 +30,21 @@ export function toAppRoleAssignmentInfo(body: unknown): AppRoleAssignmentInfo {
 
 const MAX_PAGES = 50;
 
-/** Every grant of the resource's app roles (appRoleAssignedTo), following Graph's paging. */
-export async function listAppRoleAssignments(credential: TokenCredential, resourceServicePrincipalId: string): Promise<AppRoleAssignmentInfo[]> {
+/**
+ * Grants following Graph's paging. side "resource": every grant of this service principal's app roles
+ * (appRoleAssignedTo: for Log Analytics API, tenant-wide). side "principal": the app roles this service principal holds
+ * (appRoleAssignments: short, the cheap way to verify one grant).
+ */
+export async function listAppRoleAssignments(
+  credential: TokenCredential,
+  servicePrincipalId: string,
+  side: "resource" | "principal" = "resource",
+): Promise<AppRoleAssignmentInfo[]> {
   const client = graphClient(credential);
   const out: AppRoleAssignmentInfo[] = [];
   try {
-    let next: string | undefined = `/servicePrincipals/${encodeURIComponent(resourceServicePrincipalId)}/appRoleAssignedTo`;
+    const segment = side === "resource" ? "appRoleAssignedTo" : "appRoleAssignments";
+    let next: string | undefined = `/servicePrincipals/${encodeURIComponent(servicePrincipalId)}/${segment}`;
     for (let page = 0; next && page < MAX_PAGES; page++) {
       const raw: unknown = await client.api(next).get();
       const body: z.infer<typeof pageSchema> = parseGraph(pageSchema, raw, "app role assignments");

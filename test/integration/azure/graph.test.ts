@@ -135,6 +135,7 @@ describe("admin consent (app role grant)", () => {
     const calls = (await simRequests(sim)).map((r) => `${r.method} ${r.status}`);
     expect(calls).toEqual(["POST 400", "GET 200"]);
     expect((await listAppRoleAssignments(owner(), la.id)).filter((a) => a.principalId === sp.id)).toEqual([granted]);
+    expect(await listAppRoleAssignments(owner(), sp.id, "principal")).toEqual([granted]);
     expect(((await simState(sim)).graph.appRoleAssignments as { principalId: string }[]).filter((a) => a.principalId === sp.id)).toHaveLength(1);
   });
 
