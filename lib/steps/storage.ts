@@ -1,0 +1,505 @@
+// Step 1: one secure storage account per AKS region to receive the kube-audit logs, with lifecycle retention.
+import { mapBounded } from "@/lib/concurrency";
+import { checkStorageAccountName, type StorageNameCheck } from "@/lib/azure/check-storage-account-name";
+import { createStorageAccount } from "@/lib/azure/create-storage-account";
+import { ensureResourceGroup } from "@/lib/azure/ensure-resource-group";
+import { AzureOperationError, type AzureErrorCode } from "@/lib/azure/errors";
+import { getManagementPolicy, type LifecycleRule } from "@/lib/azure/get-management-policy";
+import { getProviderRegistration } from "@/lib/azure/get-provider-registration";
+import { getResourceGroup } from "@/lib/azure/get-resource-group";
+import { getStorageAccount, type StorageAccountInfo } from "@/lib/azure/get-storage-account";
+import { KUBE_AUDIT_PREFIX, KUBE_AUDIT_RULE_NAME, putManagementPolicy } from "@/lib/azure/put-management-policy";
+import { registerProvider } from "@/lib/azure/register-provider";
+import { updateStorageAccountSecurity } from "@/lib/azure/update-storage-account-security";
+import { updateStorageNetworkRules } from "@/lib/azure/update-storage-network-rules";
+import type { RunConfig, StorageChoice } from "./config";
+import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
+
+export const STORAGE_PROVIDER_NAMESPACES = ["Microsoft.Storage", "Microsoft.Insights"] as const;
+export type StorageProviderNamespace = (typeof STORAGE_PROVIDER_NAMESPACES)[number];
+
+/** Registration of one resource provider in one subscription involved in the run. */
+export interface ProviderLive {
+  subscriptionId: string;
+  namespace: StorageProviderNamespace;
+  state: string;
+  registered: boolean;
+}
+
+/** What exists today for one region's storage choice. */
+export interface StorageRegionLive {
+  choice: StorageChoice;
+  /** The account's ARM id, derived from the choice (also before it exists). */
+  accountId: string;
+  resourceGroupExists: boolean;
+  account: StorageAccountInfo | null;
+  /** Asked only when the account is not in the chosen group: tells a free name from one taken elsewhere. */
+  nameCheck: StorageNameCheck | null;
+  /** Lifecycle policy rules; null when the account has no policy (or doesn't exist). */
+  policy: LifecycleRule[] | null;
+}
+
+/** Live state read by the storage step. */
+export interface StorageLive {
+  providers: ProviderLive[];
+  regions: StorageRegionLive[];
+}
+
+/** One region's audit-log account, as later steps and the vendor hand-off need it. */
+export interface StorageAccountOutput {
+  region: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  id: string;
+  blobEndpoint: string;
+  adopted: boolean;
+}
+
+/** The storage step's result. */
+export interface StorageOutput {
+  accounts: StorageAccountOutput[];
+}
+
+const STEP_ID = "storage" as const;
+const TAGS = { "managed-by": "aks-onboarding-portal" };
+const READ_CONCURRENCY = 4;
+const WRITE_CONCURRENCY = 3;
+
+/** The ARM id of a storage choice's account. */
+export function storageAccountIdOf(choice: Pick<StorageChoice, "subscriptionId" | "resourceGroup" | "accountName">): string {
+  return `/subscriptions/${choice.subscriptionId}/resourceGroups/${choice.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${choice.accountName}`;
+}
+
+const normalizeRegion = (r: string) => r.toLowerCase().replace(/\s+/g, "");
+const bareIp = (ip: string) => ip.trim().replace(/\/32$/, "");
+const bypassParts = (bypass: string) =>
+  bypass
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+const hasAzureServicesBypass = (bypass: string) => bypassParts(bypass).some((p) => p.toLowerCase() === "azureservices");
+const strongTls = (v: string) => v === "TLS1_2" || v === "TLS1_3";
+
+function subscriptionName(config: RunConfig, id: string): string {
+  return config.subscriptions.find((s) => s.id.toLowerCase() === id.toLowerCase())?.displayName ?? id;
+}
+
+/** Every subscription the run touches: where accounts live and where clusters live. */
+function involvedSubscriptions(config: RunConfig): string[] {
+  const seen = new Map<string, string>();
+  for (const id of [...config.storage.map((s) => s.subscriptionId), ...config.clusters.map((c) => c.subscriptionId)]) {
+    if (!seen.has(id.toLowerCase())) seen.set(id.toLowerCase(), id);
+  }
+  return [...seen.values()];
+}
+
+const keys = {
+  register: (sub: string, ns: string) => `storage.register:/subscriptions/${sub}/providers/${ns}`,
+  resourceGroup: (c: StorageChoice) => `storage.resource-group:/subscriptions/${c.subscriptionId}/resourceGroups/${c.resourceGroup}`,
+  account: (id: string) => `storage.account:${id}`,
+  network: (id: string) => `storage.network:${id}`,
+  lifecycle: (id: string) => `storage.lifecycle:${id}/managementPolicies/default`,
+};
+
+interface Blocker {
+  code: AzureErrorCode;
+  message: string;
+}
+
+interface NetworkChange {
+  /** The IP list to write (Deny + these + AzureServices bypass). */
+  ips: string[];
+  details: string[];
+  why: string;
+}
+
+/** What one region needs, derived from live state alone: shared by plan, apply and the unit tests. */
+interface RegionWork {
+  blocker: Blocker | null;
+  createGroup: boolean;
+  createAccount: boolean;
+  securityChanges: string[];
+  network: NetworkChange | null;
+  /** Plan wording for the firewall when nothing is written to it. */
+  networkNote: string;
+  policy: { action: "create" | "update"; details: string[] } | null;
+}
+
+function blockerOf(config: RunConfig, r: StorageRegionLive): Blocker | null {
+  const c = r.choice;
+  if (!r.resourceGroupExists && !c.createResourceGroup && !c.adopt) {
+    return {
+      code: "not_found",
+      message: `Resource group ${c.resourceGroup} does not exist in ${subscriptionName(config, c.subscriptionId)} and creating it was not chosen: create it, or let the portal create it, and retry.`,
+    };
+  }
+  if (c.adopt && !r.account) {
+    return {
+      code: "not_found",
+      message: `Storage account ${c.accountName} was not found in resource group ${c.resourceGroup} of ${subscriptionName(config, c.subscriptionId)}: check the name and resource group, or let the portal create a new account.`,
+    };
+  }
+  if (r.account && normalizeRegion(r.account.location) !== normalizeRegion(c.region)) {
+    return {
+      code: "region_mismatch",
+      message: `Storage account ${c.accountName} is in ${r.account.location}, but the clusters are in ${c.region}: Azure Monitor only delivers logs to an account in the cluster's region. Choose an account in ${c.region}.`,
+    };
+  }
+  if (r.account?.isHnsEnabled) {
+    return {
+      code: "invalid_request",
+      message: `Storage account ${c.accountName} has a hierarchical namespace (Data Lake Storage Gen2), which Azure Monitor does not accept as a diagnostic-settings destination: choose another account or let the portal create one.`,
+    };
+  }
+  if (!r.account && r.nameCheck && !r.nameCheck.available) {
+    return r.nameCheck.reason === "invalid"
+      ? { code: "name_invalid", message: `The storage account name ${c.accountName} is invalid (${r.nameCheck.message}): choose another name.` }
+      : {
+          code: "name_taken",
+          message: `The storage account name ${c.accountName} is already used by another account in Azure (names are global), and it is not in resource group ${c.resourceGroup}: choose another name.`,
+        };
+  }
+  return null;
+}
+
+function securityChangesOf(a: StorageAccountInfo): string[] {
+  const out: string[] = [];
+  if (!a.httpsOnly) out.push("supportsHttpsTrafficOnly: false → true");
+  if (!strongTls(a.minTls)) out.push(`minimumTlsVersion: ${a.minTls || "not set"} → TLS1_2`);
+  if (a.allowBlobPublicAccess) out.push("allowBlobPublicAccess: true → false");
+  if (a.allowCrossTenantReplication) out.push("allowCrossTenantReplication: true → false");
+  return out;
+}
+
+function describeRules(n: StorageAccountInfo["networkRules"]): string {
+  if (n.defaultAction === "Allow") return "open to all networks";
+  return `deny by default, ${n.ipRules.length} IP rule${n.ipRules.length === 1 ? "" : "s"}, bypass ${n.bypass || "None"}`;
+}
+
+function networkChangeOf(config: RunConfig, r: StorageRegionLive, a: StorageAccountInfo): NetworkChange | null {
+  const current = a.networkRules;
+  const currentIps = current.defaultAction === "Deny" ? current.ipRules.map(bareIp) : [];
+  const bypassOk = hasAzureServicesBypass(current.bypass);
+  if (!config.options.restrictNetwork) {
+    // Not restricting never loosens; but a closed firewall without the trusted-services bypass drops every log.
+    if (current.defaultAction === "Deny" && !bypassOk) {
+      return {
+        ips: currentIps,
+        details: [`bypass: ${current.bypass || "None"} → AzureServices`, "IP rules: kept as they are"],
+        why: "Azure Monitor delivers resource logs as a trusted Microsoft service; a firewall without this bypass drops them",
+      };
+    }
+    return null;
+  }
+  const vendor = config.vendor.egressIps.map(bareIp);
+  // An adopted account keeps the customer's own IP rules; an account of ours holds exactly the vendor's.
+  const desired = r.choice.adopt ? [...new Set([...currentIps, ...vendor])] : [...new Set(vendor)];
+  const added = desired.filter((ip) => !currentIps.includes(ip));
+  const removed = currentIps.filter((ip) => !desired.includes(ip));
+  if (current.defaultAction === "Deny" && bypassOk && added.length === 0 && removed.length === 0) return null;
+  const details: string[] = [];
+  if (current.defaultAction !== "Deny") details.push("defaultAction: Allow → Deny");
+  if (!bypassOk) details.push(`bypass: ${current.bypass || "None"} → AzureServices`);
+  if (added.length) details.push(`ipRules: +${added.join(", +")}`);
+  if (removed.length) details.push(`ipRules: -${removed.join(", -")}`);
+  return { ips: desired, details, why: "Only the vendor's egress IPs may reach the account; Azure Monitor still delivers as a trusted service" };
+}
+
+function policyChangeOf(r: StorageRegionLive, retentionDays: number, accountWillBeCreated: boolean): RegionWork["policy"] {
+  const summary = `rule ${KUBE_AUDIT_RULE_NAME}: delete ${KUBE_AUDIT_PREFIX} blobs ${retentionDays} days after their last write`;
+  if (accountWillBeCreated || r.policy === null) return { action: "create", details: [summary] };
+  const rule = r.policy.find((x) => x.name === KUBE_AUDIT_RULE_NAME);
+  const others = r.policy.filter((x) => x.name !== KUBE_AUDIT_RULE_NAME).length;
+  const keep = others > 0 ? [`keeps the account's ${others} other rule${others === 1 ? "" : "s"}`] : [];
+  if (!rule) return { action: "update", details: [`+${summary}`, ...keep] };
+  const details: string[] = [];
+  if (!rule.enabled) details.push("enabled: false → true");
+  if (rule.deleteAfterDays !== retentionDays) details.push(`delete after: ${rule.deleteAfterDays ?? "never"} → ${retentionDays} days`);
+  if (rule.prefixMatch.length !== 1 || rule.prefixMatch[0] !== KUBE_AUDIT_PREFIX) details.push(`prefixMatch: ${rule.prefixMatch.join(", ") || "none"} → ${KUBE_AUDIT_PREFIX}`);
+  if (!rule.blobTypes.includes("appendBlob") || !rule.blobTypes.includes("blockBlob")) details.push(`blobTypes: ${rule.blobTypes.join(", ") || "none"} → appendBlob, blockBlob`);
+  return details.length ? { action: "update", details: [...details, ...keep] } : null;
+}
+
+function regionWork(config: RunConfig, r: StorageRegionLive): RegionWork {
+  const blocker = blockerOf(config, r);
+  const createAccount = !r.account;
+  const a = r.account;
+  return {
+    blocker,
+    createGroup: !r.resourceGroupExists && r.choice.createResourceGroup,
+    createAccount,
+    securityChanges: a ? securityChangesOf(a) : [],
+    network: a ? networkChangeOf(config, r, a) : null,
+    networkNote: a
+      ? config.options.restrictNetwork
+        ? "network rules: already limited to the vendor's IPs, with the AzureServices bypass"
+        : `network rules: left as they are (${describeRules(a.networkRules)}); restricting was not chosen`
+      : config.options.restrictNetwork
+        ? `network rules: deny by default, allow ${config.vendor.egressIps.map(bareIp).join(", ")}, bypass AzureServices`
+        : "network rules: open to all networks (restricting was not chosen); data access still needs keys or Entra ID",
+    policy: policyChangeOf(r, config.options.retentionDays, createAccount),
+  };
+}
+
+function registerWhy(ns: StorageProviderNamespace): string {
+  return ns === "Microsoft.Storage"
+    ? "Storage accounts can only be created and managed in a subscription registered for Microsoft.Storage"
+    : "Diagnostic settings need Microsoft.Insights registered in the subscription (else Azure answers 409 'not registered to use microsoft.insights')";
+}
+
+function planProviders(ctx: StepContext, live: StorageLive): PlannedChange[] {
+  return live.providers.map((p) => ({
+    stepId: STEP_ID,
+    key: keys.register(p.subscriptionId, p.namespace),
+    action: p.registered ? "no-change" : "register",
+    resourceType: "Resource provider",
+    resource: `${p.namespace} in ${subscriptionName(ctx.config, p.subscriptionId)}`,
+    why: p.registered ? `Already registered; ${registerWhy(p.namespace).charAt(0).toLowerCase()}${registerWhy(p.namespace).slice(1)}` : registerWhy(p.namespace),
+    ...(p.registered ? {} : { details: [`registrationState: ${p.state} → Registered`] }),
+  }));
+}
+
+function planRegion(config: RunConfig, r: StorageRegionLive): PlannedChange[] {
+  const c = r.choice;
+  const w = regionWork(config, r);
+  const lines: PlannedChange[] = [];
+  const base = { stepId: STEP_ID } as const;
+  const sub = subscriptionName(config, c.subscriptionId);
+  lines.push({
+    ...base,
+    key: keys.resourceGroup(c),
+    action: w.createGroup ? "create" : "no-change",
+    resourceType: "Resource group",
+    resource: `${c.resourceGroup} (${sub})`,
+    why: w.createGroup ? `Holds the audit-log storage account for ${c.region}` : `Already exists; holds the audit-log storage account for ${c.region}`,
+    ...(w.createGroup ? { details: [`location: ${c.region}`] } : {}),
+  });
+  const account = { ...base, key: keys.account(r.accountId), resourceType: "Storage account", resource: `${c.accountName} (${c.resourceGroup})` };
+  if (w.blocker) {
+    lines.push({ ...account, action: c.adopt ? "adopt" : "create", why: w.blocker.message, details: [`Blocked: ${w.blocker.message}`] });
+    return lines;
+  }
+  if (w.createAccount) {
+    lines.push({
+      ...account,
+      action: "create",
+      why: `Azure Monitor requires the log destination in the cluster's region (${c.region})`,
+      details: [
+        `location: ${c.region}`,
+        "kind: StorageV2, sku: Standard_LRS, hierarchical namespace: off",
+        "supportsHttpsTrafficOnly: true, minimumTlsVersion: TLS1_2",
+        "allowBlobPublicAccess: false, allowCrossTenantReplication: false",
+        w.networkNote,
+      ],
+    });
+  } else if (w.securityChanges.length) {
+    lines.push({
+      ...account,
+      action: "update",
+      why: `${c.adopt ? "Adopting your account: " : ""}the account must meet the secure baseline before it receives audit logs`,
+      details: [...w.securityChanges, ...(w.network ? [] : [w.networkNote])],
+    });
+  } else {
+    lines.push({
+      ...account,
+      action: c.adopt ? "adopt" : "no-change",
+      why: c.adopt
+        ? `You chose this existing account; it is in ${c.region}, where the clusters are, and already meets the secure baseline`
+        : `Already holds ${c.region}'s audit logs with the secure baseline`,
+      ...(w.network ? {} : { details: [w.networkNote] }),
+    });
+  }
+  if (w.network) {
+    lines.push({ ...base, key: keys.network(r.accountId), action: "update", resourceType: "Storage firewall", resource: c.accountName, why: w.network.why, details: w.network.details });
+  } else if (!w.createAccount && config.options.restrictNetwork) {
+    lines.push({ ...base, key: keys.network(r.accountId), action: "no-change", resourceType: "Storage firewall", resource: c.accountName, why: "Already limited to the vendor's egress IPs, with the AzureServices bypass Azure Monitor needs" });
+  }
+  const retentionWhy = `Deletes kube-audit logs after ${config.options.retentionDays} days (diagnostic-settings retention is retired; lifecycle management replaces it)`;
+  lines.push({
+    ...base,
+    key: keys.lifecycle(r.accountId),
+    action: w.policy?.action ?? "no-change",
+    resourceType: "Lifecycle policy",
+    resource: `${c.accountName}/default`,
+    why: w.policy ? retentionWhy : `Already ${retentionWhy.charAt(0).toLowerCase()}${retentionWhy.slice(1)}`,
+    ...(w.policy ? { details: w.policy.details } : {}),
+  });
+  return lines;
+}
+
+/** Map with bounded parallelism, let every item finish, then throw the first failure (no write is left running unseen). */
+async function mapBoundedSettled<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const settled = await mapBounded(items, limit, async (item) => {
+    try {
+      return { ok: true as const, value: await fn(item) };
+    } catch (error) {
+      return { ok: false as const, error };
+    }
+  });
+  const out: R[] = [];
+  for (const s of settled) {
+    if (!s.ok) throw s.error;
+    out.push(s.value);
+  }
+  return out;
+}
+
+async function readRegion(ctx: StepContext, choice: StorageChoice): Promise<StorageRegionLive> {
+  const { subscriptionId: sub, resourceGroup: rg, accountName: name } = choice;
+  const group = await getResourceGroup(ctx.arm, sub, rg);
+  const account = group ? await getStorageAccount(ctx.arm, sub, rg, name) : null;
+  // checkNameAvailability says "AlreadyExists" for the customer's own account too, so it is only asked when the GET found nothing.
+  const nameCheck = account || choice.adopt ? null : await checkStorageAccountName(ctx.arm, sub, name);
+  const policy = account ? await getManagementPolicy(ctx.arm, sub, rg, name) : null;
+  return { choice, accountId: storageAccountIdOf(choice), resourceGroupExists: group !== null, account, nameCheck, policy };
+}
+
+/** Create the account; a name conflict is success only when a GET finds the account in the chosen group and region. */
+async function createAccount(ctx: StepContext, c: StorageChoice): Promise<StorageAccountInfo> {
+  const allowedIps = ctx.config.options.restrictNetwork ? ctx.config.vendor.egressIps.map(bareIp) : undefined;
+  try {
+    return await createStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, { name: c.accountName, location: c.region, tags: TAGS, ...(allowedIps ? { allowedIps } : {}) });
+  } catch (error) {
+    if (error instanceof AzureOperationError && (error.code === "name_taken" || error.code === "already_exists" || error.code === "conflict")) {
+      const found = await getStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, c.accountName);
+      if (found && normalizeRegion(found.location) === normalizeRegion(c.region)) return found;
+    }
+    throw error;
+  }
+}
+
+async function applyRegion(ctx: StepContext, r: StorageRegionLive): Promise<StorageAccountOutput> {
+  const c = r.choice;
+  const w = regionWork(ctx.config, r);
+  if (w.createGroup) {
+    await ctx.write(
+      { key: keys.resourceGroup(c), kind: "create", target: `resource group ${c.resourceGroup}` },
+      () => ensureResourceGroup(ctx.arm, c.subscriptionId, c.resourceGroup, c.region, TAGS),
+      (g) => g.id,
+    );
+  }
+  let account = r.account;
+  if (!account) {
+    account = await ctx.write({ key: keys.account(r.accountId), kind: "create", target: `storage account ${c.accountName}` }, () => createAccount(ctx, c), (a) => a.id);
+  } else if (w.securityChanges.length) {
+    const minTls = account.minTls === "TLS1_3" ? "TLS1_3" : "TLS1_2";
+    account = await ctx.write(
+      { key: keys.account(r.accountId), kind: "update", target: `storage account ${c.accountName}` },
+      () => updateStorageAccountSecurity(ctx.arm, c.subscriptionId, c.resourceGroup, c.accountName, minTls),
+      (a) => a.id,
+    );
+  }
+  const network = w.network;
+  if (network) {
+    account = await ctx.write(
+      { key: keys.network(r.accountId), kind: "update", target: `network rules of ${c.accountName}` },
+      () => updateStorageNetworkRules(ctx.arm, c.subscriptionId, c.resourceGroup, c.accountName, network.ips),
+      (a) => a.id,
+    );
+  }
+  if (w.policy) {
+    await ctx.write(
+      { key: keys.lifecycle(r.accountId), kind: w.policy.action, target: `lifecycle policy of ${c.accountName}` },
+      () => putManagementPolicy(ctx.arm, c.subscriptionId, c.resourceGroup, c.accountName, ctx.config.options.retentionDays),
+      () => `${r.accountId}/managementPolicies/default`,
+    );
+  }
+  return {
+    region: c.region,
+    subscriptionId: c.subscriptionId,
+    resourceGroup: c.resourceGroup,
+    name: c.accountName,
+    id: account.id || r.accountId,
+    // The public-cloud endpoint is the fallback only: sovereign clouds and the simulator report their own.
+    blobEndpoint: account.blobEndpoint ?? `https://${c.accountName}.blob.core.windows.net/`,
+    adopted: c.adopt,
+  };
+}
+
+async function verifyAccount(ctx: StepContext, out: StorageAccountOutput): Promise<{ failures: string[]; check: string }> {
+  const { config } = ctx;
+  const a = await getStorageAccount(ctx.arm, out.subscriptionId, out.resourceGroup, out.name);
+  if (!a) return { failures: [`Storage account ${out.name} no longer exists in resource group ${out.resourceGroup}.`], check: "" };
+  const f: string[] = [];
+  const n = out.name;
+  if (normalizeRegion(a.location) !== normalizeRegion(out.region)) f.push(`${n} is in ${a.location}, not ${out.region}.`);
+  if (a.provisioningState !== "Succeeded") f.push(`${n} is still ${a.provisioningState}.`);
+  if (!a.httpsOnly) f.push(`${n} accepts plain HTTP.`);
+  if (!strongTls(a.minTls)) f.push(`${n} accepts TLS older than 1.2.`);
+  if (a.allowBlobPublicAccess) f.push(`${n} allows anonymous public blob access.`);
+  if (a.allowCrossTenantReplication) f.push(`${n} allows cross-tenant replication.`);
+  if (a.isHnsEnabled) f.push(`${n} has a hierarchical namespace, which diagnostic settings can't write to.`);
+  if (!out.adopted && a.kind !== "StorageV2") f.push(`${n} is ${a.kind}, not StorageV2.`);
+  const rules = a.networkRules;
+  if (rules.defaultAction === "Deny" && !hasAzureServicesBypass(rules.bypass)) f.push(`${n}'s firewall doesn't let trusted Azure services (Azure Monitor) in, so no logs can arrive.`);
+  if (config.options.restrictNetwork) {
+    if (rules.defaultAction !== "Deny") f.push(`${n} is open to all networks, not limited to the vendor's IPs.`);
+    const have = rules.ipRules.map(bareIp);
+    const missing = config.vendor.egressIps.map(bareIp).filter((ip) => !have.includes(ip));
+    if (missing.length) f.push(`${n}'s firewall doesn't allow the vendor's IP${missing.length === 1 ? "" : "s"} ${missing.join(", ")}.`);
+  }
+  const policy = await getManagementPolicy(ctx.arm, out.subscriptionId, out.resourceGroup, out.name);
+  const rule = policy?.find((r) => r.name === KUBE_AUDIT_RULE_NAME);
+  if (!rule) f.push(`${n} has no lifecycle rule deleting old kube-audit logs.`);
+  else if (!rule.enabled || rule.deleteAfterDays !== config.options.retentionDays || !rule.prefixMatch.includes(KUBE_AUDIT_PREFIX)) {
+    f.push(`${n}'s lifecycle rule doesn't delete ${KUBE_AUDIT_PREFIX} blobs after ${config.options.retentionDays} days.`);
+  }
+  const check = `${n} (${out.region}): HTTPS only, TLS ${a.minTls}, no public blob access, no cross-tenant replication, ${describeRules(rules)}, kube-audit deleted after ${config.options.retentionDays} days`;
+  return { failures: f, check };
+}
+
+/** Step 1: storage accounts for the kube-audit logs, one per AKS region. */
+export const storageStep: StepModule<StorageLive, StorageOutput> = {
+  id: STEP_ID,
+
+  async read(ctx) {
+    const pairs = involvedSubscriptions(ctx.config).flatMap((subscriptionId) => STORAGE_PROVIDER_NAMESPACES.map((namespace) => ({ subscriptionId, namespace })));
+    const providers = await mapBoundedSettled(pairs, READ_CONCURRENCY, async ({ subscriptionId, namespace }): Promise<ProviderLive> => {
+      const p = await getProviderRegistration(ctx.arm, subscriptionId, namespace);
+      return { subscriptionId, namespace, state: p.state, registered: p.registered };
+    });
+    const regions = await mapBoundedSettled(ctx.config.storage, READ_CONCURRENCY, (choice) => readRegion(ctx, choice));
+    return { providers, regions };
+  },
+
+  plan(ctx, live) {
+    return [...planProviders(ctx, live), ...live.regions.flatMap((r) => planRegion(ctx.config, r))];
+  },
+
+  async apply(ctx, live) {
+    // Refuse before any write: a taken name or a wrong adopted account needs the admin's choice, not a retry.
+    const blockers = live.regions.map((r) => blockerOf(ctx.config, r)).filter((b): b is Blocker => b !== null);
+    const first = blockers[0];
+    if (first) throw new AzureOperationError(first.code, blockers.map((b) => b.message).join(" "));
+
+    const unregistered = live.providers.filter((p) => !p.registered);
+    await mapBoundedSettled(unregistered, WRITE_CONCURRENCY, (p) =>
+      ctx.write(
+        { key: keys.register(p.subscriptionId, p.namespace), kind: "register", target: `${p.namespace} in ${subscriptionName(ctx.config, p.subscriptionId)}` },
+        () => registerProvider(ctx.arm, p.subscriptionId, p.namespace),
+        () => `/subscriptions/${p.subscriptionId}/providers/${p.namespace}`,
+      ),
+    );
+
+    const total = live.regions.length;
+    let done = 0;
+    await ctx.progress({ done, total, label: `Storage account 0 of ${total}` });
+    const accounts = await mapBoundedSettled(live.regions, WRITE_CONCURRENCY, async (r) => {
+      const out = await applyRegion(ctx, r);
+      done += 1;
+      await ctx.progress({ done, total, label: `Storage account ${done} of ${total}` });
+      return out;
+    });
+    return { accounts };
+  },
+
+  async verify(ctx, out): Promise<VerifyResult> {
+    const results = await mapBoundedSettled(out.accounts, READ_CONCURRENCY, (a) => verifyAccount(ctx, a));
+    const regions = new Set(out.accounts.map((a) => normalizeRegion(a.region)));
+    const uncovered = ctx.config.clusters.filter((c) => !regions.has(normalizeRegion(c.location))).map((c) => `No storage account for ${c.name}'s region ${c.location}.`);
+    const failures = [...uncovered, ...results.flatMap((r) => r.failures)];
+    if (failures.length) return { ok: false, reason: failures.join(" ") };
+    return { ok: true, checks: results.map((r) => r.check) };
+  },
+};
