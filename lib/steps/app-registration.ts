@@ -1,0 +1,338 @@
+// Step: the vendor's Entra app, its service principal, admin consent for Log Analytics Data.Read, and this run's client secret.
+import { addApplicationPassword } from "@/lib/azure/add-application-password";
+import { ensureServicePrincipal } from "@/lib/azure/ensure-service-principal";
+import { AzureOperationError } from "@/lib/azure/errors";
+import { findAppRole } from "@/lib/azure/find-app-role";
+import { getApplicationDetails, type ApplicationDetails, type PasswordCredentialInfo } from "@/lib/azure/get-application-details";
+import { getServicePrincipalByAppId, type ServicePrincipalInfo } from "@/lib/azure/get-service-principal-by-app-id";
+import { grantAppRole } from "@/lib/azure/grant-app-role";
+import { LOG_ANALYTICS_DATA_READ, WELL_KNOWN_APP_IDS } from "@/lib/azure/graph-ids";
+import { listAppRoleAssignments } from "@/lib/azure/list-app-role-assignments";
+import { upsertApplication, type ApplicationInput } from "@/lib/azure/upsert-application";
+import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
+
+/** Where the engine keeps this run's client secret until the hand-off. */
+export const CLIENT_SECRET_KIND = "client_secret";
+
+/** What Azure has now, as far as this step cares. Never holds a secret value. */
+export interface AppRegistrationLive {
+  app: ApplicationDetails | null;
+  servicePrincipal: ServicePrincipalInfo | null;
+  logAnalytics: ServicePrincipalInfo | null;
+  /** Data.Read application role id of this tenant's Log Analytics API service principal (null while it has none). */
+  dataReadRoleId: string | null;
+  consentGranted: boolean;
+  /** This run's unexpired client secret on the app (metadata only). */
+  runCredential: PasswordCredentialInfo | null;
+  /** Whether the engine still stores that secret's value for the hand-off. */
+  secretStored: boolean;
+}
+
+/** Secret metadata, safe to persist and show. */
+export interface ClientSecretInfo {
+  keyId: string;
+  hint: string;
+  /** ISO 8601. */
+  expiresAt: string;
+}
+
+/** What later steps (role assignments, hand-off) need. */
+export interface AppRegistrationOutput {
+  applicationObjectId: string;
+  appId: string;
+  servicePrincipalId: string;
+  consentGranted: boolean;
+  secret: ClientSecretInfo | null;
+}
+
+/** The passwordCredential displayName that marks a run's secret, so re-running that run finds it instead of adding one. */
+export function runCredentialName(runId: string): string {
+  return `aks-onboarding ${runId}`;
+}
+
+const LA_APP_ID = WELL_KNOWN_APP_IDS.logAnalyticsApi;
+// Graph objects read as missing for a while after creation; a miss within this window is replication, not deletion.
+const REPLICATION_WINDOW_MS = 10 * 60_000;
+
+const keys = {
+  logAnalytics: `app-registration.log-analytics-service-principal:${LA_APP_ID}`,
+  app: (uniqueName: string) => `app-registration.app:${uniqueName}`,
+  servicePrincipal: (uniqueName: string) => `app-registration.service-principal:${uniqueName}`,
+  consent: (uniqueName: string) => `app-registration.consent:${uniqueName}/${LOG_ANALYTICS_DATA_READ}`,
+  secret: (runId: string) => `app-registration.secret:${runCredentialName(runId)}`,
+};
+
+function same(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function findRunCredential(app: ApplicationDetails | null, runId: string, now = Date.now()): PasswordCredentialInfo | null {
+  const name = runCredentialName(runId);
+  const candidates = (app?.passwordCredentials ?? []).filter((c) => c.displayName === name && c.endDateTime !== null && Date.parse(c.endDateTime) > now);
+  candidates.sort((a, b) => Date.parse(b.endDateTime ?? "") - Date.parse(a.endDateTime ?? ""));
+  return candidates[0] ?? null;
+}
+
+function declaresDataRead(app: ApplicationDetails, dataReadRoleId: string | null): boolean {
+  const la = app.requiredResourceAccess.find((r) => same(r.resourceAppId, LA_APP_ID));
+  if (!la) return false;
+  // Without the Log Analytics service principal the role id is unknown; any declared app role on it is accepted until then.
+  return la.resourceAccess.some((a) => a.type === "Role" && (dataReadRoleId === null || same(a.id, dataReadRoleId)));
+}
+
+/** requiredResourceAccess to send: the app roles already declared for other APIs, plus Log Analytics Data.Read. */
+function requiredAppRoles(app: ApplicationDetails | null, dataReadRoleId: string): ApplicationInput["requiredAppRoles"] {
+  const others = (app?.requiredResourceAccess ?? [])
+    .filter((r) => !same(r.resourceAppId, LA_APP_ID))
+    .map((r) => ({ resourceAppId: r.resourceAppId, appRoleIds: r.resourceAccess.filter((a) => a.type === "Role").map((a) => a.id) }))
+    .filter((r) => r.appRoleIds.length > 0);
+  const laExisting = app?.requiredResourceAccess.find((r) => same(r.resourceAppId, LA_APP_ID));
+  const laRoles = new Set((laExisting?.resourceAccess ?? []).filter((a) => a.type === "Role").map((a) => a.id.toLowerCase()));
+  laRoles.add(dataReadRoleId.toLowerCase());
+  return [...others, { resourceAppId: LA_APP_ID, appRoleIds: [...laRoles] }];
+}
+
+function appNeedsUpdate(ctx: StepContext, live: AppRegistrationLive): string[] {
+  const app = live.app;
+  if (!app) return [];
+  const details: string[] = [];
+  if (app.displayName !== ctx.config.vendor.appDisplayName) details.push(`displayName: "${app.displayName}" → "${ctx.config.vendor.appDisplayName}"`);
+  if (!declaresDataRead(app, live.dataReadRoleId)) details.push(`requiredResourceAccess: +Log Analytics API ${LOG_ANALYTICS_DATA_READ} (application)`);
+  return details;
+}
+
+function dataReadRoleOrThrow(logAnalytics: ServicePrincipalInfo): string {
+  const role = findAppRole(logAnalytics.appRoles, LOG_ANALYTICS_DATA_READ);
+  if (!role) {
+    throw new AzureOperationError(
+      "not_found",
+      `The Log Analytics API in this tenant offers no ${LOG_ANALYTICS_DATA_READ} application permission, so the portal could not grant it. Contact support.`,
+    );
+  }
+  return role.id;
+}
+
+function isRecent(app: ApplicationDetails | null): boolean {
+  if (!app) return true;
+  const created = app.createdDateTime ? Date.parse(app.createdDateTime) : Number.NaN;
+  return !Number.isNaN(created) && Date.now() - created < REPLICATION_WINDOW_MS;
+}
+
+/** A not_found right after the app was created is Entra replication: re-classify it so the engine retries. */
+async function replicationAware<T>(recent: boolean, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (recent && error instanceof AzureOperationError && error.code === "not_found") {
+      throw new AzureOperationError(
+        "application_not_replicated",
+        "Entra ID has not finished replicating the new app registration. Retry in a few seconds.",
+        error.azureCode,
+        error.status,
+        error.requestId,
+      );
+    }
+    throw error;
+  }
+}
+
+async function read(ctx: StepContext): Promise<AppRegistrationLive> {
+  const uniqueName = ctx.config.vendor.appUniqueName;
+  const [app, logAnalytics] = await Promise.all([getApplicationDetails(ctx.graph, uniqueName), getServicePrincipalByAppId(ctx.graph, LA_APP_ID)]);
+  const dataReadRoleId = logAnalytics ? dataReadRoleOrThrow(logAnalytics) : null;
+  const servicePrincipal = app ? await getServicePrincipalByAppId(ctx.graph, app.appId) : null;
+  let consentGranted = false;
+  if (servicePrincipal && logAnalytics && dataReadRoleId) {
+    const held = await listAppRoleAssignments(ctx.graph, servicePrincipal.id, "principal");
+    consentGranted = held.some((a) => same(a.resourceId, logAnalytics.id) && same(a.appRoleId, dataReadRoleId));
+  }
+  const runCredential = findRunCredential(app, ctx.runId);
+  const stored = runCredential ? await ctx.secrets.get(CLIENT_SECRET_KIND) : null;
+  return {
+    app,
+    servicePrincipal,
+    logAnalytics,
+    dataReadRoleId,
+    consentGranted,
+    runCredential,
+    secretStored: !!stored && !!runCredential && same(stored.keyId, runCredential.keyId),
+  };
+}
+
+function plan(ctx: StepContext, live: AppRegistrationLive): PlannedChange[] {
+  const { appUniqueName: uniqueName, appDisplayName } = ctx.config.vendor;
+  const lifetime = ctx.config.options.secretLifetimeDays;
+  const base = { stepId: "app-registration" as const };
+  const appUpdate = appNeedsUpdate(ctx, live);
+  const changes: PlannedChange[] = [
+    {
+      ...base,
+      key: keys.logAnalytics,
+      action: live.logAnalytics ? "no-change" : "create",
+      resourceType: "Service principal",
+      resource: "Log Analytics API",
+      why: live.logAnalytics
+        ? "The tenant already has the Log Analytics API, which offers the Data.Read permission."
+        : "The tenant has no Log Analytics API service principal yet; it offers the Data.Read permission.",
+    },
+    {
+      ...base,
+      key: keys.app(uniqueName),
+      action: !live.app ? "create" : appUpdate.length > 0 ? "update" : "no-change",
+      resourceType: "App registration",
+      resource: `${appDisplayName} (${uniqueName})`,
+      why: "The identity the vendor signs in with to read the audit logs.",
+      ...(!live.app
+        ? { details: [`displayName: ${appDisplayName}`, "signInAudience: AzureADMyOrg", `requiredResourceAccess: Log Analytics API ${LOG_ANALYTICS_DATA_READ} (application)`] }
+        : appUpdate.length > 0
+          ? { details: appUpdate }
+          : {}),
+    },
+    {
+      ...base,
+      key: keys.servicePrincipal(uniqueName),
+      action: live.servicePrincipal ? "no-change" : "create",
+      resourceType: "Service principal",
+      resource: appDisplayName,
+      why: "The app's identity in this tenant: what roles and permissions are granted to.",
+    },
+    {
+      ...base,
+      key: keys.consent(uniqueName),
+      action: live.consentGranted ? "no-change" : "grant",
+      resourceType: "Admin consent",
+      resource: `Log Analytics API ${LOG_ANALYTICS_DATA_READ}`,
+      why: live.consentGranted
+        ? "The app already holds Data.Read."
+        : "Lets the app query Log Analytics data; granting needs Cloud Application Administrator or Application Administrator.",
+    },
+  ];
+  const credential = live.runCredential;
+  changes.push({
+    ...base,
+    key: keys.secret(ctx.runId),
+    action: credential ? "no-change" : "create",
+    resourceType: "Client secret",
+    resource: runCredentialName(ctx.runId),
+    why: credential
+      ? live.secretStored
+        ? "This run's secret exists and is held encrypted for the hand-off."
+        : "This run's secret exists; it was already handed off (or is no longer stored), so no new one is created."
+      : "The vendor signs in with it; it is stored encrypted until the hand-off and never shown.",
+    details: credential
+      ? [`keyId: ${credential.keyId}`, `expires: ${credential.endDateTime ?? "unknown"}`]
+      : [`lifetime: ${lifetime} days`],
+  });
+  return changes;
+}
+
+async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRegistrationOutput> {
+  const { appUniqueName: uniqueName, appDisplayName } = ctx.config.vendor;
+  const total = 5;
+  const step = (done: number, label: string) => ctx.progress({ done, total, label: `App registration ${done} of ${total}: ${label}` });
+
+  await step(0, "Log Analytics API");
+  const logAnalytics =
+    live.logAnalytics ??
+    (await ctx.write(
+      { key: keys.logAnalytics, kind: "create", target: "Log Analytics API service principal" },
+      async () => (await ensureServicePrincipal(ctx.graph, LA_APP_ID)).servicePrincipal,
+      (sp) => sp.id,
+    ));
+  const dataReadRoleId = dataReadRoleOrThrow(logAnalytics);
+
+  await step(1, "app registration");
+  const recent = isRecent(live.app);
+  let app: { id: string; appId: string } | null = live.app;
+  if (!live.app || appNeedsUpdate(ctx, { ...live, dataReadRoleId }).length > 0) {
+    const input: ApplicationInput = { uniqueName, displayName: appDisplayName, requiredAppRoles: requiredAppRoles(live.app, dataReadRoleId) };
+    app = await ctx.write(
+      { key: keys.app(uniqueName), kind: live.app ? "update" : "create", target: `App registration ${uniqueName}` },
+      () => replicationAware(recent, () => upsertApplication(ctx.graph, input)),
+      (a) => a.id,
+    );
+  }
+  if (!app) throw new Error("unreachable: the app registration was neither read nor created");
+  const appRef = app;
+
+  await step(2, "service principal");
+  let servicePrincipal = live.servicePrincipal && same(live.servicePrincipal.appId, appRef.appId) ? live.servicePrincipal : null;
+  servicePrincipal ??= await ctx.write(
+    { key: keys.servicePrincipal(uniqueName), kind: "create", target: `Service principal of ${uniqueName}` },
+    // Right after the app's creation Graph answers NoBackingApplicationObject: a replication error the engine retries.
+    () => replicationAware(recent, async () => (await ensureServicePrincipal(ctx.graph, appRef.appId)).servicePrincipal),
+    (sp) => sp.id,
+  );
+  const spId = servicePrincipal.id;
+
+  await step(3, "admin consent");
+  if (!live.consentGranted) {
+    await ctx.write(
+      { key: keys.consent(uniqueName), kind: "grant", target: `Log Analytics API ${LOG_ANALYTICS_DATA_READ} for ${uniqueName}` },
+      // grantAppRole treats Graph's "already exists" as done after checking the grant is exactly this one.
+      () => replicationAware(recent, () => grantAppRole(ctx.graph, { resourceServicePrincipalId: logAnalytics.id, principalId: spId, appRoleId: dataReadRoleId })),
+      (g) => g.id,
+    );
+  }
+
+  await step(4, "client secret");
+  const secret = await ensureRunSecret(ctx, appRef, recent);
+  await step(5, "done");
+  return { applicationObjectId: appRef.id, appId: appRef.appId, servicePrincipalId: spId, consentGranted: true, secret };
+}
+
+/** This run's secret: the existing one (even when its value was already handed off), or a new one stored only in ctx.secrets. */
+async function ensureRunSecret(ctx: StepContext, app: { id: string }, recent: boolean): Promise<ClientSecretInfo> {
+  // Read again right before deciding: a stale `live` (a retried apply) must never add a second secret for the same run.
+  const fresh = await getApplicationDetails(ctx.graph, ctx.config.vendor.appUniqueName);
+  const existing = findRunCredential(fresh, ctx.runId);
+  if (existing) {
+    const stored = await ctx.secrets.get(CLIENT_SECRET_KIND);
+    if (stored && same(stored.keyId, existing.keyId)) return { keyId: stored.keyId, hint: stored.hint, expiresAt: stored.expiresAt.toISOString() };
+    return { keyId: existing.keyId, hint: existing.hint ?? "", expiresAt: existing.endDateTime ?? "" };
+  }
+  return ctx.write({ key: keys.secret(ctx.runId), kind: "create", target: `Client secret ${runCredentialName(ctx.runId)}` }, () =>
+    replicationAware(recent, async () => {
+      const password = await addApplicationPassword(ctx.graph, app.id, {
+        displayName: runCredentialName(ctx.runId),
+        lifetimeDays: ctx.config.options.secretLifetimeDays,
+      });
+      const meta = { keyId: password.keyId, hint: password.hint, expiresAt: new Date(password.endDateTime) };
+      // The value goes straight into encrypted storage; only metadata leaves this function.
+      await ctx.secrets.put(CLIENT_SECRET_KIND, password.secretText, meta);
+      return { keyId: meta.keyId, hint: meta.hint, expiresAt: meta.expiresAt.toISOString() };
+    }),
+  );
+}
+
+async function verify(ctx: StepContext, out: AppRegistrationOutput): Promise<VerifyResult> {
+  const uniqueName = ctx.config.vendor.appUniqueName;
+  const app = await getApplicationDetails(ctx.graph, uniqueName);
+  if (!app || !same(app.id, out.applicationObjectId)) return { ok: false, reason: `The app registration ${uniqueName} was not found.` };
+  const checks = [`App registration ${uniqueName} exists`];
+  const sp = await getServicePrincipalByAppId(ctx.graph, out.appId);
+  if (!sp || !same(sp.id, out.servicePrincipalId)) return { ok: false, reason: "The app's service principal was not found." };
+  checks.push("Service principal exists");
+  const la = await getServicePrincipalByAppId(ctx.graph, LA_APP_ID);
+  if (!la) return { ok: false, reason: "The Log Analytics API service principal was not found." };
+  const roleId = dataReadRoleOrThrow(la);
+  const held = await listAppRoleAssignments(ctx.graph, sp.id, "principal");
+  if (!held.some((a) => same(a.resourceId, la.id) && same(a.appRoleId, roleId))) {
+    return { ok: false, reason: `The app does not hold Log Analytics API ${LOG_ANALYTICS_DATA_READ} (admin consent is missing).` };
+  }
+  checks.push(`Admin consent for Log Analytics API ${LOG_ANALYTICS_DATA_READ} granted`);
+  const credential = out.secret ? app.passwordCredentials.find((c) => same(c.keyId, out.secret?.keyId ?? "")) : findRunCredential(app, ctx.runId);
+  if (!credential || credential.displayName !== runCredentialName(ctx.runId)) return { ok: false, reason: "This run's client secret is missing from the app." };
+  if (!credential.endDateTime || Date.parse(credential.endDateTime) <= Date.now()) return { ok: false, reason: "This run's client secret has expired." };
+  checks.push(`Client secret ${runCredentialName(ctx.runId)} valid until ${credential.endDateTime}`);
+  return { ok: true, checks };
+}
+
+/** The vendor's app registration with Log Analytics Data.Read and a run-scoped client secret. */
+export const appRegistrationStep: StepModule<AppRegistrationLive, AppRegistrationOutput> = {
+  id: "app-registration",
+  read,
+  plan,
+  apply,
+  verify,
+};
