@@ -1,17 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { e2eEnv } from "./env";
-
-const { simulatorUrl } = e2eEnv();
-
-const OWNER = "owner@contoso.onmicrosoft.com";
-const READER = "reader@contoso.onmicrosoft.com";
-
-async function signInAs(page: Page, upn: string) {
-  await page.goto("/");
-  await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
-  await page.getByRole("button", { name: upn }).click();
-  await expect(page).toHaveURL(/\/estate$/);
-}
+import { expect, test } from "@playwright/test";
+import { OWNER, READER, signInAs, simulatorUrl } from "./support";
 
 test("an Owner signs in and sees both subscriptions with their four clusters", async ({ page, request }) => {
   await signInAs(page, OWNER);
