@@ -1,0 +1,135 @@
+// Builds the StepContext a step runs with: logged writes, lease-bound progress, sealed secrets, earlier outputs.
+import { toAzureError } from "@/lib/azure/errors";
+import { encryptionKey } from "@/lib/auth/keys";
+import { decrypt, encrypt } from "@/lib/crypto";
+import {
+  deleteRunSecret,
+  getRunSecret,
+  LeaseLostError,
+  putRunSecret,
+  recordAuditEvent,
+  recordIntent,
+  recordOutcome,
+  setStepProgress,
+  type StepRun,
+} from "@/lib/db";
+import type { RunConfig } from "@/lib/steps/config";
+import type { StepId } from "@/lib/steps/registry";
+import type { StepContext, StepProgressUpdate } from "@/lib/steps/types";
+import { credentialFor, type TokenProvider, type TokenUnavailableError } from "./tokens";
+
+/** Who acts: the signed-in admin whose delegated token the step uses. */
+export interface Actor {
+  userId: string | null;
+  upn: string;
+}
+
+/** Everything buildStepContext needs; `leaseOwner` is the execution holding the step's lease. */
+export interface StepContextInput {
+  runId: string;
+  tenantId: string;
+  stepId: StepId;
+  actor: Actor;
+  config: RunConfig;
+  tokens: TokenProvider;
+  leaseOwner: string;
+  /** The run's steps as loaded: done ones contribute their outputs. */
+  steps: readonly StepRun[];
+}
+
+/** What the engine learns while a step uses its context. */
+export interface ContextObserver {
+  /** The last token failure, even when an SDK wrapped the error it caused. */
+  tokenFailure?: TokenUnavailableError;
+  /** When a create last succeeded (ms since epoch). */
+  lastCreateAt?: number;
+  lastProgress?: StepProgressUpdate;
+}
+
+/** The secret's AAD: a sealed value can't be moved to another run or kind and still decrypt. */
+export function secretAad(runId: string, kind: string): string {
+  return `run-secret:${runId}:${kind}`;
+}
+
+/** The context for one execution of one step, and what the engine observes through it. */
+export function buildStepContext(input: StepContextInput): { ctx: StepContext; observer: ContextObserver } {
+  const { runId, tenantId, stepId, actor, leaseOwner } = input;
+  const observer: ContextObserver = {};
+  const onTokenFailure = (error: TokenUnavailableError) => {
+    observer.tokenFailure = error;
+  };
+
+  const ctx: StepContext = {
+    runId,
+    tenantId,
+    actorUpn: actor.upn,
+    config: input.config,
+    arm: credentialFor(input.tokens, "arm", onTokenFailure),
+    graph: credentialFor(input.tokens, "graph", onTokenFailure),
+    outputs: outputsOf(input.steps),
+
+    async write(op, write, resourceIdOf) {
+      // Throws LeaseLostError (nothing logged) once another execution owns the step: no remote write after that.
+      const intentId = await recordIntent({ runId, stepId, key: op.key, kind: op.kind, target: op.target, actorUpn: actor.upn, leaseOwner });
+      const audit = { tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "azure.write", target: op.target };
+      let result: Awaited<ReturnType<typeof write>>;
+      try {
+        result = await write();
+      } catch (error) {
+        const azure = toAzureError(error, { action: `${op.kind} ${op.target}` });
+        await recordOutcome(intentId, { status: "failed", errorCode: azure.code, errorMessage: azure.message, requestId: azure.requestId ?? null });
+        await recordAuditEvent({
+          ...audit,
+          outcome: azure.code === "forbidden" ? "denied" : "failure",
+          detail: { runId, stepId, key: op.key, kind: op.kind, errorCode: azure.code },
+        });
+        throw error;
+      }
+      const resourceId = safeResourceId(() => resourceIdOf?.(result));
+      await recordOutcome(intentId, { status: "succeeded", resourceId });
+      if (op.kind === "create") observer.lastCreateAt = Date.now();
+      await recordAuditEvent({ ...audit, outcome: "success", detail: { runId, stepId, key: op.key, kind: op.kind, resourceId } });
+      return result;
+    },
+
+    async progress(update) {
+      observer.lastProgress = update;
+      if (!(await setStepProgress(runId, stepId, leaseOwner, update))) throw new LeaseLostError(runId, stepId);
+    },
+
+    secrets: {
+      async put(kind, value, meta) {
+        // keyId is the step's (Entra's credential id, to remove it later); one ENCRYPTION_KEY seals every secret.
+        const ciphertext = encrypt(value, encryptionKey(), secretAad(runId, kind));
+        await putRunSecret({ runId, kind, ciphertext, keyId: meta.keyId, hint: meta.hint, expiresAt: meta.expiresAt });
+      },
+      async get(kind) {
+        const sealed = await getRunSecret(runId, kind);
+        if (!sealed) return null;
+        return { value: decrypt(sealed.ciphertext, encryptionKey(), secretAad(runId, kind)), keyId: sealed.keyId, hint: sealed.hint, expiresAt: sealed.expiresAt };
+      },
+      async delete(kind) {
+        await deleteRunSecret(runId, kind);
+      },
+    },
+  };
+  return { ctx, observer };
+}
+
+/** Outputs of the run's done steps, by step id. */
+export function outputsOf(steps: readonly StepRun[]): Partial<Record<StepId, unknown>> {
+  const outputs: Partial<Record<StepId, unknown>> = {};
+  for (const step of steps) {
+    if (step.status === "done" && step.outputs !== null) outputs[step.stepId as StepId] = step.outputs;
+  }
+  return outputs;
+}
+
+// A step's resourceIdOf is a convenience: if it throws, the write still happened and must be logged as succeeded.
+function safeResourceId(get: () => string | undefined): string | null {
+  try {
+    return get() ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,226 @@
+// Runs one provisioning step under its lease: fresh read → apply → verify, with retries by error class.
+import {
+  acquireStepLease,
+  getRunForTenant,
+  recordAuditEvent,
+  releaseStepLease,
+  setStepProgress,
+  type JsonValue,
+  type StepError,
+  type StepOutcome,
+  type StepStatus,
+} from "@/lib/db";
+import { runConfigSchema } from "@/lib/steps/config";
+import { stepById, type StepId } from "@/lib/steps/registry";
+import type { StepModule } from "@/lib/steps/types";
+import { buildStepContext, type Actor, type ContextObserver } from "./context";
+import { startHeartbeat, type Heartbeat } from "./heartbeat";
+import { newLeaseOwner } from "./ids";
+import { backoffMs, classifyFailure, DEFAULT_POLICY, type EnginePolicy } from "./policy";
+import type { TokenProvider } from "./tokens";
+
+/** The step implementations by id, injected so tests (and future vendors) can swap them. */
+export type StepModules = Readonly<Record<StepId, StepModule>>;
+
+/** Test seams and tunables shared by executeStep and runRemainingSteps. */
+export interface EngineOptions {
+  policy?: Partial<EnginePolicy>;
+  /** Clock for the replication budget. */
+  now?: () => number;
+  /** Waits between retries. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** One step to execute, as the acting admin. */
+export interface ExecuteStepInput extends EngineOptions {
+  runId: string;
+  tenantId: string;
+  stepId: StepId;
+  actor: Actor;
+  tokens: TokenProvider;
+  modules: StepModules;
+}
+
+/**
+ * How the execution ended, for an action to return. busy: another execution holds the step (show its progress).
+ * status is the step's status afterwards when this execution set it.
+ */
+export type ExecuteStepResult =
+  | { ok: true; outputs: JsonValue | null; alreadyDone?: true }
+  | { ok: false; code: string; message: string; status?: StepStatus; error?: StepError };
+
+type AttemptOutcome = { kind: "lease_lost" } | { kind: "released"; outcome: StepOutcome & { error?: StepError } };
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Execute one step of a running run for the signed-in admin; never leaves the step leased when it returns. */
+export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepResult> {
+  const { runId, tenantId, stepId, actor } = input;
+  const policy: EnginePolicy = { ...DEFAULT_POLICY, ...input.policy };
+
+  const run = await getRunForTenant(runId, tenantId);
+  if (!run) return { ok: false, code: "not_found", message: "This onboarding run does not exist." };
+  const step = run.steps.find((s) => s.stepId === stepId);
+  const stepModule = input.modules[stepId] as StepModule | undefined;
+  if (!step || !stepModule) return { ok: false, code: "not_found", message: "This run has no such step." };
+  if (step.status === "done") return { ok: true, outputs: step.outputs, alreadyDone: true };
+  if (run.status !== "running") return { ok: false, code: "not_running", message: `This run is ${run.status}, so its steps can't run.` };
+  const blocking = run.steps.find((s) => s.position < step.position && s.status !== "done");
+  if (blocking) {
+    return { ok: false, code: "blocked", message: `"${titleOf(blocking.stepId)}" has to finish before "${titleOf(stepId)}" can run.` };
+  }
+  const config = runConfigSchema.safeParse(run.config);
+  if (!config.success) return { ok: false, code: "invalid_config", message: "This run's saved choices are no longer valid. Start a new run." };
+
+  const owner = newLeaseOwner();
+  if (!(await acquireStepLease(runId, stepId, owner, policy.leaseTtlMs))) {
+    return { ok: false, code: "busy", message: "This step is already running, from another tab, admin or server. Its progress shows here." };
+  }
+  const heartbeat = startHeartbeat(runId, stepId, owner, policy.leaseTtlMs);
+  let ended: AttemptOutcome;
+  try {
+    const { ctx, observer } = buildStepContext({ runId, tenantId, stepId, actor, config: config.data, tokens: input.tokens, leaseOwner: owner, steps: run.steps });
+    ended = await attemptUntilSettled({
+      stepModule,
+      ctx,
+      observer,
+      heartbeat,
+      policy,
+      now: input.now ?? Date.now,
+      sleep: input.sleep ?? defaultSleep,
+      onWait: (label) => setStepProgress(runId, stepId, owner, { ...(observer.lastProgress ?? { done: 0, total: 1 }), label }),
+    });
+  } catch (error) {
+    // Only the database can get here (step errors are classified): hand the step back so a resume can pick it up.
+    await heartbeat.stop();
+    console.error(`[engine] step ${stepId} of run ${runId}: ${error instanceof Error ? error.message : "unknown error"}`);
+    await releaseStepLease(runId, stepId, owner, { status: "pending", error: INTERRUPTED }).catch(() => false);
+    return { ok: false, code: INTERRUPTED.code, message: INTERRUPTED.message, status: "pending", error: INTERRUPTED };
+  }
+  await heartbeat.stop();
+
+  if (ended.kind === "lease_lost" || !(await releaseStepLease(runId, stepId, owner, ended.outcome))) {
+    return { ok: false, code: "lease_lost", message: "Another execution took over this step. Its progress shows here." };
+  }
+  const { outcome } = ended;
+  await recordAuditEvent({
+    tenantId,
+    actorUserId: actor.userId,
+    actorUpn: actor.upn,
+    action: outcome.status === "done" ? "step.done" : "step.failed",
+    target: stepId,
+    outcome: outcome.status === "done" ? "success" : outcome.status === "needs_admin" ? "denied" : "failure",
+    detail: { runId, stepId, status: outcome.status, ...(outcome.error ? { code: outcome.error.code } : {}) },
+  });
+  if (outcome.status === "done") return { ok: true, outputs: outcome.outputs ?? null };
+  const error = outcome.error ?? { code: "failed", message: `"${titleOf(stepId)}" did not complete.` };
+  return { ok: false, code: error.code, message: error.message, status: outcome.status, error };
+}
+
+/** The error a step carries after its execution was cut off (server stopped, database unreachable). */
+export const INTERRUPTED: StepError = {
+  code: "interrupted",
+  message: "This step was interrupted before it finished (the server stopped or lost its database). Resume to continue: it re-checks what already exists before changing anything.",
+};
+
+interface AttemptInput {
+  stepModule: StepModule;
+  ctx: ReturnType<typeof buildStepContext>["ctx"];
+  observer: ContextObserver;
+  heartbeat: Heartbeat;
+  policy: EnginePolicy;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  onWait: (label: string) => Promise<boolean>;
+}
+
+// Each cycle starts with a fresh read, so a retry after a partial apply (or after another admin's change) sees
+// what exists and writes only what is still missing.
+async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
+  const { stepModule, ctx, observer, heartbeat, policy } = a;
+  const action = `complete "${titleOf(stepModule.id)}"`;
+  let transientFailures = 0;
+  let replicationRetries = 0;
+  let replicationStartedAt: number | undefined;
+  let verifyFailures = 0;
+
+  const wait = async (ms: number, label: string): Promise<boolean> => {
+    if (!(await a.onWait(label))) return false;
+    await a.sleep(ms);
+    return !heartbeat.lost;
+  };
+
+  for (;;) {
+    observer.tokenFailure = undefined;
+    try {
+      const live = await stepModule.read(ctx);
+      const out = await stepModule.apply(ctx, live);
+      const verdict = await stepModule.verify(ctx, out);
+      if (verdict.ok) return { kind: "released", outcome: { status: "done", outputs: toJson(out) } };
+      verifyFailures += 1;
+      if (verifyFailures >= policy.verifyAttempts) {
+        return failed({ code: "verify_failed", message: `The changes were made, but checking them afterwards failed: ${verdict.reason}` });
+      }
+      // Reads can lag writes for a while (ARM caches, Entra replication): look again before calling it a failure.
+      const delay = backoffMs(verifyFailures, policy.replicationBaseDelayMs, policy.replicationMaxDelayMs);
+      if (!(await wait(delay, `Checking the result again in ${seconds(delay)}`))) return { kind: "lease_lost" };
+    } catch (error) {
+      if (heartbeat.lost) return { kind: "lease_lost" };
+      const createdAt = observer.lastCreateAt;
+      const c = classifyFailure(error, {
+        action,
+        ...(observer.tokenFailure ? { tokenFailure: observer.tokenFailure } : {}),
+        createdRecently: createdAt !== undefined && Date.now() - createdAt < policy.replicationBudgetMs,
+      });
+      switch (c.kind) {
+        case "lease_lost":
+          return c;
+        case "reauth":
+          // Nothing is wrong with the step: it waits, untouched, for an admin with a valid sign-in to resume it.
+          return { kind: "released", outcome: { status: "pending", error: c.error } };
+        case "permanent":
+          return { kind: "released", outcome: { status: c.status, error: c.error } };
+        case "transient": {
+          transientFailures += 1;
+          if (transientFailures >= policy.transientAttempts) return failed(c.error);
+          const delay =
+            c.retryAfterMs === undefined
+              ? backoffMs(transientFailures, policy.transientBaseDelayMs, policy.transientMaxDelayMs)
+              : Math.min(c.retryAfterMs, policy.retryAfterMaxMs);
+          if (!(await wait(delay, `Azure is busy; retrying in ${seconds(delay)}`))) return { kind: "lease_lost" };
+          break;
+        }
+        case "replication": {
+          replicationStartedAt ??= a.now();
+          replicationRetries += 1;
+          const delay = backoffMs(replicationRetries, policy.replicationBaseDelayMs, policy.replicationMaxDelayMs);
+          if (a.now() - replicationStartedAt + delay > policy.replicationBudgetMs) return failed(c.error);
+          if (!(await wait(delay, `Waiting for Azure to replicate the new objects; retrying in ${seconds(delay)}`))) return { kind: "lease_lost" };
+          break;
+        }
+      }
+    }
+  }
+}
+
+function failed(error: StepError): AttemptOutcome {
+  return { kind: "released", outcome: { status: "failed", error } };
+}
+
+// Step outputs are stored as JSON; dates become strings, undefined becomes null.
+function toJson(value: unknown): JsonValue {
+  const text = JSON.stringify(value);
+  return text === undefined ? null : (JSON.parse(text) as JsonValue);
+}
+
+function seconds(ms: number): string {
+  return `${Math.max(1, Math.round(ms / 1000))} s`;
+}
+
+function titleOf(stepId: string): string {
+  try {
+    return stepById(stepId as StepId).title;
+  } catch {
+    return stepId;
+  }
+}

@@ -1,0 +1,130 @@
+// Lease timing and retry policy of step executions, and how a failure is classified for retrying.
+import { classifyAzureError, toAzureError, type AzureOperationError } from "@/lib/azure/errors";
+import { LeaseLostError, type StepError } from "@/lib/db";
+import { TokenUnavailableError } from "./tokens";
+
+/** Tunables of an execution; tests shorten them. */
+export interface EnginePolicy {
+  /** Lease length; the heartbeat renews it every third of this. */
+  leaseTtlMs: number;
+  /** Tries of one attempt cycle (read → apply → verify) on throttling, 5xx and network errors, including the first. */
+  transientAttempts: number;
+  transientBaseDelayMs: number;
+  transientMaxDelayMs: number;
+  /** Longest Retry-After honoured; a longer one is cut to this (the attempt budget still bounds the total). */
+  retryAfterMaxMs: number;
+  /** Total time spent waiting for Entra ID / ARM replication before giving up. */
+  replicationBudgetMs: number;
+  replicationBaseDelayMs: number;
+  replicationMaxDelayMs: number;
+  /** Cycles when verify disagrees with apply (a read that lags the write), including the first. */
+  verifyAttempts: number;
+}
+
+export const DEFAULT_POLICY: EnginePolicy = {
+  leaseTtlMs: 60_000,
+  transientAttempts: 5,
+  transientBaseDelayMs: 1_000,
+  transientMaxDelayMs: 30_000,
+  retryAfterMaxMs: 60_000,
+  replicationBudgetMs: 5 * 60_000,
+  replicationBaseDelayMs: 2_000,
+  replicationMaxDelayMs: 30_000,
+  verifyAttempts: 3,
+};
+
+/** Exponential delay for the n-th retry (1-based). */
+export function backoffMs(retry: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, retry - 1));
+}
+
+/** What to do about a failed attempt. */
+export type Classified =
+  | { kind: "lease_lost" }
+  | { kind: "reauth"; error: StepError }
+  | { kind: "transient"; error: StepError; retryAfterMs?: number }
+  | { kind: "replication"; error: StepError }
+  | { kind: "permanent"; status: "failed" | "needs_admin"; error: StepError };
+
+/** Facts about the execution that change how an error reads. */
+export interface ClassifyContext {
+  /** What the step was doing, for messages of errors that aren't already phrased: `complete "Role assignments"`. */
+  action: string;
+  /** Set when the delegated token could not be obtained during the attempt (the SDK may have wrapped that error). */
+  tokenFailure?: TokenUnavailableError;
+  /** A create succeeded recently in this execution: Graph's 404 right after it is replication lag, not absence. */
+  createdRecently: boolean;
+}
+
+const FORBIDDEN_AZURE_CODES = ["Authorization_RequestDenied", "AuthorizationFailed"];
+
+/** Classify anything a step threw into a retry decision with a message safe to show. */
+export function classifyFailure(error: unknown, ctx: ClassifyContext): Classified {
+  if (error instanceof LeaseLostError || hasCause(error, LeaseLostError)) return { kind: "lease_lost" };
+  const tokenFailure = error instanceof TokenUnavailableError ? error : ctx.tokenFailure;
+  if (tokenFailure) return { kind: "reauth", error: { code: tokenFailure.code, message: tokenFailure.message } };
+
+  const azure = toAzureError(error, { action: ctx.action });
+  const stepError = toStepError(azure);
+  if (azure.code === "forbidden" || (azure.azureCode !== undefined && FORBIDDEN_AZURE_CODES.includes(azure.azureCode))) {
+    return { kind: "permanent", status: "needs_admin", error: { ...stepError, code: "forbidden" } };
+  }
+  if (azure.code === "reauth_required") return { kind: "reauth", error: stepError };
+  if (ctx.createdRecently && azure.code === "not_found" && azure.azureCode?.startsWith("Request_")) {
+    return { kind: "replication", error: stepError };
+  }
+  const cls = classifyAzureError(error);
+  if (cls === "transient") {
+    const retryAfterMs = retryAfterOf(error);
+    return { kind: "transient", error: stepError, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  }
+  if (cls === "replication") return { kind: "replication", error: stepError };
+  return { kind: "permanent", status: "failed", error: stepError };
+}
+
+// toAzureError phrases a 403 as "… It needs <role>. Ask <who> to grant it, …": lift both out for the UI.
+function toStepError(e: AzureOperationError): StepError {
+  const out: StepError = { code: e.code, message: e.message };
+  const role = / It needs (.+?)\. Ask /.exec(e.message)?.[1];
+  const who = / Ask (.+?) to grant it/.exec(e.message)?.[1];
+  if (role) out.requiredRole = role;
+  if (who) out.whoCanAct = who;
+  return out;
+}
+
+function hasCause(error: unknown, type: new (...args: never[]) => Error): boolean {
+  let current = (error as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof type) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Retry-After of a raw SDK error (RestError / GraphError expose response headers), or a `retryAfterMs` property.
+ * AzureOperationError carries neither today, so only errors that reach the engine unwrapped are honoured.
+ */
+export function retryAfterOf(error: unknown): number | undefined {
+  const e = error as { retryAfterMs?: unknown; response?: { headers?: { get?: unknown } }; cause?: unknown } | null;
+  if (typeof e?.retryAfterMs === "number" && Number.isFinite(e.retryAfterMs)) return Math.max(0, e.retryAfterMs);
+  const get = e?.response?.headers?.get;
+  if (typeof get === "function") {
+    const header = (name: string): string | undefined => {
+      const value: unknown = (get as (n: string) => unknown).call(e?.response?.headers, name);
+      return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+    };
+    for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
+      const ms = Number(header(name));
+      if (header(name) !== undefined && Number.isFinite(ms)) return Math.max(0, ms);
+    }
+    const retryAfter = header("retry-after");
+    if (retryAfter !== undefined) {
+      const seconds = Number(retryAfter);
+      if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+      const date = Date.parse(retryAfter);
+      if (Number.isFinite(date)) return Math.max(0, date - Date.now());
+    }
+  }
+  return e?.cause ? retryAfterOf(e.cause) : undefined;
+}
