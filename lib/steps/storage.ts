@@ -260,13 +260,13 @@ function planProviders(ctx: StepContext, live: StorageLive): PlannedChange[] {
   }));
 }
 
-function planRegion(config: RunConfig, r: StorageRegionLive): PlannedChange[] {
+function planRegion(config: RunConfig, r: StorageRegionLive, groupPlanned: boolean): PlannedChange[] {
   const c = r.choice;
   const w = regionWork(config, r);
   const lines: PlannedChange[] = [];
   const base = { stepId: STEP_ID } as const;
   const sub = subscriptionName(config, c.subscriptionId);
-  lines.push({
+  if (!groupPlanned) lines.push({
     ...base,
     key: keys.resourceGroup(c),
     action: w.createGroup ? "create" : "no-change",
@@ -372,13 +372,6 @@ async function createAccount(ctx: StepContext, c: StorageChoice): Promise<Storag
 async function applyRegion(ctx: StepContext, r: StorageRegionLive): Promise<StorageAccountOutput> {
   const c = r.choice;
   const w = regionWork(ctx.config, r);
-  if (w.createGroup) {
-    await ctx.write(
-      { key: keys.resourceGroup(c), kind: "create", target: `resource group ${c.resourceGroup}` },
-      () => ensureResourceGroup(ctx.arm, c.subscriptionId, c.resourceGroup, c.region, TAGS),
-      (g) => g.id,
-    );
-  }
   let account = r.account;
   if (!account) {
     account = await ctx.write({ key: keys.account(r.accountId), kind: "create", target: `storage account ${c.accountName}` }, () => createAccount(ctx, c), (a) => a.id);
@@ -464,7 +457,15 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
   },
 
   plan(ctx, live) {
-    return [...planProviders(ctx, live), ...live.regions.flatMap((r) => planRegion(ctx.config, r))];
+    // Regions often share one resource group: it gets one line.
+    const groups = new Set<string>();
+    const regionLines = live.regions.flatMap((r) => {
+      const key = keys.resourceGroup(r.choice).toLowerCase();
+      const planned = groups.has(key);
+      groups.add(key);
+      return planRegion(ctx.config, r, planned);
+    });
+    return [...planProviders(ctx, live), ...regionLines];
   },
 
   async apply(ctx, live) {
@@ -479,6 +480,18 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
         { key: keys.register(p.subscriptionId, p.namespace), kind: "register", target: `${p.namespace} in ${subscriptionName(ctx.config, p.subscriptionId)}` },
         () => registerProvider(ctx.arm, p.subscriptionId, p.namespace),
         () => `/subscriptions/${p.subscriptionId}/providers/${p.namespace}`,
+      ),
+    );
+
+    const groups = new Map<string, StorageChoice>();
+    for (const r of live.regions) {
+      if (regionWork(ctx.config, r).createGroup && !groups.has(keys.resourceGroup(r.choice).toLowerCase())) groups.set(keys.resourceGroup(r.choice).toLowerCase(), r.choice);
+    }
+    await mapBoundedSettled([...groups.values()], WRITE_CONCURRENCY, (c) =>
+      ctx.write(
+        { key: keys.resourceGroup(c), kind: "create", target: `resource group ${c.resourceGroup}` },
+        () => ensureResourceGroup(ctx.arm, c.subscriptionId, c.resourceGroup, c.region, TAGS),
+        (g) => g.id,
       ),
     );
 
