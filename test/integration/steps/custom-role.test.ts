@@ -1,0 +1,119 @@
+// custom-role step against the simulator: create, idempotent re-apply, scope union, permissions, faults.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { customRoleId } from "../../../lib/azure/names";
+import type { RunConfig } from "../../../lib/steps/config";
+import { AKS_READ_ONLY_ROLE, customRoleStep, type CustomRoleOutput } from "../../../lib/steps/custom-role";
+import type { RunningSimulator } from "../../../simulator/src/index";
+import { armOfType, armRaw, azureError, clearRequests, OWNER, READER, setFaults, simRequests, startSimForPortal, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
+import { defaultRunConfig, testStepContext } from "./context";
+import { applyWithRetries, withRetries } from "./retry";
+
+let sim: RunningSimulator;
+const ROLE_ID = customRoleId(TENANT, "aks-read-only");
+const PROD = `/subscriptions/${SUB_PROD}`;
+const DEV = `/subscriptions/${SUB_DEV}`;
+const WRITES = new Set(["PUT", "POST", "PATCH", "DELETE"]);
+
+beforeAll(async () => {
+  sim = await startSimForPortal();
+});
+afterAll(async () => sim.close());
+
+function prodOnly(): RunConfig {
+  const c = defaultRunConfig();
+  return { ...c, subscriptions: c.subscriptions.filter((s) => s.id === SUB_PROD), clusters: c.clusters.filter((k) => k.subscriptionId === SUB_PROD) };
+}
+
+async function customRoles() {
+  return (await armOfType(sim, "Microsoft.Authorization/roleDefinitions")).filter((r: { name: string }) => r.name === ROLE_ID) as {
+    properties: { roleName: string; assignableScopes: string[]; permissions: unknown[] };
+  }[];
+}
+
+describe("custom-role step", () => {
+  let out: CustomRoleOutput;
+
+  it("plans the role with its scopes on a fresh tenant", async () => {
+    const { ctx } = testStepContext(sim, { config: prodOnly() });
+    const plan = customRoleStep.plan(ctx, await customRoleStep.read(ctx));
+    expect(plan).toHaveLength(1);
+    expect(plan[0]).toMatchObject({ action: "create", resourceType: "Custom role", resource: AKS_READ_ONLY_ROLE.roleName, key: `custom-role.put:${ROLE_ID}` });
+    expect(plan[0]?.details).toContain(`scopes: +${PROD}`);
+  });
+
+  it("creates the role in one write with the deterministic id", async () => {
+    const { ctx, writes } = testStepContext(sim, { config: prodOnly() });
+    out = await customRoleStep.apply(ctx, await customRoleStep.read(ctx));
+    expect(out).toEqual({ roleId: ROLE_ID, roleDefinitionId: `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}`, assignableScopes: [PROD] });
+    expect(writes.map((w) => [w.kind, w.status])).toEqual([["create", "succeeded"]]);
+    const roles = await customRoles();
+    expect(roles).toHaveLength(1);
+    expect(roles[0]?.properties.permissions).toEqual([
+      {
+        actions: AKS_READ_ONLY_ROLE.permissions[0]?.actions,
+        notActions: [],
+        dataActions: ["Microsoft.ContainerService/managedClusters/*/read"],
+        notDataActions: ["Microsoft.ContainerService/managedClusters/secrets/read"],
+      },
+    ]);
+    expect(await customRoleStep.verify(ctx, out)).toMatchObject({ ok: true });
+  });
+
+  it("extends the scopes when a subscription is added, and plans exactly that addition", async () => {
+    const { ctx, writes } = testStepContext(sim);
+    const live = await customRoleStep.read(ctx);
+    expect(customRoleStep.plan(ctx, live)).toEqual([expect.objectContaining({ action: "update", details: [`scopes: +${DEV}`] })]);
+    out = await customRoleStep.apply(ctx, live);
+    expect(out.assignableScopes).toEqual([DEV, PROD].sort());
+    expect(writes).toHaveLength(1);
+    expect((await customRoles())[0]?.properties.assignableScopes.map((s) => s.toLowerCase()).sort()).toEqual([DEV, PROD].sort());
+  });
+
+  it("never shrinks: a run that selects fewer subscriptions keeps the others, with zero writes", async () => {
+    const { ctx, writes } = testStepContext(sim, { config: prodOnly() });
+    const live = await customRoleStep.read(ctx);
+    expect(customRoleStep.plan(ctx, live).map((c) => c.action)).toEqual(["no-change"]);
+    await clearRequests(sim);
+    const again = await customRoleStep.apply(ctx, live);
+    expect(again.assignableScopes).toEqual([DEV, PROD].sort());
+    expect(writes).toEqual([]);
+    expect((await simRequests(sim)).filter((r) => WRITES.has(r.method))).toEqual([]);
+  });
+
+  it("re-applying the full selection writes nothing and verifies", async () => {
+    const { ctx, writes } = testStepContext(sim);
+    await clearRequests(sim);
+    const again = await customRoleStep.apply(ctx, await customRoleStep.read(ctx));
+    expect(again).toEqual(out);
+    expect(writes).toEqual([]);
+    expect((await simRequests(sim)).filter((r) => WRITES.has(r.method))).toEqual([]);
+    expect(await customRoleStep.verify(ctx, again)).toMatchObject({ ok: true, checks: expect.any(Array) });
+  });
+
+  it("tells a Reader that Owner or User Access Administrator is needed on every subscription", async () => {
+    const r = await armRaw(sim, OWNER, "DELETE", `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}?api-version=2022-04-01`);
+    expect(r.status).toBe(200);
+    const { ctx } = testStepContext(sim, { upn: READER });
+    const live = await customRoleStep.read(ctx);
+    expect(customRoleStep.plan(ctx, live).map((c) => c.action)).toEqual(["create"]);
+    const error = await azureError(customRoleStep.apply(ctx, live));
+    expect(error.code).toBe("forbidden");
+    expect(error.message).toContain("Owner or User Access Administrator");
+  });
+
+  it("under random faults ends with exactly one role with both scopes", async () => {
+    const { ctx } = testStepContext(sim);
+    await setFaults(sim, { rate: 0.2, kinds: ["429", "500", "503", "PrincipalNotFound", "NoBackingApplicationObject"], seed: 5 });
+    let result: CustomRoleOutput;
+    try {
+      result = (await applyWithRetries(customRoleStep, ctx)).result;
+      await applyWithRetries(customRoleStep, ctx);
+    } finally {
+      await setFaults(sim, { rate: 0 });
+    }
+    expect((await withRetries(() => customRoleStep.verify(ctx, result))).result).toMatchObject({ ok: true });
+    const roles = await customRoles();
+    expect(roles).toHaveLength(1);
+    expect(roles[0]?.properties.assignableScopes.map((s) => s.toLowerCase()).sort()).toEqual([DEV, PROD].sort());
+  });
+});
