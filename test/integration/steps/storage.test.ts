@@ -29,9 +29,12 @@ const EASTUS = suggestStorageAccountName(TENANT, "eastus");
 const WESTEUROPE = suggestStorageAccountName(TENANT, "westeurope");
 const MUTATING = ["PUT", "POST", "PATCH", "DELETE"];
 
+// Registration completes at the first poll: the wait loop itself is covered by the lib/azure tests.
+const FAST = { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 };
+
 async function freshTenant(): Promise<void> {
   await sim.reset();
-  await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 300 }, replicationMs: 0 });
+  await setLatency(sim, FAST);
 }
 
 async function accountNames(): Promise<string[]> {
@@ -44,6 +47,7 @@ function withStorage(config: RunConfig, region: string, patch: Partial<RunConfig
 
 beforeAll(async () => {
   sim = await startSimForPortal();
+  await setLatency(sim, FAST);
 });
 afterAll(async () => sim.close());
 
@@ -170,6 +174,7 @@ describe("storage step with restricted network on a fresh tenant", () => {
 describe("storage step under injected faults", () => {
   it("completes by retrying read+apply, without duplicate accounts", async () => {
     await freshTenant();
+    await clearRequests(sim);
     await setFaults(sim, { rate: 0.2, kinds: ["429", "500", "503"], seed: 7 });
     const { ctx, writes } = testStepContext(sim);
     let output: StorageOutput | undefined;
@@ -186,6 +191,7 @@ describe("storage step under injected faults", () => {
     } finally {
       await setFaults(sim, { rate: 0 });
     }
+    expect((await simRequests(sim)).filter((r) => [429, 500, 503].includes(r.status)).length).toBeGreaterThan(0);
     expect(output?.accounts.map((a) => a.name)).toEqual([EASTUS, WESTEUROPE]);
     expect(await accountNames()).toEqual([EASTUS, WESTEUROPE].sort());
     expect((await armOfType(sim, "Microsoft.Resources/resourceGroups")).filter((g) => g.name === "rg-aks-audit")).toHaveLength(1);
