@@ -1,0 +1,195 @@
+// role-assignments step against the simulator: plan, idempotent apply, exact ABAC condition, replication, faults, permissions.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { classifyAzureError } from "../../../lib/azure/errors";
+import { roleAssignmentName } from "../../../lib/azure/names";
+import { BUILTIN_ROLE_IDS } from "../../../lib/azure/role-ids";
+import { blobReadCondition } from "../../../lib/steps/abac";
+import { appRegistrationStep, type AppRegistrationOutput } from "../../../lib/steps/app-registration";
+import { customRoleStep, type CustomRoleOutput } from "../../../lib/steps/custom-role";
+import { roleAssignmentsStep, type RoleAssignmentsOutput } from "../../../lib/steps/role-assignments";
+import type { RunningSimulator } from "../../../simulator/src/index";
+import {
+  armOfType,
+  armRaw,
+  azureError,
+  clearRequests,
+  OWNER,
+  READER,
+  setFaults,
+  setLatency,
+  simRequests,
+  startSimForPortal,
+  SUB_DEV,
+  SUB_PROD,
+} from "../azure/support";
+import { defaultRunConfig, testStepContext } from "./context";
+import { applyWithRetries, withRetries } from "./retry";
+
+let sim: RunningSimulator;
+const PROD = `/subscriptions/${SUB_PROD}`;
+const DEV = `/subscriptions/${SUB_DEV}`;
+const WRITES = new Set(["PUT", "POST", "PATCH", "DELETE"]);
+const ACCOUNTS = defaultRunConfig().storage.map((s) => s.accountName);
+const CONDITION = blobReadCondition(ACCOUNTS);
+
+beforeAll(async () => {
+  sim = await startSimForPortal();
+});
+afterAll(async () => sim.close());
+
+/** Fresh scenario, then the two steps this one depends on (retried like the engine would). */
+async function prerequisites(): Promise<{ app: AppRegistrationOutput; role: CustomRoleOutput }> {
+  const { ctx } = testStepContext(sim);
+  const app = (await applyWithRetries(appRegistrationStep, ctx)).result;
+  const role = (await applyWithRetries(customRoleStep, ctx)).result;
+  return { app, role };
+}
+
+async function resetScenario(replicationMs: number): Promise<void> {
+  await sim.reset();
+  await setLatency(sim, { lroMs: { storageAccount: 100 }, replicationMs });
+}
+
+interface AssignmentResource {
+  name: string;
+  properties: { scope: string; principalId: string; roleDefinitionId: string; condition: string | null; conditionVersion: string | null };
+}
+
+async function assignmentsOf(principalId: string): Promise<AssignmentResource[]> {
+  return ((await armOfType(sim, "Microsoft.Authorization/roleAssignments")) as AssignmentResource[]).filter((a) => a.properties.principalId === principalId);
+}
+
+/** The five assignments the default run needs, as [scope, role guid, condition]. */
+function expectedTriples(roleId: string): [string, string, string | null][] {
+  return [
+    [PROD, BUILTIN_ROLE_IDS.logAnalyticsReader, null],
+    [PROD, roleId, null],
+    [DEV, BUILTIN_ROLE_IDS.logAnalyticsReader, null],
+    [DEV, roleId, null],
+    [PROD, BUILTIN_ROLE_IDS.storageBlobDataReader, CONDITION],
+  ];
+}
+
+function triples(assignments: AssignmentResource[]): [string, string, string | null][] {
+  return assignments
+    .map((a): [string, string, string | null] => [a.properties.scope.toLowerCase(), (a.properties.roleDefinitionId.split("/").pop() ?? "").toLowerCase(), a.properties.condition])
+    .sort();
+}
+
+describe("role-assignments step", () => {
+  let app: AppRegistrationOutput;
+  let role: CustomRoleOutput;
+  let out: RoleAssignmentsOutput;
+  const ctxFor = (upn = OWNER) => testStepContext(sim, { upn, outputs: { "app-registration": app, "custom-role": role } });
+
+  it("plans every assignment as create before the app registration exists", async () => {
+    const { ctx } = testStepContext(sim);
+    const live = await roleAssignmentsStep.read(ctx);
+    expect(live.principalId).toBeNull();
+    const plan = roleAssignmentsStep.plan(ctx, live);
+    expect(plan.map((c) => [c.action, c.resource])).toEqual([
+      ["create", `Log Analytics Reader at ${PROD}`],
+      ["create", `AKS Audit Log Reader (read-only) at ${PROD}`],
+      ["create", `Log Analytics Reader at ${DEV}`],
+      ["create", `AKS Audit Log Reader (read-only) at ${DEV}`],
+      ["create", `Storage Blob Data Reader at ${PROD}`],
+    ]);
+    expect(plan[4]?.details).toEqual([`condition: ${CONDITION}`]);
+  });
+
+  it("applies five assignments with deterministic names and the exact condition", async () => {
+    ({ app, role } = await prerequisites());
+    const { ctx, writes, progress } = ctxFor();
+    out = await roleAssignmentsStep.apply(ctx, await roleAssignmentsStep.read(ctx));
+    expect(writes.map((w) => [w.kind, w.status])).toEqual(Array(5).fill(["create", "succeeded"]));
+    expect(progress.map((p) => p.label)).toContain("Role assignments 2 of 5");
+    const sp = app.servicePrincipalId;
+    expect(out.assignments.map((a) => a.name)).toEqual(expectedTriples(role.roleId).map(([scope, guid]) => roleAssignmentName(scope, sp, guid)));
+    expect(out.assignments[4]).toEqual({
+      scope: PROD,
+      roleName: "Storage Blob Data Reader",
+      roleDefinitionId: `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}`,
+      name: roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.storageBlobDataReader),
+      condition: CONDITION,
+    });
+    const live = await assignmentsOf(sp);
+    expect(triples(live)).toEqual(expectedTriples(role.roleId).sort());
+    expect(live.every((a) => a.properties.conditionVersion === (a.properties.condition ? "2.0" : null))).toBe(true);
+  });
+
+  it("plans no change, writes nothing when applied again, and verifies", async () => {
+    const { ctx, writes } = ctxFor();
+    const live = await roleAssignmentsStep.read(ctx);
+    expect(roleAssignmentsStep.plan(ctx, live).map((c) => c.action)).toEqual(Array(5).fill("no-change"));
+    await clearRequests(sim);
+    expect(await roleAssignmentsStep.apply(ctx, live)).toEqual(out);
+    expect(writes).toEqual([]);
+    expect((await simRequests(sim)).filter((r) => WRITES.has(r.method))).toEqual([]);
+    expect(await roleAssignmentsStep.verify(ctx, out)).toMatchObject({ ok: true });
+  });
+
+  it("updates an assignment whose condition drifted, under the same name", async () => {
+    const blob = out.assignments[4]!;
+    const drifted = blobReadCondition([ACCOUNTS[0]!]);
+    const r = await armRaw(sim, OWNER, "PUT", `${PROD}/providers/Microsoft.Authorization/roleAssignments/${blob.name}?api-version=2022-04-01`, {
+      properties: { roleDefinitionId: blob.roleDefinitionId, principalId: app.servicePrincipalId, principalType: "ServicePrincipal", condition: drifted, conditionVersion: "2.0" },
+    });
+    expect(r.status).toBe(200);
+    const { ctx, writes } = ctxFor();
+    expect(await roleAssignmentsStep.verify(ctx, out)).toMatchObject({ ok: false, reason: expect.stringContaining("different condition") });
+    const live = await roleAssignmentsStep.read(ctx);
+    const plan = roleAssignmentsStep.plan(ctx, live);
+    expect(plan.map((c) => c.action)).toEqual(["no-change", "no-change", "no-change", "no-change", "update"]);
+    expect(plan[4]?.details).toEqual([`condition: ${drifted} → ${CONDITION}`]);
+    expect(await roleAssignmentsStep.apply(ctx, live)).toEqual(out);
+    expect(writes.map((w) => w.kind)).toEqual(["update"]);
+    expect((await assignmentsOf(app.servicePrincipalId)).find((a) => a.name === blob.name)?.properties.condition).toBe(CONDITION);
+    expect(await roleAssignmentsStep.verify(ctx, out)).toMatchObject({ ok: true });
+  });
+
+  it("tells a Reader that Owner or User Access Administrator is needed", async () => {
+    const { ctx } = testStepContext(sim, { upn: READER, outputs: { "app-registration": app, "custom-role": role }, config: { ...defaultRunConfig(), subscriptions: [{ id: SUB_DEV, displayName: "Contoso Development" }] } });
+    await armRaw(sim, OWNER, "DELETE", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${out.assignments[2]!.name}?api-version=2022-04-01`);
+    const error = await azureError(roleAssignmentsStep.apply(ctx, await roleAssignmentsStep.read(ctx)));
+    expect(error.code).toBe("forbidden");
+    expect(error.message).toContain("Owner");
+    expect(error.message).toContain("User Access Administrator");
+  });
+});
+
+describe("role-assignments under replication delay", () => {
+  it("surfaces the new custom role's RoleDefinitionDoesNotExist as replication and completes on retry", async () => {
+    await resetScenario(1500);
+    const { app, role } = await prerequisites();
+    const { ctx } = testStepContext(sim, { outputs: { "app-registration": app, "custom-role": role } });
+    const error = await azureError(roleAssignmentsStep.apply(ctx, await roleAssignmentsStep.read(ctx)));
+    expect(error.code).toBe("role_definition_not_found");
+    expect(classifyAzureError(error)).toBe("replication");
+    const { result, retried } = await applyWithRetries(roleAssignmentsStep, ctx);
+    expect(retried.every((k) => k === "replication")).toBe(true);
+    expect(await roleAssignmentsStep.verify(ctx, result)).toMatchObject({ ok: true });
+    expect(triples(await assignmentsOf(app.servicePrincipalId))).toEqual(expectedTriples(role.roleId).sort());
+  });
+});
+
+describe("role-assignments under random faults", () => {
+  it("ends with exactly the five assignments and the exact condition text", async () => {
+    await resetScenario(0);
+    const { app, role } = await prerequisites();
+    const { ctx } = testStepContext(sim, { outputs: { "app-registration": app, "custom-role": role } });
+    await clearRequests(sim);
+    await setFaults(sim, { rate: 0.2, kinds: ["429", "500", "503", "PrincipalNotFound", "NoBackingApplicationObject"], seed: 17 });
+    let result: RoleAssignmentsOutput;
+    try {
+      result = (await applyWithRetries(roleAssignmentsStep, ctx)).result;
+      await applyWithRetries(roleAssignmentsStep, ctx);
+    } finally {
+      await setFaults(sim, { rate: 0 });
+    }
+    expect((await simRequests(sim)).some((r) => r.status >= 400)).toBe(true);
+    expect((await withRetries(() => roleAssignmentsStep.verify(ctx, result))).result).toMatchObject({ ok: true });
+    const live = await assignmentsOf(app.servicePrincipalId);
+    expect(live).toHaveLength(5);
+    expect(triples(live)).toEqual(expectedTriples(role.roleId).sort());
+  });
+});
