@@ -178,14 +178,12 @@ describe("storage step under injected faults", () => {
     await setFaults(sim, { rate: 0.2, kinds: ["429", "500", "503"], seed: 7 });
     const { ctx, writes } = testStepContext(sim);
     let output: StorageOutput | undefined;
-    let failures = 0;
     try {
       for (let attempt = 0; attempt < 8 && !output; attempt++) {
         try {
           output = await storageStep.apply(ctx, await storageStep.read(ctx));
         } catch (error) {
           expect(error).toBeInstanceOf(AzureOperationError);
-          failures++;
         }
       }
     } finally {
