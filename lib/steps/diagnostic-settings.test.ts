@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import type { DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";
+import type { RunConfig } from "./config";
+import { DIAGNOSTIC_SETTING_NAME, diagnosticSettingsStep, storageAccountIdForCluster, type DiagnosticSettingsLive } from "./diagnostic-settings";
+import type { StorageOutput } from "./storage";
+import type { StepContext } from "./types";
+
+const SUB = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
+const clusterOf = (name: string, location: string) => ({
+  id: `/subscriptions/${SUB}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/${name}`,
+  name,
+  subscriptionId: SUB,
+  resourceGroup: "rg-aks",
+  location,
+});
+const EUS = clusterOf("aks-eus", "eastus");
+const WEU = clusterOf("aks-weu", "westeurope");
+const account = (name: string) => `/subscriptions/${SUB}/resourceGroups/rg-audit/providers/Microsoft.Storage/storageAccounts/${name}`;
+
+const config: RunConfig = {
+  tenantId: "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc",
+  subscriptions: [{ id: SUB, displayName: "Prod" }],
+  clusters: [EUS, WEU],
+  storage: [
+    { region: "eastus", subscriptionId: SUB, resourceGroup: "rg-audit", createResourceGroup: true, accountName: "auditeus", adopt: false },
+    { region: "westeurope", subscriptionId: SUB, resourceGroup: "rg-audit", createResourceGroup: true, accountName: "auditweu", adopt: false },
+  ],
+  options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 },
+  vendor: { name: "Vendor", appUniqueName: "vendor-reader", appDisplayName: "Vendor reader", egressIps: [] },
+};
+
+/** plan() is pure: a context whose Azure surface throws proves it. */
+const ctx = (() => {
+  const fail = () => {
+    throw new Error("plan must not call Azure");
+  };
+  return {
+    runId: "r",
+    tenantId: config.tenantId,
+    actorUpn: "a@b",
+    config,
+    arm: { getToken: fail },
+    graph: { getToken: fail },
+    outputs: {},
+    write: fail,
+    progress: fail,
+    secrets: { put: fail, get: fail, delete: fail },
+  } satisfies StepContext;
+})();
+
+const setting = (name: string, storageAccountId: string | null, categories: string[]): DiagnosticSetting => ({
+  name,
+  storageAccountId,
+  workspaceId: storageAccountId ? null : "/subscriptions/x/workspaces/law",
+  eventHubAuthorizationRuleId: null,
+  enabledCategories: categories,
+});
+
+function live(eus: DiagnosticSetting[], weu: DiagnosticSetting[] = [setting(DIAGNOSTIC_SETTING_NAME, account("auditweu"), ["kube-audit"])]): DiagnosticSettingsLive {
+  return {
+    clusters: [
+      { cluster: EUS, storageAccountId: account("auditeus"), settings: eus },
+      { cluster: WEU, storageAccountId: account("auditweu"), settings: weu },
+    ],
+  };
+}
+
+describe("diagnostic-settings plan", () => {
+  it("creates our kube-audit setting where none exists", () => {
+    const [line] = diagnosticSettingsStep.plan(ctx, live([setting("to-law", null, ["kube-apiserver"])]));
+    expect(line).toEqual({
+      stepId: "diagnostic-settings",
+      key: `diagnostic-settings.setting:${EUS.id}/providers/Microsoft.Insights/diagnosticSettings/${DIAGNOSTIC_SETTING_NAME}`,
+      action: "create",
+      resourceType: "Diagnostic setting",
+      resource: `aks-eus/${DIAGNOSTIC_SETTING_NAME}`,
+      why: "Sends the cluster's kube-audit log to auditeus in eastus, where the vendor reads it",
+      details: ["logs: kube-audit only", `storageAccountId: ${account("auditeus")}`, "settings on the cluster: 1 of 5"],
+    });
+  });
+
+  it("plans no change when our setting already sends kube-audit to the right account", () => {
+    const plan = diagnosticSettingsStep.plan(ctx, live([setting(DIAGNOSTIC_SETTING_NAME, account("auditeus").toUpperCase(), ["kube-audit"])]));
+    expect(plan.map((l) => l.action)).toEqual(["no-change", "no-change"]);
+  });
+
+  it("adopts the customer's setting that already sends kube-audit to the same account", () => {
+    const [line] = diagnosticSettingsStep.plan(ctx, live([setting("theirs", account("auditeus"), ["kube-audit", "guard"])]));
+    expect(line).toMatchObject({ action: "adopt", resource: "aks-eus/theirs" });
+    expect(line?.why).toContain("Azure allows only one setting per category and destination");
+  });
+
+  it("does not adopt kube-audit-admin or another account: it creates ours", () => {
+    const plan = diagnosticSettingsStep.plan(ctx, live([setting("admin-only", account("auditeus"), ["kube-audit-admin"]), setting("elsewhere", account("other"), ["kube-audit"])]));
+    expect(plan[0]?.action).toBe("create");
+  });
+
+  it("updates our setting when it points at another account", () => {
+    const [line] = diagnosticSettingsStep.plan(ctx, live([setting(DIAGNOSTIC_SETTING_NAME, account("old"), ["kube-audit"])]));
+    expect(line).toMatchObject({ action: "update", details: [`storageAccountId: ${account("old")} → ${account("auditeus")}`] });
+  });
+
+  it("reports a cluster at the 5-settings limit without blocking the others", () => {
+    const full = [1, 2, 3, 4, 5].map((n) => setting(`other-${n}`, null, ["kube-apiserver"]));
+    const plan = diagnosticSettingsStep.plan(ctx, live(full, []));
+    expect(plan[0]).toMatchObject({
+      action: "create",
+      why: "cluster aks-eus already has 5 diagnostic settings, Azure's maximum: remove one and retry",
+      details: ["Blocked: cluster aks-eus already has 5 diagnostic settings, Azure's maximum: remove one and retry"],
+    });
+    expect(plan[1]).toMatchObject({ action: "create", details: expect.arrayContaining(["settings on the cluster: 0 of 5"]) as unknown });
+  });
+});
+
+describe("storageAccountIdForCluster", () => {
+  it("prefers the storage step's output, else derives the id from the config", () => {
+    const output: StorageOutput = {
+      accounts: [{ region: "EastUS", subscriptionId: SUB, resourceGroup: "rg-x", name: "adopted1", id: account("adopted1"), blobEndpoint: "https://adopted1.blob.core.windows.net/", adopted: true }],
+    };
+    expect(storageAccountIdForCluster(config, { storage: output }, EUS)).toBe(account("adopted1"));
+    expect(storageAccountIdForCluster(config, { storage: output }, WEU)).toBe(account("auditweu"));
+    expect(storageAccountIdForCluster(config, {}, EUS)).toBe(account("auditeus"));
+  });
+});
