@@ -68,9 +68,11 @@ async function driveRun(input: RunRemainingStepsInput): Promise<RunRemainingStep
     }
     return { outcome: "stopped", code: result.code, message: result.message, stepId };
   }
-  if (await setRunStatus(runId, "completed", { from: ["running"] })) {
-    await recordAuditEvent({ tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "run.completed", target: runId, outcome: "success" });
+  // From running only: a run cancelled (or completed by another admin's drive) meanwhile keeps its status.
+  if (!(await setRunStatus(runId, "completed", { from: ["running"] }))) {
+    return { outcome: "stopped", code: "not_running", message: "This run was ended by someone else meanwhile." };
   }
+  await recordAuditEvent({ tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "run.completed", target: runId, outcome: "success" });
   return { outcome: "completed" };
 }
 
