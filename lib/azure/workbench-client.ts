@@ -1,0 +1,94 @@
+// The vendor's Workbench API: configuration, authenticated JSON requests and actionable errors.
+import type { z } from "zod";
+import { env } from "@/lib/env";
+import { AzureOperationError, type AzureErrorCode } from "./errors";
+
+/** Where the portal reaches Workbench, or null when the hand-off is manual. */
+export interface WorkbenchConfig {
+  url: string;
+  apiKey: string;
+}
+
+/** Workbench is used only when both its URL and the portal's API key are configured. */
+export function workbenchConfig(): WorkbenchConfig | null {
+  const { WORKBENCH_URL, WORKBENCH_API_KEY } = env();
+  return WORKBENCH_URL && WORKBENCH_API_KEY ? { url: WORKBENCH_URL, apiKey: WORKBENCH_API_KEY } : null;
+}
+
+/**
+ * A failed Workbench call. It is an AzureOperationError so the engine's one retry classification applies
+ * (throttled/unavailable are transient); its message never carries the request body.
+ */
+export class WorkbenchError extends AzureOperationError {
+  constructor(code: AzureErrorCode, message: string, status?: number) {
+    super(code, message, undefined, status);
+    this.name = "WorkbenchError";
+  }
+}
+
+const DEVICES_PATH = "/api/v1/security-devices";
+const TIMEOUT_MS = 30_000;
+
+function errorFor(status: number, action: string): WorkbenchError {
+  if (status === 401) return new WorkbenchError("forbidden", `Could not ${action}: the portal's Workbench API key was refused: the vendor must check it.`, status);
+  if (status === 403) return new WorkbenchError("forbidden", `Could not ${action}: Workbench does not allow the portal's API key to do this: the vendor must check its permissions.`, status);
+  if (status === 404) return new WorkbenchError("not_found", `Could not ${action}: Workbench does not know this endpoint or device. Check the portal's WORKBENCH_URL.`, status);
+  if (status === 409) return new WorkbenchError("conflict", `Could not ${action}: Workbench reported a conflict.`, status);
+  if (status === 429) return new WorkbenchError("throttled", `Could not ${action}: Workbench is throttling requests. Retry in a minute.`, status);
+  if (status >= 500) return new WorkbenchError("unavailable", `Could not ${action}: Workbench had a temporary problem. Retry in a moment.`, status);
+  return new WorkbenchError("invalid_request", `Could not ${action}: Workbench rejected the request (HTTP ${status}).`, status);
+}
+
+/** Field paths Workbench named in a 400 ValidationError (never their values). */
+function validationPaths(body: unknown): string[] {
+  const details = (body as { error?: { details?: unknown } } | null)?.error?.details;
+  if (!Array.isArray(details)) return [];
+  return details.flatMap((d) => (typeof (d as { path?: unknown }).path === "string" ? [(d as { path: string }).path] : []));
+}
+
+/** One JSON request to `${WORKBENCH_URL}/api/v1/security-devices…`, parsed with `schema` (204 → undefined). */
+export async function workbenchRequest<T>(
+  config: WorkbenchConfig,
+  method: "GET" | "POST" | "DELETE",
+  subPath: string,
+  schema: z.ZodType<T> | null,
+  action: string,
+  body?: unknown,
+): Promise<T | undefined> {
+  let res: Response;
+  try {
+    res = await fetch(`${config.url}${DEVICES_PATH}${subPath}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${config.apiKey}`,
+        accept: "application/json",
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch {
+    // The cause may echo request details; keep only what the admin can act on.
+    throw new WorkbenchError("unavailable", `Could not ${action}: Workbench could not be reached. Check the portal's WORKBENCH_URL and network.`);
+  }
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) {
+    const error = errorFor(res.status, action);
+    const paths = res.status === 400 ? validationPaths(json) : [];
+    if (paths.length > 0) throw new WorkbenchError(error.code, `${error.message} Invalid fields: ${paths.join(", ")}.`, res.status);
+    throw error;
+  }
+  if (!schema || res.status === 204) return undefined;
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new WorkbenchError("unknown", `Could not ${action}: Workbench answered in an unexpected shape (${issue?.path.join(".") ?? ""}).`, res.status);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,143 @@
+// Step: hand the app's credentials and the audit storage accounts to the vendor's Workbench, server to server.
+import { z } from "zod";
+import { AzureOperationError } from "@/lib/azure/errors";
+import { listWorkbenchDevices, type WorkbenchDevice } from "@/lib/azure/list-workbench-devices";
+import { registerWorkbenchDevice } from "@/lib/azure/register-workbench-device";
+import { workbenchConfig } from "@/lib/azure/workbench-client";
+import { CLIENT_SECRET_KIND, runCredentialName } from "./app-registration";
+import { storageAccountsBySubscription } from "./role-assignments";
+import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
+
+/** What Workbench has now. Manual when the portal has no Workbench URL/API key. */
+export type WorkbenchHandoffLive =
+  | { mode: "manual" }
+  | { mode: "api"; deviceName: string; existing: WorkbenchDevice | null; secretStored: boolean };
+
+/** The hand-off's result; "manual" means the UI shows the values for the admin to pass on. */
+export type WorkbenchHandoffOutput = { mode: "api"; deviceId: string; deviceName: string } | { mode: "manual" };
+
+const appOutputSchema = z.object({ appId: z.string().min(1) });
+
+/** The device name for a run: deterministic, so a retried or resumed hand-off finds its device instead of adding one. */
+export function workbenchDeviceName(runId: string): string {
+  return runCredentialName(runId);
+}
+
+/** Audit storage account names, sorted (storage step outputs first, else the run's configuration). */
+export function handoffStorageAccounts(ctx: StepContext): string[] {
+  return [...new Set([...storageAccountsBySubscription(ctx.config, ctx.outputs.storage).values()].flat())].sort();
+}
+
+function clientIdOrThrow(ctx: StepContext): string {
+  const parsed = appOutputSchema.safeParse(ctx.outputs["app-registration"]);
+  if (!parsed.success) throw new AzureOperationError("not_found", "The app registration has no output yet, so there is nothing to hand off. Run the App registration step first.");
+  return parsed.data.appId;
+}
+
+async function findDevice(name: string): Promise<WorkbenchDevice | null> {
+  const config = workbenchConfig();
+  if (!config) return null;
+  return (await listWorkbenchDevices(config)).find((d) => d.name === name) ?? null;
+}
+
+async function read(ctx: StepContext): Promise<WorkbenchHandoffLive> {
+  if (!workbenchConfig()) return { mode: "manual" };
+  const deviceName = workbenchDeviceName(ctx.runId);
+  const existing = await findDevice(deviceName);
+  const secretStored = (await ctx.secrets.get(CLIENT_SECRET_KIND)) !== null;
+  return { mode: "api", deviceName, existing, secretStored };
+}
+
+function plan(ctx: StepContext, live: WorkbenchHandoffLive): PlannedChange[] {
+  const base = { stepId: "workbench-handoff" as const, resourceType: "Workbench device" };
+  if (live.mode === "manual") {
+    return [
+      {
+        ...base,
+        key: "workbench-handoff.manual",
+        action: "no-change",
+        resource: ctx.config.vendor.name,
+        why: "The portal has no Workbench API configured: you will pass the tenant id, client id, secret and storage accounts to the vendor yourself.",
+      },
+    ];
+  }
+  const accounts = handoffStorageAccounts(ctx);
+  if (live.existing) {
+    return [{ ...base, key: `workbench-handoff.device:${live.deviceName}`, action: "no-change", resource: live.deviceName, why: "This run's device is already registered in Workbench." }];
+  }
+  return [
+    {
+      ...base,
+      key: `workbench-handoff.device:${live.deviceName}`,
+      action: "create",
+      resource: live.deviceName,
+      why: live.secretStored
+        ? "Sends the tenant id, client id, client secret and storage accounts to Workbench; the stored secret is deleted afterwards."
+        : "This run's client secret is no longer stored, so it can't be sent: remove the run's secret from the app registration and apply App registration again, or hand off manually.",
+      details: [`device_type: Azure Kubernetes Service`, `storage_accounts: ${accounts.join(", ")}`, "client secret: sent once, server to server"],
+    },
+  ];
+}
+
+async function apply(ctx: StepContext, live: WorkbenchHandoffLive): Promise<WorkbenchHandoffOutput> {
+  const config = workbenchConfig();
+  if (live.mode === "manual" || !config) return { mode: "manual" };
+  const deviceName = workbenchDeviceName(ctx.runId);
+  await ctx.progress({ done: 0, total: 1, label: "Hand-off 1 of 1" });
+  // List again right before the POST: a retried apply with a stale `live` must not register a second device.
+  const existing = await findDevice(deviceName);
+  if (existing) {
+    // Registered earlier (perhaps right before a crash): the secret has been handed off, so it goes.
+    await ctx.secrets.delete(CLIENT_SECRET_KIND);
+    await ctx.progress({ done: 1, total: 1, label: "Hand-off 1 of 1" });
+    return { mode: "api", deviceId: existing.id, deviceName };
+  }
+  const clientId = clientIdOrThrow(ctx);
+  const secret = await ctx.secrets.get(CLIENT_SECRET_KIND);
+  if (!secret) {
+    throw new AzureOperationError(
+      "not_found",
+      `This run's client secret is no longer stored, so the portal can't send it to Workbench. Remove the secret "${runCredentialName(ctx.runId)}" from the app registration, apply App registration again, then retry the hand-off.`,
+    );
+  }
+  const device = await ctx.write({ key: `workbench-handoff.device:${deviceName}`, kind: "create", target: `Workbench device ${deviceName}` }, () =>
+    registerWorkbenchDevice(config, {
+      name: deviceName,
+      description: `AKS kube-audit logs of tenant ${ctx.tenantId}, onboarded by the AKS onboarding portal (run ${ctx.runId}).`,
+      tenantId: ctx.tenantId,
+      clientId,
+      clientSecret: secret.value,
+      storageAccounts: handoffStorageAccounts(ctx),
+    }),
+  (d) => d.id,
+  );
+  await ctx.secrets.delete(CLIENT_SECRET_KIND);
+  await ctx.progress({ done: 1, total: 1, label: "Hand-off 1 of 1" });
+  return { mode: "api", deviceId: device.id, deviceName };
+}
+
+async function verify(ctx: StepContext, out: WorkbenchHandoffOutput): Promise<VerifyResult> {
+  if (out.mode === "manual") return { ok: true, checks: ["Manual hand-off: the admin passes the values to the vendor"] };
+  const config = workbenchConfig();
+  if (!config) return { ok: false, reason: "The portal's Workbench API is no longer configured." };
+  const device = (await listWorkbenchDevices(config)).find((d) => d.id === out.deviceId);
+  if (!device) return { ok: false, reason: `Workbench has no device ${out.deviceName}.` };
+  const clientId = clientIdOrThrow(ctx);
+  if (device.name !== out.deviceName || device.deviceType !== "Azure Kubernetes Service") return { ok: false, reason: "The Workbench device has another name or type." };
+  if (device.tenantId?.toLowerCase() !== ctx.tenantId.toLowerCase() || device.clientId?.toLowerCase() !== clientId.toLowerCase()) {
+    return { ok: false, reason: "The Workbench device holds another tenant or client id." };
+  }
+  const accounts = handoffStorageAccounts(ctx);
+  if ([...device.storageAccounts].sort().join(",") !== accounts.join(",")) return { ok: false, reason: "The Workbench device lists other storage accounts." };
+  if (await ctx.secrets.get(CLIENT_SECRET_KIND)) return { ok: false, reason: "The client secret is still stored after the hand-off." };
+  return { ok: true, checks: [`Workbench device ${device.name} registered`, `Storage accounts: ${accounts.join(", ")}`, "Stored client secret deleted"] };
+}
+
+/** Registers the run's security device in Workbench (or returns manual mode when no Workbench API is configured). */
+export const workbenchHandoffStep: StepModule<WorkbenchHandoffLive, WorkbenchHandoffOutput> = {
+  id: "workbench-handoff",
+  read,
+  plan,
+  apply,
+  verify,
+};
