@@ -15,6 +15,7 @@ import { updateStorageNetworkRules } from "@/lib/azure/update-storage-network-ru
 import type { RunConfig, StorageChoice } from "./config";
 import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
+/** Resource providers the step registers in every subscription of the run (storage accounts and diagnostic settings). */
 export const STORAGE_PROVIDER_NAMESPACES = ["Microsoft.Storage", "Microsoft.Insights"] as const;
 export type StorageProviderNamespace = (typeof STORAGE_PROVIDER_NAMESPACES)[number];
 
@@ -232,9 +233,7 @@ function regionWork(config: RunConfig, r: StorageRegionLive): RegionWork {
     securityChanges: a ? securityChangesOf(a) : [],
     network: a ? networkChangeOf(config, r, a) : null,
     networkNote: a
-      ? config.options.restrictNetwork
-        ? "network rules: already limited to the vendor's IPs, with the AzureServices bypass"
-        : `network rules: left as they are (${describeRules(a.networkRules)}); restricting was not chosen`
+      ? `network rules: left as they are (${describeRules(a.networkRules)}); restricting was not chosen`
       : config.options.restrictNetwork
         ? `network rules: deny by default, allow ${config.vendor.egressIps.map(bareIp).join(", ")}, bypass AzureServices`
         : "network rules: open to all networks (restricting was not chosen); data access still needs keys or Entra ID",
@@ -255,7 +254,7 @@ function planProviders(ctx: StepContext, live: StorageLive): PlannedChange[] {
     action: p.registered ? "no-change" : "register",
     resourceType: "Resource provider",
     resource: `${p.namespace} in ${subscriptionName(ctx.config, p.subscriptionId)}`,
-    why: p.registered ? `Already registered; ${registerWhy(p.namespace).charAt(0).toLowerCase()}${registerWhy(p.namespace).slice(1)}` : registerWhy(p.namespace),
+    why: p.registered ? `Already registered. ${registerWhy(p.namespace)}` : registerWhy(p.namespace),
     ...(p.registered ? {} : { details: [`registrationState: ${p.state} → Registered`] }),
   }));
 }
@@ -266,16 +265,24 @@ function planRegion(config: RunConfig, r: StorageRegionLive, groupPlanned: boole
   const lines: PlannedChange[] = [];
   const base = { stepId: STEP_ID } as const;
   const sub = subscriptionName(config, c.subscriptionId);
-  if (!groupPlanned) lines.push({
-    ...base,
-    key: keys.resourceGroup(c),
-    action: w.createGroup ? "create" : "no-change",
-    resourceType: "Resource group",
-    resource: `${c.resourceGroup} (${sub})`,
-    why: w.createGroup ? `Holds the audit-log storage account for ${c.region}` : `Already exists; holds the audit-log storage account for ${c.region}`,
-    ...(w.createGroup ? { details: [`location: ${c.region}`] } : {}),
-  });
+  if (!groupPlanned) {
+    lines.push({
+      ...base,
+      key: keys.resourceGroup(c),
+      action: w.createGroup ? "create" : "no-change",
+      resourceType: "Resource group",
+      resource: `${c.resourceGroup} (${sub})`,
+      why: w.createGroup
+        ? `Holds the audit-log storage account for ${c.region}`
+        : r.resourceGroupExists
+          ? `Already exists; holds the audit-log storage account for ${c.region}`
+          : "Does not exist, and creating it was not chosen",
+      ...(w.createGroup ? { details: [`location: ${c.region}`] } : {}),
+    });
+  }
   const account = { ...base, key: keys.account(r.accountId), resourceType: "Storage account", resource: `${c.accountName} (${c.resourceGroup})` };
+  // With restriction chosen the firewall has its own line; without it, the account line says the rules stay as they are.
+  const networkNote = w.network || config.options.restrictNetwork ? [] : [w.networkNote];
   if (w.blocker) {
     lines.push({ ...account, action: c.adopt ? "adopt" : "create", why: w.blocker.message, details: [`Blocked: ${w.blocker.message}`] });
     return lines;
@@ -298,7 +305,7 @@ function planRegion(config: RunConfig, r: StorageRegionLive, groupPlanned: boole
       ...account,
       action: "update",
       why: `${c.adopt ? "Adopting your account: " : ""}the account must meet the secure baseline before it receives audit logs`,
-      details: [...w.securityChanges, ...(w.network ? [] : [w.networkNote])],
+      details: [...w.securityChanges, ...networkNote],
     });
   } else {
     lines.push({
@@ -307,7 +314,7 @@ function planRegion(config: RunConfig, r: StorageRegionLive, groupPlanned: boole
       why: c.adopt
         ? `You chose this existing account; it is in ${c.region}, where the clusters are, and already meets the secure baseline`
         : `Already holds ${c.region}'s audit logs with the secure baseline`,
-      ...(w.network ? {} : { details: [w.networkNote] }),
+      ...(networkNote.length ? { details: networkNote } : {}),
     });
   }
   if (w.network) {
