@@ -1,0 +1,54 @@
+import type { TokenCredential } from "@azure/core-auth";
+import { describe, expect, it, vi } from "vitest";
+import type { RunConfig } from "./config";
+import type { StepContext } from "./types";
+import { workbenchHandoffStep } from "./workbench-handoff";
+
+// No WORKBENCH_URL configured: the hand-off is manual.
+vi.mock("@/lib/azure/workbench-client", () => ({ workbenchConfig: () => null }));
+
+const config = {
+  tenantId: "55555555-5555-4555-8555-555555555555",
+  subscriptions: [{ id: "11111111-1111-4111-8111-111111111111", displayName: "A" }],
+  clusters: [],
+  storage: [],
+  options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 90 },
+  vendor: { name: "Expel", appUniqueName: "vendor-app", appDisplayName: "Vendor app", egressIps: [] },
+} satisfies RunConfig;
+
+function context(): { ctx: StepContext; deleted: string[] } {
+  const deleted: string[] = [];
+  const ctx = {
+    runId: "run-1",
+    tenantId: config.tenantId,
+    config,
+    arm: {} as TokenCredential,
+    graph: {} as TokenCredential,
+    outputs: {},
+    write: () => Promise.reject(new Error("manual mode must not write")),
+    progress: () => Promise.resolve(),
+    secrets: {
+      get: () => Promise.resolve(null),
+      put: () => Promise.resolve(),
+      delete: (kind: string) => {
+        deleted.push(kind);
+        return Promise.resolve();
+      },
+    },
+  } as unknown as StepContext;
+  return { ctx, deleted };
+}
+
+describe("workbench-handoff without a Workbench API", () => {
+  it("plans a manual hand-off and applies without writing or deleting the secret", async () => {
+    const { ctx, deleted } = context();
+    const live = await workbenchHandoffStep.read(ctx);
+    expect(live).toEqual({ mode: "manual" });
+    expect(workbenchHandoffStep.plan(ctx, live)).toEqual([
+      expect.objectContaining({ action: "no-change", key: "workbench-handoff.manual", why: expect.stringContaining("no Workbench API configured") }),
+    ]);
+    expect(await workbenchHandoffStep.apply(ctx, live)).toEqual({ mode: "manual" });
+    expect(deleted).toEqual([]);
+    expect(await workbenchHandoffStep.verify(ctx, { mode: "manual" })).toMatchObject({ ok: true });
+  });
+});
