@@ -200,6 +200,32 @@ describe("storage step under injected faults", () => {
   });
 });
 
+describe("storage step resumed after a crash", () => {
+  it("a run cut off after the first account picks up from the live state without re-creating it", async () => {
+    await freshTenant();
+    const crashing = testStepContext(sim);
+    const write = crashing.ctx.write.bind(crashing.ctx);
+    crashing.ctx.write = async (op, fn, idOf) => {
+      const result = await write(op, fn, idOf);
+      if (op.key.startsWith("storage.account:")) throw new Error("process killed");
+      return result;
+    };
+    await expect(storageStep.apply(crashing.ctx, await storageStep.read(crashing.ctx))).rejects.toThrow("process killed");
+    const created = crashing.writes.filter((w) => w.key.startsWith("storage.account:") && w.status === "succeeded").length;
+    expect(created).toBeGreaterThan(0);
+
+    const { ctx, writes } = testStepContext(sim);
+    const live = await storageStep.read(ctx);
+    expect(storageStep.plan(ctx, live).filter((l) => l.resourceType === "Storage account").map((l) => l.action)).toEqual(
+      live.regions.map((r) => (r.account ? "no-change" : "create")),
+    );
+    const out = await storageStep.apply(ctx, live);
+    expect(writes.filter((w) => w.key.startsWith("storage.account:"))).toHaveLength(2 - created);
+    expect(await accountNames()).toEqual([EASTUS, WESTEUROPE].sort());
+    expect(await storageStep.verify(ctx, out)).toMatchObject({ ok: true });
+  });
+});
+
 describe("storage step refusals", () => {
   it("tells a Reader which role is missing and creates nothing", async () => {
     await freshTenant();
