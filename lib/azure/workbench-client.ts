@@ -9,10 +9,14 @@ export interface WorkbenchConfig {
   apiKey: string;
 }
 
-/** Workbench is used only when both its URL and the portal's API key are configured. */
+/** Workbench is used when WORKBENCH_URL is configured; a URL without an API key is a configuration error, not manual mode. */
 export function workbenchConfig(): WorkbenchConfig | null {
   const { WORKBENCH_URL, WORKBENCH_API_KEY } = env();
-  return WORKBENCH_URL && WORKBENCH_API_KEY ? { url: WORKBENCH_URL, apiKey: WORKBENCH_API_KEY } : null;
+  if (!WORKBENCH_URL) return null;
+  if (!WORKBENCH_API_KEY) {
+    throw new WorkbenchError("invalid_request", "WORKBENCH_URL is configured but WORKBENCH_API_KEY is not: the portal's operator must set the vendor's API key.");
+  }
+  return { url: WORKBENCH_URL, apiKey: WORKBENCH_API_KEY };
 }
 
 /**

@@ -302,6 +302,7 @@ async function ensureRunSecret(ctx: StepContext, app: { id: string }, recent: bo
       await ctx.secrets.put(CLIENT_SECRET_KIND, password.secretText, meta);
       return { keyId: meta.keyId, hint: meta.hint, expiresAt: meta.expiresAt.toISOString() };
     }),
+    (m) => m.keyId,
   );
 }
 

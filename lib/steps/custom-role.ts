@@ -124,17 +124,17 @@ function plan(ctx: StepContext, live: CustomRoleLive): PlannedChange[] {
 
 async function apply(ctx: StepContext, live: CustomRoleLive): Promise<CustomRoleOutput> {
   const scopes = desiredScopes(ctx.config, live.existing);
-  const foreign = nonSubscriptionScopes(scopes);
-  if (foreign.length > 0) {
-    // putCustomRoleDefinition sends subscription scopes only; writing would silently drop these.
-    throw new AzureOperationError(
-      "conflict",
-      `The custom role "${AKS_READ_ONLY_ROLE.roleName}" is also assignable at ${foreign.join(", ")}, which the portal can't keep. Update the role in the Azure portal instead.`,
-    );
-  }
   await ctx.progress({ done: 0, total: 1, label: "Custom role 1 of 1" });
   let saved: CustomRoleDefinition | null = live.existing;
   if (!live.existing || differences(ctx.config, live.existing).length > 0) {
+    const foreign = nonSubscriptionScopes(scopes);
+    if (foreign.length > 0) {
+      // putCustomRoleDefinition sends subscription scopes only; writing would silently drop these.
+      throw new AzureOperationError(
+        "conflict",
+        `The custom role "${AKS_READ_ONLY_ROLE.roleName}" is also assignable at ${foreign.join(", ")}, which the portal can't keep. Add the subscriptions to the role in the Azure portal instead.`,
+      );
+    }
     saved = await ctx.write(
       { key: `custom-role.put:${live.roleId}`, kind: live.existing ? "update" : "create", target: `Custom role ${AKS_READ_ONLY_ROLE.roleName}` },
       // Needs roleDefinitions/write on every assignable scope: Owner or User Access Administrator (RBAC Administrator can't).

@@ -250,6 +250,11 @@ async function verify(ctx: StepContext, out: RoleAssignmentsOutput): Promise<Ver
   const scopes = [...new Set(out.assignments.map((a) => a.scope))];
   const live = await listAt(ctx, scopes, principalId);
   const checks: string[] = [];
+  const wanted = desiredAssignments(ctx.config, roleIdOf(ctx), ctx.outputs.storage);
+  for (const d of wanted) {
+    const made = out.assignments.some((a) => same(a.scope, d.scope) && same(roleGuid(a.roleDefinitionId), d.roleGuid) && sameCondition(a.condition, d.condition));
+    if (!made) return { ok: false, reason: `The ${d.roleName} assignment at ${d.scope} was not made.` };
+  }
   for (const a of out.assignments) {
     const found = (live[a.scope] ?? []).find((x) => same(x.name, a.name));
     if (!found) return { ok: false, reason: `The ${a.roleName} assignment at ${a.scope} is missing.` };
