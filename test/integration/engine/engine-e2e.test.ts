@@ -1,0 +1,84 @@
+// The engine with the real step modules against the simulator: plan, run all six steps, re-run with no new writes.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, listOperations, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
+import { executeStep } from "../../../lib/engine/execute-step";
+import { planRun, runRemainingSteps } from "../../../lib/engine/run-run";
+import { STEP_MODULES } from "../../../lib/engine/step-modules";
+import type { TokenProvider } from "../../../lib/engine/tokens";
+import { STEP_IDS } from "../../../lib/steps/registry";
+import type { RunningSimulator } from "../../../simulator/src/index";
+import { simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";
+import { OWNER, setFaults, setLatency, simRequests, startSimForPortal, TENANT } from "../azure/support";
+import { defaultRunConfig } from "../steps/context";
+
+let sim: RunningSimulator;
+const dataDir = path.join(".test-data", `engine-e2e-${crypto.randomBytes(4).toString("hex")}`);
+
+beforeAll(async () => {
+  sim = await startSimForPortal();
+  process.env.WORKBENCH_URL = `${sim.url}/workbench`;
+  process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
+  await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 });
+  configureDb({ dataDir });
+  await migrate();
+}, 60_000);
+afterAll(async () => {
+  await closeDb();
+  await sim.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+const actor = { userId: null, upn: OWNER };
+
+async function startRun() {
+  const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config: defaultRunConfig(), steps: STEP_IDS });
+  const planned = await planRun({ config: defaultRunConfig(), tenantId: TENANT, tokens, modules: STEP_MODULES, runId: run.id });
+  expect(await setRunPlan(run.id, planned as never)).toBe(true);
+  expect(await confirmRunPlan(run.id, OWNER)).toBe(true);
+  expect(await setRunStatus(run.id, "running", { from: ["planned"] })).toBe(true);
+  return { run, planned };
+}
+
+describe("engine with the real steps", () => {
+  it("plans without writes, runs all six steps, and a second run of the same step changes nothing", async () => {
+    const since = new Date().toISOString();
+    const { run, planned } = await startRun();
+    expect(planned.filter((p) => p.error)).toEqual([]);
+    expect((await simRequests(sim, since)).filter((r) => ["PUT", "POST", "PATCH", "DELETE"].includes(r.method) && !r.url.includes("/_sim") && !r.url.includes("token") && !r.url.includes("checkNameAvailability"))).toEqual([]);
+
+    const result = await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor, tokens, modules: STEP_MODULES });
+    if (result.outcome !== "completed") console.error(JSON.stringify(result, null, 2));
+    expect(result).toEqual({ outcome: "completed" });
+    const loaded = await getRunForTenant(run.id, TENANT);
+    expect(loaded?.steps.map((s) => s.status)).toEqual(STEP_IDS.map(() => "done"));
+    const ops = await listOperations(run.id);
+    expect(ops.every((o) => o.status === "succeeded" || o.errorCode !== null)).toBe(true);
+
+    // A second run for the same tenant: storage, diagnostic settings, custom role find everything in place.
+    const { run: second } = await startRun();
+    for (const stepId of ["storage", "diagnostic-settings"] as const) {
+      expect(await executeStep({ runId: second.id, tenantId: TENANT, stepId, actor, tokens, modules: STEP_MODULES })).toMatchObject({ ok: true });
+    }
+    expect(await listOperations(second.id)).toEqual([]);
+  }, 120_000);
+
+  it("completes on a fresh tenant through throttling, 5xx and replication lag", async () => {
+    await sim.reset();
+    await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 1_500 });
+    await setFaults(sim, { rate: 0.15, kinds: ["429", "500", "503", "PrincipalNotFound", "NoBackingApplicationObject"], seed: 7 });
+    const { run } = await startRun().catch(async (e: unknown) => {
+      await setFaults(sim, { rate: 0 });
+      throw e;
+    });
+    const policy = { transientBaseDelayMs: 50, transientMaxDelayMs: 200, retryAfterMaxMs: 200, replicationBaseDelayMs: 200, replicationMaxDelayMs: 1_000, replicationBudgetMs: 30_000, transientAttempts: 8 };
+    const result = await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor, tokens, modules: STEP_MODULES, policy });
+    await setFaults(sim, { rate: 0 });
+    if (result.outcome !== "completed") console.error(JSON.stringify(result, null, 2));
+    expect(result).toEqual({ outcome: "completed" });
+    expect((await getRunForTenant(run.id, TENANT))?.steps.map((s) => s.status)).toEqual(STEP_IDS.map(() => "done"));
+  }, 120_000);
+});
