@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import { delegatedCredential } from "../../../lib/azure/credential";
 import { AzureOperationError } from "../../../lib/azure/errors";
 import { WELL_KNOWN_APP_IDS } from "../../../lib/azure/graph-ids";
-import type { RunningSimulator } from "../../../simulator/src/index";
+import type { RunningSimulator, SimulatorOptions } from "../../../simulator/src/index";
 import { simJson, simToken, startTestSimulator, TEST_CLIENT, type JsonBody } from "../../../simulator/src/testing";
 
 export const TENANT = "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc";
@@ -15,8 +15,8 @@ export const READER = "reader@contoso.onmicrosoft.com";
 export const LOG_ANALYTICS_APP_ID = WELL_KNOWN_APP_IDS.logAnalyticsApi;
 
 /** Start a simulator and point this test process's portal configuration at it (env() is lazy and cached per process). */
-export async function startSimForPortal(): Promise<RunningSimulator> {
-  const sim = await startTestSimulator();
+export async function startSimForPortal(overrides: Partial<SimulatorOptions> = {}): Promise<RunningSimulator> {
+  const sim = await startTestSimulator(overrides);
   process.env.ARM_ENDPOINT = sim.url;
   process.env.GRAPH_ENDPOINT = sim.url;
   process.env.ENTRA_CLIENT_ID = TEST_CLIENT.clientId;

@@ -44,7 +44,8 @@ async function kubeAuditSettingsByCluster(): Promise<Map<string, string[]>> {
 }
 
 beforeAll(async () => {
-  sim = await startSimForPortal();
+  // Azurite on: the simulated Azure Monitor writes kube-audit blobs once a setting exists.
+  sim = await startSimForPortal({ blob: true, kubeAuditIntervalMs: 600_000 });
   await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 } });
   const { ctx } = testStepContext(sim);
   storage = await storageStep.apply(ctx, await storageStep.read(ctx));
@@ -100,6 +101,20 @@ describe("diagnostic-settings step on the default tenant", () => {
     const result = await diagnosticSettingsStep.verify(context().ctx, output);
     expect(result).toMatchObject({ ok: true });
     if (result.ok) expect(result.checks).toContain(`aks-sandbox-weu: setting '${DIAGNOSTIC_SETTING_NAME}' sends kube-audit to ${storage.accounts[1]?.name ?? ""}`);
+  });
+});
+
+describe("log delivery", () => {
+  it("kube-audit blobs land in each region's account under Azure's resourceId path", async () => {
+    const blobs = await sim.flushKubeAudit();
+    const path = (c: (typeof config.clusters)[number]) =>
+      `/insights-logs-kube-audit/resourceId=/SUBSCRIPTIONS/${c.subscriptionId.toUpperCase()}/RESOURCEGROUPS/${c.resourceGroup.toUpperCase()}/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/${c.name.toUpperCase()}/y=`;
+    for (const c of config.clusters) {
+      const account = storage.accounts.find((a) => a.region === c.location);
+      const blob = blobs.find((b) => decodeURIComponent(b).includes(path(c)));
+      expect(blob, c.name).toBeDefined();
+      expect(blob?.startsWith(account?.blobEndpoint ?? "-")).toBe(true);
+    }
   });
 });
 
