@@ -13,6 +13,7 @@ export interface WorkbenchDevice {
   status: string | null;
 }
 
+/** A device as Workbench returns it (list items and GET by id). */
 export const workbenchDeviceSchema = z.object({
   id: z.string().min(1),
   name: z.string(),

@@ -229,7 +229,7 @@ function plan(ctx: StepContext, live: AppRegistrationLive): PlannedChange[] {
 async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRegistrationOutput> {
   const { appUniqueName: uniqueName, appDisplayName } = ctx.config.vendor;
   const total = 5;
-  const step = (done: number, label: string) => ctx.progress({ done, total, label: `App registration ${done} of ${total}: ${label}` });
+  const step = (done: number, label: string) => ctx.progress({ done, total, label: `App registration ${Math.min(done + 1, total)} of ${total}: ${label}` });
 
   await step(0, "Log Analytics API");
   const logAnalytics =

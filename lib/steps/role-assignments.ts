@@ -39,6 +39,7 @@ export interface RoleAssignmentOutputItem {
   condition?: string;
 }
 
+/** The step's output: every assignment the vendor holds for this run. */
 export interface RoleAssignmentsOutput {
   assignments: RoleAssignmentOutputItem[];
 }

@@ -155,6 +155,24 @@ describe("role-assignments step", () => {
     expect(error.message).toContain("Owner");
     expect(error.message).toContain("User Access Administrator");
   });
+
+  it("treats RoleAssignmentExists as success once the other-named assignment is confirmed", async () => {
+    const la = out.assignments[2]!;
+    const otherName = "0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f";
+    const r = await armRaw(sim, OWNER, "PUT", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${otherName}?api-version=2022-04-01`, {
+      properties: { roleDefinitionId: la.roleDefinitionId, principalId: app.servicePrincipalId, principalType: "ServicePrincipal" },
+    });
+    expect(r.status).toBe(201);
+    const { ctx, writes } = ctxFor();
+    const live = await roleAssignmentsStep.read(ctx);
+    expect(roleAssignmentsStep.plan(ctx, live)[2]?.action).toBe("adopt");
+    // A stale read (made before someone else's assignment appeared) sends the PUT and meets the 409.
+    const result = await roleAssignmentsStep.apply(ctx, { ...live, existing: {} });
+    expect(result.assignments[2]?.name).toBe(otherName);
+    expect(writes.filter((w) => w.status === "failed")).toEqual([]);
+    expect(await roleAssignmentsStep.verify(ctx, result)).toMatchObject({ ok: true });
+    expect(await assignmentsOf(app.servicePrincipalId)).toHaveLength(5);
+  });
 });
 
 describe("role-assignments under replication delay", () => {
