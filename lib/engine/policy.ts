@@ -21,6 +21,7 @@ export interface EnginePolicy {
   verifyAttempts: number;
 }
 
+/** Production values: 60 s leases; 5 tries 1→8 s on transient errors; up to 5 min of 2→30 s waits on replication. */
 export const DEFAULT_POLICY: EnginePolicy = {
   leaseTtlMs: 60_000,
   transientAttempts: 5,

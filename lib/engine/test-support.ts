@@ -1,4 +1,4 @@
-// Test-only: a PGlite database per test file, running runs, and fake steps over an in-memory "Azure". Test-only.
+// Test-only: a PGlite database per test file, running runs, and fake steps over an in-memory "Azure".
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -28,8 +28,10 @@ export function setupEngineDb(label: string): void {
   });
 }
 
+/** The tenant of testConfig(). */
 export const TENANT = "11111111-1111-4111-8111-111111111111";
 const SUB = "22222222-2222-4222-8222-222222222222";
+/** The acting admin of every test execution. */
 export const ACTOR = { userId: null, upn: "admin@contoso.example" };
 
 /** A config that passes runConfigSchema. */
@@ -80,6 +82,7 @@ export interface FakeStepHooks {
   afterCreate?: () => Promise<void>;
 }
 
+/** What a fake step reads: its one resource, if it exists. */
 export interface FakeLive {
   existing: { id: string } | null;
 }
@@ -139,4 +142,5 @@ export function fakeTime(): { now: () => number; sleep: (ms: number) => Promise<
   };
 }
 
+/** A real wait, for lease expiry and heartbeat timing. */
 export const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
