@@ -41,10 +41,23 @@ export interface BlockedCluster {
   reason: string;
 }
 
-/** The diagnostic-settings step's result; `blocked` non-empty makes verify fail with the reasons. */
+/** The diagnostic-settings step's result. apply returns it with `blocked` empty; a non-empty one travels in DiagnosticSettingsBlockedError. */
 export interface DiagnosticSettingsOutput {
   settings: ClusterSettingOutput[];
   blocked: BlockedCluster[];
+}
+
+const sentence = (reason: string) => `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`;
+
+/**
+ * Thrown by apply once every other cluster is done, when some clusters can't take our setting (Azure's 5-settings limit).
+ * A permanent failure with the admin's to-do; `output` holds what was configured and what was not.
+ */
+export class DiagnosticSettingsBlockedError extends AzureOperationError {
+  constructor(readonly output: DiagnosticSettingsOutput) {
+    super("diagnostic_settings_limit", output.blocked.map((b) => sentence(b.reason)).join(" "));
+    this.name = "DiagnosticSettingsBlockedError";
+  }
 }
 
 const STEP_ID = "diagnostic-settings" as const;
@@ -211,10 +224,13 @@ export const diagnosticSettingsStep: StepModule<DiagnosticSettingsLive, Diagnost
       await ctx.progress({ done, total, label: `Diagnostic settings ${done} of ${total} clusters` });
       return result;
     });
-    return {
+    const output = {
       settings: results.flatMap((r) => ("setting" in r ? [r.setting] : [])),
       blocked: results.flatMap((r) => ("blocked" in r ? [r.blocked] : [])),
     };
+    // Failing only now lets every other cluster finish: a retry after the admin frees a slot writes just the blocked ones.
+    if (output.blocked.length) throw new DiagnosticSettingsBlockedError(output);
+    return output;
   },
 
   async verify(ctx, out): Promise<VerifyResult> {
@@ -231,7 +247,7 @@ export const diagnosticSettingsStep: StepModule<DiagnosticSettingsLive, Diagnost
         continue;
       }
       const blocked = out.blocked.find((b) => b.clusterId.toLowerCase() === c.cluster.id.toLowerCase());
-      failures.push(blocked ? `${blocked.reason.charAt(0).toUpperCase()}${blocked.reason.slice(1)}.` : `Cluster ${c.cluster.name} does not send kube-audit to ${accountNameOf(c.storageAccountId)}.`);
+      failures.push(blocked ? sentence(blocked.reason) : `Cluster ${c.cluster.name} does not send kube-audit to ${accountNameOf(c.storageAccountId)}.`);
     }
     if (failures.length) return { ok: false, reason: failures.join(" ") };
     return { ok: true, checks };

@@ -1,7 +1,7 @@
 // The diagnostic-settings step against the simulated ARM: plan, apply, re-apply, verify, adoption, the 5-limit, faults, permissions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AzureOperationError } from "../../../lib/azure/errors";
-import { diagnosticSettingsStep, DIAGNOSTIC_SETTING_NAME, type DiagnosticSettingsOutput } from "../../../lib/steps/diagnostic-settings";
+import { AzureOperationError, classifyAzureError } from "../../../lib/azure/errors";
+import { DiagnosticSettingsBlockedError, diagnosticSettingsStep, DIAGNOSTIC_SETTING_NAME, type DiagnosticSettingsOutput } from "../../../lib/steps/diagnostic-settings";
 import { storageStep, type StorageOutput } from "../../../lib/steps/storage";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { armOfType, armRaw, azureError, clearRequests, OWNER, READER, setFaults, setLatency, simRequests, startSimForPortal, SUB_PROD } from "../azure/support";
@@ -152,10 +152,16 @@ describe("existing settings", () => {
     expect(plan.find((l) => l.resource.startsWith("aks-web-prod-weu"))).toMatchObject({ why: reason, details: [`Blocked: ${reason}`] });
     expect(plan.find((l) => l.resource.startsWith("aks-dev-eastus"))?.action).toBe("create");
 
-    const out = await diagnosticSettingsStep.apply(ctx, live);
+    const error = await azureError(diagnosticSettingsStep.apply(ctx, live));
+    expect(error).toBeInstanceOf(DiagnosticSettingsBlockedError);
+    expect(error.code).toBe("diagnostic_settings_limit");
+    expect(error.message).toBe("Cluster aks-web-prod-weu already has 5 diagnostic settings, Azure's maximum: remove one and retry.");
+    expect(classifyAzureError(error)).toBe("permanent");
+    const out = (error as DiagnosticSettingsBlockedError).output;
     expect(out.blocked).toEqual([{ clusterId: WEB, clusterName: "aks-web-prod-weu", reason }]);
     expect(out.settings.map((s) => s.clusterName)).toEqual(["aks-payments-prod", "aks-dev-eastus", "aks-sandbox-weu"]);
-    expect(writes.map((w) => w.target)).toEqual(["kube-audit diagnostic setting on aks-dev-eastus"]);
+    // The other clusters were finished before the failure.
+    expect(writes.map((w) => `${w.target} ${w.status}`)).toEqual(["kube-audit diagnostic setting on aks-dev-eastus succeeded"]);
     expect(progress.at(-1)?.label).toBe("Diagnostic settings 4 of 4 clusters");
     const verdict = await diagnosticSettingsStep.verify(ctx, out);
     expect(verdict).toEqual({ ok: false, reason: "Cluster aks-web-prod-weu already has 5 diagnostic settings, Azure's maximum: remove one and retry." });
