@@ -43,6 +43,8 @@ export interface ContextObserver {
   tokenFailure?: TokenUnavailableError;
   /** When a create last succeeded (ms since epoch). */
   lastCreateAt?: number;
+  /** Remote writes that succeeded: progress between two failed attempts. */
+  writesSucceeded: number;
   lastProgress?: StepProgressUpdate;
 }
 
@@ -54,7 +56,7 @@ export function secretAad(runId: string, kind: string): string {
 /** The context for one execution of one step, and what the engine observes through it. */
 export function buildStepContext(input: StepContextInput): { ctx: StepContext; observer: ContextObserver } {
   const { runId, tenantId, stepId, actor, leaseOwner } = input;
-  const observer: ContextObserver = {};
+  const observer: ContextObserver = { writesSucceeded: 0 };
   const onTokenFailure = (error: TokenUnavailableError) => {
     observer.tokenFailure = error;
   };
@@ -86,6 +88,7 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
         throw error;
       }
       const resourceId = safeResourceId(() => resourceIdOf?.(result));
+      observer.writesSucceeded += 1;
       await recordOutcome(intentId, { status: "succeeded", resourceId });
       if (op.kind === "create") observer.lastCreateAt = Date.now();
       await recordAuditEvent({ ...audit, outcome: "success", detail: { runId, stepId, key: op.key, kind: op.kind, resourceId } });

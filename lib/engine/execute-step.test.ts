@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AzureOperationError, toAzureError } from "@/lib/azure/errors";
 import { acquireStepLease, getRunForTenant, listAuditEvents, listOperations } from "@/lib/db";
 import { db } from "@/lib/db/client";
+import type { StepModule } from "@/lib/steps/types";
 import { buildStepContext } from "./context";
 import { executeStep } from "./execute-step";
 import { ACTOR, FakeAzure, fakeModules, fakeStep, fakeTime, okTokens, realSleep, runningRun, testConfig, setupEngineDb } from "./test-support";
@@ -87,7 +88,9 @@ describe("executeStep", () => {
     // The crashed execution: it holds a short lease, logs its intent, creates the resource, then the process dies
     // (the write never returns, no heartbeat renews, nothing is released).
     const crashed = "crashed-instance:1";
-    expect(await acquireStepLease(run.id, "storage", crashed, 150)).toBe(true);
+    const leaseMs = 1_000;
+    const acquiredAt = Date.now();
+    expect(await acquireStepLease(run.id, "storage", crashed, leaseMs)).toBe(true);
     const loaded = await getRunForTenant(run.id, run.tenantId);
     const { ctx } = buildStepContext({ runId: run.id, tenantId: run.tenantId, stepId: "storage", actor: ACTOR, config: testConfig(), tokens: okTokens, leaseOwner: crashed, steps: loaded?.steps ?? [] });
     const dying = fakeStep("storage", azure, { afterCreate: () => new Promise<void>(() => undefined) });
@@ -98,7 +101,7 @@ describe("executeStep", () => {
 
     // While the lease is live, nobody else may start.
     expect(await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure) })).toMatchObject({ ok: false, code: "busy" });
-    await realSleep(200);
+    await realSleep(acquiredAt + leaseMs + 100 - Date.now());
 
     const resumed = await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure) });
     expect(resumed).toEqual({ ok: true, outputs: { resourceId: "/fake/storage-res", upstream: [] } });
@@ -157,6 +160,30 @@ describe("executeStep", () => {
     const result = await executeStep({ ...base(run3), stepId: "storage", modules: fakeModules(azure, { storage: always }), ...time3 });
     expect(result).toMatchObject({ ok: false, code: "throttled", status: "failed" });
     expect(time3.sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
+
+  it("gives a step that got further before failing again a fresh retry allowance", async () => {
+    const azure = new FakeAzure();
+    const names = Array.from({ length: 7 }, (_, i) => `cluster-${i}`);
+    // Throttled after every write: more failures than transientAttempts, but each attempt makes progress.
+    const manyWrites: StepModule<string[], string[]> = {
+      id: "storage",
+      read: () => Promise.resolve(names.filter((n) => !azure.resources.has(n))),
+      plan: () => [],
+      async apply(ctx, missing) {
+        for (const name of missing) {
+          await ctx.write({ key: `storage.create:${name}`, kind: "create", target: name }, () => Promise.resolve(azure.create(name)));
+          if (azure.resources.size < names.length) throw new AzureOperationError("throttled", "Azure is throttling requests.");
+        }
+        return names;
+      },
+      verify: () => Promise.resolve({ ok: true, checks: [] }),
+    };
+    const time = fakeTime();
+    const run = await runningRun();
+    expect(await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure, { storage: manyWrites }), ...time })).toMatchObject({ ok: true });
+    expect(time.sleeps).toEqual(Array.from({ length: 6 }, () => 1_000));
+    expect(azure.creates).toBe(7);
   });
 
   it("re-reads and re-applies on replication errors until they clear, within a time budget", async () => {
@@ -251,11 +278,11 @@ describe("executeStep", () => {
   it("keeps a long step's lease alive with the heartbeat", async () => {
     const run = await runningRun();
     const azure = new FakeAzure();
-    const slow = fakeStep("storage", azure, { beforeWrite: () => realSleep(1_000) });
+    const slow = fakeStep("storage", azure, { beforeWrite: () => realSleep(2_400) });
     const modules = fakeModules(azure, { storage: slow });
-    const policy = { leaseTtlMs: 300 };
+    const policy = { leaseTtlMs: 800 };
     const long = executeStep({ ...base(run), stepId: "storage", modules, policy });
-    await realSleep(700); // more than two lease lengths
+    await realSleep(1_800); // more than two lease lengths
     expect(await executeStep({ ...base(run), stepId: "storage", modules, policy })).toMatchObject({ ok: false, code: "busy" });
     expect(await long).toMatchObject({ ok: true });
     expect(await stepRow(run, "storage")).toMatchObject({ status: "done", attempts: 1 });

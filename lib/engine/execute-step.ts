@@ -143,6 +143,7 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
   let replicationRetries = 0;
   let replicationStartedAt: number | undefined;
   let verifyFailures = 0;
+  let writesAtLastFailure = 0;
 
   const wait = async (ms: number, label: string): Promise<boolean> => {
     if (!(await a.onWait(label))) return false;
@@ -166,6 +167,13 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
       if (!(await wait(delay, `Checking the result again in ${seconds(delay)}`))) return { kind: "lease_lost" };
     } catch (error) {
       if (heartbeat.lost) return { kind: "lease_lost" };
+      // A long step (many clusters) that got further before failing again starts a fresh retry allowance.
+      if (observer.writesSucceeded > writesAtLastFailure) {
+        writesAtLastFailure = observer.writesSucceeded;
+        transientFailures = 0;
+        replicationRetries = 0;
+        replicationStartedAt = undefined;
+      }
       const createdAt = observer.lastCreateAt;
       const c = classifyFailure(error, {
         action,
