@@ -253,7 +253,14 @@ describe("executeStep", () => {
     const time = fakeTime();
     expect(await executeStep({ ...base(run2), stepId: "storage", modules: fakeModules(new FakeAzure(), { storage: taken }), ...time })).toMatchObject({ ok: false, code: "name_taken", status: "failed" });
     expect(time.sleeps).toEqual([]);
-    expect(await stepRow(run2, "storage")).toMatchObject({ status: "failed", error: { code: "name_taken" } });
+    expect(await stepRow(run2, "storage")).toMatchObject({ status: "failed", error: { code: "name_taken" }, outputs: null });
+
+    // A permanent error may carry what the step did finish; it is stored with the failure.
+    const run3 = await runningRun();
+    const blocked = Object.assign(new AzureOperationError("diagnostic_settings_limit", "Cluster aks2 already has 5 diagnostic settings."), { output: { settings: ["aks1"], blocked: ["aks2"] } });
+    const partial = fakeStep("storage", new FakeAzure(), { beforeWrite: () => Promise.reject(blocked) });
+    expect(await executeStep({ ...base(run3), stepId: "storage", modules: fakeModules(new FakeAzure(), { storage: partial }), ...fakeTime() })).toMatchObject({ ok: false, code: "diagnostic_settings_limit", status: "failed" });
+    expect(await stepRow(run3, "storage")).toMatchObject({ status: "failed", outputs: { settings: ["aks1"], blocked: ["aks2"] }, error: { message: "Cluster aks2 already has 5 diagnostic settings." } });
     expect((await listAuditEvents(run2.tenantId, { limit: 1 }))[0]).toMatchObject({ action: "step.failed", outcome: "failure" });
   });
 

@@ -186,8 +186,11 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
         case "reauth":
           // Nothing is wrong with the step: it waits, untouched, for an admin with a valid sign-in to resume it.
           return { kind: "released", outcome: { status: "pending", error: c.error } };
-        case "permanent":
-          return { kind: "released", outcome: { status: c.status, error: c.error } };
+        case "permanent": {
+          // A step may say what it did finish before giving up (DiagnosticSettingsBlockedError.output): keep it for the UI.
+          const partial = (error as { output?: unknown } | null)?.output;
+          return { kind: "released", outcome: { status: c.status, error: c.error, ...(partial === undefined ? {} : { outputs: toJson(partial) }) } };
+        }
         case "transient": {
           transientFailures += 1;
           if (transientFailures >= policy.transientAttempts) return failed(c.error);
