@@ -7,6 +7,8 @@ const nextConfig = {
   // Tests build into their own folder so they never disturb a running demo.
   distDir: process.env.NEXT_DIST_DIR || ".next",
   // PGlite ships WASM and the Azure SDKs are Node-only: keep them out of the server bundle.
+  // `forbidden()`: a run of another tenant answers 403 with app/forbidden.tsx.
+  experimental: { authInterrupts: true },
   serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "@prisma/schema-engine-wasm", "@azure/msal-node"],
 };
 

@@ -1,8 +1,9 @@
-// Server start: refuse to run with bad configuration, bring the schema up to date, prune expired sessions and secrets.
+// Server start: refuse to run with bad configuration, bring the schema up to date, flag interrupted steps, prune.
 import { deleteExpiredAuthRequests } from "@/lib/db/auth-requests";
 import { migrate } from "@/lib/db/client";
 import { deleteExpiredRunSecrets } from "@/lib/db/run-secrets";
 import { deleteExpiredSessions } from "@/lib/db/sessions";
+import { resumeInterruptedSteps } from "@/lib/engine/run-run";
 import { env } from "@/lib/env";
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -17,6 +18,8 @@ export async function startup(): Promise<void> {
   }
   const { applied } = await migrate();
   if (applied.length > 0) console.info(`[db] applied migrations: ${applied.join(", ")}`);
+  const interrupted = await resumeInterruptedSteps();
+  if (interrupted.length > 0) console.info(`[engine] ${interrupted.length} steps were interrupted by a restart; their runs offer Resume`);
   await pruneExpired();
   setInterval(() => void pruneExpired(), PRUNE_EVERY_MS).unref();
 }

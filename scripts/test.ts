@@ -21,5 +21,7 @@ if (!e2eOnly) {
 }
 
 fs.rmSync(path.join(".test-data", "e2e"), { recursive: true, force: true });
+// The e2e simulator's CA exists before any e2e process starts, so every one of them can trust it.
+ensureCa(path.join(".test-data", "e2e", "simulator", "ca"));
 timed("build (next build)", () => run("npx", ["next", "build"], { ...env, NEXT_DIST_DIR: ".next-test" }));
 timed("e2e (playwright, chromium)", () => run("npx", ["playwright", "test"], env));

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { Suspense } from "react";
 import { EstateView } from "@/components/estate/estate-view";
 import { EstateSkeleton } from "@/components/estate/estate-skeleton";
@@ -10,11 +11,16 @@ export default async function EstatePage() {
   const session = await requireSession("/estate");
   return (
     <div className="space-y-6">
-      <div>
-        <h1 className="text-2xl font-semibold tracking-tight text-brand-900">Your Azure estate</h1>
-        <p className="text-slate-600">
-          What {session.user.upn} can see, read live from Azure with your own permissions.
-        </p>
+      <div className="flex flex-wrap items-end justify-between gap-4">
+        <div>
+          <h1 className="text-2xl font-semibold tracking-tight text-brand-900">Your Azure estate</h1>
+          <p className="text-slate-600">
+            What {session.user.upn} can see, read live from Azure with your own permissions.
+          </p>
+        </div>
+        <Link href="/onboarding/new" className="rounded-md bg-brand-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-brand-700">
+          Start onboarding
+        </Link>
       </div>
       <Suspense fallback={<EstateSkeleton />}>
         <EstateView session={session} />

@@ -1,0 +1,52 @@
+import type { Metadata } from "next";
+import { forbidden, redirect } from "next/navigation";
+import { continueRunAction } from "@/app/onboarding/actions";
+import { AutoRefresh } from "@/components/onboarding/auto-refresh";
+import { RunActionButton } from "@/components/onboarding/run-action-button";
+import { StepList, displayStatus } from "@/components/onboarding/step-list";
+import { requireSession } from "@/lib/auth/session";
+import { env } from "@/lib/env";
+import { getRunView } from "@/lib/onboarding/run-control";
+import { runIdSchema } from "@/lib/onboarding/schemas";
+
+export const metadata: Metadata = { title: "Onboarding run" };
+
+export default async function RunPage({ params }: { params: Promise<{ runId: string }> }) {
+  const { runId } = await params;
+  const session = await requireSession(`/onboarding/${runId}`);
+  if (!runIdSchema.safeParse(runId).success) forbidden();
+  const view = await getRunView(session, runId);
+  if (!view) forbidden();
+  const { run, config } = view;
+  if (run.status === "draft" || run.status === "planned") redirect(`/onboarding/${runId}/plan`);
+
+  const now = new Date();
+  const statuses = run.steps.map((s) => displayStatus(s, now));
+  const working = statuses.includes("running");
+  const canContinue =
+    !working && (run.status === "failed" || (run.status === "running" && statuses.some((s) => s !== "done")));
+  const done = run.status === "completed";
+
+  return (
+    <div className="space-y-6">
+      <AutoRefresh active={run.status === "running" && (working || !canContinue)} />
+      <div className="flex flex-wrap items-start justify-between gap-4">
+        <div>
+          <h1 className="text-2xl font-semibold tracking-tight text-brand-900">Onboarding {config.clusters.length} AKS clusters</h1>
+          <p className="text-slate-600">
+            Started by {run.createdByUpn}
+            {run.planConfirmedByUpn ? `, plan confirmed by ${run.planConfirmedByUpn}` : ""}. Any admin of this tenant can continue it
+            from this page&apos;s link.
+          </p>
+        </div>
+        <p role="status" className="rounded-full bg-slate-100 px-3 py-1 text-sm text-slate-800">
+          {done ? "Onboarding complete" : working ? "Working…" : run.status === "failed" ? "Stopped: needs attention" : "Waiting"}
+        </p>
+      </div>
+      <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} tenantId={run.tenantId} now={now} />
+      {canContinue ? (
+        <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />
+      ) : null}
+    </div>
+  );
+}

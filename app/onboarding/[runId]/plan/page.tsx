@@ -1,0 +1,37 @@
+import type { Metadata } from "next";
+import { forbidden, redirect } from "next/navigation";
+import { confirmPlanAction, replanAction } from "@/app/onboarding/actions";
+import { PlanView } from "@/components/onboarding/plan-view";
+import { RunActionButton } from "@/components/onboarding/run-action-button";
+import { requireSession } from "@/lib/auth/session";
+import { getRunView } from "@/lib/onboarding/run-control";
+import { runIdSchema } from "@/lib/onboarding/schemas";
+
+export const metadata: Metadata = { title: "Review the plan" };
+
+export default async function PlanPage({ params }: { params: Promise<{ runId: string }> }) {
+  const { runId } = await params;
+  const session = await requireSession(`/onboarding/${runId}/plan`);
+  if (!runIdSchema.safeParse(runId).success) forbidden();
+  const view = await getRunView(session, runId);
+  if (!view) forbidden();
+  if (view.run.status !== "planned" && view.run.status !== "draft") redirect(`/onboarding/${runId}`);
+  return (
+    <div className="space-y-6">
+      <div>
+        <h1 className="text-2xl font-semibold tracking-tight text-brand-900">Review the plan</h1>
+        <p className="text-slate-600">
+          Read live from Azure at {view.plan ? new Date(view.plan.computedAt).toUTCString() : "—"}. These are all the changes the run will
+          make, with your permissions. Nothing has been changed yet.
+        </p>
+      </div>
+      {view.plan ? <PlanView plan={view.plan} /> : <p>The plan is being prepared.</p>}
+      <div className="flex flex-wrap items-start gap-4">
+        {view.plan && view.planHash ? (
+          <RunActionButton action={confirmPlanAction} runId={runId} hidden={{ planHash: view.planHash }} label="Confirm and start" pendingLabel="Starting…" />
+        ) : null}
+        <RunActionButton action={replanAction} runId={runId} label="Re-read Azure" pendingLabel="Reading Azure…" variant="secondary" />
+      </div>
+    </div>
+  );
+}

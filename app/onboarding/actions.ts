@@ -1,0 +1,70 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
+import type { z } from "zod";
+import { failure, type ActionResult } from "@/lib/action-result";
+import { getSession } from "@/lib/auth/session";
+import { checkStorageName, createOnboardingRun, type StorageNameStatus } from "@/lib/onboarding/new-run";
+import { confirmAndStart, continueRun, replan } from "@/lib/onboarding/run-control";
+import { confirmPlanSchema, newRunSchema, runActionSchema, storageNameCheckSchema } from "@/lib/onboarding/schemas";
+
+const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
+
+function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of error.issues) (out[issue.path.join(".")] ??= []).push(issue.message);
+  return out;
+}
+
+// Live check of a storage account name while the admin types.
+export async function checkStorageNameAction(input: unknown): Promise<ActionResult<{ status: StorageNameStatus; message: string }>> {
+  const session = await getSession();
+  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const parsed = storageNameCheckSchema.safeParse(input);
+  if (!parsed.success) return failure("Check the name.", { fieldErrors: fieldErrorsOf(parsed.error) });
+  return checkStorageName(session, parsed.data);
+}
+
+// Create a run from the admin's choices and compute its plan; nothing is written to Azure yet.
+export async function createRunAction(input: unknown): Promise<ActionResult<{ runId: string }>> {
+  const session = await getSession();
+  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const parsed = newRunSchema.safeParse(input);
+  if (!parsed.success) return failure("Check the highlighted fields.", { fieldErrors: fieldErrorsOf(parsed.error) });
+  return createOnboardingRun(session, parsed.data);
+}
+
+// Confirm the plan the admin saw and start the steps.
+export async function confirmPlanAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+  const session = await getSession();
+  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const parsed = confirmPlanSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) return failure("This confirmation is not valid. Reload the plan.", { code: "invalid" });
+  const result = await confirmAndStart(session, parsed.data.runId, parsed.data.planHash);
+  if (!result.ok) return result;
+  revalidatePath(`/onboarding/${parsed.data.runId}`);
+  redirect(`/onboarding/${parsed.data.runId}`);
+}
+
+// Continue (retry or resume) a run from its first unfinished step.
+export async function continueRunAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+  const session = await getSession();
+  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const parsed = runActionSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
+  const result = await continueRun(session, parsed.data.runId);
+  revalidatePath(`/onboarding/${parsed.data.runId}`);
+  return result;
+}
+
+// Re-read Azure and recompute a plan that isn't confirmed yet.
+export async function replanAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+  const session = await getSession();
+  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const parsed = runActionSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
+  const result = await replan(session, parsed.data.runId);
+  revalidatePath(`/onboarding/${parsed.data.runId}/plan`);
+  return result;
+}

@@ -1,0 +1,33 @@
+import type { Metadata } from "next";
+import { NewRunForm } from "@/components/onboarding/new-run-form";
+import { Notice } from "@/components/ui/notice";
+import { requireSession } from "@/lib/auth/session";
+import { loadNewRunDefaults } from "@/lib/onboarding/new-run";
+
+export const metadata: Metadata = { title: "New onboarding" };
+
+export default async function NewOnboardingPage() {
+  const session = await requireSession("/onboarding/new");
+  const defaults = await loadNewRunDefaults(session);
+  return (
+    <div className="space-y-6">
+      <div>
+        <h1 className="text-2xl font-semibold tracking-tight text-brand-900">New onboarding</h1>
+        <p className="text-slate-600">Choose what to onboard. The next page shows every change before anything happens.</p>
+      </div>
+      {defaults.ok ? (
+        defaults.data.subscriptions.some((s) => s.clusters.length > 0) ? (
+          <NewRunForm defaults={defaults.data} />
+        ) : (
+          <Notice tone="info" title="No AKS clusters to onboard">
+            <p>None of the subscriptions you can see has an AKS cluster.</p>
+          </Notice>
+        )
+      ) : (
+        <Notice tone="error" title="Your Azure estate could not be read">
+          <p>{defaults.message}</p>
+        </Notice>
+      )}
+    </div>
+  );
+}

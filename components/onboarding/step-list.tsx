@@ -1,0 +1,83 @@
+// The stepper: each step's status, live progress, what it created (with Azure Portal links) and why it failed.
+import type { StepRun } from "@/lib/db/step-runs";
+import { STEPS } from "@/lib/steps/registry";
+
+const STATUS: Record<string, { label: string; tone: string; icon: string }> = {
+  pending: { label: "Pending", tone: "bg-slate-100 text-slate-700", icon: "○" },
+  running: { label: "Running", tone: "bg-sky-100 text-sky-900", icon: "◐" },
+  done: { label: "Done", tone: "bg-emerald-100 text-emerald-900", icon: "✓" },
+  failed: { label: "Failed", tone: "bg-red-100 text-red-900", icon: "✕" },
+  needs_admin: { label: "Needs another admin", tone: "bg-amber-100 text-amber-900", icon: "!" },
+  interrupted: { label: "Interrupted", tone: "bg-amber-100 text-amber-900", icon: "‖" },
+};
+
+/** The displayed status: a running step whose lease lapsed was interrupted (server restart, crash). */
+export function displayStatus(step: StepRun, now: Date): keyof typeof STATUS {
+  if (step.status === "running" && step.leaseExpiresAt && step.leaseExpiresAt < now) return "interrupted";
+  if (step.status === "pending" && step.error?.code === "interrupted") return "interrupted";
+  return step.status;
+}
+
+/** ARM ids found in a step's outputs, for "what it created" links. */
+function armIds(value: unknown, out = new Set<string>()): Set<string> {
+  if (typeof value === "string" && /^\/subscriptions\/[^/]+\/.+/i.test(value)) out.add(value);
+  else if (Array.isArray(value)) value.forEach((v) => armIds(v, out));
+  else if (value && typeof value === "object") Object.values(value).forEach((v) => armIds(v, out));
+  return out;
+}
+
+export function StepList({ steps, portalUrl, tenantId, now }: { steps: StepRun[]; portalUrl: string; tenantId: string; now: Date }) {
+  return (
+    <ol className="space-y-3">
+      {STEPS.map((meta, index) => {
+        const step = steps.find((s) => s.stepId === meta.id);
+        const status = step ? displayStatus(step, now) : "pending";
+        const style = STATUS[status] ?? STATUS.pending!;
+        const ids = step?.status === "done" ? [...armIds(step.outputs)].slice(0, 12) : [];
+        const headingId = `step-${meta.id}`;
+        return (
+          <li key={meta.id} aria-labelledby={headingId} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+            <div className="flex flex-wrap items-center justify-between gap-3">
+              <h2 id={headingId} className="font-semibold text-slate-900">
+                <span aria-hidden className="mr-2 inline-grid h-6 w-6 place-items-center rounded-full bg-slate-100 text-xs">{index + 1}</span>
+                {meta.title}
+              </h2>
+              <span className={`rounded-full px-3 py-0.5 text-sm font-medium ${style.tone}`}>
+                <span aria-hidden>{style.icon} </span>
+                {style.label}
+              </span>
+            </div>
+            <p className="mt-1 text-sm text-slate-600">{meta.summary}</p>
+            {step?.status === "running" && step.progress ? (
+              <div className="mt-3">
+                <p role="status" className="text-sm text-slate-700">
+                  {step.progress.label}
+                </p>
+                <progress className="mt-1 h-2 w-full" max={Math.max(step.progress.total, 1)} value={step.progress.done} aria-label={`${meta.title} progress`} />
+              </div>
+            ) : null}
+            {step?.error && status !== "done" ? (
+              <div role={status === "failed" || status === "needs_admin" ? "alert" : undefined} className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-900">
+                <p>{step.error.message}</p>
+                {step.error.requiredRole ? <p className="mt-1">Needed: {step.error.requiredRole}.</p> : null}
+                {step.error.whoCanAct ? <p className="mt-1">Who can act: {step.error.whoCanAct}.</p> : null}
+              </div>
+            ) : null}
+            {ids.length > 0 ? (
+              <ul className="mt-3 space-y-1 text-sm">
+                {ids.map((id) => (
+                  <li key={id}>
+                    <a className="text-brand-700 underline" href={`${portalUrl}/#@${tenantId}/resource${id}`} target="_blank" rel="noreferrer">
+                      {id.split("/").slice(-1)[0]}
+                    </a>{" "}
+                    <span className="text-slate-500">({id.split("/").slice(-2)[0]})</span>
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

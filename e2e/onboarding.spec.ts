@@ -1,0 +1,94 @@
+import { expect, test } from "@playwright/test";
+import { OWNER, resetSimulator, signInAs, simState, type Json } from "./support";
+
+const BLOB_READ_CONDITION = (accounts: string[]) =>
+  `((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})) OR (${[...accounts]
+    .sort()
+    .map((a) => `@Resource[Microsoft.Storage/storageAccounts:name] StringEquals '${a}'`)
+    .join(" OR ")}))`;
+
+const ofType = (state: Json, type: string): Json[] =>
+  (state.arm as Json[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
+
+test("an Owner onboards the default scenario in a few clicks, and Azure ends up exactly as planned", async ({ page, request }) => {
+  test.setTimeout(180_000);
+  await resetSimulator(request);
+  await signInAs(page, OWNER);
+
+  let clicks = 0;
+  await page.getByRole("link", { name: "Start onboarding" }).click();
+  clicks++;
+  await expect(page.getByRole("heading", { name: "New onboarding" })).toBeVisible();
+  // Both suggested account names are validated live before the plan can be reviewed.
+  await expect(page.getByText("Available.")).toHaveCount(2);
+  await page.getByRole("button", { name: "Review the plan" }).click();
+  clicks++;
+
+  await expect(page).toHaveURL(/\/onboarding\/[\w-]+\/plan$/);
+  await expect(page.getByRole("heading", { name: "Review the plan" })).toBeVisible();
+  await expect(page.getByRole("region", { name: "1. Audit log storage" }).getByText("Create").first()).toBeVisible();
+  await page.getByRole("button", { name: "Confirm and start" }).click();
+  clicks++;
+
+  await expect(page).toHaveURL(/\/onboarding\/[\w-]+$/);
+  await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 150_000 });
+  expect(clicks).toBeLessThanOrEqual(8);
+  // The secret was handed off server to server: it is nowhere on the page.
+  const html = await page.content();
+  expect(html).not.toMatch(/secretText|client_secret/i);
+
+  const state = await simState(request);
+  const accounts = ofType(state, "Microsoft.Storage/storageAccounts").filter((a) => String(a.name).startsWith("kubeaudit"));
+  expect(accounts.map((a) => a.location).sort()).toEqual(["eastus", "westeurope"]);
+  for (const a of accounts) {
+    expect(a.kind).toBe("StorageV2");
+    expect(a.sku.name).toBe("Standard_LRS");
+    expect(a.properties.minimumTlsVersion).toBe("TLS1_2");
+    expect(a.properties.allowBlobPublicAccess).toBe(false);
+    expect(a.properties.supportsHttpsTrafficOnly).toBe(true);
+    expect(a.properties.allowCrossTenantReplication).toBe(false);
+    expect(a.properties.isHnsEnabled ?? false).toBe(false);
+  }
+  const policies = ofType(state, "Microsoft.Storage/storageAccounts/managementPolicies");
+  expect(policies).toHaveLength(2);
+  for (const p of policies) {
+    const rule = (p.properties.policy.rules as Json[]).find((r) => r.definition.filters.prefixMatch.includes("insights-logs-kube-audit/"));
+    expect(rule.definition.actions.baseBlob.delete.daysAfterModificationGreaterThan).toBe(30);
+  }
+
+  const settings = ofType(state, "Microsoft.Insights/diagnosticSettings").filter((s) =>
+    (s.properties.logs as Json[]).some((l) => l.category === "kube-audit" && l.enabled),
+  );
+  expect(settings).toHaveLength(4);
+  for (const s of settings) {
+    const account = accounts.find((a) => a.id.toLowerCase() === String(s.properties.storageAccountId).toLowerCase());
+    expect(account, `setting ${s.id} points at an audit account`).toBeTruthy();
+    expect((s.properties.logs as Json[]).filter((l) => l.enabled).map((l) => l.category)).toEqual(["kube-audit"]);
+  }
+
+  const app = (state.graph.applications as Json[]).find((a) => a.uniqueName === "expel-aks-audit-reader");
+  expect(app).toBeTruthy();
+  expect(app.passwordCredentials).toHaveLength(1);
+  const sp = (state.graph.servicePrincipals as Json[]).find((s) => s.appId === app.appId);
+  expect(sp).toBeTruthy();
+  const logAnalytics = (state.graph.servicePrincipals as Json[]).find((s) => s.appId === "ca7f3f0b-7d91-482c-8e09-c5d840d0eac5");
+  const dataRead = (logAnalytics.appRoles as Json[]).find((r) => r.value === "Data.Read");
+  expect((state.graph.appRoleAssignments as Json[]).filter((g) => g.principalId === sp.id && g.appRoleId === dataRead.id)).toHaveLength(1);
+
+  const customRoles = ofType(state, "Microsoft.Authorization/roleDefinitions").filter((r) => r.properties.type === "CustomRole");
+  expect(customRoles).toHaveLength(1);
+  expect((customRoles[0].properties.assignableScopes as string[]).length).toBe(2);
+
+  const assignments = ofType(state, "Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sp.id);
+  const byRole = (guid: string) => assignments.filter((a) => String(a.properties.roleDefinitionId).toLowerCase().endsWith(guid));
+  expect(byRole("73c42c96-874c-492b-b04d-ab87d138a893")).toHaveLength(2);
+  expect(byRole(String(customRoles[0].name).toLowerCase())).toHaveLength(2);
+  const blobReaders = byRole("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1");
+  expect(blobReaders).toHaveLength(1);
+  expect(blobReaders[0].properties.condition).toBe(BLOB_READ_CONDITION(accounts.map((a) => a.name)));
+  expect(blobReaders[0].properties.conditionVersion).toBe("2.0");
+  for (const a of assignments) expect(a.properties.principalType).toBe("ServicePrincipal");
+
+  expect(state.workbench.devices).toHaveLength(1);
+  expect(state.workbench.devices[0].credentials.client_id).toBe(app.appId);
+});

@@ -1,0 +1,88 @@
+// Reading a run for the signed-in tenant, confirming its plan and driving its steps.
+import { failure, type ActionResult } from "@/lib/action-result";
+import { recordAuditEvent } from "@/lib/db/audit";
+import { confirmRunPlan, getRunForTenant, setRunStatus, type OnboardingRunWithSteps } from "@/lib/db/runs";
+import type { SessionWithUser } from "@/lib/db/sessions";
+import { runRemainingSteps } from "@/lib/engine/run-run";
+import { STEP_MODULES } from "@/lib/engine/step-modules";
+import { runConfigSchema, type RunConfig } from "@/lib/steps/config";
+import { planHash, planStoredRun, type StoredPlan } from "./plan";
+import { sessionTokens } from "./tokens";
+
+export interface RunView {
+  run: OnboardingRunWithSteps;
+  config: RunConfig;
+  plan: StoredPlan | null;
+  planHash: string | null;
+}
+
+/** The run if it belongs to the signed-in admin's tenant; null otherwise (callers can't tell "missing" from "foreign"). */
+export async function getRunView(session: SessionWithUser, runId: string): Promise<RunView | null> {
+  const run = await getRunForTenant(runId, session.user.tenantId);
+  if (!run) return null;
+  const config = runConfigSchema.parse(run.config);
+  const plan = (run.plan as StoredPlan | null) ?? null;
+  return { run, config, plan, planHash: plan ? planHash(plan) : null };
+}
+
+const NOT_YOURS = "This onboarding run doesn't exist or belongs to another tenant.";
+
+/** Confirm the plan the admin saw (by hash) and start the steps in the background. */
+export async function confirmAndStart(session: SessionWithUser, runId: string, seenPlanHash: string): Promise<ActionResult<{ runId: string }>> {
+  const view = await getRunView(session, runId);
+  if (!view) return failure(NOT_YOURS, { code: "forbidden" });
+  if (view.run.status !== "planned" || !view.plan) return failure("This plan was already confirmed or the run has ended.", { code: "conflict" });
+  if (view.planHash !== seenPlanHash) return failure("The plan changed since you opened it. Review it again before confirming.", { code: "plan_changed" });
+  if (!(await confirmRunPlan(runId, session.user.upn, { plan: view.run.plan ?? undefined }))) {
+    return failure("Someone else confirmed or changed this plan first. Reload to see it.", { code: "conflict" });
+  }
+  await setRunStatus(runId, "running", { from: ["planned"] });
+  await recordAuditEvent({
+    tenantId: session.user.tenantId,
+    actorUserId: session.user.id,
+    actorUpn: session.user.upn,
+    action: "run.plan_confirmed",
+    target: runId,
+    outcome: "success",
+  });
+  startInBackground(session, runId);
+  return { ok: true, data: { runId } };
+}
+
+/** Continue a run from its first unfinished step: after a failure, an interruption, or by a second admin. */
+export async function continueRun(session: SessionWithUser, runId: string): Promise<ActionResult<{ runId: string }>> {
+  const view = await getRunView(session, runId);
+  if (!view) return failure(NOT_YOURS, { code: "forbidden" });
+  if (view.run.status === "failed") await setRunStatus(runId, "running", { from: ["failed"] });
+  else if (view.run.status !== "running") return failure("Only a started run can be continued.", { code: "conflict" });
+  await recordAuditEvent({
+    tenantId: session.user.tenantId,
+    actorUserId: session.user.id,
+    actorUpn: session.user.upn,
+    action: "run.continued",
+    target: runId,
+    outcome: "success",
+  });
+  startInBackground(session, runId);
+  return { ok: true, data: { runId } };
+}
+
+/** Re-read Azure and recompute the plan of a run that is not confirmed yet. */
+export async function replan(session: SessionWithUser, runId: string): Promise<ActionResult<{ runId: string }>> {
+  const view = await getRunView(session, runId);
+  if (!view) return failure(NOT_YOURS, { code: "forbidden" });
+  if (view.run.status !== "planned" && view.run.status !== "draft") return failure("The plan of a started run can't change.", { code: "conflict" });
+  const planned = await planStoredRun(runId, session.user.tenantId, view.config, sessionTokens(session));
+  return planned.ok ? { ok: true, data: { runId } } : planned;
+}
+
+// The steps keep running after the response is sent (and if the browser closes); progress is in the database.
+function startInBackground(session: SessionWithUser, runId: string): void {
+  void runRemainingSteps({
+    runId,
+    tenantId: session.user.tenantId,
+    actor: { userId: session.user.id, upn: session.user.upn },
+    tokens: sessionTokens(session),
+    modules: STEP_MODULES,
+  });
+}
