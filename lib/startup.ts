@@ -18,10 +18,20 @@ export async function startup(): Promise<void> {
   }
   const { applied } = await migrate();
   if (applied.length > 0) console.info(`[db] applied migrations: ${applied.join(", ")}`);
-  const interrupted = await resumeInterruptedSteps();
-  if (interrupted.length > 0) console.info(`[engine] ${interrupted.length} steps were interrupted by a restart; their runs offer Resume`);
+  await flagInterrupted();
   await pruneExpired();
   setInterval(() => void pruneExpired(), PRUNE_EVERY_MS).unref();
+  // Leases still live at boot expire up to a lease TTL later: look again every minute.
+  setInterval(() => void flagInterrupted(), 60_000).unref();
+}
+
+async function flagInterrupted(): Promise<void> {
+  try {
+    const interrupted = await resumeInterruptedSteps();
+    if (interrupted.length > 0) console.info(`[engine] ${interrupted.length} interrupted steps flagged; their runs offer Resume`);
+  } catch (error) {
+    console.warn(`[engine] flagging interrupted steps failed: ${error instanceof Error ? error.message : "unknown error"}`);
+  }
 }
 
 async function pruneExpired(): Promise<void> {

@@ -128,7 +128,7 @@ export async function createOnboardingRun(session: SessionWithUser, input: NewRu
     outcome: "success",
     detail: { subscriptions: config.subscriptions.length, clusters: config.clusters.length, regions: config.storage.length },
   });
-  const planned = await planStoredRun(run.id, session.user.tenantId, config, tokens);
+  const planned = await planStoredRun(run.id, session.user.tenantId, session.user.upn, config, tokens);
   if (!planned.ok) return planned;
   return { ok: true, data: { runId: run.id } };
 }

@@ -21,8 +21,15 @@ export function planHash(plan: unknown): string {
 }
 
 /** Compute and store the plan of a run. */
-export async function planStoredRun(runId: string, tenantId: string, config: RunConfig, tokens: TokenProvider): Promise<ActionResult<StoredPlan>> {
-  const planned = await planRun({ config, tenantId, tokens, modules: STEP_MODULES });
+export async function planStoredRun(
+  runId: string,
+  tenantId: string,
+  actorUpn: string,
+  config: RunConfig,
+  tokens: TokenProvider,
+): Promise<ActionResult<StoredPlan>> {
+  // The run id lets steps plan the same names their apply will use (e.g. the run's client secret).
+  const planned = await planRun({ config, tenantId, tokens, modules: STEP_MODULES, runId, actorUpn });
   const plan: StoredPlan = {
     computedAt: new Date().toISOString(),
     steps: planned.map((s) => ({ stepId: s.stepId, changes: s.changes, ...(s.error ? { error: { code: s.error.code, message: s.error.message } } : {}) })),

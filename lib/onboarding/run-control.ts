@@ -72,7 +72,7 @@ export async function replan(session: SessionWithUser, runId: string): Promise<A
   const view = await getRunView(session, runId);
   if (!view) return failure(NOT_YOURS, { code: "forbidden" });
   if (view.run.status !== "planned" && view.run.status !== "draft") return failure("The plan of a started run can't change.", { code: "conflict" });
-  const planned = await planStoredRun(runId, session.user.tenantId, view.config, sessionTokens(session));
+  const planned = await planStoredRun(runId, session.user.tenantId, session.user.upn, view.config, sessionTokens(session));
   return planned.ok ? { ok: true, data: { runId } } : planned;
 }
 

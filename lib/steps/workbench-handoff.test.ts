@@ -52,3 +52,20 @@ describe("workbench-handoff without a Workbench API", () => {
     expect(await workbenchHandoffStep.verify(ctx, { mode: "manual" })).toMatchObject({ ok: true });
   });
 });
+
+describe("workbench-handoff plan with a Workbench API", () => {
+  const live = { mode: "api" as const, deviceName: "aks-onboarding run-1", existing: null, secretStored: false };
+
+  it("plans to send the secret App registration will create in this run", () => {
+    const { ctx } = context();
+    const [line] = workbenchHandoffStep.plan(ctx, live);
+    expect(line).toMatchObject({ action: "create", why: expect.stringContaining("Sends the tenant id, client id, client secret") });
+  });
+
+  it("warns when App registration already ran but the secret is gone", () => {
+    const { ctx } = context();
+    ctx.outputs["app-registration"] = { appId: "a", secret: null };
+    const [line] = workbenchHandoffStep.plan(ctx, live);
+    expect(line?.why).toContain("no longer stored");
+  });
+});

@@ -71,7 +71,8 @@ function plan(ctx: StepContext, live: WorkbenchHandoffLive): PlannedChange[] {
       key: `workbench-handoff.device:${live.deviceName}`,
       action: "create",
       resource: live.deviceName,
-      why: live.secretStored
+      // Before App registration has run (a plan of a new run), the secret doesn't exist yet: it will be made and sent.
+      why: live.secretStored || ctx.outputs["app-registration"] === undefined
         ? "Sends the tenant id, client id, client secret and storage accounts to Workbench; the stored secret is deleted afterwards."
         : "This run's client secret is no longer stored, so it can't be sent: remove the run's secret from the app registration and apply App registration again, or hand off manually.",
       details: [`device_type: Azure Kubernetes Service`, `storage_accounts: ${accounts.join(", ")}`, "client secret: sent once, server to server"],
