@@ -2,10 +2,12 @@ import type { Metadata } from "next";
 import { forbidden, redirect } from "next/navigation";
 import { continueRunAction } from "@/app/onboarding/actions";
 import { AutoRefresh } from "@/components/onboarding/auto-refresh";
+import { ManualHandoffPanel } from "@/components/onboarding/manual-handoff-panel";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
 import { StepList, displayStatus } from "@/components/onboarding/step-list";
 import { requireSession } from "@/lib/auth/session";
 import { env } from "@/lib/env";
+import { getManualHandoff } from "@/lib/onboarding/manual-handoff";
 import { getRunView } from "@/lib/onboarding/run-control";
 import { runIdSchema } from "@/lib/onboarding/schemas";
 
@@ -26,6 +28,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
   const canContinue =
     !working && (run.status === "failed" || (run.status === "running" && statuses.some((s) => s !== "done")));
   const done = run.status === "completed";
+  const handoff = await getManualHandoff(session, runId);
 
   return (
     <div className="space-y-6">
@@ -44,6 +47,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
         </p>
       </div>
       <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} tenantId={run.tenantId} now={now} />
+      {handoff ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
       {canContinue ? (
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />
       ) : null}
