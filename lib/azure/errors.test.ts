@@ -1,7 +1,8 @@
-import { RestError } from "@azure/core-rest-pipeline";
-import { describe, expect, it } from "vitest";
+import { createHttpHeaders, createPipelineRequest, RestError } from "@azure/core-rest-pipeline";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { GraphError } from "@microsoft/microsoft-graph-client";
-import { AzureOperationError, classifyAzureError, toAzureError } from "./errors";
+import { AzureOperationError, classifyAzureError, RETRY_AFTER_CAP_MS, retryAfterFromHeaders, toAzureError } from "./errors";
+import { WorkbenchError, workbenchRequest } from "./workbench-client";
 
 const ctx = { action: "list the clusters in Production", requiredRole: "Reader", whoCanGrant: "an Owner of Production" };
 
@@ -138,5 +139,91 @@ describe("classifyAzureError", () => {
     ["boom", "permanent"],
   ] as const)("classifies %#", (error, expected) => {
     expect(classifyAzureError(error)).toBe(expected);
+  });
+});
+
+// A RestError as core-rest-pipeline throws it for a 429/503 the SDK's retry policy gave up on.
+function throttledRest(headers: Record<string, string>, status = 429) {
+  const request = createPipelineRequest({ url: "https://management.azure.com/subscriptions" });
+  return new RestError("Too many requests", {
+    statusCode: status,
+    code: status === 429 ? "SubscriptionRequestsThrottled" : "ServiceUnavailable",
+    request,
+    response: { headers: createHttpHeaders(headers), request, status },
+  });
+}
+
+describe("toAzureError: Retry-After", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  it.each([
+    [{ "retry-after-ms": "1500" }, 1500],
+    [{ "x-ms-retry-after-ms": "250" }, 250],
+    [{ "retry-after": "2" }, 2000],
+    [{ "Retry-After": " 7 " }, 7000],
+    [{ "retry-after": "0" }, 0],
+    [{ "retry-after": "1.5" }, 1500],
+    // retry-after-ms wins over retry-after, as in core-rest-pipeline's throttling policy.
+    [{ "retry-after-ms": "300", "retry-after": "9" }, 300],
+    // A garbage ms header falls through to the next one.
+    [{ "retry-after-ms": "soon", "retry-after": "4" }, 4000],
+    [{ "retry-after": "86400" }, RETRY_AFTER_CAP_MS],
+    [{ "retry-after": "9".repeat(400) }, RETRY_AFTER_CAP_MS],
+  ] as const)("reads %j from a RestError as %i ms", (headers, expected) => {
+    const mapped = toAzureError(throttledRest(headers), ctx);
+    expect(mapped).toMatchObject({ code: "throttled", status: 429, retryAfterMs: expected });
+  });
+
+  it("reads Retry-After as an HTTP date relative to now", () => {
+    vi.useFakeTimers({ now: new Date("2026-11-27T05:00:00Z") });
+    expect(toAzureError(throttledRest({ "retry-after": "Fri, 27 Nov 2026 05:00:30 GMT" }, 503), ctx)).toMatchObject({ code: "unavailable", retryAfterMs: 30_000 });
+    expect(toAzureError(throttledRest({ "retry-after": "Fri, 27 Nov 2026 06:00:00 GMT" }), ctx).retryAfterMs).toBe(RETRY_AFTER_CAP_MS);
+  });
+
+  it.each([
+    [{}],
+    [{ "retry-after": "-1" }],
+    [{ "retry-after": "1e3" }],
+    [{ "retry-after": "Infinity" }],
+    [{ "retry-after": "0x10" }],
+    [{ "retry-after": "soon" }],
+    [{ "retry-after": "" }],
+    [{ "retry-after-ms": "-5" }],
+    [{ "x-ms-retry-after-ms": "NaN" }],
+    [{ "retry-after": "Thu, 01 Jan 1970 00:00:00 GMT" }],
+    [{ "retry-after": "Mon, 99 Foo 2026" }],
+    // Not an HTTP date, though Date.parse would read it.
+    [{ "retry-after": "2999-01-01T00:00:00Z" }],
+  ] as const)("ignores missing, negative, garbage and past values: %j", (headers) => {
+    const mapped = toAzureError(throttledRest(headers), ctx);
+    expect(mapped.code).toBe("throttled");
+    expect(mapped.retryAfterMs).toBeUndefined();
+  });
+
+  it("reads a GraphError's fetch headers", () => {
+    const e = graph(429, "TooManyRequests", "Too many requests.");
+    e.headers = new Headers({ "Retry-After": "3" });
+    expect(toAzureError(e, ctx)).toMatchObject({ code: "throttled", retryAfterMs: 3000, requestId: "req-1" });
+    expect(classifyAzureError(e)).toBe("transient");
+  });
+
+  it("tolerates header bags that are not Headers", () => {
+    expect(retryAfterFromHeaders(undefined)).toBeUndefined();
+    expect(retryAfterFromHeaders({ "retry-after": "3" })).toBeUndefined();
+    expect(retryAfterFromHeaders({ get: () => 5 })).toBeUndefined();
+    expect(retryAfterFromHeaders({ get: () => { throw new Error("x"); } })).toBeUndefined();
+    const e = Object.assign(new Error("x"), { statusCode: 429, response: { headers: "retry-after: 3" } });
+    expect(toAzureError(e, ctx)).toMatchObject({ code: "throttled", retryAfterMs: undefined });
+  });
+
+  it("keeps Workbench's Retry-After on a WorkbenchError", async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ error: { code: "TooManyRequests" } }), { status: 429, headers: { "Retry-After": "12" } })));
+    const error = await workbenchRequest({ url: "https://workbench.example", apiKey: "k" }, "GET", "", null, "list the devices").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkbenchError);
+    expect(error).toMatchObject({ code: "throttled", status: 429, retryAfterMs: 12_000 });
+    expect(classifyAzureError(error)).toBe("transient");
   });
 });

@@ -35,6 +35,8 @@ export class AzureOperationError extends Error {
     readonly azureCode?: string,
     readonly status?: number,
     readonly requestId?: string,
+    /** How long the service asked us to wait before retrying (Retry-After of a 429/503), already capped. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = "AzureOperationError";
@@ -42,16 +44,73 @@ export class AzureOperationError extends Error {
 }
 
 // RestError (ARM SDKs) and GraphError (graph-client) both carry statusCode/code/message; Graph's code may be null.
+// Response headers are read apart (retryAfterOfError), so an odd `response` cannot cost us the status.
 const restErrorSchema = z.object({
   statusCode: z.number().optional(),
   code: z.string().nullish(),
   message: z.string().optional(),
   requestId: z.string().nullish(),
   request: z.object({ requestId: z.string().optional() }).optional(),
-  response: z.object({ headers: z.object({ get: z.function() }).optional() }).optional(),
   body: z.unknown().optional(),
   details: z.unknown().optional(),
 });
+
+/** Longest Retry-After an error keeps: a larger value is far more likely a broken header than real advice. */
+export const RETRY_AFTER_CAP_MS = 10 * 60_000;
+
+// Non-negative decimal only: rejects "-1", "1e3", "Infinity", "0x10" that Number() would accept.
+const DECIMAL = /^\d+(?:\.\d+)?$/;
+// Every HTTP-date form (IMF-fixdate, RFC 850, asctime) opens with a day name; Date.parse alone accepts "5" or "-1".
+const HTTP_DATE = /^[A-Za-z]{3}/;
+
+function cappedMs(ms: number): number {
+  return Math.min(RETRY_AFTER_CAP_MS, Math.ceil(ms));
+}
+
+/**
+ * Milliseconds a response asks the client to wait, from `retry-after-ms`, `x-ms-retry-after-ms` (Azure) or
+ * `retry-after` (seconds or HTTP date), in that order, as core-rest-pipeline's throttling policy reads them.
+ * Accepts anything with a `get(name)` (fetch Headers, core-rest-pipeline HttpHeaders); garbage, negative and
+ * past values are ignored, large ones capped at RETRY_AFTER_CAP_MS.
+ */
+export function retryAfterFromHeaders(headers: unknown, now: number = Date.now()): number | undefined {
+  if (typeof headers !== "object" || headers === null) return undefined;
+  const get: unknown = (headers as { get?: unknown }).get;
+  if (typeof get !== "function") return undefined;
+  const read = (name: string): string | undefined => {
+    let value: unknown;
+    try {
+      value = (get as (n: string) => unknown).call(headers, name);
+    } catch {
+      return undefined;
+    }
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  };
+  for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
+    const value = read(name);
+    if (value !== undefined && DECIMAL.test(value)) return cappedMs(Number(value));
+  }
+  const retryAfter = read("retry-after");
+  if (retryAfter === undefined) return undefined;
+  if (DECIMAL.test(retryAfter)) return cappedMs(Number(retryAfter) * 1000);
+  if (!HTTP_DATE.test(retryAfter)) return undefined;
+  const at = Date.parse(retryAfter);
+  // A date already past (or our clock ahead of Azure's) says nothing; the caller's own backoff is the safer wait.
+  return Number.isFinite(at) && at > now ? cappedMs(at - now) : undefined;
+}
+
+/**
+ * Retry-After carried by one thrown value: its own `retryAfterMs` (AzureOperationError), a RestError's
+ * `response.headers` (ARM SDKs) or a GraphError's `headers` (graph-client). Does not follow `cause`.
+ */
+export function retryAfterOfError(error: unknown): number | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const e = error as { retryAfterMs?: unknown; response?: unknown; headers?: unknown };
+  if (typeof e.retryAfterMs === "number" && Number.isFinite(e.retryAfterMs) && e.retryAfterMs >= 0) return cappedMs(e.retryAfterMs);
+  const response = e.response;
+  const fromResponse = typeof response === "object" && response !== null ? retryAfterFromHeaders((response as { headers?: unknown }).headers) : undefined;
+  return fromResponse ?? retryAfterFromHeaders(e.headers);
+}
 
 const innerDetailsSchema = z.object({
   details: z.array(z.object({ code: z.string().optional() })).optional(),
@@ -97,7 +156,9 @@ export function toAzureError(error: unknown, ctx: ErrorContext): AzureOperationE
   const azureCode = inner.find((c) => c === "NoBackingApplicationObject") ?? data?.code ?? undefined;
   const requestId = data?.request?.requestId ?? data?.requestId ?? undefined;
   const azureMessage = data?.message ?? "";
-  const make = (code: AzureErrorCode, message: string) => new AzureOperationError(code, message, azureCode, status, requestId);
+  // Kept so the engine can wait as long as Azure asked once the SDK's own retries gave up on a 429/503.
+  const retryAfterMs = retryAfterOfError(error);
+  const make = (code: AzureErrorCode, message: string) => new AzureOperationError(code, message, azureCode, status, requestId, retryAfterMs);
 
   const specific = specificError(azureCode, azureMessage, status, ctx);
   if (specific) return make(specific.code, specific.message);

@@ -1,7 +1,7 @@
 // The vendor's Workbench API: configuration, authenticated JSON requests and actionable errors.
 import type { z } from "zod";
 import { env } from "@/lib/env";
-import { AzureOperationError, type AzureErrorCode } from "./errors";
+import { AzureOperationError, retryAfterFromHeaders, type AzureErrorCode } from "./errors";
 
 /** Where the portal reaches Workbench, or null when the hand-off is manual. */
 export interface WorkbenchConfig {
@@ -24,8 +24,8 @@ export function workbenchConfig(): WorkbenchConfig | null {
  * (throttled/unavailable are transient); its message never carries the request body.
  */
 export class WorkbenchError extends AzureOperationError {
-  constructor(code: AzureErrorCode, message: string, status?: number) {
-    super(code, message, undefined, status);
+  constructor(code: AzureErrorCode, message: string, status?: number, retryAfterMs?: number) {
+    super(code, message, undefined, status, undefined, retryAfterMs);
     this.name = "WorkbenchError";
   }
 }
@@ -33,14 +33,14 @@ export class WorkbenchError extends AzureOperationError {
 const DEVICES_PATH = "/api/v1/security-devices";
 const TIMEOUT_MS = 30_000;
 
-function errorFor(status: number, action: string): WorkbenchError {
-  if (status === 401) return new WorkbenchError("forbidden", `Could not ${action}: the portal's Workbench API key was refused: the vendor must check it.`, status);
-  if (status === 403) return new WorkbenchError("forbidden", `Could not ${action}: Workbench does not allow the portal's API key to do this: the vendor must check its permissions.`, status);
-  if (status === 404) return new WorkbenchError("not_found", `Could not ${action}: Workbench does not know this endpoint or device. Check the portal's WORKBENCH_URL.`, status);
-  if (status === 409) return new WorkbenchError("conflict", `Could not ${action}: Workbench reported a conflict.`, status);
-  if (status === 429) return new WorkbenchError("throttled", `Could not ${action}: Workbench is throttling requests. Retry in a minute.`, status);
-  if (status >= 500) return new WorkbenchError("unavailable", `Could not ${action}: Workbench had a temporary problem. Retry in a moment.`, status);
-  return new WorkbenchError("invalid_request", `Could not ${action}: Workbench rejected the request (HTTP ${status}).`, status);
+function errorFor(status: number, action: string): { code: AzureErrorCode; message: string } {
+  if (status === 401) return { code: "forbidden", message: `Could not ${action}: the portal's Workbench API key was refused: the vendor must check it.` };
+  if (status === 403) return { code: "forbidden", message: `Could not ${action}: Workbench does not allow the portal's API key to do this: the vendor must check its permissions.` };
+  if (status === 404) return { code: "not_found", message: `Could not ${action}: Workbench does not know this endpoint or device. Check the portal's WORKBENCH_URL.` };
+  if (status === 409) return { code: "conflict", message: `Could not ${action}: Workbench reported a conflict.` };
+  if (status === 429) return { code: "throttled", message: `Could not ${action}: Workbench is throttling requests. Retry in a minute.` };
+  if (status >= 500) return { code: "unavailable", message: `Could not ${action}: Workbench had a temporary problem. Retry in a moment.` };
+  return { code: "invalid_request", message: `Could not ${action}: Workbench rejected the request (HTTP ${status}).` };
 }
 
 /** Field paths Workbench named in a 400 ValidationError (never their values). */
@@ -83,10 +83,11 @@ export async function workbenchRequest<T>(
     json = undefined;
   }
   if (!res.ok) {
-    const error = errorFor(res.status, action);
+    const { code, message } = errorFor(res.status, action);
     const paths = res.status === 400 ? validationPaths(json) : [];
-    if (paths.length > 0) throw new WorkbenchError(error.code, `${error.message} Invalid fields: ${paths.join(", ")}.`, res.status);
-    throw error;
+    const full = paths.length > 0 ? `${message} Invalid fields: ${paths.join(", ")}.` : message;
+    // Workbench's 429/503 Retry-After reaches the engine like Azure's, so it waits as long as the vendor asked.
+    throw new WorkbenchError(code, full, res.status, retryAfterFromHeaders(res.headers));
   }
   if (!schema || res.status === 204) return undefined;
   const parsed = schema.safeParse(json);

@@ -1,5 +1,5 @@
 // Lease timing and retry policy of step executions, and how a failure is classified for retrying.
-import { classifyAzureError, toAzureError, type AzureOperationError } from "@/lib/azure/errors";
+import { classifyAzureError, retryAfterOfError, toAzureError, type AzureOperationError } from "@/lib/azure/errors";
 import { LeaseLostError, type StepError } from "@/lib/db";
 import { TokenUnavailableError } from "./tokens";
 
@@ -76,7 +76,8 @@ export function classifyFailure(error: unknown, ctx: ClassifyContext): Classifie
   }
   const cls = classifyAzureError(error);
   if (cls === "transient") {
-    const retryAfterMs = retryAfterOf(error);
+    // lib/azure wraps every SDK error in an AzureOperationError, which now carries the Retry-After of the response.
+    const retryAfterMs = azure.retryAfterMs ?? retryAfterOf(error);
     return { kind: "transient", error: stepError, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   }
   if (cls === "replication") return { kind: "replication", error: stepError };
@@ -103,29 +104,16 @@ function hasCause(error: unknown, type: new (...args: never[]) => Error): boolea
 }
 
 /**
- * Retry-After of a raw SDK error (RestError / GraphError expose response headers), or a `retryAfterMs` property.
- * AzureOperationError carries neither today, so only errors that reach the engine unwrapped are honoured.
+ * Retry-After of a failure: an AzureOperationError's `retryAfterMs`, a raw RestError / GraphError's response
+ * headers, or the same on an error up to five `cause`s deep (a step may wrap what lib/azure threw).
+ * The engine still cuts the result to `retryAfterMaxMs`.
  */
 export function retryAfterOf(error: unknown): number | undefined {
-  const e = error as { retryAfterMs?: unknown; response?: { headers?: { get?: unknown } }; cause?: unknown } | null;
-  if (typeof e?.retryAfterMs === "number" && Number.isFinite(e.retryAfterMs)) return Math.max(0, e.retryAfterMs);
-  const get = e?.response?.headers?.get;
-  if (typeof get === "function") {
-    const header = (name: string): string | undefined => {
-      const value: unknown = (get as (n: string) => unknown).call(e?.response?.headers, name);
-      return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
-    };
-    for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
-      const ms = Number(header(name));
-      if (header(name) !== undefined && Number.isFinite(ms)) return Math.max(0, ms);
-    }
-    const retryAfter = header("retry-after");
-    if (retryAfter !== undefined) {
-      const seconds = Number(retryAfter);
-      if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-      const date = Date.parse(retryAfter);
-      if (Number.isFinite(date)) return Math.max(0, date - Date.now());
-    }
+  let current: unknown = error;
+  for (let depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
+    const ms = retryAfterOfError(current);
+    if (ms !== undefined) return ms;
+    current = (current as { cause?: unknown }).cause;
   }
-  return e?.cause ? retryAfterOf(e.cause) : undefined;
+  return undefined;
 }
