@@ -32,6 +32,8 @@ export function e2eEnv() {
     GRAPH_ENDPOINT: simulatorUrl,
     WORKBENCH_URL: `${simulatorUrl}/workbench`,
     WORKBENCH_API_KEY: process.env.E2E_WORKBENCH_API_KEY,
+    // A crashed step becomes resumable after 10 s instead of a minute.
+    STEP_LEASE_TTL_SECONDS: "10",
   };
   return {
     simulatorUrl,
@@ -47,5 +49,8 @@ export function e2eEnv() {
       `--workbench-api-key ${processEnv.WORKBENCH_API_KEY}`,
     ].join(" "),
     portalCommand: `${path.join(root, "node_modules", ".bin", "next")} start -p ${PORTAL_PORT}`,
+    nextBin: path.join(root, "node_modules", ".bin", "next"),
+    root,
+    dataDir: data,
   };
 }

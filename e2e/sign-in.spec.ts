@@ -1,7 +1,9 @@
 import { expect, test } from "@playwright/test";
-import { OWNER, READER, signInAs, simulatorUrl } from "./support";
+import { clearRequests, OWNER, READER, resetSimulator, signInAs, simulatorUrl } from "./support";
 
 test("an Owner signs in and sees both subscriptions with their four clusters", async ({ page, request }) => {
+  await resetSimulator(request);
+  await clearRequests(request);
   await signInAs(page, OWNER);
   await expect(page.getByRole("heading", { name: "Your Azure estate" })).toBeVisible();
   await expect(page.getByRole("status")).toHaveText("2 subscriptions, 4 AKS clusters in 2 regions");

@@ -1,4 +1,6 @@
 // Shared e2e steps: signing in through the simulator's page, reading the simulator's state.
+import fs from "node:fs";
+import path from "node:path";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
 import { e2eEnv } from "./env";
 
@@ -24,8 +26,15 @@ export async function simState(request: APIRequestContext): Promise<Json> {
   return res.json();
 }
 
-/** Reset the simulator to its scenario (fresh Azure). */
-export async function resetSimulator(request: APIRequestContext) {
-  const res = await request.post(`${simulatorUrl}/_sim/reset`);
+/** Reset the simulator to a scenario file (default: Contoso), i.e. a fresh Azure. */
+export async function resetSimulator(request: APIRequestContext, scenario = "default.json") {
+  const body: unknown = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "simulator", "scenarios", scenario), "utf8"));
+  const res = await request.post(`${simulatorUrl}/_sim/reset`, { data: body });
   expect(res.ok()).toBe(true);
+}
+
+/** Forget the simulator's request log, so a test sees only the requests it caused. */
+export async function clearRequests(request: APIRequestContext) {
+  const res = await request.delete(`${simulatorUrl}/_sim/requests`);
+  expect(res.status()).toBe(204);
 }

@@ -50,6 +50,9 @@ const envSchema = z.object({
   /** Vendor egress IPs allowed through the storage firewall when the admin restricts network access. */
   VENDOR_EGRESS_IPS: csv,
 
+  /** How long a step's lease outlives a crashed server before another instance or admin may resume it. */
+  STEP_LEASE_TTL_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
+
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 

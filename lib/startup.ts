@@ -27,7 +27,7 @@ export async function startup(): Promise<void> {
 
 async function flagInterrupted(): Promise<void> {
   try {
-    const interrupted = await resumeInterruptedSteps();
+    const interrupted = await resumeInterruptedSteps({ leaseTtlMs: env().STEP_LEASE_TTL_SECONDS * 1000 });
     if (interrupted.length > 0) console.info(`[engine] ${interrupted.length} interrupted steps flagged; their runs offer Resume`);
   } catch (error) {
     console.warn(`[engine] flagging interrupted steps failed: ${error instanceof Error ? error.message : "unknown error"}`);

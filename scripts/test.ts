@@ -1,5 +1,6 @@
 // `npm test`: typecheck, lint, unit + integration tests (vitest), then e2e in Debian Chromium.
 // Everything runs on its own ports and folders (.test-data/, .next-test/), never the demo's.
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ensureCa } from "../simulator/src/tls";
@@ -12,7 +13,16 @@ process.chdir(root);
 
 const chromium = ensureChromium();
 const ca = ensureCa(path.join(".test-data", "ca"));
-const env = { ...process.env, NODE_EXTRA_CA_CERTS: ca.caPath, NEXT_TELEMETRY_DISABLED: "1", CHROMIUM_PATH: chromium };
+const env = {
+  ...process.env,
+  NODE_EXTRA_CA_CERTS: ca.caPath,
+  NEXT_TELEMETRY_DISABLED: "1",
+  CHROMIUM_PATH: chromium,
+  // Fixed for the whole e2e run, so Playwright's runner and its workers agree (e2e/env.ts).
+  E2E_CLIENT_SECRET: randomBytes(24).toString("base64url"),
+  E2E_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+  E2E_WORKBENCH_API_KEY: randomBytes(24).toString("base64url"),
+};
 
 if (!e2eOnly) {
   timed("typecheck", () => run("npx", ["tsc", "--noEmit"], env));

@@ -5,6 +5,7 @@ import { confirmRunPlan, getRunForTenant, setRunStatus, type OnboardingRunWithSt
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { runRemainingSteps } from "@/lib/engine/run-run";
 import { STEP_MODULES } from "@/lib/engine/step-modules";
+import { env } from "@/lib/env";
 import { runConfigSchema, type RunConfig } from "@/lib/steps/config";
 import { planHash, planStoredRun, type StoredPlan } from "./plan";
 import { sessionTokens } from "./tokens";
@@ -84,5 +85,6 @@ function startInBackground(session: SessionWithUser, runId: string): void {
     actor: { userId: session.user.id, upn: session.user.upn },
     tokens: sessionTokens(session),
     modules: STEP_MODULES,
+    policy: { leaseTtlMs: env().STEP_LEASE_TTL_SECONDS * 1000 },
   });
 }

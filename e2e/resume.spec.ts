@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { expect, test, type Page } from "@playwright/test";
+import { e2eEnv } from "./env";
+import { OWNER, resetSimulator, simState, simulatorUrl, type Json } from "./support";
+
+// This spec runs its own portal (own port and database) so it can kill it with SIGKILL mid-run.
+const PORT = 3101;
+const e = e2eEnv();
+const portalUrl = `http://localhost:${PORT}`;
+const portalEnv = { ...process.env, ...e.processEnv, PORTAL_URL: portalUrl, DATA_DIR: `${e.dataDir}/portal-resume` };
+
+function startPortal(): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(e.nextBin, ["start", "-p", String(PORT)], { cwd: e.root, env: portalEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const timer = setTimeout(() => reject(new Error("portal did not start")), 60_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (/Ready in/.test(chunk.toString())) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`portal exited with ${code}`)));
+  });
+}
+
+function stepItem(page: Page, title: string) {
+  return page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: title }) });
+}
+
+test("a run survives a server killed in the middle of the role assignments, without duplicates", async ({ page, request }) => {
+  test.setTimeout(240_000);
+  await resetSimulator(request);
+  // Slow replication keeps the role-assignment step busy long enough to be killed in the middle of it.
+  expect((await request.post(`${simulatorUrl}/_sim/latency`, { data: { requestMs: 50, replicationMs: 8000 } })).ok()).toBe(true);
+
+  let portal = await startPortal();
+  try {
+    await page.goto(`${portalUrl}/`);
+    await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
+    await page.getByRole("button", { name: OWNER }).click();
+    await page.getByRole("link", { name: "Start onboarding" }).click();
+    await expect(page.getByText("Available.")).toHaveCount(2);
+    await page.getByRole("button", { name: "Review the plan" }).click();
+    await page.getByRole("button", { name: "Confirm and start" }).click();
+    await expect(page).toHaveURL(/\/onboarding\/[\w-]+$/);
+    const runUrl = page.url();
+
+    await expect(stepItem(page, "Role assignments").getByText("Running")).toBeVisible({ timeout: 120_000 });
+    portal.kill("SIGKILL");
+    await new Promise((r) => portal.once("exit", r));
+
+    portal = await startPortal();
+    await page.goto(runUrl);
+    // Once the dead server's lease lapses the step is shown as interrupted, and any admin can resume it.
+    await expect(stepItem(page, "Role assignments").getByText("Interrupted")).toBeVisible({ timeout: 40_000 });
+    await page.getByRole("button", { name: "Resume" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 120_000 });
+  } finally {
+    portal.kill("SIGKILL");
+    await request.post(`${simulatorUrl}/_sim/latency`, { data: { requestMs: 0, replicationMs: 1500 } });
+  }
+
+  const state = await simState(request);
+  const arm = state.arm as Json[];
+  const ofType = (type: string) => arm.filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
+  const apps = (state.graph.applications as Json[]).filter((a) => a.uniqueName === "expel-aks-audit-reader");
+  expect(apps).toHaveLength(1);
+  expect(apps[0].passwordCredentials).toHaveLength(1);
+  const sps = (state.graph.servicePrincipals as Json[]).filter((s) => s.appId === apps[0].appId);
+  expect(sps).toHaveLength(1);
+  expect(ofType("Microsoft.Storage/storageAccounts").filter((a) => String(a.name).startsWith("kubeaudit"))).toHaveLength(2);
+  expect(ofType("Microsoft.Insights/diagnosticSettings").filter((s) => s.name === "aks-onboarding-kube-audit")).toHaveLength(4);
+  expect(ofType("Microsoft.Authorization/roleDefinitions").filter((r) => r.properties.type === "CustomRole")).toHaveLength(1);
+  expect(ofType("Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sps[0].id)).toHaveLength(5);
+  expect(state.workbench.devices).toHaveLength(1);
+});

@@ -1,0 +1,34 @@
+import { expect, test } from "@playwright/test";
+import { OWNER, READER, resetSimulator, signInAs } from "./support";
+
+const FABRIKAM_ADMIN = "admin@fabrikam.onmicrosoft.com";
+
+test("a run link opens for another admin of the same tenant, and for nobody else", async ({ browser, request }) => {
+  await resetSimulator(request);
+  const owner = await browser.newPage();
+  await signInAs(owner, OWNER);
+  await owner.getByRole("link", { name: "Start onboarding" }).click();
+  await expect(owner.getByText("Available.")).toHaveCount(2);
+  await owner.getByRole("button", { name: "Review the plan" }).click();
+  await expect(owner).toHaveURL(/\/onboarding\/[\w-]+\/plan$/);
+  const planUrl = new URL(owner.url()).pathname;
+  const runUrl = planUrl.replace(/\/plan$/, "");
+
+  // A second admin of Contoso continues from the link.
+  const colleague = await browser.newPage();
+  await signInAs(colleague, READER);
+  await colleague.goto(planUrl);
+  await expect(colleague.getByRole("heading", { name: "Review the plan" })).toBeVisible();
+
+  // Fabrikam's admin learns nothing: the run's pages look exactly like a link that never existed, with a 403.
+  await resetSimulator(request, "fabrikam.json");
+  const outsider = await browser.newPage();
+  await signInAs(outsider, FABRIKAM_ADMIN);
+  for (const target of [runUrl, planUrl, "/onboarding/AAAAAAAAAAAAAAAAAAAAAAAA"]) {
+    const response = await outsider.goto(target);
+    expect(response?.status()).toBe(403);
+    await expect(outsider.getByRole("heading", { name: "You can't open this onboarding run" })).toBeVisible();
+    await expect(outsider.getByText("Contoso")).toHaveCount(0);
+  }
+  await resetSimulator(request);
+});
