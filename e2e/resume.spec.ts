@@ -1,27 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { expect, test, type Page } from "@playwright/test";
-import { e2eEnv } from "./env";
+import { ownPortal } from "./portal";
 import { OWNER, resetSimulator, simState, simulatorUrl, type Json } from "./support";
 
 // This spec runs its own portal (own port and database) so it can kill it with SIGKILL mid-run.
-const PORT = 3101;
-const e = e2eEnv();
-const portalUrl = `http://localhost:${PORT}`;
-const portalEnv = { ...process.env, ...e.processEnv, PORTAL_URL: portalUrl, DATA_DIR: `${e.dataDir}/portal-resume` };
-
-function startPortal(): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(e.nextBin, ["start", "-p", String(PORT)], { cwd: e.root, env: portalEnv, stdio: ["ignore", "pipe", "pipe"] });
-    const timer = setTimeout(() => reject(new Error("portal did not start")), 60_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (/Ready in/.test(chunk.toString())) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`portal exited with ${code}`)));
-  });
-}
+const portal = ownPortal(3101, "resume");
+const portalUrl = portal.url;
 
 function stepItem(page: Page, title: string) {
   return page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: title }) });
@@ -33,7 +16,7 @@ test("a run survives a server killed in the middle of the role assignments, with
   // Slow replication keeps the role-assignment step busy long enough to be killed in the middle of it.
   expect((await request.post(`${simulatorUrl}/_sim/latency`, { data: { requestMs: 50, replicationMs: 8000 } })).ok()).toBe(true);
 
-  let portal = await startPortal();
+  await portal.start();
   try {
     await page.goto(`${portalUrl}/`);
     await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
@@ -46,17 +29,16 @@ test("a run survives a server killed in the middle of the role assignments, with
     const runUrl = page.url();
 
     await expect(stepItem(page, "Role assignments").getByText("Running")).toBeVisible({ timeout: 120_000 });
-    portal.kill("SIGKILL");
-    await new Promise((r) => portal.once("exit", r));
+    await portal.kill();
 
-    portal = await startPortal();
+    await portal.start();
     await page.goto(runUrl);
     // Once the dead server's lease lapses the step is shown as interrupted, and any admin can resume it.
     await expect(stepItem(page, "Role assignments").getByText("Interrupted")).toBeVisible({ timeout: 40_000 });
     await page.getByRole("button", { name: "Resume" }).click();
     await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 120_000 });
   } finally {
-    portal.kill("SIGKILL");
+    await portal.kill();
     await request.post(`${simulatorUrl}/_sim/latency`, { data: { requestMs: 0, replicationMs: 1500 } });
   }
 

@@ -1,0 +1,44 @@
+// A portal process a spec owns (own port and database), for tests that kill it or configure it differently.
+import { spawn, type ChildProcess } from "node:child_process";
+import { e2eEnv } from "./env";
+
+export interface OwnPortal {
+  url: string;
+  start(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+/** A portal on `port` with its own data folder; `env` overrides the e2e configuration ("" unsets a variable). */
+export function ownPortal(port: number, name: string, env: Record<string, string> = {}): OwnPortal {
+  const e = e2eEnv();
+  const url = `http://localhost:${port}`;
+  const processEnv = { ...process.env, ...e.processEnv, PORTAL_URL: url, DATA_DIR: `${e.dataDir}/portal-${name}`, ...env };
+  let child: ChildProcess | undefined;
+  return {
+    url,
+    start: () =>
+      new Promise((resolve, reject) => {
+        const started = spawn(e.nextBin, ["start", "-p", String(port)], { cwd: e.root, env: processEnv, stdio: ["ignore", "pipe", "pipe"] });
+        child = started;
+        const timer = setTimeout(() => reject(new Error(`portal ${name} did not start`)), 60_000);
+        started.stdout?.on("data", (chunk: Buffer) => {
+          if (/Ready in/.test(chunk.toString())) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        started.on("exit", (code) => {
+          clearTimeout(timer);
+          reject(new Error(`portal ${name} exited with ${code}`));
+        });
+      }),
+    // SIGKILL: no graceful shutdown, like a crashed server.
+    kill: async () => {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((r) => c.once("exit", r));
+      c.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
