@@ -13,3 +13,8 @@ export function nullableJson(value: JsonValue | undefined): Prisma.InputJsonValu
 export function jsonParam(value: JsonValue | undefined): string | null {
   return value === undefined || value === null ? null : JSON.stringify(value);
 }
+
+/** A plain object as a JSON column value: a real round-trip, so undefined fields and class instances can't slip in. */
+export function toJsonValue(value: object): JsonValue {
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
+}

@@ -6,6 +6,7 @@ import { getStorageAccount } from "@/lib/azure/get-storage-account";
 import { listManagedClusters, type ManagedCluster } from "@/lib/azure/list-managed-clusters";
 import { listSubscriptions } from "@/lib/azure/list-subscriptions";
 import { recordAuditEvent } from "@/lib/db/audit";
+import { toJsonValue } from "@/lib/db/json";
 import { createRun } from "@/lib/db/runs";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { loadEstate } from "@/lib/estate/load-estate";
@@ -116,7 +117,7 @@ export async function createOnboardingRun(session: SessionWithUser, input: NewRu
     tenantId: session.user.tenantId,
     createdByUserId: session.user.id,
     createdByUpn: session.user.upn,
-    config: config as never,
+    config: toJsonValue(config),
     steps: STEP_IDS,
   });
   await recordAuditEvent({

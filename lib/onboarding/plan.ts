@@ -1,6 +1,7 @@
 // The plan of a run: computed from live reads (no writes), stored with the run, confirmed by hash.
 import { createHash } from "node:crypto";
 import { failure, type ActionResult } from "@/lib/action-result";
+import { toJsonValue } from "@/lib/db/json";
 import { setRunPlan } from "@/lib/db/runs";
 import { planRun } from "@/lib/engine/run-run";
 import { STEP_MODULES } from "@/lib/engine/step-modules";
@@ -34,6 +35,6 @@ export async function planStoredRun(
     computedAt: new Date().toISOString(),
     steps: planned.map((s) => ({ stepId: s.stepId, changes: s.changes, ...(s.error ? { error: { code: s.error.code, message: s.error.message } } : {}) })),
   };
-  if (!(await setRunPlan(runId, plan as never))) return failure("This run can no longer be re-planned.", { code: "conflict" });
+  if (!(await setRunPlan(runId, toJsonValue(plan)))) return failure("This run can no longer be re-planned.", { code: "conflict" });
   return { ok: true, data: plan };
 }
