@@ -1,4 +1,4 @@
-// The engine with the real step modules against the simulator: plan, run all six steps, re-run with no new writes.
+// The engine with the real step modules against the simulator: plan, run all six steps, re-run with zero writes.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -9,10 +9,11 @@ import { planRun, runRemainingSteps } from "../../../lib/engine/run-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
 import { STEP_IDS } from "../../../lib/steps/registry";
+import type { StepModule } from "../../../lib/steps/types";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";
 import { OWNER, setFaults, setLatency, simRequests, startSimForPortal, TENANT } from "../azure/support";
-import { defaultRunConfig } from "../steps/context";
+import { defaultRunConfig, testStepContext } from "../steps/context";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `engine-e2e-${crypto.randomBytes(4).toString("hex")}`);
@@ -57,6 +58,17 @@ describe("engine with the real steps", () => {
     expect(loaded?.steps.map((s) => s.status)).toEqual(STEP_IDS.map(() => "done"));
     const ops = await listOperations(run.id);
     expect(ops.every((o) => o.status === "succeeded" || o.errorCode !== null)).toBe(true);
+
+    // Re-running the finished run: every step reads Azure, finds everything in place, and writes nothing.
+    const outputs = Object.fromEntries((loaded?.steps ?? []).map((s) => [s.stepId, s.outputs]));
+    const rerunSince = new Date().toISOString();
+    for (const stepId of STEP_IDS) {
+      const { ctx, writes } = testStepContext(sim, { runId: run.id, outputs });
+      const stepModule: StepModule = STEP_MODULES[stepId];
+      await stepModule.apply(ctx, await stepModule.read(ctx));
+      expect(writes, `writes of ${stepId} on re-run`).toEqual([]);
+    }
+    expect((await simRequests(sim, rerunSince)).filter((r) => ["PUT", "POST", "PATCH", "DELETE"].includes(r.method) && !r.url.includes("checkNameAvailability"))).toEqual([]);
 
     // A second run for the same tenant: storage, diagnostic settings, custom role find everything in place.
     const { run: second } = await startRun();
