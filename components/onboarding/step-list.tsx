@@ -1,5 +1,7 @@
 // The stepper: each step's status, live progress, what it created (with Azure Portal links) and why it failed.
 import type { StepRun } from "@/lib/db/step-runs";
+import { summarizeStep } from "@/lib/onboarding/step-summary";
+import type { RunConfig } from "@/lib/steps/config";
 import { STEPS } from "@/lib/steps/registry";
 
 const STATUS: Record<string, { label: string; tone: string; icon: string }> = {
@@ -18,22 +20,26 @@ export function displayStatus(step: StepRun, now: Date): keyof typeof STATUS {
   return step.status;
 }
 
-/** ARM ids found in a step's outputs, for "what it created" links. */
-function armIds(value: unknown, out = new Set<string>()): Set<string> {
-  if (typeof value === "string" && /^\/subscriptions\/[^/]+\/.+/i.test(value)) out.add(value);
-  else if (Array.isArray(value)) value.forEach((v) => armIds(v, out));
-  else if (value && typeof value === "object") Object.values(value).forEach((v) => armIds(v, out));
-  return out;
-}
-
-export function StepList({ steps, portalUrl, tenantId, now }: { steps: StepRun[]; portalUrl: string; tenantId: string; now: Date }) {
+export function StepList({
+  steps,
+  portalUrl,
+  config,
+  tenantId,
+  now,
+}: {
+  steps: StepRun[];
+  portalUrl: string;
+  config: RunConfig;
+  tenantId: string;
+  now: Date;
+}) {
   return (
     <ol className="space-y-3">
       {STEPS.map((meta, index) => {
         const step = steps.find((s) => s.stepId === meta.id);
         const status = step ? displayStatus(step, now) : "pending";
         const style = STATUS[status] ?? STATUS.pending!;
-        const ids = step?.status === "done" ? [...armIds(step.outputs)].slice(0, 12) : [];
+        const created = step?.status === "done" ? summarizeStep(meta.id, step.outputs, { portalUrl, tenantId, config }) : [];
         const headingId = `step-${meta.id}`;
         return (
           <li key={meta.id} aria-labelledby={headingId} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
@@ -63,14 +69,17 @@ export function StepList({ steps, portalUrl, tenantId, now }: { steps: StepRun[]
                 {step.error.whoCanAct ? <p className="mt-1">Who can act: {step.error.whoCanAct}.</p> : null}
               </div>
             ) : null}
-            {ids.length > 0 ? (
-              <ul className="mt-3 space-y-1 text-sm">
-                {ids.map((id) => (
-                  <li key={id}>
-                    <a className="text-brand-700 underline" href={`${portalUrl}/#@${tenantId}/resource${id}`} target="_blank" rel="noreferrer">
-                      {id.split("/").slice(-1)[0]}
-                    </a>{" "}
-                    <span className="text-slate-500">({id.split("/").slice(-2)[0]})</span>
+            {created.length > 0 ? (
+              <ul className="mt-3 space-y-1 text-sm" aria-label={`What ${meta.title} set up`}>
+                {created.map((line) => (
+                  <li key={line.text}>
+                    {line.href ? (
+                      <a className="text-brand-700 underline" href={line.href} target="_blank" rel="noreferrer">
+                        {line.text}
+                      </a>
+                    ) : (
+                      <span className="text-slate-700">{line.text}</span>
+                    )}
                   </li>
                 ))}
               </ul>

@@ -46,7 +46,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
           {done ? "Onboarding complete" : working ? "Working…" : run.status === "failed" ? "Stopped: needs attention" : "Waiting"}
         </p>
       </div>
-      <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} tenantId={run.tenantId} now={now} />
+      <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} />
       {handoff ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
       {canContinue ? (
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />

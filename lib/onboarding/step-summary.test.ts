@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import type { RunConfig } from "@/lib/steps/config";
+import { summarizeStep } from "./step-summary";
+
+const sub = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
+const config = {
+  tenantId: "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc",
+  subscriptions: [{ id: sub, displayName: "Contoso Production" }],
+  clusters: [],
+  storage: [],
+  options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 },
+  vendor: { name: "Expel", appUniqueName: "expel-aks-audit-reader", appDisplayName: "Expel", egressIps: [] },
+} satisfies RunConfig;
+const ctx = { portalUrl: "https://portal.azure.com", tenantId: config.tenantId, config };
+
+describe("summarizeStep", () => {
+  it("links storage accounts and says whether they were adopted", () => {
+    const id = `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/kubeaudit1`;
+    expect(summarizeStep("storage", { accounts: [{ name: "kubeaudit1", region: "eastus", id, adopted: true }] }, ctx)).toEqual([
+      { text: "kubeaudit1 in eastus (adopted)", href: `https://portal.azure.com/#@${config.tenantId}/resource${id}` },
+    ]);
+  });
+
+  it("names role assignments by subscription and flags the ABAC condition", () => {
+    const lines = summarizeStep(
+      "role-assignments",
+      { assignments: [{ scope: `/subscriptions/${sub}`, roleName: "Storage Blob Data Reader", condition: "((…))" }] },
+      ctx,
+    );
+    expect(lines[0]?.text).toBe("Storage Blob Data Reader on Contoso Production (reads limited to the audit storage accounts)");
+  });
+
+  it("shows the app's client id and the secret's hint and expiry, never more", () => {
+    const lines = summarizeStep("app-registration", { appId: "app-1", consentGranted: true, secret: { keyId: "k", hint: "abc", expiresAt: "2027-05-26T00:00:00.000Z" } }, ctx);
+    expect(lines.map((l) => l.text)).toEqual([
+      "App registration, client ID app-1",
+      "Admin consent granted: Log Analytics API Data.Read",
+      "Client secret (starts with abc…) expires 2027-05-26",
+    ]);
+  });
+
+  it("returns nothing for outputs of an unexpected shape", () => {
+    expect(summarizeStep("storage", { something: "else" }, ctx)).toEqual([]);
+    expect(summarizeStep("workbench-handoff", null, ctx)).toEqual([]);
+  });
+});

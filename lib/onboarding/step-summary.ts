@@ -1,0 +1,88 @@
+// What a finished step created, in words and Azure Portal links, read defensively from its stored outputs.
+import { z } from "zod";
+import type { RunConfig } from "@/lib/steps/config";
+import type { StepId } from "@/lib/steps/registry";
+
+export interface SummaryLine {
+  text: string;
+  /** Azure Portal deep link, when the thing has a page there. */
+  href?: string;
+}
+
+const storageSchema = z.object({
+  accounts: z.array(z.object({ name: z.string(), region: z.string(), id: z.string(), adopted: z.boolean() })),
+});
+const diagnosticSchema = z.object({
+  settings: z.array(z.object({ clusterId: z.string(), clusterName: z.string(), storageAccountId: z.string(), adopted: z.boolean() })),
+});
+const appSchema = z.object({
+  appId: z.string(),
+  consentGranted: z.boolean(),
+  secret: z.object({ hint: z.string(), expiresAt: z.string() }).nullable(),
+});
+const roleSchema = z.object({ roleDefinitionId: z.string(), assignableScopes: z.array(z.string()) });
+const assignmentsSchema = z.object({
+  assignments: z.array(z.object({ scope: z.string(), roleName: z.string(), condition: z.string().optional() })),
+});
+const handoffSchema = z.union([
+  z.object({ mode: z.literal("api"), deviceName: z.string() }),
+  z.object({ mode: z.literal("manual") }),
+]);
+
+const lastSegment = (id: string) => id.split("/").filter(Boolean).pop() ?? id;
+
+/** Lines for one step's outputs; empty when the outputs don't have the expected shape. */
+export function summarizeStep(stepId: StepId, outputs: unknown, ctx: { portalUrl: string; tenantId: string; config: RunConfig }): SummaryLine[] {
+  const resource = (id: string) => `${ctx.portalUrl}/#@${ctx.tenantId}/resource${id}`;
+  const subscriptionName = (scope: string) => {
+    const id = scope.split("/")[2] ?? "";
+    return ctx.config.subscriptions.find((s) => s.id.toLowerCase() === id.toLowerCase())?.displayName ?? scope;
+  };
+  switch (stepId) {
+    case "storage": {
+      const p = storageSchema.safeParse(outputs);
+      return p.success
+        ? p.data.accounts.map((a) => ({ text: `${a.name} in ${a.region} (${a.adopted ? "adopted" : "created"})`, href: resource(a.id) }))
+        : [];
+    }
+    case "diagnostic-settings": {
+      const p = diagnosticSchema.safeParse(outputs);
+      return p.success
+        ? p.data.settings.map((s) => ({
+            text: `${s.clusterName} sends kube-audit to ${lastSegment(s.storageAccountId)}${s.adopted ? " (existing setting adopted)" : ""}`,
+            href: `${resource(s.clusterId)}/diagnostics`,
+          }))
+        : [];
+    }
+    case "app-registration": {
+      const p = appSchema.safeParse(outputs);
+      if (!p.success) return [];
+      const lines: SummaryLine[] = [
+        { text: `App registration, client ID ${p.data.appId}`, href: `${ctx.portalUrl}/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/Overview/appId/${p.data.appId}` },
+      ];
+      if (p.data.consentGranted) lines.push({ text: "Admin consent granted: Log Analytics API Data.Read" });
+      if (p.data.secret) lines.push({ text: `Client secret (starts with ${p.data.secret.hint}…) expires ${p.data.secret.expiresAt.slice(0, 10)}` });
+      return lines;
+    }
+    case "custom-role": {
+      const p = roleSchema.safeParse(outputs);
+      return p.success
+        ? [{ text: `${ctx.config.vendor.name} read-only AKS role, assignable in ${p.data.assignableScopes.map(subscriptionName).join(", ")}` }]
+        : [];
+    }
+    case "role-assignments": {
+      const p = assignmentsSchema.safeParse(outputs);
+      return p.success
+        ? p.data.assignments.map((a) => ({
+            text: `${a.roleName} on ${subscriptionName(a.scope)}${a.condition ? " (reads limited to the audit storage accounts)" : ""}`,
+            href: `${resource(a.scope)}/users`,
+          }))
+        : [];
+    }
+    case "workbench-handoff": {
+      const p = handoffSchema.safeParse(outputs);
+      if (!p.success) return [];
+      return [{ text: p.data.mode === "api" ? `Workbench device "${p.data.deviceName}" registered` : "Hand-off by the admin (below)" }];
+    }
+  }
+}
