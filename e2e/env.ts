@@ -32,6 +32,7 @@ export function e2eEnv() {
     GRAPH_ENDPOINT: simulatorUrl,
     WORKBENCH_URL: `${simulatorUrl}/workbench`,
     WORKBENCH_API_KEY: process.env.E2E_WORKBENCH_API_KEY,
+    VENDOR_EGRESS_IPS: "203.0.113.10,198.51.100.20",
     // A crashed step becomes resumable after 10 s instead of a minute.
     STEP_LEASE_TTL_SECONDS: "10",
   };

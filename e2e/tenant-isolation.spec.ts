@@ -17,7 +17,12 @@ test("a run link opens for another admin of the same tenant, and for nobody else
   // A second admin of Contoso continues from the link.
   const colleague = await browser.newPage();
   await signInAs(colleague, READER);
-  await colleague.goto(planUrl);
+  await colleague
+    .getByRole("region", { name: "Onboarding runs in this tenant" })
+    .getByRole("link", { name: new RegExp(`by ${OWNER}`) })
+    .first()
+    .click();
+  await expect(colleague).toHaveURL(new RegExp(`${planUrl}$`));
   await expect(colleague.getByRole("heading", { name: "Review the plan" })).toBeVisible();
 
   // Fabrikam's admin learns nothing: the run's pages look exactly like a link that never existed, with a 403.

@@ -50,6 +50,8 @@ async function main() {
     GRAPH_ENDPOINT: simulatorUrl,
     WORKBENCH_URL: `${simulatorUrl}/workbench`,
     WORKBENCH_API_KEY: secrets.workbenchApiKey,
+    // Documentation addresses (RFC 5737) standing in for the vendor's egress IPs, so the firewall option can be tried.
+    VENDOR_EGRESS_IPS: "203.0.113.10,198.51.100.20",
   };
 
   const children: ChildProcess[] = [];

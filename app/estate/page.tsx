@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { Suspense } from "react";
 import { EstateView } from "@/components/estate/estate-view";
+import { RecentRuns } from "@/components/onboarding/recent-runs";
 import { EstateSkeleton } from "@/components/estate/estate-skeleton";
 import { requireSession } from "@/lib/auth/session";
 
@@ -22,6 +23,7 @@ export default async function EstatePage() {
           Start onboarding
         </Link>
       </div>
+      <RecentRuns tenantId={session.user.tenantId} />
       <Suspense fallback={<EstateSkeleton />}>
         <EstateView session={session} />
       </Suspense>
