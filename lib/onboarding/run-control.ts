@@ -38,14 +38,7 @@ export async function confirmAndStart(session: SessionWithUser, runId: string, s
     return failure("Someone else confirmed or changed this plan first. Reload to see it.", { code: "conflict" });
   }
   await setRunStatus(runId, "running", { from: ["planned"] });
-  await recordAuditEvent({
-    tenantId: session.user.tenantId,
-    actorUserId: session.user.id,
-    actorUpn: session.user.upn,
-    action: "run.plan_confirmed",
-    target: runId,
-    outcome: "success",
-  });
+  await auditRunDecision(session, "run.plan_confirmed", runId);
   startInBackground(session, runId);
   return { ok: true, data: { runId } };
 }
@@ -56,14 +49,7 @@ export async function continueRun(session: SessionWithUser, runId: string): Prom
   if (!view) return failure(NOT_YOURS, { code: "forbidden" });
   if (view.run.status === "failed") await setRunStatus(runId, "running", { from: ["failed"] });
   else if (view.run.status !== "running") return failure("Only a started run can be continued.", { code: "conflict" });
-  await recordAuditEvent({
-    tenantId: session.user.tenantId,
-    actorUserId: session.user.id,
-    actorUpn: session.user.upn,
-    action: "run.continued",
-    target: runId,
-    outcome: "success",
-  });
+  await auditRunDecision(session, "run.continued", runId);
   startInBackground(session, runId);
   return { ok: true, data: { runId } };
 }
@@ -75,6 +61,17 @@ export async function replan(session: SessionWithUser, runId: string): Promise<A
   if (view.run.status !== "planned" && view.run.status !== "draft") return failure("The plan of a started run can't change.", { code: "conflict" });
   const planned = await planStoredRun(runId, session.user.tenantId, session.user.upn, view.config, sessionTokens(session));
   return planned.ok ? { ok: true, data: { runId } } : planned;
+}
+
+function auditRunDecision(session: SessionWithUser, action: string, runId: string) {
+  return recordAuditEvent({
+    tenantId: session.user.tenantId,
+    actorUserId: session.user.id,
+    actorUpn: session.user.upn,
+    action,
+    target: runId,
+    outcome: "success",
+  });
 }
 
 // The steps keep running after the response is sent (and if the browser closes); progress is in the database.
