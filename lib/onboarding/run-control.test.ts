@@ -1,0 +1,56 @@
+import crypto from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { createRun, getRunForTenant, listAuditEvents, setRunPlan, upsertUser, type SessionWithUser } from "@/lib/db";
+import { ACTOR, runningRun, setupEngineDb, testConfig } from "@/lib/engine/test-support";
+import { STEP_IDS } from "@/lib/steps/registry";
+import { planHash } from "./plan";
+import { confirmAndStart, continueRun, getRunView, replan } from "./run-control";
+
+setupEngineDb("run-control");
+
+async function sessionOf(tenantId: string): Promise<SessionWithUser> {
+  const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn: `admin@${tenantId.slice(0, 8)}.example`, displayName: "Admin" });
+  const now = new Date();
+  return { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+}
+
+async function plannedRun() {
+  const tenantId = crypto.randomUUID();
+  const run = await createRun({ tenantId, createdByUserId: null, createdByUpn: ACTOR.upn, config: { ...testConfig(), tenantId }, steps: STEP_IDS });
+  const plan = { computedAt: new Date().toISOString(), steps: [] };
+  expect(await setRunPlan(run.id, plan)).toBe(true);
+  return run;
+}
+
+describe("run control", () => {
+  it("refuses every run action from another tenant's admin, and changes nothing", async () => {
+    const planned = await plannedRun();
+    const running = await runningRun();
+    const outsider = await sessionOf(crypto.randomUUID());
+
+    expect(await getRunView(outsider, planned.id)).toBeNull();
+    expect(await confirmAndStart(outsider, planned.id, "0".repeat(64))).toMatchObject({ ok: false, code: "forbidden" });
+    expect(await replan(outsider, planned.id)).toMatchObject({ ok: false, code: "forbidden" });
+    expect(await continueRun(outsider, running.id)).toMatchObject({ ok: false, code: "forbidden" });
+
+    expect((await getRunForTenant(planned.id, planned.tenantId))?.status).toBe("planned");
+    expect((await getRunForTenant(planned.id, planned.tenantId))?.planConfirmedAt).toBeNull();
+    expect(await listAuditEvents(outsider.user.tenantId, { limit: 10 })).toEqual([]);
+  });
+
+  it("confirms only the plan the admin saw", async () => {
+    const run = await plannedRun();
+    const admin = await sessionOf(run.tenantId);
+    const view = await getRunView(admin, run.id);
+    expect(view?.planHash).toBe(planHash(view?.plan));
+
+    expect(await confirmAndStart(admin, run.id, "f".repeat(64))).toMatchObject({ ok: false, code: "plan_changed" });
+    expect((await getRunForTenant(run.id, run.tenantId))?.status).toBe("planned");
+  });
+
+  it("won't continue a run whose plan isn't confirmed", async () => {
+    const run = await plannedRun();
+    const admin = await sessionOf(run.tenantId);
+    expect(await continueRun(admin, run.id)).toMatchObject({ ok: false, code: "conflict" });
+  });
+});
