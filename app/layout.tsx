@@ -1,7 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { getSession } from "@/lib/auth/session";
+import { PresenterToggle } from "@/components/ui/presenter-toggle";
+import { getSession, isPresenterMode } from "@/lib/auth/session";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -10,7 +11,7 @@ export const metadata: Metadata = {
 };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
-  const session = await getSession();
+  const [session, presenter] = await Promise.all([getSession(), isPresenterMode()]);
   return (
     <html lang="en">
       <body className="min-h-screen">
@@ -23,19 +24,25 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               <span aria-hidden className="grid h-7 w-7 place-items-center rounded bg-brand-600 text-sm text-white">K</span>
               AKS onboarding
             </Link>
-            {session ? (
-              <div className="flex items-center gap-4 text-sm">
-                <span className="text-slate-600">
-                  Signed in as <span className="font-medium text-slate-900">{session.user.displayName}</span>
-                  <span className="sr-only"> ({session.user.upn})</span>
-                </span>
-                <form action="/auth/sign-out" method="post">
-                  <button type="submit" className="rounded border border-slate-300 px-3 py-1.5 font-medium hover:bg-slate-100">
-                    Sign out
-                  </button>
-                </form>
-              </div>
-            ) : null}
+            <div className="flex flex-wrap items-center justify-end gap-4 text-sm">
+              {presenter ? (
+                <p className="rounded-full bg-violet-100 px-3 py-1 font-medium text-violet-900">Presenter mode — ids masked, secrets hidden</p>
+              ) : null}
+              <PresenterToggle on={presenter} />
+              {session ? (
+                <div className="flex items-center gap-4 text-sm">
+                  <span className="text-slate-600">
+                    Signed in as <span className="font-medium text-slate-900">{session.user.displayName}</span>
+                    <span className="sr-only"> ({session.user.upn})</span>
+                  </span>
+                  <form action="/auth/sign-out" method="post">
+                    <button type="submit" className="rounded border border-slate-300 px-3 py-1.5 font-medium hover:bg-slate-100">
+                      Sign out
+                    </button>
+                  </form>
+                </div>
+              ) : null}
+            </div>
           </div>
         </header>
         <main id="main" className="mx-auto max-w-6xl px-6 py-8">

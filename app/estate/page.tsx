@@ -4,12 +4,13 @@ import { Suspense } from "react";
 import { EstateView } from "@/components/estate/estate-view";
 import { RecentRuns } from "@/components/onboarding/recent-runs";
 import { EstateSkeleton } from "@/components/estate/estate-skeleton";
-import { requireSession } from "@/lib/auth/session";
+import { isPresenterMode, requireSession } from "@/lib/auth/session";
 
 export const metadata: Metadata = { title: "Your Azure estate" };
 
 export default async function EstatePage() {
   const session = await requireSession("/estate");
+  const presenter = await isPresenterMode();
   return (
     <div className="space-y-6">
       <div className="flex flex-wrap items-end justify-between gap-4">
@@ -25,7 +26,7 @@ export default async function EstatePage() {
       </div>
       <RecentRuns tenantId={session.user.tenantId} />
       <Suspense fallback={<EstateSkeleton />}>
-        <EstateView session={session} />
+        <EstateView session={session} presenter={presenter} />
       </Suspense>
     </div>
   );

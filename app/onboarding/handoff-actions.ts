@@ -2,19 +2,19 @@
 
 import { revalidatePath } from "next/cache";
 import { failure, type ActionResult } from "@/lib/action-result";
-import { getSession } from "@/lib/auth/session";
+import { getSession, isPresenterMode } from "@/lib/auth/session";
 import { acknowledgeHandoff, revealClientSecret, type HandoffMark } from "@/lib/onboarding/manual-handoff";
 import { runActionSchema } from "@/lib/onboarding/schemas";
 
 const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
 
-// Reveal the run's client secret once; the value travels only in this response, never in a page, URL or log.
+// Reveal the run's client secret once; the value travels only in this response, never in a page, URL or log. Refused in presenter mode.
 export async function revealSecretAction(_prev: ActionResult<{ value: string }> | null, form: FormData): Promise<ActionResult<{ value: string }>> {
-  const session = await getSession();
+  const [session, presenter] = await Promise.all([getSession(), isPresenterMode()]);
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
   const parsed = runActionSchema.safeParse({ runId: form.get("runId") });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
-  const result = await revealClientSecret(session, parsed.data.runId);
+  const result = await revealClientSecret(session, parsed.data.runId, { presenter });
   revalidatePath(`/onboarding/${parsed.data.runId}`);
   return result;
 }

@@ -2,14 +2,16 @@
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { loadEstate } from "@/lib/estate/load-estate";
 import { Notice } from "@/components/ui/notice";
+import { maskText } from "@/lib/presenter";
 import { SubscriptionCard } from "./subscription-card";
 
-export async function EstateView({ session }: { session: SessionWithUser }) {
+/** The estate of the session's user; in presenter mode subscription ids are masked. */
+export async function EstateView({ session, presenter = false }: { session: SessionWithUser; presenter?: boolean }) {
   const estate = await loadEstate(session);
   if (!estate.ok) {
     return (
       <Notice tone="error" title="Your Azure estate could not be read">
-        <p>{estate.message}</p>
+        <p>{presenter ? maskText(estate.message) : estate.message}</p>
         <p className="mt-3">
           {estate.code === "reauth_required" ? (
             <a className="font-medium underline" href="/auth/sign-in?returnTo=%2Festate">Sign in again</a>
@@ -38,8 +40,8 @@ export async function EstateView({ session }: { session: SessionWithUser }) {
       <p role="status" className="text-slate-700">
         {plural(subscriptions.length, "subscription")}, {plural(clusters, "AKS cluster")} in {plural(regions, "region")}
       </p>
-      {subscriptions.map((s) => (
-        <SubscriptionCard key={s.id} subscription={s} />
+      {subscriptions.map((s, i) => (
+        <SubscriptionCard key={presenter ? i : s.id} subscription={s} presenter={presenter} />
       ))}
     </div>
   );

@@ -1,21 +1,24 @@
 // One subscription: whether the admin can grant roles there, and its clusters by region.
 import type { EstateSubscription } from "@/lib/estate/load-estate";
 import { RegionLabel } from "@/components/ui/region-label";
+import { maskId, maskText } from "@/lib/presenter";
 
-export function SubscriptionCard({ subscription: s }: { subscription: EstateSubscription }) {
-  const headingId = `sub-${s.id}`;
+/** One subscription's card; in presenter mode its id is masked everywhere in the markup, element ids and keys included. */
+export function SubscriptionCard({ subscription: s, presenter = false }: { subscription: EstateSubscription; presenter?: boolean }) {
+  const headingId = `sub-${presenter ? maskId(s.id).replace(/\W/g, "") : s.id}`;
+  const shown = presenter ? maskText : (text: string) => text;
   return (
     <section aria-labelledby={headingId} className="rounded-lg border border-slate-200 bg-white shadow-sm">
       <header className="flex flex-wrap items-start justify-between gap-3 border-b border-slate-100 px-5 py-4">
         <div>
           <h2 id={headingId} className="text-lg font-semibold text-slate-900">{s.displayName}</h2>
-          <p className="font-mono text-xs text-slate-500">{s.id}</p>
+          <p className="font-mono text-xs text-slate-500">{presenter ? maskId(s.id) : s.id}</p>
         </div>
-        <RoleAssignmentBadge rights={s.roleAssignments} />
+        <RoleAssignmentBadge rights={s.roleAssignments} shown={shown} />
       </header>
       <div className="px-5 py-4">
         {s.clustersError ? (
-          <p role="alert" className="text-sm text-red-700">{s.clustersError}</p>
+          <p role="alert" className="text-sm text-red-700">{shown(s.clustersError)}</p>
         ) : s.clusterCount === 0 ? (
           <p className="text-sm text-slate-600">No AKS clusters in this subscription.</p>
         ) : (
@@ -36,8 +39,8 @@ export function SubscriptionCard({ subscription: s }: { subscription: EstateSubs
                     </tr>
                   </thead>
                   <tbody className="divide-y divide-slate-100">
-                    {r.clusters.map((c) => (
-                      <tr key={c.id}>
+                    {r.clusters.map((c, i) => (
+                      <tr key={presenter ? i : c.id}>
                         <th scope="row" className="py-2 pr-4 font-medium text-slate-900">{c.name}</th>
                         <td className="py-2 pr-4 text-slate-600">{c.resourceGroup}</td>
                         <td className="py-2 pr-4 text-slate-600">{c.kubernetesVersion ?? "—"}</td>
@@ -55,7 +58,7 @@ export function SubscriptionCard({ subscription: s }: { subscription: EstateSubs
   );
 }
 
-function RoleAssignmentBadge({ rights }: { rights: EstateSubscription["roleAssignments"] }) {
+function RoleAssignmentBadge({ rights, shown }: { rights: EstateSubscription["roleAssignments"]; shown: (text: string) => string }) {
   if (rights.status === "allowed") {
     return (
       <p className="rounded-full bg-emerald-50 px-3 py-1 text-sm text-emerald-800">
@@ -71,5 +74,5 @@ function RoleAssignmentBadge({ rights }: { rights: EstateSubscription["roleAssig
       </p>
     );
   }
-  return <p className="max-w-sm rounded-md bg-slate-100 px-3 py-2 text-sm text-slate-700">{rights.message}</p>;
+  return <p className="max-w-sm rounded-md bg-slate-100 px-3 py-2 text-sm text-slate-700">{shown(rights.message)}</p>;
 }

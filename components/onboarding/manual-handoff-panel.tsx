@@ -39,13 +39,13 @@ function CopyButton({ text, what }: { text: string; what: string }) {
   );
 }
 
-function Field({ label, value }: { label: string; value: string }) {
+function Field({ label, value, masked = false }: { label: string; value: string; masked?: boolean }) {
   return (
     <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
       <dt className="w-40 text-sm font-medium text-slate-700">{label}</dt>
       <dd className="flex flex-wrap items-center gap-3">
         <code className="rounded bg-slate-100 px-2 py-1 text-sm text-slate-900">{value}</code>
-        <CopyButton text={value} what={label} />
+        {masked ? <span className="text-sm text-slate-600">Shortened in presenter mode, so not copyable</span> : <CopyButton text={value} what={label} />}
       </dd>
     </div>
   );
@@ -63,8 +63,9 @@ export function ManualHandoffPanel({ runId, vendorName, handoff }: { runId: stri
     : handoff.acknowledgedAt
       ? { at: handoff.acknowledgedAt, by: handoff.acknowledgedBy ?? "an admin" }
       : null;
-  const revealedValue = revealState?.ok && !acknowledged ? revealState.data.value : null;
-  const { secret } = handoff;
+  // A value revealed before presenter mode was turned on (another tab) disappears with the next render.
+  const revealedValue = revealState?.ok && !acknowledged && !handoff.masked ? revealState.data.value : null;
+  const { secret, masked } = handoff;
 
   return (
     <section aria-labelledby={ids.heading} className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
@@ -74,10 +75,16 @@ export function ManualHandoffPanel({ runId, vendorName, handoff }: { runId: stri
       <p className="mt-1 text-sm text-slate-600">
         This portal has no {vendorName} Workbench API configured, so give these values to {vendorName} yourself.
       </p>
+      {masked ? (
+        <p className="mt-3 rounded-md bg-violet-50 px-3 py-2 text-sm text-violet-900">
+          Presenter mode is on: ids are shortened and can&apos;t be copied, and the client secret can&apos;t be revealed. Turn
+          presenter mode off, off-screen, to copy the ids and reveal the secret.
+        </p>
+      ) : null}
 
       <dl className="mt-4 space-y-3">
-        <Field label="Tenant ID" value={handoff.tenantId} />
-        <Field label="Client ID" value={handoff.clientId} />
+        <Field label="Tenant ID" value={handoff.tenantId} masked={masked} />
+        <Field label="Client ID" value={handoff.clientId} masked={masked} />
         {handoff.storageAccounts.map((name, i) => (
           <Field key={name} label={handoff.storageAccounts.length > 1 ? `Storage account ${i + 1}` : "Storage account"} value={name} />
         ))}
@@ -107,6 +114,15 @@ export function ManualHandoffPanel({ runId, vendorName, handoff }: { runId: stri
                 <p className="text-amber-900">
                   Shown once: copy it now. It disappears when you leave or reload this page and can&apos;t be shown again.
                 </p>
+              </>
+            ) : secret.stored && masked ? (
+              <>
+                <p className="text-slate-800">
+                  <span aria-hidden>•••••••</span>
+                  <span className="sr-only">Hidden</span>
+                  {secret.expiresAt ? `, expires ${utc(secret.expiresAt)}` : ""}
+                </p>
+                <p className="rounded-md bg-violet-50 px-3 py-2 text-violet-900">Turn presenter mode off, off-screen, to reveal the secret.</p>
               </>
             ) : secret.stored ? (
               <>

@@ -1,5 +1,6 @@
 // The plan: every write the run will make, grouped by step, with why it is needed.
 import type { StoredPlan } from "@/lib/onboarding/plan";
+import { maskText } from "@/lib/presenter";
 import { STEPS } from "@/lib/steps/registry";
 import type { ChangeAction } from "@/lib/steps/types";
 
@@ -12,7 +13,9 @@ const ACTION_LABELS: Record<ChangeAction, { label: string; tone: string }> = {
   register: { label: "Register", tone: "bg-sky-50 text-sky-800" },
 };
 
-export function PlanView({ plan }: { plan: StoredPlan }) {
+/** The plan; in presenter mode every id in its texts is masked (and no raw id is used as a React key, which the page would embed). */
+export function PlanView({ plan, presenter = false }: { plan: StoredPlan; presenter?: boolean }) {
+  const shown = presenter ? maskText : (text: string) => text;
   const writes = plan.steps.flatMap((s) => s.changes).filter((c) => c.action !== "no-change").length;
   return (
     <div className="space-y-5">
@@ -32,7 +35,7 @@ export function PlanView({ plan }: { plan: StoredPlan }) {
             </header>
             <div className="px-5 py-3">
               {planned?.error ? (
-                <p role="alert" className="text-sm text-red-800">{planned.error.message}</p>
+                <p role="alert" className="text-sm text-red-800">{shown(planned.error.message)}</p>
               ) : !planned || planned.changes.length === 0 ? (
                 <p className="text-sm text-slate-600">Nothing to do.</p>
               ) : (
@@ -46,23 +49,23 @@ export function PlanView({ plan }: { plan: StoredPlan }) {
                     </tr>
                   </thead>
                   <tbody className="divide-y divide-slate-100">
-                    {planned.changes.map((c) => (
-                      <tr key={c.key} className="align-top">
+                    {planned.changes.map((c, i) => (
+                      <tr key={presenter ? i : c.key} className="align-top">
                         <td className="py-2 pr-3">
                           <span className={`rounded px-2 py-0.5 text-xs font-medium ${ACTION_LABELS[c.action].tone}`}>{ACTION_LABELS[c.action].label}</span>
                         </td>
                         <th scope="row" className="py-2 pr-3 font-normal">
                           <span className="block text-xs text-slate-500">{c.resourceType}</span>
-                          <span className="break-words font-medium text-slate-900">{c.resource}</span>
+                          <span className="break-words font-medium text-slate-900">{shown(c.resource)}</span>
                           {c.details?.length ? (
                             <ul className="mt-1 space-y-0.5 text-xs text-slate-600">
-                              {c.details.map((d) => (
-                                <li key={d} className="break-words">{d}</li>
+                              {c.details.map((d, j) => (
+                                <li key={presenter ? j : d} className="break-words">{shown(d)}</li>
                               ))}
                             </ul>
                           ) : null}
                         </th>
-                        <td className="py-2 text-slate-700">{c.why}</td>
+                        <td className="py-2 text-slate-700">{shown(c.why)}</td>
                       </tr>
                     ))}
                   </tbody>

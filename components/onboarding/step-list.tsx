@@ -1,6 +1,7 @@
 // The stepper: each step's status, live progress, what it created (with Azure Portal links) and why it failed.
 import type { StepRun } from "@/lib/db/step-runs";
 import { summarizeStep } from "@/lib/onboarding/step-summary";
+import { maskText } from "@/lib/presenter";
 import type { RunConfig } from "@/lib/steps/config";
 import { STEPS } from "@/lib/steps/registry";
 
@@ -26,20 +27,24 @@ export function StepList({
   config,
   tenantId,
   now,
+  presenter = false,
 }: {
   steps: StepRun[];
   portalUrl: string;
   config: RunConfig;
   tenantId: string;
   now: Date;
+  /** Presenter mode: ids masked in every text, no Azure Portal links. */
+  presenter?: boolean;
 }) {
+  const shown = presenter ? maskText : (text: string) => text;
   return (
     <ol className="space-y-3">
       {STEPS.map((meta, index) => {
         const step = steps.find((s) => s.stepId === meta.id);
         const status = step ? displayStatus(step, now) : "pending";
         const style = STATUS[status] ?? STATUS.pending!;
-        const created = step?.status === "done" ? summarizeStep(meta.id, step.outputs, { portalUrl, tenantId, config }) : [];
+        const created = step?.status === "done" ? summarizeStep(meta.id, step.outputs, { portalUrl, tenantId, config, presenter }) : [];
         const headingId = `step-${meta.id}`;
         return (
           <li key={meta.id} aria-labelledby={headingId} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
@@ -57,16 +62,16 @@ export function StepList({
             {step?.status === "running" && step.progress ? (
               <div className="mt-3">
                 <p role="status" className="text-sm text-slate-700">
-                  {step.progress.label}
+                  {shown(step.progress.label)}
                 </p>
                 <progress className="mt-1 h-2 w-full" max={Math.max(step.progress.total, 1)} value={step.progress.done} aria-label={`${meta.title} progress`} />
               </div>
             ) : null}
             {step?.error && status !== "done" ? (
               <div role={status === "failed" || status === "needs_admin" ? "alert" : undefined} className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-900">
-                <p>{step.error.message}</p>
-                {step.error.requiredRole ? <p className="mt-1">Needed: {step.error.requiredRole}.</p> : null}
-                {step.error.whoCanAct ? <p className="mt-1">Who can act: {step.error.whoCanAct}.</p> : null}
+                <p>{shown(step.error.message)}</p>
+                {step.error.requiredRole ? <p className="mt-1">Needed: {shown(step.error.requiredRole)}.</p> : null}
+                {step.error.whoCanAct ? <p className="mt-1">Who can act: {shown(step.error.whoCanAct)}.</p> : null}
               </div>
             ) : null}
             {created.length > 0 ? (

@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { cache } from "react";
 import { sha256 } from "@/lib/crypto";
 import { findSession, type SessionWithUser } from "@/lib/db/sessions";
-import { SESSION_COOKIE } from "./cookies";
+import { PRESENTER_COOKIE, SESSION_COOKIE } from "./cookies";
 
 /** The signed-in session of this request, or null. Memoised per request. */
 export const getSession = cache(async (): Promise<SessionWithUser | null> => {
@@ -20,3 +20,6 @@ export async function requireSession(returnTo: string): Promise<SessionWithUser>
   if (!session) redirect(`/?returnTo=${encodeURIComponent(returnTo)}`);
   return session;
 }
+
+/** Whether this browser is in presenter mode: ids masked, secrets never rendered or revealed. Memoised per request. */
+export const isPresenterMode = cache(async (): Promise<boolean> => (await cookies()).get(PRESENTER_COOKIE)?.value === "1");

@@ -107,6 +107,26 @@ describe("manual hand-off", () => {
     expect(await getManualHandoff(await sessionOf(run.tenantId, "admin@contoso.example"), run.id)).toMatchObject({ secret: { stored: true }, acknowledgedAt: null });
   });
 
+  it("in presenter mode masks the ids, hides the hint and refuses the reveal without consuming the secret", async () => {
+    const run = await handedOffRun();
+    const admin = await sessionOf(run.tenantId, "admin@contoso.example");
+    const view = await getManualHandoff(admin, run.id, { presenter: true });
+    expect(view).toMatchObject({ masked: true, clientId: "app-…t-id", secret: { hint: "", stored: true } });
+    expect(view?.tenantId).not.toBe(run.tenantId);
+    expect(JSON.stringify(view)).not.toContain(run.tenantId);
+    expect(JSON.stringify(view)).not.toContain("Xy9");
+
+    const refused = await revealClientSecret(admin, run.id, { presenter: true });
+    expect(refused).toMatchObject({ ok: false, code: "presenter_mode" });
+    expect(JSON.stringify(refused)).not.toContain(SECRET);
+    expect(await getRunSecret(run.id, CLIENT_SECRET_KIND)).not.toBeNull();
+    const actions = (await listAuditEvents(run.tenantId, { limit: 100 })).filter((e) => e.target === run.id).map((e) => `${e.action}:${e.outcome}`);
+    expect(actions).toContain("handoff.secret_revealed:denied");
+
+    expect(await getManualHandoff(admin, run.id)).toMatchObject({ masked: false, tenantId: run.tenantId, clientId: "app-client-id", secret: { hint: "Xy9" } });
+    expect(await revealClientSecret(admin, run.id)).toEqual({ ok: true, data: { value: SECRET } });
+  });
+
   it("has no manual hand-off when the hand-off went through the Workbench API", async () => {
     const run = await handedOffRun("api");
     const admin = await sessionOf(run.tenantId, "admin@contoso.example");

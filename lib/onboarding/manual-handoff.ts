@@ -16,6 +16,7 @@ import { recordAuditEvent } from "@/lib/db/audit";
 import { deleteRunSecret, getRunSecret, putRunSecret, type RunSecret } from "@/lib/db/run-secrets";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { secretAad } from "@/lib/engine/context";
+import { maskId } from "@/lib/presenter";
 import { CLIENT_SECRET_KIND } from "@/lib/steps/app-registration";
 import { storageAccountsBySubscription } from "@/lib/steps/role-assignments";
 import { getRunView, type RunView } from "./run-control";
@@ -34,8 +35,10 @@ export interface HandoffMark {
   by: string;
 }
 
-/** What the manual hand-off panel shows. Never holds the secret value. */
+/** What the manual hand-off panel shows. Never holds the secret value; in presenter mode not even the whole ids. */
 export interface ManualHandoff {
+  /** Presenter mode: tenantId and clientId are masked (not copyable) and the hint is empty. */
+  masked: boolean;
   tenantId: string;
   clientId: string;
   storageAccounts: string[];
@@ -61,7 +64,7 @@ const handoffOutputSchema = z.object({ mode: z.literal("manual") });
 const markSchema = z.object({ at: z.iso.datetime(), by: z.string() });
 
 /** The manual hand-off of the session's tenant's run; null unless its Workbench hand-off step is done in manual mode. */
-export async function getManualHandoff(session: SessionWithUser, runId: string): Promise<ManualHandoff | null> {
+export async function getManualHandoff(session: SessionWithUser, runId: string, { presenter = false }: { presenter?: boolean } = {}): Promise<ManualHandoff | null> {
   const base = await manualRun(session, runId);
   if (!base) return null;
   const { view, clientId, appSecret } = base;
@@ -72,11 +75,12 @@ export async function getManualHandoff(session: SessionWithUser, runId: string):
   ]);
   const outputExpiry = appSecret?.expiresAt ? new Date(appSecret.expiresAt) : null;
   return {
-    tenantId: view.run.tenantId,
-    clientId,
+    masked: presenter,
+    tenantId: presenter ? maskId(view.run.tenantId) : view.run.tenantId,
+    clientId: presenter ? maskId(clientId) : clientId,
     storageAccounts: storageAccounts(view),
     secret: {
-      hint: stored?.hint ?? appSecret?.hint ?? "",
+      hint: presenter ? "" : (stored?.hint ?? appSecret?.hint ?? ""),
       expiresAt: stored?.expiresAt ?? (outputExpiry && !Number.isNaN(outputExpiry.getTime()) ? outputExpiry : null),
       stored: stored !== null,
       revealed,
@@ -86,10 +90,24 @@ export async function getManualHandoff(session: SessionWithUser, runId: string):
   };
 }
 
-/** Decrypt the stored client secret for the admin, once per run: the stored copy is consumed and the reveal audited. */
-export async function revealClientSecret(session: SessionWithUser, runId: string, now: Date = new Date()): Promise<ActionResult<{ value: string }>> {
+/** Refusal of a reveal while presenter mode is on. */
+export const PRESENTER_REVEAL_REFUSED = "Presenter mode is on, so the secret can't be revealed: your screen may be shared. Turn presenter mode off, off-screen, to reveal it.";
+
+/**
+ * Decrypt the stored client secret for the admin, once per run: the stored copy is consumed and the reveal audited.
+ * Refused (and audited) in presenter mode, whatever the page showed.
+ */
+export async function revealClientSecret(
+  session: SessionWithUser,
+  runId: string,
+  { presenter = false, now = new Date() }: { presenter?: boolean; now?: Date } = {},
+): Promise<ActionResult<{ value: string }>> {
   const base = await manualRun(session, runId);
   if (!base) return failure(NOT_AVAILABLE, { code: "forbidden" });
+  if (presenter) {
+    await audit(session, runId, "handoff.secret_revealed", "denied", { reason: "presenter_mode" });
+    return failure(PRESENTER_REVEAL_REFUSED, { code: "presenter_mode" });
+  }
   const acknowledged = await readMark(runId, HANDOFF_ACKNOWLEDGED_KIND);
   if (acknowledged) return failure(`The hand-off was already acknowledged by ${acknowledged.by}; the portal no longer holds the secret.`, { code: "conflict" });
   const revealed = await readMark(runId, SECRET_REVEALED_KIND);

@@ -39,6 +39,19 @@ describe("summarizeStep", () => {
     ]);
   });
 
+  it("in presenter mode masks ids, drops the links and leaves out the secret hint", () => {
+    const appId = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+    const app = summarizeStep("app-registration", { appId, consentGranted: false, secret: { keyId: "k", hint: "abc", expiresAt: "2027-05-26T00:00:00.000Z" } }, { ...ctx, presenter: true });
+    expect(app).toEqual([{ text: "App registration, client ID 3f25…3301" }, { text: "Client secret expires 2027-05-26" }]);
+    const other = "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f";
+    const roles = summarizeStep("role-assignments", { assignments: [{ scope: `/subscriptions/${other}`, roleName: "Reader" }] }, { ...ctx, presenter: true });
+    expect(roles).toEqual([{ text: "Reader on /subscriptions/0b1c…7e8f" }]);
+    const id = `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/kubeaudit1`;
+    const storage = summarizeStep("storage", { accounts: [{ name: "kubeaudit1", region: "eastus", id, adopted: false }] }, { ...ctx, presenter: true });
+    expect(JSON.stringify(storage)).not.toContain(config.tenantId);
+    expect(JSON.stringify(storage)).not.toContain(sub);
+  });
+
   it("returns nothing for outputs of an unexpected shape", () => {
     expect(summarizeStep("storage", { something: "else" }, ctx)).toEqual([]);
     expect(summarizeStep("workbench-handoff", null, ctx)).toEqual([]);

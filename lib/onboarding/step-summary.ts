@@ -1,5 +1,6 @@
 // What a finished step created, in words and Azure Portal links, read defensively from its stored outputs.
 import { z } from "zod";
+import { maskText } from "@/lib/presenter";
 import type { RunConfig } from "@/lib/steps/config";
 import type { StepId } from "@/lib/steps/registry";
 
@@ -31,8 +32,16 @@ const handoffSchema = z.union([
 
 const lastSegment = (id: string) => id.split("/").filter(Boolean).pop() ?? id;
 
-/** Lines for one step's outputs; empty when the outputs don't have the expected shape. */
-export function summarizeStep(stepId: StepId, outputs: unknown, ctx: { portalUrl: string; tenantId: string; config: RunConfig }): SummaryLine[] {
+/**
+ * Lines for one step's outputs; empty when the outputs don't have the expected shape. In presenter mode ids are masked,
+ * links dropped (their URLs carry the tenant and resource ids) and the secret hint left out.
+ */
+export function summarizeStep(stepId: StepId, outputs: unknown, ctx: { portalUrl: string; tenantId: string; config: RunConfig; presenter?: boolean }): SummaryLine[] {
+  const lines = summaryLines(stepId, outputs, ctx);
+  return ctx.presenter ? lines.map((line) => ({ text: maskText(line.text) })) : lines;
+}
+
+function summaryLines(stepId: StepId, outputs: unknown, ctx: { portalUrl: string; tenantId: string; config: RunConfig; presenter?: boolean }): SummaryLine[] {
   const resource = (id: string) => `${ctx.portalUrl}/#@${ctx.tenantId}/resource${id}`;
   const subscriptionName = (scope: string) => {
     const id = scope.split("/")[2] ?? "";
@@ -61,7 +70,10 @@ export function summarizeStep(stepId: StepId, outputs: unknown, ctx: { portalUrl
         { text: `App registration, client ID ${p.data.appId}`, href: `${ctx.portalUrl}/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/Overview/appId/${p.data.appId}` },
       ];
       if (p.data.consentGranted) lines.push({ text: "Admin consent granted: Log Analytics API Data.Read" });
-      if (p.data.secret) lines.push({ text: `Client secret (starts with ${p.data.secret.hint}…) expires ${p.data.secret.expiresAt.slice(0, 10)}` });
+      if (p.data.secret) {
+        const hint = ctx.presenter ? "" : ` (starts with ${p.data.secret.hint}…)`;
+        lines.push({ text: `Client secret${hint} expires ${p.data.secret.expiresAt.slice(0, 10)}` });
+      }
       return lines;
     }
     case "custom-role": {

@@ -5,7 +5,7 @@ import { AutoRefresh } from "@/components/onboarding/auto-refresh";
 import { ManualHandoffPanel } from "@/components/onboarding/manual-handoff-panel";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
 import { StepList, displayStatus } from "@/components/onboarding/step-list";
-import { requireSession } from "@/lib/auth/session";
+import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { env } from "@/lib/env";
 import { getManualHandoff } from "@/lib/onboarding/manual-handoff";
 import { getRunView } from "@/lib/onboarding/run-control";
@@ -28,7 +28,8 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
   const canContinue =
     !working && (run.status === "failed" || (run.status === "running" && statuses.some((s) => s !== "done")));
   const done = run.status === "completed";
-  const handoff = await getManualHandoff(session, runId);
+  const presenter = await isPresenterMode();
+  const handoff = await getManualHandoff(session, runId, { presenter });
 
   return (
     <div className="space-y-6">
@@ -46,7 +47,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
           {done ? "Onboarding complete" : working ? "Working…" : run.status === "failed" ? "Stopped: needs attention" : "Waiting"}
         </p>
       </div>
-      <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} />
+      <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} />
       {handoff ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
       {canContinue ? (
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />

@@ -3,7 +3,7 @@ import { forbidden, redirect } from "next/navigation";
 import { confirmPlanAction, replanAction } from "@/app/onboarding/actions";
 import { PlanView } from "@/components/onboarding/plan-view";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
-import { requireSession } from "@/lib/auth/session";
+import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { getRunView } from "@/lib/onboarding/run-control";
 import { runIdSchema } from "@/lib/onboarding/schemas";
 
@@ -16,6 +16,7 @@ export default async function PlanPage({ params }: { params: Promise<{ runId: st
   const view = await getRunView(session, runId);
   if (!view) forbidden();
   if (view.run.status !== "planned" && view.run.status !== "draft") redirect(`/onboarding/${runId}`);
+  const presenter = await isPresenterMode();
   return (
     <div className="space-y-6">
       <div>
@@ -25,7 +26,7 @@ export default async function PlanPage({ params }: { params: Promise<{ runId: st
           make, with your permissions. Nothing has been changed yet.
         </p>
       </div>
-      {view.plan ? <PlanView plan={view.plan} /> : <p>The plan is being prepared.</p>}
+      {view.plan ? <PlanView plan={view.plan} presenter={presenter} /> : <p>The plan is being prepared.</p>}
       <div className="flex flex-wrap items-start gap-4">
         {view.plan && view.planHash ? (
           <RunActionButton action={confirmPlanAction} runId={runId} hidden={{ planHash: view.planHash }} label="Confirm and start" pendingLabel="Starting…" />
