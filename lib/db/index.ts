@@ -14,13 +14,16 @@ export {
 } from "./sessions";
 export { consumeAuthRequest, createAuthRequest, deleteExpiredAuthRequests, type AuthRequest, type NewAuthRequest } from "./auth-requests";
 export {
+  listAuditChain,
   listAuditEvents,
   recordAuditEvent,
   type AuditEvent,
+  type AuditScope,
   type AuditOutcome,
   type JsonValue,
   type NewAuditEvent,
 } from "./audit";
+export { auditEventHash, canonicalJson, GENESIS_HASH, type HashedAuditFields } from "./audit-hash";
 export {
   confirmRunPlan,
   createRun,

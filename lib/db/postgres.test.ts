@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensurePostgres, type TestDatabase } from "../../scripts/postgres";
 import { createDb } from "./client";
 import { committedMigrations, expectMigrated } from "./migration-checks";
+import { describeAuditQueries } from "./audit-suite";
 import { describeQueries } from "./query-suite";
 import { describeRunQueries } from "./run-suite";
 
@@ -35,3 +36,4 @@ describe("migrations on PostgreSQL", () => {
 
 describeQueries("PostgreSQL", () => ({ databaseUrl: queriesPg!.url, dataDir: ".test-data/unused" }));
 describeRunQueries("PostgreSQL", () => ({ databaseUrl: queriesPg!.url, dataDir: ".test-data/unused" }));
+describeAuditQueries("PostgreSQL", () => ({ databaseUrl: queriesPg!.url, dataDir: ".test-data/unused" }));

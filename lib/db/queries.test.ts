@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll } from "vitest";
+import { describeAuditQueries } from "./audit-suite";
 import { describeQueries } from "./query-suite";
 import { describeRunQueries } from "./run-suite";
 
@@ -10,3 +11,4 @@ afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 describeQueries("PGlite", () => ({ dataDir }));
 describeRunQueries("PGlite", () => ({ dataDir }));
+describeAuditQueries("PGlite", () => ({ dataDir }));

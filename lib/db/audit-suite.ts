@@ -1,0 +1,115 @@
+// Shared vitest suite for the hash-chained audit trail and its tenant-authorized exports, run against PGlite and
+// PostgreSQL. Test-only.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditDownload, runAuditTrail } from "@/lib/audit/access";
+import { verifyChain } from "@/lib/audit/chain";
+import { parseJsonLines } from "@/lib/audit/export";
+import { listAuditChain, recordAuditEvent } from "./audit";
+import { GENESIS_HASH } from "./audit-hash";
+import { closeDb, configureDb, db, migrate, type DbOptions } from "./client";
+import { createRun } from "./runs";
+import { createSession, findSession, type SessionWithUser } from "./sessions";
+import { upsertUser } from "./users";
+
+let seq = 0;
+const unique = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++seq}`;
+
+/** Registers the audit-chain tests on the database that `options()` describes (resolved in beforeAll). */
+export function describeAuditQueries(label: string, options: () => DbOptions): void {
+  describe(`lib/db audit chain on ${label}`, () => {
+    beforeAll(async () => {
+      configureDb(options());
+      await migrate();
+    }, 120_000);
+    afterAll(() => closeDb());
+
+    const signedIn = async (tenantId = unique("tenant")): Promise<SessionWithUser> => {
+      const user = await upsertUser({ tenantId, objectId: unique("oid"), upn: "admin@contoso.example", displayName: "Admin" });
+      const tokenHash = unique("session");
+      await createSession({ tokenHash, userId: user.id, homeAccountId: "h", tokenCache: "c", expiresAt: new Date(Date.now() + 60_000) });
+      return (await findSession(tokenHash))!;
+    };
+    const newRun = (session: SessionWithUser) =>
+      createRun({ tenantId: session.user.tenantId, createdByUserId: session.user.id, createdByUpn: session.user.upn, config: {}, steps: ["storage"] });
+
+    it("chains a tenant's events from the genesis hash, separately per tenant, with runId", async () => {
+      const tenantId = unique("tenant");
+      const other = unique("tenant");
+      const a = await recordAuditEvent({ tenantId, actorUpn: "a@x", action: "run.created", target: "r", outcome: "success", runId: "run-1", detail: { b: 2, a: { y: [1, "x"], x: null } } });
+      const o = await recordAuditEvent({ tenantId: other, actorUpn: "o@x", action: "auth.sign_in", outcome: "success" });
+      const b = await recordAuditEvent({ tenantId, actorUpn: "a@x", action: "azure.write", outcome: "failure" });
+      expect(a).toMatchObject({ prevHash: GENESIS_HASH, runId: "run-1", hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(o.prevHash).toBe(GENESIS_HASH);
+      expect(b).toMatchObject({ prevHash: a.hash, runId: null });
+      const events = await listAuditChain({ tenantId });
+      expect(events).toEqual([a, b]);
+      expect(verifyChain(events)).toEqual({ ok: true, count: 2, firstHash: a.hash, lastHash: b.hash });
+      expect(await listAuditChain({ tenantId, runId: "run-1" })).toEqual([a]);
+    });
+
+    it("keeps one unbroken chain under concurrent appends", async () => {
+      const tenantId = unique("tenant");
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => recordAuditEvent({ tenantId, actorUpn: "a@x", action: `concurrent.${i}`, outcome: "success", detail: { i } })),
+      );
+      const events = await listAuditChain({ tenantId });
+      expect(events).toHaveLength(10);
+      expect(verifyChain(events)).toMatchObject({ ok: true, count: 10 });
+      expect(new Set(events.map((e) => e.prevHash)).size).toBe(10);
+    }, 60_000);
+
+    it("detects a row tampered with, or deleted, by raw SQL", async () => {
+      const tenantId = unique("tenant");
+      for (let i = 0; i < 5; i++) await recordAuditEvent({ tenantId, actorUpn: "a@x", action: `a.${i}`, outcome: "success", detail: { i } });
+      const events = await listAuditChain({ tenantId });
+      const prisma = await db();
+
+      await prisma.$executeRaw`UPDATE "audit_events" SET "outcome" = 'denied' WHERE "id" = ${BigInt(events[2]!.id)}`;
+      expect(verifyChain(await listAuditChain({ tenantId }))).toMatchObject({ ok: false, brokenAt: 2, id: events[2]!.id });
+
+      await prisma.$executeRaw`UPDATE "audit_events" SET "outcome" = 'success' WHERE "id" = ${BigInt(events[2]!.id)}`;
+      expect(verifyChain(await listAuditChain({ tenantId })).ok).toBe(true);
+      await prisma.$executeRaw`UPDATE "audit_events" SET "detail" = '{"i": 99}'::jsonb WHERE "id" = ${BigInt(events[1]!.id)}`;
+      expect(verifyChain(await listAuditChain({ tenantId }))).toMatchObject({ ok: false, brokenAt: 1 });
+
+      await prisma.$executeRaw`DELETE FROM "audit_events" WHERE "id" = ${BigInt(events[1]!.id)}`;
+      expect(verifyChain(await listAuditChain({ tenantId }))).toMatchObject({ ok: false, brokenAt: 1, id: events[2]!.id });
+    });
+
+    it("exports only the session tenant's runs; another tenant's run is 403, no session 401", async () => {
+      const admin = await signedIn();
+      const stranger = await signedIn();
+      const run = await newRun(admin);
+      await recordAuditEvent({ tenantId: admin.user.tenantId, actorUpn: admin.user.upn, action: "run.created", target: run.id, outcome: "success", runId: run.id });
+      await recordAuditEvent({ tenantId: admin.user.tenantId, actorUpn: admin.user.upn, action: "auth.sign_in", outcome: "success" });
+      await recordAuditEvent({ tenantId: admin.user.tenantId, actorUpn: "=cmd@x", action: "azure.write", target: "/s/x", outcome: "success", runId: run.id, detail: { kind: "create" } });
+
+      expect(await auditDownload(stranger, { runId: run.id, format: "jsonl" })).toEqual({ ok: false, status: 403 });
+      expect(await auditDownload(stranger, { runId: "../../etc", format: "csv" })).toEqual({ ok: false, status: 403 });
+      expect(await auditDownload(null, { runId: run.id, format: "jsonl" })).toEqual({ ok: false, status: 401 });
+      expect(await auditDownload(admin, { runId: run.id, format: "xml" })).toEqual({ ok: false, status: 400 });
+      expect(await runAuditTrail(stranger, run.id)).toBeNull();
+      expect((await runAuditTrail(admin, run.id))?.map((e) => e.action)).toEqual(["azure.write", "run.created"]);
+
+      const runExport = await auditDownload(admin, { runId: run.id, format: "jsonl" });
+      if (!runExport.ok) throw new Error("expected a download");
+      expect(runExport.filename).toMatch(new RegExp(`^audit-run-${run.id}-.*\\.jsonl$`));
+      const parsed = parseJsonLines(runExport.body);
+      expect(parsed.header).toMatchObject({ scope: "run", runId: run.id, count: 2, check: expect.stringContaining("audit:verify") });
+      expect(parsed.events.map((e) => e.action)).toEqual(["run.created", "azure.write"]);
+      expect(verifyChain(parsed.events)).toMatchObject({ ok: false, brokenAt: 1 }); // a gap: the sign-in isn't in the run
+      expect(verifyChain(parsed.events, { partial: true })).toMatchObject({ ok: true, count: 2, lastHash: parsed.header?.lastHash });
+
+      const tenantExport = await auditDownload(admin, { format: "jsonl" });
+      if (!tenantExport.ok) throw new Error("expected a download");
+      const whole = parseJsonLines(tenantExport.body);
+      expect(whole.header).toMatchObject({ scope: "tenant", count: 3 });
+      expect(whole.events.every((e) => e.tenantId === admin.user.tenantId)).toBe(true);
+      expect(verifyChain(whole.events)).toMatchObject({ ok: true, count: 3 });
+
+      const csv = await auditDownload(admin, { runId: run.id, format: "csv" });
+      expect(csv).toMatchObject({ ok: true, contentType: expect.stringMatching(/^text\/csv/) });
+      if (csv.ok) expect(csv.body).toContain(",'=cmd@x,");
+    });
+  });
+}
