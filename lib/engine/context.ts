@@ -73,7 +73,7 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
     async write(op, write, resourceIdOf) {
       // Throws LeaseLostError (nothing logged) once another execution owns the step: no remote write after that.
       const intentId = await recordIntent({ runId, stepId, key: op.key, kind: op.kind, target: op.target, actorUpn: actor.upn, leaseOwner });
-      const audit = { tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "azure.write", target: op.target };
+      const audit = { tenantId, runId, actorUserId: actor.userId, actorUpn: actor.upn, action: "azure.write", target: op.target };
       let result: Awaited<ReturnType<typeof write>>;
       try {
         result = await write();
@@ -83,7 +83,7 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
         await recordAuditEvent({
           ...audit,
           outcome: azure.code === "forbidden" ? "denied" : "failure",
-          detail: { runId, stepId, key: op.key, kind: op.kind, errorCode: azure.code },
+          detail: { runId, stepId, key: op.key, kind: op.kind, errorCode: azure.code, requestId: azure.requestId ?? null },
         });
         throw error;
       }

@@ -109,6 +109,7 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
     actorUpn: actor.upn,
     action: outcome.status === "done" ? "step.done" : "step.failed",
     target: stepId,
+    runId,
     outcome: outcome.status === "done" ? "success" : outcome.status === "needs_admin" ? "denied" : "failure",
     detail: { runId, stepId, status: outcome.status, ...(outcome.error ? { code: outcome.error.code } : {}) },
   });

@@ -62,7 +62,7 @@ async function driveRun(input: RunRemainingStepsInput): Promise<RunRemainingStep
     if (result.status === "failed" || result.status === "needs_admin") {
       // From running only: a cancel that raced this step wins.
       if (await setRunStatus(runId, "failed", { from: ["running"] })) {
-        await recordAuditEvent({ tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "run.failed", target: runId, outcome: "failure", detail: { stepId, code: result.code } });
+        await recordAuditEvent({ tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "run.failed", target: runId, runId, outcome: "failure", detail: { stepId, code: result.code } });
       }
       return { outcome: "failed", stepId, result };
     }
@@ -72,7 +72,7 @@ async function driveRun(input: RunRemainingStepsInput): Promise<RunRemainingStep
   if (!(await setRunStatus(runId, "completed", { from: ["running"] }))) {
     return { outcome: "stopped", code: "not_running", message: "This run was ended by someone else meanwhile." };
   }
-  await recordAuditEvent({ tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "run.completed", target: runId, outcome: "success" });
+  await recordAuditEvent({ tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "run.completed", target: runId, runId, outcome: "success" });
   return { outcome: "completed" };
 }
 
@@ -165,6 +165,7 @@ export async function resumeInterruptedSteps(options: { leaseTtlMs?: number } = 
       actorUpn: "system",
       action: "step.interrupted",
       target: step.stepId,
+      runId: step.runId,
       outcome: "failure",
       detail: { runId: step.runId, stepId: step.stepId },
     });

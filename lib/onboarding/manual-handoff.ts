@@ -203,6 +203,7 @@ async function audit(session: SessionWithUser, runId: string, action: string, ou
     actorUpn: session.user.upn,
     action,
     target: runId,
+    runId,
     outcome,
     detail: { runId, ...detail },
   });

@@ -126,6 +126,7 @@ export async function createOnboardingRun(session: SessionWithUser, input: NewRu
     actorUpn: session.user.upn,
     action: "run.created",
     target: run.id,
+    runId: run.id,
     outcome: "success",
     detail: { subscriptions: config.subscriptions.length, clusters: config.clusters.length, regions: config.storage.length },
   });

@@ -70,6 +70,7 @@ function auditRunDecision(session: SessionWithUser, action: string, runId: strin
     actorUpn: session.user.upn,
     action,
     target: runId,
+    runId,
     outcome: "success",
   });
 }
