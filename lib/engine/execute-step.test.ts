@@ -52,6 +52,8 @@ describe("executeStep", () => {
       ["azure.write", "success", "storage-res"],
     ]);
     expect(JSON.stringify(audit)).not.toContain("s3cr3t");
+    expect(audit[1]).toMatchObject({ runId: run.id, detail: { kind: "create", key: "storage.create:storage-res", resourceId: "/fake/storage-res" } });
+    expect(audit[0]?.runId).toBe(run.id);
 
     // The next step sees this one's outputs.
     const next = await executeStep({ ...base(run), stepId: "diagnostic-settings", modules: fakeModules(azure) });
@@ -262,6 +264,14 @@ describe("executeStep", () => {
     expect(await executeStep({ ...base(run3), stepId: "storage", modules: fakeModules(new FakeAzure(), { storage: partial }), ...fakeTime() })).toMatchObject({ ok: false, code: "diagnostic_settings_limit", status: "failed" });
     expect(await stepRow(run3, "storage")).toMatchObject({ status: "failed", outputs: { settings: ["aks1"], blocked: ["aks2"] }, error: { message: "Cluster aks2 already has 5 diagnostic settings." } });
     expect((await listAuditEvents(run2.tenantId, { limit: 1 }))[0]).toMatchObject({ action: "step.failed", outcome: "failure" });
+
+    // A write Azure refused is audited with the operation, its target and Azure's request id.
+    const run4 = await runningRun();
+    const refused = toAzureError({ statusCode: 409, code: "StorageAccountAlreadyTaken", message: "taken", request: { requestId: "req-409" } }, { action: "create the storage account" });
+    const inWrite = fakeStep("storage", new FakeAzure(), { afterCreate: () => Promise.reject(refused) });
+    await executeStep({ ...base(run4), stepId: "storage", modules: fakeModules(new FakeAzure(), { storage: inWrite }), ...fakeTime() });
+    const failedWrite = (await listAuditEvents(run4.tenantId, { limit: 10 })).find((e) => e.action === "azure.write");
+    expect(failedWrite).toMatchObject({ runId: run4.id, outcome: "failure", target: "storage-res", detail: { kind: "create", errorCode: "name_taken", requestId: "req-409" } });
   });
 
   it("hands the step back, untouched, when the admin's sign-in has expired", async () => {
