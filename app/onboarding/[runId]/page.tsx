@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { forbidden, redirect } from "next/navigation";
 import { continueRunAction } from "@/app/onboarding/actions";
+import { AuditTrail } from "@/components/onboarding/audit-trail";
 import { AutoRefresh } from "@/components/onboarding/auto-refresh";
 import { ManualHandoffPanel } from "@/components/onboarding/manual-handoff-panel";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
@@ -52,6 +53,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
       {canContinue ? (
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />
       ) : null}
+      <AuditTrail session={session} runId={runId} presenter={presenter} />
     </div>
   );
 }
