@@ -1,4 +1,6 @@
 import { expect, test } from "@playwright/test";
+import { verifyChain } from "../lib/audit/chain";
+import { parseJsonLines } from "../lib/audit/export";
 import { OWNER, resetSimulator, signInAs, simState, type Json } from "./support";
 
 const BLOB_READ_CONDITION = (accounts: string[]) =>
@@ -36,6 +38,17 @@ test("an Owner onboards the default scenario in a few clicks, and Azure ends up 
   // The secret was handed off server to server: it is nowhere on the page.
   const html = await page.content();
   expect(html).not.toMatch(/secretText|client_secret/i);
+
+  // The run's audit trail lists its writes and decisions; its JSON Lines download verifies.
+  const trail = page.getByRole("table", { name: /Every Azure and Graph write/ });
+  await expect(trail.getByRole("row").filter({ hasText: "azure.write (create)" }).first()).toBeVisible();
+  await expect(trail.getByRole("row").filter({ hasText: "run.completed" })).toHaveCount(1);
+  await expect(page.getByRole("link", { name: "Download CSV" })).toBeVisible();
+  const download = await page.request.get(`${page.url()}/audit?format=jsonl`);
+  expect(download.headers()["content-disposition"]).toMatch(/^attachment; filename="audit-run-[\w-]+\.jsonl"$/);
+  const exported = parseJsonLines(await download.text());
+  expect(exported.events.length).toBeGreaterThan(10);
+  expect(verifyChain(exported.events, { partial: true })).toMatchObject({ ok: true, count: exported.header?.count, lastHash: exported.header?.lastHash });
 
   const state = await simState(request);
   const accounts = ofType(state, "Microsoft.Storage/storageAccounts").filter((a) => String(a.name).startsWith("kubeaudit"));
