@@ -35,5 +35,14 @@ test("a run link opens for another admin of the same tenant, and for nobody else
     await expect(outsider.getByRole("heading", { name: "You can't open this onboarding run" })).toBeVisible();
     await expect(outsider.getByText("Contoso")).toHaveCount(0);
   }
+  // Nor from the run's audit downloads: a bare 403; the tenant-wide download has only Fabrikam's own events.
+  for (const format of ["jsonl", "csv"]) {
+    const download = await outsider.request.get(`${runUrl}/audit?format=${format}`);
+    expect(download.status()).toBe(403);
+    expect(await download.text()).toBe("");
+  }
+  const own = await outsider.request.get("/audit?format=jsonl");
+  expect(own.status()).toBe(200);
+  expect(await own.text()).not.toContain(runUrl.split("/").pop()!);
   await resetSimulator(request);
 });
