@@ -1,7 +1,7 @@
 // Starting a run: defaults from the live estate, live storage-name checks, and run creation with its plan.
+import type { TokenCredential } from "@azure/core-auth";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { checkStorageAccountName } from "@/lib/azure/check-storage-account-name";
-import { AzureOperationError } from "@/lib/azure/errors";
 import { getStorageAccount } from "@/lib/azure/get-storage-account";
 import { listManagedClusters, type ManagedCluster } from "@/lib/azure/list-managed-clusters";
 import { listSubscriptions } from "@/lib/azure/list-subscriptions";
@@ -15,7 +15,7 @@ import { STEP_IDS } from "@/lib/steps/registry";
 import { suggestStorageAccountName } from "@/lib/steps/storage-names";
 import { vendorProfile } from "@/lib/vendor";
 import type { NewRunInput, StorageNameCheckInput } from "./schemas";
-import { credentialFor, sessionTokens } from "./tokens";
+import { readFailure, sessionTokens, trackedCredential } from "./tokens";
 import { planStoredRun } from "./plan";
 
 export const DEFAULT_RESOURCE_GROUP = "rg-aks-audit";
@@ -80,7 +80,8 @@ export async function checkStorageName(
   session: SessionWithUser,
   input: StorageNameCheckInput,
 ): Promise<ActionResult<{ status: StorageNameStatus; message: string; location?: string }>> {
-  const arm = credentialFor(sessionTokens(session), "arm");
+  const tracked = trackedCredential(sessionTokens(session), "arm");
+  const arm = tracked.credential;
   try {
     // The customer's own account also answers "AlreadyExists": look in the chosen resource group first.
     const existing = await getStorageAccount(arm, input.subscriptionId, input.resourceGroup, input.accountName);
@@ -95,23 +96,21 @@ export async function checkStorageName(
     if (check.reason === "invalid") return { ok: true, data: { status: "invalid", message: check.message } };
     return { ok: true, data: { status: "taken", message: "This name is taken by another Azure storage account. Choose another." } };
   } catch (error) {
-    if (error instanceof AzureOperationError) return failure(error.message, { code: error.code });
-    throw error;
+    return readFailure(error, tracked);
   }
 }
 
 /** Validate the choices against the live estate, create the run and compute its plan (no Azure writes). */
 export async function createOnboardingRun(session: SessionWithUser, input: NewRunInput): Promise<ActionResult<{ runId: string }>> {
   const tokens = sessionTokens(session);
-  const arm = credentialFor(tokens, "arm");
+  const tracked = trackedCredential(tokens, "arm");
   let config: RunConfig;
   try {
-    const built = await buildConfig(session, arm, input);
+    const built = await buildConfig(session, tracked.credential, input);
     if (!built.ok) return built;
     config = built.data;
   } catch (error) {
-    if (error instanceof AzureOperationError) return failure(error.message, { code: error.code });
-    throw error;
+    return readFailure(error, tracked);
   }
   const run = await createRun({
     tenantId: session.user.tenantId,
@@ -137,7 +136,7 @@ export async function createOnboardingRun(session: SessionWithUser, input: NewRu
 
 async function buildConfig(
   session: SessionWithUser,
-  arm: ReturnType<typeof credentialFor>,
+  arm: TokenCredential,
   input: NewRunInput,
 ): Promise<ActionResult<RunConfig>> {
   const visible = new Map((await listSubscriptions(arm)).map((s) => [s.id, s]));
