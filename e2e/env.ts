@@ -2,9 +2,16 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 
-const SIM_PORT = 9443;
-const BLOB_PORT = 11000;
-const PORTAL_PORT = 3100;
+// E2E_PORT_OFFSET shifts every port, so two checkouts can run their e2e suites side by side.
+const PORT_OFFSET = Number(process.env.E2E_PORT_OFFSET ?? 0);
+const SIM_PORT = 9443 + PORT_OFFSET;
+const BLOB_PORT = 11000 + PORT_OFFSET;
+const PORTAL_PORT = 3100 + PORT_OFFSET;
+
+/** A spec's own portal port (3101, 3102, … before the offset). */
+export function e2ePort(port: number): number {
+  return port + PORT_OFFSET;
+}
 
 /** Values shared by playwright.config.ts and the specs; secrets come from scripts/test.ts or are made here. */
 export function e2eEnv() {

@@ -1,6 +1,6 @@
 // A portal process a spec owns (own port and database), for tests that kill it or configure it differently.
 import { spawn, type ChildProcess } from "node:child_process";
-import { e2eEnv } from "./env";
+import { e2eEnv, e2ePort } from "./env";
 
 export interface OwnPortal {
   url: string;
@@ -11,6 +11,7 @@ export interface OwnPortal {
 /** A portal on `port` with its own data folder; `env` overrides the e2e configuration ("" unsets a variable). */
 export function ownPortal(port: number, name: string, env: Record<string, string> = {}): OwnPortal {
   const e = e2eEnv();
+  port = e2ePort(port);
   const url = `http://localhost:${port}`;
   const processEnv = { ...process.env, ...e.processEnv, PORTAL_URL: url, DATA_DIR: `${e.dataDir}/portal-${name}`, ...env };
   let child: ChildProcess | undefined;
