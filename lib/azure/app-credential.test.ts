@@ -51,7 +51,7 @@ describe("acquireFirstToken", () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.failure).toBe("not_yet_valid");
-    expect(result.attempts).toBe(4);
+    expect(result.attempts).toBe(5); // at 0, 5, 10, 15 and 20 s
     expect(result.message).toMatch(/within two minutes/);
   });
 
