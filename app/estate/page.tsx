@@ -25,6 +25,11 @@ export default async function EstatePage() {
         </Link>
       </div>
       <RecentRuns tenantId={session.user.tenantId} />
+      <p className="text-sm text-slate-600">
+        Everything the portal did in this tenant, hash-chained for <code>npm run audit:verify</code>:{" "}
+        <a href="/audit?format=jsonl" className="text-brand-700 underline">audit trail as JSON Lines</a> or{" "}
+        <a href="/audit?format=csv" className="text-brand-700 underline">CSV</a>.
+      </p>
       <Suspense fallback={<EstateSkeleton />}>
         <EstateView session={session} presenter={presenter} />
       </Suspense>
