@@ -23,7 +23,7 @@ function header(m: ExportModel): string[] {
     "#!/usr/bin/env bash",
     `# AKS audit-log onboarding, run ${m.runId}: the portal's plan as Azure CLI commands, for change approval.`,
     `# Generated from the plan read from Azure at ${m.planComputedAt || "(not planned yet)"}; objects that plan found in place are comments.`,
-    "# Needs: az 2.60+ signed in to the tenant (az login --tenant …), bash 4+, sha1sum. Run it as one admin with:",
+    "# Needs: az 2.60+ signed in to the tenant (az login --tenant …), bash 4+, GNU coreutils (sha1sum, date -d). Run it as one admin with:",
     "#   Owner or User Access Administrator on every subscription below (custom role, role assignments),",
     "#   Contributor on the resource groups (storage, diagnostic settings), and Cloud Application Administrator",
     "#   (app registration, admin consent for Log Analytics Data.Read).",
