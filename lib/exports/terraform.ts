@@ -319,6 +319,7 @@ function assignmentItems(m: ExportModel): Item[] {
     block("locals", [attr("assignment_namespace", hclString(m.assignmentNamespace))]),
   ];
   const roleCreated = writes(m.customRole.planned) && m.customRole.planned.action !== "update";
+  const spCreated = writes(m.app.servicePrincipal);
   for (const [i, ra] of m.roleAssignments.entries()) {
     out.push(blank);
     if (!writes(ra.planned) || ra.planned.action === "update") {
@@ -335,6 +336,8 @@ function assignmentItems(m: ExportModel): Item[] {
         attr("role_definition_id", hclString(ra.roleDefinitionId)),
         attr("principal_id", "local.vendor_principal_id"),
         attr("principal_type", hclString("ServicePrincipal")),
+        // A principal created in this same apply isn't replicated yet: Entra's lookup would fail (PrincipalNotFound).
+        ...(spCreated ? [attr("skip_service_principal_aad_check", "true")] : []),
         ...(ra.condition ? [attr("condition", hclString(ra.condition)), attr("condition_version", hclString(ra.conditionVersion ?? "2.0"))] : []),
         ...(dependsOnRole ? [attr("depends_on", "[azurerm_role_definition.aks_read_only]")] : []),
       ]),
