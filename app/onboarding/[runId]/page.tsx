@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { forbidden, redirect } from "next/navigation";
 import { continueRunAction } from "@/app/onboarding/actions";
+import { AskAnotherAdmin } from "@/components/onboarding/ask-another-admin";
 import { AuditTrail } from "@/components/onboarding/audit-trail";
 import { AutoRefresh } from "@/components/onboarding/auto-refresh";
 import { ManualHandoffPanel } from "@/components/onboarding/manual-handoff-panel";
@@ -49,6 +50,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
         </p>
       </div>
       <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} />
+      <AskAnotherAdmin session={session} runId={runId} presenter={presenter} />
       {handoff ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
       {canContinue ? (
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { forbidden, redirect } from "next/navigation";
 import { confirmPlanAction, replanAction } from "@/app/onboarding/actions";
+import { PlanExportLinks } from "@/components/onboarding/plan-export-links";
 import { PlanView } from "@/components/onboarding/plan-view";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
@@ -33,6 +34,7 @@ export default async function PlanPage({ params }: { params: Promise<{ runId: st
         ) : null}
         <RunActionButton action={replanAction} runId={runId} label="Re-read Azure" pendingLabel="Reading Azure…" variant="secondary" />
       </div>
+      {view.plan ? <PlanExportLinks runId={runId} /> : null}
     </div>
   );
 }

@@ -1,0 +1,18 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { failure, type ActionResult } from "@/lib/action-result";
+import { getSession } from "@/lib/auth/session";
+import { requestAdminHandoff } from "@/lib/onboarding/admin-handoff";
+import { runActionSchema } from "@/lib/onboarding/schemas";
+
+// Record that the admin asked a colleague to continue the step that needs another admin (audited, shown on the step).
+export async function askAnotherAdminAction(_prev: ActionResult<{ at: string; by: string }> | null, form: FormData): Promise<ActionResult<{ at: string; by: string }>> {
+  const session = await getSession();
+  if (!session) return failure("Your session has ended. Sign in again to continue.", { code: "unauthenticated" });
+  const parsed = runActionSchema.safeParse({ runId: form.get("runId") });
+  if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
+  const result = await requestAdminHandoff(session, parsed.data.runId);
+  revalidatePath(`/onboarding/${parsed.data.runId}`);
+  return result;
+}

@@ -1,0 +1,290 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TokenCredential } from "@azure/core-auth";
+import { describe, expect, it } from "vitest";
+import { customRoleId, roleAssignmentName } from "@/lib/azure/names";
+import { BUILTIN_ROLE_IDS } from "@/lib/azure/role-ids";
+import type { StoredPlan } from "@/lib/onboarding/plan";
+import { blobReadCondition } from "@/lib/steps/abac";
+import { appRegistrationStep } from "@/lib/steps/app-registration";
+import type { RunConfig } from "@/lib/steps/config";
+import { AKS_READ_ONLY_ROLE_KEY, customRoleStep } from "@/lib/steps/custom-role";
+import { diagnosticSettingsStep } from "@/lib/steps/diagnostic-settings";
+import { desiredAssignments, roleAssignmentsStep } from "@/lib/steps/role-assignments";
+import { storageAccountIdOf, storageStep } from "@/lib/steps/storage";
+import type { StepContext } from "@/lib/steps/types";
+import roleJson from "@/lib/steps/aks-read-only-role.json";
+import { azureCliScript, shQuote } from "./azure-cli";
+import { exportModel } from "./model";
+import { hclString, terraformConfig } from "./terraform";
+
+const TENANT = "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc";
+const SUB_A = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
+const SUB_B = "2cf36c9a-02f4-41d4-b097-7345a8e2806e";
+const RUN = "run_exports_1";
+const clusterId = (sub: string, rg: string, name: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`;
+
+// Two regions in two subscriptions: a new account in eastus (A, new group), the customer's own account adopted in westeurope (B).
+const config: RunConfig = {
+  tenantId: TENANT,
+  subscriptions: [
+    { id: SUB_A, displayName: "Contoso Production" },
+    { id: SUB_B, displayName: "Contoso Development" },
+  ],
+  clusters: [
+    { id: clusterId(SUB_A, "rg-aks-prod", "aks-payments"), name: "aks-payments", subscriptionId: SUB_A, resourceGroup: "rg-aks-prod", location: "eastus" },
+    { id: clusterId(SUB_B, "rg-aks-dev", "aks-sandbox"), name: "aks-sandbox", subscriptionId: SUB_B, resourceGroup: "rg-aks-dev", location: "westeurope" },
+  ],
+  storage: [
+    { region: "eastus", subscriptionId: SUB_A, resourceGroup: "rg-kube-audit", createResourceGroup: true, accountName: "kubeauditeus1a2b3c", adopt: false },
+    { region: "westeurope", subscriptionId: SUB_B, resourceGroup: "rg-aks-dev", createResourceGroup: false, accountName: "contosoauditweu01", adopt: true },
+  ],
+  options: { restrictNetwork: true, retentionDays: 90, secretLifetimeDays: 180 },
+  vendor: { name: "Expel", appUniqueName: "expel-workbench-aks", appDisplayName: "Expel Workbench (AKS audit)", egressIps: ["20.42.7.1", "52.170.9.80"] },
+};
+
+const ctx = { runId: RUN, tenantId: TENANT, actorUpn: "owner@contoso.onmicrosoft.com", config, arm: {} as TokenCredential, graph: {} as TokenCredential, outputs: {} } as unknown as StepContext;
+const ROLE_ID = customRoleId(TENANT, AKS_READ_ONLY_ROLE_KEY);
+const LA_SP = { id: "0f9d2c3b-1111-4a4a-9b9b-222222222222", appId: "ca7f3f0b-7d91-482c-8e09-c5d840d0eac5", displayName: "Log Analytics API", appRoles: [{ id: "e8f6e161-84d0-4cd7-9441-2d46ec9ec3d5", value: "Data.Read", displayName: "Read data", allowedMemberTypes: ["Application"], isEnabled: true }] };
+const adoptedAccount = {
+  id: storageAccountIdOf(config.storage[1] ?? config.storage[0]!),
+  name: "contosoauditweu01",
+  location: "westeurope",
+  kind: "StorageV2",
+  sku: "Standard_LRS",
+  isHnsEnabled: false,
+  httpsOnly: true,
+  minTls: "TLS1_2",
+  allowBlobPublicAccess: false,
+  allowCrossTenantReplication: false,
+  networkRules: { defaultAction: "Allow" as const, bypass: "AzureServices", ipRules: [] },
+  blobEndpoint: undefined,
+  provisioningState: "Succeeded",
+};
+
+// The plan exactly as the steps produce it from these live reads (no Azure: the modules' pure plan functions).
+const plan: StoredPlan = {
+  computedAt: "2026-11-27T07:00:00.000Z",
+  steps: [
+    {
+      stepId: "storage",
+      changes: storageStep.plan(ctx, {
+        providers: [
+          { subscriptionId: SUB_A, namespace: "Microsoft.Storage", state: "Registered", registered: true },
+          { subscriptionId: SUB_A, namespace: "Microsoft.Insights", state: "Registered", registered: true },
+          { subscriptionId: SUB_B, namespace: "Microsoft.Storage", state: "Registered", registered: true },
+          { subscriptionId: SUB_B, namespace: "Microsoft.Insights", state: "NotRegistered", registered: false },
+        ],
+        regions: [
+          { choice: config.storage[0]!, accountId: storageAccountIdOf(config.storage[0]!), resourceGroupExists: false, account: null, nameCheck: { available: true }, policy: null },
+          { choice: config.storage[1]!, accountId: adoptedAccount.id, resourceGroupExists: true, account: adoptedAccount, nameCheck: null, policy: null },
+        ],
+      } as Parameters<typeof storageStep.plan>[1]),
+    },
+    {
+      stepId: "diagnostic-settings",
+      changes: diagnosticSettingsStep.plan(ctx, {
+        clusters: config.clusters.map((c, i) => ({ cluster: c, storageAccountId: storageAccountIdOf(config.storage[i]!), settings: [] })),
+      }),
+    },
+    {
+      stepId: "app-registration",
+      changes: appRegistrationStep.plan(ctx, { app: null, servicePrincipal: null, logAnalytics: LA_SP, dataReadRoleId: LA_SP.appRoles[0]!.id, consentGranted: false, runCredential: null, secretStored: false }),
+    },
+    { stepId: "custom-role", changes: customRoleStep.plan(ctx, { roleId: ROLE_ID, existing: null }) },
+    { stepId: "role-assignments", changes: roleAssignmentsStep.plan(ctx, { principalId: null, roleId: ROLE_ID, desired: desiredAssignments(config, ROLE_ID), existing: {} }) },
+    { stepId: "workbench-handoff", changes: [] },
+  ],
+};
+
+const model = exportModel({ runId: RUN, tenantId: TENANT, config, plan });
+const cli = azureCliScript(model);
+const tf = terraformConfig(model);
+/** One attribute line of the HCL, whatever its `=` alignment. */
+const attrLine = (name: string, value: string) => new RegExp(`^ +${name} += ${value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m");
+const has = (bin: string) => spawnSync(bin, ["--version"], { encoding: "utf8" }).status === 0;
+
+describe("export model", () => {
+  it("takes every decision from the stored plan", () => {
+    expect(model.storageAccounts.map((a) => [a.name, a.planned.action, a.lifecycle.action])).toEqual([
+      ["kubeauditeus1a2b3c", "create", "create"],
+      ["contosoauditweu01", "adopt", "create"],
+    ]);
+    expect(model.storageAccounts[1]?.network?.action).toBe("update");
+    expect(model.resourceGroups.map((g) => [g.name, g.planned.action])).toEqual([
+      ["rg-kube-audit", "create"],
+      ["rg-aks-dev", "no-change"],
+    ]);
+    expect(model.providers.filter((p) => p.planned.action === "register").map((p) => `${p.subscriptionId}/${p.namespace}`)).toEqual([`${SUB_B}/Microsoft.Insights`]);
+    expect(model.roleAssignments).toHaveLength(6);
+    expect(model.roleAssignments.every((r) => r.planned.action === "create")).toBe(true);
+    expect(model.planErrors).toEqual([]);
+  });
+});
+
+describe("Azure CLI export", () => {
+  it("is valid bash", () => {
+    const r = spawnSync("bash", ["-n"], { input: cli, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  it("names every object as the steps do, with the exact condition and scopes", () => {
+    expect(cli).toContain(`az group create --subscription '${SUB_A}' --name 'rg-kube-audit' --location 'eastus'`);
+    expect(cli).not.toContain("az group create --subscription '" + SUB_B);
+    expect(cli).toContain(`az storage account create --subscription '${SUB_A}' --resource-group 'rg-kube-audit' --name 'kubeauditeus1a2b3c' --location 'eastus'`);
+    expect(cli).not.toContain("az storage account create --subscription '" + SUB_B);
+    expect(cli).toContain("# Storage account contosoauditweu01: adopted as it is");
+    expect(cli).toContain("--kind StorageV2 --sku Standard_LRS --hns false --https-only true --min-tls-version TLS1_2");
+    expect(cli).toContain("--allow-blob-public-access false --allow-cross-tenant-replication false");
+    expect(cli).toContain("--default-action Deny --bypass AzureServices");
+    for (const ip of config.vendor.egressIps) expect(cli).toContain(`--account-name 'kubeauditeus1a2b3c' --ip-address '${ip}'`);
+    expect(cli).toContain(`--account-name 'contosoauditweu01' --ip-address '20.42.7.1'`);
+    expect(cli).toContain(`az provider register --namespace Microsoft.Insights --subscription '${SUB_B}' --wait`);
+    expect(cli).toContain('"prefixMatch": [\n            "insights-logs-kube-audit/"');
+    expect(cli).toContain('"daysAfterModificationGreaterThan": 90');
+    for (const c of config.clusters) expect(cli).toContain(`az monitor diagnostic-settings create --name 'aks-onboarding-kube-audit' --resource '${c.id}'`);
+    expect(cli).toContain(`--storage-account '${storageAccountIdOf(config.storage[1]!)}'`);
+    expect(cli).toContain(`applications(uniqueName='expel-workbench-aks')`);
+    expect(cli).toContain('"displayName": "Expel Workbench (AKS audit)"');
+    expect(cli).toContain(`/appRoleAssignedTo`);
+    expect(cli).toContain(`az ad app credential reset --id "$APP_ID" --append --display-name 'aks-onboarding ${RUN}' --end-date "$(date -u -d '+180 days'`);
+    expect(cli).toMatch(/WARNING: the next command prints the new client secret/);
+    // The role is PUT at its first assignable scope, sorted (as putCustomRoleDefinition does).
+    expect(cli).toContain(`/subscriptions/${SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}?api-version=2022-04-01`);
+    expect(cli).toContain(`"roleName": "${roleJson.roleName}"`);
+    expect(cli).toContain(`"notDataActions": [\n          "${roleJson.notDataActions[0]}"`);
+    expect(cli).toContain(`"/subscriptions/${SUB_B}"`);
+    const condition = blobReadCondition(["kubeauditeus1a2b3c"]);
+    expect(cli).toContain(`--condition ${shQuote(condition)} --condition-version 2.0`);
+    expect(cli).toContain(`--condition ${shQuote(blobReadCondition(["contosoauditweu01"]))}`);
+    expect(cli).toContain(`--role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}'`);
+    expect(cli).toContain(`--scope '/subscriptions/${SUB_B}' --role '/subscriptions/${SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}'`);
+    expect(cli.match(/az role assignment create/g)).toHaveLength(6);
+  });
+
+  it("names role assignments with the portal's UUIDv5 (bash uuidv5 == roleAssignmentName)", () => {
+    const fn = /^uuidv5\(\) \{[\s\S]*?^\}$/m.exec(cli)?.[0];
+    expect(fn).toBeDefined();
+    const principal = "3F2504E0-4F89-41D3-9A0C-0305E82C3301";
+    for (const ra of model.roleAssignments) {
+      const line = cli.split("\n").find((l) => l.includes(`"${ra.scope.toLowerCase()}|\${SP_ID,,}|${ra.roleGuid.toLowerCase()}"`));
+      expect(line).toBeDefined();
+      const r = spawnSync("bash", ["-c", `${fn}\nASSIGNMENT_NAMESPACE=${model.assignmentNamespace}\nSP_ID=${principal}\n${line}\necho "$${line?.split("=")[0]}"`], { encoding: "utf8" });
+      expect(r.stderr).toBe("");
+      expect(r.stdout.trim()).toBe(roleAssignmentName(ra.scope, principal, ra.roleGuid));
+    }
+  });
+
+  it("quotes values bash would otherwise expand", () => {
+    expect(shQuote("it's $HOME `id`")).toBe(`'it'\\''s $HOME \`id\`'`);
+    const r = spawnSync("bash", ["-c", `printf %s ${shQuote("it's $HOME `id`")}`], { encoding: "utf8" });
+    expect(r.stdout).toBe("it's $HOME `id`");
+  });
+
+  it("never contains a secret, and leaves objects already in place alone", () => {
+    const inPlace = exportModel({
+      runId: RUN,
+      tenantId: TENANT,
+      config,
+      plan: { ...plan, steps: plan.steps.map((s) => ({ ...s, changes: s.changes.map((c) => ({ ...c, action: "no-change" as const })) })) },
+    });
+    const script = azureCliScript(inPlace);
+    expect(spawnSync("bash", ["-n"], { input: script }).status).toBe(0);
+    expect(script).not.toMatch(/az (group|storage account|role assignment) create|credential reset|management-policy create|diagnostic-settings create/);
+    expect(script).toContain("# Client secret aks-onboarding run_exports_1: already in place");
+  });
+});
+
+describe("Terraform export", () => {
+  it("is formatted as terraform fmt leaves it (or, without terraform, structurally sound HCL)", () => {
+    const lines = tf.split("\n");
+    let depth = 0;
+    for (const line of lines) {
+      const t = line.trim();
+      expect(line).not.toMatch(/\t|\s$/);
+      if (t === "" || t.startsWith("#")) continue;
+      if (t === "}") {
+        depth -= 1;
+        expect(depth).toBeGreaterThanOrEqual(0);
+        continue;
+      }
+      expect(line.startsWith("  ".repeat(depth)) && !line.startsWith("  ".repeat(depth + 1))).toBe(true);
+      if (t.endsWith("{")) {
+        expect(t).toMatch(/^(terraform|locals|required_providers|features|network_rules|rule|filters|actions|base_blob|enabled_log|required_resource_access|resource_access|permissions|(provider|output) "[\w-]+"|(resource|data) "[a-z_]+" "[a-z0-9_]+") \{$/);
+        depth += 1;
+      } else {
+        expect(t).toMatch(/^[a-z_]+ +=\s\S/);
+      }
+    }
+    expect(depth).toBe(0);
+    if (!has("terraform")) {
+      console.warn("terraform is not installed: skipped only the `terraform fmt -check` assertion; the structural HCL check above ran.");
+      return;
+    }
+    const r = spawnSync("terraform", ["fmt", "-"], { input: tf, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(tf);
+    expect(spawnSync("terraform", ["fmt", "-check", "-"], { input: tf, encoding: "utf8" }).status).toBe(0);
+  });
+
+  it("names every object as the steps do, with the exact condition and scopes", () => {
+    expect(tf).toContain(`provider "azurerm" {\n  alias                           = "sub_${SUB_A}"`.replace(`sub_${SUB_A}`, `sub_${SUB_A.replace(/-/g, "_")}`));
+    expect(tf).toContain(`resource "azurerm_resource_group" "rg_1"`);
+    expect(tf).toContain(`data "azurerm_resource_group" "rg_2"`);
+    expect(tf).toContain(`resource "azurerm_resource_provider_registration" "microsoft_insights_${SUB_B.replace(/-/g, "_")}"`);
+    expect(tf).toMatch(/resource "azurerm_storage_account" "sa_kubeauditeus1a2b3c" \{[\s\S]*?name += "kubeauditeus1a2b3c"[\s\S]*?min_tls_version += "TLS1_2"/);
+    expect(tf).toMatch(/https_traffic_only_enabled += true/);
+    expect(tf).toMatch(/allow_nested_items_to_be_public += false/);
+    expect(tf).toMatch(/cross_tenant_replication_enabled += false/);
+    expect(tf).toMatch(/ip_rules += \["20\.42\.7\.1", "52\.170\.9\.80"\]/);
+    expect(tf).toContain(`data "azurerm_storage_account" "sa_contosoauditweu01"`);
+    expect(tf).not.toContain(`resource "azurerm_storage_account" "sa_contosoauditweu01"`);
+    expect(tf).toContain(`storage_account_id = data.azurerm_storage_account.sa_contosoauditweu01.id`);
+    expect(tf).toMatch(/delete_after_days_since_modification_greater_than = 90/);
+    expect(tf).toMatch(/prefix_match = \["insights-logs-kube-audit\/"\]/);
+    expect(tf.match(/name += "aks-onboarding-kube-audit"/g)).toHaveLength(2);
+    expect(tf).toContain(`target_resource_id = "${config.clusters[1]!.id}"`);
+    expect(tf).toMatch(/display_name += "Expel Workbench \(AKS audit\)"/);
+    expect(tf).toContain(`uniqueName "expel-workbench-aks"`);
+    expect(tf).toContain(`resource "azuread_app_role_assignment" "log_analytics_data_read"`);
+    expect(tf).toContain(`app_role_id         = data.azuread_service_principal.log_analytics.app_role_ids["Data.Read"]`);
+    expect(tf).toMatch(/resource "azuread_application_password" "vendor" \{[\s\S]*?display_name += "aks-onboarding run_exports_1"/);
+    expect(tf).toContain("offset_days = 180");
+    expect(tf).toContain(`role_definition_id = "${ROLE_ID}"`);
+    expect(tf).toMatch(new RegExp(`assignable_scopes += \\["/subscriptions/${SUB_B}", "/subscriptions/${SUB_A}"\\]`));
+    expect(tf).toContain(`not_data_actions = ["${roleJson.notDataActions[0]}"]`);
+    expect(tf).toMatch(attrLine("condition", hclString(blobReadCondition(["kubeauditeus1a2b3c"]))));
+    expect(tf).toMatch(attrLine("condition", hclString(blobReadCondition(["contosoauditweu01"]))));
+    expect(tf).toMatch(attrLine("condition_version", '"2.0"'));
+    expect(tf.match(/resource "azurerm_role_assignment"/g)).toHaveLength(6);
+    expect(tf).toMatch(attrLine("scope", `"/subscriptions/${SUB_B}"`));
+    expect(tf).toMatch(attrLine("depends_on", "[azurerm_role_definition.aks_read_only]"));
+    expect(tf.match(/skip_service_principal_aad_check = true/g)).toHaveLength(6);
+  });
+
+  it("names role assignments with the portal's UUIDv5 (terraform uuidv5 == roleAssignmentName)", () => {
+    const ra = model.roleAssignments[0]!;
+    const expr = /name += (uuidv5\(.*\))$/m.exec(tf)?.[1];
+    expect(expr).toBe(`uuidv5(local.assignment_namespace, lower("${ra.scope}|\${local.vendor_principal_id}|${ra.roleGuid}"))`);
+    if (!has("terraform")) {
+      console.warn("terraform is not installed: the expression is checked as text only.");
+      return;
+    }
+    const principal = "3F2504E0-4F89-41D3-9A0C-0305E82C3301";
+    const dir = mkdtempSync(join(tmpdir(), "tf-uuid-"));
+    try {
+      const concrete = expr!.replace("local.assignment_namespace", `"${model.assignmentNamespace}"`).replace("${local.vendor_principal_id}", principal);
+      const r = spawnSync("terraform", ["console"], { input: concrete, cwd: dir, encoding: "utf8" });
+      expect(r.stdout.trim()).toBe(`"${roleAssignmentName(ra.scope, principal, ra.roleGuid)}"`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("escapes HCL template sequences", () => {
+    expect(hclString('a"${b}%{c}')).toBe('"a\\"$${b}%%{c}"');
+  });
+});

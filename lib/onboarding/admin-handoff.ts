@@ -1,0 +1,121 @@
+// "Ask another admin": when a step needs a role the acting admin lacks, a prepared request (link, message, mailto) to a
+// colleague of the same tenant, recorded as an audit event; the colleague sees who asked and continues with their own token.
+import { failure, type ActionResult } from "@/lib/action-result";
+import { listAuditChain, recordAuditEvent, type AuditEvent } from "@/lib/db/audit";
+import type { SessionWithUser } from "@/lib/db/sessions";
+import type { StepRun } from "@/lib/db/step-runs";
+import { env } from "@/lib/env";
+import { maskText } from "@/lib/presenter";
+import { stepById, STEP_IDS, type StepId } from "@/lib/steps/registry";
+import { getRunView } from "./run-control";
+
+/** The audit action of a request; its detail names the step and role. */
+export const HANDOFF_REQUESTED = "run.handoff_requested";
+
+/** Who can finish a step when the error didn't say (every 403 mapped in lib/azure names them; this is the fallback). */
+const DEFAULT_ROLES: Record<StepId, { requiredRole: string; whoCanAct: string }> = {
+  storage: { requiredRole: "Contributor on the resource groups of the audit storage accounts", whoCanAct: "an Owner or Contributor of the subscription" },
+  "diagnostic-settings": { requiredRole: "Monitoring Contributor on the clusters and Contributor on the storage accounts", whoCanAct: "an Owner or Contributor of the subscription" },
+  "app-registration": { requiredRole: "Cloud Application Administrator or Application Administrator", whoCanAct: "a Cloud Application Administrator or Global Administrator of the tenant" },
+  "custom-role": { requiredRole: "Owner or User Access Administrator on every selected subscription", whoCanAct: "an Owner of the subscriptions" },
+  "role-assignments": { requiredRole: "Owner or User Access Administrator on every selected subscription", whoCanAct: "an Owner of the subscriptions" },
+  "workbench-handoff": { requiredRole: "an admin of this tenant", whoCanAct: "any admin of this tenant" },
+};
+
+/** A request recorded for the step's current stop. */
+export interface HandoffRequest {
+  at: Date;
+  byUpn: string;
+}
+
+/** What the run page shows about a step that needs another admin. */
+export interface AdminHandoffView {
+  stepId: StepId;
+  stepTitle: string;
+  requiredRole: string;
+  whoCanAct: string;
+  /** Absolute link to the run: sign-in keeps it as the return address. */
+  link: string;
+  /** The text to send: role needed, what to click, the link. */
+  message: string;
+  mailto: string;
+  request: HandoffRequest | null;
+  /** The viewer is not the one who asked: show the "asked you to continue" banner. */
+  askedByOther: boolean;
+}
+
+function stuckStep(steps: StepRun[]): StepRun | null {
+  return steps.find((s) => s.status === "needs_admin" && (STEP_IDS as readonly string[]).includes(s.stepId)) ?? null;
+}
+
+function rolesOf(step: StepRun): { requiredRole: string; whoCanAct: string } {
+  const fallback = DEFAULT_ROLES[step.stepId as StepId];
+  return { requiredRole: step.error?.requiredRole ?? fallback.requiredRole, whoCanAct: step.error?.whoCanAct ?? fallback.whoCanAct };
+}
+
+function requestDetail(e: AuditEvent): { stepId?: unknown } {
+  return e.detail !== null && typeof e.detail === "object" && !Array.isArray(e.detail) ? e.detail : {};
+}
+
+/** The latest request for this stop of the step: a request made before the step last stopped belongs to an earlier stop. */
+function currentRequest(events: AuditEvent[], step: StepRun): HandoffRequest | null {
+  const since = step.finishedAt ?? step.updatedAt;
+  const last = events.findLast((e) => e.action === HANDOFF_REQUESTED && e.outcome === "success" && requestDetail(e).stepId === step.stepId && e.at >= since);
+  return last ? { at: last.at, byUpn: last.actorUpn } : null;
+}
+
+/** The prepared message for the colleague; plain text, no ids beyond the run's own link. */
+export function handoffMessage(input: { stepTitle: string; requiredRole: string; link: string; vendorName: string; fromUpn: string }): string {
+  return [
+    `Hi, the AKS onboarding for ${input.vendorName} stopped at "${input.stepTitle}": it needs ${input.requiredRole}, which I don't have.`,
+    `Could you open this link, sign in with your admin account and click Continue? The step then runs with your permissions.`,
+    input.link,
+    `— ${input.fromUpn}`,
+  ].join("\n\n");
+}
+
+/** The view of the run's stuck step, or null when no step needs another admin (or the run isn't the session's tenant's). */
+export async function getAdminHandoff(session: SessionWithUser, runId: string, options: { presenter?: boolean } = {}): Promise<AdminHandoffView | null> {
+  const view = await getRunView(session, runId);
+  if (!view) return null;
+  const step = stuckStep(view.run.steps);
+  if (!step) return null;
+  const shown = options.presenter ? maskText : (text: string) => text;
+  const { requiredRole, whoCanAct } = rolesOf(step);
+  const stepTitle = stepById(step.stepId as StepId).title;
+  const request = currentRequest(await listAuditChain({ tenantId: session.user.tenantId, runId }), step);
+  const link = `${env().PORTAL_URL}/onboarding/${runId}`;
+  const message = handoffMessage({ stepTitle, requiredRole: shown(requiredRole), link, vendorName: view.config.vendor.name, fromUpn: request?.byUpn ?? session.user.upn });
+  const subject = `Please continue the AKS onboarding: needs ${shown(requiredRole)}`;
+  return {
+    stepId: step.stepId as StepId,
+    stepTitle,
+    requiredRole: shown(requiredRole),
+    whoCanAct: shown(whoCanAct),
+    link,
+    message,
+    mailto: `mailto:?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(message)}`,
+    request,
+    askedByOther: request !== null && request.byUpn.toLowerCase() !== session.user.upn.toLowerCase(),
+  };
+}
+
+/** Record that the signed-in admin asked a colleague to continue the stuck step (a decision event in the run's audit trail). */
+export async function requestAdminHandoff(session: SessionWithUser, runId: string): Promise<ActionResult<{ at: string; by: string }>> {
+  const view = await getRunView(session, runId);
+  if (!view) return failure("This onboarding run doesn't exist or belongs to another tenant.", { code: "forbidden" });
+  const step = stuckStep(view.run.steps);
+  if (!step) return failure("No step of this run is waiting for another admin.", { code: "conflict" });
+  const { requiredRole } = rolesOf(step);
+  const event = await recordAuditEvent({
+    tenantId: session.user.tenantId,
+    actorUserId: session.user.id,
+    actorUpn: session.user.upn,
+    action: HANDOFF_REQUESTED,
+    target: runId,
+    runId,
+    outcome: "success",
+    detail: { stepId: step.stepId, requiredRole },
+  });
+  return { ok: true, data: { at: event.at.toISOString(), by: session.user.upn } };
+}
