@@ -2,6 +2,7 @@
 // account for their region, and extending the run to them (new config → stored plan → the usual confirm).
 import { createHash } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
+import { z } from "zod";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { checkStorageAccountName } from "@/lib/azure/check-storage-account-name";
 import { getStorageAccount } from "@/lib/azure/get-storage-account";
@@ -19,6 +20,7 @@ import { storageAccountIdOf } from "@/lib/steps/storage";
 import { suggestStorageAccountName } from "@/lib/steps/storage-names";
 import { DEFAULT_RESOURCE_GROUP } from "./new-run";
 import { extendCompletedRun, getRunView } from "./run-control";
+import { runIdSchema } from "./schemas";
 import { readFailure, sessionTokens, trackedCredential, type TokenProvider } from "./tokens";
 
 /** Why a cluster's kube-audit log doesn't reach the run's account for its region. */
@@ -307,4 +309,16 @@ export async function extendCoverage(session: SessionWithUser, runId: string, se
     newStorageAccounts: accounts.map((a) => a.accountName),
     droppedClusters: report.removedClusters.map((c) => c.clusterName),
   }, tokens);
+}
+
+/** Input of the extend action: the run and the opaque keys of the new clusters the admin selected. */
+export const extendCoverageSchema = z.object({
+  runId: runIdSchema,
+  clusterKeys: z.array(z.string().regex(/^[0-9a-f]{24}$/, "is not a cluster from the re-check")).max(1000),
+});
+
+/** recheckCoverage as the browser may see it (presenter mode masks texts). */
+export async function recheckCoverageView(session: SessionWithUser, runId: string, options: { presenter: boolean }): Promise<ActionResult<CoverageReportView>> {
+  const result = await recheckCoverage(session, runId);
+  return result.ok ? { ok: true, data: coverageReportView(result.data, options.presenter) } : result;
 }
