@@ -99,7 +99,9 @@ describe("re-check coverage and extend a completed run", () => {
 
     // Two admins extend at once: exactly one reopens the run; the other is told to reload.
     const keys = found.data.gaps.filter((g) => !g.inRun).map((g) => g.key);
-    const results = await Promise.all([extendCoverage(session, run.id, keys, tokens), extendCoverage(session, run.id, keys, tokens)]);
+    const secondUser = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn: "secops@contoso.onmicrosoft.com", displayName: "Sam Secops" });
+    const second: SessionWithUser = { ...session, tokenHash: crypto.randomBytes(32).toString("hex"), userId: secondUser.id, user: secondUser };
+    const results = await Promise.all([extendCoverage(session, run.id, keys, tokens), extendCoverage(second, run.id, keys, tokens)]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.find((r) => !r.ok)).toMatchObject({ ok: false, code: "conflict" });
 
