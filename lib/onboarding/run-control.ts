@@ -1,6 +1,8 @@
 // Reading a run for the signed-in tenant, confirming its plan and driving its steps.
 import { failure, type ActionResult } from "@/lib/action-result";
 import { recordAuditEvent } from "@/lib/db/audit";
+import { toJsonValue, type JsonValue } from "@/lib/db/json";
+import { reopenCompletedRun } from "@/lib/db/run-extension";
 import { confirmRunPlan, getRunForTenant, setRunStatus, type OnboardingRunWithSteps } from "@/lib/db/runs";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { runRemainingSteps } from "@/lib/engine/run-run";
@@ -8,7 +10,7 @@ import { STEP_MODULES } from "@/lib/engine/step-modules";
 import { env } from "@/lib/env";
 import { runConfigSchema, type RunConfig } from "@/lib/steps/config";
 import { planHash, planStoredRun, type StoredPlan } from "./plan";
-import { sessionTokens } from "./tokens";
+import { sessionTokens, type TokenProvider } from "./tokens";
 
 export interface RunView {
   run: OnboardingRunWithSteps;
@@ -60,6 +62,36 @@ export async function replan(session: SessionWithUser, runId: string): Promise<A
   if (!view) return failure(NOT_YOURS, { code: "forbidden" });
   if (view.run.status !== "planned" && view.run.status !== "draft") return failure("The plan of a started run can't change.", { code: "conflict" });
   const planned = await planStoredRun(runId, session.user.tenantId, session.user.upn, view.config, sessionTokens(session));
+  return planned.ok ? { ok: true, data: { runId } } : planned;
+}
+
+/**
+ * Reopen a completed run with a wider configuration (coverage extension) and plan it; the admin then reviews and
+ * confirms on the plan page as for a new run. `storedConfig` is the config the extension was computed from: if the
+ * run changed meanwhile (another admin extended it), nothing happens.
+ */
+export async function extendCompletedRun(
+  session: SessionWithUser,
+  runId: string,
+  storedConfig: JsonValue,
+  config: RunConfig,
+  detail: Record<string, JsonValue>,
+  tokens: TokenProvider = sessionTokens(session),
+): Promise<ActionResult<{ runId: string }>> {
+  if (!(await reopenCompletedRun(runId, session.user.tenantId, storedConfig, toJsonValue(config)))) {
+    return failure("Someone else extended or changed this run meanwhile. Reload it and check coverage again.", { code: "conflict" });
+  }
+  await recordAuditEvent({
+    tenantId: session.user.tenantId,
+    actorUserId: session.user.id,
+    actorUpn: session.user.upn,
+    action: "run.extended",
+    target: runId,
+    runId,
+    outcome: "success",
+    detail,
+  });
+  const planned = await planStoredRun(runId, session.user.tenantId, session.user.upn, config, tokens);
   return planned.ok ? { ok: true, data: { runId } } : planned;
 }
 

@@ -69,3 +69,32 @@ describe("workbench-handoff plan with a Workbench API", () => {
     expect(line?.why).toContain("no longer stored");
   });
 });
+
+describe("workbench-handoff plan of an extended run", () => {
+  const storage = (region: string, accountName: string) => ({
+    region,
+    subscriptionId: "11111111-1111-4111-8111-111111111111",
+    resourceGroup: "rg-aks-audit",
+    createResourceGroup: true,
+    accountName,
+    adopt: false,
+  });
+  const device = (storageAccounts: string[]) => ({
+    id: "d1",
+    name: "aks-onboarding run-1",
+    deviceType: "Azure Kubernetes Service",
+    tenantId: config.tenantId,
+    clientId: "c",
+    storageAccounts,
+    status: "healthy",
+  });
+
+  it("updates the registered device's storage accounts without a new secret, and changes nothing when they match", () => {
+    const { ctx } = context();
+    ctx.config = { ...config, storage: [storage("eastus", "auditeus"), storage("northeurope", "auditneu")] };
+    const [update] = workbenchHandoffStep.plan(ctx, { mode: "api", deviceName: "aks-onboarding run-1", existing: device(["auditeus"]), secretStored: false });
+    expect(update).toMatchObject({ action: "update", details: ["storage_accounts: auditeus → auditeus, auditneu"], why: expect.stringContaining("stays as it is") });
+    const [same] = workbenchHandoffStep.plan(ctx, { mode: "api", deviceName: "aks-onboarding run-1", existing: device(["auditneu", "auditeus"]), secretStored: false });
+    expect(same).toMatchObject({ action: "no-change" });
+  });
+});

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { listWorkbenchDevices, type WorkbenchDevice } from "@/lib/azure/list-workbench-devices";
 import { registerWorkbenchDevice } from "@/lib/azure/register-workbench-device";
+import { updateWorkbenchDeviceStorageAccounts } from "@/lib/azure/update-workbench-device";
 import { workbenchConfig } from "@/lib/azure/workbench-client";
 import { CLIENT_SECRET_KIND, runCredentialName } from "./app-registration";
 import { storageAccountsBySubscription } from "./role-assignments";
@@ -26,6 +27,11 @@ export function workbenchDeviceName(runId: string): string {
 /** Audit storage account names, sorted (storage step outputs first, else the run's configuration). */
 export function handoffStorageAccounts(ctx: StepContext): string[] {
   return [...new Set([...storageAccountsBySubscription(ctx.config, ctx.outputs.storage).values()].flat())].sort();
+}
+
+/** Whether the registered device lists exactly `accounts` (order-insensitive). */
+function sameAccounts(device: WorkbenchDevice, accounts: readonly string[]): boolean {
+  return [...device.storageAccounts].sort().join(",") === [...accounts].sort().join(",");
 }
 
 function clientIdOrThrow(ctx: StepContext): string {
@@ -63,6 +69,19 @@ function plan(ctx: StepContext, live: WorkbenchHandoffLive): PlannedChange[] {
   }
   const accounts = handoffStorageAccounts(ctx);
   if (live.existing) {
+    if (!sameAccounts(live.existing, accounts)) {
+      // An extended run (new region) reaches Workbench as an update of its device: the credential it holds stays valid.
+      return [
+        {
+          ...base,
+          key: `workbench-handoff.device-accounts:${live.deviceName}`,
+          action: "update",
+          resource: live.deviceName,
+          why: "Tells Workbench about the run's audit storage accounts; the client secret it already holds stays as it is.",
+          details: [`storage_accounts: ${[...live.existing.storageAccounts].sort().join(", ") || "none"} → ${accounts.join(", ")}`],
+        },
+      ];
+    }
     return [{ ...base, key: `workbench-handoff.device:${live.deviceName}`, action: "no-change", resource: live.deviceName, why: "This run's device is already registered in Workbench." }];
   }
   return [
@@ -88,8 +107,16 @@ async function apply(ctx: StepContext, live: WorkbenchHandoffLive): Promise<Work
   // List again right before the POST: a retried apply with a stale `live` must not register a second device.
   const existing = await findDevice(deviceName);
   if (existing) {
-    // Registered earlier (perhaps right before a crash): the secret has been handed off, so it goes.
+    // Registered earlier (perhaps right before a crash, or before the run was extended): the secret has been handed off, so it goes.
     await ctx.secrets.delete(CLIENT_SECRET_KIND);
+    const accounts = handoffStorageAccounts(ctx);
+    if (!sameAccounts(existing, accounts)) {
+      await ctx.write(
+        { key: `workbench-handoff.device-accounts:${deviceName}`, kind: "update", target: `Workbench device ${deviceName}` },
+        () => updateWorkbenchDeviceStorageAccounts(config, existing.id, accounts),
+        (d) => d.id,
+      );
+    }
     await ctx.progress({ done: 1, total: 1, label: "Hand-off 1 of 1" });
     return { mode: "api", deviceId: existing.id, deviceName };
   }
@@ -129,7 +156,7 @@ async function verify(ctx: StepContext, out: WorkbenchHandoffOutput): Promise<Ve
     return { ok: false, reason: "The Workbench device holds another tenant or client id." };
   }
   const accounts = handoffStorageAccounts(ctx);
-  if ([...device.storageAccounts].sort().join(",") !== accounts.join(",")) return { ok: false, reason: "The Workbench device lists other storage accounts." };
+  if (!sameAccounts(device, accounts)) return { ok: false, reason: "The Workbench device lists other storage accounts." };
   if (await ctx.secrets.get(CLIENT_SECRET_KIND)) return { ok: false, reason: "The client secret is still stored after the hand-off." };
   return { ok: true, checks: [`Workbench device ${device.name} registered`, `Storage accounts: ${accounts.join(", ")}`, "Stored client secret deleted"] };
 }

@@ -1,5 +1,6 @@
 // The simulator-only control API under /_sim (loopback only, no auth): reset, inspect, inject faults, mint test tokens.
 import { z } from "zod";
+import { addCluster, addClusterSchema } from "./arm/add-cluster";
 import { scenarioSchema, type Scenario } from "./contract";
 import { configureFaults, faultProfileSchema, latencySchema } from "./faults";
 import type { SigningKey } from "./identity/keys";
@@ -151,6 +152,13 @@ export function createControl(ctx: ControlContext) {
         const parsed = tokenRequestSchema.safeParse(body.value ?? {});
         if (!parsed.success) return error(400, "InvalidTokenRequest", readable(parsed.error), issuesOf(parsed.error));
         return mintToken(parsed.data);
+      }
+      case "POST /_sim/clusters": {
+        const parsed = addClusterSchema.safeParse(body.value ?? {});
+        if (!parsed.success) return error(400, "InvalidCluster", readable(parsed.error), issuesOf(parsed.error));
+        const added = addCluster(state, parsed.data);
+        if (!added.ok) return error(added.status, added.code, added.message);
+        return { status: added.created ? 201 : 200, body: added.cluster };
       }
       case "POST /_sim/kube-audit/flush":
         return { status: 200, body: { blobs: await ctx.flushKubeAudit() } };

@@ -18,6 +18,14 @@ export const securityDeviceSchema = z.object({
 });
 export type SecurityDeviceInput = z.infer<typeof securityDeviceSchema>;
 
+/** Body of PATCH /workbench/api/v1/security-devices/{id}: what may change without re-sending the credential. */
+export const securityDevicePatchSchema = z
+  .object({
+    description: z.string().max(2000).optional(),
+    storage_accounts: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+
 /** A device as stored and listed: the secret is replaced by a hint. */
 export interface SecurityDevice {
   id: string;
@@ -103,6 +111,21 @@ export function handleWorkbench(req: RawRequest, state: SimState, apiKey: string
   const device = devices[index];
   if (!id || !device) return error(404, "NotFound", `Security device '${id ?? rest}' was not found.`);
   if (req.method === "GET") return { status: 200, body: device };
+  if (req.method === "PATCH") {
+    let json: unknown;
+    try {
+      json = JSON.parse(req.rawBody.toString("utf8") || "null");
+    } catch {
+      return error(400, "InvalidJson", "The request body is not valid JSON.");
+    }
+    const parsed = securityDevicePatchSchema.safeParse(json);
+    if (!parsed.success) {
+      return error(400, "ValidationError", "The security device update is invalid.", parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+    }
+    if (parsed.data.description !== undefined) device.description = parsed.data.description;
+    if (parsed.data.storage_accounts !== undefined) device.storage_accounts = parsed.data.storage_accounts;
+    return { status: 200, body: device };
+  }
   if (req.method === "DELETE") {
     devices.splice(index, 1);
     secrets.get(state)?.delete(device.id);

@@ -4,6 +4,7 @@ import { continueRunAction } from "@/app/onboarding/actions";
 import { AskAnotherAdmin } from "@/components/onboarding/ask-another-admin";
 import { AuditTrail } from "@/components/onboarding/audit-trail";
 import { AutoRefresh } from "@/components/onboarding/auto-refresh";
+import { CoverageCheck } from "@/components/onboarding/coverage-check";
 import { ManualHandoffPanel } from "@/components/onboarding/manual-handoff-panel";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
 import { StepList, displayStatus } from "@/components/onboarding/step-list";
@@ -55,6 +56,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
       {canContinue ? (
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />
       ) : null}
+      {done ? <CoverageCheck runId={runId} /> : null}
       <AuditTrail session={session} runId={runId} presenter={presenter} />
     </div>
   );

@@ -1,0 +1,33 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
+import { failure, type ActionResult } from "@/lib/action-result";
+import { getSession, isPresenterMode } from "@/lib/auth/session";
+import { extendCoverage, extendCoverageSchema, recheckCoverageView, type CoverageReportView } from "@/lib/onboarding/drift";
+import { runActionSchema } from "@/lib/onboarding/schemas";
+
+const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
+
+// Re-read Azure for a completed run: which clusters of its subscriptions don't send kube-audit to its accounts. Reads only.
+export async function recheckCoverageAction(_prev: ActionResult<CoverageReportView> | null, form: FormData): Promise<ActionResult<CoverageReportView>> {
+  const [session, presenter] = await Promise.all([getSession(), isPresenterMode()]);
+  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const parsed = runActionSchema.safeParse({ runId: form.get("runId") });
+  if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
+  const result = await recheckCoverageView(session, parsed.data.runId, { presenter });
+  revalidatePath(`/onboarding/${parsed.data.runId}`);
+  return result;
+}
+
+// Extend the run to the selected clusters: reopens it with a stored plan for the admin to review and confirm.
+export async function extendCoverageAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+  const session = await getSession();
+  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const parsed = extendCoverageSchema.safeParse({ runId: form.get("runId"), clusterKeys: form.getAll("cluster") });
+  if (!parsed.success) return failure("This selection is not valid. Check coverage again.", { code: "invalid" });
+  const result = await extendCoverage(session, parsed.data.runId, parsed.data.clusterKeys);
+  revalidatePath(`/onboarding/${parsed.data.runId}`);
+  if (!result.ok) return result;
+  redirect(`/onboarding/${parsed.data.runId}/plan`);
+}
