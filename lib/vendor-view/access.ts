@@ -8,12 +8,12 @@ export function vendorViewEnabled(): boolean {
 }
 
 /** The rule, for a given configuration: only a session of the vendor tenant, and nobody when none is configured. */
-export function isVendorTenantSession(vendorTenantId: string | undefined, session: SessionWithUser | null): session is SessionWithUser {
+export function isVendorTenantSession(vendorTenantId: string | undefined, session: SessionWithUser | null): boolean {
   if (!vendorTenantId || !session) return false;
   return session.user.tenantId.toLowerCase() === vendorTenantId.toLowerCase();
 }
 
 /** True only for a session of the configured vendor tenant; false when the vendor view is off or nobody is signed in. */
-export function isVendorStaff(session: SessionWithUser | null): session is SessionWithUser {
+export function isVendorStaff(session: SessionWithUser | null): boolean {
   return isVendorTenantSession(env().VENDOR_TENANT_ID, session);
 }

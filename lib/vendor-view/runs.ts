@@ -151,7 +151,7 @@ export function shapeRunDetail(record: CrossTenantRunDetail, options: ShapeOptio
 
 /** Every tenant's runs for vendor staff, most recent activity first; null for anyone else. */
 export async function listVendorRuns(session: SessionWithUser | null, options: { presenter: boolean; limit?: number }): Promise<VendorRunSummary[] | null> {
-  if (!isVendorStaff(session)) return null;
+  if (!session || !isVendorStaff(session)) return null;
   const now = new Date();
   const records = await listRunsAcrossTenants({ limit: options.limit ?? 200 });
   return records.map((r) => shapeRun(r, { presenter: options.presenter, now })).sort((a, b) => b.lastActivityAt.getTime() - a.lastActivityAt.getTime());
@@ -162,7 +162,7 @@ export async function listVendorRuns(session: SessionWithUser | null, options: {
  * looked); null for anyone else and for unknown runs.
  */
 export async function openVendorRun(session: SessionWithUser | null, runId: string, options: { presenter: boolean }): Promise<VendorRunDetail | null> {
-  if (!isVendorStaff(session) || !runIdSchema.safeParse(runId).success) return null;
+  if (!session || !isVendorStaff(session) || !runIdSchema.safeParse(runId).success) return null;
   const record = await getRunAcrossTenants(runId);
   if (!record) return null;
   await recordAuditEvent({
