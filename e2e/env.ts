@@ -40,6 +40,8 @@ export function e2eEnv() {
     WORKBENCH_URL: `${simulatorUrl}/workbench`,
     WORKBENCH_API_KEY: process.env.E2E_WORKBENCH_API_KEY,
     VENDOR_EGRESS_IPS: "203.0.113.10,198.51.100.20",
+    // The simulator's extra tenant (default.json): its engineer gets the vendor view.
+    VENDOR_TENANT_ID: "e7e1d5a0-3c4b-4f7e-9d2a-5b6c7d8e9f01",
     // A crashed step becomes resumable after 10 s instead of a minute.
     STEP_LEASE_TTL_SECONDS: "10",
   };

@@ -50,6 +50,9 @@ const envSchema = z.object({
   /** Vendor egress IPs allowed through the storage firewall when the admin restricts network access. */
   VENDOR_EGRESS_IPS: csv,
 
+  /** The vendor's own Entra tenant: its signed-in staff get the read-only vendor view (/vendor). Unset: no vendor view. */
+  VENDOR_TENANT_ID: z.string().uuid().optional(),
+
   /** How long a step's lease outlives a crashed server before another instance or admin may resume it. */
   STEP_LEASE_TTL_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
 

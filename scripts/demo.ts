@@ -52,6 +52,8 @@ async function main() {
     WORKBENCH_API_KEY: secrets.workbenchApiKey,
     // Documentation addresses (RFC 5737) standing in for the vendor's egress IPs, so the firewall option can be tried.
     VENDOR_EGRESS_IPS: "203.0.113.10,198.51.100.20",
+    // The scenario's extra tenant plays the vendor's own tenant: its engineer gets the read-only vendor view (/vendor).
+    ...(demoVendorTenant() ? { VENDOR_TENANT_ID: demoVendorTenant()?.tenant.id } : {}),
   };
 
   const children: ChildProcess[] = [];
@@ -92,11 +94,17 @@ async function main() {
       "",
       "  Sign in as one of the demo users (no password; pick one on the simulator's sign-in page):",
       ...users,
+      ...(demoVendorTenant()?.users ?? []).map((u) => `    ${u.upn.padEnd(36)} ${u.displayName} (vendor staff: read-only view of every customer's runs at /vendor)`),
       "",
       "  Ctrl+C stops everything.",
       "",
     ].join("\n"),
   );
+}
+
+/** The demo scenario's first extra tenant, the vendor's own (undefined when the scenario has none). */
+function demoVendorTenant() {
+  return scenarioSchema.parse(JSON.parse(fs.readFileSync(scenarioPath, "utf8"))).extraTenants[0];
 }
 
 main().catch((error: unknown) => {

@@ -4,12 +4,16 @@ import { Suspense } from "react";
 import { EstateView } from "@/components/estate/estate-view";
 import { RecentRuns } from "@/components/onboarding/recent-runs";
 import { EstateSkeleton } from "@/components/estate/estate-skeleton";
+import { redirect } from "next/navigation";
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
+import { isVendorStaff } from "@/lib/vendor-view/access";
 
 export const metadata: Metadata = { title: "Your Azure estate" };
 
 export default async function EstatePage() {
   const session = await requireSession("/estate");
+  // Vendor staff have no estate here (no subscriptions in the vendor tenant): their landing page is the vendor view.
+  if (isVendorStaff(session)) redirect("/vendor");
   const presenter = await isPresenterMode();
   return (
     <div className="space-y-6">

@@ -7,6 +7,7 @@ import { recordAuditEvent } from "@/lib/db/audit";
 import { createSession, deleteSession, findSession } from "@/lib/db/sessions";
 import { upsertUser } from "@/lib/db/users";
 import { env } from "@/lib/env";
+import { rememberTenantName } from "@/lib/vendor-view/tenant-names";
 import { authorityMetadata, createMsalClient } from "./msal";
 import { signInScopes } from "./scopes";
 import { encryptionKey } from "./keys";
@@ -118,6 +119,8 @@ export async function completeSignIn(query: URLSearchParams, browserState: strin
     upn: claims.data.preferred_username ?? claims.data.upn ?? result.account.username,
     displayName: claims.data.name ?? result.account.name ?? result.account.username,
   });
+  // The sign-in's token is for ARM (signInScopes): enough to read the tenant's display name for the vendor's list.
+  await rememberTenantName({ token: result.accessToken, expiresOn: result.expiresOn ?? new Date(Date.now() + 60_000) }, user.tenantId);
   const sessionToken = randomToken();
   const tokenHash = sha256(sessionToken);
   const maxAgeSeconds = env().SESSION_TTL_HOURS * 3600;

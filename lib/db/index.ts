@@ -76,3 +76,12 @@ export {
   type NewRunSecret,
   type RunSecret,
 } from "./run-secrets";
+export { tenantNames, upsertTenantName, type TenantName } from "./tenants";
+export {
+  getRunAcrossTenants,
+  listRunsAcrossTenants,
+  VENDOR_VIEW_ACTION,
+  type CrossTenantRun,
+  type CrossTenantRunDetail,
+  type LastAct,
+} from "./vendor-runs";

@@ -28,6 +28,7 @@ export async function expectMigrated(database: Database): Promise<void> {
       "run_secrets",
       "sessions",
       "step_runs",
+      "tenants",
       "users",
     ]),
   );

@@ -6,6 +6,7 @@ import { committedMigrations, expectMigrated } from "./migration-checks";
 import { describeAuditQueries } from "./audit-suite";
 import { describeQueries } from "./query-suite";
 import { describeRunQueries } from "./run-suite";
+import { describeVendorQueries } from "./vendor-suite";
 
 let pg: TestDatabase | undefined;
 let queriesPg: TestDatabase | undefined;
@@ -37,3 +38,4 @@ describe("migrations on PostgreSQL", () => {
 describeQueries("PostgreSQL", () => ({ databaseUrl: queriesPg!.url, dataDir: ".test-data/unused" }));
 describeRunQueries("PostgreSQL", () => ({ databaseUrl: queriesPg!.url, dataDir: ".test-data/unused" }));
 describeAuditQueries("PostgreSQL", () => ({ databaseUrl: queriesPg!.url, dataDir: ".test-data/unused" }));
+describeVendorQueries("PostgreSQL", () => ({ databaseUrl: queriesPg!.url, dataDir: ".test-data/unused" }));

@@ -5,6 +5,7 @@ import { afterAll } from "vitest";
 import { describeAuditQueries } from "./audit-suite";
 import { describeQueries } from "./query-suite";
 import { describeRunQueries } from "./run-suite";
+import { describeVendorQueries } from "./vendor-suite";
 
 const dataDir = path.join(".test-data", `db-queries-${crypto.randomBytes(4).toString("hex")}`);
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -12,3 +13,4 @@ afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 describeQueries("PGlite", () => ({ dataDir }));
 describeRunQueries("PGlite", () => ({ dataDir }));
 describeAuditQueries("PGlite", () => ({ dataDir }));
+describeVendorQueries("PGlite", () => ({ dataDir }));

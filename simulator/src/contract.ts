@@ -4,20 +4,26 @@ import { z } from "zod";
 const uuid = z.string().uuid();
 
 /** A scenario file (simulator/scenarios/*.json): the tenant, its users and its Azure estate. */
+const tenantSchema = z.object({ id: uuid, domain: z.string().min(3), displayName: z.string().min(1) });
+const userSchema = z.object({
+  upn: z.string().min(3),
+  displayName: z.string().min(1),
+  objectId: uuid,
+  directoryRoles: z.array(z.string()).default([]),
+  /** subscriptionId → built-in role names (Owner, Contributor, Reader, User Access Administrator, …). */
+  subscriptionRoles: z.record(z.string(), z.array(z.string())).default({}),
+});
+
 export const scenarioSchema = z.object({
-  tenant: z.object({ id: uuid, domain: z.string().min(3), displayName: z.string().min(1) }),
-  users: z
-    .array(
-      z.object({
-        upn: z.string().min(3),
-        displayName: z.string().min(1),
-        objectId: uuid,
-        directoryRoles: z.array(z.string()).default([]),
-        /** subscriptionId → built-in role names (Owner, Contributor, Reader, User Access Administrator, …). */
-        subscriptionRoles: z.record(z.string(), z.array(z.string())).default({}),
-      }),
-    )
-    .min(1),
+  tenant: tenantSchema,
+  users: z.array(userSchema).min(1),
+  /**
+   * Other Entra tenants whose users can sign in to this simulator (e.g. the vendor's own tenant): no subscriptions,
+   * no directory beyond their users. Their tokens reach ARM's tenant-level routes only (GET /subscriptions, /tenants).
+   */
+  extraTenants: z
+    .array(z.object({ tenant: tenantSchema, users: z.array(userSchema).min(1) }))
+    .default([]),
   subscriptions: z.array(
     z.object({
       id: uuid,

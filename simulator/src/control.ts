@@ -7,6 +7,7 @@ import type { SigningKey } from "./identity/keys";
 import { RESOURCES, type ResourceKind } from "./identity/resources";
 import { deterministicUuid } from "./identity/routes";
 import { grantedAppRoles, mintAppAccessToken, mintUserAccessToken } from "./identity/tokens";
+import { findUserAnywhere } from "./identity/tenants";
 import { isLoopback, type ClientCredential, type RawRequest, type RawResponse } from "./server";
 import type { SimState } from "./state";
 
@@ -79,11 +80,12 @@ export function createControl(ctx: ControlContext) {
       const token = mintAppAccessToken(ctx, { tenantId, appId: input.appId, servicePrincipalId: sp.id, resource, roles: grantedAppRoles(state, sp.id, resource), lifetimeSeconds: input.expiresIn });
       return { status: 200, body: { token_type: "Bearer", access_token: token, resource: RESOURCES[resource].audience } };
     }
-    const user = state.scenario.users.find((u) => u.upn.toLowerCase() === (input.upn ?? "").toLowerCase());
-    if (!user) return error(404, "UserNotFound", `No user ${input.upn} in the scenario.`);
+    const found = findUserAnywhere(state.scenario, { upn: input.upn ?? "" });
+    if (!found) return error(404, "UserNotFound", `No user ${input.upn} in the scenario.`);
+    const { user } = found;
     const clientId = input.clientId ?? ctx.clients[0]?.clientId ?? deterministicUuid("simulator-test-client");
     const scp = resource === "arm" ? ["user_impersonation"] : resource === "graph" ? (input.scopes ?? DEFAULT_GRAPH_SCOPES) : (input.scopes ?? ["Data.Read"]);
-    const token = mintUserAccessToken(ctx, { tenantId, user, clientId, resource, scp, lifetimeSeconds: input.expiresIn });
+    const token = mintUserAccessToken(ctx, { tenantId: found.tenant.id, user, clientId, resource, scp, lifetimeSeconds: input.expiresIn });
     return { status: 200, body: { token_type: "Bearer", access_token: token, resource: RESOURCES[resource].audience } };
   }
 

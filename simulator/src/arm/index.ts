@@ -13,6 +13,7 @@ import { handleRoleAssignments } from "./role-assignments";
 import { handleRoleDefinitions } from "./role-definitions";
 import { handleCheckNameAvailability, handleStorageAccounts, handleStorageOperation } from "./storage-accounts";
 import { handleSubscriptions } from "./subscriptions";
+import { foreignTenantGuard, handleTenants } from "./tenants";
 import { getSubscription, settle } from "./world";
 
 export { seedArm } from "./seed";
@@ -27,7 +28,7 @@ export const handleArm: Handler = (req: SimRequest, state: SimState): SimRespons
   const path = req.path.replace(/\/{2,}/g, "/").replace(/\/+$/, "");
   const seg = path.split("/").filter(Boolean).map(safeDecode);
   const low = seg.map((s) => s.toLowerCase());
-  if (low[0] !== "subscriptions" && low[0] !== "providers") return undefined;
+  if (low[0] !== "subscriptions" && low[0] !== "providers" && low[0] !== "tenants") return undefined;
   const caller = req.caller;
   if (caller.audience !== "arm")
     return armError(
@@ -42,7 +43,8 @@ export const handleArm: Handler = (req: SimRequest, state: SimState): SimRespons
     return armError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
   settle(state);
   const ctx: ArmContext = { req, state, caller, seg, low, apiVersion };
-  return route(ctx);
+  if (low[0] === "tenants") return handleTenants(ctx);
+  return foreignTenantGuard(ctx) ?? route(ctx);
 };
 
 function route(ctx: ArmContext): SimResponse {

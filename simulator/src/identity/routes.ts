@@ -7,6 +7,7 @@ import { entraError } from "./errors";
 import type { SigningKey } from "./keys";
 import { errorPage, formPostPage, signInPage, signedOutPage } from "./pages";
 import { RESOURCES, fullScope, parseScope } from "./resources";
+import { findTenant, findUserAnywhere, scenarioTenants } from "./tenants";
 import {
   ACCESS_TOKEN_SECONDS,
   clientInfo,
@@ -36,6 +37,8 @@ interface AuthCode {
   redirectUri: string;
   codeChallenge: string;
   objectId: string;
+  /** The signed-in user's own tenant (a multi-tenant authority signs users of every tenant in). */
+  tenantId: string;
   scopes: string[];
   nonce?: string;
   expiresAt: number;
@@ -105,12 +108,18 @@ function html(status: number, body: string): RawResponse {
 export function createIdentity(ctx: IdentityContext) {
   const codes = new Map<string, AuthCode>();
 
-  /** The tenant a path segment names, or undefined (organizations/common/tenant id/domain are accepted). */
+  /** The tenant a path segment names, or undefined (organizations/common = the home tenant, any tenant id/domain). */
   function resolveTenant(segment: string): { id: string; displayName: string } | undefined {
-    const t = ctx.state().scenario.tenant;
-    const s = segment.toLowerCase();
-    if (s === "organizations" || s === "common" || s === t.id.toLowerCase() || s === t.domain.toLowerCase()) return t;
-    return undefined;
+    const scenario = ctx.state().scenario;
+    if (isMultiTenant(segment)) return scenario.tenant;
+    return findTenant(scenario, segment);
+  }
+
+  /** The tenant a grant is redeemed in: its user's own tenant, which a tenant-specific endpoint must name. */
+  function grantTenant(segment: string, userTenantId: string): { id: string; displayName: string } | undefined {
+    const own = findTenant(ctx.state().scenario, userTenantId);
+    if (!own) return undefined;
+    return isMultiTenant(segment) || own.id === resolveTenant(segment)?.id ? own : undefined;
   }
 
   /** Endpoints use "organizations"/"common" as given, a domain resolves to the tenant id (as Entra does). */
@@ -173,12 +182,15 @@ export function createIdentity(ctx: IdentityContext) {
     };
   }
 
-  function findUser(upn: string): ScenarioUser | undefined {
-    return ctx.state().scenario.users.find((u) => u.upn.toLowerCase() === upn.toLowerCase());
+  function findUserById(objectId: string): ScenarioUser | undefined {
+    return findUserAnywhere(ctx.state().scenario, { objectId })?.user;
   }
 
-  function findUserById(objectId: string): ScenarioUser | undefined {
-    return ctx.state().scenario.users.find((u) => u.objectId === objectId);
+  /** Who may sign in at this segment: every tenant's users at organizations/common, else the named tenant's. */
+  function signInUsers(segment: string, tenantId: string): { user: ScenarioUser; tenantId: string }[] {
+    return scenarioTenants(ctx.state().scenario)
+      .filter((t) => isMultiTenant(segment) || t.id === tenantId)
+      .flatMap((t) => t.users.map((user) => ({ user, tenantId: t.id })));
   }
 
   /** Sends an error back to the client's redirect URI (for errors Entra does not show on its own page). */
@@ -215,15 +227,17 @@ export function createIdentity(ctx: IdentityContext) {
       return redirectError(p.redirect_uri, p.state, "invalid_request", 900144, `response_mode '${p.response_mode}' is not supported by the simulator (query, form_post).`);
     }
     const action = `/${encodeURIComponent(segment)}/oauth2/v2.0/authorize`;
-    const users = ctx.state().scenario.users;
+    const candidates = signInUsers(segment, tenant.id);
+    const users = candidates.map((c) => c.user);
     if (req.method !== "POST" || p.login_upn === undefined) {
       if (p.prompt === "none") return redirectError(p.redirect_uri, p.state, "login_required", 50058, "A silent sign-in request was sent but no user is signed in.");
       return html(200, signInPage({ tenantName: tenant.displayName, action, params, users }));
     }
-    const user = findUser(p.login_upn);
-    if (!user) {
+    const match = candidates.find((c) => c.user.upn.toLowerCase() === (p.login_upn ?? "").toLowerCase());
+    if (!match) {
       return html(400, signInPage({ tenantName: tenant.displayName, action, params, users, error: `AADSTS50034: The user account ${p.login_upn} does not exist in the ${tenant.displayName} directory.` }));
     }
+    const { user, tenantId: userTenantId } = match;
     const scopes = splitScopes(p.scope);
     recordConsent(ctx.state(), user.objectId, p.client_id, scopes);
     const code = crypto.randomBytes(48).toString("base64url");
@@ -233,13 +247,14 @@ export function createIdentity(ctx: IdentityContext) {
       redirectUri: p.redirect_uri,
       codeChallenge: p.code_challenge,
       objectId: user.objectId,
+      tenantId: userTenantId,
       scopes,
       nonce: p.nonce,
       expiresAt: Date.now() + CODE_TTL_MS,
       used: false,
     });
     const fields: Record<string, string> = { code };
-    if (p.client_info === "1") fields.client_info = clientInfo(user.objectId, tenant.id);
+    if (p.client_info === "1") fields.client_info = clientInfo(user.objectId, userTenantId);
     if (p.state !== undefined) fields.state = p.state;
     fields.session_state = crypto.randomUUID();
     if (p.response_mode === "form_post") return html(200, formPostPage(p.redirect_uri, fields));
@@ -344,16 +359,19 @@ export function createIdentity(ctx: IdentityContext) {
       if (challenge !== code.codeChallenge) return entraError(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
       const user = findUserById(code.objectId);
       if (!user) return entraError(400, "invalid_grant", 50034, "The user account does not exist in the directory.");
+      const userTenant = grantTenant(segment, code.tenantId);
+      if (!userTenant) return entraError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid. - The provided value for the 'code' parameter is not valid.");
       const requested = splitScopes(body.scope).length ? splitScopes(body.scope) : code.scopes;
-      return delegatedResponse(tenant.id, user, clientId, requested, [], code.nonce);
+      return delegatedResponse(userTenant.id, user, clientId, requested, [], code.nonce);
     }
 
     const rt = readRefreshToken(ctx, body.refresh_token);
-    if (!rt || rt.tenantId !== tenant.id) return entraError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid. - The provided refresh token is not valid.");
+    const rtTenant = rt ? grantTenant(segment, rt.tenantId) : undefined;
+    if (!rt || !rtTenant) return entraError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid. - The provided refresh token is not valid.");
     if (rt.clientId !== clientId) return entraError(400, "invalid_grant", 70000, "Provided grant is invalid or malformed. The refresh token was issued to a different client.");
     const user = findUserById(rt.objectId);
     if (!user) return entraError(400, "invalid_grant", 50034, "The user account does not exist in the directory.");
-    return delegatedResponse(tenant.id, user, clientId, splitScopes(body.scope), rt.consented);
+    return delegatedResponse(rtTenant.id, user, clientId, splitScopes(body.scope), rt.consented);
   }
 
   /** client_credentials for an app registration created through the simulated Graph (or a configured client). */
@@ -372,7 +390,8 @@ export function createIdentity(ctx: IdentityContext) {
       const spId = deterministicUuid(`portal-sp|${clientId}|${tenant.id}`);
       return appTokenResponse(tenant.id, clientId, spId, resource, []);
     }
-    const app = state.graph.applications.find((a) => a.appId === clientId);
+    // Apps created through the simulated Graph live in the home tenant only.
+    const app = tenant.id === state.scenario.tenant.id ? state.graph.applications.find((a) => a.appId === clientId) : undefined;
     if (!app) return unknownClient(clientId, tenant.displayName);
     if (!secret) return entraError(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
     const now = Date.now();
@@ -422,8 +441,9 @@ export function createIdentity(ctx: IdentityContext) {
       if (m[2] === "logout") return logout(req);
       if (m[3]) return discovery(segment);
       if (m[4]) {
-        if (!resolveTenant(segment)) return tenantNotFound(segment);
-        return { status: 200, headers: { "cache-control": "max-age=86400, private" }, body: { keys: [{ ...ctx.key.jwk, issuer: idTokenIssuer(ctx, ctx.state().scenario.tenant.id) }] } };
+        const keyTenant = resolveTenant(segment);
+        if (!keyTenant) return tenantNotFound(segment);
+        return { status: 200, headers: { "cache-control": "max-age=86400, private" }, body: { keys: [{ ...ctx.key.jwk, issuer: idTokenIssuer(ctx, keyTenant.id) }] } };
       }
       if (m[5]) return instanceDiscovery();
       return undefined;
@@ -432,6 +452,12 @@ export function createIdentity(ctx: IdentityContext) {
 }
 
 export type Identity = ReturnType<typeof createIdentity>;
+
+/** organizations/common: Entra's multi-tenant endpoints. */
+function isMultiTenant(segment: string): boolean {
+  const s = segment.toLowerCase();
+  return s === "organizations" || s === "common";
+}
 
 /** A UUID derived from a string (for ids that must stay stable across restarts). */
 export function deterministicUuid(seed: string): string {

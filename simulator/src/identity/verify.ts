@@ -6,6 +6,7 @@ import type { RawResponse } from "../server";
 import { verifyJwt } from "./jwt";
 import type { SigningKey } from "./keys";
 import { resourceOf, type ResourceKind } from "./resources";
+import { findTenant } from "./tenants";
 
 export type VerifyOutcome = { ok: true; caller: Caller } | { ok: false; response: RawResponse };
 
@@ -68,7 +69,9 @@ export function verifyBearer(args: {
     );
   }
   const tenantId = args.state.scenario.tenant.id;
-  if (c.tid !== tenantId) {
+  // An extra tenant's user (no subscriptions here) may still call ARM's tenant-level routes; handleArm limits them.
+  const extraTenant = service === "arm" && typeof c.tid === "string" && c.tid !== tenantId ? findTenant(args.state.scenario, c.tid) : undefined;
+  if (c.tid !== tenantId && !extraTenant) {
     return fail(
       "InvalidAuthenticationTokenTenant",
       `The access token is from the wrong issuer '${String(c.iss)}'. It must match the tenant 'https://sts.windows.net/${tenantId}/' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/${tenantId}' to get the token.`,
@@ -78,7 +81,7 @@ export function verifyBearer(args: {
   const str = (v: unknown) => (typeof v === "string" ? v : "");
   const caller: Caller = {
     kind: c.idtyp === "app" ? "app" : "user",
-    tenantId,
+    tenantId: extraTenant?.id ?? tenantId,
     objectId: str(c.oid),
     appId: str(c.appid),
     upn: typeof c.upn === "string" ? c.upn : undefined,
