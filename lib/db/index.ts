@@ -76,3 +76,15 @@ export {
   type NewRunSecret,
   type RunSecret,
 } from "./run-secrets";
+export {
+  acquireOffboardingLease,
+  getOffboarding,
+  OFFBOARDING_STATUSES,
+  OFFBOARDING_STEP_ID,
+  recordOffboardingIntent,
+  releaseOffboardingLease,
+  renewOffboardingLease,
+  setOffboardingProgress,
+  type Offboarding,
+  type OffboardingStatus,
+} from "./offboardings";
