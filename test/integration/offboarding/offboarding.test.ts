@@ -154,6 +154,8 @@ describe("offboarding a run", () => {
     await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0, resourceGroupDelete: 100 }, replicationMs: 0 });
     const before = await snapshot();
     const config = defaultRunConfig();
+    // second-admin.json has one cluster per region: aks-payments-prod (eastus) and aks-sandbox-weu (westeurope).
+    config.clusters = config.clusters.filter((c) => c.name === "aks-payments-prod" || c.name === "aks-sandbox-weu");
     config.storage = config.storage.map((s) => (s.region === "eastus" ? { ...s, resourceGroup: "rg-aks-prod-eastus", accountName: "contosoauditeus01", adopt: true, createResourceGroup: false } : s));
     const run = await onboard(config);
 
