@@ -82,7 +82,7 @@ export async function planOffboarding(ctx: LiveContext, operations: readonly Ope
     }
     if (category === "resource-group") continue; // decided after the accounts
     const r = await resolve(c, ctx);
-    const d = describe(category, c.key);
+    const d = describeCandidate(c, category);
     if (r.state === "absent") {
       // Only what the run did create can be "already gone"; an uncertain intent that never materialised is no line at all.
       if (c.provenance === "created") items.push({ key: c.key, category, ...d, action: "gone", why: "Already gone." });
@@ -145,6 +145,14 @@ export async function planOffboarding(ctx: LiveContext, operations: readonly Ope
   items.sort((a, b) => ACTION_RANK[a.action] - ACTION_RANK[b.action] || rank(a) - rank(b));
   const removeCount = items.filter((i) => i.action === "remove").length;
   return { plan: { items, removeCount, hash: hashOf(items) }, candidates: byKey, live };
+}
+
+// Role assignments and the custom role read better by the write's own target ("Log Analytics Reader at /subscriptions/…").
+function describeCandidate(c: Candidate, category: RemovableCategory): { resourceType: string; resource: string } {
+  const d = describe(category, c.key);
+  if (category === "role-assignment") return { ...d, resource: c.target };
+  if (category === "custom-role") return { ...d, resource: c.target.replace(/^Custom role /, "") };
+  return d;
 }
 
 function keptType(key: string): string {
