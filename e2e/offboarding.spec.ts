@@ -35,6 +35,14 @@ test("an Owner onboards, then removes what the run created: Azure and Workbench 
   await expect(plan.getByRole("row").filter({ hasText: "Workbench security device" })).toContainText("Remove");
   await expect(plan.getByRole("row").filter({ hasText: "Resource provider registration" }).first()).toContainText("Keep");
   await expect(page.getByRole("alert").filter({ hasText: "Audit logs will be deleted" })).toBeVisible();
+  // Presenter mode masks the subscription and tenant ids in every line of the plan.
+  const planUrl = page.url();
+  await page.goto(`${planUrl}?present=1`);
+  await expect(page.getByRole("table", { name: "Removal plan" })).toBeVisible();
+  const masked = await page.content();
+  expect(masked).not.toContain("602d1a18-a35e-4b89-a27e-56cb26da2c7b");
+  expect(masked).not.toContain("c88cdae7-edd7-47b6-9d38-7d9f34bce8fc");
+  await page.goto(`${planUrl}?present=0`);
   // Nothing was removed by looking at the plan.
   expect((await azure(request)).workbench.devices).toHaveLength(1);
 

@@ -62,7 +62,8 @@ export async function acquireOffboardingLease(runId: string, owner: string, acto
     VALUES (${runId}, 'running', 1, ${actorUpn}, ${owner}, now() + ${ttl}::double precision * interval '1 millisecond', now(), now())
     ON CONFLICT ("run_id") DO UPDATE SET
       "status" = 'running',
-      "attempts" = "offboardings"."attempts" + 1,
+      -- The same owner taking it again (the action acquires, then its background execution) is one attempt.
+      "attempts" = CASE WHEN "offboardings"."lease_owner" = ${owner} THEN "offboardings"."attempts" ELSE "offboardings"."attempts" + 1 END,
       "started_by_upn" = ${actorUpn},
       "lease_owner" = ${owner},
       "lease_expires_at" = now() + ${ttl}::double precision * interval '1 millisecond',
