@@ -37,6 +37,7 @@ test("an Owner onboards, then removes what the run created: Azure and Workbench 
   await expect(page.getByRole("alert").filter({ hasText: "Audit logs will be deleted" })).toBeVisible();
   // Presenter mode masks the subscription and tenant ids in every line of the plan.
   const planUrl = page.url();
+  expect(await page.content()).toContain("602d1a18-a35e-4b89-a27e-56cb26da2c7b");
   await page.goto(`${planUrl}?present=1`);
   await expect(page.getByRole("table", { name: "Removal plan" })).toBeVisible();
   const masked = await page.content();
