@@ -44,11 +44,11 @@ function resultItems(record: Offboarding | null): ItemResult[] | null {
 
 async function livePlan(session: SessionWithUser, runId: string): Promise<{ plan: OffboardingPlan } | { error: string; code: string }> {
   let signIn: TokenUnavailableError | undefined;
-  const ctx = await liveContextFor(runId, session.user.tenantId, sessionTokens(session), (e) => {
-    signIn = e;
-  });
-  if (!ctx) return { error: NOT_YOURS, code: "forbidden" };
   try {
+    const ctx = await liveContextFor(runId, session.user.tenantId, sessionTokens(session), (e) => {
+      signIn = e;
+    });
+    if (!ctx) return { error: NOT_YOURS, code: "forbidden" };
     return { plan: (await planOffboarding(ctx, await listOperations(runId))).plan };
   } catch (error) {
     if (signIn) return { error: signIn.message, code: signIn.code };

@@ -55,7 +55,8 @@ export type ExecuteOffboardingResult =
   | { outcome: "clean" | "incomplete"; results: ItemResult[]; writes: number }
   | { outcome: "busy" }
   | { outcome: "not_found" }
-  | { outcome: "signed_out"; message: string };
+  | { outcome: "signed_out"; message: string }
+  | { outcome: "error"; message: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -96,9 +97,15 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
   const { runId, tenantId, actor } = input;
   const owner = input.leaseOwner ?? newLeaseOwner();
   let tokenFailure: TokenUnavailableError | undefined;
-  const ctx = await liveContextFor(runId, tenantId, input.tokens, (e) => {
-    tokenFailure = e;
-  });
+  let ctx: LiveContext | null;
+  try {
+    ctx = await liveContextFor(runId, tenantId, input.tokens, (e) => {
+      tokenFailure = e;
+    });
+  } catch (error) {
+    // A misconfigured Workbench (URL without API key) is reported, not thrown into a background promise.
+    return { outcome: "error", message: toAzureError(error, { action: "prepare the removal" }).message };
+  }
   if (!ctx) return { outcome: "not_found" };
   const live: LiveContext = ctx;
   if (!(await acquireOffboardingLease(runId, owner, actor.upn, policy.leaseTtlMs))) return { outcome: "busy" };
