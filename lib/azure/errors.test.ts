@@ -68,6 +68,7 @@ describe("toAzureError: specific Azure codes", () => {
     [restWith(409, "RoleAssignmentExists", "The role assignment already exists."), "role_assignment_exists", "already exists"],
     [restWith(409, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated."), "role_assignment_conflict", "different principal"],
     [restWith(409, "RoleDefinitionWithSameNameExists", "A role definition cannot be updated with a name that already exists."), "role_name_taken", "role name"],
+    [restWith(409, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments)."), "role_definition_in_use", "still assigned"],
     [restWith(400, "PrincipalNotFound", "Principal x does not exist in the directory y."), "principal_not_found", "replication"],
     [restWith(400, "RoleDefinitionDoesNotExist", "The specified role definition with ID 'x' does not exist."), "role_definition_not_found", "replicate"],
     [graph(400, "Request_BadRequest", "The appId 'x' of the service principal does not reference a valid application object.", [{ code: "NoBackingApplicationObject" }]), "application_not_replicated", "replicating"],

@@ -24,6 +24,7 @@ export const AZURE_ERROR_CODES = [
   "role_definition_not_found",
   "application_not_replicated",
   "already_exists",
+  "role_definition_in_use",
 ] as const;
 export type AzureErrorCode = (typeof AZURE_ERROR_CODES)[number];
 
@@ -215,6 +216,9 @@ function specificError(
     case "RoleDefinitionDoesNotExist":
       if (status === 404) return undefined;
       return { code: "role_definition_not_found", message: `Azure does not see the custom role at this scope yet (role definitions take a few minutes to replicate), so the portal could not ${action}. Retry in a few minutes.` };
+    case "RoleDefinitionHasAssignments":
+      // Azure refuses to delete a role that any assignment (anywhere in its assignable scopes) still uses.
+      return { code: "role_definition_in_use", message: `The custom role is still assigned, so the portal could not ${action}. Remove the remaining assignments of the role (an Owner or User Access Administrator can), then retry.` };
     case "NoBackingApplicationObject":
       return { code: "application_not_replicated", message: `Entra ID has not finished replicating the new app registration, so the portal could not ${action}. Retry in a few seconds.` };
     case "Request_MultipleObjectsWithSameKeyValue":

@@ -85,3 +85,15 @@ export {
   type CrossTenantRunDetail,
   type LastAct,
 } from "./vendor-runs";
+export {
+  acquireOffboardingLease,
+  getOffboarding,
+  OFFBOARDING_STATUSES,
+  OFFBOARDING_STEP_ID,
+  recordOffboardingIntent,
+  releaseOffboardingLease,
+  renewOffboardingLease,
+  setOffboardingProgress,
+  type Offboarding,
+  type OffboardingStatus,
+} from "./offboardings";

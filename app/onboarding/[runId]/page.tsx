@@ -6,6 +6,7 @@ import { AuditTrail } from "@/components/onboarding/audit-trail";
 import { AutoRefresh } from "@/components/onboarding/auto-refresh";
 import { CoverageCheck } from "@/components/onboarding/coverage-check";
 import { ManualHandoffPanel } from "@/components/onboarding/manual-handoff-panel";
+import { OffboardLink } from "@/components/onboarding/offboard-link";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
 import { StepList, displayStatus } from "@/components/onboarding/step-list";
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
@@ -57,6 +58,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />
       ) : null}
       {done ? <CoverageCheck runId={runId} /> : null}
+      <OffboardLink runId={runId} status={run.status} />
       <AuditTrail session={session} runId={runId} presenter={presenter} />
     </div>
   );

@@ -8,6 +8,7 @@ import { handleManagedClusters } from "./managed-clusters";
 import { handleManagementPolicy } from "./management-policies";
 import { handlePermissions } from "./permissions";
 import { canonicalNamespace, handleProviders } from "./providers";
+import { handleOperationResult, listResourcesInGroup } from "./resource-group-delete";
 import { handleResourceGroups } from "./resource-groups";
 import { handleRoleAssignments } from "./role-assignments";
 import { handleRoleDefinitions } from "./role-definitions";
@@ -71,9 +72,11 @@ function route(ctx: ArmContext): SimResponse {
     return armError(404, "SubscriptionNotFound", `The subscription '${sub}' could not be found.`);
   if (low[2] === "resourcegroups") {
     if (seg.length <= 4) return handleResourceGroups(ctx, sub);
+    if (seg.length === 5 && low[4] === "resources") return listResourcesInGroup(ctx, sub, seg[3] ?? "");
     if (low[4] !== "providers" || seg.length < 7) return notFound();
     return providerResource(ctx, sub, seg[3], 5);
   }
+  if (low[2] === "operationresults" && seg.length === 4) return handleOperationResult(ctx, sub, seg[3] ?? "");
   if (low[2] === "providers") {
     const verb = low[4];
     if (seg.length <= 4 || (seg.length === 5 && (verb === "register" || verb === "unregister"))) return handleProviders(ctx, sub);

@@ -4,6 +4,7 @@ import type { SimResponse } from "../contract";
 import type { ArmContext } from "./context";
 import { API_VERSIONS, armError, checkApiVersion, list, LOCATIONS, methodNotAllowed, normalizeLocation, ok, parseBody, resourceGroupNotFound } from "./http";
 import { authorize, isAllowed } from "./rbac";
+import { deleteResourceGroup } from "./resource-group-delete";
 import { getResourceGroup, RESOURCE_GROUP_TYPE, resourcesOfType } from "./world";
 
 const rgBodySchema = z.object({
@@ -56,6 +57,8 @@ export function handleResourceGroups(ctx: ArmContext, sub: string): SimResponse 
       const location = normalizeLocation(parsed.data.location);
       if (!LOCATIONS.includes(location))
         return armError(400, "LocationNotAvailableForResourceType", `The provided location '${parsed.data.location}' is not available for resource type 'Microsoft.Resources/resourceGroups'. List of available regions for the resource type is '${LOCATIONS.join(",")}'.`);
+      if (existing?.properties.provisioningState === "Deleting")
+        return armError(409, "ResourceGroupBeingDeleted", `The resource group '${rgName}' is in deprovisioning state and cannot perform this operation.`);
       if (existing) {
         if (existing.location !== location)
           return armError(409, "InvalidResourceGroupLocation", `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`);
@@ -73,6 +76,8 @@ export function handleResourceGroups(ctx: ArmContext, sub: string): SimResponse 
       state.putArm(rg);
       return ok(rg, 201);
     }
+    case "DELETE":
+      return deleteResourceGroup(ctx, sub, rgName);
     default:
       return methodNotAllowed(req.method);
   }

@@ -1,6 +1,7 @@
 // Lookups over the ARM map shared by the resource handlers, and completion of long-running operations.
 import type { ArmResource } from "../contract";
 import type { SimState } from "../state";
+import { finishResourceGroupDelete } from "./resource-group-delete";
 
 export const SUBSCRIPTION_TYPE = "Microsoft.Resources/subscriptions";
 export const RESOURCE_GROUP_TYPE = "Microsoft.Resources/resourceGroups";
@@ -74,6 +75,8 @@ export function settle(state: SimState): void {
     if (!r) continue;
     if (r.type === PROVIDER_TYPE && r.properties.registrationState === "Registering") {
       r.properties.registrationState = "Registered";
+    } else if (r.type === RESOURCE_GROUP_TYPE && r.properties.provisioningState === "Deleting") {
+      finishResourceGroupDelete(state, r);
     } else if (r.type === STORAGE_TYPE && r.properties.provisioningState !== "Succeeded") {
       r.properties.provisioningState = "Succeeded";
       state.events.emit("storageAccountCreated", clone(r));

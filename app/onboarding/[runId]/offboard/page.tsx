@@ -1,0 +1,104 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { forbidden } from "next/navigation";
+import { startOffboardingAction } from "@/app/onboarding/offboard-actions";
+import { AutoRefresh } from "@/components/onboarding/auto-refresh";
+import { OffboardingPlanTable, OffboardingResultTable } from "@/components/onboarding/offboarding-view";
+import { RunActionButton } from "@/components/onboarding/run-action-button";
+import { Notice } from "@/components/ui/notice";
+import { isPresenterMode, requireSession } from "@/lib/auth/session";
+import { getOffboardingView } from "@/lib/offboarding/control";
+import { runIdSchema } from "@/lib/onboarding/schemas";
+import { maskText } from "@/lib/presenter";
+
+export const metadata: Metadata = { title: "Remove what this run created" };
+
+export default async function OffboardPage({ params }: { params: Promise<{ runId: string }> }) {
+  const { runId } = await params;
+  const session = await requireSession(`/onboarding/${runId}/offboard`);
+  if (!runIdSchema.safeParse(runId).success) forbidden();
+  const view = await getOffboardingView(session, runId);
+  if (!view) forbidden();
+  const presenter = await isPresenterMode();
+  const shown = presenter ? maskText : (t: string) => t;
+  const { plan, record, running } = view;
+  const removesLogs = plan?.items.some((i) => i.action === "remove" && i.category === "storage-account") ?? false;
+
+  return (
+    <div className="space-y-6">
+      <AutoRefresh active={running} />
+      <div className="flex flex-wrap items-start justify-between gap-4">
+        <div>
+          <h1 className="text-2xl font-semibold tracking-tight text-brand-900">Remove what this run created</h1>
+          <p className="text-slate-600">
+            Only what this run&apos;s log shows it created is removed, newest first, each removal checked by reading Azure again. What
+            existed before the run (adopted or only updated) stays. Nothing is removed until you confirm.
+          </p>
+        </div>
+        <p role="status" className="rounded-full bg-slate-100 px-3 py-1 text-sm text-slate-800">
+          {running
+            ? "Removing…"
+            : plan?.removeCount === 0
+              ? "Nothing left to remove"
+              : record?.status === "incomplete"
+                ? "Removal incomplete"
+                : record?.status === "clean"
+                  ? "Removed"
+                  : "Not started"}
+        </p>
+      </div>
+
+      {running ? (
+        <Notice tone="info" title="Removing">
+          <p>{record?.progress ? shown(record.progress.label) : "Starting…"}</p>
+          <p className="mt-1 text-slate-600">You can close this page: the removal continues on the server.</p>
+        </Notice>
+      ) : null}
+
+      {!running && !plan && !view.planError ? (
+        <Notice tone="info" title="Not yet">
+          <p>The run is still {view.run.status}. Its resources can be removed once it has finished or stopped.</p>
+        </Notice>
+      ) : null}
+
+      {view.planError ? (
+        <Notice tone="error" title="Could not read what is left">
+          <p>{shown(view.planError)}</p>
+        </Notice>
+      ) : null}
+
+      {!running && view.lastResult && view.lastResult.length > 0 ? <OffboardingResultTable results={view.lastResult} presenter={presenter} /> : null}
+
+      {plan ? (
+        plan.removeCount === 0 ? (
+          <Notice tone="info" title="Nothing left to remove">
+            <p>Everything this run created is gone. Resources it adopted or only updated were left as they are.</p>
+          </Notice>
+        ) : (
+          <>
+            {removesLogs ? (
+              <Notice tone="error" title="Audit logs will be deleted">
+                <p>Removing the audit storage accounts this run created deletes the kube-audit logs stored in them. They can&apos;t be recovered.</p>
+              </Notice>
+            ) : null}
+            <RunActionButton
+              action={startOffboardingAction}
+              runId={runId}
+              hidden={{ planHash: plan.hash }}
+              label={`Remove ${plan.removeCount} ${plan.removeCount === 1 ? "resource" : "resources"}`}
+              pendingLabel="Starting…"
+            />
+          </>
+        )
+      ) : null}
+
+      {plan ? <OffboardingPlanTable items={plan.items} presenter={presenter} /> : null}
+
+      <p>
+        <Link href={`/onboarding/${runId}`} className="text-sm text-brand-700 underline underline-offset-2">
+          Back to the run
+        </Link>
+      </p>
+    </div>
+  );
+}

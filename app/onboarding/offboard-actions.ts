@@ -1,0 +1,18 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { failure, type ActionResult } from "@/lib/action-result";
+import { getSession } from "@/lib/auth/session";
+import { startOffboarding } from "@/lib/offboarding/control";
+import { confirmPlanSchema } from "@/lib/onboarding/schemas";
+
+// Confirm the removal plan the admin saw and start removing what the run created.
+export async function startOffboardingAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+  const session = await getSession();
+  if (!session) return failure("Your session has ended. Sign in again to continue.", { code: "unauthenticated" });
+  const parsed = confirmPlanSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) return failure("This confirmation is not valid. Reload the page.", { code: "invalid" });
+  const result = await startOffboarding(session, parsed.data.runId, parsed.data.planHash);
+  revalidatePath(`/onboarding/${parsed.data.runId}/offboard`);
+  return result;
+}

@@ -1,0 +1,14 @@
+// The run page's way to "Remove what this run created", once the run has stopped writing.
+import Link from "next/link";
+import { OFFBOARDABLE_RUN_STATUSES } from "@/lib/offboarding/control";
+
+export function OffboardLink({ runId, status }: { runId: string; status: string }) {
+  if (!(OFFBOARDABLE_RUN_STATUSES as readonly string[]).includes(status)) return null;
+  return (
+    <p>
+      <Link href={`/onboarding/${runId}/offboard`} className="text-sm font-medium text-red-800 underline underline-offset-2 hover:text-red-900">
+        Remove what this run created
+      </Link>
+    </p>
+  );
+}

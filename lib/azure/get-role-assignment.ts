@@ -1,0 +1,16 @@
+// Read one role assignment by its full id.
+import type { TokenCredential } from "@azure/core-auth";
+import { authorizationClient } from "./clients";
+import { toAzureError } from "./errors";
+import { toRoleAssignmentInfo, type RoleAssignmentInfo } from "./list-role-assignments-at-scope";
+import { sdkScope, subscriptionOf } from "./provisioning-clients";
+
+/** The assignment, or null when it doesn't exist. */
+export async function getRoleAssignmentById(credential: TokenCredential, roleAssignmentId: string): Promise<RoleAssignmentInfo | null> {
+  try {
+    return toRoleAssignmentInfo(await authorizationClient(credential, subscriptionOf(roleAssignmentId)).roleAssignments.getById(sdkScope(roleAssignmentId)));
+  } catch (error) {
+    if ((error as { statusCode?: unknown } | null)?.statusCode === 404) return null;
+    throw toAzureError(error, { action: "read the role assignment", requiredRole: "Reader" });
+  }
+}
