@@ -92,10 +92,10 @@ function simCall(url: string, ca: Buffer, method: string, p: string, body?: unkn
   });
 }
 
-function runWorker(scenario: string, env: NodeJS.ProcessEnv, simUrl: string): Promise<WorkerResult> {
+function runWorker(scenario: string, env: NodeJS.ProcessEnv, simUrl: string, timeScale: number): Promise<WorkerResult> {
   const dataDir = path.join(BENCH_DIR, `db-${scenario}-${crypto.randomBytes(3).toString("hex")}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(bin("tsx"), ["scripts/bench/worker.ts", scenario, simUrl, dataDir], { env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(bin("tsx"), ["scripts/bench/worker.ts", scenario, simUrl, dataDir, String(timeScale)], { env, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
         if (!shape) throw new Error(`unknown scenario ${name}; choose from ${BENCH_SHAPES.map((x) => x.name).join(", ")}`);
         await simCall(simUrl, ca, "POST", "/_sim/reset", buildScenario(shape));
         await simCall(simUrl, ca, "POST", "/_sim/latency", latency);
-        const r = report(await runWorker(name, env, simUrl), model);
+        const r = report(await runWorker(name, env, simUrl, profile.timeScale), model);
         printScenario(r);
         reports.push(r);
       }

@@ -1,8 +1,11 @@
 // One benchmark scenario in its own process (the "portal" whose RSS is measured): plan, run and re-run with the real engine.
 // Started by scripts/bench.ts with the portal's environment pointed at the bench simulator; prints one BENCH_RESULT line.
 import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { z } from "zod";
 import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, migrate, setRunPlan, setRunStatus, upsertUser } from "../../lib/db";
+import { DEFAULT_POLICY } from "../../lib/engine/policy";
 import { planRun, runRemainingSteps } from "../../lib/engine/run-run";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
 import { credentialFor, type TokenProvider } from "../../lib/engine/tokens";
@@ -11,11 +14,18 @@ import type { StepContext, StepModule } from "../../lib/steps/types";
 import { countRequests, type LoggedRequest } from "./model";
 import { BENCH_OWNER, buildRunConfig, buildScenario, BENCH_SHAPES } from "./scenarios";
 
-const argsSchema = z.object({ scenario: z.string().min(1), simUrl: z.string().url(), dataDir: z.string().min(1) });
-const [scenarioName, simUrl, dataDir] = process.argv.slice(2);
-const args = argsSchema.parse({ scenario: scenarioName, simUrl, dataDir });
+const argsSchema = z.object({ scenario: z.string().min(1), simUrl: z.string().url(), dataDir: z.string().min(1), timeScale: z.coerce.number().positive().max(1) });
+const [scenarioName, simUrl, dataDir, timeScale] = process.argv.slice(2);
+const args = argsSchema.parse({ scenario: scenarioName, simUrl, dataDir, timeScale });
+// The simulator's replication window is time-scaled; the engine's replication backoff is scaled alike, so the ratio of
+// the two is the real one (DEFAULT_POLICY: 2 s doubling to 30 s, 5 min budget).
+const policy = {
+  replicationBaseDelayMs: Math.round(DEFAULT_POLICY.replicationBaseDelayMs * args.timeScale),
+  replicationMaxDelayMs: Math.round(DEFAULT_POLICY.replicationMaxDelayMs * args.timeScale),
+  replicationBudgetMs: Math.round(DEFAULT_POLICY.replicationBudgetMs * args.timeScale),
+};
 
-const logSchema = z.array(z.object({ method: z.string(), url: z.string(), status: z.number(), caller: z.string().nullable() }));
+const logSchema = z.array(z.object({ time: z.string(), method: z.string(), url: z.string(), status: z.number(), caller: z.string().nullable() }));
 const tokenSchema = z.object({ access_token: z.string().min(1) });
 
 async function sim(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -24,7 +34,7 @@ async function sim(method: string, path: string, body?: unknown): Promise<unknow
   return res.status === 204 ? undefined : ((await res.json()) as unknown);
 }
 
-async function takeLog(): Promise<LoggedRequest[]> {
+async function takeLog(): Promise<(LoggedRequest & { time: string })[]> {
   const log = logSchema.parse(await sim("GET", "/_sim/requests"));
   await sim("DELETE", "/_sim/requests");
   return log;
@@ -73,7 +83,7 @@ async function main(): Promise<void> {
   await takeLog();
   const run = await createRun({ tenantId, createdByUserId: user.id, createdByUpn: BENCH_OWNER, config, steps: STEP_IDS });
   const planStart = performance.now();
-  const planned = await planRun({ config, tenantId, tokens, modules: STEP_MODULES, runId: run.id, actorUpn: BENCH_OWNER });
+  const planned = await planRun({ config, tenantId, tokens, modules: STEP_MODULES, runId: run.id, actorUpn: BENCH_OWNER, policy });
   const planMs = performance.now() - planStart;
   const planErrors = planned.filter((p) => p.error).map((p) => `${p.stepId}: ${p.error?.message ?? ""}`);
   if (planErrors.length) throw new Error(`planning failed: ${planErrors.join("; ")}`);
@@ -83,9 +93,11 @@ async function main(): Promise<void> {
   }
 
   const runStart = performance.now();
-  const result = await runRemainingSteps({ runId: run.id, tenantId, actor, tokens, modules: STEP_MODULES });
+  const result = await runRemainingSteps({ runId: run.id, tenantId, actor, tokens, modules: STEP_MODULES, policy });
   const runMs = performance.now() - runStart;
   const runLog = await takeLog();
+  // For finding where the time goes: the run's requests with their times, beside the results.
+  fs.writeFileSync(path.join(".test-data", "bench", `${shape.name}-run-requests.json`), JSON.stringify(runLog.map((r) => ({ time: r.time, method: r.method, url: r.url.split("?")[0], status: r.status }))));
   if (result.outcome !== "completed") throw new Error(`the run did not complete: ${JSON.stringify(result)}`);
   const finished = await getRunForTenant(run.id, tenantId);
   const stepTimes = Object.fromEntries((finished?.steps ?? []).map((s) => [s.stepId, s.startedAt && s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null]));

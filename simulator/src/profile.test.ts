@@ -24,6 +24,7 @@ describe("profile (pure)", () => {
     expect(requestDelayMs(base, "arm", "GET")).toBe(7);
     const l = { ...base, perRequestMs: { armRead: 1, armWrite: 2, graphRead: 3, graphWrite: 4 } };
     expect([requestDelayMs(l, "arm", "GET"), requestDelayMs(l, "arm", "PUT"), requestDelayMs(l, "graph", "HEAD"), requestDelayMs(l, "graph", "PATCH"), requestDelayMs(l, "workbench", "POST")]).toEqual([1, 2, 3, 4, 7]);
+    expect(requestDelayMs(l, "arm", "POST", "/subscriptions/s/providers/Microsoft.Storage/checkNameAvailability")).toBe(1);
   });
 
   it("empties a bucket after its burst, refills it over time, and keeps principals and operation types apart", () => {

@@ -43,12 +43,14 @@ export function scaledLatency(profile: AzureProfile): LatencyProfile {
 }
 
 const isRead = (method: string) => method === "GET" || method === "HEAD";
+// POST actions that only read: ARM answers them as fast as a GET (they still count as writes for throttling).
+const READ_ACTION = /\/(checkNameAvailability|listKeys)$/i;
 
 /** Added latency of one request: the per-service figure when a profile sets one, else requestMs. */
-export function requestDelayMs(latency: LatencyProfile, service: "arm" | "graph" | "workbench", method: string): number {
+export function requestDelayMs(latency: LatencyProfile, service: "arm" | "graph" | "workbench", method: string, path = ""): number {
   const p = latency.perRequestMs;
   if (!p || service === "workbench") return latency.requestMs;
-  if (service === "arm") return isRead(method) ? p.armRead : p.armWrite;
+  if (service === "arm") return isRead(method) || READ_ACTION.test(path) ? p.armRead : p.armWrite;
   return isRead(method) ? p.graphRead : p.graphWrite;
 }
 

@@ -135,7 +135,7 @@ export async function route(p: Platform, req: RawRequest): Promise<RawResponse> 
     return p.identity.handle(req) ?? { status: 404, body: { error: "not_found", error_description: `No identity endpoint at ${req.path}` } };
   }
   const state = p.state();
-  const delay = requestDelayMs(state.latency, service, req.method);
+  const delay = requestDelayMs(state.latency, service, req.method, req.path);
   if (delay > 0) await sleep(delay);
   if (service === "workbench") {
     const r = p.handleWorkbench(req, state);
