@@ -1,4 +1,4 @@
-// `npm run bench [-- --scenario small|medium|large …] [--no-load] [--load-only]`: performance benchmark (docs/BENCHMARKS.md).
+// `npm run bench [-- --scenario small|medium|large …] [--no-load] [--load-only] [--pglite]`: performance benchmark (docs/BENCHMARKS.md).
 // Starts its own simulator (port 4801, .test-data/bench), runs each scenario's engine in a child process, compares wall time
 // and requests with the model in scripts/bench/model.ts, then (unless --no-load) measures the run page under 50 clients.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -13,6 +13,7 @@ import { ensureCa } from "../simulator/src/tls";
 import { criticalPath, minimumRequests, totalOf, type ModelLatency, type PlanLine, type RequestCount } from "./bench/model";
 import { runPageLoad, type PageLoadResult } from "./bench/page-load";
 import { BENCH_SHAPES, buildScenario } from "./bench/scenarios";
+import { ensurePostgres } from "./postgres";
 import { bin, startService } from "./run";
 
 const root = path.resolve(__dirname, "..");
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     scenario: { type: "string", multiple: true },
     "no-load": { type: "boolean", default: false },
     "load-only": { type: "boolean", default: false },
+    pglite: { type: "boolean", default: false },
   },
 });
 
@@ -92,10 +94,20 @@ function simCall(url: string, ca: Buffer, method: string, p: string, body?: unkn
   });
 }
 
-function runWorker(scenario: string, env: NodeJS.ProcessEnv, simUrl: string, timeScale: number): Promise<WorkerResult> {
+async function runWorker(scenario: string, env: NodeJS.ProcessEnv, simUrl: string, timeScale: number): Promise<WorkerResult> {
   const dataDir = path.join(BENCH_DIR, `db-${scenario}-${crypto.randomBytes(3).toString("hex")}`);
+  // PostgreSQL (production's database) unless --pglite: PGlite's WASM heap alone peaks near 900 MB during migrations.
+  const database = values.pglite ? undefined : await ensurePostgres();
+  try {
+    return await spawnWorker(scenario, env, simUrl, timeScale, dataDir, database?.url ?? "pglite");
+  } finally {
+    await database?.drop();
+  }
+}
+
+function spawnWorker(scenario: string, env: NodeJS.ProcessEnv, simUrl: string, timeScale: number, dataDir: string, database: string): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin("tsx"), ["scripts/bench/worker.ts", scenario, simUrl, dataDir, String(timeScale)], { env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(bin("tsx"), ["scripts/bench/worker.ts", scenario, simUrl, dataDir, String(timeScale), database], { env, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();
@@ -225,7 +237,7 @@ async function main(): Promise<void> {
     let load: PageLoadResult | undefined;
     if (!values["no-load"]) load = await runPageLoad({ simUrl, env, log: (line) => console.log(line) });
     const file = path.join(BENCH_DIR, "results.json");
-    fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, profile: latency, model, reports, load }, null, 2));
+    fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, database: values.pglite ? "pglite" : "postgresql", profile: latency, model, reports, load }, null, 2));
     console.log(`\nresults: ${file}`);
   } finally {
     stop();

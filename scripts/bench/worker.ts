@@ -14,9 +14,16 @@ import type { StepContext, StepModule } from "../../lib/steps/types";
 import { countRequests, type LoggedRequest } from "./model";
 import { BENCH_OWNER, buildRunConfig, buildScenario, BENCH_SHAPES } from "./scenarios";
 
-const argsSchema = z.object({ scenario: z.string().min(1), simUrl: z.string().url(), dataDir: z.string().min(1), timeScale: z.coerce.number().positive().max(1) });
-const [scenarioName, simUrl, dataDir, timeScale] = process.argv.slice(2);
-const args = argsSchema.parse({ scenario: scenarioName, simUrl, dataDir, timeScale });
+const argsSchema = z.object({
+  scenario: z.string().min(1),
+  simUrl: z.string().url(),
+  dataDir: z.string().min(1),
+  timeScale: z.coerce.number().positive().max(1),
+  /** postgres://… or "pglite" (the embedded database, in dataDir). */
+  database: z.union([z.literal("pglite"), z.string().regex(/^postgres(ql)?:\/\//)]),
+});
+const [scenarioName, simUrl, dataDir, timeScale, database] = process.argv.slice(2);
+const args = argsSchema.parse({ scenario: scenarioName, simUrl, dataDir, timeScale, database });
 // The simulator's replication window is time-scaled; the engine's replication backoff is scaled alike, so the ratio of
 // the two is the real one (DEFAULT_POLICY: 2 s doubling to 30 s, 5 min budget).
 const policy = {
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
   const scenario = buildScenario(shape);
   const config = buildRunConfig(scenario);
   const tenantId = scenario.tenant.id;
-  configureDb({ dataDir: args.dataDir });
+  configureDb(args.database === "pglite" ? { dataDir: args.dataDir } : { dataDir: args.dataDir, databaseUrl: args.database });
   await migrate();
   const owner = scenario.users[0];
   const user = await upsertUser({ tenantId, objectId: owner?.objectId ?? crypto.randomUUID(), upn: BENCH_OWNER, displayName: "Bench Owner" });
