@@ -47,10 +47,17 @@ async function takeLog(): Promise<(LoggedRequest & { time: string })[]> {
   return log;
 }
 
-// The admin's delegated tokens, minted by the simulator like its sign-in flow would; the engine caches them per resource.
+// The admin's delegated tokens, minted by the simulator like its sign-in flow would. One mint per resource, shared by
+// concurrent callers (like MSAL's cache in the portal): the engine's credential asks once per SDK call until it has one.
+const minted = new Map<string, Promise<string>>();
 const tokens: TokenProvider = async (resource) => {
-  const body = tokenSchema.parse(await sim("POST", "/_sim/token", { upn: BENCH_OWNER, resource }));
-  return { ok: true, token: body.access_token, expiresOn: new Date(Date.now() + 3_600_000) };
+  let token = minted.get(resource);
+  if (!token) {
+    token = sim("POST", "/_sim/token", { upn: BENCH_OWNER, resource }).then((b) => tokenSchema.parse(b).access_token);
+    minted.set(resource, token);
+    token.catch(() => minted.delete(resource));
+  }
+  return { ok: true, token: await token, expiresOn: new Date(Date.now() + 3_600_000) };
 };
 
 /** A context that executes writes directly and counts them: re-running a finished run must not need any. */
