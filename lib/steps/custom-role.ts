@@ -1,4 +1,5 @@
 // Step: the read-only AKS custom role, assignable in every selected subscription (scopes only ever grow).
+import { mapBounded } from "@/lib/concurrency";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { getCustomRoleDefinition, type CustomRoleDefinition, type RolePermission } from "@/lib/azure/get-custom-role-definition";
 import { customRoleId } from "@/lib/azure/names";
@@ -80,12 +81,13 @@ function nonSubscriptionScopes(scopes: string[]): string[] {
 
 async function read(ctx: StepContext): Promise<CustomRoleLive> {
   const roleId = customRoleId(ctx.tenantId, AKS_READ_ONLY_ROLE_KEY);
-  // A custom role is visible at its assignable scopes; any selected subscription that already has it finds it.
-  for (const s of ctx.config.subscriptions) {
-    const existing = await getCustomRoleDefinition(ctx.arm, subscriptionScope(s.id), roleId);
-    if (existing) return { roleId, existing };
-  }
-  return { roleId, existing: null };
+  // A custom role is visible at its assignable scopes; any selected subscription that already has it finds it. Usually
+  // the first one does (or it doesn't exist); then the others are asked side by side, not one after another.
+  const [first, ...rest] = ctx.config.subscriptions.map((s) => subscriptionScope(s.id));
+  const atFirst = first ? await getCustomRoleDefinition(ctx.arm, first, roleId) : null;
+  if (atFirst) return { roleId, existing: atFirst };
+  const others = await mapBounded(rest, 10, (scope) => getCustomRoleDefinition(ctx.arm, scope, roleId));
+  return { roleId, existing: others.find((r) => r !== null) ?? null };
 }
 
 function plan(ctx: StepContext, live: CustomRoleLive): PlannedChange[] {

@@ -1,6 +1,7 @@
 // Step: the vendor's service principal gets Log Analytics Reader and the AKS role per subscription, and Storage Blob Data
 // Reader limited (ABAC) to the audit storage accounts.
 import { z } from "zod";
+import { mapBounded } from "@/lib/concurrency";
 import { createRoleAssignment, fullRoleDefinitionId } from "@/lib/azure/create-role-assignment";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { getApplicationByUniqueName } from "@/lib/azure/get-application-by-unique-name";
@@ -128,13 +129,12 @@ function roleIdOf(ctx: StepContext): string {
   return fromOutput.success ? fromOutput.data.roleId : customRoleId(ctx.tenantId, AKS_READ_ONLY_ROLE_KEY);
 }
 
+// One subscription scope per request; ARM's per-subscription budgets make them independent, so they run side by side.
+const CONCURRENCY = 10;
+
 async function listAt(ctx: StepContext, scopes: string[], principalId: string): Promise<Record<string, RoleAssignmentInfo[]>> {
-  const out: Record<string, RoleAssignmentInfo[]> = {};
-  for (const scope of scopes) {
-    const all = await listRoleAssignmentsAtScope(ctx.arm, scope, principalId);
-    out[scope] = all.filter((a) => same(a.scope.replace(/\/+$/, ""), scope));
-  }
-  return out;
+  const lists = await mapBounded(scopes, CONCURRENCY, async (scope) => (await listRoleAssignmentsAtScope(ctx.arm, scope, principalId)).filter((a) => same(a.scope.replace(/\/+$/, ""), scope)));
+  return Object.fromEntries(scopes.map((scope, i) => [scope, lists[i] ?? []]));
 }
 
 function keyOf(d: DesiredAssignment): string {
@@ -191,30 +191,39 @@ async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleA
   // Planned before the principal existed: read its assignments now (a retried run may already have made some).
   const existing = live.principalId ? live.existing : await listAt(ctx, [...new Set(live.desired.map((d) => d.scope))], principalId);
   const total = live.desired.length;
-  const assignments: RoleAssignmentOutputItem[] = [];
   const conflicts: string[] = [];
-  for (const [i, d] of live.desired.entries()) {
-    await ctx.progress({ done: i, total, label: `Role assignments ${i + 1} of ${total}` });
+  let done = 0;
+  await ctx.progress({ done, total, label: `Role assignments 0 of ${total}` });
+  // Independent assignments run side by side (bounded); every one settles before a failure is thrown.
+  const settled = await mapBounded(live.desired, CONCURRENCY, async (d): Promise<{ item?: RoleAssignmentOutputItem; error?: unknown }> => {
     const roleDefinitionId = fullRoleDefinitionId(d.scope, d.roleGuid);
     const decision = decide(d, principalId, existing[d.scope] ?? []);
     const item = (name: string): RoleAssignmentOutputItem => ({ scope: d.scope, roleName: d.roleName, roleDefinitionId, name, ...(d.condition ? { condition: d.condition } : {}) });
-    if (decision.kind === "no-change" || decision.kind === "adopt") {
-      assignments.push(item(decision.existing.name));
-      continue;
-    }
+    const finish = async <T,>(r: T): Promise<T> => {
+      done += 1;
+      await ctx.progress({ done, total, label: `Role assignments ${done} of ${total}` });
+      return r;
+    };
+    if (decision.kind === "no-change" || decision.kind === "adopt") return finish({ item: item(decision.existing.name) });
     if (decision.kind === "conflict") {
       conflicts.push(`${d.roleName} at ${d.scope} (assignment ${decision.existing.name})`);
-      continue;
+      return finish({});
     }
     const name = decision.kind === "update" ? decision.existing.name : roleAssignmentName(d.scope, principalId, d.roleGuid);
-    const saved = await ctx.write(
-      { key: keyOf(d), kind: decision.kind, target: `${d.roleName} at ${d.scope}` },
-      () => assign(ctx, d, principalId, name),
-      (a) => a.id,
-    );
-    assignments.push(item(saved.name));
-  }
-  await ctx.progress({ done: total, total, label: `Role assignments ${total} of ${total}` });
+    try {
+      const saved = await ctx.write(
+        { key: keyOf(d), kind: decision.kind, target: `${d.roleName} at ${d.scope}` },
+        () => assign(ctx, d, principalId, name),
+        (a) => a.id,
+      );
+      return finish({ item: item(saved.name) });
+    } catch (error) {
+      return { error };
+    }
+  });
+  const failed = settled.find((r) => r.error !== undefined);
+  if (failed) throw failed.error;
+  const assignments = settled.flatMap((r) => (r.item ? [r.item] : []));
   if (conflicts.length > 0) {
     throw new AzureOperationError(
       "role_assignment_conflict",

@@ -64,8 +64,9 @@ export interface StorageOutput {
 
 const STEP_ID = "storage" as const;
 const TAGS = { "managed-by": "aks-onboarding-portal" };
-const READ_CONCURRENCY = 4;
-const WRITE_CONCURRENCY = 3;
+// ARM allows 250 reads and 200 writes per subscription at once: these bounds keep a run far inside that.
+const READ_CONCURRENCY = 16;
+const WRITE_CONCURRENCY = 8;
 
 /** The ARM id of a storage choice's account. */
 export function storageAccountIdOf(choice: Pick<StorageChoice, "subscriptionId" | "resourceGroup" | "accountName">): string {
@@ -354,8 +355,8 @@ async function mapBoundedSettled<T, R>(items: readonly T[], limit: number, fn: (
 
 async function readRegion(ctx: StepContext, choice: StorageChoice): Promise<StorageRegionLive> {
   const { subscriptionId: sub, resourceGroup: rg, accountName: name } = choice;
-  const group = await getResourceGroup(ctx.arm, sub, rg);
-  const account = group ? await getStorageAccount(ctx.arm, sub, rg, name) : null;
+  // Independent reads in parallel: a missing group makes the account GET a 404 (null) anyway.
+  const [group, account] = await Promise.all([getResourceGroup(ctx.arm, sub, rg), getStorageAccount(ctx.arm, sub, rg, name)]);
   // checkNameAvailability says "AlreadyExists" for the customer's own account too, so it is only asked when the GET found nothing.
   const nameCheck = account || choice.adopt ? null : await checkStorageAccountName(ctx.arm, sub, name);
   const policy = account ? await getManagementPolicy(ctx.arm, sub, rg, name) : null;
@@ -455,11 +456,14 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
 
   async read(ctx) {
     const pairs = involvedSubscriptions(ctx.config).flatMap((subscriptionId) => STORAGE_PROVIDER_NAMESPACES.map((namespace) => ({ subscriptionId, namespace })));
-    const providers = await mapBoundedSettled(pairs, READ_CONCURRENCY, async ({ subscriptionId, namespace }): Promise<ProviderLive> => {
-      const p = await getProviderRegistration(ctx.arm, subscriptionId, namespace);
-      return { subscriptionId, namespace, state: p.state, registered: p.registered };
-    });
-    const regions = await mapBoundedSettled(ctx.config.storage, READ_CONCURRENCY, (choice) => readRegion(ctx, choice));
+    // Providers and regions are independent: read them side by side (two bounded pools).
+    const [providers, regions] = await Promise.all([
+      mapBoundedSettled(pairs, READ_CONCURRENCY, async ({ subscriptionId, namespace }): Promise<ProviderLive> => {
+        const p = await getProviderRegistration(ctx.arm, subscriptionId, namespace);
+        return { subscriptionId, namespace, state: p.state, registered: p.registered };
+      }),
+      mapBoundedSettled(ctx.config.storage, READ_CONCURRENCY, (choice) => readRegion(ctx, choice)),
+    ]);
     return { providers, regions };
   },
 

@@ -144,6 +144,9 @@ export function createControl(ctx: ControlContext) {
         const parsed = latencySchema.safeParse(body.value ?? {});
         if (!parsed.success) return error(400, "InvalidLatency", readable(parsed.error), issuesOf(parsed.error));
         state.latency = {
+          ...state.latency,
+          ...(parsed.data.perRequestMs ? { perRequestMs: parsed.data.perRequestMs } : {}),
+          ...(parsed.data.armThrottle ? { armThrottle: parsed.data.armThrottle } : {}),
           requestMs: parsed.data.requestMs ?? state.latency.requestMs,
           lroMs: { ...state.latency.lroMs, ...(parsed.data.lroMs ?? {}) },
           replicationMs: parsed.data.replicationMs ?? state.latency.replicationMs,

@@ -2,6 +2,7 @@
 import crypto from "node:crypto";
 import { z } from "zod";
 import type { SimResponse } from "./contract";
+import { armThrottleSchema, perRequestLatencySchema } from "./profile";
 import type { FaultKind, FaultProfile, SimState } from "./state";
 
 export const faultProfileSchema = z.object({
@@ -14,6 +15,8 @@ export const latencySchema = z.object({
   requestMs: z.number().int().min(0).max(120_000).optional(),
   lroMs: z.record(z.string(), z.number().int().min(0).max(600_000)).optional(),
   replicationMs: z.number().int().min(0).max(600_000).optional(),
+  perRequestMs: perRequestLatencySchema.optional(),
+  armThrottle: armThrottleSchema.optional(),
 });
 
 /** mulberry32: tiny, fast, good enough to make fault sequences reproducible from a seed. */

@@ -9,6 +9,7 @@ import type { Identity } from "./identity/routes";
 import type { SigningKey } from "./identity/keys";
 import { verifyBearer } from "./identity/verify";
 import { drawFault } from "./faults";
+import { requestDelayMs, takeArmToken, throttledResponse } from "./profile";
 import type { Handler, SimState } from "./state";
 import type { CaFiles } from "./tls";
 
@@ -134,7 +135,8 @@ export async function route(p: Platform, req: RawRequest): Promise<RawResponse> 
     return p.identity.handle(req) ?? { status: 404, body: { error: "not_found", error_description: `No identity endpoint at ${req.path}` } };
   }
   const state = p.state();
-  if (state.latency.requestMs > 0) await sleep(state.latency.requestMs);
+  const delay = requestDelayMs(state.latency, service, req.method, req.path);
+  if (delay > 0) await sleep(delay);
   if (service === "workbench") {
     const r = p.handleWorkbench(req, state);
     const body = parseJson(req.rawBody);
@@ -172,11 +174,23 @@ async function serveAzure(p: Platform, state: SimState, req: RawRequest, service
     logRequest(state, req, r.status, callerName, bodyForLog);
     return r;
   }
+  const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(req.path)?.[1];
+  const limits = state.latency.armThrottle;
+  let remaining: Record<string, string> = {};
+  if (service === "arm" && limits) {
+    const d = takeArmToken(state, limits, { scope: subscriptionId ?? caller.tenantId, principal: caller.objectId, method: req.method });
+    if (!d.ok) {
+      const r = throttledResponse(d, { subscriptionId, tenantId: caller.tenantId, principal: caller.objectId });
+      logRequest(state, req, r.status, callerName, bodyForLog);
+      return r;
+    }
+    remaining = { [`x-ms-ratelimit-remaining-${subscriptionId ? "subscription" : "tenant"}-${d.op}`]: String(d.remaining) };
+  }
   const fault = drawFault(state, {
     service,
     method: req.method,
     path: req.path,
-    subscriptionId: /^\/subscriptions\/([^/]+)/i.exec(req.path)?.[1],
+    subscriptionId,
     tenantId: caller.tenantId,
     principalId: caller.objectId,
     body: body.value,
@@ -196,7 +210,7 @@ async function serveAzure(p: Platform, state: SimState, req: RawRequest, service
       ? { status: 404, body: { error: { code: "NotFound", message: `The simulator has no ARM route for ${req.method} ${req.path}.` } } }
       : { status: 400, body: { error: { code: "BadRequest", message: `Resource not found for the segment '${req.path.split("/").filter(Boolean).at(-1) ?? ""}'.` } } };
   logRequest(state, req, r.status, callerName, bodyForLog);
-  return r;
+  return r.status < 400 && Object.keys(remaining).length ? { ...r, headers: { ...remaining, ...(r.headers ?? {}) } } : r;
 }
 
 function logRequest(state: SimState, req: RawRequest, status: number, caller: string | null, body: unknown): void {

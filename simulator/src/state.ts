@@ -20,7 +20,26 @@ export interface LatencyProfile {
   lroMs: Record<string, number>;
   /** How long a new application / service principal is invisible to ARM and to servicePrincipals create. */
   replicationMs: number;
+  /** Per service and method class, replacing requestMs for ARM and Graph (see profile.ts). */
+  perRequestMs?: PerRequestLatency;
+  /** ARM's per-subscription token buckets; absent = no throttling (see profile.ts). */
+  armThrottle?: ArmThrottle;
 }
+
+/** Added latency of one ARM/Graph request by service and read (GET/HEAD) or write (anything else). */
+export interface PerRequestLatency {
+  armRead: number;
+  armWrite: number;
+  graphRead: number;
+  graphWrite: number;
+}
+
+/** Token bucket of one ARM operation type: `burst` tokens, refilled at `refillPerSecond`. */
+export interface TokenBucketLimit {
+  burst: number;
+  refillPerSecond: number;
+}
+export type ArmThrottle = Record<"reads" | "writes" | "deletes", TokenBucketLimit>;
 
 export type FaultKind = "429" | "500" | "503" | "PrincipalNotFound" | "NoBackingApplicationObject";
 export interface FaultProfile {

@@ -1,0 +1,253 @@
+// `npm run bench [-- --scenario small|medium|large …] [--no-load] [--load-only] [--pglite]`: performance benchmark (docs/BENCHMARKS.md).
+// Starts its own simulator (port 4801, .test-data/bench), runs each scenario's engine in a child process, compares wall time
+// and requests with the model in scripts/bench/model.ts, then (unless --no-load) measures the run page under 50 clients.
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import https from "node:https";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { loadAzureProfile, scaledLatency } from "../simulator/src/profile";
+import { ensureCa } from "../simulator/src/tls";
+import { criticalPath, minimumRequests, totalOf, type ModelLatency, type PlanLine, type RequestCount } from "./bench/model";
+import { runPageLoad, type PageLoadResult } from "./bench/page-load";
+import { BENCH_SHAPES, buildScenario } from "./bench/scenarios";
+import { ensurePostgres } from "./postgres";
+import { bin, startService } from "./run";
+
+const root = path.resolve(__dirname, "..");
+process.chdir(root);
+const BENCH_DIR = path.join(".test-data", "bench");
+const SIM_PORT = 4801;
+const CLIENT = { id: "5d0f6a1e-3b2c-4d5e-8f90-a1b2c3d4e5f6", secret: crypto.randomBytes(18).toString("base64url") };
+const WORKBENCH_KEY = crypto.randomBytes(18).toString("base64url");
+const PROFILE_FILE = path.join("simulator", "profiles", "azure.json");
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: "string", multiple: true },
+    "no-load": { type: "boolean", default: false },
+    "load-only": { type: "boolean", default: false },
+    pglite: { type: "boolean", default: false },
+  },
+});
+
+const countSchema = z.object({ armReads: z.number(), armWrites: z.number(), graphReads: z.number(), graphWrites: z.number(), workbench: z.number(), throttled: z.number() });
+const workerResultSchema = z.object({
+  scenario: z.object({ name: z.string(), subscriptions: z.number(), clusters: z.number(), regions: z.number() }),
+  clusters: z.number(),
+  plan: z.array(z.object({ stepId: z.string(), key: z.string(), resourceType: z.string(), action: z.string() })),
+  planMs: z.number(),
+  planRequests: countSchema,
+  runMs: z.number(),
+  stepTimes: z.record(z.string(), z.number().nullable()),
+  runRequests: countSchema,
+  runRequestsByStep: z.record(z.string(), z.number()),
+  rerunMs: z.number(),
+  rerunWrites: z.number(),
+  rerunEngineWrites: z.number(),
+  rerunRequests: countSchema,
+  peakRssMb: z.number(),
+});
+type WorkerResult = z.infer<typeof workerResultSchema>;
+
+/** One scenario's figures, with the model's yardsticks and the goals. */
+export interface ScenarioReport {
+  name: string;
+  shape: string;
+  wallMs: number;
+  criticalPathMs: number;
+  criticalPathSteps: Record<string, number>;
+  ratio: number;
+  ratioGoal: number;
+  stepTimes: Record<string, number | null>;
+  requests: number;
+  minimumRequests: number;
+  requestRatio: number;
+  minimumByStep: Record<string, RequestCount>;
+  requestsByStep: Record<string, number>;
+  planMs: number;
+  planRequests: number;
+  rerunWrites: number;
+  rerunMs: number;
+  throttled: number;
+  peakRssMb: number;
+  workbenchRequests: number;
+}
+
+/** JSON call to the simulator's control API over HTTPS, trusting its CA (this process starts without NODE_EXTRA_CA_CERTS). */
+function simCall(url: string, ca: Buffer, method: string, p: string, body?: unknown): Promise<unknown> {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = https.request(`${url}${p}`, { method, ca, headers: payload ? { "content-type": "application/json", "content-length": String(payload.length) } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${p}: ${res.statusCode} ${text.slice(0, 500)}`));
+        else resolve(text ? (JSON.parse(text) as unknown) : undefined);
+      });
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+async function runWorker(scenario: string, env: NodeJS.ProcessEnv, simUrl: string, timeScale: number): Promise<WorkerResult> {
+  const dataDir = path.join(BENCH_DIR, `db-${scenario}-${crypto.randomBytes(3).toString("hex")}`);
+  // PostgreSQL (production's database) unless --pglite: PGlite's WASM heap alone peaks near 900 MB during migrations.
+  const database = values.pglite ? undefined : await ensurePostgres();
+  try {
+    return await spawnWorker(scenario, env, simUrl, timeScale, dataDir, database?.url ?? "pglite");
+  } finally {
+    await database?.drop();
+  }
+}
+
+function spawnWorker(scenario: string, env: NodeJS.ProcessEnv, simUrl: string, timeScale: number, dataDir: string, database: string): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin("tsx"), ["scripts/bench/worker.ts", scenario, simUrl, dataDir, String(timeScale), database], { env, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+    });
+    child.on("exit", (code) => {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      const line = out.split("\n").find((l) => l.startsWith("BENCH_RESULT "));
+      if (code !== 0 || !line) {
+        reject(new Error(`bench worker for ${scenario} exited with ${code}:\n${out.slice(-2000)}`));
+        return;
+      }
+      resolve(workerResultSchema.parse(JSON.parse(line.slice("BENCH_RESULT ".length))));
+    });
+  });
+}
+
+function report(r: WorkerResult, l: ModelLatency): ScenarioReport {
+  const plan: PlanLine[] = r.plan;
+  const cp = criticalPath(plan, l);
+  const minimum = minimumRequests(plan);
+  const minTotal = Object.values(minimum).reduce((a, c) => a + totalOf(c), 0);
+  const made = totalOf(r.runRequests);
+  const largest = r.scenario.name === "large";
+  return {
+    name: r.scenario.name,
+    shape: `${r.scenario.subscriptions} subscription(s) × ${r.clusters} clusters in ${r.scenario.regions} region(s)`,
+    wallMs: r.runMs,
+    criticalPathMs: cp.totalMs,
+    criticalPathSteps: cp.steps,
+    ratio: r.runMs / cp.totalMs,
+    ratioGoal: largest ? 1.5 : 1.15,
+    stepTimes: r.stepTimes,
+    requests: made,
+    minimumRequests: minTotal,
+    requestRatio: made / minTotal,
+    minimumByStep: minimum,
+    requestsByStep: r.runRequestsByStep,
+    planMs: r.planMs,
+    planRequests: totalOf(r.planRequests),
+    rerunWrites: r.rerunWrites,
+    rerunMs: r.rerunMs,
+    throttled: r.runRequests.throttled + r.planRequests.throttled + r.rerunRequests.throttled,
+    peakRssMb: r.peakRssMb,
+    workbenchRequests: r.runRequests.workbench,
+  };
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const mark = (ok: boolean) => (ok ? "met" : "MISSED");
+
+function printScenario(x: ScenarioReport): void {
+  console.log(`\n== ${x.name}: ${x.shape}`);
+  console.log(`  wall time (run)        ${s(x.wallMs)}   critical path ${s(x.criticalPathMs)}   ratio ${x.ratio.toFixed(2)} (goal ≤ ${x.ratioGoal}: ${mark(x.ratio <= x.ratioGoal)})`);
+  console.log(`  per step wall / model  ${Object.entries(x.criticalPathSteps).map(([k, v]) => `${k} ${s(x.stepTimes[k] ?? 0)}/${s(v)}`).join(", ")}`);
+  console.log(`  ARM+Graph requests     ${x.requests} vs minimum ${x.minimumRequests}: ${x.requestRatio.toFixed(2)}× (goal ≤ 1.1: ${mark(x.requestRatio <= 1.1)})`);
+  console.log(`  requests by step       ${Object.entries(x.requestsByStep).map(([k, v]) => `${k} ${v}/${totalOf(x.minimumByStep[k] ?? { armReads: 0, armWrites: 0, graphReads: 0, graphWrites: 0, workbench: 0 }, k === "workbench-handoff")}`).join(", ")}`);
+  console.log(`  plan (before confirm)  ${s(x.planMs)}, ${x.planRequests} requests`);
+  console.log(`  re-run of finished run ${x.rerunWrites} writes (goal 0: ${mark(x.rerunWrites === 0)}), ${s(x.rerunMs)}`);
+  console.log(`  429s received          ${x.throttled}`);
+  console.log(`  engine peak RSS        ${x.peakRssMb.toFixed(0)} MB (goal ≤ 400: ${mark(x.peakRssMb <= 400)})`);
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(BENCH_DIR, { recursive: true });
+  const profile = loadAzureProfile(PROFILE_FILE);
+  const latency = scaledLatency(profile);
+  const per = latency.perRequestMs ?? { armRead: 0, armWrite: 0, graphRead: 0, graphWrite: 0 };
+  const model: ModelLatency = {
+    ...per,
+    other: latency.requestMs,
+    storageLroMs: latency.lroMs.storageAccount ?? 0,
+    providerRegistrationMs: latency.lroMs.providerRegistration ?? 0,
+    replicationMs: latency.replicationMs,
+    writeBurst: profile.armThrottle.writes.burst,
+    writeRefillPerSecond: profile.armThrottle.writes.refillPerSecond,
+  };
+  const simDir = path.join(BENCH_DIR, "simulator");
+  const simUrl = `https://127.0.0.1:${SIM_PORT}`;
+  // The simulator reuses this CA (its default <data-dir>/ca); the engine process trusts it through NODE_EXTRA_CA_CERTS.
+  const caPath = path.resolve(ensureCa(path.join(simDir, "ca")).caPath);
+  const ca = fs.readFileSync(caPath);
+  const children: ChildProcess[] = [];
+  const stop = () => {
+    for (const c of children) c.kill("SIGTERM");
+  };
+  process.on("SIGINT", () => {
+    stop();
+    process.exit(130);
+  });
+  try {
+    children.push(
+      await startService(
+        "simulator",
+        bin("tsx"),
+        ["simulator/main.ts", "--port", String(SIM_PORT), "--no-blob", "--data-dir", simDir, "--client-id", CLIENT.id, "--client-secret", CLIENT.secret, "--workbench-api-key", WORKBENCH_KEY],
+        { ...process.env },
+        /simulator ready/,
+      ),
+    );
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: "production",
+      NODE_EXTRA_CA_CERTS: caPath,
+      ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64"),
+      ENTRA_CLIENT_ID: CLIENT.id,
+      ENTRA_CLIENT_SECRET: CLIENT.secret,
+      ENTRA_AUTHORITY: `${simUrl}/organizations`,
+      ARM_ENDPOINT: simUrl,
+      GRAPH_ENDPOINT: simUrl,
+      WORKBENCH_URL: `${simUrl}/workbench`,
+      WORKBENCH_API_KEY: WORKBENCH_KEY,
+    };
+    const names = values.scenario?.length ? values.scenario : BENCH_SHAPES.map((x) => x.name);
+    const reports: ScenarioReport[] = [];
+    console.log(`profile ${PROFILE_FILE}: ARM read ${per.armRead} ms, write ${per.armWrite} ms; Graph read ${per.graphRead} ms, write ${per.graphWrite} ms; other ${latency.requestMs} ms; storage LRO ${model.storageLroMs} ms, replication ${model.replicationMs} ms (waits × ${profile.timeScale})`);
+    if (!values["load-only"]) {
+      for (const name of names) {
+        const shape = BENCH_SHAPES.find((x) => x.name === name);
+        if (!shape) throw new Error(`unknown scenario ${name}; choose from ${BENCH_SHAPES.map((x) => x.name).join(", ")}`);
+        await simCall(simUrl, ca, "POST", "/_sim/reset", buildScenario(shape));
+        await simCall(simUrl, ca, "POST", "/_sim/latency", latency);
+        const r = report(await runWorker(name, env, simUrl, profile.timeScale), model);
+        printScenario(r);
+        reports.push(r);
+      }
+    }
+    let load: PageLoadResult | undefined;
+    if (!values["no-load"]) load = await runPageLoad({ simUrl, env, log: (line) => console.log(line) });
+    const file = path.join(BENCH_DIR, "results.json");
+    fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, database: values.pglite ? "pglite" : "postgresql", profile: latency, model, reports, load }, null, 2));
+    console.log(`\nresults: ${file}`);
+  } finally {
+    stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,259 @@
+// The benchmark's yardsticks, computed from a run's plan and the latency profile: the critical path and the minimum requests.
+
+/** A planned change as the bench needs it (a subset of lib/steps/types PlannedChange). */
+export interface PlanLine {
+  stepId: string;
+  key: string;
+  resourceType: string;
+  action: string;
+}
+
+/** The scaled profile the simulator applies, in ms. */
+export interface ModelLatency {
+  armRead: number;
+  armWrite: number;
+  graphRead: number;
+  graphWrite: number;
+  /** Workbench (vendor API) requests. */
+  other: number;
+  storageLroMs: number;
+  providerRegistrationMs: number;
+  replicationMs: number;
+  /** ARM writes per subscription: burst and refill per second. */
+  writeBurst: number;
+  writeRefillPerSecond: number;
+}
+
+/** Requests by service. */
+export interface RequestCount {
+  armReads: number;
+  armWrites: number;
+  graphReads: number;
+  graphWrites: number;
+  workbench: number;
+}
+
+const WRITE_ACTIONS = new Set(["create", "update", "register", "grant"]);
+const writes = (l: PlanLine) => WRITE_ACTIONS.has(l.action);
+const ofStep = (plan: readonly PlanLine[], stepId: string) => plan.filter((l) => l.stepId === stepId);
+const ofType = (lines: readonly PlanLine[], type: string) => lines.filter((l) => l.resourceType === type);
+
+/**
+ * How long an LRO client that honours Retry-After waits: ARM's Retry-After is whole seconds (at least 1), and the
+ * simulator (like Azure) announces the remaining time rounded up, so the first status poll lands at ceil(duration).
+ */
+export function lroObservedMs(durationMs: number): number {
+  return Math.max(1000, Math.ceil(durationMs / 1000) * 1000);
+}
+
+/** Subscription id of a role-assignment / register plan key (`…:/subscriptions/{id}…`). */
+function subscriptionOfKey(key: string): string | undefined {
+  return /\/subscriptions\/([0-9a-f-]{36})/i.exec(key)?.[1]?.toLowerCase();
+}
+
+/** Waiting time forced by ARM's write bucket when one subscription gets more writes than its burst. */
+export function throttleFloorMs(writesBySubscription: ReadonlyMap<string, number>, l: ModelLatency): number {
+  let worst = 0;
+  for (const n of writesBySubscription.values()) worst = Math.max(worst, n - l.writeBurst);
+  return worst > 0 ? Math.ceil((worst / l.writeRefillPerSecond) * 1000) : 0;
+}
+
+/** Critical path of each step (ms) and in total. */
+export interface CriticalPath {
+  steps: Record<string, number>;
+  totalMs: number;
+}
+
+/**
+ * The longest chain of dependent requests of a run, step after step (each step needs the previous one's results), with
+ * unlimited parallelism inside a step but ARM's write budget per subscription as a floor. Per step:
+ * read (all reads of a step are independent) → writes in dependency order (+ LRO / replication waits) → verify read.
+ */
+export function criticalPath(plan: readonly PlanLine[], l: ModelLatency): CriticalPath {
+  const steps: Record<string, number> = {};
+
+  // Storage: GET group ∥ GET account ∥ checkNameAvailability; then [PUT group] → PUT account → LRO → status poll → final
+  // GET → PUT lifecycle policy; provider registration (POST → wait → GET) runs beside it; verify GETs in parallel.
+  const storage = ofStep(plan, "storage");
+  if (storage.length) {
+    const groupCreate = ofType(storage, "Resource group").some(writes);
+    const accountLines = ofType(storage, "Storage account");
+    const accountCreate = accountLines.some((a) => a.action === "create");
+    const accountUpdate = accountLines.some((a) => a.action === "update");
+    const accountExists = accountLines.some((a) => a.action !== "create");
+    const firewall = ofType(storage, "Storage firewall").some(writes);
+    const policy = ofType(storage, "Lifecycle policy").some(writes);
+    const read = accountExists ? 2 * l.armRead : l.armRead; // an existing account's lifecycle policy is read after the account
+    let chain = groupCreate ? l.armWrite : 0;
+    if (accountCreate) chain += l.armWrite + lroObservedMs(l.storageLroMs) + 2 * l.armRead;
+    else if (accountUpdate) chain += l.armWrite;
+    if (firewall) chain += l.armWrite;
+    if (policy) chain += l.armWrite;
+    const register = ofType(storage, "Resource provider").some(writes) ? l.armWrite + lroObservedMs(l.providerRegistrationMs) + l.armRead : 0;
+    steps.storage = read + Math.max(chain, register) + l.armRead;
+  }
+
+  // Diagnostic settings: list → PUT → list, every cluster in parallel.
+  const diag = ofStep(plan, "diagnostic-settings");
+  if (diag.length) steps["diagnostic-settings"] = l.armRead + (diag.some(writes) ? l.armWrite : 0) + l.armRead;
+
+  // App registration: GET app ∥ GET Log Analytics SP → [POST LA SP] → PATCH app → (replication) POST SP → POST grant;
+  // addPassword beside the SP; verify GETs in parallel.
+  const app = ofStep(plan, "app-registration");
+  let appCreatedNow = false;
+  if (app.length) {
+    const appWrite = ofType(app, "App registration").some(writes);
+    appCreatedNow = ofType(app, "App registration").some((x) => x.action === "create");
+    const spLines = ofType(app, "Service principal");
+    const laCreate = spLines.some((x) => x.key.includes("log-analytics") && writes(x));
+    const spCreate = spLines.some((x) => !x.key.includes("log-analytics") && writes(x));
+    const grant = ofType(app, "Admin consent").some(writes);
+    const secret = ofType(app, "Client secret").some(writes);
+    // An existing app: its SP and grants are read after it (GET app → GET SP → GET its app role assignments).
+    const read = appWrite && appCreatedNow ? l.graphRead : 3 * l.graphRead;
+    let chain = laCreate ? l.graphWrite : 0;
+    chain += appWrite ? l.graphWrite : 0;
+    // The SP create succeeds only once the new app has replicated: max(its own latency, the window).
+    const spPart = (spCreate ? (appCreatedNow ? Math.max(l.graphWrite, l.replicationMs) : l.graphWrite) : 0) + (grant ? l.graphWrite : 0);
+    chain += Math.max(spPart, secret ? l.graphWrite : 0);
+    steps["app-registration"] = read + chain + l.graphRead;
+  }
+
+  // Custom role: GET → PUT → GET.
+  const role = ofStep(plan, "custom-role");
+  const roleWritten = role.some(writes);
+  if (role.length) steps["custom-role"] = l.armRead + (roleWritten ? l.armWrite : 0) + l.armRead;
+
+  // Role assignments: list per scope → PUTs in parallel → list per scope. A role defined in this run is usable only
+  // replicationMs after its PUT, which ended one verify read and one list read before these PUTs start.
+  const ra = ofStep(plan, "role-assignments");
+  if (ra.length) {
+    const any = ra.some(writes);
+    const put = any ? (roleWritten ? Math.max(l.armWrite, l.replicationMs - 2 * l.armRead) : l.armWrite) : 0;
+    const bySub = new Map<string, number>();
+    for (const x of ra.filter(writes)) {
+      const sub = subscriptionOfKey(x.key);
+      if (sub) bySub.set(sub, (bySub.get(sub) ?? 0) + 1);
+    }
+    steps["role-assignments"] = l.armRead + Math.max(put, throttleFloorMs(bySub, l)) + l.armRead;
+  }
+
+  // Hand-off: list devices → POST device → list devices.
+  const handoff = ofStep(plan, "workbench-handoff");
+  if (handoff.length) steps["workbench-handoff"] = l.other + (handoff.some(writes) ? l.other : 0) + l.other;
+
+  // Diagnostic settings can hit the write floor too (many clusters in one subscription).
+  if (diag.length) {
+    const bySub = new Map<string, number>();
+    for (const x of diag.filter(writes)) {
+      const sub = subscriptionOfKey(x.key);
+      if (sub) bySub.set(sub, (bySub.get(sub) ?? 0) + 1);
+    }
+    steps["diagnostic-settings"] = Math.max(steps["diagnostic-settings"] ?? 0, throttleFloorMs(bySub, l));
+  }
+  return { steps, totalMs: Object.values(steps).reduce((a, b) => a + b, 0) };
+}
+
+const zero = (): RequestCount => ({ armReads: 0, armWrites: 0, graphReads: 0, graphWrites: 0, workbench: 0 });
+
+/** Sum of request counts. */
+export function totalOf(c: RequestCount, withWorkbench = false): number {
+  return c.armReads + c.armWrites + c.graphReads + c.graphWrites + (withWorkbench ? c.workbench : 0);
+}
+
+/**
+ * The fewest requests a correct run of this plan makes: every resource read once before writing (state may have changed
+ * since the plan), each needed write once, an LRO's status poll and final GET, and one verification read per resource.
+ * Role assignments are read and verified with one list per scope; a new SP's consent is known absent without a read.
+ */
+export function minimumRequests(plan: readonly PlanLine[]): Record<string, RequestCount> {
+  const out: Record<string, RequestCount> = {};
+  const add = (stepId: string, k: keyof RequestCount, n: number) => {
+    out[stepId] ??= zero();
+    out[stepId][k] += n;
+  };
+  const appCreated = plan.some((x) => x.resourceType === "App registration" && x.action === "create");
+  const raScopes = new Set<string>();
+  for (const x of plan) {
+    const w = writes(x) ? 1 : 0;
+    switch (x.resourceType) {
+      case "Resource provider":
+        add(x.stepId, "armReads", 1 + w); // GET, and a poll until Registered
+        add(x.stepId, "armWrites", w);
+        break;
+      case "Resource group":
+        add(x.stepId, "armReads", 1);
+        add(x.stepId, "armWrites", w);
+        break;
+      case "Storage account":
+        // GET; a new name is checked (checkNameAvailability); create = PUT + status poll + final GET; verify GET.
+        add(x.stepId, "armReads", 1 + (x.action === "create" ? 1 + 2 : 0) + 1);
+        add(x.stepId, "armWrites", w);
+        break;
+      case "Storage firewall":
+        add(x.stepId, "armWrites", w);
+        break;
+      case "Lifecycle policy":
+        // Read only when the account already existed (a new account has none); verify GET.
+        add(x.stepId, "armReads", (x.action === "create" ? 0 : 1) + 1);
+        add(x.stepId, "armWrites", w);
+        break;
+      case "Diagnostic setting":
+      case "Custom role":
+        add(x.stepId, "armReads", 2);
+        add(x.stepId, "armWrites", w);
+        break;
+      case "Role assignment":
+        raScopes.add(x.key.split(":").slice(1).join(":").toLowerCase());
+        add(x.stepId, "armWrites", w);
+        break;
+      case "App registration":
+        add(x.stepId, "graphReads", 2);
+        add(x.stepId, "graphWrites", w);
+        break;
+      case "Service principal":
+      case "Admin consent": {
+        const ours = !x.key.includes("log-analytics");
+        // The new app's SP and its consent are known absent; verify reads them once.
+        add(x.stepId, "graphReads", (ours && appCreated ? 0 : 1) + (ours ? 1 : 0));
+        add(x.stepId, "graphWrites", w);
+        break;
+      }
+      case "Client secret":
+        add(x.stepId, "graphWrites", w);
+        break;
+      case "Workbench device":
+        if (x.key !== "workbench-handoff.manual") add(x.stepId, "workbench", 2 + w);
+        break;
+      default:
+        break;
+    }
+  }
+  if (raScopes.size) add("role-assignments", "armReads", 2 * raScopes.size);
+  return out;
+}
+
+/** A logged simulator request, as GET /_sim/requests returns it. */
+export interface LoggedRequest {
+  method: string;
+  url: string;
+  status: number;
+  caller: string | null;
+}
+
+/** Classify logged requests by service, the way minimumRequests counts them (POST actions that only read count as reads). */
+export function countRequests(log: readonly LoggedRequest[]): RequestCount & { throttled: number } {
+  const c = { ...zero(), throttled: 0 };
+  for (const r of log) {
+    const path = r.url.split("?")[0] ?? "";
+    if (r.status === 429) c.throttled += 1;
+    if (path.startsWith("/workbench")) {
+      c.workbench += 1;
+      continue;
+    }
+    const read = r.method === "GET" || r.method === "HEAD" || /\/(checkNameAvailability|listKeys)$/i.test(path);
+    if (path.startsWith("/v1.0")) c[read ? "graphReads" : "graphWrites"] += 1;
+    else c[read ? "armReads" : "armWrites"] += 1;
+  }
+  return c;
+}
