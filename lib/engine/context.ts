@@ -53,10 +53,14 @@ export function secretAad(runId: string, kind: string): string {
   return `run-secret:${runId}:${kind}`;
 }
 
+/** Minimum time between two progress writes of one step (the first, the last and 0/N always go through). */
+export const PROGRESS_INTERVAL_MS = 500;
+
 /** The context for one execution of one step, and what the engine observes through it. */
 export function buildStepContext(input: StepContextInput): { ctx: StepContext; observer: ContextObserver } {
   const { runId, tenantId, stepId, actor, leaseOwner } = input;
   const observer: ContextObserver = { writesSucceeded: 0 };
+  let lastProgressWrite = 0;
   const onTokenFailure = (error: TokenUnavailableError) => {
     observer.tokenFailure = error;
   };
@@ -97,6 +101,10 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
 
     async progress(update) {
       observer.lastProgress = update;
+      // A step may report per item (400 clusters); the page polls every few seconds, so one row update per interval is plenty.
+      const now = Date.now();
+      if (update.done < update.total && update.done > 0 && now - lastProgressWrite < PROGRESS_INTERVAL_MS) return;
+      lastProgressWrite = now;
       if (!(await setStepProgress(runId, stepId, leaseOwner, update))) throw new LeaseLostError(runId, stepId);
     },
 

@@ -84,6 +84,20 @@ describe("executeStep", () => {
     expect(await listOperations(run.id)).toEqual([]);
   });
 
+  it("writes per-item progress at most once per interval, but always the first and the last", async () => {
+    const run = await runningRun();
+    const owner = "progress-test:1";
+    expect(await acquireStepLease(run.id, "storage", owner, 60_000)).toBe(true);
+    const loaded = await getRunForTenant(run.id, run.tenantId);
+    const { ctx } = buildStepContext({ runId: run.id, tenantId: run.tenantId, stepId: "storage", actor: ACTOR, config: testConfig(), tokens: okTokens, leaseOwner: owner, steps: loaded?.steps ?? [] });
+    await ctx.progress({ done: 1, total: 400, label: "Cluster 1" });
+    for (let i = 2; i < 400; i++) await ctx.progress({ done: i, total: 400, label: `Cluster ${i}` });
+    // Within the interval after the first write, the row keeps the first update.
+    expect((await stepRow(run, "storage"))?.progress).toMatchObject({ done: 1 });
+    await ctx.progress({ done: 400, total: 400, label: "All clusters" });
+    expect((await stepRow(run, "storage"))?.progress).toMatchObject({ done: 400, label: "All clusters" });
+  });
+
   it("resumes after a crash between a remote write and its outcome without creating a duplicate", async () => {
     const run = await runningRun();
     const azure = new FakeAzure();
