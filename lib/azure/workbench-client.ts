@@ -53,7 +53,7 @@ function validationPaths(body: unknown): string[] {
 /** One JSON request to `${WORKBENCH_URL}/api/v1/security-devices…`, parsed with `schema` (204 → undefined). */
 export async function workbenchRequest<T>(
   config: WorkbenchConfig,
-  method: "GET" | "POST" | "DELETE",
+  method: "GET" | "POST" | "PATCH" | "DELETE",
   subPath: string,
   schema: z.ZodType<T> | null,
   action: string,

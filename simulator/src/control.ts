@@ -8,6 +8,7 @@ import { deterministicUuid } from "./identity/routes";
 import { grantedAppRoles, mintAppAccessToken, mintUserAccessToken } from "./identity/tokens";
 import { isLoopback, type ClientCredential, type RawRequest, type RawResponse } from "./server";
 import type { SimState } from "./state";
+import { deviceSecretHashes } from "./workbench";
 
 export interface ControlContext {
   baseUrl: string;
@@ -116,7 +117,7 @@ export function createControl(ctx: ControlContext) {
               servicePrincipals: state.graph.servicePrincipals,
               appRoleAssignments: state.graph.appRoleAssignments,
             }),
-            workbench: withoutSecrets({ devices: state.workbench.devices }),
+            workbench: { devices: withoutSecrets(state.workbench.devices), secretSha256: deviceSecretHashes(state) },
             faults: state.faults,
             latency: state.latency,
           },

@@ -18,6 +18,15 @@ export const securityDeviceSchema = z.object({
 });
 export type SecurityDeviceInput = z.infer<typeof securityDeviceSchema>;
 
+/** Body of PATCH /workbench/api/v1/security-devices/{id}: a new credential for the device (secret rotation). */
+export const deviceCredentialUpdateSchema = z.object({
+  credentials: z.object({
+    tenant_id: z.string().uuid().optional(),
+    client_id: z.string().uuid().optional(),
+    client_secret: z.string().min(1),
+  }),
+});
+
 /** A device as stored and listed: the secret is replaced by a hint. */
 export interface SecurityDevice {
   id: string;
@@ -27,6 +36,8 @@ export interface SecurityDevice {
   credentials: { tenant_id: string; client_id: string; client_secret_hint: string };
   storage_accounts: string[];
   created_at: string;
+  /** Set when the credential was replaced (PATCH). */
+  credentials_updated_at?: string;
   status: "healthy";
 }
 
@@ -36,6 +47,16 @@ const secrets = new WeakMap<SimState, Map<string, string>>();
 /** The client secret given for a device (for a future credential check), never exposed through an API. */
 export function deviceSecret(state: SimState, id: string): string | undefined {
   return secrets.get(state)?.get(id);
+}
+
+/**
+ * SHA-256 (hex) of each device's current client secret, by device id: lets tests check which secret Workbench holds
+ * through /_sim/state without the secret ever appearing there.
+ */
+export function deviceSecretHashes(state: SimState): Record<string, string> {
+  const map = secrets.get(state);
+  if (!map) return {};
+  return Object.fromEntries([...map].map(([id, secret]) => [id, crypto.createHash("sha256").update(secret).digest("hex")]));
 }
 
 const PREFIX = "/workbench/api/v1/security-devices";
@@ -103,6 +124,29 @@ export function handleWorkbench(req: RawRequest, state: SimState, apiKey: string
   const device = devices[index];
   if (!id || !device) return error(404, "NotFound", `Security device '${id ?? rest}' was not found.`);
   if (req.method === "GET") return { status: 200, body: device };
+  if (req.method === "PATCH") {
+    let json: unknown;
+    try {
+      json = JSON.parse(req.rawBody.toString("utf8") || "null");
+    } catch {
+      return error(400, "InvalidJson", "The request body is not valid JSON.");
+    }
+    const parsed = deviceCredentialUpdateSchema.safeParse(json);
+    if (!parsed.success) {
+      return error(400, "ValidationError", "The credential update is invalid.", parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+    }
+    const c = parsed.data.credentials;
+    device.credentials = {
+      tenant_id: c.tenant_id ?? device.credentials.tenant_id,
+      client_id: c.client_id ?? device.credentials.client_id,
+      client_secret_hint: c.client_secret.slice(0, 3),
+    };
+    device.credentials_updated_at = new Date().toISOString();
+    let map = secrets.get(state);
+    if (!map) secrets.set(state, (map = new Map()));
+    map.set(device.id, c.client_secret);
+    return { status: 200, body: device };
+  }
   if (req.method === "DELETE") {
     devices.splice(index, 1);
     secrets.get(state)?.delete(device.id);
