@@ -3,6 +3,7 @@ import { forbidden, redirect } from "next/navigation";
 import { continueRunAction } from "@/app/onboarding/actions";
 import { AuditTrail } from "@/components/onboarding/audit-trail";
 import { AutoRefresh } from "@/components/onboarding/auto-refresh";
+import { CredentialStatus } from "@/components/onboarding/credential-status";
 import { ManualHandoffPanel } from "@/components/onboarding/manual-handoff-panel";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
 import { StepList, displayStatus } from "@/components/onboarding/step-list";
@@ -49,6 +50,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
         </p>
       </div>
       <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} />
+      <CredentialStatus session={session} runId={runId} vendorName={config.vendor.name} presenter={presenter} />
       {handoff ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
       {canContinue ? (
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />
