@@ -186,7 +186,8 @@ async function createNewSecret(s: PhaseState): Promise<{ keyId: string; hint: st
   // A secret of this run that is neither the old one nor sealed is from an attempt that died between Graph's answer and
   // the seal: its value is lost, so it can never be handed off. Remove it before creating the replacement.
   const oldKeyId = s.rotation.old?.keyId ?? null;
-  const orphans = app.passwordCredentials.filter((c) => c.displayName === runCredentialName(runId) && (oldKeyId === null || !same(c.keyId, oldKeyId)));
+  // Without a known old key nothing can be told apart safely, so nothing is removed.
+  const orphans = oldKeyId === null ? [] : app.passwordCredentials.filter((c) => c.displayName === runCredentialName(runId) && !same(c.keyId, oldKeyId));
   for (const orphan of orphans) {
     await write(s, { key: `rotation.${s.rotation.rotationId}.remove-orphan:${orphan.keyId}`, kind: "delete", target: `Unusable client secret ${orphan.keyId} of ${s.config.vendor.appUniqueName}` }, () =>
       removeApplicationPassword(s.graph, app.id, orphan.keyId),
@@ -216,7 +217,20 @@ async function verifyNewSecret(s: PhaseState): Promise<void> {
   if (!first.ok) throw new RotationStop(`sign_in_${first.failure}`, first.message);
   const seen = new Set<string>();
   for (const subscription of s.config.subscriptions) {
-    for (const c of await listManagedClusters(credential, subscription.id)) seen.add(c.id.toLowerCase());
+    let clusters: Awaited<ReturnType<typeof listManagedClusters>>;
+    try {
+      clusters = await listManagedClusters(credential, subscription.id);
+    } catch (error) {
+      // It is the app that was refused, not the admin: say so instead of asking the admin for a role.
+      if (error instanceof AzureOperationError && (error.code === "forbidden" || error.code === "not_found" || error.code === "reauth_required")) {
+        throw new RotationStop(
+          "verify_failed",
+          `The new secret signs in, but the app can't list the AKS clusters of ${subscription.displayName}. Check the run's role assignments (an Owner or User Access Administrator of the subscription can fix them), then continue the rotation.`,
+        );
+      }
+      throw error;
+    }
+    for (const c of clusters) seen.add(c.id.toLowerCase());
   }
   const missing = s.config.clusters.filter((c) => !seen.has(c.id.toLowerCase()));
   if (missing.length > 0) {
