@@ -60,7 +60,7 @@ async function signInStatus(appId: string, secret: string): Promise<{ status: nu
 }
 
 describe("manual-mode rotation", () => {
-  it("reveals the new secret once and removes the old one only after the acknowledgement; an unsealed leftover is removed", async () => {
+  it("reveals the new secret once and removes the old one only after the acknowledgement; an unsealed leftover is removed; an app that can no longer read the clusters stops the next rotation", async () => {
     const config = defaultRunConfig();
     const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config, steps: STEP_IDS });
     expect(await setRunPlan(run.id, (await planRun({ config, tenantId: TENANT, tokens, modules: STEP_MODULES, runId: run.id })) as never)).toBe(true);
@@ -113,5 +113,22 @@ describe("manual-mode rotation", () => {
 
     const ops = (await listOperations(run.id)).filter((o) => o.stepId === "credential-rotation").map((o) => `${o.kind}:${o.status}`);
     expect(ops).toEqual(["delete:succeeded", "create:succeeded", "delete:succeeded"]);
+
+    // Without its role assignments the app can't read the clusters: the new secret is not handed off, the old one stays.
+    const sp = ((await simState(sim)).graph.servicePrincipals as { id: string; appId: string }[]).find((p) => p.appId === app.appId);
+    const armToken = await simToken(sim, { upn: OWNER, resource: "arm" });
+    const arm = { authorization: `Bearer ${armToken}` };
+    for (const sub of config.subscriptions) {
+      const filter = encodeURIComponent(`principalId eq '${sp?.id ?? ""}'`);
+      const list = await simJson(sim, "GET", `/subscriptions/${sub.id}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=${filter}`, { headers: arm });
+      for (const a of list.body.value as { id: string }[]) expect((await simJson(sim, "DELETE", `${a.id}?api-version=2022-04-01`, { headers: arm })).status).toBe(200);
+    }
+    const keyInUse = after.passwordCredentials[0]?.keyId;
+    const refused = await requestRotation(owner, run.id, { tokens, policy: POLICY, wait: true });
+    expect(refused).toMatchObject({ ok: true, data: { outcome: { status: "failed", error: { code: "verify_failed" } } } });
+    expect(refused.ok && refused.data.outcome?.status === "failed" ? refused.data.outcome.error.message : "").toMatch(/can't list the AKS clusters of .*role assignments/);
+    expect((await vendorApp()).passwordCredentials.map((c) => c.keyId)).toContain(keyInUse);
+    expect(await getCredentialStatus(owner, run.id)).toMatchObject({ keyId: keyInUse, rotation: { status: "failed" } });
+    expect(await getManualHandoff(owner, run.id)).toMatchObject({ secret: { stored: false } });
   }, 120_000);
 });
