@@ -10,6 +10,7 @@ import { grantedAppRoles, mintAppAccessToken, mintUserAccessToken } from "./iden
 import { findUserAnywhere } from "./identity/tenants";
 import { isLoopback, type ClientCredential, type RawRequest, type RawResponse } from "./server";
 import type { SimState } from "./state";
+import { deviceSecretHashes } from "./workbench";
 
 export interface ControlContext {
   baseUrl: string;
@@ -119,7 +120,7 @@ export function createControl(ctx: ControlContext) {
               servicePrincipals: state.graph.servicePrincipals,
               appRoleAssignments: state.graph.appRoleAssignments,
             }),
-            workbench: withoutSecrets({ devices: state.workbench.devices }),
+            workbench: { devices: withoutSecrets(state.workbench.devices), secretSha256: deviceSecretHashes(state) },
             faults: state.faults,
             latency: state.latency,
           },

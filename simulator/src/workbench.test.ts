@@ -1,4 +1,5 @@
 // The simulated vendor Workbench API: API-key auth, validation, device lifecycle, secret kept out of sight.
+import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSimulator } from "./index";
 import { simJson, startTestSimulator, TEST_WORKBENCH_KEY } from "./testing";
@@ -54,5 +55,19 @@ describe("Workbench security devices", () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe("ValidationError");
     expect(bad.body.error.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(["device_type", "storage_accounts"]));
+  });
+
+  it("replaces a device's secret (rotation), showing only its SHA-256 in /_sim/state", async () => {
+    const id = (await simJson(sim, "POST", PATH, { body: device(), headers: auth })).body.id as string;
+    const updated = await simJson(sim, "PATCH", `${PATH}/${id}`, { body: { credentials: { client_secret: "Xyz~rotated-secret" } }, headers: auth });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ id, credentials: { client_secret_hint: "Xyz", client_id: device().credentials.client_id }, credentials_updated_at: expect.any(String) });
+    expect(deviceSecret(sim.state(), id)).toBe("Xyz~rotated-secret");
+    const snapshot = await simJson(sim, "GET", "/_sim/state");
+    expect(snapshot.body.workbench.secretSha256[id]).toBe(crypto.createHash("sha256").update("Xyz~rotated-secret").digest("hex"));
+    expect(JSON.stringify(snapshot.body)).not.toContain("rotated-secret");
+    expect((await simJson(sim, "PATCH", `${PATH}/${id}`, { body: { credentials: {} }, headers: auth })).body.error.code).toBe("ValidationError");
+    expect((await simJson(sim, "PATCH", `${PATH}/00000000-0000-4000-8000-000000000000`, { body: { credentials: { client_secret: "x" } }, headers: auth })).status).toBe(404);
+    expect((await simJson(sim, "PATCH", `${PATH}/${id}`, { body: { credentials: { client_secret: "x" } }, headers: { authorization: "Bearer wrong" } })).status).toBe(401);
   });
 });

@@ -18,11 +18,18 @@ export const securityDeviceSchema = z.object({
 });
 export type SecurityDeviceInput = z.infer<typeof securityDeviceSchema>;
 
-/** Body of PATCH /workbench/api/v1/security-devices/{id}: what may change without re-sending the credential. */
+/** Body of PATCH /workbench/api/v1/security-devices/{id}: storage accounts, description and/or a new credential (rotation). */
 export const securityDevicePatchSchema = z
   .object({
     description: z.string().max(2000).optional(),
     storage_accounts: z.array(z.string().min(1)).min(1).optional(),
+    credentials: z
+      .object({
+        tenant_id: z.string().uuid().optional(),
+        client_id: z.string().uuid().optional(),
+        client_secret: z.string().min(1),
+      })
+      .optional(),
   })
   .strict();
 
@@ -35,6 +42,8 @@ export interface SecurityDevice {
   credentials: { tenant_id: string; client_id: string; client_secret_hint: string };
   storage_accounts: string[];
   created_at: string;
+  /** Set when the credential was replaced (PATCH). */
+  credentials_updated_at?: string;
   status: "healthy";
 }
 
@@ -44,6 +53,16 @@ const secrets = new WeakMap<SimState, Map<string, string>>();
 /** The client secret given for a device (for a future credential check), never exposed through an API. */
 export function deviceSecret(state: SimState, id: string): string | undefined {
   return secrets.get(state)?.get(id);
+}
+
+/**
+ * SHA-256 (hex) of each device's current client secret, by device id: lets tests check which secret Workbench holds
+ * through /_sim/state without the secret ever appearing there.
+ */
+export function deviceSecretHashes(state: SimState): Record<string, string> {
+  const map = secrets.get(state);
+  if (!map) return {};
+  return Object.fromEntries([...map].map(([id, secret]) => [id, crypto.createHash("sha256").update(secret).digest("hex")]));
 }
 
 const PREFIX = "/workbench/api/v1/security-devices";
@@ -124,6 +143,18 @@ export function handleWorkbench(req: RawRequest, state: SimState, apiKey: string
     }
     if (parsed.data.description !== undefined) device.description = parsed.data.description;
     if (parsed.data.storage_accounts !== undefined) device.storage_accounts = parsed.data.storage_accounts;
+    const c = parsed.data.credentials;
+    if (c) {
+      device.credentials = {
+        tenant_id: c.tenant_id ?? device.credentials.tenant_id,
+        client_id: c.client_id ?? device.credentials.client_id,
+        client_secret_hint: c.client_secret.slice(0, 3),
+      };
+      device.credentials_updated_at = new Date().toISOString();
+      let map = secrets.get(state);
+      if (!map) secrets.set(state, (map = new Map()));
+      map.set(device.id, c.client_secret);
+    }
     return { status: 200, body: device };
   }
   if (req.method === "DELETE") {

@@ -5,6 +5,7 @@ import { AskAnotherAdmin } from "@/components/onboarding/ask-another-admin";
 import { AuditTrail } from "@/components/onboarding/audit-trail";
 import { AutoRefresh } from "@/components/onboarding/auto-refresh";
 import { CoverageCheck } from "@/components/onboarding/coverage-check";
+import { CredentialStatus } from "@/components/onboarding/credential-status";
 import { ManualHandoffPanel } from "@/components/onboarding/manual-handoff-panel";
 import { OffboardLink } from "@/components/onboarding/offboard-link";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
@@ -53,6 +54,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
       </div>
       <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} />
       <AskAnotherAdmin session={session} runId={runId} presenter={presenter} />
+      <CredentialStatus session={session} runId={runId} vendorName={config.vendor.name} presenter={presenter} />
       {handoff ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
       {canContinue ? (
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />

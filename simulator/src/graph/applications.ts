@@ -143,6 +143,16 @@ function newSecretText(): string {
   return `${chars.slice(0, 3).join("")}8Q~${chars.slice(3).join("")}`.slice(0, 40);
 }
 
+// Entra: Application.ReadWrite.All (delegated) still needs the signed-in user to own the app or hold an application
+// admin role before it may add or remove credentials. App owners are not modelled here: only the roles count.
+const CREDENTIAL_ADMIN_ROLES = ["global administrator", "application administrator", "cloud application administrator"];
+
+function mayManageCredentials(state: SimState, caller: Caller): boolean {
+  if (caller.kind === "app") return true;
+  const roles = state.scenario.users.find((u) => u.objectId.toLowerCase() === caller.objectId.toLowerCase())?.directoryRoles ?? [];
+  return roles.some((r) => CREDENTIAL_ADMIN_ROLES.includes(r.toLowerCase()));
+}
+
 /** /v1.0/applications… */
 export function handleApplications(
   req: SimRequest,
@@ -180,6 +190,7 @@ export function handleApplications(
   if (action === "addpassword" || action === "removepassword") {
     if (req.method !== "POST" || rest.length > 1) return graphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
     if (!app) return resourceNotFound(key.value);
+    if (!mayManageCredentials(state, caller)) return insufficientPrivileges();
     return action === "addpassword" ? addPassword(req, state, app) : removePassword(req, state, app);
   }
   if (rest.length > 0) return resourceNotFound(rest[0] ?? "");

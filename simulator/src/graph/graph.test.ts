@@ -97,6 +97,13 @@ describe("applications", () => {
     expect(((await graph.api(`/applications/${app.id}`).get()) as { passwordCredentials: unknown[] }).passwordCredentials).toEqual([]);
     expect(sim.state().secrets.some((s) => s.keyId === cred.keyId)).toBe(false);
   });
+
+  it("refuses credential changes to a user who neither owns the app nor holds an application admin role", async () => {
+    const app = (await graphClient(sim, { upn: OWNER }).api("/applications").post({ displayName: "guarded" })) as { id: string };
+    const denied = await graphFailure(graphClient(sim, { upn: READER }).api(`/applications/${app.id}/addPassword`).post({ passwordCredential: { displayName: "x" } }));
+    expect(denied.statusCode).toBe(403);
+    expect(denied.code).toBe("Authorization_RequestDenied");
+  });
 });
 
 describe("service principals and admin consent", () => {

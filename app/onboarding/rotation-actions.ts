@@ -1,0 +1,20 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { failure, type ActionResult } from "@/lib/action-result";
+import { getSession } from "@/lib/auth/session";
+import { runActionSchema } from "@/lib/onboarding/schemas";
+import { requestRotation } from "@/lib/rotation/service";
+
+const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
+
+// Start (or continue) the rotation of the run's client secret; it runs on the server and the page shows its progress.
+export async function rotateSecretAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+  const session = await getSession();
+  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const parsed = runActionSchema.safeParse({ runId: form.get("runId") });
+  if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
+  const result = await requestRotation(session, parsed.data.runId);
+  revalidatePath(`/onboarding/${parsed.data.runId}`);
+  return result.ok ? { ok: true, data: { runId: parsed.data.runId } } : result;
+}
