@@ -55,7 +55,7 @@ describe("PATCH /workbench/api/v1/security-devices/{id}", () => {
   const PATH = "/workbench/api/v1/security-devices";
   const auth = { authorization: `Bearer ${TEST_WORKBENCH_KEY}` };
 
-  it("changes the storage accounts and keeps the credential; credentials can't be patched", async () => {
+  it("changes the storage accounts and keeps the credential unless a new one is sent; refuses unknown fields", async () => {
     const created = await simJson(sim, "POST", PATH, {
       headers: auth,
       body: {
@@ -71,8 +71,11 @@ describe("PATCH /workbench/api/v1/security-devices/{id}", () => {
     expect(patched.body).toMatchObject({ id, storage_accounts: ["a1a1a1", "b2b2b2"], credentials: { client_secret_hint: "Abc" } });
     expect(deviceSecret(sim.state(), id)).toBe("Abc~secret");
 
-    const withSecret = await simJson(sim, "PATCH", `${PATH}/${id}`, { headers: auth, body: { credentials: { client_secret: "x" } } });
-    expect(withSecret.status).toBe(400);
+    const unknown = await simJson(sim, "PATCH", `${PATH}/${id}`, { headers: auth, body: { name: "renamed" } });
+    expect(unknown.status).toBe(400);
+    const rotated = await simJson(sim, "PATCH", `${PATH}/${id}`, { headers: auth, body: { credentials: { client_secret: "Xyz~new" } } });
+    expect(rotated.body).toMatchObject({ storage_accounts: ["a1a1a1", "b2b2b2"], credentials: { client_secret_hint: "Xyz" } });
+    expect(deviceSecret(sim.state(), id)).toBe("Xyz~new");
     expect((await simJson(sim, "PATCH", `${PATH}/${id}`, { headers: auth, body: { storage_accounts: [] } })).status).toBe(400);
     expect((await simJson(sim, "PATCH", `${PATH}/nope`, { headers: auth, body: { storage_accounts: ["x"] } })).status).toBe(404);
     expect((await simJson(sim, "PATCH", `${PATH}/${id}`, { body: { storage_accounts: ["x"] } })).status).toBe(401);
