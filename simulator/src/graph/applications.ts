@@ -144,11 +144,18 @@ function newSecretText(): string {
 }
 
 // Entra: Application.ReadWrite.All (delegated) still needs the signed-in user to own the app or hold an application
-// admin role before it may add or remove credentials. App owners are not modelled here: only the roles count.
+// admin role before it may add or remove credentials. A user who creates an app becomes its owner (as in Entra);
+// owners are kept beside the object, since Graph serves them only under /owners.
 const CREDENTIAL_ADMIN_ROLES = ["global administrator", "application administrator", "cloud application administrator"];
+const appOwners = new WeakMap<GraphObject, Set<string>>();
 
-function mayManageCredentials(state: SimState, caller: Caller): boolean {
+function recordCreator(app: GraphObject, caller: Caller): void {
+  if (caller.kind === "user") appOwners.set(app, new Set([caller.objectId.toLowerCase()]));
+}
+
+function mayManageCredentials(state: SimState, caller: Caller, app: GraphObject): boolean {
   if (caller.kind === "app") return true;
+  if (appOwners.get(app)?.has(caller.objectId.toLowerCase())) return true;
   const roles = state.scenario.users.find((u) => u.objectId.toLowerCase() === caller.objectId.toLowerCase())?.directoryRoles ?? [];
   return roles.some((r) => CREDENTIAL_ADMIN_ROLES.includes(r.toLowerCase()));
 }
@@ -177,6 +184,7 @@ export function handleApplications(
     if (parsed.data.uniqueName && findApplication(state, { name: "uniqueName", value: parsed.data.uniqueName }))
       return graphError(400, "Request_BadRequest", "Another object with the same value for property uniqueName already exists.");
     const app = newApplication(state, parsed.data, parsed.data.displayName);
+    recordCreator(app, caller);
     state.graph.applications.push(app);
     return entity(req, "applications", app, 201);
   }
@@ -190,7 +198,7 @@ export function handleApplications(
   if (action === "addpassword" || action === "removepassword") {
     if (req.method !== "POST" || rest.length > 1) return graphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
     if (!app) return resourceNotFound(key.value);
-    if (!mayManageCredentials(state, caller)) return insufficientPrivileges();
+    if (!mayManageCredentials(state, caller, app)) return insufficientPrivileges();
     return action === "addpassword" ? addPassword(req, state, app) : removePassword(req, state, app);
   }
   if (rest.length > 0) return resourceNotFound(rest[0] ?? "");
@@ -214,6 +222,7 @@ export function handleApplications(
       if (key.name?.toLowerCase() !== "uniquename" || !/create-if-missing/i.test(prefer)) return resourceNotFound(key.value);
       if (!parsed.data.displayName) return badRequest("A value is required for property 'displayName' of resource 'Application'.");
       const created = newApplication(state, { ...parsed.data, uniqueName: key.value }, parsed.data.displayName);
+      recordCreator(created, caller);
       created.uniqueName = key.value;
       state.graph.applications.push(created);
       return entity(req, "applications", created, 201);

@@ -104,6 +104,14 @@ describe("applications", () => {
     expect(denied.statusCode).toBe(403);
     expect(denied.code).toBe("Authorization_RequestDenied");
   });
+
+  it("lets the user who created an app manage its credentials without an admin role (the creator owns it)", async () => {
+    const reader = graphClient(sim, { upn: READER });
+    const app = (await reader.api("/applications").post({ displayName: "readers own" })) as { id: string };
+    const cred = (await reader.api(`/applications/${app.id}/addPassword`).post({ passwordCredential: { displayName: "x" } })) as { keyId: string };
+    expect(cred.keyId).toMatch(/^[0-9a-f-]{36}$/);
+    await reader.api(`/applications/${app.id}/removePassword`).post({ keyId: cred.keyId });
+  });
 });
 
 describe("service principals and admin consent", () => {
