@@ -70,7 +70,7 @@ export interface Caller {
   scopes: string[];
   /** Application roles (apps), e.g. ["Data.Read"]. */
   roles: string[];
-  audience: "arm" | "graph" | "loganalytics";
+  audience: "arm" | "graph" | "loganalytics" | "storage";
 }
 
 /** One ARM resource exactly as its GET returns it (ids keep Azure's casing; lookups are case-insensitive). */

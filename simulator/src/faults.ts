@@ -14,6 +14,7 @@ export const latencySchema = z.object({
   requestMs: z.number().int().min(0).max(120_000).optional(),
   lroMs: z.record(z.string(), z.number().int().min(0).max(600_000)).optional(),
   replicationMs: z.number().int().min(0).max(600_000).optional(),
+  secretPropagationMs: z.number().int().min(0).max(600_000).optional(),
 });
 
 /** mulberry32: tiny, fast, good enough to make fault sequences reproducible from a seed. */
