@@ -50,6 +50,10 @@ export const scenarioSchema = z.object({
       storageAccounts: z
         .array(z.object({ name: z.string(), resourceGroup: z.string(), location: z.string() }))
         .default([]),
+      /** Log Analytics workspaces; customerId is the GUID their query API (POST /v1/workspaces/{customerId}/query) uses. */
+      logAnalyticsWorkspaces: z
+        .array(z.object({ name: z.string(), resourceGroup: z.string(), location: z.string(), customerId: uuid }))
+        .default([]),
     }),
   ),
   /** Names that checkNameAvailability reports as taken by some other Azure customer. */

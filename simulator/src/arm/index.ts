@@ -14,6 +14,7 @@ import { handleRoleDefinitions } from "./role-definitions";
 import { handleCheckNameAvailability, handleStorageAccounts, handleStorageOperation } from "./storage-accounts";
 import { handleSubscriptions } from "./subscriptions";
 import { getSubscription, settle } from "./world";
+import { handleGenericResources, handleWorkspaces } from "./workspaces";
 
 export { seedArm } from "./seed";
 
@@ -72,6 +73,7 @@ function route(ctx: ArmContext): SimResponse {
     if (low[4] !== "providers" || seg.length < 7) return notFound();
     return providerResource(ctx, sub, seg[3], 5);
   }
+  if (low[2] === "resources" && seg.length === 3) return handleGenericResources(ctx, sub);
   if (low[2] === "providers") {
     const verb = low[4];
     if (seg.length <= 4 || (seg.length === 5 && (verb === "register" || verb === "unregister"))) return handleProviders(ctx, sub);
@@ -102,6 +104,7 @@ function providerResource(ctx: ArmContext, sub: string, rg: string | undefined, 
   }
   if (ns === "microsoft.containerservice" && type === "managedclusters" && rest.length <= 1)
     return handleManagedClusters(ctx, sub, rg, rest[0]);
+  if (ns === "microsoft.operationalinsights" && type === "workspaces" && rest.length <= 1) return handleWorkspaces(ctx, sub, rg, rest[0]);
   const canonical = canonicalNamespace(seg[at] ?? "");
   if (!canonical) return armError(400, "InvalidResourceNamespace", `The resource namespace '${seg[at] ?? ""}' is invalid.`);
   return invalidResourceType([seg[at + 1], ...rest.filter((_, i) => i % 2 === 1)].join("/"), canonical, ctx.apiVersion);
