@@ -61,7 +61,7 @@ export function kubeAuditPrefix(clusterId: string): string {
 
 /** The newest blob of one cluster among an account's kube-audit blobs, or null before the first logs. */
 export function newestBlobOf<T extends { name: string; lastModified: Date }>(clusterId: string, blobs: readonly T[]): T | null {
-  const prefix = kubeAuditPrefix(clusterId);
+  const prefix = kubeAuditPrefix(clusterId).toUpperCase();
   let newest: T | null = null;
   for (const b of blobs) {
     if (!b.name.toUpperCase().startsWith(prefix)) continue;

@@ -3,7 +3,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { addVerificationPassword, VERIFICATION_SECRET_NAME } from "@/lib/azure/add-verification-password";
 import { acquireFirstToken, appCredential } from "@/lib/azure/app-credential";
-import { AzureOperationError } from "@/lib/azure/errors";
+import { AzureOperationError, classifyAzureError } from "@/lib/azure/errors";
 import { getManagedCluster } from "@/lib/azure/get-managed-cluster";
 import { getStorageAccount } from "@/lib/azure/get-storage-account";
 import { listKubeAuditBlobs, KUBE_AUDIT_CONTAINER, type BlobSummary } from "@/lib/azure/list-kube-audit-blobs";
@@ -71,10 +71,11 @@ function auditAccounts(ctx: StepContext): AuditAccount[] {
 
 const sameRegion = (a: string, b: string) => a.toLowerCase().replace(/\s+/g, "") === b.toLowerCase().replace(/\s+/g, "");
 
-/** Errors that belong to the engine (the admin's sign-in expired), not to a check. */
+/** Errors that belong to the engine (the admin's sign-in expired; throttling or an outage it retries), not to a check. */
 function isEngineError(error: unknown): boolean {
-  if (error instanceof AzureOperationError) return error.code === "reauth_required";
-  return error instanceof Error && error.name === "TokenUnavailableError";
+  if (error instanceof Error && error.name === "TokenUnavailableError") return true;
+  if (error instanceof AzureOperationError && error.code === "reauth_required") return true;
+  return classifyAzureError(error) === "transient";
 }
 
 function reasonOf(error: unknown): string {
@@ -87,7 +88,7 @@ class Checks {
   add(id: string, label: string, status: CheckStatus, reason: string, extra: { newestBlobAt?: string } = {}): void {
     this.list.push({ id, label, status, reason, at: new Date().toISOString(), ...extra });
   }
-  /** Runs `fn`; an Azure error becomes a failed check, the admin's expired sign-in goes to the engine. */
+  /** Runs `fn`; an Azure error becomes a failed check, what the engine handles (sign-in, transient) goes to it. */
   async run(id: string, label: string, fn: () => Promise<{ status: CheckStatus; reason: string; newestBlobAt?: string }>): Promise<void> {
     try {
       const r = await fn();
