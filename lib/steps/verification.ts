@@ -50,7 +50,7 @@ interface AuditAccount {
   blobEndpoint: string | undefined;
 }
 
-const ABAC_QUERY = "print ok=1";
+const LOG_ANALYTICS_QUERY = "print ok=1";
 
 async function read(ctx: StepContext): Promise<VerificationLive> {
   const app = appOutputSchema.safeParse(ctx.outputs["app-registration"]);
@@ -208,7 +208,7 @@ async function logAnalyticsChecks(ctx: StepContext, credential: TokenCredential,
     await checks.run(`log-analytics:${s.id}`, `Log Analytics query in ${s.displayName}`, async () => {
       const workspace = (await listLogAnalyticsWorkspaces(ctx.arm, s.id))[0];
       if (!workspace) return { status: "skipped", reason: "Not tested: no Log Analytics workspace in this subscription." };
-      const r = await queryLogAnalytics(credential, workspace.customerId, ABAC_QUERY);
+      const r = await queryLogAnalytics(credential, workspace.customerId, LOG_ANALYTICS_QUERY);
       if (r.kind === "denied") {
         return {
           status: "fail",
