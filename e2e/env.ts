@@ -37,6 +37,9 @@ export function e2eEnv() {
     ENTRA_AUTHORITY: `${simulatorUrl}/organizations`,
     ARM_ENDPOINT: simulatorUrl,
     GRAPH_ENDPOINT: simulatorUrl,
+    // The simulator serves the Log Analytics query API too; its tokens keep the public audience.
+    LOG_ANALYTICS_ENDPOINT: simulatorUrl,
+    LOG_ANALYTICS_AUDIENCE: "https://api.loganalytics.io",
     WORKBENCH_URL: `${simulatorUrl}/workbench`,
     WORKBENCH_API_KEY: process.env.E2E_WORKBENCH_API_KEY,
     VENDOR_EGRESS_IPS: "203.0.113.10,198.51.100.20",
@@ -57,6 +60,8 @@ export function e2eEnv() {
       "--scenario simulator/scenarios/default.json",
       `--client-id ${clientId} --client-secret ${processEnv.ENTRA_CLIENT_SECRET}`,
       `--workbench-api-key ${processEnv.WORKBENCH_API_KEY}`,
+      // Verification signs in with a new secret: 3 s of Entra-like refusal exercises the retry without slowing specs.
+      "--secret-propagation-seconds 3",
     ].join(" "),
     portalCommand: `${path.join(root, "node_modules", ".bin", "next")} start -p ${PORTAL_PORT}`,
     nextBin: path.join(root, "node_modules", ".bin", "next"),

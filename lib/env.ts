@@ -41,6 +41,9 @@ const envSchema = z.object({
   /** Microsoft Graph endpoint and the resource its tokens are issued for. */
   GRAPH_ENDPOINT: httpsUrl.default("https://graph.microsoft.com"),
   GRAPH_AUDIENCE: httpsUrl.default("https://graph.microsoft.com"),
+  /** Log Analytics query API (verification's workspace query); its token audience defaults to the endpoint. */
+  LOG_ANALYTICS_ENDPOINT: httpsUrl.default("https://api.loganalytics.io"),
+  LOG_ANALYTICS_AUDIENCE: httpsUrl.optional(),
   /** Base of the links shown to admins (Azure Portal). */
   AZURE_PORTAL_URL: httpsUrl.default("https://portal.azure.com"),
 

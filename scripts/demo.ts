@@ -48,6 +48,9 @@ async function main() {
     ENTRA_AUTHORITY: `${simulatorUrl}/organizations`,
     ARM_ENDPOINT: simulatorUrl,
     GRAPH_ENDPOINT: simulatorUrl,
+    // The simulator serves the Log Analytics query API too; its tokens keep the public audience.
+    LOG_ANALYTICS_ENDPOINT: simulatorUrl,
+    LOG_ANALYTICS_AUDIENCE: "https://api.loganalytics.io",
     WORKBENCH_URL: `${simulatorUrl}/workbench`,
     WORKBENCH_API_KEY: secrets.workbenchApiKey,
     // Documentation addresses (RFC 5737) standing in for the vendor's egress IPs, so the firewall option can be tried.

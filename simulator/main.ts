@@ -16,13 +16,14 @@ const { values } = parseArgs({
     "workbench-api-key": { type: "string" },
     "kube-audit-interval": { type: "string", default: "15" },
     "no-blob": { type: "boolean", default: false },
+    "secret-propagation-seconds": { type: "string", default: "10" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 const USAGE = `Usage: tsx simulator/main.ts --client-id <uuid> --client-secret <secret> --workbench-api-key <key>
   [--port 8443] [--blob-port 10000] [--data-dir .data/simulator] [--scenario simulator/scenarios/default.json]
-  [--kube-audit-interval 15 (seconds)] [--no-blob]
+  [--kube-audit-interval 15 (seconds)] [--no-blob] [--secret-propagation-seconds 10]
 --client-id/--client-secret may be repeated (pairs in order).`;
 
 const cliSchema = z.object({
@@ -34,6 +35,7 @@ const cliSchema = z.object({
   clientSecrets: z.array(z.string().min(1)).min(1, "--client-secret is required"),
   workbenchApiKey: z.string({ error: "--workbench-api-key is required" }).min(1),
   kubeAuditSeconds: z.coerce.number().min(1),
+  secretPropagationSeconds: z.coerce.number().min(0).max(600),
 });
 
 async function main(): Promise<void> {
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     clientSecrets: values["client-secret"] ?? [],
     workbenchApiKey: values["workbench-api-key"],
     kubeAuditSeconds: values["kube-audit-interval"],
+    secretPropagationSeconds: values["secret-propagation-seconds"],
   });
   if (!parsed.success) {
     console.error(`${parsed.error.issues.map((i) => i.message).join("\n")}\n\n${USAGE}`);
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
     workbenchApiKey: a.workbenchApiKey,
     blob: !values["no-blob"],
     kubeAuditIntervalMs: Math.round(a.kubeAuditSeconds * 1000),
+    secretPropagationMs: Math.round(a.secretPropagationSeconds * 1000),
   });
   let stopping = false;
   const stop = (signal: string) => {

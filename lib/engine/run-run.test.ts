@@ -18,7 +18,7 @@ describe("runRemainingSteps", () => {
     expect(loaded?.status).toBe("completed");
     expect(loaded?.steps.map((s) => s.status)).toEqual(STEP_IDS.map(() => "done"));
     expect(loaded?.steps.at(-1)?.outputs).toMatchObject({ upstream: STEP_IDS.slice(0, -1) });
-    expect(azure.creates).toBe(6);
+    expect(azure.creates).toBe(STEP_IDS.length);
     expect((await listOperations(run.id)).map((o) => o.stepId)).toEqual([...STEP_IDS]);
     expect((await listAuditEvents(run.tenantId, { limit: 1 }))[0]).toMatchObject({ action: "run.completed", target: run.id });
   });
@@ -36,13 +36,13 @@ describe("runRemainingSteps", () => {
       tenantId: run.tenantId,
       actor: ACTOR,
       tokens: okTokens,
-      modules: fakeModules(azure, { "app-registration": broken, "custom-role": counting("custom-role"), "role-assignments": counting("role-assignments"), "workbench-handoff": counting("workbench-handoff") }),
+      modules: fakeModules(azure, { "app-registration": broken, "custom-role": counting("custom-role"), "role-assignments": counting("role-assignments"), "workbench-handoff": counting("workbench-handoff"), verification: counting("verification") }),
       ...fakeTime(),
     });
     expect(result).toMatchObject({ outcome: "failed", stepId: "app-registration", result: { ok: false, code: "invalid_request" } });
     const loaded = await getRunForTenant(run.id, run.tenantId);
     expect(loaded?.status).toBe("failed");
-    expect(loaded?.steps.map((s) => s.status)).toEqual(["done", "done", "failed", "pending", "pending", "pending"]);
+    expect(loaded?.steps.map((s) => s.status)).toEqual(["done", "done", "failed", "pending", "pending", "pending", "pending"]);
     expect(laterReads).toBe(0);
     expect(azure.creates).toBe(2);
 

@@ -4,6 +4,7 @@ import { customRoleStep } from "@/lib/steps/custom-role";
 import { diagnosticSettingsStep } from "@/lib/steps/diagnostic-settings";
 import { roleAssignmentsStep } from "@/lib/steps/role-assignments";
 import { storageStep } from "@/lib/steps/storage";
+import { verificationStep } from "@/lib/steps/verification";
 import { workbenchHandoffStep } from "@/lib/steps/workbench-handoff";
 import type { StepModules } from "./execute-step";
 
@@ -15,4 +16,5 @@ export const STEP_MODULES = {
   "custom-role": customRoleStep,
   "role-assignments": roleAssignmentsStep,
   "workbench-handoff": workbenchHandoffStep,
+  verification: verificationStep,
 } satisfies StepModules;

@@ -20,6 +20,8 @@ const DEFAULT_ROLES: Record<StepId, { requiredRole: string; whoCanAct: string }>
   "custom-role": { requiredRole: "Owner or User Access Administrator on every selected subscription", whoCanAct: "an Owner of the subscriptions" },
   "role-assignments": { requiredRole: "Owner or User Access Administrator on every selected subscription", whoCanAct: "an Owner of the subscriptions" },
   "workbench-handoff": { requiredRole: "an admin of this tenant", whoCanAct: "any admin of this tenant" },
+  // A re-run adds a one-hour verification secret to the app.
+  verification: { requiredRole: "owner of the app registration, or Cloud Application Administrator", whoCanAct: "a Cloud Application Administrator or Global Administrator of the tenant" },
 };
 
 /** A request recorded for the step's current stop. */

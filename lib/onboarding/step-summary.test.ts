@@ -52,6 +52,12 @@ describe("summarizeStep", () => {
     expect(JSON.stringify(storage)).not.toContain(sub);
   });
 
+  it("counts the verification checks by outcome", () => {
+    const check = (status: string) => ({ id: status, label: status, status, reason: "r", at: "2026-11-27T07:00:00.000Z" });
+    const out = { ranAt: "2026-11-27T07:00:00.000Z", credential: "run-secret", checks: [check("pass"), check("pass"), check("waiting"), check("skipped")] };
+    expect(summarizeStep("verification", out, ctx)).toEqual([{ text: "2 of 4 checks passed, 1 waiting for first logs, 1 not tested (details below)" }]);
+  });
+
   it("returns nothing for outputs of an unexpected shape", () => {
     expect(summarizeStep("storage", { something: "else" }, ctx)).toEqual([]);
     expect(summarizeStep("workbench-handoff", null, ctx)).toEqual([]);

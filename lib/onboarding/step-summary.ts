@@ -3,6 +3,7 @@ import { z } from "zod";
 import { maskText } from "@/lib/presenter";
 import type { RunConfig } from "@/lib/steps/config";
 import type { StepId } from "@/lib/steps/registry";
+import { parseVerificationOutput, summarizeChecks } from "@/lib/steps/verification-results";
 
 export interface SummaryLine {
   text: string;
@@ -95,6 +96,13 @@ function summaryLines(stepId: StepId, outputs: unknown, ctx: { portalUrl: string
       const p = handoffSchema.safeParse(outputs);
       if (!p.success) return [];
       return [{ text: p.data.mode === "api" ? `Workbench device "${p.data.deviceName}" registered` : "Hand-off by the admin (below)" }];
+    }
+    case "verification": {
+      const out = parseVerificationOutput(outputs);
+      if (!out) return [];
+      const n = summarizeChecks(out.checks);
+      const extra = [n.fail ? `${n.fail} failed` : "", n.waiting ? `${n.waiting} waiting for first logs` : "", n.skipped ? `${n.skipped} not tested` : ""].filter(Boolean);
+      return [{ text: `${n.pass} of ${out.checks.length} checks passed${extra.length ? `, ${extra.join(", ")}` : ""} (details below)` }];
     }
   }
 }

@@ -30,6 +30,11 @@ export const STEPS = [
     title: "Hand-off to Workbench",
     summary: "Client id, tenant id, secret and storage accounts sent to the vendor, server to server.",
   },
+  {
+    id: "verification",
+    title: "Verification",
+    summary: "Signs in as the app: reads the clusters and audit blobs, is kept out of other accounts, queries Log Analytics.",
+  },
 ] as const;
 
 export type StepId = (typeof STEPS)[number]["id"];

@@ -56,6 +56,10 @@ export const scenarioSchema = z.object({
       storageAccounts: z
         .array(z.object({ name: z.string(), resourceGroup: z.string(), location: z.string() }))
         .default([]),
+      /** Log Analytics workspaces; customerId is the GUID their query API (POST /v1/workspaces/{customerId}/query) uses. */
+      logAnalyticsWorkspaces: z
+        .array(z.object({ name: z.string(), resourceGroup: z.string(), location: z.string(), customerId: uuid }))
+        .default([]),
     }),
   ),
   /** Names that checkNameAvailability reports as taken by some other Azure customer. */
@@ -76,7 +80,7 @@ export interface Caller {
   scopes: string[];
   /** Application roles (apps), e.g. ["Data.Read"]. */
   roles: string[];
-  audience: "arm" | "graph" | "loganalytics";
+  audience: "arm" | "graph" | "loganalytics" | "storage";
 }
 
 /** One ARM resource exactly as its GET returns it (ids keep Azure's casing; lookups are case-insensitive). */

@@ -32,7 +32,7 @@ const tokenRequestSchema = z
     upn: z.string().min(1).optional(),
     /** Mint an application token for an app registration created through Graph instead of a user token. */
     appId: z.string().uuid().optional(),
-    resource: z.enum(["arm", "graph", "loganalytics"]),
+    resource: z.enum(["arm", "graph", "loganalytics", "storage"]),
     scopes: z.array(z.string().min(1)).optional(),
     clientId: z.string().optional(),
     /** Lifetime in seconds; 0 or negative mints an already expired token (for expiry tests). */
@@ -85,7 +85,7 @@ export function createControl(ctx: ControlContext) {
     if (!found) return error(404, "UserNotFound", `No user ${input.upn} in the scenario.`);
     const { user } = found;
     const clientId = input.clientId ?? ctx.clients[0]?.clientId ?? deterministicUuid("simulator-test-client");
-    const scp = resource === "arm" ? ["user_impersonation"] : resource === "graph" ? (input.scopes ?? DEFAULT_GRAPH_SCOPES) : (input.scopes ?? ["Data.Read"]);
+    const scp = resource === "arm" || resource === "storage" ? ["user_impersonation"] : resource === "graph" ? (input.scopes ?? DEFAULT_GRAPH_SCOPES) : (input.scopes ?? ["Data.Read"]);
     const token = mintUserAccessToken(ctx, { tenantId: found.tenant.id, user, clientId, resource, scp, lifetimeSeconds: input.expiresIn });
     return { status: 200, body: { token_type: "Bearer", access_token: token, resource: RESOURCES[resource].audience } };
   }
@@ -151,6 +151,7 @@ export function createControl(ctx: ControlContext) {
           requestMs: parsed.data.requestMs ?? state.latency.requestMs,
           lroMs: { ...state.latency.lroMs, ...(parsed.data.lroMs ?? {}) },
           replicationMs: parsed.data.replicationMs ?? state.latency.replicationMs,
+          secretPropagationMs: parsed.data.secretPropagationMs ?? state.latency.secretPropagationMs,
         };
         return { status: 200, body: { latency: state.latency } };
       }

@@ -17,6 +17,7 @@ export const latencySchema = z.object({
   replicationMs: z.number().int().min(0).max(600_000).optional(),
   perRequestMs: perRequestLatencySchema.optional(),
   armThrottle: armThrottleSchema.optional(),
+  secretPropagationMs: z.number().int().min(0).max(600_000).optional(),
 });
 
 /** mulberry32: tiny, fast, good enough to make fault sequences reproducible from a seed. */

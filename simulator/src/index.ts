@@ -9,6 +9,7 @@ import { handleGraph, seedGraph } from "./graph/index";
 import { loadSigningKey } from "./identity/keys";
 import { createIdentity } from "./identity/routes";
 import { startAzurite, type Azurite } from "./blob/azurite";
+import { startBlobFront, type BlobFront } from "./blob/blob-front";
 import { startKubeAuditWriter } from "./blob/kube-audit";
 import { listen, type ClientCredential, type Platform } from "./server";
 import { SimState } from "./state";
@@ -39,6 +40,8 @@ const optionsSchema = z.object({
   blobPersistence: z.enum(["disk", "memory"]).default("disk"),
   /** Period of the kube-audit writer. */
   kubeAuditIntervalMs: z.number().int().min(200).default(15_000),
+  /** How long a new client secret is refused after addPassword (Entra replication); also POST /_sim/latency. */
+  secretPropagationMs: z.number().int().min(0).max(600_000).default(10_000),
   log: z.custom<(line: string) => void>((v) => typeof v === "function").optional(),
 });
 
@@ -100,22 +103,26 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const listener = await listen(tls, opts.port, () => ready.platform);
   const baseUrl = `https://127.0.0.1:${listener.port}`;
   let azurite: Azurite | undefined;
+  let blobFront: BlobFront | undefined;
+  let state!: SimState;
   try {
     if (opts.blob) {
+      // Azurite listens on a private port; the blob port is the front that enforces RBAC/ABAC for bearer tokens.
       azurite = await startAzurite({
-        port: opts.blobPort,
+        port: 0,
         tls,
         location: opts.blobPersistence === "disk" ? path.join(dataDir, "azurite") : undefined,
         log,
       });
+      blobFront = await startBlobFront({ port: opts.blobPort, tls, upstream: azurite.url, key, state: () => state, log });
     }
   } catch (err) {
     await listener.close();
+    await azurite?.stop();
     throw err;
   }
-  const blobUrl = azurite?.url ?? `https://127.0.0.1:${opts.blobPort}`;
+  const blobUrl = blobFront?.url ?? `https://127.0.0.1:${opts.blobPort}`;
 
-  let state!: SimState;
   let accountsSync: Promise<void> = Promise.resolve();
 
   /** Azurite serves exactly the storage accounts that exist in ARM, with the keys ARM listKeys reports. */
@@ -142,6 +149,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
 
   function makeState(sc: Scenario): SimState {
     const s = new SimState(sc, baseUrl, blobUrl);
+    s.latency.secretPropagationMs = opts.secretPropagationMs;
     s.events.on("storageAccountCreated", (account) => syncAccounts(s, { account, deleted: false }));
     s.events.on("storageAccountDeleted", (account) => syncAccounts(s, { account, deleted: true }));
     seedArm(s);
@@ -166,13 +174,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   } catch (err) {
     await writer?.stop();
     await listener.close();
+    await blobFront?.close();
     await azurite?.stop();
     throw err;
   }
 
   const identity = createIdentity({ baseUrl, key, clients, state: () => state });
   const flushKubeAudit = async () => (writer ? writer.flush() : []);
-  const handleControl = createControl({ baseUrl, blobUrl: azurite?.url, key, clients, state: () => state, reset, flushKubeAudit });
+  const handleControl = createControl({ baseUrl, blobUrl: blobFront?.url, key, clients, state: () => state, reset, flushKubeAudit });
   ready.platform = {
     baseUrl,
     key,
@@ -199,7 +208,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         // Let an append in flight finish before Azurite goes away.
         await writer?.stop();
         state.events.removeAllListeners();
-        await Promise.allSettled([listener.close(), azurite?.stop()]);
+        await Promise.allSettled([listener.close(), blobFront?.close(), azurite?.stop()]);
       })();
       return closing;
     },

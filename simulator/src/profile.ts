@@ -47,9 +47,9 @@ const isRead = (method: string) => method === "GET" || method === "HEAD";
 const READ_ACTION = /\/(checkNameAvailability|listKeys)$/i;
 
 /** Added latency of one request: the per-service figure when a profile sets one, else requestMs. */
-export function requestDelayMs(latency: LatencyProfile, service: "arm" | "graph" | "workbench", method: string, path = ""): number {
+export function requestDelayMs(latency: LatencyProfile, service: "arm" | "graph" | "workbench" | "loganalytics", method: string, path = ""): number {
   const p = latency.perRequestMs;
-  if (!p || service === "workbench") return latency.requestMs;
+  if (!p || service === "workbench" || service === "loganalytics") return latency.requestMs;
   if (service === "arm") return isRead(method) || READ_ACTION.test(path) ? p.armRead : p.armWrite;
   return isRead(method) ? p.graphRead : p.graphWrite;
 }

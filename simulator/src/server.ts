@@ -10,6 +10,7 @@ import type { SigningKey } from "./identity/keys";
 import { verifyBearer } from "./identity/verify";
 import { drawFault } from "./faults";
 import { requestDelayMs, takeArmToken, throttledResponse } from "./profile";
+import { handleLogAnalyticsQuery } from "./loganalytics/query";
 import type { Handler, SimState } from "./state";
 import type { CaFiles } from "./tls";
 
@@ -119,8 +120,9 @@ function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false; mes
   }
 }
 
-function serviceOf(path: string): "identity" | "control" | "workbench" | "graph" | "arm" {
+function serviceOf(path: string): "identity" | "control" | "workbench" | "graph" | "loganalytics" | "arm" {
   if (path === "/_sim" || path.startsWith("/_sim/")) return "control";
+  if (path.startsWith("/v1/")) return "loganalytics";
   if (path === "/workbench" || path.startsWith("/workbench/")) return "workbench";
   if (path === "/v1.0" || path.startsWith("/v1.0/")) return "graph";
   if (/^\/[^/]+\/(oauth2\/v2\.0\/|v2\.0\/\.well-known\/|discovery\/)/.test(path)) return "identity";
@@ -137,6 +139,11 @@ export async function route(p: Platform, req: RawRequest): Promise<RawResponse> 
   const state = p.state();
   const delay = requestDelayMs(state.latency, service, req.method, req.path);
   if (delay > 0) await sleep(delay);
+  if (service === "loganalytics") {
+    const r = handleLogAnalyticsQuery(req, state, p.key);
+    logRequest(state, req, r.status, null, undefined);
+    return r;
+  }
   if (service === "workbench") {
     const r = p.handleWorkbench(req, state);
     const body = parseJson(req.rawBody);

@@ -11,6 +11,8 @@ export interface AppSecret {
   keyId: string;
   secretText: string;
   endDateTime: string;
+  /** Epoch ms of addPassword; sign-ins with the secret fail until `latency.secretPropagationMs` later. Unset: propagated. */
+  createdAt?: number;
 }
 
 export interface LatencyProfile {
@@ -24,6 +26,8 @@ export interface LatencyProfile {
   perRequestMs?: PerRequestLatency;
   /** ARM's per-subscription token buckets; absent = no throttling (see profile.ts). */
   armThrottle?: ArmThrottle;
+  /** How long a new client secret is refused (AADSTS7000215) after addPassword, like Entra's replication. */
+  secretPropagationMs?: number;
 }
 
 /** Added latency of one ARM/Graph request by service and read (GET/HEAD) or write (anything else). */
@@ -79,7 +83,7 @@ export class SimState {
   readonly workbench: { devices: Record<string, unknown>[] } = { devices: [] };
   /** Pending long-running operations keyed by operation id. */
   readonly lros = new Map<string, { doneAt: number; resourceId: string; status: "InProgress" | "Succeeded" | "Failed" }>();
-  latency: LatencyProfile = { requestMs: 0, lroMs: { storageAccount: 300 }, replicationMs: 1500 };
+  latency: LatencyProfile = { requestMs: 0, lroMs: { storageAccount: 300 }, replicationMs: 1500, secretPropagationMs: 0 };
   faults: FaultProfile = { rate: 0, kinds: [], seed: 1 };
   readonly requests: RequestLogEntry[] = [];
   /** Storage account name → base64 account key; shared by ARM listKeys, Azurite and the kube-audit writer. */

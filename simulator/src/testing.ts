@@ -24,6 +24,8 @@ export async function startTestSimulator(overrides: Partial<SimulatorOptions> = 
     workbenchApiKey: TEST_WORKBENCH_KEY,
     blob: false,
     blobPersistence: "memory",
+    // Short enough for tests that use a new secret right away (acquireFirstToken retries), long enough to be exercised.
+    secretPropagationMs: 2_000,
     // Quiet, except for failures (handler exceptions, kube-audit write errors) that explain a red test.
     log: (line) => {
       if (/fail|error|exited/i.test(line)) console.error(line);
@@ -75,7 +77,7 @@ export async function simJson(
 /** An access token from the simulator-only POST /_sim/token (minted like the real sign-in flow would). */
 export async function simToken(
   sim: { url: string },
-  args: { upn?: string; appId?: string; resource: "arm" | "graph" | "loganalytics"; scopes?: string[]; expiresIn?: number },
+  args: { upn?: string; appId?: string; resource: "arm" | "graph" | "loganalytics" | "storage"; scopes?: string[]; expiresIn?: number },
 ): Promise<string> {
   const r = await simJson(sim, "POST", "/_sim/token", { body: args });
   if (r.status !== 200) throw new Error(`/_sim/token failed: ${r.status} ${JSON.stringify(r.body)}`);

@@ -10,6 +10,7 @@ import { ManualHandoffPanel } from "@/components/onboarding/manual-handoff-panel
 import { OffboardLink } from "@/components/onboarding/offboard-link";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
 import { StepList, displayStatus } from "@/components/onboarding/step-list";
+import { VerificationResults } from "@/components/onboarding/verification-results";
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { env } from "@/lib/env";
 import { getManualHandoff } from "@/lib/onboarding/manual-handoff";
@@ -55,6 +56,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
       <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} />
       <AskAnotherAdmin session={session} runId={runId} presenter={presenter} />
       <CredentialStatus session={session} runId={runId} vendorName={config.vendor.name} presenter={presenter} />
+      <VerificationResults session={session} runId={runId} presenter={presenter} />
       {handoff ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
       {canContinue ? (
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />

@@ -16,6 +16,7 @@ import { handleCheckNameAvailability, handleStorageAccounts, handleStorageOperat
 import { handleSubscriptions } from "./subscriptions";
 import { foreignTenantGuard, handleTenants } from "./tenants";
 import { getSubscription, settle } from "./world";
+import { handleGenericResources, handleWorkspaces } from "./workspaces";
 
 export { seedArm } from "./seed";
 
@@ -77,6 +78,7 @@ function route(ctx: ArmContext): SimResponse {
     return providerResource(ctx, sub, seg[3], 5);
   }
   if (low[2] === "operationresults" && seg.length === 4) return handleOperationResult(ctx, sub, seg[3] ?? "");
+  if (low[2] === "resources" && seg.length === 3) return handleGenericResources(ctx, sub);
   if (low[2] === "providers") {
     const verb = low[4];
     if (seg.length <= 4 || (seg.length === 5 && (verb === "register" || verb === "unregister"))) return handleProviders(ctx, sub);
@@ -107,6 +109,7 @@ function providerResource(ctx: ArmContext, sub: string, rg: string | undefined, 
   }
   if (ns === "microsoft.containerservice" && type === "managedclusters" && rest.length <= 1)
     return handleManagedClusters(ctx, sub, rg, rest[0]);
+  if (ns === "microsoft.operationalinsights" && type === "workspaces" && rest.length <= 1) return handleWorkspaces(ctx, sub, rg, rest[0]);
   const canonical = canonicalNamespace(seg[at] ?? "");
   if (!canonical) return armError(400, "InvalidResourceNamespace", `The resource namespace '${seg[at] ?? ""}' is invalid.`);
   return invalidResourceType([seg[at + 1], ...rest.filter((_, i) => i % 2 === 1)].join("/"), canonical, ctx.apiVersion);

@@ -7,6 +7,7 @@ import { KNOWN_PROVIDERS, providerResource } from "./providers";
 import { ROLE_ASSIGNMENT_TYPE } from "./rbac";
 import { storageAccountResource } from "./storage-accounts";
 import { DIAGNOSTIC_SETTING_TYPE, getResourceGroup, RESOURCE_GROUP_TYPE, SUBSCRIPTION_TYPE } from "./world";
+import { seedWorkspaces } from "./workspaces";
 
 const SEED_TIME = Date.parse("2025-01-01T00:00:00Z");
 
@@ -55,6 +56,8 @@ export function seedArm(state: SimState): void {
       Object.assign(r.properties, { creationTime: t, keyCreationTime: { key1: t, key2: t } });
       state.putArm(r);
     }
+    for (const w of sub.logAnalyticsWorkspaces) ensureGroup(w.resourceGroup, w.location);
+    seedWorkspaces(state, sub);
     for (const c of sub.clusters) {
       ensureGroup(c.resourceGroup, c.location);
       const rg = getResourceGroup(state, sub.id, c.resourceGroup)?.name ?? c.resourceGroup;

@@ -61,7 +61,8 @@ export async function startAzurite(opts: AzuriteOptions): Promise<Azurite> {
   });
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("Azurite did not start within 20 s")), 20_000);
+    // Generous: forking tsx + Azurite takes seconds on a loaded machine (parallel test workers).
+    const timer = setTimeout(() => reject(new Error("Azurite did not start within 60 s")), 60_000);
     child.on("message", (m: { type: string; port?: number; message?: string }) => {
       if (m.type === "ready" && m.port) {
         clearTimeout(timer);

@@ -253,7 +253,7 @@ function addPassword(req: SimRequest, state: SimState, app: GraphObject): SimRes
     startDateTime: new Date(start).toISOString(),
   };
   (app.passwordCredentials as unknown[]).push(credential);
-  state.secrets.push({ appId: String(app.appId), keyId: credential.keyId, secretText, endDateTime: credential.endDateTime });
+  state.secrets.push({ appId: String(app.appId), keyId: credential.keyId, secretText, endDateTime: credential.endDateTime, createdAt: now });
   return { status: 200, body: { "@odata.context": `${GRAPH_METADATA}#microsoft.graph.passwordCredential`, ...credential, secretText } };
 }
 

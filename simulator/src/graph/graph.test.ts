@@ -90,7 +90,7 @@ describe("applications", () => {
     expect(cred.secretText).toHaveLength(40);
     expect(cred.hint).toBe(cred.secretText.slice(0, 3));
     expect(cred.endDateTime).toBe("2027-11-27T00:00:00.000Z");
-    expect(sim.state().secrets).toContainEqual({ appId: app.appId, keyId: cred.keyId, secretText: cred.secretText, endDateTime: cred.endDateTime });
+    expect(sim.state().secrets).toContainEqual({ appId: app.appId, keyId: cred.keyId, secretText: cred.secretText, endDateTime: cred.endDateTime, createdAt: expect.any(Number) });
     const stored = (await graph.api(`/applications/${app.id}`).get()) as { passwordCredentials: Record<string, unknown>[] };
     expect(stored.passwordCredentials).toEqual([expect.objectContaining({ keyId: cred.keyId, hint: cred.hint, displayName: "vendor", secretText: null })]);
     await graph.api(`/applications/${app.id}/removePassword`).post({ keyId: cred.keyId });

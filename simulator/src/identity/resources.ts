@@ -1,7 +1,7 @@
 // Which API a scope or audience names: Azure Resource Manager, Microsoft Graph or the Log Analytics API.
 import { WELL_KNOWN_APPS } from "../contract";
 
-export type ResourceKind = "arm" | "graph" | "loganalytics";
+export type ResourceKind = "arm" | "graph" | "loganalytics" | "storage";
 
 interface ResourceInfo {
   /** `aud` claim of tokens the simulator issues for this resource. */
@@ -33,6 +33,13 @@ export const RESOURCES: Record<ResourceKind, ResourceInfo> = {
     appId: WELL_KNOWN_APPS.logAnalyticsApi,
     identifiers: ["https://api.loganalytics.io", WELL_KNOWN_APPS.logAnalyticsApi],
     scopePrefix: "https://api.loganalytics.io/",
+  },
+  // Blob data plane (Azure Storage's first-party app); Azurite itself doesn't enforce RBAC, the blob front does.
+  storage: {
+    audience: "https://storage.azure.com",
+    appId: "e406a681-f3d4-42a8-90b6-c2b029497af1",
+    identifiers: ["https://storage.azure.com", "e406a681-f3d4-42a8-90b6-c2b029497af1"],
+    scopePrefix: "https://storage.azure.com/",
   },
 };
 

@@ -401,6 +401,8 @@ export function createIdentity(ctx: IdentityContext) {
       if (expired) return entraError(401, "invalid_client", 7000222, `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app.`);
       return invalidSecret(clientId);
     }
+    // Entra answers a secret younger than its replication exactly like a wrong one (AADSTS7000215).
+    if (match.createdAt !== undefined && now - match.createdAt < (state.latency.secretPropagationMs ?? 0)) return invalidSecret(clientId);
     const sp = state.graph.servicePrincipals.find((s) => s.appId === clientId);
     if (!sp) return entraError(401, "invalid_client", 7000229, `The client application ${clientId} is missing service principal in the tenant ${tenant.id}.`);
     return appTokenResponse(tenant.id, clientId, sp.id, resource, grantedAppRoles(state, sp.id, resource));

@@ -188,7 +188,7 @@ export function decideDelegated(requested: string[], consented: Set<string>, cli
   const resource = resources[0] ?? "graph";
   const names = resourceScopes.map((p) => p.name);
   const consentedNames = [...consented].map(parseScope).flatMap((p) => (p.kind === "resource" && p.resource === resource ? [p.name] : []));
-  if (resource === "arm") return { ok: true, resource, scp: ["user_impersonation"] };
+  if (resource === "arm" || resource === "storage") return { ok: true, resource, scp: ["user_impersonation"] };
   if (resource === "loganalytics") return { ok: true, resource, scp: names.filter((n) => n !== ".default").length ? names.filter((n) => n !== ".default") : ["Data.Read"] };
   if (names.length === 0) return { ok: true, resource, scp: [...consentedNames, "openid", "profile", "email"] };
   const missing = names.filter((n) => n !== ".default" && !consentedNames.includes(n));

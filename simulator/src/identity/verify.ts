@@ -36,7 +36,7 @@ function graphUnauthorized(baseUrl: string, message: string): RawResponse {
 /** Validate the Authorization header for `service` and build the handlers' Caller. */
 export function verifyBearer(args: {
   authorization: string | undefined;
-  service: Exclude<ResourceKind, "loganalytics">;
+  service: Exclude<ResourceKind, "loganalytics" | "storage">;
   key: SigningKey;
   baseUrl: string;
   state: SimState;

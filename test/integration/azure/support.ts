@@ -19,6 +19,10 @@ export async function startSimForPortal(overrides: Partial<SimulatorOptions> = {
   const sim = await startTestSimulator(overrides);
   process.env.ARM_ENDPOINT = sim.url;
   process.env.GRAPH_ENDPOINT = sim.url;
+  // Verification signs in as the created app (client credentials) on this authority.
+  process.env.ENTRA_AUTHORITY = `${sim.url}/organizations`;
+  process.env.LOG_ANALYTICS_ENDPOINT = sim.url;
+  process.env.LOG_ANALYTICS_AUDIENCE = "https://api.loganalytics.io";
   process.env.ENTRA_CLIENT_ID = TEST_CLIENT.clientId;
   process.env.ENTRA_CLIENT_SECRET = TEST_CLIENT.clientSecret;
   process.env.ENCRYPTION_KEY = Buffer.alloc(32, 7).toString("base64");

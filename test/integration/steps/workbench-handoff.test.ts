@@ -57,12 +57,13 @@ describe("workbench-handoff step", () => {
     expect(JSON.stringify(plan)).not.toContain(secret);
   });
 
-  it("registers the device with the right fields and deletes the stored secret", async () => {
+  it("registers the device with the right fields and keeps the stored secret for Verification", async () => {
     const writesBefore = t.writes.length;
     out = await workbenchHandoffStep.apply(t.ctx, await workbenchHandoffStep.read(t.ctx));
     expect(out).toEqual({ mode: "api", deviceId: expect.any(String), deviceName: workbenchDeviceName(RUN) });
     expect(t.writes.slice(writesBefore).map((w) => [w.kind, w.status])).toEqual([["create", "succeeded"]]);
-    expect(t.secrets.has(CLIENT_SECRET_KIND)).toBe(false);
+    // The first Verification signs in with it, then deletes it.
+    expect(t.secrets.has(CLIENT_SECRET_KIND)).toBe(true);
     const stored = await devices();
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({
@@ -95,11 +96,11 @@ describe("workbench-handoff step", () => {
     expect(await devices()).toHaveLength(1);
   });
 
-  it("deletes a secret still stored when the device already exists (crash after the POST)", async () => {
+  it("keeps a secret still stored when the device already exists (crash after the POST), for Verification", async () => {
     t.secrets.set(CLIENT_SECRET_KIND, { value: "left-over", keyId: app.secret?.keyId ?? "", hint: "lef", expiresAt: new Date(Date.now() + 86_400_000) });
-    expect(await workbenchHandoffStep.verify(t.ctx, out)).toMatchObject({ ok: false, reason: expect.stringContaining("still stored") });
-    await workbenchHandoffStep.apply(t.ctx, await workbenchHandoffStep.read(t.ctx));
-    expect(t.secrets.has(CLIENT_SECRET_KIND)).toBe(false);
+    expect(await workbenchHandoffStep.apply(t.ctx, await workbenchHandoffStep.read(t.ctx))).toEqual(out);
+    expect(t.secrets.has(CLIENT_SECRET_KIND)).toBe(true);
+    expect(await workbenchHandoffStep.verify(t.ctx, out)).toMatchObject({ ok: true });
     expect(await devices()).toHaveLength(1);
   });
 

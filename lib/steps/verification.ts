@@ -1,0 +1,275 @@
+// Step: sign in as the vendor's app and prove, check by check, that it can read what it needs and nothing more.
+import type { TokenCredential } from "@azure/core-auth";
+import { z } from "zod";
+import { addVerificationPassword, VERIFICATION_SECRET_NAME } from "@/lib/azure/add-verification-password";
+import { acquireFirstToken, appCredential } from "@/lib/azure/app-credential";
+import { AzureOperationError, classifyAzureError } from "@/lib/azure/errors";
+import { getManagedCluster } from "@/lib/azure/get-managed-cluster";
+import { getStorageAccount } from "@/lib/azure/get-storage-account";
+import { listKubeAuditBlobs, KUBE_AUDIT_CONTAINER, type BlobSummary } from "@/lib/azure/list-kube-audit-blobs";
+import { listLogAnalyticsWorkspaces } from "@/lib/azure/list-log-analytics-workspaces";
+import { listManagedClusters } from "@/lib/azure/list-managed-clusters";
+import { listStorageAccounts } from "@/lib/azure/list-storage-accounts";
+import { queryLogAnalytics } from "@/lib/azure/query-log-analytics";
+import { readBlobStart } from "@/lib/azure/read-blob-start";
+import { removeApplicationPassword } from "@/lib/azure/remove-application-password";
+import { env } from "@/lib/env";
+import { CLIENT_SECRET_KIND } from "./app-registration";
+import type { StepContext, StepModule, VerifyResult } from "./types";
+import { failureMessage, newestBlobOf, type CheckStatus, type VerificationCheck, type VerificationOutput } from "./verification-results";
+
+/** What verification starts from: the app, the hand-off mode and whether the run's secret is still stored. */
+export interface VerificationLive {
+  app: { applicationObjectId: string; appId: string } | null;
+  handoffMode: "api" | "manual" | null;
+  secretStored: boolean;
+}
+
+/** Thrown when a check failed: the step fails with a clear reason, and the engine keeps `output` for the run page. */
+export class VerificationFailedError extends AzureOperationError {
+  constructor(
+    message: string,
+    readonly output: VerificationOutput,
+  ) {
+    super("unknown", message);
+    this.name = "VerificationFailedError";
+  }
+}
+
+const appOutputSchema = z.object({ applicationObjectId: z.string().min(1), appId: z.string().min(1) });
+const handoffOutputSchema = z.object({ mode: z.enum(["api", "manual"]) });
+const storageOutputSchema = z.object({
+  accounts: z.array(z.object({ region: z.string(), subscriptionId: z.string(), resourceGroup: z.string(), name: z.string(), blobEndpoint: z.string().optional() })),
+});
+
+interface AuditAccount {
+  region: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  blobEndpoint: string | undefined;
+}
+
+const LOG_ANALYTICS_QUERY = "print ok=1";
+
+async function read(ctx: StepContext): Promise<VerificationLive> {
+  const app = appOutputSchema.safeParse(ctx.outputs["app-registration"]);
+  const handoff = handoffOutputSchema.safeParse(ctx.outputs["workbench-handoff"]);
+  return {
+    app: app.success ? app.data : null,
+    handoffMode: handoff.success ? handoff.data.mode : null,
+    secretStored: (await ctx.secrets.get(CLIENT_SECRET_KIND)) !== null,
+  };
+}
+
+/** The run's audit accounts: the storage step's outputs, else the configuration (endpoint read later). */
+function auditAccounts(ctx: StepContext): AuditAccount[] {
+  const parsed = storageOutputSchema.safeParse(ctx.outputs.storage);
+  if (parsed.success && parsed.data.accounts.length) return parsed.data.accounts.map((a) => ({ ...a, blobEndpoint: a.blobEndpoint }));
+  return ctx.config.storage.map((s) => ({ region: s.region, subscriptionId: s.subscriptionId, resourceGroup: s.resourceGroup, name: s.accountName, blobEndpoint: undefined }));
+}
+
+const sameRegion = (a: string, b: string) => a.toLowerCase().replace(/\s+/g, "") === b.toLowerCase().replace(/\s+/g, "");
+
+/** Errors that belong to the engine (the admin's sign-in expired; throttling or an outage it retries), not to a check. */
+function isEngineError(error: unknown): boolean {
+  if (error instanceof Error && error.name === "TokenUnavailableError") return true;
+  if (error instanceof AzureOperationError && error.code === "reauth_required") return true;
+  return classifyAzureError(error) === "transient";
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof AzureOperationError) return error.message;
+  return "An unexpected error stopped this check. Run verification again; if it persists, check the portal's logs.";
+}
+
+class Checks {
+  readonly list: VerificationCheck[] = [];
+  add(id: string, label: string, status: CheckStatus, reason: string, extra: { newestBlobAt?: string } = {}): void {
+    this.list.push({ id, label, status, reason, at: new Date().toISOString(), ...extra });
+  }
+  /** Runs `fn`; an Azure error becomes a failed check, what the engine handles (sign-in, transient) goes to it. */
+  async run(id: string, label: string, fn: () => Promise<{ status: CheckStatus; reason: string; newestBlobAt?: string }>): Promise<void> {
+    try {
+      const r = await fn();
+      this.add(id, label, r.status, r.reason, r.newestBlobAt ? { newestBlobAt: r.newestBlobAt } : {});
+    } catch (error) {
+      if (isEngineError(error)) throw error;
+      this.add(id, label, "fail", reasonOf(error));
+    }
+  }
+}
+
+async function runChecks(ctx: StepContext, appId: string, secret: string, checks: Checks): Promise<boolean> {
+  const credential = appCredential({ tenantId: ctx.tenantId, clientId: appId, secret });
+  const signIn = await acquireFirstToken(credential, `${env().ARM_AUDIENCE}/.default`);
+  if (!signIn.ok) {
+    checks.add("sign-in", "Sign in as the app", "fail", signIn.message);
+    checks.add("rest", "Remaining checks", "skipped", "Not run: they need the app's sign-in.");
+    return false;
+  }
+  const waited = signIn.attempts > 1 ? ` after ${signIn.attempts} attempts over ${Math.round(signIn.waitedMs / 1000)} s (Entra was still replicating the new secret)` : "";
+  checks.add("sign-in", "Sign in as the app", "pass", `Got a token with the app's client secret${waited}.`);
+
+  await clusterChecks(ctx, credential, checks);
+  const accounts = await blobChecks(ctx, credential, checks);
+  await abacChecks(ctx, credential, accounts, checks);
+  await logAnalyticsChecks(ctx, credential, checks);
+  return true;
+}
+
+async function clusterChecks(ctx: StepContext, credential: TokenCredential, checks: Checks): Promise<void> {
+  const subs = [...new Set(ctx.config.clusters.map((c) => c.subscriptionId))];
+  for (const sub of subs) {
+    const wanted = ctx.config.clusters.filter((c) => c.subscriptionId === sub);
+    await checks.run(`aks-list:${sub}`, `List AKS clusters in ${subscriptionName(ctx, sub)}`, async () => {
+      const seen = new Set((await listManagedClusters(credential, sub)).map((c) => c.id.toLowerCase()));
+      const missing = wanted.filter((c) => !seen.has(c.id.toLowerCase())).map((c) => c.name);
+      if (missing.length) {
+        return { status: "fail", reason: `The app doesn't see ${missing.join(", ")}. Its read-only AKS role may be missing on this subscription or still replicating (up to 10 minutes): re-apply Role assignments or run verification again later.` };
+      }
+      return { status: "pass", reason: `The app lists all ${wanted.length} selected cluster${wanted.length === 1 ? "" : "s"}.` };
+    });
+  }
+  for (const c of ctx.config.clusters) {
+    await checks.run(`aks-read:${c.id}`, `Read cluster ${c.name}`, async () => {
+      const got = await getManagedCluster(credential, c.subscriptionId, c.resourceGroup, c.name);
+      return { status: "pass", reason: `The app reads the cluster (provisioning state ${got.provisioningState ?? "unknown"}).` };
+    });
+  }
+}
+
+async function blobChecks(ctx: StepContext, credential: TokenCredential, checks: Checks): Promise<AuditAccount[]> {
+  const accounts = auditAccounts(ctx);
+  const blobsByAccount = new Map<string, BlobSummary[] | null>();
+  for (const a of accounts) {
+    if (!a.blobEndpoint) {
+      // The admin's read: the endpoint is a property of the account, not something the app needs to read.
+      a.blobEndpoint = (await getStorageAccount(ctx.arm, a.subscriptionId, a.resourceGroup, a.name))?.blobEndpoint;
+    }
+    const endpoint = a.blobEndpoint;
+    await checks.run(`blob-list:${a.name}`, `List kube-audit blobs in ${a.name}`, async () => {
+      if (!endpoint) return { status: "fail", reason: `The storage account ${a.name} no longer exists or has no blob endpoint. Re-apply Audit log storage.` };
+      const listing = await listKubeAuditBlobs(credential, endpoint);
+      if (listing.kind === "denied") {
+        blobsByAccount.set(a.name, null);
+        return { status: "fail", reason: `Storage refused the app (${listing.azureCode}). Storage Blob Data Reader with its condition for ${a.name} is missing, still replicating (up to 10 minutes), or the account's firewall blocks the portal: re-apply Role assignments or run verification again later.` };
+      }
+      const blobs = listing.kind === "ok" ? listing.blobs : [];
+      blobsByAccount.set(a.name, blobs);
+      if (listing.kind === "container_missing") return { status: "pass", reason: `The app may list ${KUBE_AUDIT_CONTAINER}; Azure Monitor creates it with the first logs.` };
+      return { status: "pass", reason: `The app lists ${blobs.length} kube-audit blob${blobs.length === 1 ? "" : "s"}.` };
+    });
+    const blobs = blobsByAccount.get(a.name);
+    const newest = blobs?.reduce<BlobSummary | null>((n, b) => (!n || b.lastModified > n.lastModified ? b : n), null) ?? null;
+    await checks.run(`blob-read:${a.name}`, `Read a kube-audit blob in ${a.name}`, async () => {
+      if (blobs === undefined || blobs === null || !endpoint) return { status: "skipped", reason: "Not run: listing the blobs failed." };
+      if (!newest) return { status: "waiting", reason: "No kube-audit blob to read yet: waiting for the first logs." };
+      const r = await readBlobStart(credential, endpoint, KUBE_AUDIT_CONTAINER, newest.name);
+      if (r.kind === "denied") return { status: "fail", reason: `Storage refused to return the blob (${r.azureCode}). Re-apply Role assignments.` };
+      return { status: "pass", reason: `The app reads the newest blob (${r.bytes} bytes checked).` };
+    });
+  }
+  for (const c of ctx.config.clusters) {
+    const account = accounts.find((a) => a.subscriptionId.toLowerCase() === c.subscriptionId.toLowerCase() && sameRegion(a.region, c.location)) ?? accounts.find((a) => sameRegion(a.region, c.location));
+    const blobs = account ? blobsByAccount.get(account.name) : undefined;
+    await checks.run(`logs:${c.id}`, `kube-audit logs of ${c.name}`, async () => {
+      if (!account) return { status: "fail", reason: `No audit storage account covers ${c.location}.` };
+      if (!blobs) return { status: "skipped", reason: `Not checked: the app can't list ${account.name}.` };
+      const newest = newestBlobOf(c.id, blobs);
+      if (!newest) {
+        return { status: "waiting", reason: `Waiting for first logs in ${account.name}: Azure Monitor usually delivers kube-audit within 15 minutes of the diagnostic setting.` };
+      }
+      return { status: "pass", reason: `Newest kube-audit blob in ${account.name} written ${newest.lastModified.toISOString()}.`, newestBlobAt: newest.lastModified.toISOString() };
+    });
+  }
+  return accounts;
+}
+
+async function abacChecks(ctx: StepContext, credential: TokenCredential, accounts: AuditAccount[], checks: Checks): Promise<void> {
+  const subs = [...new Set(accounts.map((a) => a.subscriptionId.toLowerCase()))];
+  for (const sub of subs) {
+    const ours = new Set(accounts.filter((a) => a.subscriptionId.toLowerCase() === sub).map((a) => a.name.toLowerCase()));
+    await checks.run(`abac:${sub}`, `No blob access outside the audit accounts in ${subscriptionName(ctx, sub)}`, async () => {
+      const other = (await listStorageAccounts(ctx.arm, sub)).find((a) => !ours.has(a.name.toLowerCase()) && a.blobEndpoint);
+      if (!other?.blobEndpoint) return { status: "skipped", reason: "Not tested: no other storage account in this subscription." };
+      const probe = await listKubeAuditBlobs(credential, other.blobEndpoint);
+      if (probe.kind === "denied") return { status: "pass", reason: `Storage refused the app in ${other.name} (${probe.azureCode}): the condition on Storage Blob Data Reader works.` };
+      return {
+        status: "fail",
+        reason: `The app can list blobs in ${other.name}, which isn't an audit account: its Storage Blob Data Reader isn't limited by the condition. Re-apply Role assignments, and check for other role assignments of the app in this subscription.`,
+      };
+    });
+  }
+}
+
+async function logAnalyticsChecks(ctx: StepContext, credential: TokenCredential, checks: Checks): Promise<void> {
+  for (const s of ctx.config.subscriptions) {
+    await checks.run(`log-analytics:${s.id}`, `Log Analytics query in ${s.displayName}`, async () => {
+      const workspace = (await listLogAnalyticsWorkspaces(ctx.arm, s.id))[0];
+      if (!workspace) return { status: "skipped", reason: "Not tested: no Log Analytics workspace in this subscription." };
+      const r = await queryLogAnalytics(credential, workspace.customerId, LOG_ANALYTICS_QUERY);
+      if (r.kind === "denied") {
+        return {
+          status: "fail",
+          reason: `The query on ${workspace.name} was refused (${r.azureCode}). The app needs Log Analytics Reader on the subscription (Role assignments) and admin consent for the Log Analytics API's Data.Read (App registration).`,
+        };
+      }
+      return { status: "pass", reason: `A query on ${workspace.name} returned ${r.rows} row${r.rows === 1 ? "" : "s"}.` };
+    });
+  }
+}
+
+function subscriptionName(ctx: StepContext, id: string): string {
+  return ctx.config.subscriptions.find((s) => s.id.toLowerCase() === id.toLowerCase())?.displayName ?? id;
+}
+
+async function apply(ctx: StepContext, live: VerificationLive): Promise<VerificationOutput> {
+  const app = live.app;
+  if (!app) throw new AzureOperationError("not_found", "The app registration has no output yet, so there is nothing to verify. Run App registration first.");
+  await ctx.progress({ done: 0, total: 1, label: "Signing in as the app" });
+  const stored = await ctx.secrets.get(CLIENT_SECRET_KIND);
+  const useStored = stored !== null && stored.expiresAt.getTime() > Date.now();
+  const checks = new Checks();
+  let signedIn = false;
+  if (useStored) {
+    signedIn = await runChecks(ctx, app.appId, stored.value, checks);
+  } else {
+    // The run's secret was handed off and deleted: a one-hour secret for this verification only, removed right after.
+    const temp = await ctx.write(
+      { key: `verification.secret:${app.applicationObjectId}`, kind: "create", target: `client secret "${VERIFICATION_SECRET_NAME}" of app ${app.appId}` },
+      () => addVerificationPassword(ctx.graph, app.applicationObjectId),
+      (p) => `${app.applicationObjectId}/passwordCredentials/${p.keyId}`,
+    );
+    try {
+      signedIn = await runChecks(ctx, app.appId, temp.secretText, checks);
+    } finally {
+      await ctx.write(
+        { key: `verification.secret-remove:${temp.keyId}`, kind: "delete", target: `client secret "${VERIFICATION_SECRET_NAME}" of app ${app.appId}` },
+        () => removeApplicationPassword(ctx.graph, app.applicationObjectId, temp.keyId),
+      );
+    }
+  }
+  // Workbench has the secret now; the portal kept it only for this first verification. (Manual mode: the reveal owns it.)
+  if (useStored && signedIn && live.handoffMode === "api") await ctx.secrets.delete(CLIENT_SECRET_KIND);
+  await ctx.progress({ done: 1, total: 1, label: "Verification done" });
+  const output: VerificationOutput = { ranAt: new Date().toISOString(), credential: useStored ? "run-secret" : "verification-secret", checks: checks.list };
+  const failed = failureMessage(output.checks);
+  if (failed) throw new VerificationFailedError(failed, output);
+  return output;
+}
+
+async function verify(_ctx: StepContext, out: VerificationOutput): Promise<VerifyResult> {
+  const failed = failureMessage(out.checks);
+  if (failed) return { ok: false, reason: failed };
+  return { ok: true, checks: out.checks.filter((c) => c.status === "pass").map((c) => c.label) };
+}
+
+/** Signs in as the app and checks clusters, audit blobs, the ABAC limit and Log Analytics; writes only a temporary secret. */
+export const verificationStep: StepModule<VerificationLive, VerificationOutput> = {
+  id: "verification",
+  read,
+  plan: () => [],
+  apply,
+  verify,
+};
