@@ -9,6 +9,7 @@ import type { Identity } from "./identity/routes";
 import type { SigningKey } from "./identity/keys";
 import { verifyBearer } from "./identity/verify";
 import { drawFault } from "./faults";
+import { matchHold } from "./holds";
 import type { Handler, SimState } from "./state";
 import type { CaFiles } from "./tls";
 
@@ -135,13 +136,18 @@ export async function route(p: Platform, req: RawRequest): Promise<RawResponse> 
   }
   const state = p.state();
   if (state.latency.requestMs > 0) await sleep(state.latency.requestMs);
+  // Hold rules (/_sim/holds) let a crash test kill the portal while this request is in flight.
+  const hold = matchHold(state, req.method, req.path);
+  if (hold?.phase === "before") await hold.wait();
   if (service === "workbench") {
     const r = p.handleWorkbench(req, state);
     const body = parseJson(req.rawBody);
     logRequest(state, req, r.status, r.status === 401 ? null : "workbench", body.ok ? body.value : undefined);
+    if (hold?.phase === "after") await hold.wait();
     return r;
   }
   const r = await serveAzure(p, state, req, service);
+  if (hold?.phase === "after") await hold.wait();
   const ids = crypto.randomUUID();
   const standard: Record<string, string> =
     service === "arm"
