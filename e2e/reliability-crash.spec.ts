@@ -6,12 +6,14 @@ import { OWNER, resetSimulator, simState, simulatorUrl, type Json } from "./supp
 // The simulator holds the matching request (/_sim/holds): "before" = sent but not yet applied (it is applied late, after
 // the crash, like a request Azure accepted from a client that then died); "after" = applied, the portal never heard back,
 // so its write-ahead log has the intent but no outcome.
+// Not in the table: a crash right after Graph created the client secret (addPassword) and before the portal stored it leaves
+// a secret nobody holds; the hand-off then stops and asks the admin to remove it (docs/RELIABILITY.md, "Known gap").
 const KILL_POINTS = [
   { name: "storage account PUT in flight", method: "PUT", path: "/providers/microsoft\\.storage/storageaccounts/[^/]+$", nth: 1, phase: "before" },
   { name: "storage account PUT applied, response lost", method: "PUT", path: "/providers/microsoft\\.storage/storageaccounts/[^/]+$", nth: 2, phase: "after" },
   { name: "diagnostic setting PUT applied, response lost", method: "PUT", path: "/diagnosticsettings/aks-onboarding-kube-audit$", nth: 2, phase: "after" },
   { name: "app registration upsert applied, response lost", method: "PATCH", path: "^/v1\\.0/applications\\(uniquename=", nth: 1, phase: "after" },
-  { name: "client secret created, response lost", method: "POST", path: "^/v1\\.0/applications/[^/]+/addpassword$", nth: 1, phase: "after" },
+  { name: "service principal created, response lost", method: "POST", path: "^/v1\\.0/serviceprincipals$", nth: 1, phase: "after" },
   { name: "custom role PUT applied, response lost", method: "PUT", path: "/providers/microsoft\\.authorization/roledefinitions/[^/]+$", nth: 1, phase: "after" },
   { name: "role assignment PUT in flight", method: "PUT", path: "/providers/microsoft\\.authorization/roleassignments/[^/]+$", nth: 2, phase: "before" },
   { name: "Workbench device registered, response lost", method: "POST", path: "^/workbench/api/v1/security-devices$", nth: 1, phase: "after" },
@@ -31,7 +33,7 @@ async function holds(request: APIRequestContext): Promise<HoldStatus[]> {
 }
 
 test("an onboarding killed at 8 points, before and after Azure applied a write, completes with no duplicate resources", async ({ page, request }) => {
-  test.setTimeout(300_000);
+  test.setTimeout(600_000);
   await resetSimulator(request);
   await request.post(`${simulatorUrl}/_sim/latency`, { data: { requestMs: 0, replicationMs: 500, lroMs: { storageAccount: 300 } } });
   const timings: { point: string; killAfterMs: number; resumedAfterMs: number }[] = [];
