@@ -89,6 +89,7 @@ test("after a full onboarding no secret or token is in the database, the logs, p
 });
 
 test("pages carry a nonce CSP, no framing, nosniff and a referrer policy; static assets too; no HSTS on localhost", async ({ page, request }) => {
+  await resetSimulator(request);
   const res = await request.get("/");
   const h = res.headers();
   const csp = h["content-security-policy"] ?? "";
@@ -185,7 +186,7 @@ test("a server action posted from another origin is refused and changes nothing"
   if (!captured) throw new Error("no action request captured");
   const action = captured;
   // The estate lists the tenant's newest runs: a created run appears there.
-  const runLinks = async () => new Set((await page.request.get("/estate").then((r) => r.text())).match(/\/onboarding\/[0-9a-f-]{36}/g) ?? []);
+  const runLinks = async () => new Set((await page.request.get("/estate").then((r) => r.text())).match(/\/onboarding\/[A-Za-z0-9_-]{16,64}/g) ?? []);
   const before = await runLinks();
 
   const foreign = await page.request.post(action.url, {
@@ -194,7 +195,7 @@ test("a server action posted from another origin is refused and changes nothing"
     maxRedirects: 0,
   });
   expect(foreign.status()).toBeGreaterThanOrEqual(400);
-  expect(await foreign.text()).not.toMatch(/\/onboarding\/[0-9a-f-]{36}\/plan/);
+  expect(await foreign.text()).not.toMatch(/\/onboarding\/[A-Za-z0-9_-]{16,64}\/plan/);
   expect([...(await runLinks())].filter((l) => !before.has(l))).toEqual([]);
 
   // The same request from the portal's own origin is accepted: the refusal was about the origin alone.
