@@ -1,9 +1,11 @@
+import fs from "node:fs";
+import path from "node:path";
 import fc from "fast-check";
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { e2eEnv } from "./env";
 import { OWNER, resetSimulator, signInAs, simulatorUrl } from "./support";
 
-// Property-based fuzzing over HTTP of every server action (found in the pages' bundles) and every route handler, signed in
+// Property-based fuzzing over HTTP of every server action (from the build's manifest) and every route handler, signed in
 // as an Owner: never a 500, never a stack trace, and nothing written (no Azure write, no new run).
 const RUNS = 25;
 const WRITE_METHODS = ["PUT", "POST", "PATCH", "DELETE"];
@@ -36,17 +38,15 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
   await signInAs(page, OWNER);
   const api = page.request;
 
-  // Action ids: every server reference in the scripts of the pages that use actions.
-  await page.goto("/onboarding/new");
-  await expect(page.getByText("Available.")).toHaveCount(2);
-  const scripts = await page.evaluate(() => [...document.querySelectorAll("script[src]")].map((s) => (s as HTMLScriptElement).src));
-  const ids = new Set<string>();
-  for (const src of scripts) {
-    const js = await (await api.get(src)).text();
-    for (const m of js.matchAll(/createServerReference\)?\(\s*"([0-9a-f]{40,})"/g)) if (m[1]) ids.add(m[1]);
-  }
-  const actionIds = [...ids];
-  expect(actionIds.length).toBeGreaterThanOrEqual(2);
+  // Every server action of the build (its manifest); the onboarding ones are all reachable from a run's page.
+  const manifest = JSON.parse(fs.readFileSync(path.join(e2eEnv().root, ".next-test", "server", "server-reference-manifest.json"), "utf8")) as {
+    node: Record<string, { exportedName?: string; workers: Record<string, unknown> }>;
+  };
+  const actions = Object.entries(manifest.node);
+  expect(actions.map(([, a]) => a.exportedName)).toEqual(expect.arrayContaining(["acknowledgeHandoffAction", "checkStorageNameAction", "confirmPlanAction", "continueRunAction", "createRunAction", "replanAction", "revealSecretAction"]));
+  const actionIds = actions.map(([id]) => id);
+  // A well-formed run id that names no run: the page the actions are posted to.
+  const target = "/onboarding/AAAAAAAAAAAAAAAAAAAAAAAA";
   const runLinks = async () => new Set((await (await api.get("/estate")).text()).match(/\/onboarding\/[A-Za-z0-9_-]{16,64}/g) ?? []);
   const runsBefore = await runLinks();
   const since = new Date().toISOString();
@@ -55,7 +55,7 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
   // Server actions: arbitrary JSON arguments, arbitrary form fields, unknown action ids.
   await fc.assert(
     fc.asyncProperty(fc.constantFrom(...actionIds), fc.array(json, { maxLength: 3 }), async (id, args) => {
-      const res = await api.post("/onboarding/new", { headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8", accept: "text/x-component" }, data: JSON.stringify(encodeReply(args)), maxRedirects: 0 });
+      const res = await api.post(target, { headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8", accept: "text/x-component" }, data: JSON.stringify(encodeReply(args)), maxRedirects: 0 });
       requests++;
       expectReadable(res.status(), await res.text(), `action ${id} with ${JSON.stringify(args).slice(0, 100)}`);
     }),
@@ -66,7 +66,7 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
   let malformed500 = 0;
   await fc.assert(
     fc.asyncProperty(fc.constantFrom(...actionIds), fc.constantFrom("$", "$Q", "$K9", "$@9", "$undefined", "$T"), async (id, ref) => {
-      const res = await api.post("/onboarding/new", { headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8", accept: "text/x-component" }, data: JSON.stringify([{ subscriptionIds: ref }]), maxRedirects: 0 });
+      const res = await api.post(target, { headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8", accept: "text/x-component" }, data: JSON.stringify([{ subscriptionIds: ref }]), maxRedirects: 0 });
       requests++;
       const body = await res.text();
       if (res.status() >= 500) malformed500++;
@@ -76,7 +76,7 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
   );
   await fc.assert(
     fc.asyncProperty(fc.constantFrom(...actionIds), runIdLike, text, async (id, runId, planHash) => {
-      const res = await api.post("/onboarding/new", { headers: { "next-action": id, accept: "text/x-component" }, multipart: { "1_runId": runId, "1_planHash": planHash, "0": '["$K1"]' }, maxRedirects: 0 });
+      const res = await api.post(target, { headers: { "next-action": id, accept: "text/x-component" }, multipart: { "1_runId": runId, "1_planHash": planHash, "0": '["$K1"]' }, maxRedirects: 0 });
       requests++;
       expectReadable(res.status(), await res.text(), `form action ${id}`);
     }),
@@ -84,7 +84,7 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
   );
   await fc.assert(
     fc.asyncProperty(fc.stringMatching(/^[0-9a-f]{40,42}$/), json, async (id, arg) => {
-      const res = await api.post("/onboarding/new", { headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8" }, data: JSON.stringify([arg]), maxRedirects: 0 });
+      const res = await api.post(target, { headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8" }, data: JSON.stringify([arg]), maxRedirects: 0 });
       requests++;
       expectReadable(res.status(), await res.text(), `unknown action ${id}`);
     }),
