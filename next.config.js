@@ -9,6 +9,17 @@ const nextConfig = {
   // PGlite ships WASM and the Azure SDKs are Node-only: keep them out of the server bundle.
   // `forbidden()`: a run of another tenant answers 403 with app/forbidden.tsx.
   experimental: { authInterrupts: true },
+  // Static assets bypass proxy.ts (which sets these plus CSP and HSTS on every page): same basics for them.
+  headers: async () => [
+    {
+      source: "/:path*",
+      headers: [
+        { key: "X-Content-Type-Options", value: "nosniff" },
+        { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
+        { key: "X-Frame-Options", value: "DENY" },
+      ],
+    },
+  ],
   serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "@prisma/schema-engine-wasm", "@azure/msal-node"],
 };
 

@@ -6,6 +6,8 @@ export interface OwnPortal {
   url: string;
   start(): Promise<void>;
   kill(): Promise<void>;
+  /** Everything the portal wrote to stdout and stderr so far, across restarts. */
+  logs(): string;
 }
 
 /** A portal on `port` with its own data folder; `env` overrides the e2e configuration ("" unsets a variable). */
@@ -15,14 +17,17 @@ export function ownPortal(port: number, name: string, env: Record<string, string
   const url = `http://localhost:${port}`;
   const processEnv = { ...process.env, ...e.processEnv, PORTAL_URL: url, DATA_DIR: `${e.dataDir}/portal-${name}`, ...env };
   let child: ChildProcess | undefined;
+  let output = "";
   return {
     url,
     start: () =>
       new Promise((resolve, reject) => {
         const started = spawn(e.nextBin, ["start", "-p", String(port)], { cwd: e.root, env: processEnv, stdio: ["ignore", "pipe", "pipe"] });
         child = started;
+        started.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
         const timer = setTimeout(() => reject(new Error(`portal ${name} did not start`)), 60_000);
         started.stdout?.on("data", (chunk: Buffer) => {
+          output += chunk.toString();
           if (/Ready in/.test(chunk.toString())) {
             clearTimeout(timer);
             resolve();
@@ -33,6 +38,7 @@ export function ownPortal(port: number, name: string, env: Record<string, string
           reject(new Error(`portal ${name} exited with ${code}`));
         });
       }),
+    logs: () => output,
     // SIGKILL: no graceful shutdown, like a crashed server.
     kill: async () => {
       const c = child;

@@ -5,6 +5,7 @@ import { redirect } from "next/navigation";
 import type { z } from "zod";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { getSession } from "@/lib/auth/session";
+import { formFields } from "@/lib/form-fields";
 import { checkStorageName, createOnboardingRun, type StorageNameStatus } from "@/lib/onboarding/new-run";
 import { confirmAndStart, continueRun, replan } from "@/lib/onboarding/run-control";
 import { confirmPlanSchema, newRunSchema, runActionSchema, storageNameCheckSchema } from "@/lib/onboarding/schemas";
@@ -39,7 +40,7 @@ export async function createRunAction(input: unknown): Promise<ActionResult<{ ru
 export async function confirmPlanAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const parsed = confirmPlanSchema.safeParse(Object.fromEntries(form));
+  const parsed = confirmPlanSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This confirmation is not valid. Reload the plan.", { code: "invalid" });
   const result = await confirmAndStart(session, parsed.data.runId, parsed.data.planHash);
   if (!result.ok) return result;
@@ -51,7 +52,7 @@ export async function confirmPlanAction(_prev: ActionResult<{ runId: string }> |
 export async function continueRunAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const parsed = runActionSchema.safeParse(Object.fromEntries(form));
+  const parsed = runActionSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await continueRun(session, parsed.data.runId);
   revalidatePath(`/onboarding/${parsed.data.runId}`);
@@ -62,7 +63,7 @@ export async function continueRunAction(_prev: ActionResult<{ runId: string }> |
 export async function replanAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const parsed = runActionSchema.safeParse(Object.fromEntries(form));
+  const parsed = runActionSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await replan(session, parsed.data.runId);
   revalidatePath(`/onboarding/${parsed.data.runId}/plan`);

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { addCluster, addClusterSchema } from "./arm/add-cluster";
 import { scenarioSchema, type Scenario } from "./contract";
 import { configureFaults, faultProfileSchema, latencySchema } from "./faults";
+import { configureHolds, holdRulesSchema, holdStatus, releaseHolds } from "./holds";
 import type { SigningKey } from "./identity/keys";
 import { RESOURCES, type ResourceKind } from "./identity/resources";
 import { deterministicUuid } from "./identity/routes";
@@ -155,6 +156,17 @@ export function createControl(ctx: ControlContext) {
         };
         return { status: 200, body: { latency: state.latency } };
       }
+      case "POST /_sim/holds": {
+        const parsed = holdRulesSchema.safeParse(body.value ?? {});
+        if (!parsed.success) return error(400, "InvalidHolds", readable(parsed.error), issuesOf(parsed.error));
+        configureHolds(state, parsed.data.rules);
+        return { status: 200, body: { holds: holdStatus(state) } };
+      }
+      case "GET /_sim/holds":
+        return { status: 200, body: { holds: holdStatus(state) } };
+      case "DELETE /_sim/holds":
+        releaseHolds(state);
+        return { status: 204 };
       case "POST /_sim/token": {
         const parsed = tokenRequestSchema.safeParse(body.value ?? {});
         if (!parsed.success) return error(400, "InvalidTokenRequest", readable(parsed.error), issuesOf(parsed.error));

@@ -9,6 +9,8 @@ export const faultProfileSchema = z.object({
   rate: z.number().min(0).max(1),
   kinds: z.array(z.enum(["429", "500", "503", "PrincipalNotFound", "NoBackingApplicationObject"])).default(["429", "500", "503"]),
   seed: z.number().int().default(1),
+  /** Retry-After of faulted 429/503 answers; Azure sends 1 s or more, tests may ask for 0 to keep runs short. */
+  retryAfterSeconds: z.number().int().min(0).max(60).optional(),
 });
 
 export const latencySchema = z.object({
@@ -74,10 +76,11 @@ export function drawFault(state: SimState, t: FaultTarget): SimResponse | undefi
   const pick = rng.next();
   if (!hit) return undefined;
   const kind = kinds[Math.min(kinds.length - 1, Math.floor(pick * kinds.length))];
-  return kind ? faultResponse(kind, t) : undefined;
+  return kind ? faultResponse(kind, t, profile.retryAfterSeconds ?? 1) : undefined;
 }
 
-function faultResponse(kind: FaultKind, t: FaultTarget): SimResponse {
+function faultResponse(kind: FaultKind, t: FaultTarget, retryAfterSeconds: number): SimResponse {
+  const retryAfter = String(retryAfterSeconds);
   const requestId = crypto.randomUUID();
   const timestamp = new Date().toISOString();
   const graphInner = { date: timestamp.replace(/\.\d+Z$/, ""), "request-id": requestId, "client-request-id": requestId };
@@ -88,7 +91,7 @@ function faultResponse(kind: FaultKind, t: FaultTarget): SimResponse {
         return {
           status: 429,
           headers: {
-            "retry-after": "1",
+            "retry-after": retryAfter,
             [`x-ms-ratelimit-remaining-subscription-${op}`]: "0",
             [`x-ms-ratelimit-remaining-tenant-${op}`]: "0",
             "x-ms-ratelimit-remaining-resource": "Microsoft.Compute/HighCostGet3Min;0",
@@ -96,14 +99,14 @@ function faultResponse(kind: FaultKind, t: FaultTarget): SimResponse {
           body: {
             error: {
               code: "SubscriptionRequestsThrottled",
-              message: `Number of '${op.replace(/s$/, "")}' requests for subscription '${t.subscriptionId ?? t.tenantId}' actor '${t.principalId ?? "unknown"}' exceeded. Please try again after '1' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling`,
+              message: `Number of '${op.replace(/s$/, "")}' requests for subscription '${t.subscriptionId ?? t.tenantId}' actor '${t.principalId ?? "unknown"}' exceeded. Please try again after '${retryAfter}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling`,
             },
           },
         };
       }
       return {
         status: 429,
-        headers: { "retry-after": "1", "x-ms-throttle-limit-percentage": "1.0", "x-ms-throttle-scope": "Tenant_Application/ReadWrite" },
+        headers: { "retry-after": retryAfter, "x-ms-throttle-limit-percentage": "1.0", "x-ms-throttle-scope": "Tenant_Application/ReadWrite" },
         body: { error: { code: "TooManyRequests", message: "Too many requests.", innerError: graphInner } },
       };
     case "500":
@@ -120,8 +123,8 @@ function faultResponse(kind: FaultKind, t: FaultTarget): SimResponse {
         : { status: 500, body: { error: { code: "generalException", message: "General exception while processing.", innerError: graphInner } } };
     case "503":
       return t.service === "arm"
-        ? { status: 503, headers: { "retry-after": "1" }, body: { error: { code: "ServiceUnavailable", message: "The server is currently unable to handle the request due to a temporary overloading or maintenance. Please retry later." } } }
-        : { status: 503, headers: { "retry-after": "1" }, body: { error: { code: "serviceNotAvailable", message: "The service is temporarily unavailable. Please retry later.", innerError: graphInner } } };
+        ? { status: 503, headers: { "retry-after": retryAfter }, body: { error: { code: "ServiceUnavailable", message: "The server is currently unable to handle the request due to a temporary overloading or maintenance. Please retry later." } } }
+        : { status: 503, headers: { "retry-after": retryAfter }, body: { error: { code: "serviceNotAvailable", message: "The service is temporarily unavailable. Please retry later.", innerError: graphInner } } };
     case "PrincipalNotFound": {
       const props = (t.body as { properties?: { principalId?: unknown } } | undefined)?.properties;
       const principal = typeof props?.principalId === "string" ? props.principalId : "00000000-0000-0000-0000-000000000000";

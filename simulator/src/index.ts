@@ -4,6 +4,7 @@ import path from "node:path";
 import { z } from "zod";
 import { handleArm, seedArm } from "./arm/index";
 import { scenarioSchema, type Scenario } from "./contract";
+import { releaseHolds } from "./holds";
 import { createControl } from "./control";
 import { handleGraph, seedGraph } from "./graph/index";
 import { loadSigningKey } from "./identity/keys";
@@ -164,6 +165,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     const old = state;
     state = makeState(scenario);
     old?.events.removeAllListeners();
+    if (old) releaseHolds(old);
     await accountsSync;
     return state;
   }

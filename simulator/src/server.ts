@@ -11,6 +11,7 @@ import { verifyBearer } from "./identity/verify";
 import { drawFault } from "./faults";
 import { requestDelayMs, takeArmToken, throttledResponse } from "./profile";
 import { handleLogAnalyticsQuery } from "./loganalytics/query";
+import { matchHold } from "./holds";
 import type { Handler, SimState } from "./state";
 import type { CaFiles } from "./tls";
 
@@ -139,6 +140,9 @@ export async function route(p: Platform, req: RawRequest): Promise<RawResponse> 
   const state = p.state();
   const delay = requestDelayMs(state.latency, service, req.method, req.path);
   if (delay > 0) await sleep(delay);
+  // Hold rules (/_sim/holds) let a crash test kill the portal while this request is in flight.
+  const hold = matchHold(state, req.method, req.path);
+  if (hold?.phase === "before") await hold.wait();
   if (service === "loganalytics") {
     const r = handleLogAnalyticsQuery(req, state, p.key);
     logRequest(state, req, r.status, null, undefined);
@@ -148,9 +152,11 @@ export async function route(p: Platform, req: RawRequest): Promise<RawResponse> 
     const r = p.handleWorkbench(req, state);
     const body = parseJson(req.rawBody);
     logRequest(state, req, r.status, r.status === 401 ? null : "workbench", body.ok ? body.value : undefined);
+    if (hold?.phase === "after") await hold.wait();
     return r;
   }
   const r = await serveAzure(p, state, req, service);
+  if (hold?.phase === "after") await hold.wait();
   const ids = crypto.randomUUID();
   const standard: Record<string, string> =
     service === "arm"

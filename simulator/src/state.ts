@@ -50,6 +50,8 @@ export interface FaultProfile {
   rate: number;
   kinds: FaultKind[];
   seed: number;
+  /** Retry-After of faulted 429/503 answers (default 1). */
+  retryAfterSeconds?: number;
 }
 
 export interface RequestLogEntry {

@@ -1,0 +1,145 @@
+// One worker of test/reliability/fault-runs.test.ts: its own simulator and database (env() is per process), N sequential
+// engine runs under 20% injected faults; prints one JSON line per run. Usage: tsx fault-run-worker.ts <worker> <runs>
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, migrate, setRunPlan, setRunStatus } from "../../lib/db";
+import { planRun, runRemainingSteps } from "../../lib/engine/run-run";
+import { STEP_MODULES } from "../../lib/engine/step-modules";
+import type { TokenProvider } from "../../lib/engine/tokens";
+import type { RunConfig } from "../../lib/steps/config";
+import { STEP_IDS } from "../../lib/steps/registry";
+import { suggestStorageAccountName } from "../../lib/steps/storage-names";
+import { simJson, simToken, startTestSimulator, TEST_CLIENT, TEST_WORKBENCH_KEY, type JsonBody } from "../../simulator/src/testing";
+
+export const FAULT_RATE = 0.2;
+export const FAULT_KINDS = ["429", "500", "503", "PrincipalNotFound", "NoBackingApplicationObject"] as const;
+
+const TENANT = "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc";
+const SUB_PROD = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
+const SUB_DEV = "2cf36c9a-02f4-41d4-b097-7345a8e2806e";
+const OWNER = "owner@contoso.onmicrosoft.com";
+const APP = "expel-aks-audit-reader";
+// Short waits so the runs fit in CI; the classification and retry paths are the production ones.
+const POLICY = { transientBaseDelayMs: 20, transientMaxDelayMs: 100, retryAfterMaxMs: 100, replicationBaseDelayMs: 100, replicationMaxDelayMs: 400, replicationBudgetMs: 30_000, transientAttempts: 8 };
+
+/** What a worker reports per run. */
+export interface FaultRunReport {
+  worker: number;
+  run: number;
+  ms: number;
+  outcome: string;
+  steps: string[];
+  requests: number;
+  faults: Record<string, number>;
+  duplicates: string[];
+}
+
+function config(): RunConfig {
+  const cluster = (subscriptionId: string, resourceGroup: string, name: string, location: string) => ({
+    id: `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${name}`,
+    name,
+    subscriptionId,
+    resourceGroup,
+    location,
+  });
+  return {
+    tenantId: TENANT,
+    subscriptions: [
+      { id: SUB_PROD, displayName: "Contoso Production" },
+      { id: SUB_DEV, displayName: "Contoso Development" },
+    ],
+    clusters: [
+      cluster(SUB_PROD, "rg-aks-prod-eastus", "aks-payments-prod", "eastus"),
+      cluster(SUB_PROD, "rg-aks-prod-westeurope", "aks-web-prod-weu", "westeurope"),
+      cluster(SUB_DEV, "rg-aks-dev-eastus", "aks-dev-eastus", "eastus"),
+      cluster(SUB_DEV, "rg-aks-dev-westeurope", "aks-sandbox-weu", "westeurope"),
+    ],
+    storage: ["eastus", "westeurope"].map((region) => ({ region, subscriptionId: SUB_PROD, resourceGroup: "rg-aks-audit", createResourceGroup: true, accountName: suggestStorageAccountName(TENANT, region), adopt: false })),
+    options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 },
+    vendor: { name: "Expel", appUniqueName: APP, appDisplayName: "Expel Workbench – AKS audit reader", egressIps: ["203.0.113.10", "198.51.100.20"] },
+  };
+}
+
+/** Which injected fault a logged request answered with, if any. */
+function faultOf(r: { status: number; url: string }): string | undefined {
+  if (r.status === 429 || r.status === 500 || r.status === 503) return String(r.status);
+  if (r.status === 400 && /\/roleassignments\/[^/?]+(\?|$)/i.test(r.url)) return "PrincipalNotFound";
+  if (r.status === 400 && /^\/v1\.0\/serviceprincipals\/?(\?|$)/i.test(r.url)) return "NoBackingApplicationObject";
+  return undefined;
+}
+
+/** Resources a run makes exactly once, compared with what the simulator holds. */
+function duplicates(state: JsonBody): string[] {
+  const arm = state.arm as { type: string; name: string; properties: Record<string, unknown> }[];
+  const ofType = (type: string) => arm.filter((r) => r.type.toLowerCase() === type.toLowerCase());
+  const apps = (state.graph.applications as { uniqueName?: string; appId: string; passwordCredentials: unknown[] }[]).filter((a) => a.uniqueName === APP);
+  const sps = (state.graph.servicePrincipals as { appId: string; id: string }[]).filter((s) => s.appId === apps[0]?.appId);
+  const counts: Record<string, [number, number]> = {
+    applications: [apps.length, 1],
+    secrets: [apps[0]?.passwordCredentials.length ?? 0, 1],
+    servicePrincipals: [sps.length, 1],
+    storageAccounts: [ofType("Microsoft.Storage/storageAccounts").filter((a) => a.name.startsWith("kubeaudit")).length, 2],
+    diagnosticSettings: [ofType("Microsoft.Insights/diagnosticSettings").filter((s) => s.name === "aks-onboarding-kube-audit").length, 4],
+    customRoles: [ofType("Microsoft.Authorization/roleDefinitions").filter((r) => r.properties.type === "CustomRole").length, 1],
+    roleAssignments: [ofType("Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sps[0]?.id).length, 5],
+    workbenchDevices: [(state.workbench.devices as unknown[]).length, 1],
+  };
+  return Object.entries(counts)
+    .filter(([, [got, want]]) => got !== want)
+    .map(([k, [got, want]]) => `${k}: ${got} (want ${want})`);
+}
+
+async function main(worker: number, runs: number): Promise<void> {
+  const sim = await startTestSimulator({ log: () => undefined });
+  process.env.ARM_ENDPOINT = sim.url;
+  process.env.GRAPH_ENDPOINT = sim.url;
+  process.env.ENTRA_CLIENT_ID = TEST_CLIENT.clientId;
+  process.env.ENTRA_CLIENT_SECRET = TEST_CLIENT.clientSecret;
+  process.env.ENCRYPTION_KEY = crypto.randomBytes(32).toString("base64");
+  process.env.WORKBENCH_URL = `${sim.url}/workbench`;
+  process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
+  const dataDir = path.join(".test-data", `fault-runs-${worker}-${crypto.randomBytes(4).toString("hex")}`);
+  configureDb({ dataDir });
+  await migrate();
+  const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+  try {
+    for (let i = 0; i < runs; i++) {
+      const seed = 1_000 + worker * 100 + i;
+      await sim.reset();
+      // Every third run has slow storage LROs (the SDK polls them); replication lag is always on.
+      await simJson(sim, "POST", "/_sim/latency", { body: { lroMs: { storageAccount: (worker + i) % 3 === 0 ? 1_500 : 100, providerRegistration: 0 }, replicationMs: 300 } });
+      const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config: config(), steps: STEP_IDS });
+      // Planning reads without faults: a faulted plan read is shown to the admin as a plan error, not retried.
+      const planned = await planRun({ config: config(), tenantId: TENANT, tokens, modules: STEP_MODULES, runId: run.id });
+      if (!(await setRunPlan(run.id, planned as never)) || !(await confirmRunPlan(run.id, OWNER)) || !(await setRunStatus(run.id, "running", { from: ["planned"] }))) throw new Error("could not start the run");
+      // Retry-After 0 s or 1 s on alternate runs.
+      await simJson(sim, "POST", "/_sim/faults", { body: { rate: FAULT_RATE, kinds: FAULT_KINDS, seed, retryAfterSeconds: i % 2 } });
+      const since = new Date().toISOString();
+      const started = Date.now();
+      const result = await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor: { userId: null, upn: OWNER }, tokens, modules: STEP_MODULES, policy: POLICY });
+      const ms = Date.now() - started;
+      await simJson(sim, "POST", "/_sim/faults", { body: { rate: 0 } });
+      const log = ((await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(since)}`)).body as { status: number; url: string }[]).filter((r) => !r.url.startsWith("/_sim"));
+      const faults: Record<string, number> = {};
+      for (const r of log) {
+        const f = faultOf(r);
+        if (f) faults[f] = (faults[f] ?? 0) + 1;
+      }
+      const steps = (await getRunForTenant(run.id, TENANT))?.steps.map((s) => s.status) ?? [];
+      const report: FaultRunReport = { worker, run: i, ms, outcome: result.outcome, steps, requests: log.length, faults, duplicates: duplicates((await simJson(sim, "GET", "/_sim/state")).body) };
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+    }
+  } finally {
+    await closeDb();
+    await sim.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1]?.endsWith("fault-run-worker.ts")) {
+  main(Number(process.argv[2] ?? 0), Number(process.argv[3] ?? 1)).catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
