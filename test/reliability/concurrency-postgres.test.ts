@@ -21,9 +21,9 @@ let simB: RunningSimulator;
 const ENCRYPTION_KEY = crypto.randomBytes(32).toString("base64");
 
 beforeAll(async () => {
-  [pg, simA, simB] = await Promise.all([ensurePostgres(), startTestSimulator(), startTestSimulator()]);
+  [pg, simA, simB] = await Promise.all([ensurePostgres(), startTestSimulator({ blob: true }), startTestSimulator({ blob: true })]);
   for (const sim of [simA, simB]) await simJson(sim, "POST", "/_sim/latency", { body: { lroMs: { storageAccount: 200, providerRegistration: 0 }, replicationMs: 200 } });
-  Object.assign(process.env, { ARM_ENDPOINT: simA.url, GRAPH_ENDPOINT: simA.url, ENTRA_CLIENT_ID: TEST_CLIENT.clientId, ENTRA_CLIENT_SECRET: TEST_CLIENT.clientSecret, ENCRYPTION_KEY, WORKBENCH_URL: `${simA.url}/workbench`, WORKBENCH_API_KEY: TEST_WORKBENCH_KEY });
+  Object.assign(process.env, { ARM_ENDPOINT: simA.url, GRAPH_ENDPOINT: simA.url, ENTRA_AUTHORITY: `${simA.url}/organizations`, LOG_ANALYTICS_ENDPOINT: simA.url, LOG_ANALYTICS_AUDIENCE: "https://api.loganalytics.io", ENTRA_CLIENT_ID: TEST_CLIENT.clientId, ENTRA_CLIENT_SECRET: TEST_CLIENT.clientSecret, ENCRYPTION_KEY, WORKBENCH_URL: `${simA.url}/workbench`, WORKBENCH_API_KEY: TEST_WORKBENCH_KEY });
   configureDb({ databaseUrl: pg.url, dataDir: ".test-data/unused" });
   await migrate();
 }, 300_000);
@@ -43,7 +43,7 @@ interface WorkerReport {
 
 /** A worker process on `sim` for `runId`: resolves `ready` once loaded; `go()` starts it; `report` is its outcome. */
 function worker(sim: RunningSimulator, runId: string) {
-  const env = { ...process.env, ARM_ENDPOINT: sim.url, GRAPH_ENDPOINT: sim.url, WORKBENCH_URL: `${sim.url}/workbench`, DATABASE_URL: pg.url };
+  const env = { ...process.env, ARM_ENDPOINT: sim.url, GRAPH_ENDPOINT: sim.url, ENTRA_AUTHORITY: `${sim.url}/organizations`, LOG_ANALYTICS_ENDPOINT: sim.url, WORKBENCH_URL: `${sim.url}/workbench`, DATABASE_URL: pg.url };
   const child = spawn(path.join("node_modules", ".bin", "tsx"), [path.join("test", "reliability", "concurrent-run-worker.ts"), runId], { env, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";

@@ -91,9 +91,13 @@ function duplicates(state: JsonBody): string[] {
 }
 
 async function main(worker: number, runs: number): Promise<void> {
-  const sim = await startTestSimulator({ log: () => undefined });
+  const sim = await startTestSimulator({ log: () => undefined, blob: true });
   process.env.ARM_ENDPOINT = sim.url;
   process.env.GRAPH_ENDPOINT = sim.url;
+  // Verification signs in as the created app and queries Log Analytics at the simulator.
+  process.env.ENTRA_AUTHORITY = `${sim.url}/organizations`;
+  process.env.LOG_ANALYTICS_ENDPOINT = sim.url;
+  process.env.LOG_ANALYTICS_AUDIENCE = "https://api.loganalytics.io";
   process.env.ENTRA_CLIENT_ID = TEST_CLIENT.clientId;
   process.env.ENTRA_CLIENT_SECRET = TEST_CLIENT.clientSecret;
   process.env.ENCRYPTION_KEY = crypto.randomBytes(32).toString("base64");

@@ -29,7 +29,7 @@ const enginePolicy = { transientBaseDelayMs: 50, transientMaxDelayMs: 200, retry
 const policy = { attempts: 8, baseDelayMs: 50, maxDelayMs: 300, verifyAttempts: 3, leaseTtlMs: 30_000 };
 
 beforeAll(async () => {
-  sim = await startSimForPortal();
+  sim = await startSimForPortal({ blob: true });
   process.env.WORKBENCH_URL = `${sim.url}/workbench`;
   process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
   configureDb({ dataDir });

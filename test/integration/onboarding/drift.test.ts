@@ -26,7 +26,7 @@ let session: SessionWithUser;
 const dataDir = path.join(".test-data", `drift-${crypto.randomBytes(4).toString("hex")}`);
 
 beforeAll(async () => {
-  sim = await startSimForPortal();
+  sim = await startSimForPortal({ blob: true });
   process.env.WORKBENCH_URL = `${sim.url}/workbench`;
   process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
   await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 });

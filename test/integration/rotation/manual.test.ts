@@ -20,10 +20,10 @@ import { defaultRunConfig } from "../steps/context";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `rotation-manual-${crypto.randomBytes(4).toString("hex")}`);
-const POLICY: RotationPolicy = { leaseTtlMs: 1_500, attempts: 4, baseDelayMs: 20, maxDelayMs: 200, signIn: { timeoutMs: 2_000, intervalMs: 100 } };
+const POLICY: RotationPolicy = { leaseTtlMs: 1_500, attempts: 4, baseDelayMs: 20, maxDelayMs: 200, signIn: { timeoutMs: 15_000, intervalMs: 250 } }; // sign-in outlasts the simulator's 2 s new-secret window
 
 beforeAll(async () => {
-  sim = await startSimForPortal();
+  sim = await startSimForPortal({ blob: true });
   // No WORKBENCH_URL in this process: the hand-off is manual.
   process.env.ENTRA_AUTHORITY = `${sim.url}/organizations`;
   configureDb({ dataDir });
