@@ -1,14 +1,40 @@
 "use client";
-// Re-renders the page from the server every few seconds while the run is working: live progress without a reload.
+// Live progress without a reload. With a run's change fingerprint, it polls /onboarding/{runId}/status and re-renders
+// from the server only when the run moved; without one, it re-renders every few seconds.
 import { useRouter } from "next/navigation";
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
+import { z } from "zod";
 
-export function AutoRefresh({ active, everyMs = 1500 }: { active: boolean; everyMs?: number }) {
+const stampSchema = z.object({ stamp: z.string() });
+
+export function AutoRefresh({ active, watch, everyMs = 1500 }: { active: boolean; watch?: { runId: string; stamp: string }; everyMs?: number }) {
   const router = useRouter();
+  const seen = useRef(watch?.stamp);
+  const runId = watch?.runId;
+  const stamp = watch?.stamp;
+  // The server's latest render is what the poll compares against.
+  useEffect(() => {
+    seen.current = stamp;
+  }, [stamp]);
   useEffect(() => {
     if (!active) return;
-    const id = setInterval(() => router.refresh(), everyMs);
-    return () => clearInterval(id);
-  }, [active, everyMs, router]);
+    let stopped = false;
+    const poll = async () => {
+      if (!runId) return router.refresh();
+      try {
+        const res = await fetch(`/onboarding/${encodeURIComponent(runId)}/status`, { cache: "no-store" });
+        const parsed = res.ok ? stampSchema.safeParse(await res.json()) : null;
+        // A failed poll (signed out, server restarting) falls back to a full re-render, which shows the reason.
+        if (!stopped && (!parsed?.success || parsed.data.stamp !== seen.current)) router.refresh();
+      } catch {
+        if (!stopped) router.refresh();
+      }
+    };
+    const id = setInterval(() => void poll(), everyMs);
+    return () => {
+      stopped = true;
+      clearInterval(id);
+    };
+  }, [active, everyMs, router, runId]);
   return null;
 }

@@ -30,6 +30,7 @@ export {
   getRunForTenant,
   listRunsForTenant,
   RUN_STATUSES,
+  runChangeStamp,
   setRunPlan,
   setRunStatus,
   type NewRun,

@@ -96,6 +96,25 @@ export async function getRunForTenant(runId: string, tenantId: string): Promise<
   return row && { ...toRun(row), steps: row.steps.map(toStepRun) };
 }
 
+/**
+ * A short fingerprint of what the run page shows (run and step status, progress, errors, newest audit event), or null
+ * when the run isn't the tenant's: the page polls it and re-renders only when it changes.
+ */
+export async function runChangeStamp(runId: string, tenantId: string): Promise<string | null> {
+  const prisma = await db();
+  const [row, lastEvent] = await Promise.all([
+    prisma.onboardingRun.findFirst({
+      where: { id: runId, tenantId },
+      select: { status: true, updatedAt: true, steps: { select: { stepId: true, status: true, progress: true, error: true, attempts: true, leaseExpiresAt: true, updatedAt: true } } },
+    }),
+    prisma.auditEvent.findFirst({ where: { runId, tenantId }, orderBy: { id: "desc" }, select: { id: true } }),
+  ]);
+  if (!row) return null;
+  const steps = [...row.steps].sort((a, b) => a.stepId.localeCompare(b.stepId));
+  const material = JSON.stringify([row.status, row.updatedAt, steps, lastEvent?.id.toString() ?? null]);
+  return crypto.createHash("sha256").update(material).digest("base64url").slice(0, 22);
+}
+
 /** A tenant's runs, newest first, without steps. */
 export async function listRunsForTenant(tenantId: string, options: { limit: number }): Promise<OnboardingRun[]> {
   const prisma = await db();

@@ -1,10 +1,10 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createRun, getRunForTenant, listAuditEvents, setRunPlan, upsertUser, type SessionWithUser } from "@/lib/db";
+import { acquireStepLease, createRun, getRunForTenant, listAuditEvents, setRunPlan, setStepProgress, upsertUser, type SessionWithUser } from "@/lib/db";
 import { ACTOR, runningRun, setupEngineDb, testConfig } from "@/lib/engine/test-support";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { planHash } from "./plan";
-import { confirmAndStart, continueRun, getRunView, replan } from "./run-control";
+import { confirmAndStart, continueRun, getRunChangeStamp, getRunView, replan } from "./run-control";
 
 setupEngineDb("run-control");
 
@@ -36,6 +36,19 @@ describe("run control", () => {
     expect((await getRunForTenant(planned.id, planned.tenantId))?.status).toBe("planned");
     expect((await getRunForTenant(planned.id, planned.tenantId))?.planConfirmedAt).toBeNull();
     expect(await listAuditEvents(outsider.user.tenantId, { limit: 10 })).toEqual([]);
+  });
+
+  it("gives the run page a change stamp that moves with progress, stays put otherwise, and is null for another tenant", async () => {
+    const run = await runningRun();
+    const admin = await sessionOf(run.tenantId);
+    const first = await getRunChangeStamp(admin, run.id);
+    expect(first).toMatch(/^[\w-]{22}$/);
+    expect(await getRunChangeStamp(admin, run.id)).toBe(first);
+    expect(await acquireStepLease(run.id, "storage", "stamp-test:1", 60_000)).toBe(true);
+    expect(await setStepProgress(run.id, "storage", "stamp-test:1", { done: 1, total: 2, label: "Account 1 of 2" })).toBe(true);
+    const moved = await getRunChangeStamp(admin, run.id);
+    expect(moved).not.toBe(first);
+    expect(await getRunChangeStamp(await sessionOf(crypto.randomUUID()), run.id)).toBeNull();
   });
 
   it("confirms only the plan the admin saw", async () => {

@@ -3,7 +3,7 @@ import { failure, type ActionResult } from "@/lib/action-result";
 import { recordAuditEvent } from "@/lib/db/audit";
 import { toJsonValue, type JsonValue } from "@/lib/db/json";
 import { reopenCompletedRun } from "@/lib/db/run-extension";
-import { confirmRunPlan, getRunForTenant, setRunStatus, type OnboardingRunWithSteps } from "@/lib/db/runs";
+import { confirmRunPlan, getRunForTenant, runChangeStamp, setRunStatus, type OnboardingRunWithSteps } from "@/lib/db/runs";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { runRemainingSteps } from "@/lib/engine/run-run";
 import { STEP_MODULES } from "@/lib/engine/step-modules";
@@ -26,6 +26,11 @@ export async function getRunView(session: SessionWithUser, runId: string): Promi
   const config = runConfigSchema.parse(run.config);
   const plan = (run.plan as StoredPlan | null) ?? null;
   return { run, config, plan, planHash: plan ? planHash(plan) : null };
+}
+
+/** The run page's change fingerprint for the signed-in admin's tenant (null: not theirs or unknown). */
+export function getRunChangeStamp(session: SessionWithUser, runId: string): Promise<string | null> {
+  return runChangeStamp(runId, session.user.tenantId);
 }
 
 const NOT_YOURS = "This onboarding run doesn't exist or belongs to another tenant.";

@@ -14,7 +14,7 @@ import { VerificationResults } from "@/components/onboarding/verification-result
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { env } from "@/lib/env";
 import { getManualHandoff } from "@/lib/onboarding/manual-handoff";
-import { getRunView } from "@/lib/onboarding/run-control";
+import { getRunChangeStamp, getRunView } from "@/lib/onboarding/run-control";
 import { runIdSchema } from "@/lib/onboarding/schemas";
 
 export const metadata: Metadata = { title: "Onboarding run" };
@@ -34,12 +34,12 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
   const canContinue =
     !working && (run.status === "failed" || (run.status === "running" && statuses.some((s) => s !== "done")));
   const done = run.status === "completed";
-  const presenter = await isPresenterMode();
+  const [presenter, stamp] = await Promise.all([isPresenterMode(), getRunChangeStamp(session, runId)]);
   const handoff = await getManualHandoff(session, runId, { presenter });
 
   return (
     <div className="space-y-6">
-      <AutoRefresh active={run.status === "running" && (working || !canContinue)} />
+      {stamp ? <AutoRefresh active={run.status === "running" && (working || !canContinue)} watch={{ runId, stamp }} /> : null}
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight text-brand-900">Onboarding {config.clusters.length} AKS clusters</h1>
