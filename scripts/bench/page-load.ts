@@ -36,8 +36,10 @@ export interface PageLoadResult {
   pollMs: number;
   /** One client polling: the server time of one render on this machine, without queueing. */
   single: LoadPhase;
-  /** 50 clients polling full HTML renders. */
+  /** 50 clients polling full HTML renders (every poll finds a change: the worst case). */
   html: LoadPhase;
+  /** 50 clients polling the change stamp the page polls (/onboarding/{run}/status), nothing changing in between. */
+  status: LoadPhase;
   portalPeakRssMb: number | null;
 }
 
@@ -179,8 +181,12 @@ export async function runPageLoad(input: { simUrl: string; env: NodeJS.ProcessEn
     log(`page load: ${CLIENTS} clients polling every ${POLL_MS} ms for ${DURATION_S} s…`);
     const htmlPhase = await loadPhase(pageUrl, { cookie }, CLIENTS);
     log(line(`${CLIENTS} clients`, htmlPhase));
+    const statusUrl = `${pageUrl}/status`;
+    log(`page load: ${CLIENTS} clients polling ${statusUrl} every ${POLL_MS} ms for ${DURATION_S} s…`);
+    const statusPhase = await loadPhase(statusUrl, { cookie }, CLIENTS);
+    log(line(`${CLIENTS} clients, change stamp`, statusPhase));
     const rss = portalPeakRssMb(portal.pid);
-    return { clients: CLIENTS, durationS: DURATION_S, pollMs: POLL_MS, single, html: htmlPhase, portalPeakRssMb: rss };
+    return { clients: CLIENTS, durationS: DURATION_S, pollMs: POLL_MS, single, html: htmlPhase, status: statusPhase, portalPeakRssMb: rss };
   } finally {
     if (portal && portal.exitCode === null) {
       const exited = new Promise((r) => portal?.once("exit", r));
