@@ -35,6 +35,15 @@ describe("offboarding control", () => {
     expect(await listAuditEvents(outsider.user.tenantId, { limit: 10 })).toEqual([]);
   });
 
+  it("names the tenant's other active runs, which share the deterministic objects, and no other tenant's", async () => {
+    const tenantId = crypto.randomUUID();
+    const run = await runningRun(tenantId);
+    const sibling = await runningRun(tenantId);
+    await runningRun(crypto.randomUUID());
+    const view = await getOffboardingView(await sessionOf(tenantId), run.id);
+    expect(view?.otherActiveRuns.map((r) => r.id)).toEqual([sibling.id]);
+  });
+
   it("won't remove anything of a run that is still running or not started; the view shows no plan for it", async () => {
     const running = await runningRun();
     const admin = await sessionOf(running.tenantId);

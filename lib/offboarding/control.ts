@@ -4,7 +4,7 @@ import { AzureOperationError } from "@/lib/azure/errors";
 import { recordAuditEvent } from "@/lib/db/audit";
 import { acquireOffboardingLease, getOffboarding, type Offboarding } from "@/lib/db/offboardings";
 import { listOperations } from "@/lib/db/operations";
-import { getRunForTenant, type OnboardingRunWithSteps } from "@/lib/db/runs";
+import { getRunForTenant, listRunsForTenant, type OnboardingRun, type OnboardingRunWithSteps } from "@/lib/db/runs";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { newLeaseOwner } from "@/lib/engine/ids";
 import { TokenUnavailableError } from "@/lib/engine/tokens";
@@ -29,6 +29,11 @@ export interface OffboardingView {
   planError: string | null;
   /** The last execution's per-item result. */
   lastResult: ItemResult[] | null;
+  /**
+   * Other runs of the tenant that may rely on the same objects: names are deterministic per tenant (app, custom role,
+   * role assignments, a region's storage account), so a later run adopts what an earlier one created.
+   */
+  otherActiveRuns: Pick<OnboardingRun, "id" | "createdAt" | "createdByUpn" | "status">[];
 }
 
 const NOT_YOURS = "This onboarding run doesn't exist or belongs to another tenant.";
@@ -58,6 +63,12 @@ async function livePlan(session: SessionWithUser, runId: string): Promise<{ plan
   }
 }
 
+async function otherActiveRuns(run: OnboardingRunWithSteps): Promise<OffboardingView["otherActiveRuns"]> {
+  const others = (await listRunsForTenant(run.tenantId, { limit: 100 })).filter((r) => r.id !== run.id && ["running", "completed", "failed"].includes(r.status));
+  const records = await Promise.all(others.map((r) => getOffboarding(r.id)));
+  return others.filter((_, i) => records[i]?.status !== "clean").map(({ id, createdAt, createdByUpn, status }) => ({ id, createdAt, createdByUpn, status }));
+}
+
 /** The run's removal state and live plan, if the run belongs to the signed-in admin's tenant; null otherwise. */
 export async function getOffboardingView(session: SessionWithUser, runId: string): Promise<OffboardingView | null> {
   const run = await getRunForTenant(runId, session.user.tenantId);
@@ -65,7 +76,7 @@ export async function getOffboardingView(session: SessionWithUser, runId: string
   const config = runConfigSchema.parse(run.config);
   const record = await getOffboarding(runId);
   const running = isRunning(record);
-  const base = { run, config, record, running, lastResult: resultItems(record) };
+  const base = { run, config, record, running, lastResult: resultItems(record), otherActiveRuns: await otherActiveRuns(run) };
   if (running || !(OFFBOARDABLE_RUN_STATUSES as readonly string[]).includes(run.status)) return { ...base, plan: null, planError: null };
   const planned = await livePlan(session, runId);
   return "plan" in planned ? { ...base, plan: planned.plan, planError: null } : { ...base, plan: null, planError: planned.error };

@@ -61,6 +61,25 @@ export default async function OffboardPage({ params }: { params: Promise<{ runId
         </Notice>
       ) : null}
 
+      {!running && plan && plan.removeCount > 0 && view.otherActiveRuns.length > 0 ? (
+        <Notice tone="error" title="Other runs in this tenant use the same objects">
+          <p>
+            The app registration, the custom role, the role assignments and each region&apos;s storage account have the same names in every
+            run of this tenant, so a later run adopts what this one created. Removing them also cuts off:
+          </p>
+          <ul className="mt-2 list-disc pl-5">
+            {view.otherActiveRuns.map((r) => (
+              <li key={r.id}>
+                <Link href={`/onboarding/${r.id}`} className="underline">
+                  the run started {r.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC by {r.createdByUpn}
+                </Link>{" "}
+                ({r.status})
+              </li>
+            ))}
+          </ul>
+        </Notice>
+      ) : null}
+
       {view.planError ? (
         <Notice tone="error" title="Could not read what is left">
           <p>{shown(view.planError)}</p>
