@@ -14,6 +14,7 @@ const KILL_POINTS = [
   { name: "diagnostic setting PUT applied, response lost", method: "PUT", path: "/diagnosticsettings/aks-onboarding-kube-audit$", nth: 2, phase: "after" },
   { name: "app registration upsert applied, response lost", method: "PATCH", path: "^/v1\\.0/applications\\(uniquename=", nth: 1, phase: "after" },
   { name: "service principal created, response lost", method: "POST", path: "^/v1\\.0/serviceprincipals$", nth: 1, phase: "after" },
+  { name: "client secret created, response lost (value never sealed)", method: "POST", path: "^/v1\\.0/applications/[^/]+/addpassword$", nth: 1, phase: "after" },
   { name: "custom role PUT applied, response lost", method: "PUT", path: "/providers/microsoft\\.authorization/roledefinitions/[^/]+$", nth: 1, phase: "after" },
   { name: "role assignment PUT in flight", method: "PUT", path: "/providers/microsoft\\.authorization/roleassignments/[^/]+$", nth: 2, phase: "before" },
   { name: "Workbench device registered, response lost", method: "POST", path: "^/workbench/api/v1/security-devices$", nth: 1, phase: "after" },

@@ -5,6 +5,7 @@ import { decrypt, encrypt } from "@/lib/crypto";
 import {
   deleteRunSecret,
   getRunSecret,
+  lastSucceeded,
   LeaseLostError,
   putRunSecret,
   recordAuditEvent,
@@ -106,6 +107,10 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
       if (update.done < update.total && update.done > 0 && now - lastProgressWrite < PROGRESS_INTERVAL_MS) return;
       lastProgressWrite = now;
       if (!(await setStepProgress(runId, stepId, leaseOwner, update))) throw new LeaseLostError(runId, stepId);
+    },
+
+    async wroteBefore(key) {
+      return (await lastSucceeded(runId, key)) !== null;
     },
 
     secrets: {

@@ -136,6 +136,7 @@ function readOnlyContext(input: PlanRunInput, onTokenFailure: (error: TokenUnava
     outputs: outputsOf([]),
     write: refuse("write to Azure"),
     progress: () => Promise.resolve(),
+    wroteBefore: () => Promise.resolve(false),
     secrets: { put: refuse("store a secret"), get: () => Promise.resolve(null), delete: refuse("delete a secret") },
   };
 }

@@ -1,5 +1,6 @@
 // Step: the vendor's Entra app, its service principal, admin consent for Log Analytics Data.Read, and this run's client secret.
 import { addApplicationPassword } from "@/lib/azure/add-application-password";
+import { removeApplicationPassword } from "@/lib/azure/remove-application-password";
 import { ensureServicePrincipal } from "@/lib/azure/ensure-service-principal";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { findAppRole } from "@/lib/azure/find-app-role";
@@ -60,6 +61,7 @@ const keys = {
   servicePrincipal: (uniqueName: string) => `app-registration.service-principal:${uniqueName}`,
   consent: (uniqueName: string) => `app-registration.consent:${uniqueName}/${LOG_ANALYTICS_DATA_READ}`,
   secret: (runId: string) => `app-registration.secret:${runCredentialName(runId)}`,
+  orphanSecret: (runId: string, keyId: string) => `app-registration.secret-orphan:${runCredentialName(runId)}:${keyId}`,
 };
 
 function same(a: string, b: string): boolean {
@@ -289,7 +291,13 @@ async function ensureRunSecret(ctx: StepContext, app: { id: string }, recent: bo
   if (existing) {
     const stored = await ctx.secrets.get(CLIENT_SECRET_KIND);
     if (stored && same(stored.keyId, existing.keyId)) return { keyId: stored.keyId, hint: stored.hint, expiresAt: stored.expiresAt.toISOString() };
-    return { keyId: existing.keyId, hint: existing.hint ?? "", expiresAt: existing.endDateTime ?? "" };
+    // The value is sealed before the write's outcome is logged, so a logged success means it was stored (and since handed
+    // off or revealed). Without one, a crash hit between Graph's answer and the sealing: nobody can ever know that
+    // value, so the orphan goes and a new secret takes its place.
+    if (await ctx.wroteBefore(keys.secret(ctx.runId))) return { keyId: existing.keyId, hint: existing.hint ?? "", expiresAt: existing.endDateTime ?? "" };
+    await ctx.write({ key: keys.orphanSecret(ctx.runId, existing.keyId), kind: "delete", target: `Unrecoverable client secret ${runCredentialName(ctx.runId)}` }, () =>
+      removeApplicationPassword(ctx.graph, app.id, existing.keyId),
+    );
   }
   return ctx.write({ key: keys.secret(ctx.runId), kind: "create", target: `Client secret ${runCredentialName(ctx.runId)}` }, () =>
     replicationAware(recent, async () => {

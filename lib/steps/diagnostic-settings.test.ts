@@ -44,6 +44,7 @@ const ctx = (() => {
     outputs: {},
     write: fail,
     progress: fail,
+    wroteBefore: fail,
     secrets: { put: fail, get: fail, delete: fail },
   } satisfies StepContext;
 })();

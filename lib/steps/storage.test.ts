@@ -37,6 +37,7 @@ function planContext(c: RunConfig): StepContext {
     outputs: {},
     write: fail,
     progress: fail,
+    wroteBefore: fail,
     secrets: { put: fail, get: fail, delete: fail },
   };
 }

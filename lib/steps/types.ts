@@ -47,6 +47,8 @@ export interface StepContext {
    */
   write<T>(op: { key: string; kind: OperationKindForLog; target: string }, write: () => Promise<T>, resourceIdOf?: (result: T) => string | undefined): Promise<T>;
   progress(update: StepProgressUpdate): Promise<void>;
+  /** Whether an earlier attempt of this run recorded the write with this key as succeeded (the write-ahead log). */
+  wroteBefore(key: string): Promise<boolean>;
   /** Encrypted, per-run secret storage (the client secret until its hand-off). */
   secrets: {
     put(kind: string, value: string, meta: { keyId: string; hint: string; expiresAt: Date }): Promise<void>;

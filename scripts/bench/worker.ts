@@ -78,6 +78,7 @@ function rerunContext(runId: string, tenantId: string, config: ReturnType<typeof
       return write();
     },
     progress: () => Promise.resolve(),
+    wroteBefore: () => Promise.resolve(false),
     secrets: { put: () => Promise.resolve(), get: () => Promise.resolve(null), delete: () => Promise.resolve() },
   };
 }

@@ -180,3 +180,29 @@ describe("app-registration by a user without a consent-capable directory role", 
     expect(classifyAzureError(error)).toBe("permanent");
   });
 });
+
+describe("app-registration after a crash between Graph's new secret and its sealing", () => {
+  it("replaces the secret nobody can know, but keeps one whose success was logged (handed off since)", async () => {
+    const config = configWith("orphan-secret-app");
+    const runId = "run-app-orphan";
+    const crashed = testStepContext(sim, { runId, config });
+    await applyWithRetries(appRegistrationStep, crashed.ctx);
+    const orphanKeyId = crashed.secrets.get(CLIENT_SECRET_KIND)?.keyId;
+    expect(orphanKeyId).toBeTruthy();
+
+    // The resumed attempt: Graph has the run's secret, but neither the value nor a logged success survived.
+    const resumed = testStepContext(sim, { runId, config });
+    const { result: out } = await applyWithRetries(appRegistrationStep, resumed.ctx);
+    const creds = (await graphOf("orphan-secret-app")).apps[0]?.passwordCredentials ?? [];
+    expect(creds.filter((c) => c.displayName === runCredentialName(runId))).toHaveLength(1);
+    expect(creds.map((c) => c.keyId)).not.toContain(orphanKeyId);
+    expect(out.secret?.keyId).toBe(resumed.secrets.get(CLIENT_SECRET_KIND)?.keyId);
+    expect(resumed.writes.filter((w) => w.status === "succeeded").map((w) => w.kind)).toEqual(["delete", "create"]);
+
+    // Handed off: the sealed copy is gone but the success is logged, so a re-run keeps the secret Workbench holds.
+    resumed.secrets.delete(CLIENT_SECRET_KIND);
+    const before = resumed.writes.length;
+    expect((await applyWithRetries(appRegistrationStep, resumed.ctx)).result.secret?.keyId).toBe(out.secret?.keyId);
+    expect(resumed.writes.length).toBe(before);
+  });
+});

@@ -54,6 +54,9 @@ export function testStepContext(
     async progress(update) {
       progress.push(update);
     },
+    async wroteBefore(key) {
+      return writes.some((w) => w.key === key && w.status === "succeeded");
+    },
     secrets: {
       async put(kind, value, meta) {
         secrets.set(kind, { value, ...meta });
