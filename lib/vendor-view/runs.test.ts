@@ -97,6 +97,7 @@ const failedRun = () =>
       error: { code: "forbidden", message: `You don't have permission to assign roles in ${TENANT}. Ask an Owner of the subscription.`, requiredRole: "Owner", raw: { error: { code: "AuthorizationFailed" } }, token: JWT } as never,
     }),
     step("workbench-handoff", 5, { status: "pending", outputs: null }),
+    step("verification", 6, { status: "pending", outputs: null }),
   ]);
 
 describe("vendor run shaping", () => {
@@ -104,7 +105,7 @@ describe("vendor run shaping", () => {
     const row = shapeRun(failedRun(), { presenter: false, now: NOW });
     expect(row.tenantLabel).toBe("Contoso");
     expect(row.steps.map((s) => s.stepId)).toEqual(STEP_IDS);
-    expect(row.steps.map((s) => s.status)).toEqual(["done", "done", "done", "done", "needs_admin", "pending"]);
+    expect(row.steps.map((s) => s.status)).toEqual(["done", "done", "done", "done", "needs_admin", "pending", "pending"]);
     expect(row.steps[4]?.error).toEqual({ code: "forbidden", message: `You don't have permission to assign roles in ${TENANT}. Ask an Owner of the subscription.` });
     expect(row.lastActivityAt).toEqual(new Date("2026-11-27T07:06:00Z"));
     expect(row.actor).toEqual({ upn: "owner@contoso.onmicrosoft.com", now: false });

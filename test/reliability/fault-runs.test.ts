@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FAULT_KINDS, FAULT_RATE, type FaultRunReport } from "./fault-run-worker";
+import { STEP_IDS } from "../../lib/steps/registry";
 
 const WORKERS = 6;
 const RUNS_PER_WORKER = 5;
@@ -38,7 +39,7 @@ describe("fault injection", () => {
     expect(rows).toHaveLength(WORKERS * RUNS_PER_WORKER);
     for (const r of rows) {
       expect(r.outcome, `worker ${r.worker} run ${r.run}`).toBe("completed");
-      expect(r.steps).toEqual(["done", "done", "done", "done", "done", "done"]);
+      expect(r.steps).toEqual(STEP_IDS.map(() => "done"));
       expect(r.duplicates, `worker ${r.worker} run ${r.run}`).toEqual([]);
     }
     // Every kind was injected and survived; retries stay bounded (each fault costs one more request, not a cascade).
