@@ -14,6 +14,10 @@ import type { StepContext, StepModule } from "../../lib/steps/types";
 import { countRequests, type LoggedRequest } from "./model";
 import { BENCH_OWNER, buildRunConfig, buildScenario, BENCH_SHAPES } from "./scenarios";
 
+// Verification (step 7) only reads, and how long it waits depends on when the first logs arrive, not on the portal:
+// the bench measures the six provisioning steps.
+const PROVISIONING_STEPS = STEP_IDS.filter((s) => s !== "verification");
+
 const argsSchema = z.object({
   scenario: z.string().min(1),
   simUrl: z.string().url(),
@@ -96,7 +100,7 @@ async function main(): Promise<void> {
   const actor = { userId: user.id, upn: BENCH_OWNER };
 
   await takeLog();
-  const run = await createRun({ tenantId, createdByUserId: user.id, createdByUpn: BENCH_OWNER, config, steps: STEP_IDS });
+  const run = await createRun({ tenantId, createdByUserId: user.id, createdByUpn: BENCH_OWNER, config, steps: PROVISIONING_STEPS });
   const planStart = performance.now();
   const planned = await planRun({ config, tenantId, tokens, modules: STEP_MODULES, runId: run.id, actorUpn: BENCH_OWNER, policy });
   const planMs = performance.now() - planStart;
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
   const outputs = Object.fromEntries((finished?.steps ?? []).map((s) => [s.stepId, s.outputs])) as Partial<Record<StepId, unknown>>;
   const counter = { writes: 0 };
   const rerunStart = performance.now();
-  for (const stepId of STEP_IDS) {
+  for (const stepId of PROVISIONING_STEPS) {
     const ctx = rerunContext(run.id, tenantId, config, outputs, counter);
     const mod: StepModule = STEP_MODULES[stepId];
     const out = await mod.apply(ctx, await mod.read(ctx));
