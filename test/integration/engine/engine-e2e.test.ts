@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, listOperations, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
+import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, lastSucceeded, listOperations, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
 import { executeStep } from "../../../lib/engine/execute-step";
 import { planRun, runRemainingSteps } from "../../../lib/engine/run-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
@@ -65,7 +65,7 @@ describe("engine with the real steps", () => {
     const outputs = Object.fromEntries((loaded?.steps ?? []).map((s) => [s.stepId, s.outputs]));
     const rerunSince = new Date().toISOString();
     for (const stepId of STEP_IDS) {
-      const { ctx, writes } = testStepContext(sim, { runId: run.id, outputs });
+      const { ctx, writes } = testStepContext(sim, { runId: run.id, outputs, wroteBefore: async (key) => (await lastSucceeded(run.id, key)) !== null });
       const stepModule: StepModule = STEP_MODULES[stepId];
       await stepModule.apply(ctx, await stepModule.read(ctx));
       const expected = stepId === "verification" ? [["create", "succeeded"], ["delete", "succeeded"]] : [];

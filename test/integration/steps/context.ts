@@ -24,7 +24,14 @@ export interface TestStepContext {
 /** A context acting as `upn` against `sim`, with `outputs` of earlier steps. */
 export function testStepContext(
   sim: RunningSimulator,
-  options: { upn?: string; config?: RunConfig; outputs?: Partial<Record<StepId, unknown>>; runId?: string } = {},
+  options: {
+    upn?: string;
+    config?: RunConfig;
+    outputs?: Partial<Record<StepId, unknown>>;
+    runId?: string;
+    /** The run's write-ahead log, when the test re-runs a step of a run the engine executed. */
+    wroteBefore?: (key: string) => Promise<boolean>;
+  } = {},
 ): TestStepContext {
   const upn = options.upn ?? OWNER;
   const writes: RecordedWrite[] = [];
@@ -55,7 +62,7 @@ export function testStepContext(
       progress.push(update);
     },
     async wroteBefore(key) {
-      return writes.some((w) => w.key === key && w.status === "succeeded");
+      return writes.some((w) => w.key === key && w.status === "succeeded") || ((await options.wroteBefore?.(key)) ?? false);
     },
     secrets: {
       async put(kind, value, meta) {
