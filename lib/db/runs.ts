@@ -110,7 +110,11 @@ export async function runChangeStamp(runId: string, tenantId: string): Promise<s
     prisma.auditEvent.findFirst({ where: { runId, tenantId }, orderBy: { id: "desc" }, select: { id: true } }),
   ]);
   if (!row) return null;
-  const steps = [...row.steps].sort((a, b) => a.stepId.localeCompare(b.stepId));
+  // A lapsed lease changes what the page shows (Interrupted, Resume) without any row changing: it is part of the stamp.
+  const now = Date.now();
+  const steps = [...row.steps]
+    .sort((a, b) => a.stepId.localeCompare(b.stepId))
+    .map((s) => ({ ...s, lapsed: s.leaseExpiresAt !== null && s.leaseExpiresAt.getTime() <= now }));
   const material = JSON.stringify([row.status, row.updatedAt, steps, lastEvent?.id.toString() ?? null]);
   return crypto.createHash("sha256").update(material).digest("base64url").slice(0, 22);
 }

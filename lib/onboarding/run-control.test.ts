@@ -48,6 +48,11 @@ describe("run control", () => {
     expect(await setStepProgress(run.id, "storage", "stamp-test:1", { done: 1, total: 2, label: "Account 1 of 2" })).toBe(true);
     const moved = await getRunChangeStamp(admin, run.id);
     expect(moved).not.toBe(first);
+    // A lease that lapses (a crashed server) moves the stamp by itself: the page must show Interrupted and Resume.
+    expect(await acquireStepLease(run.id, "diagnostic-settings", "stamp-test:2", 300)).toBe(true);
+    const leased = await getRunChangeStamp(admin, run.id);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await getRunChangeStamp(admin, run.id)).not.toBe(leased);
     expect(await getRunChangeStamp(await sessionOf(crypto.randomUUID()), run.id)).toBeNull();
   });
 
