@@ -9,3 +9,9 @@ export function formFields(form: unknown): Record<string, unknown> {
   });
   return out;
 }
+
+/** Every string value of a repeated field (checkboxes), or [] when the argument isn't a FormData. */
+export function formList(form: unknown, key: string): string[] {
+  if (!(form instanceof FormData)) return [];
+  return form.getAll(key).filter((v): v is string => typeof v === "string");
+}

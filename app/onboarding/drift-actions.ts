@@ -4,6 +4,7 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { getSession, isPresenterMode } from "@/lib/auth/session";
+import { formFields, formList } from "@/lib/form-fields";
 import { extendCoverage, extendCoverageSchema, recheckCoverageView, type CoverageReportView } from "@/lib/onboarding/drift";
 import { runActionSchema } from "@/lib/onboarding/schemas";
 
@@ -13,7 +14,7 @@ const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
 export async function recheckCoverageAction(_prev: ActionResult<CoverageReportView> | null, form: FormData): Promise<ActionResult<CoverageReportView>> {
   const [session, presenter] = await Promise.all([getSession(), isPresenterMode()]);
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const parsed = runActionSchema.safeParse({ runId: form.get("runId") });
+  const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await recheckCoverageView(session, parsed.data.runId, { presenter });
   revalidatePath(`/onboarding/${parsed.data.runId}`);
@@ -24,7 +25,7 @@ export async function recheckCoverageAction(_prev: ActionResult<CoverageReportVi
 export async function extendCoverageAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const parsed = extendCoverageSchema.safeParse({ runId: form.get("runId"), clusterKeys: form.getAll("cluster") });
+  const parsed = extendCoverageSchema.safeParse({ runId: formFields(form).runId, clusterKeys: formList(form, "cluster") });
   if (!parsed.success) return failure("This selection is not valid. Check coverage again.", { code: "invalid" });
   const result = await extendCoverage(session, parsed.data.runId, parsed.data.clusterKeys);
   revalidatePath(`/onboarding/${parsed.data.runId}`);

@@ -3,6 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { getSession } from "@/lib/auth/session";
+import { formFields } from "@/lib/form-fields";
 import { startOffboarding } from "@/lib/offboarding/control";
 import { confirmPlanSchema } from "@/lib/onboarding/schemas";
 
@@ -10,7 +11,7 @@ import { confirmPlanSchema } from "@/lib/onboarding/schemas";
 export async function startOffboardingAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure("Your session has ended. Sign in again to continue.", { code: "unauthenticated" });
-  const parsed = confirmPlanSchema.safeParse(Object.fromEntries(form));
+  const parsed = confirmPlanSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This confirmation is not valid. Reload the page.", { code: "invalid" });
   const result = await startOffboarding(session, parsed.data.runId, parsed.data.planHash);
   revalidatePath(`/onboarding/${parsed.data.runId}/offboard`);

@@ -3,6 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { getSession } from "@/lib/auth/session";
+import { formFields } from "@/lib/form-fields";
 import { runActionSchema } from "@/lib/onboarding/schemas";
 import { requestRotation } from "@/lib/rotation/service";
 
@@ -12,7 +13,7 @@ const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
 export async function rotateSecretAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const parsed = runActionSchema.safeParse({ runId: form.get("runId") });
+  const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await requestRotation(session, parsed.data.runId);
   revalidatePath(`/onboarding/${parsed.data.runId}`);

@@ -3,6 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { getSession } from "@/lib/auth/session";
+import { formFields } from "@/lib/form-fields";
 import { runActionSchema } from "@/lib/onboarding/schemas";
 import { rerunVerification } from "@/lib/onboarding/verification";
 
@@ -10,7 +11,7 @@ import { rerunVerification } from "@/lib/onboarding/verification";
 export async function rerunVerificationAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure("Your session has ended. Sign in again to continue.", { code: "unauthenticated" });
-  const parsed = runActionSchema.safeParse({ runId: form.get("runId") });
+  const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await rerunVerification(session, parsed.data.runId);
   revalidatePath(`/onboarding/${parsed.data.runId}`);
