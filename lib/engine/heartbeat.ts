@@ -7,8 +7,13 @@ export interface Heartbeat {
   stop(): Promise<void>;
 }
 
-/** Renews owner's lease every ttl/3, so two missed renewals still leave it held. */
+/** Renews owner's step lease every ttl/3, so two missed renewals still leave it held. */
 export function startHeartbeat(runId: string, stepId: string, owner: string, ttlMs: number): Heartbeat {
+  return startLeaseHeartbeat(() => renewStepLease(runId, stepId, owner, ttlMs), ttlMs);
+}
+
+/** Calls `renew` every ttl/3 until stopped or until it answers false (the lease is someone else's now). */
+export function startLeaseHeartbeat(renew: () => Promise<boolean>, ttlMs: number): Heartbeat {
   let lost = false;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -16,7 +21,7 @@ export function startHeartbeat(runId: string, stepId: string, owner: string, ttl
 
   const tick = async () => {
     try {
-      if (!(await renewStepLease(runId, stepId, owner, ttlMs))) lost = true;
+      if (!(await renew())) lost = true;
     } catch {
       // A database hiccup: the lease still has two thirds of its time left, try again at the next beat.
     }

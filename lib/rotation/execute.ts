@@ -28,6 +28,7 @@ import {
 import { deleteRunSecret, getRunSecret, putRunSecret } from "@/lib/db/run-secrets";
 import { secretAad, type Actor } from "@/lib/engine/context";
 import { backoffMs, classifyFailure, DEFAULT_POLICY } from "@/lib/engine/policy";
+import { startLeaseHeartbeat, type Heartbeat } from "@/lib/engine/heartbeat";
 import { credentialFor, type TokenUnavailableError, type TokenProvider } from "@/lib/engine/tokens";
 import { env } from "@/lib/env";
 import { CLIENT_SECRET_KIND, runCredentialName } from "@/lib/steps/app-registration";
@@ -94,7 +95,7 @@ class RotationStop extends Error {
 export async function executeRotation(input: RotationExecution): Promise<RotationOutcome> {
   const { rotation, owner, policy } = input;
   const sleep = input.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const heartbeat = startRotationHeartbeat(rotation.runId, owner, policy.leaseTtlMs);
+  const heartbeat = startLeaseHeartbeat(() => renewRotationLease(rotation.runId, owner, policy.leaseTtlMs), policy.leaseTtlMs);
   let tokenFailure: TokenUnavailableError | undefined;
   const onTokenFailure = (e: TokenUnavailableError) => {
     tokenFailure = e;
@@ -139,7 +140,7 @@ interface PhaseState extends RotationExecution {
   phase: RotationPhase;
   newKeyId: string | null;
   handedOffAt: Date | null;
-  heartbeat: RotationHeartbeat;
+  heartbeat: Heartbeat;
   createdAt: number | undefined;
 }
 
@@ -335,7 +336,7 @@ async function write<T>(s: PhaseState, op: { key: string; kind: OperationKind; t
   return result;
 }
 
-async function fail(input: RotationExecution, heartbeat: RotationHeartbeat, error: RotationError): Promise<RotationOutcome> {
+async function fail(input: RotationExecution, heartbeat: Heartbeat, error: RotationError): Promise<RotationOutcome> {
   await heartbeat.stop();
   if (!(await releaseRotation(input.rotation.runId, input.owner, { status: "failed", error }))) return { status: "lease_lost" };
   await audit(input, "credential.rotation_failed", "failure", { code: error.code });
@@ -345,44 +346,6 @@ async function fail(input: RotationExecution, heartbeat: RotationHeartbeat, erro
 async function audit(input: RotationExecution, action: string, outcome: "success" | "failure", detail: Record<string, string>): Promise<void> {
   const runId = input.rotation.runId;
   await recordAuditEvent({ tenantId: input.tenantId, runId, actorUserId: input.actor.userId, actorUpn: input.actor.upn, action, target: runId, outcome, detail: { runId, rotationId: input.rotation.rotationId, ...detail } });
-}
-
-interface RotationHeartbeat {
-  readonly lost: boolean;
-  stop(): Promise<void>;
-}
-
-// Renews the rotation's lease every third of its TTL, like the engine's step heartbeat.
-function startRotationHeartbeat(runId: string, owner: string, ttlMs: number): RotationHeartbeat {
-  let lost = false;
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
-  const schedule = () => {
-    if (stopped || lost) return;
-    timer = setTimeout(() => {
-      inFlight = (async () => {
-        try {
-          if (!(await renewRotationLease(runId, owner, ttlMs))) lost = true;
-        } catch {
-          // A database hiccup: two thirds of the lease are left; try again at the next beat.
-        }
-        schedule();
-      })();
-    }, Math.max(1, Math.floor(ttlMs / 3)));
-    timer.unref?.();
-  };
-  schedule();
-  return {
-    get lost() {
-      return lost;
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await inFlight;
-    },
-  };
 }
 
 function same(a: string, b: string): boolean {
