@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditDownload, runAuditTrail } from "@/lib/audit/access";
 import { verifyChain } from "@/lib/audit/chain";
 import { parseJsonLines } from "@/lib/audit/export";
-import { listAuditChain, recordAuditEvent } from "./audit";
+import { listAuditChain, recordAuditEvent, recordAuditEvents } from "./audit";
 import { GENESIS_HASH } from "./audit-hash";
 import { closeDb, configureDb, db, migrate, type DbOptions } from "./client";
 import { createRun } from "./runs";
@@ -56,6 +56,24 @@ export function describeAuditQueries(label: string, options: () => DbOptions): v
       expect(events).toHaveLength(10);
       expect(verifyChain(events)).toMatchObject({ ok: true, count: 10 });
       expect(new Set(events.map((e) => e.prevHash)).size).toBe(10);
+    }, 60_000);
+
+    it("appends batches in input order, interleaved with single appends and across tenants, as one unbroken chain per tenant", async () => {
+      const tenantId = unique("tenant");
+      const other = unique("tenant");
+      const event = (t: string, i: number) => ({ tenantId: t, actorUpn: "a@x", action: `batch.${i}`, outcome: "success" as const, detail: { i } });
+      const [batches] = await Promise.all([
+        Promise.all(Array.from({ length: 4 }, (_, b) => recordAuditEvents(Array.from({ length: 5 }, (_, i) => event(i % 2 ? other : tenantId, b * 5 + i))))),
+        Promise.all(Array.from({ length: 5 }, (_, i) => recordAuditEvent(event(tenantId, 100 + i)))),
+      ]);
+      for (const batch of batches) {
+        expect(batch.map((e) => e.action)).toEqual([...batch].sort((a, b) => Number(BigInt(a.id) - BigInt(b.id))).map((e) => e.action));
+      }
+      const mine = await listAuditChain({ tenantId });
+      expect(mine).toHaveLength(4 * 3 + 5);
+      expect(verifyChain(mine)).toMatchObject({ ok: true, count: 17 });
+      expect(verifyChain(await listAuditChain({ tenantId: other }))).toMatchObject({ ok: true, count: 8 });
+      expect(await recordAuditEvents([])).toEqual([]);
     }, 60_000);
 
     it("detects a row tampered with, or deleted, by raw SQL", async () => {

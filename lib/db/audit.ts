@@ -53,43 +53,60 @@ function toAuditEvent(row: AuditRow): AuditEvent {
  * serialized by a transaction-scoped advisory lock, and the previous hash is read under it, so the chain never forks.
  */
 export async function recordAuditEvent(input: NewAuditEvent): Promise<AuditEvent> {
+  const [event] = await recordAuditEvents([input]);
+  return event as AuditEvent;
+}
+
+/** Appends several events in one transaction (one chain lock per tenant), in input order; returns them in that order. */
+export async function recordAuditEvents(inputs: readonly NewAuditEvent[]): Promise<AuditEvent[]> {
+  if (inputs.length === 0) return [];
   const prisma = await db();
-  // A real JSON round-trip: what is hashed is exactly what jsonb gives back (no undefined fields, no class instances).
-  const detail = input.detail === undefined || input.detail === null ? null : (JSON.parse(JSON.stringify(input.detail)) as JsonValue);
-  const row = await prisma.$transaction(
-    async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"audit:" + input.tenantId}))`;
-      const [last] = await tx.$queryRaw<{ hash: string }[]>`
-        SELECT "hash" FROM "audit_events" WHERE "tenant_id" = ${input.tenantId} AND "hash" IS NOT NULL
-        ORDER BY "id" DESC LIMIT 1`;
-      const [next] = await tx.$queryRaw<[{ id: string; at: Date }]>`
-        SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))::text AS "id",
-               date_trunc('milliseconds', clock_timestamp()) AS "at"`;
-      const fields = {
-        prevHash: last?.hash ?? GENESIS_HASH,
-        id: next.id,
-        at: new Date(next.at),
-        tenantId: input.tenantId,
-        runId: input.runId ?? null,
-        actorUpn: input.actorUpn,
-        action: input.action,
-        target: input.target ?? null,
-        outcome: input.outcome,
-        detail,
-      };
-      return tx.auditEvent.create({
-        data: {
-          ...fields,
-          id: BigInt(fields.id),
-          actorUserId: input.actorUserId ?? null,
-          detail: nullableJson(detail),
-          hash: auditEventHash(fields),
-        },
-      });
-    },
-    { maxWait: 30_000, timeout: 30_000 },
-  );
-  return toAuditEvent(row);
+  return prisma.$transaction((tx) => appendAuditEvents(tx, inputs), { maxWait: 30_000, timeout: 30_000 });
+}
+
+/** The chain append inside a caller's transaction, so other writes can commit atomically with their audit events. */
+export async function appendAuditEvents(tx: Prisma.TransactionClient, inputs: readonly NewAuditEvent[]): Promise<AuditEvent[]> {
+  if (inputs.length === 0) return [];
+  // Locks in a fixed order, so two batches spanning the same tenants can't deadlock.
+  const tenants = [...new Set(inputs.map((i) => i.tenantId))].sort();
+  const lastHash = new Map<string, string>();
+  for (const tenantId of tenants) {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"audit:" + tenantId}))`;
+    const [last] = await tx.$queryRaw<{ hash: string }[]>`
+      SELECT "hash" FROM "audit_events" WHERE "tenant_id" = ${tenantId} AND "hash" IS NOT NULL
+      ORDER BY "id" DESC LIMIT 1`;
+    lastHash.set(tenantId, last?.hash ?? GENESIS_HASH);
+  }
+  // Ids in ascending order, one clock reading: the batch is one moment, and id order is chain order.
+  const next = await tx.$queryRaw<{ id: string; at: Date }[]>`
+    SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))::text AS "id",
+           date_trunc('milliseconds', clock_timestamp()) AS "at"
+    FROM generate_series(1, ${inputs.length}::int)`;
+  const ids = next.map((n) => BigInt(n.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const at = new Date(next[0]?.at ?? Date.now());
+  const rows = inputs.map((input, i) => {
+    // A real JSON round-trip: what is hashed is exactly what jsonb gives back (no undefined fields, no class instances).
+    const detail = input.detail === undefined || input.detail === null ? null : (JSON.parse(JSON.stringify(input.detail)) as JsonValue);
+    const fields = {
+      prevHash: lastHash.get(input.tenantId) ?? GENESIS_HASH,
+      id: (ids[i] as bigint).toString(),
+      at,
+      tenantId: input.tenantId,
+      runId: input.runId ?? null,
+      actorUpn: input.actorUpn,
+      action: input.action,
+      target: input.target ?? null,
+      outcome: input.outcome,
+      detail,
+    };
+    const hash = auditEventHash(fields);
+    lastHash.set(input.tenantId, hash);
+    return { ...fields, actorUserId: input.actorUserId ?? null, hash };
+  });
+  await tx.auditEvent.createMany({
+    data: rows.map((r) => ({ ...r, id: BigInt(r.id), detail: nullableJson(r.detail) })),
+  });
+  return rows.map((r) => toAuditEvent({ ...r, id: BigInt(r.id), detail: r.detail as Prisma.JsonValue }));
 }
 
 /** Which events an export or the run page covers: a whole tenant, or one run of it. */

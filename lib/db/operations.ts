@@ -1,6 +1,7 @@
 // Write-ahead log of a run's remote writes (ARM, Graph): an intent is stored before each write, its outcome after.
 // After a crash, intents without outcome are exactly the writes that may or may not have happened remotely.
 import { type Prisma } from "./generated/client";
+import { appendAuditEvents, type NewAuditEvent } from "./audit";
 import { db } from "./client";
 import { LeaseLostError } from "./step-runs";
 
@@ -106,6 +107,87 @@ export async function recordOutcome(id: string, outcome: OperationOutcome): Prom
       "completed_at" = now()
     WHERE "id" = ${operationId.toString()}::bigint AND "status" = 'intent'`;
   return count === 1;
+}
+
+/** Intents of one step execution, logged together: the header is shared, the lease check covers the whole batch. */
+export interface IntentBatch {
+  runId: string;
+  stepId: string;
+  actorUpn: string;
+  leaseOwner?: string;
+  items: readonly { key: string; kind: OperationKind; target: string }[];
+}
+
+/**
+ * Logs several intents in one statement, all or none; ids in input order. Throws LeaseLostError (and logs nothing) when
+ * leaseOwner no longer holds the step, like recordIntent.
+ */
+export async function recordIntents(batch: IntentBatch): Promise<string[]> {
+  if (batch.items.length === 0) return [];
+  for (const item of batch.items) {
+    if (!(OPERATION_KINDS as readonly string[]).includes(item.kind)) throw new TypeError(`unknown operation kind ${JSON.stringify(item.kind)}`);
+  }
+  const prisma = await db();
+  const owner = batch.leaseOwner ?? null;
+  // ORDER BY ord feeds the insert in input order, so the sequence hands out ascending ids in that order.
+  const rows = await prisma.$queryRaw<{ id: string }[]>`
+    INSERT INTO "operations" ("run_id", "step_id", "key", "kind", "target", "actor_upn")
+    SELECT ${batch.runId}, ${batch.stepId}, t."key", t."kind", t."target", ${batch.actorUpn}
+    FROM unnest(${batch.items.map((i) => i.key)}::text[], ${batch.items.map((i) => i.kind)}::text[], ${batch.items.map((i) => i.target)}::text[])
+      WITH ORDINALITY AS t("key", "kind", "target", "ord")
+    WHERE ${owner}::text IS NULL OR EXISTS (
+      SELECT 1 FROM "step_runs"
+      WHERE "run_id" = ${batch.runId} AND "step_id" = ${batch.stepId} AND "lease_owner" = ${owner}::text AND "status" = 'running')
+    ORDER BY t."ord"
+    RETURNING "id"::text AS "id"`;
+  if (rows.length !== batch.items.length) throw new LeaseLostError(batch.runId, batch.stepId);
+  return rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+}
+
+/** An outcome to record and the audit event that reports it. */
+export interface OutcomeWithAudit {
+  intentId: string;
+  outcome: OperationOutcome;
+  audit: NewAuditEvent;
+}
+
+/**
+ * Records outcomes and appends their audit events in one transaction (one chain lock for the batch): a write's outcome
+ * and its audit event are stored together or not at all. Returns, per item, whether its intent took the outcome.
+ */
+export async function recordOutcomesWithAudit(items: readonly OutcomeWithAudit[]): Promise<boolean[]> {
+  if (items.length === 0) return [];
+  for (const { outcome } of items) {
+    if (outcome.status !== "succeeded" && outcome.status !== "failed") throw new TypeError(`unknown operation outcome ${JSON.stringify(outcome.status)}`);
+  }
+  const prisma = await db();
+  return prisma.$transaction(
+    async (tx) => {
+      const known = items.map((i) => parseOperationId(i.intentId));
+      const updated = await tx.$queryRaw<{ id: string }[]>`
+        UPDATE "operations" AS o SET
+          "status" = t."status"::"OperationStatus",
+          "resource_id" = t."resource_id",
+          "request_id" = t."request_id",
+          "error_code" = t."error_code",
+          "error_message" = t."error_message",
+          "completed_at" = now()
+        FROM unnest(
+          ${known.map((id) => (id === null ? "0" : id.toString()))}::bigint[],
+          ${items.map((i) => i.outcome.status)}::text[],
+          ${items.map((i) => i.outcome.resourceId ?? null)}::text[],
+          ${items.map((i) => i.outcome.requestId ?? null)}::text[],
+          ${items.map((i) => i.outcome.errorCode ?? null)}::text[],
+          ${items.map((i) => i.outcome.errorMessage ?? null)}::text[]
+        ) AS t("id", "status", "resource_id", "request_id", "error_code", "error_message")
+        WHERE o."id" = t."id" AND o."status" = 'intent'
+        RETURNING o."id"::text AS "id"`;
+      await appendAuditEvents(tx, items.map((i) => i.audit));
+      const took = new Set(updated.map((u) => u.id));
+      return known.map((id) => id !== null && took.has(id.toString()));
+    },
+    { maxWait: 30_000, timeout: 30_000 },
+  );
 }
 
 /** A run's logged writes in log order, optionally of one step. */

@@ -2,7 +2,8 @@
 // PostgreSQL. Test-only.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, configureDb, db, migrate, type DbOptions } from "./client";
-import { findPendingIntents, lastSucceeded, listOperations, recordIntent, recordOutcome } from "./operations";
+import { listAuditChain } from "./audit";
+import { findPendingIntents, lastSucceeded, listOperations, recordIntent, recordIntents, recordOutcome, recordOutcomesWithAudit } from "./operations";
 import { deleteExpiredRunSecrets, deleteRunSecret, getRunSecret, putRunSecret } from "./run-secrets";
 import {
   confirmRunPlan,
@@ -291,6 +292,40 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       expect(await lastSucceeded((await newRun()).id, rg)).toBeNull();
 
       await expect(recordIntent({ runId: run.id, stepId: "storage", key: "k", kind: "explode" as "create", target: "t", actorUpn })).rejects.toThrow(TypeError);
+    });
+
+    it("logs a batch of intents in input order, all or none, and records outcomes with their audit events atomically", async () => {
+      const run = await runningRun();
+      expect(await acquireStepLease(run.id, "storage", "w", MINUTE)).toBe(true);
+      const actorUpn = "admin@contoso.example";
+      const items = Array.from({ length: 25 }, (_, i) => ({ key: `k${i}`, kind: "create" as const, target: `t${i}` }));
+      const ids = await recordIntents({ runId: run.id, stepId: "storage", actorUpn, leaseOwner: "w", items });
+      expect(ids).toHaveLength(25);
+      const logged = await listOperations(run.id);
+      expect(logged.map((o) => [o.id, o.key, o.status])).toEqual(items.map((item, i) => [ids[i], item.key, "intent"]));
+      await expect(recordIntents({ runId: run.id, stepId: "storage", actorUpn, leaseOwner: "other", items })).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await listOperations(run.id)).toHaveLength(25);
+      expect(await recordIntents({ runId: run.id, stepId: "storage", actorUpn, leaseOwner: "w", items: [] })).toEqual([]);
+
+      const audit = (i: number) => ({ tenantId: run.tenantId, runId: run.id, actorUpn, action: "azure.write", target: `t${i}`, outcome: "success" as const, detail: { i } });
+      const took = await recordOutcomesWithAudit([
+        { intentId: ids[0]!, outcome: { status: "succeeded", resourceId: "/r0" }, audit: audit(0) },
+        { intentId: ids[1]!, outcome: { status: "failed", errorCode: "conflict", errorMessage: "no", requestId: "req-1" }, audit: { ...audit(1), outcome: "failure" } },
+        { intentId: "999999999999", outcome: { status: "succeeded" }, audit: audit(2) },
+      ]);
+      expect(took).toEqual([true, true, false]);
+      expect(await recordOutcomesWithAudit([{ intentId: ids[0]!, outcome: { status: "failed" }, audit: audit(3) }])).toEqual([false]); // once
+      const after = await listOperations(run.id);
+      expect(after[0]).toMatchObject({ status: "succeeded", resourceId: "/r0", errorCode: null });
+      expect(after[1]).toMatchObject({ status: "failed", errorCode: "conflict", errorMessage: "no", requestId: "req-1", resourceId: null });
+      expect(after[2]!.status).toBe("intent");
+      const chain = await listAuditChain({ tenantId: run.tenantId, runId: run.id });
+      expect(chain.map((e) => e.target)).toEqual(["t0", "t1", "t2", "t3"]);
+      expect(chain.slice(1).every((e, i) => e.prevHash === chain[i]!.hash)).toBe(true);
+
+      // A bad outcome fails the whole batch before anything is written.
+      await expect(recordOutcomesWithAudit([{ intentId: ids[2]!, outcome: { status: "nope" as "failed" }, audit: audit(4) }])).rejects.toThrow(TypeError);
+      expect((await listOperations(run.id))[2]!.status).toBe("intent");
     });
 
     it("puts, replaces, gets and deletes a run's sealed secret", async () => {

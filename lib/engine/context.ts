@@ -8,12 +8,14 @@ import {
   lastSucceeded,
   LeaseLostError,
   putRunSecret,
-  recordAuditEvent,
-  recordIntent,
-  recordOutcome,
+  recordIntents,
+  recordOutcomesWithAudit,
   setStepProgress,
+  type OperationKind,
+  type OutcomeWithAudit,
   type StepRun,
 } from "@/lib/db";
+import { groupCommit } from "@/lib/group-commit";
 import type { RunConfig } from "@/lib/steps/config";
 import type { StepId } from "@/lib/steps/registry";
 import type { StepContext, StepProgressUpdate } from "@/lib/steps/types";
@@ -62,6 +64,12 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
   const { runId, tenantId, stepId, actor, leaseOwner } = input;
   const observer: ContextObserver = { writesSucceeded: 0 };
   let lastProgressWrite = 0;
+  // A step writes up to hundreds of resources side by side: their intents, and their outcomes with audit events, reach
+  // the database in shared batches (one statement / one chain lock each) instead of one transaction per write.
+  const logIntent = groupCommit((items: { key: string; kind: OperationKind; target: string }[]) =>
+    recordIntents({ runId, stepId, actorUpn: actor.upn, leaseOwner, items }),
+  );
+  const logOutcome = groupCommit((items: OutcomeWithAudit[]) => recordOutcomesWithAudit(items));
   const onTokenFailure = (error: TokenUnavailableError) => {
     observer.tokenFailure = error;
   };
@@ -77,26 +85,32 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
 
     async write(op, write, resourceIdOf) {
       // Throws LeaseLostError (nothing logged) once another execution owns the step: no remote write after that.
-      const intentId = await recordIntent({ runId, stepId, key: op.key, kind: op.kind, target: op.target, actorUpn: actor.upn, leaseOwner });
+      const intentId = await logIntent({ key: op.key, kind: op.kind, target: op.target });
       const audit = { tenantId, runId, actorUserId: actor.userId, actorUpn: actor.upn, action: "azure.write", target: op.target };
       let result: Awaited<ReturnType<typeof write>>;
       try {
         result = await write();
       } catch (error) {
         const azure = toAzureError(error, { action: `${op.kind} ${op.target}` });
-        await recordOutcome(intentId, { status: "failed", errorCode: azure.code, errorMessage: azure.message, requestId: azure.requestId ?? null });
-        await recordAuditEvent({
-          ...audit,
-          outcome: azure.code === "forbidden" ? "denied" : "failure",
-          detail: { runId, stepId, key: op.key, kind: op.kind, errorCode: azure.code, requestId: azure.requestId ?? null },
+        await logOutcome({
+          intentId,
+          outcome: { status: "failed", errorCode: azure.code, errorMessage: azure.message, requestId: azure.requestId ?? null },
+          audit: {
+            ...audit,
+            outcome: azure.code === "forbidden" ? "denied" : "failure",
+            detail: { runId, stepId, key: op.key, kind: op.kind, errorCode: azure.code, requestId: azure.requestId ?? null },
+          },
         });
         throw error;
       }
       const resourceId = safeResourceId(() => resourceIdOf?.(result));
       observer.writesSucceeded += 1;
-      await recordOutcome(intentId, { status: "succeeded", resourceId });
       if (op.kind === "create") observer.lastCreateAt = Date.now();
-      await recordAuditEvent({ ...audit, outcome: "success", detail: { runId, stepId, key: op.key, kind: op.kind, resourceId } });
+      await logOutcome({
+        intentId,
+        outcome: { status: "succeeded", resourceId },
+        audit: { ...audit, outcome: "success", detail: { runId, stepId, key: op.key, kind: op.kind, resourceId } },
+      });
       return result;
     },
 

@@ -4,11 +4,12 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, migrate, setRunPlan, setRunStatus, upsertUser } from "../../lib/db";
+import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, migrate, setRunPlan, setRunStatus, upsertUser, type StepRun } from "../../lib/db";
+import { buildStepContext } from "../../lib/engine/context";
 import { DEFAULT_POLICY } from "../../lib/engine/policy";
 import { planRun, runRemainingSteps } from "../../lib/engine/run-run";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
-import { credentialFor, type TokenProvider } from "../../lib/engine/tokens";
+import { type TokenProvider } from "../../lib/engine/tokens";
 import { STEP_IDS, type StepId } from "../../lib/steps/registry";
 import type { StepContext, StepModule } from "../../lib/steps/types";
 import { countRequests, type LoggedRequest } from "./model";
@@ -64,26 +65,20 @@ const tokens: TokenProvider = async (resource) => {
   return { ok: true, token: await token, expiresOn: new Date(Date.now() + 3_600_000) };
 };
 
-/** A context that executes writes directly and counts them: re-running a finished run must not need any. */
-function rerunContext(runId: string, tenantId: string, config: ReturnType<typeof buildRunConfig>, outputs: Partial<Record<StepId, unknown>>, counter: { writes: number }): StepContext {
-  const fail = (e: unknown) => {
-    throw e;
-  };
+/**
+ * The engine's own context for a finished run (its write-ahead log and sealed secrets), except that writes run directly
+ * and are counted: re-running a finished run must not need any.
+ */
+function rerunContext(stepId: StepId, steps: readonly StepRun[], tenantId: string, config: ReturnType<typeof buildRunConfig>, counter: { writes: number }): StepContext {
+  const runId = steps[0]?.runId ?? "";
+  const { ctx } = buildStepContext({ runId, tenantId, stepId, actor: { userId: null, upn: BENCH_OWNER }, config, tokens, leaseOwner: "bench-rerun", steps });
   return {
-    runId,
-    tenantId,
-    actorUpn: BENCH_OWNER,
-    config,
-    arm: credentialFor(tokens, "arm", fail),
-    graph: credentialFor(tokens, "graph", fail),
-    outputs,
+    ...ctx,
     async write(_op, write) {
       counter.writes += 1;
       return write();
     },
     progress: () => Promise.resolve(),
-    wroteBefore: () => Promise.resolve(false),
-    secrets: { put: () => Promise.resolve(), get: () => Promise.resolve(null), delete: () => Promise.resolve() },
   };
 }
 
@@ -122,11 +117,10 @@ async function main(): Promise<void> {
   const stepTimes = Object.fromEntries((finished?.steps ?? []).map((s) => [s.stepId, s.startedAt && s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null]));
 
   // Re-run the finished run: every step reads Azure, applies and verifies with the outputs it produced.
-  const outputs = Object.fromEntries((finished?.steps ?? []).map((s) => [s.stepId, s.outputs])) as Partial<Record<StepId, unknown>>;
   const counter = { writes: 0 };
   const rerunStart = performance.now();
   for (const stepId of PROVISIONING_STEPS) {
-    const ctx = rerunContext(run.id, tenantId, config, outputs, counter);
+    const ctx = rerunContext(stepId, finished?.steps ?? [], tenantId, config, counter);
     const mod: StepModule = STEP_MODULES[stepId];
     const out = await mod.apply(ctx, await mod.read(ctx));
     const verdict = await mod.verify(ctx, out);
