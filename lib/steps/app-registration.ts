@@ -2,7 +2,7 @@
 import { addApplicationPassword } from "@/lib/azure/add-application-password";
 import { removeApplicationPassword } from "@/lib/azure/remove-application-password";
 import { ensureServicePrincipal } from "@/lib/azure/ensure-service-principal";
-import { AzureOperationError } from "@/lib/azure/errors";
+import { AzureOperationError, classifyAzureError } from "@/lib/azure/errors";
 import { findAppRole } from "@/lib/azure/find-app-role";
 import { getApplicationDetails, type ApplicationDetails, type PasswordCredentialInfo } from "@/lib/azure/get-application-details";
 import { getServicePrincipalByAppId, type ServicePrincipalInfo } from "@/lib/azure/get-service-principal-by-app-id";
@@ -44,6 +44,9 @@ export interface AppRegistrationOutput {
   servicePrincipalId: string;
   consentGranted: boolean;
   secret: ClientSecretInfo | null;
+  /** The Log Analytics API's service principal and its Data.Read role id, as granted (absent in outputs of older runs). */
+  logAnalyticsServicePrincipalId?: string;
+  dataReadRoleId?: string;
 }
 
 /** The passwordCredential displayName that marks a run's secret, so re-running that run finds it instead of adding one. */
@@ -238,7 +241,8 @@ async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRe
     live.logAnalytics ??
     (await ctx.write(
       { key: keys.logAnalytics, kind: "create", target: "Log Analytics API service principal" },
-      async () => (await ensureServicePrincipal(ctx.graph, LA_APP_ID)).servicePrincipal,
+      // This execution's read found none: POST without a second GET ("already exists" still ends in a GET).
+      async () => (await ensureServicePrincipal(ctx.graph, LA_APP_ID, { knownAbsent: true })).servicePrincipal,
       (sp) => sp.id,
     ));
   const dataReadRoleId = dataReadRoleOrThrow(logAnalytics);
@@ -259,12 +263,9 @@ async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRe
 
   await step(2, "service principal");
   let servicePrincipal = live.servicePrincipal && same(live.servicePrincipal.appId, appRef.appId) ? live.servicePrincipal : null;
-  servicePrincipal ??= await ctx.write(
-    { key: keys.servicePrincipal(uniqueName), kind: "create", target: `Service principal of ${uniqueName}` },
-    // Right after the app's creation Graph answers NoBackingApplicationObject: a replication error the engine retries.
-    () => replicationAware(recent, async () => (await ensureServicePrincipal(ctx.graph, appRef.appId)).servicePrincipal),
-    (sp) => sp.id,
-  );
+  // The read looked up this app's SP (none) or the app is new: either way this execution knows there is none.
+  const spKnownAbsent = live.servicePrincipal === null && (live.app === null || same(live.app.appId, appRef.appId));
+  servicePrincipal ??= await createServicePrincipal(ctx, uniqueName, appRef.appId, recent, spKnownAbsent);
   const spId = servicePrincipal.id;
 
   await step(3, "admin consent");
@@ -278,16 +279,44 @@ async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRe
   }
 
   await step(4, "client secret");
-  const secret = await ensureRunSecret(ctx, appRef, recent);
+  // Every apply follows its own fresh read (the engine's cycle), and nothing above adds a password: the read's
+  // credentials are current. A new app has none.
+  const secret = await ensureRunSecret(ctx, appRef, recent, live.app && same(live.app.id, appRef.id) ? live.app : null);
   await step(5, "done");
-  return { applicationObjectId: appRef.id, appId: appRef.appId, servicePrincipalId: spId, consentGranted: true, secret };
+  return {
+    applicationObjectId: appRef.id,
+    appId: appRef.appId,
+    servicePrincipalId: spId,
+    consentGranted: true,
+    secret,
+    logAnalyticsServicePrincipalId: logAnalytics.id,
+    dataReadRoleId,
+  };
+}
+
+/**
+ * POST the app's service principal; right after the app's creation Graph answers NoBackingApplicationObject. With the
+ * engine's in-step wait only the POST is retried (each try a logged write); without it the error goes to the caller.
+ */
+async function createServicePrincipal(ctx: StepContext, uniqueName: string, appId: string, recent: boolean, knownAbsent: boolean): Promise<ServicePrincipalInfo> {
+  for (let retry = 1; ; retry++) {
+    try {
+      return await ctx.write(
+        { key: keys.servicePrincipal(uniqueName), kind: "create", target: `Service principal of ${uniqueName}` },
+        // After a failed POST there is still no SP: only a POST that met "already exists" needs the GET.
+        () => replicationAware(recent, async () => (await ensureServicePrincipal(ctx.graph, appId, { knownAbsent: knownAbsent || retry > 1 })).servicePrincipal),
+        (sp) => sp.id,
+      );
+    } catch (error) {
+      const replicating = recent && classifyAzureError(error) === "replication";
+      if (!replicating || !ctx.waitForReplication || !(await ctx.waitForReplication(retry))) throw error;
+    }
+  }
 }
 
 /** This run's secret: the existing one (even when its value was already handed off), or a new one stored only in ctx.secrets. */
-async function ensureRunSecret(ctx: StepContext, app: { id: string }, recent: boolean): Promise<ClientSecretInfo> {
-  // Read again right before deciding: a stale `live` (a retried apply) must never add a second secret for the same run.
-  const fresh = await getApplicationDetails(ctx.graph, ctx.config.vendor.appUniqueName);
-  const existing = findRunCredential(fresh, ctx.runId);
+async function ensureRunSecret(ctx: StepContext, app: { id: string }, recent: boolean, read: ApplicationDetails | null): Promise<ClientSecretInfo> {
+  const existing = findRunCredential(read, ctx.runId);
   if (existing) {
     const stored = await ctx.secrets.get(CLIENT_SECRET_KIND);
     if (stored && same(stored.keyId, existing.keyId)) return { keyId: stored.keyId, hint: stored.hint, expiresAt: stored.expiresAt.toISOString() };
@@ -322,11 +351,17 @@ async function verify(ctx: StepContext, out: AppRegistrationOutput): Promise<Ver
   const sp = await getServicePrincipalByAppId(ctx.graph, out.appId);
   if (!sp || !same(sp.id, out.servicePrincipalId)) return { ok: false, reason: "The app's service principal was not found." };
   checks.push("Service principal exists");
-  const la = await getServicePrincipalByAppId(ctx.graph, LA_APP_ID);
-  if (!la) return { ok: false, reason: "The Log Analytics API service principal was not found." };
-  const roleId = dataReadRoleOrThrow(la);
+  // The grant names the Log Analytics SP and role it was made for; older outputs lack them, so look them up.
+  let laId = out.logAnalyticsServicePrincipalId;
+  let roleId = out.dataReadRoleId;
+  if (laId === undefined || roleId === undefined) {
+    const la = await getServicePrincipalByAppId(ctx.graph, LA_APP_ID);
+    if (!la) return { ok: false, reason: "The Log Analytics API service principal was not found." };
+    laId = la.id;
+    roleId = dataReadRoleOrThrow(la);
+  }
   const held = await listAppRoleAssignments(ctx.graph, sp.id, "principal");
-  if (!held.some((a) => same(a.resourceId, la.id) && same(a.appRoleId, roleId))) {
+  if (!held.some((a) => same(a.resourceId, laId) && same(a.appRoleId, roleId))) {
     return { ok: false, reason: `The app does not hold Log Analytics API ${LOG_ANALYTICS_DATA_READ} (admin consent is missing).` };
   }
   checks.push(`Admin consent for Log Analytics API ${LOG_ANALYTICS_DATA_READ} granted`);

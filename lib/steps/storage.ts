@@ -4,7 +4,8 @@ import { checkStorageAccountName, type StorageNameCheck } from "@/lib/azure/chec
 import { createStorageAccount } from "@/lib/azure/create-storage-account";
 import { ensureResourceGroup } from "@/lib/azure/ensure-resource-group";
 import { AzureOperationError, type AzureErrorCode } from "@/lib/azure/errors";
-import { getManagementPolicy, type LifecycleRule } from "@/lib/azure/get-management-policy";
+import type { ManagementPolicyRule } from "@azure/arm-storage";
+import { getManagementPolicy, getManagementPolicyRules, toLifecycleRule, type LifecycleRule } from "@/lib/azure/get-management-policy";
 import { getProviderRegistration } from "@/lib/azure/get-provider-registration";
 import { getResourceGroup } from "@/lib/azure/get-resource-group";
 import { getStorageAccount, type StorageAccountInfo } from "@/lib/azure/get-storage-account";
@@ -38,6 +39,8 @@ export interface StorageRegionLive {
   nameCheck: StorageNameCheck | null;
   /** Lifecycle policy rules; null when the account has no policy (or doesn't exist). */
   policy: LifecycleRule[] | null;
+  /** The same rules as Azure stores them, sent back with ours so the account's other rules survive the PUT. */
+  policyRules?: ManagementPolicyRule[] | null;
 }
 
 /** Live state read by the storage step. */
@@ -359,19 +362,23 @@ async function readRegion(ctx: StepContext, choice: StorageChoice): Promise<Stor
   const [group, account] = await Promise.all([getResourceGroup(ctx.arm, sub, rg), getStorageAccount(ctx.arm, sub, rg, name)]);
   // checkNameAvailability says "AlreadyExists" for the customer's own account too, so it is only asked when the GET found nothing.
   const nameCheck = account || choice.adopt ? null : await checkStorageAccountName(ctx.arm, sub, name);
-  const policy = account ? await getManagementPolicy(ctx.arm, sub, rg, name) : null;
-  return { choice, accountId: storageAccountIdOf(choice), resourceGroupExists: group !== null, account, nameCheck, policy };
+  const policyRules = account ? await getManagementPolicyRules(ctx.arm, sub, rg, name) : null;
+  return { choice, accountId: storageAccountIdOf(choice), resourceGroupExists: group !== null, account, nameCheck, policy: policyRules?.map(toLifecycleRule) ?? null, policyRules };
 }
 
-/** Create the account; a name conflict is success only when a GET finds the account in the chosen group and region. */
-async function createAccount(ctx: StepContext, c: StorageChoice): Promise<StorageAccountInfo> {
+/**
+ * Create the account; a name conflict is success only when a GET finds the account in the chosen group and region.
+ * `created`: this call's PUT made it (so it has no lifecycle policy yet); false when the conflict found it.
+ */
+async function createAccount(ctx: StepContext, c: StorageChoice): Promise<{ account: StorageAccountInfo; created: boolean }> {
   const allowedIps = ctx.config.options.restrictNetwork ? ctx.config.vendor.egressIps.map(bareIp) : undefined;
   try {
-    return await createStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, { name: c.accountName, location: c.region, tags: TAGS, ...(allowedIps ? { allowedIps } : {}) });
+    const account = await createStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, { name: c.accountName, location: c.region, tags: TAGS, ...(allowedIps ? { allowedIps } : {}) });
+    return { account, created: true };
   } catch (error) {
     if (error instanceof AzureOperationError && (error.code === "name_taken" || error.code === "already_exists" || error.code === "conflict")) {
       const found = await getStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, c.accountName);
-      if (found && normalizeRegion(found.location) === normalizeRegion(c.region)) return found;
+      if (found && normalizeRegion(found.location) === normalizeRegion(c.region)) return { account: found, created: false };
     }
     throw error;
   }
@@ -381,8 +388,12 @@ async function applyRegion(ctx: StepContext, r: StorageRegionLive): Promise<Stor
   const c = r.choice;
   const w = regionWork(ctx.config, r);
   let account = r.account;
+  // The policy as this execution knows it: read with the account, or none on an account this PUT just made.
+  let policyRules: ManagementPolicyRule[] | undefined = account ? (r.policyRules === undefined ? undefined : (r.policyRules ?? [])) : undefined;
   if (!account) {
-    account = await ctx.write({ key: keys.account(r.accountId), kind: "create", target: `storage account ${c.accountName}` }, () => createAccount(ctx, c), (a) => a.id);
+    const made = await ctx.write({ key: keys.account(r.accountId), kind: "create", target: `storage account ${c.accountName}` }, () => createAccount(ctx, c), (a) => a.account.id);
+    account = made.account;
+    if (made.created) policyRules = [];
   } else if (w.securityChanges.length) {
     const minTls = account.minTls === "TLS1_3" ? "TLS1_3" : "TLS1_2";
     account = await ctx.write(
@@ -402,7 +413,7 @@ async function applyRegion(ctx: StepContext, r: StorageRegionLive): Promise<Stor
   if (w.policy) {
     await ctx.write(
       { key: keys.lifecycle(r.accountId), kind: w.policy.action, target: `lifecycle policy of ${c.accountName}` },
-      () => putManagementPolicy(ctx.arm, c.subscriptionId, c.resourceGroup, c.accountName, ctx.config.options.retentionDays),
+      () => putManagementPolicy(ctx.arm, c.subscriptionId, c.resourceGroup, c.accountName, ctx.config.options.retentionDays, policyRules),
       () => `${r.accountId}/managementPolicies/default`,
     );
   }
@@ -501,7 +512,8 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
     await mapBoundedSettled([...groups.values()], WRITE_CONCURRENCY, (c) =>
       ctx.write(
         { key: keys.resourceGroup(c), kind: "create", target: `resource group ${c.resourceGroup}` },
-        () => ensureResourceGroup(ctx.arm, c.subscriptionId, c.resourceGroup, c.region, TAGS),
+        // createGroup means this execution's read found no group: no second GET before the PUT.
+        () => ensureResourceGroup(ctx.arm, c.subscriptionId, c.resourceGroup, c.region, TAGS, { knownAbsent: true }),
         (g) => g.id,
       ),
     );
