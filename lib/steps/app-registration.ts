@@ -2,7 +2,7 @@
 import { addApplicationPassword } from "@/lib/azure/add-application-password";
 import { removeApplicationPassword } from "@/lib/azure/remove-application-password";
 import { ensureServicePrincipal } from "@/lib/azure/ensure-service-principal";
-import { AzureOperationError, classifyAzureError } from "@/lib/azure/errors";
+import { AzureOperationError } from "@/lib/azure/errors";
 import { findAppRole } from "@/lib/azure/find-app-role";
 import { getApplicationDetails, type ApplicationDetails, type PasswordCredentialInfo } from "@/lib/azure/get-application-details";
 import { getServicePrincipalByAppId, type ServicePrincipalInfo } from "@/lib/azure/get-service-principal-by-app-id";
@@ -10,6 +10,7 @@ import { grantAppRole } from "@/lib/azure/grant-app-role";
 import { LOG_ANALYTICS_DATA_READ, WELL_KNOWN_APP_IDS } from "@/lib/azure/graph-ids";
 import { listAppRoleAssignments } from "@/lib/azure/list-app-role-assignments";
 import { upsertApplication, type ApplicationInput } from "@/lib/azure/upsert-application";
+import { retryWriteOnReplication } from "./replication-retry";
 import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
 /** Where the engine keeps this run's client secret until the hand-off. */
@@ -299,19 +300,14 @@ async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRe
  * engine's in-step wait only the POST is retried (each try a logged write); without it the error goes to the caller.
  */
 async function createServicePrincipal(ctx: StepContext, uniqueName: string, appId: string, recent: boolean, knownAbsent: boolean): Promise<ServicePrincipalInfo> {
-  for (let retry = 1; ; retry++) {
-    try {
-      return await ctx.write(
-        { key: keys.servicePrincipal(uniqueName), kind: "create", target: `Service principal of ${uniqueName}` },
-        // After a failed POST there is still no SP: only a POST that met "already exists" needs the GET.
-        () => replicationAware(recent, async () => (await ensureServicePrincipal(ctx.graph, appId, { knownAbsent: knownAbsent || retry > 1 })).servicePrincipal),
-        (sp) => sp.id,
-      );
-    } catch (error) {
-      const replicating = recent && classifyAzureError(error) === "replication";
-      if (!replicating || !ctx.waitForReplication || !(await ctx.waitForReplication(retry))) throw error;
-    }
-  }
+  return retryWriteOnReplication(ctx, (tryNumber) =>
+    ctx.write(
+      { key: keys.servicePrincipal(uniqueName), kind: "create", target: `Service principal of ${uniqueName}` },
+      // After a failed POST there is still no SP: only a POST that met "already exists" needs the GET.
+      () => replicationAware(recent, async () => (await ensureServicePrincipal(ctx.graph, appId, { knownAbsent: knownAbsent || tryNumber > 1 })).servicePrincipal),
+      (sp) => sp.id,
+    ),
+  );
 }
 
 /** This run's secret: the existing one (even when its value was already handed off), or a new one stored only in ctx.secrets. */

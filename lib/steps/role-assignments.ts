@@ -12,6 +12,7 @@ import { subscriptionOf } from "@/lib/azure/provisioning-clients";
 import { BUILTIN_ROLE_IDS, roleGuid } from "@/lib/azure/role-ids";
 import { blobReadCondition, CONDITION_VERSION } from "./abac";
 import type { RunConfig } from "./config";
+import { retryWriteOnReplication } from "./replication-retry";
 import { AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY } from "./custom-role";
 import type { ChangeAction, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
@@ -215,10 +216,10 @@ async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleA
     }
     const name = decision.kind === "update" ? decision.existing.name : roleAssignmentName(d.scope, principalId, d.roleGuid);
     try {
-      const saved = await ctx.write(
-        { key: keyOf(d), kind: decision.kind, target: `${d.roleName} at ${d.scope}` },
-        () => assign(ctx, d, principalId, name),
-        (a) => a.id,
+      // A custom role or principal younger than ARM's replication fails just this PUT: retry it alone, not the step.
+      const kind = decision.kind;
+      const saved = await retryWriteOnReplication(ctx, () =>
+        ctx.write({ key: keyOf(d), kind, target: `${d.roleName} at ${d.scope}` }, () => assign(ctx, d, principalId, name), (a) => a.id),
       );
       return finish({ item: item(saved.name) });
     } catch (error) {

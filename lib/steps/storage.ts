@@ -356,10 +356,10 @@ async function mapBoundedSettled<T, R>(items: readonly T[], limit: number, fn: (
   return out;
 }
 
-async function readRegion(ctx: StepContext, choice: StorageChoice): Promise<StorageRegionLive> {
+async function readRegion(ctx: StepContext, choice: StorageChoice, groupOf: (sub: string, rg: string) => Promise<unknown>): Promise<StorageRegionLive> {
   const { subscriptionId: sub, resourceGroup: rg, accountName: name } = choice;
   // Independent reads in parallel: a missing group makes the account GET a 404 (null) anyway.
-  const [group, account] = await Promise.all([getResourceGroup(ctx.arm, sub, rg), getStorageAccount(ctx.arm, sub, rg, name)]);
+  const [group, account] = await Promise.all([groupOf(sub, rg), getStorageAccount(ctx.arm, sub, rg, name)]);
   // checkNameAvailability says "AlreadyExists" for the customer's own account too, so it is only asked when the GET found nothing.
   const nameCheck = account || choice.adopt ? null : await checkStorageAccountName(ctx.arm, sub, name);
   const policyRules = account ? await getManagementPolicyRules(ctx.arm, sub, rg, name) : null;
@@ -467,13 +467,21 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
 
   async read(ctx) {
     const pairs = involvedSubscriptions(ctx.config).flatMap((subscriptionId) => STORAGE_PROVIDER_NAMESPACES.map((namespace) => ({ subscriptionId, namespace })));
+    // Regions usually share one resource group: one GET per group, whichever region asks first.
+    const groups = new Map<string, Promise<unknown>>();
+    const groupOf = (sub: string, rg: string) => {
+      const key = `${sub}/${rg}`.toLowerCase();
+      const known = groups.get(key) ?? getResourceGroup(ctx.arm, sub, rg);
+      groups.set(key, known);
+      return known;
+    };
     // Providers and regions are independent: read them side by side (two bounded pools).
     const [providers, regions] = await Promise.all([
       mapBoundedSettled(pairs, READ_CONCURRENCY, async ({ subscriptionId, namespace }): Promise<ProviderLive> => {
         const p = await getProviderRegistration(ctx.arm, subscriptionId, namespace);
         return { subscriptionId, namespace, state: p.state, registered: p.registered };
       }),
-      mapBoundedSettled(ctx.config.storage, READ_CONCURRENCY, (choice) => readRegion(ctx, choice)),
+      mapBoundedSettled(ctx.config.storage, READ_CONCURRENCY, (choice) => readRegion(ctx, choice, groupOf)),
     ]);
     return { providers, regions };
   },

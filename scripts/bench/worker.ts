@@ -4,7 +4,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, migrate, setRunPlan, setRunStatus, upsertUser } from "../../lib/db";
+import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, lastSucceeded, migrate, setRunPlan, setRunStatus, upsertUser } from "../../lib/db";
 import { DEFAULT_POLICY } from "../../lib/engine/policy";
 import { planRun, runRemainingSteps } from "../../lib/engine/run-run";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
@@ -82,7 +82,8 @@ function rerunContext(runId: string, tenantId: string, config: ReturnType<typeof
       return write();
     },
     progress: () => Promise.resolve(),
-    wroteBefore: () => Promise.resolve(false),
+    // The run's write-ahead log, as the engine's context reads it: the handed-off secret's creation was logged.
+    wroteBefore: async (key) => (await lastSucceeded(runId, key)) !== null,
     secrets: { put: () => Promise.resolve(), get: () => Promise.resolve(null), delete: () => Promise.resolve() },
   };
 }
