@@ -269,20 +269,26 @@ async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRe
   servicePrincipal ??= await createServicePrincipal(ctx, uniqueName, appRef.appId, recent, spKnownAbsent);
   const spId = servicePrincipal.id;
 
-  await step(3, "admin consent");
-  if (!live.consentGranted) {
-    await ctx.write(
-      { key: keys.consent(uniqueName), kind: "grant", target: `Log Analytics API ${LOG_ANALYTICS_DATA_READ} for ${uniqueName}` },
-      // grantAppRole treats Graph's "already exists" as done after checking the grant is exactly this one.
-      () => replicationAware(recent, () => grantAppRole(ctx.graph, { resourceServicePrincipalId: logAnalytics.id, principalId: spId, appRoleId: dataReadRoleId })),
-      (g) => g.id,
+  await step(3, "admin consent and client secret");
+  // The grant needs the SP, the secret only the app: both go side by side, and both settle before a failure is thrown.
+  const grant = async () => {
+    if (live.consentGranted) return;
+    // A just-created SP may not be visible to the grant yet: retry the grant alone.
+    await retryWriteOnReplication(ctx, () =>
+      ctx.write(
+        { key: keys.consent(uniqueName), kind: "grant", target: `Log Analytics API ${LOG_ANALYTICS_DATA_READ} for ${uniqueName}` },
+        // grantAppRole treats Graph's "already exists" as done after checking the grant is exactly this one.
+        () => replicationAware(recent, () => grantAppRole(ctx.graph, { resourceServicePrincipalId: logAnalytics.id, principalId: spId, appRoleId: dataReadRoleId })),
+        (g) => g.id,
+      ),
     );
-  }
-
-  await step(4, "client secret");
+  };
   // Every apply follows its own fresh read (the engine's cycle), and nothing above adds a password: the read's
   // credentials are current. A new app has none.
-  const secret = await ensureRunSecret(ctx, appRef, recent, live.app && same(live.app.id, appRef.id) ? live.app : null);
+  const [granted, sealed] = await Promise.allSettled([grant(), ensureRunSecret(ctx, appRef, recent, live.app && same(live.app.id, appRef.id) ? live.app : null)]);
+  if (granted.status === "rejected") throw granted.reason;
+  if (sealed.status === "rejected") throw sealed.reason;
+  const secret = sealed.value;
   await step(5, "done");
   return {
     applicationObjectId: appRef.id,
