@@ -202,7 +202,8 @@ async function main(): Promise<void> {
       await startService(
         "simulator",
         bin("tsx"),
-        ["simulator/main.ts", "--port", String(SIM_PORT), "--no-blob", "--data-dir", simDir, "--client-id", CLIENT.id, "--client-secret", CLIENT.secret, "--workbench-api-key", WORKBENCH_KEY],
+        // "=": a base64url value may start with "-", which parseArgs would take for an option.
+        ["simulator/main.ts", "--port", String(SIM_PORT), "--no-blob", "--data-dir", simDir, "--client-id", CLIENT.id, `--client-secret=${CLIENT.secret}`, `--workbench-api-key=${WORKBENCH_KEY}`],
         { ...process.env },
         /simulator ready/,
       ),

@@ -1,7 +1,8 @@
 // Create (or bring back to the secure baseline) the audit-log storage account of one AKS region.
 import type { StorageAccountCreateParameters } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
-import { toAzureError } from "./errors";
+import { setTimeout as delay } from "node:timers/promises";
+import { retryAfterFromHeaders, toAzureError } from "./errors";
 import { toStorageAccountInfo, type StorageAccountInfo } from "./get-storage-account";
 import { storageClient } from "./provisioning-clients";
 
@@ -51,12 +52,18 @@ export async function createStorageAccount(
   input: CreateStorageAccountInput,
 ): Promise<StorageAccountInfo> {
   try {
-    const poller = storageClient(credential, subscriptionId).storageAccounts.create(
-      resourceGroup,
-      input.name,
-      storageAccountCreateParameters(input),
-    );
-    return toStorageAccountInfo(await poller);
+    let retryAfterMs: number | undefined;
+    const poller = storageClient(credential, subscriptionId).storageAccounts.create(resourceGroup, input.name, storageAccountCreateParameters(input), {
+      // Only the PUT goes through onResponse (the poller's GETs don't): its Retry-After says when the first poll is worth it.
+      onResponse: (raw) => {
+        retryAfterMs = retryAfterFromHeaders(raw.headers);
+      },
+    });
+    // core-lro polls once immediately after the 202 and honours Retry-After only from then on; ARM's Retry-After on a
+    // new account (~17 s in public Azure) makes that first poll a wasted request, so wait it out before polling.
+    await poller.submitted();
+    if (!poller.isDone && retryAfterMs !== undefined) await delay(retryAfterMs);
+    return toStorageAccountInfo(await poller.pollUntilDone());
   } catch (error) {
     throw toAzureError(error, {
       action: `create the storage account ${input.name}`,

@@ -18,14 +18,18 @@ export async function ensureResourceGroup(
   name: string,
   location: string,
   tags?: Record<string, string>,
+  /** The caller's own read in this execution found no such group: skip the GET. */
+  options: { knownAbsent?: boolean } = {},
 ): Promise<ResourceGroupInfo> {
   const client = resourcesClient(credential, subscriptionId);
-  try {
-    const existing = await client.resourceGroups.get(name);
-    return { id: existing.id ?? "", name: existing.name ?? name, location: existing.location, created: false };
-  } catch (error) {
-    if ((error as { statusCode?: unknown } | null)?.statusCode !== 404) {
-      throw toAzureError(error, { action: `read the resource group ${name}`, requiredRole: "Reader" });
+  if (!options.knownAbsent) {
+    try {
+      const existing = await client.resourceGroups.get(name);
+      return { id: existing.id ?? "", name: existing.name ?? name, location: existing.location, created: false };
+    } catch (error) {
+      if ((error as { statusCode?: unknown } | null)?.statusCode !== 404) {
+        throw toAzureError(error, { action: `read the resource group ${name}`, requiredRole: "Reader" });
+      }
     }
   }
   try {

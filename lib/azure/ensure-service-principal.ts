@@ -12,9 +12,13 @@ import { graphClient } from "./graph-client";
 export async function ensureServicePrincipal(
   credential: TokenCredential,
   appId: string,
+  /** The caller's own read in this execution found no service principal for the app: skip the GET. */
+  options: { knownAbsent?: boolean } = {},
 ): Promise<{ servicePrincipal: ServicePrincipalInfo; created: boolean }> {
-  const existing = await getServicePrincipalByAppId(credential, appId);
-  if (existing) return { servicePrincipal: existing, created: false };
+  if (!options.knownAbsent) {
+    const existing = await getServicePrincipalByAppId(credential, appId);
+    if (existing) return { servicePrincipal: existing, created: false };
+  }
   try {
     const body: unknown = await graphClient(credential).api("/servicePrincipals").post({ appId });
     return { servicePrincipal: toServicePrincipalInfo(body), created: true };

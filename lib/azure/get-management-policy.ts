@@ -32,9 +32,19 @@ export async function getManagementPolicy(
   resourceGroup: string,
   accountName: string,
 ): Promise<LifecycleRule[] | null> {
+  return (await getManagementPolicyRules(credential, subscriptionId, resourceGroup, accountName))?.map(toLifecycleRule) ?? null;
+}
+
+/** The policy's rules as Azure stores them (what a PUT must send back to keep them), or null without a policy. */
+export async function getManagementPolicyRules(
+  credential: TokenCredential,
+  subscriptionId: string,
+  resourceGroup: string,
+  accountName: string,
+): Promise<ManagementPolicyRule[] | null> {
   try {
     const policy = await storageClient(credential, subscriptionId).managementPolicies.get(resourceGroup, accountName, "default");
-    return (policy.policy?.rules ?? []).map(toLifecycleRule);
+    return policy.policy?.rules ?? [];
   } catch (error) {
     if ((error as { statusCode?: unknown } | null)?.statusCode === 404) return null;
     throw toAzureError(error, { action: `read the lifecycle policy of ${accountName}`, requiredRole: "Reader" });

@@ -2,7 +2,7 @@
 import type { ManagementPolicyRule } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";
-import { toLifecycleRule, type LifecycleRule } from "./get-management-policy";
+import { getManagementPolicyRules, toLifecycleRule, type LifecycleRule } from "./get-management-policy";
 import { storageClient } from "./provisioning-clients";
 
 /** Our rule's name inside the account's single policy. */
@@ -33,16 +33,21 @@ export function withKubeAuditRule(existing: ManagementPolicyRule[], retentionDay
   return [...existing.filter((r) => r.name !== KUBE_AUDIT_RULE_NAME), kubeAuditRetentionRule(retentionDays)];
 }
 
-/** Ensure the kube-audit retention rule; returns the policy's rules as stored. */
+/**
+ * Ensure the kube-audit retention rule; returns the policy's rules as stored. `existing`: the account's rules as the
+ * caller read them in this execution ([] for an account it just created), so the policy isn't read again.
+ */
 export async function putManagementPolicy(
   credential: TokenCredential,
   subscriptionId: string,
   resourceGroup: string,
   accountName: string,
   retentionDays: number,
+  existing?: ManagementPolicyRule[],
 ): Promise<LifecycleRule[]> {
   kubeAuditRetentionRule(retentionDays); // validate before any call
-  const rules = withKubeAuditRule(await readRules(credential, subscriptionId, resourceGroup, accountName), retentionDays);
+  const current = existing ?? (await getManagementPolicyRules(credential, subscriptionId, resourceGroup, accountName)) ?? [];
+  const rules = withKubeAuditRule(current, retentionDays);
   try {
     const saved = await storageClient(credential, subscriptionId).managementPolicies.createOrUpdate(resourceGroup, accountName, "default", {
       policy: { rules },
@@ -53,15 +58,5 @@ export async function putManagementPolicy(
       action: `set the log retention policy on ${accountName}`,
       requiredRole: "Contributor or Storage Account Contributor",
     });
-  }
-}
-
-async function readRules(credential: TokenCredential, subscriptionId: string, resourceGroup: string, accountName: string): Promise<ManagementPolicyRule[]> {
-  try {
-    const policy = await storageClient(credential, subscriptionId).managementPolicies.get(resourceGroup, accountName, "default");
-    return policy.policy?.rules ?? [];
-  } catch (error) {
-    if ((error as { statusCode?: unknown } | null)?.statusCode === 404) return [];
-    throw toAzureError(error, { action: `read the lifecycle policy of ${accountName}`, requiredRole: "Reader" });
   }
 }

@@ -244,6 +244,41 @@ describe("executeStep", () => {
     expect(time3.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(60_000);
   });
 
+  it("lets a step wait out replication in place on the same backoff, sharing the execution's replication budget", async () => {
+    const azure = new FakeAzure();
+    let reads = 0;
+    const answers: boolean[] = [];
+    const inStep = fakeStep("storage", azure, {
+      onRead: () => {
+        reads += 1;
+      },
+      beforeWrite: async (ctx) => {
+        if (!ctx.waitForReplication) throw new Error("the engine's context offers no in-step wait");
+        for (let retry = 1; retry <= 3; retry++) answers.push(await ctx.waitForReplication(retry));
+      },
+    });
+    const time = fakeTime();
+    const run = await runningRun();
+    expect(await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure, { storage: inStep }), ...time })).toMatchObject({ ok: true });
+    expect([reads, answers, time.sleeps]).toEqual([1, [true, true, true], [2_000, 4_000, 8_000]]);
+
+    // Past the budget the wait refuses (without sleeping), and the step's own retries draw on what the in-step waits spent.
+    const answers2: boolean[] = [];
+    const spender = fakeStep("storage", new FakeAzure(), {
+      beforeWrite: async (ctx) => {
+        for (let retry = 1; retry <= 4; retry++) answers2.push((await ctx.waitForReplication?.(retry)) ?? false);
+        throw new AzureOperationError("application_not_replicated", "Entra ID has not finished replicating the new app registration.");
+      },
+    });
+    const time2 = fakeTime();
+    const run2 = await runningRun();
+    const result = await executeStep({ ...base(run2), stepId: "storage", modules: fakeModules(azure, { storage: spender }), ...time2, policy: { replicationBudgetMs: 10_000 } });
+    expect(result).toMatchObject({ ok: false, code: "application_not_replicated", status: "failed" });
+    // Attempt 1: in-step 2 s + 4 s, then refused; the engine's retry (2 s) and attempt 2's in-step 2 s fill the 10 s exactly.
+    expect(answers2).toEqual([true, true, false, false, true, false, false, false]);
+    expect(time2.sleeps).toEqual([2_000, 4_000, 2_000, 2_000]);
+  });
+
   it("needs an admin on forbidden (with the role, in plain words) and fails on other permanent errors", async () => {
     const forbidden = toAzureError(
       { statusCode: 403, code: "AuthorizationFailed", message: '{"error":{"code":"AuthorizationFailed","message":"raw"}}' },

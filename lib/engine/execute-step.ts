@@ -12,7 +12,7 @@ import {
 } from "@/lib/db";
 import { runConfigSchema } from "@/lib/steps/config";
 import { stepById, type StepId } from "@/lib/steps/registry";
-import type { StepModule } from "@/lib/steps/types";
+import type { StepContext, StepModule } from "@/lib/steps/types";
 import { buildStepContext, type Actor, type ContextObserver } from "./context";
 import { startHeartbeat, type Heartbeat } from "./heartbeat";
 import { newLeaseOwner } from "./ids";
@@ -138,7 +138,7 @@ interface AttemptInput {
 // Each cycle starts with a fresh read, so a retry after a partial apply (or after another admin's change) sees
 // what exists and writes only what is still missing.
 async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
-  const { stepModule, ctx, observer, heartbeat, policy } = a;
+  const { stepModule, observer, heartbeat, policy } = a;
   const action = `complete "${titleOf(stepModule.id)}"`;
   let transientFailures = 0;
   let replicationRetries = 0;
@@ -150,6 +150,19 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
     if (!(await a.onWait(label))) return false;
     await a.sleep(ms);
     return !heartbeat.lost;
+  };
+  const replicationDelay = (retry: number): number | null => {
+    replicationStartedAt ??= a.now();
+    const delay = backoffMs(retry, policy.replicationBaseDelayMs, policy.replicationMaxDelayMs);
+    return a.now() - replicationStartedAt + delay > policy.replicationBudgetMs ? null : delay;
+  };
+  // In-step replication waits share the execution's replication budget with the step-level retries below.
+  const ctx: StepContext = {
+    ...a.ctx,
+    async waitForReplication(retry) {
+      const delay = replicationDelay(retry);
+      return delay !== null && wait(delay, `Waiting for Azure to replicate the new objects; retrying in ${seconds(delay)}`);
+    },
   };
 
   for (;;) {
@@ -203,10 +216,9 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
           break;
         }
         case "replication": {
-          replicationStartedAt ??= a.now();
           replicationRetries += 1;
-          const delay = backoffMs(replicationRetries, policy.replicationBaseDelayMs, policy.replicationMaxDelayMs);
-          if (a.now() - replicationStartedAt + delay > policy.replicationBudgetMs) return failed(c.error);
+          const delay = replicationDelay(replicationRetries);
+          if (delay === null) return failed(c.error);
           if (!(await wait(delay, `Waiting for Azure to replicate the new objects; retrying in ${seconds(delay)}`))) return { kind: "lease_lost" };
           break;
         }

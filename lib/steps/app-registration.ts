@@ -10,6 +10,7 @@ import { grantAppRole } from "@/lib/azure/grant-app-role";
 import { LOG_ANALYTICS_DATA_READ, WELL_KNOWN_APP_IDS } from "@/lib/azure/graph-ids";
 import { listAppRoleAssignments } from "@/lib/azure/list-app-role-assignments";
 import { upsertApplication, type ApplicationInput } from "@/lib/azure/upsert-application";
+import { retryWriteOnReplication } from "./replication-retry";
 import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
 /** Where the engine keeps this run's client secret until the hand-off. */
@@ -44,6 +45,9 @@ export interface AppRegistrationOutput {
   servicePrincipalId: string;
   consentGranted: boolean;
   secret: ClientSecretInfo | null;
+  /** The Log Analytics API's service principal and its Data.Read role id, as granted (absent in outputs of older runs). */
+  logAnalyticsServicePrincipalId?: string;
+  dataReadRoleId?: string;
 }
 
 /** The passwordCredential displayName that marks a run's secret, so re-running that run finds it instead of adding one. */
@@ -238,7 +242,8 @@ async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRe
     live.logAnalytics ??
     (await ctx.write(
       { key: keys.logAnalytics, kind: "create", target: "Log Analytics API service principal" },
-      async () => (await ensureServicePrincipal(ctx.graph, LA_APP_ID)).servicePrincipal,
+      // This execution's read found none: POST without a second GET ("already exists" still ends in a GET).
+      async () => (await ensureServicePrincipal(ctx.graph, LA_APP_ID, { knownAbsent: true })).servicePrincipal,
       (sp) => sp.id,
     ));
   const dataReadRoleId = dataReadRoleOrThrow(logAnalytics);
@@ -259,35 +264,61 @@ async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRe
 
   await step(2, "service principal");
   let servicePrincipal = live.servicePrincipal && same(live.servicePrincipal.appId, appRef.appId) ? live.servicePrincipal : null;
-  servicePrincipal ??= await ctx.write(
-    { key: keys.servicePrincipal(uniqueName), kind: "create", target: `Service principal of ${uniqueName}` },
-    // Right after the app's creation Graph answers NoBackingApplicationObject: a replication error the engine retries.
-    () => replicationAware(recent, async () => (await ensureServicePrincipal(ctx.graph, appRef.appId)).servicePrincipal),
-    (sp) => sp.id,
-  );
+  // The read looked up this app's SP (none) or the app is new: either way this execution knows there is none.
+  const spKnownAbsent = live.servicePrincipal === null && (live.app === null || same(live.app.appId, appRef.appId));
+  servicePrincipal ??= await createServicePrincipal(ctx, uniqueName, appRef.appId, recent, spKnownAbsent);
   const spId = servicePrincipal.id;
 
-  await step(3, "admin consent");
-  if (!live.consentGranted) {
-    await ctx.write(
-      { key: keys.consent(uniqueName), kind: "grant", target: `Log Analytics API ${LOG_ANALYTICS_DATA_READ} for ${uniqueName}` },
-      // grantAppRole treats Graph's "already exists" as done after checking the grant is exactly this one.
-      () => replicationAware(recent, () => grantAppRole(ctx.graph, { resourceServicePrincipalId: logAnalytics.id, principalId: spId, appRoleId: dataReadRoleId })),
-      (g) => g.id,
+  await step(3, "admin consent and client secret");
+  // The grant needs the SP, the secret only the app: both go side by side, and both settle before a failure is thrown.
+  const grant = async () => {
+    if (live.consentGranted) return;
+    // A just-created SP may not be visible to the grant yet: retry the grant alone.
+    await retryWriteOnReplication(ctx, () =>
+      ctx.write(
+        { key: keys.consent(uniqueName), kind: "grant", target: `Log Analytics API ${LOG_ANALYTICS_DATA_READ} for ${uniqueName}` },
+        // grantAppRole treats Graph's "already exists" as done after checking the grant is exactly this one.
+        () => replicationAware(recent, () => grantAppRole(ctx.graph, { resourceServicePrincipalId: logAnalytics.id, principalId: spId, appRoleId: dataReadRoleId })),
+        (g) => g.id,
+      ),
     );
-  }
-
-  await step(4, "client secret");
-  const secret = await ensureRunSecret(ctx, appRef, recent);
+  };
+  // Every apply follows its own fresh read (the engine's cycle), and nothing above adds a password: the read's
+  // credentials are current. A new app has none.
+  const [granted, sealed] = await Promise.allSettled([grant(), ensureRunSecret(ctx, appRef, recent, live.app && same(live.app.id, appRef.id) ? live.app : null)]);
+  if (granted.status === "rejected") throw granted.reason;
+  if (sealed.status === "rejected") throw sealed.reason;
+  const secret = sealed.value;
   await step(5, "done");
-  return { applicationObjectId: appRef.id, appId: appRef.appId, servicePrincipalId: spId, consentGranted: true, secret };
+  return {
+    applicationObjectId: appRef.id,
+    appId: appRef.appId,
+    servicePrincipalId: spId,
+    consentGranted: true,
+    secret,
+    logAnalyticsServicePrincipalId: logAnalytics.id,
+    dataReadRoleId,
+  };
+}
+
+/**
+ * POST the app's service principal; right after the app's creation Graph answers NoBackingApplicationObject. With the
+ * engine's in-step wait only the POST is retried (each try a logged write); without it the error goes to the caller.
+ */
+async function createServicePrincipal(ctx: StepContext, uniqueName: string, appId: string, recent: boolean, knownAbsent: boolean): Promise<ServicePrincipalInfo> {
+  return retryWriteOnReplication(ctx, (tryNumber) =>
+    ctx.write(
+      { key: keys.servicePrincipal(uniqueName), kind: "create", target: `Service principal of ${uniqueName}` },
+      // After a failed POST there is still no SP: only a POST that met "already exists" needs the GET.
+      () => replicationAware(recent, async () => (await ensureServicePrincipal(ctx.graph, appId, { knownAbsent: knownAbsent || tryNumber > 1 })).servicePrincipal),
+      (sp) => sp.id,
+    ),
+  );
 }
 
 /** This run's secret: the existing one (even when its value was already handed off), or a new one stored only in ctx.secrets. */
-async function ensureRunSecret(ctx: StepContext, app: { id: string }, recent: boolean): Promise<ClientSecretInfo> {
-  // Read again right before deciding: a stale `live` (a retried apply) must never add a second secret for the same run.
-  const fresh = await getApplicationDetails(ctx.graph, ctx.config.vendor.appUniqueName);
-  const existing = findRunCredential(fresh, ctx.runId);
+async function ensureRunSecret(ctx: StepContext, app: { id: string }, recent: boolean, read: ApplicationDetails | null): Promise<ClientSecretInfo> {
+  const existing = findRunCredential(read, ctx.runId);
   if (existing) {
     const stored = await ctx.secrets.get(CLIENT_SECRET_KIND);
     if (stored && same(stored.keyId, existing.keyId)) return { keyId: stored.keyId, hint: stored.hint, expiresAt: stored.expiresAt.toISOString() };
@@ -322,11 +353,17 @@ async function verify(ctx: StepContext, out: AppRegistrationOutput): Promise<Ver
   const sp = await getServicePrincipalByAppId(ctx.graph, out.appId);
   if (!sp || !same(sp.id, out.servicePrincipalId)) return { ok: false, reason: "The app's service principal was not found." };
   checks.push("Service principal exists");
-  const la = await getServicePrincipalByAppId(ctx.graph, LA_APP_ID);
-  if (!la) return { ok: false, reason: "The Log Analytics API service principal was not found." };
-  const roleId = dataReadRoleOrThrow(la);
+  // The grant names the Log Analytics SP and role it was made for; older outputs lack them, so look them up.
+  let laId = out.logAnalyticsServicePrincipalId;
+  let roleId = out.dataReadRoleId;
+  if (laId === undefined || roleId === undefined) {
+    const la = await getServicePrincipalByAppId(ctx.graph, LA_APP_ID);
+    if (!la) return { ok: false, reason: "The Log Analytics API service principal was not found." };
+    laId = la.id;
+    roleId = dataReadRoleOrThrow(la);
+  }
   const held = await listAppRoleAssignments(ctx.graph, sp.id, "principal");
-  if (!held.some((a) => same(a.resourceId, la.id) && same(a.appRoleId, roleId))) {
+  if (!held.some((a) => same(a.resourceId, laId) && same(a.appRoleId, roleId))) {
     return { ok: false, reason: `The app does not hold Log Analytics API ${LOG_ANALYTICS_DATA_READ} (admin consent is missing).` };
   }
   checks.push(`Admin consent for Log Analytics API ${LOG_ANALYTICS_DATA_READ} granted`);

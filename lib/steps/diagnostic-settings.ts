@@ -1,5 +1,5 @@
 // Step 2: send each selected cluster's kube-audit log to the storage account of its region.
-import { mapBounded } from "@/lib/concurrency";
+import { mapPerGroupSettled } from "@/lib/concurrency";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { listDiagnosticSettings, type DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";
 import { KUBE_AUDIT_CATEGORY, putDiagnosticSetting } from "@/lib/azure/put-diagnostic-setting";
@@ -174,31 +174,8 @@ async function applyCluster(ctx: StepContext, c: ClusterDiagnosticsLive): Promis
 }
 
 /** Group by subscription (Azure throttles per subscription), bounded within each, all groups at once; every cluster finishes before a failure is thrown. */
-async function perSubscriptionSettled<R>(clusters: readonly ClusterDiagnosticsLive[], fn: (c: ClusterDiagnosticsLive) => Promise<R>): Promise<R[]> {
-  const bySub = new Map<string, number[]>();
-  clusters.forEach((c, i) => {
-    const sub = c.cluster.subscriptionId.toLowerCase();
-    bySub.set(sub, [...(bySub.get(sub) ?? []), i]);
-  });
-  const settled = new Array<{ ok: true; value: R } | { ok: false; error: unknown }>(clusters.length);
-  await Promise.all(
-    [...bySub.values()].map((indexes) =>
-      mapBounded(indexes, PER_SUBSCRIPTION_CONCURRENCY, async (i) => {
-        try {
-          settled[i] = { ok: true, value: await fn(clusters[i] as ClusterDiagnosticsLive) };
-        } catch (error) {
-          settled[i] = { ok: false, error };
-        }
-      }),
-    ),
-  );
-  const out: R[] = [];
-  for (const s of settled) {
-    if (!s) continue;
-    if (!s.ok) throw s.error;
-    out.push(s.value);
-  }
-  return out;
+function perSubscriptionSettled<R>(clusters: readonly ClusterDiagnosticsLive[], fn: (c: ClusterDiagnosticsLive) => Promise<R>): Promise<R[]> {
+  return mapPerGroupSettled(clusters, (c) => c.cluster.subscriptionId, PER_SUBSCRIPTION_CONCURRENCY, (c) => fn(c));
 }
 
 /** Step 2: one kube-audit diagnostic setting per selected cluster, to its region's account. */

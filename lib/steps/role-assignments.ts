@@ -1,16 +1,18 @@
 // Step: the vendor's service principal gets Log Analytics Reader and the AKS role per subscription, and Storage Blob Data
 // Reader limited (ABAC) to the audit storage accounts.
 import { z } from "zod";
-import { mapBounded } from "@/lib/concurrency";
+import { mapPerGroupSettled } from "@/lib/concurrency";
 import { createRoleAssignment, fullRoleDefinitionId } from "@/lib/azure/create-role-assignment";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { getApplicationByUniqueName } from "@/lib/azure/get-application-by-unique-name";
 import { getServicePrincipalByAppId } from "@/lib/azure/get-service-principal-by-app-id";
 import { listRoleAssignmentsAtScope, type RoleAssignmentInfo } from "@/lib/azure/list-role-assignments-at-scope";
 import { customRoleId, roleAssignmentName } from "@/lib/azure/names";
+import { subscriptionOf } from "@/lib/azure/provisioning-clients";
 import { BUILTIN_ROLE_IDS, roleGuid } from "@/lib/azure/role-ids";
 import { blobReadCondition, CONDITION_VERSION } from "./abac";
 import type { RunConfig } from "./config";
+import { retryWriteOnReplication } from "./replication-retry";
 import { AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY } from "./custom-role";
 import type { ChangeAction, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
@@ -129,11 +131,14 @@ function roleIdOf(ctx: StepContext): string {
   return fromOutput.success ? fromOutput.data.roleId : customRoleId(ctx.tenantId, AKS_READ_ONLY_ROLE_KEY);
 }
 
-// One subscription scope per request; ARM's per-subscription budgets make them independent, so they run side by side.
-const CONCURRENCY = 10;
+// ARM's read and write budgets are per subscription: every subscription at once, at most this many in flight in each
+// (far inside the 200-write burst; a run makes at most 3 assignments per subscription).
+const PER_SUBSCRIPTION_CONCURRENCY = 10;
 
 async function listAt(ctx: StepContext, scopes: string[], principalId: string): Promise<Record<string, RoleAssignmentInfo[]>> {
-  const lists = await mapBounded(scopes, CONCURRENCY, async (scope) => (await listRoleAssignmentsAtScope(ctx.arm, scope, principalId)).filter((a) => same(a.scope.replace(/\/+$/, ""), scope)));
+  const lists = await mapPerGroupSettled(scopes, subscriptionOf, PER_SUBSCRIPTION_CONCURRENCY, async (scope) =>
+    (await listRoleAssignmentsAtScope(ctx.arm, scope, principalId)).filter((a) => same(a.scope.replace(/\/+$/, ""), scope)),
+  );
   return Object.fromEntries(scopes.map((scope, i) => [scope, lists[i] ?? []]));
 }
 
@@ -194,8 +199,8 @@ async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleA
   const conflicts: string[] = [];
   let done = 0;
   await ctx.progress({ done, total, label: `Role assignments 0 of ${total}` });
-  // Independent assignments run side by side (bounded); every one settles before a failure is thrown.
-  const settled = await mapBounded(live.desired, CONCURRENCY, async (d): Promise<{ item?: RoleAssignmentOutputItem; error?: unknown }> => {
+  // Independent assignments run side by side (bounded per subscription); every one settles before a failure is thrown.
+  const settled = await mapPerGroupSettled(live.desired, (d) => subscriptionOf(d.scope), PER_SUBSCRIPTION_CONCURRENCY, async (d): Promise<{ item?: RoleAssignmentOutputItem; error?: unknown }> => {
     const roleDefinitionId = fullRoleDefinitionId(d.scope, d.roleGuid);
     const decision = decide(d, principalId, existing[d.scope] ?? []);
     const item = (name: string): RoleAssignmentOutputItem => ({ scope: d.scope, roleName: d.roleName, roleDefinitionId, name, ...(d.condition ? { condition: d.condition } : {}) });
@@ -211,10 +216,10 @@ async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleA
     }
     const name = decision.kind === "update" ? decision.existing.name : roleAssignmentName(d.scope, principalId, d.roleGuid);
     try {
-      const saved = await ctx.write(
-        { key: keyOf(d), kind: decision.kind, target: `${d.roleName} at ${d.scope}` },
-        () => assign(ctx, d, principalId, name),
-        (a) => a.id,
+      // A custom role or principal younger than ARM's replication fails just this PUT: retry it alone, not the step.
+      const kind = decision.kind;
+      const saved = await retryWriteOnReplication(ctx, () =>
+        ctx.write({ key: keyOf(d), kind, target: `${d.roleName} at ${d.scope}` }, () => assign(ctx, d, principalId, name), (a) => a.id),
       );
       return finish({ item: item(saved.name) });
     } catch (error) {

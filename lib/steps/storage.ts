@@ -4,7 +4,8 @@ import { checkStorageAccountName, type StorageNameCheck } from "@/lib/azure/chec
 import { createStorageAccount } from "@/lib/azure/create-storage-account";
 import { ensureResourceGroup } from "@/lib/azure/ensure-resource-group";
 import { AzureOperationError, type AzureErrorCode } from "@/lib/azure/errors";
-import { getManagementPolicy, type LifecycleRule } from "@/lib/azure/get-management-policy";
+import type { ManagementPolicyRule } from "@azure/arm-storage";
+import { getManagementPolicy, getManagementPolicyRules, toLifecycleRule, type LifecycleRule } from "@/lib/azure/get-management-policy";
 import { getProviderRegistration } from "@/lib/azure/get-provider-registration";
 import { getResourceGroup } from "@/lib/azure/get-resource-group";
 import { getStorageAccount, type StorageAccountInfo } from "@/lib/azure/get-storage-account";
@@ -38,6 +39,8 @@ export interface StorageRegionLive {
   nameCheck: StorageNameCheck | null;
   /** Lifecycle policy rules; null when the account has no policy (or doesn't exist). */
   policy: LifecycleRule[] | null;
+  /** The same rules as Azure stores them, sent back with ours so the account's other rules survive the PUT. */
+  policyRules?: ManagementPolicyRule[] | null;
 }
 
 /** Live state read by the storage step. */
@@ -353,25 +356,29 @@ async function mapBoundedSettled<T, R>(items: readonly T[], limit: number, fn: (
   return out;
 }
 
-async function readRegion(ctx: StepContext, choice: StorageChoice): Promise<StorageRegionLive> {
+async function readRegion(ctx: StepContext, choice: StorageChoice, groupOf: (sub: string, rg: string) => Promise<unknown>): Promise<StorageRegionLive> {
   const { subscriptionId: sub, resourceGroup: rg, accountName: name } = choice;
   // Independent reads in parallel: a missing group makes the account GET a 404 (null) anyway.
-  const [group, account] = await Promise.all([getResourceGroup(ctx.arm, sub, rg), getStorageAccount(ctx.arm, sub, rg, name)]);
+  const [group, account] = await Promise.all([groupOf(sub, rg), getStorageAccount(ctx.arm, sub, rg, name)]);
   // checkNameAvailability says "AlreadyExists" for the customer's own account too, so it is only asked when the GET found nothing.
   const nameCheck = account || choice.adopt ? null : await checkStorageAccountName(ctx.arm, sub, name);
-  const policy = account ? await getManagementPolicy(ctx.arm, sub, rg, name) : null;
-  return { choice, accountId: storageAccountIdOf(choice), resourceGroupExists: group !== null, account, nameCheck, policy };
+  const policyRules = account ? await getManagementPolicyRules(ctx.arm, sub, rg, name) : null;
+  return { choice, accountId: storageAccountIdOf(choice), resourceGroupExists: group !== null, account, nameCheck, policy: policyRules?.map(toLifecycleRule) ?? null, policyRules };
 }
 
-/** Create the account; a name conflict is success only when a GET finds the account in the chosen group and region. */
-async function createAccount(ctx: StepContext, c: StorageChoice): Promise<StorageAccountInfo> {
+/**
+ * Create the account; a name conflict is success only when a GET finds the account in the chosen group and region.
+ * `created`: this call's PUT made it (so it has no lifecycle policy yet); false when the conflict found it.
+ */
+async function createAccount(ctx: StepContext, c: StorageChoice): Promise<{ account: StorageAccountInfo; created: boolean }> {
   const allowedIps = ctx.config.options.restrictNetwork ? ctx.config.vendor.egressIps.map(bareIp) : undefined;
   try {
-    return await createStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, { name: c.accountName, location: c.region, tags: TAGS, ...(allowedIps ? { allowedIps } : {}) });
+    const account = await createStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, { name: c.accountName, location: c.region, tags: TAGS, ...(allowedIps ? { allowedIps } : {}) });
+    return { account, created: true };
   } catch (error) {
     if (error instanceof AzureOperationError && (error.code === "name_taken" || error.code === "already_exists" || error.code === "conflict")) {
       const found = await getStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, c.accountName);
-      if (found && normalizeRegion(found.location) === normalizeRegion(c.region)) return found;
+      if (found && normalizeRegion(found.location) === normalizeRegion(c.region)) return { account: found, created: false };
     }
     throw error;
   }
@@ -381,8 +388,12 @@ async function applyRegion(ctx: StepContext, r: StorageRegionLive): Promise<Stor
   const c = r.choice;
   const w = regionWork(ctx.config, r);
   let account = r.account;
+  // The policy as this execution knows it: read with the account, or none on an account this PUT just made.
+  let policyRules: ManagementPolicyRule[] | undefined = account ? (r.policyRules === undefined ? undefined : (r.policyRules ?? [])) : undefined;
   if (!account) {
-    account = await ctx.write({ key: keys.account(r.accountId), kind: "create", target: `storage account ${c.accountName}` }, () => createAccount(ctx, c), (a) => a.id);
+    const made = await ctx.write({ key: keys.account(r.accountId), kind: "create", target: `storage account ${c.accountName}` }, () => createAccount(ctx, c), (a) => a.account.id);
+    account = made.account;
+    if (made.created) policyRules = [];
   } else if (w.securityChanges.length) {
     const minTls = account.minTls === "TLS1_3" ? "TLS1_3" : "TLS1_2";
     account = await ctx.write(
@@ -402,7 +413,7 @@ async function applyRegion(ctx: StepContext, r: StorageRegionLive): Promise<Stor
   if (w.policy) {
     await ctx.write(
       { key: keys.lifecycle(r.accountId), kind: w.policy.action, target: `lifecycle policy of ${c.accountName}` },
-      () => putManagementPolicy(ctx.arm, c.subscriptionId, c.resourceGroup, c.accountName, ctx.config.options.retentionDays),
+      () => putManagementPolicy(ctx.arm, c.subscriptionId, c.resourceGroup, c.accountName, ctx.config.options.retentionDays, policyRules),
       () => `${r.accountId}/managementPolicies/default`,
     );
   }
@@ -456,13 +467,21 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
 
   async read(ctx) {
     const pairs = involvedSubscriptions(ctx.config).flatMap((subscriptionId) => STORAGE_PROVIDER_NAMESPACES.map((namespace) => ({ subscriptionId, namespace })));
+    // Regions usually share one resource group: one GET per group, whichever region asks first.
+    const groups = new Map<string, Promise<unknown>>();
+    const groupOf = (sub: string, rg: string) => {
+      const key = `${sub}/${rg}`.toLowerCase();
+      const known = groups.get(key) ?? getResourceGroup(ctx.arm, sub, rg);
+      groups.set(key, known);
+      return known;
+    };
     // Providers and regions are independent: read them side by side (two bounded pools).
     const [providers, regions] = await Promise.all([
       mapBoundedSettled(pairs, READ_CONCURRENCY, async ({ subscriptionId, namespace }): Promise<ProviderLive> => {
         const p = await getProviderRegistration(ctx.arm, subscriptionId, namespace);
         return { subscriptionId, namespace, state: p.state, registered: p.registered };
       }),
-      mapBoundedSettled(ctx.config.storage, READ_CONCURRENCY, (choice) => readRegion(ctx, choice)),
+      mapBoundedSettled(ctx.config.storage, READ_CONCURRENCY, (choice) => readRegion(ctx, choice, groupOf)),
     ]);
     return { providers, regions };
   },
@@ -501,7 +520,8 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
     await mapBoundedSettled([...groups.values()], WRITE_CONCURRENCY, (c) =>
       ctx.write(
         { key: keys.resourceGroup(c), kind: "create", target: `resource group ${c.resourceGroup}` },
-        () => ensureResourceGroup(ctx.arm, c.subscriptionId, c.resourceGroup, c.region, TAGS),
+        // createGroup means this execution's read found no group: no second GET before the PUT.
+        () => ensureResourceGroup(ctx.arm, c.subscriptionId, c.resourceGroup, c.region, TAGS, { knownAbsent: true }),
         (g) => g.id,
       ),
     );

@@ -47,6 +47,12 @@ export interface StepContext {
    */
   write<T>(op: { key: string; kind: OperationKindForLog; target: string }, write: () => Promise<T>, resourceIdOf?: (result: T) => string | undefined): Promise<T>;
   progress(update: StepProgressUpdate): Promise<void>;
+  /**
+   * Wait before the `retry`-th retry (1-based) of one operation that met replication lag, on the engine's replication
+   * backoff and budget, so the step retries just that call instead of the whole step. False: the budget is spent or
+   * the lease is gone, throw the replication error. Absent (plan, tests): the caller's retry layer retries the step.
+   */
+  waitForReplication?(retry: number): Promise<boolean>;
   /** Whether an earlier attempt of this run recorded the write with this key as succeeded (the write-ahead log). */
   wroteBefore(key: string): Promise<boolean>;
   /** Encrypted, per-run secret storage (the client secret until its hand-off). */

@@ -1,6 +1,7 @@
 // app-registration step against the simulator: plan, idempotent apply, verify, replication, faults, permissions, secret hygiene.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classifyAzureError } from "../../../lib/azure/errors";
+import { WELL_KNOWN_APP_IDS } from "../../../lib/azure/graph-ids";
 import { appRegistrationStep, CLIENT_SECRET_KIND, runCredentialName, type AppRegistrationOutput } from "../../../lib/steps/app-registration";
 import type { RunConfig } from "../../../lib/steps/config";
 import type { RunningSimulator } from "../../../simulator/src/index";
@@ -141,6 +142,41 @@ describe("app-registration under Entra replication delay", () => {
       expect(await appRegistrationStep.verify(ctx, result)).toMatchObject({ ok: true });
       expect(secrets.size).toBe(1);
       const g = await graphOf("vendor-replication");
+      expect([g.apps.length, g.sps.length, g.grants.length, g.apps[0]?.passwordCredentials.length]).toEqual([1, 1, 1, 1]);
+    } finally {
+      await setLatency(sim, { replicationMs: 0 });
+    }
+  });
+});
+
+describe("app-registration with the engine's in-step replication wait", () => {
+  it("retries only the service principal POST: one read of the app, no second GET before any POST, every try logged", async () => {
+    await setLatency(sim, { replicationMs: 1500 });
+    try {
+      const { ctx, writes, secrets } = testStepContext(sim, { runId: "run-app-instep", config: configWith("vendor-instep") });
+      const waits: number[] = [];
+      ctx.waitForReplication = async (retry) => {
+        waits.push(retry);
+        await new Promise((r) => setTimeout(r, 400));
+        return true;
+      };
+      await clearRequests(sim);
+      const out = await appRegistrationStep.apply(ctx, await appRegistrationStep.read(ctx));
+      const graph = (await simRequests(sim)).filter((r) => r.url.startsWith("/v1.0/"));
+      const path = (r: { url: string }) => decodeURIComponent(r.url.split("?")[0] ?? "");
+      // read: the app and the Log Analytics SP; apply: PATCH, the SP POSTs, grant and addPassword, nothing read again.
+      expect(graph.filter((r) => r.method === "GET").map(path).sort()).toEqual([
+        "/v1.0/applications(uniqueName='vendor-instep')",
+        `/v1.0/servicePrincipals(appId='${WELL_KNOWN_APP_IDS.logAnalyticsApi}')`,
+      ]);
+      const spPosts = graph.filter((r) => r.method === "POST" && path(r) === "/v1.0/servicePrincipals");
+      expect(waits.length).toBeGreaterThan(0);
+      expect(spPosts.map((r) => r.status)).toEqual([...waits.map(() => 400), 201]);
+      const spWrites = writes.filter((w) => w.key.startsWith("app-registration.service-principal:"));
+      expect(spWrites.map((w) => w.status)).toEqual([...waits.map(() => "failed"), "succeeded"]);
+      expect(await appRegistrationStep.verify(ctx, out)).toMatchObject({ ok: true });
+      expect(secrets.size).toBe(1);
+      const g = await graphOf("vendor-instep");
       expect([g.apps.length, g.sps.length, g.grants.length, g.apps[0]?.passwordCredentials.length]).toEqual([1, 1, 1, 1]);
     } finally {
       await setLatency(sim, { replicationMs: 0 });

@@ -78,7 +78,17 @@ describe("storage step on the default tenant", () => {
 
   it("applies: registers Microsoft.Insights in Contoso Development and creates the accounts with the secure baseline", async () => {
     const { ctx, writes, progress } = testStepContext(sim);
+    await clearRequests(sim);
     output = await storageStep.apply(ctx, await storageStep.read(ctx));
+    // The read's answers are passed down: the shared group is read once and not again before its PUT, a new account's
+    // policy isn't read before its PUT, and each account's LRO is polled only after its Retry-After.
+    const requests = (await simRequests(sim)).map((r) => `${r.method} ${(r.url.split("?")[0] ?? "").toLowerCase()}`);
+    const count = (re: RegExp) => requests.filter((r) => re.test(r)).length;
+    expect(count(/^GET \/subscriptions\/[^/]+\/resourcegroups\/rg-aks-audit$/)).toBe(1);
+    expect(count(/^PUT \/subscriptions\/[^/]+\/resourcegroups\/rg-aks-audit$/)).toBe(1);
+    expect(count(/^GET .*\/managementpolicies\/default$/)).toBe(0);
+    expect(count(/^PUT .*\/managementpolicies\/default$/)).toBe(2);
+    expect(count(/^GET .*\/asyncoperations\//)).toBe(2);
     expect(writes.map((w) => `${w.kind} ${w.status} ${w.key.split(":")[0] ?? ""}`).sort()).toEqual([
       "create succeeded storage.account",
       "create succeeded storage.account",
@@ -289,6 +299,29 @@ describe("adopting the customer's account", () => {
     const again = testStepContext(sim, { config });
     const plan = storageStep.plan(again.ctx, await storageStep.read(again.ctx)).find((l) => l.resourceType === "Storage account" && l.resource.startsWith(CUSTOMER));
     expect(plan?.action).toBe("adopt");
+  });
+
+  it("keeps the adopted account's own lifecycle rules, sending back what the read found without reading the policy again", async () => {
+    const policyPath = `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.Storage/storageAccounts/contosologsweu/managementPolicies/default?api-version=2025-08-01`;
+    const theirs = {
+      name: "customer-archive",
+      enabled: true,
+      type: "Lifecycle",
+      definition: { filters: { blobTypes: ["blockBlob"], prefixMatch: ["archive/"] }, actions: { baseBlob: { tierToCool: { daysAfterModificationGreaterThan: 60 } } } },
+    };
+    expect((await armRaw(sim, OWNER, "PUT", policyPath, { properties: { policy: { rules: [theirs] } } })).status).toBe(200);
+    const config = withStorage(defaultRunConfig(), "westeurope", { resourceGroup: "rg-aks-prod-eastus", createResourceGroup: false, accountName: "contosologsweu", adopt: true });
+    const { ctx } = testStepContext(sim, { config });
+    await clearRequests(sim);
+    const live = await storageStep.read(ctx);
+    expect(storageStep.plan(ctx, live).find((l) => l.resourceType === "Lifecycle policy" && l.resource.startsWith("contosologsweu"))?.details).toContain("keeps the account's 1 other rule");
+    await storageStep.apply(ctx, live);
+    const policyRequests = (await simRequests(sim)).filter((r) => r.url.toLowerCase().includes("/storageaccounts/contosologsweu/managementpolicies/")).map((r) => r.method);
+    expect(policyRequests).toEqual(["GET", "PUT"]);
+    const stored = await armRaw(sim, OWNER, "GET", policyPath);
+    const rules = (stored.body as { properties: { policy: { rules: { name: string; definition: unknown }[] } } }).properties.policy.rules;
+    expect(rules.map((r) => r.name).sort()).toEqual(["customer-archive", "kube-audit-retention"]);
+    expect(rules.find((r) => r.name === "customer-archive")?.definition).toEqual(theirs.definition);
   });
 
   it("refuses an account in another region, explaining why", async () => {
