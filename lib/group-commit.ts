@@ -4,7 +4,7 @@
  * Batches calls: a call made while no flush is running flushes at once (alone); calls made during a flush wait and go
  * together in the next one, up to `maxBatch` items. A failed flush rejects every call in that batch.
  */
-export function groupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, maxBatch = 200): (item: T) => Promise<R> {
+export function groupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, maxBatch = 1000): (item: T) => Promise<R> {
   const queue: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
   let flushing = false;
 

@@ -41,6 +41,9 @@ const workerResultSchema = z.object({
   planMs: z.number(),
   planRequests: countSchema,
   runMs: z.number(),
+  runCpuMs: z.number(),
+  machineBusyMs: z.number().nullable(),
+  cores: z.number(),
   stepTimes: z.record(z.string(), z.number().nullable()),
   runRequests: countSchema,
   runRequestsByStep: z.record(z.string(), z.number()),
@@ -57,6 +60,11 @@ export interface ScenarioReport {
   name: string;
   shape: string;
   wallMs: number;
+  /** CPU the engine process used during the run. */
+  engineCpuMs: number;
+  /** Busy CPU of the whole machine during the run (engine, simulator, database, anything else), and of how many cores. */
+  machineBusyMs: number | null;
+  cores: number;
   criticalPathMs: number;
   criticalPathSteps: Record<string, number>;
   ratio: number;
@@ -135,6 +143,9 @@ function report(r: WorkerResult, l: ModelLatency): ScenarioReport {
     name: r.scenario.name,
     shape: `${r.scenario.subscriptions} subscription(s) × ${r.clusters} clusters in ${r.scenario.regions} region(s)`,
     wallMs: r.runMs,
+    engineCpuMs: r.runCpuMs,
+    machineBusyMs: r.machineBusyMs,
+    cores: r.cores,
     criticalPathMs: cp.totalMs,
     criticalPathSteps: cp.steps,
     ratio: r.runMs / cp.totalMs,
@@ -161,6 +172,8 @@ const mark = (ok: boolean) => (ok ? "met" : "MISSED");
 function printScenario(x: ScenarioReport): void {
   console.log(`\n== ${x.name}: ${x.shape}`);
   console.log(`  wall time (run)        ${s(x.wallMs)}   critical path ${s(x.criticalPathMs)}   ratio ${x.ratio.toFixed(2)} (goal ≤ ${x.ratioGoal}: ${mark(x.ratio <= x.ratioGoal)})`);
+  const busy = x.machineBusyMs === null ? "" : `, machine busy ${s(x.machineBusyMs)} of ${s(x.wallMs * x.cores)} (${x.cores} cores × wall)`;
+  console.log(`  CPU during the run     engine ${s(x.engineCpuMs)}${busy}`);
   console.log(`  per step wall / model  ${Object.entries(x.criticalPathSteps).map(([k, v]) => `${k} ${s(x.stepTimes[k] ?? 0)}/${s(v)}`).join(", ")}`);
   console.log(`  ARM+Graph requests     ${x.requests} vs minimum ${x.minimumRequests}: ${x.requestRatio.toFixed(2)}× (goal ≤ 1.1: ${mark(x.requestRatio <= 1.1)})`);
   console.log(`  requests by step       ${Object.entries(x.requestsByStep).map(([k, v]) => `${k} ${v}/${totalOf(x.minimumByStep[k] ?? { armReads: 0, armWrites: 0, graphReads: 0, graphWrites: 0, workbench: 0 }, k === "workbench-handoff")}`).join(", ")}`);

@@ -2,6 +2,7 @@
 // Started by scripts/bench.ts with the portal's environment pointed at the bench simulator; prints one BENCH_RESULT line.
 import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, migrate, setRunPlan, setRunStatus, upsertUser, type StepRun } from "../../lib/db";
@@ -107,8 +108,12 @@ async function main(): Promise<void> {
   }
 
   const runStart = performance.now();
+  const cpuStart = process.cpuUsage();
+  const machineStart = machineCpu();
   const result = await runRemainingSteps({ runId: run.id, tenantId, actor, tokens, modules: STEP_MODULES, policy });
   const runMs = performance.now() - runStart;
+  const cpu = process.cpuUsage(cpuStart);
+  const machineEnd = machineCpu();
   const runLog = await takeLog();
   // For finding where the time goes: the run's requests with their times, beside the results.
   fs.writeFileSync(path.join(".test-data", "bench", `${shape.name}-run-requests.json`), JSON.stringify(runLog.map((r) => ({ time: r.time, method: r.method, url: r.url.split("?")[0], status: r.status }))));
@@ -138,6 +143,10 @@ async function main(): Promise<void> {
     planMs,
     planRequests: countRequests(planLog),
     runMs,
+    runCpuMs: (cpu.user + cpu.system) / 1000,
+    // Every process on the machine (engine, simulator, PostgreSQL, anything else): busy core-ms during the run.
+    machineBusyMs: machineStart && machineEnd ? machineEnd.busyMs - machineStart.busyMs : null,
+    cores: os.availableParallelism(),
     stepTimes,
     runRequests: countRequests(runLog),
     runRequestsByStep: requestsByStep(runLog),
@@ -148,6 +157,18 @@ async function main(): Promise<void> {
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
   console.log(`BENCH_RESULT ${JSON.stringify(out)}`);
+}
+
+/** Busy CPU time of the whole machine so far, from /proc/stat (Linux; null elsewhere): all cores, idle and iowait excluded. */
+function machineCpu(): { busyMs: number } | null {
+  try {
+    const fields = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    // USER_HZ is 100 on Linux.
+    return { busyMs: (user + nice + system + irq + softirq + steal) * 10 };
+  } catch {
+    return null;
+  }
 }
 
 /** Workbench writes (POST/DELETE) on re-run. */
