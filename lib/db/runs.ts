@@ -102,8 +102,9 @@ export async function getRunForTenant(runId: string, tenantId: string): Promise<
  */
 export async function runChangeStamp(runId: string, tenantId: string): Promise<string | null> {
   const prisma = await db();
-  // One round trip (the run by primary key, its steps by the (run_id, step_id) unique index, the newest event by the
-  // (run_id, id) index), instead of Prisma's three: the page polls this every period per viewer.
+  // One round trip instead of Prisma's three: the run by primary key (tenant checked on it), its steps by the
+  // (run_id, step_id) unique index, the run's newest event by one backward step of the (run_id, id) index (EXPLAIN:
+  // docs/BENCHMARKS.md). The page polls this every period per viewer.
   // A lapsed lease changes what the page shows (Interrupted, Resume) without any row changing: it is part of the stamp.
   const rows = await prisma.$queryRaw<{ material: string }[]>`
     SELECT json_build_array(
@@ -111,7 +112,7 @@ export async function runChangeStamp(runId: string, tenantId: string): Promise<s
       (SELECT json_agg(json_build_array(s."step_id", s."status", s."progress", s."error", s."attempts", s."updated_at",
                                         s."lease_expires_at" IS NOT NULL AND s."lease_expires_at" <= now()) ORDER BY s."step_id")
          FROM "step_runs" s WHERE s."run_id" = r."id"),
-      (SELECT a."id" FROM "audit_events" a WHERE a."run_id" = r."id" AND a."tenant_id" = r."tenant_id" ORDER BY a."id" DESC LIMIT 1)
+      (SELECT a."id" FROM "audit_events" a WHERE a."run_id" = r."id" ORDER BY a."run_id" DESC, a."id" DESC LIMIT 1)
     )::text AS "material"
     FROM "onboarding_runs" r WHERE r."id" = ${runId} AND r."tenant_id" = ${tenantId}`;
   const material = rows[0]?.material;
