@@ -90,6 +90,9 @@ test("vendor staff see every customer's runs read-only; customers keep their run
     expect(download.status()).toBe(403);
     expect(await download.text()).toBe("");
   }
+  // Starting an onboarding is for a customer's admin: the engineer's sign-in can't read a customer's Azure.
+  await engineer.goto("/onboarding/new");
+  await expect(engineer).toHaveURL(/\/vendor$/);
   const own = await engineer.request.get("/audit?format=jsonl");
   expect(own.status()).toBe(200);
   expect(await own.text()).not.toContain(runId);

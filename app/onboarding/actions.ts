@@ -4,6 +4,7 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import type { z } from "zod";
 import { failure, type ActionResult } from "@/lib/action-result";
+import { refuseVendorStaff } from "@/lib/vendor-view/access";
 import { getSession } from "@/lib/auth/session";
 import { formFields } from "@/lib/form-fields";
 import { checkStorageName, createOnboardingRun, type StorageNameStatus } from "@/lib/onboarding/new-run";
@@ -22,6 +23,8 @@ function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
 export async function checkStorageNameAction(input: unknown): Promise<ActionResult<{ status: StorageNameStatus; message: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const refused = refuseVendorStaff(session);
+  if (refused) return refused;
   const parsed = storageNameCheckSchema.safeParse(input);
   if (!parsed.success) return failure("Check the name.", { fieldErrors: fieldErrorsOf(parsed.error) });
   return checkStorageName(session, parsed.data);
@@ -31,6 +34,8 @@ export async function checkStorageNameAction(input: unknown): Promise<ActionResu
 export async function createRunAction(input: unknown): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const refused = refuseVendorStaff(session);
+  if (refused) return refused;
   const parsed = newRunSchema.safeParse(input);
   if (!parsed.success) return failure("Check the highlighted fields.", { fieldErrors: fieldErrorsOf(parsed.error) });
   return createOnboardingRun(session, parsed.data);
@@ -40,6 +45,8 @@ export async function createRunAction(input: unknown): Promise<ActionResult<{ ru
 export async function confirmPlanAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const refused = refuseVendorStaff(session);
+  if (refused) return refused;
   const parsed = confirmPlanSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This confirmation is not valid. Reload the plan.", { code: "invalid" });
   const result = await confirmAndStart(session, parsed.data.runId, parsed.data.planHash);
@@ -52,6 +59,8 @@ export async function confirmPlanAction(_prev: ActionResult<{ runId: string }> |
 export async function continueRunAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const refused = refuseVendorStaff(session);
+  if (refused) return refused;
   const parsed = runActionSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await continueRun(session, parsed.data.runId);
@@ -63,6 +72,8 @@ export async function continueRunAction(_prev: ActionResult<{ runId: string }> |
 export async function replanAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const refused = refuseVendorStaff(session);
+  if (refused) return refused;
   const parsed = runActionSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await replan(session, parsed.data.runId);

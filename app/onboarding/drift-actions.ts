@@ -3,6 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { failure, type ActionResult } from "@/lib/action-result";
+import { refuseVendorStaff } from "@/lib/vendor-view/access";
 import { getSession, isPresenterMode } from "@/lib/auth/session";
 import { formFields, formList } from "@/lib/form-fields";
 import { extendCoverage, extendCoverageSchema, recheckCoverageView, type CoverageReportView } from "@/lib/onboarding/drift";
@@ -14,6 +15,8 @@ const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
 export async function recheckCoverageAction(_prev: ActionResult<CoverageReportView> | null, form: FormData): Promise<ActionResult<CoverageReportView>> {
   const [session, presenter] = await Promise.all([getSession(), isPresenterMode()]);
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const refused = refuseVendorStaff(session);
+  if (refused) return refused;
   const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await recheckCoverageView(session, parsed.data.runId, { presenter });
@@ -25,6 +28,8 @@ export async function recheckCoverageAction(_prev: ActionResult<CoverageReportVi
 export async function extendCoverageAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const refused = refuseVendorStaff(session);
+  if (refused) return refused;
   const parsed = extendCoverageSchema.safeParse({ runId: formFields(form).runId, clusterKeys: formList(form, "cluster") });
   if (!parsed.success) return failure("This selection is not valid. Check coverage again.", { code: "invalid" });
   const result = await extendCoverage(session, parsed.data.runId, parsed.data.clusterKeys);

@@ -2,6 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { failure, type ActionResult } from "@/lib/action-result";
+import { refuseVendorStaff } from "@/lib/vendor-view/access";
 import { getSession, isPresenterMode } from "@/lib/auth/session";
 import { formFields } from "@/lib/form-fields";
 import { acknowledgeHandoff, revealClientSecret, type HandoffMark } from "@/lib/onboarding/manual-handoff";
@@ -13,6 +14,8 @@ const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
 export async function revealSecretAction(_prev: ActionResult<{ value: string }> | null, form: FormData): Promise<ActionResult<{ value: string }>> {
   const [session, presenter] = await Promise.all([getSession(), isPresenterMode()]);
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const refused = refuseVendorStaff(session);
+  if (refused) return refused;
   const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await revealClientSecret(session, parsed.data.runId, { presenter });
@@ -24,6 +27,8 @@ export async function revealSecretAction(_prev: ActionResult<{ value: string }> 
 export async function acknowledgeHandoffAction(_prev: ActionResult<HandoffMark> | null, form: FormData): Promise<ActionResult<HandoffMark>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const refused = refuseVendorStaff(session);
+  if (refused) return refused;
   const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await acknowledgeHandoff(session, parsed.data.runId);

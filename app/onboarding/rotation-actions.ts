@@ -2,6 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { failure, type ActionResult } from "@/lib/action-result";
+import { refuseVendorStaff } from "@/lib/vendor-view/access";
 import { getSession } from "@/lib/auth/session";
 import { formFields } from "@/lib/form-fields";
 import { runActionSchema } from "@/lib/onboarding/schemas";
@@ -13,6 +14,8 @@ const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
 export async function rotateSecretAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
   const session = await getSession();
   if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
+  const refused = refuseVendorStaff(session);
+  if (refused) return refused;
   const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await requestRotation(session, parsed.data.runId);

@@ -2,6 +2,7 @@
 import { continueRunAction } from "@/app/onboarding/actions";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { getAdminHandoff } from "@/lib/onboarding/admin-handoff";
+import type { RunView } from "@/lib/onboarding/run-control";
 import { AskAnotherAdminRequest } from "./ask-another-admin-request";
 import { RunActionButton } from "./run-action-button";
 
@@ -10,8 +11,8 @@ function utc(at: Date): string {
 }
 
 /** Nothing unless a step of the run needs another admin; then the request panel, or for the asked colleague a banner with Continue. */
-export async function AskAnotherAdmin({ session, runId, presenter }: { session: SessionWithUser; runId: string; presenter: boolean }) {
-  const view = await getAdminHandoff(session, runId, { presenter });
+export async function AskAnotherAdmin({ session, runId, presenter, runView }: { session: SessionWithUser; runId: string; presenter: boolean; runView?: RunView }) {
+  const view = await getAdminHandoff(session, runId, { presenter, view: runView });
   if (!view) return null;
   return (
     <section aria-labelledby="ask-another-admin" className="rounded-lg border border-amber-300 bg-amber-50 p-5 shadow-sm">

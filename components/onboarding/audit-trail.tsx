@@ -2,6 +2,7 @@
 import { runAuditTrail } from "@/lib/audit/access";
 import type { AuditEvent } from "@/lib/db/audit";
 import type { SessionWithUser } from "@/lib/db/sessions";
+import type { RunView } from "@/lib/onboarding/run-control";
 import { maskText } from "@/lib/presenter";
 
 const SHOWN = 200;
@@ -14,8 +15,8 @@ function what(event: AuditEvent): string {
   return kind ? `${event.action} (${kind})` : event.action;
 }
 
-export async function AuditTrail({ session, runId, presenter = false }: { session: SessionWithUser; runId: string; presenter?: boolean }) {
-  const events = await runAuditTrail(session, runId);
+export async function AuditTrail({ session, runId, presenter = false, runView }: { session: SessionWithUser; runId: string; presenter?: boolean; runView?: RunView }) {
+  const events = await runAuditTrail(session, runId, { view: runView });
   if (!events) return null;
   const shown = presenter ? maskText : (text: string) => text;
   return (

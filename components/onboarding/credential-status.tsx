@@ -2,6 +2,7 @@
 import { AutoRefresh } from "@/components/onboarding/auto-refresh";
 import { RotateSecretButton } from "@/components/onboarding/rotate-secret-button";
 import type { SessionWithUser } from "@/lib/db/sessions";
+import type { RunView } from "@/lib/onboarding/run-control";
 import { expiryText, type ExpiryLevel } from "@/lib/rotation/expiry";
 import { getCredentialStatus, type CredentialStatusView } from "@/lib/rotation/service";
 
@@ -74,8 +75,8 @@ function RotationLine({ view, runId, vendorName }: { view: CredentialStatusView;
 }
 
 /** The run page's client-secret panel; nothing for runs that aren't complete or belong to another tenant. */
-export async function CredentialStatus({ session, runId, vendorName, presenter = false }: { session: SessionWithUser; runId: string; vendorName: string; presenter?: boolean }) {
-  const view = await getCredentialStatus(session, runId, { presenter });
+export async function CredentialStatus({ session, runId, vendorName, presenter = false, runView }: { session: SessionWithUser; runId: string; vendorName: string; presenter?: boolean; runView?: RunView }) {
+  const view = await getCredentialStatus(session, runId, { presenter, view: runView });
   if (!view) return null;
   return (
     <section aria-labelledby="client-secret" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">

@@ -2,6 +2,7 @@
 // button to run verification again. Ids are masked in presenter mode by getVerificationView.
 import { rerunVerificationAction } from "@/app/onboarding/verification-actions";
 import type { SessionWithUser } from "@/lib/db/sessions";
+import type { RunView } from "@/lib/onboarding/run-control";
 import { getVerificationView } from "@/lib/onboarding/verification";
 import type { CheckStatus } from "@/lib/steps/verification-results";
 import { RunActionButton } from "./run-action-button";
@@ -15,8 +16,8 @@ const STATUS: Record<CheckStatus, { text: string; tone: string }> = {
 
 const utc = (iso: string) => `${iso.slice(0, 19).replace("T", " ")} UTC`;
 
-export async function VerificationResults({ session, runId, presenter = false }: { session: SessionWithUser; runId: string; presenter?: boolean }) {
-  const view = await getVerificationView(session, runId, { presenter });
+export async function VerificationResults({ session, runId, presenter = false, runView }: { session: SessionWithUser; runId: string; presenter?: boolean; runView?: RunView }) {
+  const view = await getVerificationView(session, runId, { presenter, view: runView });
   if (!view || (view.checks.length === 0 && !view.canRerun)) return null;
   return (
     <section aria-labelledby="verification-results" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">

@@ -1,5 +1,6 @@
 // Tenant-authorized reads of the audit trail: the run page's list and the JSON Lines / CSV downloads.
 import { getRunForTenant, listAuditChain, type AuditEvent, type SessionWithUser } from "@/lib/db";
+import type { RunView } from "@/lib/onboarding/run-control";
 import { runIdSchema } from "@/lib/onboarding/schemas";
 import { verifyChain } from "./chain";
 import { CHECK_COMMAND, toCsv, toJsonLines } from "./export";
@@ -13,8 +14,11 @@ export type AuditDownload =
   | { ok: false; status: 400 | 401 | 403 };
 
 /** A run's events, newest first, if the run belongs to the session's tenant; null otherwise. */
-export async function runAuditTrail(session: SessionWithUser, runId: string, options: { limit?: number } = {}): Promise<AuditEvent[] | null> {
-  if (!runIdSchema.safeParse(runId).success || !(await getRunForTenant(runId, session.user.tenantId))) return null;
+export async function runAuditTrail(session: SessionWithUser, runId: string, options: { limit?: number; view?: RunView | null } = {}): Promise<AuditEvent[] | null> {
+  if (!runIdSchema.safeParse(runId).success) return null;
+  // The page's view (already read for this tenant) stands for the run; otherwise the bare run row, whatever its config.
+  const given = options.view?.run;
+  if (!(given?.id === runId && given.tenantId === session.user.tenantId) && !(await getRunForTenant(runId, session.user.tenantId))) return null;
   return (await listAuditChain({ tenantId: session.user.tenantId, runId }, options)).reverse();
 }
 

@@ -33,6 +33,8 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 
 type SessionRow = Omit<Session, "tokenHash"> & { id: string };
 
+type SessionJoinRow = SessionRow & { uTenantId: string; uObjectId: string; uUpn: string; uDisplayName: string; uCreatedAt: Date; uLastSignInAt: Date };
+
 function toSession<T extends SessionRow>({ id, ...rest }: T): Omit<T, "id"> & { tokenHash: string } {
   return { tokenHash: id, ...rest };
 }
@@ -55,9 +57,20 @@ export async function createSession(input: NewSession): Promise<Session> {
 /** The live session for a token hash with its user; null when missing or expired. Touches lastSeenAt at most once a minute. */
 export async function findSession(tokenHash: string): Promise<SessionWithUser | null> {
   const prisma = await db();
-  const session = await prisma.session.findUnique({ where: { id: tokenHash }, include: { user: true } });
+  // One round trip: Prisma's include would read the user in a second query, and every page, action and poll starts here.
+  const [row] = await prisma.$queryRaw<SessionJoinRow[]>`
+    SELECT s."id", s."user_id" AS "userId", s."home_account_id" AS "homeAccountId", s."token_cache" AS "tokenCache",
+           s."created_at" AS "createdAt", s."last_seen_at" AS "lastSeenAt", s."expires_at" AS "expiresAt",
+           u."tenant_id" AS "uTenantId", u."object_id" AS "uObjectId", u."upn" AS "uUpn", u."display_name" AS "uDisplayName",
+           u."created_at" AS "uCreatedAt", u."last_sign_in_at" AS "uLastSignInAt"
+    FROM "sessions" s JOIN "users" u ON u."id" = s."user_id" WHERE s."id" = ${tokenHash}`;
   const now = new Date();
-  if (!session || session.expiresAt <= now) return null;
+  if (!row || row.expiresAt <= now) return null;
+  const { uTenantId, uObjectId, uUpn, uDisplayName, uCreatedAt, uLastSignInAt, ...sessionRow } = row;
+  const session = {
+    ...sessionRow,
+    user: { id: row.userId, tenantId: uTenantId, objectId: uObjectId, upn: uUpn, displayName: uDisplayName, createdAt: uCreatedAt, lastSignInAt: uLastSignInAt },
+  };
   if (now.getTime() - session.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
     // updateMany: no error if the session was deleted meanwhile (sign-out in another tab).
     await prisma.session.updateMany({ where: { id: tokenHash }, data: { lastSeenAt: now } });

@@ -7,7 +7,7 @@ import type { StepRun } from "@/lib/db/step-runs";
 import { env } from "@/lib/env";
 import { maskText } from "@/lib/presenter";
 import { stepById, STEP_IDS, type StepId } from "@/lib/steps/registry";
-import { getRunView } from "./run-control";
+import { getRunView, runViewFor, type RunView } from "./run-control";
 
 /** The audit action of a request; its detail names the step and role. */
 export const HANDOFF_REQUESTED = "run.handoff_requested";
@@ -77,8 +77,8 @@ export function handoffMessage(input: { stepTitle: string; requiredRole: string;
 }
 
 /** The view of the run's stuck step, or null when no step needs another admin (or the run isn't the session's tenant's). */
-export async function getAdminHandoff(session: SessionWithUser, runId: string, options: { presenter?: boolean } = {}): Promise<AdminHandoffView | null> {
-  const view = await getRunView(session, runId);
+export async function getAdminHandoff(session: SessionWithUser, runId: string, options: { presenter?: boolean; view?: RunView | null } = {}): Promise<AdminHandoffView | null> {
+  const view = await runViewFor(session, runId, options.view);
   if (!view) return null;
   const step = stuckStep(view.run.steps);
   if (!step) return null;

@@ -19,7 +19,7 @@ import { secretAad } from "@/lib/engine/context";
 import { maskId } from "@/lib/presenter";
 import { CLIENT_SECRET_KIND } from "@/lib/steps/app-registration";
 import { storageAccountsBySubscription } from "@/lib/steps/role-assignments";
-import { getRunView, type RunView } from "./run-control";
+import { runViewFor, type RunView } from "./run-control";
 
 /** run_secrets kind of the reveal marker. */
 export const SECRET_REVEALED_KIND = "client_secret_revealed";
@@ -64,8 +64,8 @@ const handoffOutputSchema = z.object({ mode: z.literal("manual") });
 const markSchema = z.object({ at: z.iso.datetime(), by: z.string() });
 
 /** The manual hand-off of the session's tenant's run; null unless its Workbench hand-off step is done in manual mode. */
-export async function getManualHandoff(session: SessionWithUser, runId: string, { presenter = false }: { presenter?: boolean } = {}): Promise<ManualHandoff | null> {
-  const base = await manualRun(session, runId);
+export async function getManualHandoff(session: SessionWithUser, runId: string, { presenter = false, view: given }: { presenter?: boolean; view?: RunView | null } = {}): Promise<ManualHandoff | null> {
+  const base = await manualRun(session, runId, given);
   if (!base) return null;
   const { view, clientId, appSecret } = base;
   const [stored, revealed, acknowledged] = await Promise.all([
@@ -144,8 +144,8 @@ export async function acknowledgeHandoff(session: SessionWithUser, runId: string
   return { ok: true, data: mark };
 }
 
-async function manualRun(session: SessionWithUser, runId: string): Promise<{ view: RunView; clientId: string; appSecret: { hint: string; expiresAt: string } | null } | null> {
-  const view = await getRunView(session, runId);
+async function manualRun(session: SessionWithUser, runId: string, given?: RunView | null): Promise<{ view: RunView; clientId: string; appSecret: { hint: string; expiresAt: string } | null } | null> {
+  const view = await runViewFor(session, runId, given);
   if (!view) return null;
   const step = (id: string) => view.run.steps.find((s) => s.stepId === id);
   const handoff = step("workbench-handoff");

@@ -28,6 +28,12 @@ export async function getRunView(session: SessionWithUser, runId: string): Promi
   return { run, config, plan, planHash: plan ? planHash(plan) : null };
 }
 
+/** `given` (the page's view, read once per render) when it is this run of the session's tenant; otherwise a fresh read. */
+export function runViewFor(session: SessionWithUser, runId: string, given?: RunView | null): Promise<RunView | null> {
+  if (given && given.run.id === runId && given.run.tenantId === session.user.tenantId) return Promise.resolve(given);
+  return getRunView(session, runId);
+}
+
 /** The run page's change fingerprint for the signed-in admin's tenant (null: not theirs or unknown). */
 export function getRunChangeStamp(session: SessionWithUser, runId: string): Promise<string | null> {
   return runChangeStamp(runId, session.user.tenantId);

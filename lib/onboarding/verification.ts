@@ -9,7 +9,7 @@ import { STEP_MODULES } from "@/lib/engine/step-modules";
 import { env } from "@/lib/env";
 import { maskText } from "@/lib/presenter";
 import { parseVerificationOutput, type VerificationCheck } from "@/lib/steps/verification-results";
-import { getRunView } from "./run-control";
+import { getRunView, runViewFor, type RunView } from "./run-control";
 import { sessionTokens } from "./tokens";
 
 const STEP_ID = "verification";
@@ -58,8 +58,8 @@ export interface VerificationView {
 }
 
 /** The run's verification results for the session's tenant; null when the run isn't theirs or has no Verification step. */
-export async function getVerificationView(session: SessionWithUser, runId: string, { presenter = false }: { presenter?: boolean } = {}): Promise<VerificationView | null> {
-  const view = await getRunView(session, runId);
+export async function getVerificationView(session: SessionWithUser, runId: string, { presenter = false, view: given }: { presenter?: boolean; view?: RunView | null } = {}): Promise<VerificationView | null> {
+  const view = await runViewFor(session, runId, given);
   const step = view?.run.steps.find((s) => s.stepId === STEP_ID);
   if (!view || !step) return null;
   const out = parseVerificationOutput(step.outputs);

@@ -7,7 +7,7 @@ import { getRotation, listAppRegistrationOutputs, listRotations, resumeRotation,
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { getRunSecret } from "@/lib/db/run-secrets";
 import type { TokenProvider } from "@/lib/engine/tokens";
-import { getRunView } from "@/lib/onboarding/run-control";
+import { runViewFor, type RunView } from "@/lib/onboarding/run-control";
 import { sessionTokens } from "@/lib/onboarding/tokens";
 import { maskId } from "@/lib/presenter";
 import { defaultRotationPolicy, executeRotation, type RotationOutcome, type RotationPolicy } from "./execute";
@@ -56,14 +56,14 @@ function currentSecret(rotation: CredentialRotation | null, appOutput: z.infer<t
 interface FinishedRun {
   runId: string;
   tenantId: string;
-  config: NonNullable<Awaited<ReturnType<typeof getRunView>>>["config"];
+  config: RunView["config"];
   appOutput: z.infer<typeof appOutputSchema>;
   mode: "api" | "manual";
 }
 
 // A completed run with its app registration's and hand-off's outputs; null otherwise (or another tenant's run).
-async function finishedRun(session: SessionWithUser, runId: string): Promise<FinishedRun | null> {
-  const view = await getRunView(session, runId);
+async function finishedRun(session: SessionWithUser, runId: string, given?: RunView | null): Promise<FinishedRun | null> {
+  const view = await runViewFor(session, runId, given);
   if (!view || view.run.status !== "completed") return null;
   const step = (id: string) => view.run.steps.find((s) => s.stepId === id && s.status === "done");
   const app = appOutputSchema.safeParse(step("app-registration")?.outputs);
@@ -73,8 +73,8 @@ async function finishedRun(session: SessionWithUser, runId: string): Promise<Fin
 }
 
 /** The credential panel of a completed run of the session's tenant; null for other runs. */
-export async function getCredentialStatus(session: SessionWithUser, runId: string, { presenter = false, now = new Date() }: { presenter?: boolean; now?: Date } = {}): Promise<CredentialStatusView | null> {
-  const run = await finishedRun(session, runId);
+export async function getCredentialStatus(session: SessionWithUser, runId: string, { presenter = false, now = new Date(), view }: { presenter?: boolean; now?: Date; view?: RunView | null } = {}): Promise<CredentialStatusView | null> {
+  const run = await finishedRun(session, runId, view);
   if (!run) return null;
   const rotation = await getRotation(runId);
   const secret = currentSecret(rotation, run.appOutput);

@@ -40,6 +40,8 @@ export interface PageLoadResult {
   html: LoadPhase;
   /** 50 clients polling the change stamp the page polls (/onboarding/{run}/status), nothing changing in between. */
   status: LoadPhase;
+  /** One client polling the change stamp: the server time of one poll, without queueing. */
+  statusSingle: LoadPhase;
   portalPeakRssMb: number | null;
 }
 
@@ -133,6 +135,19 @@ function portalPeakRssMb(pid: number | undefined): number | null {
   return values.length ? Math.max(...values) : null;
 }
 
+/**
+ * Autocannon stops sending when a phase ends, but the server still works off the requests queued so far: wait until a
+ * poll is answered promptly again (or 60 s), so the next phase doesn't measure the previous one's backlog.
+ */
+async function drain(url: string, headers: Record<string, string>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const started = performance.now();
+    await (await fetch(url, { headers })).arrayBuffer();
+    if (performance.now() - started < 250) return;
+  }
+}
+
 async function loadPhase(url: string, headers: Record<string, string>, clients: number): Promise<LoadPhase> {
   const times: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -182,11 +197,15 @@ export async function runPageLoad(input: { simUrl: string; env: NodeJS.ProcessEn
     const htmlPhase = await loadPhase(pageUrl, { cookie }, CLIENTS);
     log(line(`${CLIENTS} clients`, htmlPhase));
     const statusUrl = `${pageUrl}/status`;
+    await drain(statusUrl, { cookie });
+    log(`page load: 1 client polling ${statusUrl} every ${POLL_MS} ms for ${DURATION_S} s…`);
+    const statusSingle = await loadPhase(statusUrl, { cookie }, 1);
+    log(line("1 client, change stamp", statusSingle));
     log(`page load: ${CLIENTS} clients polling ${statusUrl} every ${POLL_MS} ms for ${DURATION_S} s…`);
     const statusPhase = await loadPhase(statusUrl, { cookie }, CLIENTS);
     log(line(`${CLIENTS} clients, change stamp`, statusPhase));
     const rss = portalPeakRssMb(portal.pid);
-    return { clients: CLIENTS, durationS: DURATION_S, pollMs: POLL_MS, single, html: htmlPhase, status: statusPhase, portalPeakRssMb: rss };
+    return { clients: CLIENTS, durationS: DURATION_S, pollMs: POLL_MS, single, html: htmlPhase, status: statusPhase, statusSingle, portalPeakRssMb: rss };
   } finally {
     if (portal && portal.exitCode === null) {
       const exited = new Promise((r) => portal?.once("exit", r));

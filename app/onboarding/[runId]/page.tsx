@@ -14,8 +14,9 @@ import { VerificationResults } from "@/components/onboarding/verification-result
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { env } from "@/lib/env";
 import { getManualHandoff } from "@/lib/onboarding/manual-handoff";
-import { getRunChangeStamp, getRunView } from "@/lib/onboarding/run-control";
+import { getRunChangeStamp } from "@/lib/onboarding/run-control";
 import { runIdSchema } from "@/lib/onboarding/schemas";
+import { pageRunView } from "./run-view";
 
 export const metadata: Metadata = { title: "Onboarding run" };
 
@@ -23,7 +24,7 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
   const { runId } = await params;
   const session = await requireSession(`/onboarding/${runId}`);
   if (!runIdSchema.safeParse(runId).success) forbidden();
-  const view = await getRunView(session, runId);
+  const view = await pageRunView(session, runId);
   if (!view) forbidden();
   const { run, config } = view;
   if (run.status === "draft" || run.status === "planned") redirect(`/onboarding/${runId}/plan`);
@@ -34,8 +35,9 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
   const canContinue =
     !working && (run.status === "failed" || (run.status === "running" && statuses.some((s) => s !== "done")));
   const done = run.status === "completed";
-  const [presenter, stamp] = await Promise.all([isPresenterMode(), getRunChangeStamp(session, runId)]);
-  const handoff = await getManualHandoff(session, runId, { presenter });
+  const presenter = await isPresenterMode();
+  // The sections get the view read above instead of each reading the run again.
+  const [stamp, handoff] = await Promise.all([getRunChangeStamp(session, runId), getManualHandoff(session, runId, { presenter, view })]);
 
   return (
     <div className="space-y-6">
@@ -54,16 +56,16 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
         </p>
       </div>
       <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} />
-      <AskAnotherAdmin session={session} runId={runId} presenter={presenter} />
-      <CredentialStatus session={session} runId={runId} vendorName={config.vendor.name} presenter={presenter} />
-      <VerificationResults session={session} runId={runId} presenter={presenter} />
+      <AskAnotherAdmin session={session} runId={runId} presenter={presenter} runView={view} />
+      {done ? <CredentialStatus session={session} runId={runId} vendorName={config.vendor.name} presenter={presenter} runView={view} /> : null}
+      <VerificationResults session={session} runId={runId} presenter={presenter} runView={view} />
       {handoff ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
       {canContinue ? (
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />
       ) : null}
       {done ? <CoverageCheck runId={runId} /> : null}
       <OffboardLink runId={runId} status={run.status} />
-      <AuditTrail session={session} runId={runId} presenter={presenter} />
+      <AuditTrail session={session} runId={runId} presenter={presenter} runView={view} />
     </div>
   );
 }

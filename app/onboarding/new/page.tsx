@@ -1,13 +1,17 @@
 import type { Metadata } from "next";
+import { redirect } from "next/navigation";
 import { NewRunForm } from "@/components/onboarding/new-run-form";
 import { Notice } from "@/components/ui/notice";
 import { requireSession } from "@/lib/auth/session";
 import { loadNewRunDefaults } from "@/lib/onboarding/new-run";
+import { isVendorStaff } from "@/lib/vendor-view/access";
 
 export const metadata: Metadata = { title: "New onboarding" };
 
 export default async function NewOnboardingPage() {
   const session = await requireSession("/onboarding/new");
+  // Vendor staff only view: their sign-in can't read or change a customer's Azure (ARM would answer 401).
+  if (isVendorStaff(session)) redirect("/vendor");
   const defaults = await loadNewRunDefaults(session);
   return (
     <div className="space-y-6">
