@@ -1,6 +1,7 @@
 // The stepper: each step's status, live progress, what it created (with Azure Portal links) and why it failed.
 import type { StepRun } from "@/lib/db/step-runs";
 import { summarizeStep } from "@/lib/onboarding/step-summary";
+import { LiveStepProgress } from "./live-progress";
 import { maskText } from "@/lib/presenter";
 import type { RunConfig } from "@/lib/steps/config";
 import { STEPS } from "@/lib/steps/registry";
@@ -60,12 +61,7 @@ export function StepList({
             </div>
             <p className="mt-1 text-sm text-slate-600">{meta.summary}</p>
             {step?.status === "running" && step.progress ? (
-              <div className="mt-3">
-                <p role="status" className="text-sm text-slate-700">
-                  {shown(step.progress.label)}
-                </p>
-                <progress className="mt-1 h-2 w-full" max={Math.max(step.progress.total, 1)} value={step.progress.done} aria-label={`${meta.title} progress`} />
-              </div>
+              <LiveStepProgress runId={step.runId} stepId={meta.id} title={meta.title} initial={{ ...step.progress, label: shown(step.progress.label) }} />
             ) : null}
             {step?.error && status !== "done" ? (
               <div role={status === "failed" || status === "needs_admin" ? "alert" : undefined} className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-900">

@@ -32,6 +32,8 @@ export {
   listRunsForTenant,
   RUN_STATUSES,
   runChangeStamp,
+  type LiveStepProgress,
+  type RunChange,
   setRunPlan,
   setRunStatus,
   type NewRun,

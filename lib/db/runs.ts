@@ -4,6 +4,7 @@
 // opened by someone of another tenant finds nothing. Writes take only the run id: callers first load the run
 // with getRunForTenant for the signed-in tenant, then act on it.
 import crypto from "node:crypto";
+import { z } from "zod";
 import { Prisma } from "./generated/client";
 import { db } from "./client";
 import { jsonParam, type JsonValue } from "./json";
@@ -96,28 +97,51 @@ export async function getRunForTenant(runId: string, tenantId: string): Promise<
   return row && { ...toRun(row), steps: row.steps.map(toStepRun) };
 }
 
+/** A running step's progress as the run page shows it between re-renders. */
+export interface LiveStepProgress {
+  done: number;
+  total: number;
+  label: string;
+}
+
+/** What the run page polls: a fingerprint of what needs a re-render, and the running steps' progress (shown in place). */
+export interface RunChange {
+  stamp: string;
+  progress: Record<string, LiveStepProgress>;
+}
+
+const progressSchema = z.object({ done: z.number(), total: z.number(), label: z.string() });
+const changeRowSchema = z.object({ material: z.string(), progress: z.record(z.string(), progressSchema).nullable() });
+
 /**
- * A short fingerprint of what the run page shows (run and step status, progress, errors, newest audit event), or null
- * when the run isn't the tenant's: the page polls it and re-renders only when it changes.
+ * The run page's change fingerprint (run and step status, errors, attempts, lapsed leases; the newest audit event only
+ * while no step works) and the running steps' progress, or null when the run isn't the tenant's. Progress and the
+ * audit events of a working step are left out of the stamp: the page updates progress in place and shows the new
+ * events when the step ends, instead of re-rendering for every write.
  */
-export async function runChangeStamp(runId: string, tenantId: string): Promise<string | null> {
+export async function runChangeStamp(runId: string, tenantId: string): Promise<RunChange | null> {
   const prisma = await db();
-  // One round trip instead of Prisma's three: the run by primary key (tenant checked on it), its steps by the
-  // (run_id, step_id) unique index, the run's newest event by one backward step of the (run_id, id) index (EXPLAIN:
-  // docs/BENCHMARKS.md). The page polls this every period per viewer.
+  // One round trip: the run by primary key (tenant checked on it), its steps by the (run_id, step_id) unique index, the
+  // run's newest event by one backward step of the (run_id, id) index (EXPLAIN: docs/BENCHMARKS.md).
   // A lapsed lease changes what the page shows (Interrupted, Resume) without any row changing: it is part of the stamp.
-  const rows = await prisma.$queryRaw<{ material: string }[]>`
+  const rows = await prisma.$queryRaw<unknown[]>`
+    WITH steps AS (
+      SELECT s.*, s."lease_expires_at" IS NOT NULL AND s."lease_expires_at" <= now() AS "lapsed"
+      FROM "step_runs" s WHERE s."run_id" = ${runId})
     SELECT json_build_array(
       r."status", r."updated_at",
-      (SELECT json_agg(json_build_array(s."step_id", s."status", s."progress", s."error", s."attempts", s."updated_at",
-                                        s."lease_expires_at" IS NOT NULL AND s."lease_expires_at" <= now()) ORDER BY s."step_id")
-         FROM "step_runs" s WHERE s."run_id" = r."id"),
-      (SELECT a."id" FROM "audit_events" a WHERE a."run_id" = r."id" ORDER BY a."run_id" DESC, a."id" DESC LIMIT 1)
-    )::text AS "material"
+      (SELECT json_agg(json_build_array(s."step_id", s."status", s."error", s."attempts", s."lapsed") ORDER BY s."step_id") FROM steps s),
+      CASE WHEN EXISTS (SELECT 1 FROM steps s WHERE s."status" = 'running' AND NOT s."lapsed") THEN NULL
+           ELSE (SELECT a."id" FROM "audit_events" a WHERE a."run_id" = r."id" ORDER BY a."run_id" DESC, a."id" DESC LIMIT 1) END
+    )::text AS "material",
+    (SELECT json_object_agg(s."step_id", s."progress") FROM steps s WHERE s."status" = 'running' AND s."progress" IS NOT NULL) AS "progress"
     FROM "onboarding_runs" r WHERE r."id" = ${runId} AND r."tenant_id" = ${tenantId}`;
-  const material = rows[0]?.material;
-  if (material === undefined) return null;
-  return crypto.createHash("sha256").update(material).digest("base64url").slice(0, 22);
+  const row = changeRowSchema.safeParse(rows[0]);
+  if (!row.success) return null;
+  return {
+    stamp: crypto.createHash("sha256").update(row.data.material).digest("base64url").slice(0, 22),
+    progress: row.data.progress ?? {},
+  };
 }
 
 /** A tenant's runs, newest first, without steps. */

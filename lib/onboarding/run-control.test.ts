@@ -1,10 +1,11 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { acquireStepLease, createRun, getRunForTenant, listAuditEvents, setRunPlan, setStepProgress, upsertUser, type SessionWithUser } from "@/lib/db";
+import { acquireStepLease, createRun, getRunForTenant, listAuditEvents, recordAuditEvent, setRunPlan, setStepProgress, upsertUser, type SessionWithUser } from "@/lib/db";
+import { maskText } from "@/lib/presenter";
 import { ACTOR, runningRun, setupEngineDb, testConfig } from "@/lib/engine/test-support";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { planHash } from "./plan";
-import { confirmAndStart, continueRun, getRunChangeStamp, getRunView, replan } from "./run-control";
+import { confirmAndStart, continueRun, getRunChange, getRunView, replan } from "./run-control";
 
 setupEngineDb("run-control");
 
@@ -38,22 +39,35 @@ describe("run control", () => {
     expect(await listAuditEvents(outsider.user.tenantId, { limit: 10 })).toEqual([]);
   });
 
-  it("gives the run page a change stamp that moves with progress, stays put otherwise, and is null for another tenant", async () => {
+  it("gives the run page a stamp that moves with status, not with progress or a working step's events; progress comes beside it", async () => {
     const run = await runningRun();
     const admin = await sessionOf(run.tenantId);
-    const first = await getRunChangeStamp(admin, run.id);
-    expect(first).toMatch(/^[\w-]{22}$/);
-    expect(await getRunChangeStamp(admin, run.id)).toBe(first);
+    const first = await getRunChange(admin, run.id);
+    expect(first).toEqual({ stamp: expect.stringMatching(/^[\w-]{22}$/), progress: {} });
+    expect(await getRunChange(admin, run.id)).toEqual(first);
     expect(await acquireStepLease(run.id, "storage", "stamp-test:1", 60_000)).toBe(true);
-    expect(await setStepProgress(run.id, "storage", "stamp-test:1", { done: 1, total: 2, label: "Account 1 of 2" })).toBe(true);
-    const moved = await getRunChangeStamp(admin, run.id);
-    expect(moved).not.toBe(first);
+    const started = await getRunChange(admin, run.id);
+    expect(started?.stamp).not.toBe(first?.stamp); // the step started: re-render
+    expect(await setStepProgress(run.id, "storage", "stamp-test:1", { done: 1, total: 2, label: "Account stauditeastus1 of 2" })).toBe(true);
+    await recordAuditEvent({ tenantId: run.tenantId, runId: run.id, actorUpn: admin.user.upn, action: "azure.write", outcome: "success" });
+    const progressed = await getRunChange(admin, run.id);
+    expect(progressed).toEqual({ stamp: started?.stamp, progress: { storage: { done: 1, total: 2, label: "Account stauditeastus1 of 2" } } });
+    const masked = await getRunChange(admin, run.id, { presenter: true });
+    expect(masked?.progress.storage?.label).toBe(maskText("Account stauditeastus1 of 2"));
     // A lease that lapses (a crashed server) moves the stamp by itself: the page must show Interrupted and Resume.
     expect(await acquireStepLease(run.id, "diagnostic-settings", "stamp-test:2", 300)).toBe(true);
-    const leased = await getRunChangeStamp(admin, run.id);
+    const leased = await getRunChange(admin, run.id);
     await new Promise((r) => setTimeout(r, 400));
-    expect(await getRunChangeStamp(admin, run.id)).not.toBe(leased);
-    expect(await getRunChangeStamp(await sessionOf(crypto.randomUUID()), run.id)).toBeNull();
+    expect((await getRunChange(admin, run.id))?.stamp).not.toBe(leased?.stamp);
+    expect(await getRunChange(await sessionOf(crypto.randomUUID()), run.id)).toBeNull();
+  });
+
+  it("moves the stamp with a new audit event while no step works (a decision, a hand-off request)", async () => {
+    const run = await runningRun();
+    const admin = await sessionOf(run.tenantId);
+    const before = await getRunChange(admin, run.id);
+    await recordAuditEvent({ tenantId: run.tenantId, runId: run.id, actorUpn: admin.user.upn, action: "run.handoff_requested", outcome: "success" });
+    expect((await getRunChange(admin, run.id))?.stamp).not.toBe(before?.stamp);
   });
 
   it("confirms only the plan the admin saw", async () => {

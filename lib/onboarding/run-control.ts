@@ -3,11 +3,12 @@ import { failure, type ActionResult } from "@/lib/action-result";
 import { recordAuditEvent } from "@/lib/db/audit";
 import { toJsonValue, type JsonValue } from "@/lib/db/json";
 import { reopenCompletedRun } from "@/lib/db/run-extension";
-import { confirmRunPlan, getRunForTenant, runChangeStamp, setRunStatus, type OnboardingRunWithSteps } from "@/lib/db/runs";
+import { confirmRunPlan, getRunForTenant, runChangeStamp, setRunStatus, type OnboardingRunWithSteps, type RunChange } from "@/lib/db/runs";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { runRemainingSteps } from "@/lib/engine/run-run";
 import { STEP_MODULES } from "@/lib/engine/step-modules";
 import { env } from "@/lib/env";
+import { maskText } from "@/lib/presenter";
 import { runConfigSchema, type RunConfig } from "@/lib/steps/config";
 import { planHash, planStoredRun, type StoredPlan } from "./plan";
 import { sessionTokens, type TokenProvider } from "./tokens";
@@ -34,9 +35,13 @@ export function runViewFor(session: SessionWithUser, runId: string, given?: RunV
   return getRunView(session, runId);
 }
 
-/** The run page's change fingerprint for the signed-in admin's tenant (null: not theirs or unknown). */
-export function getRunChangeStamp(session: SessionWithUser, runId: string): Promise<string | null> {
-  return runChangeStamp(runId, session.user.tenantId);
+/** The run page's change fingerprint and live progress for the signed-in admin's tenant (null: not theirs or unknown). */
+export async function getRunChange(session: SessionWithUser, runId: string, options: { presenter?: boolean } = {}): Promise<RunChange | null> {
+  const change = await runChangeStamp(runId, session.user.tenantId);
+  if (!change || !options.presenter) return change;
+  // Progress labels may name accounts and clusters: masked like everything else the page shows in presenter mode.
+  const progress = Object.fromEntries(Object.entries(change.progress).map(([step, p]) => [step, { ...p, label: maskText(p.label) }]));
+  return { ...change, progress };
 }
 
 const NOT_YOURS = "This onboarding run doesn't exist or belongs to another tenant.";

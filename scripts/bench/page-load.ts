@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { z } from "zod";
 import autocannon from "autocannon";
 import { encrypt, randomToken, sha256 } from "../../lib/crypto";
 import { acquireStepLease, closeDb, configureDb, confirmRunPlan, createRun, createSession, migrate, recordAuditEvent, releaseStepLease, setRunPlan, setRunStatus, setStepProgress, upsertUser } from "../../lib/db";
@@ -63,7 +64,7 @@ function ensureBuild(env: NodeJS.ProcessEnv, log: (line: string) => void): void 
 }
 
 /** A medium-scenario run in the database: storage done, diagnostic settings working on 37 of 100 clusters. */
-async function seedRunInProgress(encryptionKey: string): Promise<{ runId: string; cookie: string }> {
+async function seedRunInProgress(encryptionKey: string): Promise<{ runId: string; cookie: string; work: () => () => Promise<void> }> {
   const scenario = buildScenario(BENCH_SHAPES.find((s) => s.name === "medium") ?? BENCH_SHAPES[0]!);
   const config = buildRunConfig(scenario);
   const tenantId = scenario.tenant.id;
@@ -86,7 +87,31 @@ async function seedRunInProgress(encryptionKey: string): Promise<{ runId: string
   const token = randomToken();
   const tokenHash = sha256(token);
   await createSession({ tokenHash, userId: user.id, homeAccountId: `${user.id}.${tenantId}`, tokenCache: encrypt("{}", Buffer.from(encryptionKey, "base64"), tokenHash), expiresAt: new Date(Date.now() + 3_600_000) });
-  return { runId: run.id, cookie: `aks_session=${token}` };
+  // What the engine does to the run while diagnostic settings proceed: progress every 500 ms, an audit event per write.
+  const work = () => {
+    let stopped = false;
+    let done = 37;
+    const loop = (async () => {
+      while (!stopped) {
+        done = Math.min(done + 5, config.clusters.length - 1);
+        await setStepProgress(run.id, "diagnostic-settings", owner, { done, total: config.clusters.length, label: `Diagnostic settings ${done} of ${config.clusters.length} clusters` });
+        for (let i = 0; i < 5; i++) await recordAuditEvent({ tenantId, actorUserId: user.id, actorUpn: BENCH_OWNER, action: "azure.write", target: run.id, runId: run.id, outcome: "success" });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    return async () => {
+      stopped = true;
+      await loop;
+    };
+  };
+  return { runId: run.id, cookie: `aks_session=${token}`, work };
+}
+
+const changeSchema = z.object({ stamp: z.string(), progress: z.record(z.string(), z.object({ done: z.number() })) });
+
+/** The status endpoint's answer, as the page's poll reads it. */
+async function readChange(url: string, cookie: string): Promise<z.infer<typeof changeSchema>> {
+  return changeSchema.parse(await (await fetch(url, { headers: { cookie } })).json());
 }
 
 function startPortal(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<ChildProcess> {
@@ -178,7 +203,7 @@ export async function runPageLoad(input: { simUrl: string; env: NodeJS.ProcessEn
   try {
     configureDb({ databaseUrl: database.url, dataDir: path.join(".test-data", "bench", "portal") });
     await migrate();
-    const { runId, cookie } = await seedRunInProgress(env.ENCRYPTION_KEY ?? "");
+    const { runId, cookie, work } = await seedRunInProgress(env.ENCRYPTION_KEY ?? "");
     const portalUrl = `http://127.0.0.1:${PORTAL_PORT}`;
     portal = await startPortal({ ...env, NEXT_DIST_DIR: DIST_DIR, DATABASE_URL: database.url, PORTAL_URL: portalUrl, DATA_DIR: path.join(".test-data", "bench", "portal") }, log);
     const pageUrl = `${portalUrl}/onboarding/${runId}`;
@@ -201,9 +226,17 @@ export async function runPageLoad(input: { simUrl: string; env: NodeJS.ProcessEn
     log(`page load: 1 client polling ${statusUrl} every ${POLL_MS} ms for ${DURATION_S} s…`);
     const statusSingle = await loadPhase(statusUrl, { cookie }, 1);
     log(line("1 client, change stamp", statusSingle));
-    log(`page load: ${CLIENTS} clients polling ${statusUrl} every ${POLL_MS} ms for ${DURATION_S} s…`);
+    log(`page load: ${CLIENTS} clients polling ${statusUrl} every ${POLL_MS} ms for ${DURATION_S} s while the step reports progress and writes…`);
+    const before = await readChange(statusUrl, cookie);
+    const stopWork = work();
     const statusPhase = await loadPhase(statusUrl, { cookie }, CLIENTS);
+    await stopWork();
+    const after = await readChange(statusUrl, cookie);
+    // The page re-renders only when the stamp moves: progress and a working step's writes must not move it.
+    const progressMoved = (after.progress["diagnostic-settings"]?.done ?? 0) > (before.progress["diagnostic-settings"]?.done ?? 0);
+    if (!progressMoved || after.stamp !== before.stamp) throw new Error("the change stamp moved with progress, or progress did not reach the status endpoint");
     log(line(`${CLIENTS} clients, change stamp`, statusPhase));
+    log(`  progress ${before.progress["diagnostic-settings"]?.done ?? 0} → ${after.progress["diagnostic-settings"]?.done ?? 0} during the phase, stamp unchanged: 0 re-renders`);
     const rss = portalPeakRssMb(portal.pid);
     return { clients: CLIENTS, durationS: DURATION_S, pollMs: POLL_MS, single, html: htmlPhase, status: statusPhase, statusSingle, portalPeakRssMb: rss };
   } finally {

@@ -14,7 +14,7 @@ import { VerificationResults } from "@/components/onboarding/verification-result
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { env } from "@/lib/env";
 import { getManualHandoff } from "@/lib/onboarding/manual-handoff";
-import { getRunChangeStamp } from "@/lib/onboarding/run-control";
+import { getRunChange } from "@/lib/onboarding/run-control";
 import { runIdSchema } from "@/lib/onboarding/schemas";
 import { pageRunView } from "./run-view";
 
@@ -37,11 +37,11 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
   const done = run.status === "completed";
   const presenter = await isPresenterMode();
   // The sections get the view read above instead of each reading the run again.
-  const [stamp, handoff] = await Promise.all([getRunChangeStamp(session, runId), getManualHandoff(session, runId, { presenter, view })]);
+  const [change, handoff] = await Promise.all([getRunChange(session, runId), getManualHandoff(session, runId, { presenter, view })]);
 
   return (
     <div className="space-y-6">
-      {stamp ? <AutoRefresh active={run.status === "running" && (working || !canContinue)} watch={{ runId, stamp }} /> : null}
+      {change ? <AutoRefresh active={run.status === "running" && (working || !canContinue)} watch={{ runId, stamp: change.stamp }} /> : null}
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight text-brand-900">Onboarding {config.clusters.length} AKS clusters</h1>
