@@ -45,8 +45,9 @@ async function startOwnSimulator(scenario: string): Promise<{ url: string; stop(
   const args = [
     "simulator/main.ts",
     ...["--port", "0", "--blob-port", "0", "--data-dir", dataDir, "--scenario", scenario],
-    ...["--client-id", e.processEnv.ENTRA_CLIENT_ID ?? "", "--client-secret", e.processEnv.ENTRA_CLIENT_SECRET ?? ""],
-    ...["--workbench-api-key", e.processEnv.WORKBENCH_API_KEY ?? "", "--secret-propagation-seconds", "3"],
+    // "=": the random secrets may start with "-".
+    ...["--client-id", e.processEnv.ENTRA_CLIENT_ID ?? "", `--client-secret=${e.processEnv.ENTRA_CLIENT_SECRET ?? ""}`],
+    ...[`--workbench-api-key=${e.processEnv.WORKBENCH_API_KEY ?? ""}`, "--secret-propagation-seconds", "3"],
   ];
   const child: ChildProcess = spawn(path.join(e.root, "node_modules", ".bin", "tsx"), args, { cwd: e.root, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
@@ -108,6 +109,13 @@ async function planNewRun(page: Page, regions: number): Promise<string> {
 
 // The confirm action's refusal ("already confirmed", or "Someone else confirmed … first" when both read "planned").
 const refusal = (page: Page) => page.getByRole("alert").filter({ hasText: /confirmed/ });
+/** Clicks the button `name` on every page at one wall-clock instant (a timer in each page), not one CDP round trip apart. */
+async function clickTogether(pages: Page[], name: string): Promise<void> {
+  const handles = await Promise.all(pages.map((p) => p.getByRole("button", { name }).elementHandle()));
+  const at = Date.now() + 500;
+  await Promise.all(handles.map((h) => h.evaluate((el, when) => void setTimeout(() => (el as HTMLElement).click(), when - Date.now()), at)));
+}
+
 const onRunPage = (page: Page) => /^\/onboarding\/[\w-]+$/.test(new URL(page.url()).pathname);
 
 /** Successful ARM/Graph/Workbench writes in the simulator's log, as "METHOD path body" (reads sent as POST left out). */
@@ -203,7 +211,7 @@ test("two portal servers on one PostgreSQL: the same run triggered on both execu
     await onB.goto(`${b.url}${planPath}`);
     await expect(onB.getByRole("button", { name: "Confirm and start" })).toBeVisible();
     await clearRequests(request);
-    await Promise.all([onA, onB].map((p) => p.getByRole("button", { name: "Confirm and start" }).click()));
+    await clickTogether([onA, onB], "Confirm and start");
     await expect.poll(async () => (await Promise.all([onA, onB].map(async (p) => onRunPage(p) || (await refusal(p).count()) > 0))).every(Boolean)).toBe(true);
     const confirmed = [onA, onB].filter(onRunPage);
     expect(confirmed).toHaveLength(1);
@@ -221,7 +229,7 @@ test("two portal servers on one PostgreSQL: the same run triggered on both execu
     const ownerB = await ownerA.context().newPage();
     await Promise.all([ownerA.goto(`${a.url}${runPath}`), ownerB.goto(`${b.url}${runPath}`)]);
     await Promise.all([ownerA, ownerB].map((p) => expect(p.getByRole("button", { name: "Retry" })).toBeVisible()));
-    await Promise.all([ownerA, ownerB].map((p) => p.getByRole("button", { name: "Retry" }).click()));
+    await clickTogether([ownerA, ownerB], "Retry");
     // Both servers show the one execution's progress, read from the shared database.
     await Promise.all(
       [ownerA, ownerB].map((p) => expect(p.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 90_000 })),
@@ -241,8 +249,9 @@ test("two portal servers on one PostgreSQL: the same run triggered on both execu
     const steps = await query<{ step_id: string; attempts: number; status: string }>(`SELECT step_id, attempts, status FROM step_runs WHERE run_id = $1 ORDER BY position`, [runId]);
     expect(steps.map((s) => [s.step_id, s.status, s.attempts])).toEqual(steps.map((s) => [s.step_id, "done", s.step_id === "app-registration" ? 2 : 1]));
     // Both clicks reached a server and were accepted: two decisions, one execution.
-    const decisions = await query<{ action: string; actor_upn: string }>(`SELECT action, actor_upn FROM audit_events WHERE run_id = $1 AND action IN ('run.plan_confirmed', 'run.continued') ORDER BY id`, [runId]);
+    const decisions = await query<{ action: string; actor_upn: string; at: Date }>(`SELECT action, actor_upn, at FROM audit_events WHERE run_id = $1 AND action IN ('run.plan_confirmed', 'run.continued') ORDER BY id`, [runId]);
     expect(decisions.map((d) => `${d.action} ${d.actor_upn}`)).toEqual([`run.plan_confirmed ${PLATFORM}`, `run.continued ${OWNER}`, `run.continued ${OWNER}`]);
+    figures.push(`the two Retry clicks recorded ${Math.abs((decisions[2]?.at.getTime() ?? 0) - (decisions[1]?.at.getTime() ?? 0))} ms apart`);
     figures.push(`run 1: ${runWrites.length} writes, ${ops.keys} write-ahead keys, no duplicate`);
 
     // 2. B restarted against Fabrikam's simulator, same database. Contoso's run on A, then Fabrikam's on B while A's runs.
