@@ -58,8 +58,9 @@ export function e2eEnv() {
       `--port ${SIM_PORT} --blob-port ${BLOB_PORT}`,
       `--data-dir ${path.join(data, "simulator")}`,
       "--scenario simulator/scenarios/default.json",
-      `--client-id ${clientId} --client-secret ${processEnv.ENTRA_CLIENT_SECRET}`,
-      `--workbench-api-key ${processEnv.WORKBENCH_API_KEY}`,
+      // "=": a random base64url value may start with "-", which parseArgs would take for an option.
+      `--client-id ${clientId} --client-secret=${processEnv.ENTRA_CLIENT_SECRET}`,
+      `--workbench-api-key=${processEnv.WORKBENCH_API_KEY}`,
       // Verification signs in with a new secret: 3 s of Entra-like refusal exercises the retry without slowing specs.
       "--secret-propagation-seconds 3",
     ].join(" "),

@@ -41,7 +41,9 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
 
   return (
     <div className="space-y-6">
-      {change ? <AutoRefresh active={run.status === "running" && (working || !canContinue)} watch={{ runId, stamp: change.stamp }} /> : null}
+      {/* While running, even with no step leased yet: a render between Confirm/Retry and the engine's first lease must still
+          see the run move (the poll re-renders only when the stamp changes). */}
+      {change ? <AutoRefresh active={run.status === "running"} watch={{ runId, stamp: change.stamp }} /> : null}
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight text-brand-900">Onboarding {config.clusters.length} AKS clusters</h1>
