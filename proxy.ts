@@ -28,5 +28,6 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"],
+  // The run page's status poll (JSON, many viewers per run) sets its own headers: no nonce or page CSP needed there.
+  matcher: ["/((?!_next/static|_next/image|favicon.ico|onboarding/[^/]+/status$).*)"],
 };

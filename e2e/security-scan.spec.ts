@@ -111,6 +111,11 @@ test("pages carry a nonce CSP, no framing, nosniff and a referrer policy; static
   const asset = /src="(\/_next\/static\/[^"]+\.js)"/.exec(html)?.[1];
   expect(asset).toBeTruthy();
   expect((await request.get(asset ?? "")).headers()["x-content-type-options"]).toBe("nosniff");
+  // The run page's status poll skips the proxy (it is polled by every viewer) and sets its own headers.
+  const poll = (await request.get("/onboarding/aaaaaaaaaaaaaaaaaaaaaaaa/status")).headers();
+  expect(poll["content-security-policy"]).toBe("default-src 'none'; frame-ancestors 'none'");
+  expect(poll["x-content-type-options"]).toBe("nosniff");
+  expect(poll["x-frame-options"]).toBe("DENY");
 
   // The page works under this policy: no CSP violation while it hydrates and signs in.
   const violations: string[] = [];

@@ -43,6 +43,8 @@ export interface PageLoadResult {
   status: LoadPhase;
   /** One client polling the change stamp: the server time of one poll, without queueing. */
   statusSingle: LoadPhase;
+  /** 50 independent clients (one connection each, 1 poll/s, random phase) polling the change stamp while the step works. */
+  statusStaggered: LoadPhase;
   portalPeakRssMb: number | null;
 }
 
@@ -194,6 +196,38 @@ async function loadPhase(url: string, headers: Record<string, string>, clients: 
   };
 }
 
+/**
+ * autocannon's overallRate runs min(clients, rate) connections whose per-second quotas restart together: every second
+ * all of them fire at once. Browsers poll on their own clocks, so this phase runs one autocannon instance per client
+ * (one connection, 1 request/s: 1.5× the page's rate), each started at a random offset within the first second.
+ */
+async function staggeredPhase(url: string, headers: Record<string, string>, clients: number): Promise<LoadPhase> {
+  const times: number[] = [];
+  const results = await Promise.all(
+    Array.from({ length: clients }, async () => {
+      await new Promise((r) => setTimeout(r, Math.random() * 1000));
+      return new Promise<autocannon.Result>((resolve, reject) => {
+        const instance = autocannon({ url, connections: 1, connectionRate: 1, duration: DURATION_S, headers }, (err, r) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r)));
+        instance.on("response", (_client, _status, _bytes, responseTime) => {
+          times.push(responseTime);
+        });
+      });
+    }),
+  );
+  times.sort((a, b) => a - b);
+  const sum = (f: (r: autocannon.Result) => number) => results.reduce((a, r) => a + f(r), 0);
+  return {
+    requests: sum((r) => r.requests.total),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors + r.timeouts),
+    rps: sum((r) => r.requests.average),
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    max: times.at(-1) ?? Number.NaN,
+  };
+}
+
 /** Build (if needed), start the portal on PostgreSQL, seed a run in progress and a session, and poll its page. */
 export async function runPageLoad(input: { simUrl: string; env: NodeJS.ProcessEnv; log: (line: string) => void }): Promise<PageLoadResult> {
   const { env, log } = input;
@@ -237,8 +271,14 @@ export async function runPageLoad(input: { simUrl: string; env: NodeJS.ProcessEn
     if (!progressMoved || after.stamp !== before.stamp) throw new Error("the change stamp moved with progress, or progress did not reach the status endpoint");
     log(line(`${CLIENTS} clients, change stamp`, statusPhase));
     log(`  progress ${before.progress["diagnostic-settings"]?.done ?? 0} → ${after.progress["diagnostic-settings"]?.done ?? 0} during the phase, stamp unchanged: 0 re-renders`);
+    await drain(statusUrl, { cookie });
+    log(`page load: ${CLIENTS} independent clients (random phase, 1 poll/s each) polling ${statusUrl} for ${DURATION_S} s while the step works…`);
+    const stopWorkAgain = work();
+    const statusStaggered = await staggeredPhase(statusUrl, { cookie }, CLIENTS);
+    await stopWorkAgain();
+    log(line(`${CLIENTS} clients, change stamp, random phase`, statusStaggered));
     const rss = portalPeakRssMb(portal.pid);
-    return { clients: CLIENTS, durationS: DURATION_S, pollMs: POLL_MS, single, html: htmlPhase, status: statusPhase, statusSingle, portalPeakRssMb: rss };
+    return { clients: CLIENTS, durationS: DURATION_S, pollMs: POLL_MS, single, html: htmlPhase, status: statusPhase, statusSingle, statusStaggered, portalPeakRssMb: rss };
   } finally {
     if (portal && portal.exitCode === null) {
       const exited = new Promise((r) => portal?.once("exit", r));
