@@ -60,6 +60,10 @@ const envSchema = z.object({
   STEP_LEASE_TTL_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
 
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+
+  /** An outbound proxy the Azure SDKs honour by themselves; with one, the ARM clients keep the SDK's own agent. */
+  HTTPS_PROXY: z.string().min(1).optional(),
+  https_proxy: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -4,6 +4,7 @@ import { ContainerServiceClient } from "@azure/arm-containerservice";
 import { SubscriptionClient } from "@azure/arm-resources-subscriptions";
 import type { TokenCredential } from "@azure/core-auth";
 import { env } from "@/lib/env";
+import { armHttpsAgent } from "./http-agent";
 
 function armScope(): string {
   return `${env().ARM_AUDIENCE}/.default`;
@@ -11,13 +12,14 @@ function armScope(): string {
 
 /** Subscriptions the caller can see. */
 export function subscriptionClient(credential: TokenCredential): SubscriptionClient {
-  return new SubscriptionClient(credential, { endpoint: env().ARM_ENDPOINT, credentialScopes: [armScope()] });
+  return new SubscriptionClient(credential, { endpoint: env().ARM_ENDPOINT, agent: armHttpsAgent(), credentialScopes: [armScope()] });
 }
 
 /** AKS in one subscription. */
 export function containerServiceClient(credential: TokenCredential, subscriptionId: string): ContainerServiceClient {
   return new ContainerServiceClient(credential, subscriptionId, {
     endpoint: env().ARM_ENDPOINT,
+    agent: armHttpsAgent(),
     credentials: { scopes: [armScope()] },
   });
 }
@@ -27,6 +29,7 @@ export function authorizationClient(credential: TokenCredential, subscriptionId:
   // Without credentialScopes this client asks for a token for `<endpoint>/.default`.
   return new AuthorizationManagementClient(credential, subscriptionId, {
     endpoint: env().ARM_ENDPOINT,
+    agent: armHttpsAgent(),
     credentialScopes: [armScope()],
   });
 }
