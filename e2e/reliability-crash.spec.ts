@@ -6,8 +6,8 @@ import { OWNER, resetSimulator, simState, simulatorUrl, type Json } from "./supp
 // The simulator holds the matching request (/_sim/holds): "before" = sent but not yet applied (it is applied late, after
 // the crash, like a request Azure accepted from a client that then died); "after" = applied, the portal never heard back,
 // so its write-ahead log has the intent but no outcome.
-// Not in the table: a crash right after Graph created the client secret (addPassword) and before the portal stored it leaves
-// a secret nobody holds; the hand-off then stops and asks the admin to remove it (docs/RELIABILITY.md, "Known gap").
+// The addPassword point is the one this harness found broken: a secret Graph made but the portal never sealed is now
+// replaced on resume (docs/RELIABILITY.md, "Found by this harness").
 const KILL_POINTS = [
   { name: "storage account PUT in flight", method: "PUT", path: "/providers/microsoft\\.storage/storageaccounts/[^/]+$", nth: 1, phase: "before" },
   { name: "storage account PUT applied, response lost", method: "PUT", path: "/providers/microsoft\\.storage/storageaccounts/[^/]+$", nth: 2, phase: "after" },
@@ -33,7 +33,7 @@ async function holds(request: APIRequestContext): Promise<HoldStatus[]> {
   return ((await res.json()) as { holds: HoldStatus[] }).holds;
 }
 
-test("an onboarding killed at 8 points, before and after Azure applied a write, completes with no duplicate resources", async ({ page, request }) => {
+test(`an onboarding killed at ${KILL_POINTS.length} points, before and after Azure applied a write, completes with no duplicate resources`, async ({ page, request }) => {
   test.setTimeout(600_000);
   await resetSimulator(request);
   await request.post(`${simulatorUrl}/_sim/latency`, { data: { requestMs: 0, replicationMs: 500, lroMs: { storageAccount: 300 } } });
