@@ -1,6 +1,8 @@
 // Opens the portal database: embedded PGlite in DATA_DIR/pglite, or PostgreSQL when DATABASE_URL is set.
+import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { env } from "../env";
 import { PrismaClient } from "./generated/client";
@@ -46,6 +48,7 @@ export async function createDb(options: DbOptions): Promise<Database> {
   ]);
   const dir = path.resolve(options.dataDir, "pglite");
   await fs.mkdir(dir, { recursive: true });
+  await createPgliteDataDir(dir);
   // One PGlite instance per data folder and process: PGlite is single-user, so Prisma and the
   // migration engine share this instance (a second open of the same folder corrupts it).
   const pglite = await PGlite.create(dir);
@@ -61,6 +64,28 @@ export async function createDb(options: DbOptions): Promise<Database> {
       if (!pglite.closed) await pglite.close();
     },
   };
+}
+
+const INITDB_IN_CHILD = `import { PGlite } from "@electric-sql/pglite";
+const db = await PGlite.create(process.argv[1]);
+await db.close();`;
+
+/**
+ * Creates a fresh PGlite data folder in a short-lived child process. PGlite's initdb grows its WebAssembly memory to
+ * ~900 MB, and a process never gives WebAssembly memory back; opening the finished folder takes ~300 MB. If the child
+ * can't run (no resolvable package), the folder is created in this process instead, as before.
+ */
+async function createPgliteDataDir(dir: string): Promise<void> {
+  const exists = await fs.access(path.join(dir, "PG_VERSION")).then(
+    () => true,
+    () => false,
+  );
+  if (exists) return;
+  try {
+    await promisify(execFile)(process.execPath, ["--input-type=module", "-e", INITDB_IN_CHILD, dir], { timeout: 120_000 });
+  } catch {
+    // PGlite.create below runs initdb itself.
+  }
 }
 
 interface DbState {
