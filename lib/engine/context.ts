@@ -64,6 +64,16 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
   const { runId, tenantId, stepId, actor, leaseOwner } = input;
   const observer: ContextObserver = { writesSucceeded: 0 };
   let lastProgressWrite = 0;
+  let pendingProgress: StepProgressUpdate | undefined;
+  let trailingProgress: ReturnType<typeof setTimeout> | undefined;
+  // Progress writes go one after another, so a late trailing write can't land after a newer one.
+  let progressChain: Promise<unknown> = Promise.resolve();
+  const writeProgress = (update: StepProgressUpdate): Promise<boolean> => {
+    lastProgressWrite = Date.now();
+    const write = progressChain.then(() => setStepProgress(runId, stepId, leaseOwner, update));
+    progressChain = write.catch(() => false);
+    return write;
+  };
   // A step writes up to hundreds of resources side by side: their intents, and their outcomes with audit events, reach
   // the database in shared batches (one statement / one chain lock each) instead of one transaction per write.
   const logIntent = groupCommit((items: { key: string; kind: OperationKind; target: string }[]) =>
@@ -116,11 +126,24 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
 
     async progress(update) {
       observer.lastProgress = update;
-      // A step may report per item (400 clusters); the page polls every few seconds, so one row update per interval is plenty.
+      // A step may report per item (400 clusters); the page polls every few seconds, so one row update per interval is
+      // plenty. A skipped update is written at the interval's end unless a newer one went first: progress never sticks.
       const now = Date.now();
-      if (update.done < update.total && update.done > 0 && now - lastProgressWrite < PROGRESS_INTERVAL_MS) return;
-      lastProgressWrite = now;
-      if (!(await setStepProgress(runId, stepId, leaseOwner, update))) throw new LeaseLostError(runId, stepId);
+      if (update.done < update.total && update.done > 0 && now - lastProgressWrite < PROGRESS_INTERVAL_MS) {
+        pendingProgress = update;
+        trailingProgress ??= setTimeout(() => {
+          trailingProgress = undefined;
+          const latest = pendingProgress;
+          pendingProgress = undefined;
+          // A lost lease shows at the step's next write or progress call; a timer has no one to tell.
+          if (latest) void writeProgress(latest);
+        }, lastProgressWrite + PROGRESS_INTERVAL_MS - now);
+        return;
+      }
+      pendingProgress = undefined;
+      clearTimeout(trailingProgress);
+      trailingProgress = undefined;
+      if (!(await writeProgress(update))) throw new LeaseLostError(runId, stepId);
     },
 
     async wroteBefore(key) {

@@ -3,7 +3,7 @@ import { AzureOperationError, toAzureError } from "@/lib/azure/errors";
 import { acquireStepLease, getRunForTenant, listAuditEvents, listOperations } from "@/lib/db";
 import { db } from "@/lib/db/client";
 import type { StepModule } from "@/lib/steps/types";
-import { buildStepContext } from "./context";
+import { buildStepContext, PROGRESS_INTERVAL_MS } from "./context";
 import { executeStep } from "./execute-step";
 import { ACTOR, FakeAzure, fakeModules, fakeStep, fakeTime, okTokens, realSleep, runningRun, testConfig, setupEngineDb } from "./test-support";
 
@@ -96,6 +96,22 @@ describe("executeStep", () => {
     expect((await stepRow(run, "storage"))?.progress).toMatchObject({ done: 1 });
     await ctx.progress({ done: 400, total: 400, label: "All clusters" });
     expect((await stepRow(run, "storage"))?.progress).toMatchObject({ done: 400, label: "All clusters" });
+    // The skipped updates' trailing write was dropped by the final one: nothing older lands afterwards.
+    await new Promise((r) => setTimeout(r, PROGRESS_INTERVAL_MS + 200));
+    expect((await stepRow(run, "storage"))?.progress).toMatchObject({ done: 400, label: "All clusters" });
+  });
+
+  it("writes the latest skipped progress at the interval's end, so a step that pauses doesn't show stale progress", async () => {
+    const run = await runningRun();
+    const owner = "progress-test:2";
+    expect(await acquireStepLease(run.id, "storage", owner, 60_000)).toBe(true);
+    const loaded = await getRunForTenant(run.id, run.tenantId);
+    const { ctx } = buildStepContext({ runId: run.id, tenantId: run.tenantId, stepId: "storage", actor: ACTOR, config: testConfig(), tokens: okTokens, leaseOwner: owner, steps: loaded?.steps ?? [] });
+    await ctx.progress({ done: 1, total: 4, label: "1 of 4" });
+    await ctx.progress({ done: 2, total: 4, label: "2 of 4" });
+    await ctx.progress({ done: 3, total: 4, label: "3 of 4" });
+    expect((await stepRow(run, "storage"))?.progress).toMatchObject({ done: 1 });
+    await expect.poll(async () => (await stepRow(run, "storage"))?.progress, { timeout: PROGRESS_INTERVAL_MS * 4 }).toMatchObject({ done: 3, label: "3 of 4" });
   });
 
   it("resumes after a crash between a remote write and its outcome without creating a duplicate", async () => {
