@@ -4,14 +4,11 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import type { z } from "zod";
 import { failure, type ActionResult } from "@/lib/action-result";
-import { refuseVendorStaff } from "@/lib/vendor-view/access";
-import { getSession } from "@/lib/auth/session";
 import { formFields } from "@/lib/form-fields";
 import { checkStorageName, createOnboardingRun, type StorageNameStatus } from "@/lib/onboarding/new-run";
 import { confirmAndStart, continueRun, replan } from "@/lib/onboarding/run-control";
 import { confirmPlanSchema, newRunSchema, runActionSchema, storageNameCheckSchema } from "@/lib/onboarding/schemas";
-
-const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
+import { customerSession } from "./customer-session";
 
 function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -21,10 +18,9 @@ function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
 
 // Live check of a storage account name while the admin types.
 export async function checkStorageNameAction(input: unknown): Promise<ActionResult<{ status: StorageNameStatus; message: string }>> {
-  const session = await getSession();
-  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const auth = await customerSession();
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = storageNameCheckSchema.safeParse(input);
   if (!parsed.success) return failure("Check the name.", { fieldErrors: fieldErrorsOf(parsed.error) });
   return checkStorageName(session, parsed.data);
@@ -32,10 +28,9 @@ export async function checkStorageNameAction(input: unknown): Promise<ActionResu
 
 // Create a run from the admin's choices and compute its plan; nothing is written to Azure yet.
 export async function createRunAction(input: unknown): Promise<ActionResult<{ runId: string }>> {
-  const session = await getSession();
-  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const auth = await customerSession();
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = newRunSchema.safeParse(input);
   if (!parsed.success) return failure("Check the highlighted fields.", { fieldErrors: fieldErrorsOf(parsed.error) });
   return createOnboardingRun(session, parsed.data);
@@ -43,10 +38,9 @@ export async function createRunAction(input: unknown): Promise<ActionResult<{ ru
 
 // Confirm the plan the admin saw and start the steps.
 export async function confirmPlanAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
-  const session = await getSession();
-  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const auth = await customerSession();
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = confirmPlanSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This confirmation is not valid. Reload the plan.", { code: "invalid" });
   const result = await confirmAndStart(session, parsed.data.runId, parsed.data.planHash);
@@ -57,10 +51,9 @@ export async function confirmPlanAction(_prev: ActionResult<{ runId: string }> |
 
 // Continue (retry or resume) a run from its first unfinished step.
 export async function continueRunAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
-  const session = await getSession();
-  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const auth = await customerSession();
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = runActionSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await continueRun(session, parsed.data.runId);
@@ -70,10 +63,9 @@ export async function continueRunAction(_prev: ActionResult<{ runId: string }> |
 
 // Re-read Azure and recompute a plan that isn't confirmed yet.
 export async function replanAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
-  const session = await getSession();
-  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const auth = await customerSession();
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = runActionSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await replan(session, parsed.data.runId);

@@ -2,18 +2,16 @@
 
 import { revalidatePath } from "next/cache";
 import { failure, type ActionResult } from "@/lib/action-result";
-import { refuseVendorStaff } from "@/lib/vendor-view/access";
-import { getSession } from "@/lib/auth/session";
 import { formFields } from "@/lib/form-fields";
 import { requestAdminHandoff } from "@/lib/onboarding/admin-handoff";
 import { runActionSchema } from "@/lib/onboarding/schemas";
+import { customerSession } from "./customer-session";
 
 // Record that the admin asked a colleague to continue the step that needs another admin (audited, shown on the step).
 export async function askAnotherAdminAction(_prev: ActionResult<{ at: string; by: string }> | null, form: FormData): Promise<ActionResult<{ at: string; by: string }>> {
-  const session = await getSession();
-  if (!session) return failure("Your session has ended. Sign in again to continue.", { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const auth = await customerSession();
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await requestAdminHandoff(session, parsed.data.runId);

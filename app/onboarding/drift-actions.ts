@@ -3,20 +3,17 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { failure, type ActionResult } from "@/lib/action-result";
-import { refuseVendorStaff } from "@/lib/vendor-view/access";
-import { getSession, isPresenterMode } from "@/lib/auth/session";
+import { isPresenterMode } from "@/lib/auth/session";
 import { formFields, formList } from "@/lib/form-fields";
 import { extendCoverage, extendCoverageSchema, recheckCoverageView, type CoverageReportView } from "@/lib/onboarding/drift";
 import { runActionSchema } from "@/lib/onboarding/schemas";
-
-const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
+import { customerSession } from "./customer-session";
 
 // Re-read Azure for a completed run: which clusters of its subscriptions don't send kube-audit to its accounts. Reads only.
 export async function recheckCoverageAction(_prev: ActionResult<CoverageReportView> | null, form: FormData): Promise<ActionResult<CoverageReportView>> {
-  const [session, presenter] = await Promise.all([getSession(), isPresenterMode()]);
-  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const [auth, presenter] = await Promise.all([customerSession(), isPresenterMode()]);
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await recheckCoverageView(session, parsed.data.runId, { presenter });
@@ -26,10 +23,9 @@ export async function recheckCoverageAction(_prev: ActionResult<CoverageReportVi
 
 // Extend the run to the selected clusters: reopens it with a stored plan for the admin to review and confirm.
 export async function extendCoverageAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
-  const session = await getSession();
-  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const auth = await customerSession();
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = extendCoverageSchema.safeParse({ runId: formFields(form).runId, clusterKeys: formList(form, "cluster") });
   if (!parsed.success) return failure("This selection is not valid. Check coverage again.", { code: "invalid" });
   const result = await extendCoverage(session, parsed.data.runId, parsed.data.clusterKeys);

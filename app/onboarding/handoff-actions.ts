@@ -2,20 +2,17 @@
 
 import { revalidatePath } from "next/cache";
 import { failure, type ActionResult } from "@/lib/action-result";
-import { refuseVendorStaff } from "@/lib/vendor-view/access";
-import { getSession, isPresenterMode } from "@/lib/auth/session";
+import { isPresenterMode } from "@/lib/auth/session";
 import { formFields } from "@/lib/form-fields";
 import { acknowledgeHandoff, revealClientSecret, type HandoffMark } from "@/lib/onboarding/manual-handoff";
 import { runActionSchema } from "@/lib/onboarding/schemas";
-
-const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
+import { customerSession } from "./customer-session";
 
 // Reveal the run's client secret once; the value travels only in this response, never in a page, URL or log. Refused in presenter mode.
 export async function revealSecretAction(_prev: ActionResult<{ value: string }> | null, form: FormData): Promise<ActionResult<{ value: string }>> {
-  const [session, presenter] = await Promise.all([getSession(), isPresenterMode()]);
-  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const [auth, presenter] = await Promise.all([customerSession(), isPresenterMode()]);
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await revealClientSecret(session, parsed.data.runId, { presenter });
@@ -25,10 +22,9 @@ export async function revealSecretAction(_prev: ActionResult<{ value: string }> 
 
 // Record that the admin gave the hand-off values to the vendor; the portal deletes the stored secret.
 export async function acknowledgeHandoffAction(_prev: ActionResult<HandoffMark> | null, form: FormData): Promise<ActionResult<HandoffMark>> {
-  const session = await getSession();
-  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const auth = await customerSession();
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await acknowledgeHandoff(session, parsed.data.runId);

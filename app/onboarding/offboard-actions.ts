@@ -2,18 +2,16 @@
 
 import { revalidatePath } from "next/cache";
 import { failure, type ActionResult } from "@/lib/action-result";
-import { refuseVendorStaff } from "@/lib/vendor-view/access";
-import { getSession } from "@/lib/auth/session";
 import { formFields } from "@/lib/form-fields";
 import { startOffboarding } from "@/lib/offboarding/control";
 import { confirmPlanSchema } from "@/lib/onboarding/schemas";
+import { customerSession } from "./customer-session";
 
 // Confirm the removal plan the admin saw and start removing what the run created.
 export async function startOffboardingAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
-  const session = await getSession();
-  if (!session) return failure("Your session has ended. Sign in again to continue.", { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const auth = await customerSession();
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = confirmPlanSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This confirmation is not valid. Reload the page.", { code: "invalid" });
   const result = await startOffboarding(session, parsed.data.runId, parsed.data.planHash);

@@ -2,20 +2,16 @@
 
 import { revalidatePath } from "next/cache";
 import { failure, type ActionResult } from "@/lib/action-result";
-import { refuseVendorStaff } from "@/lib/vendor-view/access";
-import { getSession } from "@/lib/auth/session";
 import { formFields } from "@/lib/form-fields";
 import { runActionSchema } from "@/lib/onboarding/schemas";
 import { requestRotation } from "@/lib/rotation/service";
-
-const SIGNED_OUT = "Your session has ended. Sign in again to continue.";
+import { customerSession } from "./customer-session";
 
 // Start (or continue) the rotation of the run's client secret; it runs on the server and the page shows its progress.
 export async function rotateSecretAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
-  const session = await getSession();
-  if (!session) return failure(SIGNED_OUT, { code: "unauthenticated" });
-  const refused = refuseVendorStaff(session);
-  if (refused) return refused;
+  const auth = await customerSession();
+  if (!auth.ok) return auth.failure;
+  const { session } = auth;
   const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
   const result = await requestRotation(session, parsed.data.runId);
