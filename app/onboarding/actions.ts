@@ -6,6 +6,7 @@ import type { z } from "zod";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { formFields } from "@/lib/form-fields";
 import { checkStorageName, createOnboardingRun, type StorageNameStatus } from "@/lib/onboarding/new-run";
+import { authorizePlanAction, authorizeRunAction } from "@/lib/onboarding/authorize";
 import { confirmAndStart, continueRun, replan } from "@/lib/onboarding/run-control";
 import { confirmPlanSchema, newRunSchema, runActionSchema, storageNameCheckSchema } from "@/lib/onboarding/schemas";
 import { customerSession } from "./customer-session";
@@ -23,6 +24,8 @@ export async function checkStorageNameAction(input: unknown): Promise<ActionResu
   const { session } = auth;
   const parsed = storageNameCheckSchema.safeParse(input);
   if (!parsed.success) return failure("Check the name.", { fieldErrors: fieldErrorsOf(parsed.error) });
+  const allowed = await authorizePlanAction(session, "checkStorageNameAction", { storageSubscriptions: [parsed.data.subscriptionId], clusterSubscriptions: [] });
+  if (!allowed.ok) return allowed.failure;
   return checkStorageName(session, parsed.data);
 }
 
@@ -33,6 +36,11 @@ export async function createRunAction(input: unknown): Promise<ActionResult<{ ru
   const { session } = auth;
   const parsed = newRunSchema.safeParse(input);
   if (!parsed.success) return failure("Check the highlighted fields.", { fieldErrors: fieldErrorsOf(parsed.error) });
+  const allowed = await authorizePlanAction(session, "createRunAction", {
+    storageSubscriptions: parsed.data.storage.map((s) => s.subscriptionId),
+    clusterSubscriptions: parsed.data.subscriptionIds,
+  });
+  if (!allowed.ok) return allowed.failure;
   return createOnboardingRun(session, parsed.data);
 }
 
@@ -43,6 +51,8 @@ export async function confirmPlanAction(_prev: ActionResult<{ runId: string }> |
   const { session } = auth;
   const parsed = confirmPlanSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This confirmation is not valid. Reload the plan.", { code: "invalid" });
+  const allowed = await authorizeRunAction(session, "confirmPlanAction", parsed.data.runId);
+  if (!allowed.ok) return allowed.failure;
   const result = await confirmAndStart(session, parsed.data.runId, parsed.data.planHash);
   if (!result.ok) return result;
   revalidatePath(`/onboarding/${parsed.data.runId}`);
@@ -56,6 +66,8 @@ export async function continueRunAction(_prev: ActionResult<{ runId: string }> |
   const { session } = auth;
   const parsed = runActionSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
+  const allowed = await authorizeRunAction(session, "continueRunAction", parsed.data.runId);
+  if (!allowed.ok) return allowed.failure;
   const result = await continueRun(session, parsed.data.runId);
   revalidatePath(`/onboarding/${parsed.data.runId}`);
   return result;
@@ -68,6 +80,8 @@ export async function replanAction(_prev: ActionResult<{ runId: string }> | null
   const { session } = auth;
   const parsed = runActionSchema.safeParse(formFields(form));
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
+  const allowed = await authorizeRunAction(session, "replanAction", parsed.data.runId);
+  if (!allowed.ok) return allowed.failure;
   const result = await replan(session, parsed.data.runId);
   revalidatePath(`/onboarding/${parsed.data.runId}/plan`);
   return result;

@@ -4,6 +4,7 @@ import { revalidatePath } from "next/cache";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { isPresenterMode } from "@/lib/auth/session";
 import { formFields } from "@/lib/form-fields";
+import { authorizeRunAction } from "@/lib/onboarding/authorize";
 import { acknowledgeHandoff, revealClientSecret, type HandoffMark } from "@/lib/onboarding/manual-handoff";
 import { runActionSchema } from "@/lib/onboarding/schemas";
 import { customerSession } from "./customer-session";
@@ -15,6 +16,8 @@ export async function revealSecretAction(_prev: ActionResult<{ value: string }> 
   const { session } = auth;
   const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
+  const allowed = await authorizeRunAction(session, "revealSecretAction", parsed.data.runId);
+  if (!allowed.ok) return allowed.failure;
   const result = await revealClientSecret(session, parsed.data.runId, { presenter });
   revalidatePath(`/onboarding/${parsed.data.runId}`);
   return result;
@@ -27,6 +30,8 @@ export async function acknowledgeHandoffAction(_prev: ActionResult<HandoffMark> 
   const { session } = auth;
   const parsed = runActionSchema.safeParse({ runId: formFields(form).runId });
   if (!parsed.success) return failure("This run link is not valid.", { code: "invalid" });
+  const allowed = await authorizeRunAction(session, "acknowledgeHandoffAction", parsed.data.runId);
+  if (!allowed.ok) return allowed.failure;
   const result = await acknowledgeHandoff(session, parsed.data.runId);
   revalidatePath(`/onboarding/${parsed.data.runId}`);
   return result;

@@ -3,11 +3,13 @@ import { env } from "@/lib/env";
 
 export type Resource = "arm" | "graph";
 
-/** Graph permissions the provisioning steps need (app registration, consent). Admin consent required. */
+/** Graph permissions the provisioning steps need (app registration, consent), and User.Read for the user's own roles. */
 export const GRAPH_PERMISSIONS = [
   "Application.ReadWrite.All",
   "AppRoleAssignment.ReadWrite.All",
   "Application.Read.All",
+  // Who may act is decided from the user's directory roles (/me/transitiveMemberOf), which needs only User.Read.
+  "User.Read",
 ] as const;
 
 /** Scopes for a token to `resource`. One resource per token: Entra can't mix audiences. */

@@ -10,8 +10,8 @@ import { db } from "./client";
 import { jsonParam, type JsonValue } from "./json";
 import { toStepRun, type StepRun } from "./step-runs";
 
-export const RUN_STATUSES = ["draft", "planned", "running", "completed", "failed", "cancelled"] as const;
-/** Where a run stands. draft → planned (plan computed) → running (plan confirmed) → completed | failed | cancelled. */
+export const RUN_STATUSES = ["draft", "planned", "running", "completed", "failed", "cancelled", "offboarding", "offboarded"] as const;
+/** Where a run stands; lib/onboarding/lifecycle.ts has the transitions and which action each status allows. */
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** A run without its steps (lists). */

@@ -26,7 +26,7 @@ export interface ControlContext {
 }
 
 /** Default Graph scopes of /_sim/token: what the portal asks users to consent to. */
-const DEFAULT_GRAPH_SCOPES = ["Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "Application.Read.All"];
+const DEFAULT_GRAPH_SCOPES = ["Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "Application.Read.All", "User.Read"];
 
 const tokenRequestSchema = z
   .object({

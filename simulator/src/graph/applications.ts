@@ -201,6 +201,14 @@ export function handleApplications(
     if (!mayManageCredentials(state, caller, app)) return insufficientPrivileges();
     return action === "addpassword" ? addPassword(req, state, app) : removePassword(req, state, app);
   }
+  if (action === "owners" && rest.length === 1) {
+    // GET /applications/{id}/owners (learn.microsoft.com/graph/api/application-list-owners): directoryObjects,
+    // least privilege Application.Read.All; this simulator's owners are users.
+    if (req.method !== "GET") return graphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
+    if (!app) return resourceNotFound(key.value);
+    const owners = [...(appOwners.get(app) ?? [])].map((id) => ({ "@odata.type": "#microsoft.graph.user", id }));
+    return collection(req, "directoryObjects", owners);
+  }
   if (rest.length > 0) return resourceNotFound(rest[0] ?? "");
 
   switch (req.method) {

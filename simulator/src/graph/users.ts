@@ -1,4 +1,4 @@
-// Users: /me, /users/{id|upn}, and /me/memberOf (directory roles, so the portal can tell who may grant consent).
+// Users: /me, /users/{id|upn}, and /me/memberOf | transitiveMemberOf (directory roles: the portal decides who may act by them).
 import type { Caller, SimRequest, SimResponse } from "../contract";
 import type { GraphObject, SimState } from "../state";
 import { nameUuid } from "../arm/http";
@@ -7,6 +7,10 @@ import { badRequest, collection, entity, hasPermission, insufficientPrivileges, 
 const SELF_READ = ["User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"];
 const OTHERS_READ = ["User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"];
 const MEMBER_OF_READ = ["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All", "RoleManagement.Read.Directory"];
+// The signed-in user's own memberships need only User.Read (learn.microsoft.com/graph/api/user-list-memberof and
+// user-list-transitivememberof, "Permissions for the signed-in user's memberships"; microsoftgraph/msgraph-sdk-dotnet#778:
+// a token with "scp": "openid profile User.Read email" returned all groups and directory roles).
+const OWN_MEMBER_OF_READ = ["User.Read", ...MEMBER_OF_READ];
 
 /** Role template ids of the Entra built-in directory roles (global, identical in every tenant). */
 export const DIRECTORY_ROLE_TEMPLATES: Record<string, string> = {
@@ -27,7 +31,7 @@ function findUser(state: SimState, key: string): GraphObject | undefined {
   return state.graph.users.find((u) => u.id.toLowerCase() === k || String(u.userPrincipalName).toLowerCase() === k);
 }
 
-/** /v1.0/me[/memberOf] and /v1.0/users[/{id}] */
+/** /v1.0/me[/memberOf|/transitiveMemberOf[/microsoft.graph.directoryRole]] and /v1.0/users[/{id}] */
 export function handleUsers(req: SimRequest, state: SimState, caller: Caller, me: boolean, key: string | undefined, rest: string[]): SimResponse {
   if (req.method !== "GET") return badRequest("Specified HTTP method is not allowed for the request target.");
   if (me && caller.kind !== "user") return badRequest("/me request is only valid with delegated authentication flow.");
@@ -40,8 +44,11 @@ export function handleUsers(req: SimRequest, state: SimState, caller: Caller, me
   if (!hasPermission(caller, self ? SELF_READ : OTHERS_READ)) return insufficientPrivileges();
   if (!target) return resourceNotFound(key ?? caller.objectId);
   if (rest.length === 0) return entity(req, "users", target);
-  if (rest[0]?.toLowerCase() === "memberof" && rest.length === 1) {
-    if (!hasPermission(caller, MEMBER_OF_READ)) return insufficientPrivileges();
+  const relation = rest[0]?.toLowerCase();
+  // A type cast segment keeps only that type (OData derived-type cast); the simulator's memberships are directory roles only.
+  const cast = rest[1]?.toLowerCase();
+  if ((relation === "memberof" || relation === "transitivememberof") && (rest.length === 1 || (rest.length === 2 && cast === "microsoft.graph.directoryrole"))) {
+    if (!hasPermission(caller, self ? OWN_MEMBER_OF_READ : MEMBER_OF_READ)) return insufficientPrivileges();
     const roles = state.scenario.users.find((u) => u.objectId.toLowerCase() === target.id.toLowerCase())?.directoryRoles ?? [];
     const items = roles.map((name) => ({
       "@odata.type": "#microsoft.graph.directoryRole",

@@ -1,4 +1,5 @@
 // Shared setup for the lib/azure integration tests: a simulator per test file and the portal's env pointed at it.
+import { randomBytes } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { expect } from "vitest";
 import { delegatedCredential } from "../../../lib/azure/credential";
@@ -25,7 +26,7 @@ export async function startSimForPortal(overrides: Partial<SimulatorOptions> = {
   process.env.LOG_ANALYTICS_AUDIENCE = "https://api.loganalytics.io";
   process.env.ENTRA_CLIENT_ID = TEST_CLIENT.clientId;
   process.env.ENTRA_CLIENT_SECRET = TEST_CLIENT.clientSecret;
-  process.env.ENCRYPTION_KEY = Buffer.alloc(32, 7).toString("base64");
+  process.env.ENCRYPTION_KEY = randomBytes(32).toString("base64");
   await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 300 }, replicationMs: 0 });
   return sim;
 }

@@ -4,13 +4,12 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { beginSignIn, completeSignIn } from "../../../lib/auth/sign-in";
-import { sha256 } from "../../../lib/crypto";
-import { closeDb, configureDb, findSession, listAuditChain, listRunsForTenant, migrate, tenantNames, type SessionWithUser } from "../../../lib/db";
+import { closeDb, configureDb, listAuditChain, listRunsForTenant, migrate, tenantNames, type SessionWithUser } from "../../../lib/db";
 import { checkStorageName, createOnboardingRun } from "../../../lib/onboarding/new-run";
 import { isVendorStaff } from "../../../lib/vendor-view/access";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { OWNER, startSimForPortal, SUB_PROD, TENANT } from "../azure/support";
+import { signInThroughSimulator } from "../sign-in";
 
 const VENDOR_TENANT = "e7e1d5a0-3c4b-4f7e-9d2a-5b6c7d8e9f01";
 const ENGINEER = "engineer@expelvendor.onmicrosoft.com";
@@ -32,23 +31,9 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-
-/** The whole sign-in as the browser would do it: portal → simulator's account picker → callback → session. */
+/** The whole sign-in as the browser would do it. */
 async function signIn(upn: string): Promise<SessionWithUser> {
-  const { authorizeUrl, state } = await beginSignIn("/vendor");
-  const html = await (await fetch(authorizeUrl)).text();
-  const action = unescape(/<form method="post" action="([^"]+)"/.exec(html)?.[1] ?? "");
-  const form = new URLSearchParams();
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) form.append(unescape(m[1] ?? ""), unescape(m[2] ?? ""));
-  form.set("login_upn", upn);
-  const res = await fetch(new URL(action, sim.url), { method: "POST", body: form, redirect: "manual" });
-  const callback = new URL(res.headers.get("location") ?? "");
-  const outcome = await completeSignIn(callback.searchParams, state);
-  if (!outcome.ok) throw new Error(`sign-in failed: ${outcome.code}`);
-  const session = await findSession(sha256(outcome.sessionToken));
-  if (!session) throw new Error("no session");
-  return session;
+  return (await signInThroughSimulator(sim, upn, "/vendor")).session;
 }
 
 describe("vendor sign-in against the simulator", () => {
