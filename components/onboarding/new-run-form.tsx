@@ -121,6 +121,7 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
           {storageInUse.map((row, index) => {
             const check = checks[row.region];
             const nameId = `storage-${row.region}-name`;
+            const rowError = fieldError(`storage.${index}.region`) ?? fieldError(`storage.${index}.subscriptionId`) ?? fieldError(`storage.${index}.resourceGroup`) ?? fieldError(`storage.${index}.accountName`);
             return (
               <div key={row.region} className="grid gap-3 sm:grid-cols-3">
                 <h3 className="sm:col-span-3 text-sm font-semibold text-slate-700">
@@ -160,8 +161,8 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
                     onChange={(e) => updateRow(row.region, { resourceGroup: e.target.value })}
                   />
                 </label>
-                <p id={`${nameId}-status`} role="status" className={`sm:col-span-3 text-sm ${nameTone(check?.status)}`}>
-                  {fieldError(`storage.${index}.accountName`) ?? check?.message ?? ""}
+                <p id={`${nameId}-status`} role="status" className={`sm:col-span-3 text-sm ${rowError ? "text-red-700" : nameTone(check?.status)}`}>
+                  {rowError ?? check?.message ?? ""}
                 </p>
               </div>
             );

@@ -14,7 +14,7 @@ import { runConfigSchema, type RunConfig } from "@/lib/steps/config";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { suggestStorageAccountName } from "@/lib/steps/storage-names";
 import { vendorProfile } from "@/lib/vendor";
-import type { NewRunInput, StorageNameCheckInput } from "./schemas";
+import { AZURE_REGION_NAME, type NewRunInput, type StorageNameCheckInput } from "./schemas";
 import { readFailure, sessionTokens, trackedCredential } from "./tokens";
 import { planStoredRun } from "./plan";
 
@@ -151,9 +151,13 @@ async function buildConfig(
   if (chosenClusters.some((c) => !c)) {
     return failure("A selected cluster is not in the selected subscriptions. Reload the page.", { fieldErrors: { clusterIds: ["unknown cluster"] } });
   }
-  const fieldErrors: Record<string, string[]> = {};
+  const clusterRegions = new Set(chosenClusters.flatMap((c) => (c ? [c.location.toLowerCase()] : [])));
+  const fieldErrors: Record<string, string[]> = storageRegionErrors(input.storage, [...clusterRegions]);
   const storage: RunConfig["storage"] = [];
   for (const [index, choice] of input.storage.entries()) {
+    // Checked before any Azure call for the entry: an unknown region never reaches Azure, the config or the exports.
+    const region = choice.region.toLowerCase();
+    if (!clusterRegions.has(region) || fieldErrors[`storage.${index}.region`]) continue;
     if (!chosenSubs.includes(choice.subscriptionId)) {
       fieldErrors[`storage.${index}.subscriptionId`] = ["must be one of the selected subscriptions"];
       continue;
@@ -171,7 +175,7 @@ async function buildConfig(
         continue;
       }
     }
-    storage.push({ ...choice, createResourceGroup: true, adopt: Boolean(existing) });
+    storage.push({ ...choice, region, createResourceGroup: true, adopt: Boolean(existing) });
   }
   if (Object.keys(fieldErrors).length > 0) return failure("Check the highlighted storage accounts.", { fieldErrors });
 
@@ -190,6 +194,21 @@ async function buildConfig(
     });
   }
   return { ok: true, data: parsed.data };
+}
+
+/** Field errors for storage entries whose region is no selected cluster's region (case-insensitive) or repeats an earlier entry's. */
+export function storageRegionErrors(storage: readonly { region: string }[], clusterRegions: readonly string[]): Record<string, string[]> {
+  const regions = new Set(clusterRegions.map((r) => r.toLowerCase()));
+  const seen = new Set<string>();
+  const errors: Record<string, string[]> = {};
+  for (const [index, { region }] of storage.entries()) {
+    const key = region.toLowerCase();
+    // The message may echo only a value shaped like a region name: anything else is not shown back to the form.
+    if (!regions.has(key)) errors[`storage.${index}.region`] = [AZURE_REGION_NAME.test(key) ? `no selected cluster runs in ${key}` : "is not an Azure region of the selected clusters"];
+    else if (seen.has(key)) errors[`storage.${index}.region`] = [`another account is already chosen for ${key}`];
+    seen.add(key);
+  }
+  return errors;
 }
 
 function subscriptionOf(resourceId: string): string {

