@@ -14,7 +14,7 @@ function utc(at: string): string {
   return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
-function Report({ runId, report }: { runId: string; report: CoverageReportView }) {
+function Report({ runId, report, extendRefusal }: { runId: string; report: CoverageReportView; extendRefusal: string | null }) {
   const [extendState, extendAction, extending] = useActionState<ActionResult<{ runId: string }> | null, FormData>(extendCoverageAction, null);
   const tableId = useId();
   const removed = report.removedClusters.length > 0 ? (
@@ -101,9 +101,13 @@ function Report({ runId, report }: { runId: string; report: CoverageReportView }
         Extending reopens this run with {newOnes.length > 0 ? "the selected clusters" : "its own clusters"}: you review the plan (only the
         new and repaired parts change; the vendor keeps its client secret) and confirm it as before.
       </p>
-      <button type="submit" disabled={extending} className={PRIMARY}>
-        {extending ? "Planning…" : "Extend the run"}
-      </button>
+      {extendRefusal ? (
+        <p role="note" className="text-sm text-slate-700">{extendRefusal}</p>
+      ) : (
+        <button type="submit" disabled={extending} className={PRIMARY}>
+          {extending ? "Planning…" : "Extend the run"}
+        </button>
+      )}
       {extendState && !extendState.ok ? (
         <p role="alert" className="text-sm text-red-800">
           {extendState.message}
@@ -113,8 +117,8 @@ function Report({ runId, report }: { runId: string; report: CoverageReportView }
   );
 }
 
-/** The coverage section of a completed run's page. */
-export function CoverageCheck({ runId }: { runId: string }) {
+/** The coverage section of a completed run's page; `extendRefusal` (why the user may not extend) hides the Extend button. */
+export function CoverageCheck({ runId, extendRefusal = null }: { runId: string; extendRefusal?: string | null }) {
   const [state, checkAction, checking] = useActionState<ActionResult<CoverageReportView> | null, FormData>(recheckCoverageAction, null);
   const headingId = useId();
   return (
@@ -141,7 +145,7 @@ export function CoverageCheck({ runId }: { runId: string }) {
           {state.message}
         </p>
       ) : null}
-      {state?.ok ? <Report key={state.data.checkedAt} runId={runId} report={state.data} /> : null}
+      {state?.ok ? <Report key={state.data.checkedAt} runId={runId} report={state.data} extendRefusal={extendRefusal} /> : null}
     </section>
   );
 }

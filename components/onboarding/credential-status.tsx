@@ -75,9 +75,11 @@ function RotationLine({ view, runId, vendorName }: { view: CredentialStatusView;
 }
 
 /** The run page's client-secret panel; nothing for runs that aren't complete or belong to another tenant. */
-export async function CredentialStatus({ session, runId, vendorName, presenter = false, runView }: { session: SessionWithUser; runId: string; vendorName: string; presenter?: boolean; runView?: RunView }) {
-  const view = await getCredentialStatus(session, runId, { presenter, view: runView });
-  if (!view) return null;
+/** `manage`: the user may manage the app's credentials; a viewer sees expiry and key id, no hint and no rotation controls. */
+export async function CredentialStatus({ session, runId, vendorName, presenter = false, runView, manage }: { session: SessionWithUser; runId: string; vendorName: string; presenter?: boolean; runView?: RunView; manage: boolean }) {
+  const found = await getCredentialStatus(session, runId, { presenter, view: runView });
+  if (!found) return null;
+  const view = manage ? found : { ...found, hint: "" };
   return (
     <section aria-labelledby="client-secret" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
       <AutoRefresh active={view.rotation?.active ?? false} />
@@ -99,7 +101,7 @@ export async function CredentialStatus({ session, runId, vendorName, presenter =
         <dt className="font-medium text-slate-700">Expires</dt>
         <dd className="text-slate-900">{view.expiresAt ? `${utc(view.expiresAt)}, ${expiryText(view)}` : "unknown"}</dd>
       </dl>
-      <RotationLine view={view} runId={runId} vendorName={vendorName} />
+      {manage ? <RotationLine view={view} runId={runId} vendorName={vendorName} /> : null}
     </section>
   );
 }

@@ -2,8 +2,9 @@
 import Link from "next/link";
 import { OFFBOARDABLE_RUN_STATUSES } from "@/lib/offboarding/control";
 
-export function OffboardLink({ runId, status }: { runId: string; status: string }) {
-  if (!(OFFBOARDABLE_RUN_STATUSES as readonly string[]).includes(status)) return null;
+/** Shown only to a user who may remove (the page decides it live, as the action will). */
+export function OffboardLink({ runId, status, allowed }: { runId: string; status: string; allowed: boolean }) {
+  if (!allowed || !(OFFBOARDABLE_RUN_STATUSES as readonly string[]).includes(status)) return null;
   return (
     <p>
       <Link href={`/onboarding/${runId}/offboard`} className="text-sm font-medium text-red-800 underline underline-offset-2 hover:text-red-900">

@@ -16,8 +16,10 @@ const STATUS: Record<CheckStatus, { text: string; tone: string }> = {
 
 const utc = (iso: string) => `${iso.slice(0, 19).replace("T", " ")} UTC`;
 
-export async function VerificationResults({ session, runId, presenter = false, runView }: { session: SessionWithUser; runId: string; presenter?: boolean; runView?: RunView }) {
-  const view = await getVerificationView(session, runId, { presenter, view: runView });
+/** `mayRerun`: the user may manage the app's credentials (a re-run adds a one-hour secret); otherwise no button. */
+export async function VerificationResults({ session, runId, presenter = false, runView, mayRerun }: { session: SessionWithUser; runId: string; presenter?: boolean; runView?: RunView; mayRerun: boolean }) {
+  const found = await getVerificationView(session, runId, { presenter, view: runView });
+  const view = found ? { ...found, canRerun: found.canRerun && mayRerun } : null;
   if (!view || (view.checks.length === 0 && !view.canRerun)) return null;
   return (
     <section aria-labelledby="verification-results" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">

@@ -135,9 +135,12 @@ export async function startRotation(input: NewRotation): Promise<CredentialRotat
     INSERT INTO "credential_rotations" AS c ("run_id", "rotation_id", "status", "phase", "mode", "old_key_id", "old_hint", "old_expires_at",
       "new_key_id", "new_hint", "new_expires_at", "handed_off_at", "error", "lease_owner", "lease_expires_at", "started_by_upn", "started_at",
       "finished_at", "updated_at")
-    VALUES (${input.runId}, ${input.rotationId}::uuid, 'running', 'started', ${input.mode}, ${input.old?.keyId ?? null}, ${input.old?.hint ?? null},
+    SELECT ${input.runId}, ${input.rotationId}::uuid, 'running', 'started', ${input.mode}, ${input.old?.keyId ?? null}, ${input.old?.hint ?? null},
       ${input.old?.expiresAt ?? null}::timestamptz, NULL, NULL, NULL, NULL, NULL, ${input.owner},
-      now() + ${ttl}::double precision * interval '1 millisecond', ${input.startedByUpn}, now(), NULL, now())
+      now() + ${ttl}::double precision * interval '1 millisecond', ${input.startedByUpn}, now(), NULL, now()
+    FROM "onboarding_runs" r WHERE r."id" = ${input.runId} AND r."status" = 'completed'
+    -- Locks the run row: an offboarding that moves the run on waits, then finds this rotation's lease.
+    FOR UPDATE OF r
     ON CONFLICT ("run_id") DO UPDATE SET
       "rotation_id" = EXCLUDED."rotation_id", "status" = 'running', "phase" = 'started', "mode" = EXCLUDED."mode",
       "old_key_id" = EXCLUDED."old_key_id", "old_hint" = EXCLUDED."old_hint", "old_expires_at" = EXCLUDED."old_expires_at",
@@ -162,6 +165,7 @@ export async function resumeRotation(runId: string, owner: string, ttlMs: number
       "lease_expires_at" = now() + ${ttl}::double precision * interval '1 millisecond', "error" = NULL, "updated_at" = now()
     WHERE "run_id" = ${runId}
       AND ("status" IN ('failed', 'waiting_ack') OR ("status" = 'running' AND ("lease_owner" IS NULL OR "lease_expires_at" <= now())))
+      AND EXISTS (SELECT 1 FROM "onboarding_runs" r WHERE r."id" = ${runId} AND r."status" = 'completed')
     RETURNING *`;
   const row = rows[0];
   return row ? toRotation(row) : null;

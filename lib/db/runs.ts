@@ -199,3 +199,18 @@ export async function setRunStatus(runId: string, status: RunStatus, options: { 
     WHERE "id" = ${runId} ${from} ${confirmed}`;
   return count === 1;
 }
+
+/**
+ * Moves a stopped run to offboarding, unless provisioning holds it: a step or a rotation with a live lease. One
+ * conditional UPDATE, so a Retry or a rotation racing with it can't both go ahead (they check the run's status too).
+ */
+export async function beginRunOffboarding(runId: string, from: readonly RunStatus[]): Promise<boolean> {
+  if (from.length === 0) return false;
+  const prisma = await db();
+  const count = await prisma.$executeRaw`
+    UPDATE "onboarding_runs" SET "status" = 'offboarding'::"RunStatus", "updated_at" = now()
+    WHERE "id" = ${runId} AND "status"::text IN (${Prisma.join(from)})
+      AND NOT EXISTS (SELECT 1 FROM "step_runs" s WHERE s."run_id" = ${runId} AND s."lease_owner" IS NOT NULL AND s."lease_expires_at" > now())
+      AND NOT EXISTS (SELECT 1 FROM "credential_rotations" c WHERE c."run_id" = ${runId} AND c."status" = 'running' AND c."lease_expires_at" > now())`;
+  return count === 1;
+}

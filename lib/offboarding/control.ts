@@ -4,7 +4,7 @@ import { AzureOperationError } from "@/lib/azure/errors";
 import { recordAuditEvent } from "@/lib/db/audit";
 import { acquireOffboardingLease, getOffboarding, type Offboarding } from "@/lib/db/offboardings";
 import { listOperations } from "@/lib/db/operations";
-import { getRunForTenant, listRunsForTenant, type OnboardingRun, type OnboardingRunWithSteps } from "@/lib/db/runs";
+import { beginRunOffboarding, getRunForTenant, listRunsForTenant, type OnboardingRun, type OnboardingRunWithSteps } from "@/lib/db/runs";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { newLeaseOwner } from "@/lib/engine/ids";
 import { TokenUnavailableError } from "@/lib/engine/tokens";
@@ -14,8 +14,8 @@ import { sessionTokens } from "@/lib/onboarding/tokens";
 import { executeOffboarding, liveContextFor, type ItemResult } from "./execute";
 import { planOffboarding, type OffboardingPlan } from "./plan";
 
-/** Run statuses whose resources may be removed: the run has stopped writing. */
-export const OFFBOARDABLE_RUN_STATUSES = ["completed", "failed", "cancelled"] as const;
+/** Run statuses whose resources may be removed: the run has stopped writing (offboarding: an incomplete removal, re-run). */
+export const OFFBOARDABLE_RUN_STATUSES = ["completed", "failed", "cancelled", "offboarding"] as const;
 
 /** What the offboarding page shows. */
 export interface OffboardingView {
@@ -94,6 +94,10 @@ export async function startOffboarding(session: SessionWithUser, runId: string, 
   if ("error" in planned) return failure(planned.error, { code: planned.code });
   if (planned.plan.hash !== seenPlanHash) return failure("What is left to remove changed since you opened this page. Review it again before confirming.", { code: "plan_changed" });
   if (planned.plan.removeCount === 0) return failure("Nothing left to remove.", { code: "conflict" });
+  // The run leaves provisioning for good here: Retry, rotation and extension refuse an offboarding run.
+  if (!(await beginRunOffboarding(runId, OFFBOARDABLE_RUN_STATUSES))) {
+    return failure("The run is working (a step or a secret rotation is running). Wait for it to stop, then remove.", { code: "conflict" });
+  }
 
   const owner = newLeaseOwner();
   const ttlMs = env().STEP_LEASE_TTL_SECONDS * 1000;

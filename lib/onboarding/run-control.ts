@@ -55,7 +55,9 @@ export async function confirmAndStart(session: SessionWithUser, runId: string, s
   if (!(await confirmRunPlan(runId, session.user.upn, { plan: view.run.plan ?? undefined }))) {
     return failure("Someone else confirmed or changed this plan first. Reload to see it.", { code: "conflict" });
   }
-  await setRunStatus(runId, "running", { from: ["planned"] });
+  if (!(await setRunStatus(runId, "running", { from: ["planned"] }))) {
+    return failure("This run changed while you confirmed it. Reload it to see where it stands.", { code: "conflict" });
+  }
   await auditRunDecision(session, "run.plan_confirmed", runId);
   startInBackground(session, runId);
   return { ok: true, data: { runId } };
@@ -65,8 +67,10 @@ export async function confirmAndStart(session: SessionWithUser, runId: string, s
 export async function continueRun(session: SessionWithUser, runId: string): Promise<ActionResult<{ runId: string }>> {
   const view = await getRunView(session, runId);
   if (!view) return failure(NOT_YOURS, { code: "forbidden" });
-  if (view.run.status === "failed") await setRunStatus(runId, "running", { from: ["failed"] });
-  else if (view.run.status !== "running") return failure("Only a started run can be continued.", { code: "conflict" });
+  if (view.run.status === "failed") {
+    // Conditional: an offboarding that started since the read wins, and this Retry is refused.
+    if (!(await setRunStatus(runId, "running", { from: ["failed"] }))) return failure("This run changed meanwhile. Reload it to see where it stands.", { code: "conflict" });
+  } else if (view.run.status !== "running") return failure("Only a started run can be continued.", { code: "conflict" });
   await auditRunDecision(session, "run.continued", runId);
   startInBackground(session, runId);
   return { ok: true, data: { runId } };

@@ -26,8 +26,14 @@ export async function rerunVerification(session: SessionWithUser, runId: string)
   if (view.run.status !== "completed" && view.run.status !== "failed") {
     return failure(view.run.status === "running" ? "Verification is already running." : `This run is ${view.run.status}.`, { code: "conflict" });
   }
-  if (!(await reopenFinishedStep(runId, STEP_ID))) return failure("Verification was started by someone else a moment ago. Its progress shows here.", { code: "busy" });
-  await setRunStatus(runId, "running", { from: ["completed", "failed"] });
+  // The run's status moves first (conditional): an offboarding or another re-run that got there first wins.
+  if (!(await setRunStatus(runId, "running", { from: ["completed", "failed"] }))) {
+    return failure("Verification was started by someone else a moment ago, or the run changed. Reload to see it.", { code: "busy" });
+  }
+  if (!(await reopenFinishedStep(runId, STEP_ID))) {
+    await setRunStatus(runId, view.run.status, { from: ["running"] });
+    return failure("Verification was started by someone else a moment ago. Its progress shows here.", { code: "busy" });
+  }
   await recordAuditEvent({
     tenantId: session.user.tenantId,
     actorUserId: session.user.id,

@@ -11,16 +11,19 @@ import { OffboardLink } from "@/components/onboarding/offboard-link";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
 import { StepList, displayStatus } from "@/components/onboarding/step-list";
 import { VerificationResults } from "@/components/onboarding/verification-results";
+import { Notice } from "@/components/ui/notice";
+import { auditPageCursor } from "@/lib/audit/access";
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { env } from "@/lib/env";
 import { getManualHandoff } from "@/lib/onboarding/manual-handoff";
+import { runControls } from "@/lib/onboarding/authorize";
 import { getRunChange } from "@/lib/onboarding/run-control";
 import { runIdSchema } from "@/lib/onboarding/schemas";
 import { pageRunView } from "./run-view";
 
 export const metadata: Metadata = { title: "Onboarding run" };
 
-export default async function RunPage({ params }: { params: Promise<{ runId: string }> }) {
+export default async function RunPage({ params, searchParams }: { params: Promise<{ runId: string }>; searchParams: Promise<{ auditBefore?: string | string[] }> }) {
   const { runId } = await params;
   const session = await requireSession(`/onboarding/${runId}`);
   if (!runIdSchema.safeParse(runId).success) forbidden();
@@ -32,12 +35,15 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
   const now = new Date();
   const statuses = run.steps.map((s) => displayStatus(s, now));
   const working = statuses.includes("running");
-  const canContinue =
-    !working && (run.status === "failed" || (run.status === "running" && statuses.some((s) => s !== "done")));
-  const done = run.status === "completed";
   const presenter = await isPresenterMode();
-  // The sections get the view read above instead of each reading the run again.
-  const [change, handoff] = await Promise.all([getRunChange(session, runId), getManualHandoff(session, runId, { presenter, view })]);
+  // Controls render only for a user who may use them, decided live as the actions decide (lib/authz).
+  const [change, handoff, controls] = await Promise.all([getRunChange(session, runId), getManualHandoff(session, runId, { presenter, view }), runControls(session, view)]);
+  const canContinue =
+    controls.continue?.allowed === true && !working && (run.status === "failed" || (run.status === "running" && statuses.some((s) => s !== "done")));
+  const manage = controls.credential?.allowed === true;
+  // Why this user sees no controls (the first refusal), so a viewer knows who can act.
+  const refusal = [controls.continue, controls.credential, controls.offboard].find((d) => d && !d.allowed);
+  const done = run.status === "completed";
 
   return (
     <div className="space-y-6">
@@ -49,25 +55,40 @@ export default async function RunPage({ params }: { params: Promise<{ runId: str
           <h1 className="text-2xl font-semibold tracking-tight text-brand-900">Onboarding {config.clusters.length} AKS clusters</h1>
           <p className="text-slate-600">
             Started by {run.createdByUpn}
-            {run.planConfirmedByUpn ? `, plan confirmed by ${run.planConfirmedByUpn}` : ""}. Any admin of this tenant can continue it
-            from this page&apos;s link.
+            {run.planConfirmedByUpn ? `, plan confirmed by ${run.planConfirmedByUpn}` : ""}. Anyone in this tenant can follow it from
+            this page&apos;s link; an admin with the roles a step needs can continue it.
           </p>
         </div>
         <p role="status" className="rounded-full bg-slate-100 px-3 py-1 text-sm text-slate-800">
-          {done ? "Onboarding complete" : working ? "Working…" : run.status === "failed" ? "Stopped: needs attention" : "Waiting"}
+          {run.status === "offboarded"
+            ? "Removed"
+            : run.status === "offboarding"
+              ? "Being removed"
+              : done
+                ? "Onboarding complete"
+                : working
+                  ? "Working…"
+                  : run.status === "failed"
+                    ? "Stopped: needs attention"
+                    : "Waiting"}
         </p>
       </div>
       <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} />
       <AskAnotherAdmin session={session} runId={runId} presenter={presenter} runView={view} />
-      {done ? <CredentialStatus session={session} runId={runId} vendorName={config.vendor.name} presenter={presenter} runView={view} /> : null}
-      <VerificationResults session={session} runId={runId} presenter={presenter} runView={view} />
-      {handoff ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
+      {refusal && !refusal.allowed ? (
+        <Notice tone="info" title="You can follow this run">
+          <p>{refusal.message}</p>
+        </Notice>
+      ) : null}
+      {done ? <CredentialStatus session={session} runId={runId} vendorName={config.vendor.name} presenter={presenter} runView={view} manage={manage} /> : null}
+      <VerificationResults session={session} runId={runId} presenter={presenter} runView={view} mayRerun={manage} />
+      {handoff && manage ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
       {canContinue ? (
         <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />
       ) : null}
-      {done ? <CoverageCheck runId={runId} /> : null}
-      <OffboardLink runId={runId} status={run.status} />
-      <AuditTrail session={session} runId={runId} presenter={presenter} runView={view} />
+      {done ? <CoverageCheck runId={runId} extendRefusal={controls.extend && !controls.extend.allowed ? controls.extend.message : null} /> : null}
+      <OffboardLink runId={runId} status={run.status} allowed={controls.offboard?.allowed === true} />
+      <AuditTrail session={session} runId={runId} presenter={presenter} runView={view} before={auditPageCursor((await searchParams).auditBefore)} />
     </div>
   );
 }

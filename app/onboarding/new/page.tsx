@@ -3,6 +3,8 @@ import { redirect } from "next/navigation";
 import { NewRunForm } from "@/components/onboarding/new-run-form";
 import { Notice } from "@/components/ui/notice";
 import { requireSession } from "@/lib/auth/session";
+import { mayPlanRun } from "@/lib/authz/decide";
+import { probeFor } from "@/lib/onboarding/authorize";
 import { loadNewRunDefaults } from "@/lib/onboarding/new-run";
 import { isVendorStaff } from "@/lib/vendor-view/access";
 
@@ -13,6 +15,13 @@ export default async function NewOnboardingPage() {
   // Vendor staff only view: their sign-in can't read or change a customer's Azure (ARM would answer 401).
   if (isVendorStaff(session)) redirect("/vendor");
   const defaults = await loadNewRunDefaults(session);
+  // The form only for a user who could run the first step somewhere: decided live, as creating the run decides it.
+  const withClusters = defaults.ok ? defaults.data.subscriptions.filter((s) => s.clusters.length > 0) : [];
+  const probe = probeFor(session);
+  const decisions = await Promise.all(
+    withClusters.map((s) => mayPlanRun(probe, { storageSubscriptions: [s.id], clusterSubscriptions: [], appUniqueName: "", subscriptionNames: new Map([[s.id.toLowerCase(), s.displayName]]) })),
+  );
+  const refusal = decisions.length > 0 && decisions.every((d) => !d.allowed) ? decisions.find((d) => !d.allowed) : undefined;
   return (
     <div className="space-y-6">
       <div>
@@ -20,7 +29,11 @@ export default async function NewOnboardingPage() {
         <p className="text-slate-600">Choose what to onboard. The next page shows every change before anything happens.</p>
       </div>
       {defaults.ok ? (
-        defaults.data.subscriptions.some((s) => s.clusters.length > 0) ? (
+        refusal && !refusal.allowed ? (
+          <Notice tone="info" title="You can't start an onboarding">
+            <p>{refusal.message}</p>
+          </Notice>
+        ) : withClusters.length > 0 ? (
           <NewRunForm defaults={defaults.data} />
         ) : (
           <Notice tone="info" title="No AKS clusters to onboard">

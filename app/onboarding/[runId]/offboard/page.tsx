@@ -8,6 +8,8 @@ import { RunActionButton } from "@/components/onboarding/run-action-button";
 import { Notice } from "@/components/ui/notice";
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { getOffboardingView } from "@/lib/offboarding/control";
+import { mayOffboardRun, runScope } from "@/lib/authz/decide";
+import { probeFor } from "@/lib/onboarding/authorize";
 import { runIdSchema } from "@/lib/onboarding/schemas";
 import { maskText } from "@/lib/presenter";
 
@@ -22,6 +24,8 @@ export default async function OffboardPage({ params }: { params: Promise<{ runId
   const presenter = await isPresenterMode();
   const shown = presenter ? maskText : (t: string) => t;
   const { plan, record, running } = view;
+  // The remove button only for a user who may remove everything the plan lists (decided live, as the action decides).
+  const mayRemove = plan && plan.removeCount > 0 ? await mayOffboardRun(probeFor(session), runScope(view.config)) : null;
   const removesLogs = plan?.items.some((i) => i.action === "remove" && i.category === "storage-account") ?? false;
 
   return (
@@ -100,13 +104,19 @@ export default async function OffboardPage({ params }: { params: Promise<{ runId
                 <p>Removing the audit storage accounts this run created deletes the kube-audit logs stored in them. They can&apos;t be recovered.</p>
               </Notice>
             ) : null}
-            <RunActionButton
-              action={startOffboardingAction}
-              runId={runId}
-              hidden={{ planHash: plan.hash }}
-              label={`Remove ${plan.removeCount} ${plan.removeCount === 1 ? "resource" : "resources"}`}
-              pendingLabel="Starting…"
-            />
+            {mayRemove && !mayRemove.allowed ? (
+              <Notice tone="info" title="You can review what would be removed">
+                <p>{mayRemove.message}</p>
+              </Notice>
+            ) : (
+              <RunActionButton
+                action={startOffboardingAction}
+                runId={runId}
+                hidden={{ planHash: plan.hash }}
+                label={`Remove ${plan.removeCount} ${plan.removeCount === 1 ? "resource" : "resources"}`}
+                pendingLabel="Starting…"
+              />
+            )}
           </>
         )
       ) : null}

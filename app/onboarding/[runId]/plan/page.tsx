@@ -5,7 +5,9 @@ import { PlanExportLinks } from "@/components/onboarding/plan-export-links";
 import { PlanView } from "@/components/onboarding/plan-view";
 import { RunActionButton } from "@/components/onboarding/run-action-button";
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
+import { decideForRun, probeFor } from "@/lib/onboarding/authorize";
 import { getRunView } from "@/lib/onboarding/run-control";
+import { Notice } from "@/components/ui/notice";
 import { runIdSchema } from "@/lib/onboarding/schemas";
 
 export const metadata: Metadata = { title: "Review the plan" };
@@ -18,6 +20,9 @@ export default async function PlanPage({ params }: { params: Promise<{ runId: st
   if (!view) forbidden();
   if (view.run.status !== "planned" && view.run.status !== "draft") redirect(`/onboarding/${runId}`);
   const presenter = await isPresenterMode();
+  // Confirming starts the first step with this user's token: decided live, as the action decides it.
+  const probe = probeFor(session);
+  const [mayConfirm, mayReplan] = await Promise.all([decideForRun("run-step", probe, view), decideForRun("plan", probe, view)]);
   return (
     <div className="space-y-6">
       <div>
@@ -28,11 +33,16 @@ export default async function PlanPage({ params }: { params: Promise<{ runId: st
         </p>
       </div>
       {view.plan ? <PlanView plan={view.plan} presenter={presenter} /> : <p>The plan is being prepared.</p>}
+      {!mayConfirm.allowed ? (
+        <Notice tone="info" title="You can review this plan">
+          <p>{mayConfirm.message}</p>
+        </Notice>
+      ) : null}
       <div className="flex flex-wrap items-start gap-4">
-        {view.plan && view.planHash ? (
+        {mayConfirm.allowed && view.plan && view.planHash ? (
           <RunActionButton action={confirmPlanAction} runId={runId} hidden={{ planHash: view.planHash }} label="Confirm and start" pendingLabel="Starting…" />
         ) : null}
-        <RunActionButton action={replanAction} runId={runId} label="Re-read Azure" pendingLabel="Reading Azure…" variant="secondary" />
+        {mayReplan.allowed ? <RunActionButton action={replanAction} runId={runId} label="Re-read Azure" pendingLabel="Reading Azure…" variant="secondary" /> : null}
       </div>
       {view.plan ? <PlanExportLinks runId={runId} /> : null}
     </div>
