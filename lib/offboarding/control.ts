@@ -77,7 +77,8 @@ export async function getOffboardingView(session: SessionWithUser, runId: string
   const record = await getOffboarding(runId);
   const running = isRunning(record);
   const base = { run, config, record, running, lastResult: resultItems(record), otherActiveRuns: await otherActiveRuns(run) };
-  if (running || !(OFFBOARDABLE_RUN_STATUSES as readonly string[]).includes(run.status)) return { ...base, plan: null, planError: null };
+  // An offboarded run still shows its (empty) plan: what is left, read live.
+  if (running || !([...OFFBOARDABLE_RUN_STATUSES, "offboarded"] as readonly string[]).includes(run.status)) return { ...base, plan: null, planError: null };
   const planned = await livePlan(session, runId);
   return "plan" in planned ? { ...base, plan: planned.plan, planError: null } : { ...base, plan: null, planError: planned.error };
 }

@@ -6,7 +6,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ACTION_DECISIONS } from "../../../lib/authz/actions";
 import { mayManageCredential, mayOffboardRun, mayRunStep, PermissionProbe, runScope } from "../../../lib/authz/decide";
-import { closeDb, configureDb, createRun, listAuditEvents, listRunsForTenant, migrate, setRunPlan, setRunStatus, confirmRunPlan, getRunForTenant } from "../../../lib/db";
+import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, listAuditEvents, listRunsForTenant, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
+import { beginRunOffboarding } from "../../../lib/db/runs";
 import { db } from "../../../lib/db/client";
 import { sessionTokens } from "../../../lib/onboarding/tokens";
 import type { RunConfig } from "../../../lib/steps/config";
@@ -183,5 +184,41 @@ describe("authorization of customer actions", () => {
     const log = (await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(since)}`)).body as unknown as { method: string; url: string }[];
     const permissionReads = log.filter((r) => /providers\/Microsoft\.Authorization\/permissions/i.test(r.url));
     expect(permissionReads).toHaveLength(2);
+  }, 60_000);
+});
+
+describe("the run's lifecycle", () => {
+  it("refuses Retry, rotation, re-verification and extension once removal has started, and everything but viewing after it", async () => {
+    const owner = await signInThroughSimulator(sim, OWNER);
+    cookie.token = owner.cookie;
+    const actions = await actionModules();
+    const post = async (name: string, runId: string) => {
+      const form = new FormData();
+      form.set("runId", runId);
+      form.set("planHash", "0".repeat(64));
+      form.append("cluster", "0123456789abcdef01234567");
+      return actions[name]!(null, form);
+    };
+    const failed = await runIn("failed", "custom-role");
+    const completed = await runIn("completed");
+    expect(await beginRunOffboarding(failed.id, ["failed"])).toBe(true);
+    expect(await beginRunOffboarding(completed.id, ["completed"])).toBe(true);
+    const since = new Date().toISOString();
+    expect(await post("continueRunAction", failed.id)).toMatchObject({ ok: false, code: "conflict", message: expect.stringMatching(/being removed/) });
+    for (const name of ["rotateSecretAction", "rerunVerificationAction", "extendCoverageAction", "recheckCoverageAction", "revealSecretAction"]) {
+      expect({ name, result: await post(name, completed.id) }).toMatchObject({ name, result: { ok: false, code: "conflict" } });
+    }
+    expect(await setRunStatus(completed.id, "offboarded", { from: ["offboarding"] })).toBe(true);
+    for (const name of Object.keys(ACTION_DECISIONS).filter((n) => n !== "createRunAction" && n !== "checkStorageNameAction")) {
+      expect({ name, result: await post(name, completed.id) }).toMatchObject({ name, result: { ok: false, code: "conflict" } });
+    }
+    expect(await writesSince(since)).toEqual([]);
+    expect((await getRunForTenant(failed.id, TENANT))?.status).toBe("offboarding");
+    // A run that is working can't start its removal: the Retry and the removal can't both win.
+    const working = await runIn("failed", "custom-role");
+    await setRunStatus(working.id, "running", { from: ["failed"] });
+    const prisma = await db();
+    await prisma.$executeRaw`UPDATE "step_runs" SET "status" = 'running', "lease_owner" = 'someone', "lease_expires_at" = now() + interval '1 minute' WHERE "run_id" = ${working.id} AND "step_id" = 'custom-role'`;
+    expect(await beginRunOffboarding(working.id, ["running", "failed", "completed"])).toBe(false);
   }, 60_000);
 });
