@@ -3,7 +3,7 @@ import { OWNER, READER, resetSimulator, signInAs } from "./support";
 
 const FABRIKAM_ADMIN = "admin@fabrikam.onmicrosoft.com";
 
-test("a run link opens for another admin of the same tenant, and for nobody else", async ({ browser, request }) => {
+test("a run link opens for anyone of the same tenant (to view), and for nobody else", async ({ browser, request }) => {
   await resetSimulator(request);
   const owner = await browser.newPage();
   await signInAs(owner, OWNER);
@@ -14,7 +14,7 @@ test("a run link opens for another admin of the same tenant, and for nobody else
   const planUrl = new URL(owner.url()).pathname;
   const runUrl = planUrl.replace(/\/plan$/, "");
 
-  // A second admin of Contoso continues from the link.
+  // A Reader of Contoso can open the plan from the link and review it, but not confirm it (see authorization.spec.ts).
   const colleague = await browser.newPage();
   await signInAs(colleague, READER);
   await colleague
@@ -24,6 +24,8 @@ test("a run link opens for another admin of the same tenant, and for nobody else
     .click();
   await expect(colleague).toHaveURL(new RegExp(`${planUrl}$`));
   await expect(colleague.getByRole("heading", { name: "Review the plan" })).toBeVisible();
+  await expect(colleague.getByText("You can review this plan")).toBeVisible();
+  await expect(colleague.getByRole("button", { name: "Confirm and start" })).toHaveCount(0);
 
   // Fabrikam's admin learns nothing: the run's pages look exactly like a link that never existed, with a 403.
   await resetSimulator(request, "fabrikam.json");

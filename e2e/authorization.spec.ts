@@ -1,0 +1,67 @@
+import fs from "node:fs";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+import { ACTION_DECISIONS } from "../lib/authz/actions";
+import { e2eEnv } from "./env";
+import { OWNER, READER, resetSimulator, signInAs, simulatorUrl } from "./support";
+
+// Who may act, in the browser and over HTTP: a Reader of the tenant follows a finished run but gets no control, and every
+// server action of the build, posted directly, is refused and changes nothing.
+type Manifest = { node: Record<string, { exportedName?: string }> };
+const manifest = () => JSON.parse(fs.readFileSync(path.join(e2eEnv().root, ".next-test", "server", "server-reference-manifest.json"), "utf8")) as Manifest;
+
+test("every server action of the build has an authorization decision", () => {
+  const exported = [...new Set(Object.values(manifest().node).map((a) => a.exportedName ?? ""))].sort();
+  expect(exported.length).toBeGreaterThanOrEqual(13);
+  // A new action without an entry in lib/authz/actions.ts fails here, before anyone can post it.
+  expect(exported.filter((name) => !(name in ACTION_DECISIONS))).toEqual([]);
+});
+
+test("a Reader follows a finished run without controls, and each action posted directly is refused", async ({ browser, request }) => {
+  test.setTimeout(240_000);
+  await resetSimulator(request);
+  const owner = await browser.newPage();
+  await signInAs(owner, OWNER);
+  await owner.getByRole("link", { name: "Start onboarding" }).click();
+  await expect(owner.getByText("Available.")).toHaveCount(2);
+  await owner.getByRole("button", { name: "Review the plan" }).click();
+  await owner.getByRole("button", { name: "Confirm and start" }).click();
+  await expect(owner.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 150_000 });
+  const runUrl = new URL(owner.url()).pathname;
+  // The Owner (a Cloud Application Administrator) has every control.
+  await expect(owner.getByRole("button", { name: "Rotate secret" })).toBeVisible();
+  await expect(owner.getByRole("link", { name: "Remove what this run created" })).toBeVisible();
+
+  const readerContext = await browser.newContext();
+  const reader = await readerContext.newPage();
+  await signInAs(reader, READER);
+  await reader.goto(runUrl);
+  await expect(reader.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible();
+  await expect(reader.getByText("You can follow this run")).toBeVisible();
+  for (const name of ["Rotate secret", "Run verification again", "Retry", "Resume", "Extend the run"]) await expect(reader.getByRole("button", { name })).toHaveCount(0);
+  await expect(reader.getByRole("link", { name: "Remove what this run created" })).toHaveCount(0);
+  await expect(reader.getByText("Starts with")).toHaveCount(0);
+  await reader.goto(`${runUrl}/offboard`);
+  await expect(reader.getByRole("button", { name: /^Remove \d+ resources?$/ })).toHaveCount(0);
+  await expect(reader.getByText("You can review what would be removed")).toBeVisible();
+
+  // Posted directly, as a script would: every acting action is refused; nothing reaches Azure.
+  const since = new Date().toISOString();
+  const actions = Object.entries(manifest().node).filter(([, a]) => a.exportedName && a.exportedName in ACTION_DECISIONS);
+  for (const [id, a] of actions) {
+    const decision = ACTION_DECISIONS[a.exportedName as keyof typeof ACTION_DECISIONS];
+    const res = await reader.request.post(runUrl, {
+      headers: { "next-action": id, accept: "text/x-component" },
+      multipart: { "1_runId": runUrl.split("/").pop()!, "1_planHash": "0".repeat(64), "0": '[null,"$K1"]' },
+      maxRedirects: 0,
+    });
+    const body = await res.text();
+    expect(res.status(), `${a.exportedName}: ${body.slice(0, 200)}`).toBeLessThan(500);
+    if (decision !== "view") expect(body, a.exportedName).toMatch(/not_permitted|"invalid"/);
+  }
+  const log = (await (await request.get(`${simulatorUrl}/_sim/requests?since=${encodeURIComponent(since)}`)).json()) as { method: string; url: string }[];
+  expect(log.filter((r) => r.method !== "GET" && !/checkNameAvailability/i.test(r.url)).map((r) => `${r.method} ${r.url}`)).toEqual([]);
+  await owner.reload();
+  await expect(owner.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible();
+  await readerContext.close();
+});
