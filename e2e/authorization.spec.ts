@@ -37,7 +37,7 @@ test("a Reader follows a finished run without controls, and each action posted d
   await signInAs(reader, READER);
   await reader.goto(runUrl);
   await expect(reader.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible();
-  await expect(reader.getByText("You can follow this run")).toBeVisible();
+  await expect(reader.getByText("Some actions need another admin")).toBeVisible();
   for (const name of ["Rotate secret", "Run verification again", "Retry", "Resume", "Extend the run"]) await expect(reader.getByRole("button", { name })).toHaveCount(0);
   await expect(reader.getByRole("link", { name: "Remove what this run created" })).toHaveCount(0);
   await expect(reader.getByText("Starts with")).toHaveCount(0);

@@ -10,8 +10,11 @@ function utc(at: Date): string {
   return `${at.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
-/** Nothing unless a step of the run needs another admin; then the request panel, or for the asked colleague a banner with Continue. */
-export async function AskAnotherAdmin({ session, runId, presenter, runView }: { session: SessionWithUser; runId: string; presenter: boolean; runView?: RunView }) {
+/**
+ * Nothing unless a step of the run needs another admin; then the request panel, or for the asked colleague a banner with
+ * Continue (`mayContinue`: decided live; a colleague without the role is told so instead of getting a button).
+ */
+export async function AskAnotherAdmin({ session, runId, presenter, runView, mayContinue }: { session: SessionWithUser; runId: string; presenter: boolean; runView?: RunView; mayContinue: boolean }) {
   const view = await getAdminHandoff(session, runId, { presenter, view: runView });
   if (!view) return null;
   return (
@@ -29,8 +32,14 @@ export async function AskAnotherAdmin({ session, runId, presenter, runView }: { 
       ) : null}
       {view.askedByOther ? (
         <div className="mt-4">
-          <p className="mb-2 text-sm text-slate-700">If you hold that role, continue: the step runs again with your permissions.</p>
-          <RunActionButton action={continueRunAction} runId={runId} label="Continue" pendingLabel="Continuing…" />
+          {mayContinue ? (
+            <>
+              <p className="mb-2 text-sm text-slate-700">You hold that role: continue, and the step runs again with your permissions.</p>
+              <RunActionButton action={continueRunAction} runId={runId} label="Continue" pendingLabel="Continuing…" />
+            </>
+          ) : (
+            <p className="text-sm text-slate-700">You don&apos;t hold that role either, so you can&apos;t continue this step. Pass the request on to {view.whoCanAct}.</p>
+          )}
         </div>
       ) : (
         <AskAnotherAdminRequest runId={runId} link={view.link} message={view.message} mailto={view.mailto} asked={view.request !== null} />

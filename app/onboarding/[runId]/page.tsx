@@ -74,9 +74,9 @@ export default async function RunPage({ params, searchParams }: { params: Promis
         </p>
       </div>
       <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} />
-      <AskAnotherAdmin session={session} runId={runId} presenter={presenter} runView={view} />
+      <AskAnotherAdmin session={session} runId={runId} presenter={presenter} runView={view} mayContinue={controls.continue?.allowed === true} />
       {refusal && !refusal.allowed ? (
-        <Notice tone="info" title="You can follow this run">
+        <Notice tone="info" title="Some actions need another admin">
           <p>{refusal.message}</p>
         </Notice>
       ) : null}
