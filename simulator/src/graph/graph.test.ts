@@ -31,11 +31,22 @@ describe("users", () => {
     expect(me["@odata.context"]).toBe("https://graph.microsoft.com/v1.0/$metadata#users/$entity");
     const roles = (await graphClient(sim, { upn: OWNER }, ["Directory.Read.All"]).api("/me/memberOf").get()) as { value: { displayName: string; roleTemplateId: string }[] };
     expect(roles.value).toEqual([expect.objectContaining({ displayName: "Cloud Application Administrator", roleTemplateId: "158c047a-c907-4556-b7ef-446551a6b5f7" })]);
-    const noScope = await graphFailure(graphClient(sim, { upn: OWNER }).api("/me").get());
+    const noScope = await graphFailure(graphClient(sim, { upn: OWNER }, ["Application.Read.All"]).api("/me").get());
     expect(noScope.statusCode).toBe(403);
     const unknown = await graphFailure(graphClient(sim, { upn: OWNER }).api("/groupz").get());
     expect(unknown.statusCode).toBe(400);
     expect(unknown.message).toBe("Resource not found for the segment 'groupz'.");
+  });
+
+  it("lists the signed-in user's own directory roles with User.Read alone, direct or transitive, cast to directoryRole", async () => {
+    const client = graphClient(sim, { upn: OWNER }, ["User.Read"]);
+    for (const path of ["/me/memberOf", "/me/transitiveMemberOf", "/me/transitiveMemberOf/microsoft.graph.directoryRole"]) {
+      const roles = (await client.api(path).get()) as { value: { roleTemplateId: string }[] };
+      expect(roles.value.map((r) => r.roleTemplateId)).toEqual(["158c047a-c907-4556-b7ef-446551a6b5f7"]);
+    }
+    expect(((await graphClient(sim, { upn: READER }, ["User.Read"]).api("/me/transitiveMemberOf").get()) as { value: unknown[] }).value).toEqual([]);
+    // Another user's memberships still need more than User.Read.
+    expect((await graphFailure(client.api(`/users/${READER}/memberOf`).get())).statusCode).toBe(403);
   });
 });
 
@@ -111,6 +122,9 @@ describe("applications", () => {
     const cred = (await reader.api(`/applications/${app.id}/addPassword`).post({ passwordCredential: { displayName: "x" } })) as { keyId: string };
     expect(cred.keyId).toMatch(/^[0-9a-f-]{36}$/);
     await reader.api(`/applications/${app.id}/removePassword`).post({ keyId: cred.keyId });
+    const owners = (await reader.api(`/applications/${app.id}/owners`).select("id").get()) as { value: { id: string }[] };
+    expect(owners.value.map((o) => o.id)).toEqual([sim.state().scenario.users.find((u) => u.upn === READER)?.objectId.toLowerCase()]);
+    expect((await graphFailure(reader.api("/applications(uniqueName='nope')/owners").get())).statusCode).toBe(404);
   });
 });
 
