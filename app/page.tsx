@@ -11,10 +11,12 @@ const STEPS = [
   ["Hand-off", "Credentials go to Expel Workbench server to server; you never copy a secret."],
 ] as const;
 
-export default async function Home({ searchParams }: { searchParams: Promise<{ returnTo?: string }> }) {
-  const { returnTo } = await searchParams;
-  if (await getSession()) redirect(safeReturnTo(returnTo));
-  const signInHref = `/auth/sign-in?returnTo=${encodeURIComponent(safeReturnTo(returnTo))}`;
+export default async function Home({ searchParams }: { searchParams: Promise<{ returnTo?: string | string[] }> }) {
+  const { returnTo: param } = await searchParams;
+  // A repeated parameter arrives as an array: none of its values is trusted.
+  const returnTo = safeReturnTo(typeof param === "string" ? param : undefined);
+  if (await getSession()) redirect(returnTo);
+  const signInHref = `/auth/sign-in?returnTo=${encodeURIComponent(returnTo)}`;
 
   return (
     <div className="grid gap-10 lg:grid-cols-[1.1fr_1fr]">

@@ -115,14 +115,28 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
     }),
     { numRuns: RUNS },
   );
+  // The toggle's own fields (present, returnTo): a valid present with a hostile returnTo must still land on the portal.
+  const portalOrigin = new URL(e2eEnv().portalUrl).origin;
+  const hostile = ["/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "//evil.example", "/\\evil.example", "/%2F%2Fevil.example", "/%5Cevil.example", "/%09/evil.example", "/\t%5C/evil", "https://evil.example/", "javascript:alert(1)", "/%2e%2e/estate"];
+  const hostileReturnTo = fc.oneof(text, fc.constantFrom(...hostile));
   await fc.assert(
-    fc.asyncProperty(text, text, async (on, origin) => {
-      const res = await api.post("/presenter", { form: { on, returnTo: origin }, maxRedirects: 0 });
+    fc.asyncProperty(fc.oneof(fc.constantFrom("1", "0"), text), hostileReturnTo, async (present, returnTo) => {
+      const res = await api.post("/presenter", { form: { present, returnTo }, maxRedirects: 0 });
       requests++;
       expectReadable(res.status(), await res.text(), "POST /presenter");
+      if (present === "1" || present === "0") {
+        expect(res.status(), `present=${present} returnTo=${JSON.stringify(returnTo)}`).toBe(303);
+        const location = res.headers().location ?? "";
+        // Where the browser goes: resolved as a browser would (tabs and newlines dropped, "\\" read as "/").
+        expect(new URL(location, e2eEnv().portalUrl).origin, `${JSON.stringify(returnTo)} → ${location}`).toBe(portalOrigin);
+        expect(new URL(location).pathname, location).toMatch(/^\/(?![/\\])/);
+      }
     }),
-    { numRuns: RUNS },
+    // Every hostile value is tried with a valid toggle, whatever the random runs pick.
+    { numRuns: RUNS, examples: hostile.map((returnTo): [string, string] => ["1", returnTo]) },
   );
+  // Presenter mode off again: the checks below read the estate page as before.
+  expect((await api.post("/presenter", { form: { present: "0", returnTo: "/estate" }, maxRedirects: 0 })).status()).toBe(303);
 
   expect(await writesSince(request, since)).toEqual([]);
   expect([...(await runLinks())].filter((l) => !runsBefore.has(l))).toEqual([]);

@@ -12,6 +12,21 @@ const csv = z
   .optional()
   .transform((v) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : []));
 
+// Fewer distinct byte values than this (all zeros, one repeated byte, short text) is not a random key.
+const MIN_DISTINCT_KEY_BYTES = 16;
+
+// Exactly 32 bytes in canonical base64, with at least MIN_DISTINCT_KEY_BYTES distinct values (32 random bytes have ~30).
+function aesKey(schema: z.ZodString) {
+  return schema.superRefine((v, ctx) => {
+    const bytes = Buffer.from(v, "base64");
+    if (bytes.length !== 32 || bytes.toString("base64") !== v) {
+      ctx.addIssue({ code: "custom", message: "must be 32 bytes, base64-encoded (openssl rand -base64 32)" });
+    } else if (new Set(bytes).size < MIN_DISTINCT_KEY_BYTES) {
+      ctx.addIssue({ code: "custom", message: `is not random: fewer than ${MIN_DISTINCT_KEY_BYTES} distinct byte values (openssl rand -base64 32)` });
+    }
+  });
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   /** Public base URL of the portal; the sign-in redirect URI is `${PORTAL_URL}/auth/callback`. */
@@ -24,10 +39,16 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
     .optional(),
   /** 32 random bytes, base64: encrypts sessions' token caches and secrets at rest (AES-256-GCM). */
-  ENCRYPTION_KEY: z
-    .string({ error: "is required: 32 random bytes, base64 (openssl rand -base64 32)" })
-    .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded (openssl rand -base64 32)"),
+  ENCRYPTION_KEY: aesKey(z.string({ error: "is required: 32 random bytes, base64 (openssl rand -base64 32)" })),
+  /** The key ENCRYPTION_KEY replaced: still opens what it sealed, never seals. */
+  ENCRYPTION_KEY_PREVIOUS: aesKey(z.string()).optional(),
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(8),
+  /** Sign-in starts per client and minute (also its burst); all clients together get SIGN_IN_PENDING_MAX per 10 minutes. */
+  SIGN_IN_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
+  /** Pending sign-ins kept at most; a new one past it drops the oldest. */
+  SIGN_IN_PENDING_MAX: z.coerce.number().int().min(100).max(1_000_000).default(1000),
+  /** Reverse proxies in front of the portal that append to X-Forwarded-For (0: none); rate limits key on the entry they appended. */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
 
   /** The portal's own multi-tenant Entra app registration. */
   ENTRA_CLIENT_ID: z.string({ error: "is required: the portal's app registration (application) id" }).uuid(),

@@ -8,11 +8,10 @@ import { createSession, deleteSession, findSession } from "@/lib/db/sessions";
 import { upsertUser } from "@/lib/db/users";
 import { env } from "@/lib/env";
 import { rememberTenantName } from "@/lib/vendor-view/tenant-names";
+import { SIGN_IN_TTL_MS } from "./cookies";
 import { authorityMetadata, createMsalClient } from "./msal";
 import { signInScopes } from "./scopes";
 import { encryptionKey } from "./keys";
-
-const SIGN_IN_TTL_MS = 10 * 60 * 1000;
 
 export const SIGN_IN_ERRORS = {
   state_mismatch: "This sign-in response does not belong to a sign-in started in this browser. Start again.",
@@ -26,10 +25,32 @@ export type SignInOutcome =
   | { ok: true; sessionToken: string; maxAgeSeconds: number; returnTo: string }
   | { ok: false; code: SignInErrorCode; message: string };
 
-/** Only same-origin paths: never an open redirect. */
+const DEFAULT_RETURN_TO = "/estate";
+const MAX_RETURN_TO_LENGTH = 2048;
+// Browsers drop tabs and newlines from URLs and read a backslash as "/": "/<tab>/evil" and "/<backslash>evil" leave the origin.
+const CONTROL_OR_BACKSLASH = /[\u0000-\u001f\u007f-\u009f\\]/;
+const WHITESPACE = /\s/;
+
+function leavesOrigin(path: string): boolean {
+  return !path.startsWith("/") || path.startsWith("//") || CONTROL_OR_BACKSLASH.test(path);
+}
+
+/** Only a same-origin path (path, query and fragment of the portal's own URL): never an open redirect. */
 export function safeReturnTo(value: string | null | undefined): string {
-  if (!value || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return "/estate";
-  return value;
+  if (!value || value.length > MAX_RETURN_TO_LENGTH || leavesOrigin(value) || WHITESPACE.test(value)) return DEFAULT_RETURN_TO;
+  // Also refused once decoded: a hop that decodes "%2F%2F", "%5C" or "%09" must not find "//", a backslash or a tab.
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    return DEFAULT_RETURN_TO;
+  }
+  if (leavesOrigin(decoded)) return DEFAULT_RETURN_TO;
+  const origin = new URL(env().PORTAL_URL).origin;
+  const url = new URL(value, origin);
+  if (url.origin !== origin) return DEFAULT_RETURN_TO;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return leavesOrigin(path) ? DEFAULT_RETURN_TO : path;
 }
 
 export function redirectUri(): string {
@@ -48,7 +69,7 @@ export async function beginSignIn(returnTo: string | null): Promise<{ authorizeU
     nonce,
     returnTo: safeReturnTo(returnTo),
     expiresAt: new Date(Date.now() + SIGN_IN_TTL_MS),
-  });
+  }, env().SIGN_IN_PENDING_MAX);
   const client = await createMsalClient();
   const authorizeUrl = await client.getAuthCodeUrl({
     ...signInScopes(),
@@ -80,17 +101,28 @@ function fail(code: SignInErrorCode): SignInOutcome {
   return { ok: false, code, message: SIGN_IN_ERRORS[code] };
 }
 
-/** Finish a sign-in from the callback's query; creates the session only when state, PKCE and nonce all check out. */
-export async function completeSignIn(query: URLSearchParams, browserState: string | undefined): Promise<SignInOutcome> {
+/**
+ * Finish a sign-in from the callback's query; creates the session only when state, PKCE and nonce all check out.
+ * `browserStates`: the states of the sign-ins this browser started (its state cookie).
+ */
+export async function completeSignIn(query: URLSearchParams, browserStates: string | readonly string[] | undefined): Promise<SignInOutcome> {
   const parsed = callbackSchema.safeParse(Object.fromEntries(query));
   if (!parsed.success) return fail("failed");
   const params = parsed.data;
-  if (!params.state || !browserState || params.state !== browserState) return fail("state_mismatch");
+  const states = typeof browserStates === "string" ? [browserStates] : (browserStates ?? []);
+  if (!params.state || !states.includes(params.state)) return fail("state_mismatch");
   const stateHash = sha256(params.state);
   const pending = await consumeAuthRequest(stateHash);
   if (!pending) return fail("expired");
   if ("error" in params) return fail(params.error === "access_denied" || params.error === "consent_required" ? "denied" : "failed");
 
+  let codeVerifier: string;
+  try {
+    codeVerifier = decrypt(pending.codeVerifier, encryptionKey(), stateHash);
+  } catch {
+    // Sealed with a key the portal no longer has: starting again is all the user can do.
+    return fail("expired");
+  }
   const client = await createMsalClient();
   let result;
   try {
@@ -99,7 +131,7 @@ export async function completeSignIn(query: URLSearchParams, browserState: strin
         code: params.code,
         scopes: signInScopes().scopes,
         redirectUri: redirectUri(),
-        codeVerifier: decrypt(pending.codeVerifier, encryptionKey(), stateHash),
+        codeVerifier,
         nonce: pending.nonce,
         state: params.state,
       },

@@ -10,18 +10,29 @@ export type TokenResult =
   | { ok: true; token: string; expiresOn: Date }
   | { ok: false; code: "reauth_required" | "token_failed"; message: string };
 
+/** What a user whose session's token cache can't be opened (its key is gone from the configuration) is told. */
+export const SESSION_KEY_GONE_MESSAGE = "Your session was sealed with a key the portal no longer has: sign in again.";
+
 /** A token for `resource` on behalf of the session's user; refreshed silently, never sent to the browser. */
 export async function getAccessToken(session: SessionWithUser, resource: Resource): Promise<TokenResult> {
+  let unreadable = false;
   const client = await createMsalClient({
     load: async () => {
       const fresh = await findSession(session.tokenHash);
       const sealed = fresh?.tokenCache ?? session.tokenCache;
-      return decrypt(sealed, encryptionKey(), session.tokenHash);
+      try {
+        return decrypt(sealed, encryptionKey(), session.tokenHash);
+      } catch {
+        // An empty cache has no account, so the caller asks for a new sign-in instead of failing on the error.
+        unreadable = true;
+        return undefined;
+      }
     },
     save: (serialized) => updateSessionTokenCache(session.tokenHash, encrypt(serialized, encryptionKey(), session.tokenHash)),
   });
   try {
     const account = await client.getTokenCache().getAccountByHomeId(session.homeAccountId);
+    if (unreadable) return { ok: false, code: "reauth_required", message: SESSION_KEY_GONE_MESSAGE };
     if (!account) return reauth();
     const result = await client.acquireTokenSilent({ account, scopes: scopesFor(resource) });
     return { ok: true, token: result.accessToken, expiresOn: result.expiresOn ?? new Date(Date.now() + 5 * 60_000) };

@@ -21,19 +21,41 @@ export interface NewAuthRequest {
   expiresAt: Date;
 }
 
-/** Stores a pending sign-in before redirecting to Entra. */
-export async function createAuthRequest(input: NewAuthRequest): Promise<AuthRequest> {
+/**
+ * Stores a pending sign-in before redirecting to Entra. In the same transaction it deletes expired ones and, when
+ * `maxPending` are live, the oldest (the first to expire: all live as long), so the table never holds more. The sign-in
+ * passes SIGN_IN_PENDING_MAX; the default is its default.
+ */
+export async function createAuthRequest(input: NewAuthRequest, maxPending = 1000): Promise<AuthRequest> {
   const prisma = await db();
-  const { id, ...rest } = await prisma.authRequest.create({
-    data: {
-      id: input.stateHash,
-      codeVerifier: input.codeVerifier,
-      nonce: input.nonce,
-      returnTo: input.returnTo,
-      expiresAt: input.expiresAt,
+  const now = new Date();
+  const { id, ...rest } = await prisma.$transaction(
+    async (tx) => {
+      // One insert at a time: concurrent ones would each count the others' rows as absent and pass the bound together.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('auth_requests'))`;
+      await tx.$executeRaw`
+        DELETE FROM "auth_requests" WHERE "expires_at" <= ${now} OR "id" IN (
+          SELECT "id" FROM "auth_requests" WHERE "expires_at" > ${now}
+          ORDER BY "expires_at" DESC, "created_at" DESC, "id" DESC OFFSET CAST(${Math.max(maxPending - 1, 0)} AS integer))`;
+      return tx.authRequest.create({
+        data: {
+          id: input.stateHash,
+          codeVerifier: input.codeVerifier,
+          nonce: input.nonce,
+          returnTo: input.returnTo,
+          expiresAt: input.expiresAt,
+        },
+      });
     },
-  });
+    { maxWait: 30_000, timeout: 30_000 },
+  );
   return { stateHash: id, ...rest };
+}
+
+/** How many pending sign-ins are stored, expired ones included. */
+export async function countAuthRequests(): Promise<number> {
+  const prisma = await db();
+  return prisma.authRequest.count();
 }
 
 interface AuthRequestRow {
