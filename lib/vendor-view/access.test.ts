@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { parseEnv } from "@/lib/env";
@@ -35,7 +36,7 @@ describe("isVendorTenantSession", () => {
 });
 
 describe("VENDOR_TENANT_ID", () => {
-  const base = { ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"), ENTRA_CLIENT_ID: VENDOR, ENTRA_CLIENT_SECRET: "s" };
+  const base = { ENCRYPTION_KEY: randomBytes(32).toString("base64"), ENTRA_CLIENT_ID: VENDOR, ENTRA_CLIENT_SECRET: "s" };
 
   it("is optional: unset means there is no vendor view", () => {
     expect(parseEnv(base).VENDOR_TENANT_ID).toBeUndefined();
