@@ -4,7 +4,7 @@ import { auditDownload } from "@/lib/audit/access";
 
 export const dynamic = "force-dynamic";
 
-// The signed-in tenant's whole audit chain as a download: ?format=jsonl (default) or csv.
+// The signed-in tenant's whole audit chain as a streamed download: ?format=jsonl (default) or csv.
 export function GET(request: NextRequest) {
   return serveDownload(request, (session, format) => auditDownload(session, { format }));
 }

@@ -1,11 +1,11 @@
-// The run's audit trail, newest first, with its downloads. Shows who did what to which resource; never detail payloads.
-import { runAuditTrail } from "@/lib/audit/access";
+// The run's audit trail, newest first, a page at a time, with its downloads. Shows who did what to which resource;
+// never detail payloads.
+import Link from "next/link";
+import { AUDIT_PAGE_SIZE, runAuditTrail } from "@/lib/audit/access";
 import type { AuditEvent } from "@/lib/db/audit";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import type { RunView } from "@/lib/onboarding/run-control";
 import { maskText } from "@/lib/presenter";
-
-const SHOWN = 200;
 
 const OUTCOME_TEXT: Record<AuditEvent["outcome"], string> = { success: "Succeeded", failure: "Failed", denied: "Denied" };
 
@@ -15,9 +15,23 @@ function what(event: AuditEvent): string {
   return kind ? `${event.action} (${kind})` : event.action;
 }
 
-export async function AuditTrail({ session, runId, presenter = false, runView }: { session: SessionWithUser; runId: string; presenter?: boolean; runView?: RunView }) {
-  const events = await runAuditTrail(session, runId, { view: runView });
-  if (!events) return null;
+/** One page of the run's events (newest first, or those before the `before` cursor) with links to older and newest. */
+export async function AuditTrail({
+  session,
+  runId,
+  presenter = false,
+  runView,
+  before = null,
+}: {
+  session: SessionWithUser;
+  runId: string;
+  presenter?: boolean;
+  runView?: RunView;
+  before?: string | null;
+}) {
+  const page = await runAuditTrail(session, runId, { view: runView, before });
+  if (!page) return null;
+  const { events, older } = page;
   const shown = presenter ? maskText : (text: string) => text;
   return (
     <section aria-labelledby="audit-trail" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
@@ -31,9 +45,8 @@ export async function AuditTrail({ session, runId, presenter = false, runView }:
       <div className="overflow-x-auto">
         <table className="w-full text-left text-sm">
           <caption className="mb-2 text-left text-slate-600">
-            Every Azure and Graph write and every decision on this run, newest first
-            {events.length > SHOWN ? ` (latest ${SHOWN} of ${events.length}; the downloads have all)` : ""}. Events are hash-chained:
-            check a download with <code>npm run audit:verify -- file.jsonl</code>.
+            Every Azure and Graph write and every decision on this run, newest first, {AUDIT_PAGE_SIZE} at a time (the downloads have
+            all). Events are hash-chained: check a download with <code>npm run audit:verify -- file.jsonl</code>.
           </caption>
           <thead className="text-slate-700">
             <tr>
@@ -47,10 +60,10 @@ export async function AuditTrail({ session, runId, presenter = false, runView }:
           <tbody className="divide-y divide-slate-100">
             {events.length === 0 ? (
               <tr>
-                <td colSpan={5} className="py-2 text-slate-600">No events yet.</td>
+                <td colSpan={5} className="py-2 text-slate-600">{before ? "No older events." : "No events yet."}</td>
               </tr>
             ) : (
-              events.slice(0, SHOWN).map((event) => (
+              events.map((event) => (
                 <tr key={event.id}>
                   <td className="whitespace-nowrap py-1 pr-3 tabular-nums">{event.at.toISOString().slice(0, 19).replace("T", " ")}</td>
                   <td className="py-1 pr-3">{event.actorUpn}</td>
@@ -63,6 +76,12 @@ export async function AuditTrail({ session, runId, presenter = false, runView }:
           </tbody>
         </table>
       </div>
+      {before || older ? (
+        <nav aria-label="Audit trail pages" className="mt-3 flex gap-4 text-sm">
+          {before ? <Link href={`/onboarding/${runId}#audit-trail`} className="text-brand-700 underline">Newest events</Link> : null}
+          {older ? <Link href={`/onboarding/${runId}?auditBefore=${older}#audit-trail`} className="text-brand-700 underline">Older events</Link> : null}
+        </nav>
+      ) : null}
     </section>
   );
 }

@@ -1,28 +1,43 @@
-// Tenant-authorized reads of the audit trail: the run page's list and the JSON Lines / CSV downloads.
-import { getRunForTenant, listAuditChain, type AuditEvent, type SessionWithUser } from "@/lib/db";
+// Tenant-authorized reads of the audit trail: the run page's pages of events and the streamed JSON Lines / CSV downloads.
+import { getRunForTenant, type SessionWithUser } from "@/lib/db";
+import { auditCursor, listAuditPage, readAuditChain, type AuditPage } from "@/lib/db/audit";
 import type { RunView } from "@/lib/onboarding/run-control";
 import { runIdSchema } from "@/lib/onboarding/schemas";
-import { verifyChain } from "./chain";
-import { CHECK_COMMAND, toCsv, toJsonLines } from "./export";
+import { auditExportStream } from "./export";
+
+/** Events per page on the run page and the vendor's run detail. */
+export const AUDIT_PAGE_SIZE = 50;
 
 /** Export formats. */
 export type AuditFormat = "jsonl" | "csv";
 
-/** A download to send, or a bare status (401 no session, 403 not this tenant's run, 400 unknown format). */
+/** A download to send (a stream read from the database as the client takes it), or a bare status (401, 403, 400). */
 export type AuditDownload =
-  | { ok: true; body: string; contentType: string; filename: string }
+  | { ok: true; body: ReadableStream<Uint8Array>; contentType: string; filename: string }
   | { ok: false; status: 400 | 401 | 403 };
 
-/** A run's events, newest first, if the run belongs to the session's tenant; null otherwise. */
-export async function runAuditTrail(session: SessionWithUser, runId: string, options: { limit?: number; view?: RunView | null } = {}): Promise<AuditEvent[] | null> {
+/** A page cursor from a search parameter (`?auditBefore=`), or null for the newest page. */
+export function auditPageCursor(value: string | string[] | undefined): string | null {
+  return typeof value === "string" && auditCursor(value) !== null ? value : null;
+}
+
+/**
+ * One page of a run's events, newest first, before the cursor `before` (the newest when null), if the run belongs to
+ * the session's tenant; null otherwise.
+ */
+export async function runAuditTrail(
+  session: SessionWithUser,
+  runId: string,
+  options: { before?: string | null; limit?: number; view?: RunView | null } = {},
+): Promise<AuditPage | null> {
   if (!runIdSchema.safeParse(runId).success) return null;
   // The page's view (already read for this tenant) stands for the run; otherwise the bare run row, whatever its config.
   const given = options.view?.run;
   if (!(given?.id === runId && given.tenantId === session.user.tenantId) && !(await getRunForTenant(runId, session.user.tenantId))) return null;
-  return (await listAuditChain({ tenantId: session.user.tenantId, runId }, options)).reverse();
+  return listAuditPage({ tenantId: session.user.tenantId, runId }, { limit: options.limit ?? AUDIT_PAGE_SIZE, before: options.before ?? null });
 }
 
-/** The session's tenant trail (no runId) or one of its runs' events as a file; never another tenant's. */
+/** The session's tenant trail (no runId) or one of its runs' events as a streamed file; never another tenant's. */
 export async function auditDownload(session: SessionWithUser | null, request: { runId?: string; format: string | null }): Promise<AuditDownload> {
   if (!session) return { ok: false, status: 401 };
   const { runId } = request;
@@ -33,23 +48,16 @@ export async function auditDownload(session: SessionWithUser | null, request: { 
   if (format !== "jsonl" && format !== "csv") return { ok: false, status: 400 };
 
   const tenantId = session.user.tenantId;
-  const events = await listAuditChain({ tenantId, ...(runId === undefined ? {} : { runId }) });
   const stamp = new Date().toISOString().replaceAll(":", "").slice(0, 15);
   const base = runId === undefined ? `audit-tenant-${stamp}` : `audit-run-${runId}-${stamp}`;
-  if (format === "csv") return { ok: true, body: toCsv(events), contentType: "text/csv; charset=utf-8", filename: `${base}.csv` };
-
-  const verdict = verifyChain(events, { partial: runId !== undefined });
-  const header = {
-    auditExport: {
-      scope: runId === undefined ? ("tenant" as const) : ("run" as const),
-      tenantId,
-      runId: runId ?? null,
-      count: events.length,
-      firstHash: verdict.ok ? verdict.firstHash : (events.find((e) => e.hash)?.hash ?? null),
-      lastHash: verdict.ok ? verdict.lastHash : (events.findLast((e) => e.hash)?.hash ?? null),
-      exportedAt: new Date().toISOString(),
-      check: CHECK_COMMAND,
-    },
-  };
-  return { ok: true, body: toJsonLines(events, header), contentType: "application/x-ndjson; charset=utf-8", filename: `${base}.jsonl` };
+  const body = auditExportStream({
+    format,
+    scope: runId === undefined ? "tenant" : "run",
+    tenantId,
+    runId: runId ?? null,
+    chunks: readAuditChain({ tenantId, ...(runId === undefined ? {} : { runId }) }),
+  });
+  return format === "csv"
+    ? { ok: true, body, contentType: "text/csv; charset=utf-8", filename: `${base}.csv` }
+    : { ok: true, body, contentType: "application/x-ndjson; charset=utf-8", filename: `${base}.jsonl` };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { auditEventHash, GENESIS_HASH } from "@/lib/db/audit-hash";
 import type { AuditEvent } from "@/lib/db/audit";
-import { verifyChain } from "./chain";
+import { ChainVerifier, verifyChain } from "./chain";
 
 // A chain built the way recordAuditEvent builds it.
 function chain(n: number, start = 1): AuditEvent[] {
@@ -91,5 +91,32 @@ describe("verifyChain", () => {
     expect(verifyChain(subset, { partial: true })).toMatchObject({ ok: true, count: 4 });
     subset[2] = { ...subset[2]!, actorUpn: "x@y" };
     expect(verifyChain(subset, { partial: true })).toMatchObject({ ok: false, brokenAt: 2 });
+  });
+});
+
+describe("ChainVerifier", () => {
+  it("gives verifyChain's verdict one event at a time, holding only the previous event", () => {
+    const events = chain(6);
+    const verifier = new ChainVerifier();
+    for (const [i, event] of events.entries()) {
+      expect(verifier.add(event)).toBe(true);
+      expect(verifier.verdict()).toEqual(verifyChain(events.slice(0, i + 1)));
+    }
+  });
+
+  it("stays broken at the first bad event; later events are not checked", () => {
+    const events = chain(6);
+    events[2] = { ...events[2]!, target: "/elsewhere" };
+    const verifier = new ChainVerifier();
+    expect(events.map((e) => verifier.add(e))).toEqual([true, true, false, false, false, false]);
+    expect(verifier.verdict()).toEqual({ ok: false, brokenAt: 2, id: "3", reason: expect.stringMatching(/altered/) });
+    expect(verifier.verdict()).toEqual(verifyChain(events));
+  });
+
+  it("partial: a gap is allowed, a changed event is not", () => {
+    const verifier = new ChainVerifier({ partial: true });
+    const subset = chain(6).filter((_, i) => i !== 1 && i !== 4);
+    expect(subset.every((e) => verifier.add(e))).toBe(true);
+    expect(verifier.verdict()).toMatchObject({ ok: true, count: 4 });
   });
 });

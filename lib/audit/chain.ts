@@ -11,32 +11,61 @@ export type ChainVerdict =
   | { ok: false; brokenAt: number; id: string; reason: string };
 
 /**
+ * verifyChain one event at a time, holding only the previous event: for exports and files of any size. add() returns
+ * false from the first bad event on (later events are not checked); verdict() is the result so far.
+ */
+export class ChainVerifier {
+  private previous: ChainEvent | null = null;
+  private index = 0;
+  private chained = 0;
+  private firstHash: string | null = null;
+  private broken: Extract<ChainVerdict, { ok: false }> | null = null;
+
+  constructor(private readonly options: { partial?: boolean } = {}) {}
+
+  /** Checks the next event in chain order; false when it (or an earlier one) broke the chain. */
+  add(event: ChainEvent): boolean {
+    if (this.broken) return false;
+    const reason = this.check(event);
+    if (reason) {
+      this.broken = { ok: false, brokenAt: this.index, id: event.id, reason };
+      return false;
+    }
+    this.index += 1;
+    if (event.hash !== null) {
+      this.firstHash ??= event.hash;
+      this.previous = event;
+      this.chained += 1;
+    }
+    return true;
+  }
+
+  /** The verdict over the events added so far. */
+  verdict(): ChainVerdict {
+    return this.broken ?? { ok: true, count: this.chained, firstHash: this.firstHash, lastHash: this.previous?.hash ?? null };
+  }
+
+  private check(event: ChainEvent): string | null {
+    const previous = this.previous;
+    if (event.hash === null || event.prevHash === null) {
+      return previous ? "event has no hash after the chain started (hash removed)" : null;
+    }
+    if (previous && !(BigInt(event.id) > BigInt(previous.id))) return "event is out of order (id not increasing)";
+    if (auditEventHash({ ...event, prevHash: event.prevHash }) !== event.hash) return "event content doesn't match its hash (a field was altered)";
+    if (!this.options.partial && event.prevHash !== (previous ? previous.hash : GENESIS_HASH)) {
+      return previous ? "link broken: prevHash isn't the previous event's hash (event deleted, inserted or reordered)" : "chain doesn't start at the genesis hash (earlier events missing)";
+    }
+    return null;
+  }
+}
+
+/**
  * Checks every event's hash and the links between consecutive events. `partial` is for a subset of a tenant's chain
  * (one run's events): a link that doesn't match is a gap, not a break, and the first event needn't start the chain.
  * Events recorded before the chain existed (no hash) are accepted only before the first chained event.
  */
 export function verifyChain(events: readonly ChainEvent[], options: { partial?: boolean } = {}): ChainVerdict {
-  let previous: ChainEvent | null = null;
-  let chained = 0;
-  let firstHash: string | null = null;
-  for (const [index, event] of events.entries()) {
-    const broken = (reason: string): ChainVerdict => ({ ok: false, brokenAt: index, id: event.id, reason });
-    if (event.hash === null || event.prevHash === null) {
-      if (previous) return broken("event has no hash after the chain started (hash removed)");
-      continue;
-    }
-    if (previous && !(BigInt(event.id) > BigInt(previous.id))) return broken("event is out of order (id not increasing)");
-    const expected = auditEventHash({ ...event, prevHash: event.prevHash });
-    if (expected !== event.hash) return broken("event content doesn't match its hash (a field was altered)");
-    if (!options.partial) {
-      const wanted = previous ? previous.hash : GENESIS_HASH;
-      if (event.prevHash !== wanted) {
-        return broken(previous ? "link broken: prevHash isn't the previous event's hash (event deleted, inserted or reordered)" : "chain doesn't start at the genesis hash (earlier events missing)");
-      }
-    }
-    firstHash ??= event.hash;
-    previous = event;
-    chained += 1;
-  }
-  return { ok: true, count: chained, firstHash, lastHash: previous?.hash ?? null };
+  const verifier = new ChainVerifier(options);
+  for (const event of events) if (!verifier.add(event)) break;
+  return verifier.verdict();
 }

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditDownload, runAuditTrail } from "@/lib/audit/access";
 import { verifyChain } from "@/lib/audit/chain";
-import { parseJsonLines } from "@/lib/audit/export";
-import { listAuditChain, recordAuditEvent, recordAuditEvents } from "./audit";
+import { auditExportStream, checkExportLines, parseJsonLines } from "@/lib/audit/export";
+import { listAuditChain, listAuditPage, readAuditChain, recordAuditEvent, recordAuditEvents, type AuditEvent, type AuditPage } from "./audit";
 import { GENESIS_HASH } from "./audit-hash";
 import { closeDb, configureDb, db, migrate, type DbOptions } from "./client";
 import { createRun } from "./runs";
@@ -13,6 +13,8 @@ import { upsertUser } from "./users";
 
 let seq = 0;
 const unique = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++seq}`;
+const text = (body: ReadableStream<Uint8Array>) => new Response(body).text();
+const ids = (events: readonly AuditEvent[]) => events.map((e) => e.id);
 
 /** Registers the audit-chain tests on the database that `options()` describes (resolved in beforeAll). */
 export function describeAuditQueries(label: string, options: () => DbOptions): void {
@@ -107,12 +109,12 @@ export function describeAuditQueries(label: string, options: () => DbOptions): v
       expect(await auditDownload(null, { runId: run.id, format: "jsonl" })).toEqual({ ok: false, status: 401 });
       expect(await auditDownload(admin, { runId: run.id, format: "xml" })).toEqual({ ok: false, status: 400 });
       expect(await runAuditTrail(stranger, run.id)).toBeNull();
-      expect((await runAuditTrail(admin, run.id))?.map((e) => e.action)).toEqual(["azure.write", "run.created"]);
+      expect((await runAuditTrail(admin, run.id))?.events.map((e) => e.action)).toEqual(["azure.write", "run.created"]);
 
       const runExport = await auditDownload(admin, { runId: run.id, format: "jsonl" });
       if (!runExport.ok) throw new Error("expected a download");
       expect(runExport.filename).toMatch(new RegExp(`^audit-run-${run.id}-.*\\.jsonl$`));
-      const parsed = parseJsonLines(runExport.body);
+      const parsed = parseJsonLines(await text(runExport.body));
       expect(parsed.header).toMatchObject({ scope: "run", runId: run.id, count: 2, check: expect.stringContaining("audit:verify") });
       expect(parsed.events.map((e) => e.action)).toEqual(["run.created", "azure.write"]);
       expect(verifyChain(parsed.events)).toMatchObject({ ok: false, brokenAt: 1 }); // a gap: the sign-in isn't in the run
@@ -120,14 +122,91 @@ export function describeAuditQueries(label: string, options: () => DbOptions): v
 
       const tenantExport = await auditDownload(admin, { format: "jsonl" });
       if (!tenantExport.ok) throw new Error("expected a download");
-      const whole = parseJsonLines(tenantExport.body);
+      const whole = parseJsonLines(await text(tenantExport.body));
       expect(whole.header).toMatchObject({ scope: "tenant", count: 3 });
+      expect(whole.end).toMatchObject({ complete: true, count: 3, chain: "intact" });
       expect(whole.events.every((e) => e.tenantId === admin.user.tenantId)).toBe(true);
       expect(verifyChain(whole.events)).toMatchObject({ ok: true, count: 3 });
 
       const csv = await auditDownload(admin, { runId: run.id, format: "csv" });
       expect(csv).toMatchObject({ ok: true, contentType: expect.stringMatching(/^text\/csv/) });
-      if (csv.ok) expect(csv.body).toContain(",'=cmd@x,");
+      if (csv.ok) expect(await text(csv.body)).toContain(",'=cmd@x,");
+    });
+
+    it("pages a tenant's and a run's events newest first by cursor, one page at a time, to the last page", async () => {
+      const admin = await signedIn();
+      const tenantId = admin.user.tenantId;
+      const run = await newRun(admin);
+      const recorded: AuditEvent[] = [];
+      for (let i = 0; i < 7; i++) {
+        recorded.push(await recordAuditEvent({ tenantId, actorUpn: "a@x", action: `a.${i}`, outcome: "success", detail: { i, nested: { list: [i, "x"] } }, ...(i % 3 === 2 ? {} : { runId: run.id }) }));
+        await recordAuditEvent({ tenantId: unique("tenant"), actorUpn: "o@x", action: "other", outcome: "success", runId: run.id });
+      }
+      const newest = [...recorded].reverse();
+
+      const first = await listAuditPage({ tenantId }, { limit: 3 });
+      expect(ids(first.events)).toEqual(ids(newest.slice(0, 3)));
+      expect(first.older).toBe(newest[2]!.id);
+      const second = await listAuditPage({ tenantId }, { limit: 3, before: first.older });
+      expect(ids(second.events)).toEqual(ids(newest.slice(3, 6)));
+      const last = await listAuditPage({ tenantId }, { limit: 3, before: second.older });
+      expect(last).toEqual({ events: [newest[6]], older: null });
+      expect(await listAuditPage({ tenantId }, { limit: 7 })).toEqual({ events: newest, older: null });
+
+      // Another tenant's events carrying this run's id take a place in a page but are never shown; paging goes on past them.
+      const inRun = newest.filter((e) => e.runId === run.id);
+      expect(inRun).toHaveLength(5);
+      const pages: AuditEvent[][] = [];
+      for (let before: string | null = null, n = 0; n === 0 || before !== null; n++) {
+        const page: AuditPage = (await runAuditTrail(admin, run.id, { limit: 2, before }))!;
+        expect(page.events.length).toBeLessThanOrEqual(2);
+        pages.push(page.events);
+        before = page.older;
+      }
+      expect(pages.flat()).toEqual(inRun);
+      expect(pages.length).toBeGreaterThanOrEqual(3);
+
+      // A cursor from a URL that isn't one is the newest page; limits are clamped to 1..500.
+      for (const before of ["abc", "-1", "0", "1e3", "99999999999999999999", ""]) expect(await listAuditPage({ tenantId }, { limit: 3, before })).toEqual(first);
+      expect((await listAuditPage({ tenantId }, { limit: 0 })).events).toEqual(newest.slice(0, 1));
+      expect(await listAuditPage({ tenantId: unique("tenant") }, { limit: 3 })).toEqual({ events: [], older: null });
+    });
+
+    it("reads the chain oldest first in chunks, ending at the newest event present when reading starts", async () => {
+      const tenantId = unique("tenant");
+      const recorded = await recordAuditEvents(Array.from({ length: 5 }, (_, i) => ({ tenantId, actorUpn: "a@x", action: `c.${i}`, outcome: "success" as const, runId: i % 2 ? "run-odd" : null })));
+      await recordAuditEvent({ tenantId: unique("tenant"), actorUpn: "o@x", action: "other", outcome: "success" });
+
+      const chunks: AuditEvent[][] = [];
+      for await (const chunk of readAuditChain({ tenantId }, { chunkSize: 2 })) {
+        chunks.push(chunk);
+        // Appended while the export runs: after its end, so not in it.
+        if (chunks.length === 1) await recordAuditEvent({ tenantId, actorUpn: "a@x", action: "late", outcome: "success" });
+      }
+      expect(chunks.map((c) => c.length)).toEqual([2, 2, 1]);
+      expect(chunks.flat()).toEqual(recorded);
+      expect((await listAuditChain({ tenantId })).map((e) => e.action)).toEqual([...recorded.map((e) => e.action), "late"]);
+
+      const runChunks: AuditEvent[][] = [];
+      for await (const chunk of readAuditChain({ tenantId, runId: "run-odd" }, { chunkSize: 1 })) runChunks.push(chunk);
+      expect(runChunks).toEqual([[recorded[1]], [recorded[3]]]);
+      for await (const _ of readAuditChain({ tenantId: unique("tenant") })) throw new Error("an unknown tenant has no events");
+    });
+
+    it("streams an export in small chunks that verifies, and one whose end line names a row changed in the database", async () => {
+      const tenantId = unique("tenant");
+      const recorded = await recordAuditEvents(Array.from({ length: 9 }, (_, i) => ({ tenantId, actorUpn: "a@x", action: `e.${i}`, outcome: "success" as const, detail: { i } })));
+      const exported = () => text(auditExportStream({ format: "jsonl", scope: "tenant", tenantId, runId: null, chunks: readAuditChain({ tenantId }, { chunkSize: 4 }) }));
+
+      const intact = await exported();
+      expect(parseJsonLines(intact).events).toHaveLength(9);
+      expect(await checkExportLines(intact.split("\n"))).toEqual({ ok: true, count: 9, firstHash: recorded[0]!.hash, lastHash: recorded[8]!.hash, partial: false });
+
+      const prisma = await db();
+      await prisma.$executeRaw`UPDATE "audit_events" SET "actor_upn" = 'mallory@x' WHERE "id" = ${BigInt(recorded[5]!.id)}`;
+      const tampered = await exported();
+      expect(parseJsonLines(tampered).end).toMatchObject({ complete: true, count: 9, chain: "broken", broken: { event: 6, id: recorded[5]!.id } });
+      expect(await checkExportLines(tampered.split("\n"))).toEqual({ ok: false, message: expect.stringContaining(`BROKEN at event #6 (id ${recorded[5]!.id})`) });
     });
   });
 }

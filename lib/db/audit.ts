@@ -1,5 +1,5 @@
 // Append-only audit trail per customer tenant, hash-chained per tenant.
-import { type Prisma } from "./generated/client";
+import { Prisma } from "./generated/client";
 import { auditEventHash, GENESIS_HASH } from "./audit-hash";
 import { db } from "./client";
 import { nullableJson, type JsonValue } from "./json";
@@ -115,15 +115,88 @@ export interface AuditScope {
   runId?: string;
 }
 
-/** Events of a tenant (or of one of its runs) in chain order, oldest first; at most `limit` (default 100 000). */
-export async function listAuditChain(scope: AuditScope, options: { limit?: number } = {}): Promise<AuditEvent[]> {
+/** Largest page listAuditPage reads. */
+export const AUDIT_PAGE_MAX = 500;
+
+/** Rows per query of readAuditChain unless the caller says otherwise. */
+export const AUDIT_CHUNK_SIZE = 2_000;
+
+/** One page of events, newest first, and the cursor of the page after it (older events), null on the last page. */
+export interface AuditPage {
+  events: AuditEvent[];
+  /** Pass as `before` to read the next older page; the id of this page's oldest event. */
+  older: string | null;
+}
+
+// Cursors come from URLs: a positive decimal that fits the bigint column, anything else is no cursor.
+const CURSOR = /^[1-9][0-9]{0,17}$/;
+
+/** A cursor as the database takes it, or null when `value` isn't one (absent, garbage, out of range). */
+export function auditCursor(value: string | null | undefined): bigint | null {
+  return value !== null && value !== undefined && CURSOR.test(value) ? BigInt(value) : null;
+}
+
+function scopeWhere(scope: AuditScope): Prisma.AuditEventWhereInput {
+  return { tenantId: scope.tenantId, ...(scope.runId === undefined ? {} : { runId: scope.runId }) };
+}
+
+/**
+ * A page of the scope's events newest first: at most `limit` with an id below `before` (the newest when absent), in one
+ * query that reads limit + 1 entries of the (tenant_id, id) or (run_id, id) index and then those rows by primary key;
+ * the extra entry only says an older page exists.
+ */
+export async function listAuditPage(scope: AuditScope, options: { limit: number; before?: string | null }): Promise<AuditPage> {
+  const limit = Math.max(1, Math.min(Math.floor(options.limit), AUDIT_PAGE_MAX));
+  const before = auditCursor(options.before);
   const prisma = await db();
-  const rows = await prisma.auditEvent.findMany({
-    where: { tenantId: scope.tenantId, ...(scope.runId === undefined ? {} : { runId: scope.runId }) },
-    orderBy: { id: "asc" },
-    take: Math.max(0, Math.min(options.limit ?? 100_000, 100_000)),
-  });
-  return rows.map(toAuditEvent);
+  // The ids come from an index-only scan of the scope's index. Walking the primary key backward with a filter instead
+  // (the planner's pick for a tenant holding most rows) reads every newer row of other tenants first when there are
+  // many. A run's index has no tenant_id: its ids are picked by run_id alone and a row of another tenant comes back
+  // empty (never shown), so the cursor still moves past it.
+  const rows = await prisma.$queryRaw<(Omit<AuditRow, "id"> & { id: bigint | null; pageId: bigint })[]>`
+    SELECT p."id" AS "pageId", e."id", e."at", e."tenant_id" AS "tenantId", e."actor_user_id" AS "actorUserId",
+           e."actor_upn" AS "actorUpn", e."action", e."target", e."outcome", e."detail", e."run_id" AS "runId",
+           e."prev_hash" AS "prevHash", e."hash"
+    FROM (
+      SELECT "id" FROM "audit_events"
+      WHERE ${scope.runId === undefined ? Prisma.sql`"tenant_id" = ${scope.tenantId}` : Prisma.sql`"run_id" = ${scope.runId}`}
+        ${before === null ? Prisma.empty : Prisma.sql`AND "id" < ${before}`}
+      ORDER BY "id" DESC LIMIT ${limit + 1}
+    ) p
+    LEFT JOIN "audit_events" e ON e."id" = p."id" AND e."tenant_id" = ${scope.tenantId}
+    ORDER BY p."id" DESC`;
+  const page = rows.slice(0, limit);
+  const events = page.flatMap(({ pageId: _, id, ...row }) => (id === null ? [] : [toAuditEvent({ ...row, id })]));
+  return { events, older: rows.length > limit ? (page.at(-1)?.pageId.toString() ?? null) : null };
+}
+
+/**
+ * The scope's events in chain order, oldest first, as chunks of at most `chunkSize`: one keyset query per chunk
+ * (id above the last one read), so memory stays at one chunk whatever the size. Ends at the newest event present at
+ * the first read: events appended meanwhile belong to the next export, and a busy tenant can't keep it running.
+ */
+export async function* readAuditChain(scope: AuditScope, options: { chunkSize?: number } = {}): AsyncGenerator<AuditEvent[], void, undefined> {
+  const take = Math.max(1, Math.min(Math.floor(options.chunkSize ?? AUDIT_CHUNK_SIZE), 10_000));
+  const prisma = await db();
+  const newest = await prisma.auditEvent.findFirst({ where: scopeWhere(scope), orderBy: { id: "desc" }, select: { id: true } });
+  if (!newest) return;
+  let after: bigint | null = null;
+  for (;;) {
+    const idRange: Prisma.BigIntFilter = after === null ? { lte: newest.id } : { gt: after, lte: newest.id };
+    const rows = await prisma.auditEvent.findMany({ where: { ...scopeWhere(scope), id: idRange }, orderBy: { id: "asc" }, take });
+    const last = rows.at(-1);
+    if (!last) return;
+    after = last.id;
+    yield rows.map(toAuditEvent);
+    if (rows.length < take || last.id === newest.id) return;
+  }
+}
+
+/** Every event of the scope in chain order, oldest first, in memory: for small scopes (one run's decisions, tests). */
+export async function listAuditChain(scope: AuditScope): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  for await (const chunk of readAuditChain(scope)) events.push(...chunk);
+  return events;
 }
 
 /** A tenant's audit events, newest first. */

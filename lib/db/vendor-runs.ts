@@ -1,6 +1,6 @@
 // Cross-tenant reads for the vendor view: every customer's runs. Callers must have checked isVendorStaff first.
 import { Prisma } from "./generated/client";
-import { listAuditChain, type AuditEvent } from "./audit";
+import { listAuditPage, type AuditEvent } from "./audit";
 import { db } from "./client";
 import { listOperations, type Operation } from "./operations";
 import type { OnboardingRunWithSteps } from "./runs";
@@ -27,10 +27,13 @@ export interface CrossTenantRun {
   lastDecision: (LastAct & { action: string }) | null;
 }
 
-/** A run of any tenant with its operation log and audit events, for the read-only detail. */
+/** A run of any tenant with its operation log and one page of its audit events, for the read-only detail. */
 export interface CrossTenantRunDetail extends CrossTenantRun {
   operations: Operation[];
+  /** Newest first: the page before the requested cursor. */
   auditEvents: AuditEvent[];
+  /** Cursor of the next older page of audit events; null on the last. */
+  olderAuditEvents: string | null;
 }
 
 type RunRow = Prisma.OnboardingRunGetPayload<{ include: { steps: true } }>;
@@ -82,17 +85,20 @@ export async function listRunsAcrossTenants(options: { limit: number }): Promise
   }));
 }
 
-/** One run of any tenant with its operation log and audit events (oldest first); null when it doesn't exist. */
-export async function getRunAcrossTenants(runId: string): Promise<CrossTenantRunDetail | null> {
+/**
+ * One run of any tenant with its operation log and a page of its audit events (newest first, `audit.limit` before the
+ * cursor `audit.before`); null when it doesn't exist.
+ */
+export async function getRunAcrossTenants(runId: string, audit: { limit: number; before?: string | null } = { limit: 50 }): Promise<CrossTenantRunDetail | null> {
   const prisma = await db();
   const row = await prisma.onboardingRun.findUnique({ where: { id: runId }, include: { steps: true } });
   if (!row) return null;
   const run = toRunWithSteps(row);
-  const [names, acts, operations, auditEvents] = await Promise.all([
+  const [names, acts, operations, auditPage] = await Promise.all([
     tenantNames([run.tenantId]),
     lastActs([run.id]),
     listOperations(run.id),
-    listAuditChain({ tenantId: run.tenantId, runId: run.id }, { limit: 500 }),
+    listAuditPage({ tenantId: run.tenantId, runId: run.id }, audit),
   ]);
   return {
     run,
@@ -100,6 +106,7 @@ export async function getRunAcrossTenants(runId: string): Promise<CrossTenantRun
     lastOperation: acts.ops.get(run.id) ?? null,
     lastDecision: acts.decisions.get(run.id) ?? null,
     operations,
-    auditEvents,
+    auditEvents: auditPage.events,
+    olderAuditEvents: auditPage.older,
   };
 }

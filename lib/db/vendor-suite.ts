@@ -66,7 +66,7 @@ export function describeVendorQueries(label: string, options: () => DbOptions): 
       expect((await listRunsAcrossTenants({ limit: 1 })).length).toBe(1);
     });
 
-    it("reads one run of any tenant with its operation log and audit events, oldest first", async () => {
+    it("reads one run of any tenant with its operation log and a page of its audit events, newest first", async () => {
       const t = unique("tenant");
       const run = await plannedRun(t);
       const op = await recordIntent({ runId: run.id, stepId: "storage", key: unique("k"), kind: "create", target: "/a", actorUpn: "owner@t.example" });
@@ -77,7 +77,13 @@ export function describeVendorQueries(label: string, options: () => DbOptions): 
       const detail = await getRunAcrossTenants(run.id);
       expect(detail?.run.tenantId).toBe(t);
       expect(detail?.operations.map((o) => [o.status, o.errorCode])).toEqual([["failed", "forbidden"]]);
-      expect(detail?.auditEvents.map((e) => e.action)).toEqual(["run.created", "run.failed"]);
+      expect(detail?.auditEvents.map((e) => e.action)).toEqual(["run.failed", "run.created"]);
+      expect(detail?.olderAuditEvents).toBeNull();
+      const first = await getRunAcrossTenants(run.id, { limit: 1 });
+      expect(first?.auditEvents.map((e) => e.action)).toEqual(["run.failed"]);
+      expect(first?.olderAuditEvents).toBe(first?.auditEvents[0]?.id);
+      const older = await getRunAcrossTenants(run.id, { limit: 1, before: first?.olderAuditEvents });
+      expect(older).toMatchObject({ auditEvents: [{ action: "run.created" }], olderAuditEvents: null });
       expect(await getRunAcrossTenants("AAAAAAAAAAAAAAAAAAAAAAAA")).toBeNull();
     });
   });

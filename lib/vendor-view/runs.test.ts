@@ -83,6 +83,7 @@ function record(steps: StepRun[]): CrossTenantRunDetail {
         hash: null,
       },
     ],
+    olderAuditEvents: "8",
   };
 }
 
@@ -129,6 +130,7 @@ describe("vendor run shaping", () => {
     for (const leak of [SECRET, JWT, "AuthorizationFailed", "hint", "clientSecret", '"raw"', "does not have authorization"]) expect(text).not.toContain(leak);
     expect(detail.operations[0]?.error).toEqual({ code: "forbidden", message: expect.stringContaining("could not describe safely") });
     expect(detail.auditEvents[0]).toEqual({ id: "9", at: new Date("2026-11-27T07:06:00Z"), actorUpn: "owner@contoso.onmicrosoft.com", action: "run.failed", outcome: "failure" });
+    expect(detail.olderAuditEvents).toBe("8");
   });
 
   it("masks every id in presenter mode and shows a masked tenant id when the name is unknown", () => {

@@ -1,5 +1,6 @@
 // The vendor view's read model: every customer's runs, shaped so no secret, token or raw Azure payload can reach a page.
 import { z } from "zod";
+import { AUDIT_PAGE_SIZE } from "@/lib/audit/access";
 import { recordAuditEvent } from "@/lib/db/audit";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import type { StepRun } from "@/lib/db/step-runs";
@@ -45,7 +46,10 @@ export interface VendorRunDetail extends VendorRunSummary {
   clusters: { name: string; location: string }[];
   storageAccounts: string[];
   operations: { id: string; at: Date; step: string; kind: string; target: string; status: string; error: { code: string; message: string } | null; requestId: string | null; actorUpn: string }[];
+  /** One page of the run's audit events, newest first. */
   auditEvents: { id: string; at: Date; actorUpn: string; action: string; outcome: string }[];
+  /** Cursor of the next older page; null on the last. */
+  olderAuditEvents: string | null;
 }
 
 export interface ShapeOptions {
@@ -146,6 +150,7 @@ export function shapeRunDetail(record: CrossTenantRunDetail, options: ShapeOptio
       actorUpn: op.actorUpn,
     })),
     auditEvents: record.auditEvents.map((e) => ({ id: e.id, at: e.at, actorUpn: e.actorUpn, action: e.action, outcome: e.outcome })),
+    olderAuditEvents: record.olderAuditEvents,
   };
 }
 
@@ -158,12 +163,17 @@ export async function listVendorRuns(session: SessionWithUser | null, options: {
 }
 
 /**
- * One run's read-only detail for vendor staff, recorded in the customer's audit trail (they see that the vendor
- * looked); null for anyone else and for unknown runs.
+ * One run's read-only detail for vendor staff with a page of its audit events (newest first, or before the cursor
+ * `auditBefore`), recorded in the customer's audit trail (they see that the vendor looked); null for anyone else and
+ * for unknown runs.
  */
-export async function openVendorRun(session: SessionWithUser | null, runId: string, options: { presenter: boolean }): Promise<VendorRunDetail | null> {
+export async function openVendorRun(
+  session: SessionWithUser | null,
+  runId: string,
+  options: { presenter: boolean; auditBefore?: string | null },
+): Promise<VendorRunDetail | null> {
   if (!session || !isVendorStaff(session) || !runIdSchema.safeParse(runId).success) return null;
-  const record = await getRunAcrossTenants(runId);
+  const record = await getRunAcrossTenants(runId, { limit: AUDIT_PAGE_SIZE, before: options.auditBefore ?? null });
   if (!record) return null;
   await recordAuditEvent({
     tenantId: record.run.tenantId,

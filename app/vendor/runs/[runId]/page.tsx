@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { forbidden, notFound } from "next/navigation";
 import { RUN_STATUS_TEXT, stepStatusLabel, utc } from "@/components/vendor/step-status";
+import { AUDIT_PAGE_SIZE, auditPageCursor } from "@/lib/audit/access";
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { isVendorStaff } from "@/lib/vendor-view/access";
 import { openVendorRun } from "@/lib/vendor-view/runs";
@@ -9,12 +10,14 @@ import { openVendorRun } from "@/lib/vendor-view/runs";
 export const metadata: Metadata = { title: "Customer onboarding (read-only)" };
 export const dynamic = "force-dynamic";
 
-// Vendor staff only: one customer run, read-only; opening it is recorded in the customer's audit trail.
-export default async function VendorRunPage({ params }: { params: Promise<{ runId: string }> }) {
+// Vendor staff only: one customer run, read-only, its audit events a page at a time (?auditBefore=); opening it is
+// recorded in the customer's audit trail.
+export default async function VendorRunPage({ params, searchParams }: { params: Promise<{ runId: string }>; searchParams: Promise<{ auditBefore?: string | string[] }> }) {
   const { runId } = await params;
   const session = await requireSession(`/vendor/runs/${runId}`);
   if (!isVendorStaff(session)) forbidden();
-  const run = await openVendorRun(session, runId, { presenter: await isPresenterMode() });
+  const before = auditPageCursor((await searchParams).auditBefore);
+  const run = await openVendorRun(session, runId, { presenter: await isPresenterMode(), auditBefore: before });
   if (!run) notFound();
 
   return (
@@ -127,7 +130,9 @@ export default async function VendorRunPage({ params }: { params: Promise<{ runI
         <h2 id="decisions" className="mb-3 font-semibold text-slate-900">Audit events</h2>
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm">
-            <caption className="mb-2 text-left text-slate-600">Who did what on this run, newest first (details stay in the customer&apos;s export).</caption>
+            <caption className="mb-2 text-left text-slate-600">
+              Who did what on this run, newest first, {AUDIT_PAGE_SIZE} at a time (details stay in the customer&apos;s export).
+            </caption>
             <thead className="text-slate-700">
               <tr>
                 <th scope="col" className="py-1 pr-3 font-medium">Time</th>
@@ -137,17 +142,31 @@ export default async function VendorRunPage({ params }: { params: Promise<{ runI
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
-              {[...run.auditEvents].reverse().map((event) => (
-                <tr key={event.id}>
-                  <td className="whitespace-nowrap py-1 pr-3 tabular-nums">{utc(event.at)}</td>
-                  <td className="py-1 pr-3">{event.actorUpn}</td>
-                  <td className="py-1 pr-3">{event.action}</td>
-                  <td className="py-1">{event.outcome}</td>
+              {run.auditEvents.length === 0 ? (
+                <tr>
+                  <td colSpan={4} className="py-2 text-slate-600">{before ? "No older events." : "No events yet."}</td>
                 </tr>
-              ))}
+              ) : (
+                run.auditEvents.map((event) => (
+                  <tr key={event.id}>
+                    <td className="whitespace-nowrap py-1 pr-3 tabular-nums">{utc(event.at)}</td>
+                    <td className="py-1 pr-3">{event.actorUpn}</td>
+                    <td className="py-1 pr-3">{event.action}</td>
+                    <td className="py-1">{event.outcome}</td>
+                  </tr>
+                ))
+              )}
             </tbody>
           </table>
         </div>
+        {before || run.olderAuditEvents ? (
+          <nav aria-label="Audit event pages" className="mt-3 flex gap-4 text-sm">
+            {before ? <Link href={`/vendor/runs/${runId}#decisions`} className="text-brand-700 underline">Newest events</Link> : null}
+            {run.olderAuditEvents ? (
+              <Link href={`/vendor/runs/${runId}?auditBefore=${run.olderAuditEvents}#decisions`} className="text-brand-700 underline">Older events</Link>
+            ) : null}
+          </nav>
+        ) : null}
       </section>
     </div>
   );
