@@ -178,7 +178,10 @@ export async function listAuditPage(scope: AuditScope, options: { limit: number;
 export async function* readAuditChain(scope: AuditScope, options: { chunkSize?: number } = {}): AsyncGenerator<AuditEvent[], void, undefined> {
   const take = Math.max(1, Math.min(Math.floor(options.chunkSize ?? AUDIT_CHUNK_SIZE), 10_000));
   const prisma = await db();
-  const newest = await prisma.auditEvent.findFirst({ where: scopeWhere(scope), orderBy: { id: "desc" }, select: { id: true } });
+  // Only the columns of the scope's index, so the bound is an index-only read (a run's events are its tenant's; the
+  // chunks below filter by tenant anyway).
+  const bound: Prisma.AuditEventWhereInput = scope.runId === undefined ? { tenantId: scope.tenantId } : { runId: scope.runId };
+  const newest = await prisma.auditEvent.findFirst({ where: bound, orderBy: { id: "desc" }, select: { id: true } });
   if (!newest) return;
   let after: bigint | null = null;
   for (;;) {
