@@ -10,16 +10,25 @@ export type TokenResult =
   | { ok: true; token: string; expiresOn: Date }
   | { ok: false; code: "reauth_required" | "token_failed"; message: string };
 
+/** What the engine reports when the admin whose token it used has signed out since (or the session expired). */
+export const SESSION_ENDED_MESSAGE = "The admin who started this work has signed out, so the portal no longer acts with their sign-in. Sign in and resume.";
+
 /** What a user whose session's token cache can't be opened (its key is gone from the configuration) is told. */
 export const SESSION_KEY_GONE_MESSAGE = "Your session was sealed with a key the portal no longer has: sign in again.";
 
 /** A token for `resource` on behalf of the session's user; refreshed silently, never sent to the browser. */
 export async function getAccessToken(session: SessionWithUser, resource: Resource): Promise<TokenResult> {
   let unreadable = false;
+  let ended = false;
   const client = await createMsalClient({
     load: async () => {
       const fresh = await findSession(session.tokenHash);
-      const sealed = fresh?.tokenCache ?? session.tokenCache;
+      // Signed out (or expired): the refresh token in memory is not used to start anything new.
+      if (!fresh) {
+        ended = true;
+        return undefined;
+      }
+      const sealed = fresh.tokenCache;
       try {
         return decrypt(sealed, encryptionKey(), session.tokenHash);
       } catch {
@@ -32,6 +41,7 @@ export async function getAccessToken(session: SessionWithUser, resource: Resourc
   });
   try {
     const account = await client.getTokenCache().getAccountByHomeId(session.homeAccountId);
+    if (ended) return { ok: false, code: "reauth_required", message: SESSION_ENDED_MESSAGE };
     if (unreadable) return { ok: false, code: "reauth_required", message: SESSION_KEY_GONE_MESSAGE };
     if (!account) return reauth();
     const result = await client.acquireTokenSilent({ account, scopes: scopesFor(resource) });

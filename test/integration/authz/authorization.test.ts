@@ -4,11 +4,14 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { getAccessToken, SESSION_ENDED_MESSAGE } from "../../../lib/auth/tokens";
 import { ACTION_DECISIONS } from "../../../lib/authz/actions";
 import { mayManageCredential, mayOffboardRun, mayRunStep, PermissionProbe, runScope } from "../../../lib/authz/decide";
-import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, listAuditEvents, listRunsForTenant, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
+import { closeDb, configureDb, confirmRunPlan, createRun, deleteSession, getRunForTenant, listAuditEvents, listRunsForTenant, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
 import { beginRunOffboarding } from "../../../lib/db/runs";
 import { db } from "../../../lib/db/client";
+import { runRemainingSteps } from "../../../lib/engine/run-run";
+import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import { sessionTokens } from "../../../lib/onboarding/tokens";
 import type { RunConfig } from "../../../lib/steps/config";
 import { STEP_IDS } from "../../../lib/steps/registry";
@@ -220,5 +223,23 @@ describe("the run's lifecycle", () => {
     const prisma = await db();
     await prisma.$executeRaw`UPDATE "step_runs" SET "status" = 'running', "lease_owner" = 'someone', "lease_expires_at" = now() + interval '1 minute' WHERE "run_id" = ${working.id} AND "step_id" = 'custom-role'`;
     expect(await beginRunOffboarding(working.id, ["running", "failed", "completed"])).toBe(false);
+  }, 60_000);
+});
+
+describe("after sign-out", () => {
+  it("starts no new work with the signed-out admin's refresh token", async () => {
+    const { session } = await signInThroughSimulator(sim, OWNER);
+    expect(await getAccessToken(session, "arm")).toMatchObject({ ok: true });
+    expect(await deleteSession(session.tokenHash)).toBe(true);
+    expect(await getAccessToken(session, "arm")).toEqual({ ok: false, code: "reauth_required", message: SESSION_ENDED_MESSAGE });
+
+    // A run confirmed before the sign-out and driven with that session's tokens writes nothing and waits for a sign-in.
+    const run = await runIn("failed", "storage");
+    await setRunStatus(run.id, "running", { from: ["failed"] });
+    const since = new Date().toISOString();
+    const result = await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor: { userId: session.user.id, upn: OWNER }, tokens: sessionTokens(session), modules: STEP_MODULES });
+    expect(result).toMatchObject({ outcome: "stopped", code: "reauth_required" });
+    expect(await writesSince(since)).toEqual([]);
+    expect((await getRunForTenant(run.id, TENANT))?.steps.find((s) => s.stepId === "storage")?.status).not.toBe("done");
   }, 60_000);
 });
