@@ -213,3 +213,14 @@ export async function listAuditEvents(tenantId: string, options: { limit: number
   });
   return rows.map(toAuditEvent);
 }
+
+/** A run's events with `action` recorded at or after `since`, newest first, at most `limit`: one bounded read by the run's index. */
+export async function listRecentRunEvents(scope: Required<AuditScope>, action: string, since: Date, limit = 20): Promise<AuditEvent[]> {
+  const prisma = await db();
+  const rows = await prisma.auditEvent.findMany({
+    where: { tenantId: scope.tenantId, runId: scope.runId, action, at: { gte: since } },
+    orderBy: { id: "desc" },
+    take: Math.max(1, Math.min(limit, 100)),
+  });
+  return rows.map(toAuditEvent);
+}

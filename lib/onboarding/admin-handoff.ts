@@ -1,7 +1,7 @@
 // "Ask another admin": when a step needs a role the acting admin lacks, a prepared request (link, message, mailto) to a
 // colleague of the same tenant, recorded as an audit event; the colleague sees who asked and continues with their own token.
 import { failure, type ActionResult } from "@/lib/action-result";
-import { listAuditChain, recordAuditEvent, type AuditEvent } from "@/lib/db/audit";
+import { listRecentRunEvents, recordAuditEvent, type AuditEvent } from "@/lib/db/audit";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import type { StepRun } from "@/lib/db/step-runs";
 import { env } from "@/lib/env";
@@ -60,9 +60,9 @@ function requestDetail(e: AuditEvent): { stepId?: unknown } {
 }
 
 /** The latest request for this stop of the step: a request made before the step last stopped belongs to an earlier stop. */
-function currentRequest(events: AuditEvent[], step: StepRun): HandoffRequest | null {
-  const since = step.finishedAt ?? step.updatedAt;
-  const last = events.findLast((e) => e.action === HANDOFF_REQUESTED && e.outcome === "success" && requestDetail(e).stepId === step.stepId && e.at >= since);
+async function currentRequest(scope: { tenantId: string; runId: string }, step: StepRun): Promise<HandoffRequest | null> {
+  const recent = await listRecentRunEvents(scope, HANDOFF_REQUESTED, step.finishedAt ?? step.updatedAt);
+  const last = recent.find((e) => e.outcome === "success" && requestDetail(e).stepId === step.stepId);
   return last ? { at: last.at, byUpn: last.actorUpn } : null;
 }
 
@@ -85,7 +85,7 @@ export async function getAdminHandoff(session: SessionWithUser, runId: string, o
   const shown = options.presenter ? maskText : (text: string) => text;
   const { requiredRole, whoCanAct } = rolesOf(step);
   const stepTitle = stepById(step.stepId as StepId).title;
-  const request = currentRequest(await listAuditChain({ tenantId: session.user.tenantId, runId }), step);
+  const request = await currentRequest({ tenantId: session.user.tenantId, runId }, step);
   const link = `${env().PORTAL_URL}/onboarding/${runId}`;
   const message = handoffMessage({ stepTitle, requiredRole: shown(requiredRole), link, vendorName: view.config.vendor.name, fromUpn: request?.byUpn ?? session.user.upn });
   const subject = `Please continue the AKS onboarding: needs ${shown(requiredRole)}`;
