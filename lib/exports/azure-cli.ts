@@ -1,35 +1,37 @@
 // The run's plan as an Azure CLI bash script, for change approval: the same names, bodies and scopes the steps would write.
+// Every value from the run's config or plan is a shq word or a oneLine comment (./escape): none can start a command.
+import { oneLine, shq } from "./escape";
 import type { ExportModel, Planned } from "./model";
 import { writes } from "./model";
 
 const ARM = "https://management.azure.com";
 const GRAPH = "https://graph.microsoft.com/v1.0";
 const AUTHZ_API = "2022-04-01";
-// Replaced by bash after the heredoc: a quoted heredoc keeps $ and backticks in the display name literal.
+// The app's body names the Data.Read role by this placeholder: its id is only known once the script has read it from Graph.
 const ROLE_PLACEHOLDER = "__DATA_READ_ROLE_ID__";
 
-/** A bash word that stays literal: single-quoted, embedded quotes closed and escaped. */
-export function shQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
+const comment = (text: string) => `# ${oneLine(text)}`;
 const stateOf = (p: Planned) => (p.action === "unplanned" ? "not in the stored plan; written as the step would" : p.action);
-const detailComments = (p: Planned) => p.details.map((d) => `#   ${d}`);
+const detailComments = (p: Planned) => p.details.map((d) => comment(`  ${d}`));
 /** One line naming an object the plan found in place: the script leaves it alone. */
-const leftAlone = (what: string, p: Planned) => [`# ${what}: ${p.action === "adopt" ? "adopted as it is" : "already in place"} (${p.why}). Nothing to run.`];
+const leftAlone = (what: string, p: Planned) => [comment(`${what}: ${p.action === "adopt" ? "adopted as it is" : "already in place"} (${p.why}). Nothing to run.`)];
+/** An ARM path with each segment percent-encoded, so no value adds a segment or a query. */
+const armPath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
+/** A JMESPath raw string literal ('…' with \ and \' escaped). */
+const jmesRaw = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 
 function header(m: ExportModel): string[] {
   return [
     "#!/usr/bin/env bash",
-    `# AKS audit-log onboarding, run ${m.runId}: the portal's plan as Azure CLI commands, for change approval.`,
-    `# Generated from the plan read from Azure at ${m.planComputedAt || "(not planned yet)"}; objects that plan found in place are comments.`,
+    comment(`AKS audit-log onboarding, run ${m.runId}: the portal's plan as Azure CLI commands, for change approval.`),
+    comment(`Generated from the plan read from Azure at ${m.planComputedAt || "(not planned yet)"}; objects that plan found in place are comments.`),
     "# Needs: az 2.60+ signed in to the tenant (az login --tenant …), bash 4+, GNU coreutils (sha1sum, date -d). Run it as one admin with:",
     "#   Owner or User Access Administrator on every subscription below (custom role, role assignments),",
     "#   Contributor on the resource groups (storage, diagnostic settings), and Cloud Application Administrator",
     "#   (app registration, admin consent for Log Analytics Data.Read).",
     "set -euo pipefail",
     "",
-    `TENANT_ID=${shQuote(m.tenantId)}`,
+    `TENANT_ID=${shq(m.tenantId)}`,
     `if [[ "$(az account show --query tenantId -o tsv)" != "$TENANT_ID" ]]; then`,
     `  echo "Sign in to tenant $TENANT_ID first: az login --tenant $TENANT_ID" >&2`,
     "  exit 1",
@@ -38,14 +40,15 @@ function header(m: ExportModel): string[] {
     "# RFC 4122 UUIDv5 (SHA-1): the portal names each role assignment uuidv5(namespace, lower(scope|principalObjectId|roleGuid)),",
     "# so this script, a retry and the portal all address the same assignment.",
     "uuidv5() {",
-    '  local ns="${1//-/}" h v',
+    // Only hex digits of the namespace reach printf %b: the same bytes for a UUID, and no escape for anything else.
+    '  local ns="${1//[^0-9a-fA-F]/}" h v',
     `  h=$({ printf '%b' "$(printf '%s' "$ns" | sed 's/../\\\\x&/g')"; printf '%s' "$2"; } | sha1sum | cut -c1-32)`,
     "  v=$(( (16#${h:16:1} & 3) | 8 ))",
     `  printf '%s-%s-5%s-%x%s-%s\\n' "\${h:0:8}" "\${h:8:4}" "\${h:13:3}" "$v" "\${h:17:3}" "\${h:20:12}"`,
     "}",
-    `ASSIGNMENT_NAMESPACE=${shQuote(m.assignmentNamespace)}`,
+    `ASSIGNMENT_NAMESPACE=${shq(m.assignmentNamespace)}`,
     ...(m.planErrors.length > 0
-      ? ["", "# WARNING: the portal could not plan every step; those steps' commands are what they would write, unchecked:", ...m.planErrors.map((e) => `#   ${e.stepId}: ${e.message}`)]
+      ? ["", "# WARNING: the portal could not plan every step; those steps' commands are what they would write, unchecked:", ...m.planErrors.map((e) => comment(`  ${e.stepId}: ${e.message}`))]
       : []),
   ];
 }
@@ -53,45 +56,49 @@ function header(m: ExportModel): string[] {
 function storageSection(m: ExportModel): string[] {
   const out = ["", "# ── 1. Audit log storage: one account per AKS region ──"];
   for (const p of m.providers) {
-    const sub = shQuote(p.subscriptionId);
-    out.push(writes(p.planned) ? `az provider register --namespace ${p.namespace} --subscription ${sub} --wait` : `# ${p.namespace} is already registered in ${p.subscriptionId}.`);
+    out.push(
+      writes(p.planned)
+        ? `az provider register --namespace ${shq(p.namespace)} --subscription ${shq(p.subscriptionId)} --wait`
+        : comment(`${p.namespace} is already registered in ${p.subscriptionId}.`),
+    );
   }
   for (const g of m.resourceGroups) {
     out.push(
       writes(g.planned)
-        ? `az group create --subscription ${shQuote(g.subscriptionId)} --name ${shQuote(g.name)} --location ${shQuote(g.location)} --tags managed-by=aks-onboarding-portal`
-        : `# Resource group ${g.name} in ${g.subscriptionId}: ${g.planned.action === "unplanned" ? "not in the stored plan" : "already exists"}.`,
+        ? `az group create --subscription ${shq(g.subscriptionId)} --name ${shq(g.name)} --location ${shq(g.location)} --tags managed-by=aks-onboarding-portal`
+        : comment(`Resource group ${g.name} in ${g.subscriptionId}: ${g.planned.action === "unplanned" ? "not in the stored plan" : "already exists"}.`),
     );
   }
   const b = m.storageBaseline;
+  const tls = shq(b.minimumTlsVersion);
   for (const a of m.storageAccounts) {
-    const loc = `--subscription ${shQuote(a.subscriptionId)} --resource-group ${shQuote(a.resourceGroup)} --name ${shQuote(a.name)}`;
-    out.push("", `# Storage account ${a.name} (${a.region}): ${stateOf(a.planned)}`, ...detailComments(a.planned));
+    const where = `--subscription ${shq(a.subscriptionId)} --resource-group ${shq(a.resourceGroup)}`;
+    const loc = `${where} --name ${shq(a.name)}`;
+    const account = `${where} --account-name ${shq(a.name)}`;
+    out.push("", comment(`Storage account ${a.name} (${a.region}): ${stateOf(a.planned)}`), ...detailComments(a.planned));
     if (a.planned.action === "create" || a.planned.action === "unplanned") {
       out.push(
-        `az storage account create ${loc} --location ${shQuote(a.region)} \\`,
-        `  --kind ${b.kind} --sku ${b.sku} --hns false --https-only ${b.httpsOnly} --min-tls-version ${b.minimumTlsVersion} \\`,
+        `az storage account create ${loc} --location ${shq(a.region)} \\`,
+        `  --kind ${shq(b.kind)} --sku ${shq(b.sku)} --hns false --https-only ${b.httpsOnly} --min-tls-version ${tls} \\`,
         `  --allow-blob-public-access ${b.allowBlobPublicAccess} --allow-cross-tenant-replication ${b.allowCrossTenantReplication} \\`,
         `  --public-network-access Enabled --default-action ${m.allowedIps ? "Deny" : "Allow"} --bypass AzureServices --tags managed-by=aks-onboarding-portal`,
       );
-      for (const ip of m.allowedIps ?? []) out.push(`az storage account network-rule add ${loc.replace("--name", "--account-name")} --ip-address ${shQuote(ip)}`);
+      for (const ip of m.allowedIps ?? []) out.push(`az storage account network-rule add ${account} --ip-address ${shq(ip)}`);
     } else if (a.planned.action === "update") {
-      out.push(`az storage account update ${loc} --https-only true --min-tls-version ${b.minimumTlsVersion} --allow-blob-public-access false --allow-cross-tenant-replication false`);
+      out.push(`az storage account update ${loc} --https-only true --min-tls-version ${tls} --allow-blob-public-access false --allow-cross-tenant-replication false`);
     } else {
       out.push(...leftAlone(`Storage account ${a.name}`, a.planned));
     }
     if (a.network && a.network.action === "update") {
-      out.push(`# Firewall of ${a.name}: ${a.network.why}`, ...detailComments(a.network));
-      out.push(`az storage account update ${loc} --default-action Deny --bypass AzureServices --min-tls-version ${b.minimumTlsVersion}`);
-      for (const ip of m.allowedIps ?? []) out.push(`az storage account network-rule add ${loc.replace("--name", "--account-name")} --ip-address ${shQuote(ip)}`);
-      for (const removed of a.network.details.filter((d) => d.startsWith("ipRules: -")).flatMap((d) => d.slice("ipRules: ".length).split(", "))) {
-        out.push(`az storage account network-rule remove ${loc.replace("--name", "--account-name")} --ip-address ${shQuote(removed.replace(/^-/, ""))}`);
-      }
+      out.push(comment(`Firewall of ${a.name}: ${a.network.why}`), ...detailComments(a.network));
+      out.push(`az storage account update ${loc} --default-action Deny --bypass AzureServices --min-tls-version ${tls}`);
+      for (const ip of m.allowedIps ?? []) out.push(`az storage account network-rule add ${account} --ip-address ${shq(ip)}`);
+      for (const ip of a.removedIps) out.push(`az storage account network-rule remove ${account} --ip-address ${shq(ip)}`);
     }
-    out.push(`# Lifecycle rule ${m.lifecycleRule.name} on ${a.name}: ${stateOf(a.lifecycle)}`);
+    out.push(comment(`Lifecycle rule ${m.lifecycleRule.name} on ${a.name}: ${stateOf(a.lifecycle)}`));
     if (writes(a.lifecycle)) {
       if (a.lifecycle.action === "update") out.push("# The account has its own policy: this command replaces the whole policy, so merge its other rules into the JSON first.");
-      out.push(`az storage account management-policy create ${loc.replace("--name", "--account-name")} --policy "$(cat <<'JSON'`, lifecyclePolicyJson(m), "JSON", ')"');
+      out.push(`az storage account management-policy create ${account} --policy ${shq(lifecyclePolicyJson(m), { multiline: true })}`);
     }
   }
   return out;
@@ -123,9 +130,9 @@ function diagnosticsSection(m: ExportModel): string[] {
       continue;
     }
     out.push(
-      `# ${d.clusterName}: ${stateOf(d.planned)}`,
-      `az monitor diagnostic-settings create --name ${shQuote(d.name)} --resource ${shQuote(d.clusterId)} \\`,
-      `  --storage-account ${shQuote(d.storageAccountId)} --logs ${shQuote(JSON.stringify([{ category: d.category, enabled: true }]))}`,
+      comment(`${d.clusterName}: ${stateOf(d.planned)}`),
+      `az monitor diagnostic-settings create --name ${shq(d.name)} --resource ${shq(d.clusterId)} \\`,
+      `  --storage-account ${shq(d.storageAccountId)} --logs ${shq(JSON.stringify([{ category: d.category, enabled: true }]))}`,
     );
   }
   return out;
@@ -133,44 +140,44 @@ function diagnosticsSection(m: ExportModel): string[] {
 
 function appSection(m: ExportModel): string[] {
   const a = m.app;
-  const la = shQuote(a.logAnalyticsAppId);
-  // uniqueName is [a-z0-9-] (runConfigSchema), so it is safe inside double quotes.
-  const appUrl = `${GRAPH}/applications(uniqueName='${a.uniqueName}')`;
-  const out = ["", `# ── 3. App registration ${a.displayName} (uniqueName ${a.uniqueName}), Log Analytics ${a.dataReadRole}, client secret ──`];
+  const la = shq(a.logAnalyticsAppId);
+  const out = ["", comment(`── 3. App registration ${a.displayName} (uniqueName ${a.uniqueName}), Log Analytics ${a.dataReadRole}, client secret ──`)];
   if (writes(a.logAnalyticsServicePrincipal)) out.push("# The tenant has no Log Analytics API service principal yet:", `az ad sp create --id ${la}`);
   out.push(
+    // An OData string literal ('' for ') in a URL path: the name can't close the literal or add to the URL.
+    `APP_UNIQUE_NAME=${shq(encodeURIComponent(a.uniqueName.replace(/'/g, "''")))}`,
+    `APP_URL="${GRAPH}/applications(uniqueName='$APP_UNIQUE_NAME')"`,
     `LA_SP_ID=$(az ad sp show --id ${la} --query id -o tsv)`,
-    `DATA_READ_ROLE_ID=$(az ad sp show --id ${la} --query ${shQuote(`appRoles[?value=='${a.dataReadRole}'].id | [0]`)} -o tsv)`,
+    `DATA_READ_ROLE_ID=$(az ad sp show --id ${la} --query ${shq(`appRoles[?value==${jmesRaw(a.dataReadRole)}].id | [0]`)} -o tsv)`,
   );
   if (writes(a.planned)) {
+    const body = JSON.stringify(
+      {
+        displayName: a.displayName,
+        signInAudience: "AzureADMyOrg",
+        requiredResourceAccess: [{ resourceAppId: a.logAnalyticsAppId, resourceAccess: [{ id: ROLE_PLACEHOLDER, type: "Role" }] }],
+      },
+      null,
+      2,
+    );
     out.push(
-      `# App registration: ${stateOf(a.planned)} (upsert by uniqueName, as the portal does)`,
+      comment(`App registration: ${stateOf(a.planned)} (upsert by uniqueName, as the portal does)`),
       ...detailComments(a.planned),
       ...(a.planned.action === "update" ? ["# This replaces requiredResourceAccess: keep the app's other application permissions in the body."] : []),
-      "APP_BODY=$(cat <<'JSON'",
-      JSON.stringify(
-        {
-          displayName: a.displayName,
-          signInAudience: "AzureADMyOrg",
-          requiredResourceAccess: [{ resourceAppId: a.logAnalyticsAppId, resourceAccess: [{ id: ROLE_PLACEHOLDER, type: "Role" }] }],
-        },
-        null,
-        2,
-      ),
-      "JSON",
-      ")",
-      `az rest --method PATCH --url "${appUrl}" --headers Prefer=create-if-missing Content-Type=application/json --body "\${APP_BODY//${ROLE_PLACEHOLDER}/$DATA_READ_ROLE_ID}"`,
+      `APP_BODY=${shq(body, { multiline: true })}`,
+      // Quoted pattern and replacement: both literal (bash 5.2 would otherwise read & in the replacement as the match).
+      `az rest --method PATCH --url "$APP_URL" --headers Prefer=create-if-missing Content-Type=application/json --body "\${APP_BODY//"${ROLE_PLACEHOLDER}"/"$DATA_READ_ROLE_ID"}"`,
     );
   } else {
     out.push(...leftAlone(`App registration ${a.uniqueName}`, a.planned));
   }
-  out.push(`APP_ID=$(az rest --method GET --url "${appUrl}" --query appId -o tsv)`);
+  out.push(`APP_ID=$(az rest --method GET --url "$APP_URL" --query appId -o tsv)`);
   if (writes(a.servicePrincipal)) out.push(`az ad sp create --id "$APP_ID"`);
   else out.push(...leftAlone("The app's service principal", a.servicePrincipal));
   out.push(`SP_ID=$(az ad sp show --id "$APP_ID" --query id -o tsv)`);
   if (writes(a.consent)) {
     out.push(
-      `# Admin consent: grant Log Analytics API ${a.dataReadRole} (an application permission) to the app's service principal.`,
+      comment(`Admin consent: grant Log Analytics API ${a.dataReadRole} (an application permission) to the app's service principal.`),
       `az rest --method POST --url "${GRAPH}/servicePrincipals/$SP_ID/appRoleAssignedTo" --headers Content-Type=application/json \\`,
       `  --body "{\\"principalId\\": \\"$SP_ID\\", \\"resourceId\\": \\"$LA_SP_ID\\", \\"appRoleId\\": \\"$DATA_READ_ROLE_ID\\"}"`,
     );
@@ -179,10 +186,10 @@ function appSection(m: ExportModel): string[] {
   }
   if (writes(a.secret)) {
     out.push(
-      `# Client secret "${a.secretName}", valid ${a.secretLifetimeDays} days.`,
+      comment(`Client secret "${a.secretName}", valid ${a.secretLifetimeDays} days.`),
       "# WARNING: the next command prints the new client secret in clear text. Run it where nobody watches the screen and no",
       "# log or CI output records it, hand the secret to the vendor over a secure channel, then clear the terminal.",
-      `az ad app credential reset --id "$APP_ID" --append --display-name ${shQuote(a.secretName)} --end-date "$(date -u -d '+${a.secretLifetimeDays} days' +%Y-%m-%dT%H:%M:%SZ)"`,
+      `az ad app credential reset --id "$APP_ID" --append --display-name ${shq(a.secretName)} --end-date "$(date -u -d ${shq(`+${a.secretLifetimeDays} days`)} +%Y-%m-%dT%H:%M:%SZ)"`,
     );
   } else {
     out.push(...leftAlone(`Client secret ${a.secretName}`, a.secret));
@@ -206,16 +213,11 @@ export function customRoleArmBody(m: ExportModel): object {
 
 function roleSection(m: ExportModel): string[] {
   const r = m.customRole;
-  const out = ["", `# ── 4. Custom role "${r.roleName}", id ${r.id} (the same id in every run of this tenant) ──`, `# ${stateOf(r.planned)}`, ...detailComments(r.planned)];
+  const out = ["", comment(`── 4. Custom role "${r.roleName}", id ${r.id} (the same id in every run of this tenant) ──`), comment(stateOf(r.planned)), ...detailComments(r.planned)];
   if (writes(r.planned)) {
     if (r.planned.action === "update") out.push("# A PUT replaces assignableScopes: add any other scopes the role already has before running.");
-    const scope = r.assignableScopes[0] ?? "";
-    out.push(
-      `az rest --method PUT --url ${shQuote(`${ARM}${scope}/providers/Microsoft.Authorization/roleDefinitions/${r.id}?api-version=${AUTHZ_API}`)} --headers Content-Type=application/json --body "$(cat <<'JSON'`,
-      JSON.stringify(customRoleArmBody(m), null, 2),
-      "JSON",
-      ')"',
-    );
+    const url = `${ARM}${armPath(r.assignableScopes[0] ?? "")}/providers/Microsoft.Authorization/roleDefinitions/${encodeURIComponent(r.id)}?api-version=${AUTHZ_API}`;
+    out.push(`az rest --method PUT --url ${shq(url)} --headers Content-Type=application/json --body ${shq(JSON.stringify(customRoleArmBody(m), null, 2), { multiline: true })}`);
   } else {
     out.push(...leftAlone(`Custom role ${r.roleName}`, r.planned));
   }
@@ -231,12 +233,13 @@ function assignmentSection(m: ExportModel): string[] {
     }
     const name = `RA_NAME_${i + 1}`;
     out.push(
-      `# ${ra.roleName} at ${ra.scope}: ${stateOf(ra.planned)}`,
+      comment(`${ra.roleName} at ${ra.scope}: ${stateOf(ra.planned)}`),
       ...detailComments(ra.planned),
-      `${name}=$(uuidv5 "$ASSIGNMENT_NAMESPACE" "${ra.scope.toLowerCase()}|\${SP_ID,,}|${ra.roleGuid.toLowerCase()}")`,
-      `az role assignment create --name "$${name}" --scope ${shQuote(ra.scope)} --role ${shQuote(ra.roleDefinitionId)} \\`,
+      // One word: the quoted scope, the principal id (lowercased by bash), the quoted role GUID.
+      `${name}=$(uuidv5 "$ASSIGNMENT_NAMESPACE" ${shq(`${ra.scope.toLowerCase()}|`)}"\${SP_ID,,}"${shq(`|${ra.roleGuid.toLowerCase()}`)})`,
+      `az role assignment create --name "$${name}" --scope ${shq(ra.scope)} --role ${shq(ra.roleDefinitionId)} \\`,
       `  --assignee-object-id "$SP_ID" --assignee-principal-type ServicePrincipal${ra.condition ? " \\" : ""}`,
-      ...(ra.condition ? [`  --condition ${shQuote(ra.condition)} --condition-version ${ra.conditionVersion ?? "2.0"}`] : []),
+      ...(ra.condition ? [`  --condition ${shq(ra.condition)} --condition-version ${shq(ra.conditionVersion ?? "2.0")}`] : []),
     );
   }
   return out;
@@ -248,7 +251,7 @@ function handoffSection(m: ExportModel): string[] {
     "# ── 6. Hand-off: give the vendor these values (and the secret printed above) over a secure channel ──",
     `echo "tenant id:        $TENANT_ID"`,
     `echo "client id:        $APP_ID"`,
-    `echo "storage accounts: ${m.storageAccounts.map((a) => a.name).join(" ")}"`,
+    `printf 'storage accounts: %s\\n' ${shq(m.storageAccounts.map((a) => a.name).join(" "))}`,
   ];
 }
 

@@ -2,102 +2,17 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TokenCredential } from "@azure/core-auth";
 import { describe, expect, it } from "vitest";
-import { customRoleId, roleAssignmentName } from "@/lib/azure/names";
+import { roleAssignmentName } from "@/lib/azure/names";
 import { BUILTIN_ROLE_IDS } from "@/lib/azure/role-ids";
-import type { StoredPlan } from "@/lib/onboarding/plan";
 import { blobReadCondition } from "@/lib/steps/abac";
-import { appRegistrationStep } from "@/lib/steps/app-registration";
-import type { RunConfig } from "@/lib/steps/config";
-import { AKS_READ_ONLY_ROLE_KEY, customRoleStep } from "@/lib/steps/custom-role";
-import { diagnosticSettingsStep } from "@/lib/steps/diagnostic-settings";
-import { desiredAssignments, roleAssignmentsStep } from "@/lib/steps/role-assignments";
-import { storageAccountIdOf, storageStep } from "@/lib/steps/storage";
-import type { StepContext } from "@/lib/steps/types";
+import { storageAccountIdOf } from "@/lib/steps/storage";
 import roleJson from "@/lib/steps/aks-read-only-role.json";
-import { azureCliScript, shQuote } from "./azure-cli";
+import { azureCliScript } from "./azure-cli";
+import { hclString, shq } from "./escape";
 import { exportModel } from "./model";
-import { hclString, terraformConfig } from "./terraform";
-
-const TENANT = "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc";
-const SUB_A = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
-const SUB_B = "2cf36c9a-02f4-41d4-b097-7345a8e2806e";
-const RUN = "run_exports_1";
-const clusterId = (sub: string, rg: string, name: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`;
-
-// Two regions in two subscriptions: a new account in eastus (A, new group), the customer's own account adopted in westeurope (B).
-const config: RunConfig = {
-  tenantId: TENANT,
-  subscriptions: [
-    { id: SUB_A, displayName: "Contoso Production" },
-    { id: SUB_B, displayName: "Contoso Development" },
-  ],
-  clusters: [
-    { id: clusterId(SUB_A, "rg-aks-prod", "aks-payments"), name: "aks-payments", subscriptionId: SUB_A, resourceGroup: "rg-aks-prod", location: "eastus" },
-    { id: clusterId(SUB_B, "rg-aks-dev", "aks-sandbox"), name: "aks-sandbox", subscriptionId: SUB_B, resourceGroup: "rg-aks-dev", location: "westeurope" },
-  ],
-  storage: [
-    { region: "eastus", subscriptionId: SUB_A, resourceGroup: "rg-kube-audit", createResourceGroup: true, accountName: "kubeauditeus1a2b3c", adopt: false },
-    { region: "westeurope", subscriptionId: SUB_B, resourceGroup: "rg-aks-dev", createResourceGroup: false, accountName: "contosoauditweu01", adopt: true },
-  ],
-  options: { restrictNetwork: true, retentionDays: 90, secretLifetimeDays: 180 },
-  vendor: { name: "Expel", appUniqueName: "expel-workbench-aks", appDisplayName: "Expel Workbench (AKS audit)", egressIps: ["20.42.7.1", "52.170.9.80"] },
-};
-
-const ctx = { runId: RUN, tenantId: TENANT, actorUpn: "owner@contoso.onmicrosoft.com", config, arm: {} as TokenCredential, graph: {} as TokenCredential, outputs: {} } as unknown as StepContext;
-const ROLE_ID = customRoleId(TENANT, AKS_READ_ONLY_ROLE_KEY);
-const LA_SP = { id: "0f9d2c3b-1111-4a4a-9b9b-222222222222", appId: "ca7f3f0b-7d91-482c-8e09-c5d840d0eac5", displayName: "Log Analytics API", appRoles: [{ id: "e8f6e161-84d0-4cd7-9441-2d46ec9ec3d5", value: "Data.Read", displayName: "Read data", allowedMemberTypes: ["Application"], isEnabled: true }] };
-const adoptedAccount = {
-  id: storageAccountIdOf(config.storage[1] ?? config.storage[0]!),
-  name: "contosoauditweu01",
-  location: "westeurope",
-  kind: "StorageV2",
-  sku: "Standard_LRS",
-  isHnsEnabled: false,
-  httpsOnly: true,
-  minTls: "TLS1_2",
-  allowBlobPublicAccess: false,
-  allowCrossTenantReplication: false,
-  networkRules: { defaultAction: "Allow" as const, bypass: "AzureServices", ipRules: [] },
-  blobEndpoint: undefined,
-  provisioningState: "Succeeded",
-};
-
-// The plan exactly as the steps produce it from these live reads (no Azure: the modules' pure plan functions).
-const plan: StoredPlan = {
-  computedAt: "2026-11-27T07:00:00.000Z",
-  steps: [
-    {
-      stepId: "storage",
-      changes: storageStep.plan(ctx, {
-        providers: [
-          { subscriptionId: SUB_A, namespace: "Microsoft.Storage", state: "Registered", registered: true },
-          { subscriptionId: SUB_A, namespace: "Microsoft.Insights", state: "Registered", registered: true },
-          { subscriptionId: SUB_B, namespace: "Microsoft.Storage", state: "Registered", registered: true },
-          { subscriptionId: SUB_B, namespace: "Microsoft.Insights", state: "NotRegistered", registered: false },
-        ],
-        regions: [
-          { choice: config.storage[0]!, accountId: storageAccountIdOf(config.storage[0]!), resourceGroupExists: false, account: null, nameCheck: { available: true }, policy: null },
-          { choice: config.storage[1]!, accountId: adoptedAccount.id, resourceGroupExists: true, account: adoptedAccount, nameCheck: null, policy: null },
-        ],
-      } as Parameters<typeof storageStep.plan>[1]),
-    },
-    {
-      stepId: "diagnostic-settings",
-      changes: diagnosticSettingsStep.plan(ctx, {
-        clusters: config.clusters.map((c, i) => ({ cluster: c, storageAccountId: storageAccountIdOf(config.storage[i]!), settings: [] })),
-      }),
-    },
-    {
-      stepId: "app-registration",
-      changes: appRegistrationStep.plan(ctx, { app: null, servicePrincipal: null, logAnalytics: LA_SP, dataReadRoleId: LA_SP.appRoles[0]!.id, consentGranted: false, runCredential: null, secretStored: false }),
-    },
-    { stepId: "custom-role", changes: customRoleStep.plan(ctx, { roleId: ROLE_ID, existing: null }) },
-    { stepId: "role-assignments", changes: roleAssignmentsStep.plan(ctx, { principalId: null, roleId: ROLE_ID, desired: desiredAssignments(config, ROLE_ID), existing: {} }) },
-    { stepId: "workbench-handoff", changes: [] },
-  ],
-};
+import { terraformConfig } from "./terraform";
+import { config, plan, ROLE_ID, RUN, SUB_A, SUB_B, TENANT } from "./test-support";
 
 const model = exportModel({ runId: RUN, tenantId: TENANT, config, plan });
 const cli = azureCliScript(model);
@@ -137,17 +52,17 @@ describe("Azure CLI export", () => {
     expect(cli).toContain(`az storage account create --subscription '${SUB_A}' --resource-group 'rg-kube-audit' --name 'kubeauditeus1a2b3c' --location 'eastus'`);
     expect(cli).not.toContain("az storage account create --subscription '" + SUB_B);
     expect(cli).toContain("# Storage account contosoauditweu01: adopted as it is");
-    expect(cli).toContain("--kind StorageV2 --sku Standard_LRS --hns false --https-only true --min-tls-version TLS1_2");
+    expect(cli).toContain("--kind 'StorageV2' --sku 'Standard_LRS' --hns false --https-only true --min-tls-version 'TLS1_2'");
     expect(cli).toContain("--allow-blob-public-access false --allow-cross-tenant-replication false");
     expect(cli).toContain("--default-action Deny --bypass AzureServices");
     for (const ip of config.vendor.egressIps) expect(cli).toContain(`--account-name 'kubeauditeus1a2b3c' --ip-address '${ip}'`);
     expect(cli).toContain(`--account-name 'contosoauditweu01' --ip-address '20.42.7.1'`);
-    expect(cli).toContain(`az provider register --namespace Microsoft.Insights --subscription '${SUB_B}' --wait`);
+    expect(cli).toContain(`az provider register --namespace 'Microsoft.Insights' --subscription '${SUB_B}' --wait`);
     expect(cli).toContain('"prefixMatch": [\n            "insights-logs-kube-audit/"');
     expect(cli).toContain('"daysAfterModificationGreaterThan": 90');
     for (const c of config.clusters) expect(cli).toContain(`az monitor diagnostic-settings create --name 'aks-onboarding-kube-audit' --resource '${c.id}'`);
     expect(cli).toContain(`--storage-account '${storageAccountIdOf(config.storage[1]!)}'`);
-    expect(cli).toContain(`applications(uniqueName='expel-workbench-aks')`);
+    expect(cli).toContain(`APP_UNIQUE_NAME='expel-workbench-aks'\nAPP_URL="https://graph.microsoft.com/v1.0/applications(uniqueName='$APP_UNIQUE_NAME')"`);
     expect(cli).toContain('"displayName": "Expel Workbench (AKS audit)"');
     expect(cli).toContain(`/appRoleAssignedTo`);
     expect(cli).toContain(`az ad app credential reset --id "$APP_ID" --append --display-name 'aks-onboarding ${RUN}' --end-date "$(date -u -d '+180 days'`);
@@ -158,8 +73,8 @@ describe("Azure CLI export", () => {
     expect(cli).toContain(`"notDataActions": [\n          "${roleJson.notDataActions[0]}"`);
     expect(cli).toContain(`"/subscriptions/${SUB_B}"`);
     const condition = blobReadCondition(["kubeauditeus1a2b3c"]);
-    expect(cli).toContain(`--condition ${shQuote(condition)} --condition-version 2.0`);
-    expect(cli).toContain(`--condition ${shQuote(blobReadCondition(["contosoauditweu01"]))}`);
+    expect(cli).toContain(`--condition ${shq(condition)} --condition-version '2.0'`);
+    expect(cli).toContain(`--condition ${shq(blobReadCondition(["contosoauditweu01"]))}`);
     expect(cli).toContain(`--role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}'`);
     expect(cli).toContain(`--scope '/subscriptions/${SUB_B}' --role '/subscriptions/${SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}'`);
     expect(cli.match(/az role assignment create/g)).toHaveLength(6);
@@ -170,7 +85,7 @@ describe("Azure CLI export", () => {
     expect(fn).toBeDefined();
     const principal = "3F2504E0-4F89-41D3-9A0C-0305E82C3301";
     for (const ra of model.roleAssignments) {
-      const line = cli.split("\n").find((l) => l.includes(`"${ra.scope.toLowerCase()}|\${SP_ID,,}|${ra.roleGuid.toLowerCase()}"`));
+      const line = cli.split("\n").find((l) => l.includes(`'${ra.scope.toLowerCase()}|'"\${SP_ID,,}"'|${ra.roleGuid.toLowerCase()}'`));
       expect(line).toBeDefined();
       const r = spawnSync("bash", ["-c", `${fn}\nASSIGNMENT_NAMESPACE=${model.assignmentNamespace}\nSP_ID=${principal}\n${line}\necho "$${line?.split("=")[0]}"`], { encoding: "utf8" });
       expect(r.stderr).toBe("");
@@ -178,11 +93,6 @@ describe("Azure CLI export", () => {
     }
   });
 
-  it("quotes values bash would otherwise expand", () => {
-    expect(shQuote("it's $HOME `id`")).toBe(`'it'\\''s $HOME \`id\`'`);
-    const r = spawnSync("bash", ["-c", `printf %s ${shQuote("it's $HOME `id`")}`], { encoding: "utf8" });
-    expect(r.stdout).toBe("it's $HOME `id`");
-  });
 
   it("never contains a secret, and leaves objects already in place alone", () => {
     const inPlace = exportModel({
@@ -282,9 +192,5 @@ describe("Terraform export", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-
-  it("escapes HCL template sequences", () => {
-    expect(hclString('a"${b}%{c}')).toBe('"a\\"$${b}%%{c}"');
   });
 });

@@ -44,6 +44,8 @@ export interface ExportModel {
     adopt: boolean;
     planned: Planned;
     network: Planned | null;
+    /** IP rules the firewall update removes (the plan's "ipRules: -…" details), as data: no command is built from text. */
+    removedIps: string[];
     lifecycle: Planned;
   }[];
   /** The create body's secure properties, as the storage step sends them. */
@@ -125,6 +127,7 @@ export function exportModel(input: { runId: string; tenantId: string; config: Ru
       adopt: s.adopt,
       planned: planned(`storage.account:${id}`),
       network: network.action === "unplanned" ? null : network,
+      removedIps: network.details.filter((d) => d.startsWith("ipRules: -")).flatMap((d) => d.slice("ipRules: ".length).split(", ")).map((ip) => ip.replace(/^-/, "")),
       lifecycle: planned(`storage.lifecycle:${id}/managementPolicies/default`),
     };
   });

@@ -1,6 +1,8 @@
 // The run's plan as Terraform (azurerm 4 + azuread 3), for change approval: objects the plan found in place are data
 // sources or comments, everything else the resources the steps would create, with the same names, bodies and scopes.
+// Every value from the run's config or plan is an hclString, an hclLabel or a oneLine comment (./escape).
 import { customRoleArmBody } from "./azure-cli";
+import { hclInner, hclLabel, hclString, oneLine } from "./escape";
 import type { ExportModel, Planned } from "./model";
 import { writes } from "./model";
 
@@ -8,13 +10,10 @@ type Item = { attr: string; value: string } | { block: string; body: Item[] } | 
 
 const attr = (name: string, value: string): Item => ({ attr: name, value });
 const block = (header: string, body: Item[]): Item => ({ block: header, body });
-const note = (text: string): Item[] => text.split("\n").map((l) => ({ comment: l }));
+/** One comment item per line; a value's own line breaks never make a line (renderHcl keeps each item on one). */
+const note = (...lines: string[]): Item[] => lines.map((l) => ({ comment: l }));
 const blank: Item = { blank: true };
 
-/** An HCL string literal: JSON escapes plus HCL's own template escapes for ${ and %{. */
-export function hclString(value: string): string {
-  return JSON.stringify(value).replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
-}
 const list = (values: readonly string[]) => `[${values.map(hclString).join(", ")}]`;
 
 /** Render with terraform fmt's layout: two-space indent, `=` aligned across consecutive one-line attributes. */
@@ -34,33 +33,29 @@ export function renderHcl(items: Item[], depth = 0): string[] {
     }
     flush();
     if ("blank" in item) out.push("");
-    else if ("comment" in item) out.push(`${pad}# ${item.comment}`.trimEnd());
+    else if ("comment" in item) out.push(`${pad}# ${oneLine(item.comment)}`.trimEnd());
     else out.push(`${pad}${item.block} {`, ...renderHcl(item.body, depth + 1), `${pad}}`);
   }
   flush();
   return out;
 }
 
-const label = (text: string) => text.toLowerCase().replace(/[^a-z0-9_]/g, "_");
-const providerOf = (subscriptionId: string) => `azurerm.sub_${label(subscriptionId)}`;
+const aliasOf = (subscriptionId: string) => hclLabel(`sub_${subscriptionId}`);
+const providerOf = (subscriptionId: string) => `azurerm.${aliasOf(subscriptionId)}`;
+/** The Terraform name of a storage account's resource or data source. */
+const storageRef = (name: string) => hclLabel(`sa_${name}`);
 const inPlace = (what: string, p: Planned) => note(`${what}: ${p.action === "adopt" ? "adopted as it is" : "already in place"} (${p.why})`);
 const changes = (what: string, p: Planned) =>
-  note(
-    [`${what}: the plan updates it, and Terraform doesn't manage it. The portal's change:`, ...p.details.map((d) => `  ${d}`), "Apply it with the CLI export or import the object first."].join(
-      "\n",
-    ),
-  );
+  note(`${what}: the plan updates it, and Terraform doesn't manage it. The portal's change:`, ...p.details.map((d) => `  ${d}`), "Apply it with the CLI export or import the object first.");
 
 function terraformBlock(m: ExportModel): Item[] {
   return [
     ...note(
-      [
-        `AKS audit-log onboarding, run ${m.runId}: the portal's plan as Terraform, for change approval.`,
-        `Generated from the plan read from Azure at ${m.planComputedAt || "(not planned yet)"}; objects that plan found in place are data sources or comments.`,
-        "Apply as one admin with Owner or User Access Administrator on every subscription below, Contributor on the resource",
-        "groups, and Cloud Application Administrator in Entra ID (app registration, admin consent).",
-        ...m.planErrors.map((e) => `WARNING: the portal could not plan ${e.stepId} (${e.message}); its resources are what it would write, unchecked.`),
-      ].join("\n"),
+      `AKS audit-log onboarding, run ${m.runId}: the portal's plan as Terraform, for change approval.`,
+      `Generated from the plan read from Azure at ${m.planComputedAt || "(not planned yet)"}; objects that plan found in place are data sources or comments.`,
+      "Apply as one admin with Owner or User Access Administrator on every subscription below, Contributor on the resource",
+      "groups, and Cloud Application Administrator in Entra ID (app registration, admin consent).",
+      ...m.planErrors.map((e) => `WARNING: the portal could not plan ${e.stepId} (${e.message}); its resources are what it would write, unchecked.`),
     ),
     block("terraform", [
       attr("required_version", hclString(">= 1.5")),
@@ -76,7 +71,7 @@ function terraformBlock(m: ExportModel): Item[] {
       blank,
       ...note(`${s.displayName}. Provider registrations are explicit below, as the portal makes them.`),
       block("provider \"azurerm\"", [
-        attr("alias", hclString(`sub_${label(s.id)}`)),
+        attr("alias", hclString(aliasOf(s.id))),
         attr("subscription_id", hclString(s.id)),
         attr("tenant_id", hclString(m.tenantId)),
         attr("resource_provider_registrations", hclString("none")),
@@ -93,7 +88,7 @@ function storageItems(m: ExportModel): Item[] {
       out.push(...note(`${p.namespace} is already registered in ${p.subscriptionId}.`));
       continue;
     }
-    out.push(block(`resource "azurerm_resource_provider_registration" "${label(`${p.namespace}_${p.subscriptionId}`)}"`, [attr("provider", providerOf(p.subscriptionId)), attr("name", hclString(p.namespace))]));
+    out.push(block(`resource "azurerm_resource_provider_registration" "${hclLabel(`${p.namespace}_${p.subscriptionId}`)}"`, [attr("provider", providerOf(p.subscriptionId)), attr("name", hclString(p.namespace))]));
   }
   const groupRef = new Map<string, string>();
   for (const [i, g] of m.resourceGroups.entries()) {
@@ -117,7 +112,7 @@ function storageItems(m: ExportModel): Item[] {
   }
   const b = m.storageBaseline;
   for (const a of m.storageAccounts) {
-    const ref = `sa_${a.name}`;
+    const ref = storageRef(a.name);
     const rg = groupRef.get(`${a.subscriptionId}/${a.resourceGroup}`.toLowerCase()) ?? hclString(a.resourceGroup);
     const provider = attr("provider", providerOf(a.subscriptionId));
     out.push(blank);
@@ -186,7 +181,7 @@ function storageItems(m: ExportModel): Item[] {
 function accountRef(m: ExportModel, storageAccountId: string): string {
   const a = m.storageAccounts.find((s) => s.id.toLowerCase() === storageAccountId.toLowerCase());
   if (!a) return hclString(storageAccountId);
-  return a.planned.action === "create" || a.planned.action === "unplanned" ? `azurerm_storage_account.sa_${a.name}.id` : `data.azurerm_storage_account.sa_${a.name}.id`;
+  return a.planned.action === "create" || a.planned.action === "unplanned" ? `azurerm_storage_account.${storageRef(a.name)}.id` : `data.azurerm_storage_account.${storageRef(a.name)}.id`;
 }
 
 function diagnosticItems(m: ExportModel): Item[] {
@@ -196,7 +191,7 @@ function diagnosticItems(m: ExportModel): Item[] {
     else if (!writes(d.planned)) out.push(...inPlace(`Diagnostic setting on ${d.clusterName}`, d.planned));
     else {
       out.push(
-        block(`resource "azurerm_monitor_diagnostic_setting" "${label(`${d.clusterName}_${i + 1}`)}"`, [
+        block(`resource "azurerm_monitor_diagnostic_setting" "${hclLabel(`${d.clusterName}_${i + 1}`)}"`, [
           attr("provider", providerOf(d.subscriptionId)),
           attr("name", hclString(d.name)),
           attr("target_resource_id", hclString(d.clusterId)),
@@ -223,7 +218,7 @@ function appItems(m: ExportModel): Item[] {
   const app = writes(a.planned) && a.planned.action !== "update" ? "azuread_application.vendor" : "data.azuread_application.vendor";
   if (app === "azuread_application.vendor") {
     out.push(
-      ...note(`The portal finds this app by its uniqueName "${a.uniqueName}", which the azuread provider can't set:\na later portal run would create a second app instead of adopting this one.`),
+      ...note(`The portal finds this app by its uniqueName "${a.uniqueName}", which the azuread provider can't set:`, "a later portal run would create a second app instead of adopting this one."),
       block(`resource "azuread_application" "vendor"`, [
         attr("display_name", hclString(a.displayName)),
         attr("sign_in_audience", hclString("AzureADMyOrg")),
@@ -315,7 +310,7 @@ function roleItems(m: ExportModel): Item[] {
 function assignmentItems(m: ExportModel): Item[] {
   const out: Item[] = [
     blank,
-    ...note(`── 5. Role assignments for the app's service principal ──\nNames as the portal makes them: uuidv5(namespace, lower(scope|principalObjectId|roleGuid)).`),
+    ...note("── 5. Role assignments for the app's service principal ──", "Names as the portal makes them: uuidv5(namespace, lower(scope|principalObjectId|roleGuid))."),
     block("locals", [attr("assignment_namespace", hclString(m.assignmentNamespace))]),
   ];
   const roleCreated = writes(m.customRole.planned) && m.customRole.planned.action !== "update";
@@ -329,9 +324,9 @@ function assignmentItems(m: ExportModel): Item[] {
     const dependsOnRole = roleCreated && ra.roleGuid.toLowerCase() === m.customRole.id.toLowerCase();
     out.push(
       ...note(`${ra.roleName} at ${ra.scope}`),
-      block(`resource "azurerm_role_assignment" "${label(`${ra.roleName.split(" ")[0] ?? "role"}_${i + 1}`)}"`, [
+      block(`resource "azurerm_role_assignment" "${hclLabel(`${ra.roleName.split(" ")[0] ?? "role"}_${i + 1}`)}"`, [
         attr("provider", providerOf(ra.subscriptionId)),
-        attr("name", `uuidv5(local.assignment_namespace, lower("${ra.scope}|\${local.vendor_principal_id}|${ra.roleGuid}"))`),
+        attr("name", `uuidv5(local.assignment_namespace, lower("${hclInner(ra.scope)}|\${local.vendor_principal_id}|${hclInner(ra.roleGuid)}"))`),
         attr("scope", hclString(ra.scope)),
         attr("role_definition_id", hclString(ra.roleDefinitionId)),
         attr("principal_id", "local.vendor_principal_id"),
