@@ -10,10 +10,13 @@ import { desiredAssignments, roleAssignmentsStep } from "@/lib/steps/role-assign
 import { storageAccountIdOf, storageStep } from "@/lib/steps/storage";
 import type { StepContext } from "@/lib/steps/types";
 
-/** The fixture's tenant, subscriptions and run id. */
+/** The fixture's tenant. */
 export const TENANT = "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc";
+/** Subscription A: the eastus cluster and its new account in a new resource group. */
 export const SUB_A = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
+/** Subscription B: the westeurope cluster and the customer's own account, adopted. */
 export const SUB_B = "2cf36c9a-02f4-41d4-b097-7345a8e2806e";
+/** The fixture's run id (the client secret's name derives from it). */
 export const RUN = "run_exports_1";
 const clusterId = (sub: string, rg: string, name: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`;
 
