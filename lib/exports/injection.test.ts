@@ -262,7 +262,7 @@ describe("exports with hostile text in every string of the model", () => {
       fc.asyncProperty(baseName, fc.array(mutation, { minLength: MAX_KEYS, maxLength: MAX_KEYS }), async (name, mutations) => {
         await checkAgainst(hostileModel(BASES[name], mutations, { text: true, decisions: false }), benign[name]);
       }),
-      { numRuns: 25, endOnFailure: true },
+      { numRuns: 16, endOnFailure: true },
     );
   }, 60_000);
 
@@ -274,7 +274,7 @@ describe("exports with hostile text in every string of the model", () => {
         expect(referenceRun).toMatchObject({ syntax: 0, status: 0, stderr: "", canary: false });
         await checkAgainst(hostileModel(BASES[name], mutations, { text: true, decisions: true }), { calls: referenceRun.calls, terraform: await terraformShape(terraformConfig(reference)) });
       }),
-      { numRuns: 6, endOnFailure: true },
+      { numRuns: 5, endOnFailure: true },
     );
   }, 60_000);
 
