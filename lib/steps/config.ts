@@ -3,6 +3,8 @@ import { z } from "zod";
 import { STORAGE_ACCOUNT_NAME } from "./storage-names";
 
 const guid = z.string().uuid();
+/** An Azure region name as ARM writes it (eastus, westeurope): also keeps stored configs free of anything a script could run. */
+const regionName = z.string().regex(/^[a-z0-9]{1,40}$/i, "must be an Azure region name");
 const armId = z.string().regex(/^\/subscriptions\/[0-9a-f-]{36}\//i, "must be an ARM resource id");
 
 /** A public IPv4 address: Azure storage IP rules reject private ranges and /31, /32. */
@@ -20,7 +22,7 @@ export const publicIpv4Schema = z
   }, "must be a public IPv4 address (Azure storage firewalls accept no private ranges)");
 
 export const storageChoiceSchema = z.object({
-  region: z.string().min(1),
+  region: regionName,
   subscriptionId: guid,
   resourceGroup: z.string().min(1).max(90).regex(/^[-\w._()]+$/, "may contain letters, digits, - _ . ( )").refine((v) => !v.endsWith("."), "can't end with a period"),
   /** Create the resource group when it doesn't exist. */
@@ -36,7 +38,7 @@ export const clusterChoiceSchema = z.object({
   name: z.string().min(1),
   subscriptionId: guid,
   resourceGroup: z.string().min(1),
-  location: z.string().min(1),
+  location: regionName,
 });
 export type ClusterChoice = z.infer<typeof clusterChoiceSchema>;
 
