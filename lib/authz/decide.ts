@@ -44,7 +44,7 @@ export function runScope(config: RunConfig): RunScope {
 export class PermissionProbe {
   private readonly permissions = new Map<string, Promise<PermissionBlock[]>>();
   private roles?: Promise<string[]>;
-  private owners?: Promise<string[] | null>;
+  private readonly owners = new Map<string, Promise<string[] | null>>();
   private readonly arm: TokenCredential;
   private readonly graph: TokenCredential;
   private signInFailure?: TokenUnavailableError;
@@ -69,7 +69,9 @@ export class PermissionProbe {
   }
 
   appOwners(uniqueName: string): Promise<string[] | null> {
-    return (this.owners ??= listApplicationOwners(this.graph, uniqueName));
+    let found = this.owners.get(uniqueName);
+    if (!found) this.owners.set(uniqueName, (found = listApplicationOwners(this.graph, uniqueName)));
+    return found;
   }
 
   /** What to tell the user when a read behind a decision failed. */
