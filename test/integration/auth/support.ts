@@ -1,36 +1,17 @@
 // Shared setup for the sign-in integration tests: the portal's own sign-in code against one simulator, on PGlite.
 import crypto from "node:crypto";
 import { completeSignIn, beginSignIn } from "../../../lib/auth/sign-in";
+import { pickAccount } from "../sign-in";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { startSimForPortal } from "../azure/support";
+
+export { pickAccount };
 
 /** Starts a simulator and points this process's portal configuration at it, with a random at-rest key unless given. */
 export async function startSignInSimulator(env: Record<string, string> = {}): Promise<RunningSimulator> {
   const sim = await startSimForPortal();
   Object.assign(process.env, { PORTAL_URL: "http://localhost:3000", ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64"), ...env });
   return sim;
-}
-
-const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-
-// The simulator closes idle keep-alive connections after 5 s: on a loaded machine a reused one can be reset mid-request.
-async function fetchOnceMore(url: string | URL, init?: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch {
-    return fetch(url, init);
-  }
-}
-
-/** What the browser does at Microsoft: open the authorize URL, pick `upn`; returns the portal callback URL it is sent to. */
-export async function pickAccount(sim: RunningSimulator, authorizeUrl: string, upn: string): Promise<URL> {
-  const html = await (await fetchOnceMore(authorizeUrl)).text();
-  const action = unescape(/<form method="post" action="([^"]+)"/.exec(html)?.[1] ?? "");
-  const form = new URLSearchParams();
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) form.append(unescape(m[1] ?? ""), unescape(m[2] ?? ""));
-  form.set("login_upn", upn);
-  const res = await fetchOnceMore(new URL(action, sim.url), { method: "POST", body: form, redirect: "manual" });
-  return new URL(res.headers.get("location") ?? "");
 }
 
 /** A whole sign-in through lib/auth (no route handlers); returns the session cookie's token. */

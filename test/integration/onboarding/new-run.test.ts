@@ -4,35 +4,21 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { beginSignIn, completeSignIn } from "../../../lib/auth/sign-in";
-import { sha256 } from "../../../lib/crypto";
-import { closeDb, configureDb, findSession, listRunsForTenant, migrate, type SessionWithUser } from "../../../lib/db";
+import { closeDb, configureDb, listRunsForTenant, migrate, type SessionWithUser } from "../../../lib/db";
 import type { RunConfig } from "../../../lib/steps/config";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { OWNER, startSimForPortal, SUB_PROD, TENANT } from "../azure/support";
 import { createOnboardingRun } from "../../../lib/onboarding/new-run";
 import { newRunSchema, type NewRunInput } from "../../../lib/onboarding/schemas";
+import { signInThroughSimulator } from "../sign-in";
 
 let sim: RunningSimulator;
 let owner: SessionWithUser;
 const dataDir = path.join(".test-data", `new-run-${crypto.randomBytes(4).toString("hex")}`);
 
-const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-
-/** The whole sign-in as the browser does it: portal → simulator's account picker → callback → session. */
+/** The whole sign-in as the browser does it. */
 async function signIn(upn: string): Promise<SessionWithUser> {
-  const { authorizeUrl, state } = await beginSignIn("/onboarding/new");
-  const html = await (await fetch(authorizeUrl)).text();
-  const action = unescape(/<form method="post" action="([^"]+)"/.exec(html)?.[1] ?? "");
-  const form = new URLSearchParams();
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) form.append(unescape(m[1] ?? ""), unescape(m[2] ?? ""));
-  form.set("login_upn", upn);
-  const res = await fetch(new URL(action, sim.url), { method: "POST", body: form, redirect: "manual" });
-  const outcome = await completeSignIn(new URL(res.headers.get("location") ?? "").searchParams, state);
-  if (!outcome.ok) throw new Error(`sign-in failed: ${outcome.code}`);
-  const session = await findSession(sha256(outcome.sessionToken));
-  if (!session) throw new Error("no session");
-  return session;
+  return (await signInThroughSimulator(sim, upn, "/onboarding/new")).session;
 }
 
 beforeAll(async () => {
