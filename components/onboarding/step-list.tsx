@@ -29,6 +29,7 @@ export function StepList({
   tenantId,
   now,
   presenter = false,
+  secretHints = true,
 }: {
   steps: StepRun[];
   portalUrl: string;
@@ -37,6 +38,8 @@ export function StepList({
   now: Date;
   /** Presenter mode: ids masked in every text, no Azure Portal links. */
   presenter?: boolean;
+  /** Show the client secret's first characters: only to a user who may manage the app's credentials. */
+  secretHints?: boolean;
 }) {
   const shown = presenter ? maskText : (text: string) => text;
   return (
@@ -45,7 +48,7 @@ export function StepList({
         const step = steps.find((s) => s.stepId === meta.id);
         const status = step ? displayStatus(step, now) : "pending";
         const style = STATUS[status] ?? STATUS.pending!;
-        const created = step?.status === "done" ? summarizeStep(meta.id, step.outputs, { portalUrl, tenantId, config, presenter }) : [];
+        const created = step?.status === "done" ? summarizeStep(meta.id, step.outputs, { portalUrl, tenantId, config, presenter, secretHints }) : [];
         const headingId = `step-${meta.id}`;
         return (
           <li key={meta.id} aria-labelledby={headingId} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">

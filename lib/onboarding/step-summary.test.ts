@@ -52,6 +52,12 @@ describe("summarizeStep", () => {
     expect(JSON.stringify(storage)).not.toContain(sub);
   });
 
+  it("leaves out the secret hint for a viewer who may not manage the app's credentials", () => {
+    const app = summarizeStep("app-registration", { appId: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", consentGranted: true, secret: { keyId: "k", hint: "abc", expiresAt: "2027-05-26T00:00:00.000Z" } }, { ...ctx, secretHints: false });
+    expect(app.map((l) => l.text)).toContain("Client secret expires 2027-05-26");
+    expect(JSON.stringify(app)).not.toContain("abc");
+  });
+
   it("counts the verification checks by outcome", () => {
     const check = (status: string) => ({ id: status, label: status, status, reason: "r", at: "2026-11-27T07:00:00.000Z" });
     const out = { ranAt: "2026-11-27T07:00:00.000Z", credential: "run-secret", checks: [check("pass"), check("pass"), check("waiting"), check("skipped")] };

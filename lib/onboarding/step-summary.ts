@@ -35,14 +35,23 @@ const lastSegment = (id: string) => id.split("/").filter(Boolean).pop() ?? id;
 
 /**
  * Lines for one step's outputs; empty when the outputs don't have the expected shape. In presenter mode ids are masked,
- * links dropped (their URLs carry the tenant and resource ids) and the secret hint left out.
+ * links dropped (their URLs carry the tenant and resource ids) and the secret hint left out; `secretHints: false` leaves
+ * it out too (a viewer who may not manage the app's credentials).
  */
-export function summarizeStep(stepId: StepId, outputs: unknown, ctx: { portalUrl: string; tenantId: string; config: RunConfig; presenter?: boolean }): SummaryLine[] {
+export function summarizeStep(stepId: StepId, outputs: unknown, ctx: SummaryContext): SummaryLine[] {
   const lines = summaryLines(stepId, outputs, ctx);
   return ctx.presenter ? lines.map((line) => ({ text: maskText(line.text) })) : lines;
 }
 
-function summaryLines(stepId: StepId, outputs: unknown, ctx: { portalUrl: string; tenantId: string; config: RunConfig; presenter?: boolean }): SummaryLine[] {
+interface SummaryContext {
+  portalUrl: string;
+  tenantId: string;
+  config: RunConfig;
+  presenter?: boolean;
+  secretHints?: boolean;
+}
+
+function summaryLines(stepId: StepId, outputs: unknown, ctx: SummaryContext): SummaryLine[] {
   const resource = (id: string) => `${ctx.portalUrl}/#@${ctx.tenantId}/resource${id}`;
   const subscriptionName = (scope: string) => {
     const id = scope.split("/")[2] ?? "";
@@ -72,7 +81,7 @@ function summaryLines(stepId: StepId, outputs: unknown, ctx: { portalUrl: string
       ];
       if (p.data.consentGranted) lines.push({ text: "Admin consent granted: Log Analytics API Data.Read" });
       if (p.data.secret) {
-        const hint = ctx.presenter ? "" : ` (starts with ${p.data.secret.hint}…)`;
+        const hint = ctx.presenter || ctx.secretHints === false ? "" : ` (starts with ${p.data.secret.hint}…)`;
         lines.push({ text: `Client secret${hint} expires ${p.data.secret.expiresAt.slice(0, 10)}` });
       }
       return lines;

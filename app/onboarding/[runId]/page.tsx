@@ -73,7 +73,7 @@ export default async function RunPage({ params, searchParams }: { params: Promis
                     : "Waiting"}
         </p>
       </div>
-      <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} />
+      <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} secretHints={manage} />
       <AskAnotherAdmin session={session} runId={runId} presenter={presenter} runView={view} mayContinue={controls.continue?.allowed === true} />
       {refusal && !refusal.allowed ? (
         <Notice tone="info" title="Some actions need another admin">
