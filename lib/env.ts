@@ -79,12 +79,23 @@ const envSchema = z.object({
 
   /** How long a step's lease outlives a crashed server before another instance or admin may resume it. */
   STEP_LEASE_TTL_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
+  /** Longest wait for one answer of Azure, Graph, Workbench or the sign-in authority; then the call fails as transient. */
+  AZURE_REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(30),
+  /** Longest wait for a long-running Azure operation (storage account create: ~25 s in public Azure), polling included. */
+  AZURE_LRO_BUDGET_SECONDS: z.coerce.number().min(1).max(3600).default(600),
+  /** A step with no progress this long (no write, progress report or answer from a service) gives up its lease. */
+  STEP_STALL_SECONDS: z.coerce.number().min(1).max(3600).default(300),
 
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 
   /** An outbound proxy the Azure SDKs honour by themselves; with one, the ARM clients keep the SDK's own agent. */
   HTTPS_PROXY: z.string().min(1).optional(),
   https_proxy: z.string().min(1).optional(),
+}).superRefine((e, issue) => {
+  // A step waiting for one request is busy, not stalled: the stall bound must outlast the request's own limit.
+  if (e.STEP_STALL_SECONDS <= e.AZURE_REQUEST_TIMEOUT_SECONDS) {
+    issue.addIssue({ code: "custom", path: ["STEP_STALL_SECONDS"], message: "must exceed AZURE_REQUEST_TIMEOUT_SECONDS" });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -6,6 +6,7 @@ import {
   type TokenCacheContext,
 } from "@azure/msal-node";
 import { z } from "zod";
+import { deadline, formatSeconds, requestTimeoutMs, timedMsalNetwork } from "@/lib/azure/timeouts";
 import { env } from "@/lib/env";
 
 const oidcMetadataSchema = z.object({
@@ -19,18 +20,31 @@ export type OidcMetadata = z.infer<typeof oidcMetadataSchema>;
 
 let metadata: Promise<OidcMetadata> | undefined;
 
-/** The authority's OpenID configuration, fetched once per process (MSAL would fetch it per client). */
+/**
+ * The authority's OpenID configuration, fetched once per process (MSAL would fetch it per client). Only a success is
+ * kept: every sign-in waits on this promise, so a failed or timed-out fetch is forgotten and the next sign-in fetches anew.
+ */
 export function authorityMetadata(): Promise<OidcMetadata> {
-  metadata ??= (async () => {
-    const url = `${env().ENTRA_AUTHORITY}/v2.0/.well-known/openid-configuration`;
-    const res = await fetch(url, { cache: "no-store" });
+  const attempt = (metadata ??= fetchMetadata().catch((error: unknown) => {
+    if (metadata === attempt) metadata = undefined;
+    throw error;
+  }));
+  return attempt;
+}
+
+async function fetchMetadata(): Promise<OidcMetadata> {
+  const url = `${env().ENTRA_AUTHORITY}/v2.0/.well-known/openid-configuration`;
+  const ms = requestTimeoutMs();
+  // The limit covers the body as well: a server that sends headers and then stalls must not hold every sign-in.
+  const limit = deadline(ms);
+  try {
+    const res = await fetch(url, { cache: "no-store", signal: limit.signal });
     if (!res.ok) throw new Error(`Sign-in authority answered ${res.status} for its OpenID configuration`);
     return oidcMetadataSchema.parse(await res.json());
-  })().catch((error: unknown) => {
-    metadata = undefined;
+  } catch (error) {
+    if (limit.timedOut()) throw new Error(`Sign-in authority did not answer within ${formatSeconds(ms)} for its OpenID configuration`, { cause: error });
     throw error;
-  });
-  return metadata;
+  }
 }
 
 /** Where an MSAL token cache is loaded from and saved to (already decrypted/encrypted by the caller). */
@@ -66,6 +80,8 @@ export async function createMsalClient(store?: CacheStore): Promise<Confidential
     },
     cache: store ? { cachePlugin: cachePlugin(store) } : undefined,
     system: {
+      // Token redemption and refresh: a hung authority fails the sign-in or the step's token request instead of holding it.
+      networkClient: timedMsalNetwork(),
       loggerOptions: {
         piiLoggingEnabled: false,
         logLevel: LogLevel.Warning,

@@ -1,7 +1,9 @@
 // Signs in as an app registration the portal created (client credentials), for verification and secret rotation.
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
-import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
+import { AuthError, ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
 import { env } from "@/lib/env";
+import { AzureOperationError } from "./errors";
+import { formatSeconds, MSAL_TIMEOUT_CODE, requestTimeoutMs, timedMsalNetwork } from "./timeouts";
 
 export interface AppSecret {
   tenantId: string;
@@ -40,6 +42,7 @@ export function classifyAppSignInError(error: unknown): AppSignInFailure {
 /** A TokenCredential for the app itself; one MSAL client (and token cache) per credential. */
 export function appCredential(app: AppSecret): TokenCredential {
   const authority = tenantAuthority(app.tenantId);
+  let timeouts = 0;
   const client = new ConfidentialClientApplication({
     auth: {
       clientId: app.clientId,
@@ -47,12 +50,27 @@ export function appCredential(app: AppSecret): TokenCredential {
       authority,
       knownAuthorities: [new URL(authority).host],
     },
-    system: { loggerOptions: { piiLoggingEnabled: false, logLevel: LogLevel.Error, loggerCallback: () => undefined } },
+    system: {
+      networkClient: timedMsalNetwork(() => {
+        timeouts += 1;
+      }),
+      loggerOptions: { piiLoggingEnabled: false, logLevel: LogLevel.Error, loggerCallback: () => undefined },
+    },
   });
   return {
     async getToken(scopes): Promise<AccessToken> {
       const list = (Array.isArray(scopes) ? scopes : [scopes]).map((s) => (s.endsWith("/.default") ? s : `${s.replace(/\/$/, "")}/.default`));
-      const result = await client.acquireTokenByClientCredential({ scopes: list });
+      const timeoutsBefore = timeouts;
+      let result: Awaited<ReturnType<typeof client.acquireTokenByClientCredential>>;
+      try {
+        result = await client.acquireTokenByClientCredential({ scopes: list });
+      } catch (error) {
+        // Transient for the engine, and never mistaken for a refused secret by acquireFirstToken.
+        if ((error instanceof AuthError && error.errorCode === MSAL_TIMEOUT_CODE) || timeouts > timeoutsBefore) {
+          throw new AzureOperationError("timeout", `The sign-in authority did not answer within ${formatSeconds(requestTimeoutMs())}, so the portal could not sign in as the app. Retry in a moment.`);
+        }
+        throw error;
+      }
       if (!result?.accessToken || !result.expiresOn) throw new Error("The sign-in authority returned no access token");
       return { token: result.accessToken, expiresOnTimestamp: result.expiresOn.getTime() };
     },
@@ -84,6 +102,7 @@ export async function acquireFirstToken(credential: TokenCredential, scope: stri
       if (!token) throw new Error("The sign-in authority returned no access token");
       return { ok: true, token, attempts, waitedMs: now() - start };
     } catch (error) {
+      if (error instanceof AzureOperationError && error.code === "timeout") throw error;
       const failure = classifyAppSignInError(error);
       const waitedMs = now() - start;
       if (failure !== "not_yet_valid" || waitedMs + intervalMs > timeoutMs) {

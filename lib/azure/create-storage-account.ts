@@ -2,9 +2,10 @@
 import type { StorageAccountCreateParameters } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
 import { setTimeout as delay } from "node:timers/promises";
-import { retryAfterFromHeaders, toAzureError } from "./errors";
+import { AzureOperationError, retryAfterFromHeaders, toAzureError } from "./errors";
 import { toStorageAccountInfo, type StorageAccountInfo } from "./get-storage-account";
 import { storageClient } from "./provisioning-clients";
+import { deadline, formatSeconds, lroBudgetMs } from "./timeouts";
 
 /** The account to create. */
 export interface CreateStorageAccountInput {
@@ -44,16 +45,22 @@ export function storageAccountCreateParameters(input: CreateStorageAccountInput)
   };
 }
 
-/** Create the account and wait for the long-running operation; on an existing account of ours, PUT re-applies the baseline. */
+/**
+ * Create the account and wait for the long-running operation, at most AZURE_LRO_BUDGET_SECONDS in all (each request
+ * has its own limit besides); on an existing account of ours, PUT re-applies the baseline.
+ */
 export async function createStorageAccount(
   credential: TokenCredential,
   subscriptionId: string,
   resourceGroup: string,
   input: CreateStorageAccountInput,
 ): Promise<StorageAccountInfo> {
+  const budgetMs = lroBudgetMs();
+  const budget = deadline(budgetMs);
   try {
     let retryAfterMs: number | undefined;
     const poller = storageClient(credential, subscriptionId).storageAccounts.create(resourceGroup, input.name, storageAccountCreateParameters(input), {
+      abortSignal: budget.signal,
       // Only the PUT goes through onResponse (the poller's GETs don't): its Retry-After says when the first poll is worth it.
       onResponse: (raw) => {
         retryAfterMs = retryAfterFromHeaders(raw.headers);
@@ -62,9 +69,16 @@ export async function createStorageAccount(
     // core-lro polls once immediately after the 202 and honours Retry-After only from then on; ARM's Retry-After on a
     // new account (~17 s in public Azure) makes that first poll a wasted request, so wait it out before polling.
     await poller.submitted();
-    if (!poller.isDone && retryAfterMs !== undefined) await delay(retryAfterMs);
-    return toStorageAccountInfo(await poller.pollUntilDone());
+    if (!poller.isDone && retryAfterMs !== undefined) await delay(retryAfterMs, undefined, { signal: budget.signal });
+    return toStorageAccountInfo(await poller.pollUntilDone({ abortSignal: budget.signal }));
   } catch (error) {
+    if (budget.timedOut()) {
+      // Re-sending the same PUT is safe (it re-applies the baseline): the engine retries this like any transient failure.
+      throw new AzureOperationError(
+        "timeout",
+        `Azure did not finish creating the storage account ${input.name} within ${formatSeconds(budgetMs)}. Retry; the next attempt picks up the account if Azure finished it meanwhile.`,
+      );
+    }
     throw toAzureError(error, {
       action: `create the storage account ${input.name}`,
       requiredRole: "Contributor or Storage Account Contributor on the resource group",

@@ -1,10 +1,18 @@
+import { randomBytes } from "node:crypto";
 import { createHttpHeaders, createPipelineRequest, RestError } from "@azure/core-rest-pipeline";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { GraphError } from "@microsoft/microsoft-graph-client";
 import { AzureOperationError, classifyAzureError, RETRY_AFTER_CAP_MS, retryAfterFromHeaders, toAzureError } from "./errors";
+import { RequestTimeoutError } from "./timeouts";
 import { WorkbenchError, workbenchRequest } from "./workbench-client";
 
 const ctx = { action: "list the clusters in Production", requiredRole: "Reader", whoCanGrant: "an Owner of Production" };
+
+// Workbench requests and timeout messages read the configured request limit; env() parses once per process.
+vi.stubEnv("ENCRYPTION_KEY", randomBytes(32).toString("base64"));
+vi.stubEnv("ENTRA_CLIENT_ID", "00000000-0000-4000-8000-000000000001");
+vi.stubEnv("ENTRA_CLIENT_SECRET", "test-secret");
+vi.stubEnv("AZURE_REQUEST_TIMEOUT_SECONDS", "0.2");
 
 function rest(status: number, code: string) {
   return new RestError(`raw body {"error":{"code":"${code}"}}`, { statusCode: status, code });
@@ -225,6 +233,48 @@ describe("toAzureError: Retry-After", () => {
     const error = await workbenchRequest({ url: "https://workbench.example", apiKey: "k" }, "GET", "", null, "list the devices").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkbenchError);
     expect(error).toMatchObject({ code: "throttled", status: 429, retryAfterMs: 12_000 });
+    expect(classifyAzureError(error)).toBe("transient");
+  });
+});
+
+describe("toAzureError: timeouts", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it("makes a request that got no answer in time a transient timeout that names the service, the limit and the action", () => {
+    const e = toAzureError(new RequestTimeoutError("Azure", 30_000), ctx);
+    expect(e).toMatchObject({ code: "timeout" });
+    expect(e.message).toBe("Azure did not answer within 30 s, so the portal could not list the clusters in Production. Retry; if it keeps happening, the service is slow or unreachable from the portal.");
+    expect(classifyAzureError(new RequestTimeoutError("Azure", 30_000))).toBe("transient");
+  });
+
+  it("recognises the timeout behind graph-client's GraphError (the middleware's error, or a body read cut off by the signal)", () => {
+    // graph-client keeps only the thrown error's name, as `code`, with statusCode -1.
+    for (const code of ["RequestTimeoutError", "TimeoutError"]) {
+      const graph = Object.assign(new GraphError(-1, "Microsoft Graph did not answer within 0.2 s"), { code });
+      const e = toAzureError(graph, { action: "read the app registration" });
+      expect(e.code).toBe("timeout");
+      expect(e.message).toMatch(/^Microsoft Graph did not answer within 0\.2 s, so the portal could not read the app registration\./);
+      expect(classifyAzureError(graph)).toBe("transient");
+    }
+    // A plain network failure stays what it was.
+    expect(toAzureError(Object.assign(new Error("fetch failed"), { code: "ECONNRESET" }), ctx).code).toBe("unavailable");
+  });
+
+  it("gives up on a Workbench that doesn't answer within the limit, as a transient timeout", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(
+        (_url: string, init: RequestInit) =>
+          new Promise<Response>((_, reject) => init.signal?.addEventListener("abort", () => reject(init.signal?.reason as Error))),
+      ),
+    );
+    const started = Date.now();
+    const error = await workbenchRequest({ url: "https://workbench.example", apiKey: "k" }, "GET", "", null, "list the devices").catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(WorkbenchError);
+    expect(error).toMatchObject({ code: "timeout", message: "Could not list the devices: Workbench did not answer within 0.2 s. Retry in a moment; if it keeps happening, the vendor must check Workbench." });
     expect(classifyAzureError(error)).toBe("transient");
   });
 });

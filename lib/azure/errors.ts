@@ -1,5 +1,6 @@
 // Maps Azure and Graph failures to domain errors with text an admin can act on.
 import { z } from "zod";
+import { formatSeconds, requestTimeoutMs, RequestTimeoutError } from "./timeouts";
 
 export const AZURE_ERROR_CODES = [
   "reauth_required",
@@ -25,6 +26,7 @@ export const AZURE_ERROR_CODES = [
   "application_not_replicated",
   "already_exists",
   "role_definition_in_use",
+  "timeout",
 ] as const;
 export type AzureErrorCode = (typeof AZURE_ERROR_CODES)[number];
 
@@ -161,6 +163,11 @@ export function toAzureError(error: unknown, ctx: ErrorContext): AzureOperationE
   const retryAfterMs = retryAfterOfError(error);
   const make = (code: AzureErrorCode, message: string) => new AzureOperationError(code, message, azureCode, status, requestId, retryAfterMs);
 
+  const timeoutMs = timeoutOf(error);
+  if (timeoutMs !== undefined) {
+    return make("timeout", `${serviceOf(error)} did not answer within ${formatSeconds(timeoutMs)}, so the portal could not ${ctx.action}. Retry; if it keeps happening, the service is slow or unreachable from the portal.`);
+  }
+
   const specific = specificError(azureCode, azureMessage, status, ctx);
   if (specific) return make(specific.code, specific.message);
 
@@ -253,6 +260,24 @@ function providerNotRegistered(ns: string, action: string): { code: AzureErrorCo
   };
 }
 
+// graph-client turns what its middleware throws into a GraphError whose code is the thrown error's name; a body read cut
+// off by the signal surfaces as DOMException "TimeoutError" (AbortSignal.timeout's reason).
+const TIMEOUT_NAMES = ["RequestTimeoutError", "TimeoutError"];
+
+/** The limit a timed-out call ran into (ms), or undefined when `error` is no timeout. */
+function timeoutOf(error: unknown): number | undefined {
+  if (error instanceof RequestTimeoutError) return error.timeoutMs;
+  const e = error as { name?: unknown; code?: unknown } | null;
+  if (typeof e?.name === "string" && TIMEOUT_NAMES.includes(e.name)) return requestTimeoutMs();
+  if (typeof e?.code === "string" && TIMEOUT_NAMES.includes(e.code)) return requestTimeoutMs();
+  return undefined;
+}
+
+function serviceOf(error: unknown): string {
+  if (error instanceof RequestTimeoutError) return error.service;
+  return typeof (error as { statusCode?: unknown } | null)?.statusCode === "number" ? "Microsoft Graph" : "Azure";
+}
+
 const NETWORK_CODES = ["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "ECONNRESET", "REQUEST_SEND_ERROR"];
 
 function isNetworkError(error: unknown): boolean {
@@ -266,7 +291,7 @@ function isNetworkError(error: unknown): boolean {
 /** How a retry layer should treat a failure. */
 export type AzureErrorClass = "transient" | "replication" | "permanent";
 
-const TRANSIENT_CODES: readonly AzureErrorCode[] = ["throttled", "unavailable", "provider_registering"];
+const TRANSIENT_CODES: readonly AzureErrorCode[] = ["throttled", "unavailable", "provider_registering", "timeout"];
 const REPLICATION_CODES: readonly AzureErrorCode[] = ["principal_not_found", "role_definition_not_found", "application_not_replicated"];
 // ARM's "try again" conflicts: another write on the same resource is still running.
 const TRANSIENT_AZURE_CODES = ["AnotherOperationInProgress", "RetryableError", "ServerBusy", "OperationPreempted"];

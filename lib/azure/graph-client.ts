@@ -1,23 +1,27 @@
 // Microsoft Graph client with the signed-in admin's delegated token, and zod-checked requests.
 import type { TokenCredential } from "@azure/core-auth";
-import { Client } from "@microsoft/microsoft-graph-client";
+import { Client, MiddlewareFactory } from "@microsoft/microsoft-graph-client";
 import type { z } from "zod";
 import { env } from "@/lib/env";
+import { GraphTimeoutHandler } from "./timeouts";
 
-/** A graph-client for the configured Graph endpoint; every request asks `credential` for a Graph token. */
+/** A graph-client for the configured Graph endpoint; every request asks `credential` for a Graph token and has a time limit. */
 export function graphClient(credential: TokenCredential): Client {
   const endpoint = env().GRAPH_ENDPOINT;
+  const chain = MiddlewareFactory.getDefaultMiddlewareChain({
+    getAccessToken: async () => {
+      const token = await credential.getToken(`${env().GRAPH_AUDIENCE}/.default`);
+      if (!token) throw new Error("No Microsoft Graph token is available for this session.");
+      return token.token;
+    },
+  });
+  // The default chain ends with the handler that calls fetch; the limit goes right before it, inside the RetryHandler.
+  chain.splice(chain.length - 1, 0, new GraphTimeoutHandler());
   return Client.initWithMiddleware({
     baseUrl: `${endpoint}/`,
     // Without customHosts graph-client silently sends no Authorization header to a host it doesn't know as Graph.
     customHosts: new Set([new URL(endpoint).hostname]),
-    authProvider: {
-      getAccessToken: async () => {
-        const token = await credential.getToken(`${env().GRAPH_AUDIENCE}/.default`);
-        if (!token) throw new Error("No Microsoft Graph token is available for this session.");
-        return token.token;
-      },
-    },
+    middleware: chain,
   });
 }
 

@@ -4,7 +4,7 @@ import { ResourceManagementClient } from "@azure/arm-resources";
 import { StorageManagementClient } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
 import { env } from "@/lib/env";
-import { armHttpsAgent } from "./http-agent";
+import { armClientOptions } from "./clients";
 
 function armScope(): string {
   return `${env().ARM_AUDIENCE}/.default`;
@@ -12,21 +12,17 @@ function armScope(): string {
 
 /** Storage accounts and lifecycle policies in one subscription (modular client: scopes go under `credentials`). */
 export function storageClient(credential: TokenCredential, subscriptionId: string): StorageManagementClient {
-  return new StorageManagementClient(credential, subscriptionId, {
-    endpoint: env().ARM_ENDPOINT,
-    agent: armHttpsAgent(),
-    credentials: { scopes: [armScope()] },
-  });
+  return new StorageManagementClient(credential, subscriptionId, { ...armClientOptions(), credentials: { scopes: [armScope()] } });
 }
 
 /** Diagnostic settings (arm-monitor 7: api-version 2017-05-01-preview, no category groups). */
 export function monitorClient(credential: TokenCredential, subscriptionId: string): MonitorClient {
-  return new MonitorClient(credential, subscriptionId, { endpoint: env().ARM_ENDPOINT, agent: armHttpsAgent(), credentialScopes: [armScope()] });
+  return new MonitorClient(credential, subscriptionId, { ...armClientOptions(), credentialScopes: [armScope()] });
 }
 
 /** Resource groups and resource provider registration in one subscription. */
 export function resourcesClient(credential: TokenCredential, subscriptionId: string): ResourceManagementClient {
-  return new ResourceManagementClient(credential, subscriptionId, { endpoint: env().ARM_ENDPOINT, agent: armHttpsAgent(), credentialScopes: [armScope()] });
+  return new ResourceManagementClient(credential, subscriptionId, { ...armClientOptions(), credentialScopes: [armScope()] });
 }
 
 /** The subscription id inside an ARM id or scope ("/subscriptions/{id}/…"). */

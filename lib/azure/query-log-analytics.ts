@@ -3,6 +3,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { LogsQueryClient, LogsQueryResultStatus } from "@azure/monitor-query-logs";
 import { env } from "@/lib/env";
 import { toAzureError } from "./errors";
+import { timeoutPolicies } from "./timeouts";
 
 export type WorkspaceQueryResult = { kind: "ok"; tables: number; rows: number } | { kind: "denied"; azureCode: string; status: number };
 
@@ -14,6 +15,7 @@ export async function queryLogAnalytics(credential: TokenCredential, workspaceId
   const client = new LogsQueryClient(credential, {
     endpoint: `${LOG_ANALYTICS_ENDPOINT.replace(/\/+$/, "")}/v1`,
     credentials: { scopes: [`${audience}/.default`] },
+    additionalPolicies: timeoutPolicies("Log Analytics"),
   });
   try {
     const result = await client.queryWorkspace(workspaceId, query, { duration: "PT1H" });

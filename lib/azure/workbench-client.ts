@@ -2,6 +2,7 @@
 import type { z } from "zod";
 import { env } from "@/lib/env";
 import { AzureOperationError, retryAfterFromHeaders, type AzureErrorCode } from "./errors";
+import { deadline, formatSeconds, noteAnswer, requestTimeoutMs } from "./timeouts";
 
 /** Where the portal reaches Workbench, or null when the hand-off is manual. */
 export interface WorkbenchConfig {
@@ -31,7 +32,6 @@ export class WorkbenchError extends AzureOperationError {
 }
 
 const DEVICES_PATH = "/api/v1/security-devices";
-const TIMEOUT_MS = 30_000;
 
 function errorFor(status: number, action: string): { code: AzureErrorCode; message: string } {
   if (status === 401) return { code: "forbidden", message: `Could not ${action}: the portal's Workbench API key was refused: the vendor must check it.` };
@@ -59,6 +59,11 @@ export async function workbenchRequest<T>(
   action: string,
   body?: unknown,
 ): Promise<T | undefined> {
+  const ms = requestTimeoutMs();
+  // One limit for the answer and its body: a vendor API that stops mid-body must not hold the step either.
+  const limit = deadline(ms);
+  const timedOut = () =>
+    new WorkbenchError("timeout", `Could not ${action}: Workbench did not answer within ${formatSeconds(ms)}. Retry in a moment; if it keeps happening, the vendor must check Workbench.`);
   let res: Response;
   try {
     res = await fetch(`${config.url}${DEVICES_PATH}${subPath}`, {
@@ -69,13 +74,23 @@ export async function workbenchRequest<T>(
         ...(body !== undefined ? { "content-type": "application/json" } : {}),
       },
       body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: limit.signal,
     });
-  } catch {
+  } catch (error) {
+    if (limit.timedOut()) throw timedOut();
+    if (limit.signal.aborted) throw error;
     // The cause may echo request details; keep only what the admin can act on.
     throw new WorkbenchError("unavailable", `Could not ${action}: Workbench could not be reached. Check the portal's WORKBENCH_URL and network.`);
   }
-  const text = await res.text();
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (error) {
+    if (limit.timedOut()) throw timedOut();
+    if (limit.signal.aborted) throw error;
+    throw new WorkbenchError("unavailable", `Could not ${action}: the connection to Workbench broke while it answered. Retry in a moment.`, res.status);
+  }
+  noteAnswer();
   let json: unknown = undefined;
   try {
     json = text ? JSON.parse(text) : undefined;

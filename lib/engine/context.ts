@@ -19,6 +19,7 @@ import { groupCommit } from "@/lib/group-commit";
 import type { RunConfig } from "@/lib/steps/config";
 import type { StepId } from "@/lib/steps/registry";
 import type { StepContext, StepProgressUpdate } from "@/lib/steps/types";
+import { DatabaseError } from "./policy";
 import { credentialFor, type TokenProvider, type TokenUnavailableError } from "./tokens";
 
 /** Who acts: the signed-in admin whose delegated token the step uses. */
@@ -38,6 +39,8 @@ export interface StepContextInput {
   leaseOwner: string;
   /** The run's steps as loaded: done ones contribute their outputs. */
   steps: readonly StepRun[];
+  /** Called when the step makes progress: a write starts or ends, a progress report. */
+  onProgress?: () => void;
 }
 
 /** What the engine learns while a step uses its context. */
@@ -62,6 +65,7 @@ export const PROGRESS_INTERVAL_MS = 500;
 /** The context for one execution of one step, and what the engine observes through it. */
 export function buildStepContext(input: StepContextInput): { ctx: StepContext; observer: ContextObserver } {
   const { runId, tenantId, stepId, actor, leaseOwner } = input;
+  const touch = input.onProgress ?? (() => {});
   const observer: ContextObserver = { writesSucceeded: 0 };
   let lastProgressWrite = 0;
   let pendingProgress: StepProgressUpdate | undefined;
@@ -70,16 +74,16 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
   let progressChain: Promise<unknown> = Promise.resolve();
   const writeProgress = (update: StepProgressUpdate): Promise<boolean> => {
     lastProgressWrite = Date.now();
-    const write = progressChain.then(() => setStepProgress(runId, stepId, leaseOwner, update));
+    const write = progressChain.then(() => database(() => setStepProgress(runId, stepId, leaseOwner, update)));
     progressChain = write.catch(() => false);
     return write;
   };
   // A step writes up to hundreds of resources side by side: their intents, and their outcomes with audit events, reach
   // the database in shared batches (one statement / one chain lock each) instead of one transaction per write.
   const logIntent = groupCommit((items: { key: string; kind: OperationKind; target: string }[]) =>
-    recordIntents({ runId, stepId, actorUpn: actor.upn, leaseOwner, items }),
+    database(() => recordIntents({ runId, stepId, actorUpn: actor.upn, leaseOwner, items })),
   );
-  const logOutcome = groupCommit((items: OutcomeWithAudit[]) => recordOutcomesWithAudit(items));
+  const logOutcome = groupCommit((items: OutcomeWithAudit[]) => database(() => recordOutcomesWithAudit(items)));
   const onTokenFailure = (error: TokenUnavailableError) => {
     observer.tokenFailure = error;
   };
@@ -94,6 +98,7 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
     outputs: outputsOf(input.steps),
 
     async write(op, write, resourceIdOf) {
+      touch();
       // Throws LeaseLostError (nothing logged) once another execution owns the step: no remote write after that.
       const intentId = await logIntent({ key: op.key, kind: op.kind, target: op.target });
       const audit = { tenantId, runId, actorUserId: actor.userId, actorUpn: actor.upn, action: "azure.write", target: op.target };
@@ -101,6 +106,7 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
       try {
         result = await write();
       } catch (error) {
+        touch();
         const azure = toAzureError(error, { action: `${op.kind} ${op.target}` });
         await logOutcome({
           intentId,
@@ -113,6 +119,7 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
         });
         throw error;
       }
+      touch();
       const resourceId = safeResourceId(() => resourceIdOf?.(result));
       observer.writesSucceeded += 1;
       if (op.kind === "create") observer.lastCreateAt = Date.now();
@@ -125,6 +132,7 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
     },
 
     async progress(update) {
+      touch();
       observer.lastProgress = update;
       // A step may report per item (400 clusters); the page polls every few seconds, so one row update per interval is
       // plenty. A skipped update is written at the interval's end unless a newer one went first: progress never sticks.
@@ -147,26 +155,36 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
     },
 
     async wroteBefore(key) {
-      return (await lastSucceeded(runId, key)) !== null;
+      return (await database(() => lastSucceeded(runId, key))) !== null;
     },
 
     secrets: {
       async put(kind, value, meta) {
         // keyId is the step's (Entra's credential id, to remove it later); one ENCRYPTION_KEY seals every secret.
         const ciphertext = encrypt(value, encryptionKey(), secretAad(runId, kind));
-        await putRunSecret({ runId, kind, ciphertext, keyId: meta.keyId, hint: meta.hint, expiresAt: meta.expiresAt });
+        await database(() => putRunSecret({ runId, kind, ciphertext, keyId: meta.keyId, hint: meta.hint, expiresAt: meta.expiresAt }));
       },
       async get(kind) {
-        const sealed = await getRunSecret(runId, kind);
+        const sealed = await database(() => getRunSecret(runId, kind));
         if (!sealed) return null;
         return { value: decrypt(sealed.ciphertext, encryptionKey(), secretAad(runId, kind)), keyId: sealed.keyId, hint: sealed.hint, expiresAt: sealed.expiresAt };
       },
       async delete(kind) {
-        await deleteRunSecret(runId, kind);
+        await database(() => deleteRunSecret(runId, kind));
       },
     },
   };
   return { ctx, observer };
+}
+
+/** A database call of a step's context: its failure is the engine's, never the step's (see DatabaseError). */
+async function database<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof LeaseLostError) throw error;
+    throw new DatabaseError(error);
+  }
 }
 
 /** Outputs of the run's done steps, by step id. */

@@ -13,11 +13,16 @@ import {
 import { runConfigSchema } from "@/lib/steps/config";
 import { stepById, type StepId } from "@/lib/steps/registry";
 import type { StepContext, StepModule } from "@/lib/steps/types";
+import { formatSeconds, withOutboundScope } from "@/lib/azure/timeouts";
+import { env } from "@/lib/env";
 import { buildStepContext, type Actor, type ContextObserver } from "./context";
 import { startHeartbeat, type Heartbeat } from "./heartbeat";
 import { newLeaseOwner } from "./ids";
-import { backoffMs, classifyFailure, DEFAULT_POLICY, type EnginePolicy } from "./policy";
+import { backoffMs, classifyFailure, DEFAULT_POLICY, INTERRUPTED, type EnginePolicy } from "./policy";
 import type { TokenProvider } from "./tokens";
+
+/** The error of an execution cut off by a crash or a lost database (defined with the classification). */
+export { INTERRUPTED };
 
 /** The step implementations by id, injected so tests (and future vendors) can swap them. */
 export type StepModules = Readonly<Record<StepId, StepModule>>;
@@ -49,14 +54,14 @@ export type ExecuteStepResult =
   | { ok: true; outputs: JsonValue | null; alreadyDone?: true }
   | { ok: false; code: string; message: string; status?: StepStatus; error?: StepError };
 
-type AttemptOutcome = { kind: "lease_lost" } | { kind: "released"; outcome: StepOutcome & { error?: StepError } };
+type AttemptOutcome = { kind: "lease_lost" } | { kind: "stalled" } | { kind: "released"; outcome: StepOutcome & { error?: StepError } };
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Execute one step of a running run for the signed-in admin; never leaves the step leased when it returns. */
 export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepResult> {
   const { runId, tenantId, stepId, actor } = input;
-  const policy: EnginePolicy = { ...DEFAULT_POLICY, ...input.policy };
+  const policy: EnginePolicy = { ...DEFAULT_POLICY, stallMs: env().STEP_STALL_SECONDS * 1000, ...input.policy };
 
   const run = await getRunForTenant(runId, tenantId);
   if (!run) return { ok: false, code: "not_found", message: "This onboarding run does not exist." };
@@ -76,20 +81,37 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
   if (!(await acquireStepLease(runId, stepId, owner, policy.leaseTtlMs))) {
     return { ok: false, code: "busy", message: "This step is already running, from another tab, admin or server. Its progress shows here." };
   }
-  const heartbeat = startHeartbeat(runId, stepId, owner, policy.leaseTtlMs);
+  const heartbeat = startHeartbeat(runId, stepId, owner, policy.leaseTtlMs, { stallMs: policy.stallMs });
   let ended: AttemptOutcome;
   try {
-    const { ctx, observer } = buildStepContext({ runId, tenantId, stepId, actor, config: config.data, tokens: input.tokens, leaseOwner: owner, steps: run.steps });
-    ended = await attemptUntilSettled({
-      stepModule,
-      ctx,
-      observer,
-      heartbeat,
-      policy,
-      now: input.now ?? Date.now,
-      sleep: input.sleep ?? defaultSleep,
-      onWait: (label) => setStepProgress(runId, stepId, owner, { ...(observer.lastProgress ?? { done: 0, total: 1 }), label }),
+    const { ctx, observer } = buildStepContext({
+      runId,
+      tenantId,
+      stepId,
+      actor,
+      config: config.data,
+      tokens: input.tokens,
+      leaseOwner: owner,
+      steps: run.steps,
+      onProgress: () => heartbeat.touch(),
     });
+    // Every outbound call of the step carries the heartbeat's signal (a stall cuts off the requests still in flight), and
+    // every answer it gets counts as progress: a long-running operation's polls keep a slow step alive, a hang does not.
+    const attempts = withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, () =>
+      attemptUntilSettled({
+        stepModule,
+        ctx,
+        observer,
+        heartbeat,
+        policy,
+        now: input.now ?? Date.now,
+        sleep: input.sleep ?? defaultSleep,
+        onWait: (label) => setStepProgress(runId, stepId, owner, { ...(observer.lastProgress ?? { done: 0, total: 1 }), label }),
+      }),
+    );
+    // Work that ignores the signal (a hang no limit reaches) is left behind: it can't log another write once the lease
+    // is released below, and this execution returns instead of waiting for it forever.
+    ended = await Promise.race([attempts, stalledOf(heartbeat)]);
   } catch (error) {
     // Only the database can get here (step errors are classified): hand the step back so a resume can pick it up.
     await heartbeat.stop();
@@ -99,6 +121,16 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
   }
   await heartbeat.stop();
 
+  if (ended.kind === "stalled") {
+    const error = stalledError(policy.stallMs);
+    console.error(`[engine] step ${stepId} of run ${runId}: no progress for ${policy.stallMs} ms, execution stopped`);
+    // If the database is what hangs, this release hangs too; the lease, no longer renewed, lapses all the same.
+    if (!(await releaseStepLease(runId, stepId, owner, { status: "pending", error }).catch(() => false))) {
+      return { ok: false, code: error.code, message: error.message };
+    }
+    await recordAuditEvent({ tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "step.interrupted", target: stepId, runId, outcome: "failure", detail: { runId, stepId, reason: "stalled" } }).catch(() => undefined);
+    return { ok: false, code: error.code, message: error.message, status: "pending", error };
+  }
   if (ended.kind === "lease_lost" || !(await releaseStepLease(runId, stepId, owner, ended.outcome))) {
     return { ok: false, code: "lease_lost", message: "Another execution took over this step. Its progress shows here." };
   }
@@ -118,11 +150,20 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
   return { ok: false, code: error.code, message: error.message, status: outcome.status, error };
 }
 
-/** The error a step carries after its execution was cut off (server stopped, database unreachable). */
-export const INTERRUPTED: StepError = {
-  code: "interrupted",
-  message: "This step was interrupted before it finished (the server stopped or lost its database). Resume to continue: it re-checks what already exists before changing anything.",
-};
+/** The error a step carries after it went `stallMs` without progress and was cut off. */
+export function stalledError(stallMs: number): StepError {
+  return {
+    code: INTERRUPTED.code,
+    message: `This step made no progress for ${formatSeconds(stallMs)} (a call to Azure or to the portal's database stopped answering), so the portal stopped it. Resume to continue: it re-checks what already exists before changing anything.`,
+  };
+}
+
+function stalledOf(heartbeat: Heartbeat): Promise<AttemptOutcome> {
+  return new Promise((resolve) => {
+    if (heartbeat.stalled) resolve({ kind: "stalled" });
+    else heartbeat.signal.addEventListener("abort", () => resolve({ kind: "stalled" }), { once: true });
+  });
+}
 
 interface AttemptInput {
   stepModule: StepModule;
@@ -146,10 +187,13 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
   let verifyFailures = 0;
   let writesAtLastFailure = 0;
 
+  // A retry wait is the engine's own doing, not a stall: it counts as progress at both ends.
   const wait = async (ms: number, label: string): Promise<boolean> => {
+    heartbeat.touch();
     if (!(await a.onWait(label))) return false;
     await a.sleep(ms);
-    return !heartbeat.lost;
+    heartbeat.touch();
+    return !heartbeat.lost && !heartbeat.stalled;
   };
   const replicationDelay = (retry: number): number | null => {
     replicationStartedAt ??= a.now();
@@ -180,6 +224,7 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
       const delay = backoffMs(verifyFailures, policy.replicationBaseDelayMs, policy.replicationMaxDelayMs);
       if (!(await wait(delay, `Checking the result again in ${seconds(delay)}`))) return { kind: "lease_lost" };
     } catch (error) {
+      if (heartbeat.stalled) return { kind: "stalled" };
       if (heartbeat.lost) return { kind: "lease_lost" };
       // A long step (many clusters) that got further before failing again starts a fresh retry allowance.
       if (observer.writesSucceeded > writesAtLastFailure) {
@@ -204,6 +249,15 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
           // A step may say what it did finish before giving up (DiagnosticSettingsBlockedError.output): keep it for the UI.
           const partial = (error as { output?: unknown } | null)?.output;
           return { kind: "released", outcome: { status: c.status, error: c.error, ...(partial === undefined ? {} : { outputs: toJson(partial) }) } };
+        }
+        case "interrupted": {
+          // The portal's database failed, not the step: retry like a transient error, and if the database stays away
+          // hand the step back for a resume instead of failing it.
+          transientFailures += 1;
+          if (transientFailures >= policy.transientAttempts) return { kind: "released", outcome: { status: "pending", error: c.error } };
+          const delay = backoffMs(transientFailures, policy.transientBaseDelayMs, policy.transientMaxDelayMs);
+          if (!(await wait(delay, `The portal's database did not answer; retrying in ${seconds(delay)}`))) return { kind: "lease_lost" };
+          break;
         }
         case "transient": {
           transientFailures += 1;

@@ -1,25 +1,70 @@
-// Keeps a step's lease alive while its execution works.
+// Keeps a step's lease alive while its execution makes progress, and gives the lease up when it stops making any.
+import { formatSeconds } from "@/lib/azure/timeouts";
 import { renewStepLease } from "@/lib/db";
 
 /** A running heartbeat; `lost` turns true once the lease was taken over or released by someone else. */
 export interface Heartbeat {
   readonly lost: boolean;
+  /** True once the execution went `stallMs` without progress: renewals stopped and `signal` aborted. */
+  readonly stalled: boolean;
+  /** Aborts when the execution stalled; the work under it (outbound calls, waits) is cut off with it. */
+  readonly signal: AbortSignal;
+  /** The execution made progress (a write started or finished, a progress report, a retry wait, a service answered). */
+  touch(): void;
   stop(): Promise<void>;
 }
 
-/** Renews owner's step lease every ttl/3, so two missed renewals still leave it held. */
-export function startHeartbeat(runId: string, stepId: string, owner: string, ttlMs: number): Heartbeat {
-  return startLeaseHeartbeat(() => renewStepLease(runId, stepId, owner, ttlMs), ttlMs);
+/** When an execution counts as stalled; without it the lease is renewed for as long as the process lives. */
+export interface StallOptions {
+  stallMs?: number;
+  now?: () => number;
 }
 
-/** Calls `renew` every ttl/3 until stopped or until it answers false (the lease is someone else's now). */
-export function startLeaseHeartbeat(renew: () => Promise<boolean>, ttlMs: number): Heartbeat {
+/** Thrown into the work of a stalled execution through its signal. */
+export class StepStalledError extends Error {
+  constructor(readonly stallMs: number) {
+    super(`No progress for ${formatSeconds(stallMs)}`);
+    this.name = "StepStalledError";
+  }
+}
+
+/** `work`, or a StepStalledError as soon as the heartbeat stalls; work that ignores the signal is left behind. */
+export function unlessStalled<T>(heartbeat: Heartbeat, work: Promise<T>): Promise<T> {
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      const stalled = () => reject(heartbeat.signal.reason instanceof Error ? heartbeat.signal.reason : new StepStalledError(0));
+      if (heartbeat.signal.aborted) stalled();
+      else heartbeat.signal.addEventListener("abort", stalled, { once: true });
+    }),
+  ]);
+}
+
+/** Renews owner's step lease every ttl/3, so two missed renewals still leave it held, until the step stalls. */
+export function startHeartbeat(runId: string, stepId: string, owner: string, ttlMs: number, stall: StallOptions = {}): Heartbeat {
+  return startLeaseHeartbeat(() => renewStepLease(runId, stepId, owner, ttlMs), ttlMs, stall);
+}
+
+/**
+ * Calls `renew` every ttl/3 until stopped, until it answers false (the lease is someone else's now), or until no
+ * touch() came for `stallMs`: then it aborts `signal` and renews no more, so the lease lapses within one TTL even if
+ * the work ignores the signal (a connection that hangs where no limit reaches). Checked at each beat, so a stall is
+ * noticed up to ttl/3 after the bound.
+ */
+export function startLeaseHeartbeat(renew: () => Promise<boolean>, ttlMs: number, stall: StallOptions = {}): Heartbeat {
+  const now = stall.now ?? Date.now;
+  const controller = new AbortController();
   let lost = false;
   let stopped = false;
+  let lastProgress = now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: Promise<void> = Promise.resolve();
 
   const tick = async () => {
+    if (stall.stallMs !== undefined && now() - lastProgress > stall.stallMs) {
+      controller.abort(new StepStalledError(stall.stallMs));
+      return;
+    }
     try {
       if (!(await renew())) lost = true;
     } catch {
@@ -39,6 +84,13 @@ export function startLeaseHeartbeat(renew: () => Promise<boolean>, ttlMs: number
   return {
     get lost() {
       return lost;
+    },
+    get stalled() {
+      return controller.signal.aborted;
+    },
+    signal: controller.signal,
+    touch() {
+      lastProgress = now();
     },
     async stop() {
       stopped = true;

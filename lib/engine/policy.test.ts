@@ -1,7 +1,8 @@
 import { createHttpHeaders, createPipelineRequest, RestError } from "@azure/core-rest-pipeline";
 import { describe, expect, it } from "vitest";
 import { AzureOperationError, toAzureError } from "@/lib/azure/errors";
-import { classifyFailure, DEFAULT_POLICY, retryAfterOf } from "./policy";
+import { RequestTimeoutError } from "@/lib/azure/timeouts";
+import { classifyFailure, DatabaseError, DEFAULT_POLICY, INTERRUPTED, retryAfterOf } from "./policy";
 
 const ctx = { action: "create the storage account", createdRecently: false };
 
@@ -48,5 +49,19 @@ describe("classifyFailure: Retry-After", () => {
     const c = classifyFailure(armError(429, "TooManyRequests", { "retry-after": "300" }), ctx);
     expect(c).toMatchObject({ kind: "transient", retryAfterMs: 300_000 });
     expect(DEFAULT_POLICY.retryAfterMaxMs).toBeLessThan(300_000);
+  });
+});
+
+describe("classifyFailure: timeouts and the portal's database", () => {
+  it("retries a request that got no answer in time, as transient, with the timeout's text", () => {
+    const c = classifyFailure(toAzureError(new RequestTimeoutError("Azure", 30_000), { action: "create the storage account" }), ctx);
+    expect(c).toMatchObject({ kind: "transient", error: { code: "timeout", message: expect.stringMatching(/^Azure did not answer within 30 s, so the portal could not create the storage account\./) } });
+  });
+
+  it("makes a database failure under a step (even wrapped by it) an interruption, never the step's failure", () => {
+    const db = new DatabaseError(new Error("Connection terminated unexpectedly"));
+    expect(classifyFailure(db, ctx)).toEqual({ kind: "interrupted", error: INTERRUPTED });
+    expect(classifyFailure(new Error("step failed", { cause: db }), ctx)).toEqual({ kind: "interrupted", error: INTERRUPTED });
+    expect(classifyFailure(new Error("Connection terminated unexpectedly"), ctx)).toMatchObject({ kind: "permanent" });
   });
 });

@@ -19,9 +19,11 @@ export interface EnginePolicy {
   replicationMaxDelayMs: number;
   /** Cycles when verify disagrees with apply (a read that lags the write), including the first. */
   verifyAttempts: number;
+  /** No progress (write, progress report, retry wait, answer from a service) for this long: the execution is cut off and its lease given up. executeStep defaults it to STEP_STALL_SECONDS. */
+  stallMs: number;
 }
 
-/** Production values: 60 s leases; 5 tries 1→8 s on transient errors; up to 5 min of 2→30 s waits on replication. */
+/** Production values: 60 s leases; 5 tries 1→8 s on transient errors; up to 5 min of 2→30 s waits on replication; 5 min stall bound. */
 export const DEFAULT_POLICY: EnginePolicy = {
   leaseTtlMs: 60_000,
   transientAttempts: 5,
@@ -32,6 +34,7 @@ export const DEFAULT_POLICY: EnginePolicy = {
   replicationBaseDelayMs: 2_000,
   replicationMaxDelayMs: 30_000,
   verifyAttempts: 3,
+  stallMs: 300_000,
 };
 
 /** Exponential delay for the n-th retry (1-based). */
@@ -45,7 +48,25 @@ export type Classified =
   | { kind: "reauth"; error: StepError }
   | { kind: "transient"; error: StepError; retryAfterMs?: number }
   | { kind: "replication"; error: StepError }
+  | { kind: "interrupted"; error: StepError }
   | { kind: "permanent"; status: "failed" | "needs_admin"; error: StepError };
+
+/**
+ * The portal's own database failed under a step (recording an intent or outcome, progress, a secret). Nothing is wrong
+ * with the step or with Azure: the execution is retried, and handed back for a resume if the database stays away.
+ */
+export class DatabaseError extends Error {
+  constructor(cause: unknown) {
+    super("The portal's database did not answer", { cause });
+    this.name = "DatabaseError";
+  }
+}
+
+/** The error a step carries after its execution was cut off (server stopped, database unreachable). */
+export const INTERRUPTED: StepError = {
+  code: "interrupted",
+  message: "This step was interrupted before it finished (the server stopped or lost its database). Resume to continue: it re-checks what already exists before changing anything.",
+};
 
 /** Facts about the execution that change how an error reads. */
 export interface ClassifyContext {
@@ -64,6 +85,7 @@ export function classifyFailure(error: unknown, ctx: ClassifyContext): Classifie
   if (error instanceof LeaseLostError || hasCause(error, LeaseLostError)) return { kind: "lease_lost" };
   const tokenFailure = error instanceof TokenUnavailableError ? error : ctx.tokenFailure;
   if (tokenFailure) return { kind: "reauth", error: { code: tokenFailure.code, message: tokenFailure.message } };
+  if (error instanceof DatabaseError || hasCause(error, DatabaseError)) return { kind: "interrupted", error: INTERRUPTED };
 
   const azure = toAzureError(error, { action: ctx.action });
   const stepError = toStepError(azure);

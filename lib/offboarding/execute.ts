@@ -7,10 +7,13 @@ import { findPendingIntents, listOperations, recordOutcome } from "@/lib/db/oper
 import { deleteRunSecret } from "@/lib/db/run-secrets";
 import { getRunForTenant } from "@/lib/db/runs";
 import { LeaseLostError } from "@/lib/db/step-runs";
+import { formatSeconds, withOutboundScope } from "@/lib/azure/timeouts";
 import type { Actor } from "@/lib/engine/context";
 import { outputsOf } from "@/lib/engine/context";
+import { startLeaseHeartbeat, unlessStalled } from "@/lib/engine/heartbeat";
 import { newLeaseOwner } from "@/lib/engine/ids";
 import { credentialFor, TokenUnavailableError, type TokenProvider } from "@/lib/engine/tokens";
+import { env } from "@/lib/env";
 import { runConfigSchema } from "@/lib/steps/config";
 import type { Candidate } from "./classify";
 import { planOffboarding, type OffboardingItem, type OffboardingPlan } from "./plan";
@@ -36,6 +39,8 @@ export interface OffboardingPolicy {
   maxDelayMs: number;
   /** Reads after a removal until it reads as absent (Azure's reads may lag the delete). */
   verifyAttempts: number;
+  /** No progress (an item started, an answer from Azure or Graph) for this long stops the removal; STEP_STALL_SECONDS by default. */
+  stallMs?: number;
 }
 
 export const DEFAULT_OFFBOARDING_POLICY: OffboardingPolicy = { leaseTtlMs: 60_000, attempts: 5, baseDelayMs: 1_000, maxDelayMs: 20_000, verifyAttempts: 5 };
@@ -109,13 +114,11 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
   if (!ctx) return { outcome: "not_found" };
   const live: LiveContext = ctx;
   if (!(await acquireOffboardingLease(runId, owner, actor.upn, policy.leaseTtlMs))) return { outcome: "busy" };
-  let lost = false;
-  const heartbeat = setInterval(() => {
-    void renewOffboardingLease(runId, owner, policy.leaseTtlMs).then((ok) => {
-      if (!ok) lost = true;
-    });
-  }, Math.max(1, Math.floor(policy.leaseTtlMs / 3)));
-  heartbeat.unref?.();
+  const stallMs = policy.stallMs ?? env().STEP_STALL_SECONDS * 1000;
+  const heartbeat = startLeaseHeartbeat(() => renewOffboardingLease(runId, owner, policy.leaseTtlMs), policy.leaseTtlMs, { stallMs });
+  // Calls made under it are cut off by a stall, and their answers count as progress (a resource group delete polls for minutes).
+  const outbound = <T>(work: () => Promise<T>): Promise<T> =>
+    unlessStalled(heartbeat, withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, work));
 
   const results: ItemResult[] = [];
   let writes = 0;
@@ -123,7 +126,7 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
     recordAuditEvent({ tenantId, runId, actorUserId: actor.userId, actorUpn: actor.upn, action: "azure.write", target, outcome, detail: { runId, stepId: OFFBOARDING_STEP_ID, kind: "delete", ...detail } });
 
   try {
-    const planned = await withRetry(policy, async () => planOffboarding(ctx, await listOperations(runId)));
+    const planned = await outbound(() => withRetry(policy, async () => planOffboarding(ctx, await listOperations(runId))));
     await settleInterruptedRemovals(runId, planned.plan);
     const todo = planned.plan.items.filter((i) => i.action === "remove");
     // Items removed with the app registration are checked right after it.
@@ -131,9 +134,10 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
     const sequence = todo.filter((i) => i.removedWith === undefined).flatMap((i) => (i.category === "application" ? [i, ...deferred] : [i]));
     let done = 0;
     for (const item of sequence) {
-      if (lost) throw new LeaseLostError(runId, OFFBOARDING_STEP_ID);
+      if (heartbeat.lost || heartbeat.stalled) throw new LeaseLostError(runId, OFFBOARDING_STEP_ID);
+      heartbeat.touch();
       await setOffboardingProgress(runId, owner, { done, total: sequence.length, label: `Removing ${item.resourceType.toLowerCase()} ${item.resource} (${done + 1} of ${sequence.length})` });
-      const result = await removeItem(item, planned.candidates.get(item.key));
+      const result = await outbound(() => removeItem(item, planned.candidates.get(item.key)));
       results.push(result);
       done += 1;
     }
@@ -149,13 +153,19 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
     return { outcome: status, results, writes };
   } catch (error) {
     const signIn = tokenFailure ?? (error instanceof TokenUnavailableError ? error : undefined);
-    const message = signIn ? signIn.message : error instanceof LeaseLostError ? "Another execution took over the removal." : toAzureError(error, { action: "plan the removal" }).message;
+    const message = heartbeat.stalled
+      ? `The removal made no progress for ${formatSeconds(stallMs)} (Azure, Microsoft Graph or the portal's database stopped answering), so the portal stopped it. Run the removal again to continue.`
+      : signIn
+        ? signIn.message
+        : error instanceof LeaseLostError
+          ? "Another execution took over the removal."
+          : toAzureError(error, { action: "plan the removal" }).message;
     results.push({ key: "offboarding", resourceType: "Removal", resource: "", outcome: "failed", message });
     await releaseOffboardingLease(runId, owner, { status: "incomplete", result: { items: results.map((r) => ({ ...r })) } as never });
     if (signIn) return { outcome: "signed_out", message };
     return { outcome: "incomplete", results, writes };
   } finally {
-    clearInterval(heartbeat);
+    await heartbeat.stop();
   }
 
   async function removeItem(item: OffboardingItem, candidate: Candidate | undefined): Promise<ItemResult> {

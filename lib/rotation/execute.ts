@@ -5,6 +5,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { addApplicationPassword } from "@/lib/azure/add-application-password";
 import { acquireFirstToken, appCredential, type WaitOptions } from "@/lib/azure/app-credential";
 import { AzureOperationError, toAzureError } from "@/lib/azure/errors";
+import { formatSeconds, withOutboundScope } from "@/lib/azure/timeouts";
 import { getApplicationDetails, type ApplicationDetails } from "@/lib/azure/get-application-details";
 import { listManagedClusters } from "@/lib/azure/list-managed-clusters";
 import { listWorkbenchDevices } from "@/lib/azure/list-workbench-devices";
@@ -28,7 +29,7 @@ import {
 import { deleteRunSecret, getRunSecret, putRunSecret } from "@/lib/db/run-secrets";
 import { secretAad, type Actor } from "@/lib/engine/context";
 import { backoffMs, classifyFailure, DEFAULT_POLICY } from "@/lib/engine/policy";
-import { startLeaseHeartbeat, type Heartbeat } from "@/lib/engine/heartbeat";
+import { startLeaseHeartbeat, unlessStalled, type Heartbeat } from "@/lib/engine/heartbeat";
 import { credentialFor, type TokenUnavailableError, type TokenProvider } from "@/lib/engine/tokens";
 import { env } from "@/lib/env";
 import { CLIENT_SECRET_KIND, runCredentialName } from "@/lib/steps/app-registration";
@@ -52,6 +53,8 @@ export interface RotationPolicy {
   maxDelayMs: number;
   /** How long to wait for Entra to accept the new secret (AADSTS7000215 while it replicates). */
   signIn?: WaitOptions;
+  /** No progress (a write, a phase, an answer from Graph or Entra) for this long stops the rotation; STEP_STALL_SECONDS by default. */
+  stallMs?: number;
 }
 
 /** Production values: leases as long as step leases, 5 tries 1→16 s, 150 s for the new secret to replicate. */
@@ -95,7 +98,8 @@ class RotationStop extends Error {
 export async function executeRotation(input: RotationExecution): Promise<RotationOutcome> {
   const { rotation, owner, policy } = input;
   const sleep = input.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const heartbeat = startLeaseHeartbeat(() => renewRotationLease(rotation.runId, owner, policy.leaseTtlMs), policy.leaseTtlMs);
+  const stallMs = policy.stallMs ?? env().STEP_STALL_SECONDS * 1000;
+  const heartbeat = startLeaseHeartbeat(() => renewRotationLease(rotation.runId, owner, policy.leaseTtlMs), policy.leaseTtlMs, { stallMs });
   let tokenFailure: TokenUnavailableError | undefined;
   const onTokenFailure = (e: TokenUnavailableError) => {
     tokenFailure = e;
@@ -105,7 +109,8 @@ export async function executeRotation(input: RotationExecution): Promise<Rotatio
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await runPhases(state);
+        // A stall cuts off the calls in flight and stops waiting for the rest: the rotation fails, resumable.
+        const result = await unlessStalled(heartbeat, withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, () => runPhases(state)));
         if (result === "crashed") return { status: "crashed" };
         if (result === "waiting_ack") {
           await heartbeat.stop();
@@ -118,13 +123,18 @@ export async function executeRotation(input: RotationExecution): Promise<Rotatio
         await audit(input, "credential.rotated", "success", { newKeyId: state.newKeyId ?? "", oldKeyId: rotation.old?.keyId ?? "" });
         return { status: "done" };
       } catch (error) {
+        if (heartbeat.stalled) {
+          return await fail(input, heartbeat, { code: "interrupted", message: `The rotation made no progress for ${formatSeconds(stallMs)} (Microsoft Entra ID or the portal's database stopped answering), so the portal stopped it. Rotate again to continue where it stopped.` });
+        }
         if (error instanceof RotationStop) return await fail(input, heartbeat, { code: error.code, message: error.message });
         const classified = classifyFailure(error, { action: ACTION, tokenFailure, createdRecently: state.createdAt !== undefined && Date.now() - state.createdAt < 120_000 });
         tokenFailure = undefined;
         if (classified.kind === "lease_lost") return { status: "lease_lost" };
         if ((classified.kind === "transient" || classified.kind === "replication") && attempt < policy.attempts && !heartbeat.lost) {
           const wait = classified.kind === "transient" && classified.retryAfterMs !== undefined ? classified.retryAfterMs : backoffMs(attempt, policy.baseDelayMs, policy.maxDelayMs);
+          heartbeat.touch();
           await sleep(Math.min(wait, policy.maxDelayMs));
+          heartbeat.touch();
           continue;
         }
         return await fail(input, heartbeat, { code: classified.error.code, message: classified.error.message });
@@ -148,6 +158,7 @@ async function runPhases(s: PhaseState): Promise<"done" | "waiting_ack" | "crash
   const runId = s.rotation.runId;
   const next = async (phase: RotationPhase, update: Parameters<typeof advanceRotation>[2] = { phase }) => {
     if (!(await advanceRotation(runId, s.owner, { ...update, phase }))) throw new LeaseLostError(runId, ROTATION_STEP_ID);
+    s.heartbeat.touch();
     s.phase = phase;
     return s.crashAfter === phase;
   };
@@ -312,7 +323,8 @@ async function sealedNewSecret(s: PhaseState): Promise<string> {
 /** One remote write: intent logged (only while the lease is held), then the outcome and an audit event. */
 async function write<T>(s: PhaseState, op: { key: string; kind: OperationKind; target: string }, run: () => Promise<T>, resourceIdOf?: (result: T) => string): Promise<T> {
   const runId = s.rotation.runId;
-  if (s.heartbeat.lost) throw new LeaseLostError(runId, ROTATION_STEP_ID);
+  if (s.heartbeat.lost || s.heartbeat.stalled) throw new LeaseLostError(runId, ROTATION_STEP_ID);
+  s.heartbeat.touch();
   const intentId = await recordRotationIntent({ runId, owner: s.owner, key: op.key, kind: op.kind, target: op.target, actorUpn: s.actor.upn });
   if (intentId === null) throw new LeaseLostError(runId, ROTATION_STEP_ID);
   const base = { tenantId: s.tenantId, runId, actorUserId: s.actor.userId, actorUpn: s.actor.upn, action: "azure.write", target: op.target };
@@ -325,6 +337,7 @@ async function write<T>(s: PhaseState, op: { key: string; kind: OperationKind; t
     await recordAuditEvent({ ...base, outcome: azure.code === "forbidden" ? "denied" : "failure", detail: { runId, stepId: ROTATION_STEP_ID, key: op.key, kind: op.kind, errorCode: azure.code, requestId: azure.requestId ?? null } });
     throw error;
   }
+  s.heartbeat.touch();
   let resourceId: string | null = null;
   try {
     resourceId = resourceIdOf?.(result) ?? null;
