@@ -5,7 +5,7 @@ import { recordAuditEvent } from "@/lib/db/audit";
 import { acquireOffboardingLease, OFFBOARDING_STEP_ID, recordOffboardingIntent, releaseOffboardingLease, renewOffboardingLease, setOffboardingProgress } from "@/lib/db/offboardings";
 import { findPendingIntents, listOperations, recordOutcome } from "@/lib/db/operations";
 import { deleteRunSecret } from "@/lib/db/run-secrets";
-import { getRunForTenant } from "@/lib/db/runs";
+import { getRunForTenant, setRunStatus } from "@/lib/db/runs";
 import { LeaseLostError } from "@/lib/db/step-runs";
 import { formatSeconds, withOutboundScope } from "@/lib/azure/timeouts";
 import type { Actor } from "@/lib/engine/context";
@@ -149,6 +149,8 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
     }
     const status = results.some((r) => r.outcome === "failed") ? "incomplete" : "clean";
     await releaseOffboardingLease(runId, owner, { status, result: { items: results.map((r) => ({ ...r })) } as never });
+    // Clean: the run's lifecycle ends; incomplete: it stays offboarding, and only the removal can be run again.
+    if (status === "clean") await setRunStatus(runId, "offboarded", { from: ["offboarding"] });
     await recordAuditEvent({ tenantId, runId, actorUserId: actor.userId, actorUpn: actor.upn, action: "run.offboarding_finished", target: runId, outcome: status === "clean" ? "success" : "failure", detail: { runId, removed: results.filter((r) => r.outcome === "removed").length, failed: results.filter((r) => r.outcome === "failed").length } });
     return { outcome: status, results, writes };
   } catch (error) {
