@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { acquireStepLease, releaseStepLease, type JsonValue } from "@/lib/db";
 import { getRotation, releaseRotation, resumeRotation, startRotation } from "@/lib/db/rotations";
+import { setRunStatus } from "@/lib/db/runs";
 import { runningRun, setupEngineDb } from "@/lib/engine/test-support";
 import { credentialLevels } from "./service";
 
@@ -16,6 +17,8 @@ async function runWithSecret(expiresAt: Date): Promise<string> {
   expect(await acquireStepLease(run.id, "app-registration", "t:1", 60_000)).toBe(true);
   const outputs: JsonValue = { applicationObjectId: "o", appId: "a", servicePrincipalId: "s", consentGranted: true, secret: { keyId: crypto.randomUUID(), hint: "abc", expiresAt: expiresAt.toISOString() } };
   expect(await releaseStepLease(run.id, "app-registration", "t:1", { status: "done", outputs })).toBe(true);
+  // A secret is rotated only on a completed run (the rotation's start requires it).
+  expect(await setRunStatus(run.id, "completed", { from: ["running"] })).toBe(true);
   return run.id;
 }
 
@@ -39,6 +42,13 @@ describe("credentialLevels", () => {
 });
 
 describe("rotation leases", () => {
+  it("start only on a completed run: not once its removal has begun", async () => {
+    const runId = await runWithSecret(new Date(NOW.getTime() + 10 * DAY));
+    expect(await setRunStatus(runId, "offboarding", { from: ["completed"] })).toBe(true);
+    const input = { runId, rotationId: crypto.randomUUID(), mode: "api" as const, old: null, startedByUpn: "a@b", owner: "one", ttlMs: 60_000 };
+    expect(await startRotation(input)).toBeNull();
+  });
+
   it("lets one execution start, refuses a second, and resumes only a failed or lapsed rotation", async () => {
     const runId = await runWithSecret(new Date(NOW.getTime() + 10 * DAY));
     const input = { runId, rotationId: crypto.randomUUID(), mode: "api" as const, old: { keyId: "k1", hint: "abc", expiresAt: null }, startedByUpn: "a@b", ttlMs: 60_000 };

@@ -87,7 +87,7 @@ describe("access-token validation", () => {
     const arm = await simToken(sim, { upn: "owner@contoso.onmicrosoft.com", resource: "arm" });
     expect((await simJson(sim, "GET", "/subscriptions?api-version=2022-12-01", { token: arm })).status).toBe(200);
     const graph = await simToken(sim, { upn: "owner@contoso.onmicrosoft.com", resource: "graph" });
-    expect(decodeJwt(graph).scp).toBe("Application.ReadWrite.All AppRoleAssignment.ReadWrite.All Application.Read.All");
+    expect(decodeJwt(graph).scp).toBe("Application.ReadWrite.All AppRoleAssignment.ReadWrite.All Application.Read.All User.Read");
     expect((await simJson(sim, "GET", "/v1.0/applications", { token: graph })).status).toBe(200);
     const log = (await simJson(sim, "GET", "/_sim/requests")).body as { url: string; caller: string }[];
     expect(log.find((e) => e.url === "/v1.0/applications")?.caller).toBe("owner@contoso.onmicrosoft.com");
