@@ -13,7 +13,9 @@ export default defineConfig({
     exclude: ["**/node_modules/**", "e2e/**", ".next/**", ".next-test/**", ".data/**", ".test-data/**"],
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // A fresh PGlite folder is made by a child initdb (~900 MB of WebAssembly): with 4 files doing it at once on 2 cores
+    // a setup hook can take over a minute.
+    hookTimeout: 120_000,
   },
   resolve: { alias: { "@": new URL(".", import.meta.url).pathname.replace(/\/$/, "") } },
 });
