@@ -61,7 +61,10 @@ test(`an onboarding killed at ${KILL_POINTS.length} points, before and after Azu
       await portal.kill();
       const killedAt = Date.now();
       await portal.start();
-      await page.goto(runUrl);
+      // The page may still be finishing a poll-triggered navigation to the dead server (Chromium's error page): retry.
+      await expect(async () => {
+        await page.goto(runUrl);
+      }).toPass({ timeout: 30_000 });
       // The dead server's lease lapses (5 s), the step reads Interrupted, and Resume starts it again with a fresh read of Azure.
       await page.getByRole("button", { name: "Resume" }).click({ timeout: 60_000 });
       timings.push({ point: point.name, killAfterMs: killedAt - last, resumedAfterMs: Date.now() - killedAt });

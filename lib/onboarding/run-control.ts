@@ -67,10 +67,11 @@ export async function confirmAndStart(session: SessionWithUser, runId: string, s
 export async function continueRun(session: SessionWithUser, runId: string): Promise<ActionResult<{ runId: string }>> {
   const view = await getRunView(session, runId);
   if (!view) return failure(NOT_YOURS, { code: "forbidden" });
-  if (view.run.status === "failed") {
-    // Conditional: an offboarding that started since the read wins, and this Retry is refused.
-    if (!(await setRunStatus(runId, "running", { from: ["failed"] }))) return failure("This run changed meanwhile. Reload it to see where it stands.", { code: "conflict" });
-  } else if (view.run.status !== "running") return failure("Only a started run can be continued.", { code: "conflict" });
+  if (view.run.status === "failed" && !(await setRunStatus(runId, "running", { from: ["failed"] }))) {
+    // Conditional: another admin's Retry that got there first is fine (the steps' leases run each once); a removal that
+    // started since the read wins, and this Retry is refused.
+    if ((await getRunView(session, runId))?.run.status !== "running") return failure("This run changed meanwhile. Reload it to see where it stands.", { code: "conflict" });
+  } else if (view.run.status !== "failed" && view.run.status !== "running") return failure("Only a started run can be continued.", { code: "conflict" });
   await auditRunDecision(session, "run.continued", runId);
   startInBackground(session, runId);
   return { ok: true, data: { runId } };
