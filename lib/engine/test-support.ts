@@ -18,10 +18,11 @@ export function setupEngineDb(label: string): void {
   vi.stubEnv("ENTRA_CLIENT_ID", "00000000-0000-4000-8000-000000000001");
   vi.stubEnv("ENTRA_CLIENT_SECRET", "test-secret");
   const dataDir = path.join(".test-data", `engine-${label}-${crypto.randomBytes(4).toString("hex")}`);
+  // No own timeout: vitest.config's hookTimeout covers a fresh PGlite folder made while other files make theirs.
   beforeAll(async () => {
     configureDb({ dataDir });
     await migrate();
-  }, 60_000);
+  });
   afterAll(async () => {
     await closeDb();
     fs.rmSync(dataDir, { recursive: true, force: true });
