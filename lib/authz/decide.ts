@@ -1,6 +1,7 @@
 // Who may do what, decided live with the user's own tokens at the moment of the action: one function per decision.
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError } from "@/lib/azure/errors";
+import { mapBounded } from "@/lib/concurrency";
 import { listApplicationOwners } from "@/lib/azure/list-application-owners";
 import { listMyDirectoryRoles } from "@/lib/azure/list-my-directory-roles";
 import { listMyPermissions, type PermissionBlock } from "@/lib/azure/list-my-permissions";
@@ -107,7 +108,8 @@ async function firstUnmet(probe: PermissionProbe, scope: RunScope, requirements:
   for (const r of requirements) {
     if (r.kind === "arm") {
       const subs = subscriptionsOf(scope, r.on);
-      const all = await Promise.all(subs.map((sub) => probe.permissionsAt(sub)));
+      // Bounded like the estate's reads: a tenant of 150 subscriptions must not send 150 permission reads at once.
+      const all = await mapBounded(subs, 6, (sub) => probe.permissionsAt(sub));
       for (const [i, sub] of subs.entries()) {
         const blocks = all[i] ?? [];
         const missing = r.actions.filter((a) => !blocks.some((b) => allowsAction(b, a)));
