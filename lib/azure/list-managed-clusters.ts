@@ -11,6 +11,8 @@ export interface ManagedCluster {
   kubernetesVersion: string | undefined;
   /** Azure RBAC for Kubernetes authorization: the custom role's DataActions only apply when on. */
   azureRbac: boolean;
+  /** Microsoft Entra integration (aadProfile set). Without it a clusterUser kubeconfig is cluster-admin (AKS docs, control-kubeconfig-access). */
+  entraIntegration: boolean;
   powerState: string | undefined;
 }
 
@@ -33,6 +35,7 @@ export async function listManagedClusters(credential: TokenCredential, subscript
         location: c.location,
         kubernetesVersion: c.currentKubernetesVersion ?? c.kubernetesVersion,
         azureRbac: c.aadProfile?.enableAzureRbac ?? false,
+        entraIntegration: c.aadProfile != null,
         powerState: c.powerState?.code,
       });
     }

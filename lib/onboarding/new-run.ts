@@ -183,7 +183,7 @@ async function buildConfig(
   const parsed = runConfigSchema.safeParse({
     tenantId: session.user.tenantId,
     subscriptions: chosenSubs.map((id) => ({ id, displayName: visible.get(id)?.displayName ?? id })),
-    clusters: chosenClusters.flatMap((c) => (c ? [{ id: c.id, name: c.name, subscriptionId: subscriptionOf(c.id), resourceGroup: c.resourceGroup, location: c.location }] : [])),
+    clusters: chosenClusters.flatMap((c) => (c ? [{ id: c.id, name: c.name, subscriptionId: subscriptionOf(c.id), resourceGroup: c.resourceGroup, location: c.location, entraIntegration: c.entraIntegration }] : [])),
     storage,
     options: { restrictNetwork: input.restrictNetwork, retentionDays: input.retentionDays, secretLifetimeDays: input.secretLifetimeDays },
     vendor: { name: vendor.name, appUniqueName: vendor.appUniqueName, appDisplayName: vendor.appDisplayName, egressIps: vendor.egressIps },

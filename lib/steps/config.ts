@@ -7,6 +7,9 @@ const guid = z.string().uuid();
 const regionName = z.string().regex(/^[a-z0-9]{1,40}$/i, "must be an Azure region name");
 const armId = z.string().regex(/^\/subscriptions\/[0-9a-f-]{36}\//i, "must be an ARM resource id");
 
+/** An Azure tag name: 1–512 characters, none of < > % & \\ ? / (Azure Resource Manager tag rules). */
+const tagName = z.string().min(1).max(512).regex(/^[^<>%&\\?/]+$/, "a tag name can't contain < > % & \\ ? /");
+
 /** A public IPv4 address: Azure storage IP rules reject private ranges and /31, /32. */
 export const publicIpv4Schema = z
   .string()
@@ -39,6 +42,8 @@ export const clusterChoiceSchema = z.object({
   subscriptionId: guid,
   resourceGroup: z.string().min(1),
   location: regionName,
+  /** Microsoft Entra integration (aadProfile) when the run was created; absent in runs stored before it was recorded. */
+  entraIntegration: z.boolean().optional(),
 });
 export type ClusterChoice = z.infer<typeof clusterChoiceSchema>;
 
@@ -46,6 +51,8 @@ export const runOptionsSchema = z.object({
   restrictNetwork: z.boolean(),
   retentionDays: z.number().int().min(7, "must be at least 7 days").max(3650),
   secretLifetimeDays: z.number().int().min(1).max(730, "can be at most 730 days (Entra's limit is 2 years)"),
+  /** Tags on everything the portal creates (resource group, storage accounts); Azure allows 50, name ≤ 512, value ≤ 256. */
+  tags: z.record(tagName, z.string().max(256, "a tag value can have at most 256 characters")).refine((t) => Object.keys(t).length <= 50, "Azure allows at most 50 tags").optional(),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 

@@ -37,6 +37,8 @@ export const scenarioSchema = z.object({
             resourceGroup: z.string().min(1),
             location: z.string().min(1),
             azureRbac: z.boolean().default(true),
+            /** Microsoft Entra integration (aadProfile). Without it, clusterUser credentials are cluster-admin (MicrosoftDocs control-kubeconfig-access.md). */
+            entraIntegration: z.boolean().default(true),
             kubernetesVersion: z.string().default("1.33.2"),
             /** Pre-existing settings, as ARM bodies: { name, storageAccountId?, workspaceId?, logs: [{category, enabled}] }. */
             diagnosticSettings: z

@@ -46,6 +46,7 @@ export function addCluster(state: SimState, input: AddClusterInput): AddClusterR
     resourceGroup: group.name,
     location: input.location,
     azureRbac: input.azureRbac,
+    entraIntegration: true,
     kubernetesVersion: input.kubernetesVersion,
     diagnosticSettings: [],
   });

@@ -64,8 +64,9 @@ export function clusterResource(sub: string, tenantId: string, c: ScenarioCluste
         dnsServiceIP: "10.0.0.10",
         outboundType: "loadBalancer",
       },
-      aadProfile: { managed: true, enableAzureRBAC: c.azureRbac, tenantID: tenantId },
-      disableLocalAccounts: c.azureRbac,
+      // Without Entra integration AKS omits aadProfile and local accounts stay on.
+      ...(c.entraIntegration ? { aadProfile: { managed: true, enableAzureRBAC: c.azureRbac, tenantID: tenantId } } : {}),
+      disableLocalAccounts: c.entraIntegration && c.azureRbac,
       oidcIssuerProfile: { enabled: true, issuerURL: `https://${location}.oic.prod-aks.azure.com/${tenantId}/${nameUuid("oidc", id)}/` },
       securityProfile: {},
       storageProfile: { diskCSIDriver: { enabled: true }, fileCSIDriver: { enabled: true }, snapshotController: { enabled: true } },
