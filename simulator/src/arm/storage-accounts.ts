@@ -219,7 +219,10 @@ export function handleCheckNameAvailability(ctx: ArmContext, sub: string): SimRe
   if (ctx.req.method !== "POST") return methodNotAllowed(ctx.req.method);
   const denied = authorize(ctx.state, ctx.caller, "Microsoft.Storage/checknameavailability/read", `/subscriptions/${sub}`);
   if (denied) return denied;
-  if (!isProviderRegistered(ctx.state, sub, "Microsoft.Storage")) return missingRegistration("Microsoft.Storage");
+  // Unlike a PUT (409 MissingSubscriptionRegistration), the name check in a subscription that never registered
+  // Microsoft.Storage answers 404 SubscriptionNotFound (Azure/azure-cli#26426, #30550; terraform-provider-azurerm#24104).
+  if (!isProviderRegistered(ctx.state, sub, "Microsoft.Storage"))
+    return armError(404, "SubscriptionNotFound", `Subscription ${sub} was not found.`);
   const parsed = parseBody(nameCheckSchema, ctx.req.body);
   if ("error" in parsed) return parsed.error;
   const { name, type } = parsed.data;

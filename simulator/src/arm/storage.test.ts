@@ -127,7 +127,7 @@ describe("storage accounts", () => {
     expect(loc.code).toBe("LocationNotAvailableForResourceType");
   });
 
-  it("needs Microsoft.Storage registered; registration goes Registering → Registered", async () => {
+  it("needs Microsoft.Storage registered (name check 404 SubscriptionNotFound, create 409); registration goes Registering → Registered", async () => {
     const state = sim.state();
     const provider = state.getArm(`/subscriptions/${SUB_DEV}/providers/Microsoft.Storage`);
     if (!provider) throw new Error("provider missing");
@@ -138,6 +138,10 @@ describe("storage accounts", () => {
     expect(err.message).toBe(
       "The subscription is not registered to use namespace 'Microsoft.Storage'. See https://aka.ms/rps-not-found for how to register subscriptions.",
     );
+    const check = await azureFailure(
+      dev.storage.storageAccounts.checkNameAvailability({ name: "contosodev01", type: "Microsoft.Storage/storageAccounts" }),
+    );
+    expect(check).toMatchObject({ statusCode: 404, code: "SubscriptionNotFound", message: `Subscription ${SUB_DEV} was not found.` });
     const readerErr = await azureFailure(armClients(sim, READER, SUB_DEV).resources.providers.register("Microsoft.Storage"));
     expect(readerErr.code).toBe("AuthorizationFailed");
     expect(readerErr.message).toContain("'Microsoft.Storage/register/action'");
@@ -146,6 +150,8 @@ describe("storage accounts", () => {
     expect((await dev.resources.providers.get("Microsoft.Storage")).registrationState).toBe("Registering");
     await new Promise((r) => setTimeout(r, 1100));
     expect((await dev.resources.providers.get("microsoft.storage")).registrationState).toBe("Registered");
+    const free = await dev.storage.storageAccounts.checkNameAvailability({ name: "contosodev01", type: "Microsoft.Storage/storageAccounts" });
+    expect(free.nameAvailable).toBe(true);
     const account = await dev.storage.storageAccounts.create("rg-aks-dev-eastus", "contosodev01", secureAccount);
     expect(account.provisioningState).toBe("Succeeded");
   });
