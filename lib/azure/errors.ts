@@ -1,5 +1,6 @@
 // Maps Azure and Graph failures to domain errors with text an admin can act on.
 import { z } from "zod";
+import { describeViolation, policyViolationsOf } from "./policy-denial";
 import { formatSeconds, requestTimeoutMs, RequestTimeoutError } from "./timeouts";
 
 export const AZURE_ERROR_CODES = [
@@ -27,6 +28,9 @@ export const AZURE_ERROR_CODES = [
   "already_exists",
   "role_definition_in_use",
   "timeout",
+  "policy_denied",
+  "scope_locked",
+  "subscription_disabled",
 ] as const;
 export type AzureErrorCode = (typeof AZURE_ERROR_CODES)[number];
 
@@ -168,6 +172,8 @@ export function toAzureError(error: unknown, ctx: ErrorContext): AzureOperationE
     return make("timeout", `${serviceOf(error)} did not answer within ${formatSeconds(timeoutMs)}, so the portal could not ${ctx.action}. Retry; if it keeps happening, the service is slow or unreachable from the portal.`);
   }
 
+  if (azureCode === "RequestDisallowedByPolicy") return make("policy_denied", policyDenied(error, azureMessage, ctx.action));
+
   const specific = specificError(azureCode, azureMessage, status, ctx);
   if (specific) return make(specific.code, specific.message);
 
@@ -228,6 +234,24 @@ function specificError(
       return { code: "role_definition_in_use", message: `The custom role is still assigned, so the portal could not ${action}. Remove the remaining assignments of the role (an Owner or User Access Administrator can), then retry.` };
     case "NoBackingApplicationObject":
       return { code: "application_not_replicated", message: `Entra ID has not finished replicating the new app registration, so the portal could not ${action}. Retry in a few seconds.` };
+    case "ScopeLocked": {
+      // "The scope '…' cannot perform delete operation because following scope(s) are locked: '…'. Please remove the lock and try again."
+      const operation = /cannot perform (\w+) operation/i.exec(azureMessage)?.[1] ?? "this";
+      const locked = /are locked: (.+?)\.? Please remove/i.exec(azureMessage)?.[1]?.replace(/'/g, "") ?? "a parent scope";
+      return {
+        code: "scope_locked",
+        // Deleting a lock needs Microsoft.Authorization/locks/delete: of the built-in roles only Owner and User Access Administrator (ARM Management Locks REST reference).
+        message: `A resource lock on ${locked} blocks every ${operation}, so the portal could not ${action}. An Owner or User Access Administrator of that scope can remove the lock (Azure portal → Locks); then retry.`,
+      };
+    }
+    case "ReadOnlyDisabledSubscription": {
+      const sub = /subscription '([^']+)'/i.exec(azureMessage)?.[1];
+      return {
+        code: "subscription_disabled",
+        // Microsoft Learn "Reactivate a disabled Azure subscription": the Account Administrator / billing owner re-enables it.
+        message: `The subscription${sub ? ` ${sub}` : ""} is disabled and read-only, so the portal could not ${action}. Its Account Administrator or billing owner must re-enable it (Azure portal → Subscriptions); then retry.`,
+      };
+    }
     case "Request_MultipleObjectsWithSameKeyValue":
       return { code: "already_exists", message: `It already exists in Entra ID, so there was nothing to do to ${action}.` };
     default:
@@ -251,6 +275,17 @@ function specificError(
     return { code: "already_exists", message: `It already exists, so there was nothing to do to ${action}.` };
   }
   return undefined;
+}
+
+/** A RequestDisallowedByPolicy in words: each assignment, what it demands and what to change; never the raw JSON. */
+function policyDenied(error: unknown, azureMessage: string, action: string): string {
+  const violations = policyViolationsOf(error, azureMessage);
+  if (violations.length === 0) {
+    return `An Azure Policy assignment denied the request, so the portal could not ${action}. Check the subscription's policy assignments in the Azure portal (Policy → Assignments), or ask someone with Resource Policy Contributor or Owner for an exemption.`;
+  }
+  const seen = new Set<string>();
+  const sentences = violations.map(describeViolation).filter((s) => !seen.has(s) && Boolean(seen.add(s)));
+  return `Azure Policy denied the request, so the portal could not ${action}. ${sentences.join(" ")}`;
 }
 
 function providerNotRegistered(ns: string, action: string): { code: AzureErrorCode; message: string } {
