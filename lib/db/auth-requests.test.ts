@@ -5,11 +5,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe } from "vitest";
 import { ensurePostgres, type TestDatabase } from "../../scripts/postgres";
 import { describeAuthRequestBound } from "./auth-requests-suite";
+import { testDbOptions } from "../../test/support/pglite-template";
 
 const dataDir = path.join(".test-data", `auth-requests-${crypto.randomBytes(4).toString("hex")}`);
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-describeAuthRequestBound("PGlite", () => ({ dataDir }));
+describeAuthRequestBound("PGlite", () => testDbOptions(dataDir));
 
 describe("on PostgreSQL", () => {
   let pg: TestDatabase | undefined;

@@ -16,6 +16,8 @@ export interface DbOptions {
   dataDir: string;
   /** Defaults to prisma/migrations under the working directory. */
   migrationsDir?: string;
+  /** A migrated PGlite folder (its `pglite` subfolder) copied into a new dataDir instead of running initdb (tests). */
+  template?: string;
 }
 
 /** An open database: the Prisma client plus what is needed to migrate and close it. */
@@ -48,7 +50,7 @@ export async function createDb(options: DbOptions): Promise<Database> {
   ]);
   const dir = path.resolve(options.dataDir, "pglite");
   await fs.mkdir(dir, { recursive: true });
-  await createPgliteDataDir(dir);
+  await createPgliteDataDir(dir, options.template);
   // One PGlite instance per data folder and process: PGlite is single-user, so Prisma and the
   // migration engine share this instance (a second open of the same folder corrupts it).
   const pglite = await PGlite.create(dir);
@@ -75,12 +77,19 @@ await db.close();`;
  * ~900 MB, and a process never gives WebAssembly memory back; opening the finished folder takes ~300 MB. If the child
  * can't run (no resolvable package), the folder is created in this process instead, as before.
  */
-async function createPgliteDataDir(dir: string): Promise<void> {
-  const exists = await fs.access(path.join(dir, "PG_VERSION")).then(
-    () => true,
-    () => false,
-  );
-  if (exists) return;
+async function createPgliteDataDir(dir: string, template: string | undefined): Promise<void> {
+  const hasData = (folder: string) =>
+    fs.access(path.join(folder, "PG_VERSION")).then(
+      () => true,
+      () => false,
+    );
+  if (await hasData(dir)) return;
+  // A cleanly closed data folder is a plain PostgreSQL PGDATA: a copy opens as a new database in ~1 s instead of ~7 s.
+  const source = template ? path.resolve(template, "pglite") : undefined;
+  if (source && (await hasData(source))) {
+    await fs.cp(source, dir, { recursive: true });
+    return;
+  }
   try {
     await promisify(execFile)(process.execPath, ["--input-type=module", "-e", INITDB_IN_CHILD, dir], { timeout: 120_000 });
   } catch {

@@ -6,11 +6,12 @@ import { describeAuditQueries } from "./audit-suite";
 import { describeQueries } from "./query-suite";
 import { describeRunQueries } from "./run-suite";
 import { describeVendorQueries } from "./vendor-suite";
+import { testDbOptions } from "../../test/support/pglite-template";
 
 const dataDir = path.join(".test-data", `db-queries-${crypto.randomBytes(4).toString("hex")}`);
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-describeQueries("PGlite", () => ({ dataDir }));
-describeRunQueries("PGlite", () => ({ dataDir }));
-describeAuditQueries("PGlite", () => ({ dataDir }));
-describeVendorQueries("PGlite", () => ({ dataDir }));
+describeQueries("PGlite", () => testDbOptions(dataDir));
+describeRunQueries("PGlite", () => testDbOptions(dataDir));
+describeAuditQueries("PGlite", () => testDbOptions(dataDir));
+describeVendorQueries("PGlite", () => testDbOptions(dataDir));

@@ -7,13 +7,14 @@ import { closeDb, configureDb, migrate } from "./client";
 import { reopenCompletedRun } from "./run-extension";
 import { confirmRunPlan, createRun, getRunForTenant, setRunPlan, setRunStatus } from "./runs";
 import { acquireStepLease, releaseStepLease } from "./step-runs";
+import { testDbOptions } from "../../test/support/pglite-template";
 
 const dataDir = path.join(".test-data", `db-run-extension-${crypto.randomBytes(4).toString("hex")}`);
 const TENANT = "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc";
 const STEPS = ["storage", "diagnostic-settings"];
 
 beforeAll(async () => {
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
 }, 60_000);
 afterAll(async () => {

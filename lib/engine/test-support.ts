@@ -10,6 +10,7 @@ import { STEP_IDS, type StepId } from "@/lib/steps/registry";
 import type { StepContext, StepModule } from "@/lib/steps/types";
 import type { StepModules } from "./execute-step";
 import type { TokenProvider } from "./tokens";
+import { testDbOptions } from "../../test/support/pglite-template";
 
 /** Opens a fresh PGlite database under .test-data for this test file and sets the configuration env() needs. */
 export function setupEngineDb(label: string): void {
@@ -20,7 +21,7 @@ export function setupEngineDb(label: string): void {
   const dataDir = path.join(".test-data", `engine-${label}-${crypto.randomBytes(4).toString("hex")}`);
   // No own timeout: vitest.config's hookTimeout covers a fresh PGlite folder made while other files make theirs.
   beforeAll(async () => {
-    configureDb({ dataDir });
+    configureDb(testDbOptions(dataDir));
     await migrate();
   });
   afterAll(async () => {

@@ -11,6 +11,7 @@ import type { RunConfig } from "../../lib/steps/config";
 import { STEP_IDS } from "../../lib/steps/registry";
 import { suggestStorageAccountName } from "../../lib/steps/storage-names";
 import { simJson, simToken, startTestSimulator, TEST_CLIENT, TEST_WORKBENCH_KEY, type JsonBody } from "../../simulator/src/testing";
+import { testDbOptions } from "../support/pglite-template";
 
 export const FAULT_RATE = 0.2;
 export const FAULT_KINDS = ["429", "500", "503", "PrincipalNotFound", "NoBackingApplicationObject"] as const;
@@ -104,7 +105,7 @@ async function main(worker: number, runs: number): Promise<void> {
   process.env.WORKBENCH_URL = `${sim.url}/workbench`;
   process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
   const dataDir = path.join(".test-data", `fault-runs-${worker}-${crypto.randomBytes(4).toString("hex")}`);
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
   const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
   try {

@@ -15,6 +15,7 @@ import { loadEstate } from "../../../lib/estate/load-estate";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { OWNER } from "../azure/support";
 import { pickAccount, sealV1, signIn, startSignInSimulator } from "./support";
+import { testDbOptions } from "../../support/pglite-template";
 
 const current = crypto.randomBytes(32);
 const previous = crypto.randomBytes(32);
@@ -23,7 +24,7 @@ const dataDir = path.join(".test-data", `session-keys-${crypto.randomBytes(4).to
 
 beforeAll(async () => {
   sim = await startSignInSimulator({ ENCRYPTION_KEY: current.toString("base64"), ENCRYPTION_KEY_PREVIOUS: previous.toString("base64") });
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
 }, 60_000);
 afterAll(async () => {

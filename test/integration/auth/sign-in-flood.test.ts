@@ -16,6 +16,7 @@ import { countAuthRequests } from "../../../lib/db/auth-requests";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { OWNER } from "../azure/support";
 import { pickAccount, startSignInSimulator } from "./support";
+import { testDbOptions } from "../../support/pglite-template";
 
 const PORTAL = "http://localhost:3000";
 const CAP = 1000;
@@ -24,7 +25,7 @@ const dataDir = path.join(".test-data", `sign-in-flood-${crypto.randomBytes(4).t
 
 beforeAll(async () => {
   sim = await startSignInSimulator({ SIGN_IN_PENDING_MAX: String(CAP), SIGN_IN_RATE_PER_MINUTE: "30", TRUST_PROXY: "0" });
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
 }, 60_000);
 afterAll(async () => {

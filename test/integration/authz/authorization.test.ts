@@ -19,6 +19,7 @@ import type { RunningSimulator } from "../../../simulator/src/index";
 import { simJson } from "../../../simulator/src/testing";
 import { OWNER, READER, startSimForPortal, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
 import { signInThroughSimulator } from "../sign-in";
+import { testDbOptions } from "../../support/pglite-template";
 
 const CONTRIBUTOR = "contributor@contoso.onmicrosoft.com";
 const cookie = vi.hoisted(() => ({ token: "" }));
@@ -39,7 +40,7 @@ const dataDir = path.join(".test-data", `authz-${crypto.randomBytes(4).toString(
 beforeAll(async () => {
   sim = await startSimForPortal();
   process.env.PORTAL_URL = "http://localhost:3000";
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
 }, 60_000);
 afterAll(async () => {

@@ -14,6 +14,7 @@ import type { RunningSimulator } from "../../../simulator/src/index";
 import { simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";
 import { OWNER, setFaults, setLatency, simRequests, startSimForPortal, TENANT } from "../azure/support";
 import { defaultRunConfig, testStepContext } from "../steps/context";
+import { testDbOptions } from "../../support/pglite-template";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `engine-e2e-${crypto.randomBytes(4).toString("hex")}`);
@@ -24,7 +25,7 @@ beforeAll(async () => {
   process.env.WORKBENCH_URL = `${sim.url}/workbench`;
   process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
   await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 });
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
 }, 180_000);
 afterAll(async () => {

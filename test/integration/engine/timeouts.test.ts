@@ -18,6 +18,7 @@ import type { RunningSimulator } from "../../../simulator/src/index";
 import { simJson, simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";
 import { azureError, OWNER, setLatency, startSimForPortal, SUB_PROD, TENANT, userCredential } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
+import { testDbOptions } from "../../support/pglite-template";
 
 // env() parses once per process: the limits must be set before the first call. 2 s keeps the file fast (real: 30 s)
 // and still leaves a loaded CI machine's simulator time to answer the requests that are not held.
@@ -35,7 +36,7 @@ beforeAll(async () => {
   sim = await startSimForPortal();
   process.env.WORKBENCH_URL = `${sim.url}/workbench`;
   process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
 }, 120_000);
 afterAll(async () => {

@@ -20,6 +20,7 @@ import type { RunningSimulator } from "../../../simulator/src/index";
 import { simToken, TEST_WORKBENCH_KEY, type JsonBody } from "../../../simulator/src/testing";
 import { OWNER, setFaults, setLatency, simRequests, simState, startSimForPortal, SUB_PROD, TENANT, userCredential } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
+import { testDbOptions } from "../../support/pglite-template";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `offboarding-${crypto.randomBytes(4).toString("hex")}`);
@@ -32,7 +33,7 @@ beforeAll(async () => {
   sim = await startSimForPortal({ blob: true });
   process.env.WORKBENCH_URL = `${sim.url}/workbench`;
   process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
 }, 60_000);
 afterAll(async () => {

@@ -20,6 +20,7 @@ import type { RunningSimulator } from "../../../simulator/src/index";
 import { simJson, simToken, TEST_WORKBENCH_KEY, type JsonBody } from "../../../simulator/src/testing";
 import { OWNER, setLatency, simState, startSimForPortal, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
+import { testDbOptions } from "../../support/pglite-template";
 
 let sim: RunningSimulator;
 let session: SessionWithUser;
@@ -30,7 +31,7 @@ beforeAll(async () => {
   process.env.WORKBENCH_URL = `${sim.url}/workbench`;
   process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
   await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 });
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
   const user = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn: OWNER, displayName: "Olivia Owner" });
   const now = new Date();

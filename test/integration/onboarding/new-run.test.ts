@@ -11,6 +11,7 @@ import { OWNER, startSimForPortal, SUB_PROD, TENANT } from "../azure/support";
 import { createOnboardingRun } from "../../../lib/onboarding/new-run";
 import { newRunSchema, type NewRunInput } from "../../../lib/onboarding/schemas";
 import { signInThroughSimulator } from "../sign-in";
+import { testDbOptions } from "../../support/pglite-template";
 
 let sim: RunningSimulator;
 let owner: SessionWithUser;
@@ -25,7 +26,7 @@ beforeAll(async () => {
   sim = await startSimForPortal();
   process.env.PORTAL_URL = "http://localhost:3000";
   process.env.ENCRYPTION_KEY = crypto.randomBytes(32).toString("base64");
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
   owner = await signIn(OWNER);
 }, 60_000);

@@ -17,6 +17,7 @@ import type { RunningSimulator } from "../../../simulator/src/index";
 import { simJson, simToken } from "../../../simulator/src/testing";
 import { OWNER, simState, startSimForPortal, TENANT } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
+import { testDbOptions } from "../../support/pglite-template";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `rotation-manual-${crypto.randomBytes(4).toString("hex")}`);
@@ -26,7 +27,7 @@ beforeAll(async () => {
   sim = await startSimForPortal({ blob: true });
   // No WORKBENCH_URL in this process: the hand-off is manual.
   process.env.ENTRA_AUTHORITY = `${sim.url}/organizations`;
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
 }, 60_000);
 afterAll(async () => {

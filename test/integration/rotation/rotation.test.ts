@@ -33,6 +33,7 @@ import type { RunningSimulator } from "../../../simulator/src/index";
 import { simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";
 import { OWNER, READER, setFaults, simRequests, simState, startSimForPortal, TENANT } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
+import { testDbOptions } from "../../support/pglite-template";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `rotation-${crypto.randomBytes(4).toString("hex")}`);
@@ -44,7 +45,7 @@ beforeAll(async () => {
   process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
   // The app signs in with client credentials at the simulator's authority (tenantAuthority swaps in the tenant).
   process.env.ENTRA_AUTHORITY = `${sim.url}/organizations`;
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
 }, 60_000);
 afterAll(async () => {

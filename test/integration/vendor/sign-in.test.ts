@@ -10,6 +10,7 @@ import { isVendorStaff } from "../../../lib/vendor-view/access";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { OWNER, startSimForPortal, SUB_PROD, TENANT } from "../azure/support";
 import { signInThroughSimulator } from "../sign-in";
+import { testDbOptions } from "../../support/pglite-template";
 
 const VENDOR_TENANT = "e7e1d5a0-3c4b-4f7e-9d2a-5b6c7d8e9f01";
 const ENGINEER = "engineer@expelvendor.onmicrosoft.com";
@@ -22,7 +23,7 @@ beforeAll(async () => {
   process.env.ENTRA_AUTHORITY = `${sim.url}/organizations`;
   process.env.PORTAL_URL = "http://localhost:3000";
   process.env.VENDOR_TENANT_ID = VENDOR_TENANT;
-  configureDb({ dataDir });
+  configureDb(testDbOptions(dataDir));
   await migrate();
 }, 60_000);
 afterAll(async () => {
