@@ -11,6 +11,11 @@ export interface ResourceGroupInfo {
   created: boolean;
 }
 
+/** The body of a new group: its region and the run's tags (an existing group is never re-PUT, so its tags stay the customer's). */
+export function resourceGroupBody(location: string, tags: Record<string, string> | undefined): { location: string; tags?: Record<string, string> } {
+  return { location, ...(tags && Object.keys(tags).length > 0 ? { tags } : {}) };
+}
+
 /** The group as it is; an existing group keeps its region and tags (we adopt it, we don't move it). */
 export async function ensureResourceGroup(
   credential: TokenCredential,
@@ -33,7 +38,7 @@ export async function ensureResourceGroup(
     }
   }
   try {
-    const rg = await client.resourceGroups.createOrUpdate(name, { location, ...(tags ? { tags } : {}) });
+    const rg = await client.resourceGroups.createOrUpdate(name, resourceGroupBody(location, tags));
     return { id: rg.id ?? "", name: rg.name ?? name, location: rg.location, created: true };
   } catch (error) {
     throw toAzureError(error, { action: `create the resource group ${name}`, requiredRole: "Contributor or Owner on the subscription" });

@@ -152,6 +152,16 @@ function innerCodes(body: unknown, details: unknown): string[] {
   return out;
 }
 
+/** ARM's error envelope read from a raw REST answer, so toAzureError sees its code and message as it does for SDK errors. */
+export function armErrorFields(text: string | undefined): { code?: string; message?: string } {
+  try {
+    const e = (JSON.parse(text ?? "{}") as { error?: { code?: unknown; message?: unknown } }).error;
+    return { code: typeof e?.code === "string" ? e.code : undefined, message: typeof e?.message === "string" ? e.message : undefined };
+  } catch {
+    return {};
+  }
+}
+
 /** Turn anything an SDK threw into an AzureOperationError. */
 export function toAzureError(error: unknown, ctx: ErrorContext): AzureOperationError {
   if (error instanceof AzureOperationError) return error;

@@ -4,7 +4,7 @@ import { createPipelineRequest } from "@azure/core-rest-pipeline";
 import { z } from "zod";
 import { env } from "@/lib/env";
 import { authorizationClient } from "./clients";
-import { toAzureError } from "./errors";
+import { armErrorFields, toAzureError } from "./errors";
 
 /** One permission block: a role's actions minus its own notActions (blocks add up; notActions never cross blocks). */
 export interface PermissionBlock {
@@ -34,7 +34,7 @@ export async function listMyPermissions(credential: TokenCredential, subscriptio
     for (let page = 0; url && page < MAX_PAGES; page++) {
       const response = await client.sendRequest(createPipelineRequest({ url, method: "GET" }));
       const text = response.bodyAsText ?? undefined;
-      if (response.status >= 400) throw Object.assign(new Error(`permissions: ${response.status}`), { statusCode: response.status, response, ...errorBody(text) });
+      if (response.status >= 400) throw Object.assign(new Error(`permissions: ${response.status}`), { statusCode: response.status, response, ...armErrorFields(text) });
       const parsed = pageSchema.parse(JSON.parse(text ?? "{}"));
       out.push(...parsed.value);
       url = parsed.nextLink ?? undefined;
@@ -42,15 +42,5 @@ export async function listMyPermissions(credential: TokenCredential, subscriptio
     return out;
   } catch (error) {
     throw toAzureError(error, { action: "read your permissions in this subscription", requiredRole: "Reader" });
-  }
-}
-
-/** ARM's error envelope, so toAzureError sees its code and message as it does for SDK errors. */
-function errorBody(text: string | undefined): { code?: string; message?: string } {
-  try {
-    const e = (JSON.parse(text ?? "{}") as { error?: { code?: unknown; message?: unknown } }).error;
-    return { code: typeof e?.code === "string" ? e.code : undefined, message: typeof e?.message === "string" ? e.message : undefined };
-  } catch {
-    return {};
   }
 }

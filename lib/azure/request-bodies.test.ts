@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { secretEndDateTime } from "./add-application-password";
 import { storageAccountCreateParameters, storageNetworkRules } from "./create-storage-account";
+import { resourceGroupBody } from "./ensure-resource-group";
 import { fullRoleDefinitionId, roleAssignmentBody } from "./create-role-assignment";
 import { isValidStorageAccountName } from "./check-storage-account-name";
 import { customRoleBody } from "./put-custom-role-definition";
@@ -26,6 +27,11 @@ describe("storage account body", () => {
     });
   });
 
+  it("carries the run's tags", () => {
+    const tags = { costCenter: "cc-1234", "managed-by": "aks-onboarding-portal" };
+    expect(storageAccountCreateParameters({ name: "acct", location: "eastus", tags }).tags).toEqual(tags);
+  });
+
   it("restricts to the given IPs, keeps the trusted-services bypass, sends bare /32 addresses", () => {
     expect(storageNetworkRules(["203.0.113.7/32", "198.51.100.0/24"])).toEqual({
       defaultAction: "Deny",
@@ -40,6 +46,14 @@ describe("storage account body", () => {
   it("checks names locally", () => {
     expect(isValidStorageAccountName("contosoaudit01")).toBe(true);
     for (const bad of ["ab", "Upper", "with-dash", "a".repeat(25)]) expect(isValidStorageAccountName(bad)).toBe(false);
+  });
+});
+
+describe("resource group body", () => {
+  it("is the region and the run's tags, without an empty tags object", () => {
+    expect(resourceGroupBody("eastus", { costCenter: "cc-1234" })).toEqual({ location: "eastus", tags: { costCenter: "cc-1234" } });
+    expect(resourceGroupBody("eastus", {})).toEqual({ location: "eastus" });
+    expect(resourceGroupBody("eastus", undefined)).toEqual({ location: "eastus" });
   });
 });
 

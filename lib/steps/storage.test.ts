@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { StorageAccountInfo } from "@/lib/azure/get-storage-account";
 import type { LifecycleRule } from "@/lib/azure/get-management-policy";
 import type { RunConfig } from "./config";
-import { storageAccountIdOf, storageStep, type StorageLive, type StorageRegionLive } from "./storage";
+import { creationTags, storageAccountIdOf, storageStep, type StorageLive, type StorageRegionLive } from "./storage";
 import type { StepContext } from "./types";
 
 const PROD = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
@@ -191,5 +191,22 @@ describe("storage plan", () => {
     const c = config();
     const l = live(c, { account: null, policy: null, nameCheck: { available: false, reason: "taken", message: "" } });
     await expect(storageStep.apply(planContext(c), l)).rejects.toMatchObject({ name: "AzureOperationError", code: "name_taken" });
+  });
+});
+
+describe("storage: tags", () => {
+  it("adds managed-by to the admin's tags, and keeps the admin's own managed-by", () => {
+    expect(creationTags({ restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180, tags: { costCenter: "cc-1" } })).toEqual({ costCenter: "cc-1", "managed-by": "aks-onboarding-portal" });
+    expect(creationTags({ restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180, tags: { "Managed-By": "platform" } })).toEqual({ "Managed-By": "platform" });
+  });
+
+  it("shows the tags on what it creates, and none on the customer's existing account", () => {
+    const c = config({ tags: { costCenter: "cc-1" } });
+    const created = storageStep.plan(planContext(c), live(c, { resourceGroupExists: false, account: null, policy: null, nameCheck: { available: true, reason: null, message: "" } }));
+    const tagLine = "tags: costCenter=cc-1, managed-by=aks-onboarding-portal";
+    expect(created.find((l) => l.resourceType === "Resource group")?.details).toContain(tagLine);
+    expect(created.find((l) => l.resourceType === "Storage account")?.details).toContain(tagLine);
+    const adopted = storageStep.plan(planContext(config({ tags: { costCenter: "cc-1" } }, { adopt: true })), live(c, {}));
+    expect(adopted.flatMap((l) => l.details ?? []).some((d) => d.startsWith("tags:"))).toBe(false);
   });
 });

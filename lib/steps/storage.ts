@@ -67,6 +67,19 @@ export interface StorageOutput {
 
 const STEP_ID = "storage" as const;
 const TAGS = { "managed-by": "aks-onboarding-portal" };
+
+/** Tags on what the portal creates: the admin's, plus managed-by unless they set it (Azure tag names are case-insensitive). */
+export function creationTags(options: RunConfig["options"]): Record<string, string> {
+  const mine = options.tags ?? {};
+  return Object.keys(mine).some((k) => k.toLowerCase() === "managed-by") ? { ...mine } : { ...mine, ...TAGS };
+}
+
+/** The tags as a plan detail line. */
+function tagsDetail(config: RunConfig): string {
+  return `tags: ${Object.entries(creationTags(config.options))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ")}`;
+}
 // ARM allows 250 reads and 200 writes per subscription at once: these bounds keep a run far inside that.
 const READ_CONCURRENCY = 16;
 const WRITE_CONCURRENCY = 8;
@@ -281,7 +294,7 @@ function planRegion(config: RunConfig, r: StorageRegionLive, groupPlanned: boole
         : r.resourceGroupExists
           ? `Already exists; holds the audit-log storage account for ${c.region}`
           : "Does not exist, and creating it was not chosen",
-      ...(w.createGroup ? { details: [`location: ${c.region}`] } : {}),
+      ...(w.createGroup ? { details: [`location: ${c.region}`, tagsDetail(config)] } : {}),
     });
   }
   const account = { ...base, key: keys.account(r.accountId), resourceType: "Storage account", resource: `${c.accountName} (${c.resourceGroup})` };
@@ -302,6 +315,7 @@ function planRegion(config: RunConfig, r: StorageRegionLive, groupPlanned: boole
         "supportsHttpsTrafficOnly: true, minimumTlsVersion: TLS1_2",
         "allowBlobPublicAccess: false, allowCrossTenantReplication: false",
         w.networkNote,
+        tagsDetail(config),
       ],
     });
   } else if (w.securityChanges.length) {
@@ -373,7 +387,7 @@ async function readRegion(ctx: StepContext, choice: StorageChoice, groupOf: (sub
 async function createAccount(ctx: StepContext, c: StorageChoice): Promise<{ account: StorageAccountInfo; created: boolean }> {
   const allowedIps = ctx.config.options.restrictNetwork ? ctx.config.vendor.egressIps.map(bareIp) : undefined;
   try {
-    const account = await createStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, { name: c.accountName, location: c.region, tags: TAGS, ...(allowedIps ? { allowedIps } : {}) });
+    const account = await createStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, { name: c.accountName, location: c.region, tags: creationTags(ctx.config.options), ...(allowedIps ? { allowedIps } : {}) });
     return { account, created: true };
   } catch (error) {
     if (error instanceof AzureOperationError && (error.code === "name_taken" || error.code === "already_exists" || error.code === "conflict")) {
@@ -521,7 +535,7 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
       ctx.write(
         { key: keys.resourceGroup(c), kind: "create", target: `resource group ${c.resourceGroup}` },
         // createGroup means this execution's read found no group: no second GET before the PUT.
-        () => ensureResourceGroup(ctx.arm, c.subscriptionId, c.resourceGroup, c.region, TAGS, { knownAbsent: true }),
+        () => ensureResourceGroup(ctx.arm, c.subscriptionId, c.resourceGroup, c.region, creationTags(ctx.config.options), { knownAbsent: true }),
         (g) => g.id,
       ),
     );
