@@ -54,6 +54,8 @@ export {
   type StepError,
   type StepOutcome,
   type StepOutcomeStatus,
+  parseStepAttention,
+  type StepAttention,
   type StepProgress,
   type StepRun,
   type StepStatus,

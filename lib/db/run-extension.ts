@@ -3,7 +3,7 @@ import { db } from "./client";
 import { jsonParam, type JsonValue } from "./json";
 
 /**
- * Completed → draft with `config`, no plan and every step pending again (outputs and errors cleared), in one
+ * Completed → draft with `config`, no plan and every step pending again (outputs, errors and attention cleared), in one
  * transaction. Only when the run is completed, belongs to `tenantId` and still has `expectedConfig`: of two admins
  * extending at once exactly one gets true, and an extension computed from a stale configuration is refused.
  */
@@ -19,7 +19,7 @@ export async function reopenCompletedRun(runId: string, tenantId: string, expect
     if (count !== 1) return false;
     await tx.$executeRaw`
       UPDATE "step_runs" SET
-        "status" = 'pending', "progress" = NULL, "outputs" = NULL, "error" = NULL,
+        "status" = 'pending', "progress" = NULL, "outputs" = NULL, "error" = NULL, "attention" = NULL,
         "lease_owner" = NULL, "lease_expires_at" = NULL, "started_at" = NULL, "finished_at" = NULL, "updated_at" = now()
       WHERE "run_id" = ${runId}`;
     return true;

@@ -3,6 +3,7 @@
 // A lease is (lease_owner, lease_expires_at) on the step row, taken and given back by single conditional UPDATEs
 // evaluated on the database clock, so server clocks never disagree about expiry. Prisma's updateMany is not
 // guaranteed to be one statement (it may read ids first), hence raw SQL for everything that checks the lease.
+import { z } from "zod";
 import { type Prisma } from "./generated/client";
 import { db } from "./client";
 import { jsonParam, type JsonValue } from "./json";
@@ -12,7 +13,7 @@ export const STEP_STATUSES = ["pending", "running", "done", "failed", "needs_adm
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export const STEP_OUTCOMES = ["done", "failed", "needs_admin", "pending"] as const;
-/** How a lease holder leaves a step: finished, failed, waiting for an admin with more rights, or handed back untouched. */
+/** How a lease holder leaves a step: finished (possibly with exceptions), failed, waiting for an admin with more rights, or handed back untouched. */
 export type StepOutcomeStatus = (typeof STEP_OUTCOMES)[number];
 
 /** Progress of a running step, for the UI: "3 of 7 clusters — Enabling diagnostic settings on aks-prod". */
@@ -32,6 +33,20 @@ export interface StepError {
   whoCanAct?: string;
 }
 
+// What a step that finished could not do, and why ("done with exceptions"); lib/steps/types.ts AttentionItem documents it.
+const stepAttentionSchema = z.array(
+  z.object({ kind: z.literal("cluster"), subject: z.string(), resourceId: z.string(), code: z.string(), reason: z.string(), action: z.string() }),
+);
+
+/** One thing a finished step could not do, in our words (safe to show): who it concerns, why, and what to do. */
+export type StepAttention = z.infer<typeof stepAttentionSchema>[number];
+
+/** The stored attention list, read defensively: anything not of our shape counts as none. */
+export function parseStepAttention(value: unknown): StepAttention[] {
+  const parsed = stepAttentionSchema.safeParse(value);
+  return parsed.success ? parsed.data : [];
+}
+
 /** One step of a run. startedAt is the first attempt's start; finishedAt the last attempt's end (null while running). */
 export interface StepRun {
   id: string;
@@ -42,6 +57,8 @@ export interface StepRun {
   progress: StepProgress | null;
   outputs: JsonValue | null;
   error: StepError | null;
+  /** Done with exceptions: what the step could not do. Absent when it did everything. */
+  attention?: StepAttention[];
   attempts: number;
   leaseOwner: string | null;
   leaseExpiresAt: Date | null;
@@ -55,11 +72,12 @@ export interface ExpiredStep extends StepRun {
   tenantId: string;
 }
 
-/** How releaseStepLease leaves the step. outputs: omitted keeps the stored ones. error: omitted clears it. */
+/** How releaseStepLease leaves the step. outputs: omitted keeps the stored ones. error and attention: omitted clears them. */
 export interface StepOutcome {
   status: StepOutcomeStatus;
   outputs?: JsonValue;
   error?: StepError;
+  attention?: StepAttention[];
 }
 
 /** Thrown by recordIntent when the caller's lease is gone: stop before writing anything remote. */
@@ -73,14 +91,16 @@ export class LeaseLostError extends Error {
   }
 }
 
-type StepRunRow = Omit<StepRun, "progress" | "outputs" | "error"> & {
+type StepRunRow = Omit<StepRun, "progress" | "outputs" | "error" | "attention"> & {
   progress: Prisma.JsonValue;
   outputs: Prisma.JsonValue;
   error: Prisma.JsonValue;
+  attention: Prisma.JsonValue;
 };
 
 /** Row → domain StepRun (lib/db internal). */
 export function toStepRun(row: StepRunRow): StepRun {
+  const attention = parseStepAttention(row.attention);
   return {
     id: row.id,
     runId: row.runId,
@@ -90,6 +110,7 @@ export function toStepRun(row: StepRunRow): StepRun {
     progress: row.progress as StepProgress | null,
     outputs: row.outputs as JsonValue | null,
     error: row.error as StepError | null,
+    ...(attention.length ? { attention } : {}),
     attempts: row.attempts,
     leaseOwner: row.leaseOwner,
     leaseExpiresAt: row.leaseExpiresAt,
@@ -164,11 +185,13 @@ export async function releaseStepLease(runId: string, stepId: string, owner: str
   }
   const prisma = await db();
   const keepOutputs = outcome.outputs === undefined;
+  const attention = outcome.attention?.length ? (outcome.attention as unknown as JsonValue) : undefined;
   const count = await prisma.$executeRaw`
     UPDATE "step_runs" SET
       "status" = ${outcome.status}::"StepStatus",
       "outputs" = CASE WHEN ${keepOutputs}::boolean THEN "outputs" ELSE ${jsonParam(outcome.outputs)}::jsonb END,
       "error" = ${jsonParam(outcome.error as JsonValue | undefined)}::jsonb,
+      "attention" = ${jsonParam(attention)}::jsonb,
       "lease_owner" = NULL,
       "lease_expires_at" = NULL,
       "finished_at" = CASE WHEN ${outcome.status}::text = 'pending' THEN NULL ELSE now() END,

@@ -6,6 +6,7 @@ import {
   releaseStepLease,
   setStepProgress,
   type JsonValue,
+  type StepAttention,
   type StepError,
   type StepOutcome,
   type StepStatus,
@@ -51,7 +52,7 @@ export interface ExecuteStepInput extends EngineOptions {
  * status is the step's status afterwards when this execution set it.
  */
 export type ExecuteStepResult =
-  | { ok: true; outputs: JsonValue | null; alreadyDone?: true }
+  | { ok: true; outputs: JsonValue | null; alreadyDone?: true; attention?: StepAttention[] }
   | { ok: false; code: string; message: string; status?: StepStatus; error?: StepError };
 
 type AttemptOutcome = { kind: "lease_lost" } | { kind: "stalled" } | { kind: "released"; outcome: StepOutcome & { error?: StepError } };
@@ -68,7 +69,7 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
   const step = run.steps.find((s) => s.stepId === stepId);
   const stepModule = input.modules[stepId] as StepModule | undefined;
   if (!step || !stepModule) return { ok: false, code: "not_found", message: "This run has no such step." };
-  if (step.status === "done") return { ok: true, outputs: step.outputs, alreadyDone: true };
+  if (step.status === "done") return { ok: true, outputs: step.outputs, alreadyDone: true, ...(step.attention ? { attention: step.attention } : {}) };
   if (run.status !== "running") return { ok: false, code: "not_running", message: `This run is ${run.status}, so its steps can't run.` };
   const blocking = run.steps.find((s) => s.position < step.position && s.status !== "done");
   if (blocking) {
@@ -143,9 +144,15 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
     target: stepId,
     runId,
     outcome: outcome.status === "done" ? "success" : outcome.status === "needs_admin" ? "denied" : "failure",
-    detail: { runId, stepId, status: outcome.status, ...(outcome.error ? { code: outcome.error.code } : {}) },
+    detail: {
+      runId,
+      stepId,
+      status: outcome.status,
+      ...(outcome.error ? { code: outcome.error.code } : {}),
+      ...(outcome.attention?.length ? { attention: outcome.attention.map((a) => ({ subject: a.subject, code: a.code })) } : {}),
+    },
   });
-  if (outcome.status === "done") return { ok: true, outputs: outcome.outputs ?? null };
+  if (outcome.status === "done") return { ok: true, outputs: outcome.outputs ?? null, ...(outcome.attention ? { attention: outcome.attention } : {}) };
   const error = outcome.error ?? { code: "failed", message: `"${titleOf(stepId)}" did not complete.` };
   return { ok: false, code: error.code, message: error.message, status: outcome.status, error };
 }
@@ -215,7 +222,11 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
       const live = await stepModule.read(ctx);
       const out = await stepModule.apply(ctx, live);
       const verdict = await stepModule.verify(ctx, out);
-      if (verdict.ok) return { kind: "released", outcome: { status: "done", outputs: toJson(out) } };
+      if (verdict.ok) {
+        // Done with exceptions: what the step could not do travels beside its outputs; the run still goes on.
+        const attention = stepModule.attention?.(out) ?? [];
+        return { kind: "released", outcome: { status: "done", outputs: toJson(out), ...(attention.length ? { attention } : {}) } };
+      }
       verifyFailures += 1;
       if (verifyFailures >= policy.verifyAttempts) {
         return failed({ code: "verify_failed", message: `The changes were made, but checking them afterwards failed: ${verdict.reason}` });
@@ -246,7 +257,7 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
           // Nothing is wrong with the step: it waits, untouched, for an admin with a valid sign-in to resume it.
           return { kind: "released", outcome: { status: "pending", error: c.error } };
         case "permanent": {
-          // A step may say what it did finish before giving up (DiagnosticSettingsBlockedError.output): keep it for the UI.
+          // A step may say what it did finish before giving up (an error carrying `output`): keep it for the UI.
           const partial = (error as { output?: unknown } | null)?.output;
           return { kind: "released", outcome: { status: c.status, error: c.error, ...(partial === undefined ? {} : { outputs: toJson(partial) }) } };
         }

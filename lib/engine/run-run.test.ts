@@ -23,6 +23,23 @@ describe("runRemainingSteps", () => {
     expect((await listAuditEvents(run.tenantId, { limit: 1 }))[0]).toMatchObject({ action: "run.completed", target: run.id });
   });
 
+  it("a step done with exceptions lets the run go on: it completes, with the step's attention stored and audited", async () => {
+    const run = await runningRun();
+    const azure = new FakeAzure();
+    const item = { kind: "cluster" as const, subject: "aks2", resourceId: "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/aks2", code: "diagnostic_settings_limit", reason: "It already has 5 diagnostic settings.", action: "Remove one, then extend." };
+    const partial: StepModule = { ...fakeStep("diagnostic-settings", azure), attention: () => [item] };
+    const result = await runRemainingSteps({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules: fakeModules(azure, { "diagnostic-settings": partial }) });
+    expect(result).toEqual({ outcome: "completed", attention: [item] });
+    const loaded = await getRunForTenant(run.id, run.tenantId);
+    expect(loaded?.status).toBe("completed");
+    expect(loaded?.steps.map((s) => s.status)).toEqual(STEP_IDS.map(() => "done"));
+    expect(loaded?.steps.find((s) => s.stepId === "diagnostic-settings")?.attention).toEqual([item]);
+    expect(loaded?.steps.find((s) => s.stepId === "storage")?.attention).toBeUndefined();
+    const audit = await listAuditEvents(run.tenantId, { limit: 20 });
+    expect(audit[0]).toMatchObject({ action: "run.completed", outcome: "success", detail: { clustersNeedingAttention: ["aks2"] } });
+    expect(audit.find((e) => e.action === "step.done" && e.target === "diagnostic-settings")).toMatchObject({ detail: { attention: [{ subject: "aks2", code: "diagnostic_settings_limit" }] } });
+  });
+
   it("stops at the first failure, leaves later steps untouched and fails the run", async () => {
     const run = await runningRun();
     const azure = new FakeAzure();

@@ -6,6 +6,7 @@ import {
   recordAuditEvent,
   releaseStepLease,
   setRunStatus,
+  type StepAttention,
   type StepError,
 } from "@/lib/db";
 import type { RunConfig } from "@/lib/steps/config";
@@ -31,7 +32,8 @@ export interface RunRemainingStepsInput extends EngineOptions {
  * resume (a step is busy elsewhere, was handed back for sign-in, or the run isn't running).
  */
 export type RunRemainingStepsResult =
-  | { outcome: "completed" }
+  /** attention: what the steps could not do, when the run completed with exceptions. */
+  | { outcome: "completed"; attention?: StepAttention[] }
   | { outcome: "failed"; stepId: StepId; result: ExecuteStepResult }
   | { outcome: "stopped"; code: string; message: string; stepId?: StepId };
 
@@ -54,11 +56,18 @@ async function driveRun(input: RunRemainingStepsInput): Promise<RunRemainingStep
   if (!run) return { outcome: "stopped", code: "not_found", message: "This onboarding run does not exist." };
   if (run.status !== "running") return { outcome: "stopped", code: "not_running", message: `This run is ${run.status}.` };
 
+  const attention: StepAttention[] = [];
   for (const step of run.steps) {
-    if (step.status === "done") continue;
+    if (step.status === "done") {
+      attention.push(...(step.attention ?? []));
+      continue;
+    }
     const stepId = step.stepId as StepId;
     const result = await executeStep({ ...input, stepId });
-    if (result.ok) continue;
+    if (result.ok) {
+      attention.push(...(result.attention ?? []));
+      continue;
+    }
     if (result.status === "failed" || result.status === "needs_admin") {
       // From running only: a cancel that raced this step wins.
       if (await setRunStatus(runId, "failed", { from: ["running"] })) {
@@ -72,8 +81,18 @@ async function driveRun(input: RunRemainingStepsInput): Promise<RunRemainingStep
   if (!(await setRunStatus(runId, "completed", { from: ["running"] }))) {
     return { outcome: "stopped", code: "not_running", message: "This run was ended by someone else meanwhile." };
   }
-  await recordAuditEvent({ tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "run.completed", target: runId, runId, outcome: "success" });
-  return { outcome: "completed" };
+  const needAttention = [...new Set(attention.map((a) => a.subject))];
+  await recordAuditEvent({
+    tenantId,
+    actorUserId: actor.userId,
+    actorUpn: actor.upn,
+    action: "run.completed",
+    target: runId,
+    runId,
+    outcome: "success",
+    ...(needAttention.length ? { detail: { clustersNeedingAttention: needAttention } } : {}),
+  });
+  return attention.length ? { outcome: "completed", attention } : { outcome: "completed" };
 }
 
 /** One step's part of a plan; `error` when its live state couldn't be read (changes is then empty). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";
 import type { RunConfig } from "./config";
-import { DIAGNOSTIC_SETTING_NAME, diagnosticSettingsStep, storageAccountIdForCluster, type DiagnosticSettingsLive } from "./diagnostic-settings";
+import { DIAGNOSTIC_SETTING_NAME, diagnosticSettingsStep, limitBlock, NoClusterConfiguredError, storageAccountIdForCluster, type DiagnosticSettingsLive } from "./diagnostic-settings";
 import type { StorageOutput } from "./storage";
 import type { StepContext } from "./types";
 
@@ -101,15 +101,52 @@ describe("diagnostic-settings plan", () => {
     expect(line).toMatchObject({ action: "update", details: [`storageAccountId: ${account("old")} → ${account("auditeus")}`] });
   });
 
-  it("reports a cluster at the 5-settings limit without blocking the others", () => {
+  it("flags a cluster at the 5-settings limit with why and what to do, without blocking the others", () => {
     const full = [1, 2, 3, 4, 5].map((n) => setting(`other-${n}`, null, ["kube-apiserver"]));
     const plan = diagnosticSettingsStep.plan(ctx, live(full, []));
     expect(plan[0]).toMatchObject({
-      action: "create",
-      why: "cluster aks-eus already has 5 diagnostic settings, Azure's maximum: remove one and retry",
-      details: ["Blocked: cluster aks-eus already has 5 diagnostic settings, Azure's maximum: remove one and retry"],
+      why: `Blocked: ${limitBlock(EUS).reason}`,
+      details: ["settings on the cluster: 5 of 5"],
+      attention: { kind: "cluster", subject: "aks-eus", resourceId: EUS.id, code: "diagnostic_settings_limit", reason: limitBlock(EUS).reason },
     });
+    expect(plan[0]?.attention?.action).toMatch(/re-read Azure, or leave it out/);
     expect(plan[1]).toMatchObject({ action: "create", details: expect.arrayContaining(["settings on the cluster: 0 of 5"]) as unknown });
+    expect(plan[1]?.attention).toBeUndefined();
+  });
+
+  it("flags a cluster Azure no longer finds", () => {
+    const plan = diagnosticSettingsStep.plan(ctx, { clusters: [{ cluster: EUS, storageAccountId: account("auditeus"), settings: [], gone: true }] });
+    expect(plan[0]?.attention).toMatchObject({ code: "cluster_gone", subject: "aks-eus" });
+  });
+});
+
+describe("diagnostic-settings apply with a blocked cluster", () => {
+  const full = [1, 2, 3, 4, 5].map((n) => setting(`other-${n}`, null, ["kube-apiserver"]));
+  const applyCtx: StepContext = { ...ctx, progress: () => Promise.resolve() };
+
+  it("finishes with the others done and the blocked cluster as the step's exception", async () => {
+    const out = await diagnosticSettingsStep.apply(applyCtx, live(full));
+    expect(out.settings.map((s) => s.clusterName)).toEqual(["aks-weu"]);
+    expect(out.blocked).toEqual([limitBlock(EUS)]);
+    expect(limitBlock(EUS)).toMatchObject({ clusterId: EUS.id, clusterName: "aks-eus", code: "diagnostic_settings_limit" });
+    expect(limitBlock(EUS).action).toContain("Check coverage and Extend");
+    expect(diagnosticSettingsStep.attention?.(out)).toEqual([
+      { kind: "cluster", subject: "aks-eus", resourceId: EUS.id, code: "diagnostic_settings_limit", reason: limitBlock(EUS).reason, action: limitBlock(EUS).action },
+    ]);
+  });
+
+  it("fails when every cluster is blocked: there is nothing to onboard", async () => {
+    const error = await diagnosticSettingsStep.apply(applyCtx, live(full, full)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NoClusterConfiguredError);
+    expect(error).toMatchObject({ code: "diagnostic_settings_limit", output: { settings: [], blocked: [limitBlock(EUS), limitBlock(WEU)] } });
+    expect((error as Error).message).toMatch(/^No selected cluster can send its kube-audit log, so there is nothing to onboard\. aks-eus: It already has 5/);
+  });
+
+  it("has nothing to say when every cluster is done", async () => {
+    const ok = [setting(DIAGNOSTIC_SETTING_NAME, account("auditeus"), ["kube-audit"])];
+    const out = await diagnosticSettingsStep.apply(applyCtx, live(ok));
+    expect(out.blocked).toEqual([]);
+    expect(diagnosticSettingsStep.attention?.(out)).toEqual([]);
   });
 });
 

@@ -17,6 +17,8 @@ export interface ClusterDiagnosticsLive {
   cluster: ClusterChoice;
   storageAccountId: string;
   settings: DiagnosticSetting[];
+  /** Azure answered 404 for the cluster: deleted (or moved) since it was chosen. */
+  gone?: true;
 }
 
 /** Live state read by the diagnostic-settings step. */
@@ -34,29 +36,36 @@ export interface ClusterSettingOutput {
   adopted: boolean;
 }
 
-/** A cluster the step could not configure, with what the admin must do. */
+/** Why a cluster can't take our setting, for a reason no retry fixes. */
+export type BlockedCode = "diagnostic_settings_limit" | "policy_denied" | "cluster_gone";
+
+/** A cluster the step could not configure, with why and what the admin must do; the other clusters go on. */
 export interface BlockedCluster {
   clusterId: string;
   clusterName: string;
+  code: BlockedCode;
   reason: string;
+  action: string;
 }
 
-/** The diagnostic-settings step's result. apply returns it with `blocked` empty; a non-empty one travels in DiagnosticSettingsBlockedError. */
+/** The diagnostic-settings step's result: `blocked` clusters are the step's exceptions (done with exceptions). */
 export interface DiagnosticSettingsOutput {
   settings: ClusterSettingOutput[];
   blocked: BlockedCluster[];
 }
 
-const sentence = (reason: string) => `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`;
-
 /**
- * Thrown by apply once every other cluster is done, when some clusters can't take our setting (Azure's 5-settings limit).
- * A permanent failure with the admin's to-do; `output` holds what was configured and what was not.
+ * Thrown by apply when no cluster at all could take our setting: there is nothing to onboard. A permanent failure;
+ * `output` holds what was blocked and why (the engine keeps it for the run page).
  */
-export class DiagnosticSettingsBlockedError extends AzureOperationError {
+export class NoClusterConfiguredError extends AzureOperationError {
   constructor(readonly output: DiagnosticSettingsOutput) {
-    super("diagnostic_settings_limit", output.blocked.map((b) => sentence(b.reason)).join(" "));
-    this.name = "DiagnosticSettingsBlockedError";
+    const every = (code: BlockedCode) => output.blocked.every((b) => b.code === code);
+    super(
+      every("diagnostic_settings_limit") ? "diagnostic_settings_limit" : every("cluster_gone") ? "not_found" : "conflict",
+      `No selected cluster can send its kube-audit log, so there is nothing to onboard. ${output.blocked.map((b) => `${b.clusterName}: ${b.reason} ${b.action}`).join(" ")}`,
+    );
+    this.name = "NoClusterConfiguredError";
   }
 }
 
@@ -68,8 +77,49 @@ const sameId = (a: string | null, b: string) => a !== null && a.toLowerCase() ==
 const accountNameOf = (id: string) => id.split("/").pop() ?? id;
 const settingKey = (clusterId: string) => `diagnostic-settings.setting:${clusterId}/providers/Microsoft.Insights/diagnosticSettings/${DIAGNOSTIC_SETTING_NAME}`;
 
-function limitReason(clusterName: string): string {
-  return `cluster ${clusterName} already has ${MAX_DIAGNOSTIC_SETTINGS} diagnostic settings, Azure's maximum: remove one and retry`;
+/** The admin's to-do once the cause is gone: the coverage check on the run page onboards the cluster. */
+const EXTEND_LATER = "then use Check coverage and Extend on the run page to onboard it";
+
+/** A cluster at Azure's 5-settings limit (counted from the list, never read from an error text). */
+export function limitBlock(cluster: Pick<ClusterChoice, "id" | "name">): BlockedCluster {
+  return {
+    clusterId: cluster.id,
+    clusterName: cluster.name,
+    code: "diagnostic_settings_limit",
+    reason: `It already has ${MAX_DIAGNOSTIC_SETTINGS} diagnostic settings, Azure's maximum, so its kube-audit log can't be sent to the audit account.`,
+    action: `Remove a diagnostic setting it no longer needs (Azure portal: the cluster, Diagnostic settings), ${EXTEND_LATER}.`,
+  };
+}
+
+function policyBlock(cluster: ClusterChoice, error: AzureOperationError): BlockedCluster {
+  return {
+    clusterId: cluster.id,
+    clusterName: cluster.name,
+    code: "policy_denied",
+    reason: `Azure Policy refused its diagnostic setting: ${error.message}`,
+    action: `Ask the owner of that policy assignment for an exemption for this cluster, ${EXTEND_LATER}.`,
+  };
+}
+
+function goneBlock(cluster: ClusterChoice): BlockedCluster {
+  return {
+    clusterId: cluster.id,
+    clusterName: cluster.name,
+    code: "cluster_gone",
+    reason: "Azure no longer finds this cluster: it was deleted, or moved, after the plan was made.",
+    action: "Nothing to do if it was deleted on purpose; Check coverage on the run page shows what is left to onboard.",
+  };
+}
+
+// 403 RequestDisallowedByPolicy: a deny policy refuses the setting on this cluster (lib/azure/errors names the policy).
+function isPolicyDenial(error: AzureOperationError): boolean {
+  return (error.code as string) === "policy_denied" || error.azureCode === "RequestDisallowedByPolicy";
+}
+
+// 404 on the cluster itself (ResourceNotFound, ParentResourceNotFound for its child settings, or its group gone).
+const GONE_AZURE_CODES = ["ResourceNotFound", "ParentResourceNotFound", "ResourceGroupNotFound"];
+function isClusterGone(error: AzureOperationError): boolean {
+  return error.status === 404 && (error.azureCode === undefined || GONE_AZURE_CODES.includes(error.azureCode));
 }
 
 function isStorageOutput(value: unknown): value is StorageOutput {
@@ -95,10 +145,11 @@ type ClusterWork =
   | { kind: "no-change" }
   | { kind: "update"; details: string[] }
   | { kind: "create" }
-  | { kind: "blocked"; reason: string };
+  | { kind: "blocked"; block: BlockedCluster };
 
 /** What one cluster needs, from live state alone: shared by plan, apply and the unit tests. */
 function clusterWork(c: ClusterDiagnosticsLive): ClusterWork {
+  if (c.gone) return { kind: "blocked", block: goneBlock(c.cluster) };
   const sendsAudit = (s: DiagnosticSetting) => sameId(s.storageAccountId, c.storageAccountId) && s.enabledCategories.includes(KUBE_AUDIT_CATEGORY);
   const ours = c.settings.find((s) => s.name === DIAGNOSTIC_SETTING_NAME);
   if (ours && sendsAudit(ours)) return { kind: "no-change" };
@@ -111,7 +162,7 @@ function clusterWork(c: ClusterDiagnosticsLive): ClusterWork {
     if (!ours.enabledCategories.includes(KUBE_AUDIT_CATEGORY)) details.push(`logs: ${ours.enabledCategories.join(", ") || "none"} → ${KUBE_AUDIT_CATEGORY}`);
     return { kind: "update", details };
   }
-  if (c.settings.length >= MAX_DIAGNOSTIC_SETTINGS) return { kind: "blocked", reason: limitReason(c.cluster.name) };
+  if (c.settings.length >= MAX_DIAGNOSTIC_SETTINGS) return { kind: "blocked", block: limitBlock(c.cluster) };
   return { kind: "create" };
 }
 
@@ -139,23 +190,39 @@ function planCluster(c: ClusterDiagnosticsLive): PlannedChange {
       return { ...base, action: "update", why, details: w.details };
     case "create":
       return { ...base, action: "create", why, details: [`logs: ${KUBE_AUDIT_CATEGORY} only`, `storageAccountId: ${c.storageAccountId}`, `settings on the cluster: ${c.settings.length} of ${MAX_DIAGNOSTIC_SETTINGS}`] };
-    case "blocked":
-      return { ...base, action: "create", why: w.reason, details: [`Blocked: ${w.reason}`] };
+    case "blocked": {
+      const { block } = w;
+      // At plan time the admin can also leave the cluster out (the plan page offers it) or free a slot and re-read Azure.
+      const action =
+        block.code === "diagnostic_settings_limit"
+          ? "Remove a diagnostic setting it no longer needs (Azure portal: the cluster, Diagnostic settings) and re-read Azure, or leave it out and onboard it later with Check coverage and Extend."
+          : "Leave it out of this run.";
+      return {
+        ...base,
+        action: "create",
+        why: `Blocked: ${block.reason}`,
+        details: [`settings on the cluster: ${c.settings.length} of ${MAX_DIAGNOSTIC_SETTINGS}`],
+        attention: { kind: "cluster", subject: block.clusterName, resourceId: block.clusterId, code: block.code, reason: block.reason, action },
+      };
+    }
   }
 }
 
 type ClusterResult = { setting: ClusterSettingOutput } | { blocked: BlockedCluster };
 
-/** Write our setting; a sink conflict or the limit found only now (someone changed the cluster since the read) is settled by listing again. */
+/**
+ * Write our setting. A cluster that can't take it for a reason no retry fixes (the limit, a deny policy, the cluster
+ * gone) becomes blocked; a sink conflict or the limit met only now (someone changed the cluster since the read) is
+ * settled by listing again and counting. Anything else (throttling, sign-in, permissions) is thrown as before.
+ */
 async function applyCluster(ctx: StepContext, c: ClusterDiagnosticsLive): Promise<ClusterResult> {
   const w = clusterWork(c);
   const out = (name: string, adopted: boolean): ClusterResult => ({
     setting: { clusterId: c.cluster.id, clusterName: c.cluster.name, name, storageAccountId: c.storageAccountId, adopted },
   });
-  const blocked = (reason: string): ClusterResult => ({ blocked: { clusterId: c.cluster.id, clusterName: c.cluster.name, reason } });
   if (w.kind === "no-change") return out(DIAGNOSTIC_SETTING_NAME, false);
   if (w.kind === "adopt") return out(w.setting.name, true);
-  if (w.kind === "blocked") return blocked(w.reason);
+  if (w.kind === "blocked") return { blocked: w.block };
   try {
     await ctx.write(
       { key: settingKey(c.cluster.id), kind: w.kind, target: `kube-audit diagnostic setting on ${c.cluster.name}` },
@@ -164,13 +231,33 @@ async function applyCluster(ctx: StepContext, c: ClusterDiagnosticsLive): Promis
     );
     return out(DIAGNOSTIC_SETTING_NAME, false);
   } catch (error) {
-    if (!(error instanceof AzureOperationError) || (error.code !== "sink_in_use" && error.code !== "diagnostic_settings_limit")) throw error;
-    const again = clusterWork({ ...c, settings: await listDiagnosticSettings(ctx.arm, c.cluster.id) });
-    if (again.kind === "adopt") return out(again.setting.name, true);
-    if (again.kind === "no-change") return out(DIAGNOSTIC_SETTING_NAME, false);
-    if (error.code === "diagnostic_settings_limit") return blocked(limitReason(c.cluster.name));
+    if (!(error instanceof AzureOperationError)) throw error;
+    if (isPolicyDenial(error)) return { blocked: policyBlock(c.cluster, error) };
+    if (isClusterGone(error)) return { blocked: goneBlock(c.cluster) };
+    // The limit's error text is not documented: any 400/409 is settled by what the cluster has now.
+    if (error.code !== "sink_in_use" && error.status !== 400 && error.status !== 409) throw error;
+    const again = await readCluster(ctx, c);
+    const settled = clusterWork(again);
+    if (settled.kind === "adopt") return out(settled.setting.name, true);
+    if (settled.kind === "no-change") return out(DIAGNOSTIC_SETTING_NAME, false);
+    if (settled.kind === "blocked") return { blocked: settled.block };
     throw error;
   }
+}
+
+/** One cluster's settings now; a cluster Azure no longer finds is marked gone instead of failing the step. */
+async function readCluster(ctx: StepContext, c: ClusterDiagnosticsLive): Promise<ClusterDiagnosticsLive> {
+  try {
+    const { gone: _gone, ...rest } = c;
+    return { ...rest, settings: await listDiagnosticSettings(ctx.arm, c.cluster.id) };
+  } catch (error) {
+    if (error instanceof AzureOperationError && isClusterGone(error)) return { ...c, settings: [], gone: true };
+    throw error;
+  }
+}
+
+function targetsOf(ctx: StepContext): ClusterDiagnosticsLive[] {
+  return ctx.config.clusters.map((cluster) => ({ cluster, storageAccountId: storageAccountIdForCluster(ctx.config, ctx.outputs, cluster), settings: [] }));
 }
 
 /** Group by subscription (Azure throttles per subscription), bounded within each, all groups at once; every cluster finishes before a failure is thrown. */
@@ -183,9 +270,7 @@ export const diagnosticSettingsStep: StepModule<DiagnosticSettingsLive, Diagnost
   id: STEP_ID,
 
   async read(ctx) {
-    const targets = ctx.config.clusters.map((cluster) => ({ cluster, storageAccountId: storageAccountIdForCluster(ctx.config, ctx.outputs, cluster), settings: [] }));
-    const clusters = await perSubscriptionSettled(targets, async (t) => ({ ...t, settings: await listDiagnosticSettings(ctx.arm, t.cluster.id) }));
-    return { clusters };
+    return { clusters: await perSubscriptionSettled(targetsOf(ctx), (t) => readCluster(ctx, t)) };
   },
 
   plan(_ctx, live) {
@@ -202,32 +287,34 @@ export const diagnosticSettingsStep: StepModule<DiagnosticSettingsLive, Diagnost
       await ctx.progress({ done, total, label: `Diagnostic settings ${done} of ${total} clusters` });
       return result;
     });
-    const output = {
+    const output: DiagnosticSettingsOutput = {
       settings: results.flatMap((r) => ("setting" in r ? [r.setting] : [])),
       blocked: results.flatMap((r) => ("blocked" in r ? [r.blocked] : [])),
     };
-    // Failing only now lets every other cluster finish: a retry after the admin frees a slot writes just the blocked ones.
-    if (output.blocked.length) throw new DiagnosticSettingsBlockedError(output);
+    // One blocked cluster must not stop the others: the step is done with exceptions. With none left, nothing is onboarded.
+    if (output.settings.length === 0 && output.blocked.length > 0) throw new NoClusterConfiguredError(output);
     return output;
   },
 
   async verify(ctx, out): Promise<VerifyResult> {
     const failures: string[] = [];
     const checks: string[] = [];
+    // Blocked clusters are the step's exceptions: not listed again (a deleted one would answer 404).
+    const blocked = new Set(out.blocked.map((b) => b.clusterId.toLowerCase()));
     const listed = await perSubscriptionSettled(
-      ctx.config.clusters.map((cluster) => ({ cluster, storageAccountId: storageAccountIdForCluster(ctx.config, ctx.outputs, cluster), settings: [] })),
+      targetsOf(ctx).filter((t) => !blocked.has(t.cluster.id.toLowerCase())),
       async (t) => ({ ...t, settings: await listDiagnosticSettings(ctx.arm, t.cluster.id) }),
     );
     for (const c of listed) {
       const sending = c.settings.find((s) => sameId(s.storageAccountId, c.storageAccountId) && s.enabledCategories.includes(KUBE_AUDIT_CATEGORY));
-      if (sending) {
-        checks.push(`${c.cluster.name}: setting '${sending.name}' sends kube-audit to ${accountNameOf(c.storageAccountId)}`);
-        continue;
-      }
-      const blocked = out.blocked.find((b) => b.clusterId.toLowerCase() === c.cluster.id.toLowerCase());
-      failures.push(blocked ? sentence(blocked.reason) : `Cluster ${c.cluster.name} does not send kube-audit to ${accountNameOf(c.storageAccountId)}.`);
+      if (sending) checks.push(`${c.cluster.name}: setting '${sending.name}' sends kube-audit to ${accountNameOf(c.storageAccountId)}`);
+      else failures.push(`Cluster ${c.cluster.name} does not send kube-audit to ${accountNameOf(c.storageAccountId)}.`);
     }
     if (failures.length) return { ok: false, reason: failures.join(" ") };
     return { ok: true, checks };
+  },
+
+  attention(out) {
+    return out.blocked.map((b) => ({ kind: "cluster", subject: b.clusterName, resourceId: b.clusterId, code: b.code, reason: b.reason, action: b.action }));
   },
 };

@@ -3,8 +3,26 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { RunConfig } from "./config";
 import type { StepId } from "./registry";
 
-export const CHANGE_ACTIONS = ["create", "update", "no-change", "adopt", "grant", "register"] as const;
+export const CHANGE_ACTIONS = ["create", "update", "no-change", "adopt", "grant", "register", "remove"] as const;
 export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
+
+/**
+ * Something a step can't do for one cluster, for a reason no retry fixes (Azure's 5-settings limit, a deny policy, the
+ * cluster deleted): the step still finishes, "done with exceptions", and the run page names the cluster, why and what to do.
+ */
+export interface AttentionItem {
+  kind: "cluster";
+  /** The cluster's name. */
+  subject: string;
+  /** The cluster's Azure id (to leave it out of a plan or extend to it); never shown. */
+  resourceId: string;
+  /** Stable reason: "diagnostic_settings_limit", "policy_denied", "cluster_gone". */
+  code: string;
+  /** Why, in one sentence. */
+  reason: string;
+  /** What the admin does about it, in one sentence. */
+  action: string;
+}
 
 /** One line of the plan: a write the step will make (or the reason it makes none). */
 export interface PlannedChange {
@@ -20,6 +38,8 @@ export interface PlannedChange {
   why: string;
   /** Property-level detail: "minimumTlsVersion: TLS1_2", "scopes: +/subscriptions/…". */
   details?: string[];
+  /** The plan already knows this write can't be done (a cluster at the settings limit): the plan page flags it. */
+  attention?: AttentionItem;
 }
 
 export type OperationKindForLog = "create" | "update" | "adopt" | "grant" | "delete" | "register";
@@ -75,4 +95,6 @@ export interface StepModule<Live = unknown, Out = unknown> {
   plan(ctx: StepContext, live: Live): PlannedChange[];
   apply(ctx: StepContext, live: Live): Promise<Out>;
   verify(ctx: StepContext, out: Out): Promise<VerifyResult>;
+  /** What a successful apply could not do (done with exceptions); the engine stores it beside the outputs. */
+  attention?(out: Out): AttentionItem[];
 }

@@ -1,7 +1,7 @@
 // The diagnostic-settings step against the simulated ARM: plan, apply, re-apply, verify, adoption, the 5-limit, faults, permissions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AzureOperationError, classifyAzureError } from "../../../lib/azure/errors";
-import { DiagnosticSettingsBlockedError, diagnosticSettingsStep, DIAGNOSTIC_SETTING_NAME, type DiagnosticSettingsOutput } from "../../../lib/steps/diagnostic-settings";
+import { diagnosticSettingsStep, DIAGNOSTIC_SETTING_NAME, limitBlock, type DiagnosticSettingsOutput } from "../../../lib/steps/diagnostic-settings";
 import { storageStep, type StorageOutput } from "../../../lib/steps/storage";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { armOfType, armRaw, azureError, clearRequests, OWNER, READER, setFaults, setLatency, simRequests, startSimForPortal, SUB_PROD } from "../azure/support";
@@ -136,7 +136,7 @@ describe("existing settings", () => {
     expect(await diagnosticSettingsStep.verify(ctx, out)).toMatchObject({ ok: true });
   });
 
-  it("reports a cluster at Azure's 5-settings maximum, finishes the others, and fails with the reason", async () => {
+  it("finishes every other cluster and reports one at Azure's 5-settings maximum as the step's exception", async () => {
     await deleteSetting(WEB, DIAGNOSTIC_SETTING_NAME);
     await deleteSetting(DEV, DIAGNOSTIC_SETTING_NAME);
     for (let n = 1; n <= 5; n++) {
@@ -145,32 +145,80 @@ describe("existing settings", () => {
       });
       expect(r.status).toBe(200);
     }
-    const reason = "cluster aks-web-prod-weu already has 5 diagnostic settings, Azure's maximum: remove one and retry";
+    const block = limitBlock({ id: WEB, name: "aks-web-prod-weu" });
     const { ctx, writes, progress } = context();
     const live = await diagnosticSettingsStep.read(ctx);
     const plan = diagnosticSettingsStep.plan(ctx, live);
-    expect(plan.find((l) => l.resource.startsWith("aks-web-prod-weu"))).toMatchObject({ why: reason, details: [`Blocked: ${reason}`] });
-    expect(plan.find((l) => l.resource.startsWith("aks-dev-eastus"))?.action).toBe("create");
+    expect(plan.find((l) => l.resource.startsWith("aks-web-prod-weu"))).toMatchObject({
+      why: `Blocked: ${block.reason}`,
+      attention: { kind: "cluster", subject: "aks-web-prod-weu", resourceId: WEB, code: "diagnostic_settings_limit" },
+    });
+    expect(plan.find((l) => l.resource.startsWith("aks-dev-eastus"))).toMatchObject({ action: "create" });
+    expect(plan.find((l) => l.resource.startsWith("aks-dev-eastus"))?.attention).toBeUndefined();
 
-    const error = await azureError(diagnosticSettingsStep.apply(ctx, live));
-    expect(error).toBeInstanceOf(DiagnosticSettingsBlockedError);
-    expect(error.code).toBe("diagnostic_settings_limit");
-    expect(error.message).toBe("Cluster aks-web-prod-weu already has 5 diagnostic settings, Azure's maximum: remove one and retry.");
-    expect(classifyAzureError(error)).toBe("permanent");
-    const out = (error as DiagnosticSettingsBlockedError).output;
-    expect(out.blocked).toEqual([{ clusterId: WEB, clusterName: "aks-web-prod-weu", reason }]);
+    const out = await diagnosticSettingsStep.apply(ctx, live);
+    expect(out.blocked).toEqual([block]);
     expect(out.settings.map((s) => s.clusterName)).toEqual(["aks-payments-prod", "aks-dev-eastus", "aks-sandbox-weu"]);
-    // The other clusters were finished before the failure.
     expect(writes.map((w) => `${w.target} ${w.status}`)).toEqual(["kube-audit diagnostic setting on aks-dev-eastus succeeded"]);
     expect(progress.at(-1)?.label).toBe("Diagnostic settings 4 of 4 clusters");
+    // The exception is not a verification failure: the blocked cluster is not checked, the others are.
     const verdict = await diagnosticSettingsStep.verify(ctx, out);
-    expect(verdict).toEqual({ ok: false, reason: "Cluster aks-web-prod-weu already has 5 diagnostic settings, Azure's maximum: remove one and retry." });
+    expect(verdict).toMatchObject({ ok: true });
+    expect(verdict.ok && verdict.checks.map((c) => c.split(":")[0])).toEqual(["aks-payments-prod", "aks-dev-eastus", "aks-sandbox-weu"]);
+    expect(diagnosticSettingsStep.attention?.(out)).toEqual([
+      { kind: "cluster", subject: "aks-web-prod-weu", resourceId: WEB, code: "diagnostic_settings_limit", reason: block.reason, action: block.action },
+    ]);
 
     await deleteSetting(WEB, "other-5");
     const retry = await readAndApply();
     expect(retry.writes.map((w) => w.target)).toEqual(["kube-audit diagnostic setting on aks-web-prod-weu"]);
     expect(retry.output.blocked).toEqual([]);
     expect(await diagnosticSettingsStep.verify(retry.ctx, retry.output)).toMatchObject({ ok: true });
+  });
+
+  it("counts the settings again when the limit is reached between the read and the write", async () => {
+    await deleteSetting(WEB, DIAGNOSTIC_SETTING_NAME);
+    const { ctx } = context();
+    const live = await diagnosticSettingsStep.read(ctx);
+    // Someone adds a fifth setting after the read: Azure refuses ours, and the step counts instead of reading the text.
+    const r = await armRaw(sim, OWNER, "PUT", settingPath(WEB, "other-5"), {
+      properties: { workspaceId: `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-westeurope/providers/Microsoft.OperationalInsights/workspaces/law-5`, logs: [{ category: "kube-apiserver", enabled: true }] },
+    });
+    expect(r.status).toBe(200);
+    const out = await diagnosticSettingsStep.apply(ctx, live);
+    expect(out.blocked.map((b) => `${b.clusterName} ${b.code}`)).toEqual(["aks-web-prod-weu diagnostic_settings_limit"]);
+    expect(out.settings).toHaveLength(3);
+    await deleteSetting(WEB, "other-5");
+    expect((await readAndApply()).output.blocked).toEqual([]);
+  });
+
+  it("fails the step when no cluster at all can take the setting", async () => {
+    const only = { ...config, clusters: config.clusters.filter((c) => c.id === WEB) };
+    await deleteSetting(WEB, DIAGNOSTIC_SETTING_NAME);
+    const r = await armRaw(sim, OWNER, "PUT", settingPath(WEB, "other-5"), {
+      properties: { workspaceId: `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-westeurope/providers/Microsoft.OperationalInsights/workspaces/law-5`, logs: [{ category: "kube-apiserver", enabled: true }] },
+    });
+    expect(r.status).toBe(200);
+    const { ctx } = context({ config: only });
+    const error = await azureError(diagnosticSettingsStep.apply(ctx, await diagnosticSettingsStep.read(ctx)));
+    expect(error.code).toBe("diagnostic_settings_limit");
+    expect(error.message).toContain("nothing to onboard");
+    expect(error.message).toContain("aks-web-prod-weu");
+    expect(classifyAzureError(error)).toBe("permanent");
+    await deleteSetting(WEB, "other-5");
+    expect((await readAndApply()).output.blocked).toEqual([]);
+  });
+
+  it("reports a cluster deleted after the plan as gone and finishes the others", async () => {
+    const ghost = { ...config.clusters.find((c) => c.id === DEV)!, id: DEV.replace("aks-dev-eastus", "aks-deleted"), name: "aks-deleted" };
+    const withGhost = { ...config, clusters: [...config.clusters, ghost] };
+    const { ctx } = context({ config: withGhost });
+    const live = await diagnosticSettingsStep.read(ctx);
+    expect(diagnosticSettingsStep.plan(ctx, live).find((l) => l.resource.startsWith("aks-deleted"))?.attention).toMatchObject({ code: "cluster_gone", subject: "aks-deleted" });
+    const out = await diagnosticSettingsStep.apply(ctx, live);
+    expect(out.blocked.map((b) => `${b.clusterName} ${b.code}`)).toEqual(["aks-deleted cluster_gone"]);
+    expect(out.settings).toHaveLength(4);
+    expect(await diagnosticSettingsStep.verify(ctx, out)).toMatchObject({ ok: true });
   });
 });
 
