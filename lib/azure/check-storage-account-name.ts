@@ -1,6 +1,6 @@
 // Check whether a storage account name can be used (names are global across Azure).
 import type { TokenCredential } from "@azure/core-auth";
-import { toAzureError } from "./errors";
+import { AzureOperationError, toAzureError } from "./errors";
 import { storageClient } from "./provisioning-clients";
 
 /** Whether a storage account name can be used, and why not. */
@@ -15,7 +15,32 @@ export function isValidStorageAccountName(name: string): boolean {
   return STORAGE_ACCOUNT_NAME.test(name);
 }
 
-/** Whether `name` is free. "taken" also covers the customer's own account: read the account to tell them apart. */
+/**
+ * The error a failed name check becomes. A subscription that has not registered Microsoft.Storage answers the check
+ * 404 SubscriptionNotFound (hashicorp/terraform-provider-azurerm#24104, Azure/azure-cli#29267 and #30550,
+ * microsoft/vscode-azurefunctions#3269), or 409 MissingSubscriptionRegistration: both mean "not registered", never "deleted".
+ */
+export function nameCheckError(error: unknown): AzureOperationError {
+  const e = error as { statusCode?: unknown; code?: unknown } | null;
+  const unregistered = (e?.statusCode === 404 && (e.code === "SubscriptionNotFound" || e.code === undefined || e.code === null)) || e?.code === "MissingSubscriptionRegistration";
+  if (unregistered) {
+    return new AzureOperationError(
+      "provider_not_registered",
+      "This subscription is not registered for Microsoft.Storage, so Azure can't check storage account names in it yet. Registering Microsoft.Storage (an Owner or Contributor can; the onboarding plan does it) lets Azure check the name.",
+      typeof e?.code === "string" ? e.code : undefined,
+      typeof e?.statusCode === "number" ? e.statusCode : undefined,
+    );
+  }
+  return toAzureError(error, {
+    action: "check the storage account name",
+    requiredRole: "Reader (Microsoft.Storage/checknameavailability/read)",
+  });
+}
+
+/**
+ * Whether `name` is free. "taken" also covers the customer's own account: read the account to tell them apart.
+ * Throws provider_not_registered when `subscriptionId` can't answer yet (Microsoft.Storage unregistered).
+ */
 export async function checkStorageAccountName(
   credential: TokenCredential,
   subscriptionId: string,
@@ -33,9 +58,6 @@ export async function checkStorageAccountName(
     const reason = result.reason === "AccountNameInvalid" ? "invalid" : result.reason === "AlreadyExists" ? "taken" : "unknown";
     return { available: false, reason, message: result.message ?? "This name cannot be used." };
   } catch (error) {
-    throw toAzureError(error, {
-      action: "check the storage account name",
-      requiredRole: "Reader (Microsoft.Storage/checknameavailability/read)",
-    });
+    throw nameCheckError(error);
   }
 }

@@ -1,22 +1,32 @@
 // Starting a run: defaults from the live estate, live storage-name checks, and run creation with its plan.
 import type { TokenCredential } from "@azure/core-auth";
 import { failure, type ActionResult } from "@/lib/action-result";
-import { checkStorageAccountName } from "@/lib/azure/check-storage-account-name";
-import { getStorageAccount } from "@/lib/azure/get-storage-account";
+import { mayPlanRun } from "@/lib/authz/decide";
+import { checkStorageAccountName, type StorageNameCheck } from "@/lib/azure/check-storage-account-name";
+import { AzureOperationError } from "@/lib/azure/errors";
+import { getProviderRegistration } from "@/lib/azure/get-provider-registration";
+import { getStorageAccount, type StorageAccountInfo } from "@/lib/azure/get-storage-account";
+import { listDiagnosticSettings } from "@/lib/azure/list-diagnostic-settings";
 import { listManagedClusters, type ManagedCluster } from "@/lib/azure/list-managed-clusters";
 import { listSubscriptions } from "@/lib/azure/list-subscriptions";
+import { KUBE_AUDIT_CATEGORY } from "@/lib/azure/put-diagnostic-setting";
+import { mapBounded } from "@/lib/concurrency";
 import { recordAuditEvent } from "@/lib/db/audit";
 import { toJsonValue } from "@/lib/db/json";
 import { createRun } from "@/lib/db/runs";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { loadEstate } from "@/lib/estate/load-estate";
 import { runConfigSchema, type RunConfig } from "@/lib/steps/config";
+import { DIAGNOSTIC_SETTING_NAME, MAX_DIAGNOSTIC_SETTINGS } from "@/lib/steps/diagnostic-settings";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { suggestStorageAccountName } from "@/lib/steps/storage-names";
 import { vendorProfile } from "@/lib/vendor";
 import { AZURE_REGION_NAME, type NewRunInput, type StorageNameCheckInput } from "./schemas";
+import { probeFor } from "./authorize";
 import { readFailure, sessionTokens, trackedCredential } from "./tokens";
 import { planStoredRun } from "./plan";
+import type { ClusterPreflight } from "./preflight";
+import { defaultStorageSubscription, isReadOnlyState, READ_ONLY_ADVICE } from "./storage-defaults";
 
 export const DEFAULT_RESOURCE_GROUP = "rg-aks-audit";
 
@@ -24,48 +34,87 @@ export interface NewRunDefaults {
   subscriptions: {
     id: string;
     displayName: string;
+    /** As Azure lists it: Enabled, Warned, PastDue, Disabled, Deleted. */
+    state: string;
+    /** No writes possible (Disabled/Deleted): shown, never selectable. */
+    readOnly: boolean;
     canAssignRoles: boolean | null;
-    clusters: Pick<ManagedCluster, "id" | "name" | "location" | "resourceGroup">[];
+    /** Microsoft.Storage registered; null when unknown (only read for subscriptions with clusters). */
+    storageRegistered: boolean | null;
+    /** The admin may create storage here (what preparing a plan needs); null when unknown. */
+    canCreateStorage: boolean | null;
+    /** Why the admin can't prepare a plan with storage here, naming the role and who can act. */
+    planRefusal?: { code: string; message: string };
+    clusters: Pick<ManagedCluster, "id" | "name" | "location" | "resourceGroup" | "entraIntegration">[];
     error?: string;
   }[];
   regions: { region: string; subscriptionId: string; resourceGroup: string; accountName: string }[];
+  /** By lowercase cluster id, for clusters in subscriptions that can be onboarded. */
+  preflight: Record<string, ClusterPreflight>;
   restrictNetworkAvailable: boolean;
   egressIps: string[];
   workbenchConfigured: boolean;
 }
 
+// Reads for the form's flags and defaults: bounded like the estate's own reads (ARM throttles per subscription).
+const SUBSCRIPTION_READS = 6;
+const SETTINGS_READS = 8;
+
 /** Everything the "new onboarding" form starts with: all subscriptions and clusters selected, one account per region. */
-export async function loadNewRunDefaults(session: SessionWithUser): Promise<ActionResult<NewRunDefaults>> {
+export async function loadNewRunDefaults(session: SessionWithUser, probe = probeFor(session)): Promise<ActionResult<NewRunDefaults>> {
   const estate = await loadEstate(session);
   if (!estate.ok) return failure(estate.message, { code: estate.code });
-  const subscriptions = estate.subscriptions.map((s) => ({
-    id: s.id,
-    displayName: s.displayName,
-    canAssignRoles: s.roleAssignments.status === "unknown" ? null : s.roleAssignments.status === "allowed",
-    clusters: s.regions.flatMap((r) => r.clusters.map(({ id, name, location, resourceGroup }) => ({ id, name, location, resourceGroup }))),
-    error: s.clustersError,
-  }));
-  const regions = new Map<string, string>();
-  // The audit account of a region lives in the subscription with the most clusters there (ties: the first by name).
-  for (const region of new Set(subscriptions.flatMap((s) => s.clusters.map((c) => c.location)))) {
-    const best = [...subscriptions].sort(
-      (a, b) => b.clusters.filter((c) => c.location === region).length - a.clusters.filter((c) => c.location === region).length,
-    )[0];
-    if (best) regions.set(region, best.id);
-  }
+  const arm = trackedCredential(sessionTokens(session), "arm").credential;
+  const writable = estate.subscriptions.filter((s) => !isReadOnlyState(s.state));
+  const withClusters = writable.filter((s) => s.clusterCount > 0);
+  const clusters = writable.flatMap((s) => s.regions.flatMap((r) => r.clusters));
+  // Registration, permissions and every shown cluster's diagnostic settings are independent: read side by side.
+  const [readiness, settings] = await Promise.all([
+    mapBounded(withClusters, SUBSCRIPTION_READS, async (s) => {
+      const [registration, decision] = await Promise.all([
+        getProviderRegistration(arm, s.id, "Microsoft.Storage").then(
+          (r) => r.registered,
+          () => null,
+        ),
+        mayPlanRun(probe, { storageSubscriptions: [s.id], clusterSubscriptions: [], appUniqueName: "", subscriptionNames: new Map([[s.id.toLowerCase(), s.displayName]]) }),
+      ]);
+      return { id: s.id, registered: registration, decision };
+    }),
+    mapBounded(clusters, SETTINGS_READS, (c) =>
+      listDiagnosticSettings(arm, c.id).then(
+        (list) => ({ id: c.id, list }),
+        () => ({ id: c.id, list: null }),
+      ),
+    ),
+  ]);
+  const ready = new Map(readiness.map((r) => [r.id, r]));
+  const subscriptions: NewRunDefaults["subscriptions"] = estate.subscriptions.map((s) => {
+    const r = ready.get(s.id);
+    const refusal = r && !r.decision.allowed ? { code: r.decision.code, message: r.decision.message } : undefined;
+    return {
+      id: s.id,
+      displayName: s.displayName,
+      state: s.state,
+      readOnly: isReadOnlyState(s.state),
+      canAssignRoles: s.roleAssignments.status === "unknown" ? null : s.roleAssignments.status === "allowed",
+      storageRegistered: r?.registered ?? null,
+      canCreateStorage: r ? (r.decision.allowed ? true : r.decision.code === "not_permitted" ? false : null) : null,
+      ...(refusal ? { planRefusal: refusal } : {}),
+      clusters: s.regions.flatMap((g) => g.clusters.map(({ id, name, location, resourceGroup, entraIntegration }) => ({ id, name, location, resourceGroup, entraIntegration }))),
+      error: s.clustersError,
+    };
+  });
+    const regions = [...new Set(subscriptions.filter((s) => !s.readOnly).flatMap((s) => s.clusters.map((c) => c.location)))].sort((a, b) => a.localeCompare(b));
   const vendor = vendorProfile();
   return {
     ok: true,
     data: {
       subscriptions,
-      regions: [...regions.entries()]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([region, subscriptionId]) => ({
-          region,
-          subscriptionId,
-          resourceGroup: DEFAULT_RESOURCE_GROUP,
-          accountName: suggestStorageAccountName(session.user.tenantId, region),
-        })),
+      regions: regions.flatMap((region) => {
+        const subscriptionId = defaultStorageSubscription(region, subscriptions);
+        return subscriptionId ? [{ region, subscriptionId, resourceGroup: DEFAULT_RESOURCE_GROUP, accountName: suggestStorageAccountName(session.user.tenantId, region) }] : [];
+      }),
+      preflight: Object.fromEntries(settings.map((s) => [s.id.toLowerCase(), preflightOf(s.list)])),
       restrictNetworkAvailable: vendor.egressIps.length > 0,
       egressIps: vendor.egressIps,
       workbenchConfigured: vendor.workbenchConfigured,
@@ -73,9 +122,52 @@ export async function loadNewRunDefaults(session: SessionWithUser): Promise<Acti
   };
 }
 
-export type StorageNameStatus = "available" | "yours" | "taken" | "invalid";
+const ACCOUNT_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Storage\/storageAccounts\/([^/]+)$/i;
 
-/** Live check of a proposed account name: free, the customer's own (adoptable), or taken elsewhere. */
+/** A cluster's flags from its diagnostic settings: how many, whether the limit stops the portal's, where kube-audit already goes. */
+export function preflightOf(list: readonly { name: string; storageAccountId: string | null; enabledCategories: string[] }[] | null): ClusterPreflight {
+  if (!list) return { settingsCount: null, limitReached: false, kubeAuditExports: [] };
+  const kubeAuditExports = list.flatMap((s) => {
+    const m = s.storageAccountId && s.enabledCategories.includes(KUBE_AUDIT_CATEGORY) ? ACCOUNT_ID.exec(s.storageAccountId) : null;
+    return m?.[1] && m[2] && m[3] && s.storageAccountId ? [{ settingName: s.name, accountId: s.storageAccountId, subscriptionId: m[1], resourceGroup: m[2], accountName: m[3] }] : [];
+  });
+  const limitReached = list.length >= MAX_DIAGNOSTIC_SETTINGS && !list.some((s) => s.name === DIAGNOSTIC_SETTING_NAME);
+  return { settingsCount: list.length, limitReached, kubeAuditExports };
+}
+
+export type StorageNameStatus = "available" | "yours" | "taken" | "invalid" | "deferred";
+
+/** What the form says when no subscription can check a name yet: not an error, the plan registers the provider first. */
+export const DEFERRED_NAME_MESSAGE =
+  "Checked once the plan has registered Microsoft.Storage: Azure checks storage names only in a subscription registered for it, and none of yours is yet. Nothing blocks reviewing the plan.";
+
+/** The account in the chosen group, or null; a subscription without Microsoft.Storage can't hold one. */
+async function existingAccount(arm: TokenCredential, subscriptionId: string, resourceGroup: string, name: string): Promise<StorageAccountInfo | null> {
+  try {
+    return await getStorageAccount(arm, subscriptionId, resourceGroup, name);
+  } catch (error) {
+    if (error instanceof AzureOperationError && error.code === "provider_not_registered") return null;
+    throw error;
+  }
+}
+
+/** Ask the first of `subscriptions` that can answer (names are global); null when none is registered for Microsoft.Storage. */
+async function checkNameAnywhere(arm: TokenCredential, subscriptions: readonly (string | undefined)[], name: string): Promise<StorageNameCheck | null> {
+  const tried = new Set<string>();
+  for (const sub of subscriptions) {
+    if (!sub || tried.has(sub.toLowerCase())) continue;
+    tried.add(sub.toLowerCase());
+    try {
+      return await checkStorageAccountName(arm, sub, name);
+    } catch (error) {
+      if (error instanceof AzureOperationError && error.code === "provider_not_registered") continue;
+      throw error;
+    }
+  }
+  return null;
+}
+
+/** Live check of a proposed account name: free, the customer's own (adoptable), taken elsewhere, or checked after registration. */
 export async function checkStorageName(
   session: SessionWithUser,
   input: StorageNameCheckInput,
@@ -84,14 +176,15 @@ export async function checkStorageName(
   const arm = tracked.credential;
   try {
     // The customer's own account also answers "AlreadyExists": look in the chosen resource group first.
-    const existing = await getStorageAccount(arm, input.subscriptionId, input.resourceGroup, input.accountName);
+    const existing = await existingAccount(arm, input.subscriptionId, input.resourceGroup, input.accountName);
     if (existing) {
       return {
         ok: true,
         data: { status: "yours", location: existing.location, message: `Exists in ${input.resourceGroup} (${existing.location}): it will be adopted, not created.` },
       };
     }
-    const check = await checkStorageAccountName(arm, input.subscriptionId, input.accountName);
+    const check = await checkNameAnywhere(arm, [input.subscriptionId, input.nameCheckSubscriptionId], input.accountName);
+    if (!check) return { ok: true, data: { status: "deferred", message: DEFERRED_NAME_MESSAGE } };
     if (check.available) return { ok: true, data: { status: "available", message: "Available." } };
     if (check.reason === "invalid") return { ok: true, data: { status: "invalid", message: check.message } };
     return { ok: true, data: { status: "taken", message: "This name is taken by another Azure storage account. Choose another." } };
@@ -143,7 +236,11 @@ async function buildConfig(
   const chosenSubs = [...new Set(input.subscriptionIds)];
   // Never trust ids from the browser: every subscription and cluster must be visible to this admin now.
   for (const id of chosenSubs) {
-    if (!visible.has(id)) return failure("A selected subscription is not visible to you anymore. Reload the page.", { fieldErrors: { subscriptionIds: ["not visible"] } });
+    const sub = visible.get(id);
+    if (!sub) return failure("A selected subscription is not visible to you anymore. Reload the page.", { fieldErrors: { subscriptionIds: ["not visible"] } });
+    if (isReadOnlyState(sub.state)) {
+      return failure(`${sub.displayName} is ${sub.state} in Azure, so nothing can be created in it. ${READ_ONLY_ADVICE} Leave it out for now.`, { fieldErrors: { subscriptionIds: ["read-only subscription"] } });
+    }
   }
   const clusters = (await Promise.all(chosenSubs.map((id) => listManagedClusters(arm, id)))).flat();
   const byId = new Map(clusters.map((c) => [c.id.toLowerCase(), c]));
@@ -162,15 +259,16 @@ async function buildConfig(
       fieldErrors[`storage.${index}.subscriptionId`] = ["must be one of the selected subscriptions"];
       continue;
     }
-    const existing = await getStorageAccount(arm, choice.subscriptionId, choice.resourceGroup, choice.accountName);
+    const existing = await existingAccount(arm, choice.subscriptionId, choice.resourceGroup, choice.accountName);
     if (existing && existing.location.toLowerCase() !== choice.region.toLowerCase()) {
       // Azure Monitor only writes to a destination in the cluster's own region.
       fieldErrors[`storage.${index}.accountName`] = [`is in ${existing.location}; the account for ${choice.region} must be in ${choice.region}`];
       continue;
     }
     if (!existing) {
-      const check = await checkStorageAccountName(arm, choice.subscriptionId, choice.accountName);
-      if (!check.available) {
+      // Names are global: any registered subscription answers. None registered: the storage step checks after registering.
+      const check = await checkNameAnywhere(arm, [choice.subscriptionId, input.nameCheckSubscriptionId, ...input.storage.map((s) => s.subscriptionId)], choice.accountName);
+      if (check && !check.available) {
         fieldErrors[`storage.${index}.accountName`] = [check.reason === "invalid" ? check.message : "is taken by another Azure storage account"];
         continue;
       }

@@ -25,6 +25,8 @@ export const storageNameCheckSchema = z.object({
   subscriptionId: guid,
   resourceGroup: resourceGroupName,
   accountName,
+  /** A subscription registered for Microsoft.Storage that can answer when `subscriptionId` can't yet (names are global). */
+  nameCheckSubscriptionId: guid.optional(),
 });
 export type StorageNameCheckInput = z.infer<typeof storageNameCheckSchema>;
 
@@ -36,6 +38,8 @@ export const newRunSchema = z.object({
     .array(z.object({ region, subscriptionId: guid, resourceGroup: resourceGroupName, accountName }))
     .min(1, "Choose a storage account for each region.")
     .max(100, "Choose one storage account per region."),
+  /** As in the name check: a registered subscription that can check names the storage subscriptions can't yet. */
+  nameCheckSubscriptionId: guid.optional(),
   restrictNetwork: z.boolean(),
   retentionDays: z.number({ error: "must be a number" }).int("must be whole days").min(7, "must be at least 7 days").max(3650, "can be at most 3650 days"),
   secretLifetimeDays: z
