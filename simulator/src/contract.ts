@@ -28,8 +28,12 @@ export const scenarioSchema = z.object({
     z.object({
       id: uuid,
       displayName: z.string().min(1),
+      /** Subscription state (Subscriptions - List): Disabled, Warned, PastDue are read-only for writes. */
+      state: z.enum(["Enabled", "Disabled", "Warned", "PastDue", "Deleted"]).default("Enabled"),
       registeredProviders: z.array(z.string()).default([]),
-      resourceGroups: z.array(z.object({ name: z.string().min(1), location: z.string().min(1) })).default([]),
+      resourceGroups: z
+        .array(z.object({ name: z.string().min(1), location: z.string().min(1), tags: z.record(z.string(), z.string()).optional() }))
+        .default([]),
       clusters: z
         .array(
           z.object({
@@ -56,7 +60,16 @@ export const scenarioSchema = z.object({
         .default([]),
       /** Pre-existing storage accounts (e.g. one the customer wants to adopt). */
       storageAccounts: z
-        .array(z.object({ name: z.string(), resourceGroup: z.string(), location: z.string() }))
+        .array(
+          z.object({
+            name: z.string(),
+            resourceGroup: z.string(),
+            location: z.string(),
+            tags: z.record(z.string(), z.string()).optional(),
+            /** networkAcls.defaultAction of the existing account (Azure's default for a new account is Allow). */
+            networkDefaultAction: z.enum(["Allow", "Deny"]).default("Allow"),
+          }),
+        )
         .default([]),
       /** Log Analytics workspaces; customerId is the GUID their query API (POST /v1/workspaces/{customerId}/query) uses. */
       logAnalyticsWorkspaces: z
@@ -66,6 +79,50 @@ export const scenarioSchema = z.object({
   ),
   /** Names that checkNameAvailability reports as taken by some other Azure customer. */
   takenStorageAccountNames: z.array(z.string()).default([]),
+  /** Azure Policy assignments of built-in definitions (simulator/src/arm/policy-definitions.ts) at subscription or group scope. */
+  policyAssignments: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        displayName: z.string().optional(),
+        description: z.string().optional(),
+        /** /subscriptions/{id} or /subscriptions/{id}/resourceGroups/{rg}. */
+        scope: z.string().regex(/^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+)?$/i),
+        /** /providers/Microsoft.Authorization/policyDefinitions/{guid} of a built-in. */
+        policyDefinitionId: z.string().min(1),
+        parameters: z.record(z.string(), z.object({ value: z.unknown() })).default({}),
+        notScopes: z.array(z.string()).default([]),
+        enforcementMode: z.enum(["Default", "DoNotEnforce"]).default("Default"),
+      }),
+    )
+    .default([]),
+  /** Management locks at subscription, resource group or resource scope (full ARM id). */
+  locks: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        scope: z.string().regex(/^\/subscriptions\/[^/]+(\/.+)?$/i),
+        level: z.enum(["CanNotDelete", "ReadOnly"]),
+        notes: z.string().optional(),
+      }),
+    )
+    .default([]),
+  /** nextLink paging of list responses (pageSize, or per list in byList); absent: every list answers in one page. */
+  paging: z
+    .object({
+      pageSize: z.number().int().positive(),
+      byList: z
+        .object({
+          subscriptions: z.number().int().positive(),
+          managedClusters: z.number().int().positive(),
+          storageAccounts: z.number().int().positive(),
+          roleAssignments: z.number().int().positive(),
+          policyAssignments: z.number().int().positive(),
+        })
+        .partial()
+        .default({}),
+    })
+    .optional(),
 });
 export type Scenario = z.infer<typeof scenarioSchema>;
 

@@ -28,7 +28,7 @@ describe("profile (pure)", () => {
   });
 
   it("empties a bucket after its burst, refills it over time, and keeps principals and operation types apart", () => {
-    const state = new SimState({ tenant: { id: "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc", domain: "x.example", displayName: "X" }, users: [], extraTenants: [], subscriptions: [], takenStorageAccountNames: [] }, "https://sim", "https://blob");
+    const state = new SimState({ tenant: { id: "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc", domain: "x.example", displayName: "X" }, users: [], extraTenants: [], subscriptions: [], takenStorageAccountNames: [], policyAssignments: [], locks: [] }, "https://sim", "https://blob");
     const key = { scope: SUB, principal: "p1", method: "PUT" };
     expect(takeArmToken(state, LIMITS, key, 0)).toMatchObject({ ok: true, remaining: 1 });
     expect(takeArmToken(state, LIMITS, key, 0)).toMatchObject({ ok: true, remaining: 0 });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ArmResource, SimResponse } from "../contract";
 import type { ArmContext } from "./context";
 import { API_VERSIONS, armError, callerLabel, checkProviderApiVersion, list, methodNotAllowed, ok, parseBody, resourceNotFound } from "./http";
+import { denyByPolicy } from "./policy";
 import { authorize, isAllowed } from "./rbac";
 import { clone, CLUSTER_TYPE, DIAGNOSTIC_SETTING_TYPE, isProviderRegistered, parseResourceId, resourcesOfType, STORAGE_TYPE } from "./world";
 
@@ -168,6 +169,8 @@ export function handleDiagnosticSettings(ctx: ArmContext, targetPath: string, na
         `Data sink '${sink}' is already used in diagnostic setting '${other.name}' for category '${overlap}'. Data sinks can't be reused in different settings on the same category for the same resource.`,
       );
   }
+  const disallowed = denyByPolicy(state, { id, name: existing?.name ?? name, type: DIAGNOSTIC_SETTING_TYPE, properties: { ...p } });
+  if (disallowed) return disallowed;
   const resource: ArmResource = {
     id,
     name: existing?.name ?? name,

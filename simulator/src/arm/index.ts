@@ -5,8 +5,10 @@ import type { ArmContext } from "./context";
 import { handleDiagnosticSettings } from "./diagnostic-settings";
 import { armError, invalidResourceType } from "./http";
 import { handleManagedClusters } from "./managed-clusters";
+import { handleLocks, writeGate } from "./locks";
 import { handleManagementPolicy } from "./management-policies";
 import { handlePermissions } from "./permissions";
+import { handlePolicyAssignments, handlePolicyDefinitions } from "./policy";
 import { canonicalNamespace, handleProviders } from "./providers";
 import { handleOperationResult, listResourcesInGroup } from "./resource-group-delete";
 import { handleResourceGroups } from "./resource-groups";
@@ -21,7 +23,14 @@ import { handleGenericResources, handleWorkspaces } from "./workspaces";
 export { seedArm } from "./seed";
 
 const EXTENSIONS: Record<string, Record<string, true>> = {
-  "microsoft.authorization": { roleassignments: true, roledefinitions: true, permissions: true },
+  "microsoft.authorization": {
+    roleassignments: true,
+    roledefinitions: true,
+    permissions: true,
+    policyassignments: true,
+    policydefinitions: true,
+    locks: true,
+  },
   "microsoft.insights": { diagnosticsettings: true },
 };
 
@@ -46,7 +55,7 @@ export const handleArm: Handler = (req: SimRequest, state: SimState): SimRespons
   settle(state);
   const ctx: ArmContext = { req, state, caller, seg, low, apiVersion };
   if (low[0] === "tenants") return handleTenants(ctx);
-  return foreignTenantGuard(ctx) ?? route(ctx);
+  return foreignTenantGuard(ctx) ?? writeGate(ctx, `/${seg.join("/")}`) ?? route(ctx);
 };
 
 function route(ctx: ArmContext): SimResponse {
@@ -64,6 +73,9 @@ function route(ctx: ArmContext): SimResponse {
     if (type === "roleassignments") return handleRoleAssignments(ctx, scope, name);
     if (type === "roledefinitions") return handleRoleDefinitions(ctx, scope, name);
     if (type === "permissions") return name === undefined ? handlePermissions(ctx, scope) : notFound();
+    if (type === "policyassignments") return handlePolicyAssignments(ctx, scope, name);
+    if (type === "policydefinitions") return handlePolicyDefinitions(ctx, scope, name);
+    if (type === "locks") return handleLocks(ctx, scope, name);
     return handleDiagnosticSettings(ctx, scope, name);
   }
   if (low[0] !== "subscriptions") return notFound();

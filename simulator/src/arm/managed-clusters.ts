@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import type { ArmResource, SimResponse } from "../contract";
 import type { Scenario } from "../contract";
 import type { ArmContext } from "./context";
-import { API_VERSIONS, checkProviderApiVersion, list, methodNotAllowed, nameUuid, ok, resourceGroupNotFound, resourceNotFound } from "./http";
+import { paged } from "./paging";
+import { API_VERSIONS, checkProviderApiVersion, methodNotAllowed, nameUuid, ok, resourceGroupNotFound, resourceNotFound } from "./http";
 import { authorize, isAllowed } from "./rbac";
 import { CLUSTER_TYPE, getResourceGroup, resourcesOfType } from "./world";
 
@@ -94,7 +95,7 @@ export function handleManagedClusters(ctx: ArmContext, sub: string, rg: string |
       const denied = authorize(state, caller, read, scope);
       if (denied) return denied;
     }
-    return list(items);
+    return paged(ctx, "managedClusters", items);
   }
   const id = `${scope}/providers/Microsoft.ContainerService/managedClusters/${name}`;
   const denied = authorize(state, caller, read, id);

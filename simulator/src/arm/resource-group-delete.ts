@@ -73,7 +73,9 @@ export function listResourcesInGroup(ctx: ArmContext, sub: string, rgName: strin
   const group = getResourceGroup(state, sub, rgName);
   if (!group) return resourceGroupNotFound(rgName);
   const prefix = `${group.id.toLowerCase()}/providers/`;
-  // Top level only: {group}/providers/{ns}/{type}/{name} — child and extension resources are not listed.
-  const resources = [...state.arm.values()].filter((r) => r.id.toLowerCase().startsWith(prefix) && r.id.slice(prefix.length).split("/").length === 3);
+  // Top level only: {group}/providers/{ns}/{type}/{name} — child and extension resources (locks, assignments) are not listed.
+  const resources = [...state.arm.values()].filter(
+    (r) => r.id.toLowerCase().startsWith(prefix) && r.id.slice(prefix.length).split("/").length === 3 && !r.type.toLowerCase().startsWith("microsoft.authorization/"),
+  );
   return list(resources.map((r) => ({ id: r.id, name: r.name, type: r.type, location: r.location, ...(r.tags ? { tags: r.tags } : {}) })));
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { SimResponse } from "../contract";
 import type { ArmContext } from "./context";
 import { API_VERSIONS, armError, checkApiVersion, list, LOCATIONS, methodNotAllowed, normalizeLocation, ok, parseBody, resourceGroupNotFound } from "./http";
+import { denyByPolicy } from "./policy";
 import { authorize, isAllowed } from "./rbac";
 import { deleteResourceGroup } from "./resource-group-delete";
 import { getResourceGroup, RESOURCE_GROUP_TYPE, resourcesOfType } from "./world";
@@ -57,6 +58,9 @@ export function handleResourceGroups(ctx: ArmContext, sub: string): SimResponse 
       const location = normalizeLocation(parsed.data.location);
       if (!LOCATIONS.includes(location))
         return armError(400, "LocationNotAvailableForResourceType", `The provided location '${parsed.data.location}' is not available for resource type 'Microsoft.Resources/resourceGroups'. List of available regions for the resource type is '${LOCATIONS.join(",")}'.`);
+      // Policy sees the group as the request describes it (tags from the body), before the group is written.
+      const disallowed = denyByPolicy(state, { id: existing?.id ?? scope, name: existing?.name ?? rgName, type: RESOURCE_GROUP_TYPE, location, tags: parsed.data.tags });
+      if (disallowed) return disallowed;
       if (existing?.properties.provisioningState === "Deleting")
         return armError(409, "ResourceGroupBeingDeleted", `The resource group '${rgName}' is in deprovisioning state and cannot perform this operation.`);
       if (existing) {

@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { ArmResource, SimResponse } from "../contract";
 import type { SimState } from "../state";
 import type { ArmContext } from "./context";
-import { API_VERSIONS, armError, checkApiVersion, isoNow, list, methodNotAllowed, ok, parseBody } from "./http";
+import { API_VERSIONS, armError, checkApiVersion, isoNow, methodNotAllowed, ok, parseBody } from "./http";
+import { paged } from "./paging";
 import {
   assignmentProps,
   authorize,
@@ -85,7 +86,7 @@ export function handleRoleAssignments(ctx: ArmContext, scope: string, name: stri
     if (req.method !== "GET") return methodNotAllowed(req.method);
     const denied = authorize(state, caller, "Microsoft.Authorization/roleAssignments/read", at);
     if (denied) return denied;
-    return list(filterAssignments(ctx, at).map(assignmentBody));
+    return paged(ctx, "roleAssignments", filterAssignments(ctx, at).map(assignmentBody));
   }
   const id = `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
   const existing = roleAssignments(state).find((a) => a.id.toLowerCase() === id.toLowerCase());

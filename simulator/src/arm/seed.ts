@@ -3,6 +3,8 @@ import { BUILTIN_ROLES, type ArmResource } from "../contract";
 import type { SimState } from "../state";
 import { isoNow, nameUuid, normalizeLocation } from "./http";
 import { clusterResource } from "./managed-clusters";
+import { lockResource } from "./locks";
+import { policyAssignmentResource } from "./policy";
 import { KNOWN_PROVIDERS, providerResource } from "./providers";
 import { ROLE_ASSIGNMENT_TYPE } from "./rbac";
 import { storageAccountResource } from "./storage-accounts";
@@ -24,23 +26,24 @@ export function seedArm(state: SimState): void {
       id: `/subscriptions/${sub.id}`,
       name: sub.id,
       type: SUBSCRIPTION_TYPE,
-      properties: { displayName: sub.displayName, tenantId },
+      properties: { displayName: sub.displayName, tenantId, state: sub.state },
     });
     for (const ns of Object.keys(KNOWN_PROVIDERS)) {
       const registered = sub.registeredProviders.some((p) => p.toLowerCase() === ns.toLowerCase());
       state.putArm(providerResource(sub.id, ns, registered));
     }
-    const ensureGroup = (name: string, location: string) => {
+    const ensureGroup = (name: string, location: string, tags?: Record<string, string>) => {
       if (getResourceGroup(state, sub.id, name)) return;
       state.putArm({
         id: `/subscriptions/${sub.id}/resourceGroups/${name}`,
         name,
         type: RESOURCE_GROUP_TYPE,
         location: normalizeLocation(location),
+        ...(tags ? { tags } : {}),
         properties: { provisioningState: "Succeeded" },
       });
     };
-    for (const rg of sub.resourceGroups) ensureGroup(rg.name, rg.location);
+    for (const rg of sub.resourceGroups) ensureGroup(rg.name, rg.location, rg.tags);
     for (const acct of sub.storageAccounts) {
       ensureGroup(acct.resourceGroup, acct.location);
       const rg = getResourceGroup(state, sub.id, acct.resourceGroup)?.name ?? acct.resourceGroup;
@@ -49,7 +52,13 @@ export function seedArm(state: SimState): void {
         sub.id,
         rg,
         acct.name,
-        { location: normalizeLocation(acct.location), kind: "StorageV2", skuName: "Standard_LRS" },
+        {
+          location: normalizeLocation(acct.location),
+          kind: "StorageV2",
+          skuName: "Standard_LRS",
+          tags: acct.tags,
+          properties: { networkAcls: { defaultAction: acct.networkDefaultAction } },
+        },
         "Succeeded",
       );
       const t = isoNow(SEED_TIME);
@@ -79,6 +88,8 @@ export function seedArm(state: SimState): void {
       }
     }
   }
+  for (const a of scenario.policyAssignments) state.putArm(policyAssignmentResource(a, tenantId));
+  for (const l of scenario.locks) state.putArm(lockResource(l));
   for (const user of scenario.users) {
     for (const [subId, roles] of Object.entries(user.subscriptionRoles)) {
       for (const roleName of roles) {

@@ -18,6 +18,8 @@ import {
   resourceGroupNotFound,
   resourceNotFound,
 } from "./http";
+import { paged } from "./paging";
+import { denyByPolicy } from "./policy";
 import { authorize, isAllowed } from "./rbac";
 import { clone, getResourceGroup, isProviderRegistered, resourcesOfType, settle, startLro, STORAGE_TYPE } from "./world";
 
@@ -284,7 +286,7 @@ export function handleStorageAccounts(
       const denied = authorize(state, caller, read, scope);
       if (denied) return denied;
     }
-    return list(items.map(clone));
+    return paged(ctx, "storageAccounts", items.map(clone));
   }
   if (rgCased === undefined) return methodNotAllowed(req.method);
   const id = `${scope}/providers/Microsoft.Storage/storageAccounts/${name}`;
@@ -357,6 +359,17 @@ function putAccount(ctx: ArmContext, sub: string, rg: string, name: string, id: 
   if (!body.sku || !SKUS.includes(body.sku.name)) return invalidValues("sku.name");
   const invalid = validateProperties(body.properties, body.kind);
   if (invalid) return invalid;
+  // Policy evaluates the request content: properties the body leaves out are missing to it, not Storage's defaults.
+  const disallowed = denyByPolicy(state, {
+    id: found?.id ?? id,
+    name: found?.name ?? name,
+    type: STORAGE_TYPE,
+    location,
+    kind: body.kind,
+    tags: body.tags,
+    properties: body.properties,
+  });
+  if (disallowed) return disallowed;
 
   if (found) {
     if (found.location !== location)
@@ -432,6 +445,11 @@ function patchAccount(ctx: ArmContext, id: string, found: ArmResource | undefine
     return invalidValues("isHnsEnabled");
   const invalid = validateProperties(body.properties, body.kind ?? found.kind ?? "StorageV2");
   if (invalid) return invalid;
+  // A PATCH is evaluated on the account as it would be after the update.
+  const after = clone(found);
+  applyUpdate(after, body);
+  const disallowed = denyByPolicy(state, after);
+  if (disallowed) return disallowed;
   applyUpdate(found, body);
   return ok(clone(found));
 }

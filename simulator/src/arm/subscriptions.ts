@@ -1,7 +1,8 @@
 // Subscriptions list/get: only subscriptions where the caller holds some role are visible.
 import type { ArmResource, SimResponse } from "../contract";
 import type { ArmContext } from "./context";
-import { API_VERSIONS, checkApiVersion, list, methodNotAllowed, ok, subscriptionNotFound } from "./http";
+import { API_VERSIONS, checkApiVersion, methodNotAllowed, ok, subscriptionNotFound } from "./http";
+import { paged } from "./paging";
 import { canSeeSubscription } from "./rbac";
 import { getSubscription, resourcesOfType, SUBSCRIPTION_TYPE } from "./world";
 
@@ -13,7 +14,7 @@ export function subscriptionBody(r: ArmResource): Record<string, unknown> {
     subscriptionId: r.name,
     tenantId: r.properties.tenantId,
     displayName: r.properties.displayName,
-    state: "Enabled",
+    state: r.properties.state ?? "Enabled",
     subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
   };
 }
@@ -26,7 +27,7 @@ export function handleSubscriptions(ctx: ArmContext): SimResponse {
   const subId = ctx.seg[1];
   if (subId === undefined) {
     const visible = resourcesOfType(ctx.state, SUBSCRIPTION_TYPE).filter((s) => canSeeSubscription(ctx.state, ctx.caller, s.name));
-    return list(visible.map(subscriptionBody));
+    return paged(ctx, "subscriptions", visible.map(subscriptionBody));
   }
   const sub = getSubscription(ctx.state, subId);
   if (!sub || !canSeeSubscription(ctx.state, ctx.caller, sub.name)) return subscriptionNotFound(subId);
