@@ -58,8 +58,15 @@ export function handleResourceGroups(ctx: ArmContext, sub: string): SimResponse 
       const location = normalizeLocation(parsed.data.location);
       if (!LOCATIONS.includes(location))
         return armError(400, "LocationNotAvailableForResourceType", `The provided location '${parsed.data.location}' is not available for resource type 'Microsoft.Resources/resourceGroups'. List of available regions for the resource type is '${LOCATIONS.join(",")}'.`);
-      // Policy sees the group as the request describes it (tags from the body), before the group is written.
-      const disallowed = denyByPolicy(state, { id: existing?.id ?? scope, name: existing?.name ?? rgName, type: RESOURCE_GROUP_TYPE, location, tags: parsed.data.tags });
+      // Policy sees the group as the request describes it (tags from the body), before the group is written; its policy
+      // type is Microsoft.Resources/subscriptions/resourceGroups, not the type GET returns (azure-policy built-ins).
+      const disallowed = denyByPolicy(state, {
+        id: existing?.id ?? scope,
+        name: existing?.name ?? rgName,
+        type: "Microsoft.Resources/subscriptions/resourceGroups",
+        location,
+        tags: parsed.data.tags,
+      });
       if (disallowed) return disallowed;
       if (existing?.properties.provisioningState === "Deleting")
         return armError(409, "ResourceGroupBeingDeleted", `The resource group '${rgName}' is in deprovisioning state and cannot perform this operation.`);
