@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { forbidden } from "next/navigation";
-import { RUN_STATUS_TEXT, StepStatusList, utc } from "@/components/vendor/step-status";
+import { runStatusText, StepStatusList, utc } from "@/components/vendor/step-status";
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { listVendorRuns } from "@/lib/vendor-view/runs";
 
@@ -52,7 +52,7 @@ export default async function VendorPage() {
                         {run.clusterCount} {run.clusterCount === 1 ? "cluster" : "clusters"}
                       </span>
                     </th>
-                    <td className="px-4 py-3">{RUN_STATUS_TEXT[run.status] ?? run.status}</td>
+                    <td className="px-4 py-3">{runStatusText(run)}</td>
                     <td className="px-4 py-3">
                       <StepStatusList steps={run.steps} label={`Steps of ${run.tenantLabel}'s run`} />
                     </td>

@@ -1,6 +1,6 @@
 // The stepper: each step's status, live progress, what it created (with Azure Portal links) and why it failed.
 import type { StepRun } from "@/lib/db/step-runs";
-import { summarizeStep } from "@/lib/onboarding/step-summary";
+import { attentionHeadline, clustersNeedingAttention, summarizeStep } from "@/lib/onboarding/step-summary";
 import { LiveStepProgress } from "./live-progress";
 import { maskText } from "@/lib/presenter";
 import type { RunConfig } from "@/lib/steps/config";
@@ -10,13 +10,18 @@ const STATUS: Record<string, { label: string; tone: string; icon: string }> = {
   pending: { label: "Pending", tone: "bg-slate-100 text-slate-700", icon: "○" },
   running: { label: "Running", tone: "bg-sky-100 text-sky-900", icon: "◐" },
   done: { label: "Done", tone: "bg-emerald-100 text-emerald-900", icon: "✓" },
+  attention: { label: "Done with exceptions", tone: "bg-amber-100 text-amber-900", icon: "!" },
   failed: { label: "Failed", tone: "bg-red-100 text-red-900", icon: "✕" },
   needs_admin: { label: "Needs another admin", tone: "bg-amber-100 text-amber-900", icon: "!" },
   interrupted: { label: "Interrupted", tone: "bg-amber-100 text-amber-900", icon: "‖" },
 };
 
-/** The displayed status: a running step whose lease lapsed was interrupted (server restart, crash). */
+/**
+ * The displayed status: a running step whose lease lapsed was interrupted (server restart, crash); a done step that
+ * could not do everything (some clusters need attention) is done with exceptions.
+ */
 export function displayStatus(step: StepRun, now: Date): keyof typeof STATUS {
+  if (step.status === "done" && step.attention?.length) return "attention";
   if (step.status === "running" && step.leaseExpiresAt && step.leaseExpiresAt < now) return "interrupted";
   if (step.status === "pending" && step.error?.code === "interrupted") return "interrupted";
   return step.status;
@@ -71,6 +76,21 @@ export function StepList({
                 <p>{shown(step.error.message)}</p>
                 {step.error.requiredRole ? <p className="mt-1">Needed: {shown(step.error.requiredRole)}.</p> : null}
                 {step.error.whoCanAct ? <p className="mt-1">Who can act: {shown(step.error.whoCanAct)}.</p> : null}
+              </div>
+            ) : null}
+            {step?.status === "done" && step.attention?.length ? (
+              <div className="mt-3 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-950">
+                <p className="font-medium">{attentionHeadline(clustersNeedingAttention(step.attention).length)}</p>
+                <ul className="mt-1 space-y-2" aria-label={`What ${meta.title} could not do`}>
+                  {step.attention.map((a, i) => (
+                    <li key={presenter ? i : `${a.resourceId}|${a.code}`}>
+                      <p>
+                        <span className="font-semibold">{shown(a.subject)}</span>: {shown(a.reason)}
+                      </p>
+                      <p>What to do: {shown(a.action)}</p>
+                    </li>
+                  ))}
+                </ul>
               </div>
             ) : null}
             {created.length > 0 ? (

@@ -1,10 +1,12 @@
 // Step statuses for the vendor view: one labelled badge per step, in run order.
+import { completedRunText } from "@/lib/onboarding/step-summary";
 import type { VendorStep, VendorStepStatus } from "@/lib/vendor-view/runs";
 
 const STATUS: Record<VendorStepStatus, { label: string; tone: string; icon: string }> = {
   pending: { label: "Pending", tone: "bg-slate-100 text-slate-700", icon: "○" },
   running: { label: "Running", tone: "bg-sky-100 text-sky-900", icon: "◐" },
   done: { label: "Done", tone: "bg-emerald-100 text-emerald-900", icon: "✓" },
+  attention: { label: "Done with exceptions", tone: "bg-amber-100 text-amber-900", icon: "!" },
   failed: { label: "Failed", tone: "bg-red-100 text-red-900", icon: "✕" },
   needs_admin: { label: "Needs another admin", tone: "bg-amber-100 text-amber-900", icon: "!" },
   interrupted: { label: "Interrupted", tone: "bg-amber-100 text-amber-900", icon: "‖" },
@@ -30,6 +32,12 @@ export function StepStatusList({ steps, label }: { steps: VendorStep[]; label: s
       })}
     </ul>
   );
+}
+
+/** A run's status in words; a completed one says how many clusters need attention. */
+export function runStatusText(run: { status: string; clustersNeedingAttention: number }): string {
+  if (run.status === "completed" && run.clustersNeedingAttention > 0) return completedRunText(run.clustersNeedingAttention);
+  return RUN_STATUS_TEXT[run.status] ?? run.status;
 }
 
 /** Run statuses in words. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RunConfig } from "@/lib/steps/config";
-import { summarizeStep } from "./step-summary";
+import { attentionHeadline, clustersNeedingAttention, completedRunText, summarizeStep } from "./step-summary";
 
 const sub = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
 const config = {
@@ -67,5 +67,20 @@ describe("summarizeStep", () => {
   it("returns nothing for outputs of an unexpected shape", () => {
     expect(summarizeStep("storage", { something: "else" }, ctx)).toEqual([]);
     expect(summarizeStep("workbench-handoff", null, ctx)).toEqual([]);
+  });
+});
+
+describe("done with exceptions in words", () => {
+  it("counts each cluster once and gets the plural right", () => {
+    expect(clustersNeedingAttention([{ subject: "aks-a" }, { subject: "aks-b" }, { subject: "aks-a" }])).toEqual(["aks-a", "aks-b"]);
+    expect(attentionHeadline(0)).toBeNull();
+    expect(attentionHeadline(1)).toBe("1 cluster needs attention");
+    expect(attentionHeadline(2)).toBe("2 clusters need attention");
+  });
+
+  it("says a completed run is complete, and how many clusters need attention when some do", () => {
+    expect(completedRunText(0)).toBe("Onboarding complete");
+    expect(completedRunText(1)).toBe("Complete — 1 cluster needs attention");
+    expect(completedRunText(3)).toBe("Complete — 3 clusters need attention");
   });
 });

@@ -5,6 +5,23 @@ import type { RunConfig } from "@/lib/steps/config";
 import type { StepId } from "@/lib/steps/registry";
 import { parseVerificationOutput, summarizeChecks } from "@/lib/steps/verification-results";
 
+/** Clusters the run's steps could not onboard (a step done with exceptions), each named once, in step order. */
+export function clustersNeedingAttention(attention: readonly { subject: string }[]): string[] {
+  return [...new Set(attention.map((a) => a.subject))];
+}
+
+/** "1 cluster needs attention", "3 clusters need attention"; null when none does. */
+export function attentionHeadline(clusters: number): string | null {
+  if (clusters <= 0) return null;
+  return clusters === 1 ? "1 cluster needs attention" : `${clusters} clusters need attention`;
+}
+
+/** A completed run's status in words: "Onboarding complete", or "Complete — 1 cluster needs attention" when it had exceptions. */
+export function completedRunText(clustersNeedingAttentionCount: number): string {
+  const headline = attentionHeadline(clustersNeedingAttentionCount);
+  return headline ? `Complete — ${headline}` : "Onboarding complete";
+}
+
 export interface SummaryLine {
   text: string;
   /** Azure Portal deep link, when the thing has a page there. */

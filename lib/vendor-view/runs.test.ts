@@ -133,6 +133,18 @@ describe("vendor run shaping", () => {
     expect(detail.olderAuditEvents).toBe("8");
   });
 
+  it("shows a step done with exceptions: which cluster, why and what to do, never its id or the step's outputs", () => {
+    const clusterId = `/subscriptions/${TENANT}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-web`;
+    const attention = [{ kind: "cluster" as const, subject: "aks-web", resourceId: clusterId, code: "diagnostic_settings_limit", reason: "It already has 5 diagnostic settings.", action: "Remove one, then extend." }];
+    const rec = record([step("storage", 0), step("diagnostic-settings", 1, { attention })]);
+    const row = shapeRun({ ...rec, run: { ...rec.run, status: "completed" } }, { presenter: false, now: NOW });
+    expect(row.steps[1]).toMatchObject({ status: "attention", error: null, attention: [{ subject: "aks-web", reason: "It already has 5 diagnostic settings.", action: "Remove one, then extend." }] });
+    expect(row.steps[0]).toMatchObject({ status: "done", attention: [] });
+    expect(row.clustersNeedingAttention).toBe(1);
+    expect(JSON.stringify(row)).not.toContain(clusterId);
+    expect(JSON.stringify(row)).not.toContain(SECRET);
+  });
+
   it("masks every id in presenter mode and shows a masked tenant id when the name is unknown", () => {
     const rec = { ...failedRun(), tenantName: null };
     const detail = shapeRunDetail(rec, { presenter: true, now: NOW });

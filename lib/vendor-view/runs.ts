@@ -6,12 +6,13 @@ import type { SessionWithUser } from "@/lib/db/sessions";
 import type { StepRun } from "@/lib/db/step-runs";
 import { getRunAcrossTenants, listRunsAcrossTenants, VENDOR_VIEW_ACTION, type CrossTenantRun, type CrossTenantRunDetail } from "@/lib/db/vendor-runs";
 import { runIdSchema } from "@/lib/onboarding/schemas";
+import { clustersNeedingAttention } from "@/lib/onboarding/step-summary";
 import { maskId, maskText } from "@/lib/presenter";
 import { runConfigSchema } from "@/lib/steps/config";
 import { STEPS } from "@/lib/steps/registry";
 import { isVendorStaff } from "./access";
 
-export type VendorStepStatus = "pending" | "running" | "done" | "failed" | "needs_admin" | "interrupted";
+export type VendorStepStatus = "pending" | "running" | "done" | "attention" | "failed" | "needs_admin" | "interrupted";
 
 /** A step as the vendor sees it: status and our mapped error, nothing the step created. */
 export interface VendorStep {
@@ -22,6 +23,8 @@ export interface VendorStep {
   error: { code: string; message: string } | null;
   progress: string | null;
   attempts: number;
+  /** Done with exceptions: each cluster the step could not onboard, why and what the customer does (no ids). */
+  attention: { subject: string; reason: string; action: string }[];
 }
 
 /** One row of the vendor's list. */
@@ -33,6 +36,8 @@ export interface VendorRunSummary {
   status: string;
   steps: VendorStep[];
   clusterCount: number;
+  /** Clusters a step could not onboard (the run completed with exceptions). */
+  clustersNeedingAttention: number;
   lastActivityAt: Date;
   /** Who is acting (an execution of theirs holds a lease right now) or acted last. */
   actor: { upn: string; now: boolean };
@@ -81,8 +86,9 @@ export function safeText(message: string, presenter: boolean): string {
   return presenter ? maskText(capped) : capped;
 }
 
-/** The displayed status, as the customer's stepper shows it: a running step whose lease lapsed is interrupted. */
+/** The displayed status, as the customer's stepper shows it: a running step whose lease lapsed is interrupted, a done one with attention is done with exceptions. */
 export function vendorStepStatus(step: StepRun, now: Date): VendorStepStatus {
+  if (step.status === "done" && step.attention?.length) return "attention";
   if (step.status === "running" && step.leaseExpiresAt && step.leaseExpiresAt < now) return "interrupted";
   if (step.status === "pending" && step.error?.code === "interrupted") return "interrupted";
   return step.status;
@@ -96,9 +102,13 @@ function shapeSteps(steps: StepRun[], { presenter, now }: ShapeOptions): VendorS
       stepId: meta.id,
       title: meta.title,
       status,
-      error: step && status !== "done" ? safeError(step.error, presenter) : null,
+      error: step && step.status !== "done" ? safeError(step.error, presenter) : null,
       progress: step?.status === "running" && step.progress ? safeText(step.progress.label, presenter) : null,
       attempts: step?.attempts ?? 0,
+      attention:
+        step?.status === "done"
+          ? (step.attention ?? []).map((a) => ({ subject: safeText(a.subject, presenter), reason: safeText(a.reason, presenter), action: safeText(a.action, presenter) }))
+          : [],
     };
   });
 }
@@ -113,13 +123,15 @@ export function shapeRun(record: CrossTenantRun, options: ShapeOptions): VendorR
   const actor = (leaseHeld ? (record.lastOperation ?? acts[0]) : acts[0])?.actorUpn ?? run.createdByUpn;
   const times = [run.updatedAt, ...run.steps.map((s) => s.updatedAt), ...acts.map((a) => a.at)].map((d) => d.getTime());
   const tenantId = options.presenter ? maskId(run.tenantId) : run.tenantId;
+  const steps = shapeSteps(run.steps, options);
   return {
     runId: run.id,
     tenantLabel: record.tenantName ?? tenantId,
     tenantId,
     status: run.status,
-    steps: shapeSteps(run.steps, options),
+    steps,
     clusterCount: config.success ? config.data.clusters.length : 0,
+    clustersNeedingAttention: clustersNeedingAttention(steps.flatMap((s) => s.attention)).length,
     lastActivityAt: new Date(Math.max(...times)),
     actor: { upn: actor, now: leaseHeld },
   };

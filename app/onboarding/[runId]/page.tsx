@@ -18,6 +18,7 @@ import { env } from "@/lib/env";
 import { getManualHandoff } from "@/lib/onboarding/manual-handoff";
 import { runControls } from "@/lib/onboarding/authorize";
 import { getRunChange } from "@/lib/onboarding/run-control";
+import { clustersNeedingAttention, completedRunText } from "@/lib/onboarding/step-summary";
 import { runIdSchema } from "@/lib/onboarding/schemas";
 import { pageRunView } from "./run-view";
 
@@ -39,11 +40,13 @@ export default async function RunPage({ params, searchParams }: { params: Promis
   // Controls render only for a user who may use them, decided live as the actions decide (lib/authz).
   const [change, handoff, controls] = await Promise.all([getRunChange(session, runId), getManualHandoff(session, runId, { presenter, view }), runControls(session, view)]);
   const canContinue =
-    controls.continue?.allowed === true && !working && (run.status === "failed" || (run.status === "running" && statuses.some((s) => s !== "done")));
+    controls.continue?.allowed === true && !working && (run.status === "failed" || (run.status === "running" && statuses.some((s) => s !== "done" && s !== "attention")));
   const manage = controls.credential?.allowed === true;
   // Why this user sees no controls (the first refusal), so a viewer knows who can act.
   const refusal = [controls.continue, controls.credential, controls.offboard].find((d) => d && !d.allowed);
   const done = run.status === "completed";
+  // Done with exceptions: the clusters a step could not onboard, each once.
+  const needAttention = clustersNeedingAttention(run.steps.flatMap((s) => (s.status === "done" ? (s.attention ?? []) : [])));
 
   return (
     <div className="space-y-6">
@@ -65,7 +68,7 @@ export default async function RunPage({ params, searchParams }: { params: Promis
             : run.status === "offboarding"
               ? "Being removed"
               : done
-                ? "Onboarding complete"
+                ? completedRunText(needAttention.length)
                 : working
                   ? "Working…"
                   : run.status === "failed"

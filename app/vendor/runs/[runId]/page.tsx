@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { forbidden, notFound } from "next/navigation";
-import { RUN_STATUS_TEXT, stepStatusLabel, utc } from "@/components/vendor/step-status";
+import { runStatusText, stepStatusLabel, utc } from "@/components/vendor/step-status";
 import { AUDIT_PAGE_SIZE, auditPageCursor } from "@/lib/audit/access";
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { isVendorStaff } from "@/lib/vendor-view/access";
@@ -34,7 +34,7 @@ export default async function VendorRunPage({ params, searchParams }: { params: 
             continue it.
           </p>
         </div>
-        <p role="status" className="rounded-full bg-slate-100 px-3 py-1 text-sm text-slate-800">{RUN_STATUS_TEXT[run.status] ?? run.status}</p>
+        <p role="status" className="rounded-full bg-slate-100 px-3 py-1 text-sm text-slate-800">{runStatusText(run)}</p>
       </div>
 
       <dl className="grid gap-4 rounded-lg border border-slate-200 bg-white p-5 text-sm shadow-sm sm:grid-cols-3">
@@ -70,6 +70,18 @@ export default async function VendorRunPage({ params, searchParams }: { params: 
                 </span>
               </div>
               {step.progress ? <p className="mt-2 text-sm text-slate-700">{step.progress}</p> : null}
+              {step.attention.length ? (
+                <ul aria-label={`What ${step.title} could not do`} className="mt-2 space-y-2 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-950">
+                  {step.attention.map((a, i) => (
+                    <li key={i}>
+                      <p>
+                        <span className="font-semibold">{a.subject}</span>: {a.reason}
+                      </p>
+                      <p>What the customer does: {a.action}</p>
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
               {step.error ? (
                 <p className="mt-2 rounded-md bg-red-50 px-3 py-2 text-sm text-red-900">
                   <code className="mr-1 rounded bg-white px-1 text-xs">{step.error.code}</code>
