@@ -4,6 +4,8 @@ import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState, useTransition } from "react";
 import { checkStorageNameAction, createRunAction } from "@/app/onboarding/actions";
 import type { NewRunDefaults, StorageNameStatus } from "@/lib/onboarding/new-run";
+import { accountIdOf, blockedByLimit, sameAccountId, type ClusterPreflight, type KubeAuditExport } from "@/lib/onboarding/preflight";
+import { defaultStorageSubscription, nameCheckSubscription, READ_ONLY_ADVICE } from "@/lib/onboarding/storage-defaults";
 import { RegionLabel } from "@/components/ui/region-label";
 
 type StorageRow = NewRunDefaults["regions"][number];
@@ -12,7 +14,7 @@ type NameCheck = { status: StorageNameStatus | "checking" | "error"; message: st
 export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
-  const [subs, setSubs] = useState(() => new Set(defaults.subscriptions.map((s) => s.id)));
+  const [subs, setSubs] = useState(() => new Set(defaults.subscriptions.filter((s) => !s.readOnly).map((s) => s.id)));
   const [clusters, setClusters] = useState(() => new Set(defaults.subscriptions.flatMap((s) => s.clusters.map((c) => c.id))));
   const [storage, setStorage] = useState<StorageRow[]>(defaults.regions);
   const [checks, setChecks] = useState<Record<string, NameCheck>>({});
@@ -26,14 +28,26 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
     [defaults.subscriptions, subs, clusters],
   );
   const regionsInUse = useMemo(() => new Set(selectedClusters.map((c) => c.location)), [selectedClusters]);
-  const storageInUse = storage.filter((s) => regionsInUse.has(s.region));
+  const selectedSubs = defaults.subscriptions.filter((s) => subs.has(s.id));
+  // A row whose subscription was unticked moves to the best selected one, by the same rule as the defaults.
+  const storageInUse = storage
+    .filter((s) => regionsInUse.has(s.region))
+    .map((row) => (subs.has(row.subscriptionId) ? row : { ...row, subscriptionId: defaultStorageSubscription(row.region, selectedSubs) ?? row.subscriptionId }));
+  const rowFor = (region: string) => storageInUse.find((r) => r.region === region);
+  const preflight = (id: string): ClusterPreflight | undefined => defaults.preflight[id.toLowerCase()];
+  const chosenAccountId = (region: string) => {
+    const row = rowFor(region);
+    return row ? accountIdOf(row) : undefined;
+  };
+  const nameChecker = (subscriptionId: string) => nameCheckSubscription(subscriptionId, defaults.subscriptions);
 
   // Validate each proposed account name live (debounced), as the admin types or switches subscription.
   useEffect(() => {
     const timers = storageInUse.map((row) =>
       setTimeout(() => {
         setChecks((c) => ({ ...c, [row.region]: { status: "checking", message: "Checking…" } }));
-        void checkStorageNameAction({ subscriptionId: row.subscriptionId, resourceGroup: row.resourceGroup, accountName: row.accountName }).then(
+        const hint = nameChecker(row.subscriptionId);
+        void checkStorageNameAction({ subscriptionId: row.subscriptionId, resourceGroup: row.resourceGroup, accountName: row.accountName, ...(hint ? { nameCheckSubscriptionId: hint } : {}) }).then(
           (result) =>
             setChecks((c) => ({
               ...c,
@@ -61,10 +75,12 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
     event.preventDefault();
     setError(null);
     startTransition(async () => {
+      const hint = nameChecker(storageInUse[0]?.subscriptionId ?? "");
       const result = await createRunAction({
         subscriptionIds: [...subs],
         clusterIds: selectedClusters.map((c) => c.id),
         storage: storageInUse,
+        ...(hint ? { nameCheckSubscriptionId: hint } : {}),
         restrictNetwork,
         retentionDays: Number(retentionDays),
         secretLifetimeDays: Number(secretLifetimeDays),
@@ -84,27 +100,60 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
         <div className="space-y-4">
           {defaults.subscriptions.map((s) => (
             <div key={s.id}>
-              <label className="flex items-center gap-2 font-medium">
-                <input type="checkbox" checked={subs.has(s.id)} onChange={(e) => setSubs(toggle(subs, s.id, e.target.checked))} />
+              <label className={`flex items-center gap-2 font-medium ${s.readOnly ? "text-slate-500" : ""}`}>
+                <input type="checkbox" disabled={s.readOnly} checked={subs.has(s.id)} onChange={(e) => setSubs(toggle(subs, s.id, e.target.checked))} />
                 {s.displayName}
-                {s.canAssignRoles === false ? (
+                {s.readOnly ? <span className="text-xs font-normal">({s.state} in Azure: read-only)</span> : null}
+                {!s.readOnly && s.canAssignRoles === false ? (
                   <span className="text-xs font-normal text-amber-800">(you can&apos;t create role assignments here: another admin will finish step 5)</span>
                 ) : null}
               </label>
+              {s.readOnly ? (
+                <p className="mt-1 ml-6 text-sm text-slate-600">
+                  Can&apos;t be onboarded while it is {s.state.toLowerCase()}. {READ_ONLY_ADVICE}
+                </p>
+              ) : null}
               <ul className="mt-2 ml-6 grid gap-1 sm:grid-cols-2">
-                {s.clusters.map((c) => (
-                  <li key={c.id}>
-                    <label className="flex items-center gap-2 text-sm">
-                      <input
-                        type="checkbox"
-                        disabled={!subs.has(s.id)}
-                        checked={subs.has(s.id) && clusters.has(c.id)}
-                        onChange={(e) => setClusters(toggle(clusters, c.id, e.target.checked))}
-                      />
-                      {c.name} <span className="text-slate-500">· <RegionLabel location={c.location} /></span>
-                    </label>
-                  </li>
-                ))}
+                {s.clusters.map((c) => {
+                  const selected = subs.has(s.id) && clusters.has(c.id);
+                  const p = preflight(c.id);
+                  const full = selected && blockedByLimit(p, chosenAccountId(c.location));
+                  return (
+                    <li key={c.id}>
+                      <label className="flex items-center gap-2 text-sm">
+                        <input
+                          type="checkbox"
+                          disabled={!subs.has(s.id)}
+                          checked={selected}
+                          onChange={(e) => setClusters(toggle(clusters, c.id, e.target.checked))}
+                        />
+                        {c.name} <span className="text-slate-500">· <RegionLabel location={c.location} /></span>
+                      </label>
+                      {full ? (
+                        <div role="note" aria-label={`${c.name} is at the diagnostic settings limit`} className="mt-1 ml-6 rounded border border-amber-200 bg-amber-50 px-2 py-1.5 text-sm text-amber-900">
+                          <p>
+                            {c.name} already has {p?.settingsCount} diagnostic settings, Azure&apos;s maximum, so its kube-audit log can&apos;t be sent to the vendor. Remove a setting
+                            it no longer needs (Azure portal → the cluster → Diagnostic settings) and reload this page, or leave it out now and add it later with Extend.
+                          </p>
+                          <button
+                            type="button"
+                            className="mt-1 rounded border border-amber-300 bg-white px-2 py-0.5 font-medium hover:bg-amber-100"
+                            aria-label={`Leave out ${c.name}`}
+                            onClick={() => setClusters(toggle(clusters, c.id, false))}
+                          >
+                            Leave out
+                          </button>
+                        </div>
+                      ) : null}
+                      {selected && !c.entraIntegration ? (
+                        <p role="note" className="mt-1 ml-6 text-sm text-slate-600">
+                          No Microsoft Entra integration: the vendor gets this cluster&apos;s metadata and kube-audit log, but no kubeconfig (without Entra ID a user
+                          credential is cluster-admin). Enable Microsoft Entra integration on the cluster to let the vendor read it too.
+                        </p>
+                      ) : null}
+                    </li>
+                  );
+                })}
               </ul>
             </div>
           ))}
@@ -121,6 +170,8 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
           {storageInUse.map((row, index) => {
             const check = checks[row.region];
             const nameId = `storage-${row.region}-name`;
+            const home = defaults.subscriptions.find((s) => s.id === row.subscriptionId);
+            const exportsHere = uniqueExports(selectedClusters.filter((c) => c.location === row.region).flatMap((c) => (preflight(c.id)?.kubeAuditExports ?? []).map((exp) => ({ cluster: c.name, exp }))));
             const rowError = fieldError(`storage.${index}.region`) ?? fieldError(`storage.${index}.subscriptionId`) ?? fieldError(`storage.${index}.resourceGroup`) ?? fieldError(`storage.${index}.accountName`);
             return (
               <div key={row.region} className="grid gap-3 sm:grid-cols-3">
@@ -144,13 +195,11 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
                     value={row.subscriptionId}
                     onChange={(e) => updateRow(row.region, { subscriptionId: e.target.value })}
                   >
-                    {defaults.subscriptions
-                      .filter((s) => subs.has(s.id))
-                      .map((s) => (
-                        <option key={s.id} value={s.id}>
-                          {s.displayName}
-                        </option>
-                      ))}
+                    {selectedSubs.map((s) => (
+                      <option key={s.id} value={s.id}>
+                        {s.displayName}
+                      </option>
+                    ))}
                   </select>
                 </label>
                 <label className="text-sm">
@@ -164,6 +213,38 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
                 <p id={`${nameId}-status`} role="status" className={`sm:col-span-3 text-sm ${rowError ? "text-red-700" : nameTone(check?.status)}`}>
                   {rowError ?? check?.message ?? ""}
                 </p>
+                {home?.storageRegistered === false ? (
+                  <p className="sm:col-span-3 text-sm text-slate-600">
+                    {home.displayName} is not registered for Microsoft.Storage yet: the plan registers it before creating the account.
+                  </p>
+                ) : null}
+                {exportsHere.map(({ cluster, exp }) => (
+                  <div key={`${cluster}-${exp.accountId}`} role="note" className="sm:col-span-3 rounded border border-sky-200 bg-sky-50 px-2 py-1.5 text-sm text-sky-900">
+                    {sameAccountId(exp.accountId, accountIdOf(row)) ? (
+                      <p>
+                        {cluster} already sends kube-audit to {exp.accountName} (setting &apos;{exp.settingName}&apos;): that setting and account are reused, so the log is stored once.
+                      </p>
+                    ) : (
+                      <>
+                        <p>
+                          {cluster} already sends kube-audit to {exp.accountName} (setting &apos;{exp.settingName}&apos;). A new account would receive the same log again: two
+                          exports cost twice.
+                        </p>
+                        {subs.has(exp.subscriptionId) ? (
+                          <button
+                            type="button"
+                            className="mt-1 rounded border border-sky-300 bg-white px-2 py-0.5 font-medium hover:bg-sky-100"
+                            onClick={() => updateRow(row.region, { subscriptionId: exp.subscriptionId, resourceGroup: exp.resourceGroup, accountName: exp.accountName })}
+                          >
+                            Use {exp.accountName} for {row.region}
+                          </button>
+                        ) : (
+                          <p className="text-slate-600">Its subscription is not selected here, so it can&apos;t be chosen for this run.</p>
+                        )}
+                      </>
+                    )}
+                  </div>
+                ))}
               </div>
             );
           })}
@@ -240,8 +321,20 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
   );
 }
 
+/** One note per existing account: the first cluster that feeds it names it. */
+function uniqueExports(list: { cluster: string; exp: KubeAuditExport }[]): { cluster: string; exp: KubeAuditExport }[] {
+  const seen = new Set<string>();
+  return list.filter(({ exp }) => {
+    const key = exp.accountId.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 function nameTone(status: NameCheck["status"] | undefined): string {
   if (status === "available" || status === "yours") return "text-emerald-700";
+  if (status === "deferred") return "text-slate-600";
   if (status === "taken" || status === "invalid" || status === "error") return "text-red-700";
   return "text-slate-500";
 }

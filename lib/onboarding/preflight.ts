@@ -23,10 +23,15 @@ export function accountIdOf(choice: { subscriptionId: string; resourceGroup: str
   return `/subscriptions/${choice.subscriptionId}/resourceGroups/${choice.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${choice.accountName}`;
 }
 
+/** Whether two ARM ids name the same account (ARM ids compare case-insensitively). */
+export function sameAccountId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
 /** The cluster's existing setting that sends kube-audit to `accountId` (the run reuses it), if any. */
 export function exportTo(p: ClusterPreflight | undefined, accountId: string | undefined): KubeAuditExport | undefined {
   if (!p || !accountId) return undefined;
-  return p.kubeAuditExports.find((e) => e.accountId.toLowerCase() === accountId.toLowerCase());
+  return p.kubeAuditExports.find((e) => sameAccountId(e.accountId, accountId));
 }
 
 /** Whether the cluster can't take the portal's setting: the limit is reached and no setting of its own can be reused. */

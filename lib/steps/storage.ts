@@ -37,6 +37,8 @@ export interface StorageRegionLive {
   account: StorageAccountInfo | null;
   /** Asked only when the account is not in the chosen group: tells a free name from one taken elsewhere. */
   nameCheck: StorageNameCheck | null;
+  /** No involved subscription is registered for Microsoft.Storage yet, so Azure can't check the name: apply checks it after registering. */
+  nameDeferred?: boolean;
   /** Lifecycle policy rules; null when the account has no policy (or doesn't exist). */
   policy: LifecycleRule[] | null;
   /** The same rules as Azure stores them, sent back with ours so the account's other rules survive the PUT. */
@@ -316,6 +318,7 @@ function planRegion(config: RunConfig, r: StorageRegionLive, groupPlanned: boole
         "allowBlobPublicAccess: false, allowCrossTenantReplication: false",
         w.networkNote,
         tagsDetail(config),
+        ...(r.nameDeferred ? [`name ${c.accountName}: checked right after Microsoft.Storage is registered (Azure can't check names before)`] : []),
       ],
     });
   } else if (w.securityChanges.length) {
@@ -370,14 +373,50 @@ async function mapBoundedSettled<T, R>(items: readonly T[], limit: number, fn: (
   return out;
 }
 
-async function readRegion(ctx: StepContext, choice: StorageChoice, groupOf: (sub: string, rg: string) => Promise<unknown>): Promise<StorageRegionLive> {
+/** Which involved subscriptions can answer for Microsoft.Storage now: read once per subscription, shared by providers and regions. */
+interface StorageRegistrations {
+  registered(sub: string): Promise<boolean>;
+  /** Every involved subscription registered for Microsoft.Storage. */
+  anyRegistered(): Promise<string[]>;
+}
+
+async function readRegion(ctx: StepContext, choice: StorageChoice, groupOf: (sub: string, rg: string) => Promise<unknown>, storage: StorageRegistrations): Promise<StorageRegionLive> {
   const { subscriptionId: sub, resourceGroup: rg, accountName: name } = choice;
+  // A subscription without Microsoft.Storage holds no account (Azure refuses to unregister while any exists): no GET.
+  const registered = await storage.registered(sub);
   // Independent reads in parallel: a missing group makes the account GET a 404 (null) anyway.
-  const [group, account] = await Promise.all([groupOf(sub, rg), getStorageAccount(ctx.arm, sub, rg, name)]);
+  const [group, account] = await Promise.all([groupOf(sub, rg), registered ? getStorageAccount(ctx.arm, sub, rg, name) : null]);
   // checkNameAvailability says "AlreadyExists" for the customer's own account too, so it is only asked when the GET found nothing.
-  const nameCheck = account || choice.adopt ? null : await checkStorageAccountName(ctx.arm, sub, name);
+  // Names are global: any registered subscription of the run can answer; none registered defers the check to apply.
+  const asker = account || choice.adopt ? undefined : registered ? sub : (await storage.anyRegistered())[0];
+  const nameCheck = asker ? await checkStorageAccountName(ctx.arm, asker, name) : null;
+  const nameDeferred = !account && !choice.adopt && !asker;
   const policyRules = account ? await getManagementPolicyRules(ctx.arm, sub, rg, name) : null;
-  return { choice, accountId: storageAccountIdOf(choice), resourceGroupExists: group !== null, account, nameCheck, policy: policyRules?.map(toLifecycleRule) ?? null, policyRules };
+  return { choice, accountId: storageAccountIdOf(choice), resourceGroupExists: group !== null, account, nameCheck, ...(nameDeferred ? { nameDeferred } : {}), policy: policyRules?.map(toLifecycleRule) ?? null, policyRules };
+}
+
+/** The names Azure could not check before Microsoft.Storage was registered, checked now: a taken one stops the step before any group or account is written. */
+async function checkDeferredNames(ctx: StepContext, regions: readonly StorageRegionLive[]): Promise<void> {
+  const deferred = regions.filter((r) => r.nameDeferred && !r.account);
+  const checks = await mapBoundedSettled(deferred, READ_CONCURRENCY, async (r) => ({ r, check: await checkStorageAccountName(ctx.arm, r.choice.subscriptionId, r.choice.accountName) }));
+  // The customer's own account answers "AlreadyExists" too: a name found in the chosen group is fine (the create adopts it on conflict).
+  const refused: { r: StorageRegionLive; check: StorageNameCheck }[] = [];
+  for (const { r, check } of checks) {
+    if (check.available) continue;
+    const own = await getStorageAccount(ctx.arm, r.choice.subscriptionId, r.choice.resourceGroup, r.choice.accountName);
+    if (!own) refused.push({ r, check });
+  }
+  const first = refused[0];
+  if (!first) return;
+  throw new AzureOperationError(
+    first.check.reason === "invalid" ? "name_invalid" : "name_taken",
+    refused
+      .map(
+        ({ r }) =>
+          `The storage account name ${r.choice.accountName} (${r.choice.region}) turned out to be taken by another Azure storage account: Azure could check it only once Microsoft.Storage was registered, which this step has now done.`,
+      )
+      .join(" ") + " Start a new onboarding and choose another name: the form checks names live now.",
+  );
 }
 
 /**
@@ -489,13 +528,25 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
       groups.set(key, known);
       return known;
     };
+    // One registration read per subscription and namespace, whichever asks first (providers' plan lines or a region's reads).
+    const registrations = new Map<string, Promise<ProviderLive>>();
+    const registration = (subscriptionId: string, namespace: StorageProviderNamespace) => {
+      const key = `${subscriptionId}/${namespace}`.toLowerCase();
+      const known =
+        registrations.get(key) ??
+        getProviderRegistration(ctx.arm, subscriptionId, namespace).then((p): ProviderLive => ({ subscriptionId, namespace, state: p.state, registered: p.registered }));
+      registrations.set(key, known);
+      return known;
+    };
+    const involved = involvedSubscriptions(ctx.config);
+    const storage: StorageRegistrations = {
+      registered: async (sub) => (await registration(sub, "Microsoft.Storage")).registered,
+      anyRegistered: async () => (await mapBoundedSettled(involved, READ_CONCURRENCY, (sub) => registration(sub, "Microsoft.Storage"))).filter((p) => p.registered).map((p) => p.subscriptionId),
+    };
     // Providers and regions are independent: read them side by side (two bounded pools).
     const [providers, regions] = await Promise.all([
-      mapBoundedSettled(pairs, READ_CONCURRENCY, async ({ subscriptionId, namespace }): Promise<ProviderLive> => {
-        const p = await getProviderRegistration(ctx.arm, subscriptionId, namespace);
-        return { subscriptionId, namespace, state: p.state, registered: p.registered };
-      }),
-      mapBoundedSettled(ctx.config.storage, READ_CONCURRENCY, (choice) => readRegion(ctx, choice, groupOf)),
+      mapBoundedSettled(pairs, READ_CONCURRENCY, ({ subscriptionId, namespace }) => registration(subscriptionId, namespace)),
+      mapBoundedSettled(ctx.config.storage, READ_CONCURRENCY, (choice) => readRegion(ctx, choice, groupOf, storage)),
     ]);
     return { providers, regions };
   },
@@ -526,6 +577,7 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
         () => `/subscriptions/${p.subscriptionId}/providers/${p.namespace}`,
       ),
     );
+    await checkDeferredNames(ctx, live.regions);
 
     const groups = new Map<string, StorageChoice>();
     for (const r of live.regions) {
