@@ -9,8 +9,12 @@ export const ACTION_DECISIONS = {
   createRunAction: "plan",
   replanAction: "plan",
   extendCoverageAction: "plan",
+  // Changes an unconfirmed run's configuration and plans it again, as a re-plan does.
+  leaveClusterOutAction: "plan",
   confirmPlanAction: "run-step",
   continueRunAction: "run-step",
+  // Changes the run's choices and retries its failed step: the same decision as Retry.
+  changeChoicesAction: "run-step",
   revealSecretAction: "credential",
   acknowledgeHandoffAction: "credential",
   rotateSecretAction: "credential",

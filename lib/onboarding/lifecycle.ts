@@ -26,8 +26,10 @@ export function statusesLeadingTo(to: RunStatus): RunStatus[] {
 /** In which run statuses each run action may start (the transition it makes is checked again when it writes). */
 export const ACTION_STATES: Record<Exclude<ActionName, "checkStorageNameAction" | "createRunAction">, readonly RunStatus[]> = {
   replanAction: ["draft", "planned"],
+  leaveClusterOutAction: ["draft", "planned"],
   confirmPlanAction: ["planned"],
   continueRunAction: ["running", "failed"],
+  changeChoicesAction: ["failed"],
   askAnotherAdminAction: ["running", "failed"],
   // The manual hand-off panel appears once the hand-off step is done, while Verification may still run.
   revealSecretAction: ["running", "completed", "failed"],

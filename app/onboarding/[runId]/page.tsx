@@ -4,6 +4,7 @@ import { continueRunAction } from "@/app/onboarding/actions";
 import { AskAnotherAdmin } from "@/components/onboarding/ask-another-admin";
 import { AuditTrail } from "@/components/onboarding/audit-trail";
 import { AutoRefresh } from "@/components/onboarding/auto-refresh";
+import { ChangeChoices } from "@/components/onboarding/change-choices";
 import { CoverageCheck } from "@/components/onboarding/coverage-check";
 import { CredentialStatus } from "@/components/onboarding/credential-status";
 import { ManualHandoffPanel } from "@/components/onboarding/manual-handoff-panel";
@@ -15,6 +16,7 @@ import { Notice } from "@/components/ui/notice";
 import { auditPageCursor } from "@/lib/audit/access";
 import { isPresenterMode, requireSession } from "@/lib/auth/session";
 import { env } from "@/lib/env";
+import { choiceHints, policyStoppedStep } from "@/lib/onboarding/change-choices";
 import { getManualHandoff } from "@/lib/onboarding/manual-handoff";
 import { runControls } from "@/lib/onboarding/authorize";
 import { getRunChange } from "@/lib/onboarding/run-control";
@@ -77,6 +79,17 @@ export default async function RunPage({ params, searchParams }: { params: Promis
         </p>
       </div>
       <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} secretHints={manage} />
+      {/* An Azure Policy stopped the storage step: change what it named, then retry (same decision as Retry). */}
+      {canContinue && policyStoppedStep(run) ? (
+        <ChangeChoices
+          runId={runId}
+          tags={config.options.tags ?? {}}
+          hints={choiceHints(policyStoppedStep(run)?.error?.message ?? "")}
+          restrictNetwork={config.options.restrictNetwork}
+          restrictAvailable={config.vendor.egressIps.length > 0}
+          egressIps={config.vendor.egressIps}
+        />
+      ) : null}
       <AskAnotherAdmin session={session} runId={runId} presenter={presenter} runView={view} mayContinue={controls.continue?.allowed === true} />
       {refusal && !refusal.allowed ? (
         <Notice tone="info" title="Some actions need another admin">

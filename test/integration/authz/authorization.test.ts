@@ -86,6 +86,7 @@ async function actionModules(): Promise<Record<string, AnyAction>> {
   const modules = await Promise.all([
     import("../../../app/onboarding/actions"),
     import("../../../app/onboarding/admin-handoff-actions"),
+    import("../../../app/onboarding/choices-actions"),
     import("../../../app/onboarding/drift-actions"),
     import("../../../app/onboarding/handoff-actions"),
     import("../../../app/onboarding/offboard-actions"),
@@ -118,6 +119,7 @@ describe("authorization of customer actions", () => {
       replanAction: planned.id,
       confirmPlanAction: planned.id,
       continueRunAction: failed.id,
+      changeChoicesAction: failed.id,
       askAnotherAdminAction: failed.id,
     };
     const since = new Date().toISOString();
