@@ -11,6 +11,7 @@ const ACTION_LABELS: Record<ChangeAction, { label: string; tone: string }> = {
   adopt: { label: "Adopt", tone: "bg-sky-50 text-sky-800" },
   grant: { label: "Grant", tone: "bg-violet-50 text-violet-800" },
   register: { label: "Register", tone: "bg-sky-50 text-sky-800" },
+  remove: { label: "Remove", tone: "bg-rose-50 text-rose-800" },
 };
 
 /** The plan; in presenter mode every id in its texts is masked (and no raw id is used as a React key, which the page would embed). */

@@ -58,8 +58,14 @@ export const STEP_REQUIREMENTS: Record<StepId, readonly Requirement[]> = {
   "app-registration": [CONSENT],
   // Role definitions need write on every assignable scope; RBAC Administrator can't (azure-facts: custom-roles-rest.md).
   "custom-role": [{ kind: "arm", on: "all", actions: ["Microsoft.Authorization/roleDefinitions/write"], roles: "Owner or User Access Administrator" }],
+  // Delete too: narrowing removes the portal's earlier subscription-wide assignments (the same three roles hold both).
   "role-assignments": [
-    { kind: "arm", on: "all", actions: ["Microsoft.Authorization/roleAssignments/write"], roles: "Owner, User Access Administrator or Role Based Access Control Administrator" },
+    {
+      kind: "arm",
+      on: "all",
+      actions: ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"],
+      roles: "Owner, User Access Administrator or Role Based Access Control Administrator",
+    },
   ],
   "workbench-handoff": [APP_CREDENTIALS],
   verification: [APP_CREDENTIALS],

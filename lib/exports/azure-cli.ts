@@ -197,9 +197,10 @@ function appSection(m: ExportModel): string[] {
   return out;
 }
 
-/** The role's ARM body, as lib/steps/aks-read-only-role.json defines it and the custom-role step PUTs it. */
-export function customRoleArmBody(m: ExportModel): object {
-  const r = m.customRole;
+type CustomRoleModel = ExportModel["customRoles"][number];
+
+/** A role's ARM body, as lib/steps/*-role.json defines it and the custom-role step PUTs it. */
+export function customRoleArmBody(r: CustomRoleModel): object {
   return {
     properties: {
       roleName: r.roleName,
@@ -212,17 +213,24 @@ export function customRoleArmBody(m: ExportModel): object {
 }
 
 function roleSection(m: ExportModel): string[] {
-  const r = m.customRole;
-  const out = ["", comment(`── 4. Custom role "${r.roleName}", id ${r.id} (the same id in every run of this tenant) ──`), comment(stateOf(r.planned)), ...detailComments(r.planned)];
-  if (writes(r.planned)) {
-    if (r.planned.action === "update") out.push("# A PUT replaces assignableScopes: add any other scopes the role already has before running.");
-    const url = `${ARM}${armPath(r.assignableScopes[0] ?? "")}/providers/Microsoft.Authorization/roleDefinitions/${encodeURIComponent(r.id)}?api-version=${AUTHZ_API}`;
-    out.push(`az rest --method PUT --url ${shq(url)} --headers Content-Type=application/json --body ${shq(JSON.stringify(customRoleArmBody(m), null, 2), { multiline: true })}`);
-  } else {
-    out.push(...leftAlone(`Custom role ${r.roleName}`, r.planned));
+  const out = ["", "# ── 4. Custom roles (the same ids in every run of this tenant) ──"];
+  for (const r of m.customRoles) {
+    out.push(comment(`Custom role "${r.roleName}", id ${r.id}: ${stateOf(r.planned)}`), ...detailComments(r.planned));
+    if (writes(r.planned)) {
+      if (r.planned.action === "update") out.push("# A PUT replaces assignableScopes: add any other scopes the role already has before running.");
+      const url = `${ARM}${armPath(r.assignableScopes[0] ?? "")}/providers/Microsoft.Authorization/roleDefinitions/${encodeURIComponent(r.id)}?api-version=${AUTHZ_API}`;
+      out.push(`az rest --method PUT --url ${shq(url)} --headers Content-Type=application/json --body ${shq(JSON.stringify(customRoleArmBody(r), null, 2), { multiline: true })}`);
+    } else {
+      out.push(...leftAlone(`Custom role ${r.roleName}`, r.planned));
+    }
   }
   return out;
 }
+
+/** The uuidv5 assignment name of one scope and role, as a bash assignment to `variable`. */
+const assignmentNameLine = (variable: string, scope: string, roleGuid: string) =>
+  // One word: the quoted scope, the principal id (lowercased by bash), the quoted role GUID.
+  `${variable}=$(uuidv5 "$ASSIGNMENT_NAMESPACE" ${shq(`${scope.toLowerCase()}|`)}"\${SP_ID,,}"${shq(`|${roleGuid.toLowerCase()}`)})`;
 
 function assignmentSection(m: ExportModel): string[] {
   const out = ["", "# ── 5. Role assignments for the app's service principal (names: uuidv5, as the portal names them) ──"];
@@ -235,11 +243,21 @@ function assignmentSection(m: ExportModel): string[] {
     out.push(
       comment(`${ra.roleName} at ${ra.scope}: ${stateOf(ra.planned)}`),
       ...detailComments(ra.planned),
-      // One word: the quoted scope, the principal id (lowercased by bash), the quoted role GUID.
-      `${name}=$(uuidv5 "$ASSIGNMENT_NAMESPACE" ${shq(`${ra.scope.toLowerCase()}|`)}"\${SP_ID,,}"${shq(`|${ra.roleGuid.toLowerCase()}`)})`,
+      assignmentNameLine(name, ra.scope, ra.roleGuid),
       `az role assignment create --name "$${name}" --scope ${shq(ra.scope)} --role ${shq(ra.roleDefinitionId)} \\`,
       `  --assignee-object-id "$SP_ID" --assignee-principal-type ServicePrincipal${ra.condition ? " \\" : ""}`,
       ...(ra.condition ? [`  --condition ${shq(ra.condition)} --condition-version ${shq(ra.conditionVersion ?? "2.0")}`] : []),
+    );
+  }
+  if (m.roleAssignmentRemovals.length > 0) {
+    out.push("", "# Narrowing: the portal's earlier, broader assignments (its own names only), removed after the ones above exist.");
+  }
+  for (const [i, ra] of m.roleAssignmentRemovals.entries()) {
+    const name = `RA_OLD_${i + 1}`;
+    out.push(
+      comment(`Remove ${ra.roleName} at ${ra.scope}: ${ra.planned.why}`),
+      assignmentNameLine(name, ra.scope, ra.roleGuid),
+      `az role assignment delete --ids ${shq(`${ra.scope}/providers/Microsoft.Authorization/roleAssignments/`)}"$${name}"`,
     );
   }
   return out;

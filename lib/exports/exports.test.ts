@@ -12,7 +12,7 @@ import { azureCliScript } from "./azure-cli";
 import { hclString, shq } from "./escape";
 import { exportModel } from "./model";
 import { terraformConfig } from "./terraform";
-import { config, plan, ROLE_ID, RUN, SUB_A, SUB_B, TENANT } from "./test-support";
+import { config, METADATA_ROLE_ID, plan, ROLE_ID, RUN, SUB_A, SUB_B, TENANT } from "./test-support";
 
 const model = exportModel({ runId: RUN, tenantId: TENANT, config, plan });
 const cli = azureCliScript(model);
@@ -35,7 +35,39 @@ describe("export model", () => {
     expect(model.providers.filter((p) => p.planned.action === "register").map((p) => `${p.subscriptionId}/${p.namespace}`)).toEqual([`${SUB_B}/Microsoft.Insights`]);
     expect(model.roleAssignments).toHaveLength(6);
     expect(model.roleAssignments.every((r) => r.planned.action === "create")).toBe(true);
+    expect(model.roleAssignmentRemovals).toEqual([]);
     expect(model.planErrors).toEqual([]);
+  });
+
+  it("assigns at the steps' narrow scopes: the AKS role per Entra cluster, metadata only elsewhere, Storage Blob Data Reader per audit account", () => {
+    const [entra, noEntra] = config.clusters;
+    expect(model.roleAssignments.map((r) => [r.roleGuid, r.scope, r.condition])).toEqual([
+      [BUILTIN_ROLE_IDS.logAnalyticsReader, `/subscriptions/${SUB_A}`, null],
+      [BUILTIN_ROLE_IDS.logAnalyticsReader, `/subscriptions/${SUB_B}`, null],
+      [ROLE_ID, entra!.id, null],
+      [METADATA_ROLE_ID, noEntra!.id, null],
+      [BUILTIN_ROLE_IDS.storageBlobDataReader, storageAccountIdOf(config.storage[0]!), blobReadCondition(["kubeauditeus1a2b3c"])],
+      [BUILTIN_ROLE_IDS.storageBlobDataReader, storageAccountIdOf(config.storage[1]!), blobReadCondition(["contosoauditweu01"])],
+    ]);
+    expect(model.customRoles.map((r) => [r.id, r.actions])).toEqual([
+      [ROLE_ID, roleJson.actions],
+      [METADATA_ROLE_ID, ["Microsoft.ContainerService/managedClusters/read"]],
+    ]);
+  });
+
+  it("removes the portal's earlier subscription-wide assignments the plan narrows, by their deterministic names", () => {
+    const stale = { stepId: "role-assignments" as const, key: `role-assignments.${ROLE_ID}:/subscriptions/${SUB_A}`, action: "remove" as const, resourceType: "Role assignment", resource: `AKS Audit Log Reader (read-only) at /subscriptions/${SUB_A}`, why: "Narrowed." };
+    const narrowing = { ...plan, steps: plan.steps.map((s) => (s.stepId === "role-assignments" ? { ...s, changes: [...s.changes, stale] } : s)) };
+    const m = exportModel({ runId: RUN, tenantId: TENANT, config, plan: narrowing });
+    expect(m.roleAssignmentRemovals).toEqual([expect.objectContaining({ scope: `/subscriptions/${SUB_A}`, roleGuid: ROLE_ID, subscriptionId: SUB_A })]);
+    const script = azureCliScript(m);
+    expect(spawnSync("bash", ["-n"], { input: script }).status).toBe(0);
+    const line = script.split("\n").find((l) => l.startsWith("RA_OLD_1="));
+    expect(line).toBe(`RA_OLD_1=$(uuidv5 "$ASSIGNMENT_NAMESPACE" '/subscriptions/${SUB_A}|'"\${SP_ID,,}"'|${ROLE_ID}')`);
+    expect(script).toContain(`az role assignment delete --ids '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleAssignments/'"$RA_OLD_1"`);
+    // Removal comes after every create: the vendor is never without access in between.
+    expect(script.lastIndexOf("az role assignment create")).toBeLessThan(script.indexOf("az role assignment delete"));
+    expect(terraformConfig(m)).toContain(`AKS Audit Log Reader (read-only) at /subscriptions/${SUB_A}`);
   });
 });
 
@@ -76,7 +108,10 @@ describe("Azure CLI export", () => {
     expect(cli).toContain(`--condition ${shq(condition)} --condition-version '2.0'`);
     expect(cli).toContain(`--condition ${shq(blobReadCondition(["contosoauditweu01"]))}`);
     expect(cli).toContain(`--role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}'`);
-    expect(cli).toContain(`--scope '/subscriptions/${SUB_B}' --role '/subscriptions/${SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}'`);
+    expect(cli).toContain(`--scope '${config.clusters[0]!.id}' --role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}'`);
+    expect(cli).toContain(`--scope '${config.clusters[1]!.id}' --role '/subscriptions/${SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${METADATA_ROLE_ID}'`);
+    expect(cli).toContain(`--scope '${storageAccountIdOf(config.storage[0]!)}' --role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}'`);
+    expect(cli).toContain("#   The vendor doesn't get: a kubeconfig");
     expect(cli.match(/az role assignment create/g)).toHaveLength(6);
   });
 
@@ -172,6 +207,9 @@ describe("Terraform export", () => {
     expect(tf.match(/resource "azurerm_role_assignment"/g)).toHaveLength(6);
     expect(tf).toMatch(attrLine("scope", `"/subscriptions/${SUB_B}"`));
     expect(tf).toMatch(attrLine("depends_on", "[azurerm_role_definition.aks_read_only]"));
+    expect(tf).toMatch(attrLine("depends_on", "[azurerm_role_definition.aks_cluster_metadata]"));
+    expect(tf).toMatch(attrLine("scope", `"${config.clusters[1]!.id}"`));
+    expect(tf).toMatch(attrLine("scope", `"${storageAccountIdOf(config.storage[1]!)}"`));
     expect(tf.match(/skip_service_principal_aad_check = true/g)).toHaveLength(6);
   });
 

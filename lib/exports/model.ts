@@ -10,10 +10,10 @@ import { fullRoleDefinitionId } from "@/lib/azure/create-role-assignment";
 import type { StoredPlan } from "@/lib/onboarding/plan";
 import { CONDITION_VERSION } from "@/lib/steps/abac";
 import type { RunConfig } from "@/lib/steps/config";
-import { AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY } from "@/lib/steps/custom-role";
+import { AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE_KEY, CUSTOM_ROLES } from "@/lib/steps/custom-role";
 import { DIAGNOSTIC_SETTING_NAME, storageAccountIdForCluster } from "@/lib/steps/diagnostic-settings";
 import { runCredentialName } from "@/lib/steps/app-registration";
-import { desiredAssignments } from "@/lib/steps/role-assignments";
+import { clusterAccessFromConfig, desiredAssignments, type ClusterAccess, type PortalRoleIds } from "@/lib/steps/role-assignments";
 import { STORAGE_PROVIDER_NAMESPACES, storageAccountIdOf } from "@/lib/steps/storage";
 import type { ChangeAction, PlannedChange } from "@/lib/steps/types";
 
@@ -67,7 +67,10 @@ export interface ExportModel {
     secretLifetimeDays: number;
     secret: Planned;
   };
-  customRole: {
+  /** The portal's custom roles: read-only AKS (Entra clusters) and cluster metadata (clusters without Entra integration). */
+  customRoles: {
+    /** The role's key (customRoleId) and Terraform resource name. */
+    key: string;
     id: string;
     roleName: string;
     description: string;
@@ -77,8 +80,10 @@ export interface ExportModel {
     notDataActions: string[];
     assignableScopes: string[];
     planned: Planned;
-  };
+  }[];
   roleAssignments: { scope: string; subscriptionId: string; roleName: string; roleGuid: string; roleDefinitionId: string; condition: string | null; conditionVersion: string | null; planned: Planned }[];
+  /** The portal's earlier, broader assignments the plan removes once the narrow ones exist (narrowing). */
+  roleAssignmentRemovals: { scope: string; subscriptionId: string; roleName: string; roleGuid: string; planned: Planned }[];
   /** UUIDv5 namespace of role assignment names: name = uuidv5(namespace, lower(scope|principalObjectId|roleGuid)). */
   assignmentNamespace: string;
   /** Steps whose plan failed: their lines are exported as the steps would write them, with the error as a warning. */
@@ -146,15 +151,25 @@ export function exportModel(input: { runId: string; tenantId: string; config: Ru
     };
   });
 
-  const roleId = customRoleId(tenantId, AKS_READ_ONLY_ROLE_KEY);
-  const role = customRoleBody({
-    roleId,
-    roleName: AKS_READ_ONLY_ROLE.roleName,
-    description: AKS_READ_ONLY_ROLE.description,
-    permissions: AKS_READ_ONLY_ROLE.permissions.map((p) => ({ ...p })),
-    subscriptionIds: config.subscriptions.map((s) => s.id),
+  const roles: PortalRoleIds = { aks: customRoleId(tenantId, AKS_READ_ONLY_ROLE_KEY), metadata: customRoleId(tenantId, AKS_CLUSTER_METADATA_ROLE_KEY) };
+  const customRoles = CUSTOM_ROLES.map((spec) => {
+    const id = customRoleId(tenantId, spec.key);
+    const body = customRoleBody({ roleId: id, roleName: spec.roleName, description: spec.description, permissions: spec.permissions.map((p) => ({ ...p })), subscriptionIds: config.subscriptions.map((s) => s.id) });
+    const permission = spec.permissions[0];
+    return {
+      key: spec.key,
+      id,
+      roleName: body.roleName ?? spec.roleName,
+      description: body.description ?? spec.description,
+      actions: [...(permission?.actions ?? [])],
+      notActions: [...(permission?.notActions ?? [])],
+      dataActions: [...(permission?.dataActions ?? [])],
+      notDataActions: [...(permission?.notDataActions ?? [])],
+      assignableScopes: body.assignableScopes ?? [],
+      planned: planned(`custom-role.put:${id}`),
+    };
   });
-  const permission = AKS_READ_ONLY_ROLE.permissions[0];
+  const roleChanges = plan?.steps.find((s) => s.stepId === "role-assignments")?.changes ?? [];
   const { uniqueName, displayName } = { uniqueName: config.vendor.appUniqueName, displayName: config.vendor.appDisplayName };
   const la = WELL_KNOWN_APP_IDS.logAnalyticsApi;
 
@@ -195,18 +210,8 @@ export function exportModel(input: { runId: string; tenantId: string; config: Ru
       secretLifetimeDays: config.options.secretLifetimeDays,
       secret: planned(`app-registration.secret:${runCredentialName(runId)}`),
     },
-    customRole: {
-      id: roleId,
-      roleName: role.roleName ?? AKS_READ_ONLY_ROLE.roleName,
-      description: role.description ?? AKS_READ_ONLY_ROLE.description,
-      actions: [...(permission?.actions ?? [])],
-      notActions: [...(permission?.notActions ?? [])],
-      dataActions: [...(permission?.dataActions ?? [])],
-      notDataActions: [...(permission?.notDataActions ?? [])],
-      assignableScopes: role.assignableScopes ?? [],
-      planned: planned(`custom-role.put:${roleId}`),
-    },
-    roleAssignments: desiredAssignments(config, roleId).map((d) => ({
+    customRoles,
+    roleAssignments: desiredAssignments(config, roles, undefined, plannedClusterAccess(config, roles, roleChanges)).map((d) => ({
       scope: d.scope,
       subscriptionId: subscriptionOfId(d.scope),
       roleName: d.roleName,
@@ -216,9 +221,24 @@ export function exportModel(input: { runId: string; tenantId: string; config: Ru
       conditionVersion: d.condition ? CONDITION_VERSION : null,
       planned: planned(`role-assignments.${d.roleGuid}:${d.scope}`),
     })),
+    roleAssignmentRemovals: roleChanges.flatMap((c) => {
+      const m = /^role-assignments\.([0-9a-f-]{36}):(.+)$/i.exec(c.key);
+      if (c.action !== "remove" || !m?.[1] || !m[2]) return [];
+      return [{ scope: m[2], subscriptionId: subscriptionOfId(m[2]), roleName: c.resource.replace(/ at .*$/, ""), roleGuid: m[1], planned: planned(c.key) }];
+    }),
     assignmentNamespace: PROJECT_NAMESPACE,
     planErrors: (plan?.steps ?? []).flatMap((s) => (s.error ? [{ stepId: s.stepId, message: s.error.message }] : [])),
   };
+}
+
+/** Each cluster's access as the stored plan decided it (from the cluster read then), else as the config recorded it. */
+function plannedClusterAccess(config: RunConfig, roles: PortalRoleIds, changes: readonly PlannedChange[]): ClusterAccess[] {
+  const keys = new Set(changes.filter((c) => c.action !== "remove").map((c) => c.key.toLowerCase()));
+  return clusterAccessFromConfig(config).map((a) => {
+    if (keys.has(`role-assignments.${roles.aks}:${a.clusterId}`.toLowerCase())) return { ...a, entraIntegration: true };
+    if (keys.has(`role-assignments.${roles.metadata}:${a.clusterId}`.toLowerCase())) return { ...a, entraIntegration: false };
+    return a;
+  });
 }
 
 /** Whether the export writes this object (create/update/grant/register) or only refers to it (exists, adopted). */

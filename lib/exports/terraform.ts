@@ -277,32 +277,35 @@ function appItems(m: ExportModel): Item[] {
   return out;
 }
 
+/** The Terraform resource name of a custom role: aks_read_only, aks_cluster_metadata. */
+const roleResource = (key: string) => hclLabel(key.replace(/-/g, "_"));
+
 function roleItems(m: ExportModel): Item[] {
-  const r = m.customRole;
-  const first = m.subscriptions.find((s) => `/subscriptions/${s.id.toLowerCase()}` === r.assignableScopes[0]) ?? m.subscriptions[0];
-  const out: Item[] = [blank, ...note(`── 4. Custom role "${r.roleName}", id ${r.id} (the same id in every run of this tenant) ──`)];
-  const json = JSON.stringify(customRoleArmBody(m));
-  out.push(...note(`ARM body: ${json}`));
-  if (writes(r.planned) && r.planned.action !== "update") {
-    out.push(
-      block(`resource "azurerm_role_definition" "aks_read_only"`, [
-        attr("provider", providerOf(first?.id ?? "")),
-        attr("role_definition_id", hclString(r.id)),
-        attr("name", hclString(r.roleName)),
-        attr("scope", hclString(r.assignableScopes[0] ?? "")),
-        attr("description", hclString(r.description)),
-        attr("assignable_scopes", list(r.assignableScopes)),
-        blank,
-        block("permissions", [
-          attr("actions", list(r.actions)),
-          attr("not_actions", list(r.notActions)),
-          attr("data_actions", list(r.dataActions)),
-          attr("not_data_actions", list(r.notDataActions)),
+  const out: Item[] = [blank, ...note("── 4. Custom roles (the same ids in every run of this tenant) ──")];
+  for (const r of m.customRoles) {
+    const first = m.subscriptions.find((s) => `/subscriptions/${s.id.toLowerCase()}` === r.assignableScopes[0]) ?? m.subscriptions[0];
+    out.push(blank, ...note(`Custom role "${r.roleName}", id ${r.id}`, `ARM body: ${JSON.stringify(customRoleArmBody(r))}`));
+    if (writes(r.planned) && r.planned.action !== "update") {
+      out.push(
+        block(`resource "azurerm_role_definition" "${roleResource(r.key)}"`, [
+          attr("provider", providerOf(first?.id ?? "")),
+          attr("role_definition_id", hclString(r.id)),
+          attr("name", hclString(r.roleName)),
+          attr("scope", hclString(r.assignableScopes[0] ?? "")),
+          attr("description", hclString(r.description)),
+          attr("assignable_scopes", list(r.assignableScopes)),
+          blank,
+          block("permissions", [
+            attr("actions", list(r.actions)),
+            attr("not_actions", list(r.notActions)),
+            attr("data_actions", list(r.dataActions)),
+            attr("not_data_actions", list(r.notDataActions)),
+          ]),
         ]),
-      ]),
-    );
-  } else {
-    out.push(...(r.planned.action === "update" ? changes(`Custom role ${r.roleName}`, r.planned) : inPlace(`Custom role ${r.roleName}`, r.planned)));
+      );
+    } else {
+      out.push(...(r.planned.action === "update" ? changes(`Custom role ${r.roleName}`, r.planned) : inPlace(`Custom role ${r.roleName}`, r.planned)));
+    }
   }
   return out;
 }
@@ -313,7 +316,7 @@ function assignmentItems(m: ExportModel): Item[] {
     ...note("── 5. Role assignments for the app's service principal ──", "Names as the portal makes them: uuidv5(namespace, lower(scope|principalObjectId|roleGuid))."),
     block("locals", [attr("assignment_namespace", hclString(m.assignmentNamespace))]),
   ];
-  const roleCreated = writes(m.customRole.planned) && m.customRole.planned.action !== "update";
+  const createdRoles = m.customRoles.filter((r) => writes(r.planned) && r.planned.action !== "update");
   const spCreated = writes(m.app.servicePrincipal);
   for (const [i, ra] of m.roleAssignments.entries()) {
     out.push(blank);
@@ -321,9 +324,9 @@ function assignmentItems(m: ExportModel): Item[] {
       out.push(...(ra.planned.action === "update" ? changes(`${ra.roleName} at ${ra.scope}`, ra.planned) : inPlace(`${ra.roleName} at ${ra.scope}`, ra.planned)));
       continue;
     }
-    const dependsOnRole = roleCreated && ra.roleGuid.toLowerCase() === m.customRole.id.toLowerCase();
+    const dependsOn = createdRoles.find((r) => ra.roleGuid.toLowerCase() === r.id.toLowerCase());
     out.push(
-      ...note(`${ra.roleName} at ${ra.scope}`),
+      ...note(`${ra.roleName} at ${ra.scope}`, ...ra.planned.details.filter((d) => !d.startsWith("condition: ")).map((d) => `  ${d}`)),
       block(`resource "azurerm_role_assignment" "${hclLabel(`${ra.roleName.split(" ")[0] ?? "role"}_${i + 1}`)}"`, [
         attr("provider", providerOf(ra.subscriptionId)),
         attr("name", `uuidv5(local.assignment_namespace, lower("${hclInner(ra.scope)}|\${local.vendor_principal_id}|${hclInner(ra.roleGuid)}"))`),
@@ -334,9 +337,16 @@ function assignmentItems(m: ExportModel): Item[] {
         // A principal created in this same apply isn't replicated yet: Entra's lookup would fail (PrincipalNotFound).
         ...(spCreated ? [attr("skip_service_principal_aad_check", "true")] : []),
         ...(ra.condition ? [attr("condition", hclString(ra.condition)), attr("condition_version", hclString(ra.conditionVersion ?? "2.0"))] : []),
-        ...(dependsOnRole ? [attr("depends_on", "[azurerm_role_definition.aks_read_only]")] : []),
+        ...(dependsOn ? [attr("depends_on", `[azurerm_role_definition.${roleResource(dependsOn.key)}]`)] : []),
       ]),
     );
+  }
+  if (m.roleAssignmentRemovals.length > 0) {
+    // Terraform only deletes what it manages: the portal's earlier assignments are removed with the CLI after this apply.
+    out.push(blank, ...note("Narrowing: after this apply, remove the portal's earlier, broader assignments (Terraform doesn't manage them):"));
+    for (const ra of m.roleAssignmentRemovals) {
+      out.push(...note(`  ${ra.roleName} at ${ra.scope} (${ra.planned.why})`, `    az role assignment delete --ids "${ra.scope}/providers/Microsoft.Authorization/roleAssignments/<uuidv5(namespace, lower(scope|principal|${ra.roleGuid}))>"`));
+    }
   }
   return out;
 }

@@ -4,9 +4,9 @@ import { customRoleId } from "@/lib/azure/names";
 import type { StoredPlan } from "@/lib/onboarding/plan";
 import { appRegistrationStep } from "@/lib/steps/app-registration";
 import type { RunConfig } from "@/lib/steps/config";
-import { AKS_READ_ONLY_ROLE_KEY, customRoleStep } from "@/lib/steps/custom-role";
+import { AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE_KEY, customRoleStep } from "@/lib/steps/custom-role";
 import { diagnosticSettingsStep } from "@/lib/steps/diagnostic-settings";
-import { desiredAssignments, roleAssignmentsStep } from "@/lib/steps/role-assignments";
+import { clusterAccessFromConfig, desiredAssignments, roleAssignmentsStep } from "@/lib/steps/role-assignments";
 import { storageAccountIdOf, storageStep } from "@/lib/steps/storage";
 import type { StepContext } from "@/lib/steps/types";
 
@@ -28,8 +28,8 @@ export const config: RunConfig = {
     { id: SUB_B, displayName: "Contoso Development" },
   ],
   clusters: [
-    { id: clusterId(SUB_A, "rg-aks-prod", "aks-payments"), name: "aks-payments", subscriptionId: SUB_A, resourceGroup: "rg-aks-prod", location: "eastus" },
-    { id: clusterId(SUB_B, "rg-aks-dev", "aks-sandbox"), name: "aks-sandbox", subscriptionId: SUB_B, resourceGroup: "rg-aks-dev", location: "westeurope" },
+    { id: clusterId(SUB_A, "rg-aks-prod", "aks-payments"), name: "aks-payments", subscriptionId: SUB_A, resourceGroup: "rg-aks-prod", location: "eastus", entraIntegration: true },
+    { id: clusterId(SUB_B, "rg-aks-dev", "aks-sandbox"), name: "aks-sandbox", subscriptionId: SUB_B, resourceGroup: "rg-aks-dev", location: "westeurope", entraIntegration: false },
   ],
   storage: [
     { region: "eastus", subscriptionId: SUB_A, resourceGroup: "rg-kube-audit", createResourceGroup: true, accountName: "kubeauditeus1a2b3c", adopt: false },
@@ -42,6 +42,8 @@ export const config: RunConfig = {
 const ctx = { runId: RUN, tenantId: TENANT, actorUpn: "owner@contoso.onmicrosoft.com", config, arm: {} as TokenCredential, graph: {} as TokenCredential, outputs: {} } as unknown as StepContext;
 /** The tenant's custom role id, as the steps derive it. */
 export const ROLE_ID = customRoleId(TENANT, AKS_READ_ONLY_ROLE_KEY);
+/** The tenant's metadata-only role id (clusters without Entra integration). */
+export const METADATA_ROLE_ID = customRoleId(TENANT, AKS_CLUSTER_METADATA_ROLE_KEY);
 const LA_SP = { id: "0f9d2c3b-1111-4a4a-9b9b-222222222222", appId: "ca7f3f0b-7d91-482c-8e09-c5d840d0eac5", displayName: "Log Analytics API", appRoles: [{ id: "e8f6e161-84d0-4cd7-9441-2d46ec9ec3d5", value: "Data.Read", displayName: "Read data", allowedMemberTypes: ["Application"], isEnabled: true }] };
 const adoptedAccount = {
   id: storageAccountIdOf(config.storage[1] ?? config.storage[0]!),
@@ -88,8 +90,24 @@ export const plan: StoredPlan = {
       stepId: "app-registration",
       changes: appRegistrationStep.plan(ctx, { app: null, servicePrincipal: null, logAnalytics: LA_SP, dataReadRoleId: LA_SP.appRoles[0]!.id, consentGranted: false, runCredential: null, secretStored: false }),
     },
-    { stepId: "custom-role", changes: customRoleStep.plan(ctx, { roleId: ROLE_ID, existing: null }) },
-    { stepId: "role-assignments", changes: roleAssignmentsStep.plan(ctx, { principalId: null, roleId: ROLE_ID, desired: desiredAssignments(config, ROLE_ID), existing: {} }) },
+    {
+      stepId: "custom-role",
+      changes: customRoleStep.plan(ctx, {
+        roles: [
+          { key: AKS_READ_ONLY_ROLE_KEY, roleId: ROLE_ID, existing: null },
+          { key: AKS_CLUSTER_METADATA_ROLE_KEY, roleId: METADATA_ROLE_ID, existing: null },
+        ],
+      }),
+    },
+    {
+      stepId: "role-assignments",
+      changes: roleAssignmentsStep.plan(ctx, {
+        principalId: null,
+        roleId: ROLE_ID,
+        desired: desiredAssignments(config, { aks: ROLE_ID, metadata: METADATA_ROLE_ID }, undefined, clusterAccessFromConfig(config)),
+        existing: {},
+      }),
+    },
     { stepId: "workbench-handoff", changes: [] },
   ],
 };

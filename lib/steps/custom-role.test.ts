@@ -2,7 +2,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { describe, expect, it } from "vitest";
 import type { CustomRoleDefinition } from "@/lib/azure/get-custom-role-definition";
 import type { RunConfig } from "./config";
-import { AKS_READ_ONLY_ROLE, customRoleStep, desiredScopes } from "./custom-role";
+import { AKS_CLUSTER_METADATA_ROLE, AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY, customRoleStep, desiredScopes } from "./custom-role";
 import type { StepContext } from "./types";
 
 const SUB_A = "11111111-1111-4111-8111-111111111111";
@@ -10,6 +10,14 @@ const SUB_B = "22222222-2222-4222-8222-222222222222";
 const SUB_C = "33333333-3333-4333-8333-333333333333";
 const scope = (s: string) => `/subscriptions/${s}`;
 const ROLE_ID = "44444444-4444-4444-8444-444444444444";
+const META_ID = "66666666-6666-4666-8666-666666666666";
+/** Live state: the AKS role as given, the metadata role absent unless given. */
+const live = (existing: CustomRoleDefinition | null, metadata: CustomRoleDefinition | null = null) => ({
+  roles: [
+    { key: AKS_READ_ONLY_ROLE_KEY, roleId: ROLE_ID, existing },
+    { key: AKS_CLUSTER_METADATA_ROLE_KEY, roleId: META_ID, existing: metadata },
+  ],
+});
 
 function ctxFor(subscriptions: string[]): StepContext {
   const config = {
@@ -38,31 +46,42 @@ function role(scopes: string[], overrides: Partial<CustomRoleDefinition> = {}): 
 
 describe("custom-role plan", () => {
   it("creates the role on a fresh tenant, listing every scope", () => {
-    const plan = customRoleStep.plan(ctxFor([SUB_B, SUB_A]), { roleId: ROLE_ID, existing: null });
-    expect(plan).toEqual([expect.objectContaining({ action: "create", key: `custom-role.put:${ROLE_ID}` })]);
+    const plan = customRoleStep.plan(ctxFor([SUB_B, SUB_A]), live(null));
+    expect(plan).toEqual([
+      expect.objectContaining({ action: "create", key: `custom-role.put:${ROLE_ID}` }),
+      expect.objectContaining({ action: "create", key: `custom-role.put:${META_ID}`, resource: AKS_CLUSTER_METADATA_ROLE.roleName }),
+    ]);
+    // The metadata role reads the cluster resource only: no credential action, no dataActions.
+    expect(plan[1]?.details).toEqual([`scopes: +${scope(SUB_A)}`, `scopes: +${scope(SUB_B)}`, "actions: Microsoft.ContainerService/managedClusters/read"]);
     expect(plan[0]?.details?.slice(0, 2)).toEqual([`scopes: +${scope(SUB_A)}`, `scopes: +${scope(SUB_B)}`]);
   });
 
   it("changes nothing when the role already has these permissions and scopes (case-insensitively)", () => {
-    const plan = customRoleStep.plan(ctxFor([SUB_A, SUB_B]), { roleId: ROLE_ID, existing: role([scope(SUB_B).toUpperCase(), scope(SUB_A)]) });
-    expect(plan.map((c) => c.action)).toEqual(["no-change"]);
+    const plan = customRoleStep.plan(ctxFor([SUB_A, SUB_B]), live(role([scope(SUB_B).toUpperCase(), scope(SUB_A)])));
+    expect(plan.map((c) => c.action)[0]).toEqual("no-change");
   });
 
   it("adds a newly selected subscription and keeps the ones selected before (union)", () => {
     const ctx = ctxFor([SUB_A, SUB_C]);
     const existing = role([scope(SUB_A), scope(SUB_B)]);
-    expect(customRoleStep.plan(ctx, { roleId: ROLE_ID, existing })).toEqual([expect.objectContaining({ action: "update", details: [`scopes: +${scope(SUB_C)}`] })]);
+    expect(customRoleStep.plan(ctx, live(existing))[0]).toEqual(expect.objectContaining({ action: "update", details: [`scopes: +${scope(SUB_C)}`] }));
     expect(desiredScopes(ctx.config, existing)).toEqual([scope(SUB_A), scope(SUB_B), scope(SUB_C)]);
   });
 
   it("never plans a shrink when fewer subscriptions are selected", () => {
-    const plan = customRoleStep.plan(ctxFor([SUB_A]), { roleId: ROLE_ID, existing: role([scope(SUB_A), scope(SUB_B)]) });
-    expect(plan.map((c) => c.action)).toEqual(["no-change"]);
+    const plan = customRoleStep.plan(ctxFor([SUB_A]), live(role([scope(SUB_A), scope(SUB_B)])));
+    expect(plan.map((c) => c.action)[0]).toEqual("no-change");
   });
 
   it("resets drifted permissions", () => {
     const drifted = role([scope(SUB_A)], { permissions: [{ actions: ["*"], notActions: [], dataActions: [], notDataActions: [] }] });
-    const plan = customRoleStep.plan(ctxFor([SUB_A]), { roleId: ROLE_ID, existing: drifted });
-    expect(plan[0]).toMatchObject({ action: "update", details: ["permissions: reset to the portal's read-only AKS permissions"] });
+    const plan = customRoleStep.plan(ctxFor([SUB_A]), live(drifted));
+    expect(plan[0]).toMatchObject({ action: "update", details: [`permissions: reset to the portal's "${AKS_READ_ONLY_ROLE.roleName}" permissions`] });
+  });
+
+  it("plans the metadata role like the AKS role: no change when in place, scopes only grow", () => {
+    const metadata = role([scope(SUB_A), scope(SUB_B)], { name: META_ID, roleName: AKS_CLUSTER_METADATA_ROLE.roleName, description: AKS_CLUSTER_METADATA_ROLE.description, permissions: AKS_CLUSTER_METADATA_ROLE.permissions.map((p) => ({ ...p })) });
+    expect(customRoleStep.plan(ctxFor([SUB_A]), live(role([scope(SUB_A)]), metadata)).map((c) => c.action)).toEqual(["no-change", "no-change"]);
+    expect(customRoleStep.plan(ctxFor([SUB_A, SUB_C]), live(role([scope(SUB_A), scope(SUB_C)]), metadata))[1]).toMatchObject({ action: "update", details: [`scopes: +${scope(SUB_C)}`] });
   });
 });

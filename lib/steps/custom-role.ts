@@ -1,41 +1,79 @@
-// Step: the read-only AKS custom role, assignable in every selected subscription (scopes only ever grow).
+// Step: the portal's custom roles (read-only AKS, and cluster metadata only), assignable in every selected subscription
+// (scopes only ever grow; a subscription scope contains the cluster scopes the roles are assigned at).
 import { mapBounded } from "@/lib/concurrency";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { getCustomRoleDefinition, type CustomRoleDefinition, type RolePermission } from "@/lib/azure/get-custom-role-definition";
 import { customRoleId } from "@/lib/azure/names";
 import { putCustomRoleDefinition } from "@/lib/azure/put-custom-role-definition";
+import metadataRoleJson from "./aks-cluster-metadata-role.json";
 import roleJson from "./aks-read-only-role.json";
 import type { RunConfig } from "./config";
 import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
 /** Key of the role in customRoleId(): fixed, so every run in a tenant updates the same role. */
 export const AKS_READ_ONLY_ROLE_KEY = "aks-read-only";
+/** Key of the metadata-only role (clusters without Microsoft Entra integration). */
+export const AKS_CLUSTER_METADATA_ROLE_KEY = "aks-cluster-metadata";
 
-const AKS_PERMISSION: RolePermission = {
-  actions: roleJson.actions,
-  notActions: roleJson.notActions,
-  dataActions: roleJson.dataActions,
-  notDataActions: roleJson.notDataActions,
-};
-/** The role as the portal defines it. */
-export const AKS_READ_ONLY_ROLE: { roleName: string; description: string; permissions: readonly RolePermission[] } = {
+/** A custom role as the portal defines it. */
+export interface CustomRoleSpec {
+  key: string;
+  roleName: string;
+  description: string;
+  permissions: readonly RolePermission[];
+  /** Why the vendor needs it, for the plan. */
+  why: string;
+}
+
+const permissionOf = (j: typeof roleJson): RolePermission => ({ actions: j.actions, notActions: j.notActions, dataActions: j.dataActions, notDataActions: j.notDataActions });
+const AKS_PERMISSION = permissionOf(roleJson);
+
+/** The read-only AKS role: assigned on selected clusters with Microsoft Entra integration. */
+export const AKS_READ_ONLY_ROLE: CustomRoleSpec = {
+  key: AKS_READ_ONLY_ROLE_KEY,
   roleName: roleJson.roleName,
   description: roleJson.description,
   permissions: [AKS_PERMISSION],
+  why: "Lets the vendor read the selected clusters with Microsoft Entra integration and their Kubernetes objects, never their secrets.",
 };
 
-/** What Azure has now. */
-export interface CustomRoleLive {
+/**
+ * Metadata only, for clusters without Microsoft Entra integration, where listClusterUserCredential hands out a
+ * cluster-admin kubeconfig. Not the built-in Reader: its wildcard read (every ".../read" action) also returns e.g. run-command
+ * results and every child resource's settings, more than the vendor needs to know the cluster exists.
+ */
+export const AKS_CLUSTER_METADATA_ROLE: CustomRoleSpec = {
+  key: AKS_CLUSTER_METADATA_ROLE_KEY,
+  roleName: metadataRoleJson.roleName,
+  description: metadataRoleJson.description,
+  permissions: [permissionOf(metadataRoleJson)],
+  why: "Lets the vendor see the selected clusters without Microsoft Entra integration (metadata only: no credentials, no Kubernetes objects).",
+};
+
+/** Every custom role the portal keeps, in plan order. */
+export const CUSTOM_ROLES: readonly CustomRoleSpec[] = [AKS_READ_ONLY_ROLE, AKS_CLUSTER_METADATA_ROLE];
+
+/** One role as Azure has it now. */
+export interface CustomRoleLiveItem {
+  key: string;
   roleId: string;
   existing: CustomRoleDefinition | null;
 }
 
+/** What Azure has now: every portal role, in CUSTOM_ROLES order. */
+export interface CustomRoleLive {
+  roles: CustomRoleLiveItem[];
+}
+
 /** What the role-assignments step needs. */
 export interface CustomRoleOutput {
+  /** The read-only AKS role's id. */
   roleId: string;
-  /** Full id at the first assignable scope. */
+  /** Full id of the read-only AKS role at the first assignable scope. */
   roleDefinitionId: string;
   assignableScopes: string[];
+  /** The metadata-only role's id (clusters without Microsoft Entra integration). */
+  metadataRoleId: string;
 }
 
 /** `/subscriptions/{id}` in lower case: how the portal compares and sends scopes. */
@@ -60,14 +98,20 @@ function normalisedPermissions(p: readonly RolePermission[]): string {
   return JSON.stringify(p.map((b) => [sorted(b.actions), sorted(b.notActions), sorted(b.dataActions), sorted(b.notDataActions)]));
 }
 
+function specOf(key: string): CustomRoleSpec {
+  const spec = CUSTOM_ROLES.find((r) => r.key === key);
+  if (!spec) throw new Error(`Unknown custom role ${key}`);
+  return spec;
+}
+
 /** Property-level differences between the live role and the desired one (empty = no change). */
-function differences(config: RunConfig, existing: CustomRoleDefinition): string[] {
+function differences(config: RunConfig, spec: CustomRoleSpec, existing: CustomRoleDefinition): string[] {
   const out: string[] = [];
   const have = new Set(existing.assignableScopes.map((s) => s.toLowerCase().replace(/\/+$/, "")));
   for (const s of desiredScopes(config, existing)) if (!have.has(s)) out.push(`scopes: +${s}`);
-  if (existing.roleName !== AKS_READ_ONLY_ROLE.roleName) out.push(`roleName: "${existing.roleName}" → "${AKS_READ_ONLY_ROLE.roleName}"`);
-  if (existing.description !== AKS_READ_ONLY_ROLE.description) out.push("description: updated");
-  if (normalisedPermissions(existing.permissions) !== normalisedPermissions(AKS_READ_ONLY_ROLE.permissions)) out.push("permissions: reset to the portal's read-only AKS permissions");
+  if (existing.roleName !== spec.roleName) out.push(`roleName: "${existing.roleName}" → "${spec.roleName}"`);
+  if (existing.description !== spec.description) out.push("description: updated");
+  if (normalisedPermissions(existing.permissions) !== normalisedPermissions(spec.permissions)) out.push(`permissions: reset to the portal's "${spec.roleName}" permissions`);
   return out;
 }
 
@@ -79,103 +123,132 @@ function nonSubscriptionScopes(scopes: string[]): string[] {
   return scopes.filter((s) => !SUBSCRIPTION_SCOPE.test(s));
 }
 
-async function read(ctx: StepContext): Promise<CustomRoleLive> {
-  const roleId = customRoleId(ctx.tenantId, AKS_READ_ONLY_ROLE_KEY);
+async function readOne(ctx: StepContext, key: string): Promise<CustomRoleLiveItem> {
+  const roleId = customRoleId(ctx.tenantId, key);
   // A custom role is visible at its assignable scopes; any selected subscription that already has it finds it. Usually
   // the first one does (or it doesn't exist); then the others are asked side by side, not one after another.
   const [first, ...rest] = ctx.config.subscriptions.map((s) => subscriptionScope(s.id));
   const atFirst = first ? await getCustomRoleDefinition(ctx.arm, first, roleId) : null;
-  if (atFirst) return { roleId, existing: atFirst };
+  if (atFirst) return { key, roleId, existing: atFirst };
   const others = await mapBounded(rest, 10, (scope) => getCustomRoleDefinition(ctx.arm, scope, roleId));
-  return { roleId, existing: others.find((r) => r !== null) ?? null };
+  return { key, roleId, existing: others.find((r) => r !== null) ?? null };
+}
+
+async function read(ctx: StepContext): Promise<CustomRoleLive> {
+  return { roles: await Promise.all(CUSTOM_ROLES.map((r) => readOne(ctx, r.key))) };
+}
+
+function planOne(ctx: StepContext, live: CustomRoleLiveItem): PlannedChange {
+  const spec = specOf(live.key);
+  const scopes = desiredScopes(ctx.config, live.existing);
+  const base = { stepId: "custom-role" as const, key: `custom-role.put:${live.roleId}`, resourceType: "Custom role", resource: spec.roleName };
+  const permission = spec.permissions[0];
+  if (!live.existing) {
+    return {
+      ...base,
+      action: "create",
+      why: spec.why,
+      details: [
+        ...scopes.map((s) => `scopes: +${s}`),
+        `actions: ${permission?.actions.join(", ") ?? ""}`,
+        ...(permission?.dataActions.length ? [`dataActions: ${permission.dataActions.join(", ")}`] : []),
+        ...(permission?.notDataActions.length ? [`notDataActions: ${permission.notDataActions.join(", ")}`] : []),
+      ],
+    };
+  }
+  const diff = differences(ctx.config, spec, live.existing);
+  return {
+    ...base,
+    action: diff.length > 0 ? "update" : "no-change",
+    why: diff.length > 0 ? "The role must be assignable in every selected subscription; existing scopes are kept." : "The role already exists with these permissions and scopes.",
+    ...(diff.length > 0 ? { details: diff } : {}),
+  };
 }
 
 function plan(ctx: StepContext, live: CustomRoleLive): PlannedChange[] {
-  const scopes = desiredScopes(ctx.config, live.existing);
-  const base = {
-    stepId: "custom-role" as const,
-    key: `custom-role.put:${live.roleId}`,
-    resourceType: "Custom role",
-    resource: AKS_READ_ONLY_ROLE.roleName,
-  };
-  if (!live.existing) {
-    return [
-      {
-        ...base,
-        action: "create",
-        why: "Lets the vendor read the selected clusters and their Kubernetes objects, never their secrets.",
-        details: [
-          ...scopes.map((s) => `scopes: +${s}`),
-          `actions: ${AKS_PERMISSION.actions.join(", ")}`,
-          `dataActions: ${AKS_PERMISSION.dataActions.join(", ")}`,
-          `notDataActions: ${AKS_PERMISSION.notDataActions.join(", ")}`,
-        ],
-      },
-    ];
-  }
-  const diff = differences(ctx.config, live.existing);
-  return [
-    {
-      ...base,
-      action: diff.length > 0 ? "update" : "no-change",
-      why: diff.length > 0 ? "The role must be assignable in every selected subscription; existing scopes are kept." : "The role already exists with these permissions and scopes.",
-      ...(diff.length > 0 ? { details: diff } : {}),
-    },
-  ];
+  return live.roles.map((r) => planOne(ctx, r));
 }
 
-async function apply(ctx: StepContext, live: CustomRoleLive): Promise<CustomRoleOutput> {
+async function applyOne(ctx: StepContext, live: CustomRoleLiveItem): Promise<string[]> {
+  const spec = specOf(live.key);
   const scopes = desiredScopes(ctx.config, live.existing);
-  await ctx.progress({ done: 0, total: 1, label: "Custom role 1 of 1" });
   let saved: CustomRoleDefinition | null = live.existing;
-  if (!live.existing || differences(ctx.config, live.existing).length > 0) {
+  if (!live.existing || differences(ctx.config, spec, live.existing).length > 0) {
     const foreign = nonSubscriptionScopes(scopes);
     if (foreign.length > 0) {
       // putCustomRoleDefinition sends subscription scopes only; writing would silently drop these.
       throw new AzureOperationError(
         "conflict",
-        `The custom role "${AKS_READ_ONLY_ROLE.roleName}" is also assignable at ${foreign.join(", ")}, which the portal can't keep. Add the subscriptions to the role in the Azure portal instead.`,
+        `The custom role "${spec.roleName}" is also assignable at ${foreign.join(", ")}, which the portal can't keep. Add the subscriptions to the role in the Azure portal instead.`,
       );
     }
     saved = await ctx.write(
-      { key: `custom-role.put:${live.roleId}`, kind: live.existing ? "update" : "create", target: `Custom role ${AKS_READ_ONLY_ROLE.roleName}` },
+      { key: `custom-role.put:${live.roleId}`, kind: live.existing ? "update" : "create", target: `Custom role ${spec.roleName}` },
       // Needs roleDefinitions/write on every assignable scope: Owner or User Access Administrator (RBAC Administrator can't).
       () =>
         putCustomRoleDefinition(ctx.arm, {
           roleId: live.roleId,
-          roleName: AKS_READ_ONLY_ROLE.roleName,
-          description: AKS_READ_ONLY_ROLE.description,
-          permissions: AKS_READ_ONLY_ROLE.permissions.map((p) => ({ ...p })),
+          roleName: spec.roleName,
+          description: spec.description,
+          permissions: spec.permissions.map((p) => ({ ...p })),
           subscriptionIds: scopes.map((s) => SUBSCRIPTION_SCOPE.exec(s)?.[1] ?? s),
         }),
       (r) => r.id,
     );
   }
-  await ctx.progress({ done: 1, total: 1, label: "Custom role 1 of 1" });
-  const first = scopes[0] ?? subscriptionScope(ctx.config.subscriptions[0]?.id ?? "");
-  return { roleId: live.roleId, roleDefinitionId: roleDefinitionIdAt(first, live.roleId), assignableScopes: saved ? desiredScopes(ctx.config, saved) : scopes };
+  return saved ? desiredScopes(ctx.config, saved) : scopes;
 }
 
-async function verify(ctx: StepContext, out: CustomRoleOutput): Promise<VerifyResult> {
-  const scope = out.assignableScopes[0] ?? subscriptionScope(ctx.config.subscriptions[0]?.id ?? "");
-  const role = await getCustomRoleDefinition(ctx.arm, scope, out.roleId);
+async function apply(ctx: StepContext, live: CustomRoleLive): Promise<CustomRoleOutput> {
+  const total = live.roles.length;
+  const scopesByKey = new Map<string, string[]>();
+  for (const [i, r] of live.roles.entries()) {
+    await ctx.progress({ done: i, total, label: `Custom role ${i + 1} of ${total}` });
+    scopesByKey.set(r.key, await applyOne(ctx, r));
+  }
+  await ctx.progress({ done: total, total, label: `Custom role ${total} of ${total}` });
+  const aks = live.roles.find((r) => r.key === AKS_READ_ONLY_ROLE_KEY);
+  const roleId = aks?.roleId ?? customRoleId(ctx.tenantId, AKS_READ_ONLY_ROLE_KEY);
+  const scopes = scopesByKey.get(AKS_READ_ONLY_ROLE_KEY) ?? desiredScopes(ctx.config, null);
+  const first = scopes[0] ?? subscriptionScope(ctx.config.subscriptions[0]?.id ?? "");
+  return {
+    roleId,
+    roleDefinitionId: roleDefinitionIdAt(first, roleId),
+    assignableScopes: scopes,
+    metadataRoleId: live.roles.find((r) => r.key === AKS_CLUSTER_METADATA_ROLE_KEY)?.roleId ?? customRoleId(ctx.tenantId, AKS_CLUSTER_METADATA_ROLE_KEY),
+  };
+}
+
+async function verifyOne(ctx: StepContext, spec: CustomRoleSpec, roleId: string, scope: string): Promise<string | null> {
+  const role = await getCustomRoleDefinition(ctx.arm, scope, roleId);
   if (!role) {
     // New role definitions take minutes to replicate across ARM: a miss right after the PUT is worth retrying.
     throw new AzureOperationError(
       "role_definition_not_found",
-      `Azure does not show the custom role "${AKS_READ_ONLY_ROLE.roleName}" yet (role definitions take a few minutes to replicate). Retry in a few minutes.`,
+      `Azure does not show the custom role "${spec.roleName}" yet (role definitions take a few minutes to replicate). Retry in a few minutes.`,
     );
   }
   const have = new Set(role.assignableScopes.map((s) => s.toLowerCase().replace(/\/+$/, "")));
   const missing = ctx.config.subscriptions.map((s) => subscriptionScope(s.id)).filter((s) => !have.has(s));
-  if (missing.length > 0) return { ok: false, reason: `The custom role is not assignable in ${missing.join(", ")}.` };
-  if (normalisedPermissions(role.permissions) !== normalisedPermissions(AKS_READ_ONLY_ROLE.permissions)) {
-    return { ok: false, reason: "The custom role's permissions differ from the portal's read-only AKS role." };
-  }
-  return { ok: true, checks: [`Custom role "${role.roleName}" exists`, `Assignable in ${ctx.config.subscriptions.length} selected subscription(s)`, "Permissions match"] };
+  if (missing.length > 0) return `The custom role "${spec.roleName}" is not assignable in ${missing.join(", ")}.`;
+  if (normalisedPermissions(role.permissions) !== normalisedPermissions(spec.permissions)) return `The custom role "${spec.roleName}" has other permissions than the portal's.`;
+  return null;
 }
 
-/** The read-only AKS custom role (lib/steps/aks-read-only-role.json) with a deterministic id per tenant. */
+async function verify(ctx: StepContext, out: CustomRoleOutput): Promise<VerifyResult> {
+  const scope = out.assignableScopes[0] ?? subscriptionScope(ctx.config.subscriptions[0]?.id ?? "");
+  const metadataRoleId = out.metadataRoleId ?? customRoleId(ctx.tenantId, AKS_CLUSTER_METADATA_ROLE_KEY);
+  const checks: string[] = [];
+  for (const [spec, roleId] of [[AKS_READ_ONLY_ROLE, out.roleId], [AKS_CLUSTER_METADATA_ROLE, metadataRoleId]] as const) {
+    const problem = await verifyOne(ctx, spec, roleId, scope);
+    if (problem) return { ok: false, reason: problem };
+    checks.push(`Custom role "${spec.roleName}" exists with the portal's permissions`);
+  }
+  checks.push(`Assignable in ${ctx.config.subscriptions.length} selected subscription(s)`);
+  return { ok: true, checks };
+}
+
+/** The portal's custom roles (lib/steps/aks-read-only-role.json, aks-cluster-metadata-role.json), deterministic ids per tenant. */
 export const customRoleStep: StepModule<CustomRoleLive, CustomRoleOutput> = {
   id: "custom-role",
   read,

@@ -1,20 +1,44 @@
-// Step: the vendor's service principal gets Log Analytics Reader and the AKS role per subscription, and Storage Blob Data
-// Reader limited (ABAC) to the audit storage accounts.
+// Step: the vendor's service principal gets Log Analytics Reader per subscription, the read-only AKS role on each selected
+// cluster with Microsoft Entra integration (metadata only on the others), and Storage Blob Data Reader on each audit
+// account with the manual's condition. Subscription-wide assignments made by earlier versions are removed (narrowing).
 import { z } from "zod";
-import { mapPerGroupSettled } from "@/lib/concurrency";
+import { mapBounded, mapPerGroupSettled } from "@/lib/concurrency";
 import { createRoleAssignment, fullRoleDefinitionId } from "@/lib/azure/create-role-assignment";
+import { deleteRoleAssignment } from "@/lib/azure/delete-role-assignment";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { getApplicationByUniqueName } from "@/lib/azure/get-application-by-unique-name";
+import { getManagedCluster } from "@/lib/azure/get-managed-cluster";
 import { getServicePrincipalByAppId } from "@/lib/azure/get-service-principal-by-app-id";
 import { listRoleAssignmentsAtScope, type RoleAssignmentInfo } from "@/lib/azure/list-role-assignments-at-scope";
 import { customRoleId, roleAssignmentName } from "@/lib/azure/names";
 import { subscriptionOf } from "@/lib/azure/provisioning-clients";
 import { BUILTIN_ROLE_IDS, roleGuid } from "@/lib/azure/role-ids";
 import { blobReadCondition, CONDITION_VERSION } from "./abac";
-import type { RunConfig } from "./config";
+import type { ClusterChoice, RunConfig } from "./config";
 import { retryWriteOnReplication } from "./replication-retry";
-import { AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY } from "./custom-role";
+import { AKS_CLUSTER_METADATA_ROLE, AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY } from "./custom-role";
+import { storageAccountIdOf } from "./storage";
 import type { ChangeAction, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
+
+/** The portal's two custom roles in this tenant. */
+export interface PortalRoleIds {
+  /** The read-only AKS role: clusters with Microsoft Entra integration. */
+  aks: string;
+  /** Cluster metadata only: clusters without it. */
+  metadata: string;
+}
+
+/** How the vendor may reach one selected cluster, decided by its Microsoft Entra integration. */
+export interface ClusterAccess {
+  clusterId: string;
+  clusterName: string;
+  resourceGroup: string;
+  entraIntegration: boolean;
+  /** Azure RBAC for Kubernetes authorization; null when the cluster could not be read (config fallback). */
+  azureRbac: boolean | null;
+  /** live: read from the cluster now; config: the read failed, the run's recorded value (absent = no Entra) is used. */
+  source: "live" | "config";
+}
 
 /** One assignment the vendor needs. */
 export interface DesiredAssignment {
@@ -22,6 +46,17 @@ export interface DesiredAssignment {
   roleName: string;
   roleGuid: string;
   condition?: string;
+  /** The cluster an AKS-role or metadata-role assignment is for. */
+  cluster?: ClusterAccess;
+}
+
+/** A subscription-wide assignment an earlier version of the portal made (its deterministic name) that is now narrowed. */
+export interface StaleAssignment {
+  scope: string;
+  roleName: string;
+  roleGuid: string;
+  name: string;
+  why: string;
 }
 
 /** What Azure has now: the principal (null until the app registration exists) and its assignments at the scopes. */
@@ -31,6 +66,10 @@ export interface RoleAssignmentsLive {
   desired: DesiredAssignment[];
   /** The principal's assignments exactly at each desired scope (lower-case scope → assignments). */
   existing: Record<string, RoleAssignmentInfo[]>;
+  /** The portal's own broader assignments to remove once the narrow ones exist. */
+  stale?: StaleAssignment[];
+  /** Each selected cluster's Entra integration as read now. */
+  clusters?: ClusterAccess[];
 }
 
 /** One assignment as made (or adopted). */
@@ -45,6 +84,10 @@ export interface RoleAssignmentOutputItem {
 /** The step's output: every assignment the vendor holds for this run. */
 export interface RoleAssignmentsOutput {
   assignments: RoleAssignmentOutputItem[];
+  /** The portal's earlier subscription-wide assignments removed by this apply ("scope|name"). */
+  removed?: string[];
+  /** Each selected cluster's access as decided (verification probes the ones without Entra integration). */
+  clusters?: ClusterAccess[];
 }
 
 /** What a desired assignment needs: nothing, a new one, a condition fix under our name, or an admin's attention. */
@@ -55,9 +98,11 @@ export type AssignmentDecision =
   | { kind: "conflict"; existing: RoleAssignmentInfo };
 
 const appOutputSchema = z.object({ servicePrincipalId: z.string().min(1) });
-const customRoleOutputSchema = z.object({ roleId: z.string().min(1) });
+const customRoleOutputSchema = z.object({ roleId: z.string().min(1), metadataRoleId: z.string().min(1).optional() });
 const storageOutputSchema = z.object({
-  accounts: z.array(z.object({ name: z.string().optional(), accountName: z.string().optional(), subscriptionId: z.string().optional(), id: z.string().optional() })),
+  accounts: z.array(
+    z.object({ name: z.string().optional(), accountName: z.string().optional(), subscriptionId: z.string().optional(), resourceGroup: z.string().optional(), id: z.string().optional() }),
+  ),
 });
 
 function scopeOf(subscriptionId: string): string {
@@ -68,33 +113,92 @@ function same(a: string | null | undefined, b: string | null | undefined): boole
   return (a ?? "").toLowerCase() === (b ?? "").toLowerCase();
 }
 
-/** The audit storage accounts by subscription: the storage step's outputs when present, else the run's configuration. */
-export function storageAccountsBySubscription(config: RunConfig, storageOutput: unknown): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  const add = (sub: string, name: string) => out.set(sub.toLowerCase(), [...(out.get(sub.toLowerCase()) ?? []), name]);
+/** One audit storage account: its ARM id (the assignment scope) and name (the condition's value). */
+export interface AuditAccountRef {
+  id: string;
+  name: string;
+  subscriptionId: string;
+}
+
+/** The audit storage accounts: the storage step's outputs when present, else the run's configuration. */
+export function auditAccountRefs(config: RunConfig, storageOutput: unknown): AuditAccountRef[] {
   const parsed = storageOutputSchema.safeParse(storageOutput);
   const fromOutput = parsed.success
     ? parsed.data.accounts.flatMap((a) => {
         const name = a.name ?? a.accountName;
         const sub = a.subscriptionId ?? /^\/subscriptions\/([^/]+)/i.exec(a.id ?? "")?.[1];
-        return name && sub ? [{ name, sub }] : [];
+        if (!name || !sub) return [];
+        const rg = a.resourceGroup ?? /\/resourceGroups\/([^/]+)/i.exec(a.id ?? "")?.[1] ?? config.storage.find((s) => same(s.accountName, name))?.resourceGroup;
+        const id = a.id ?? (rg ? storageAccountIdOf({ subscriptionId: sub, resourceGroup: rg, accountName: name }) : null);
+        return id ? [{ id, name, subscriptionId: sub }] : [];
       })
     : [];
-  const source = fromOutput.length > 0 ? fromOutput : config.storage.map((s) => ({ name: s.accountName, sub: s.subscriptionId }));
-  for (const a of source) add(a.sub, a.name);
+  if (fromOutput.length > 0) return fromOutput;
+  return config.storage.map((s) => ({ id: storageAccountIdOf(s), name: s.accountName, subscriptionId: s.subscriptionId }));
+}
+
+/** The audit storage accounts by subscription: the storage step's outputs when present, else the run's configuration. */
+export function storageAccountsBySubscription(config: RunConfig, storageOutput: unknown): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const a of auditAccountRefs(config, storageOutput)) out.set(a.subscriptionId.toLowerCase(), [...(out.get(a.subscriptionId.toLowerCase()) ?? []), a.name]);
   return out;
 }
 
-/** Every assignment the vendor needs, in plan order. */
-export function desiredAssignments(config: RunConfig, roleId: string, storageOutput?: unknown): DesiredAssignment[] {
+/** Each selected cluster's access from the run's configuration alone (no reads): absent Entra integration counts as none. */
+export function clusterAccessFromConfig(config: RunConfig): ClusterAccess[] {
+  return config.clusters.map((c) => accessOf(c, c.entraIntegration ?? false, null, "config"));
+}
+
+function accessOf(c: ClusterChoice, entraIntegration: boolean, azureRbac: boolean | null, source: ClusterAccess["source"]): ClusterAccess {
+  return { clusterId: c.id, clusterName: c.name, resourceGroup: c.resourceGroup, entraIntegration, azureRbac, source };
+}
+
+/**
+ * Every assignment the vendor needs, in plan order. Scopes are as narrow as the vendor's work allows: a subscription-wide
+ * AKS role would reach unselected and future clusters, and hand a cluster-admin kubeconfig out on clusters without
+ * Microsoft Entra integration (AKS docs, control-kubeconfig-access); Storage Blob Data Reader's condition gates data
+ * actions only, so container listing and user delegation keys would stay open on every account in a wider scope.
+ */
+export function desiredAssignments(config: RunConfig, roles: PortalRoleIds, storageOutput?: unknown, clusters: readonly ClusterAccess[] = clusterAccessFromConfig(config)): DesiredAssignment[] {
   const out: DesiredAssignment[] = [];
   for (const s of config.subscriptions) {
     out.push({ scope: scopeOf(s.id), roleName: "Log Analytics Reader", roleGuid: BUILTIN_ROLE_IDS.logAnalyticsReader });
-    out.push({ scope: scopeOf(s.id), roleName: AKS_READ_ONLY_ROLE.roleName, roleGuid: roleId });
   }
-  for (const [sub, names] of storageAccountsBySubscription(config, storageOutput)) {
-    // Conditions gate DataActions only, so one subscription-wide assignment per subscription lists all its audit accounts.
-    out.push({ scope: scopeOf(sub), roleName: "Storage Blob Data Reader", roleGuid: BUILTIN_ROLE_IDS.storageBlobDataReader, condition: blobReadCondition(names) });
+  for (const c of config.clusters) {
+    const access = clusters.find((a) => same(a.clusterId, c.id)) ?? accessOf(c, c.entraIntegration ?? false, null, "config");
+    const role = access.entraIntegration ? { roleName: AKS_READ_ONLY_ROLE.roleName, roleGuid: roles.aks } : { roleName: AKS_CLUSTER_METADATA_ROLE.roleName, roleGuid: roles.metadata };
+    out.push({ scope: c.id, ...role, cluster: access });
+  }
+  for (const a of auditAccountRefs(config, storageOutput)) {
+    out.push({ scope: a.id, roleName: "Storage Blob Data Reader", roleGuid: BUILTIN_ROLE_IDS.storageBlobDataReader, condition: blobReadCondition([a.name]) });
+  }
+  return out;
+}
+
+/**
+ * The portal's own assignments (deterministic names) that are broader than `desired`: the AKS role and Storage Blob Data
+ * Reader at a selected subscription's scope (earlier versions), and the other AKS role on a cluster whose Entra
+ * integration changed. Assignments under any other name are the customer's and never listed.
+ */
+export function staleAssignments(config: RunConfig, roles: PortalRoleIds, principalId: string, desired: readonly DesiredAssignment[], existing: Record<string, RoleAssignmentInfo[]>): StaleAssignment[] {
+  const out: StaleAssignment[] = [];
+  const ours = (scope: string, guid: string) => (existing[scope] ?? []).find((a) => same(a.roleDefinitionGuid, guid) && same(a.name, roleAssignmentName(scope, principalId, guid)));
+  for (const s of config.subscriptions) {
+    const scope = scopeOf(s.id);
+    const wide: [string, string, string][] = [
+      [roles.aks, AKS_READ_ONLY_ROLE.roleName, "Narrowed to the selected clusters with Microsoft Entra integration: at subscription scope it reaches every cluster, including unselected and future ones."],
+      [BUILTIN_ROLE_IDS.storageBlobDataReader, "Storage Blob Data Reader", "Narrowed to the audit storage accounts: at subscription scope its container listing and user delegation keys reach every account."],
+    ];
+    for (const [guid, roleName, why] of wide) {
+      const found = ours(scope, guid);
+      if (found) out.push({ scope, roleName, roleGuid: guid, name: found.name, why });
+    }
+  }
+  for (const d of desired) {
+    if (!d.cluster) continue;
+    const other = same(d.roleGuid, roles.aks) ? { guid: roles.metadata, roleName: AKS_CLUSTER_METADATA_ROLE.roleName } : { guid: roles.aks, roleName: AKS_READ_ONLY_ROLE.roleName };
+    const found = ours(d.scope, other.guid);
+    if (found) out.push({ scope: d.scope, roleName: other.roleName, roleGuid: other.guid, name: found.name, why: `Replaced by ${d.roleName}: the cluster's Microsoft Entra integration changed.` });
   }
   return out;
 }
@@ -126,13 +230,31 @@ async function principalOf(ctx: StepContext): Promise<string | null> {
   return (await getServicePrincipalByAppId(ctx.graph, app.appId))?.id ?? null;
 }
 
-function roleIdOf(ctx: StepContext): string {
+function roleIdsOf(ctx: StepContext): PortalRoleIds {
   const fromOutput = customRoleOutputSchema.safeParse(ctx.outputs["custom-role"]);
-  return fromOutput.success ? fromOutput.data.roleId : customRoleId(ctx.tenantId, AKS_READ_ONLY_ROLE_KEY);
+  return {
+    aks: fromOutput.success ? fromOutput.data.roleId : customRoleId(ctx.tenantId, AKS_READ_ONLY_ROLE_KEY),
+    metadata: (fromOutput.success ? fromOutput.data.metadataRoleId : undefined) ?? customRoleId(ctx.tenantId, AKS_CLUSTER_METADATA_ROLE_KEY),
+  };
+}
+
+const CLUSTER_READ_CONCURRENCY = 10;
+
+/** Each selected cluster read now (a cluster may have gained Entra integration since the run was created); the run's value when the read fails. */
+async function readClusterAccess(ctx: StepContext): Promise<ClusterAccess[]> {
+  return mapBounded(ctx.config.clusters, CLUSTER_READ_CONCURRENCY, async (c) => {
+    try {
+      const live = await getManagedCluster(ctx.arm, c.subscriptionId, c.resourceGroup, c.name);
+      return accessOf(c, live.entraIntegration, live.azureRbac, "live");
+    } catch (error) {
+      if (error instanceof AzureOperationError && error.code === "reauth_required") throw error;
+      return accessOf(c, c.entraIntegration ?? false, null, "config");
+    }
+  });
 }
 
 // ARM's read and write budgets are per subscription: every subscription at once, at most this many in flight in each
-// (far inside the 200-write burst; a run makes at most 3 assignments per subscription).
+// (far inside the 200-write burst; a run makes one assignment per subscription, cluster and audit account).
 const PER_SUBSCRIPTION_CONCURRENCY = 10;
 
 async function listAt(ctx: StepContext, scopes: string[], principalId: string): Promise<Record<string, RoleAssignmentInfo[]>> {
@@ -142,26 +264,58 @@ async function listAt(ctx: StepContext, scopes: string[], principalId: string): 
   return Object.fromEntries(scopes.map((scope, i) => [scope, lists[i] ?? []]));
 }
 
-function keyOf(d: DesiredAssignment): string {
+function keyOf(d: Pick<DesiredAssignment, "roleGuid" | "scope">): string {
   return `role-assignments.${d.roleGuid}:${d.scope}`;
 }
 
 async function read(ctx: StepContext): Promise<RoleAssignmentsLive> {
-  const roleId = roleIdOf(ctx);
-  const desired = desiredAssignments(ctx.config, roleId, ctx.outputs.storage);
+  const roles = roleIdsOf(ctx);
+  const clusters = await readClusterAccess(ctx);
+  const desired = desiredAssignments(ctx.config, roles, ctx.outputs.storage, clusters);
   const principalId = await principalOf(ctx);
+  // Subscription scopes are among the desired ones (Log Analytics Reader): earlier, broader assignments show up there.
   const scopes = [...new Set(desired.map((d) => d.scope))];
   const existing = principalId ? await listAt(ctx, scopes, principalId) : {};
-  return { principalId, roleId, desired, existing };
+  const stale = principalId ? staleAssignments(ctx.config, roles, principalId, desired, existing) : [];
+  return { principalId, roleId: roles.aks, desired, existing, stale, clusters };
 }
 
 const WHY: Record<string, string> = {
   [BUILTIN_ROLE_IDS.logAnalyticsReader]: "Lets the vendor query Log Analytics in this subscription.",
-  [BUILTIN_ROLE_IDS.storageBlobDataReader]: "Lets the vendor read audit log blobs, only in the audit storage accounts (ABAC condition).",
+  [BUILTIN_ROLE_IDS.storageBlobDataReader]: "Lets the vendor read audit log blobs in this audit storage account only (ABAC condition on the account's name).",
 };
 
+/** The docs page on enabling Microsoft Entra integration on an existing cluster. */
+export const ENABLE_ENTRA_DOCS = "https://learn.microsoft.com/azure/aks/enable-authentication-microsoft-entra-id";
+
+/** What the plan tells the admin about one cluster's access. */
+export function clusterNotes(d: DesiredAssignment): { why: string; details: string[] } | null {
+  const c = d.cluster;
+  if (!c) return null;
+  const from = c.source === "config" ? " (as recorded when the run was created: the cluster could not be read now)" : "";
+  if (!c.entraIntegration) {
+    return {
+      why: `${c.clusterName} has no Microsoft Entra integration${from}: its user credential would be cluster-admin, so the vendor gets cluster metadata only.`,
+      details: [
+        "The vendor sees: the cluster's metadata (name, version, node pools, settings) and its kube-audit log in the audit storage account.",
+        "The vendor doesn't get: a kubeconfig, or any read inside the cluster (pods, namespaces, other Kubernetes objects).",
+        `To give the vendor read-only access inside the cluster, enable Microsoft Entra integration: az aks update --resource-group ${c.resourceGroup} --name ${c.clusterName} --enable-aad --enable-azure-rbac (${ENABLE_ENTRA_DOCS}), then re-check coverage or retry this step.`,
+      ],
+    };
+  }
+  if (c.azureRbac === false) {
+    return {
+      why: `Lets the vendor read ${c.clusterName} and get its Entra-based kubeconfig (no credential in it), never its secrets.`,
+      details: [
+        "Azure RBAC for Kubernetes authorization is off on this cluster: the role's dataActions have no effect inside it, Kubernetes RBAC decides (bind the vendor's app to a read-only ClusterRole to let it read objects).",
+      ],
+    };
+  }
+  return null;
+}
+
 function plan(ctx: StepContext, live: RoleAssignmentsLive): PlannedChange[] {
-  return live.desired.map((d) => {
+  const lines = live.desired.map((d): PlannedChange => {
     const decision = decide(d, live.principalId, live.existing[d.scope] ?? []);
     const action: ChangeAction = decision.kind === "conflict" ? "update" : decision.kind;
     const details: string[] = [];
@@ -170,12 +324,14 @@ function plan(ctx: StepContext, live: RoleAssignmentsLive): PlannedChange[] {
     if (decision.kind === "conflict") {
       details.push(`assignment ${decision.existing.name} has condition: ${decision.existing.condition ?? "(none)"}`, `wanted: ${d.condition ?? "(none)"}`);
     }
+    const notes = clusterNotes(d);
+    if (notes) details.push(...notes.details);
     const why =
       decision.kind === "conflict"
         ? "An assignment of this role to the vendor exists under another name with a different condition; the portal won't change it. Remove it in the Azure portal and apply again."
         : decision.kind === "adopt"
           ? "The vendor already holds this role here (assigned outside this portal); it is kept."
-          : (WHY[d.roleGuid] ?? "Lets the vendor read the selected AKS clusters, never their secrets.");
+          : (notes?.why ?? WHY[d.roleGuid] ?? "Lets the vendor read this selected cluster, never its secrets.");
     return {
       stepId: "role-assignments" as const,
       key: keyOf(d),
@@ -186,6 +342,18 @@ function plan(ctx: StepContext, live: RoleAssignmentsLive): PlannedChange[] {
       ...(details.length > 0 ? { details } : {}),
     };
   });
+  const removals = (live.stale ?? []).map(
+    (x): PlannedChange => ({
+      stepId: "role-assignments" as const,
+      key: keyOf(x),
+      action: "remove",
+      resourceType: "Role assignment",
+      resource: `${x.roleName} at ${x.scope}`,
+      why: x.why,
+      details: [`assignment ${x.name}, made by this portal; removed after the narrower assignments exist`],
+    }),
+  );
+  return [...lines, ...removals];
 }
 
 async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleAssignmentsOutput> {
@@ -235,7 +403,13 @@ async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleA
       `The vendor already holds ${conflicts.join("; ")} with a different condition, so the portal could not limit it to the audit storage accounts. Remove that assignment in the Azure portal and apply again.`,
     );
   }
-  return { assignments };
+  // Only once every narrow assignment exists: removing first would leave the vendor without access in between.
+  const removed: string[] = [];
+  for (const x of live.stale ?? []) {
+    await ctx.write({ key: keyOf(x), kind: "delete", target: `${x.roleName} at ${x.scope}` }, () => deleteRoleAssignment(ctx.arm, x.scope, x.name));
+    removed.push(`${x.scope}|${x.name}`);
+  }
+  return { assignments, ...(removed.length > 0 ? { removed } : {}), clusters: live.clusters ?? clusterAccessFromConfig(ctx.config) };
 }
 
 /**
@@ -265,7 +439,8 @@ async function verify(ctx: StepContext, out: RoleAssignmentsOutput): Promise<Ver
   const scopes = [...new Set(out.assignments.map((a) => a.scope))];
   const live = await listAt(ctx, scopes, principalId);
   const checks: string[] = [];
-  const wanted = desiredAssignments(ctx.config, roleIdOf(ctx), ctx.outputs.storage);
+  const roles = roleIdsOf(ctx);
+  const wanted = desiredAssignments(ctx.config, roles, ctx.outputs.storage, out.clusters ?? clusterAccessFromConfig(ctx.config));
   for (const d of wanted) {
     const made = out.assignments.some((a) => same(a.scope, d.scope) && same(roleGuid(a.roleDefinitionId), d.roleGuid) && sameCondition(a.condition, d.condition));
     if (!made) return { ok: false, reason: `The ${d.roleName} assignment at ${d.scope} was not made.` };
@@ -278,12 +453,19 @@ async function verify(ctx: StepContext, out: RoleAssignmentsOutput): Promise<Ver
     }
     if (!sameCondition(found.condition, a.condition)) return { ok: false, reason: `The ${a.roleName} assignment at ${a.scope} has a different condition.` };
     if (a.condition && found.conditionVersion !== CONDITION_VERSION) return { ok: false, reason: `The ${a.roleName} assignment at ${a.scope} has condition version ${found.conditionVersion ?? "(none)"}.` };
-    checks.push(`${a.roleName} at ${a.scope}${a.condition ? " (limited to the audit storage accounts)" : ""}`);
+    checks.push(`${a.roleName} at ${a.scope}${a.condition ? " (limited to this audit storage account)" : ""}`);
+  }
+  const removedScopes = [...new Set((out.removed ?? []).map((r) => r.split("|")[0] ?? ""))].filter((x) => !live[x]);
+  const afterRemoval = { ...live, ...(removedScopes.length > 0 ? await listAt(ctx, removedScopes, principalId) : {}) };
+  for (const r of out.removed ?? []) {
+    const [scope = "", name = ""] = r.split("|");
+    if ((afterRemoval[scope] ?? []).some((x) => same(x.name, name))) return { ok: false, reason: `The portal's earlier assignment ${name} at ${scope} is still there.` };
+    checks.push(`Earlier assignment at ${scope} removed`);
   }
   return { ok: true, checks };
 }
 
-/** Role assignments for the vendor's service principal, with deterministic names and the storage ABAC condition. */
+/** Role assignments for the vendor's service principal, as narrow as its work allows, with deterministic names. */
 export const roleAssignmentsStep: StepModule<RoleAssignmentsLive, RoleAssignmentsOutput> = {
   id: "role-assignments",
   read,

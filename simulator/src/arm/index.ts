@@ -4,7 +4,7 @@ import type { Handler, SimState } from "../state";
 import type { ArmContext } from "./context";
 import { handleDiagnosticSettings } from "./diagnostic-settings";
 import { armError, invalidResourceType } from "./http";
-import { handleManagedClusters } from "./managed-clusters";
+import { handleClusterCredentials, handleManagedClusters } from "./managed-clusters";
 import { handleLocks, writeGate } from "./locks";
 import { handleManagementPolicy } from "./management-policies";
 import { handlePermissions } from "./permissions";
@@ -121,6 +121,8 @@ function providerResource(ctx: ArmContext, sub: string, rg: string | undefined, 
   }
   if (ns === "microsoft.containerservice" && type === "managedclusters" && rest.length <= 1)
     return handleManagedClusters(ctx, sub, rg, rest[0]);
+  if (ns === "microsoft.containerservice" && type === "managedclusters" && rg !== undefined && rest.length === 2 && (restLow[1] === "listclusterusercredential" || restLow[1] === "listclusteradmincredential"))
+    return handleClusterCredentials(ctx, sub, rg, rest[0] ?? "", restLow[1]);
   if (ns === "microsoft.operationalinsights" && type === "workspaces" && rest.length <= 1) return handleWorkspaces(ctx, sub, rg, rest[0]);
   const canonical = canonicalNamespace(seg[at] ?? "");
   if (!canonical) return armError(400, "InvalidResourceNamespace", `The resource namespace '${seg[at] ?? ""}' is invalid.`);

@@ -1,5 +1,5 @@
-// Bearer tokens on the blob endpoint: Storage Blob Data Reader at account or subscription scope, its ABAC condition,
-// Azure's 401/403 answers; Shared Key keeps working through the same front.
+// Bearer tokens on the blob endpoint: Storage Blob Data Reader at account or subscription scope, its ABAC condition (data
+// actions only: container listing and delegation keys follow the scope), Azure's 401/403 answers; Shared Key keeps working.
 import crypto from "node:crypto";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
@@ -137,6 +137,30 @@ describe("blob data plane with bearer tokens", () => {
     const { appId, spId } = newApp();
     assign(spId, accountId("rbacaudit01"));
     expect(await failure(listNames(client("rbacaudit01", bearer(appId, "arm"))))).toMatchObject({ statusCode: 401, code: "InvalidAuthenticationInfo" });
+  });
+
+  it("lets a conditioned subscription-scope reader list containers and get a delegation key on every account (Actions aren't conditioned)", async () => {
+    const { appId, spId } = newApp();
+    assign(spId, `/subscriptions/${SUB}`, `((!(ActionMatches{'${READ}'})) OR (@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'rbacaudit01'))`);
+    const other = client("rbacother01", bearer(appId));
+    const names: string[] = [];
+    for await (const c of other.listContainers()) names.push(c.name);
+    expect(names).toContain("insights-logs-kube-audit");
+    const key = await other.getUserDelegationKey(new Date(), new Date(Date.now() + 3_600_000));
+    expect(key).toMatchObject({ signedObjectId: spId, signedService: "b" });
+  });
+
+  it("refuses container listing and delegation keys outside the account a reader is assigned on", async () => {
+    const { appId, spId } = newApp();
+    assign(spId, accountId("rbacaudit01"), `((!(ActionMatches{'${READ}'})) OR (@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'rbacaudit01'))`);
+    const listing = async (name: string) => {
+      const out: string[] = [];
+      for await (const c of client(name, bearer(appId)).listContainers()) out.push(c.name);
+      return out;
+    };
+    expect(await listing("rbacaudit01")).toContain("insights-logs-kube-audit");
+    expect(await failure(listing("rbacother01"))).toMatchObject({ statusCode: 403, code: "AuthorizationPermissionMismatch" });
+    expect(await failure(client("rbacother01", bearer(appId)).getUserDelegationKey(new Date(), new Date(Date.now() + 3_600_000)))).toMatchObject({ statusCode: 403 });
   });
 
   it("keeps Shared Key requests working through the front", async () => {

@@ -28,12 +28,36 @@ export function parseBlobPath(pathname: string): BlobTarget | undefined {
   return { account, ...(container ? { container } : {}), ...(blob.length ? { blob: blob.join("/") } : {}) };
 }
 
+/** POST /?restype=service&comp=userdelegationkey (Blob REST API, "Get User Delegation Key"). */
+export function isUserDelegationKeyRequest(method: string, target: BlobTarget, query: URLSearchParams): boolean {
+  return method === "POST" && !target.container && query.get("restype")?.toLowerCase() === "service" && query.get("comp")?.toLowerCase() === "userdelegationkey";
+}
+
+/**
+ * The Get User Delegation Key answer for an authorized bearer request. Azurite issues no delegation key to a Shared Key
+ * request (the front re-signs with the account key), so the front answers it itself, in the documented shape.
+ */
+export function userDelegationKeyXml(args: { principalId: string; tenantId: string; body: string; version: string }): string {
+  const start = /<Start>([^<]+)<\/Start>/.exec(args.body)?.[1] ?? new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const expiry = /<Expiry>([^<]+)<\/Expiry>/.exec(args.body)?.[1] ?? start;
+  const value = crypto.createHash("sha256").update(`udk|${args.principalId}|${start}|${expiry}`).digest("base64");
+  return (
+    `<?xml version="1.0" encoding="utf-8"?><UserDelegationKey><SignedOid>${args.principalId}</SignedOid><SignedTid>${args.tenantId}</SignedTid>` +
+    `<SignedStart>${start}</SignedStart><SignedExpiry>${expiry}</SignedExpiry><SignedService>b</SignedService><SignedVersion>${args.version}</SignedVersion>` +
+    `<Value>${value}</Value></UserDelegationKey>`
+  );
+}
+
 /** The RBAC permission Azure Storage checks for a request (learn.microsoft.com "Authorize with Microsoft Entra ID", per operation). */
 export function blobOperation(method: string, target: BlobTarget, query: URLSearchParams): BlobOperation {
   const read = method === "GET" || method === "HEAD";
   const comp = query.get("comp")?.toLowerCase();
   if (!target.container) {
-    // Service level: List Containers / Get Service Properties.
+    // Service level, per the permissions table of "Authorize access to blobs using Microsoft Entra ID": List Containers
+    // needs …/blobServices/containers/read and Get User Delegation Key …/generateUserDelegationKey/action, both control-plane
+    // Actions (no condition gates them); Get/Set Blob Service Properties need …/blobServices/read and …/write.
+    if (isUserDelegationKeyRequest(method, target, query)) return { permission: `${BLOB_SERVICES}/generateUserDelegationKey/action`, data: false };
+    if (read && query.get("restype")?.toLowerCase() === "service" && comp !== "list") return { permission: `${BLOB_SERVICES}/read`, data: false };
     return read ? { permission: `${BLOB_SERVICES}/containers/read`, data: false } : { permission: `${BLOB_SERVICES}/write`, data: false };
   }
   if (!target.blob) {
