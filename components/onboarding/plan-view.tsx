@@ -14,14 +14,17 @@ const ACTION_LABELS: Record<ChangeAction, { label: string; tone: string }> = {
   remove: { label: "Remove", tone: "bg-rose-50 text-rose-800" },
 };
 
+// A line the plan already knows can't be done (a cluster at the diagnostic-settings limit): not counted as a change.
+const BLOCKED = { label: "Blocked", tone: "bg-amber-100 text-amber-900" };
+
 /** The plan; in presenter mode every id in its texts is masked (and no raw id is used as a React key, which the page would embed). */
 export function PlanView({ plan, presenter = false }: { plan: StoredPlan; presenter?: boolean }) {
   const shown = presenter ? maskText : (text: string) => text;
-  const writes = plan.steps.flatMap((s) => s.changes).filter((c) => c.action !== "no-change").length;
+  const writes = plan.steps.flatMap((s) => s.changes).filter((c) => c.action !== "no-change" && !c.attention).length;
   return (
     <div className="space-y-5">
       <p role="status" className="text-slate-700">
-        {writes === 0 ? "Everything is already in place: confirming makes no changes." : `${writes} changes in ${plan.steps.filter((s) => s.changes.some((c) => c.action !== "no-change")).length} steps.`}
+        {writes === 0 ? "Everything is already in place: confirming makes no changes." : `${writes} changes in ${plan.steps.filter((s) => s.changes.some((c) => c.action !== "no-change" && !c.attention)).length} steps.`}
       </p>
       {STEPS.map((step, index) => {
         const planned = plan.steps.find((s) => s.stepId === step.id);
@@ -53,7 +56,7 @@ export function PlanView({ plan, presenter = false }: { plan: StoredPlan; presen
                     {planned.changes.map((c, i) => (
                       <tr key={presenter ? i : c.key} className="align-top">
                         <td className="py-2 pr-3">
-                          <span className={`rounded px-2 py-0.5 text-xs font-medium ${ACTION_LABELS[c.action].tone}`}>{ACTION_LABELS[c.action].label}</span>
+                          <span className={`rounded px-2 py-0.5 text-xs font-medium ${(c.attention ? BLOCKED : ACTION_LABELS[c.action]).tone}`}>{(c.attention ? BLOCKED : ACTION_LABELS[c.action]).label}</span>
                         </td>
                         <th scope="row" className="py-2 pr-3 font-normal">
                           <span className="block text-xs text-slate-500">{c.resourceType}</span>

@@ -214,3 +214,19 @@ export async function beginRunOffboarding(runId: string, from: readonly RunStatu
       AND NOT EXISTS (SELECT 1 FROM "credential_rotations" c WHERE c."run_id" = ${runId} AND c."status" = 'running' AND c."lease_expires_at" > now())`;
   return count === 1;
 }
+
+/**
+ * Replaces the configuration of a run whose plan isn't confirmed (draft or planned) and drops its plan (back to draft,
+ * to be planned again), only while it belongs to `tenantId` and still has `expectedConfig`: a change computed from a
+ * stale configuration, or racing another admin's confirm or change, updates nothing and returns false.
+ */
+export async function replaceUnconfirmedRunConfig(runId: string, tenantId: string, expectedConfig: JsonValue, config: JsonValue): Promise<boolean> {
+  const prisma = await db();
+  const count = await prisma.$executeRaw`
+    UPDATE "onboarding_runs" SET
+      "config" = ${jsonParam(config)}::jsonb, "plan" = NULL, "status" = 'draft',
+      "plan_confirmed_at" = NULL, "plan_confirmed_by_upn" = NULL, "updated_at" = now()
+    WHERE "id" = ${runId} AND "tenant_id" = ${tenantId} AND "status" IN ('draft', 'planned')
+      AND "config" = ${jsonParam(expectedConfig)}::jsonb`;
+  return count === 1;
+}

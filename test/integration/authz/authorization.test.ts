@@ -90,6 +90,7 @@ async function actionModules(): Promise<Record<string, AnyAction>> {
     import("../../../app/onboarding/drift-actions"),
     import("../../../app/onboarding/handoff-actions"),
     import("../../../app/onboarding/offboard-actions"),
+    import("../../../app/onboarding/plan-actions"),
     import("../../../app/onboarding/rotation-actions"),
     import("../../../app/onboarding/verification-actions"),
   ]);
@@ -117,6 +118,7 @@ describe("authorization of customer actions", () => {
     const actions = await actionModules();
     const runFor: Record<string, string> = {
       replanAction: planned.id,
+      leaveClusterOutAction: planned.id,
       confirmPlanAction: planned.id,
       continueRunAction: failed.id,
       changeChoicesAction: failed.id,
@@ -139,7 +141,7 @@ describe("authorization of customer actions", () => {
         const form = new FormData();
         form.set("runId", runFor[name] ?? completed.id);
         form.set("planHash", "0".repeat(64));
-        if (name === "extendCoverageAction") form.append("cluster", "0123456789abcdef01234567");
+        if (name === "extendCoverageAction" || name === "leaveClusterOutAction") form.append("cluster", "0123456789abcdef01234567");
         outcomes[name] = await action(null, form);
       }
       if (decision !== "view") expect({ name, outcome: outcomes[name] }).toMatchObject({ name, outcome: { ok: false, code: "not_permitted" } });
@@ -155,6 +157,7 @@ describe("authorization of customer actions", () => {
     expect(events.length - eventsBefore).toBeLessThanOrEqual(1);
     expect(await listRunsForTenant(TENANT, { limit: 100 })).toHaveLength(runsBefore.length);
     for (const run of [planned, failed, completed]) expect((await getRunForTenant(run.id, TENANT))?.status).toBe(run.id === planned.id ? "planned" : run.id === failed.id ? "failed" : "completed");
+    expect((await getRunForTenant(planned.id, TENANT))?.config).toEqual(config());
   }, 60_000);
 
   it("lets a Contributor run the resource steps but not the role or Entra steps", async () => {
