@@ -59,9 +59,10 @@ function Report({ runId, report, extendRefusal }: { runId: string; report: Cover
             <tr key={g.key} className="align-top">
               <td className="py-2 pr-3">
                 {g.inRun ? (
-                  <span className="text-slate-600">Repaired</span>
+                  <span className="text-slate-600">{g.reason === "settings-limit" ? "After a slot is free" : "Repaired"}</span>
                 ) : (
-                  <input type="checkbox" name="cluster" value={g.key} defaultChecked aria-label={`Add ${g.clusterName}`} className="h-4 w-4" />
+                  // A cluster still at the settings limit would only be flagged again: not selected until the admin frees a slot.
+                  <input type="checkbox" name="cluster" value={g.key} defaultChecked={g.reason !== "settings-limit"} aria-label={`Add ${g.clusterName}`} className="h-4 w-4" />
                 )}
               </td>
               <td className="py-2 pr-3">

@@ -45,6 +45,14 @@ describe("classifyCluster", () => {
     expect(classifyCluster(config, a, [setting("aks-onboarding-kube-audit", accountId("auditeus"), ["kube-apiserver"])])).toMatchObject({ reason: "kube-audit-off" });
   });
 
+  it("says a cluster at Azure's 5-settings limit needs a free slot first, in the run (its exception) or left out", () => {
+    const full = [1, 2, 3, 4, 5].map((n) => setting(`other-${n}`, null, ["kube-apiserver"]));
+    expect(classifyCluster(config, a, full)).toMatchObject({ reason: "settings-limit", inRun: true, message: expect.stringContaining("5 diagnostic settings, Azure's maximum") });
+    expect(classifyCluster(config, { id: clusterId("aks-left-out"), name: "aks-left-out", location: "eastus" }, full)).toMatchObject({ reason: "settings-limit", inRun: false, needsNewAccount: false });
+    // Ours among the five points elsewhere: it can be updated, so it is no limit case.
+    expect(classifyCluster(config, a, [...full.slice(0, 4), setting("aks-onboarding-kube-audit", accountId("elsewhere"))])).toMatchObject({ reason: "wrong-destination" });
+  });
+
   it("flags new clusters, and whether their region needs a new account", () => {
     expect(classifyCluster(config, { id: clusterId("aks-new"), name: "aks-new", location: "eastus" }, [])).toMatchObject({ reason: "new-cluster", inRun: false, needsNewAccount: false });
     expect(classifyCluster(config, { id: clusterId("aks-neu"), name: "aks-neu", location: "northeurope" }, [])).toMatchObject({ reason: "new-cluster", needsNewAccount: true });
@@ -83,6 +91,13 @@ describe("extendedConfig", () => {
   const repaired = gap("aks-a", "eastus", { reason: "setting-missing", inRun: true });
   const newEus = gap("aks-new", "eastus");
   const newNeu = gap("aks-neu", "northeurope");
+
+  it("does not reopen the run for its own cluster still at the settings limit", () => {
+    const atLimit = gap("aks-a", "eastus", { reason: "settings-limit", inRun: true });
+    expect(extendedConfig(config, report([atLimit]), [])).toMatchObject({ ok: false, code: "invalid" });
+    const result = extendedConfig(config, report([atLimit, newEus]), [newEus.key]);
+    expect(result).toMatchObject({ ok: true, data: { repaired: [] } });
+  });
 
   it("adds only the selected new clusters and their regions' accounts, drops removed clusters and keeps in-run repairs", () => {
     const result = extendedConfig(config, report([repaired, newEus, newNeu]), [newNeu.key]);

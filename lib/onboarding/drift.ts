@@ -15,7 +15,7 @@ import type { JsonValue } from "@/lib/db/json";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { maskText } from "@/lib/presenter";
 import { runConfigSchema, type ClusterChoice, type RunConfig, type StorageChoice } from "@/lib/steps/config";
-import { DIAGNOSTIC_SETTING_NAME } from "@/lib/steps/diagnostic-settings";
+import { DIAGNOSTIC_SETTING_NAME, MAX_DIAGNOSTIC_SETTINGS } from "@/lib/steps/diagnostic-settings";
 import { storageAccountIdOf } from "@/lib/steps/storage";
 import { suggestStorageAccountName } from "@/lib/steps/storage-names";
 import { DEFAULT_RESOURCE_GROUP } from "./new-run";
@@ -24,7 +24,7 @@ import { runIdSchema } from "./schemas";
 import { readFailure, sessionTokens, trackedCredential, type TokenProvider } from "./tokens";
 
 /** Why a cluster's kube-audit log doesn't reach the run's account for its region. */
-export type CoverageGapReason = "new-cluster" | "setting-missing" | "wrong-destination" | "kube-audit-off";
+export type CoverageGapReason = "new-cluster" | "setting-missing" | "wrong-destination" | "kube-audit-off" | "settings-limit";
 
 /** One uncovered cluster. `key` is opaque (a hash of the cluster id): the browser selects by it and never needs an id. */
 export interface CoverageGap {
@@ -111,6 +111,15 @@ export function classifyCluster(
   const inRun = config.clusters.some((c) => lower(c.id) === lower(cluster.id));
   const accountId = regionAccountId(config, cluster.location);
   if (accountId && settings.some((s) => sendsAuditTo(s, accountId))) return null;
+  // Left out of the run, or its exception: Azure takes no setting until the admin frees a slot (counted, never read from an error).
+  if (settings.length >= MAX_DIAGNOSTIC_SETTINGS && !settings.some((s) => s.name === DIAGNOSTIC_SETTING_NAME)) {
+    return {
+      reason: "settings-limit",
+      inRun,
+      needsNewAccount: !inRun && accountId === null,
+      message: `It already has ${MAX_DIAGNOSTIC_SETTINGS} diagnostic settings, Azure's maximum: remove one it no longer needs, then re-check coverage to onboard it.`,
+    };
+  }
   if (!inRun) {
     return {
       reason: "new-cluster",
@@ -213,7 +222,8 @@ export function extendedConfig(config: RunConfig, report: CoverageReport, select
     return failure("Coverage changed since you checked (another admin may have extended this run). Check again.", { code: "stale" });
   }
   const added = report.gaps.filter((g) => !g.inRun && selected.has(g.key));
-  const repaired = report.gaps.filter((g) => g.inRun);
+  // A run's own cluster still at the settings limit can't be repaired yet: extending would only meet the limit again.
+  const repaired = report.gaps.filter((g) => g.inRun && g.reason !== "settings-limit");
   if (added.length === 0 && repaired.length === 0) return failure("Select at least one cluster to add to this run.", { code: "invalid", fieldErrors: { clusters: ["select at least one"] } });
   const blocked = added.filter((g) => g.needsNewAccount && !report.proposedAccounts.some((a) => a.region === g.location));
   if (blocked.length > 0) {

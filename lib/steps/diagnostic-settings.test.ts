@@ -129,7 +129,7 @@ describe("diagnostic-settings apply with a blocked cluster", () => {
     expect(out.settings.map((s) => s.clusterName)).toEqual(["aks-weu"]);
     expect(out.blocked).toEqual([limitBlock(EUS)]);
     expect(limitBlock(EUS)).toMatchObject({ clusterId: EUS.id, clusterName: "aks-eus", code: "diagnostic_settings_limit" });
-    expect(limitBlock(EUS).action).toContain("Check coverage and Extend");
+    expect(limitBlock(EUS).action).toContain("Re-check coverage on the run page and Extend the run");
     expect(diagnosticSettingsStep.attention?.(out)).toEqual([
       { kind: "cluster", subject: "aks-eus", resourceId: EUS.id, code: "diagnostic_settings_limit", reason: limitBlock(EUS).reason, action: limitBlock(EUS).action },
     ]);

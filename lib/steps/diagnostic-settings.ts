@@ -78,7 +78,7 @@ const accountNameOf = (id: string) => id.split("/").pop() ?? id;
 const settingKey = (clusterId: string) => `diagnostic-settings.setting:${clusterId}/providers/Microsoft.Insights/diagnosticSettings/${DIAGNOSTIC_SETTING_NAME}`;
 
 /** The admin's to-do once the cause is gone: the coverage check on the run page onboards the cluster. */
-const EXTEND_LATER = "then use Check coverage and Extend on the run page to onboard it";
+const EXTEND_LATER = "then Re-check coverage on the run page and Extend the run to onboard it";
 
 /** A cluster at Azure's 5-settings limit (counted from the list, never read from an error text). */
 export function limitBlock(cluster: Pick<ClusterChoice, "id" | "name">): BlockedCluster {
@@ -107,7 +107,7 @@ function goneBlock(cluster: ClusterChoice): BlockedCluster {
     clusterName: cluster.name,
     code: "cluster_gone",
     reason: "Azure no longer finds this cluster: it was deleted, or moved, after the plan was made.",
-    action: "Nothing to do if it was deleted on purpose; Check coverage on the run page shows what is left to onboard.",
+    action: "Nothing to do if it was deleted on purpose; Re-check coverage on the run page shows what is left to onboard.",
   };
 }
 
@@ -195,7 +195,7 @@ function planCluster(c: ClusterDiagnosticsLive): PlannedChange {
       // At plan time the admin can also leave the cluster out (the plan page offers it) or free a slot and re-read Azure.
       const action =
         block.code === "diagnostic_settings_limit"
-          ? "Remove a diagnostic setting it no longer needs (Azure portal: the cluster, Diagnostic settings) and re-read Azure, or leave it out and onboard it later with Check coverage and Extend."
+          ? "Remove a diagnostic setting it no longer needs (Azure portal: the cluster, Diagnostic settings) and re-read Azure, or leave it out and onboard it later (Re-check coverage, then Extend the run)."
           : "Leave it out of this run.";
       return {
         ...base,
