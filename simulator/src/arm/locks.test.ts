@@ -68,6 +68,25 @@ describe("CanNotDelete locks (locks.json)", () => {
     expect(setting.body.error.code).toBe("ScopeLocked");
   });
 
+  it("a lock on a resource blocks deleting its resource group", async () => {
+    const scenario = sim.state().scenario;
+    const accountId = `${PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.Storage/storageAccounts/contosoheld`;
+    const prod = scenario.subscriptions[0];
+    if (!prod) throw new Error("no subscription");
+    await sim.reset({
+      ...scenario,
+      subscriptions: [{ ...prod, storageAccounts: [{ name: "contosoheld", resourceGroup: "rg-aks-prod-eastus", location: "eastus", networkDefaultAction: "Allow" }] }, ...scenario.subscriptions.slice(1)],
+      locks: [{ name: "hold", scope: accountId, level: "CanNotDelete" }],
+    });
+    const rg = await simJson(sim, "DELETE", `${PROD}/resourceGroups/rg-aks-prod-eastus?api-version=2025-04-01`, { token: owner });
+    expect(rg.status).toBe(409);
+    expect(rg.body.error.message).toBe(
+      `The scope '${PROD}/resourceGroups/rg-aks-prod-eastus' cannot perform delete operation because following scope(s) are locked: '${accountId}'. Please remove the lock and try again.`,
+    );
+    // A lock below is no obstacle to writes above it.
+    expect((await simJson(sim, "PUT", `${PROD}/resourcegroups/rg-aks-prod-eastus?api-version=2025-04-01`, { token: owner, body: { location: "eastus" } })).status).toBe(200);
+  });
+
   it("a ReadOnly lock refuses writes as well", async () => {
     const scenario = sim.state().scenario;
     await sim.reset({ ...scenario, locks: [{ name: "freeze", scope: `${PROD}/resourceGroups/rg-aks-prod-eastus`, level: "ReadOnly" }] });

@@ -64,8 +64,12 @@ export function writeGate(ctx: ArmContext, path: string): SimResponse | undefine
     );
   if (low.includes("locks") || low[low.length - 1] === "checknameavailability") return undefined;
   const operation = method === "DELETE" ? "delete" : "write";
-  const blocking = locks(state).filter(
-    (l) => scopeContains(lockScope(l), path) && (operation === "delete" || l.properties.level === "ReadOnly"),
+  // Deleting a scope deletes what is under it, so a lock below blocks it too (Azure/Mission-Critical-Online#147: "you wont be
+  // able to delete the RG anyway if there is a resource in there with a lock").
+  const blocking = locks(state).filter((l) =>
+    operation === "delete"
+      ? scopeContains(lockScope(l), path) || scopeContains(path, lockScope(l))
+      : l.properties.level === "ReadOnly" && scopeContains(lockScope(l), path),
   );
   if (blocking.length === 0) return undefined;
   return armError(
