@@ -93,6 +93,8 @@ export const scenarioSchema = z.object({
         parameters: z.record(z.string(), z.object({ value: z.unknown() })).default({}),
         notScopes: z.array(z.string()).default([]),
         enforcementMode: z.enum(["Default", "DoNotEnforce"]).default("Default"),
+        /** The assignment's non-compliance message: a deny then says "Reasons: '…'" instead of listing policy identifiers. */
+        nonComplianceMessage: z.string().optional(),
       }),
     )
     .default([]),

@@ -181,6 +181,7 @@ describe("deny evaluation", () => {
     ];
     await sim.reset(scenario);
     sim.state().latency.lroMs.storageAccount = 50;
+    expect((await simJson(sim, "GET", `/subscriptions/${dev}/providers/Microsoft.Authorization/policyAssignments?api-version=2023-04-01&$filter=atExactScope()`, { token: owner })).body.value.map((a: { name: string }) => a.name)).toEqual(["sub-tags-except-weu"]);
     const devRg = (rg: string, body: unknown) => simJson(sim, "PUT", `/subscriptions/${dev}/resourcegroups/${rg}?api-version=2025-04-01`, { token: owner, body });
     expect((await devRg("rg-other", { location: "eastus" })).status).toBe(403);
     expect((await devRg("rg-exempt", { location: "eastus" })).status).toBe(201);
@@ -191,5 +192,21 @@ describe("deny evaluation", () => {
       });
     expect((await acct("rg-aks-dev-eastus")).status).toBe(403);
     expect((await acct("rg-exempt")).status).toBe(202);
+  });
+
+  it("gives the assignment's non-compliance message as the reason when it has one", async () => {
+    const scenario = loadScenario(SCENARIO);
+    scenario.policyAssignments = scenario.policyAssignments.map((a) =>
+      a.name === "require-costcenter-rg" ? { ...a, nonComplianceMessage: "Every resource group needs a costCenter tag (ask FinOps for yours)." } : a,
+    );
+    await sim.reset(scenario);
+    const res = await simJson(sim, "PUT", `${PROD}/resourcegroups/rg-untagged?api-version=2025-04-01`, { token: owner, body: { location: "eastus" } });
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toBe(
+      "Resource 'rg-untagged' was disallowed by policy. Reasons: 'Every resource group needs a costCenter tag (ask FinOps for yours).'. See error details for policy resource IDs.",
+    );
+    expect(res.body.error.additionalInfo[0].info.policyAssignmentName).toBe("require-costcenter-rg");
+    const assignment = await simJson(sim, "GET", `${PROD}/providers/Microsoft.Authorization/policyAssignments/require-costcenter-rg?api-version=2023-04-01`, { token: owner });
+    expect(assignment.body.properties.nonComplianceMessages).toEqual([{ message: "Every resource group needs a costCenter tag (ask FinOps for yours)." }]);
   });
 });

@@ -35,6 +35,7 @@ export function policyAssignmentResource(a: ScenarioAssignment, tenantId: string
       ...(a.description ? { description: a.description } : {}),
       metadata: { assignedBy: "Contoso Platform Team", createdBy: tenantId, createdOn: "2025-01-01T00:00:00.0000000Z" },
       enforcementMode: a.enforcementMode,
+      ...(a.nonComplianceMessage ? { nonComplianceMessages: [{ message: a.nonComplianceMessage }] } : {}),
     },
   };
 }
@@ -50,6 +51,7 @@ interface AssignmentProps {
   notScopes: string[];
   parameters: Record<string, { value: unknown }>;
   enforcementMode: "Default" | "DoNotEnforce";
+  nonComplianceMessages?: { message: string }[];
 }
 const propsOf = (r: ArmResource) => r.properties as unknown as AssignmentProps;
 
@@ -305,13 +307,20 @@ export function denyByPolicy(state: SimState, r: EvaluatedResource): SimResponse
     policyAssignment: { name: v.p.displayName, id: v.a.id },
     policyDefinition: { name: v.def.properties.displayName, id: v.def.id },
   }));
+  // With non-compliance messages ARM gives the reasons instead (hashicorp/terraform-provider-azurerm#25614); how it joins
+  // several is not documented (approximation: quoted, comma-separated).
+  const reasons = violations.flatMap((v) => v.p.nonComplianceMessages?.map((m) => m.message) ?? []);
+  const message =
+    reasons.length > 0
+      ? `Resource '${r.name}' was disallowed by policy. Reasons: '${reasons.join("','")}'. See error details for policy resource IDs.`
+      : `Resource '${r.name}' was disallowed by policy. Policy identifiers: '${JSON.stringify(identifiers)}'.`;
   return {
     status: 403,
     body: {
       error: {
         code: "RequestDisallowedByPolicy",
         target: r.name,
-        message: `Resource '${r.name}' was disallowed by policy. Policy identifiers: '${JSON.stringify(identifiers)}'.`,
+        message,
         additionalInfo: violations.map((v) => ({
           type: "PolicyViolation",
           info: {
