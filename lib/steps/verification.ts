@@ -10,11 +10,14 @@ import { listKubeAuditBlobs, KUBE_AUDIT_CONTAINER, type BlobSummary } from "@/li
 import { listLogAnalyticsWorkspaces } from "@/lib/azure/list-log-analytics-workspaces";
 import { listManagedClusters } from "@/lib/azure/list-managed-clusters";
 import { listStorageAccounts } from "@/lib/azure/list-storage-accounts";
+import { probeClusterUserCredential } from "@/lib/azure/probe-cluster-user-credential";
+import { probeUserDelegationKey } from "@/lib/azure/probe-user-delegation-key";
 import { queryLogAnalytics } from "@/lib/azure/query-log-analytics";
 import { readBlobStart } from "@/lib/azure/read-blob-start";
 import { removeApplicationPassword } from "@/lib/azure/remove-application-password";
 import { env } from "@/lib/env";
 import { CLIENT_SECRET_KIND } from "./app-registration";
+import type { ClusterChoice } from "./config";
 import type { StepContext, StepModule, VerifyResult } from "./types";
 import { failureMessage, newestBlobOf, type CheckStatus, type VerificationCheck, type VerificationOutput } from "./verification-results";
 
@@ -50,6 +53,21 @@ interface AuditAccount {
   blobEndpoint: string | undefined;
 }
 
+const roleAssignmentsOutputSchema = z.object({
+  clusters: z.array(z.object({ clusterId: z.string(), entraIntegration: z.boolean() })).optional(),
+});
+const diagnosticSettingsOutputSchema = z.object({
+  blocked: z.array(z.object({ clusterId: z.string(), clusterName: z.string(), reason: z.string(), code: z.string().optional() })).optional(),
+});
+
+/** A cluster the diagnostic-settings step couldn't onboard (done with exceptions): no kube-audit is expected from it. */
+interface BlockedCluster {
+  clusterId: string;
+  clusterName: string;
+  reason: string;
+  code?: string;
+}
+
 const LOG_ANALYTICS_QUERY = "print ok=1";
 
 async function read(ctx: StepContext): Promise<VerificationLive> {
@@ -67,6 +85,22 @@ function auditAccounts(ctx: StepContext): AuditAccount[] {
   const parsed = storageOutputSchema.safeParse(ctx.outputs.storage);
   if (parsed.success && parsed.data.accounts.length) return parsed.data.accounts.map((a) => ({ ...a, blobEndpoint: a.blobEndpoint }));
   return ctx.config.storage.map((s) => ({ region: s.region, subscriptionId: s.subscriptionId, resourceGroup: s.resourceGroup, name: s.accountName, blobEndpoint: undefined }));
+}
+
+/** Clusters the diagnostic-settings step left out, by lower-case id. */
+function blockedClusters(ctx: StepContext): Map<string, BlockedCluster> {
+  const parsed = diagnosticSettingsOutputSchema.safeParse(ctx.outputs["diagnostic-settings"]);
+  return new Map((parsed.success ? (parsed.data.blocked ?? []) : []).map((b) => [b.clusterId.toLowerCase(), b]));
+}
+
+/** A blocked cluster that no longer exists: nothing of it is left to read. */
+const isGone = (b: BlockedCluster | undefined) => b?.code === "cluster_gone";
+
+/** Selected clusters known to lack Microsoft Entra integration: as the role-assignments step read them, else as recorded. */
+function clustersWithoutEntra(ctx: StepContext): ClusterChoice[] {
+  const parsed = roleAssignmentsOutputSchema.safeParse(ctx.outputs["role-assignments"]);
+  const decided = new Map((parsed.success ? (parsed.data.clusters ?? []) : []).map((c) => [c.clusterId.toLowerCase(), c.entraIntegration]));
+  return ctx.config.clusters.filter((c) => (decided.get(c.id.toLowerCase()) ?? c.entraIntegration) === false);
 }
 
 const sameRegion = (a: string, b: string) => a.toLowerCase().replace(/\s+/g, "") === b.toLowerCase().replace(/\s+/g, "");
@@ -112,16 +146,64 @@ async function runChecks(ctx: StepContext, appId: string, secret: string, checks
   checks.add("sign-in", "Sign in as the app", "pass", `Got a token with the app's client secret${waited}.`);
 
   await clusterChecks(ctx, credential, checks);
+  await credentialChecks(ctx, credential, checks);
   const accounts = await blobChecks(ctx, credential, checks);
   await abacChecks(ctx, credential, accounts, checks);
+  await storageScopeCheck(ctx, credential, accounts, checks);
   await logAnalyticsChecks(ctx, credential, checks);
   return true;
 }
 
+/** On clusters without Microsoft Entra integration a user kubeconfig is cluster-admin: the app must not get one. */
+async function credentialChecks(ctx: StepContext, credential: TokenCredential, checks: Checks): Promise<void> {
+  const gone = blockedClusters(ctx);
+  for (const c of clustersWithoutEntra(ctx).filter((x) => !isGone(gone.get(x.id.toLowerCase())))) {
+    await checks.run(`aks-credential:${c.id}`, `No kubeconfig of ${c.name} (no Microsoft Entra integration)`, async () => {
+      const probe = await probeClusterUserCredential(credential, c.subscriptionId, c.resourceGroup, c.name);
+      if (probe.kind === "refused") return { status: "pass", reason: `AKS refused the app its user credential (${probe.azureCode}): it sees the cluster's metadata only.` };
+      return {
+        status: "fail",
+        reason: `The app can download a kubeconfig of ${c.name}, which without Microsoft Entra integration is cluster-admin. Some assignment of the app grants listClusterUserCredential there (a subscription-wide AKS role from an earlier run, or one made outside the portal): re-apply Role assignments, and remove any other such assignment of the app in the Azure portal.`,
+      };
+    });
+  }
+}
+
+/**
+ * Storage Blob Data Reader's control-plane actions aren't gated by its condition: outside the audit accounts the app must
+ * hold none of them. Probed with a user delegation key in one other account of the selected subscriptions (the first by
+ * subscription, then name): only Storage Blob Data Reader (or a broader data role) grants one.
+ */
+async function storageScopeCheck(ctx: StepContext, credential: TokenCredential, accounts: AuditAccount[], checks: Checks): Promise<void> {
+  const ours = new Set(accounts.map((a) => a.name.toLowerCase()));
+  await checks.run("storage-scope", "No Storage Blob Data Reader outside the audit accounts", async () => {
+    let other: { name: string; blobEndpoint: string } | null = null;
+    for (const s of [...ctx.config.subscriptions].sort((a, b) => a.id.localeCompare(b.id))) {
+      const found = (await listStorageAccounts(ctx.arm, s.id)).find((a) => !ours.has(a.name.toLowerCase()) && a.blobEndpoint);
+      if (found?.blobEndpoint) {
+        other = { name: found.name, blobEndpoint: found.blobEndpoint };
+        break;
+      }
+    }
+    if (!other) return { status: "skipped", reason: "Not tested: no other account to test in the selected subscriptions." };
+    const probe = await probeUserDelegationKey(credential, other.blobEndpoint);
+    if (probe.kind === "refused") return { status: "pass", reason: `Storage refused the app a user delegation key in ${other.name} (${probe.azureCode}): its blob role reaches the audit accounts only.` };
+    return {
+      status: "fail",
+      reason: `The app got a user delegation key in ${other.name}, which isn't an audit account: some assignment of the app (a subscription-wide Storage Blob Data Reader from an earlier run, or one made outside the portal) reaches it. Re-apply Role assignments, and remove any other such assignment of the app in the Azure portal.`,
+    };
+  });
+}
+
 async function clusterChecks(ctx: StepContext, credential: TokenCredential, checks: Checks): Promise<void> {
-  const subs = [...new Set(ctx.config.clusters.map((c) => c.subscriptionId))];
+  const blocked = blockedClusters(ctx);
+  const present = ctx.config.clusters.filter((c) => !isGone(blocked.get(c.id.toLowerCase())));
+  for (const c of ctx.config.clusters.filter((x) => isGone(blocked.get(x.id.toLowerCase())))) {
+    checks.add(`aks-read:${c.id}`, `Read cluster ${c.name}`, "skipped", `Skipped — needs attention: ${blocked.get(c.id.toLowerCase())?.reason ?? ""}`.trim());
+  }
+  const subs = [...new Set(present.map((c) => c.subscriptionId))];
   for (const sub of subs) {
-    const wanted = ctx.config.clusters.filter((c) => c.subscriptionId === sub);
+    const wanted = present.filter((c) => c.subscriptionId === sub);
     await checks.run(`aks-list:${sub}`, `List AKS clusters in ${subscriptionName(ctx, sub)}`, async () => {
       const seen = new Set((await listManagedClusters(credential, sub)).map((c) => c.id.toLowerCase()));
       const missing = wanted.filter((c) => !seen.has(c.id.toLowerCase())).map((c) => c.name);
@@ -131,7 +213,7 @@ async function clusterChecks(ctx: StepContext, credential: TokenCredential, chec
       return { status: "pass", reason: `The app lists all ${wanted.length} selected cluster${wanted.length === 1 ? "" : "s"}.` };
     });
   }
-  for (const c of ctx.config.clusters) {
+  for (const c of present) {
     await checks.run(`aks-read:${c.id}`, `Read cluster ${c.name}`, async () => {
       const got = await getManagedCluster(credential, c.subscriptionId, c.resourceGroup, c.name);
       return { status: "pass", reason: `The app reads the cluster (provisioning state ${got.provisioningState ?? "unknown"}).` };
@@ -170,7 +252,14 @@ async function blobChecks(ctx: StepContext, credential: TokenCredential, checks:
       return { status: "pass", reason: `The app reads the newest blob (${r.bytes} bytes checked).` };
     });
   }
+  const blocked = blockedClusters(ctx);
   for (const c of ctx.config.clusters) {
+    const block = blocked.get(c.id.toLowerCase());
+    if (block) {
+      // The diagnostic-settings step couldn't onboard it: no kube-audit is expected, and the run page says what to do.
+      checks.add(`logs:${c.id}`, `kube-audit logs of ${c.name}`, "skipped", `Skipped — needs attention: ${block.reason}`);
+      continue;
+    }
     const account = accounts.find((a) => a.subscriptionId.toLowerCase() === c.subscriptionId.toLowerCase() && sameRegion(a.region, c.location)) ?? accounts.find((a) => sameRegion(a.region, c.location));
     const blobs = account ? blobsByAccount.get(account.name) : undefined;
     await checks.run(`logs:${c.id}`, `kube-audit logs of ${c.name}`, async () => {
@@ -265,7 +354,7 @@ async function verify(_ctx: StepContext, out: VerificationOutput): Promise<Verif
   return { ok: true, checks: out.checks.filter((c) => c.status === "pass").map((c) => c.label) };
 }
 
-/** Signs in as the app and checks clusters, audit blobs, the ABAC limit and Log Analytics; writes only a temporary secret. */
+/** Signs in as the app and checks clusters, audit blobs, the scope of its access and Log Analytics; writes only a temporary secret. */
 export const verificationStep: StepModule<VerificationLive, VerificationOutput> = {
   id: "verification",
   read,

@@ -1,4 +1,5 @@
-// role-assignments step against the simulator: plan, idempotent apply, exact ABAC condition, replication, faults, permissions.
+// role-assignments step against the simulator: narrow scopes (clusters, audit accounts), plan, idempotent apply, exact ABAC
+// condition, narrowing of earlier subscription-wide assignments, replication, faults, permissions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classifyAzureError } from "../../../lib/azure/errors";
 import { roleAssignmentName } from "../../../lib/azure/names";
@@ -7,6 +8,7 @@ import { blobReadCondition } from "../../../lib/steps/abac";
 import { appRegistrationStep, type AppRegistrationOutput } from "../../../lib/steps/app-registration";
 import { customRoleStep, type CustomRoleOutput } from "../../../lib/steps/custom-role";
 import { roleAssignmentsStep, type RoleAssignmentsOutput } from "../../../lib/steps/role-assignments";
+import { storageAccountIdOf, storageStep, type StorageOutput } from "../../../lib/steps/storage";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import {
   armOfType,
@@ -30,19 +32,24 @@ const PROD = `/subscriptions/${SUB_PROD}`;
 const DEV = `/subscriptions/${SUB_DEV}`;
 const WRITES = new Set(["PUT", "POST", "PATCH", "DELETE"]);
 const ACCOUNTS = defaultRunConfig().storage.map((s) => s.accountName);
-const CONDITION = blobReadCondition(ACCOUNTS);
+const ACCOUNT_IDS = defaultRunConfig().storage.map((s) => storageAccountIdOf(s));
+const CLUSTER_IDS = defaultRunConfig().clusters.map((c) => c.id);
+const CONDITION = blobReadCondition([ACCOUNTS[0]!]);
+/** Index of the first Storage Blob Data Reader in plan and output order (after 2 Log Analytics Readers and 4 clusters). */
+const SBDR = 6;
 
 beforeAll(async () => {
   sim = await startSimForPortal();
 });
 afterAll(async () => sim.close());
 
-/** Fresh scenario, then the two steps this one depends on (retried like the engine would). */
-async function prerequisites(): Promise<{ app: AppRegistrationOutput; role: CustomRoleOutput }> {
+/** The steps this one depends on (retried like the engine would): the audit accounts are assignment scopes. */
+async function prerequisites(): Promise<{ app: AppRegistrationOutput; role: CustomRoleOutput; storage: StorageOutput }> {
   const { ctx } = testStepContext(sim);
+  const storage = (await applyWithRetries(storageStep, ctx)).result;
   const app = (await applyWithRetries(appRegistrationStep, ctx)).result;
   const role = (await applyWithRetries(customRoleStep, ctx)).result;
-  return { app, role };
+  return { app, role, storage };
 }
 
 async function resetScenario(replicationMs: number): Promise<void> {
@@ -59,14 +66,13 @@ async function assignmentsOf(principalId: string): Promise<AssignmentResource[]>
   return ((await armOfType(sim, "Microsoft.Authorization/roleAssignments")) as AssignmentResource[]).filter((a) => a.properties.principalId === principalId);
 }
 
-/** The five assignments the default run needs, as [scope, role guid, condition]. */
+/** The eight assignments the default run needs (every cluster has Entra integration), as [scope, role guid, condition]. */
 function expectedTriples(roleId: string): [string, string, string | null][] {
   return [
     [PROD, BUILTIN_ROLE_IDS.logAnalyticsReader, null],
-    [PROD, roleId, null],
     [DEV, BUILTIN_ROLE_IDS.logAnalyticsReader, null],
-    [DEV, roleId, null],
-    [PROD, BUILTIN_ROLE_IDS.storageBlobDataReader, CONDITION],
+    ...CLUSTER_IDS.map((id): [string, string, null] => [id.toLowerCase(), roleId, null]),
+    ...ACCOUNT_IDS.map((id, i): [string, string, string] => [id.toLowerCase(), BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition([ACCOUNTS[i]!])]),
   ];
 }
 
@@ -79,8 +85,9 @@ function triples(assignments: AssignmentResource[]): [string, string, string | n
 describe("role-assignments step", () => {
   let app: AppRegistrationOutput;
   let role: CustomRoleOutput;
+  let storage: StorageOutput;
   let out: RoleAssignmentsOutput;
-  const ctxFor = (upn = OWNER) => testStepContext(sim, { upn, outputs: { "app-registration": app, "custom-role": role } });
+  const ctxFor = (upn = OWNER) => testStepContext(sim, { upn, outputs: { storage, "app-registration": app, "custom-role": role } });
 
   it("plans every assignment as create before the app registration exists", async () => {
     const { ctx } = testStepContext(sim);
@@ -89,27 +96,26 @@ describe("role-assignments step", () => {
     const plan = roleAssignmentsStep.plan(ctx, live);
     expect(plan.map((c) => [c.action, c.resource])).toEqual([
       ["create", `Log Analytics Reader at ${PROD}`],
-      ["create", `AKS Audit Log Reader (read-only) at ${PROD}`],
       ["create", `Log Analytics Reader at ${DEV}`],
-      ["create", `AKS Audit Log Reader (read-only) at ${DEV}`],
-      ["create", `Storage Blob Data Reader at ${PROD}`],
+      ...CLUSTER_IDS.map((id) => ["create", `AKS Audit Log Reader (read-only) at ${id}`]),
+      ...ACCOUNT_IDS.map((id) => ["create", `Storage Blob Data Reader at ${id}`]),
     ]);
-    expect(plan[4]?.details).toEqual([`condition: ${CONDITION}`]);
+    expect(plan[SBDR]?.details).toEqual([`condition: ${CONDITION}`]);
   });
 
-  it("applies five assignments with deterministic names and the exact condition", async () => {
-    ({ app, role } = await prerequisites());
+  it("applies eight assignments with deterministic names and the exact condition", async () => {
+    ({ app, role, storage } = await prerequisites());
     const { ctx, writes, progress } = ctxFor();
     out = await roleAssignmentsStep.apply(ctx, await roleAssignmentsStep.read(ctx));
-    expect(writes.map((w) => [w.kind, w.status])).toEqual(Array(5).fill(["create", "succeeded"]));
-    expect(progress.map((p) => p.label)).toContain("Role assignments 2 of 5");
+    expect(writes.map((w) => [w.kind, w.status])).toEqual(Array(8).fill(["create", "succeeded"]));
+    expect(progress.map((p) => p.label)).toContain("Role assignments 2 of 8");
     const sp = app.servicePrincipalId;
     expect(out.assignments.map((a) => a.name)).toEqual(expectedTriples(role.roleId).map(([scope, guid]) => roleAssignmentName(scope, sp, guid)));
-    expect(out.assignments[4]).toEqual({
-      scope: PROD,
+    expect(out.assignments[SBDR]).toEqual({
+      scope: ACCOUNT_IDS[0],
       roleName: "Storage Blob Data Reader",
       roleDefinitionId: `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}`,
-      name: roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.storageBlobDataReader),
+      name: roleAssignmentName(ACCOUNT_IDS[0]!, sp, BUILTIN_ROLE_IDS.storageBlobDataReader),
       condition: CONDITION,
     });
     const live = await assignmentsOf(sp);
@@ -120,7 +126,7 @@ describe("role-assignments step", () => {
   it("plans no change, writes nothing when applied again, and verifies", async () => {
     const { ctx, writes } = ctxFor();
     const live = await roleAssignmentsStep.read(ctx);
-    expect(roleAssignmentsStep.plan(ctx, live).map((c) => c.action)).toEqual(Array(5).fill("no-change"));
+    expect(roleAssignmentsStep.plan(ctx, live).map((c) => c.action)).toEqual(Array(8).fill("no-change"));
     await clearRequests(sim);
     expect(await roleAssignmentsStep.apply(ctx, live)).toEqual(out);
     expect(writes).toEqual([]);
@@ -129,9 +135,9 @@ describe("role-assignments step", () => {
   });
 
   it("updates an assignment whose condition drifted, under the same name", async () => {
-    const blob = out.assignments[4]!;
-    const drifted = blobReadCondition([ACCOUNTS[0]!]);
-    const r = await armRaw(sim, OWNER, "PUT", `${PROD}/providers/Microsoft.Authorization/roleAssignments/${blob.name}?api-version=2022-04-01`, {
+    const blob = out.assignments[SBDR]!;
+    const drifted = blobReadCondition(ACCOUNTS);
+    const r = await armRaw(sim, OWNER, "PUT", `${blob.scope}/providers/Microsoft.Authorization/roleAssignments/${blob.name}?api-version=2022-04-01`, {
       properties: { roleDefinitionId: blob.roleDefinitionId, principalId: app.servicePrincipalId, principalType: "ServicePrincipal", condition: drifted, conditionVersion: "2.0" },
     });
     expect(r.status).toBe(200);
@@ -139,8 +145,8 @@ describe("role-assignments step", () => {
     expect(await roleAssignmentsStep.verify(ctx, out)).toMatchObject({ ok: false, reason: expect.stringContaining("different condition") });
     const live = await roleAssignmentsStep.read(ctx);
     const plan = roleAssignmentsStep.plan(ctx, live);
-    expect(plan.map((c) => c.action)).toEqual(["no-change", "no-change", "no-change", "no-change", "update"]);
-    expect(plan[4]?.details).toEqual([`condition: ${drifted} → ${CONDITION}`]);
+    expect(plan.map((c) => c.action)).toEqual([...Array(SBDR).fill("no-change"), "update", "no-change"]);
+    expect(plan[SBDR]?.details).toEqual([`condition: ${drifted} → ${CONDITION}`]);
     expect(await roleAssignmentsStep.apply(ctx, live)).toEqual(out);
     expect(writes.map((w) => w.kind)).toEqual(["update"]);
     expect((await assignmentsOf(app.servicePrincipalId)).find((a) => a.name === blob.name)?.properties.condition).toBe(CONDITION);
@@ -148,8 +154,8 @@ describe("role-assignments step", () => {
   });
 
   it("tells a Reader that Owner or User Access Administrator is needed", async () => {
-    const { ctx } = testStepContext(sim, { upn: READER, outputs: { "app-registration": app, "custom-role": role }, config: { ...defaultRunConfig(), subscriptions: [{ id: SUB_DEV, displayName: "Contoso Development" }] } });
-    await armRaw(sim, OWNER, "DELETE", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${out.assignments[2]!.name}?api-version=2022-04-01`);
+    const { ctx } = testStepContext(sim, { upn: READER, outputs: { storage, "app-registration": app, "custom-role": role }, config: { ...defaultRunConfig(), subscriptions: [{ id: SUB_DEV, displayName: "Contoso Development" }] } });
+    await armRaw(sim, OWNER, "DELETE", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${out.assignments[1]!.name}?api-version=2022-04-01`);
     const error = await azureError(roleAssignmentsStep.apply(ctx, await roleAssignmentsStep.read(ctx)));
     expect(error.code).toBe("forbidden");
     expect(error.message).toContain("Owner");
@@ -157,7 +163,7 @@ describe("role-assignments step", () => {
   });
 
   it("treats RoleAssignmentExists as success once the other-named assignment is confirmed", async () => {
-    const la = out.assignments[2]!;
+    const la = out.assignments[1]!;
     const otherName = "0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f";
     const r = await armRaw(sim, OWNER, "PUT", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${otherName}?api-version=2022-04-01`, {
       properties: { roleDefinitionId: la.roleDefinitionId, principalId: app.servicePrincipalId, principalType: "ServicePrincipal" },
@@ -165,21 +171,52 @@ describe("role-assignments step", () => {
     expect(r.status).toBe(201);
     const { ctx, writes } = ctxFor();
     const live = await roleAssignmentsStep.read(ctx);
-    expect(roleAssignmentsStep.plan(ctx, live)[2]?.action).toBe("adopt");
+    expect(roleAssignmentsStep.plan(ctx, live)[1]?.action).toBe("adopt");
     // A stale read (made before someone else's assignment appeared) sends the PUT and meets the 409.
     const result = await roleAssignmentsStep.apply(ctx, { ...live, existing: {} });
-    expect(result.assignments[2]?.name).toBe(otherName);
+    expect(result.assignments[1]?.name).toBe(otherName);
     expect(writes.filter((w) => w.status === "failed")).toEqual([]);
     expect(await roleAssignmentsStep.verify(ctx, result)).toMatchObject({ ok: true });
-    expect(await assignmentsOf(app.servicePrincipalId)).toHaveLength(5);
+    expect(await assignmentsOf(app.servicePrincipalId)).toHaveLength(8);
+  });
+
+  it("narrows the portal's earlier subscription-wide AKS role and blob reader: plans their removal, removes them after the narrow ones, keeps the customer's", async () => {
+    const sp = app.servicePrincipalId;
+    const put = (scope: string, name: string, roleDefinitionId: string, condition?: string) =>
+      armRaw(sim, OWNER, "PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=2022-04-01`, {
+        properties: { roleDefinitionId, principalId: sp, principalType: "ServicePrincipal", ...(condition ? { condition, conditionVersion: "2.0" } : {}) },
+      });
+    const aksRole = `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${role.roleId}`;
+    const sbdr = `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}`;
+    // What an earlier version of the portal made, under its deterministic names, and one the customer made by hand.
+    expect((await put(PROD, roleAssignmentName(PROD, sp, role.roleId), aksRole)).status).toBe(201);
+    expect((await put(PROD, roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.storageBlobDataReader), sbdr, blobReadCondition(ACCOUNTS))).status).toBe(201);
+    const customers = "0e0e0e0e-0e0e-4e0e-8e0e-0e0e0e0e0e0e";
+    expect((await put(DEV, customers, `${DEV}/providers/Microsoft.Authorization/roleDefinitions/${role.roleId}`)).status).toBe(201);
+    const { ctx, writes } = ctxFor();
+    const live = await roleAssignmentsStep.read(ctx);
+    const plan = roleAssignmentsStep.plan(ctx, live);
+    expect(plan.filter((c) => c.action === "remove").map((c) => c.resource)).toEqual([`AKS Audit Log Reader (read-only) at ${PROD}`, `Storage Blob Data Reader at ${PROD}`]);
+    const result = await roleAssignmentsStep.apply(ctx, live);
+    expect(writes.map((w) => [w.kind, w.status])).toEqual([
+      ["delete", "succeeded"],
+      ["delete", "succeeded"],
+    ]);
+    expect(result.removed).toHaveLength(2);
+    expect(await roleAssignmentsStep.verify(ctx, result)).toMatchObject({ ok: true });
+    const names = (await assignmentsOf(sp)).map((a) => a.name);
+    expect(names).not.toContain(roleAssignmentName(PROD, sp, role.roleId));
+    expect(names).not.toContain(roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.storageBlobDataReader));
+    expect(names).toContain(customers);
+    await armRaw(sim, OWNER, "DELETE", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${customers}?api-version=2022-04-01`);
   });
 });
 
 describe("role-assignments under replication delay", () => {
   it("surfaces the new custom role's RoleDefinitionDoesNotExist as replication and completes on retry", async () => {
     await resetScenario(1500);
-    const { app, role } = await prerequisites();
-    const { ctx } = testStepContext(sim, { outputs: { "app-registration": app, "custom-role": role } });
+    const { app, role, storage } = await prerequisites();
+    const { ctx } = testStepContext(sim, { outputs: { storage, "app-registration": app, "custom-role": role } });
     const error = await azureError(roleAssignmentsStep.apply(ctx, await roleAssignmentsStep.read(ctx)));
     expect(error.code).toBe("role_definition_not_found");
     expect(classifyAzureError(error)).toBe("replication");
@@ -191,10 +228,10 @@ describe("role-assignments under replication delay", () => {
 });
 
 describe("role-assignments under random faults", () => {
-  it("ends with exactly the five assignments and the exact condition text", async () => {
+  it("ends with exactly the eight assignments and the exact condition text", async () => {
     await resetScenario(0);
-    const { app, role } = await prerequisites();
-    const { ctx } = testStepContext(sim, { outputs: { "app-registration": app, "custom-role": role } });
+    const { app, role, storage } = await prerequisites();
+    const { ctx } = testStepContext(sim, { outputs: { storage, "app-registration": app, "custom-role": role } });
     await clearRequests(sim);
     await setFaults(sim, { rate: 0.2, kinds: ["429", "500", "503", "PrincipalNotFound", "NoBackingApplicationObject"], seed: 17 });
     let result: RoleAssignmentsOutput;
@@ -207,7 +244,7 @@ describe("role-assignments under random faults", () => {
     expect((await simRequests(sim)).some((r) => r.status >= 400)).toBe(true);
     expect((await withRetries(() => roleAssignmentsStep.verify(ctx, result))).result).toMatchObject({ ok: true });
     const live = await assignmentsOf(app.servicePrincipalId);
-    expect(live).toHaveLength(5);
+    expect(live).toHaveLength(8);
     expect(triples(live)).toEqual(expectedTriples(role.roleId).sort());
   });
 });
