@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { AzureOperationError } from "@/lib/azure/errors";
 import type { DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";
 import type { RunConfig } from "./config";
 import { DIAGNOSTIC_SETTING_NAME, diagnosticSettingsStep, limitBlock, NoClusterConfiguredError, storageAccountIdForCluster, type DiagnosticSettingsLive } from "./diagnostic-settings";
@@ -158,5 +159,36 @@ describe("storageAccountIdForCluster", () => {
     expect(storageAccountIdForCluster(config, { storage: output }, EUS)).toBe(account("adopted1"));
     expect(storageAccountIdForCluster(config, { storage: output }, WEU)).toBe(account("auditweu"));
     expect(storageAccountIdForCluster(config, {}, EUS)).toBe(account("auditeus"));
+  });
+});
+
+describe("diagnostic-settings apply: which write failures are a cluster's exception", () => {
+  const refusing = (error: AzureOperationError): StepContext => ({ ...ctx, progress: () => Promise.resolve(), write: () => Promise.reject(error) });
+  // aks-eus needs a setting (the write fails), aks-weu is done already.
+  const needsWrite = () => live([]);
+
+  it("a deny policy on the cluster's setting: blocked with the policy in words, the others finish", async () => {
+    const denied = new AzureOperationError("policy_denied", "Azure Policy assignment 'deny-diag' denies diagnostic settings here.", "RequestDisallowedByPolicy", 403);
+    const out = await diagnosticSettingsStep.apply(refusing(denied), needsWrite());
+    expect(out.settings.map((s) => s.clusterName)).toEqual(["aks-weu"]);
+    expect(out.blocked).toEqual([
+      expect.objectContaining({ clusterName: "aks-eus", code: "policy_denied", reason: expect.stringContaining("Azure Policy assignment 'deny-diag'") as unknown, action: expect.stringContaining("exemption") as unknown }),
+    ]);
+  });
+
+  it("the cluster deleted mid-run: blocked as gone", async () => {
+    const gone = new AzureOperationError("not_found", "Azure could not find it.", "ResourceNotFound", 404);
+    const out = await diagnosticSettingsStep.apply(refusing(gone), needsWrite());
+    expect(out.blocked.map((b) => `${b.clusterName} ${b.code}`)).toEqual(["aks-eus cluster_gone"]);
+  });
+
+  it("throttling, missing permissions and sign-in still fail the step as before", async () => {
+    for (const error of [
+      new AzureOperationError("throttled", "Azure is throttling requests.", "TooManyRequests", 429),
+      new AzureOperationError("forbidden", "You don't have permission.", "AuthorizationFailed", 403),
+      new AzureOperationError("reauth_required", "Sign in again.", "ExpiredAuthenticationToken", 401),
+    ]) {
+      await expect(diagnosticSettingsStep.apply(refusing(error), needsWrite())).rejects.toBe(error);
+    }
   });
 });

@@ -113,7 +113,7 @@ function goneBlock(cluster: ClusterChoice): BlockedCluster {
 
 // 403 RequestDisallowedByPolicy: a deny policy refuses the setting on this cluster (lib/azure/errors names the policy).
 function isPolicyDenial(error: AzureOperationError): boolean {
-  return (error.code as string) === "policy_denied" || error.azureCode === "RequestDisallowedByPolicy";
+  return error.code === "policy_denied" || error.azureCode === "RequestDisallowedByPolicy";
 }
 
 // 404 on the cluster itself (ResourceNotFound, ParentResourceNotFound for its child settings, or its group gone).
