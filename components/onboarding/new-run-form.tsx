@@ -7,6 +7,7 @@ import type { NewRunDefaults, StorageNameStatus } from "@/lib/onboarding/new-run
 import { accountIdOf, blockedByLimit, sameAccountId, type ClusterPreflight, type KubeAuditExport } from "@/lib/onboarding/preflight";
 import { defaultStorageSubscription, nameCheckSubscription, READ_ONLY_ADVICE } from "@/lib/onboarding/storage-defaults";
 import { RegionLabel } from "@/components/ui/region-label";
+import { TagsField, tagsOf, type TagRow } from "./tags-field";
 
 type StorageRow = NewRunDefaults["regions"][number];
 type NameCheck = { status: StorageNameStatus | "checking" | "error"; message: string };
@@ -19,6 +20,8 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
   const [storage, setStorage] = useState<StorageRow[]>(defaults.regions);
   const [checks, setChecks] = useState<Record<string, NameCheck>>({});
   const [restrictNetwork, setRestrictNetwork] = useState(false);
+  // Pre-filled with the tags enforced deny policies require where the defaults create things.
+  const [tagRows, setTagRows] = useState<TagRow[]>(() => defaults.requiredTags.tags.map((t) => ({ name: t.name, value: t.value ?? "", requiredBy: t.assignments })));
   const [retentionDays, setRetentionDays] = useState("30");
   const [secretLifetimeDays, setSecretLifetimeDays] = useState("180");
   const [error, setError] = useState<{ message: string; fieldErrors?: Record<string, string[] | undefined> } | null>(null);
@@ -82,6 +85,7 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
         storage: storageInUse,
         ...(hint ? { nameCheckSubscriptionId: hint } : {}),
         restrictNetwork,
+        tags: tagsOf(tagRows),
         retentionDays: Number(retentionDays),
         secretLifetimeDays: Number(secretLifetimeDays),
       });
@@ -249,6 +253,16 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
             );
           })}
         </div>
+      </fieldset>
+
+      <fieldset className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+        <legend className="px-1 text-lg font-semibold text-slate-900">Tags</legend>
+        <TagsField
+          rows={tagRows}
+          onChange={setTagRows}
+          notes={defaults.requiredTags.notes}
+          error={Object.entries(error?.fieldErrors ?? {}).find(([k]) => /^(options\.)?tags(\.|$)/.test(k))?.[1]?.[0]}
+        />
       </fieldset>
 
       <fieldset className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">

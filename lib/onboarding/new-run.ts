@@ -25,6 +25,7 @@ import { AZURE_REGION_NAME, type NewRunInput, type StorageNameCheckInput } from 
 import { probeFor } from "./authorize";
 import { readFailure, sessionTokens, trackedCredential } from "./tokens";
 import { planStoredRun } from "./plan";
+import { requiredTagsWhereCreated, type RequiredTagsResult } from "./required-tags";
 import type { ClusterPreflight } from "./preflight";
 import { defaultStorageSubscription, isReadOnlyState, READ_ONLY_ADVICE } from "./storage-defaults";
 
@@ -54,6 +55,8 @@ export interface NewRunDefaults {
   restrictNetworkAvailable: boolean;
   egressIps: string[];
   workbenchConfigured: boolean;
+  /** Tags that enforced deny policies require where the default choices create things (best-effort, with notes). */
+  requiredTags: RequiredTagsResult;
 }
 
 // Reads for the form's flags and defaults: bounded like the estate's own reads (ARM throttles per subscription).
@@ -118,6 +121,7 @@ export async function loadNewRunDefaults(session: SessionWithUser, probe = probe
       restrictNetworkAvailable: vendor.egressIps.length > 0,
       egressIps: vendor.egressIps,
       workbenchConfigured: vendor.workbenchConfigured,
+      requiredTags: await requiredTagsWhereCreated(arm, regions.map((r) => defaultStorageSubscription(r, subscriptions)), subscriptions, DEFAULT_RESOURCE_GROUP),
     },
   };
 }
@@ -283,7 +287,7 @@ async function buildConfig(
     subscriptions: chosenSubs.map((id) => ({ id, displayName: visible.get(id)?.displayName ?? id })),
     clusters: chosenClusters.flatMap((c) => (c ? [{ id: c.id, name: c.name, subscriptionId: subscriptionOf(c.id), resourceGroup: c.resourceGroup, location: c.location, entraIntegration: c.entraIntegration }] : [])),
     storage,
-    options: { restrictNetwork: input.restrictNetwork, retentionDays: input.retentionDays, secretLifetimeDays: input.secretLifetimeDays },
+    options: { restrictNetwork: input.restrictNetwork, retentionDays: input.retentionDays, secretLifetimeDays: input.secretLifetimeDays, ...(input.tags && Object.keys(input.tags).length > 0 ? { tags: input.tags } : {}) },
     vendor: { name: vendor.name, appUniqueName: vendor.appUniqueName, appDisplayName: vendor.appDisplayName, egressIps: vendor.egressIps },
   });
   if (!parsed.success) {

@@ -186,3 +186,15 @@ export async function loadRequiredTags(credential: TokenCredential, targets: rea
   }
   return { tags: requiredTagsFrom(assignments, definitions, targets), notes };
 }
+
+/** loadRequiredTags for the given storage subscriptions (named from `subscriptions`), all with the same resource group. */
+export function requiredTagsWhereCreated(
+  credential: TokenCredential,
+  subscriptionIds: readonly (string | undefined)[],
+  subscriptions: readonly { id: string; displayName: string }[],
+  resourceGroup: string,
+): Promise<RequiredTagsResult> {
+  const names = new Map(subscriptions.map((s) => [s.id.toLowerCase(), s.displayName]));
+  const targets = subscriptionIds.flatMap((id) => (id ? [{ subscriptionId: id, subscriptionName: names.get(id.toLowerCase()) ?? id, resourceGroup }] : []));
+  return loadRequiredTags(credential, targets);
+}

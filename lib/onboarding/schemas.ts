@@ -1,5 +1,6 @@
 // Inputs of the onboarding actions, validated with zod before anything else happens.
 import { z } from "zod";
+import { runOptionsSchema } from "@/lib/steps/config";
 import { STORAGE_ACCOUNT_NAME } from "@/lib/steps/storage-names";
 
 const guid = z.string().uuid("is not a subscription id");
@@ -41,6 +42,8 @@ export const newRunSchema = z.object({
   /** As in the name check: a registered subscription that can check names the storage subscriptions can't yet. */
   nameCheckSubscriptionId: guid.optional(),
   restrictNetwork: z.boolean(),
+  /** Tags for the resource group and storage accounts the run creates. */
+  tags: runOptionsSchema.shape.tags,
   retentionDays: z.number({ error: "must be a number" }).int("must be whole days").min(7, "must be at least 7 days").max(3650, "can be at most 3650 days"),
   secretLifetimeDays: z
     .number({ error: "must be a number" })
