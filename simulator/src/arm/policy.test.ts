@@ -209,4 +209,42 @@ describe("deny evaluation", () => {
     const assignment = await simJson(sim, "GET", `${PROD}/providers/Microsoft.Authorization/policyAssignments/require-costcenter-rg?api-version=2023-04-01`, { token: owner });
     expect(assignment.body.properties.nonComplianceMessages).toEqual([{ message: "Every resource group needs a costCenter tag (ask FinOps for yours)." }]);
   });
+
+  it("evaluates the other built-ins: public network access, a tag's value, allowed locations for resource groups", async () => {
+    const scenario = loadScenario(SCENARIO);
+    const assign = (name: string, guid: string, parameters: Record<string, { value: unknown }>) => ({
+      name,
+      scope: PROD,
+      policyDefinitionId: `${BUILTIN}/${guid}`,
+      parameters,
+      notScopes: [],
+      enforcementMode: "Default" as const,
+    });
+    scenario.policyAssignments = [
+      assign("no-public-network", "b2982f36-99f2-4db5-8eff-283140c09693", { effect: { value: "Deny" } }),
+      assign("env-on-groups", "8ce3da23-7156-49e4-b145-24f95f9dcb46", { tagName: { value: "env" }, tagValue: { value: "prod" } }),
+      assign("env-on-resources", "1e30110a-5ceb-460c-a204-c1c3969c6d62", { tagName: { value: "env" }, tagValue: { value: "prod" } }),
+      assign("group-regions", "e765b5de-1225-4ba3-bd56-1ac6695af988", { listOfAllowedLocations: { value: ["eastus"] } }),
+    ];
+    await sim.reset(scenario);
+    sim.state().latency.lroMs.storageAccount = 50;
+    const group = (name: string, body: unknown) => simJson(sim, "PUT", `${PROD}/resourcegroups/${name}?api-version=2025-04-01`, { token: owner, body });
+    expect(deniedBy((await group("rg-a", { location: "eastus", tags: { env: "dev" } })).body)).toEqual(["8ce3da23-7156-49e4-b145-24f95f9dcb46"]);
+    expect(deniedBy((await group("rg-b", { location: "westeurope", tags: { env: "prod" } })).body)).toEqual(["e765b5de-1225-4ba3-bd56-1ac6695af988"]);
+    expect((await group("rg-c", { location: "eastus", tags: { ENV: "PROD" } })).status).toBe(201);
+    const account = (name: string, tags: Record<string, string>, publicNetworkAccess?: string) =>
+      simJson(sim, "PUT", accountPath(name), { token: owner, body: { ...compliant, tags, properties: { ...compliant.properties, ...(publicNetworkAccess ? { publicNetworkAccess } : {}) } } });
+    const open = await account("pnaopen", { env: "prod" }, "Enabled");
+    expect(deniedBy(open.body)).toEqual(["b2982f36-99f2-4db5-8eff-283140c09693"]);
+    expect(open.body.error.additionalInfo[0].info.evaluationDetails.evaluatedExpressions[1]).toMatchObject({
+      result: "True",
+      expression: "Microsoft.Storage/storageAccounts/publicNetworkAccess",
+      path: "properties.publicNetworkAccess",
+      expressionValue: "Enabled",
+      targetValue: "Disabled",
+      operator: "NotEquals",
+    });
+    expect(deniedBy((await account("pnawrongenv", { env: "dev" }, "Disabled")).body)).toEqual(["1e30110a-5ceb-460c-a204-c1c3969c6d62"]);
+    expect((await account("pnaclosed", { env: "prod" }, "Disabled")).status).toBe(202);
+  });
 });
