@@ -75,6 +75,9 @@ describe("verification step", () => {
     expect(byPrefix(out, "logs:").map((c) => c.status)).toEqual(["waiting", "waiting", "waiting", "waiting"]);
     expect(byPrefix(out, "logs:")[0]?.reason).toMatch(/^Waiting for first logs/);
     expect(byPrefix(out, "abac:")).toEqual([expect.objectContaining({ status: "skipped", reason: "Not tested: no other storage account in this subscription." })]);
+    expect(byPrefix(out, "storage-scope")).toEqual([expect.objectContaining({ status: "skipped", reason: "Not tested: no other account to test in the selected subscriptions." })]);
+    // Every default cluster has Microsoft Entra integration: no user credential to refuse.
+    expect(byPrefix(out, "aks-credential:")).toEqual([]);
     expect(byPrefix(out, "log-analytics:").map((c) => [c.status, c.reason])).toEqual([
       ["pass", "A query on law-prod-eastus returned 1 row."],
       ["skipped", "Not tested: no Log Analytics workspace in this subscription."],
@@ -117,6 +120,7 @@ describe("verification step", () => {
     expect(byPrefix(passing.out, "abac:")).toEqual([
       expect.objectContaining({ status: "pass", reason: expect.stringContaining("Storage refused the app in payrollrecords01 (AuthorizationPermissionMismatch)") }),
     ]);
+    expect(byPrefix(passing.out, "storage-scope")).toEqual([expect.objectContaining({ status: "pass", reason: expect.stringContaining("user delegation key in payrollrecords01") })]);
 
     // Someone grants the app Storage Blob Data Reader without a condition: the check catches it.
     const app = t.ctx.outputs["app-registration"] as { servicePrincipalId: string };
@@ -132,6 +136,27 @@ describe("verification step", () => {
     // Every check is still reported, and the temporary secret is gone.
     expect(failing.out?.checks.length).toBe(passing.out?.checks.length);
     expect(byPrefix(failing.out, "abac:")[0]?.status).toBe("fail");
+    expect(byPrefix(failing.out, "storage-scope")[0]).toMatchObject({ status: "fail", reason: expect.stringContaining("got a user delegation key in payrollrecords01") });
     expect(verificationSecrets()).toEqual([]);
+  }, 120_000);
+
+  it("skips the kube-audit check of a cluster the diagnostic-settings step left out, and verifies the rest", async () => {
+    const [left, ...rest] = defaultRunConfig().clusters;
+    const before = t.ctx.outputs["diagnostic-settings"];
+    t.ctx.outputs["diagnostic-settings"] = {
+      ...(before as object),
+      blocked: [{ clusterId: left!.id, clusterName: left!.name, code: "diagnostic_settings_limit", reason: "It already has five diagnostic settings, Azure's limit.", action: "Remove one, then extend the run." }],
+    };
+    try {
+      const { out } = await run();
+      const logs = byPrefix(out, "logs:");
+      expect(logs.find((c) => c.id === `logs:${left!.id}`)).toMatchObject({ status: "skipped", reason: "Skipped — needs attention: It already has five diagnostic settings, Azure's limit." });
+      expect(logs.filter((c) => c.id !== `logs:${left!.id}`).map((c) => c.id)).toEqual(rest.map((c) => `logs:${c.id}`));
+      expect(logs.filter((c) => c.id !== `logs:${left!.id}`).every((c) => c.status === "pass")).toBe(true);
+      // The cluster itself still exists and is still read.
+      expect(byPrefix(out, "aks-read:").map((c) => c.status)).toEqual(["pass", "pass", "pass", "pass"]);
+    } finally {
+      t.ctx.outputs["diagnostic-settings"] = before;
+    }
   }, 120_000);
 });
