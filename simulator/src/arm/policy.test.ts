@@ -80,6 +80,8 @@ describe("policy assignments and built-in definitions", () => {
       },
     });
     expect((await simJson(sim, "GET", `${BUILTIN}/00000000-0000-0000-0000-000000000000?api-version=2023-04-01`, { token: reader })).status).toBe(404);
+    const all = await simJson(sim, "GET", `${BUILTIN}?api-version=2023-04-01`, { token: reader });
+    expect(all.body.value.map((d: { name: string }) => d.name)).toContain("34c877ad-507e-4c82-993e-3452a6e0ad3c");
   });
 });
 

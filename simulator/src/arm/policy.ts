@@ -4,7 +4,7 @@ import type { SimState } from "../state";
 import type { ArmContext } from "./context";
 import { armError, checkApiVersion, methodNotAllowed, ok } from "./http";
 import { paged } from "./paging";
-import { findBuiltinPolicy, type PolicyCondition, type PolicyDefinition } from "./policy-definitions";
+import { BUILTIN_POLICY_DEFINITIONS, findBuiltinPolicy, type PolicyCondition, type PolicyDefinition } from "./policy-definitions";
 import { authorize, scopeContains } from "./rbac";
 import { clone } from "./world";
 
@@ -83,16 +83,20 @@ export function handlePolicyAssignments(ctx: ArmContext, scope: string, name: st
   return paged(ctx, "policyAssignments", items.map(clone));
 }
 
-/** GET /providers/Microsoft.Authorization/policyDefinitions/{guid}: built-ins are readable by any signed-in caller. */
+/**
+ * GET /providers/Microsoft.Authorization/policyDefinitions[/{guid}]: built-ins are readable by any signed-in caller. A list
+ * (tenant or subscription) holds the built-ins, as Policy Definitions - List / List Built In do (no custom definitions here).
+ */
 export function handlePolicyDefinitions(ctx: ArmContext, scope: string, name: string | undefined): SimResponse {
   const bad = checkApiVersion(ctx.req, POLICY_API_VERSIONS);
   if (bad) return bad;
   if (ctx.req.method !== "GET") return methodNotAllowed(ctx.req.method);
-  if (name === undefined) return ok({ value: [] });
+  const body = (def: PolicyDefinition) => ({ ...clone(def), properties: { ...clone(def.properties), versions: [def.properties.version] } });
+  if (name === undefined) return ok({ value: BUILTIN_POLICY_DEFINITIONS.map(body) });
   const def = findBuiltinPolicy(name);
   if (!def || scope !== "")
     return armError(404, "PolicyDefinitionNotFound", `The policy definition '${name}' could not be found.`);
-  return ok({ ...clone(def), properties: { ...clone(def.properties), versions: [def.properties.version] } });
+  return ok(body(def));
 }
 
 // ---- evaluation ----
