@@ -2,7 +2,7 @@
 import type { ArmResource, Scenario, SimResponse } from "../contract";
 import type { SimState } from "../state";
 import type { ArmContext } from "./context";
-import { armError, checkApiVersion, methodNotAllowed, ok } from "./http";
+import { armError, checkApiVersion, methodNotAllowed, nameUuid, ok } from "./http";
 import { paged } from "./paging";
 import { BUILTIN_POLICY_DEFINITIONS, findBuiltinPolicy, type PolicyCondition, type PolicyDefinition } from "./policy-definitions";
 import { authorize, scopeContains } from "./rbac";
@@ -33,7 +33,7 @@ export function policyAssignmentResource(a: ScenarioAssignment, tenantId: string
       notScopes: a.notScopes,
       parameters: a.parameters,
       ...(a.description ? { description: a.description } : {}),
-      metadata: { assignedBy: "Contoso Platform Team", createdBy: tenantId, createdOn: "2025-01-01T00:00:00.0000000Z" },
+      metadata: { assignedBy: "Platform team", createdBy: nameUuid("policy-assignment-author", tenantId), createdOn: "2025-01-01T00:00:00.0000000Z" },
       enforcementMode: a.enforcementMode,
       ...(a.nonComplianceMessage ? { nonComplianceMessages: [{ message: a.nonComplianceMessage }] } : {}),
     },
