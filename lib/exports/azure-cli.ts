@@ -12,6 +12,8 @@ const ROLE_PLACEHOLDER = "__DATA_READ_ROLE_ID__";
 
 const comment = (text: string) => `# ${oneLine(text)}`;
 const stateOf = (p: Planned) => (p.action === "unplanned" ? "not in the stored plan; written as the step would" : p.action);
+/** The run's tags as az's `--tags` words, each one quoted word `name=value`. */
+const tagWords = (m: ExportModel) => m.tags.map((t) => shq(`${t.name}=${t.value}`)).join(" ");
 const detailComments = (p: Planned) => p.details.map((d) => comment(`  ${d}`));
 /** One line naming an object the plan found in place: the script leaves it alone. */
 const leftAlone = (what: string, p: Planned) => [comment(`${what}: ${p.action === "adopt" ? "adopted as it is" : "already in place"} (${p.why}). Nothing to run.`)];
@@ -65,7 +67,7 @@ function storageSection(m: ExportModel): string[] {
   for (const g of m.resourceGroups) {
     out.push(
       writes(g.planned)
-        ? `az group create --subscription ${shq(g.subscriptionId)} --name ${shq(g.name)} --location ${shq(g.location)} --tags managed-by=aks-onboarding-portal`
+        ? `az group create --subscription ${shq(g.subscriptionId)} --name ${shq(g.name)} --location ${shq(g.location)} --tags ${tagWords(m)}`
         : comment(`Resource group ${g.name} in ${g.subscriptionId}: ${g.planned.action === "unplanned" ? "not in the stored plan" : "already exists"}.`),
     );
   }
@@ -81,7 +83,7 @@ function storageSection(m: ExportModel): string[] {
         `az storage account create ${loc} --location ${shq(a.region)} \\`,
         `  --kind ${shq(b.kind)} --sku ${shq(b.sku)} --hns false --https-only ${b.httpsOnly} --min-tls-version ${tls} \\`,
         `  --allow-blob-public-access ${b.allowBlobPublicAccess} --allow-cross-tenant-replication ${b.allowCrossTenantReplication} \\`,
-        `  --public-network-access Enabled --default-action ${m.allowedIps ? "Deny" : "Allow"} --bypass AzureServices --tags managed-by=aks-onboarding-portal`,
+        `  --public-network-access Enabled --default-action ${m.allowedIps ? "Deny" : "Allow"} --bypass AzureServices --tags ${tagWords(m)}`,
       );
       for (const ip of m.allowedIps ?? []) out.push(`az storage account network-rule add ${account} --ip-address ${shq(ip)}`);
     } else if (a.planned.action === "update") {

@@ -14,7 +14,7 @@ import { AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE_KEY, CUSTOM_ROLES } f
 import { DIAGNOSTIC_SETTING_NAME, storageAccountIdForCluster } from "@/lib/steps/diagnostic-settings";
 import { runCredentialName } from "@/lib/steps/app-registration";
 import { clusterAccessFromConfig, desiredAssignments, type ClusterAccess, type PortalRoleIds } from "@/lib/steps/role-assignments";
-import { STORAGE_PROVIDER_NAMESPACES, storageAccountIdOf } from "@/lib/steps/storage";
+import { creationTags, STORAGE_PROVIDER_NAMESPACES, storageAccountIdOf } from "@/lib/steps/storage";
 import type { ChangeAction, PlannedChange } from "@/lib/steps/types";
 
 /** What the export does with one object: write it, or only reference it because the plan found it in place. */
@@ -52,6 +52,8 @@ export interface ExportModel {
   storageBaseline: { kind: string; sku: string; minimumTlsVersion: string; httpsOnly: boolean; allowBlobPublicAccess: boolean; allowCrossTenantReplication: boolean };
   /** null: open to all networks; else deny by default, these IPs, AzureServices bypass. */
   allowedIps: string[] | null;
+  /** Tags on the resource groups and accounts the run creates (the admin's and managed-by), as the storage step sends them. */
+  tags: { name: string; value: string }[];
   lifecycleRule: { name: string; prefix: string; blobTypes: string[]; deleteAfterDays: number };
   diagnosticSettings: { clusterId: string; clusterName: string; subscriptionId: string; name: string; category: string; storageAccountId: string; planned: Planned }[];
   app: {
@@ -190,6 +192,7 @@ export function exportModel(input: { runId: string; tenantId: string; config: Ru
       allowCrossTenantReplication: body.allowCrossTenantReplication ?? false,
     },
     allowedIps: body.networkRuleSet?.defaultAction === "Deny" ? (body.networkRuleSet.ipRules ?? []).map((r) => r.iPAddressOrRange) : null,
+    tags: Object.entries(creationTags(config.options)).map(([name, value]) => ({ name, value })),
     lifecycleRule: {
       name: KUBE_AUDIT_RULE_NAME,
       prefix: rule.definition.filters?.prefixMatch?.[0] ?? KUBE_AUDIT_PREFIX,

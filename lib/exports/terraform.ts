@@ -15,6 +15,8 @@ const note = (...lines: string[]): Item[] => lines.map((l) => ({ comment: l }));
 const blank: Item = { blank: true };
 
 const list = (values: readonly string[]) => `[${values.map(hclString).join(", ")}]`;
+/** The run's tags as a map from two lists of escaped strings: names stay data (an admin's tag name never becomes HCL structure). */
+const tagMap = (m: ExportModel) => `zipmap(${list(m.tags.map((t) => t.name))}, ${list(m.tags.map((t) => t.value))})`;
 
 /** Render with terraform fmt's layout: two-space indent, `=` aligned across consecutive one-line attributes. */
 export function renderHcl(items: Item[], depth = 0): string[] {
@@ -102,7 +104,7 @@ function storageItems(m: ExportModel): Item[] {
           attr("provider", providerOf(g.subscriptionId)),
           attr("name", hclString(g.name)),
           attr("location", hclString(g.location)),
-          attr("tags", `{ "managed-by" = "aks-onboarding-portal" }`),
+          attr("tags", tagMap(m)),
         ]),
       );
     } else {
@@ -135,7 +137,7 @@ function storageItems(m: ExportModel): Item[] {
           attr("allow_nested_items_to_be_public", String(b.allowBlobPublicAccess)),
           attr("cross_tenant_replication_enabled", String(b.allowCrossTenantReplication)),
           attr("public_network_access_enabled", "true"),
-          attr("tags", `{ "managed-by" = "aks-onboarding-portal" }`),
+          attr("tags", tagMap(m)),
           blank,
           ...note("Azure Monitor delivers resource logs as a trusted Microsoft service: the AzureServices bypass lets them in."),
           block("network_rules", [

@@ -35,7 +35,7 @@ export const config: RunConfig = {
     { region: "eastus", subscriptionId: SUB_A, resourceGroup: "rg-kube-audit", createResourceGroup: true, accountName: "kubeauditeus1a2b3c", adopt: false },
     { region: "westeurope", subscriptionId: SUB_B, resourceGroup: "rg-aks-dev", createResourceGroup: false, accountName: "contosoauditweu01", adopt: true },
   ],
-  options: { restrictNetwork: true, retentionDays: 90, secretLifetimeDays: 180 },
+  options: { restrictNetwork: true, retentionDays: 90, secretLifetimeDays: 180, tags: { costCenter: "cc-4711" } },
   vendor: { name: "Expel", appUniqueName: "expel-workbench-aks", appDisplayName: "Expel Workbench (AKS audit)", egressIps: ["20.42.7.1", "52.170.9.80"] },
 };
 
