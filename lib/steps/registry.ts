@@ -18,12 +18,12 @@ export const STEPS = [
   {
     id: "custom-role",
     title: "Read-only AKS role",
-    summary: "A custom role that can read clusters but not their secrets.",
+    summary: "Custom roles: read a cluster but not its secrets, or (without Entra integration) its metadata only.",
   },
   {
     id: "role-assignments",
     title: "Role assignments",
-    summary: "Log Analytics Reader, the AKS role, and Storage Blob Data Reader limited to the audit accounts.",
+    summary: "Log Analytics Reader; the AKS role on each selected cluster; Storage Blob Data Reader on each audit account.",
   },
   {
     id: "workbench-handoff",
