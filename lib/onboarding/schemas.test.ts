@@ -30,10 +30,17 @@ describe("newRunSchema", () => {
     ["an account name with a newline", { storage: [{ ...valid.storage[0], accountName: "kubeaudit\nx" }] }, "storage.0.accountName"],
     ["a cluster id that is not an AKS id", { clusterIds: ["/subscriptions/x/../../etc"] }, "clusterIds.0"],
     ["a cluster name with a newline", { clusterIds: [`${valid.clusterIds[0]}\n#`] }, "clusterIds.0"],
+    ["a tag name Azure refuses", { tags: { "cost/center": "1" } }, "tags"],
+    ["the same tag twice in different case", { tags: { costCenter: "1", CostCenter: "2" } }, "tags"],
+    ["a tag value over 256 characters", { tags: { costCenter: "x".repeat(257) } }, "tags"],
   ])("refuses %s", (_label, patch, field) => {
     const result = newRunSchema.safeParse({ ...valid, ...patch });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path.join(".").startsWith(field)).toBe(true);
+  });
+
+  it("takes tags for what the run creates", () => {
+    expect(newRunSchema.safeParse({ ...valid, tags: { costCenter: "cc-4711", env: "" } }).data?.tags).toEqual({ costCenter: "cc-4711", env: "" });
   });
 
   it("takes a region's name in lowercase", () => {

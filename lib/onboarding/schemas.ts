@@ -43,7 +43,7 @@ export const newRunSchema = z.object({
   nameCheckSubscriptionId: guid.optional(),
   restrictNetwork: z.boolean(),
   /** Tags for the resource group and storage accounts the run creates. */
-  tags: runOptionsSchema.shape.tags,
+  tags: runOptionsSchema.shape.tags.refine((t) => !t || new Set(Object.keys(t).map((k) => k.toLowerCase())).size === Object.keys(t).length, "Azure tag names ignore case: each tag can appear only once"),
   retentionDays: z.number({ error: "must be a number" }).int("must be whole days").min(7, "must be at least 7 days").max(3650, "can be at most 3650 days"),
   secretLifetimeDays: z
     .number({ error: "must be a number" })
