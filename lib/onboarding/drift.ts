@@ -41,6 +41,8 @@ export interface CoverageGap {
   inRun: boolean;
   /** The run has no audit account in this cluster's region yet. */
   needsNewAccount: boolean;
+  /** Microsoft Entra integration as read now: recorded when the cluster is added (the AKS role or metadata only). */
+  entraIntegration?: boolean;
 }
 
 /** A storage account the extension would add for a region the run doesn't cover yet. */
@@ -188,6 +190,7 @@ export async function computeCoverage(arm: TokenCredential, config: RunConfig): 
       subscriptionName: config.subscriptions.find((s) => s.id === subscriptionId)?.displayName ?? subscriptionId,
       resourceGroup: cluster.resourceGroup,
       location: lower(cluster.location),
+      entraIntegration: cluster.entraIntegration,
       ...gap,
     });
   }
@@ -232,7 +235,14 @@ export function extendedConfig(config: RunConfig, report: CoverageReport, select
   const removed = new Set(report.removedClusters.map((c) => lower(c.clusterId)));
   const clusters: ClusterChoice[] = [
     ...config.clusters.filter((c) => !removed.has(lower(c.id))),
-    ...added.map((g) => ({ id: g.clusterId, name: g.clusterName, subscriptionId: g.subscriptionId, resourceGroup: g.resourceGroup, location: g.location })),
+    ...added.map((g) => ({
+      id: g.clusterId,
+      name: g.clusterName,
+      subscriptionId: g.subscriptionId,
+      resourceGroup: g.resourceGroup,
+      location: g.location,
+      ...(g.entraIntegration === undefined ? {} : { entraIntegration: g.entraIntegration }),
+    })),
   ];
   const regions = new Set(added.map((g) => g.location));
   const accounts = report.proposedAccounts.filter((a) => regions.has(a.region));

@@ -21,13 +21,25 @@ describe("summarizeStep", () => {
     ]);
   });
 
-  it("names role assignments by subscription and flags the ABAC condition", () => {
+  it("names role assignments by subscription, cluster or account, and flags the ABAC condition", () => {
+    const account = `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/kubeaudit1`;
+    const cluster = `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-1`;
     const lines = summarizeStep(
       "role-assignments",
-      { assignments: [{ scope: `/subscriptions/${sub}`, roleName: "Storage Blob Data Reader", condition: "((…))" }] },
+      {
+        assignments: [
+          { scope: `/subscriptions/${sub}`, roleName: "Log Analytics Reader" },
+          { scope: cluster, roleName: "AKS Audit Log Reader (read-only)" },
+          { scope: account, roleName: "Storage Blob Data Reader", condition: "((…))" },
+        ],
+      },
       ctx,
     );
-    expect(lines[0]?.text).toBe("Storage Blob Data Reader on Contoso Production (reads limited to the audit storage accounts)");
+    expect(lines.map((l) => l.text)).toEqual([
+      "Log Analytics Reader on Contoso Production",
+      "AKS Audit Log Reader (read-only) on aks-1",
+      "Storage Blob Data Reader on kubeaudit1 (reads limited to this audit storage account)",
+    ]);
   });
 
   it("shows the app's client id and the secret's hint and expiry, never more", () => {

@@ -74,6 +74,8 @@ function summaryLines(stepId: StepId, outputs: unknown, ctx: SummaryContext): Su
     const id = scope.split("/")[2] ?? "";
     return ctx.config.subscriptions.find((s) => s.id.toLowerCase() === id.toLowerCase())?.displayName ?? scope;
   };
+  // Assignments sit on subscriptions, clusters and storage accounts: a resource reads as its name.
+  const scopeName = (scope: string) => (/\/providers\//i.test(scope) ? lastSegment(scope) : subscriptionName(scope));
   switch (stepId) {
     case "storage": {
       const p = storageSchema.safeParse(outputs);
@@ -113,7 +115,7 @@ function summaryLines(stepId: StepId, outputs: unknown, ctx: SummaryContext): Su
       const p = assignmentsSchema.safeParse(outputs);
       return p.success
         ? p.data.assignments.map((a) => ({
-            text: `${a.roleName} on ${subscriptionName(a.scope)}${a.condition ? " (reads limited to the audit storage accounts)" : ""}`,
+            text: `${a.roleName} on ${scopeName(a.scope)}${a.condition ? " (reads limited to this audit storage account)" : ""}`,
             href: `${resource(a.scope)}/users`,
           }))
         : [];

@@ -122,8 +122,17 @@ describe("re-check coverage and extend a completed run", () => {
     ]);
     expect(byStep("app-registration")).toEqual([]);
     expect(byStep("custom-role")).toEqual([]);
-    expect(byStep("role-assignments")).toEqual([expect.objectContaining({ action: "update", resource: `Storage Blob Data Reader at /subscriptions/${SUB_PROD}` })]);
-    expect(byStep("role-assignments")[0]?.details.join(" ")).toContain(`StringEquals '${neuAccount}'`);
+    // Narrow scopes: the AKS role on each added cluster (both have Entra integration), a blob reader on the new account.
+    const clusterIdOf = (name: string) => found.data.gaps.find((g) => g.clusterName === name)?.clusterId;
+    expect(found.data.gaps.every((g) => g.entraIntegration === true)).toBe(true);
+    expect(byStep("role-assignments").map((c) => [c.action, c.resource]).sort()).toEqual(
+      [
+        ["create", `AKS Audit Log Reader (read-only) at ${clusterIdOf("aks-batch-dev")}`],
+        ["create", `AKS Audit Log Reader (read-only) at ${clusterIdOf("aks-web-prod-neu")}`],
+        ["create", `Storage Blob Data Reader at /subscriptions/${SUB_PROD}/resourceGroups/rg-aks-audit/providers/Microsoft.Storage/storageAccounts/${neuAccount}`],
+      ].sort(),
+    );
+    expect(byStep("role-assignments").find((c) => c.resource.startsWith("Storage"))?.details.join(" ")).toContain(`StringEquals '${neuAccount}'`);
     expect(byStep("workbench-handoff")).toEqual([expect.objectContaining({ action: "update" })]);
 
     await confirmAndDrive(run.id);
@@ -152,8 +161,10 @@ describe("re-check coverage and extend a completed run", () => {
     const triples = assignments.map((a) => `${a.properties.scope}|${a.properties.roleDefinitionId}`.toLowerCase());
     expect(new Set(triples).size).toBe(triples.length);
     const blobReaders = assignments.filter((a) => String(a.properties.roleDefinitionId).toLowerCase().endsWith(STORAGE_BLOB_DATA_READER));
-    expect(blobReaders).toHaveLength(1);
-    expect(blobReaders[0].properties.condition).toBe(blobReadCondition(accounts.map((a) => String(a.name))));
+    // One blob reader per audit account, at the account, with that account's condition.
+    expect(blobReaders.map((a) => [String(a.properties.scope).toLowerCase(), a.properties.condition]).sort()).toEqual(
+      accounts.map((a) => [String(a.id).toLowerCase(), blobReadCondition([String(a.name)])]).sort(),
+    );
     expect(state.workbench.devices).toHaveLength(1);
     expect([...state.workbench.devices[0].storage_accounts].sort()).toEqual(accounts.map((a) => String(a.name)).sort());
     expect(state.workbench.devices[0].credentials.client_id).toBe(app.appId);
