@@ -94,18 +94,23 @@ test("an Owner onboards the default scenario in a few clicks, and Azure ends up 
   const dataRead = (logAnalytics.appRoles as Json[]).find((r) => r.value === "Data.Read");
   expect((state.graph.appRoleAssignments as Json[]).filter((g) => g.principalId === sp.id && g.appRoleId === dataRead.id)).toHaveLength(1);
 
+  // The read-only AKS role and the cluster metadata role, both assignable in the 2 subscriptions.
   const customRoles = ofType(state, "Microsoft.Authorization/roleDefinitions").filter((r) => r.properties.type === "CustomRole");
-  expect(customRoles).toHaveLength(1);
-  expect((customRoles[0].properties.assignableScopes as string[]).length).toBe(2);
+  expect(customRoles).toHaveLength(2);
+  for (const r of customRoles) expect((r.properties.assignableScopes as string[]).length).toBe(2);
+  const aksRole = customRoles.find((r) => r.properties.roleName === "AKS Audit Log Reader (read-only)");
 
   const assignments = ofType(state, "Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sp.id);
   const byRole = (guid: string) => assignments.filter((a) => String(a.properties.roleDefinitionId).toLowerCase().endsWith(guid));
   expect(byRole("73c42c96-874c-492b-b04d-ab87d138a893")).toHaveLength(2);
-  expect(byRole(String(customRoles[0].name).toLowerCase())).toHaveLength(2);
+  // Every default cluster has Microsoft Entra integration: the AKS role on each, at the cluster.
+  const clusterIds = ofType(state, "Microsoft.ContainerService/managedClusters").map((c) => String(c.id).toLowerCase());
+  expect(byRole(String(aksRole?.name).toLowerCase()).map((a) => String(a.properties.scope).toLowerCase()).sort()).toEqual(clusterIds.sort());
+  // Storage Blob Data Reader on each audit account, at the account, with that account's condition.
   const blobReaders = byRole("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1");
-  expect(blobReaders).toHaveLength(1);
-  expect(blobReaders[0].properties.condition).toBe(BLOB_READ_CONDITION(accounts.map((a) => a.name)));
-  expect(blobReaders[0].properties.conditionVersion).toBe("2.0");
+  expect(blobReaders.map((a) => [String(a.properties.scope).toLowerCase(), a.properties.condition, a.properties.conditionVersion]).sort()).toEqual(
+    accounts.map((a) => [String(a.id).toLowerCase(), BLOB_READ_CONDITION([a.name]), "2.0"]).sort(),
+  );
   for (const a of assignments) expect(a.properties.principalType).toBe("ServicePrincipal");
 
   expect(state.workbench.devices).toHaveLength(1);

@@ -160,16 +160,21 @@ function expectOneOnboarding(state: Json, clusters: number, subscriptions: numbe
   const accounts = ofType(state, "Microsoft.Storage/storageAccounts").filter((x) => accountIds.has(String(x.id).toLowerCase()));
   expect(accounts).toHaveLength(accountIds.size);
   const customRoles = ofType(state, "Microsoft.Authorization/roleDefinitions").filter((r) => r.properties.type === "CustomRole");
-  expect(customRoles).toHaveLength(1);
-  // Per subscription: AKS Cluster User and the custom role; Storage Blob Data Reader, each with an ABAC condition that
-  // names its subscription's audit accounts: every account in exactly one.
+  // The read-only AKS role and the cluster metadata role.
+  expect(customRoles).toHaveLength(2);
+  // Log Analytics Reader per subscription; one of the custom roles per cluster, at the cluster; Storage Blob Data Reader
+  // per audit account, at the account, its ABAC condition naming that account.
   const assignments = ofType(state, "Microsoft.Authorization/roleAssignments").filter((x) => x.properties.principalId === sps[0].id);
   const byRole = (guid: string) => assignments.filter((x) => String(x.properties.roleDefinitionId).toLowerCase().endsWith(guid));
   expect(byRole("73c42c96-874c-492b-b04d-ab87d138a893")).toHaveLength(subscriptions);
-  expect(byRole(String(customRoles[0].name).toLowerCase())).toHaveLength(subscriptions);
+  expect(customRoles.flatMap((r) => byRole(String(r.name).toLowerCase()))).toHaveLength(clusters);
   const blobReaders = byRole("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1");
-  expect(blobReaders.length + 2 * subscriptions).toBe(assignments.length);
-  for (const account of accounts) expect(blobReaders.filter((x) => String(x.properties.condition).includes(`'${account.name}'`))).toHaveLength(1);
+  expect(blobReaders.length + subscriptions + clusters).toBe(assignments.length);
+  for (const account of accounts) {
+    const mine = blobReaders.filter((x) => String(x.properties.scope).toLowerCase() === String(account.id).toLowerCase());
+    expect(mine).toHaveLength(1);
+    expect(String(mine[0]?.properties.condition)).toContain(`'${account.name}'`);
+  }
   expect(state.workbench.devices).toHaveLength(1);
   expect(state.workbench.devices[0].credentials.client_id).toBe(apps[0].appId);
 }
