@@ -224,7 +224,7 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
       const verdict = await stepModule.verify(ctx, out);
       if (verdict.ok) {
         // Done with exceptions: what the step could not do travels beside its outputs; the run still goes on.
-        const attention = stepModule.attention?.(out) ?? [];
+        const attention = verdict.attention ?? [];
         return { kind: "released", outcome: { status: "done", outputs: toJson(out), ...(attention.length ? { attention } : {}) } };
       }
       verifyFailures += 1;

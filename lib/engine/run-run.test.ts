@@ -27,7 +27,8 @@ describe("runRemainingSteps", () => {
     const run = await runningRun();
     const azure = new FakeAzure();
     const item = { kind: "cluster" as const, subject: "aks2", resourceId: "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/aks2", code: "diagnostic_settings_limit", reason: "It already has 5 diagnostic settings.", action: "Remove one, then extend." };
-    const partial: StepModule = { ...fakeStep("diagnostic-settings", azure), attention: () => [item] };
+    const fake = fakeStep("diagnostic-settings", azure);
+    const partial: StepModule = { ...fake, verify: async (ctx, out) => ({ ...(await fake.verify(ctx, out as never)), attention: [item] }) };
     const result = await runRemainingSteps({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules: fakeModules(azure, { "diagnostic-settings": partial }) });
     expect(result).toEqual({ outcome: "completed", attention: [item] });
     const loaded = await getRunForTenant(run.id, run.tenantId);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AzureOperationError } from "@/lib/azure/errors";
 import type { DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";
 import type { RunConfig } from "./config";
-import { DIAGNOSTIC_SETTING_NAME, diagnosticSettingsStep, limitBlock, NoClusterConfiguredError, storageAccountIdForCluster, type DiagnosticSettingsLive } from "./diagnostic-settings";
+import { attentionOf, DIAGNOSTIC_SETTING_NAME, diagnosticSettingsStep, limitBlock, NoClusterConfiguredError, storageAccountIdForCluster, type DiagnosticSettingsLive } from "./diagnostic-settings";
 import type { StorageOutput } from "./storage";
 import type { StepContext } from "./types";
 
@@ -131,7 +131,7 @@ describe("diagnostic-settings apply with a blocked cluster", () => {
     expect(out.blocked).toEqual([limitBlock(EUS)]);
     expect(limitBlock(EUS)).toMatchObject({ clusterId: EUS.id, clusterName: "aks-eus", code: "diagnostic_settings_limit" });
     expect(limitBlock(EUS).action).toContain("Re-check coverage on the run page and Extend the run");
-    expect(diagnosticSettingsStep.attention?.(out)).toEqual([
+    expect(attentionOf(out)).toEqual([
       { kind: "cluster", subject: "aks-eus", resourceId: EUS.id, code: "diagnostic_settings_limit", reason: limitBlock(EUS).reason, action: limitBlock(EUS).action },
     ]);
   });
@@ -147,7 +147,7 @@ describe("diagnostic-settings apply with a blocked cluster", () => {
     const ok = [setting(DIAGNOSTIC_SETTING_NAME, account("auditeus"), ["kube-audit"])];
     const out = await diagnosticSettingsStep.apply(applyCtx, live(ok));
     expect(out.blocked).toEqual([]);
-    expect(diagnosticSettingsStep.attention?.(out)).toEqual([]);
+    expect(attentionOf(out)).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@ import { listDiagnosticSettings, type DiagnosticSetting } from "@/lib/azure/list
 import { KUBE_AUDIT_CATEGORY, putDiagnosticSetting } from "@/lib/azure/put-diagnostic-setting";
 import type { ClusterChoice, RunConfig } from "./config";
 import { storageAccountIdOf, type StorageOutput } from "./storage";
-import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
+import type { AttentionItem, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
 /** Our setting's name on every cluster: fixed, so a re-run updates it instead of adding a second one. */
 export const DIAGNOSTIC_SETTING_NAME = "aks-onboarding-kube-audit";
@@ -311,10 +311,11 @@ export const diagnosticSettingsStep: StepModule<DiagnosticSettingsLive, Diagnost
       else failures.push(`Cluster ${c.cluster.name} does not send kube-audit to ${accountNameOf(c.storageAccountId)}.`);
     }
     if (failures.length) return { ok: false, reason: failures.join(" ") };
-    return { ok: true, checks };
-  },
-
-  attention(out) {
-    return out.blocked.map((b) => ({ kind: "cluster", subject: b.clusterName, resourceId: b.clusterId, code: b.code, reason: b.reason, action: b.action }));
+    return { ok: true, checks, ...(out.blocked.length ? { attention: attentionOf(out) } : {}) };
   },
 };
+
+/** The step's exceptions as the engine stores them: each blocked cluster, why and what to do. */
+export function attentionOf(out: DiagnosticSettingsOutput): AttentionItem[] {
+  return out.blocked.map((b) => ({ kind: "cluster", subject: b.clusterName, resourceId: b.clusterId, code: b.code, reason: b.reason, action: b.action }));
+}

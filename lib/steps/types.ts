@@ -83,7 +83,8 @@ export interface StepContext {
   };
 }
 
-export type VerifyResult = { ok: true; checks: string[] } | { ok: false; reason: string };
+/** ok with `attention`: the step is done with exceptions (what it could not do); the engine stores it beside the outputs. */
+export type VerifyResult = { ok: true; checks: string[]; attention?: AttentionItem[] } | { ok: false; reason: string };
 
 /**
  * A provisioning step. `read` looks at live state, `plan` says what would change, `apply` makes it so
@@ -95,6 +96,4 @@ export interface StepModule<Live = unknown, Out = unknown> {
   plan(ctx: StepContext, live: Live): PlannedChange[];
   apply(ctx: StepContext, live: Live): Promise<Out>;
   verify(ctx: StepContext, out: Out): Promise<VerifyResult>;
-  /** What a successful apply could not do (done with exceptions); the engine stores it beside the outputs. */
-  attention?(out: Out): AttentionItem[];
 }

@@ -165,7 +165,7 @@ describe("existing settings", () => {
     const verdict = await diagnosticSettingsStep.verify(ctx, out);
     expect(verdict).toMatchObject({ ok: true });
     expect(verdict.ok && verdict.checks.map((c) => c.split(":")[0])).toEqual(["aks-payments-prod", "aks-dev-eastus", "aks-sandbox-weu"]);
-    expect(diagnosticSettingsStep.attention?.(out)).toEqual([
+    expect(verdict.ok && verdict.attention).toEqual([
       { kind: "cluster", subject: "aks-web-prod-weu", resourceId: WEB, code: "diagnostic_settings_limit", reason: block.reason, action: block.action },
     ]);
 
