@@ -71,25 +71,24 @@ export async function loadNewRunDefaults(session: SessionWithUser, probe = probe
   const writable = estate.subscriptions.filter((s) => !isReadOnlyState(s.state));
   const withClusters = writable.filter((s) => s.clusterCount > 0);
   const clusters = writable.flatMap((s) => s.regions.flatMap((r) => r.clusters));
-  // Registration, permissions and every shown cluster's diagnostic settings are independent: read side by side.
-  const [readiness, settings] = await Promise.all([
-    mapBounded(withClusters, SUBSCRIPTION_READS, async (s) => {
-      const [registration, decision] = await Promise.all([
-        getProviderRegistration(arm, s.id, "Microsoft.Storage").then(
-          (r) => r.registered,
-          () => null,
-        ),
-        mayPlanRun(probe, { storageSubscriptions: [s.id], clusterSubscriptions: [], appUniqueName: "", subscriptionNames: new Map([[s.id.toLowerCase(), s.displayName]]) }),
-      ]);
-      return { id: s.id, registered: registration, decision };
-    }),
-    mapBounded(clusters, SETTINGS_READS, (c) =>
-      listDiagnosticSettings(arm, c.id).then(
-        (list) => ({ id: c.id, list }),
-        () => ({ id: c.id, list: null }),
-      ),
+  // Every shown cluster's diagnostic settings are read side by side with registration and permissions (and the
+  // required-tag reads that need them); each read settles on its own, so this promise never rejects.
+  const settingsRead = mapBounded(clusters, SETTINGS_READS, (c) =>
+    listDiagnosticSettings(arm, c.id).then(
+      (list) => ({ id: c.id, list }),
+      () => ({ id: c.id, list: null }),
     ),
-  ]);
+  );
+  const readiness = await mapBounded(withClusters, SUBSCRIPTION_READS, async (s) => {
+    const [registration, decision] = await Promise.all([
+      getProviderRegistration(arm, s.id, "Microsoft.Storage").then(
+        (r) => r.registered,
+        () => null,
+      ),
+      mayPlanRun(probe, { storageSubscriptions: [s.id], clusterSubscriptions: [], appUniqueName: "", subscriptionNames: new Map([[s.id.toLowerCase(), s.displayName]]) }),
+    ]);
+    return { id: s.id, registered: registration, decision };
+  });
   const ready = new Map(readiness.map((r) => [r.id, r]));
   const subscriptions: NewRunDefaults["subscriptions"] = estate.subscriptions.map((s) => {
     const r = ready.get(s.id);
@@ -107,7 +106,11 @@ export async function loadNewRunDefaults(session: SessionWithUser, probe = probe
       error: s.clustersError,
     };
   });
-    const regions = [...new Set(subscriptions.filter((s) => !s.readOnly).flatMap((s) => s.clusters.map((c) => c.location)))].sort((a, b) => a.localeCompare(b));
+  const regions = [...new Set(subscriptions.filter((s) => !s.readOnly).flatMap((s) => s.clusters.map((c) => c.location)))].sort((a, b) => a.localeCompare(b));
+  const [settings, requiredTags] = await Promise.all([
+    settingsRead,
+    requiredTagsWhereCreated(arm, regions.map((r) => defaultStorageSubscription(r, subscriptions)), subscriptions, DEFAULT_RESOURCE_GROUP),
+  ]);
   const vendor = vendorProfile();
   return {
     ok: true,
@@ -121,7 +124,7 @@ export async function loadNewRunDefaults(session: SessionWithUser, probe = probe
       restrictNetworkAvailable: vendor.egressIps.length > 0,
       egressIps: vendor.egressIps,
       workbenchConfigured: vendor.workbenchConfigured,
-      requiredTags: await requiredTagsWhereCreated(arm, regions.map((r) => defaultStorageSubscription(r, subscriptions)), subscriptions, DEFAULT_RESOURCE_GROUP),
+      requiredTags,
     },
   };
 }
