@@ -12,9 +12,10 @@ import { appRegistrationStep, CLIENT_SECRET_KIND, type AppRegistrationOutput } f
 import type { RunConfig } from "../../../lib/steps/config";
 import { customRoleStep, type CustomRoleOutput } from "../../../lib/steps/custom-role";
 import { diagnosticSettingsStep } from "../../../lib/steps/diagnostic-settings";
-import { roleAssignmentsStep } from "../../../lib/steps/role-assignments";
+import { roleAssignmentsStep, type RoleAssignmentsOutput } from "../../../lib/steps/role-assignments";
 import { storageAccountIdOf, storageStep } from "../../../lib/steps/storage";
 import { suggestStorageAccountName } from "../../../lib/steps/storage-names";
+import type { StepModule } from "../../../lib/steps/types";
 import { verificationStep } from "../../../lib/steps/verification";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { isAllowed } from "../../../simulator/src/arm/rbac";
@@ -44,6 +45,7 @@ function config(): RunConfig {
 }
 
 interface Assignment {
+  type: string;
   name: string;
   properties: { scope: string; principalId: string; roleDefinitionId: string; condition?: string | null; conditionVersion?: string | null };
 }
@@ -56,7 +58,8 @@ let role: CustomRoleOutput;
 beforeAll(async () => {
   sim = await startSimForPortal({ blob: true, scenario: "simulator/scenarios/non-entra.json", kubeAuditIntervalMs: 600_000 });
   t = testStepContext(sim, { config: config() });
-  for (const step of [storageStep, diagnosticSettingsStep, appRegistrationStep, customRoleStep]) t.ctx.outputs[step.id] = (await applyWithRetries(step, t.ctx)).result;
+  const steps: StepModule[] = [storageStep, diagnosticSettingsStep, appRegistrationStep, customRoleStep];
+  for (const step of steps) t.ctx.outputs[step.id] = (await applyWithRetries(step, t.ctx)).result;
   app = t.ctx.outputs["app-registration"] as AppRegistrationOutput;
   role = t.ctx.outputs["custom-role"] as CustomRoleOutput;
   t.ctx.outputs["workbench-handoff"] = { mode: "api", deviceId: "device-1", deviceName: "aks-onboarding test" };
@@ -65,9 +68,7 @@ afterAll(async () => sim?.close());
 
 async function assignmentsOfApp(): Promise<Assignment[]> {
   const state = await simState(sim);
-  return (state.arm as Assignment[] & { type?: string }[]).filter(
-    (r) => (r as unknown as { type: string }).type === "Microsoft.Authorization/roleAssignments" && r.properties.principalId === app.servicePrincipalId,
-  );
+  return (state.arm as Assignment[]).filter((r) => r.type === "Microsoft.Authorization/roleAssignments" && r.properties.principalId === app.servicePrincipalId);
 }
 
 const roleOf = (a: Assignment) => (a.properties.roleDefinitionId.split("/").pop() ?? "").toLowerCase();
@@ -130,7 +131,7 @@ describe("least privilege on an estate with a cluster without Microsoft Entra in
     );
     // At subscription scope only Log Analytics Reader is left.
     expect(assignments.filter((a) => /^\/subscriptions\/[^/]+$/i.test(a.properties.scope)).map(roleOf)).toEqual([BUILTIN_ROLE_IDS.logAnalyticsReader, BUILTIN_ROLE_IDS.logAnalyticsReader]);
-    expect(await roleAssignmentsStep.verify(t.ctx, t.ctx.outputs["role-assignments"] as never)).toMatchObject({ ok: true });
+    expect(await roleAssignmentsStep.verify(t.ctx, t.ctx.outputs["role-assignments"] as RoleAssignmentsOutput)).toMatchObject({ ok: true });
   }, 120_000);
 
   it("verification, signed in as the app, proves both: no kubeconfig of the non-Entra cluster, no delegation key in the non-audit account", async () => {
