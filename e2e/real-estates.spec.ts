@@ -78,6 +78,7 @@ test("a cluster at the limit of 5 diagnostic settings is flagged on the form, an
 });
 
 test("a cluster already sending kube-audit to an account in its region: the form says so and offers that account in one click", async ({ page, request }) => {
+  test.setTimeout(180_000);
   const scenario = defaultScenario();
   const prod = (scenario.subscriptions as Json[]).find((s) => s.id === PROD);
   prod.resourceGroups.push({ name: "rg-logging-eastus", location: "eastus" });
@@ -103,4 +104,38 @@ test("a cluster already sending kube-audit to an account in its region: the form
   const storage = page.getByRole("region", { name: "1. Audit log storage" });
   await expect(storage.getByText("contosok8slogseus (rg-logging-eastus)").first()).toBeVisible();
   await expect(storage.getByText("contosok8slogseus/default").first()).toBeVisible();
+
+  // Adopted with the same lifecycle rule and read condition as an account of the portal's own, and no second export.
+  await page.getByRole("button", { name: "Confirm and start" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 150_000 });
+  const state = await simState(request);
+  const ofType = (type: string) => (state.arm as Json[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
+  const policy = ofType("Microsoft.Storage/storageAccounts/managementPolicies").find((p) => String(p.id).toLowerCase().includes("/storageaccounts/contosok8slogseus/"));
+  const rule = (policy?.properties.policy.rules as Json[] | undefined)?.find((r) => r.definition.filters.prefixMatch.includes("insights-logs-kube-audit/"));
+  expect(rule?.definition.actions.baseBlob.delete.daysAfterModificationGreaterThan).toBe(30);
+  const app = (state.graph.applications as Json[]).find((a) => a.uniqueName === "expel-aks-audit-reader");
+  const sp = (state.graph.servicePrincipals as Json[]).find((x) => x.appId === app?.appId);
+  const blobReaders = ofType("Microsoft.Authorization/roleAssignments").filter(
+    (a) => a.properties.principalId === sp?.id && String(a.properties.roleDefinitionId).toLowerCase().endsWith("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"),
+  );
+  expect(blobReaders.some((a) => String(a.properties.condition).includes("'contosok8slogseus'"))).toBe(true);
+  const kubeAuditSettings = ofType("Microsoft.Insights/diagnosticSettings").filter(
+    (x) => String(x.id).toLowerCase().includes("/managedclusters/aks-payments-prod/") && (x.properties.logs as Json[]).some((l) => l.category === "kube-audit" && l.enabled),
+  );
+  expect(kubeAuditSettings.map((x) => x.name)).toEqual(["kube-audit-to-storage"]);
+});
+
+test("a disabled subscription is shown, not selectable, with why and who can re-enable it", async ({ page, request }) => {
+  await resetTo(request, JSON.parse(fs.readFileSync(path.join(__dirname, "..", "simulator", "scenarios", "disabled-subscription.json"), "utf8")));
+  await signInAs(page, OWNER);
+  await page.goto("/onboarding/new");
+  const legacy = page.getByRole("checkbox", { name: /Contoso Legacy/ });
+  await expect(legacy).toBeDisabled();
+  await expect(legacy).not.toBeChecked();
+  await expect(page.getByText("(Disabled in Azure: read-only)")).toBeVisible();
+  await expect(page.getByText(/Account Administrator \(the billing owner\) can reactivate it/)).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: /aks-legacy-eastus/ })).toBeDisabled();
+  for (const region of ["eastus", "westeurope"]) {
+    await expect(page.getByLabel(`Subscription for ${region}`).locator("option", { hasText: "Contoso Legacy" })).toHaveCount(0);
+  }
 });
