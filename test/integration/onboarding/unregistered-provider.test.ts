@@ -14,7 +14,11 @@ import { newRunSchema } from "../../../lib/onboarding/schemas";
 import type { RunConfig } from "../../../lib/steps/config";
 import { STEP_IDS } from "../../../lib/steps/registry";
 import type { RunningSimulator } from "../../../simulator/src/index";
-import { simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";
+import { AzureOperationError } from "../../../lib/azure/errors";
+import { storageStep } from "../../../lib/steps/storage";
+import { suggestStorageAccountName } from "../../../lib/steps/storage-names";
+import { simJson, simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";
+import { defaultRunConfig, testStepContext } from "../steps/context";
 import { testDbOptions } from "../../support/pglite-template";
 import { OWNER, setLatency, simRequests, simState, startSimForPortal, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
 import { signInThroughSimulator } from "../sign-in";
@@ -118,5 +122,37 @@ describe("an estate without Microsoft.Storage registered", () => {
     const state = await simState(sim);
     const made = (state.arm as { type: string; name: string; location: string }[]).filter((r) => r.type.toLowerCase() === "microsoft.storage/storageaccounts");
     expect(made.map((a) => [a.name, a.location]).sort()).toEqual(defaults.regions.map((r) => [r.accountName, r.region]).sort());
+  });
+});
+
+describe("a name Azure could check only after registration", () => {
+  it("is checked right after the step registers Microsoft.Storage, and a taken one stops the step before any group or account", async () => {
+    const taken = suggestStorageAccountName(TENANT, "eastus");
+    expect((await simJson(sim, "POST", "/_sim/reset", { body: { ...scenario, takenStorageAccountNames: [taken] } })).status).toBe(200);
+    const { ctx, writes } = testStepContext(sim);
+    const live = await storageStep.read(ctx);
+    expect(live.regions.map((r) => [r.choice.region, r.nameDeferred, r.nameCheck])).toEqual([
+      ["eastus", true, null],
+      ["westeurope", true, null],
+    ]);
+    const failure = await storageStep.apply(ctx, live).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(AzureOperationError);
+    expect(failure).toMatchObject({ code: "name_taken" });
+    expect((failure as Error).message).toContain(`The storage account name ${taken} (eastus) turned out to be taken`);
+    expect((failure as Error).message).toContain("Start a new onboarding and choose another name");
+    // Only the registrations were written: the taken name stopped the step before any group or account.
+    expect([...new Set(writes.map((w) => w.kind))]).toEqual(["register"]);
+    const state = await simState(sim);
+    expect((state.arm as { type: string }[]).filter((r) => r.type.toLowerCase() === "microsoft.storage/storageaccounts")).toEqual([]);
+    // Nothing blocks the admin's next run: the same step with another name now checks it live and proceeds.
+    const again = testStepContext(sim, { config: { ...defaultRunConfig(), storage: defaultRunConfig().storage.map((c) => ({ ...c, accountName: `${c.accountName.slice(0, 20)}x2` })) } });
+    const relive = await storageStep.read(again.ctx);
+    expect(relive.regions.map((r) => [r.nameDeferred ?? false, r.nameCheck?.available])).toEqual([
+      [false, true],
+      [false, true],
+    ]);
   });
 });
