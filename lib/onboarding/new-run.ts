@@ -61,7 +61,7 @@ export interface NewRunDefaults {
 
 // Reads for the form's flags and defaults: bounded like the estate's own reads (ARM throttles per subscription).
 const SUBSCRIPTION_READS = 6;
-const SETTINGS_READS = 8;
+const SETTINGS_READS = 16;
 
 /** Everything the "new onboarding" form starts with: all subscriptions and clusters selected, one account per region. */
 export async function loadNewRunDefaults(session: SessionWithUser, probe = probeFor(session)): Promise<ActionResult<NewRunDefaults>> {
