@@ -146,7 +146,7 @@ export type StorageNameStatus = "available" | "yours" | "taken" | "invalid" | "d
 
 /** What the form says when no subscription can check a name yet: not an error, the plan registers the provider first. */
 export const DEFERRED_NAME_MESSAGE =
-  "Checked once the plan has registered Microsoft.Storage: Azure checks storage names only in a subscription registered for it, and none of yours is yet. Nothing blocks reviewing the plan.";
+  "Checked once the plan has registered Microsoft.Storage: Azure answers name checks only in a subscription registered for it. Nothing blocks reviewing the plan.";
 
 /** The account in the chosen group, or null; a subscription without Microsoft.Storage can't hold one. */
 async function existingAccount(arm: TokenCredential, subscriptionId: string, resourceGroup: string, name: string): Promise<StorageAccountInfo | null> {
