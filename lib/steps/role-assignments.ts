@@ -5,7 +5,7 @@ import { z } from "zod";
 import { mapBounded, mapPerGroupSettled } from "@/lib/concurrency";
 import { createRoleAssignment, fullRoleDefinitionId } from "@/lib/azure/create-role-assignment";
 import { deleteRoleAssignment } from "@/lib/azure/delete-role-assignment";
-import { AzureOperationError } from "@/lib/azure/errors";
+import { AzureOperationError, classifyAzureError } from "@/lib/azure/errors";
 import { getApplicationByUniqueName } from "@/lib/azure/get-application-by-unique-name";
 import { getManagedCluster } from "@/lib/azure/get-managed-cluster";
 import { getServicePrincipalByAppId } from "@/lib/azure/get-service-principal-by-app-id";
@@ -247,7 +247,8 @@ async function readClusterAccess(ctx: StepContext): Promise<ClusterAccess[]> {
       const live = await getManagedCluster(ctx.arm, c.subscriptionId, c.resourceGroup, c.name);
       return accessOf(c, live.entraIntegration, live.azureRbac, "live");
     } catch (error) {
-      if (error instanceof AzureOperationError && error.code === "reauth_required") throw error;
+      // Throttling, outages and an expired sign-in are the engine's to retry; a cluster that can't be read is not.
+      if ((error instanceof AzureOperationError && error.code === "reauth_required") || classifyAzureError(error) === "transient") throw error;
       return accessOf(c, c.entraIntegration ?? false, null, "config");
     }
   });
@@ -363,6 +364,7 @@ async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleA
   }
   // Planned before the principal existed: read its assignments now (a retried run may already have made some).
   const existing = live.principalId ? live.existing : await listAt(ctx, [...new Set(live.desired.map((d) => d.scope))], principalId);
+  const stale = live.principalId ? (live.stale ?? []) : staleAssignments(ctx.config, roleIdsOf(ctx), principalId, live.desired, existing);
   const total = live.desired.length;
   const conflicts: string[] = [];
   let done = 0;
@@ -405,7 +407,7 @@ async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleA
   }
   // Only once every narrow assignment exists: removing first would leave the vendor without access in between.
   const removed: string[] = [];
-  for (const x of live.stale ?? []) {
+  for (const x of stale) {
     await ctx.write({ key: keyOf(x), kind: "delete", target: `${x.roleName} at ${x.scope}` }, () => deleteRoleAssignment(ctx.arm, x.scope, x.name));
     removed.push(`${x.scope}|${x.name}`);
   }
