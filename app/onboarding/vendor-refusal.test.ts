@@ -9,6 +9,7 @@ import * as run from "./actions";
 import * as drift from "./drift-actions";
 import * as handoff from "./handoff-actions";
 import * as offboard from "./offboard-actions";
+import * as plan from "./plan-actions";
 import * as rotation from "./rotation-actions";
 import * as verification from "./verification-actions";
 
@@ -31,7 +32,7 @@ async function signIn(tenantId: string): Promise<void> {
 
 type AnyAction = (prev: null, form: FormData) => Promise<unknown>;
 // Every export of the customer action modules, called as a form would: a new action is covered without editing this list.
-const ACTIONS: [string, AnyAction][] = Object.entries({ ...run, ...adminHandoff, ...drift, ...handoff, ...offboard, ...rotation, ...verification }).map(
+const ACTIONS: [string, AnyAction][] = Object.entries({ ...run, ...adminHandoff, ...drift, ...handoff, ...offboard, ...plan, ...rotation, ...verification }).map(
   ([name, action]) => [name, action as unknown as AnyAction],
 );
 
