@@ -30,6 +30,16 @@ export interface PolicyDefinition {
   parameterDefaults: Record<string, unknown>;
 }
 
+/** One policy set definition (initiative): its member definitions with the parameter values it passes them. */
+export interface PolicySetDefinition {
+  id: string;
+  members: { policyDefinitionId: string; parameters: Record<string, unknown> }[];
+  parameterDefaults: Record<string, unknown>;
+}
+
+const parametersSchema = z.record(z.string(), z.object({ defaultValue: z.unknown().optional() }).passthrough()).nullish();
+const defaultsOf = (p: z.infer<typeof parametersSchema>) => Object.fromEntries(Object.entries(p ?? {}).flatMap(([k, v]) => (v.defaultValue === undefined ? [] : [[k, v.defaultValue]])));
+
 const assignmentSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -55,7 +65,17 @@ const definitionSchema = z.object({
       displayName: z.string().nullish(),
       mode: z.string().nullish(),
       policyRule: z.unknown(),
-      parameters: z.record(z.string(), z.object({ defaultValue: z.unknown().optional() }).passthrough()).nullish(),
+      parameters: parametersSchema,
+    })
+    .passthrough(),
+});
+
+const setDefinitionSchema = z.object({
+  id: z.string(),
+  properties: z
+    .object({
+      parameters: parametersSchema,
+      policyDefinitions: z.array(z.object({ policyDefinitionId: z.string(), parameters: z.record(z.string(), z.object({ value: z.unknown() }).passthrough()).nullish() }).passthrough()),
     })
     .passthrough(),
 });
@@ -65,7 +85,11 @@ const definitionSchema = z.object({
 const ASSIGNMENTS_API = "2022-06-01";
 const DEFINITIONS_API = "2021-06-01";
 const MAX_PAGES = 20;
-const DEFINITION_ID = /^(\/(subscriptions|providers\/Microsoft\.Management\/managementGroups)\/[-\w.()]+)?\/providers\/Microsoft\.Authorization\/policyDefinitions\/[-\w.()]+$/i;
+/** A built-in, subscription or management-group definition id: the only paths ever appended to the ARM endpoint here. */
+function isDefinitionId(id: string, kind: "policyDefinitions" | "policySetDefinitions"): boolean {
+  const scope = "(\\/(subscriptions|providers\\/Microsoft\\.Management\\/managementGroups)\\/[-\\w()]+(\\.[-\\w()]+)*)?";
+  return new RegExp(`^${scope}\\/providers\\/Microsoft\\.Authorization\\/${kind}\\/[-\\w()]+(\\.[-\\w()]+)*$`, "i").test(id) && !id.includes("..");
+}
 
 /**
  * GET /subscriptions/{id}/providers/Microsoft.Authorization/policyAssignments, every page: without $filter it lists the
@@ -103,24 +127,47 @@ export async function listPolicyAssignments(credential: TokenCredential, subscri
 }
 
 /** GET {policyDefinitionId}: a built-in (/providers/…) or custom (subscription or management group) definition. */
-export async function getPolicyDefinition(credential: TokenCredential, subscriptionId: string, definitionId: string): Promise<PolicyDefinition> {
-  // The id comes from an assignment Azure returned; still, only a definition path may be appended to the ARM endpoint.
-  if (!DEFINITION_ID.test(definitionId) || definitionId.includes("..")) {
-    throw toAzureError(Object.assign(new Error("not a policy definition id"), { statusCode: 400 }), { action: "read a policy definition" });
-  }
-  const client = authorizationClient(credential, subscriptionId);
-  try {
-    const d = definitionSchema.parse(await getJson(client, `${env().ARM_ENDPOINT}${definitionId}?api-version=${DEFINITIONS_API}`, "policy definition"));
+export function getPolicyDefinition(credential: TokenCredential, subscriptionId: string, definitionId: string): Promise<PolicyDefinition> {
+  return readDefinition(credential, subscriptionId, definitionId, "policyDefinitions", "a policy definition", (body) => {
+    const d = definitionSchema.parse(body);
     return {
       id: d.id,
       name: d.name,
       displayName: d.properties.displayName ?? null,
       mode: d.properties.mode ?? null,
       policyRule: d.properties.policyRule,
-      parameterDefaults: Object.fromEntries(Object.entries(d.properties.parameters ?? {}).flatMap(([k, v]) => (v.defaultValue === undefined ? [] : [[k, v.defaultValue]]))),
+      parameterDefaults: defaultsOf(d.properties.parameters),
     };
+  });
+}
+
+/** GET {policySetDefinitionId}: an initiative's member definitions and the parameters it passes them. */
+export function getPolicySetDefinition(credential: TokenCredential, subscriptionId: string, setId: string): Promise<PolicySetDefinition> {
+  return readDefinition(credential, subscriptionId, setId, "policySetDefinitions", "a policy initiative", (body) => {
+    const d = setDefinitionSchema.parse(body);
+    return {
+      id: d.id,
+      members: d.properties.policyDefinitions.map((m) => ({ policyDefinitionId: m.policyDefinitionId, parameters: Object.fromEntries(Object.entries(m.parameters ?? {}).map(([k, v]) => [k, v.value])) })),
+      parameterDefaults: defaultsOf(d.properties.parameters),
+    };
+  });
+}
+
+async function readDefinition<T>(
+  credential: TokenCredential,
+  subscriptionId: string,
+  id: string,
+  kind: "policyDefinitions" | "policySetDefinitions",
+  what: string,
+  parse: (body: unknown) => T,
+): Promise<T> {
+  // The id comes from an assignment Azure returned; still, only a definition path may be appended to the ARM endpoint.
+  if (!isDefinitionId(id, kind)) throw toAzureError(Object.assign(new Error(`not a ${kind} id`), { statusCode: 400 }), { action: `read ${what}` });
+  const client = authorizationClient(credential, subscriptionId);
+  try {
+    return parse(await getJson(client, `${env().ARM_ENDPOINT}${id}?api-version=${DEFINITIONS_API}`, what));
   } catch (error) {
-    throw toAzureError(error, { action: "read a policy definition", requiredRole: "Reader" });
+    throw toAzureError(error, { action: `read ${what}`, requiredRole: "Reader" });
   }
 }
 

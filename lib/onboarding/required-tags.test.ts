@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PolicyAssignment, PolicyDefinition } from "@/lib/azure/list-policy-assignments";
-import { assignmentCovers, customTagRule, requiredTagsFrom, type CreationTarget } from "./required-tags";
+import { assignmentCovers, customTagRule, expandInitiatives, requiredTagsFrom, type CreationTarget } from "./required-tags";
 
 const SUB = "11111111-1111-4111-8111-111111111111";
 const OTHER = "22222222-2222-4222-8222-222222222222";
@@ -114,5 +114,37 @@ describe("assignmentCovers", () => {
     expect(assignmentCovers({ scope: `/subscriptions/${SUB}/`, notScopes: [] }, rg)).toBe(true);
     expect(assignmentCovers({ scope: rg, notScopes: [] }, rg)).toBe(true);
     expect(assignmentCovers({ scope: `${rg}/providers/Microsoft.Storage/storageAccounts/x`, notScopes: [] }, rg)).toBe(false);
+  });
+});
+
+describe("expandInitiatives", () => {
+  const setId = "/providers/Microsoft.Management/managementGroups/corp/providers/Microsoft.Authorization/policySetDefinitions/corp-tagging";
+  const sets = new Map([
+    [
+      setId.toLowerCase(),
+      {
+        id: setId,
+        members: [
+          { policyDefinitionId: REQUIRE_TAG_RG, parameters: { tagName: "[parameters('rgTag')]" } },
+          { policyDefinitionId: REQUIRE_TAG_RESOURCES, parameters: { tagName: "owner" } },
+        ],
+        parameterDefaults: { rgTag: "costCenter" },
+      },
+    ],
+  ]);
+
+  it("gives each member the initiative's parameter values, from the assignment or the initiative's defaults", () => {
+    const viaDefault = expandInitiatives([assignment({ policyDefinitionId: setId, parameters: {}, displayName: "Corp tagging" })], sets);
+    expect(requiredTagsFrom(viaDefault, none, [target])).toEqual([
+      { name: "costCenter", assignments: ["Corp tagging"], on: ["resource groups"] },
+      { name: "owner", assignments: ["Corp tagging"], on: ["resources"] },
+    ]);
+    const viaAssignment = expandInitiatives([assignment({ policyDefinitionId: setId, parameters: { rgTag: "dept" } })], sets);
+    expect(viaAssignment.map((a) => a.parameters.tagName)).toEqual(["dept", "owner"]);
+  });
+
+  it("leaves out an initiative it couldn't read, and keeps plain assignments as they are", () => {
+    const plain = assignment({});
+    expect(expandInitiatives([assignment({ policyDefinitionId: `${setId}-other` }), plain], sets)).toEqual([plain]);
   });
 });

@@ -1,7 +1,14 @@
 // Tags that deny policies require where the portal creates things (resource group, storage accounts): the form pre-fills them.
 import type { TokenCredential } from "@azure/core-auth";
 import { mapBounded } from "@/lib/concurrency";
-import { getPolicyDefinition, listPolicyAssignments, type PolicyAssignment, type PolicyDefinition } from "@/lib/azure/list-policy-assignments";
+import {
+  getPolicyDefinition,
+  getPolicySetDefinition,
+  listPolicyAssignments,
+  type PolicyAssignment,
+  type PolicyDefinition,
+  type PolicySetDefinition,
+} from "@/lib/azure/list-policy-assignments";
 
 /** A tag a policy requires on what the portal creates. */
 export interface RequiredTag {
@@ -114,6 +121,30 @@ function resolve(ref: TagRule["tag"] | undefined, a: PolicyAssignment, defaults:
   return typeof v === "string" && v.trim() !== "" ? v : undefined;
 }
 
+const isSet = (definitionId: string) => /\/policySetDefinitions\//i.test(definitionId);
+
+/**
+ * An initiative's assignment as one assignment per member definition, each with the parameter values the initiative
+ * passes it (`[parameters('x')]` resolved from the assignment, else the initiative's default). Sets not in `sets` drop out.
+ */
+export function expandInitiatives(assignments: readonly PolicyAssignment[], sets: ReadonlyMap<string, PolicySetDefinition>): PolicyAssignment[] {
+  return assignments.flatMap((a) => {
+    if (!isSet(a.policyDefinitionId)) return [a];
+    const set = sets.get(a.policyDefinitionId.toLowerCase());
+    if (!set) return [];
+    return set.members.map((m) => ({
+      ...a,
+      policyDefinitionId: m.policyDefinitionId,
+      parameters: Object.fromEntries(
+        Object.entries(m.parameters).map(([k, v]) => {
+          const ref = valueRef(v);
+          return [k, ref && "param" in ref ? (a.parameters[ref.param] ?? set.parameterDefaults[ref.param]) : v];
+        }),
+      ),
+    }));
+  });
+}
+
 /** The required tags among `assignments` for `targets`: enforced, covering a target, a recognised required-tag rule. */
 export function requiredTagsFrom(assignments: readonly PolicyAssignment[], definitions: ReadonlyMap<string, PolicyDefinition>, targets: readonly CreationTarget[]): RequiredTag[] {
   const byName = new Map<string, RequiredTag>();
@@ -149,7 +180,7 @@ export function requiredTagsFrom(assignments: readonly PolicyAssignment[], defin
 }
 
 /**
- * Read the assignments of each target's subscription (and the custom definitions they use) and return the tags they
+ * Read the assignments of each target's subscription (and the initiatives and custom definitions they use) and return the tags they
  * require. Best-effort: a subscription whose policies can't be read becomes a note, never an error.
  */
 export async function loadRequiredTags(credential: TokenCredential, targets: readonly CreationTarget[]): Promise<RequiredTagsResult> {
@@ -167,24 +198,32 @@ export async function loadRequiredTags(credential: TokenCredential, targets: rea
       }),
     )
   ).flat();
-  // Built-ins are known by name; only custom definitions (not initiatives) are read, each once.
-  const customIds = new Map(
-    assignments
-      .filter((a) => a.enforcementMode.toLowerCase() === "default" && !BUILT_IN_TAG_RULES[lastSegment(a.policyDefinitionId)] && /\/policyDefinitions\//i.test(a.policyDefinitionId))
-      .map((a) => [a.policyDefinitionId.toLowerCase(), a.policyDefinitionId]),
-  );
-  const definitions = new Map<string, PolicyDefinition>();
+  // Only what can deny here is worth a definition read: enforced, and reaching a resource group the portal creates.
+  const groupIds = targets.map((t) => `/subscriptions/${t.subscriptionId}/resourceGroups/${t.resourceGroup}`);
+  const enforced = assignments.filter((a) => a.enforcementMode.toLowerCase() === "default" && groupIds.some((id) => assignmentCovers(a, id)));
   const readFrom = subscriptions[0]?.subscriptionId;
-  if (readFrom) {
-    await mapBounded([...customIds], DEFINITION_READS, async ([key, id]) => {
-      try {
-        definitions.set(key, await getPolicyDefinition(credential, readFrom, id));
-      } catch {
-        // A definition that can't be read is not pre-filled; if it denies, the error names it.
-      }
-    });
-  }
-  return { tags: requiredTagsFrom(assignments, definitions, targets), notes };
+  // Initiatives first (their members may be custom definitions), then custom definitions; built-ins are known by name.
+  const sets = await readEach(enforced.filter((a) => isSet(a.policyDefinitionId)).map((a) => a.policyDefinitionId), (id) => getPolicySetDefinition(credential, readFrom ?? "", id));
+  const expanded = expandInitiatives(enforced, sets);
+  const definitions = await readEach(
+    expanded.map((a) => a.policyDefinitionId).filter((id) => !BUILT_IN_TAG_RULES[lastSegment(id)] && !isSet(id)),
+    (id) => getPolicyDefinition(credential, readFrom ?? "", id),
+  );
+  return { tags: requiredTagsFrom(expanded, definitions, targets), notes };
+}
+
+/** Each distinct id read once (bounded); one that can't be read is left out: not pre-filled, and a denial still names it. */
+async function readEach<T>(ids: readonly string[], read: (id: string) => Promise<T>): Promise<Map<string, T>> {
+  const distinct = new Map(ids.map((id) => [id.toLowerCase(), id]));
+  const out = new Map<string, T>();
+  await mapBounded([...distinct], DEFINITION_READS, async ([key, id]) => {
+    try {
+      out.set(key, await read(id));
+    } catch {
+      // Not readable (permissions, a definition deleted since): this assignment simply isn't pre-filled.
+    }
+  });
+  return out;
 }
 
 /** loadRequiredTags for the given storage subscriptions (named from `subscriptions`), all with the same resource group. */
