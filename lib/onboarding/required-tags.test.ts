@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PolicyAssignment, PolicyDefinition } from "@/lib/azure/list-policy-assignments";
-import { assignmentCovers, customTagRule, expandInitiatives, requiredTagsFrom, type CreationTarget } from "./required-tags";
+import { assignmentCovers, customTagRule, expandInitiatives, loadRequiredTags, requiredTagsFrom, type CreationTarget } from "./required-tags";
 
 const SUB = "11111111-1111-4111-8111-111111111111";
 const OTHER = "22222222-2222-4222-8222-222222222222";
@@ -146,5 +146,15 @@ describe("expandInitiatives", () => {
   it("leaves out an initiative it couldn't read, and keeps plain assignments as they are", () => {
     const plain = assignment({});
     expect(expandInitiatives([assignment({ policyDefinitionId: `${setId}-other` }), plain], sets)).toEqual([plain]);
+  });
+});
+
+describe("loadRequiredTags", () => {
+  it("turns policies it can't read into a note, never an error", async () => {
+    const refused = { getToken: () => Promise.reject(Object.assign(new Error("Forbidden"), { statusCode: 403, code: "AuthorizationFailed" })) };
+    expect(await loadRequiredTags(refused, [target])).toEqual({
+      tags: [],
+      notes: ["Couldn't read the Azure Policy assignments of Production, so tags its policies require aren't pre-filled."],
+    });
   });
 });
