@@ -293,8 +293,8 @@ function policyDenied(error: unknown, azureMessage: string, action: string): str
   if (violations.length === 0) {
     return `An Azure Policy assignment denied the request, so the portal could not ${action}. Check the subscription's policy assignments in the Azure portal (Policy → Assignments), or ask someone with Resource Policy Contributor or Owner for an exemption.`;
   }
-  const seen = new Set<string>();
-  const sentences = violations.map(describeViolation).filter((s) => !seen.has(s) && Boolean(seen.add(s)));
+  // An assignment listed twice reads the same: say it once.
+  const sentences = [...new Set(violations.map(describeViolation))];
   return `Azure Policy denied the request, so the portal could not ${action}. ${sentences.join(" ")}`;
 }
 
