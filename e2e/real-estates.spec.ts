@@ -54,8 +54,9 @@ test("an estate without Microsoft.Storage onboards with the default choices and 
   expect(accounts.map((a) => a.location).sort()).toEqual(["eastus", "westeurope"]);
 });
 
-test("a cluster at the limit of 5 diagnostic settings is flagged on the form, and Leave out unticks it", async ({ page, request }) => {
+test("a cluster at the limit of 5 diagnostic settings is flagged on the form, and Leave out unticks it; a cluster without Entra ID gets a note", async ({ page, request }) => {
   const scenario = defaultScenario();
+  cluster(scenario, "aks-dev-eastus").entraIntegration = false;
   const full = cluster(scenario, "aks-payments-prod");
   full.diagnosticSettings = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "cluster-autoscaler", "guard"].map((category) => ({
     name: `to-law-${category}`,
@@ -75,6 +76,9 @@ test("a cluster at the limit of 5 diagnostic settings is flagged on the form, an
   await expect(flag).toHaveCount(0);
   // The other clusters stay selected.
   await expect(page.getByRole("checkbox", { name: /aks-dev-eastus/ })).toBeChecked();
+  // Without Microsoft Entra integration: onboarded, and the admin is told what the vendor won't get.
+  await expect(page.getByRole("note").filter({ hasText: "No Microsoft Entra integration" })).toHaveCount(1);
+  await expect(page.getByRole("note").filter({ hasText: "no kubeconfig" })).toBeVisible();
 });
 
 test("a cluster already sending kube-audit to an account in its region: the form says so and offers that account in one click", async ({ page, request }) => {
