@@ -14,6 +14,26 @@ function utc(at: string): string {
   return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
+/** The Extend button (or why the user may not extend) and the extension's refusal. */
+function ExtendControls({ refusal, extending, state }: { refusal: string | null; extending: boolean; state: ActionResult<{ runId: string }> | null }) {
+  return (
+    <>
+      {refusal ? (
+        <p role="note" className="text-sm text-slate-700">{refusal}</p>
+      ) : (
+        <button type="submit" disabled={extending} className={PRIMARY}>
+          {extending ? "Planning…" : "Extend the run"}
+        </button>
+      )}
+      {state && !state.ok ? (
+        <p role="alert" className="text-sm text-red-800">
+          {state.message}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
 function Report({ runId, report, extendRefusal }: { runId: string; report: CoverageReportView; extendRefusal: string | null }) {
   const [extendState, extendAction, extending] = useActionState<ActionResult<{ runId: string }> | null, FormData>(extendCoverageAction, null);
   const tableId = useId();
@@ -23,6 +43,28 @@ function Report({ runId, report, extendRefusal }: { runId: string; report: Cover
     </p>
   ) : null;
 
+  const narrowing = report.narrowing.length > 0 ? (
+    <p className="text-sm text-slate-700">
+      The vendor still holds access from an earlier version of this portal that reaches more than it needs:{" "}
+      {report.narrowing.map((n) => `${n.roleName} on all of ${n.subscriptionName}`).join("; ")}. Extending narrows it to the selected
+      clusters and the audit storage accounts (the plan shows each removal).
+    </p>
+  ) : null;
+
+  if (report.gaps.length === 0 && narrowing) {
+    return (
+      <form action={extendAction} className="space-y-2">
+        <input type="hidden" name="runId" value={runId} />
+        <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          All {report.clustersChecked} clusters send kube-audit to this run&apos;s storage accounts (checked {utc(report.checkedAt)}), and the
+          vendor&apos;s access can be narrowed.
+        </p>
+        {narrowing}
+        {removed}
+        <ExtendControls refusal={extendRefusal} extending={extending} state={extendState} />
+      </form>
+    );
+  }
   if (report.gaps.length === 0) {
     return (
       <div className="space-y-2">
@@ -98,22 +140,12 @@ function Report({ runId, report, extendRefusal }: { runId: string; report: Cover
         </p>
       ))}
       {removed}
+      {narrowing}
       <p className="text-sm text-slate-600">
         Extending reopens this run with {newOnes.length > 0 ? "the selected clusters" : "its own clusters"}: you review the plan (only the
         new and repaired parts change; the vendor keeps its client secret) and confirm it as before.
       </p>
-      {extendRefusal ? (
-        <p role="note" className="text-sm text-slate-700">{extendRefusal}</p>
-      ) : (
-        <button type="submit" disabled={extending} className={PRIMARY}>
-          {extending ? "Planning…" : "Extend the run"}
-        </button>
-      )}
-      {extendState && !extendState.ok ? (
-        <p role="alert" className="text-sm text-red-800">
-          {extendState.message}
-        </p>
-      ) : null}
+      <ExtendControls refusal={extendRefusal} extending={extending} state={extendState} />
     </form>
   );
 }

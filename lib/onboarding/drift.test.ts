@@ -84,6 +84,7 @@ const report = (gaps: CoverageGap[], extra: Partial<CoverageReport> = {}): Cover
   proposedAccounts: [{ region: "northeurope", subscriptionId: SUB, subscriptionName: "Production", resourceGroup: "rg-aks-audit", accountName: "auditneu", status: "available" }],
   accountProblems: [],
   removedClusters: [{ clusterId: clusterId("aks-gone"), clusterName: "aks-gone" }],
+  narrowing: [],
   ...extra,
 });
 
@@ -116,6 +117,9 @@ describe("extendedConfig", () => {
   it("refuses keys the fresh check doesn't know, an empty extension and a region without an account name", () => {
     expect(extendedConfig(config, report([newEus]), ["not-a-gap"])).toMatchObject({ ok: false, code: "stale" });
     expect(extendedConfig(config, report([newEus]), [])).toMatchObject({ ok: false, code: "invalid" });
+    // The portal's earlier subscription-wide access is reason enough to extend: the re-plan narrows it.
+    const narrowing = [{ roleName: "Storage Blob Data Reader", subscriptionName: "Production" }];
+    expect(extendedConfig(config, report([], { narrowing }), [])).toMatchObject({ ok: true, data: { added: [], repaired: [] } });
     const noName = report([newNeu], { proposedAccounts: [], accountProblems: [{ region: "northeurope", message: "No free storage account name was found for northeurope." }] });
     expect(extendedConfig(config, noName, [newNeu.key])).toMatchObject({ ok: false, code: "no_account", message: expect.stringContaining("northeurope") });
   });

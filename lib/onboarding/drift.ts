@@ -8,6 +8,8 @@ import { checkStorageAccountName } from "@/lib/azure/check-storage-account-name"
 import { getStorageAccount } from "@/lib/azure/get-storage-account";
 import { listDiagnosticSettings, type DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";
 import { listManagedClusters, type ManagedCluster } from "@/lib/azure/list-managed-clusters";
+import { listRoleAssignmentsAtScope } from "@/lib/azure/list-role-assignments-at-scope";
+import { customRoleId } from "@/lib/azure/names";
 import { KUBE_AUDIT_CATEGORY } from "@/lib/azure/put-diagnostic-setting";
 import { mapBounded } from "@/lib/concurrency";
 import { recordAuditEvent } from "@/lib/db/audit";
@@ -15,7 +17,9 @@ import type { JsonValue } from "@/lib/db/json";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { maskText } from "@/lib/presenter";
 import { runConfigSchema, type ClusterChoice, type RunConfig, type StorageChoice } from "@/lib/steps/config";
+import { AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE_KEY } from "@/lib/steps/custom-role";
 import { DIAGNOSTIC_SETTING_NAME, MAX_DIAGNOSTIC_SETTINGS } from "@/lib/steps/diagnostic-settings";
+import { staleAssignments } from "@/lib/steps/role-assignments";
 import { storageAccountIdOf } from "@/lib/steps/storage";
 import { suggestStorageAccountName } from "@/lib/steps/storage-names";
 import { DEFAULT_RESOURCE_GROUP } from "./new-run";
@@ -67,6 +71,8 @@ export interface CoverageReport {
   accountProblems: { region: string; message: string }[];
   /** Clusters of the run that no longer exist; an extension drops them from the configuration. */
   removedClusters: { clusterId: string; clusterName: string }[];
+  /** The portal's own subscription-wide assignments of an earlier version (AKS role, blob reader): an extension narrows them. */
+  narrowing: { roleName: string; subscriptionName: string }[];
 }
 
 /** The report as the browser gets it: no ARM or subscription ids at all, texts masked in presenter mode. */
@@ -78,6 +84,7 @@ export interface CoverageReportView {
   proposedAccounts: (Omit<ProposedAccount, "subscriptionId">)[];
   accountProblems: { region: string; message: string }[];
   removedClusters: { clusterName: string }[];
+  narrowing: { roleName: string; subscriptionName: string }[];
 }
 
 const NOT_YOURS = "This onboarding run doesn't exist or belongs to another tenant.";
@@ -175,8 +182,21 @@ async function proposeAccount(arm: TokenCredential, config: RunConfig, region: s
   return { problem: `No free storage account name was found for ${region}. Start a new onboarding for clusters in ${region} and choose a name there.` };
 }
 
-/** Re-read Azure for a run's configuration. Pure of the database; throws Azure errors. */
-export async function computeCoverage(arm: TokenCredential, config: RunConfig): Promise<CoverageReport> {
+/** The vendor principal's subscription-wide assignments the portal made before it assigned per cluster and per account. */
+async function wideAssignments(arm: TokenCredential, config: RunConfig, principalId: string): Promise<CoverageReport["narrowing"]> {
+  const roles = { aks: customRoleId(config.tenantId, AKS_READ_ONLY_ROLE_KEY), metadata: customRoleId(config.tenantId, AKS_CLUSTER_METADATA_ROLE_KEY) };
+  const lists = await mapBounded(config.subscriptions, READ_CONCURRENCY, async (s) => {
+    const scope = `/subscriptions/${lower(s.id)}`;
+    return [scope, (await listRoleAssignmentsAtScope(arm, scope, principalId)).filter((a) => lower(a.scope.replace(/\/+$/, "")) === scope)] as const;
+  });
+  return staleAssignments(config, roles, principalId, [], Object.fromEntries(lists)).map((x) => ({
+    roleName: x.roleName,
+    subscriptionName: config.subscriptions.find((s) => lower(s.id) === subscriptionOf(x.scope))?.displayName ?? x.scope,
+  }));
+}
+
+/** Re-read Azure for a run's configuration (and, given the vendor's principal, its access to narrow). Pure of the database; throws Azure errors. */
+export async function computeCoverage(arm: TokenCredential, config: RunConfig, vendorPrincipalId: string | null = null): Promise<CoverageReport> {
   const estate = await readEstate(arm, config);
   const gaps: CoverageGap[] = [];
   for (const { cluster, subscriptionId, settings } of estate) {
@@ -214,6 +234,7 @@ export async function computeCoverage(arm: TokenCredential, config: RunConfig): 
     proposedAccounts,
     accountProblems,
     removedClusters: config.clusters.filter((c) => !live.has(lower(c.id))).map((c) => ({ clusterId: c.id, clusterName: c.name })),
+    narrowing: vendorPrincipalId ? await wideAssignments(arm, config, vendorPrincipalId) : [],
   };
 }
 
@@ -227,7 +248,8 @@ export function extendedConfig(config: RunConfig, report: CoverageReport, select
   const added = report.gaps.filter((g) => !g.inRun && selected.has(g.key));
   // A run's own cluster still at the settings limit can't be repaired yet: extending would only meet the limit again.
   const repaired = report.gaps.filter((g) => g.inRun && g.reason !== "settings-limit");
-  if (added.length === 0 && repaired.length === 0) return failure("Select at least one cluster to add to this run.", { code: "invalid", fieldErrors: { clusters: ["select at least one"] } });
+  // Narrowing alone is reason enough: the re-planned role assignments remove the wide ones.
+  if (added.length === 0 && repaired.length === 0 && report.narrowing.length === 0) return failure("Select at least one cluster to add to this run.", { code: "invalid", fieldErrors: { clusters: ["select at least one"] } });
   const blocked = added.filter((g) => g.needsNewAccount && !report.proposedAccounts.some((a) => a.region === g.location));
   if (blocked.length > 0) {
     return failure(report.accountProblems.find((p) => p.region === blocked[0]?.location)?.message ?? "No storage account is available for a selected cluster's region.", { code: "no_account" });
@@ -266,14 +288,18 @@ export function coverageReportView(report: CoverageReport, presenter: boolean): 
     proposedAccounts: report.proposedAccounts.map(({ subscriptionId: _s, ...a }) => ({ ...a, subscriptionName: text(a.subscriptionName) })),
     accountProblems: report.accountProblems.map((p) => ({ region: p.region, message: text(p.message) })),
     removedClusters: report.removedClusters.map((c) => ({ clusterName: text(c.clusterName) })),
+    narrowing: report.narrowing.map((n) => ({ roleName: n.roleName, subscriptionName: text(n.subscriptionName) })),
   };
 }
 
-async function completedRunConfig(session: SessionWithUser, runId: string): Promise<ActionResult<{ config: RunConfig; stored: JsonValue }>> {
+const principalOutputSchema = z.object({ servicePrincipalId: z.string().min(1) });
+
+async function completedRunConfig(session: SessionWithUser, runId: string): Promise<ActionResult<{ config: RunConfig; stored: JsonValue; principalId: string | null }>> {
   const view = await getRunView(session, runId);
   if (!view) return failure(NOT_YOURS, { code: "forbidden" });
   if (view.run.status !== "completed") return failure(NOT_COMPLETED, { code: "conflict" });
-  return { ok: true, data: { config: view.config, stored: view.run.config } };
+  const app = principalOutputSchema.safeParse(view.run.steps.find((s) => s.stepId === "app-registration")?.outputs);
+  return { ok: true, data: { config: view.config, stored: view.run.config, principalId: app.success ? app.data.servicePrincipalId : null } };
 }
 
 /** Re-check a completed run's coverage as the signed-in admin (reads only; audited). Safe to repeat and to run by two admins at once. */
@@ -283,7 +309,7 @@ export async function recheckCoverage(session: SessionWithUser, runId: string, t
   const tracked = trackedCredential(tokens, "arm");
   let report: CoverageReport;
   try {
-    report = await computeCoverage(tracked.credential, run.data.config);
+    report = await computeCoverage(tracked.credential, run.data.config, run.data.principalId);
   } catch (error) {
     return readFailure(error, tracked);
   }
@@ -300,6 +326,7 @@ export async function recheckCoverage(session: SessionWithUser, runId: string, t
       covered: report.coveredCount,
       gaps: report.gaps.map((g) => ({ cluster: g.clusterName, reason: g.reason })),
       proposedAccounts: report.proposedAccounts.map((a) => a.accountName),
+      ...(report.narrowing.length > 0 ? { narrowing: report.narrowing.map((n) => `${n.roleName} on ${n.subscriptionName}`) } : {}),
     },
   });
   return { ok: true, data: report };
@@ -316,7 +343,7 @@ export async function extendCoverage(session: SessionWithUser, runId: string, se
   const tracked = trackedCredential(tokens, "arm");
   let report: CoverageReport;
   try {
-    report = await computeCoverage(tracked.credential, run.data.config);
+    report = await computeCoverage(tracked.credential, run.data.config, run.data.principalId);
   } catch (error) {
     return readFailure(error, tracked);
   }

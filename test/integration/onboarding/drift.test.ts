@@ -12,6 +12,7 @@ import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
 import { extendCoverage, recheckCoverage } from "../../../lib/onboarding/drift";
 import { planStoredRun, type StoredPlan } from "../../../lib/onboarding/plan";
+import { customRoleId, roleAssignmentName } from "../../../lib/azure/names";
 import { blobReadCondition } from "../../../lib/steps/abac";
 import { DIAGNOSTIC_SETTING_NAME } from "../../../lib/steps/diagnostic-settings";
 import { STEP_IDS } from "../../../lib/steps/registry";
@@ -175,6 +176,47 @@ describe("re-check coverage and extend a completed run", () => {
     expect(decisions).toHaveLength(1);
     expect(decisions[0]?.detail).toMatchObject({ addedClusters: ["aks-batch-dev", "aks-web-prod-neu"], repairedClusters: [{ cluster: "aks-web-prod-weu", reason: "setting-missing" }], newStorageAccounts: [neuAccount] });
     expect(trail.filter((e) => e.action === "run.completed")).toHaveLength(2);
+  }, 240_000);
+
+  it("narrows a run made with the earlier subscription-wide assignments: re-check reports them, Extend plans their removal, the run ends narrow", async () => {
+    await sim.reset();
+    await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 });
+    const config = defaultRunConfig();
+    const run = await createRun({ tenantId: TENANT, createdByUserId: session.user.id, createdByUpn: OWNER, config: toJsonValue(config), steps: STEP_IDS });
+    expect((await planStoredRun(run.id, TENANT, OWNER, config, tokens)).ok).toBe(true);
+    await confirmAndDrive(run.id);
+    const app = ((await simState(sim)).graph.applications as JsonBody[]).find((a) => a.uniqueName === config.vendor.appUniqueName);
+    const sp = ((await simState(sim)).graph.servicePrincipals as JsonBody[]).find((x) => x.appId === app.appId);
+    // What an earlier version of the portal made, under its deterministic names: the AKS role and the blob reader on Production.
+    const prod = `/subscriptions/${SUB_PROD}`;
+    const aksRole = customRoleId(TENANT, "aks-read-only");
+    const armToken = await simToken(sim, { upn: OWNER, resource: "arm" });
+    for (const [guid, condition] of [[aksRole, undefined], [STORAGE_BLOB_DATA_READER, blobReadCondition(config.storage.map((x) => x.accountName))]] as const) {
+      const put = await simJson(sim, "PUT", `${prod}/providers/Microsoft.Authorization/roleAssignments/${roleAssignmentName(prod, sp.id, guid)}?api-version=2022-04-01`, {
+        token: armToken,
+        body: { properties: { roleDefinitionId: `${prod}/providers/Microsoft.Authorization/roleDefinitions/${guid}`, principalId: sp.id, principalType: "ServicePrincipal", ...(condition ? { condition, conditionVersion: "2.0" } : {}) } },
+      });
+      expect(put.status).toBe(201);
+    }
+
+    const found = await recheckCoverage(session, run.id, tokens);
+    if (!found.ok) throw new Error(found.message);
+    expect(found.data.gaps).toEqual([]);
+    expect(found.data.narrowing).toEqual([
+      { roleName: "AKS Audit Log Reader (read-only)", subscriptionName: "Contoso Production" },
+      { roleName: "Storage Blob Data Reader", subscriptionName: "Contoso Production" },
+    ]);
+    expect(await extendCoverage(session, run.id, [], tokens)).toMatchObject({ ok: true });
+    const plan = (await getRunForTenant(run.id, TENANT))?.plan as unknown as StoredPlan;
+    const removals = plan.steps.flatMap((x) => x.changes).filter((c) => c.action === "remove");
+    expect(removals.map((c) => c.resource)).toEqual([`AKS Audit Log Reader (read-only) at ${prod}`, `Storage Blob Data Reader at ${prod}`]);
+    await confirmAndDrive(run.id);
+
+    const assignments = ofType(await simState(sim), "Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sp.id);
+    const wide = assignments.filter((a) => String(a.properties.scope).toLowerCase() === prod && !String(a.properties.roleDefinitionId).toLowerCase().endsWith("73c42c96-874c-492b-b04d-ab87d138a893"));
+    expect(wide).toEqual([]);
+    const after = await recheckCoverage(session, run.id, tokens);
+    expect(after).toMatchObject({ ok: true, data: { gaps: [], narrowing: [] } });
   }, 240_000);
 
   it("refuses a re-check of a run that isn't completed, and a run of another tenant", async () => {
