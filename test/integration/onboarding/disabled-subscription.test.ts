@@ -1,15 +1,12 @@
 // A disabled (read-only) subscription: listed on the form but never selectable, never a default account location, and
 // refused by run creation with who can re-enable it.
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, configureDb, listRunsForTenant, migrate, type SessionWithUser } from "../../../lib/db";
+import { listRunsForTenant, type SessionWithUser } from "../../../lib/db";
 import { createOnboardingRun, loadNewRunDefaults } from "../../../lib/onboarding/new-run";
-import type { RunningSimulator } from "../../../simulator/src/index";
-import { testDbOptions } from "../../support/pglite-template";
-import { OWNER, startSimForPortal, SUB_PROD, TENANT } from "../azure/support";
-import { signInThroughSimulator } from "../sign-in";
+import { SUB_PROD, TENANT } from "../azure/support";
+import { signedInSimulator, type SignedInSimulator } from "./signed-in";
 
 const LEGACY = "7d3e9a41-5c2b-4f8e-a1d6-0b9c8e7f6a52";
 // simulator/scenarios/disabled-subscription.json, with one more eastus cluster in the disabled subscription: by cluster
@@ -19,22 +16,14 @@ const scenario = JSON.parse(fs.readFileSync(path.join("simulator", "scenarios", 
 const legacy = scenario.subscriptions.find((s) => s.id === LEGACY);
 legacy?.clusters.push({ name: "aks-legacy-eastus-2", resourceGroup: "rg-aks-legacy-eastus", location: "eastus", kubernetesVersion: "1.31.9" });
 
-let sim: RunningSimulator;
+let env: SignedInSimulator | undefined;
 let owner: SessionWithUser;
-const dataDir = path.join(".test-data", `disabled-sub-${crypto.randomBytes(4).toString("hex")}`);
 
 beforeAll(async () => {
-  sim = await startSimForPortal({ scenario });
-  process.env.PORTAL_URL = "http://localhost:3000";
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-  owner = (await signInThroughSimulator(sim, OWNER, "/onboarding/new")).session;
+  env = await signedInSimulator("disabled-sub", { scenario });
+  ({ owner } = env);
 }, 120_000);
-afterAll(async () => {
-  await closeDb();
-  await sim?.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => env?.close());
 
 describe("a disabled subscription on the new-onboarding form", () => {
   it("is listed read-only with its clusters, and no region's account defaults to it", async () => {

@@ -1,35 +1,22 @@
 // The new-onboarding form's defaults on a tenant of 150 subscriptions and 450 clusters (large-estate-150.json): every
 // shown cluster gets its diagnostic-settings preflight and every region a default account, through nextLink paging.
-import crypto from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, configureDb, migrate, type SessionWithUser } from "../../../lib/db";
+import type { SessionWithUser } from "../../../lib/db";
 import { loadNewRunDefaults } from "../../../lib/onboarding/new-run";
-import type { RunningSimulator } from "../../../simulator/src/index";
 import { loadScenario } from "../../../simulator/src/index";
-import { testDbOptions } from "../../support/pglite-template";
-import { OWNER, startSimForPortal } from "../azure/support";
-import { signInThroughSimulator } from "../sign-in";
+import { signedInSimulator, type SignedInSimulator } from "./signed-in";
 
 const SCENARIO_FILE = path.join("simulator", "scenarios", "large-estate-150.json");
 const scenario = loadScenario(SCENARIO_FILE);
-const dataDir = path.join(".test-data", `large-defaults-${crypto.randomBytes(4).toString("hex")}`);
-let sim: RunningSimulator;
+let env: SignedInSimulator | undefined;
 let owner: SessionWithUser;
 
 beforeAll(async () => {
-  sim = await startSimForPortal({ scenario: SCENARIO_FILE });
-  process.env.PORTAL_URL = "http://localhost:3000";
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-  owner = (await signInThroughSimulator(sim, OWNER, "/onboarding/new")).session;
+  env = await signedInSimulator("large-defaults", { scenario: SCENARIO_FILE });
+  ({ owner } = env);
 }, 120_000);
-afterAll(async () => {
-  await closeDb();
-  await sim?.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => env?.close());
 
 describe("new-onboarding defaults on 150 subscriptions", () => {
   it("reads every cluster's settings and every subscription's readiness, and defaults every region", async () => {

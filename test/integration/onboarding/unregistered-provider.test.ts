@@ -1,10 +1,9 @@
 // An estate whose AKS subscriptions never registered Microsoft.Storage: the form's defaults load without errors, names are
 // checked after registration (never a dead end), the run is created and planned with the defaults, and it completes.
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, configureDb, confirmRunPlan, getRunForTenant, migrate, setRunStatus, type SessionWithUser } from "../../../lib/db";
+import { confirmRunPlan, getRunForTenant, setRunStatus, type SessionWithUser } from "../../../lib/db";
 import { runRemainingSteps } from "../../../lib/engine/run-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
@@ -19,9 +18,8 @@ import { storageStep } from "../../../lib/steps/storage";
 import { suggestStorageAccountName } from "../../../lib/steps/storage-names";
 import { simJson, simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";
 import { defaultRunConfig, testStepContext } from "../steps/context";
-import { testDbOptions } from "../../support/pglite-template";
-import { OWNER, setLatency, simRequests, simState, startSimForPortal, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
-import { signInThroughSimulator } from "../sign-in";
+import { OWNER, simRequests, simState, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
+import { signedInSimulator, type SignedInSimulator } from "./signed-in";
 
 // AKS-only subscriptions: the default Contoso estate with Microsoft.Storage registered nowhere
 // (simulator/scenarios/unregistered-storage.json describes the same estate).
@@ -29,26 +27,18 @@ type ScenarioJson = { subscriptions: { registeredProviders: string[] }[] } & Rec
 const scenario = JSON.parse(fs.readFileSync(path.join("simulator", "scenarios", "default.json"), "utf8")) as ScenarioJson;
 for (const s of scenario.subscriptions) s.registeredProviders = s.registeredProviders.filter((p) => p !== "Microsoft.Storage");
 
+let env: SignedInSimulator | undefined;
 let sim: RunningSimulator;
 let owner: SessionWithUser;
-const dataDir = path.join(".test-data", `unregistered-${crypto.randomBytes(4).toString("hex")}`);
 
 beforeAll(async () => {
   // Azurite: Verification lists and reads the audit blobs as the app.
-  sim = await startSimForPortal({ blob: true, scenario });
+  env = await signedInSimulator("unregistered", { blob: true, scenario });
+  ({ sim, owner } = env);
   process.env.WORKBENCH_URL = `${sim.url}/workbench`;
   process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  process.env.PORTAL_URL = "http://localhost:3000";
-  await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 300 }, replicationMs: 0 });
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-  owner = (await signInThroughSimulator(sim, OWNER, "/onboarding/new")).session;
 }, 180_000);
-afterAll(async () => {
-  await closeDb();
-  await sim?.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => env?.close());
 
 const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
 
