@@ -9,7 +9,6 @@ import {
   armError,
   checkProviderApiVersion,
   isoNow,
-  list,
   LOCATIONS,
   methodNotAllowed,
   normalizeLocation,
