@@ -2,6 +2,8 @@
 import Link from "next/link";
 import { CredentialBadge } from "@/components/onboarding/credential-status";
 import { listRunsForTenant } from "@/lib/db/runs";
+import { listRunsAttention } from "@/lib/db/step-runs";
+import { attentionHeadline, clustersNeedingAttention } from "@/lib/onboarding/step-summary";
 import { credentialLevels } from "@/lib/rotation/service";
 
 const STATUS_TEXT: Record<string, string> = {
@@ -11,12 +13,18 @@ const STATUS_TEXT: Record<string, string> = {
   completed: "Complete",
   failed: "Stopped: needs attention",
   cancelled: "Cancelled",
+  offboarding: "Removal in progress",
+  offboarded: "Removed",
 };
 
 export async function RecentRuns({ tenantId }: { tenantId: string }) {
   const runs = await listRunsForTenant(tenantId, { limit: 10 });
   if (runs.length === 0) return null;
-  const secretLevels = await credentialLevels(runs.map((r) => r.id));
+  const [secretLevels, attention] = await Promise.all([credentialLevels(runs.map((r) => r.id)), listRunsAttention(runs.map((r) => r.id))]);
+  const statusText = (run: (typeof runs)[number]) =>
+    run.status === "completed"
+      ? [STATUS_TEXT.completed, attentionHeadline(clustersNeedingAttention(attention.get(run.id) ?? []).length)].filter(Boolean).join(" — ")
+      : (STATUS_TEXT[run.status] ?? run.status);
   return (
     <section aria-labelledby="recent-runs" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
       <h2 id="recent-runs" className="mb-3 font-semibold text-slate-900">Onboarding runs in this tenant</h2>
@@ -28,7 +36,7 @@ export async function RecentRuns({ tenantId }: { tenantId: string }) {
             </Link>
             <span className="flex items-center gap-2 text-slate-600">
               <CredentialBadge level={secretLevels.get(run.id)} />
-              {STATUS_TEXT[run.status] ?? run.status}
+              {statusText(run)}
             </span>
           </li>
         ))}

@@ -230,3 +230,16 @@ export async function listExpiredRunningSteps(options: { limit?: number } = {}):
   });
   return rows.map(({ run, ...row }) => ({ ...toStepRun(row), tenantId: run.tenantId }));
 }
+
+/** The attention lists of the given runs' steps, by run id (runs whose steps did everything are absent). */
+export async function listRunsAttention(runIds: readonly string[]): Promise<Map<string, StepAttention[]>> {
+  const out = new Map<string, StepAttention[]>();
+  if (runIds.length === 0) return out;
+  const prisma = await db();
+  const rows = await prisma.stepRun.findMany({ where: { runId: { in: [...runIds] } }, select: { runId: true, attention: true }, orderBy: { position: "asc" } });
+  for (const row of rows) {
+    const attention = parseStepAttention(row.attention);
+    if (attention.length) out.set(row.runId, [...(out.get(row.runId) ?? []), ...attention]);
+  }
+  return out;
+}

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeDb, configureDb, confirmRunPlan, getRunForTenant, listAuditChain, migrate, setRunStatus, upsertUser, type SessionWithUser } from "../../../lib/db";
 import { createRun } from "../../../lib/db/runs";
 import { toJsonValue } from "../../../lib/db/json";
+import { listRunsAttention } from "../../../lib/db/step-runs";
 import { runRemainingSteps } from "../../../lib/engine/run-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
@@ -106,6 +107,8 @@ describe("a cluster at the diagnostic-settings limit", () => {
     const attention = done?.steps.flatMap((s) => s.attention ?? []) ?? [];
     expect(attention.map((a) => `${a.subject}: ${a.reason} ${a.action}`)).toEqual([expect.stringMatching(/^aks-payments-prod: It already has 5 diagnostic settings.*Re-check coverage/)]);
     expect(completedRunText(clustersNeedingAttention(attention).length)).toBe("Complete — 1 cluster needs attention");
+    // The tenant's run list reads the same exceptions.
+    expect([...(await listRunsAttention([run.id])).entries()].map(([id, a]) => [id, clustersNeedingAttention(a)])).toEqual([[run.id, [AT_LIMIT]]]);
 
     // Every other cluster sends kube-audit; the one at the limit kept its five settings and got none of ours.
     const state = await simState(sim);
