@@ -127,6 +127,10 @@ function lifecyclePolicyJson(m: ExportModel): string {
 function diagnosticsSection(m: ExportModel): string[] {
   const out = ["", "# ── 2. Diagnostic settings: kube-audit only, to the account of the cluster's region ──"];
   for (const d of m.diagnosticSettings) {
+    if (d.planned.blocked !== undefined) {
+      out.push(comment(`${d.clusterName}: left out, the plan found it can't take the setting. ${d.planned.blocked}`));
+      continue;
+    }
     if (!writes(d.planned)) {
       out.push(...leftAlone(`Diagnostic setting on ${d.clusterName}`, d.planned));
       continue;

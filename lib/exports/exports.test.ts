@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { roleAssignmentName } from "@/lib/azure/names";
 import { BUILTIN_ROLE_IDS } from "@/lib/azure/role-ids";
 import { blobReadCondition } from "@/lib/steps/abac";
+import { diagnosticSettingsStep } from "@/lib/steps/diagnostic-settings";
 import { storageAccountIdOf } from "@/lib/steps/storage";
 import roleJson from "@/lib/steps/aks-read-only-role.json";
 import { azureCliScript } from "./azure-cli";
@@ -230,5 +231,27 @@ describe("Terraform export", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a cluster the plan found at the diagnostic-settings limit", () => {
+  const blockedCluster = config.clusters[0]!;
+  const full = Array.from({ length: 5 }, (_, i) => ({ name: `other-${i}`, storageAccountId: null, workspaceId: null, eventHubAuthorizationRuleId: null, enabledCategories: ["kube-apiserver"] }));
+  const diagnostics = diagnosticSettingsStep.plan({} as never, {
+    clusters: config.clusters.map((c, i) => ({ cluster: c, storageAccountId: storageAccountIdOf(config.storage[i]!), settings: c.id === blockedCluster.id ? full : [] })),
+  });
+  const blockedPlan = { ...plan, steps: plan.steps.map((s) => (s.stepId === "diagnostic-settings" ? { ...s, changes: diagnostics } : s)) };
+  const blockedModel = exportModel({ runId: RUN, tenantId: TENANT, config, plan: blockedPlan });
+
+  it("is a comment with the reason in both exports, never a command Azure would refuse", () => {
+    expect(diagnostics.find((c) => c.attention)?.attention?.subject).toBe(blockedCluster.name);
+    const script = azureCliScript(blockedModel);
+    const hcl = terraformConfig(blockedModel);
+    expect(script).not.toContain(`--resource ${shq(blockedCluster.id)}`);
+    expect(script).toMatch(new RegExp(`# ${blockedCluster.name}: left out, .*5 diagnostic settings`));
+    expect(hcl).not.toContain(`target_resource_id = ${hclString(blockedCluster.id)}`);
+    expect(hcl).toMatch(new RegExp(`# ${blockedCluster.name}: left out, .*5 diagnostic settings`));
+    // The other clusters' settings are still written.
+    for (const c of config.clusters.slice(1)) expect(script).toContain(`--resource ${shq(c.id)}`);
   });
 });

@@ -25,6 +25,8 @@ export interface Planned {
   action: ExportAction;
   details: string[];
   why: string;
+  /** The plan knows this write can't be done (a cluster at the settings limit): the export writes a comment, not a command. */
+  blocked?: string;
 }
 
 /** Everything both exports render. */
@@ -99,7 +101,8 @@ function lookup(plan: StoredPlan | null) {
   for (const s of plan?.steps ?? []) for (const c of s.changes) byKey.set(c.key.toLowerCase(), c);
   return (key: string): Planned => {
     const c = byKey.get(key.toLowerCase());
-    return c ? { action: c.action, details: c.details ?? [], why: c.why } : { action: "unplanned", details: [], why: "not in the stored plan" };
+    if (!c) return { action: "unplanned", details: [], why: "not in the stored plan" };
+    return { action: c.action, details: c.details ?? [], why: c.why, ...(c.attention ? { blocked: `${c.attention.reason} ${c.attention.action}` } : {}) };
   };
 }
 
@@ -246,5 +249,6 @@ function plannedClusterAccess(config: RunConfig, roles: PortalRoleIds, changes: 
 
 /** Whether the export writes this object (create/update/grant/register) or only refers to it (exists, adopted). */
 export function writes(p: Planned): boolean {
+  if (p.blocked !== undefined) return false;
   return p.action === "create" || p.action === "update" || p.action === "grant" || p.action === "register" || p.action === "unplanned";
 }

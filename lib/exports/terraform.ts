@@ -189,7 +189,8 @@ function accountRef(m: ExportModel, storageAccountId: string): string {
 function diagnosticItems(m: ExportModel): Item[] {
   const out: Item[] = [blank, ...note("── 2. Diagnostic settings: kube-audit only, to the account of the cluster's region ──")];
   for (const [i, d] of m.diagnosticSettings.entries()) {
-    if (d.planned.action === "update") out.push(...changes(`Diagnostic setting ${d.name} on ${d.clusterName}`, d.planned));
+    if (d.planned.blocked !== undefined) out.push(...note(`${d.clusterName}: left out, the plan found it can't take the setting. ${d.planned.blocked}`));
+    else if (d.planned.action === "update") out.push(...changes(`Diagnostic setting ${d.name} on ${d.clusterName}`, d.planned));
     else if (!writes(d.planned)) out.push(...inPlace(`Diagnostic setting on ${d.clusterName}`, d.planned));
     else {
       out.push(
