@@ -9,11 +9,12 @@ import { blobReadCondition } from "@/lib/steps/abac";
 import { diagnosticSettingsStep } from "@/lib/steps/diagnostic-settings";
 import { storageAccountIdOf } from "@/lib/steps/storage";
 import roleJson from "@/lib/steps/aks-read-only-role.json";
+import logAnalyticsRoleJson from "@/lib/steps/log-analytics-query-role.json";
 import { azureCliScript } from "./azure-cli";
 import { hclString, shq } from "./escape";
 import { exportModel } from "./model";
 import { terraformConfig } from "./terraform";
-import { config, METADATA_ROLE_ID, plan, ROLE_ID, RUN, SUB_A, SUB_B, TENANT } from "./test-support";
+import { config, LOG_ANALYTICS_ROLE_ID, METADATA_ROLE_ID, plan, ROLE_ID, RUN, SUB_A, SUB_B, TENANT } from "./test-support";
 
 const model = exportModel({ runId: RUN, tenantId: TENANT, config, plan });
 const cli = azureCliScript(model);
@@ -43,8 +44,8 @@ describe("export model", () => {
   it("assigns at the steps' narrow scopes: the AKS role per Entra cluster, metadata only elsewhere, Storage Blob Data Reader per audit account", () => {
     const [entra, noEntra] = config.clusters;
     expect(model.roleAssignments.map((r) => [r.roleGuid, r.scope, r.condition])).toEqual([
-      [BUILTIN_ROLE_IDS.logAnalyticsReader, `/subscriptions/${SUB_A}`, null],
-      [BUILTIN_ROLE_IDS.logAnalyticsReader, `/subscriptions/${SUB_B}`, null],
+      [LOG_ANALYTICS_ROLE_ID, `/subscriptions/${SUB_A}`, null],
+      [LOG_ANALYTICS_ROLE_ID, `/subscriptions/${SUB_B}`, null],
       [ROLE_ID, entra!.id, null],
       [METADATA_ROLE_ID, noEntra!.id, null],
       [BUILTIN_ROLE_IDS.storageBlobDataReader, storageAccountIdOf(config.storage[0]!), blobReadCondition(["kubeauditeus1a2b3c"])],
@@ -53,7 +54,10 @@ describe("export model", () => {
     expect(model.customRoles.map((r) => [r.id, r.actions])).toEqual([
       [ROLE_ID, roleJson.actions],
       [METADATA_ROLE_ID, ["Microsoft.ContainerService/managedClusters/read"]],
+      [LOG_ANALYTICS_ROLE_ID, logAnalyticsRoleJson.actions],
     ]);
+    // No action of the vendor's roles is a wildcard read: none reaches other resources' settings or storage containers.
+    expect(model.customRoles.flatMap((r) => r.actions).filter((a) => a === "*/read" || a.endsWith("/*"))).toEqual([]);
   });
 
   it("removes the portal's earlier subscription-wide assignments the plan narrows, by their deterministic names", () => {
@@ -209,6 +213,7 @@ describe("Terraform export", () => {
     expect(tf).toMatch(attrLine("scope", `"/subscriptions/${SUB_B}"`));
     expect(tf).toMatch(attrLine("depends_on", "[azurerm_role_definition.aks_read_only]"));
     expect(tf).toMatch(attrLine("depends_on", "[azurerm_role_definition.aks_cluster_metadata]"));
+    expect(tf).toMatch(attrLine("depends_on", "[azurerm_role_definition.log_analytics_query]"));
     expect(tf).toMatch(attrLine("scope", `"${config.clusters[1]!.id}"`));
     expect(tf).toMatch(attrLine("scope", `"${storageAccountIdOf(config.storage[1]!)}"`));
     expect(tf.match(/skip_service_principal_aad_check = true/g)).toHaveLength(6);

@@ -10,10 +10,10 @@ import { fullRoleDefinitionId } from "@/lib/azure/create-role-assignment";
 import type { StoredPlan } from "@/lib/onboarding/plan";
 import { CONDITION_VERSION } from "@/lib/steps/abac";
 import type { RunConfig } from "@/lib/steps/config";
-import { AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE_KEY, CUSTOM_ROLES } from "@/lib/steps/custom-role";
+import { CUSTOM_ROLES } from "@/lib/steps/custom-role";
 import { DIAGNOSTIC_SETTING_NAME, storageAccountIdForCluster } from "@/lib/steps/diagnostic-settings";
 import { runCredentialName } from "@/lib/steps/app-registration";
-import { clusterAccessFromConfig, desiredAssignments, type ClusterAccess, type PortalRoleIds } from "@/lib/steps/role-assignments";
+import { clusterAccessFromConfig, desiredAssignments, portalRoleIds, type ClusterAccess, type PortalRoleIds } from "@/lib/steps/role-assignments";
 import { creationTags, STORAGE_PROVIDER_NAMESPACES, storageAccountIdOf } from "@/lib/steps/storage";
 import type { ChangeAction, PlannedChange } from "@/lib/steps/types";
 
@@ -156,7 +156,7 @@ export function exportModel(input: { runId: string; tenantId: string; config: Ru
     };
   });
 
-  const roles: PortalRoleIds = { aks: customRoleId(tenantId, AKS_READ_ONLY_ROLE_KEY), metadata: customRoleId(tenantId, AKS_CLUSTER_METADATA_ROLE_KEY) };
+  const roles: PortalRoleIds = portalRoleIds(tenantId);
   const customRoles = CUSTOM_ROLES.map((spec) => {
     const id = customRoleId(tenantId, spec.key);
     const body = customRoleBody({ roleId: id, roleName: spec.roleName, description: spec.description, permissions: spec.permissions.map((p) => ({ ...p })), subscriptionIds: config.subscriptions.map((s) => s.id) });

@@ -4,7 +4,7 @@ import { customRoleId } from "@/lib/azure/names";
 import type { StoredPlan } from "@/lib/onboarding/plan";
 import { appRegistrationStep } from "@/lib/steps/app-registration";
 import type { RunConfig } from "@/lib/steps/config";
-import { AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE_KEY, customRoleStep } from "@/lib/steps/custom-role";
+import { AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE_KEY, customRoleStep, LOG_ANALYTICS_QUERY_ROLE_KEY } from "@/lib/steps/custom-role";
 import { diagnosticSettingsStep } from "@/lib/steps/diagnostic-settings";
 import { clusterAccessFromConfig, desiredAssignments, roleAssignmentsStep } from "@/lib/steps/role-assignments";
 import { storageAccountIdOf, storageStep } from "@/lib/steps/storage";
@@ -44,6 +44,8 @@ const ctx = { runId: RUN, tenantId: TENANT, actorUpn: "owner@contoso.onmicrosoft
 export const ROLE_ID = customRoleId(TENANT, AKS_READ_ONLY_ROLE_KEY);
 /** The tenant's metadata-only role id (clusters without Entra integration). */
 export const METADATA_ROLE_ID = customRoleId(TENANT, AKS_CLUSTER_METADATA_ROLE_KEY);
+/** The Log Analytics query role's id in TENANT. */
+export const LOG_ANALYTICS_ROLE_ID = customRoleId(TENANT, LOG_ANALYTICS_QUERY_ROLE_KEY);
 const LA_SP = { id: "0f9d2c3b-1111-4a4a-9b9b-222222222222", appId: "ca7f3f0b-7d91-482c-8e09-c5d840d0eac5", displayName: "Log Analytics API", appRoles: [{ id: "e8f6e161-84d0-4cd7-9441-2d46ec9ec3d5", value: "Data.Read", displayName: "Read data", allowedMemberTypes: ["Application"], isEnabled: true }] };
 const adoptedAccount = {
   id: storageAccountIdOf(config.storage[1] ?? config.storage[0]!),
@@ -96,6 +98,7 @@ export const plan: StoredPlan = {
         roles: [
           { key: AKS_READ_ONLY_ROLE_KEY, roleId: ROLE_ID, existing: null },
           { key: AKS_CLUSTER_METADATA_ROLE_KEY, roleId: METADATA_ROLE_ID, existing: null },
+          { key: LOG_ANALYTICS_QUERY_ROLE_KEY, roleId: LOG_ANALYTICS_ROLE_ID, existing: null },
         ],
       }),
     },
@@ -104,7 +107,7 @@ export const plan: StoredPlan = {
       changes: roleAssignmentsStep.plan(ctx, {
         principalId: null,
         roleId: ROLE_ID,
-        desired: desiredAssignments(config, { aks: ROLE_ID, metadata: METADATA_ROLE_ID }, undefined, clusterAccessFromConfig(config)),
+        desired: desiredAssignments(config, { aks: ROLE_ID, metadata: METADATA_ROLE_ID, logAnalytics: LOG_ANALYTICS_ROLE_ID }, undefined, clusterAccessFromConfig(config)),
         existing: {},
       }),
     },

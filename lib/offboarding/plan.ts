@@ -40,7 +40,7 @@ const ORDER = new Map<RemovableCategory, number>(REMOVAL_ORDER.map((c, i) => [c,
 const WHY: Record<RemovableCategory, string> = {
   "workbench-device": "Workbench stops reading this tenant's audit logs.",
   "role-assignment": "The vendor's access granted by this run.",
-  "custom-role": "A custom role this run created (read-only AKS, or cluster metadata only); removed once no assignment uses it.",
+  "custom-role": "A custom role this run created (read-only AKS, cluster metadata only, or Log Analytics queries); removed once no assignment uses it.",
   consent: "The Log Analytics permission this run granted to the vendor's app.",
   "client-secret": "The client secret this run added to the vendor's app.",
   application: "The vendor's app registration this run created, with its service principal, client secrets and Log Analytics permission.",
@@ -147,7 +147,7 @@ export async function planOffboarding(ctx: LiveContext, operations: readonly Ope
   return { plan: { items, removeCount, hash: hashOf(items) }, candidates: byKey, live };
 }
 
-// Role assignments and the custom role read better by the write's own target ("Log Analytics Reader at /subscriptions/…").
+// Role assignments and the custom role read better by the write's own target ("Storage Blob Data Reader at /subscriptions/…/storageAccounts/…").
 function describeCandidate(c: Candidate, category: RemovableCategory): { resourceType: string; resource: string } {
   const d = describe(category, c.key);
   if (category === "role-assignment") return { ...d, resource: c.target };

@@ -9,7 +9,6 @@ import { getStorageAccount } from "@/lib/azure/get-storage-account";
 import { listDiagnosticSettings, type DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";
 import { listManagedClusters, type ManagedCluster } from "@/lib/azure/list-managed-clusters";
 import { listRoleAssignmentsAtScope } from "@/lib/azure/list-role-assignments-at-scope";
-import { customRoleId } from "@/lib/azure/names";
 import { KUBE_AUDIT_CATEGORY } from "@/lib/azure/put-diagnostic-setting";
 import { mapBounded } from "@/lib/concurrency";
 import { recordAuditEvent } from "@/lib/db/audit";
@@ -17,9 +16,8 @@ import type { JsonValue } from "@/lib/db/json";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { maskText } from "@/lib/presenter";
 import { runConfigSchema, type ClusterChoice, type RunConfig, type StorageChoice } from "@/lib/steps/config";
-import { AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE_KEY } from "@/lib/steps/custom-role";
 import { DIAGNOSTIC_SETTING_NAME, MAX_DIAGNOSTIC_SETTINGS } from "@/lib/steps/diagnostic-settings";
-import { staleAssignments } from "@/lib/steps/role-assignments";
+import { portalRoleIds, staleAssignments } from "@/lib/steps/role-assignments";
 import { storageAccountIdOf } from "@/lib/steps/storage";
 import { suggestStorageAccountName } from "@/lib/steps/storage-names";
 import { DEFAULT_RESOURCE_GROUP } from "./new-run";
@@ -184,7 +182,7 @@ async function proposeAccount(arm: TokenCredential, config: RunConfig, region: s
 
 /** The vendor principal's subscription-wide assignments the portal made before it assigned per cluster and per account. */
 async function wideAssignments(arm: TokenCredential, config: RunConfig, principalId: string): Promise<CoverageReport["narrowing"]> {
-  const roles = { aks: customRoleId(config.tenantId, AKS_READ_ONLY_ROLE_KEY), metadata: customRoleId(config.tenantId, AKS_CLUSTER_METADATA_ROLE_KEY) };
+  const roles = portalRoleIds(config.tenantId);
   const lists = await mapBounded(config.subscriptions, READ_CONCURRENCY, async (s) => {
     const scope = `/subscriptions/${lower(s.id)}`;
     return [scope, (await listRoleAssignmentsAtScope(arm, scope, principalId)).filter((a) => lower(a.scope.replace(/\/+$/, "")) === scope)] as const;

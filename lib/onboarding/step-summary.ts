@@ -108,7 +108,7 @@ function summaryLines(stepId: StepId, outputs: unknown, ctx: SummaryContext): Su
     case "custom-role": {
       const p = roleSchema.safeParse(outputs);
       return p.success
-        ? [{ text: `${ctx.config.vendor.name} read-only AKS role, assignable in ${p.data.assignableScopes.map(subscriptionName).join(", ")}` }]
+        ? [{ text: `${ctx.config.vendor.name} custom roles (read-only AKS, cluster metadata, Log Analytics queries), assignable in ${p.data.assignableScopes.map(subscriptionName).join(", ")}` }]
         : [];
     }
     case "role-assignments": {

@@ -2,7 +2,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { describe, expect, it } from "vitest";
 import type { CustomRoleDefinition } from "@/lib/azure/get-custom-role-definition";
 import type { RunConfig } from "./config";
-import { AKS_CLUSTER_METADATA_ROLE, AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY, customRoleStep, desiredScopes } from "./custom-role";
+import { AKS_CLUSTER_METADATA_ROLE, AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY, customRoleStep, desiredScopes, LOG_ANALYTICS_QUERY_ROLE, LOG_ANALYTICS_QUERY_ROLE_KEY } from "./custom-role";
 import type { StepContext } from "./types";
 
 const SUB_A = "11111111-1111-4111-8111-111111111111";
@@ -11,11 +11,13 @@ const SUB_C = "33333333-3333-4333-8333-333333333333";
 const scope = (s: string) => `/subscriptions/${s}`;
 const ROLE_ID = "44444444-4444-4444-8444-444444444444";
 const META_ID = "66666666-6666-4666-8666-666666666666";
-/** Live state: the AKS role as given, the metadata role absent unless given. */
-const live = (existing: CustomRoleDefinition | null, metadata: CustomRoleDefinition | null = null) => ({
+const LA_ID = "77777777-7777-4777-8777-777777777777";
+/** Live state: the AKS role as given, the metadata and Log Analytics roles absent unless given. */
+const live = (existing: CustomRoleDefinition | null, metadata: CustomRoleDefinition | null = null, logAnalytics: CustomRoleDefinition | null = null) => ({
   roles: [
     { key: AKS_READ_ONLY_ROLE_KEY, roleId: ROLE_ID, existing },
     { key: AKS_CLUSTER_METADATA_ROLE_KEY, roleId: META_ID, existing: metadata },
+    { key: LOG_ANALYTICS_QUERY_ROLE_KEY, roleId: LA_ID, existing: logAnalytics },
   ],
 });
 
@@ -50,10 +52,16 @@ describe("custom-role plan", () => {
     expect(plan).toEqual([
       expect.objectContaining({ action: "create", key: `custom-role.put:${ROLE_ID}` }),
       expect.objectContaining({ action: "create", key: `custom-role.put:${META_ID}`, resource: AKS_CLUSTER_METADATA_ROLE.roleName }),
+      expect.objectContaining({ action: "create", key: `custom-role.put:${LA_ID}`, resource: LOG_ANALYTICS_QUERY_ROLE.roleName }),
     ]);
     // The metadata role reads the cluster resource only: no credential action, no dataActions.
     expect(plan[1]?.details).toEqual([`scopes: +${scope(SUB_A)}`, `scopes: +${scope(SUB_B)}`, "actions: Microsoft.ContainerService/managedClusters/read"]);
     expect(plan[0]?.details?.slice(0, 2)).toEqual([`scopes: +${scope(SUB_A)}`, `scopes: +${scope(SUB_B)}`]);
+    // The Log Analytics role queries workspaces only: no "*/read" (it would list every storage account's containers).
+    const actions = LOG_ANALYTICS_QUERY_ROLE.permissions.flatMap((p) => p.actions);
+    expect(actions.every((a) => a.startsWith("Microsoft.OperationalInsights/workspaces/"))).toBe(true);
+    expect(actions).toContain("Microsoft.OperationalInsights/workspaces/query/read");
+    expect(plan[2]?.details).toEqual([`scopes: +${scope(SUB_A)}`, `scopes: +${scope(SUB_B)}`, `actions: ${actions.join(", ")}`]);
   });
 
   it("changes nothing when the role already has these permissions and scopes (case-insensitively)", () => {
@@ -81,7 +89,7 @@ describe("custom-role plan", () => {
 
   it("plans the metadata role like the AKS role: no change when in place, scopes only grow", () => {
     const metadata = role([scope(SUB_A), scope(SUB_B)], { name: META_ID, roleName: AKS_CLUSTER_METADATA_ROLE.roleName, description: AKS_CLUSTER_METADATA_ROLE.description, permissions: AKS_CLUSTER_METADATA_ROLE.permissions.map((p) => ({ ...p })) });
-    expect(customRoleStep.plan(ctxFor([SUB_A]), live(role([scope(SUB_A)]), metadata)).map((c) => c.action)).toEqual(["no-change", "no-change"]);
+    expect(customRoleStep.plan(ctxFor([SUB_A]), live(role([scope(SUB_A)]), metadata)).map((c) => c.action)).toEqual(["no-change", "no-change", "create"]);
     expect(customRoleStep.plan(ctxFor([SUB_A, SUB_C]), live(role([scope(SUB_A), scope(SUB_C)]), metadata))[1]).toMatchObject({ action: "update", details: [`scopes: +${scope(SUB_C)}`] });
   });
 });

@@ -1,4 +1,4 @@
-// Step: the portal's custom roles (read-only AKS, and cluster metadata only), assignable in every selected subscription
+// Step: the portal's custom roles (read-only AKS, cluster metadata only, Log Analytics query), assignable in every selected subscription
 // (scopes only ever grow; a subscription scope contains the cluster scopes the roles are assigned at).
 import { mapBounded } from "@/lib/concurrency";
 import { AzureOperationError } from "@/lib/azure/errors";
@@ -7,6 +7,7 @@ import { customRoleId } from "@/lib/azure/names";
 import { putCustomRoleDefinition } from "@/lib/azure/put-custom-role-definition";
 import metadataRoleJson from "./aks-cluster-metadata-role.json";
 import roleJson from "./aks-read-only-role.json";
+import logAnalyticsRoleJson from "./log-analytics-query-role.json";
 import type { RunConfig } from "./config";
 import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
@@ -14,6 +15,8 @@ import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./typ
 export const AKS_READ_ONLY_ROLE_KEY = "aks-read-only";
 /** Key of the metadata-only role (clusters without Microsoft Entra integration). */
 export const AKS_CLUSTER_METADATA_ROLE_KEY = "aks-cluster-metadata";
+/** Key of the Log Analytics query role (each selected subscription). */
+export const LOG_ANALYTICS_QUERY_ROLE_KEY = "log-analytics-query";
 
 /** A custom role as the portal defines it. */
 export interface CustomRoleSpec {
@@ -50,8 +53,23 @@ export const AKS_CLUSTER_METADATA_ROLE: CustomRoleSpec = {
   why: "Lets the vendor see the selected clusters without Microsoft Entra integration (metadata only: no credentials, no Kubernetes objects).",
 };
 
+/**
+ * Log Analytics queries only, for each selected subscription. Not the built-in Log Analytics Reader: its "*\/read" also
+ * lists containers of every storage account (…/blobServices/containers/read) and reads every resource's settings. Actions
+ * from Microsoft Learn's custom-role examples (azure-monitor/logs/manage-access: workspaces/read, query/read, query/*\/read
+ * for all tables; manage-table-access) plus the two query actions Log Analytics Reader carries (analytics/query/action,
+ * search/action).
+ */
+export const LOG_ANALYTICS_QUERY_ROLE: CustomRoleSpec = {
+  key: LOG_ANALYTICS_QUERY_ROLE_KEY,
+  roleName: logAnalyticsRoleJson.roleName,
+  description: logAnalyticsRoleJson.description,
+  permissions: [permissionOf(logAnalyticsRoleJson)],
+  why: "Lets the vendor query Log Analytics in the selected subscriptions, and read nothing else there.",
+};
+
 /** Every custom role the portal keeps, in plan order. */
-export const CUSTOM_ROLES: readonly CustomRoleSpec[] = [AKS_READ_ONLY_ROLE, AKS_CLUSTER_METADATA_ROLE];
+export const CUSTOM_ROLES: readonly CustomRoleSpec[] = [AKS_READ_ONLY_ROLE, AKS_CLUSTER_METADATA_ROLE, LOG_ANALYTICS_QUERY_ROLE];
 
 /** One role as Azure has it now. */
 export interface CustomRoleLiveItem {
@@ -74,6 +92,8 @@ export interface CustomRoleOutput {
   assignableScopes: string[];
   /** The metadata-only role's id (clusters without Microsoft Entra integration). */
   metadataRoleId: string;
+  /** The Log Analytics query role's id (each selected subscription). */
+  logAnalyticsRoleId?: string;
 }
 
 /** `/subscriptions/{id}` in lower case: how the portal compares and sends scopes. */
@@ -216,6 +236,7 @@ async function apply(ctx: StepContext, live: CustomRoleLive): Promise<CustomRole
     roleDefinitionId: roleDefinitionIdAt(first, roleId),
     assignableScopes: scopes,
     metadataRoleId: live.roles.find((r) => r.key === AKS_CLUSTER_METADATA_ROLE_KEY)?.roleId ?? customRoleId(ctx.tenantId, AKS_CLUSTER_METADATA_ROLE_KEY),
+    logAnalyticsRoleId: live.roles.find((r) => r.key === LOG_ANALYTICS_QUERY_ROLE_KEY)?.roleId ?? customRoleId(ctx.tenantId, LOG_ANALYTICS_QUERY_ROLE_KEY),
   };
 }
 
@@ -238,8 +259,9 @@ async function verifyOne(ctx: StepContext, spec: CustomRoleSpec, roleId: string,
 async function verify(ctx: StepContext, out: CustomRoleOutput): Promise<VerifyResult> {
   const scope = out.assignableScopes[0] ?? subscriptionScope(ctx.config.subscriptions[0]?.id ?? "");
   const metadataRoleId = out.metadataRoleId ?? customRoleId(ctx.tenantId, AKS_CLUSTER_METADATA_ROLE_KEY);
+  const logAnalyticsRoleId = out.logAnalyticsRoleId ?? customRoleId(ctx.tenantId, LOG_ANALYTICS_QUERY_ROLE_KEY);
   const checks: string[] = [];
-  for (const [spec, roleId] of [[AKS_READ_ONLY_ROLE, out.roleId], [AKS_CLUSTER_METADATA_ROLE, metadataRoleId]] as const) {
+  for (const [spec, roleId] of [[AKS_READ_ONLY_ROLE, out.roleId], [AKS_CLUSTER_METADATA_ROLE, metadataRoleId], [LOG_ANALYTICS_QUERY_ROLE, logAnalyticsRoleId]] as const) {
     const problem = await verifyOne(ctx, spec, roleId, scope);
     if (problem) return { ok: false, reason: problem };
     checks.push(`Custom role "${spec.roleName}" exists with the portal's permissions`);
@@ -248,7 +270,7 @@ async function verify(ctx: StepContext, out: CustomRoleOutput): Promise<VerifyRe
   return { ok: true, checks };
 }
 
-/** The portal's custom roles (lib/steps/aks-read-only-role.json, aks-cluster-metadata-role.json), deterministic ids per tenant. */
+/** The portal's custom roles (lib/steps/*-role.json), deterministic ids per tenant. */
 export const customRoleStep: StepModule<CustomRoleLive, CustomRoleOutput> = {
   id: "custom-role",
   read,

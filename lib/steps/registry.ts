@@ -18,12 +18,12 @@ export const STEPS = [
   {
     id: "custom-role",
     title: "Read-only AKS role",
-    summary: "Custom roles: read a cluster but not its secrets, or (without Entra integration) its metadata only.",
+    summary: "Custom roles: read a cluster but not its secrets, or (without Entra integration) its metadata only; query Log Analytics.",
   },
   {
     id: "role-assignments",
     title: "Role assignments",
-    summary: "Log Analytics Reader; the AKS role on each selected cluster; Storage Blob Data Reader on each audit account.",
+    summary: "Log Analytics queries per subscription; the AKS role on each selected cluster; Storage Blob Data Reader on each audit account.",
   },
   {
     id: "workbench-handoff",

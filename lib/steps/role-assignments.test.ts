@@ -14,7 +14,8 @@ const SUB_B = "22222222-2222-4222-8222-222222222222";
 const SP = "33333333-3333-4333-8333-333333333333";
 const ROLE = "44444444-4444-4444-8444-444444444444";
 const META = "77777777-7777-4777-8777-777777777777";
-const ROLES = { aks: ROLE, metadata: META };
+const LA = "88888888-8888-4888-8888-888888888888";
+const ROLES = { aks: ROLE, metadata: META, logAnalytics: LA };
 const A = `/subscriptions/${SUB_A}`;
 const B = `/subscriptions/${SUB_B}`;
 
@@ -76,10 +77,10 @@ const allPresent = (): Record<string, RoleAssignmentInfo[]> => {
 const SBDR = 5;
 
 describe("desiredAssignments", () => {
-  it("gives each subscription Log Analytics Reader, each Entra cluster the AKS role, the others metadata only, and each audit account its own conditioned blob reader", () => {
+  it("gives each subscription the Log Analytics query role, each Entra cluster the AKS role, the others metadata only, and each audit account its own conditioned blob reader", () => {
     expect(desired.map((d) => [d.scope, d.roleGuid])).toEqual([
-      [A, BUILTIN_ROLE_IDS.logAnalyticsReader],
-      [B, BUILTIN_ROLE_IDS.logAnalyticsReader],
+      [A, LA],
+      [B, LA],
       [C1, ROLE],
       [C2, ROLE],
       [C3, META],
@@ -88,8 +89,9 @@ describe("desiredAssignments", () => {
       [S3, BUILTIN_ROLE_IDS.storageBlobDataReader],
     ]);
     expect(desired.slice(SBDR).map((d) => d.condition)).toEqual([blobReadCondition(["auditeus01"]), blobReadCondition(["auditweu01"]), blobReadCondition(["auditneu01"])]);
-    // Nothing the vendor holds reaches a cluster or account at subscription scope except Log Analytics Reader.
-    expect(desired.filter((d) => d.scope === A || d.scope === B).every((d) => d.roleGuid === BUILTIN_ROLE_IDS.logAnalyticsReader)).toBe(true);
+    // Nothing the vendor holds reaches a cluster or account at subscription scope: there it gets Log Analytics queries only.
+    expect(desired.filter((d) => d.scope === A || d.scope === B).every((d) => d.roleGuid === LA)).toBe(true);
+    expect(desired.some((d) => d.roleGuid === BUILTIN_ROLE_IDS.logAnalyticsReader)).toBe(false);
   });
 
   it("treats a cluster recorded without Entra integration (or not recorded, in older runs) as without it", () => {
@@ -179,31 +181,35 @@ describe("role-assignments plan", () => {
 });
 
 describe("narrowing", () => {
-  // What an earlier version made: the AKS role and one conditioned blob reader per subscription, under deterministic names.
+  // What an earlier version made: the AKS role, one conditioned blob reader and Log Analytics Reader per subscription, under deterministic names.
   const earlier = (): Record<string, RoleAssignmentInfo[]> => {
     const existing = allPresent();
-    existing[A]!.push(assignment(A, ROLE, null), assignment(A, BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition(["auditeus01", "auditweu01"])));
-    existing[B]!.push(assignment(B, ROLE, null), assignment(B, BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition(["auditneu01"])));
+    const LAR = BUILTIN_ROLE_IDS.logAnalyticsReader;
+    existing[A]!.push(assignment(A, ROLE, null), assignment(A, BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition(["auditeus01", "auditweu01"])), assignment(A, LAR, null));
+    existing[B]!.push(assignment(B, ROLE, null), assignment(B, BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition(["auditneu01"])), assignment(B, LAR, null));
     return existing;
   };
 
-  it("plans the removal of the portal's subscription-wide AKS role and blob reader, after the narrow ones", () => {
+  it("plans the removal of the portal's subscription-wide AKS role, blob reader and Log Analytics Reader, after the narrow ones", () => {
     const existing = earlier();
     const stale = staleAssignments(config, ROLES, SP, desired, existing);
     expect(stale.map((x) => [x.scope, x.roleGuid, x.name])).toEqual([
       [A, ROLE, roleAssignmentName(A, SP, ROLE)],
       [A, BUILTIN_ROLE_IDS.storageBlobDataReader, roleAssignmentName(A, SP, BUILTIN_ROLE_IDS.storageBlobDataReader)],
+      [A, BUILTIN_ROLE_IDS.logAnalyticsReader, roleAssignmentName(A, SP, BUILTIN_ROLE_IDS.logAnalyticsReader)],
       [B, ROLE, roleAssignmentName(B, SP, ROLE)],
       [B, BUILTIN_ROLE_IDS.storageBlobDataReader, roleAssignmentName(B, SP, BUILTIN_ROLE_IDS.storageBlobDataReader)],
+      [B, BUILTIN_ROLE_IDS.logAnalyticsReader, roleAssignmentName(B, SP, BUILTIN_ROLE_IDS.logAnalyticsReader)],
     ]);
     const plan = roleAssignmentsStep.plan(ctx, { principalId: SP, roleId: ROLE, desired, existing, stale });
-    expect(plan.map((c) => c.action)).toEqual([...Array(8).fill("no-change"), "remove", "remove", "remove", "remove"]);
+    expect(plan.map((c) => c.action)).toEqual([...Array(8).fill("no-change"), ...Array(6).fill("remove")]);
     expect(plan[8]).toMatchObject({ key: `role-assignments.${ROLE}:${A}`, resource: `AKS Audit Log Reader (read-only) at ${A}`, why: expect.stringContaining("Narrowed") });
+    expect(plan[10]).toMatchObject({ resource: `Log Analytics Reader at ${A}`, why: expect.stringContaining("lists every storage account's containers") });
   });
 
   it("never removes an assignment under another name (the customer's own)", () => {
     const existing = allPresent();
-    existing[A]!.push(assignment(A, ROLE, null, "99999999-9999-4999-8999-999999999999"));
+    existing[A]!.push(assignment(A, ROLE, null, "99999999-9999-4999-8999-999999999999"), assignment(A, BUILTIN_ROLE_IDS.logAnalyticsReader, null, "99999999-9999-4999-8999-999999999998"));
     expect(staleAssignments(config, ROLES, SP, desired, existing)).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-// Step: the vendor's service principal gets Log Analytics Reader per subscription, the read-only AKS role on each selected
+// Step: the vendor's service principal gets the portal's Log Analytics query role per subscription, the read-only AKS role on each selected
 // cluster with Microsoft Entra integration (metadata only on the others), and Storage Blob Data Reader on each audit
 // account with the manual's condition. Subscription-wide assignments made by earlier versions are removed (narrowing).
 import { z } from "zod";
@@ -16,16 +16,23 @@ import { BUILTIN_ROLE_IDS, roleGuid } from "@/lib/azure/role-ids";
 import { blobReadCondition, CONDITION_VERSION } from "./abac";
 import type { ClusterChoice, RunConfig } from "./config";
 import { retryWriteOnReplication } from "./replication-retry";
-import { AKS_CLUSTER_METADATA_ROLE, AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY } from "./custom-role";
+import { AKS_CLUSTER_METADATA_ROLE, AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY, LOG_ANALYTICS_QUERY_ROLE, LOG_ANALYTICS_QUERY_ROLE_KEY } from "./custom-role";
 import { storageAccountIdOf } from "./storage";
 import type { ChangeAction, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
-/** The portal's two custom roles in this tenant. */
+/** The portal's custom roles in this tenant. */
 export interface PortalRoleIds {
   /** The read-only AKS role: clusters with Microsoft Entra integration. */
   aks: string;
   /** Cluster metadata only: clusters without it. */
   metadata: string;
+  /** Log Analytics queries only: each selected subscription. */
+  logAnalytics: string;
+}
+
+/** The portal's custom role ids in a tenant (deterministic: customRoleId of each key). */
+export function portalRoleIds(tenantId: string): PortalRoleIds {
+  return { aks: customRoleId(tenantId, AKS_READ_ONLY_ROLE_KEY), metadata: customRoleId(tenantId, AKS_CLUSTER_METADATA_ROLE_KEY), logAnalytics: customRoleId(tenantId, LOG_ANALYTICS_QUERY_ROLE_KEY) };
 }
 
 /** How the vendor may reach one selected cluster, decided by its Microsoft Entra integration. */
@@ -98,7 +105,7 @@ export type AssignmentDecision =
   | { kind: "conflict"; existing: RoleAssignmentInfo };
 
 const appOutputSchema = z.object({ servicePrincipalId: z.string().min(1) });
-const customRoleOutputSchema = z.object({ roleId: z.string().min(1), metadataRoleId: z.string().min(1).optional() });
+const customRoleOutputSchema = z.object({ roleId: z.string().min(1), metadataRoleId: z.string().min(1).optional(), logAnalyticsRoleId: z.string().min(1).optional() });
 const storageOutputSchema = z.object({
   accounts: z.array(
     z.object({ name: z.string().optional(), accountName: z.string().optional(), subscriptionId: z.string().optional(), resourceGroup: z.string().optional(), id: z.string().optional() }),
@@ -157,12 +164,13 @@ function accessOf(c: ClusterChoice, entraIntegration: boolean, azureRbac: boolea
  * Every assignment the vendor needs, in plan order. Scopes are as narrow as the vendor's work allows: a subscription-wide
  * AKS role would reach unselected and future clusters, and hand a cluster-admin kubeconfig out on clusters without
  * Microsoft Entra integration (AKS docs, control-kubeconfig-access); Storage Blob Data Reader's condition gates data
- * actions only, so container listing and user delegation keys would stay open on every account in a wider scope.
+ * actions only, so container listing and user delegation keys would stay open on every account in a wider scope. Log
+ * Analytics is the portal's query-only role: Log Analytics Reader's "*\/read" would list every account's containers.
  */
 export function desiredAssignments(config: RunConfig, roles: PortalRoleIds, storageOutput?: unknown, clusters: readonly ClusterAccess[] = clusterAccessFromConfig(config)): DesiredAssignment[] {
   const out: DesiredAssignment[] = [];
   for (const s of config.subscriptions) {
-    out.push({ scope: scopeOf(s.id), roleName: "Log Analytics Reader", roleGuid: BUILTIN_ROLE_IDS.logAnalyticsReader });
+    out.push({ scope: scopeOf(s.id), roleName: LOG_ANALYTICS_QUERY_ROLE.roleName, roleGuid: roles.logAnalytics });
   }
   for (const c of config.clusters) {
     const access = clusters.find((a) => same(a.clusterId, c.id)) ?? accessOf(c, c.entraIntegration ?? false, null, "config");
@@ -176,8 +184,8 @@ export function desiredAssignments(config: RunConfig, roles: PortalRoleIds, stor
 }
 
 /**
- * The portal's own assignments (deterministic names) that are broader than `desired`: the AKS role and Storage Blob Data
- * Reader at a selected subscription's scope (earlier versions), and the other AKS role on a cluster whose Entra
+ * The portal's own assignments (deterministic names) that are broader than `desired`: the AKS role, Storage Blob Data
+ * Reader and Log Analytics Reader at a selected subscription's scope (earlier versions), and the other AKS role on a cluster whose Entra
  * integration changed. Assignments under any other name are the customer's and never listed.
  */
 export function staleAssignments(config: RunConfig, roles: PortalRoleIds, principalId: string, desired: readonly DesiredAssignment[], existing: Record<string, RoleAssignmentInfo[]>): StaleAssignment[] {
@@ -188,6 +196,7 @@ export function staleAssignments(config: RunConfig, roles: PortalRoleIds, princi
     const wide: [string, string, string][] = [
       [roles.aks, AKS_READ_ONLY_ROLE.roleName, "Narrowed to the selected clusters with Microsoft Entra integration: at subscription scope it reaches every cluster, including unselected and future ones."],
       [BUILTIN_ROLE_IDS.storageBlobDataReader, "Storage Blob Data Reader", "Narrowed to the audit storage accounts: at subscription scope its container listing and user delegation keys reach every account."],
+      [BUILTIN_ROLE_IDS.logAnalyticsReader, "Log Analytics Reader", `Replaced by ${LOG_ANALYTICS_QUERY_ROLE.roleName}: Log Analytics Reader's */read also lists every storage account's containers and reads every resource's settings.`],
     ];
     for (const [guid, roleName, why] of wide) {
       const found = ours(scope, guid);
@@ -232,10 +241,9 @@ async function principalOf(ctx: StepContext): Promise<string | null> {
 
 function roleIdsOf(ctx: StepContext): PortalRoleIds {
   const fromOutput = customRoleOutputSchema.safeParse(ctx.outputs["custom-role"]);
-  return {
-    aks: fromOutput.success ? fromOutput.data.roleId : customRoleId(ctx.tenantId, AKS_READ_ONLY_ROLE_KEY),
-    metadata: (fromOutput.success ? fromOutput.data.metadataRoleId : undefined) ?? customRoleId(ctx.tenantId, AKS_CLUSTER_METADATA_ROLE_KEY),
-  };
+  const ids = portalRoleIds(ctx.tenantId);
+  if (!fromOutput.success) return ids;
+  return { aks: fromOutput.data.roleId, metadata: fromOutput.data.metadataRoleId ?? ids.metadata, logAnalytics: fromOutput.data.logAnalyticsRoleId ?? ids.logAnalytics };
 }
 
 const CLUSTER_READ_CONCURRENCY = 10;
@@ -274,7 +282,7 @@ async function read(ctx: StepContext): Promise<RoleAssignmentsLive> {
   const clusters = await readClusterAccess(ctx);
   const desired = desiredAssignments(ctx.config, roles, ctx.outputs.storage, clusters);
   const principalId = await principalOf(ctx);
-  // Subscription scopes are among the desired ones (Log Analytics Reader): earlier, broader assignments show up there.
+  // Subscription scopes are among the desired ones (the Log Analytics query role): earlier, broader assignments show up there.
   const scopes = [...new Set(desired.map((d) => d.scope))];
   const existing = principalId ? await listAt(ctx, scopes, principalId) : {};
   const stale = principalId ? staleAssignments(ctx.config, roles, principalId, desired, existing) : [];
@@ -282,7 +290,6 @@ async function read(ctx: StepContext): Promise<RoleAssignmentsLive> {
 }
 
 const WHY: Record<string, string> = {
-  [BUILTIN_ROLE_IDS.logAnalyticsReader]: "Lets the vendor query Log Analytics in this subscription.",
   [BUILTIN_ROLE_IDS.storageBlobDataReader]: "Lets the vendor read audit log blobs in this audit storage account only (ABAC condition on the account's name).",
 };
 
@@ -332,7 +339,7 @@ function plan(ctx: StepContext, live: RoleAssignmentsLive): PlannedChange[] {
         ? "An assignment of this role to the vendor exists under another name with a different condition; the portal won't change it. Remove it in the Azure portal and apply again."
         : decision.kind === "adopt"
           ? "The vendor already holds this role here (assigned outside this portal); it is kept."
-          : (notes?.why ?? WHY[d.roleGuid] ?? "Lets the vendor read this selected cluster, never its secrets.");
+          : (notes?.why ?? WHY[d.roleGuid] ?? (d.cluster ? "Lets the vendor read this selected cluster, never its secrets." : "Lets the vendor query Log Analytics in this subscription, and read nothing else there."));
     return {
       stepId: "role-assignments" as const,
       key: keyOf(d),

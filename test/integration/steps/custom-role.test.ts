@@ -1,9 +1,9 @@
-// custom-role step against the simulator: both roles (read-only AKS, cluster metadata), create, idempotent re-apply, scope
+// custom-role step against the simulator: the three roles (read-only AKS, cluster metadata, Log Analytics query), create, idempotent re-apply, scope
 // union, permissions, faults.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { customRoleId } from "../../../lib/azure/names";
 import type { RunConfig } from "../../../lib/steps/config";
-import { AKS_CLUSTER_METADATA_ROLE, AKS_READ_ONLY_ROLE, customRoleStep, type CustomRoleOutput } from "../../../lib/steps/custom-role";
+import { AKS_CLUSTER_METADATA_ROLE, AKS_READ_ONLY_ROLE, customRoleStep, LOG_ANALYTICS_QUERY_ROLE, type CustomRoleOutput } from "../../../lib/steps/custom-role";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { armOfType, armRaw, azureError, clearRequests, OWNER, READER, setFaults, simRequests, startSimForPortal, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
 import { defaultRunConfig, testStepContext } from "./context";
@@ -12,6 +12,7 @@ import { applyWithRetries, withRetries } from "./retry";
 let sim: RunningSimulator;
 const ROLE_ID = customRoleId(TENANT, "aks-read-only");
 const METADATA_ROLE_ID = customRoleId(TENANT, "aks-cluster-metadata");
+const LOG_ANALYTICS_ROLE_ID = customRoleId(TENANT, "log-analytics-query");
 const PROD = `/subscriptions/${SUB_PROD}`;
 const DEV = `/subscriptions/${SUB_DEV}`;
 const WRITES = new Set(["PUT", "POST", "PATCH", "DELETE"]);
@@ -38,20 +39,24 @@ describe("custom-role step", () => {
   it("plans the role with its scopes on a fresh tenant", async () => {
     const { ctx } = testStepContext(sim, { config: prodOnly() });
     const plan = customRoleStep.plan(ctx, await customRoleStep.read(ctx));
-    expect(plan).toHaveLength(2);
+    expect(plan).toHaveLength(3);
     expect(plan[0]).toMatchObject({ action: "create", resourceType: "Custom role", resource: AKS_READ_ONLY_ROLE.roleName, key: `custom-role.put:${ROLE_ID}` });
     expect(plan[0]?.details).toContain(`scopes: +${PROD}`);
     expect(plan[1]).toMatchObject({ action: "create", resource: AKS_CLUSTER_METADATA_ROLE.roleName, key: `custom-role.put:${METADATA_ROLE_ID}` });
+    expect(plan[2]).toMatchObject({ action: "create", resource: LOG_ANALYTICS_QUERY_ROLE.roleName, key: `custom-role.put:${LOG_ANALYTICS_ROLE_ID}` });
   });
 
   it("creates each role in one write with its deterministic id", async () => {
     const { ctx, writes } = testStepContext(sim, { config: prodOnly() });
     out = await customRoleStep.apply(ctx, await customRoleStep.read(ctx));
-    expect(out).toEqual({ roleId: ROLE_ID, roleDefinitionId: `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}`, assignableScopes: [PROD], metadataRoleId: METADATA_ROLE_ID });
+    expect(out).toEqual({ roleId: ROLE_ID, roleDefinitionId: `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}`, assignableScopes: [PROD], metadataRoleId: METADATA_ROLE_ID, logAnalyticsRoleId: LOG_ANALYTICS_ROLE_ID });
     expect(writes.map((w) => [w.kind, w.status])).toEqual([
       ["create", "succeeded"],
       ["create", "succeeded"],
+      ["create", "succeeded"],
     ]);
+    // Log Analytics queries only: no "*/read", so no storage container listing and no other resource's settings.
+    expect((await customRoles(LOG_ANALYTICS_ROLE_ID))[0]?.properties.permissions).toEqual([{ actions: LOG_ANALYTICS_QUERY_ROLE.permissions[0]?.actions, notActions: [], dataActions: [], notDataActions: [] }]);
     // Metadata only: no credential action, no data actions.
     expect((await customRoles(METADATA_ROLE_ID))[0]?.properties.permissions).toEqual([{ actions: ["Microsoft.ContainerService/managedClusters/read"], notActions: [], dataActions: [], notDataActions: [] }]);
     const roles = await customRoles();
@@ -73,17 +78,18 @@ describe("custom-role step", () => {
     expect(customRoleStep.plan(ctx, live)).toEqual([
       expect.objectContaining({ action: "update", details: [`scopes: +${DEV}`] }),
       expect.objectContaining({ action: "update", details: [`scopes: +${DEV}`] }),
+      expect.objectContaining({ action: "update", details: [`scopes: +${DEV}`] }),
     ]);
     out = await customRoleStep.apply(ctx, live);
     expect(out.assignableScopes).toEqual([DEV, PROD].sort());
-    expect(writes).toHaveLength(2);
+    expect(writes).toHaveLength(3);
     expect((await customRoles())[0]?.properties.assignableScopes.map((s) => s.toLowerCase()).sort()).toEqual([DEV, PROD].sort());
   });
 
   it("never shrinks: a run that selects fewer subscriptions keeps the others, with zero writes", async () => {
     const { ctx, writes } = testStepContext(sim, { config: prodOnly() });
     const live = await customRoleStep.read(ctx);
-    expect(customRoleStep.plan(ctx, live).map((c) => c.action)).toEqual(["no-change", "no-change"]);
+    expect(customRoleStep.plan(ctx, live).map((c) => c.action)).toEqual(["no-change", "no-change", "no-change"]);
     await clearRequests(sim);
     const again = await customRoleStep.apply(ctx, live);
     expect(again.assignableScopes).toEqual([DEV, PROD].sort());
@@ -106,7 +112,7 @@ describe("custom-role step", () => {
     expect(r.status).toBe(200);
     const { ctx } = testStepContext(sim, { upn: READER });
     const live = await customRoleStep.read(ctx);
-    expect(customRoleStep.plan(ctx, live).map((c) => c.action)).toEqual(["create", "no-change"]);
+    expect(customRoleStep.plan(ctx, live).map((c) => c.action)).toEqual(["create", "no-change", "no-change"]);
     const error = await azureError(customRoleStep.apply(ctx, live));
     expect(error.code).toBe("forbidden");
     expect(error.message).toContain("Owner or User Access Administrator");
@@ -123,7 +129,7 @@ describe("custom-role step", () => {
       await setFaults(sim, { rate: 0 });
     }
     expect((await withRetries(() => customRoleStep.verify(ctx, result))).result).toMatchObject({ ok: true });
-    for (const id of [ROLE_ID, METADATA_ROLE_ID]) {
+    for (const id of [ROLE_ID, METADATA_ROLE_ID, LOG_ANALYTICS_ROLE_ID]) {
       const roles = await customRoles(id);
       expect(roles).toHaveLength(1);
       expect(roles[0]?.properties.assignableScopes.map((s) => s.toLowerCase()).sort()).toEqual([DEV, PROD].sort());

@@ -2,11 +2,11 @@
 // condition, narrowing of earlier subscription-wide assignments, replication, faults, permissions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classifyAzureError } from "../../../lib/azure/errors";
-import { roleAssignmentName } from "../../../lib/azure/names";
+import { customRoleId, roleAssignmentName } from "../../../lib/azure/names";
 import { BUILTIN_ROLE_IDS } from "../../../lib/azure/role-ids";
 import { blobReadCondition } from "../../../lib/steps/abac";
 import { appRegistrationStep, type AppRegistrationOutput } from "../../../lib/steps/app-registration";
-import { customRoleStep, type CustomRoleOutput } from "../../../lib/steps/custom-role";
+import { customRoleStep, LOG_ANALYTICS_QUERY_ROLE, LOG_ANALYTICS_QUERY_ROLE_KEY, type CustomRoleOutput } from "../../../lib/steps/custom-role";
 import { roleAssignmentsStep, type RoleAssignmentsOutput } from "../../../lib/steps/role-assignments";
 import { storageAccountIdOf, storageStep, type StorageOutput } from "../../../lib/steps/storage";
 import type { RunningSimulator } from "../../../simulator/src/index";
@@ -23,6 +23,7 @@ import {
   startSimForPortal,
   SUB_DEV,
   SUB_PROD,
+  TENANT,
 } from "../azure/support";
 import { defaultRunConfig, testStepContext } from "./context";
 import { applyWithRetries, withRetries } from "./retry";
@@ -35,8 +36,9 @@ const ACCOUNTS = defaultRunConfig().storage.map((s) => s.accountName);
 const ACCOUNT_IDS = defaultRunConfig().storage.map((s) => storageAccountIdOf(s));
 const CLUSTER_IDS = defaultRunConfig().clusters.map((c) => c.id);
 const CONDITION = blobReadCondition([ACCOUNTS[0]!]);
-/** Index of the first Storage Blob Data Reader in plan and output order (after 2 Log Analytics Readers and 4 clusters). */
+/** Index of the first Storage Blob Data Reader in plan and output order (after 2 Log Analytics query roles and 4 clusters). */
 const SBDR = 6;
+const LA_ROLE = customRoleId(TENANT, LOG_ANALYTICS_QUERY_ROLE_KEY);
 
 beforeAll(async () => {
   sim = await startSimForPortal();
@@ -69,8 +71,8 @@ async function assignmentsOf(principalId: string): Promise<AssignmentResource[]>
 /** The eight assignments the default run needs (every cluster has Entra integration), as [scope, role guid, condition]. */
 function expectedTriples(roleId: string): [string, string, string | null][] {
   return [
-    [PROD, BUILTIN_ROLE_IDS.logAnalyticsReader, null],
-    [DEV, BUILTIN_ROLE_IDS.logAnalyticsReader, null],
+    [PROD, LA_ROLE, null],
+    [DEV, LA_ROLE, null],
     ...CLUSTER_IDS.map((id): [string, string, null] => [id.toLowerCase(), roleId, null]),
     ...ACCOUNT_IDS.map((id, i): [string, string, string] => [id.toLowerCase(), BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition([ACCOUNTS[i]!])]),
   ];
@@ -95,8 +97,8 @@ describe("role-assignments step", () => {
     expect(live.principalId).toBeNull();
     const plan = roleAssignmentsStep.plan(ctx, live);
     expect(plan.map((c) => [c.action, c.resource])).toEqual([
-      ["create", `Log Analytics Reader at ${PROD}`],
-      ["create", `Log Analytics Reader at ${DEV}`],
+      ["create", `${LOG_ANALYTICS_QUERY_ROLE.roleName} at ${PROD}`],
+      ["create", `${LOG_ANALYTICS_QUERY_ROLE.roleName} at ${DEV}`],
       ...CLUSTER_IDS.map((id) => ["create", `AKS Audit Log Reader (read-only) at ${id}`]),
       ...ACCOUNT_IDS.map((id) => ["create", `Storage Blob Data Reader at ${id}`]),
     ]);
@@ -180,7 +182,7 @@ describe("role-assignments step", () => {
     expect(await assignmentsOf(app.servicePrincipalId)).toHaveLength(8);
   });
 
-  it("narrows the portal's earlier subscription-wide AKS role and blob reader: plans their removal, removes them after the narrow ones, keeps the customer's", async () => {
+  it("narrows the portal's earlier subscription-wide AKS role, blob reader and Log Analytics Reader: plans their removal, removes them after the narrow ones, keeps the customer's", async () => {
     const sp = app.servicePrincipalId;
     const put = (scope: string, name: string, roleDefinitionId: string, condition?: string) =>
       armRaw(sim, OWNER, "PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=2022-04-01`, {
@@ -188,27 +190,29 @@ describe("role-assignments step", () => {
       });
     const aksRole = `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${role.roleId}`;
     const sbdr = `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}`;
+    const lar = (scope: string) => `${scope}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.logAnalyticsReader}`;
     // What an earlier version of the portal made, under its deterministic names, and one the customer made by hand.
     expect((await put(PROD, roleAssignmentName(PROD, sp, role.roleId), aksRole)).status).toBe(201);
     expect((await put(PROD, roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.storageBlobDataReader), sbdr, blobReadCondition(ACCOUNTS))).status).toBe(201);
+    expect((await put(PROD, roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.logAnalyticsReader), lar(PROD))).status).toBe(201);
     const customers = "0e0e0e0e-0e0e-4e0e-8e0e-0e0e0e0e0e0e";
     expect((await put(DEV, customers, `${DEV}/providers/Microsoft.Authorization/roleDefinitions/${role.roleId}`)).status).toBe(201);
+    const customersLar = "0d0d0d0d-0d0d-4d0d-8d0d-0d0d0d0d0d0d";
+    expect((await put(DEV, customersLar, lar(DEV))).status).toBe(201);
     const { ctx, writes } = ctxFor();
     const live = await roleAssignmentsStep.read(ctx);
     const plan = roleAssignmentsStep.plan(ctx, live);
-    expect(plan.filter((c) => c.action === "remove").map((c) => c.resource)).toEqual([`AKS Audit Log Reader (read-only) at ${PROD}`, `Storage Blob Data Reader at ${PROD}`]);
+    expect(plan.filter((c) => c.action === "remove").map((c) => c.resource)).toEqual([`AKS Audit Log Reader (read-only) at ${PROD}`, `Storage Blob Data Reader at ${PROD}`, `Log Analytics Reader at ${PROD}`]);
     const result = await roleAssignmentsStep.apply(ctx, live);
-    expect(writes.map((w) => [w.kind, w.status])).toEqual([
-      ["delete", "succeeded"],
-      ["delete", "succeeded"],
-    ]);
-    expect(result.removed).toHaveLength(2);
+    expect(writes.map((w) => [w.kind, w.status])).toEqual(Array(3).fill(["delete", "succeeded"]));
+    expect(result.removed).toHaveLength(3);
     expect(await roleAssignmentsStep.verify(ctx, result)).toMatchObject({ ok: true });
     const names = (await assignmentsOf(sp)).map((a) => a.name);
     expect(names).not.toContain(roleAssignmentName(PROD, sp, role.roleId));
     expect(names).not.toContain(roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.storageBlobDataReader));
-    expect(names).toContain(customers);
-    await armRaw(sim, OWNER, "DELETE", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${customers}?api-version=2022-04-01`);
+    expect(names).not.toContain(roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.logAnalyticsReader));
+    expect(names).toEqual(expect.arrayContaining([customers, customersLar]));
+    for (const name of [customers, customersLar]) await armRaw(sim, OWNER, "DELETE", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=2022-04-01`);
   });
 });
 
