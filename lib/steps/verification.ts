@@ -11,6 +11,7 @@ import { listLogAnalyticsWorkspaces } from "@/lib/azure/list-log-analytics-works
 import { listManagedClusters } from "@/lib/azure/list-managed-clusters";
 import { listStorageAccounts } from "@/lib/azure/list-storage-accounts";
 import { probeClusterUserCredential } from "@/lib/azure/probe-cluster-user-credential";
+import { probeListContainers } from "@/lib/azure/probe-list-containers";
 import { probeUserDelegationKey } from "@/lib/azure/probe-user-delegation-key";
 import { queryLogAnalytics } from "@/lib/azure/query-log-analytics";
 import { readBlobStart } from "@/lib/azure/read-blob-start";
@@ -169,30 +170,48 @@ async function credentialChecks(ctx: StepContext, credential: TokenCredential, c
   }
 }
 
+/** One storage account of the selected subscriptions that isn't an audit account (the first by subscription, then name), or null. */
+async function otherAccount(ctx: StepContext, accounts: AuditAccount[]): Promise<{ name: string; blobEndpoint: string } | null> {
+  const ours = new Set(accounts.map((a) => a.name.toLowerCase()));
+  for (const s of [...ctx.config.subscriptions].sort((a, b) => a.id.localeCompare(b.id))) {
+    const found = (await listStorageAccounts(ctx.arm, s.id)).find((a) => !ours.has(a.name.toLowerCase()) && a.blobEndpoint);
+    if (found?.blobEndpoint) return { name: found.name, blobEndpoint: found.blobEndpoint };
+  }
+  return null;
+}
+
 /**
- * Storage Blob Data Reader's control-plane actions aren't gated by its condition: outside the audit accounts the app must
- * hold none of them. Probed with a user delegation key in one other account of the selected subscriptions (the first by
- * subscription, then name): only Storage Blob Data Reader (or a broader data role) grants one.
+ * Outside the audit accounts the app must hold no storage control-plane action (Storage Blob Data Reader's condition gates
+ * data actions only; any "*\/read" role lists containers). Probed as the app in one other account of the selected
+ * subscriptions: List Containers (…/blobServices/containers/read) and a user delegation key (…/generateUserDelegationKey/action).
  */
 async function storageScopeCheck(ctx: StepContext, credential: TokenCredential, accounts: AuditAccount[], checks: Checks): Promise<void> {
-  const ours = new Set(accounts.map((a) => a.name.toLowerCase()));
-  await checks.run("storage-scope", "No Storage Blob Data Reader outside the audit accounts", async () => {
-    let other: { name: string; blobEndpoint: string } | null = null;
-    for (const s of [...ctx.config.subscriptions].sort((a, b) => a.id.localeCompare(b.id))) {
-      const found = (await listStorageAccounts(ctx.arm, s.id)).find((a) => !ours.has(a.name.toLowerCase()) && a.blobEndpoint);
-      if (found?.blobEndpoint) {
-        other = { name: found.name, blobEndpoint: found.blobEndpoint };
-        break;
-      }
-    }
-    if (!other) return { status: "skipped", reason: "Not tested: no other account to test in the selected subscriptions." };
-    const probe = await probeUserDelegationKey(credential, other.blobEndpoint);
-    if (probe.kind === "refused") return { status: "pass", reason: `Storage refused the app a user delegation key in ${other.name} (${probe.azureCode}): its blob role reaches the audit accounts only.` };
-    return {
-      status: "fail",
-      reason: `The app got a user delegation key in ${other.name}, which isn't an audit account: some assignment of the app (a subscription-wide Storage Blob Data Reader from an earlier run, or one made outside the portal) reaches it. Re-apply Role assignments, and remove any other such assignment of the app in the Azure portal.`,
-    };
-  });
+  let other: Promise<{ name: string; blobEndpoint: string } | null> | undefined;
+  const probes: { id: string; label: string; probe: (endpoint: string) => Promise<{ kind: "refused"; azureCode: string } | { kind: "allowed" }>; pass: string; fail: string }[] = [
+    {
+      id: "container-list",
+      label: "No container listing outside the audit accounts",
+      probe: (endpoint) => probeListContainers(credential, endpoint),
+      pass: "the list of containers in {account} ({code}): no role of the app reads that account.",
+      fail: "The app can list the containers of {account}, which isn't an audit account: some assignment of the app reaches it (Log Analytics Reader, Reader or a subscription-wide Storage Blob Data Reader from an earlier run, or one made outside the portal).",
+    },
+    {
+      id: "storage-scope",
+      label: "No Storage Blob Data Reader outside the audit accounts",
+      probe: (endpoint) => probeUserDelegationKey(credential, endpoint),
+      pass: "a user delegation key in {account} ({code}): its blob role reaches the audit accounts only.",
+      fail: "The app got a user delegation key in {account}, which isn't an audit account: some assignment of the app (a subscription-wide Storage Blob Data Reader from an earlier run, or one made outside the portal) reaches it.",
+    },
+  ];
+  for (const p of probes) {
+    await checks.run(p.id, p.label, async () => {
+      const o = await (other ??= otherAccount(ctx, accounts));
+      if (!o) return { status: "skipped", reason: "Not tested: no other account to test in the selected subscriptions." };
+      const r = await p.probe(o.blobEndpoint);
+      if (r.kind === "refused") return { status: "pass", reason: `Storage refused the app ${p.pass.replace("{account}", o.name).replace("{code}", r.azureCode)}` };
+      return { status: "fail", reason: `${p.fail.replace("{account}", o.name)} Re-apply Role assignments, and remove any other such assignment of the app in the Azure portal.` };
+    });
+  }
 }
 
 async function clusterChecks(ctx: StepContext, credential: TokenCredential, checks: Checks): Promise<void> {
@@ -301,7 +320,7 @@ async function logAnalyticsChecks(ctx: StepContext, credential: TokenCredential,
       if (r.kind === "denied") {
         return {
           status: "fail",
-          reason: `The query on ${workspace.name} was refused (${r.azureCode}). The app needs Log Analytics Reader on the subscription (Role assignments) and admin consent for the Log Analytics API's Data.Read (App registration).`,
+          reason: `The query on ${workspace.name} was refused (${r.azureCode}). The app needs the portal's Log Analytics query role on the subscription (Role assignments) and admin consent for the Log Analytics API's Data.Read (App registration).`,
         };
       }
       return { status: "pass", reason: `A query on ${workspace.name} returned ${r.rows} row${r.rows === 1 ? "" : "s"}.` };
