@@ -82,9 +82,9 @@ function duplicates(state: JsonBody): string[] {
     servicePrincipals: [sps.length, 1],
     storageAccounts: [ofType("Microsoft.Storage/storageAccounts").filter((a) => a.name.startsWith("kubeaudit")).length, 2],
     diagnosticSettings: [ofType("Microsoft.Insights/diagnosticSettings").filter((s) => s.name === "aks-onboarding-kube-audit").length, 4],
-    // The read-only AKS role and the cluster metadata role.
-    customRoles: [ofType("Microsoft.Authorization/roleDefinitions").filter((r) => r.properties.type === "CustomRole").length, 2],
-    // Log Analytics Reader on 2 subscriptions, the AKS role on 4 clusters, Storage Blob Data Reader on 2 accounts.
+    // The read-only AKS role, the cluster metadata role and the Log Analytics query role.
+    customRoles: [ofType("Microsoft.Authorization/roleDefinitions").filter((r) => r.properties.type === "CustomRole").length, 3],
+    // The Log Analytics query role on 2 subscriptions, the AKS role on 4 clusters, Storage Blob Data Reader on 2 accounts.
     roleAssignments: [ofType("Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sps[0]?.id).length, 8],
     workbenchDevices: [(state.workbench.devices as unknown[]).length, 1],
   };

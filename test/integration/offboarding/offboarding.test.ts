@@ -98,9 +98,10 @@ describe("offboarding a run", () => {
     const removed = plan.items.filter((i) => i.action === "remove").map((i) => i.category);
     expect(removed).toEqual([
       "workbench-device",
-      // Log Analytics Reader per subscription, the AKS role per cluster, Storage Blob Data Reader per audit account.
+      // The Log Analytics query role per subscription, the AKS role per cluster, Storage Blob Data Reader per audit account.
       ...Array(8).fill("role-assignment"),
-      // The read-only AKS role and the cluster metadata role.
+      // The read-only AKS role, the cluster metadata role and the Log Analytics query role.
+      "custom-role",
       "custom-role",
       "custom-role",
       "consent",

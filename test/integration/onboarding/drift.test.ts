@@ -187,11 +187,12 @@ describe("re-check coverage and extend a completed run", () => {
     await confirmAndDrive(run.id);
     const app = ((await simState(sim)).graph.applications as JsonBody[]).find((a) => a.uniqueName === config.vendor.appUniqueName);
     const sp = ((await simState(sim)).graph.servicePrincipals as JsonBody[]).find((x) => x.appId === app.appId);
-    // What an earlier version of the portal made, under its deterministic names: the AKS role and the blob reader on Production.
+    // What an earlier version of the portal made, under its deterministic names: the AKS role, the blob reader and Log Analytics Reader on Production.
     const prod = `/subscriptions/${SUB_PROD}`;
     const aksRole = customRoleId(TENANT, "aks-read-only");
     const armToken = await simToken(sim, { upn: OWNER, resource: "arm" });
-    for (const [guid, condition] of [[aksRole, undefined], [STORAGE_BLOB_DATA_READER, blobReadCondition(config.storage.map((x) => x.accountName))]] as const) {
+    const logAnalyticsReader = "73c42c96-874c-492b-b04d-ab87d138a893";
+    for (const [guid, condition] of [[aksRole, undefined], [STORAGE_BLOB_DATA_READER, blobReadCondition(config.storage.map((x) => x.accountName))], [logAnalyticsReader, undefined]] as const) {
       const put = await simJson(sim, "PUT", `${prod}/providers/Microsoft.Authorization/roleAssignments/${roleAssignmentName(prod, sp.id, guid)}?api-version=2022-04-01`, {
         token: armToken,
         body: { properties: { roleDefinitionId: `${prod}/providers/Microsoft.Authorization/roleDefinitions/${guid}`, principalId: sp.id, principalType: "ServicePrincipal", ...(condition ? { condition, conditionVersion: "2.0" } : {}) } },
@@ -205,16 +206,18 @@ describe("re-check coverage and extend a completed run", () => {
     expect(found.data.narrowing).toEqual([
       { roleName: "AKS Audit Log Reader (read-only)", subscriptionName: "Contoso Production" },
       { roleName: "Storage Blob Data Reader", subscriptionName: "Contoso Production" },
+      { roleName: "Log Analytics Reader", subscriptionName: "Contoso Production" },
     ]);
     expect(await extendCoverage(session, run.id, [], tokens)).toMatchObject({ ok: true });
     const plan = (await getRunForTenant(run.id, TENANT))?.plan as unknown as StoredPlan;
     const removals = plan.steps.flatMap((x) => x.changes).filter((c) => c.action === "remove");
-    expect(removals.map((c) => c.resource)).toEqual([`AKS Audit Log Reader (read-only) at ${prod}`, `Storage Blob Data Reader at ${prod}`]);
+    expect(removals.map((c) => c.resource)).toEqual([`AKS Audit Log Reader (read-only) at ${prod}`, `Storage Blob Data Reader at ${prod}`, `Log Analytics Reader at ${prod}`]);
     await confirmAndDrive(run.id);
 
     const assignments = ofType(await simState(sim), "Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sp.id);
-    const wide = assignments.filter((a) => String(a.properties.scope).toLowerCase() === prod && !String(a.properties.roleDefinitionId).toLowerCase().endsWith("73c42c96-874c-492b-b04d-ab87d138a893"));
-    expect(wide).toEqual([]);
+    // At subscription scope only the Log Analytics query role is left.
+    const wide = assignments.filter((a) => String(a.properties.scope).toLowerCase() === prod).map((a) => String(a.properties.roleDefinitionId).split("/").pop());
+    expect(wide).toEqual([customRoleId(TENANT, "log-analytics-query")]);
     const after = await recheckCoverage(session, run.id, tokens);
     expect(after).toMatchObject({ ok: true, data: { gaps: [], narrowing: [] } });
   }, 240_000);
