@@ -76,6 +76,8 @@ describe("verification step", () => {
     expect(byPrefix(out, "logs:")[0]?.reason).toMatch(/^Waiting for first logs/);
     expect(byPrefix(out, "abac:")).toEqual([expect.objectContaining({ status: "skipped", reason: "Not tested: no other storage account in this subscription." })]);
     expect(byPrefix(out, "storage-scope")).toEqual([expect.objectContaining({ status: "skipped", reason: "Not tested: no other account to test in the selected subscriptions." })]);
+    expect(byPrefix(out, "container-list")).toEqual([expect.objectContaining({ status: "skipped", reason: "Not tested: no other account to test in the selected subscriptions." })]);
+    expect(byPrefix(out, "log-analytics:").some((c) => c.status === "pass")).toBe(true);
     // Every default cluster has Microsoft Entra integration: no user credential to refuse.
     expect(byPrefix(out, "aks-credential:")).toEqual([]);
     expect(byPrefix(out, "log-analytics:").map((c) => [c.status, c.reason])).toEqual([
@@ -121,6 +123,7 @@ describe("verification step", () => {
       expect.objectContaining({ status: "pass", reason: expect.stringContaining("Storage refused the app in payrollrecords01 (AuthorizationPermissionMismatch)") }),
     ]);
     expect(byPrefix(passing.out, "storage-scope")).toEqual([expect.objectContaining({ status: "pass", reason: expect.stringContaining("user delegation key in payrollrecords01") })]);
+    expect(byPrefix(passing.out, "container-list")).toEqual([expect.objectContaining({ status: "pass", reason: expect.stringContaining("list of containers in payrollrecords01") })]);
 
     // Someone grants the app Storage Blob Data Reader without a condition: the check catches it.
     const app = t.ctx.outputs["app-registration"] as { servicePrincipalId: string };
@@ -137,6 +140,8 @@ describe("verification step", () => {
     expect(failing.out?.checks.length).toBe(passing.out?.checks.length);
     expect(byPrefix(failing.out, "abac:")[0]?.status).toBe("fail");
     expect(byPrefix(failing.out, "storage-scope")[0]).toMatchObject({ status: "fail", reason: expect.stringContaining("got a user delegation key in payrollrecords01") });
+    // Storage Blob Data Reader's containers/read isn't gated by any condition: the app lists that account's containers.
+    expect(byPrefix(failing.out, "container-list")[0]).toMatchObject({ status: "fail", reason: expect.stringContaining("can list the containers of payrollrecords01") });
     expect(verificationSecrets()).toEqual([]);
   }, 120_000);
 
