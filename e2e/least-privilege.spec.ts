@@ -26,4 +26,7 @@ test("the plan tells the admin what the vendor will and won't see on a cluster w
   const blobReader = assignments.getByRole("row").filter({ hasText: "Storage Blob Data Reader at" });
   await expect(blobReader).toHaveCount(2);
   await expect(blobReader.filter({ hasNotText: "storageAccounts" })).toHaveCount(0);
+  // Log Analytics: the query-only custom role per subscription, never Log Analytics Reader (its */read lists every account's containers).
+  await expect(assignments.getByRole("row").filter({ hasText: "Log Analytics query reader (read-only) at /subscriptions/" }).first()).toBeVisible();
+  await expect(assignments.getByRole("row").filter({ hasText: "Log Analytics Reader at" })).toHaveCount(0);
 });

@@ -94,15 +94,18 @@ test("an Owner onboards the default scenario in a few clicks, and Azure ends up 
   const dataRead = (logAnalytics.appRoles as Json[]).find((r) => r.value === "Data.Read");
   expect((state.graph.appRoleAssignments as Json[]).filter((g) => g.principalId === sp.id && g.appRoleId === dataRead.id)).toHaveLength(1);
 
-  // The read-only AKS role and the cluster metadata role, both assignable in the 2 subscriptions.
+  // The read-only AKS role, the cluster metadata role and the Log Analytics query role, each assignable in the 2 subscriptions.
   const customRoles = ofType(state, "Microsoft.Authorization/roleDefinitions").filter((r) => r.properties.type === "CustomRole");
-  expect(customRoles).toHaveLength(2);
+  expect(customRoles).toHaveLength(3);
   for (const r of customRoles) expect((r.properties.assignableScopes as string[]).length).toBe(2);
   const aksRole = customRoles.find((r) => r.properties.roleName === "AKS Audit Log Reader (read-only)");
 
   const assignments = ofType(state, "Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sp.id);
   const byRole = (guid: string) => assignments.filter((a) => String(a.properties.roleDefinitionId).toLowerCase().endsWith(guid));
-  expect(byRole("73c42c96-874c-492b-b04d-ab87d138a893")).toHaveLength(2);
+  // The Log Analytics query role per subscription, not Log Analytics Reader (whose */read lists every account's containers).
+  const logAnalyticsRole = customRoles.find((r) => r.properties.roleName === "Log Analytics query reader (read-only)");
+  expect(byRole(String(logAnalyticsRole?.name).toLowerCase())).toHaveLength(2);
+  expect(byRole("73c42c96-874c-492b-b04d-ab87d138a893")).toHaveLength(0);
   // Every default cluster has Microsoft Entra integration: the AKS role on each, at the cluster.
   const clusterIds = ofType(state, "Microsoft.ContainerService/managedClusters").map((c) => String(c.id).toLowerCase());
   expect(byRole(String(aksRole?.name).toLowerCase()).map((a) => String(a.properties.scope).toLowerCase()).sort()).toEqual(clusterIds.sort());

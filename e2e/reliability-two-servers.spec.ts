@@ -160,14 +160,17 @@ function expectOneOnboarding(state: Json, clusters: number, subscriptions: numbe
   const accounts = ofType(state, "Microsoft.Storage/storageAccounts").filter((x) => accountIds.has(String(x.id).toLowerCase()));
   expect(accounts).toHaveLength(accountIds.size);
   const customRoles = ofType(state, "Microsoft.Authorization/roleDefinitions").filter((r) => r.properties.type === "CustomRole");
-  // The read-only AKS role and the cluster metadata role.
-  expect(customRoles).toHaveLength(2);
-  // Log Analytics Reader per subscription; one of the custom roles per cluster, at the cluster; Storage Blob Data Reader
+  // The read-only AKS role, the cluster metadata role and the Log Analytics query role.
+  expect(customRoles).toHaveLength(3);
+  const logAnalyticsRole = customRoles.find((r) => r.properties.roleName === "Log Analytics query reader (read-only)");
+  const clusterRoles = customRoles.filter((r) => r !== logAnalyticsRole);
+  // The Log Analytics query role per subscription; one of the cluster roles per cluster, at the cluster; Storage Blob Data Reader
   // per audit account, at the account, its ABAC condition naming that account.
   const assignments = ofType(state, "Microsoft.Authorization/roleAssignments").filter((x) => x.properties.principalId === sps[0].id);
   const byRole = (guid: string) => assignments.filter((x) => String(x.properties.roleDefinitionId).toLowerCase().endsWith(guid));
-  expect(byRole("73c42c96-874c-492b-b04d-ab87d138a893")).toHaveLength(subscriptions);
-  expect(customRoles.flatMap((r) => byRole(String(r.name).toLowerCase()))).toHaveLength(clusters);
+  expect(byRole(String(logAnalyticsRole?.name).toLowerCase())).toHaveLength(subscriptions);
+  expect(byRole("73c42c96-874c-492b-b04d-ab87d138a893")).toHaveLength(0);
+  expect(clusterRoles.flatMap((r) => byRole(String(r.name).toLowerCase()))).toHaveLength(clusters);
   const blobReaders = byRole("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1");
   expect(blobReaders.length + subscriptions + clusters).toBe(assignments.length);
   for (const account of accounts) {

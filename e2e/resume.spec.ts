@@ -52,9 +52,9 @@ test("a run survives a server killed in the middle of the role assignments, with
   expect(sps).toHaveLength(1);
   expect(ofType("Microsoft.Storage/storageAccounts").filter((a) => String(a.name).startsWith("kubeaudit"))).toHaveLength(2);
   expect(ofType("Microsoft.Insights/diagnosticSettings").filter((s) => s.name === "aks-onboarding-kube-audit")).toHaveLength(4);
-  // The read-only AKS role and the cluster metadata role.
-  expect(ofType("Microsoft.Authorization/roleDefinitions").filter((r) => r.properties.type === "CustomRole")).toHaveLength(2);
-  // Log Analytics Reader on 2 subscriptions, the AKS role on 4 clusters, Storage Blob Data Reader on 2 audit accounts.
+  // The read-only AKS role, the cluster metadata role and the Log Analytics query role.
+  expect(ofType("Microsoft.Authorization/roleDefinitions").filter((r) => r.properties.type === "CustomRole")).toHaveLength(3);
+  // The Log Analytics query role on 2 subscriptions, the AKS role on 4 clusters, Storage Blob Data Reader on 2 audit accounts.
   expect(ofType("Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sps[0].id)).toHaveLength(8);
   expect(state.workbench.devices).toHaveLength(1);
 });
