@@ -47,6 +47,8 @@ test("a deny policy is told in words, and the step succeeds after the choice it 
 
   await expect(storage).toContainText("Done", { timeout: 60_000 });
   await expect(storage.getByRole("alert")).toHaveCount(0);
+  // The run finishes before the next spec resets the simulator (a run left going would write into that spec's estate).
+  await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 150_000 });
   const state = await simState(request);
   const accounts = (state.arm as Json[]).filter((r) => String(r.type).toLowerCase() === "microsoft.storage/storageaccounts");
   expect(accounts).toHaveLength(2);

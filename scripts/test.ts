@@ -1,10 +1,12 @@
-// `npm test`: typecheck, lint, unit + integration tests (vitest), then e2e in Debian Chromium.
-// Everything runs on its own ports and folders (.test-data/, .next-test/), never the demo's.
+// `npm test`: typecheck and lint side by side, the e2e build, then unit + integration tests (vitest) side by side with
+// e2e in Debian Chromium. Everything runs on its own ports and folders (.test-data/, .next-test/), never the demo's.
+// Why side by side: e2e drives one browser against one portal and leaves ~80 % of the 2 CI cores idle; vitest fills them.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ensureCa } from "../simulator/src/tls";
-import { ensureChromium, run, timed } from "./run";
+import { bin, ensureChromium, run, timed } from "./run";
 
 const args = new Set(process.argv.slice(2));
 const e2eOnly = args.has("--e2e-only");
@@ -23,15 +25,59 @@ const env = {
   E2E_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
   E2E_WORKBENCH_API_KEY: randomBytes(24).toString("base64url"),
 };
+const logs = path.join(".test-data", "logs");
+fs.mkdirSync(logs, { recursive: true });
 
-if (!e2eOnly) {
-  timed("typecheck", () => run("npx", ["tsc", "--noEmit"], env));
-  timed("lint", () => run("npx", ["eslint", "."], env));
-  timed("unit + integration (vitest)", () => run("npx", ["vitest", "run"], env));
+interface Phase {
+  label: string;
+  cmd: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
 }
 
-fs.rmSync(path.join(".test-data", "e2e"), { recursive: true, force: true });
-// The e2e simulator's CA exists before any e2e process starts, so every one of them can trust it.
-ensureCa(path.join(".test-data", "e2e", "simulator", "ca"));
-timed("build (next build)", () => run("npx", ["next", "build"], { ...env, NEXT_DIST_DIR: ".next-test" }));
-timed("e2e (playwright, chromium)", () => run("npx", ["playwright", "test"], env));
+/** Runs phases at once, each into its own log; prints each log whole once all are done, then fails if any failed. */
+async function together(phases: Phase[]): Promise<void> {
+  const results = await Promise.all(
+    phases.map(
+      (p) =>
+        new Promise<{ phase: Phase; code: number | null; seconds: number; log: string }>((resolve) => {
+          const log = path.join(logs, `${p.label.split(" ")[0]}.log`);
+          const out = fs.openSync(log, "w");
+          const start = Date.now();
+          console.log(`▶  ${p.label} (output: ${log})`);
+          const child = spawn(p.cmd, p.args, { env: p.env ?? env, stdio: ["ignore", out, out] });
+          child.on("exit", (code) => {
+            fs.closeSync(out);
+            resolve({ phase: p, code, seconds: (Date.now() - start) / 1000, log });
+          });
+        }),
+    ),
+  );
+  for (const r of results) {
+    console.log(`\n──── ${r.phase.label} ────`);
+    process.stdout.write(fs.readFileSync(r.log));
+  }
+  for (const r of results) console.log(`⏱  ${r.phase.label}: ${r.seconds.toFixed(1)} s${r.code === 0 ? "" : ` — FAILED (exit ${r.code})`}`);
+  const failed = results.filter((r) => r.code !== 0);
+  if (failed.length) throw new Error(`${failed.map((r) => r.phase.label).join(", ")} failed`);
+}
+
+async function main(): Promise<void> {
+  if (!e2eOnly) {
+    await together([
+      { label: "typecheck (tsc)", cmd: bin("tsc"), args: ["--noEmit"] },
+      { label: "lint (eslint)", cmd: bin("eslint"), args: ["."] },
+    ]);
+  }
+  fs.rmSync(path.join(".test-data", "e2e"), { recursive: true, force: true });
+  // The e2e simulator's CA exists before any e2e process starts, so every one of them can trust it.
+  ensureCa(path.join(".test-data", "e2e", "simulator", "ca"));
+  timed("build (next build)", () => run(bin("next"), ["build"], { ...env, NEXT_DIST_DIR: ".next-test" }));
+  const e2e: Phase = { label: "e2e (playwright, chromium)", cmd: bin("playwright"), args: ["test"] };
+  await together(e2eOnly ? [e2e] : [e2e, { label: "vitest (unit + integration)", cmd: bin("vitest"), args: ["run"] }]);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
