@@ -22,6 +22,12 @@ export async function readBlobStart(credential: TokenCredential, blobEndpoint: s
   } catch (error) {
     const e = error as { statusCode?: number; code?: string };
     if (e.statusCode === 403) return { kind: "denied", azureCode: e.code ?? "AuthorizationFailure" };
+    // A range read of an empty blob (a new hour's kube-audit append blob) answers 416 InvalidRange, "bytes */0", after
+    // authorization succeeded: read access is proven (Azure/azure-sdk-for-net#10827, floci-io/floci-az#81).
+    if (e.statusCode === 416) {
+      noteAnswer();
+      return { kind: "ok", bytes: 0 };
+    }
     if (limit.timedOut()) throw new AzureOperationError("timeout", `Azure Storage did not answer within ${formatSeconds(ms)}, so the portal could not read the blob ${blobName}. Retry in a moment.`);
     throw toAzureError(error, { action: `read the blob ${blobName}`, requiredRole: "Storage Blob Data Reader" });
   }
