@@ -1,6 +1,7 @@
 // `npm test`: typecheck and lint side by side, the e2e build, then unit + integration tests (vitest) side by side with
 // e2e in Debian Chromium. Everything runs on its own ports and folders (.test-data/, .next-test/), never the demo's.
-// Why side by side: e2e drives one browser against one portal and leaves ~80 % of the 2 CI cores idle; vitest fills them.
+// Why side by side: e2e drives one browser against one portal and leaves ~80 % of the 2 CI cores idle; vitest fills them,
+// at a lower CPU priority (nice), so the e2e servers and browser keep the pace they have alone.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -74,7 +75,8 @@ async function main(): Promise<void> {
   ensureCa(path.join(".test-data", "e2e", "simulator", "ca"));
   timed("build (next build)", () => run(bin("next"), ["build"], { ...env, NEXT_DIST_DIR: ".next-test" }));
   const e2e: Phase = { label: "e2e (playwright, chromium)", cmd: bin("playwright"), args: ["test"] };
-  await together(e2eOnly ? [e2e] : [e2e, { label: "vitest (unit + integration)", cmd: bin("vitest"), args: ["run"] }]);
+  const vitest: Phase = { label: "vitest (unit + integration)", cmd: "nice", args: ["-n", "10", bin("vitest"), "run"] };
+  await together(e2eOnly ? [e2e] : [e2e, vitest]);
 }
 
 main().catch((error: unknown) => {
