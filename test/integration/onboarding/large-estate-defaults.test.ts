@@ -30,5 +30,5 @@ describe("new-onboarding defaults on 150 subscriptions", () => {
     expect(loaded.data.subscriptions.filter((s) => s.clusters.length > 0).every((s) => s.storageRegistered !== null && s.canCreateStorage !== null)).toBe(true);
     const regions = new Set(scenario.subscriptions.flatMap((s) => s.clusters.map((c) => c.location)));
     expect(loaded.data.regions.map((r) => r.region).sort()).toEqual([...regions].sort());
-  });
+  }, 120_000);
 });
