@@ -36,14 +36,14 @@ describe("migrations on PGlite", () => {
     await timed("PGlite first query after reopen", () => reopened.prisma.user.count());
     await expectMigrated(reopened);
     await reopened.close();
-  }, 120_000);
+  }, 300_000);
 
   it("works in another new data folder", async () => {
     const database = await createDb({ dataDir: path.join(root, "b") });
     expect((await database.migrate()).applied).toEqual(committedMigrations());
     await expectMigrated(database);
     await database.close();
-  }, 120_000);
+  }, 300_000);
 
   it("has a migration for every schema change (schema.prisma and prisma/migrations agree)", async () => {
     const schema = fs.readFileSync(path.join(prismaDir(), "schema.prisma"), "utf8");
@@ -52,5 +52,5 @@ describe("migrations on PGlite", () => {
     const sql = await diffMigrations(factory, schema);
     await pglite.close();
     expect(sql, "run `npm run db:migration -- <name>` and commit the migration").toBeNull();
-  }, 120_000);
+  }, 300_000);
 });
