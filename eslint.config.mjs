@@ -4,7 +4,18 @@ import tseslint from "typescript-eslint";
 
 const config = [
   {
-    ignores: [".next/**", ".next-test/**", ".tmp*", "node_modules/**", ".data/**", ".test-data/**", "lib/db/generated/**", "test-results/**", "playwright-report/**", "next-env.d.ts"],
+    ignores: [
+      ".next/**",
+      ".next-test/**",
+      ".tmp*",
+      "node_modules/**",
+      ".data/**",
+      ".test-data/**",
+      "lib/db/generated/**",
+      "test-results/**",
+      "playwright-report/**",
+      "next-env.d.ts",
+    ],
   },
   ...nextVitals,
   ...nextTs,
@@ -25,7 +36,10 @@ const config = [
     ignores: ["lib/env.ts"],
     rules: {
       "no-restricted-properties": ["error", { object: "process", property: "env", message: "Read configuration through lib/env.ts." }],
-      "no-restricted-imports": ["error", { patterns: [{ group: ["**/simulator/**", "@/simulator/**"], message: "The simulator is reached through configuration only." }] }],
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/simulator/**", "@/simulator/**"], message: "The simulator is reached through configuration only." }] },
+      ],
     },
   },
 ];

@@ -8,7 +8,12 @@ import { newNonce, securityHeaders } from "@/lib/security-headers";
 /** Adds the security headers (Next reads the request's CSP to put the nonce on its scripts); redirects GET/HEAD carrying `present`. */
 export function proxy(request: NextRequest) {
   const e = env();
-  const headers = securityHeaders({ nonce: newNonce(), portalUrl: e.PORTAL_URL, authorityUrl: e.ENTRA_AUTHORITY, dev: e.NODE_ENV === "development" });
+  const headers = securityHeaders({
+    nonce: newNonce(),
+    portalUrl: e.PORTAL_URL,
+    authorityUrl: e.ENTRA_AUTHORITY,
+    dev: e.NODE_ENV === "development",
+  });
   const on = parsePresentParam(request.nextUrl.searchParams.get("present"));
   if (on === null || (request.method !== "GET" && request.method !== "HEAD")) {
     const requestHeaders = new Headers(request.headers);

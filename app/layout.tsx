@@ -15,18 +15,25 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang="en">
       <body className="min-h-screen">
-        <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+        <a
+          href="#main"
+          className="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:rounded focus:bg-white focus:px-3 focus:py-2"
+        >
           Skip to content
         </a>
         <header className="border-b border-slate-200 bg-white">
           <div className="mx-auto flex max-w-6xl items-center justify-between gap-4 px-6 py-3">
             <Link href="/" className="flex items-center gap-2 font-semibold text-brand-900">
-              <span aria-hidden className="grid h-7 w-7 place-items-center rounded bg-brand-600 text-sm text-white">K</span>
+              <span aria-hidden className="grid h-7 w-7 place-items-center rounded bg-brand-600 text-sm text-white">
+                K
+              </span>
               AKS onboarding
             </Link>
             <div className="flex flex-wrap items-center justify-end gap-4 text-sm">
               {presenter ? (
-                <p className="rounded-full bg-violet-100 px-3 py-1 font-medium text-violet-900">Presenter mode — ids masked, secrets hidden</p>
+                <p className="rounded-full bg-violet-100 px-3 py-1 font-medium text-violet-900">
+                  Presenter mode — ids masked, secrets hidden
+                </p>
               ) : null}
               <PresenterToggle on={presenter} />
               {session ? (

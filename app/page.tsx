@@ -21,12 +21,10 @@ export default async function Home({ searchParams }: { searchParams: Promise<{ r
   return (
     <div className="grid gap-10 lg:grid-cols-[1.1fr_1fr]">
       <section className="space-y-6">
-        <h1 className="text-3xl font-semibold tracking-tight text-brand-900">
-          Connect your AKS clusters to Expel Workbench
-        </h1>
+        <h1 className="text-3xl font-semibold tracking-tight text-brand-900">Connect your AKS clusters to Expel Workbench</h1>
         <p className="text-lg text-slate-600">
-          Sign in with your Microsoft work account. The portal reads your subscriptions and clusters, shows you every
-          change it would make, and only acts after you approve the plan — with your own permissions.
+          Sign in with your Microsoft work account. The portal reads your subscriptions and clusters, shows you every change it would make,
+          and only acts after you approve the plan — with your own permissions.
         </p>
         <a
           href={signInHref}
@@ -34,16 +32,19 @@ export default async function Home({ searchParams }: { searchParams: Promise<{ r
         >
           Sign in with Microsoft
         </a>
-        <p className="text-sm text-slate-500">
-          Tokens stay on the server. Nothing is created in Azure until you confirm a plan.
-        </p>
+        <p className="text-sm text-slate-500">Tokens stay on the server. Nothing is created in Azure until you confirm a plan.</p>
       </section>
       <section aria-labelledby="what-happens" className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-        <h2 id="what-happens" className="mb-4 font-semibold text-slate-900">What onboarding sets up</h2>
+        <h2 id="what-happens" className="mb-4 font-semibold text-slate-900">
+          What onboarding sets up
+        </h2>
         <ol className="space-y-3">
           {STEPS.map(([title, text], i) => (
             <li key={title} className="flex gap-3">
-              <span aria-hidden className="mt-0.5 grid h-6 w-6 shrink-0 place-items-center rounded-full bg-brand-50 text-xs font-semibold text-brand-700">
+              <span
+                aria-hidden
+                className="mt-0.5 grid h-6 w-6 shrink-0 place-items-center rounded-full bg-brand-50 text-xs font-semibold text-brand-700"
+              >
                 {i + 1}
               </span>
               <span>

@@ -5,7 +5,10 @@ import { OWNER, resetSimulator, signInAs, simState, type Json } from "./support"
 const PLATFORM = "platform@contoso.onmicrosoft.com";
 const CONSENT_ROLE = "Cloud Application Administrator or Application Administrator";
 
-test("an Owner without an Entra role asks a Cloud Application Administrator, who signs in from the link and finishes the run", async ({ browser, request }) => {
+test("an Owner without an Entra role asks a Cloud Application Administrator, who signs in from the link and finishes the run", async ({
+  browser,
+  request,
+}) => {
   test.setTimeout(240_000);
   await resetSimulator(request, "second-admin.json");
 

@@ -8,7 +8,8 @@ import { OWNER, READER, resetSimulator, signInAs, simulatorUrl } from "./support
 // Who may act, in the browser and over HTTP: a Reader of the tenant follows a finished run but gets no control, and every
 // server action of the build, posted directly, is refused and changes nothing.
 type Manifest = { node: Record<string, { exportedName?: string }> };
-const manifest = () => JSON.parse(fs.readFileSync(path.join(e2eEnv().root, ".next-test", "server", "server-reference-manifest.json"), "utf8")) as Manifest;
+const manifest = () =>
+  JSON.parse(fs.readFileSync(path.join(e2eEnv().root, ".next-test", "server", "server-reference-manifest.json"), "utf8")) as Manifest;
 
 test("every server action of the build has an authorization decision", () => {
   const exported = [...new Set(Object.values(manifest().node).map((a) => a.exportedName ?? ""))].sort();
@@ -38,7 +39,8 @@ test("a Reader follows a finished run without controls, and each action posted d
   await reader.goto(runUrl);
   await expect(reader.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible();
   await expect(reader.getByText("Some actions need another admin")).toBeVisible();
-  for (const name of ["Rotate secret", "Run verification again", "Retry", "Resume", "Extend the run"]) await expect(reader.getByRole("button", { name })).toHaveCount(0);
+  for (const name of ["Rotate secret", "Run verification again", "Retry", "Resume", "Extend the run"])
+    await expect(reader.getByRole("button", { name })).toHaveCount(0);
   await expect(reader.getByRole("link", { name: "Remove what this run created" })).toHaveCount(0);
   await expect(reader.getByText(/starts with/i)).toHaveCount(0);
   await reader.goto(`${runUrl}/offboard`);
@@ -55,7 +57,9 @@ test("a Reader follows a finished run without controls, and each action posted d
     checkStorageNameAction: { subscriptionId: sub, resourceGroup: storage.resourceGroup, accountName: storage.accountName },
     createRunAction: {
       subscriptionIds: [sub],
-      clusterIds: [`/subscriptions/${sub}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.ContainerService/managedClusters/aks-payments-prod`],
+      clusterIds: [
+        `/subscriptions/${sub}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.ContainerService/managedClusters/aks-payments-prod`,
+      ],
       storage: [storage],
       restrictNetwork: false,
       retentionDays: 30,
@@ -64,7 +68,14 @@ test("a Reader follows a finished run without controls, and each action posted d
   };
   // On a completed run these pass the lifecycle check, so the refusal is the authorization's; the others may be
   // refused by the run's state first (confirm a completed run), which is a refusal too.
-  const actingOnCompleted = ["revealSecretAction", "acknowledgeHandoffAction", "rotateSecretAction", "rerunVerificationAction", "startOffboardingAction", "extendCoverageAction"];
+  const actingOnCompleted = [
+    "revealSecretAction",
+    "acknowledgeHandoffAction",
+    "rotateSecretAction",
+    "rerunVerificationAction",
+    "startOffboardingAction",
+    "extendCoverageAction",
+  ];
   const runId = runUrl.split("/").pop()!;
   for (const [id, a] of actions) {
     const name = a.exportedName as keyof typeof ACTION_DECISIONS;
@@ -83,7 +94,12 @@ test("a Reader follows a finished run without controls, and each action posted d
           form.append("0", '[null,"$K1"]');
           payload = form;
         }
-        const res = await fetch(runUrl, { method: "POST", headers: { "next-action": id, accept: "text/x-component", ...(input ? { "content-type": "text/plain;charset=UTF-8" } : {}) }, body: payload, redirect: "manual" });
+        const res = await fetch(runUrl, {
+          method: "POST",
+          headers: { "next-action": id, accept: "text/x-component", ...(input ? { "content-type": "text/plain;charset=UTF-8" } : {}) },
+          body: payload,
+          redirect: "manual",
+        });
         return { status: res.status, body: await res.text() };
       },
       { id, runUrl, runId, input: input ?? null },
@@ -92,7 +108,10 @@ test("a Reader follows a finished run without controls, and each action posted d
     if (input || actingOnCompleted.includes(name)) expect(body, name).toContain('"code":"not_permitted"');
     else if (ACTION_DECISIONS[name] !== "view") expect(body, name).toMatch(/"code":"(not_permitted|conflict)"/);
   }
-  const log = (await (await request.get(`${simulatorUrl}/_sim/requests?since=${encodeURIComponent(since)}`)).json()) as { method: string; url: string }[];
+  const log = (await (await request.get(`${simulatorUrl}/_sim/requests?since=${encodeURIComponent(since)}`)).json()) as {
+    method: string;
+    url: string;
+  }[];
   expect(log.filter((r) => r.method !== "GET" && !/checkNameAvailability/i.test(r.url)).map((r) => `${r.method} ${r.url}`)).toEqual([]);
   await owner.reload();
   await expect(owner.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible();

@@ -23,7 +23,13 @@ test("re-check coverage finds new clusters, extends the run through plan and con
   // Someone creates two clusters: one in a region the run covers, one in a region it doesn't.
   for (const cluster of [
     { subscriptionId: SUB_DEV, resourceGroup: "rg-aks-dev-eastus", name: "aks-batch-dev", location: "eastus" },
-    { subscriptionId: SUB_PROD, resourceGroup: "rg-aks-prod-northeurope", name: "aks-web-prod-neu", location: "northeurope", createResourceGroup: true },
+    {
+      subscriptionId: SUB_PROD,
+      resourceGroup: "rg-aks-prod-northeurope",
+      name: "aks-web-prod-neu",
+      location: "northeurope",
+      createResourceGroup: true,
+    },
   ]) {
     const res = await request.post(`${simulatorUrl}/_sim/clusters`, { data: cluster });
     expect(res.status()).toBe(201);
@@ -50,7 +56,9 @@ test("re-check coverage finds new clusters, extends the run through plan and con
   await expect(page.getByRole("region", { name: "Coverage" }).getByRole("status")).toContainText("All 6 clusters");
 
   const state = await simState(request);
-  const accounts = (state.arm as Json[]).filter((r) => String(r.type).toLowerCase() === "microsoft.storage/storageaccounts" && String(r.name).startsWith("kubeaudit"));
+  const accounts = (state.arm as Json[]).filter(
+    (r) => String(r.type).toLowerCase() === "microsoft.storage/storageaccounts" && String(r.name).startsWith("kubeaudit"),
+  );
   expect(accounts.map((a) => a.location).sort()).toEqual(["eastus", "northeurope", "westeurope"]);
   const app = (state.graph.applications as Json[]).find((a) => a.uniqueName === "expel-aks-audit-reader");
   expect(app.passwordCredentials).toHaveLength(1);

@@ -1,7 +1,10 @@
 import { expect, test } from "@playwright/test";
 import { OWNER, resetSimulator, signInAs } from "./support";
 
-test("the plan tells the admin what the vendor will and won't see on a cluster without Microsoft Entra integration", async ({ page, request }) => {
+test("the plan tells the admin what the vendor will and won't see on a cluster without Microsoft Entra integration", async ({
+  page,
+  request,
+}) => {
   // non-entra.json: aks-legacy-noaad without Entra integration, aks-payments-prod with Entra and Azure RBAC.
   await resetSimulator(request, "non-entra.json");
   await signInAs(page, OWNER);
@@ -27,6 +30,8 @@ test("the plan tells the admin what the vendor will and won't see on a cluster w
   await expect(blobReader).toHaveCount(2);
   await expect(blobReader.filter({ hasNotText: "storageAccounts" })).toHaveCount(0);
   // Log Analytics: the query-only custom role per subscription, never Log Analytics Reader (its */read lists every account's containers).
-  await expect(assignments.getByRole("row").filter({ hasText: "Log Analytics query reader (read-only) at /subscriptions/" }).first()).toBeVisible();
+  await expect(
+    assignments.getByRole("row").filter({ hasText: "Log Analytics query reader (read-only) at /subscriptions/" }).first(),
+  ).toBeVisible();
   await expect(assignments.getByRole("row").filter({ hasText: "Log Analytics Reader at" })).toHaveCount(0);
 });

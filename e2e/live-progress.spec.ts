@@ -10,7 +10,14 @@ test("a working step's progress moves on the page without a re-render", async ({
   await expect(page.getByText("Available.")).toHaveCount(2);
   await page.getByRole("button", { name: "Review the plan" }).click();
   // Two of the four diagnostic-setting PUTs are held (not yet applied) for a while: the step's progress stops at 2, then 3.
-  const rule = (nth: number, ms: number) => ({ name: `setting ${nth}`, method: "PUT", path: "/diagnosticsettings/aks-onboarding-kube-audit$", nth, phase: "before", ms });
+  const rule = (nth: number, ms: number) => ({
+    name: `setting ${nth}`,
+    method: "PUT",
+    path: "/diagnosticsettings/aks-onboarding-kube-audit$",
+    nth,
+    phase: "before",
+    ms,
+  });
   expect((await request.post(`${simulatorUrl}/_sim/holds`, { data: { rules: [rule(2, 5_000), rule(3, 11_000)] } })).ok()).toBe(true);
   try {
     const refreshes: string[] = [];

@@ -35,7 +35,12 @@ test("without a Workbench API, the secret is revealed once, works, and is gone a
     const state = await simState(request);
     const app = (state.graph.applications as Json[]).find((a) => a.uniqueName === "expel-aks-audit-reader");
     const token = await request.post(`${simulatorUrl}/${CONTOSO_TENANT}/oauth2/v2.0/token`, {
-      form: { grant_type: "client_credentials", client_id: app.appId, client_secret: secret, scope: "https://management.azure.com/.default" },
+      form: {
+        grant_type: "client_credentials",
+        client_id: app.appId,
+        client_secret: secret,
+        scope: "https://management.azure.com/.default",
+      },
     });
     expect(token.status()).toBe(200);
 

@@ -16,7 +16,10 @@ async function azure(request: Parameters<typeof simState>[0]): Promise<Json> {
   };
 }
 
-test("an Owner onboards, then removes what the run created: Azure and Workbench are back to where they started", async ({ page, request }) => {
+test("an Owner onboards, then removes what the run created: Azure and Workbench are back to where they started", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(300_000);
   await resetSimulator(request);
   const before = await azure(request);

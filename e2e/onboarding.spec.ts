@@ -54,7 +54,11 @@ test("an Owner onboards the default scenario in a few clicks, and Azure ends up 
   expect(download.headers()["content-disposition"]).toMatch(/^attachment; filename="audit-run-[\w-]+\.jsonl"$/);
   const exported = parseJsonLines(await download.text());
   expect(exported.events.length).toBeGreaterThan(10);
-  expect(verifyChain(exported.events, { partial: true })).toMatchObject({ ok: true, count: exported.header?.count, lastHash: exported.header?.lastHash });
+  expect(verifyChain(exported.events, { partial: true })).toMatchObject({
+    ok: true,
+    count: exported.header?.count,
+    lastHash: exported.header?.lastHash,
+  });
 
   const state = await simState(request);
   const accounts = ofType(state, "Microsoft.Storage/storageAccounts").filter((a) => String(a.name).startsWith("kubeaudit"));
@@ -108,12 +112,16 @@ test("an Owner onboards the default scenario in a few clicks, and Azure ends up 
   expect(byRole("73c42c96-874c-492b-b04d-ab87d138a893")).toHaveLength(0);
   // Every default cluster has Microsoft Entra integration: the AKS role on each, at the cluster.
   const clusterIds = ofType(state, "Microsoft.ContainerService/managedClusters").map((c) => String(c.id).toLowerCase());
-  expect(byRole(String(aksRole?.name).toLowerCase()).map((a) => String(a.properties.scope).toLowerCase()).sort()).toEqual(clusterIds.sort());
+  expect(
+    byRole(String(aksRole?.name).toLowerCase())
+      .map((a) => String(a.properties.scope).toLowerCase())
+      .sort(),
+  ).toEqual(clusterIds.sort());
   // Storage Blob Data Reader on each audit account, at the account, with that account's condition.
   const blobReaders = byRole("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1");
-  expect(blobReaders.map((a) => [String(a.properties.scope).toLowerCase(), a.properties.condition, a.properties.conditionVersion]).sort()).toEqual(
-    accounts.map((a) => [String(a.id).toLowerCase(), BLOB_READ_CONDITION([a.name]), "2.0"]).sort(),
-  );
+  expect(
+    blobReaders.map((a) => [String(a.properties.scope).toLowerCase(), a.properties.condition, a.properties.conditionVersion]).sort(),
+  ).toEqual(accounts.map((a) => [String(a.id).toLowerCase(), BLOB_READ_CONDITION([a.name]), "2.0"]).sort());
   for (const a of assignments) expect(a.properties.principalType).toBe("ServicePrincipal");
 
   expect(state.workbench.devices).toHaveLength(1);

@@ -6,7 +6,17 @@ import { OWNER, signInAs } from "./support";
 test("a signed-in GET /?returnTo=/%09/evil.example and its variants redirect within the portal", async ({ page }) => {
   await signInAs(page, OWNER);
   const origin = new URL(e2eEnv().portalUrl).origin;
-  for (const returnTo of ["/%09/evil.example", "/%0A/evil.example", "/%0D/evil.example", "/%5Cevil.example", "/%5C%5Cevil.example", "//evil.example", "/%252F%252Fevil.example", "https://evil.example/", "javascript:alert(1)"]) {
+  for (const returnTo of [
+    "/%09/evil.example",
+    "/%0A/evil.example",
+    "/%0D/evil.example",
+    "/%5Cevil.example",
+    "/%5C%5Cevil.example",
+    "//evil.example",
+    "/%252F%252Fevil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+  ]) {
     const res = await page.request.get(`/?returnTo=${returnTo}`, { maxRedirects: 0 });
     expect(res.status(), returnTo).toBe(307);
     const location = res.headers().location ?? "";

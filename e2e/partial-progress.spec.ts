@@ -19,7 +19,9 @@ async function reviewPlan(page: Page) {
   const item = flagged.getByRole("listitem", { name: `Cluster ${AT_LIMIT}` });
   await expect(item).toContainText("already has 5 diagnostic settings, Azure's maximum");
   await expect(item).toContainText("What to do: Remove a diagnostic setting it no longer needs");
-  await expect(page.getByRole("region", { name: "2. Diagnostic settings" }).getByRole("row", { name: new RegExp(AT_LIMIT) })).toContainText("Blocked");
+  await expect(page.getByRole("region", { name: "2. Diagnostic settings" }).getByRole("row", { name: new RegExp(AT_LIMIT) })).toContainText(
+    "Blocked",
+  );
   return { flagged, item };
 }
 
@@ -36,7 +38,11 @@ test("the plan flags a cluster at the settings limit, and Leave … out removes 
   await expect(page.getByRole("button", { name: "Confirm and start" })).toBeVisible();
 });
 
-test("confirmed anyway, the run completes for the others and names the cluster that needs attention", async ({ page, browser, request }) => {
+test("confirmed anyway, the run completes for the others and names the cluster that needs attention", async ({
+  page,
+  browser,
+  request,
+}) => {
   test.setTimeout(240_000);
   await resetSimulator(request, "cluster-at-limit.json");
   await reviewPlan(page);

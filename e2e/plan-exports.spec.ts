@@ -11,7 +11,10 @@ test("the plan downloads as an Azure CLI script and as Terraform, for this tenan
   const runId = new URL(page.url()).pathname.split("/")[2] ?? "";
   const exports = page.getByRole("region", { name: "Export for change approval" });
 
-  const [cli] = await Promise.all([page.waitForEvent("download"), exports.getByRole("link", { name: "Download Azure CLI script" }).click()]);
+  const [cli] = await Promise.all([
+    page.waitForEvent("download"),
+    exports.getByRole("link", { name: "Download Azure CLI script" }).click(),
+  ]);
   expect(cli.suggestedFilename()).toBe(`aks-onboarding-${runId}.sh`);
   const script = await (await page.request.get(`/onboarding/${runId}/plan/export?format=cli`)).text();
   expect(script).toMatch(/^#!\/usr\/bin\/env bash\n/);

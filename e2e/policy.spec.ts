@@ -18,7 +18,9 @@ test("a deny policy is told in words, and the step succeeds after the choice it 
   // Pre-filled from the two required-tag assignments, each named beside the tag.
   const tags = page.getByRole("group", { name: "Tags" });
   await expect(tags.getByLabel("Tag 1 name")).toHaveValue("costCenter");
-  await expect(tags.getByText("required by policy 'Require costCenter on resource groups', 'Require costCenter on resources'")).toBeVisible();
+  await expect(
+    tags.getByText("required by policy 'Require costCenter on resource groups', 'Require costCenter on resources'"),
+  ).toBeVisible();
   await tags.getByLabel("Tag 1 value").fill("cc-4711");
   // "Restrict network access" stays off, as by default.
   await expect(page.getByRole("checkbox", { name: /Restrict network access/ })).not.toBeChecked();
@@ -26,7 +28,12 @@ test("a deny policy is told in words, and the step succeeds after the choice it 
   await page.getByRole("button", { name: "Review the plan" }).click();
 
   await expect(page).toHaveURL(/\/onboarding\/[\w-]+\/plan$/);
-  await expect(page.getByRole("region", { name: "1. Audit log storage" }).getByText("tags: costCenter=cc-4711, managed-by=aks-onboarding-portal").first()).toBeVisible();
+  await expect(
+    page
+      .getByRole("region", { name: "1. Audit log storage" })
+      .getByText("tags: costCenter=cc-4711, managed-by=aks-onboarding-portal")
+      .first(),
+  ).toBeVisible();
   await page.getByRole("button", { name: "Confirm and start" }).click();
 
   // The storage step stops with the assignment, what it demands and what to change; never raw JSON.
@@ -34,7 +41,9 @@ test("a deny policy is told in words, and the step succeeds after the choice it 
   await expect(page.getByRole("status").filter({ hasText: "Stopped: needs attention" })).toBeVisible({ timeout: 60_000 });
   const storage = page.getByRole("listitem", { name: "Audit log storage" });
   const alert = storage.getByRole("alert");
-  await expect(alert).toContainText("Azure Policy assignment 'Storage accounts must restrict network access' requires storage accounts to deny access from all networks by default");
+  await expect(alert).toContainText(
+    "Azure Policy assignment 'Storage accounts must restrict network access' requires storage accounts to deny access from all networks by default",
+  );
   await expect(alert).toContainText('turn on "Restrict network access"');
   await expect(alert).not.toContainText("{");
 

@@ -22,7 +22,11 @@ export function ownPortal(port: number, name: string, env: Record<string, string
     url,
     start: () =>
       new Promise((resolve, reject) => {
-        const started = spawn(e.nextBin, ["start", "-p", String(port)], { cwd: e.root, env: processEnv, stdio: ["ignore", "pipe", "pipe"] });
+        const started = spawn(e.nextBin, ["start", "-p", String(port)], {
+          cwd: e.root,
+          env: processEnv,
+          stdio: ["ignore", "pipe", "pipe"],
+        });
         child = started;
         started.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
         const timer = setTimeout(() => reject(new Error(`portal ${name} did not start`)), 60_000);

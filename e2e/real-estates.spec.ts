@@ -6,8 +6,10 @@ import { expect, test, type APIRequestContext } from "@playwright/test";
 import { OWNER, signInAs, simState, simulatorUrl, type Json } from "./support";
 
 const PROD = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
-const defaultScenario = (): Json => JSON.parse(fs.readFileSync(path.join(__dirname, "..", "simulator", "scenarios", "default.json"), "utf8"));
-const cluster = (scenario: Json, name: string): Json => (scenario.subscriptions as Json[]).flatMap((s) => s.clusters as Json[]).find((c) => c.name === name);
+const defaultScenario = (): Json =>
+  JSON.parse(fs.readFileSync(path.join(__dirname, "..", "simulator", "scenarios", "default.json"), "utf8"));
+const cluster = (scenario: Json, name: string): Json =>
+  (scenario.subscriptions as Json[]).flatMap((s) => s.clusters as Json[]).find((c) => c.name === name);
 
 /** Reset the simulator to a scenario built here from the default estate. */
 async function resetTo(request: APIRequestContext, scenario: Json) {
@@ -19,7 +21,8 @@ test("an estate without Microsoft.Storage onboards with the default choices and 
   test.setTimeout(180_000);
   // AKS-only subscriptions: Microsoft.Storage registered nowhere (as simulator/scenarios/unregistered-storage.json).
   const scenario = defaultScenario();
-  for (const s of scenario.subscriptions as Json[]) s.registeredProviders = (s.registeredProviders as string[]).filter((p) => p !== "Microsoft.Storage");
+  for (const s of scenario.subscriptions as Json[])
+    s.registeredProviders = (s.registeredProviders as string[]).filter((p) => p !== "Microsoft.Storage");
   await resetTo(request, scenario);
   // The same clicks as the default scenario's onboarding (e2e/onboarding.spec.ts): sign-in to done.
   let clicks = 0;
@@ -54,15 +57,20 @@ test("an estate without Microsoft.Storage onboards with the default choices and 
   expect(accounts.map((a) => a.location).sort()).toEqual(["eastus", "westeurope"]);
 });
 
-test("a cluster at the limit of 5 diagnostic settings is flagged on the form, and Leave out unticks it; a cluster without Entra ID gets a note", async ({ page, request }) => {
+test("a cluster at the limit of 5 diagnostic settings is flagged on the form, and Leave out unticks it; a cluster without Entra ID gets a note", async ({
+  page,
+  request,
+}) => {
   const scenario = defaultScenario();
   cluster(scenario, "aks-dev-eastus").entraIntegration = false;
   const full = cluster(scenario, "aks-payments-prod");
-  full.diagnosticSettings = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "cluster-autoscaler", "guard"].map((category) => ({
-    name: `to-law-${category}`,
-    workspaceId: `/subscriptions/${PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.OperationalInsights/workspaces/law-prod-eastus`,
-    logs: [{ category, enabled: true }],
-  }));
+  full.diagnosticSettings = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "cluster-autoscaler", "guard"].map(
+    (category) => ({
+      name: `to-law-${category}`,
+      workspaceId: `/subscriptions/${PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.OperationalInsights/workspaces/law-prod-eastus`,
+      logs: [{ category, enabled: true }],
+    }),
+  );
   await resetTo(request, scenario);
   await signInAs(page, OWNER);
   await page.goto("/onboarding/new");
@@ -81,7 +89,10 @@ test("a cluster at the limit of 5 diagnostic settings is flagged on the form, an
   await expect(page.getByRole("note").filter({ hasText: "no kubeconfig" })).toBeVisible();
 });
 
-test("a cluster already sending kube-audit to an account in its region: the form says so and offers that account in one click", async ({ page, request }) => {
+test("a cluster already sending kube-audit to an account in its region: the form says so and offers that account in one click", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(180_000);
   const scenario = defaultScenario();
   const prod = (scenario.subscriptions as Json[]).find((s) => s.id === PROD);
@@ -114,23 +125,34 @@ test("a cluster already sending kube-audit to an account in its region: the form
   await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 150_000 });
   const state = await simState(request);
   const ofType = (type: string) => (state.arm as Json[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
-  const policy = ofType("Microsoft.Storage/storageAccounts/managementPolicies").find((p) => String(p.id).toLowerCase().includes("/storageaccounts/contosok8slogseus/"));
-  const rule = (policy?.properties.policy.rules as Json[] | undefined)?.find((r) => r.definition.filters.prefixMatch.includes("insights-logs-kube-audit/"));
+  const policy = ofType("Microsoft.Storage/storageAccounts/managementPolicies").find((p) =>
+    String(p.id).toLowerCase().includes("/storageaccounts/contosok8slogseus/"),
+  );
+  const rule = (policy?.properties.policy.rules as Json[] | undefined)?.find((r) =>
+    r.definition.filters.prefixMatch.includes("insights-logs-kube-audit/"),
+  );
   expect(rule?.definition.actions.baseBlob.delete.daysAfterModificationGreaterThan).toBe(30);
   const app = (state.graph.applications as Json[]).find((a) => a.uniqueName === "expel-aks-audit-reader");
   const sp = (state.graph.servicePrincipals as Json[]).find((x) => x.appId === app?.appId);
   const blobReaders = ofType("Microsoft.Authorization/roleAssignments").filter(
-    (a) => a.properties.principalId === sp?.id && String(a.properties.roleDefinitionId).toLowerCase().endsWith("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"),
+    (a) =>
+      a.properties.principalId === sp?.id &&
+      String(a.properties.roleDefinitionId).toLowerCase().endsWith("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"),
   );
   expect(blobReaders.some((a) => String(a.properties.condition).includes("'contosok8slogseus'"))).toBe(true);
   const kubeAuditSettings = ofType("Microsoft.Insights/diagnosticSettings").filter(
-    (x) => String(x.id).toLowerCase().includes("/managedclusters/aks-payments-prod/") && (x.properties.logs as Json[]).some((l) => l.category === "kube-audit" && l.enabled),
+    (x) =>
+      String(x.id).toLowerCase().includes("/managedclusters/aks-payments-prod/") &&
+      (x.properties.logs as Json[]).some((l) => l.category === "kube-audit" && l.enabled),
   );
   expect(kubeAuditSettings.map((x) => x.name)).toEqual(["kube-audit-to-storage"]);
 });
 
 test("a disabled subscription is shown, not selectable, with why and who can re-enable it", async ({ page, request }) => {
-  await resetTo(request, JSON.parse(fs.readFileSync(path.join(__dirname, "..", "simulator", "scenarios", "disabled-subscription.json"), "utf8")));
+  await resetTo(
+    request,
+    JSON.parse(fs.readFileSync(path.join(__dirname, "..", "simulator", "scenarios", "disabled-subscription.json"), "utf8")),
+  );
   await signInAs(page, OWNER);
   await page.goto("/onboarding/new");
   const legacy = page.getByRole("checkbox", { name: /Contoso Legacy/ });

@@ -9,15 +9,63 @@ import { OWNER, resetSimulator, simState, simulatorUrl, type Json } from "./supp
 // The addPassword point is the one this harness found broken: a secret Graph made but the portal never sealed is now
 // replaced on resume (docs/RELIABILITY.md, "Found by this harness").
 const KILL_POINTS = [
-  { name: "storage account PUT in flight", method: "PUT", path: "/providers/microsoft\\.storage/storageaccounts/[^/]+$", nth: 1, phase: "before" },
-  { name: "storage account PUT applied, response lost", method: "PUT", path: "/providers/microsoft\\.storage/storageaccounts/[^/]+$", nth: 2, phase: "after" },
-  { name: "diagnostic setting PUT applied, response lost", method: "PUT", path: "/diagnosticsettings/aks-onboarding-kube-audit$", nth: 2, phase: "after" },
-  { name: "app registration upsert applied, response lost", method: "PATCH", path: "^/v1\\.0/applications\\(uniquename=", nth: 1, phase: "after" },
+  {
+    name: "storage account PUT in flight",
+    method: "PUT",
+    path: "/providers/microsoft\\.storage/storageaccounts/[^/]+$",
+    nth: 1,
+    phase: "before",
+  },
+  {
+    name: "storage account PUT applied, response lost",
+    method: "PUT",
+    path: "/providers/microsoft\\.storage/storageaccounts/[^/]+$",
+    nth: 2,
+    phase: "after",
+  },
+  {
+    name: "diagnostic setting PUT applied, response lost",
+    method: "PUT",
+    path: "/diagnosticsettings/aks-onboarding-kube-audit$",
+    nth: 2,
+    phase: "after",
+  },
+  {
+    name: "app registration upsert applied, response lost",
+    method: "PATCH",
+    path: "^/v1\\.0/applications\\(uniquename=",
+    nth: 1,
+    phase: "after",
+  },
   { name: "service principal created, response lost", method: "POST", path: "^/v1\\.0/serviceprincipals$", nth: 1, phase: "after" },
-  { name: "client secret created, response lost (value never sealed)", method: "POST", path: "^/v1\\.0/applications/[^/]+/addpassword$", nth: 1, phase: "after" },
-  { name: "custom role PUT applied, response lost", method: "PUT", path: "/providers/microsoft\\.authorization/roledefinitions/[^/]+$", nth: 1, phase: "after" },
-  { name: "role assignment PUT in flight", method: "PUT", path: "/providers/microsoft\\.authorization/roleassignments/[^/]+$", nth: 2, phase: "before" },
-  { name: "Workbench device registered, response lost", method: "POST", path: "^/workbench/api/v1/security-devices$", nth: 1, phase: "after" },
+  {
+    name: "client secret created, response lost (value never sealed)",
+    method: "POST",
+    path: "^/v1\\.0/applications/[^/]+/addpassword$",
+    nth: 1,
+    phase: "after",
+  },
+  {
+    name: "custom role PUT applied, response lost",
+    method: "PUT",
+    path: "/providers/microsoft\\.authorization/roledefinitions/[^/]+$",
+    nth: 1,
+    phase: "after",
+  },
+  {
+    name: "role assignment PUT in flight",
+    method: "PUT",
+    path: "/providers/microsoft\\.authorization/roleassignments/[^/]+$",
+    nth: 2,
+    phase: "before",
+  },
+  {
+    name: "Workbench device registered, response lost",
+    method: "POST",
+    path: "^/workbench/api/v1/security-devices$",
+    nth: 1,
+    phase: "after",
+  },
 ] as const;
 
 const portal = ownPortal(3110, "crash", { STEP_LEASE_TTL_SECONDS: "5" });
@@ -33,7 +81,10 @@ async function holds(request: APIRequestContext): Promise<HoldStatus[]> {
   return ((await res.json()) as { holds: HoldStatus[] }).holds;
 }
 
-test(`an onboarding killed at ${KILL_POINTS.length} points, before and after Azure applied a write, completes with no duplicate resources`, async ({ page, request }) => {
+test(`an onboarding killed at ${KILL_POINTS.length} points, before and after Azure applied a write, completes with no duplicate resources`, async ({
+  page,
+  request,
+}) => {
   test.setTimeout(600_000);
   await resetSimulator(request);
   await request.post(`${simulatorUrl}/_sim/latency`, { data: { requestMs: 0, replicationMs: 500, lroMs: { storageAccount: 300 } } });
@@ -57,7 +108,13 @@ test(`an onboarding killed at ${KILL_POINTS.length} points, before and after Azu
 
     let last = Date.now();
     for (const [i, point] of KILL_POINTS.entries()) {
-      await expect.poll(async () => (await holds(request))[i]?.heldAt ?? null, { message: `kill point "${point.name}" reached`, timeout: 90_000, intervals: [100] }).not.toBeNull();
+      await expect
+        .poll(async () => (await holds(request))[i]?.heldAt ?? null, {
+          message: `kill point "${point.name}" reached`,
+          timeout: 90_000,
+          intervals: [100],
+        })
+        .not.toBeNull();
       await portal.kill();
       const killedAt = Date.now();
       await portal.start();
@@ -72,7 +129,9 @@ test(`an onboarding killed at ${KILL_POINTS.length} points, before and after Azu
     }
     await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 120_000 });
   } finally {
-    console.log(`crash points (ms from previous resume to kill, kill to resume):\n${timings.map((t) => `  ${t.point}: ${t.killAfterMs} / ${t.resumedAfterMs}`).join("\n")}`);
+    console.log(
+      `crash points (ms from previous resume to kill, kill to resume):\n${timings.map((t) => `  ${t.point}: ${t.killAfterMs} / ${t.resumedAfterMs}`).join("\n")}`,
+    );
     await portal.kill();
     await request.delete(`${simulatorUrl}/_sim/holds`);
     await request.post(`${simulatorUrl}/_sim/latency`, { data: { requestMs: 0, replicationMs: 1500 } });

@@ -49,7 +49,10 @@ async function startOwnSimulator(scenario: string): Promise<{ url: string; stop(
     ...["--client-id", e.processEnv.ENTRA_CLIENT_ID ?? "", `--client-secret=${e.processEnv.ENTRA_CLIENT_SECRET ?? ""}`],
     ...[`--workbench-api-key=${e.processEnv.WORKBENCH_API_KEY ?? ""}`, "--secret-propagation-seconds", "3"],
   ];
-  const child: ChildProcess = spawn(path.join(e.root, "node_modules", ".bin", "tsx"), args, { cwd: e.root, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(path.join(e.root, "node_modules", ".bin", "tsx"), args, {
+    cwd: e.root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stderr?.on("data", (c: Buffer) => (err += c.toString()));
@@ -113,7 +116,9 @@ const refusal = (page: Page) => page.getByRole("alert").filter({ hasText: /confi
 async function clickTogether(pages: Page[], name: string): Promise<void> {
   const handles = await Promise.all(pages.map((p) => p.getByRole("button", { name }).elementHandle()));
   const at = Date.now() + 500;
-  await Promise.all(handles.map((h) => h.evaluate((el, when) => void setTimeout(() => (el as HTMLElement).click(), when - Date.now()), at)));
+  await Promise.all(
+    handles.map((h) => h.evaluate((el, when) => void setTimeout(() => (el as HTMLElement).click(), when - Date.now()), at)),
+  );
 }
 
 const onRunPage = (page: Page) => /^\/onboarding\/[\w-]+$/.test(new URL(page.url()).pathname);
@@ -133,18 +138,25 @@ const duplicates = (items: string[]) => items.filter((w, i) => items.indexOf(w) 
 
 /** The run's succeeded write-ahead log keys that occur more than once (should be none). */
 async function duplicateSucceededKeys(runId: string): Promise<{ keys: number; duplicated: string[] }> {
-  const rows = await query<{ key: string; n: string }>(`SELECT key, count(*) AS n FROM operations WHERE run_id = $1 AND status = 'succeeded' GROUP BY key`, [runId]);
+  const rows = await query<{ key: string; n: string }>(
+    `SELECT key, count(*) AS n FROM operations WHERE run_id = $1 AND status = 'succeeded' GROUP BY key`,
+    [runId],
+  );
   return { keys: rows.length, duplicated: rows.filter((r) => Number(r.n) !== 1).map((r) => r.key) };
 }
 
 /** The run's execution window on the database clock: first step start to last step end. */
 async function runWindow(runId: string): Promise<{ start: number; end: number }> {
-  const [row] = await query<{ start: Date; end: Date }>(`SELECT min(started_at) AS start, max(finished_at) AS end FROM step_runs WHERE run_id = $1`, [runId]);
+  const [row] = await query<{ start: Date; end: Date }>(
+    `SELECT min(started_at) AS start, max(finished_at) AS end FROM step_runs WHERE run_id = $1`,
+    [runId],
+  );
   if (!row) throw new Error(`run ${runId} has no steps`);
   return { start: row.start.getTime(), end: row.end.getTime() };
 }
 
-const ofType = (state: Json, type: string): Json[] => (state.arm as Json[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
+const ofType = (state: Json, type: string): Json[] =>
+  (state.arm as Json[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
 
 /** Exactly one onboarding's objects in the simulator: one app, secret, SP, grant, custom role and device; a setting per cluster. */
 function expectOneOnboarding(state: Json, clusters: number, subscriptions: number) {
@@ -192,7 +204,10 @@ test.afterAll(async () => {
   await db?.drop();
 });
 
-test("two portal servers on one PostgreSQL: the same run triggered on both executes once; two runs proceed in parallel", async ({ browser, request }) => {
+test("two portal servers on one PostgreSQL: the same run triggered on both executes once; two runs proceed in parallel", async ({
+  browser,
+  request,
+}) => {
   test.setTimeout(300_000);
   const t0 = Date.now();
   const figures: string[] = [];
@@ -220,7 +235,9 @@ test("two portal servers on one PostgreSQL: the same run triggered on both execu
     await expect(onB.getByRole("button", { name: "Confirm and start" })).toBeVisible();
     await clearRequests(request);
     await clickTogether([onA, onB], "Confirm and start");
-    await expect.poll(async () => (await Promise.all([onA, onB].map(async (p) => onRunPage(p) || (await refusal(p).count()) > 0))).every(Boolean)).toBe(true);
+    await expect
+      .poll(async () => (await Promise.all([onA, onB].map(async (p) => onRunPage(p) || (await refusal(p).count()) > 0))).every(Boolean))
+      .toBe(true);
     const confirmed = [onA, onB].filter(onRunPage);
     expect(confirmed).toHaveLength(1);
     const loser = onRunPage(onA) ? onB : onA;
@@ -240,7 +257,9 @@ test("two portal servers on one PostgreSQL: the same run triggered on both execu
     await clickTogether([ownerA, ownerB], "Retry");
     // Both servers show the one execution's progress, read from the shared database.
     await Promise.all(
-      [ownerA, ownerB].map((p) => expect(p.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 90_000 })),
+      [ownerA, ownerB].map((p) =>
+        expect(p.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 90_000 }),
+      ),
     );
     mark("run completed");
 
@@ -254,12 +273,26 @@ test("two portal servers on one PostgreSQL: the same run triggered on both execu
     expect(ops.duplicated).toEqual([]);
     // Each execution takes the step's lease (attempts + 1): App registration ran for platform@ and once more for one
     // of the two Retry clicks; every other step exactly once.
-    const steps = await query<{ step_id: string; attempts: number; status: string }>(`SELECT step_id, attempts, status FROM step_runs WHERE run_id = $1 ORDER BY position`, [runId]);
-    expect(steps.map((s) => [s.step_id, s.status, s.attempts])).toEqual(steps.map((s) => [s.step_id, "done", s.step_id === "app-registration" ? 2 : 1]));
+    const steps = await query<{ step_id: string; attempts: number; status: string }>(
+      `SELECT step_id, attempts, status FROM step_runs WHERE run_id = $1 ORDER BY position`,
+      [runId],
+    );
+    expect(steps.map((s) => [s.step_id, s.status, s.attempts])).toEqual(
+      steps.map((s) => [s.step_id, "done", s.step_id === "app-registration" ? 2 : 1]),
+    );
     // Both clicks reached a server and were accepted: two decisions, one execution.
-    const decisions = await query<{ action: string; actor_upn: string; at: Date }>(`SELECT action, actor_upn, at FROM audit_events WHERE run_id = $1 AND action IN ('run.plan_confirmed', 'run.continued') ORDER BY id`, [runId]);
-    expect(decisions.map((d) => `${d.action} ${d.actor_upn}`)).toEqual([`run.plan_confirmed ${PLATFORM}`, `run.continued ${OWNER}`, `run.continued ${OWNER}`]);
-    figures.push(`the two Retry clicks recorded ${Math.abs((decisions[2]?.at.getTime() ?? 0) - (decisions[1]?.at.getTime() ?? 0))} ms apart`);
+    const decisions = await query<{ action: string; actor_upn: string; at: Date }>(
+      `SELECT action, actor_upn, at FROM audit_events WHERE run_id = $1 AND action IN ('run.plan_confirmed', 'run.continued') ORDER BY id`,
+      [runId],
+    );
+    expect(decisions.map((d) => `${d.action} ${d.actor_upn}`)).toEqual([
+      `run.plan_confirmed ${PLATFORM}`,
+      `run.continued ${OWNER}`,
+      `run.continued ${OWNER}`,
+    ]);
+    figures.push(
+      `the two Retry clicks recorded ${Math.abs((decisions[2]?.at.getTime() ?? 0) - (decisions[1]?.at.getTime() ?? 0))} ms apart`,
+    );
     figures.push(`run 1: ${runWrites.length} writes, ${ops.keys} write-ahead keys, no duplicate`);
 
     // 2. B restarted against Fabrikam's simulator, same database. Contoso's run on A, then Fabrikam's on B while A's runs.
@@ -281,7 +314,9 @@ test("two portal servers on one PostgreSQL: the same run triggered on both execu
     await expect(contoso.getByRole("status").filter({ hasText: "Working…" })).toBeVisible();
     await fabrikam.getByRole("button", { name: "Confirm and start" }).click();
     await Promise.all(
-      [contoso, fabrikam].map((p) => expect(p.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 90_000 })),
+      [contoso, fabrikam].map((p) =>
+        expect(p.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 90_000 }),
+      ),
     );
     mark("both parallel runs completed");
 
@@ -291,19 +326,31 @@ test("two portal servers on one PostgreSQL: the same run triggered on both execu
     expect(wb.start).toBeLessThan(wa.end);
     expect(wb.end).toBeGreaterThan(wa.start);
     const overlap = Math.min(wa.end, wb.end) - Math.max(wa.start, wb.start);
-    figures.push(`Contoso on A ${((wa.end - wa.start) / 1000).toFixed(1)} s, Fabrikam on B ${((wb.end - wb.start) / 1000).toFixed(1)} s, overlapping ${(overlap / 1000).toFixed(1)} s`);
-    for (const [id, simUrl] of [[contosoId, simulatorUrl], [fabrikamId, fabrikamSim.url]] as const) {
+    figures.push(
+      `Contoso on A ${((wa.end - wa.start) / 1000).toFixed(1)} s, Fabrikam on B ${((wb.end - wb.start) / 1000).toFixed(1)} s, overlapping ${(overlap / 1000).toFixed(1)} s`,
+    );
+    for (const [id, simUrl] of [
+      [contosoId, simulatorUrl],
+      [fabrikamId, fabrikamSim.url],
+    ] as const) {
       expect(duplicates(await writes(request, simUrl))).toEqual([]);
       expect((await duplicateSucceededKeys(id ?? "")).duplicated).toEqual([]);
     }
     expectOneOnboarding(await simState(request), 4, 2);
     const fabrikamState = (await (await request.get(`${fabrikamSim.url}/_sim/state`)).json()) as Json;
     expectOneOnboarding(fabrikamState, 1, 1);
-    const tenants = await query<{ tenant_id: string; status: string }>(`SELECT tenant_id, status FROM onboarding_runs WHERE id = ANY($1) ORDER BY created_at`, [[contosoId, fabrikamId]]);
+    const tenants = await query<{ tenant_id: string; status: string }>(
+      `SELECT tenant_id, status FROM onboarding_runs WHERE id = ANY($1) ORDER BY created_at`,
+      [[contosoId, fabrikamId]],
+    );
     expect(tenants.map((t) => t.status)).toEqual(["completed", "completed"]);
     expect(new Set(tenants.map((t) => t.tenant_id)).size).toBe(2);
   } finally {
-    for (const [name, p] of [["a", a], ["b", b]] as const) fs.writeFileSync(path.join(e.dataDir, `portal-two-servers-${name}.log`), p.logs());
+    for (const [name, p] of [
+      ["a", a],
+      ["b", b],
+    ] as const)
+      fs.writeFileSync(path.join(e.dataDir, `portal-two-servers-${name}.log`), p.logs());
     console.log(`two servers:\n${figures.map((f) => `  ${f}`).join("\n")}`);
     await request.post(`${simulatorUrl}/_sim/latency`, { data: { requestMs: 0, replicationMs: 1500 } });
   }

@@ -24,14 +24,20 @@ test("a run with a 20-day secret warns about its expiry, and rotating replaces t
   const app = (before.graph.applications as Json[]).find((a) => a.uniqueName === "expel-aks-audit-reader");
   const oldKeyId = String(app.passwordCredentials[0].keyId);
   await expect(panel.getByText(oldKeyId)).toBeVisible();
-  await expect(panel.getByRole("definition").filter({ hasText: `${String(app.passwordCredentials[0].endDateTime).slice(0, 16).replace("T", " ")} UTC` })).toBeVisible();
+  await expect(
+    panel
+      .getByRole("definition")
+      .filter({ hasText: `${String(app.passwordCredentials[0].endDateTime).slice(0, 16).replace("T", " ")} UTC` }),
+  ).toBeVisible();
   const deviceId = String(before.workbench.devices[0].id);
   const oldHash = String(before.workbench.secretSha256[deviceId]);
 
   // The estate's run list flags the run too.
   await page.goto("/estate");
   // Newest first: this run is the first item.
-  await expect(page.getByRole("region", { name: "Onboarding runs in this tenant" }).getByRole("listitem").first().getByText("Secret expires soon")).toBeVisible();
+  await expect(
+    page.getByRole("region", { name: "Onboarding runs in this tenant" }).getByRole("listitem").first().getByText("Secret expires soon"),
+  ).toBeVisible();
   await page.goto(runUrl);
 
   await panel.getByRole("button", { name: "Rotate secret" }).click();
@@ -46,7 +52,11 @@ test("a run with a 20-day secret warns about its expiry, and rotating replaces t
   expect(newKeyId).not.toBe(oldKeyId);
   await expect(panel.getByText(newKeyId)).toBeVisible();
   await expect(panel.getByText(oldKeyId)).toHaveCount(0);
-  await expect(panel.getByRole("definition").filter({ hasText: `${String(rotated.passwordCredentials[0].endDateTime).slice(0, 16).replace("T", " ")} UTC` })).toBeVisible();
+  await expect(
+    panel
+      .getByRole("definition")
+      .filter({ hasText: `${String(rotated.passwordCredentials[0].endDateTime).slice(0, 16).replace("T", " ")} UTC` }),
+  ).toBeVisible();
   expect(after.workbench.secretSha256[deviceId]).toMatch(/^[0-9a-f]{64}$/);
   expect(after.workbench.secretSha256[deviceId]).not.toBe(oldHash);
 

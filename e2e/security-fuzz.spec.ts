@@ -10,7 +10,10 @@ import { OWNER, resetSimulator, signInAs, simulatorUrl } from "./support";
 const RUNS = 25;
 const WRITE_METHODS = ["PUT", "POST", "PATCH", "DELETE"];
 
-const text = fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom("", "../../etc/passwd", "<script>alert(1)</script>", "' OR 1=1 --", "%00", "\u0000", "😀".repeat(20), "a".repeat(5000)));
+const text = fc.oneof(
+  fc.string({ maxLength: 60 }),
+  fc.constantFrom("", "../../etc/passwd", "<script>alert(1)</script>", "' OR 1=1 --", "%00", "\u0000", "😀".repeat(20), "a".repeat(5000)),
+);
 const json = fc.jsonValue({ maxDepth: 3 });
 const runIdLike = fc.oneof(text, fc.uuid(), fc.stringMatching(/^[A-Za-z0-9_-]{16,64}$/));
 
@@ -28,7 +31,10 @@ function expectReadable(status: number, body: string, what: string) {
 }
 
 async function writesSince(request: APIRequestContext, since: string): Promise<string[]> {
-  const log = (await (await request.get(`${simulatorUrl}/_sim/requests?since=${encodeURIComponent(since)}`)).json()) as { method: string; url: string }[];
+  const log = (await (await request.get(`${simulatorUrl}/_sim/requests?since=${encodeURIComponent(since)}`)).json()) as {
+    method: string;
+    url: string;
+  }[];
   return log.filter((r) => WRITE_METHODS.includes(r.method) && !/checkNameAvailability/i.test(r.url)).map((r) => `${r.method} ${r.url}`);
 }
 
@@ -39,11 +45,23 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
   const api = page.request;
 
   // Every server action of the build (its manifest); the onboarding ones are all reachable from a run's page.
-  const manifest = JSON.parse(fs.readFileSync(path.join(e2eEnv().root, ".next-test", "server", "server-reference-manifest.json"), "utf8")) as {
+  const manifest = JSON.parse(
+    fs.readFileSync(path.join(e2eEnv().root, ".next-test", "server", "server-reference-manifest.json"), "utf8"),
+  ) as {
     node: Record<string, { exportedName?: string; workers: Record<string, unknown> }>;
   };
   const actions = Object.entries(manifest.node);
-  expect(actions.map(([, a]) => a.exportedName)).toEqual(expect.arrayContaining(["acknowledgeHandoffAction", "checkStorageNameAction", "confirmPlanAction", "continueRunAction", "createRunAction", "replanAction", "revealSecretAction"]));
+  expect(actions.map(([, a]) => a.exportedName)).toEqual(
+    expect.arrayContaining([
+      "acknowledgeHandoffAction",
+      "checkStorageNameAction",
+      "confirmPlanAction",
+      "continueRunAction",
+      "createRunAction",
+      "replanAction",
+      "revealSecretAction",
+    ]),
+  );
   const actionIds = actions.map(([id]) => id);
   // A well-formed run id that names no run: the page the actions are posted to.
   const target = "/onboarding/AAAAAAAAAAAAAAAAAAAAAAAA";
@@ -55,7 +73,11 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
   // Server actions: arbitrary JSON arguments, arbitrary form fields, unknown action ids.
   await fc.assert(
     fc.asyncProperty(fc.constantFrom(...actionIds), fc.array(json, { maxLength: 3 }), async (id, args) => {
-      const res = await api.post(target, { headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8", accept: "text/x-component" }, data: JSON.stringify(encodeReply(args)), maxRedirects: 0 });
+      const res = await api.post(target, {
+        headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8", accept: "text/x-component" },
+        data: JSON.stringify(encodeReply(args)),
+        maxRedirects: 0,
+      });
       requests++;
       expectReadable(res.status(), await res.text(), `action ${id} with ${JSON.stringify(args).slice(0, 100)}`);
     }),
@@ -66,7 +88,11 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
   let malformed500 = 0;
   await fc.assert(
     fc.asyncProperty(fc.constantFrom(...actionIds), fc.constantFrom("$", "$Q", "$K9", "$@9", "$undefined", "$T"), async (id, ref) => {
-      const res = await api.post(target, { headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8", accept: "text/x-component" }, data: JSON.stringify([{ subscriptionIds: ref }]), maxRedirects: 0 });
+      const res = await api.post(target, {
+        headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8", accept: "text/x-component" },
+        data: JSON.stringify([{ subscriptionIds: ref }]),
+        maxRedirects: 0,
+      });
       requests++;
       const body = await res.text();
       if (res.status() >= 500) malformed500++;
@@ -84,7 +110,12 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
           form.append("_1_runId", runId);
           form.append("_1_planHash", planHash);
           form.append("0", '[null,"$K1"]');
-          const r = await fetch(target, { method: "POST", headers: { "next-action": id, accept: "text/x-component" }, body: form, redirect: "manual" });
+          const r = await fetch(target, {
+            method: "POST",
+            headers: { "next-action": id, accept: "text/x-component" },
+            body: form,
+            redirect: "manual",
+          });
           return { status: r.status, body: await r.text() };
         },
         { id, target, runId, planHash },
@@ -96,7 +127,11 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
   );
   await fc.assert(
     fc.asyncProperty(fc.stringMatching(/^[0-9a-f]{40,42}$/), json, async (id, arg) => {
-      const res = await api.post(target, { headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8" }, data: JSON.stringify([arg]), maxRedirects: 0 });
+      const res = await api.post(target, {
+        headers: { "next-action": id, "content-type": "text/plain;charset=UTF-8" },
+        data: JSON.stringify([arg]),
+        maxRedirects: 0,
+      });
       requests++;
       expectReadable(res.status(), await res.text(), `unknown action ${id}`);
     }),
@@ -106,7 +141,10 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
   // Route handlers: audit downloads, sign-in, callback, sign-out (last: it ends the session), presenter toggle.
   await fc.assert(
     fc.asyncProperty(runIdLike, text, async (runId, format) => {
-      for (const url of [`/audit?format=${encodeURIComponent(format)}`, `/onboarding/${encodeURIComponent(runId)}/audit?format=${encodeURIComponent(format)}`]) {
+      for (const url of [
+        `/audit?format=${encodeURIComponent(format)}`,
+        `/onboarding/${encodeURIComponent(runId)}/audit?format=${encodeURIComponent(format)}`,
+      ]) {
         const res = await api.get(url, { maxRedirects: 0 });
         requests++;
         expectReadable(res.status(), await res.text(), `GET ${url}`);
@@ -116,20 +154,39 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
   );
   await fc.assert(
     fc.asyncProperty(text, text, text, async (code, state, returnTo) => {
-      for (const url of [`/auth/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`, `/auth/sign-in?returnTo=${encodeURIComponent(returnTo)}`]) {
+      for (const url of [
+        `/auth/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`,
+        `/auth/sign-in?returnTo=${encodeURIComponent(returnTo)}`,
+      ]) {
         const res = await request.get(url, { maxRedirects: 0 });
         requests++;
         expectReadable(res.status(), await res.text(), `GET ${url}`);
         const location = res.headers().location ?? "";
         // A redirect never leaves for a place the fuzzer chose.
-        if (location) expect(location.startsWith("/") || location.startsWith(e2eEnv().portalUrl) || location.startsWith(simulatorUrl), location).toBe(true);
+        if (location)
+          expect(location.startsWith("/") || location.startsWith(e2eEnv().portalUrl) || location.startsWith(simulatorUrl), location).toBe(
+            true,
+          );
       }
     }),
     { numRuns: RUNS },
   );
   // The toggle's own fields (present, returnTo): a valid present with a hostile returnTo must still land on the portal.
   const portalOrigin = new URL(e2eEnv().portalUrl).origin;
-  const hostile = ["/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "//evil.example", "/\\evil.example", "/%2F%2Fevil.example", "/%5Cevil.example", "/%09/evil.example", "/\t%5C/evil", "https://evil.example/", "javascript:alert(1)", "/%2e%2e/estate"];
+  const hostile = [
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r/evil.example",
+    "//evil.example",
+    "/\\evil.example",
+    "/%2F%2Fevil.example",
+    "/%5Cevil.example",
+    "/%09/evil.example",
+    "/\t%5C/evil",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "/%2e%2e/estate",
+  ];
   const hostileReturnTo = fc.oneof(text, fc.constantFrom(...hostile));
   await fc.assert(
     fc.asyncProperty(fc.oneof(fc.constantFrom("1", "0"), text), hostileReturnTo, async (present, returnTo) => {
@@ -152,5 +209,7 @@ test("fuzzed server actions and route handlers never answer 500 and write nothin
 
   expect(await writesSince(request, since)).toEqual([]);
   expect([...(await runLinks())].filter((l) => !runsBefore.has(l))).toEqual([]);
-  console.log(`fuzz: ${requests} requests over ${actionIds.length} server actions and 6 route handlers; Next answered ${malformed500} of 10 malformed reply payloads with 500 (digest only)`);
+  console.log(
+    `fuzz: ${requests} requests over ${actionIds.length} server actions and 6 route handlers; Next answered ${malformed500} of 10 malformed reply payloads with 500 (digest only)`,
+  );
 });

@@ -11,10 +11,15 @@ const portal = ownPortal(3111, "security", { WORKBENCH_URL: "", WORKBENCH_API_KE
 const JWT = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+/;
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) => (d.isDirectory() ? filesUnder(path.join(dir, d.name)) : [path.join(dir, d.name)]));
 }
 
-test("after a full onboarding no secret or token is in the database, the logs, presenter-mode pages or the request log", async ({ page, request }) => {
+test("after a full onboarding no secret or token is in the database, the logs, presenter-mode pages or the request log", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(240_000);
   const e = e2eEnv();
   await resetSimulator(request);
@@ -41,7 +46,12 @@ test("after a full onboarding no secret or token is in the database, the logs, p
     // Presenter mode: every page and export the admin could share, captured before the secret is known to the test.
     await page.goto(`${runUrl}?present=1`);
     await expect(page.getByText("Presenter mode — ids masked, secrets hidden")).toBeVisible();
-    for (const [name, url] of [["run", runUrl], ["plan", planUrl], ["estate", `${portal.url}/estate`], ["new", `${portal.url}/onboarding/new`]] as const) {
+    for (const [name, url] of [
+      ["run", runUrl],
+      ["plan", planUrl],
+      ["estate", `${portal.url}/estate`],
+      ["new", `${portal.url}/onboarding/new`],
+    ] as const) {
       await page.goto(url);
       pages[name] = await page.content();
     }
@@ -69,8 +79,12 @@ test("after a full onboarding no secret or token is in the database, the logs, p
     "the session cookie": sessionCookie,
   };
   for (const [name, value] of Object.entries(secrets)) expect(value.length, name).toBeGreaterThan(15);
-  const leaks = (where: string, text: string) =>
-    [...Object.entries(secrets).filter(([, v]) => text.includes(v)).map(([k]) => `${k} in ${where}`), ...(JWT.test(text) ? [`a token (JWT) in ${where}`] : [])];
+  const leaks = (where: string, text: string) => [
+    ...Object.entries(secrets)
+      .filter(([, v]) => text.includes(v))
+      .map(([k]) => `${k} in ${where}`),
+    ...(JWT.test(text) ? [`a token (JWT) in ${where}`] : []),
+  ];
 
   // The database: every file of the portal's PGlite cluster, heap and WAL, so deleted and updated row versions count too.
   const dbDir = path.join(e.dataDir, "portal-security");
@@ -88,7 +102,10 @@ test("after a full onboarding no secret or token is in the database, the logs, p
   expect(found).toEqual([]);
 });
 
-test("pages carry a nonce CSP, no framing, nosniff and a referrer policy; static assets too; no HSTS on localhost", async ({ page, request }) => {
+test("pages carry a nonce CSP, no framing, nosniff and a referrer policy; static assets too; no HSTS on localhost", async ({
+  page,
+  request,
+}) => {
   await resetSimulator(request);
   const res = await request.get("/");
   const h = res.headers();
@@ -131,7 +148,9 @@ test("pages carry a nonce CSP, no framing, nosniff and a referrer policy; static
   expect(violations).toEqual([]);
 });
 
-test("the session cookie is httpOnly and SameSite=Lax; a planted session id is not adopted; a signed-out session is dead", async ({ browser }) => {
+test("the session cookie is httpOnly and SameSite=Lax; a planted session id is not adopted; a signed-out session is dead", async ({
+  browser,
+}) => {
   const context = await browser.newContext();
   const page = await context.newPage();
   const { portalUrl } = e2eEnv();
@@ -191,7 +210,8 @@ test("a server action posted from another origin is refused and changes nothing"
   if (!captured) throw new Error("no action request captured");
   const action = captured;
   // The estate lists the tenant's newest runs: a created run appears there.
-  const runLinks = async () => new Set((await page.request.get("/estate").then((r) => r.text())).match(/\/onboarding\/[A-Za-z0-9_-]{16,64}/g) ?? []);
+  const runLinks = async () =>
+    new Set((await page.request.get("/estate").then((r) => r.text())).match(/\/onboarding\/[A-Za-z0-9_-]{16,64}/g) ?? []);
   const before = await runLinks();
 
   const foreign = await page.request.post(action.url, {

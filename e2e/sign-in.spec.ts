@@ -17,7 +17,11 @@ test("an Owner signs in and sees both subscriptions with their four clusters", a
   await expect(page.getByText("Signed in as")).toContainText("Olivia Owner");
 
   // The simulator saw the portal read the estate with the owner's own delegated token, and nothing else.
-  const log = (await (await request.get(`${simulatorUrl}/_sim/requests`)).json()) as { method: string; url: string; caller: string | null }[];
+  const log = (await (await request.get(`${simulatorUrl}/_sim/requests`)).json()) as {
+    method: string;
+    url: string;
+    caller: string | null;
+  }[];
   const portalCalls = log.filter((r) => r.caller === OWNER);
   expect(portalCalls.some((r) => /^\/subscriptions\?/.test(r.url))).toBe(true);
   expect(portalCalls.filter((r) => /managedClusters/i.test(r.url))).toHaveLength(2);

@@ -4,7 +4,14 @@ import { OWNER, resetSimulator, signInAs } from "./support";
 
 const ENGINEER = "engineer@expelvendor.onmicrosoft.com";
 const CONTOSO_TENANT = "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc";
-const STEP_TITLES = ["Audit log storage", "Diagnostic settings", "App registration", "Read-only AKS role", "Role assignments", "Hand-off to Workbench"];
+const STEP_TITLES = [
+  "Audit log storage",
+  "Diagnostic settings",
+  "App registration",
+  "Read-only AKS role",
+  "Role assignments",
+  "Hand-off to Workbench",
+];
 
 /** The vendor engineer signs in from the landing page and lands on the vendor view. */
 async function signInAsEngineer(page: Page) {
@@ -23,7 +30,10 @@ async function expectNoSecrets(page: Page) {
   for (const cookie of await page.context().cookies()) if (cookie.value.length > 16) expect(html).not.toContain(cookie.value);
 }
 
-test("vendor staff see every customer's runs read-only; customers keep their runs and see the vendor looked", async ({ browser, request }) => {
+test("vendor staff see every customer's runs read-only; customers keep their runs and see the vendor looked", async ({
+  browser,
+  request,
+}) => {
   test.setTimeout(240_000);
   await resetSimulator(request);
 
@@ -52,7 +62,10 @@ test("vendor staff see every customer's runs read-only; customers keep their run
   const engineer = await browser.newPage();
   await signInAsEngineer(engineer);
   await expect(engineer.getByRole("heading", { name: "Customer onboardings" })).toBeVisible();
-  const row = engineer.getByRole("row").filter({ has: engineer.getByRole("link", { name: "Contoso" }) }).first();
+  const row = engineer
+    .getByRole("row")
+    .filter({ has: engineer.getByRole("link", { name: "Contoso" }) })
+    .first();
   const steps = row.getByRole("list", { name: "Steps of Contoso's run" });
   for (const title of STEP_TITLES) await expect(steps.getByRole("listitem").filter({ hasText: `${title}: Done` })).toHaveCount(1);
   await expect(row.getByRole("cell", { name: "Complete" })).toBeVisible();
@@ -67,7 +80,13 @@ test("vendor staff see every customer's runs read-only; customers keep their run
   await expect(engineer).toHaveURL(new RegExp(`/vendor/runs/${runId}$`));
   await expect(engineer.getByRole("heading", { name: /^Contoso: onboarding of 4 AKS clusters$/ })).toBeVisible();
   for (const title of STEP_TITLES) await expect(engineer.getByRole("listitem", { name: title })).toContainText("Done");
-  await expect(engineer.getByRole("table", { name: /write-ahead log/ }).getByRole("row").filter({ hasText: "succeeded" }).first()).toBeVisible();
+  await expect(
+    engineer
+      .getByRole("table", { name: /write-ahead log/ })
+      .getByRole("row")
+      .filter({ hasText: "succeeded" })
+      .first(),
+  ).toBeVisible();
   await expectNoSecrets(engineer);
   expect((await engineer.getByRole("button").allInnerTexts()).length).toBe(2);
 

@@ -5,6 +5,9 @@ export type ActionResult<T = undefined> =
   | { ok: false; message: string; fieldErrors?: Record<string, string[] | undefined>; code?: string };
 
 /** A failed result. */
-export function failure(message: string, extra: { code?: string; fieldErrors?: Record<string, string[] | undefined> } = {}): ActionResult<never> {
+export function failure(
+  message: string,
+  extra: { code?: string; fieldErrors?: Record<string, string[] | undefined> } = {},
+): ActionResult<never> {
   return { ok: false, message, ...extra };
 }

@@ -28,16 +28,21 @@ describe("mapPerGroupSettled", () => {
     let total = 0;
     let totalPeak = 0;
     const items = ["a1", "b1", "a2", "c1", "a3", "b2", "a4"];
-    const out = await mapPerGroupSettled(items, (s) => s.charAt(0).toUpperCase(), 2, async (s, i) => {
-      const g = s.charAt(0);
-      inFlight.set(g, (inFlight.get(g) ?? 0) + 1);
-      peak.set(g, Math.max(peak.get(g) ?? 0, inFlight.get(g) ?? 0));
-      totalPeak = Math.max(totalPeak, ++total);
-      await new Promise((r) => setTimeout(r, 5));
-      inFlight.set(g, (inFlight.get(g) ?? 0) - 1);
-      total--;
-      return `${s}#${i}`;
-    });
+    const out = await mapPerGroupSettled(
+      items,
+      (s) => s.charAt(0).toUpperCase(),
+      2,
+      async (s, i) => {
+        const g = s.charAt(0);
+        inFlight.set(g, (inFlight.get(g) ?? 0) + 1);
+        peak.set(g, Math.max(peak.get(g) ?? 0, inFlight.get(g) ?? 0));
+        totalPeak = Math.max(totalPeak, ++total);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight.set(g, (inFlight.get(g) ?? 0) - 1);
+        total--;
+        return `${s}#${i}`;
+      },
+    );
     expect(out).toEqual(items.map((s, i) => `${s}#${i}`));
     expect(peak.get("a")).toBe(2);
     expect(peak.get("b")).toBe(2);
@@ -47,12 +52,17 @@ describe("mapPerGroupSettled", () => {
 
   it("lets every call settle, then throws the first failure in input order", async () => {
     const finished: string[] = [];
-    const run = mapPerGroupSettled(["x1", "y1", "x2"], (s) => s.charAt(0), 1, async (s) => {
-      await new Promise((r) => setTimeout(r, s === "x1" ? 10 : 1));
-      finished.push(s);
-      if (s !== "y1") throw new Error(`failed ${s}`);
-      return s;
-    });
+    const run = mapPerGroupSettled(
+      ["x1", "y1", "x2"],
+      (s) => s.charAt(0),
+      1,
+      async (s) => {
+        await new Promise((r) => setTimeout(r, s === "x1" ? 10 : 1));
+        finished.push(s);
+        if (s !== "y1") throw new Error(`failed ${s}`);
+        return s;
+      },
+    );
     await expect(run).rejects.toThrow("failed x1");
     expect(finished.sort()).toEqual(["x1", "x2", "y1"]);
   });

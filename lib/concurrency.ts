@@ -18,7 +18,12 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
  * Map `items` grouped by `groupOf` (Azure throttles per subscription): every group at once, at most `limitPerGroup`
  * in flight within each. Every call settles before the first failure (in input order) is thrown; results keep input order.
  */
-export async function mapPerGroupSettled<T, R>(items: readonly T[], groupOf: (item: T) => string, limitPerGroup: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapPerGroupSettled<T, R>(
+  items: readonly T[],
+  groupOf: (item: T) => string,
+  limitPerGroup: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const groups = new Map<string, number[]>();
   items.forEach((item, i) => {
     const key = groupOf(item).toLowerCase();

@@ -53,10 +53,14 @@ describe("authentication tag", () => {
     const sealed = encrypt("secret", key, "session-1").split(".");
     for (const bytes of [4, 8, 12, 15]) {
       const cutLegacy = [...legacy];
-      cutLegacy[2] = Buffer.from(legacy[2] ?? "", "base64url").subarray(0, bytes).toString("base64url");
+      cutLegacy[2] = Buffer.from(legacy[2] ?? "", "base64url")
+        .subarray(0, bytes)
+        .toString("base64url");
       expect(() => decrypt(cutLegacy.join("."), key, "session-1"), `${bytes}-byte tag, v1`).toThrow(/Unrecognised ciphertext format/);
       const cut = [...sealed];
-      cut[3] = Buffer.from(sealed[3] ?? "", "base64url").subarray(0, bytes).toString("base64url");
+      cut[3] = Buffer.from(sealed[3] ?? "", "base64url")
+        .subarray(0, bytes)
+        .toString("base64url");
       expect(() => decrypt(cut.join("."), key, "session-1"), `${bytes}-byte tag, v2`).toThrow(/Unrecognised ciphertext format/);
     }
   });

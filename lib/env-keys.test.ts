@@ -46,7 +46,9 @@ describe("ENCRYPTION_KEY", () => {
     expect(parseEnv({ ...base, ENCRYPTION_KEY: key }).ENCRYPTION_KEY_PREVIOUS).toBeUndefined();
     const previous = randomBytes(32).toString("base64");
     expect(parseEnv({ ...base, ENCRYPTION_KEY: key, ENCRYPTION_KEY_PREVIOUS: previous }).ENCRYPTION_KEY_PREVIOUS).toBe(previous);
-    expect(problem({ ENCRYPTION_KEY: key, ENCRYPTION_KEY_PREVIOUS: b64(Buffer.alloc(32)) })).toContain("ENCRYPTION_KEY_PREVIOUS: is not random");
+    expect(problem({ ENCRYPTION_KEY: key, ENCRYPTION_KEY_PREVIOUS: b64(Buffer.alloc(32)) })).toContain(
+      "ENCRYPTION_KEY_PREVIOUS: is not random",
+    );
   });
 });
 
@@ -54,11 +56,17 @@ describe("sign-in limits", () => {
   const key = randomBytes(32).toString("base64");
 
   it("defaults to 30 starts a minute per client, 1,000 pending sign-ins, no trusted proxy", () => {
-    expect(parseEnv({ ...base, ENCRYPTION_KEY: key })).toMatchObject({ SIGN_IN_RATE_PER_MINUTE: 30, SIGN_IN_PENDING_MAX: 1000, TRUST_PROXY: 0 });
+    expect(parseEnv({ ...base, ENCRYPTION_KEY: key })).toMatchObject({
+      SIGN_IN_RATE_PER_MINUTE: 30,
+      SIGN_IN_PENDING_MAX: 1000,
+      TRUST_PROXY: 0,
+    });
   });
 
   it("reads and bounds them", () => {
-    expect(parseEnv({ ...base, ENCRYPTION_KEY: key, SIGN_IN_RATE_PER_MINUTE: "5", SIGN_IN_PENDING_MAX: "5000", TRUST_PROXY: "2" })).toMatchObject({ SIGN_IN_RATE_PER_MINUTE: 5, SIGN_IN_PENDING_MAX: 5000, TRUST_PROXY: 2 });
+    expect(
+      parseEnv({ ...base, ENCRYPTION_KEY: key, SIGN_IN_RATE_PER_MINUTE: "5", SIGN_IN_PENDING_MAX: "5000", TRUST_PROXY: "2" }),
+    ).toMatchObject({ SIGN_IN_RATE_PER_MINUTE: 5, SIGN_IN_PENDING_MAX: 5000, TRUST_PROXY: 2 });
     expect(problem({ ENCRYPTION_KEY: key, SIGN_IN_PENDING_MAX: "10" })).toContain("SIGN_IN_PENDING_MAX");
     expect(problem({ ENCRYPTION_KEY: key, SIGN_IN_RATE_PER_MINUTE: "0" })).toContain("SIGN_IN_RATE_PER_MINUTE");
     expect(problem({ ENCRYPTION_KEY: key, TRUST_PROXY: "yes" })).toContain("TRUST_PROXY");

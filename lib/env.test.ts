@@ -32,7 +32,12 @@ describe("parseEnv", () => {
   });
 
   it("treats empty strings as unset and trims trailing slashes and lists", () => {
-    const env = parseEnv({ ...valid, DATABASE_URL: "", ARM_ENDPOINT: "https://127.0.0.1:9443/", VENDOR_EGRESS_IPS: " 203.0.113.7, 198.51.100.2 " });
+    const env = parseEnv({
+      ...valid,
+      DATABASE_URL: "",
+      ARM_ENDPOINT: "https://127.0.0.1:9443/",
+      VENDOR_EGRESS_IPS: " 203.0.113.7, 198.51.100.2 ",
+    });
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.ARM_ENDPOINT).toBe("https://127.0.0.1:9443");
     expect(env.VENDOR_EGRESS_IPS).toEqual(["203.0.113.7", "198.51.100.2"]);

@@ -29,7 +29,9 @@ describe("security headers", () => {
     expect(wantsHsts("http://portal.example.com")).toBe(false);
     expect(wantsHsts("https://localhost:3000")).toBe(false);
     expect(wantsHsts("https://127.0.0.1:3000")).toBe(false);
-    expect(securityHeaders({ ...base, nonce: "n", portalUrl: "https://portal.example.com" })["Strict-Transport-Security"]).toMatch(/^max-age=\d+/);
+    expect(securityHeaders({ ...base, nonce: "n", portalUrl: "https://portal.example.com" })["Strict-Transport-Security"]).toMatch(
+      /^max-age=\d+/,
+    );
     expect(securityHeaders({ ...base, nonce: "n" })["Strict-Transport-Security"]).toBeUndefined();
   });
 

@@ -19,7 +19,18 @@ async function* chain(n: number): AsyncGenerator<AuditEvent[]> {
   for (let start = 1; start <= n; start += 1_000) {
     const chunk: AuditEvent[] = [];
     for (let i = start; i < Math.min(start + 1_000, n + 1); i++) {
-      const fields = { prevHash, id: String(i), at: new Date(Date.UTC(2026, 10, 27, 5, 0, 0, i)), tenantId: "t", runId: null, actorUpn: "a@x", action: `a.${i}`, target: `/subscriptions/s/resourceGroups/rg-${i}`, outcome: "success" as const, detail: { i, kind: "create" } };
+      const fields = {
+        prevHash,
+        id: String(i),
+        at: new Date(Date.UTC(2026, 10, 27, 5, 0, 0, i)),
+        tenantId: "t",
+        runId: null,
+        actorUpn: "a@x",
+        action: `a.${i}`,
+        target: `/subscriptions/s/resourceGroups/rg-${i}`,
+        outcome: "success" as const,
+        detail: { i, kind: "create" },
+      };
       const hash = auditEventHash(fields);
       chunk.push({ ...fields, actorUserId: null, hash });
       prevHash = hash;
@@ -38,7 +49,10 @@ async function exportFile(name: string, n = 4, edit: (text: string) => string = 
 }
 
 const verify = (file: string, env: Record<string, string> = {}) =>
-  spawnSync(path.join("node_modules", ".bin", "tsx"), ["scripts/audit-verify.ts", file], { encoding: "utf8", env: { ...process.env, ...env } });
+  spawnSync(path.join("node_modules", ".bin", "tsx"), ["scripts/audit-verify.ts", file], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
 
 describe("npm run audit:verify", () => {
   it("says the chain is intact and exits 0; names the first broken event and exits 1", async () => {
@@ -50,7 +64,14 @@ describe("npm run audit:verify", () => {
     expect(tampered.stderr).toContain("BROKEN at event #2 (id 2)");
     expect(tampered.status).toBe(1);
 
-    const removed = verify(await exportFile("removed.jsonl", 4, (t) => t.split("\n").filter((l) => !l.includes('"a.3"')).join("\n")));
+    const removed = verify(
+      await exportFile("removed.jsonl", 4, (t) =>
+        t
+          .split("\n")
+          .filter((l) => !l.includes('"a.3"'))
+          .join("\n"),
+      ),
+    );
     expect(removed.stderr).toMatch(/BROKEN/);
     expect(removed.status).toBe(1);
   }, 60_000);

@@ -33,7 +33,14 @@ const { values } = parseArgs({
   },
 });
 
-const countSchema = z.object({ armReads: z.number(), armWrites: z.number(), graphReads: z.number(), graphWrites: z.number(), workbench: z.number(), throttled: z.number() });
+const countSchema = z.object({
+  armReads: z.number(),
+  armWrites: z.number(),
+  graphReads: z.number(),
+  graphWrites: z.number(),
+  workbench: z.number(),
+  throttled: z.number(),
+});
 const workerResultSchema = z.object({
   scenario: z.object({ name: z.string(), subscriptions: z.number(), clusters: z.number(), regions: z.number() }),
   clusters: z.number(),
@@ -88,15 +95,19 @@ export interface ScenarioReport {
 function simCall(url: string, ca: Buffer, method: string, p: string, body?: unknown): Promise<unknown> {
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
-    const req = https.request(`${url}${p}`, { method, ca, headers: payload ? { "content-type": "application/json", "content-length": String(payload.length) } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${p}: ${res.statusCode} ${text.slice(0, 500)}`));
-        else resolve(text ? (JSON.parse(text) as unknown) : undefined);
-      });
-    });
+    const req = https.request(
+      `${url}${p}`,
+      { method, ca, headers: payload ? { "content-type": "application/json", "content-length": String(payload.length) } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${p}: ${res.statusCode} ${text.slice(0, 500)}`));
+          else resolve(text ? (JSON.parse(text) as unknown) : undefined);
+        });
+      },
+    );
     req.on("error", reject);
     req.end(payload);
   });
@@ -113,9 +124,19 @@ async function runWorker(scenario: string, env: NodeJS.ProcessEnv, simUrl: strin
   }
 }
 
-function spawnWorker(scenario: string, env: NodeJS.ProcessEnv, simUrl: string, timeScale: number, dataDir: string, database: string): Promise<WorkerResult> {
+function spawnWorker(
+  scenario: string,
+  env: NodeJS.ProcessEnv,
+  simUrl: string,
+  timeScale: number,
+  dataDir: string,
+  database: string,
+): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin("tsx"), ["scripts/bench/worker.ts", scenario, simUrl, dataDir, String(timeScale), database], { env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(bin("tsx"), ["scripts/bench/worker.ts", scenario, simUrl, dataDir, String(timeScale), database], {
+      env,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();
@@ -171,12 +192,27 @@ const mark = (ok: boolean) => (ok ? "met" : "MISSED");
 
 function printScenario(x: ScenarioReport): void {
   console.log(`\n== ${x.name}: ${x.shape}`);
-  console.log(`  wall time (run)        ${s(x.wallMs)}   critical path ${s(x.criticalPathMs)}   ratio ${x.ratio.toFixed(2)} (goal ≤ ${x.ratioGoal}: ${mark(x.ratio <= x.ratioGoal)})`);
+  console.log(
+    `  wall time (run)        ${s(x.wallMs)}   critical path ${s(x.criticalPathMs)}   ratio ${x.ratio.toFixed(2)} (goal ≤ ${x.ratioGoal}: ${mark(x.ratio <= x.ratioGoal)})`,
+  );
   const busy = x.machineBusyMs === null ? "" : `, machine busy ${s(x.machineBusyMs)} of ${s(x.wallMs * x.cores)} (${x.cores} cores × wall)`;
   console.log(`  CPU during the run     engine ${s(x.engineCpuMs)}${busy}`);
-  console.log(`  per step wall / model  ${Object.entries(x.criticalPathSteps).map(([k, v]) => `${k} ${s(x.stepTimes[k] ?? 0)}/${s(v)}`).join(", ")}`);
-  console.log(`  ARM+Graph requests     ${x.requests} vs minimum ${x.minimumRequests}: ${x.requestRatio.toFixed(2)}× (goal ≤ 1.1: ${mark(x.requestRatio <= 1.1)})`);
-  console.log(`  requests by step       ${Object.entries(x.requestsByStep).map(([k, v]) => `${k} ${v}/${totalOf(x.minimumByStep[k] ?? { armReads: 0, armWrites: 0, graphReads: 0, graphWrites: 0, workbench: 0 }, k === "workbench-handoff")}`).join(", ")}`);
+  console.log(
+    `  per step wall / model  ${Object.entries(x.criticalPathSteps)
+      .map(([k, v]) => `${k} ${s(x.stepTimes[k] ?? 0)}/${s(v)}`)
+      .join(", ")}`,
+  );
+  console.log(
+    `  ARM+Graph requests     ${x.requests} vs minimum ${x.minimumRequests}: ${x.requestRatio.toFixed(2)}× (goal ≤ 1.1: ${mark(x.requestRatio <= 1.1)})`,
+  );
+  console.log(
+    `  requests by step       ${Object.entries(x.requestsByStep)
+      .map(
+        ([k, v]) =>
+          `${k} ${v}/${totalOf(x.minimumByStep[k] ?? { armReads: 0, armWrites: 0, graphReads: 0, graphWrites: 0, workbench: 0 }, k === "workbench-handoff")}`,
+      )
+      .join(", ")}`,
+  );
   console.log(`  plan (before confirm)  ${s(x.planMs)}, ${x.planRequests} requests`);
   console.log(`  re-run of finished run ${x.rerunWrites} writes (goal 0: ${mark(x.rerunWrites === 0)}), ${s(x.rerunMs)}`);
   console.log(`  429s received          ${x.throttled}`);
@@ -216,7 +252,18 @@ async function main(): Promise<void> {
         "simulator",
         bin("tsx"),
         // "=": a base64url value may start with "-", which parseArgs would take for an option.
-        ["simulator/main.ts", "--port", String(SIM_PORT), "--no-blob", "--data-dir", simDir, "--client-id", CLIENT.id, `--client-secret=${CLIENT.secret}`, `--workbench-api-key=${WORKBENCH_KEY}`],
+        [
+          "simulator/main.ts",
+          "--port",
+          String(SIM_PORT),
+          "--no-blob",
+          "--data-dir",
+          simDir,
+          "--client-id",
+          CLIENT.id,
+          `--client-secret=${CLIENT.secret}`,
+          `--workbench-api-key=${WORKBENCH_KEY}`,
+        ],
         { ...process.env },
         /simulator ready/,
       ),
@@ -236,7 +283,9 @@ async function main(): Promise<void> {
     };
     const names = values.scenario?.length ? values.scenario : BENCH_SHAPES.map((x) => x.name);
     const reports: ScenarioReport[] = [];
-    console.log(`profile ${PROFILE_FILE}: ARM read ${per.armRead} ms, write ${per.armWrite} ms; Graph read ${per.graphRead} ms, write ${per.graphWrite} ms; other ${latency.requestMs} ms; storage LRO ${model.storageLroMs} ms, replication ${model.replicationMs} ms (waits × ${profile.timeScale})`);
+    console.log(
+      `profile ${PROFILE_FILE}: ARM read ${per.armRead} ms, write ${per.armWrite} ms; Graph read ${per.graphRead} ms, write ${per.graphWrite} ms; other ${latency.requestMs} ms; storage LRO ${model.storageLroMs} ms, replication ${model.replicationMs} ms (waits × ${profile.timeScale})`,
+    );
     if (!values["load-only"]) {
       for (const name of names) {
         const shape = BENCH_SHAPES.find((x) => x.name === name);
@@ -251,7 +300,22 @@ async function main(): Promise<void> {
     let load: PageLoadResult | undefined;
     if (!values["no-load"]) load = await runPageLoad({ simUrl, env, log: (line) => console.log(line) });
     const file = path.join(BENCH_DIR, "results.json");
-    fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, database: values.pglite ? "pglite" : "postgresql", profile: latency, model, reports, load }, null, 2));
+    fs.writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          at: new Date().toISOString(),
+          node: process.version,
+          database: values.pglite ? "pglite" : "postgresql",
+          profile: latency,
+          model,
+          reports,
+          load,
+        },
+        null,
+        2,
+      ),
+    );
     console.log(`\nresults: ${file}`);
   } finally {
     stop();

@@ -43,10 +43,7 @@ async function migration(name: string | undefined): Promise<void> {
   if (!name) throw new Error(`migration needs a name\n${usage}`);
   const schema = await fs.readFile(path.join(prismaDir(), "schema.prisma"), "utf8");
   // The engine replays the committed migrations on a throwaway in-memory PGlite: no database needed.
-  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
-    import("@electric-sql/pglite"),
-    import("pglite-prisma-adapter"),
-  ]);
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import("@electric-sql/pglite"), import("pglite-prisma-adapter")]);
   const pglite = await PGlite.create();
   try {
     const factory = new PrismaPGlite(pglite) as unknown as Parameters<typeof diffMigrations>[0];

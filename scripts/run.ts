@@ -15,13 +15,26 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = proces
 }
 
 /** Start a long-running child; resolves once a line of its output matches `ready`. */
-export function startService(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 180_000): Promise<ChildProcess> {
+export function startService(
+  name: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  timeoutMs = 180_000,
+): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     const timer = setTimeout(() => reject(new Error(`${name} did not become ready within ${timeoutMs / 1000} s`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
-      process.stdout.write(text.split("\n").filter(Boolean).map((l) => `[${name}] ${l}\n`).join(""));
+      process.stdout.write(
+        text
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => `[${name}] ${l}\n`)
+          .join(""),
+      );
       if (ready.test(text)) {
         clearTimeout(timer);
         resolve(child);
@@ -42,7 +55,9 @@ export function ensureChromium(): string {
   const found = candidates.find((p) => fs.existsSync(p));
   if (found) return found;
   if (process.getuid?.() !== 0) {
-    throw new Error("Chromium is missing. Install it with `sudo apt-get install -y chromium` (or set CHROMIUM_PATH), then run the tests again.");
+    throw new Error(
+      "Chromium is missing. Install it with `sudo apt-get install -y chromium` (or set CHROMIUM_PATH), then run the tests again.",
+    );
   }
   console.log("Installing Debian's chromium for the browser tests…");
   run("apt-get", ["update", "-qq"]);

@@ -1,4 +1,4 @@
-// `npm test`: typecheck and lint side by side, the e2e build, then unit + integration tests (vitest) side by side with
+// `npm test`: typecheck, lint and the format check side by side, the e2e build, then unit + integration tests (vitest) side by side with
 // e2e in Debian Chromium. Everything runs on its own ports and folders (.test-data/, .next-test/), never the demo's.
 // Why side by side: e2e drives one browser against one portal and leaves ~80 % of the 2 CI cores idle; vitest fills them,
 // at a lower CPU priority (nice), so the e2e servers and browser keep the pace they have alone.
@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     await together([
       { label: "typecheck (tsc)", cmd: bin("tsc"), args: ["--noEmit"] },
       { label: "lint (eslint)", cmd: bin("eslint"), args: ["."] },
+      { label: "format (prettier --check)", cmd: bin("prettier"), args: ["--check", "--log-level", "warn", "."] },
     ]);
   }
   fs.rmSync(path.join(".test-data", "e2e"), { recursive: true, force: true });

@@ -8,7 +8,9 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 
-const tsxLoader = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist", "loader.mjs")).href;
+const tsxLoader = pathToFileURL(
+  path.join(path.dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist", "loader.mjs"),
+).href;
 
 function get(url: string, ca: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -27,8 +29,23 @@ describe("simulator CLI", () => {
     const dataDir = path.join(".test-data", `cli-${crypto.randomUUID()}`);
     const child = spawn(
       process.execPath,
-      ["--import", tsxLoader, "simulator/main.ts", "--port", "0", "--blob-port", "0", "--data-dir", dataDir,
-        "--client-id", crypto.randomUUID(), "--client-secret", "cli-test-secret", "--workbench-api-key", "cli-test-key"],
+      [
+        "--import",
+        tsxLoader,
+        "simulator/main.ts",
+        "--port",
+        "0",
+        "--blob-port",
+        "0",
+        "--data-dir",
+        dataDir,
+        "--client-id",
+        crypto.randomUUID(),
+        "--client-secret",
+        "cli-test-secret",
+        "--workbench-api-key",
+        "cli-test-key",
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";
@@ -58,7 +75,9 @@ describe("simulator CLI", () => {
   });
 
   it("refuses to start without the required options", async () => {
-    const child = spawn(process.execPath, ["--import", tsxLoader, "simulator/main.ts", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", tsxLoader, "simulator/main.ts", "--port", "0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));

@@ -63,8 +63,15 @@ describe("what the real-estate scenarios model", () => {
 
   it("brownfield-kube-audit: a cluster sends kube-audit to an existing account in its own region", () => {
     const subs = load("brownfield-kube-audit.json").subscriptions;
-    const accounts = subs.flatMap((x) => x.storageAccounts.map((a) => ({ ...a, id: `/subscriptions/${x.id}/resourceGroups/${a.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${a.name}` })));
-    const senders = subs.flatMap((x) => x.clusters).filter((c) => c.diagnosticSettings.some((d) => d.logs.some((l) => l.category === "kube-audit" && l.enabled)));
+    const accounts = subs.flatMap((x) =>
+      x.storageAccounts.map((a) => ({
+        ...a,
+        id: `/subscriptions/${x.id}/resourceGroups/${a.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${a.name}`,
+      })),
+    );
+    const senders = subs
+      .flatMap((x) => x.clusters)
+      .filter((c) => c.diagnosticSettings.some((d) => d.logs.some((l) => l.category === "kube-audit" && l.enabled)));
     expect(senders).toHaveLength(1);
     const target = senders[0]?.diagnosticSettings[0]?.storageAccountId?.toLowerCase();
     const account = accounts.find((a) => a.id.toLowerCase() === target);

@@ -24,7 +24,10 @@ export async function checkStorageNameAction(input: unknown): Promise<ActionResu
   const { session } = auth;
   const parsed = storageNameCheckSchema.safeParse(input);
   if (!parsed.success) return failure("Check the name.", { fieldErrors: fieldErrorsOf(parsed.error) });
-  const allowed = await authorizePlanAction(session, "checkStorageNameAction", { storageSubscriptions: [parsed.data.subscriptionId], clusterSubscriptions: [] });
+  const allowed = await authorizePlanAction(session, "checkStorageNameAction", {
+    storageSubscriptions: [parsed.data.subscriptionId],
+    clusterSubscriptions: [],
+  });
   if (!allowed.ok) return allowed.failure;
   return checkStorageName(session, parsed.data);
 }
@@ -45,7 +48,10 @@ export async function createRunAction(input: unknown): Promise<ActionResult<{ ru
 }
 
 // Confirm the plan the admin saw and start the steps.
-export async function confirmPlanAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+export async function confirmPlanAction(
+  _prev: ActionResult<{ runId: string }> | null,
+  form: FormData,
+): Promise<ActionResult<{ runId: string }>> {
   const auth = await customerSession();
   if (!auth.ok) return auth.failure;
   const { session } = auth;
@@ -60,7 +66,10 @@ export async function confirmPlanAction(_prev: ActionResult<{ runId: string }> |
 }
 
 // Continue (retry or resume) a run from its first unfinished step.
-export async function continueRunAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+export async function continueRunAction(
+  _prev: ActionResult<{ runId: string }> | null,
+  form: FormData,
+): Promise<ActionResult<{ runId: string }>> {
   const auth = await customerSession();
   if (!auth.ok) return auth.failure;
   const { session } = auth;
@@ -74,7 +83,10 @@ export async function continueRunAction(_prev: ActionResult<{ runId: string }> |
 }
 
 // Re-read Azure and recompute a plan that isn't confirmed yet.
-export async function replanAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+export async function replanAction(
+  _prev: ActionResult<{ runId: string }> | null,
+  form: FormData,
+): Promise<ActionResult<{ runId: string }>> {
   const auth = await customerSession();
   if (!auth.ok) return auth.failure;
   const { session } = auth;

@@ -9,7 +9,10 @@ import { runActionSchema } from "@/lib/onboarding/schemas";
 import { customerSession } from "./customer-session";
 
 // Record that the admin asked a colleague to continue the step that needs another admin (audited, shown on the step).
-export async function askAnotherAdminAction(_prev: ActionResult<{ at: string; by: string }> | null, form: FormData): Promise<ActionResult<{ at: string; by: string }>> {
+export async function askAnotherAdminAction(
+  _prev: ActionResult<{ at: string; by: string }> | null,
+  form: FormData,
+): Promise<ActionResult<{ at: string; by: string }>> {
   const auth = await customerSession();
   if (!auth.ok) return auth.failure;
   const { session } = auth;

@@ -8,7 +8,10 @@ import { changeChoicesAndRetry, changeChoicesSchema } from "@/lib/onboarding/cha
 import { customerSession } from "./customer-session";
 
 // Change the choices an Azure Policy denied (tags, network restriction) on a run stopped at the storage step, and retry it.
-export async function changeChoicesAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+export async function changeChoicesAction(
+  _prev: ActionResult<{ runId: string }> | null,
+  form: FormData,
+): Promise<ActionResult<{ runId: string }>> {
   const auth = await customerSession();
   if (!auth.ok) return auth.failure;
   const { session } = auth;
@@ -18,8 +21,13 @@ export async function changeChoicesAction(_prev: ActionResult<{ runId: string }>
   const pairs = names.map((name, i) => [name.trim(), (values[i] ?? "").trim()] as const).filter(([name]) => name !== "");
   // Azure tag names are case-insensitive: two rows for one tag would be one tag in Azure, with a value nobody chose.
   const lower = pairs.map(([name]) => name.toLowerCase());
-  if (new Set(lower).size !== lower.length) return failure("Each tag can appear only once.", { code: "invalid", fieldErrors: { tags: ["Each tag can appear only once."] } });
-  const parsed = changeChoicesSchema.safeParse({ runId: fields.runId, restrictNetwork: fields.restrictNetwork === "on", tags: Object.fromEntries(pairs) });
+  if (new Set(lower).size !== lower.length)
+    return failure("Each tag can appear only once.", { code: "invalid", fieldErrors: { tags: ["Each tag can appear only once."] } });
+  const parsed = changeChoicesSchema.safeParse({
+    runId: fields.runId,
+    restrictNetwork: fields.restrictNetwork === "on",
+    tags: Object.fromEntries(pairs),
+  });
   if (!parsed.success) {
     return failure(parsed.error.issues[0]?.message ?? "Check the choices.", {
       code: "invalid",

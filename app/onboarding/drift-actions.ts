@@ -11,7 +11,10 @@ import { runActionSchema } from "@/lib/onboarding/schemas";
 import { customerSession } from "./customer-session";
 
 // Re-read Azure for a completed run: which clusters of its subscriptions don't send kube-audit to its accounts. Reads only.
-export async function recheckCoverageAction(_prev: ActionResult<CoverageReportView> | null, form: FormData): Promise<ActionResult<CoverageReportView>> {
+export async function recheckCoverageAction(
+  _prev: ActionResult<CoverageReportView> | null,
+  form: FormData,
+): Promise<ActionResult<CoverageReportView>> {
   const [auth, presenter] = await Promise.all([customerSession(), isPresenterMode()]);
   if (!auth.ok) return auth.failure;
   const { session } = auth;
@@ -25,7 +28,10 @@ export async function recheckCoverageAction(_prev: ActionResult<CoverageReportVi
 }
 
 // Extend the run to the selected clusters: reopens it with a stored plan for the admin to review and confirm.
-export async function extendCoverageAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+export async function extendCoverageAction(
+  _prev: ActionResult<{ runId: string }> | null,
+  form: FormData,
+): Promise<ActionResult<{ runId: string }>> {
   const auth = await customerSession();
   if (!auth.ok) return auth.failure;
   const { session } = auth;

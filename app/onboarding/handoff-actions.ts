@@ -10,7 +10,10 @@ import { runActionSchema } from "@/lib/onboarding/schemas";
 import { customerSession } from "./customer-session";
 
 // Reveal the run's client secret once; the value travels only in this response, never in a page, URL or log. Refused in presenter mode.
-export async function revealSecretAction(_prev: ActionResult<{ value: string }> | null, form: FormData): Promise<ActionResult<{ value: string }>> {
+export async function revealSecretAction(
+  _prev: ActionResult<{ value: string }> | null,
+  form: FormData,
+): Promise<ActionResult<{ value: string }>> {
   const [auth, presenter] = await Promise.all([customerSession(), isPresenterMode()]);
   if (!auth.ok) return auth.failure;
   const { session } = auth;
@@ -24,7 +27,10 @@ export async function revealSecretAction(_prev: ActionResult<{ value: string }> 
 }
 
 // Record that the admin gave the hand-off values to the vendor; the portal deletes the stored secret.
-export async function acknowledgeHandoffAction(_prev: ActionResult<HandoffMark> | null, form: FormData): Promise<ActionResult<HandoffMark>> {
+export async function acknowledgeHandoffAction(
+  _prev: ActionResult<HandoffMark> | null,
+  form: FormData,
+): Promise<ActionResult<HandoffMark>> {
   const auth = await customerSession();
   if (!auth.ok) return auth.failure;
   const { session } = auth;

@@ -9,7 +9,10 @@ import { confirmPlanSchema } from "@/lib/onboarding/schemas";
 import { customerSession } from "./customer-session";
 
 // Confirm the removal plan the admin saw and start removing what the run created.
-export async function startOffboardingAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+export async function startOffboardingAction(
+  _prev: ActionResult<{ runId: string }> | null,
+  form: FormData,
+): Promise<ActionResult<{ runId: string }>> {
   const auth = await customerSession();
   if (!auth.ok) return auth.failure;
   const { session } = auth;

@@ -8,7 +8,10 @@ import { leaveClusterOut, leaveClusterOutSchema } from "@/lib/onboarding/plan";
 import { customerSession } from "./customer-session";
 
 // Leave a cluster the plan flags as impossible out of the run, and plan the rest again; nothing is written to Azure.
-export async function leaveClusterOutAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+export async function leaveClusterOutAction(
+  _prev: ActionResult<{ runId: string }> | null,
+  form: FormData,
+): Promise<ActionResult<{ runId: string }>> {
   const auth = await customerSession();
   if (!auth.ok) return auth.failure;
   const { session } = auth;

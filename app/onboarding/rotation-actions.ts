@@ -9,7 +9,10 @@ import { requestRotation } from "@/lib/rotation/service";
 import { customerSession } from "./customer-session";
 
 // Start (or continue) the rotation of the run's client secret; it runs on the server and the page shows its progress.
-export async function rotateSecretAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+export async function rotateSecretAction(
+  _prev: ActionResult<{ runId: string }> | null,
+  form: FormData,
+): Promise<ActionResult<{ runId: string }>> {
   const auth = await customerSession();
   if (!auth.ok) return auth.failure;
   const { session } = auth;

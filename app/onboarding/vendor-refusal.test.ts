@@ -19,22 +19,41 @@ const cookie = vi.hoisted(() => ({ token: "" }));
 vi.mock("server-only", () => ({}));
 vi.mock("next/cache", () => ({ revalidatePath: vi.fn() }));
 vi.mock("next/headers", () => ({
-  cookies: () => Promise.resolve({ get: (name: string) => (name === "aks_session" && cookie.token ? { name, value: cookie.token } : undefined) }),
+  cookies: () =>
+    Promise.resolve({ get: (name: string) => (name === "aks_session" && cookie.token ? { name, value: cookie.token } : undefined) }),
 }));
 
 setupEngineDb("vendor-refusal");
 
 async function signIn(tenantId: string): Promise<void> {
-  const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn: `someone@${tenantId.slice(0, 8)}.example`, displayName: "Someone" });
+  const user = await upsertUser({
+    tenantId,
+    objectId: crypto.randomUUID(),
+    upn: `someone@${tenantId.slice(0, 8)}.example`,
+    displayName: "Someone",
+  });
   cookie.token = randomToken();
-  await createSession({ tokenHash: sha256(cookie.token), userId: user.id, homeAccountId: "h", tokenCache: "", expiresAt: new Date(Date.now() + 3_600_000) });
+  await createSession({
+    tokenHash: sha256(cookie.token),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    expiresAt: new Date(Date.now() + 3_600_000),
+  });
 }
 
 type AnyAction = (prev: null, form: FormData) => Promise<unknown>;
 // Every export of the customer action modules, called as a form would: a new action is covered without editing this list.
-const ACTIONS: [string, AnyAction][] = Object.entries({ ...run, ...adminHandoff, ...drift, ...handoff, ...offboard, ...plan, ...rotation, ...verification }).map(
-  ([name, action]) => [name, action as unknown as AnyAction],
-);
+const ACTIONS: [string, AnyAction][] = Object.entries({
+  ...run,
+  ...adminHandoff,
+  ...drift,
+  ...handoff,
+  ...offboard,
+  ...plan,
+  ...rotation,
+  ...verification,
+}).map(([name, action]) => [name, action as unknown as AnyAction]);
 
 describe("customer actions and vendor staff", () => {
   it("refuse vendor staff with a read-only message before reading or writing anything", async () => {

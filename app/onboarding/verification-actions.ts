@@ -9,7 +9,10 @@ import { rerunVerification } from "@/lib/onboarding/verification";
 import { customerSession } from "./customer-session";
 
 // Run the Verification step again (signs in as the app with a one-hour secret); tenant-authorized and audited in lib/.
-export async function rerunVerificationAction(_prev: ActionResult<{ runId: string }> | null, form: FormData): Promise<ActionResult<{ runId: string }>> {
+export async function rerunVerificationAction(
+  _prev: ActionResult<{ runId: string }> | null,
+  form: FormData,
+): Promise<ActionResult<{ runId: string }>> {
   const auth = await customerSession();
   if (!auth.ok) return auth.failure;
   const { session } = auth;

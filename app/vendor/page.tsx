@@ -19,24 +19,38 @@ export default async function VendorPage() {
       <div>
         <h1 className="text-2xl font-semibold tracking-tight text-brand-900">Customer onboardings</h1>
         <p className="text-slate-600">
-          Read-only: every customer tenant&apos;s runs, newest activity first. Only customers&apos; admins can change a run; opening one
-          is recorded in that customer&apos;s audit trail.
+          Read-only: every customer tenant&apos;s runs, newest activity first. Only customers&apos; admins can change a run; opening one is
+          recorded in that customer&apos;s audit trail.
         </p>
       </div>
       {runs.length === 0 ? (
-        <p className="rounded-lg border border-slate-200 bg-white p-5 text-slate-700 shadow-sm">No customer has started an onboarding yet.</p>
+        <p className="rounded-lg border border-slate-200 bg-white p-5 text-slate-700 shadow-sm">
+          No customer has started an onboarding yet.
+        </p>
       ) : (
         <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
           <table className="w-full text-left text-sm">
             <caption className="sr-only">Onboarding runs of all customer tenants</caption>
             <thead className="bg-slate-50 text-slate-700">
               <tr>
-                <th scope="col" className="px-4 py-2 font-medium">Customer</th>
-                <th scope="col" className="px-4 py-2 font-medium">Status</th>
-                <th scope="col" className="px-4 py-2 font-medium">Steps</th>
-                <th scope="col" className="px-4 py-2 font-medium">Last error</th>
-                <th scope="col" className="px-4 py-2 font-medium">Last activity</th>
-                <th scope="col" className="px-4 py-2 font-medium">Who</th>
+                <th scope="col" className="px-4 py-2 font-medium">
+                  Customer
+                </th>
+                <th scope="col" className="px-4 py-2 font-medium">
+                  Status
+                </th>
+                <th scope="col" className="px-4 py-2 font-medium">
+                  Steps
+                </th>
+                <th scope="col" className="px-4 py-2 font-medium">
+                  Last error
+                </th>
+                <th scope="col" className="px-4 py-2 font-medium">
+                  Last activity
+                </th>
+                <th scope="col" className="px-4 py-2 font-medium">
+                  Who
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100 align-top">

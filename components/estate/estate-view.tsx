@@ -14,9 +14,13 @@ export async function EstateView({ session, presenter = false }: { session: Sess
         <p>{presenter ? maskText(estate.message) : estate.message}</p>
         <p className="mt-3">
           {estate.code === "reauth_required" ? (
-            <a className="font-medium underline" href="/auth/sign-in?returnTo=%2Festate">Sign in again</a>
+            <a className="font-medium underline" href="/auth/sign-in?returnTo=%2Festate">
+              Sign in again
+            </a>
           ) : (
-            <a className="font-medium underline" href="/estate">Retry</a>
+            <a className="font-medium underline" href="/estate">
+              Retry
+            </a>
           )}
         </p>
       </Notice>
@@ -27,8 +31,8 @@ export async function EstateView({ session, presenter = false }: { session: Sess
     return (
       <Notice tone="info" title="No subscriptions visible">
         <p>
-          Your account can&apos;t see any Azure subscription in this tenant. Ask a subscription Owner to give you at least
-          the Reader role, or sign in with another account.
+          Your account can&apos;t see any Azure subscription in this tenant. Ask a subscription Owner to give you at least the Reader role,
+          or sign in with another account.
         </p>
       </Notice>
     );

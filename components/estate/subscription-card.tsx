@@ -11,14 +11,18 @@ export function SubscriptionCard({ subscription: s, presenter = false }: { subsc
     <section aria-labelledby={headingId} className="rounded-lg border border-slate-200 bg-white shadow-sm">
       <header className="flex flex-wrap items-start justify-between gap-3 border-b border-slate-100 px-5 py-4">
         <div>
-          <h2 id={headingId} className="text-lg font-semibold text-slate-900">{s.displayName}</h2>
+          <h2 id={headingId} className="text-lg font-semibold text-slate-900">
+            {s.displayName}
+          </h2>
           <p className="font-mono text-xs text-slate-500">{presenter ? maskId(s.id) : s.id}</p>
         </div>
         <RoleAssignmentBadge rights={s.roleAssignments} shown={shown} />
       </header>
       <div className="px-5 py-4">
         {s.clustersError ? (
-          <p role="alert" className="text-sm text-red-700">{shown(s.clustersError)}</p>
+          <p role="alert" className="text-sm text-red-700">
+            {shown(s.clustersError)}
+          </p>
         ) : s.clusterCount === 0 ? (
           <p className="text-sm text-slate-600">No AKS clusters in this subscription.</p>
         ) : (
@@ -32,16 +36,26 @@ export function SubscriptionCard({ subscription: s, presenter = false }: { subsc
                   <caption className="sr-only">AKS clusters in {r.location}</caption>
                   <thead className="text-xs uppercase text-slate-500">
                     <tr>
-                      <th scope="col" className="w-[30%] py-1 pr-4 font-medium">Cluster</th>
-                      <th scope="col" className="w-[35%] py-1 pr-4 font-medium">Resource group</th>
-                      <th scope="col" className="w-[17%] py-1 pr-4 font-medium">Kubernetes</th>
-                      <th scope="col" className="py-1 font-medium">Azure RBAC</th>
+                      <th scope="col" className="w-[30%] py-1 pr-4 font-medium">
+                        Cluster
+                      </th>
+                      <th scope="col" className="w-[35%] py-1 pr-4 font-medium">
+                        Resource group
+                      </th>
+                      <th scope="col" className="w-[17%] py-1 pr-4 font-medium">
+                        Kubernetes
+                      </th>
+                      <th scope="col" className="py-1 font-medium">
+                        Azure RBAC
+                      </th>
                     </tr>
                   </thead>
                   <tbody className="divide-y divide-slate-100">
                     {r.clusters.map((c, i) => (
                       <tr key={presenter ? i : c.id}>
-                        <th scope="row" className="py-2 pr-4 font-medium text-slate-900">{c.name}</th>
+                        <th scope="row" className="py-2 pr-4 font-medium text-slate-900">
+                          {c.name}
+                        </th>
                         <td className="py-2 pr-4 text-slate-600">{c.resourceGroup}</td>
                         <td className="py-2 pr-4 text-slate-600">{c.kubernetesVersion ?? "—"}</td>
                         <td className="py-2 text-slate-600">{c.azureRbac ? "On" : "Off"}</td>
@@ -69,8 +83,8 @@ function RoleAssignmentBadge({ rights, shown }: { rights: EstateSubscription["ro
   if (rights.status === "denied") {
     return (
       <p className="max-w-sm rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
-        You can&apos;t create role assignments in this subscription. An Owner, User Access Administrator or Role Based
-        Access Control Administrator must run the role steps.
+        You can&apos;t create role assignments in this subscription. An Owner, User Access Administrator or Role Based Access Control
+        Administrator must run the role steps.
       </p>
     );
   }

@@ -21,24 +21,50 @@ function CopyButton({ text, what }: { text: string; what: string }) {
       <button type="button" className={SECONDARY} onClick={() => void copy()}>
         Copy {what}
       </button>
-      <span role="status" className="text-sm text-emerald-800">{state === "copied" ? "Copied" : ""}</span>
-      {state === "failed" ? <span role="alert" className="text-sm text-red-800">Couldn&apos;t copy: select the text and copy it yourself.</span> : null}
+      <span role="status" className="text-sm text-emerald-800">
+        {state === "copied" ? "Copied" : ""}
+      </span>
+      {state === "failed" ? (
+        <span role="alert" className="text-sm text-red-800">
+          Couldn&apos;t copy: select the text and copy it yourself.
+        </span>
+      ) : null}
     </span>
   );
 }
 
 /** Before the request: the button. After it: link, message and mailto, ready to send. */
-export function AskAnotherAdminRequest({ runId, link, message, mailto, asked }: { runId: string; link: string; message: string; mailto: string; asked: boolean }) {
+export function AskAnotherAdminRequest({
+  runId,
+  link,
+  message,
+  mailto,
+  asked,
+}: {
+  runId: string;
+  link: string;
+  message: string;
+  mailto: string;
+  asked: boolean;
+}) {
   const [state, action, pending] = useActionState<ActionResult<{ at: string; by: string }> | null, FormData>(askAnotherAdminAction, null);
   const ids = { link: useId(), message: useId() };
   if (!asked && !state?.ok) {
     return (
       <form action={action} className="mt-4 flex flex-col items-start gap-2">
         <input type="hidden" name="runId" value={runId} />
-        <button type="submit" disabled={pending} className="rounded-md bg-brand-600 px-5 py-2.5 font-medium text-white shadow-sm hover:bg-brand-700 disabled:opacity-50">
+        <button
+          type="submit"
+          disabled={pending}
+          className="rounded-md bg-brand-600 px-5 py-2.5 font-medium text-white shadow-sm hover:bg-brand-700 disabled:opacity-50"
+        >
           {pending ? "Preparing…" : "Ask another admin"}
         </button>
-        {state && !state.ok ? <p role="alert" className="text-sm text-red-800">{state.message}</p> : null}
+        {state && !state.ok ? (
+          <p role="alert" className="text-sm text-red-800">
+            {state.message}
+          </p>
+        ) : null}
       </form>
     );
   }
@@ -49,7 +75,12 @@ export function AskAnotherAdminRequest({ runId, link, message, mailto, asked }: 
           Link to this run
         </label>
         <div className="mt-1 flex flex-wrap items-center gap-3">
-          <input id={ids.link} readOnly value={link} className="w-full max-w-xl rounded border border-slate-300 bg-white px-2 py-1 font-mono text-sm" />
+          <input
+            id={ids.link}
+            readOnly
+            value={link}
+            className="w-full max-w-xl rounded border border-slate-300 bg-white px-2 py-1 font-mono text-sm"
+          />
           <CopyButton text={link} what="link" />
         </div>
       </div>
@@ -57,7 +88,13 @@ export function AskAnotherAdminRequest({ runId, link, message, mailto, asked }: 
         <label htmlFor={ids.message} className="block text-sm font-medium text-slate-700">
           Message for the other admin
         </label>
-        <textarea id={ids.message} readOnly value={message} rows={7} className="mt-1 w-full max-w-xl rounded border border-slate-300 bg-white px-2 py-1 text-sm" />
+        <textarea
+          id={ids.message}
+          readOnly
+          value={message}
+          rows={7}
+          className="mt-1 w-full max-w-xl rounded border border-slate-300 bg-white px-2 py-1 text-sm"
+        />
         <div className="mt-1 flex flex-wrap items-center gap-4">
           <CopyButton text={message} what="message" />
           <a href={mailto} className="text-sm text-brand-700 underline">

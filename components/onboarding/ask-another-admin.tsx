@@ -14,13 +14,27 @@ function utc(at: Date): string {
  * Nothing unless a step of the run needs another admin; then the request panel, or for the asked colleague a banner with
  * Continue (`mayContinue`: decided live; a colleague without the role is told so instead of getting a button).
  */
-export async function AskAnotherAdmin({ session, runId, presenter, runView, mayContinue }: { session: SessionWithUser; runId: string; presenter: boolean; runView?: RunView; mayContinue: boolean }) {
+export async function AskAnotherAdmin({
+  session,
+  runId,
+  presenter,
+  runView,
+  mayContinue,
+}: {
+  session: SessionWithUser;
+  runId: string;
+  presenter: boolean;
+  runView?: RunView;
+  mayContinue: boolean;
+}) {
   const view = await getAdminHandoff(session, runId, { presenter, view: runView });
   if (!view) return null;
   return (
     <section aria-labelledby="ask-another-admin" className="rounded-lg border border-amber-300 bg-amber-50 p-5 shadow-sm">
       <h2 id="ask-another-admin" className="font-semibold text-amber-950">
-        {view.askedByOther && view.request ? `${view.request.byUpn} asked you to continue: needs ${view.requiredRole}` : `“${view.stepTitle}” needs another admin`}
+        {view.askedByOther && view.request
+          ? `${view.request.byUpn} asked you to continue: needs ${view.requiredRole}`
+          : `“${view.stepTitle}” needs another admin`}
       </h2>
       <p className="mt-1 text-sm text-amber-950">
         Needed: {view.requiredRole}. Who can act: {view.whoCanAct}.
@@ -38,7 +52,9 @@ export async function AskAnotherAdmin({ session, runId, presenter, runView, mayC
               <RunActionButton action={continueRunAction} runId={runId} label="Continue" pendingLabel="Continuing…" />
             </>
           ) : (
-            <p className="text-sm text-slate-700">You don&apos;t hold that role either, so you can&apos;t continue this step. Pass the request on to {view.whoCanAct}.</p>
+            <p className="text-sm text-slate-700">
+              You don&apos;t hold that role either, so you can&apos;t continue this step. Pass the request on to {view.whoCanAct}.
+            </p>
           )}
         </div>
       ) : (

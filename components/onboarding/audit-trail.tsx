@@ -11,7 +11,8 @@ const OUTCOME_TEXT: Record<AuditEvent["outcome"], string> = { success: "Succeede
 
 function what(event: AuditEvent): string {
   const detail = event.detail;
-  const kind = detail !== null && typeof detail === "object" && !Array.isArray(detail) && typeof detail.kind === "string" ? detail.kind : null;
+  const kind =
+    detail !== null && typeof detail === "object" && !Array.isArray(detail) && typeof detail.kind === "string" ? detail.kind : null;
   return kind ? `${event.action} (${kind})` : event.action;
 }
 
@@ -36,31 +37,49 @@ export async function AuditTrail({
   return (
     <section aria-labelledby="audit-trail" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
       <div className="mb-3 flex flex-wrap items-baseline justify-between gap-2">
-        <h2 id="audit-trail" className="font-semibold text-slate-900">Audit trail</h2>
+        <h2 id="audit-trail" className="font-semibold text-slate-900">
+          Audit trail
+        </h2>
         <p className="flex gap-4 text-sm">
-          <a href={`/onboarding/${runId}/audit?format=jsonl`} download className="text-brand-700 underline">Download JSON Lines</a>
-          <a href={`/onboarding/${runId}/audit?format=csv`} download className="text-brand-700 underline">Download CSV</a>
+          <a href={`/onboarding/${runId}/audit?format=jsonl`} download className="text-brand-700 underline">
+            Download JSON Lines
+          </a>
+          <a href={`/onboarding/${runId}/audit?format=csv`} download className="text-brand-700 underline">
+            Download CSV
+          </a>
         </p>
       </div>
       <div className="overflow-x-auto">
         <table className="w-full text-left text-sm">
           <caption className="mb-2 text-left text-slate-600">
-            Every Azure and Graph write and every decision on this run, newest first, {AUDIT_PAGE_SIZE} at a time (the downloads have
-            all). Events are hash-chained: check a download with <code>npm run audit:verify -- file.jsonl</code>.
+            Every Azure and Graph write and every decision on this run, newest first, {AUDIT_PAGE_SIZE} at a time (the downloads have all).
+            Events are hash-chained: check a download with <code>npm run audit:verify -- file.jsonl</code>.
           </caption>
           <thead className="text-slate-700">
             <tr>
-              <th scope="col" className="py-1 pr-3 font-medium">Time (UTC)</th>
-              <th scope="col" className="py-1 pr-3 font-medium">Who</th>
-              <th scope="col" className="py-1 pr-3 font-medium">What</th>
-              <th scope="col" className="py-1 pr-3 font-medium">Target</th>
-              <th scope="col" className="py-1 font-medium">Outcome</th>
+              <th scope="col" className="py-1 pr-3 font-medium">
+                Time (UTC)
+              </th>
+              <th scope="col" className="py-1 pr-3 font-medium">
+                Who
+              </th>
+              <th scope="col" className="py-1 pr-3 font-medium">
+                What
+              </th>
+              <th scope="col" className="py-1 pr-3 font-medium">
+                Target
+              </th>
+              <th scope="col" className="py-1 font-medium">
+                Outcome
+              </th>
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100">
             {events.length === 0 ? (
               <tr>
-                <td colSpan={5} className="py-2 text-slate-600">{before ? "No older events." : "No events yet."}</td>
+                <td colSpan={5} className="py-2 text-slate-600">
+                  {before ? "No older events." : "No events yet."}
+                </td>
               </tr>
             ) : (
               events.map((event) => (
@@ -78,8 +97,16 @@ export async function AuditTrail({
       </div>
       {before || older ? (
         <nav aria-label="Audit trail pages" className="mt-3 flex gap-4 text-sm">
-          {before ? <Link href={`/onboarding/${runId}#audit-trail`} className="text-brand-700 underline">Newest events</Link> : null}
-          {older ? <Link href={`/onboarding/${runId}?auditBefore=${older}#audit-trail`} className="text-brand-700 underline">Older events</Link> : null}
+          {before ? (
+            <Link href={`/onboarding/${runId}#audit-trail`} className="text-brand-700 underline">
+              Newest events
+            </Link>
+          ) : null}
+          {older ? (
+            <Link href={`/onboarding/${runId}?auditBefore=${older}#audit-trail`} className="text-brand-700 underline">
+              Older events
+            </Link>
+          ) : null}
         </nav>
       ) : null}
     </section>

@@ -12,7 +12,15 @@ const changeSchema = z.object({
   progress: z.record(z.string(), z.object({ done: z.number(), total: z.number(), label: z.string() })),
 });
 
-export function AutoRefresh({ active, watch, everyMs = 1500 }: { active: boolean; watch?: { runId: string; stamp: string }; everyMs?: number }) {
+export function AutoRefresh({
+  active,
+  watch,
+  everyMs = 1500,
+}: {
+  active: boolean;
+  watch?: { runId: string; stamp: string };
+  everyMs?: number;
+}) {
   const router = useRouter();
   const seen = useRef(watch?.stamp);
   const runId = watch?.runId;

@@ -15,11 +15,21 @@ function utc(at: string): string {
 }
 
 /** The Extend button (or why the user may not extend) and the extension's refusal. */
-function ExtendControls({ refusal, extending, state }: { refusal: string | null; extending: boolean; state: ActionResult<{ runId: string }> | null }) {
+function ExtendControls({
+  refusal,
+  extending,
+  state,
+}: {
+  refusal: string | null;
+  extending: boolean;
+  state: ActionResult<{ runId: string }> | null;
+}) {
   return (
     <>
       {refusal ? (
-        <p role="note" className="text-sm text-slate-700">{refusal}</p>
+        <p role="note" className="text-sm text-slate-700">
+          {refusal}
+        </p>
       ) : (
         <button type="submit" disabled={extending} className={PRIMARY}>
           {extending ? "Planning…" : "Extend the run"}
@@ -35,29 +45,34 @@ function ExtendControls({ refusal, extending, state }: { refusal: string | null;
 }
 
 function Report({ runId, report, extendRefusal }: { runId: string; report: CoverageReportView; extendRefusal: string | null }) {
-  const [extendState, extendAction, extending] = useActionState<ActionResult<{ runId: string }> | null, FormData>(extendCoverageAction, null);
+  const [extendState, extendAction, extending] = useActionState<ActionResult<{ runId: string }> | null, FormData>(
+    extendCoverageAction,
+    null,
+  );
   const tableId = useId();
-  const removed = report.removedClusters.length > 0 ? (
-    <p className="text-sm text-slate-600">
-      No longer in Azure, dropped from the run if you extend it: {report.removedClusters.map((c) => c.clusterName).join(", ")}.
-    </p>
-  ) : null;
+  const removed =
+    report.removedClusters.length > 0 ? (
+      <p className="text-sm text-slate-600">
+        No longer in Azure, dropped from the run if you extend it: {report.removedClusters.map((c) => c.clusterName).join(", ")}.
+      </p>
+    ) : null;
 
-  const narrowing = report.narrowing.length > 0 ? (
-    <p className="text-sm text-slate-700">
-      The vendor still holds access from an earlier version of this portal that reaches more than it needs:{" "}
-      {report.narrowing.map((n) => `${n.roleName} on all of ${n.subscriptionName}`).join("; ")}. Extending narrows it to the selected
-      clusters and the audit storage accounts (the plan shows each removal).
-    </p>
-  ) : null;
+  const narrowing =
+    report.narrowing.length > 0 ? (
+      <p className="text-sm text-slate-700">
+        The vendor still holds access from an earlier version of this portal that reaches more than it needs:{" "}
+        {report.narrowing.map((n) => `${n.roleName} on all of ${n.subscriptionName}`).join("; ")}. Extending narrows it to the selected
+        clusters and the audit storage accounts (the plan shows each removal).
+      </p>
+    ) : null;
 
   if (report.gaps.length === 0 && narrowing) {
     return (
       <form action={extendAction} className="space-y-2">
         <input type="hidden" name="runId" value={runId} />
         <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
-          All {report.clustersChecked} clusters send kube-audit to this run&apos;s storage accounts (checked {utc(report.checkedAt)}), and the
-          vendor&apos;s access can be narrowed.
+          All {report.clustersChecked} clusters send kube-audit to this run&apos;s storage accounts (checked {utc(report.checkedAt)}), and
+          the vendor&apos;s access can be narrowed.
         </p>
         {narrowing}
         {removed}
@@ -69,8 +84,8 @@ function Report({ runId, report, extendRefusal }: { runId: string; report: Cover
     return (
       <div className="space-y-2">
         <p role="status" className="rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
-          All {report.clustersChecked} clusters in this run&apos;s subscriptions send kube-audit to this run&apos;s storage accounts (checked{" "}
-          {utc(report.checkedAt)}).
+          All {report.clustersChecked} clusters in this run&apos;s subscriptions send kube-audit to this run&apos;s storage accounts
+          (checked {utc(report.checkedAt)}).
         </p>
         {removed}
       </div>
@@ -90,10 +105,18 @@ function Report({ runId, report, extendRefusal }: { runId: string; report: Cover
         </caption>
         <thead className="text-slate-600">
           <tr>
-            <th scope="col" className="py-1 pr-3 font-medium">Include</th>
-            <th scope="col" className="py-1 pr-3 font-medium">Cluster</th>
-            <th scope="col" className="py-1 pr-3 font-medium">Region</th>
-            <th scope="col" className="py-1 font-medium">Why</th>
+            <th scope="col" className="py-1 pr-3 font-medium">
+              Include
+            </th>
+            <th scope="col" className="py-1 pr-3 font-medium">
+              Cluster
+            </th>
+            <th scope="col" className="py-1 pr-3 font-medium">
+              Region
+            </th>
+            <th scope="col" className="py-1 font-medium">
+              Why
+            </th>
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100">
@@ -104,7 +127,14 @@ function Report({ runId, report, extendRefusal }: { runId: string; report: Cover
                   <span className="text-slate-600">{g.reason === "settings-limit" ? "After a slot is free" : "Repaired"}</span>
                 ) : (
                   // A cluster still at the settings limit would only be flagged again: not selected until the admin frees a slot.
-                  <input type="checkbox" name="cluster" value={g.key} defaultChecked={g.reason !== "settings-limit"} aria-label={`Add ${g.clusterName}`} className="h-4 w-4" />
+                  <input
+                    type="checkbox"
+                    name="cluster"
+                    value={g.key}
+                    defaultChecked={g.reason !== "settings-limit"}
+                    aria-label={`Add ${g.clusterName}`}
+                    className="h-4 w-4"
+                  />
                 )}
               </td>
               <td className="py-2 pr-3">
@@ -123,12 +153,15 @@ function Report({ runId, report, extendRefusal }: { runId: string; report: Cover
       </table>
       {report.proposedAccounts.length > 0 ? (
         <div className="text-sm text-slate-700">
-          <p className="font-medium text-slate-900">New audit storage {report.proposedAccounts.length > 1 ? "accounts" : "account"} for new regions</p>
+          <p className="font-medium text-slate-900">
+            New audit storage {report.proposedAccounts.length > 1 ? "accounts" : "account"} for new regions
+          </p>
           <ul className="mt-1 list-disc pl-5">
             {report.proposedAccounts.map((a) => (
               <li key={a.region}>
-                <code className="rounded bg-slate-100 px-1">{a.accountName}</code> in <RegionLabel location={a.region} /> ({a.subscriptionName},{" "}
-                {a.resourceGroup}): {a.status === "available" ? "name available, created by the run" : "exists already, adopted"}
+                <code className="rounded bg-slate-100 px-1">{a.accountName}</code> in <RegionLabel location={a.region} /> (
+                {a.subscriptionName}, {a.resourceGroup}):{" "}
+                {a.status === "available" ? "name available, created by the run" : "exists already, adopted"}
               </li>
             ))}
           </ul>

@@ -23,14 +23,16 @@ function Banner({ view, vendorName }: { view: CredentialStatusView; vendorName: 
   if (view.level === "expired") {
     return (
       <div role="alert" className="mt-3 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-900">
-        The client secret {expiryText(view)}{when}: {vendorName} can no longer read the audit logs. Rotate it now.
+        The client secret {expiryText(view)}
+        {when}: {vendorName} can no longer read the audit logs. Rotate it now.
       </div>
     );
   }
   if (view.level === "warning") {
     return (
       <div role="status" className="mt-3 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
-        The client secret {expiryText(view)}{when}. Rotate it before then so {vendorName} keeps reading the audit logs.
+        The client secret {expiryText(view)}
+        {when}. Rotate it before then so {vendorName} keeps reading the audit logs.
       </div>
     );
   }
@@ -43,16 +45,26 @@ function RotationLine({ view, runId, vendorName }: { view: CredentialStatusView;
     view.mode === "api" ? `gives it to ${vendorName} Workbench` : "offers it once in the hand-off panel"
   }, then removes the old one. Needs an owner of the app, Application Administrator or Cloud Application Administrator.`;
   if (r?.active) {
-    return <p role="status" className="text-sm text-slate-700">Rotating the secret: {PHASE_TEXT[r.phase]}…</p>;
+    return (
+      <p role="status" className="text-sm text-slate-700">
+        Rotating the secret: {PHASE_TEXT[r.phase]}…
+      </p>
+    );
   }
   if (r?.status === "waiting_ack") {
     return (
       <div className="space-y-2 text-sm text-slate-700">
         <p role="status">
-          The new secret is created and works. Reveal it in the hand-off panel below, give it to {vendorName} and confirm there; then
-          finish the rotation to remove the old secret.
+          The new secret is created and works. Reveal it in the hand-off panel below, give it to {vendorName} and confirm there; then finish
+          the rotation to remove the old secret.
         </p>
-        {r.acknowledged ? <RotateSecretButton runId={runId} label="Finish rotation" explanation="Removes the old secret from the app registration and checks it is gone." /> : null}
+        {r.acknowledged ? (
+          <RotateSecretButton
+            runId={runId}
+            label="Finish rotation"
+            explanation="Removes the old secret from the app registration and checks it is gone."
+          />
+        ) : null}
       </div>
     );
   }
@@ -60,8 +72,8 @@ function RotationLine({ view, runId, vendorName }: { view: CredentialStatusView;
     <div className="space-y-2">
       {r?.status === "failed" || (r?.status === "running" && !r.active) ? (
         <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-900">
-          {r.status === "failed" ? `The rotation stopped: ${r.error ?? "unknown error"}` : "The rotation was interrupted."} Continuing picks up where it
-          stopped; the old secret stays until the new one is handed off.
+          {r.status === "failed" ? `The rotation stopped: ${r.error ?? "unknown error"}` : "The rotation was interrupted."} Continuing picks
+          up where it stopped; the old secret stays until the new one is handed off.
         </p>
       ) : null}
       {r?.status === "done" && r.finishedAt ? (
@@ -69,21 +81,41 @@ function RotationLine({ view, runId, vendorName }: { view: CredentialStatusView;
           Last rotated {utc(r.finishedAt)} (started by {r.startedByUpn}).
         </p>
       ) : null}
-      <RotateSecretButton runId={runId} label={r && r.status !== "done" ? "Continue rotation" : "Rotate secret"} explanation={explanation} />
+      <RotateSecretButton
+        runId={runId}
+        label={r && r.status !== "done" ? "Continue rotation" : "Rotate secret"}
+        explanation={explanation}
+      />
     </div>
   );
 }
 
 /** The run page's client-secret panel; nothing for runs that aren't complete or belong to another tenant. */
 /** `manage`: the user may manage the app's credentials; a viewer sees expiry and key id, no hint and no rotation controls. */
-export async function CredentialStatus({ session, runId, vendorName, presenter = false, runView, manage }: { session: SessionWithUser; runId: string; vendorName: string; presenter?: boolean; runView?: RunView; manage: boolean }) {
+export async function CredentialStatus({
+  session,
+  runId,
+  vendorName,
+  presenter = false,
+  runView,
+  manage,
+}: {
+  session: SessionWithUser;
+  runId: string;
+  vendorName: string;
+  presenter?: boolean;
+  runView?: RunView;
+  manage: boolean;
+}) {
   const found = await getCredentialStatus(session, runId, { presenter, view: runView });
   if (!found) return null;
   const view = manage ? found : { ...found, hint: "" };
   return (
     <section aria-labelledby="client-secret" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
       <AutoRefresh active={view.rotation?.active ?? false} />
-      <h2 id="client-secret" className="font-semibold text-slate-900">Client secret</h2>
+      <h2 id="client-secret" className="font-semibold text-slate-900">
+        Client secret
+      </h2>
       <Banner view={view} vendorName={vendorName} />
       <dl className="my-3 grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
         <dt className="font-medium text-slate-700">Key id</dt>

@@ -26,7 +26,17 @@ function subscribe(listener: () => void): () => void {
 }
 
 /** The step's progress bar: the polled value when there is one for this run, else what the server rendered. */
-export function LiveStepProgress({ runId, stepId, title, initial }: { runId: string; stepId: string; title: string; initial: StepProgressValue }) {
+export function LiveStepProgress({
+  runId,
+  stepId,
+  title,
+  initial,
+}: {
+  runId: string;
+  stepId: string;
+  title: string;
+  initial: StepProgressValue;
+}) {
   const live = useSyncExternalStore(
     subscribe,
     () => snapshot,

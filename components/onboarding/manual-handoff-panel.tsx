@@ -29,7 +29,9 @@ function CopyButton({ text, what }: { text: string; what: string }) {
       <button type="button" className={SECONDARY} onClick={() => void copy()} aria-label={`Copy ${what}`}>
         Copy
       </button>
-      <span role="status" className="text-sm text-emerald-800">{state === "copied" ? "Copied" : ""}</span>
+      <span role="status" className="text-sm text-emerald-800">
+        {state === "copied" ? "Copied" : ""}
+      </span>
       {state === "failed" ? (
         <span role="alert" className="text-sm text-red-800">
           Couldn&apos;t copy: select the text and copy it yourself.
@@ -45,7 +47,11 @@ function Field({ label, value, masked = false }: { label: string; value: string;
       <dt className="w-40 text-sm font-medium text-slate-700">{label}</dt>
       <dd className="flex flex-wrap items-center gap-3">
         <code className="rounded bg-slate-100 px-2 py-1 text-sm text-slate-900">{value}</code>
-        {masked ? <span className="text-sm text-slate-600">Shortened in presenter mode, so not copyable</span> : <CopyButton text={value} what={label} />}
+        {masked ? (
+          <span className="text-sm text-slate-600">Shortened in presenter mode, so not copyable</span>
+        ) : (
+          <CopyButton text={value} what={label} />
+        )}
       </dd>
     </div>
   );
@@ -77,8 +83,8 @@ export function ManualHandoffPanel({ runId, vendorName, handoff }: { runId: stri
       </p>
       {masked ? (
         <p className="mt-3 rounded-md bg-violet-50 px-3 py-2 text-sm text-violet-900">
-          Presenter mode is on: ids are shortened and can&apos;t be copied, and the client secret can&apos;t be revealed. Turn
-          presenter mode off, off-screen, to copy the ids and reveal the secret.
+          Presenter mode is on: ids are shortened and can&apos;t be copied, and the client secret can&apos;t be revealed. Turn presenter
+          mode off, off-screen, to copy the ids and reveal the secret.
         </p>
       ) : null}
 
@@ -122,7 +128,9 @@ export function ManualHandoffPanel({ runId, vendorName, handoff }: { runId: stri
                   <span className="sr-only">Hidden</span>
                   {secret.expiresAt ? `, expires ${utc(secret.expiresAt)}` : ""}
                 </p>
-                <p className="rounded-md bg-violet-50 px-3 py-2 text-violet-900">Turn presenter mode off, off-screen, to reveal the secret.</p>
+                <p className="rounded-md bg-violet-50 px-3 py-2 text-violet-900">
+                  Turn presenter mode off, off-screen, to reveal the secret.
+                </p>
               </>
             ) : secret.stored ? (
               <>

@@ -21,7 +21,9 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
   const [checks, setChecks] = useState<Record<string, NameCheck>>({});
   const [restrictNetwork, setRestrictNetwork] = useState(false);
   // Pre-filled with the tags enforced deny policies require where the defaults create things.
-  const [tagRows, setTagRows] = useState<TagRow[]>(() => defaults.requiredTags.tags.map((t) => ({ name: t.name, value: t.value ?? "", requiredBy: t.assignments })));
+  const [tagRows, setTagRows] = useState<TagRow[]>(() =>
+    defaults.requiredTags.tags.map((t) => ({ name: t.name, value: t.value ?? "", requiredBy: t.assignments })),
+  );
   const [retentionDays, setRetentionDays] = useState("30");
   const [secretLifetimeDays, setSecretLifetimeDays] = useState("180");
   const [error, setError] = useState<{ message: string; fieldErrors?: Record<string, string[] | undefined> } | null>(null);
@@ -35,7 +37,11 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
   // A row whose subscription was unticked moves to the best selected one, by the same rule as the defaults.
   const storageInUse = storage
     .filter((s) => regionsInUse.has(s.region))
-    .map((row) => (subs.has(row.subscriptionId) ? row : { ...row, subscriptionId: defaultStorageSubscription(row.region, selectedSubs) ?? row.subscriptionId }));
+    .map((row) =>
+      subs.has(row.subscriptionId)
+        ? row
+        : { ...row, subscriptionId: defaultStorageSubscription(row.region, selectedSubs) ?? row.subscriptionId },
+    );
   const rowFor = (region: string) => storageInUse.find((r) => r.region === region);
   const preflight = (id: string): ClusterPreflight | undefined => defaults.preflight[id.toLowerCase()];
   const chosenAccountId = (region: string) => {
@@ -50,12 +56,16 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
       setTimeout(() => {
         setChecks((c) => ({ ...c, [row.region]: { status: "checking", message: "Checking…" } }));
         const hint = nameChecker(row.subscriptionId);
-        void checkStorageNameAction({ subscriptionId: row.subscriptionId, resourceGroup: row.resourceGroup, accountName: row.accountName, ...(hint ? { nameCheckSubscriptionId: hint } : {}) }).then(
-          (result) =>
-            setChecks((c) => ({
-              ...c,
-              [row.region]: result.ok ? result.data : { status: "error", message: result.fieldErrors?.accountName?.[0] ?? result.message },
-            })),
+        void checkStorageNameAction({
+          subscriptionId: row.subscriptionId,
+          resourceGroup: row.resourceGroup,
+          accountName: row.accountName,
+          ...(hint ? { nameCheckSubscriptionId: hint } : {}),
+        }).then((result) =>
+          setChecks((c) => ({
+            ...c,
+            [row.region]: result.ok ? result.data : { status: "error", message: result.fieldErrors?.accountName?.[0] ?? result.message },
+          })),
         );
       }, 400),
     );
@@ -105,11 +115,18 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
           {defaults.subscriptions.map((s) => (
             <div key={s.id}>
               <label className={`flex items-center gap-2 font-medium ${s.readOnly ? "text-slate-500" : ""}`}>
-                <input type="checkbox" disabled={s.readOnly} checked={subs.has(s.id)} onChange={(e) => setSubs(toggle(subs, s.id, e.target.checked))} />
+                <input
+                  type="checkbox"
+                  disabled={s.readOnly}
+                  checked={subs.has(s.id)}
+                  onChange={(e) => setSubs(toggle(subs, s.id, e.target.checked))}
+                />
                 {s.displayName}
                 {s.readOnly ? <span className="text-xs font-normal">({s.state} in Azure: read-only)</span> : null}
                 {!s.readOnly && s.canAssignRoles === false ? (
-                  <span className="text-xs font-normal text-amber-800">(you can&apos;t create role assignments here: another admin will finish step 5)</span>
+                  <span className="text-xs font-normal text-amber-800">
+                    (you can&apos;t create role assignments here: another admin will finish step 5)
+                  </span>
                 ) : null}
               </label>
               {s.readOnly ? (
@@ -131,13 +148,21 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
                           checked={selected}
                           onChange={(e) => setClusters(toggle(clusters, c.id, e.target.checked))}
                         />
-                        {c.name} <span className="text-slate-500">· <RegionLabel location={c.location} /></span>
+                        {c.name}{" "}
+                        <span className="text-slate-500">
+                          · <RegionLabel location={c.location} />
+                        </span>
                       </label>
                       {full ? (
-                        <div role="note" aria-label={`${c.name} is at the diagnostic settings limit`} className="mt-1 ml-6 rounded border border-amber-200 bg-amber-50 px-2 py-1.5 text-sm text-amber-900">
+                        <div
+                          role="note"
+                          aria-label={`${c.name} is at the diagnostic settings limit`}
+                          className="mt-1 ml-6 rounded border border-amber-200 bg-amber-50 px-2 py-1.5 text-sm text-amber-900"
+                        >
                           <p>
-                            {c.name} already has {p?.settingsCount} diagnostic settings, Azure&apos;s maximum, so its kube-audit log can&apos;t be sent to the vendor. Remove a setting
-                            it no longer needs (Azure portal → the cluster → Diagnostic settings) and reload this page, or leave it out now and add it later with Extend.
+                            {c.name} already has {p?.settingsCount} diagnostic settings, Azure&apos;s maximum, so its kube-audit log
+                            can&apos;t be sent to the vendor. Remove a setting it no longer needs (Azure portal → the cluster → Diagnostic
+                            settings) and reload this page, or leave it out now and add it later with Extend.
                           </p>
                           <button
                             type="button"
@@ -151,8 +176,9 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
                       ) : null}
                       {selected && !c.entraIntegration ? (
                         <p role="note" className="mt-1 ml-6 text-sm text-slate-600">
-                          No Microsoft Entra integration: the vendor gets this cluster&apos;s metadata and kube-audit log, but no kubeconfig (without Entra ID a user
-                          credential is cluster-admin). Enable Microsoft Entra integration on the cluster to let the vendor read it too.
+                          No Microsoft Entra integration: the vendor gets this cluster&apos;s metadata and kube-audit log, but no kubeconfig
+                          (without Entra ID a user credential is cluster-admin). Enable Microsoft Entra integration on the cluster to let
+                          the vendor read it too.
                         </p>
                       ) : null}
                     </li>
@@ -175,8 +201,16 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
             const check = checks[row.region];
             const nameId = `storage-${row.region}-name`;
             const home = defaults.subscriptions.find((s) => s.id === row.subscriptionId);
-            const exportsHere = uniqueExports(selectedClusters.filter((c) => c.location === row.region).flatMap((c) => (preflight(c.id)?.kubeAuditExports ?? []).map((exp) => ({ cluster: c.name, exp }))));
-            const rowError = fieldError(`storage.${index}.region`) ?? fieldError(`storage.${index}.subscriptionId`) ?? fieldError(`storage.${index}.resourceGroup`) ?? fieldError(`storage.${index}.accountName`);
+            const exportsHere = uniqueExports(
+              selectedClusters
+                .filter((c) => c.location === row.region)
+                .flatMap((c) => (preflight(c.id)?.kubeAuditExports ?? []).map((exp) => ({ cluster: c.name, exp }))),
+            );
+            const rowError =
+              fieldError(`storage.${index}.region`) ??
+              fieldError(`storage.${index}.subscriptionId`) ??
+              fieldError(`storage.${index}.resourceGroup`) ??
+              fieldError(`storage.${index}.accountName`);
             return (
               <div key={row.region} className="grid gap-3 sm:grid-cols-3">
                 <h3 className="sm:col-span-3 text-sm font-semibold text-slate-700">
@@ -214,7 +248,11 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
                     onChange={(e) => updateRow(row.region, { resourceGroup: e.target.value })}
                   />
                 </label>
-                <p id={`${nameId}-status`} role="status" className={`sm:col-span-3 text-sm ${rowError ? "text-red-700" : nameTone(check?.status)}`}>
+                <p
+                  id={`${nameId}-status`}
+                  role="status"
+                  className={`sm:col-span-3 text-sm ${rowError ? "text-red-700" : nameTone(check?.status)}`}
+                >
                   {rowError ?? check?.message ?? ""}
                 </p>
                 {home?.storageRegistered === false ? (
@@ -223,22 +261,33 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
                   </p>
                 ) : null}
                 {exportsHere.map(({ cluster, exp }) => (
-                  <div key={`${cluster}-${exp.accountId}`} role="note" className="sm:col-span-3 rounded border border-sky-200 bg-sky-50 px-2 py-1.5 text-sm text-sky-900">
+                  <div
+                    key={`${cluster}-${exp.accountId}`}
+                    role="note"
+                    className="sm:col-span-3 rounded border border-sky-200 bg-sky-50 px-2 py-1.5 text-sm text-sky-900"
+                  >
                     {sameAccountId(exp.accountId, accountIdOf(row)) ? (
                       <p>
-                        {cluster} already sends kube-audit to {exp.accountName} (setting &apos;{exp.settingName}&apos;): that setting and account are reused, so the log is stored once.
+                        {cluster} already sends kube-audit to {exp.accountName} (setting &apos;{exp.settingName}&apos;): that setting and
+                        account are reused, so the log is stored once.
                       </p>
                     ) : (
                       <>
                         <p>
-                          {cluster} already sends kube-audit to {exp.accountName} (setting &apos;{exp.settingName}&apos;). A new account would receive the same log again: two
-                          exports cost twice.
+                          {cluster} already sends kube-audit to {exp.accountName} (setting &apos;{exp.settingName}&apos;). A new account
+                          would receive the same log again: two exports cost twice.
                         </p>
                         {subs.has(exp.subscriptionId) ? (
                           <button
                             type="button"
                             className="mt-1 rounded border border-sky-300 bg-white px-2 py-0.5 font-medium hover:bg-sky-100"
-                            onClick={() => updateRow(row.region, { subscriptionId: exp.subscriptionId, resourceGroup: exp.resourceGroup, accountName: exp.accountName })}
+                            onClick={() =>
+                              updateRow(row.region, {
+                                subscriptionId: exp.subscriptionId,
+                                resourceGroup: exp.resourceGroup,
+                                accountName: exp.accountName,
+                              })
+                            }
                           >
                             Use {exp.accountName} for {row.region}
                           </button>
@@ -292,7 +341,9 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
               onChange={(e) => setSecretLifetimeDays(e.target.value)}
               aria-invalid={Boolean(fieldError("secretLifetimeDays"))}
             />
-            {fieldError("secretLifetimeDays") ? <span className="mt-1 block text-red-700">Lifetime {fieldError("secretLifetimeDays")}</span> : null}
+            {fieldError("secretLifetimeDays") ? (
+              <span className="mt-1 block text-red-700">Lifetime {fieldError("secretLifetimeDays")}</span>
+            ) : null}
           </label>
           <label className="flex items-start gap-2 text-sm sm:col-span-2">
             <input

@@ -8,7 +8,10 @@ export function OffboardLink({ runId, status, allowed }: { runId: string; status
   if (!removed && (!allowed || !(OFFBOARDABLE_RUN_STATUSES as readonly string[]).includes(status))) return null;
   return (
     <p>
-      <Link href={`/onboarding/${runId}/offboard`} className="text-sm font-medium text-red-800 underline underline-offset-2 hover:text-red-900">
+      <Link
+        href={`/onboarding/${runId}/offboard`}
+        className="text-sm font-medium text-red-800 underline underline-offset-2 hover:text-red-900"
+      >
         {removed ? "What was removed" : "Remove what this run created"}
       </Link>
     </p>

@@ -16,7 +16,21 @@ const OUTCOMES: Record<ItemResult["outcome"], { label: string; tone: string }> =
   failed: { label: "Failed", tone: "bg-red-50 text-red-800" },
 };
 
-function Row({ badge, type, resource, text, index, presenter }: { badge: { label: string; tone: string }; type: string; resource: string; text: string; index: number; presenter: boolean }) {
+function Row({
+  badge,
+  type,
+  resource,
+  text,
+  index,
+  presenter,
+}: {
+  badge: { label: string; tone: string };
+  type: string;
+  resource: string;
+  text: string;
+  index: number;
+  presenter: boolean;
+}) {
   const shown = presenter ? maskText : (t: string) => t;
   return (
     <tr key={index} className="align-top">
@@ -38,9 +52,15 @@ function Table({ caption, children }: { caption: string; children: React.ReactNo
       <caption className="sr-only">{caption}</caption>
       <thead className="text-xs uppercase text-slate-500">
         <tr>
-          <th scope="col" className="w-32 py-1 pr-3 font-medium">What happens</th>
-          <th scope="col" className="w-[38%] py-1 pr-3 font-medium">Resource</th>
-          <th scope="col" className="py-1 font-medium">Why</th>
+          <th scope="col" className="w-32 py-1 pr-3 font-medium">
+            What happens
+          </th>
+          <th scope="col" className="w-[38%] py-1 pr-3 font-medium">
+            Resource
+          </th>
+          <th scope="col" className="py-1 font-medium">
+            Why
+          </th>
         </tr>
       </thead>
       <tbody className="divide-y divide-slate-100">{children}</tbody>
@@ -52,13 +72,23 @@ function Table({ caption, children }: { caption: string; children: React.ReactNo
 export function OffboardingPlanTable({ items, presenter }: { items: OffboardingItem[]; presenter: boolean }) {
   return (
     <section aria-labelledby="offboard-plan" className="rounded-lg border border-slate-200 bg-white px-5 py-3 shadow-sm">
-      <h2 id="offboard-plan" className="mb-2 font-semibold text-slate-900">What this run created, and what happens to it</h2>
+      <h2 id="offboard-plan" className="mb-2 font-semibold text-slate-900">
+        What this run created, and what happens to it
+      </h2>
       {items.length === 0 ? (
         <p className="text-sm text-slate-600">This run made no changes in Azure.</p>
       ) : (
         <Table caption="Removal plan">
           {items.map((i, n) => (
-            <Row key={n} index={n} badge={ACTIONS[i.action]} type={i.resourceType} resource={i.resource} text={i.why} presenter={presenter} />
+            <Row
+              key={n}
+              index={n}
+              badge={ACTIONS[i.action]}
+              type={i.resourceType}
+              resource={i.resource}
+              text={i.why}
+              presenter={presenter}
+            />
           ))}
         </Table>
       )}
@@ -70,10 +100,20 @@ export function OffboardingPlanTable({ items, presenter }: { items: OffboardingI
 export function OffboardingResultTable({ results, presenter }: { results: ItemResult[]; presenter: boolean }) {
   return (
     <section aria-labelledby="offboard-result" className="rounded-lg border border-slate-200 bg-white px-5 py-3 shadow-sm">
-      <h2 id="offboard-result" className="mb-2 font-semibold text-slate-900">Last removal</h2>
+      <h2 id="offboard-result" className="mb-2 font-semibold text-slate-900">
+        Last removal
+      </h2>
       <Table caption="Result of the last removal">
         {results.map((r, n) => (
-          <Row key={n} index={n} badge={OUTCOMES[r.outcome]} type={r.resourceType} resource={r.resource} text={r.message ?? ""} presenter={presenter} />
+          <Row
+            key={n}
+            index={n}
+            badge={OUTCOMES[r.outcome]}
+            type={r.resourceType}
+            resource={r.resource}
+            text={r.message ?? ""}
+            presenter={presenter}
+          />
         ))}
       </Table>
     </section>

@@ -8,7 +8,8 @@ export function PlanExportLinks({ runId }: { runId: string }) {
         Export for change approval
       </h2>
       <p className="mt-1 text-sm text-slate-600">
-        The same changes, with the exact names, scopes and conditions, for a review or to apply with your own tooling. The files hold no secret.
+        The same changes, with the exact names, scopes and conditions, for a review or to apply with your own tooling. The files hold no
+        secret.
       </p>
       <p className="mt-2 flex flex-wrap gap-4 text-sm">
         <a href={`/onboarding/${runId}/plan/export?format=cli`} download className="text-brand-700 underline">

@@ -24,7 +24,9 @@ export function PlanView({ plan, presenter = false }: { plan: StoredPlan; presen
   return (
     <div className="space-y-5">
       <p role="status" className="text-slate-700">
-        {writes === 0 ? "Everything is already in place: confirming makes no changes." : `${writes} changes in ${plan.steps.filter((s) => s.changes.some((c) => c.action !== "no-change" && !c.attention)).length} steps.`}
+        {writes === 0
+          ? "Everything is already in place: confirming makes no changes."
+          : `${writes} changes in ${plan.steps.filter((s) => s.changes.some((c) => c.action !== "no-change" && !c.attention)).length} steps.`}
       </p>
       {STEPS.map((step, index) => {
         const planned = plan.steps.find((s) => s.stepId === step.id);
@@ -39,7 +41,9 @@ export function PlanView({ plan, presenter = false }: { plan: StoredPlan; presen
             </header>
             <div className="px-5 py-3">
               {planned?.error ? (
-                <p role="alert" className="text-sm text-red-800">{shown(planned.error.message)}</p>
+                <p role="alert" className="text-sm text-red-800">
+                  {shown(planned.error.message)}
+                </p>
               ) : !planned || planned.changes.length === 0 ? (
                 <p className="text-sm text-slate-600">Nothing to do.</p>
               ) : (
@@ -47,16 +51,26 @@ export function PlanView({ plan, presenter = false }: { plan: StoredPlan; presen
                   <caption className="sr-only">Changes of step {step.title}</caption>
                   <thead className="text-xs uppercase text-slate-500">
                     <tr>
-                      <th scope="col" className="w-28 py-1 pr-3 font-medium">Operation</th>
-                      <th scope="col" className="w-[38%] py-1 pr-3 font-medium">Resource</th>
-                      <th scope="col" className="py-1 font-medium">Why</th>
+                      <th scope="col" className="w-28 py-1 pr-3 font-medium">
+                        Operation
+                      </th>
+                      <th scope="col" className="w-[38%] py-1 pr-3 font-medium">
+                        Resource
+                      </th>
+                      <th scope="col" className="py-1 font-medium">
+                        Why
+                      </th>
                     </tr>
                   </thead>
                   <tbody className="divide-y divide-slate-100">
                     {planned.changes.map((c, i) => (
                       <tr key={presenter ? i : c.key} className="align-top">
                         <td className="py-2 pr-3">
-                          <span className={`rounded px-2 py-0.5 text-xs font-medium ${(c.attention ? BLOCKED : ACTION_LABELS[c.action]).tone}`}>{(c.attention ? BLOCKED : ACTION_LABELS[c.action]).label}</span>
+                          <span
+                            className={`rounded px-2 py-0.5 text-xs font-medium ${(c.attention ? BLOCKED : ACTION_LABELS[c.action]).tone}`}
+                          >
+                            {(c.attention ? BLOCKED : ACTION_LABELS[c.action]).label}
+                          </span>
                         </td>
                         <th scope="row" className="py-2 pr-3 font-normal">
                           <span className="block text-xs text-slate-500">{c.resourceType}</span>
@@ -64,7 +78,9 @@ export function PlanView({ plan, presenter = false }: { plan: StoredPlan; presen
                           {c.details?.length ? (
                             <ul className="mt-1 space-y-0.5 text-xs text-slate-600">
                               {c.details.map((d, j) => (
-                                <li key={presenter ? j : d} className="break-words">{shown(d)}</li>
+                                <li key={presenter ? j : d} className="break-words">
+                                  {shown(d)}
+                                </li>
                               ))}
                             </ul>
                           ) : null}

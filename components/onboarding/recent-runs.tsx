@@ -27,11 +27,16 @@ export async function RecentRuns({ tenantId }: { tenantId: string }) {
       : (STATUS_TEXT[run.status] ?? run.status);
   return (
     <section aria-labelledby="recent-runs" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
-      <h2 id="recent-runs" className="mb-3 font-semibold text-slate-900">Onboarding runs in this tenant</h2>
+      <h2 id="recent-runs" className="mb-3 font-semibold text-slate-900">
+        Onboarding runs in this tenant
+      </h2>
       <ul className="divide-y divide-slate-100 text-sm">
         {runs.map((run) => (
           <li key={run.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
-            <Link href={run.status === "planned" || run.status === "draft" ? `/onboarding/${run.id}/plan` : `/onboarding/${run.id}`} className="font-medium text-brand-700 underline">
+            <Link
+              href={run.status === "planned" || run.status === "draft" ? `/onboarding/${run.id}/plan` : `/onboarding/${run.id}`}
+              className="font-medium text-brand-700 underline"
+            >
               Started {run.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC by {run.createdByUpn}
             </Link>
             <span className="flex items-center gap-2 text-slate-600">

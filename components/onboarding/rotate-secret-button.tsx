@@ -21,7 +21,9 @@ export function RotateSecretButton({ runId, label, explanation }: { runId: strin
           {label}
         </button>
         {state && !state.ok ? (
-          <p role="alert" className="max-w-md text-sm text-red-800">{state.message}</p>
+          <p role="alert" className="max-w-md text-sm text-red-800">
+            {state.message}
+          </p>
         ) : null}
       </div>
     );
@@ -29,7 +31,9 @@ export function RotateSecretButton({ runId, label, explanation }: { runId: strin
   return (
     <form action={formAction} className="flex flex-col gap-2" aria-describedby={descriptionId}>
       <input type="hidden" name="runId" value={runId} />
-      <p id={descriptionId} className="max-w-xl text-sm text-slate-700">{explanation}</p>
+      <p id={descriptionId} className="max-w-xl text-sm text-slate-700">
+        {explanation}
+      </p>
       <div className="flex gap-2">
         <button type="submit" disabled={pending} className={PRIMARY}>
           {pending ? "Starting…" : "Confirm rotation"}

@@ -35,7 +35,9 @@ export function RunActionButton({
         {pending ? pendingLabel : label}
       </button>
       {state && !state.ok ? (
-        <p role="alert" className="max-w-md text-sm text-red-800">{state.message}</p>
+        <p role="alert" className="max-w-md text-sm text-red-800">
+          {state.message}
+        </p>
       ) : null}
     </form>
   );

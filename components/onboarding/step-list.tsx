@@ -53,13 +53,16 @@ export function StepList({
         const step = steps.find((s) => s.stepId === meta.id);
         const status = step ? displayStatus(step, now) : "pending";
         const style = STATUS[status] ?? STATUS.pending!;
-        const created = step?.status === "done" ? summarizeStep(meta.id, step.outputs, { portalUrl, tenantId, config, presenter, secretHints }) : [];
+        const created =
+          step?.status === "done" ? summarizeStep(meta.id, step.outputs, { portalUrl, tenantId, config, presenter, secretHints }) : [];
         const headingId = `step-${meta.id}`;
         return (
           <li key={meta.id} aria-labelledby={headingId} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
             <div className="flex flex-wrap items-center justify-between gap-3">
               <h2 id={headingId} className="font-semibold text-slate-900">
-                <span aria-hidden className="mr-2 inline-grid h-6 w-6 place-items-center rounded-full bg-slate-100 text-xs">{index + 1}</span>
+                <span aria-hidden className="mr-2 inline-grid h-6 w-6 place-items-center rounded-full bg-slate-100 text-xs">
+                  {index + 1}
+                </span>
                 {meta.title}
               </h2>
               <span className={`rounded-full px-3 py-0.5 text-sm font-medium ${style.tone}`}>
@@ -69,10 +72,18 @@ export function StepList({
             </div>
             <p className="mt-1 text-sm text-slate-600">{meta.summary}</p>
             {step?.status === "running" && step.progress ? (
-              <LiveStepProgress runId={step.runId} stepId={meta.id} title={meta.title} initial={{ ...step.progress, label: shown(step.progress.label) }} />
+              <LiveStepProgress
+                runId={step.runId}
+                stepId={meta.id}
+                title={meta.title}
+                initial={{ ...step.progress, label: shown(step.progress.label) }}
+              />
             ) : null}
             {step?.error && status !== "done" ? (
-              <div role={status === "failed" || status === "needs_admin" ? "alert" : undefined} className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-900">
+              <div
+                role={status === "failed" || status === "needs_admin" ? "alert" : undefined}
+                className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-900"
+              >
                 <p>{shown(step.error.message)}</p>
                 {step.error.requiredRole ? <p className="mt-1">Needed: {shown(step.error.requiredRole)}.</p> : null}
                 {step.error.whoCanAct ? <p className="mt-1">Who can act: {shown(step.error.whoCanAct)}.</p> : null}

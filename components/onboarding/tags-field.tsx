@@ -14,11 +14,23 @@ export function tagsOf(rows: readonly TagRow[]): Record<string, string> {
 }
 
 /** Rows with `name="tagName"` / `name="tagValue"` inputs, so a plain form post carries them too. */
-export function TagsField({ rows, onChange, error, notes = [] }: { rows: TagRow[]; onChange: (rows: TagRow[]) => void; error?: string; notes?: string[] }) {
+export function TagsField({
+  rows,
+  onChange,
+  error,
+  notes = [],
+}: {
+  rows: TagRow[];
+  onChange: (rows: TagRow[]) => void;
+  error?: string;
+  notes?: string[];
+}) {
   const update = (index: number, patch: Partial<TagRow>) => onChange(rows.map((r, i) => (i === index ? { ...r, ...patch } : r)));
   return (
     <div className="space-y-3">
-      <p className="text-sm text-slate-600">Set on the resource group and storage accounts the portal creates; your existing resources keep their own tags.</p>
+      <p className="text-sm text-slate-600">
+        Set on the resource group and storage accounts the portal creates; your existing resources keep their own tags.
+      </p>
       {rows.length === 0 ? <p className="text-sm text-slate-500">No tags.</p> : null}
       <ul className="space-y-2">
         {rows.map((row, index) => (
@@ -42,14 +54,23 @@ export function TagsField({ rows, onChange, error, notes = [] }: { rows: TagRow[
             {row.requiredBy?.length ? (
               <span className="text-xs text-amber-800">required by policy {row.requiredBy.map((a) => `'${a}'`).join(", ")}</span>
             ) : (
-              <button type="button" className="text-sm text-slate-600 underline" aria-label={`Remove tag ${index + 1}`} onClick={() => onChange(rows.filter((_, i) => i !== index))}>
+              <button
+                type="button"
+                className="text-sm text-slate-600 underline"
+                aria-label={`Remove tag ${index + 1}`}
+                onClick={() => onChange(rows.filter((_, i) => i !== index))}
+              >
                 Remove
               </button>
             )}
           </li>
         ))}
       </ul>
-      <button type="button" className="rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100" onClick={() => onChange([...rows, { name: "", value: "" }])}>
+      <button
+        type="button"
+        className="rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100"
+        onClick={() => onChange([...rows, { name: "", value: "" }])}
+      >
         Add a tag
       </button>
       {error ? <p className="text-sm text-red-700">Tags: {error}</p> : null}

@@ -13,8 +13,7 @@ export type AuditFormat = "jsonl" | "csv";
 
 /** A download to send (a stream read from the database as the client takes it), or a bare status (401, 403, 400). */
 export type AuditDownload =
-  | { ok: true; body: ReadableStream<Uint8Array>; contentType: string; filename: string }
-  | { ok: false; status: 400 | 401 | 403 };
+  { ok: true; body: ReadableStream<Uint8Array>; contentType: string; filename: string } | { ok: false; status: 400 | 401 | 403 };
 
 /** A page cursor from a search parameter (`?auditBefore=`), or null for the newest page. */
 export function auditPageCursor(value: string | string[] | undefined): string | null {
@@ -33,12 +32,19 @@ export async function runAuditTrail(
   if (!runIdSchema.safeParse(runId).success) return null;
   // The page's view (already read for this tenant) stands for the run; otherwise the bare run row, whatever its config.
   const given = options.view?.run;
-  if (!(given?.id === runId && given.tenantId === session.user.tenantId) && !(await getRunForTenant(runId, session.user.tenantId))) return null;
-  return listAuditPage({ tenantId: session.user.tenantId, runId }, { limit: options.limit ?? AUDIT_PAGE_SIZE, before: options.before ?? null });
+  if (!(given?.id === runId && given.tenantId === session.user.tenantId) && !(await getRunForTenant(runId, session.user.tenantId)))
+    return null;
+  return listAuditPage(
+    { tenantId: session.user.tenantId, runId },
+    { limit: options.limit ?? AUDIT_PAGE_SIZE, before: options.before ?? null },
+  );
 }
 
 /** The session's tenant trail (no runId) or one of its runs' events as a streamed file; never another tenant's. */
-export async function auditDownload(session: SessionWithUser | null, request: { runId?: string; format: string | null }): Promise<AuditDownload> {
+export async function auditDownload(
+  session: SessionWithUser | null,
+  request: { runId?: string; format: string | null },
+): Promise<AuditDownload> {
   if (!session) return { ok: false, status: 401 };
   const { runId } = request;
   if (runId !== undefined && (!runIdSchema.safeParse(runId).success || !(await getRunForTenant(runId, session.user.tenantId)))) {

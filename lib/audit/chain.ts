@@ -3,7 +3,10 @@ import type { AuditEvent } from "@/lib/db/audit";
 import { auditEventHash, GENESIS_HASH } from "@/lib/db/audit-hash";
 
 /** What verifyChain needs of an event: its hashed fields plus prevHash and hash. */
-export type ChainEvent = Pick<AuditEvent, "id" | "at" | "tenantId" | "runId" | "actorUpn" | "action" | "target" | "outcome" | "detail" | "prevHash" | "hash">;
+export type ChainEvent = Pick<
+  AuditEvent,
+  "id" | "at" | "tenantId" | "runId" | "actorUpn" | "action" | "target" | "outcome" | "detail" | "prevHash" | "hash"
+>;
 
 /** Result of verifyChain; `brokenAt` is the index of the first bad event in the given list. */
 export type ChainVerdict =
@@ -51,9 +54,12 @@ export class ChainVerifier {
       return previous ? "event has no hash after the chain started (hash removed)" : null;
     }
     if (previous && !(BigInt(event.id) > BigInt(previous.id))) return "event is out of order (id not increasing)";
-    if (auditEventHash({ ...event, prevHash: event.prevHash }) !== event.hash) return "event content doesn't match its hash (a field was altered)";
+    if (auditEventHash({ ...event, prevHash: event.prevHash }) !== event.hash)
+      return "event content doesn't match its hash (a field was altered)";
     if (!this.options.partial && event.prevHash !== (previous ? previous.hash : GENESIS_HASH)) {
-      return previous ? "link broken: prevHash isn't the previous event's hash (event deleted, inserted or reordered)" : "chain doesn't start at the genesis hash (earlier events missing)";
+      return previous
+        ? "link broken: prevHash isn't the previous event's hash (event deleted, inserted or reordered)"
+        : "chain doesn't start at the genesis hash (earlier events missing)";
     }
     return null;
   }

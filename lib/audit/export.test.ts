@@ -23,7 +23,8 @@ function event(over: Partial<Omit<AuditEvent, "prevHash">> & { prevHash?: string
 
 function chain(n: number): AuditEvent[] {
   const events: AuditEvent[] = [];
-  for (let i = 1; i <= n; i++) events.push(event({ id: String(i), prevHash: events.at(-1)?.hash ?? GENESIS_HASH, action: `a.${i}`, detail: { i } }));
+  for (let i = 1; i <= n; i++)
+    events.push(event({ id: String(i), prevHash: events.at(-1)?.hash ?? GENESIS_HASH, action: `a.${i}`, detail: { i } }));
   return events;
 }
 
@@ -34,7 +35,13 @@ async function* chunksOf(events: readonly AuditEvent[], size: number, failAfter 
   }
 }
 
-const source = (over: Partial<AuditExportSource> & Pick<AuditExportSource, "chunks">): AuditExportSource => ({ format: "jsonl", scope: "tenant", tenantId: "t", runId: null, ...over });
+const source = (over: Partial<AuditExportSource> & Pick<AuditExportSource, "chunks">): AuditExportSource => ({
+  format: "jsonl",
+  scope: "tenant",
+  tenantId: "t",
+  runId: null,
+  ...over,
+});
 
 async function read(stream: ReadableStream<Uint8Array>): Promise<{ text: string; error: unknown }> {
   const decoder = new TextDecoder();
@@ -56,7 +63,7 @@ describe("CSV", () => {
     expect(csvCell("plain")).toBe("plain");
     expect(csvCell('a,b "c"')).toBe('"a,b ""c"""');
     expect(csvCell("two\r\nlines")).toBe('"two\r\nlines"');
-    for (const f of ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]) expect(csvCell(f).replace(/^"/, "")).toMatch(/^'/);
+    for (const f of ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]) expect(csvCell(f).replace(/^"/, "")).toMatch(/^'/);
     expect(csvCell('=cmd|"/c calc"!A0')).toBe(`"'=cmd|""/c calc""!A0"`);
   });
 
@@ -87,14 +94,32 @@ describe("JSON Lines", () => {
     const { text } = await read(auditExportStream(source({ chunks: chunksOf(events, 2) })));
     const lines = text.trimEnd().split("\n");
     expect(lines).toHaveLength(1 + 5 + 1);
-    expect(JSON.parse(lines[0]!)).toEqual({ auditExport: { version: 2, scope: "tenant", tenantId: "t", runId: null, exportedAt: expect.any(String), check: expect.stringContaining("audit:verify"), note: expect.stringContaining("auditExportEnd") } });
-    expect(JSON.parse(lines[6]!)).toEqual({ auditExportEnd: { complete: true, count: 5, firstHash: events[0]!.hash, lastHash: events[4]!.hash, chain: "intact" } });
+    expect(JSON.parse(lines[0]!)).toEqual({
+      auditExport: {
+        version: 2,
+        scope: "tenant",
+        tenantId: "t",
+        runId: null,
+        exportedAt: expect.any(String),
+        check: expect.stringContaining("audit:verify"),
+        note: expect.stringContaining("auditExportEnd"),
+      },
+    });
+    expect(JSON.parse(lines[6]!)).toEqual({
+      auditExportEnd: { complete: true, count: 5, firstHash: events[0]!.hash, lastHash: events[4]!.hash, chain: "intact" },
+    });
 
     const parsed = parseJsonLines(text);
     expect(parsed.header).toMatchObject({ scope: "tenant", count: 5, firstHash: events[0]!.hash, lastHash: events[4]!.hash });
     expect(parsed.events).toEqual(events.map(({ actorUserId: _, ...rest }) => rest));
     expect(verifyChain(parsed.events)).toMatchObject({ ok: true, count: 5 });
-    expect(await checkExportLines(text.split("\n"))).toEqual({ ok: true, count: 5, firstHash: events[0]!.hash, lastHash: events[4]!.hash, partial: false });
+    expect(await checkExportLines(text.split("\n"))).toEqual({
+      ok: true,
+      count: 5,
+      firstHash: events[0]!.hash,
+      lastHash: events[4]!.hash,
+      partial: false,
+    });
   });
 
   it("writes all of a tampered chain and says in the end line where it broke", async () => {
@@ -102,7 +127,12 @@ describe("JSON Lines", () => {
     events[2] = { ...events[2]!, outcome: "denied" };
     const { text } = await read(auditExportStream(source({ chunks: chunksOf(events, 2) })));
     expect(parseJsonLines(text).events).toHaveLength(5);
-    expect(parseJsonLines(text).end).toMatchObject({ complete: true, count: 5, chain: "broken", broken: { event: 3, id: "3", reason: expect.stringMatching(/altered/) } });
+    expect(parseJsonLines(text).end).toMatchObject({
+      complete: true,
+      count: 5,
+      chain: "broken",
+      broken: { event: 3, id: "3", reason: expect.stringMatching(/altered/) },
+    });
     expect(await checkExportLines(text.split("\n"))).toEqual({ ok: false, message: expect.stringMatching(/^BROKEN at event #3 \(id 3\)/) });
   });
 
@@ -111,7 +141,10 @@ describe("JSON Lines", () => {
     const { text } = await read(auditExportStream(source({ scope: "run", runId: "run-abcdefghijklmnop", chunks: chunksOf(subset, 2) })));
     expect(parseJsonLines(text).end).toMatchObject({ complete: true, count: 3, chain: "intact" });
     expect(await checkExportLines(text.split("\n"))).toMatchObject({ ok: true, count: 3, partial: true });
-    expect(await checkExportLines(text.replace('"a.4"', '"a.9"').split("\n"))).toMatchObject({ ok: false, message: expect.stringMatching(/^BROKEN at event #2/) });
+    expect(await checkExportLines(text.replace('"a.4"', '"a.9"').split("\n"))).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^BROKEN at event #2/),
+    });
   });
 
   it("when reading stops midway: an end line saying the export is incomplete, then a stream error", async () => {
@@ -120,8 +153,16 @@ describe("JSON Lines", () => {
     expect(error).toMatchObject({ message: "connection reset" });
     const parsed = parseJsonLines(text);
     expect(parsed.events).toHaveLength(4);
-    expect(parsed.end).toMatchObject({ complete: false, count: 4, chain: "intact", error: expect.stringMatching(/stopped after 4 events/) });
-    expect(await checkExportLines(text.split("\n"))).toEqual({ ok: false, message: expect.stringMatching(/^INCOMPLETE: the export stopped early after 4 events/) });
+    expect(parsed.end).toMatchObject({
+      complete: false,
+      count: 4,
+      chain: "intact",
+      error: expect.stringMatching(/stopped after 4 events/),
+    });
+    expect(await checkExportLines(text.split("\n"))).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^INCOMPLETE: the export stopped early after 4 events/),
+    });
   });
 
   it("reads the next chunk only when the previous one was taken, and stops reading when the download is cancelled", async () => {
@@ -155,30 +196,53 @@ describe("JSON Lines", () => {
 });
 
 describe("checkExportLines", () => {
-  const exported = async (events: AuditEvent[]) => (await read(auditExportStream(source({ chunks: chunksOf(events, 3) })))).text.split("\n");
+  const exported = async (events: AuditEvent[]) =>
+    (await read(auditExportStream(source({ chunks: chunksOf(events, 3) })))).text.split("\n");
 
   it("calls a file without its end line incomplete (a cut download), even when the chain itself is intact", async () => {
     const lines = await exported(chain(7));
     const cut = lines.slice(0, 5);
     expect(verifyChain(parseJsonLines(cut.join("\n")).events)).toMatchObject({ ok: true, count: 4 });
-    expect(await checkExportLines(cut)).toEqual({ ok: false, message: "INCOMPLETE: no end line after 4 events: the file was cut off (download it again)" });
+    expect(await checkExportLines(cut)).toEqual({
+      ok: false,
+      message: "INCOMPLETE: no end line after 4 events: the file was cut off (download it again)",
+    });
   });
 
   it("refuses an end line whose count or end hashes don't match the events, and lines after it", async () => {
     const lines = (await exported(chain(4))).filter(Boolean);
     const end = lines.at(-1)!;
-    expect(await checkExportLines([...lines.slice(0, -2), end])).toEqual({ ok: false, message: "BROKEN: the export says 4 events, the file has 3" });
-    expect(await checkExportLines([...lines.slice(0, -1), end.replace('"count":4', '"count":3')].filter((l) => !l.includes('"a.4"')))).toEqual({
+    expect(await checkExportLines([...lines.slice(0, -2), end])).toEqual({
+      ok: false,
+      message: "BROKEN: the export says 4 events, the file has 3",
+    });
+    expect(
+      await checkExportLines([...lines.slice(0, -1), end.replace('"count":4', '"count":3')].filter((l) => !l.includes('"a.4"'))),
+    ).toEqual({
       ok: false,
       message: expect.stringMatching(/first or last hash differs/),
     });
-    expect(await checkExportLines([...lines, lines[1]!])).toEqual({ ok: false, message: `BROKEN: line ${lines.length + 1} follows the export's end line` });
+    expect(await checkExportLines([...lines, lines[1]!])).toEqual({
+      ok: false,
+      message: `BROKEN: line ${lines.length + 1} follows the export's end line`,
+    });
   });
 
   it("still checks exports written before version 2 (count and end hashes in the header)", async () => {
     const events = chain(3);
     const legacy = [
-      JSON.stringify({ auditExport: { scope: "tenant", tenantId: "t", runId: null, count: 3, firstHash: events[0]!.hash, lastHash: events[2]!.hash, exportedAt: "", check: "" } }),
+      JSON.stringify({
+        auditExport: {
+          scope: "tenant",
+          tenantId: "t",
+          runId: null,
+          count: 3,
+          firstHash: events[0]!.hash,
+          lastHash: events[2]!.hash,
+          exportedAt: "",
+          check: "",
+        },
+      }),
       ...(await exported(events)).slice(1, 4),
     ];
     expect(await checkExportLines(legacy)).toMatchObject({ ok: true, count: 3 });

@@ -46,7 +46,8 @@ export type AuditExportInfo = Omit<AuditExportHeader["auditExport"], "version" |
   lastHash?: string | null;
 };
 
-const HEADER_NOTE = "The last line (auditExportEnd) holds the count, the first and last hash and the server's check; a file without it is incomplete.";
+const HEADER_NOTE =
+  "The last line (auditExportEnd) holds the count, the first and last hash and the server's check; a file without it is incomplete.";
 
 const CSV_COLUMNS = ["id", "at", "tenantId", "runId", "actorUpn", "action", "target", "outcome", "detail", "prevHash", "hash"] as const;
 
@@ -145,13 +146,17 @@ export function auditExportStream(source: AuditExportSource): ReadableStream<Uin
       try {
         next = await iterator.next();
       } catch (error) {
-        console.error(`[audit] export of tenant ${source.tenantId} stopped after ${count} events: ${error instanceof Error ? error.message : "unknown error"}`);
+        console.error(
+          `[audit] export of tenant ${source.tenantId} stopped after ${count} events: ${error instanceof Error ? error.message : "unknown error"}`,
+        );
         if (source.format === "csv") {
           controller.error(error);
           return;
         }
         failure = error;
-        controller.enqueue(encoder.encode(endLine(`the export stopped after ${count} events (the database could not be read); download it again`)));
+        controller.enqueue(
+          encoder.encode(endLine(`the export stopped after ${count} events (the database could not be read); download it again`)),
+        );
         return;
       }
       if (next.done) {
@@ -196,13 +201,15 @@ export function parseExportLine(line: string, lineNumber: number): ExportLine | 
   const o = value as Record<string, unknown>;
   if ("auditExport" in o) {
     const header = o.auditExport as Partial<AuditExportHeader["auditExport"]> & AuditExportInfo;
-    if (typeof header !== "object" || header === null || (header.scope !== "tenant" && header.scope !== "run")) throw new Error(`line ${lineNumber}: not an export header`);
+    if (typeof header !== "object" || header === null || (header.scope !== "tenant" && header.scope !== "run"))
+      throw new Error(`line ${lineNumber}: not an export header`);
     const { note: _note, ...info } = header;
     return { kind: "header", header: info };
   }
   if ("auditExportEnd" in o) {
     const end = o.auditExportEnd as AuditExportEnd["auditExportEnd"];
-    if (typeof end !== "object" || end === null || typeof end.count !== "number" || typeof end.complete !== "boolean") throw new Error(`line ${lineNumber}: not an export end line`);
+    if (typeof end !== "object" || end === null || typeof end.count !== "number" || typeof end.complete !== "boolean")
+      throw new Error(`line ${lineNumber}: not an export end line`);
     return { kind: "end", end };
   }
   const str = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : null);
@@ -217,12 +224,28 @@ export function parseExportLine(line: string, lineNumber: number): ExportLine | 
   }
   return {
     kind: "event",
-    event: { id, at: new Date(at), tenantId, runId: str("runId"), actorUpn, action, target: str("target"), outcome, detail: (o.detail ?? null) as JsonValue | null, prevHash: str("prevHash"), hash: str("hash") },
+    event: {
+      id,
+      at: new Date(at),
+      tenantId,
+      runId: str("runId"),
+      actorUpn,
+      action,
+      target: str("target"),
+      outcome,
+      detail: (o.detail ?? null) as JsonValue | null,
+      prevHash: str("prevHash"),
+      hash: str("hash"),
+    },
   };
 }
 
 /** Parses a whole JSON Lines export held in memory (tests, small files); throws naming the bad line. */
-export function parseJsonLines(text: string): { header: AuditExportInfo | null; end: AuditExportEnd["auditExportEnd"] | null; events: ChainEvent[] } {
+export function parseJsonLines(text: string): {
+  header: AuditExportInfo | null;
+  end: AuditExportEnd["auditExportEnd"] | null;
+  events: ChainEvent[];
+} {
   let header: AuditExportInfo | null = null;
   let end: AuditExportEnd["auditExportEnd"] | null = null;
   const events: ChainEvent[] = [];
@@ -238,15 +261,17 @@ export function parseJsonLines(text: string): { header: AuditExportInfo | null; 
 
 /** Result of checkExportLines: what the file holds, or the first reason not to trust it. */
 export type ExportCheck =
-  | { ok: true; count: number; firstHash: string | null; lastHash: string | null; partial: boolean }
-  | { ok: false; message: string };
+  { ok: true; count: number; firstHash: string | null; lastHash: string | null; partial: boolean } | { ok: false; message: string };
 
 /**
  * Checks a JSON Lines export read line by line (memory: one line and the previous event): the chain (links only for a
  * tenant export), and that the file ends with a complete end line whose count and end hashes match the events. A file
  * without an end line was cut off. Exports before version 2 carry the count and hashes in the header instead.
  */
-export async function checkExportLines(lines: AsyncIterable<string> | Iterable<string>, options: { partial?: boolean } = {}): Promise<ExportCheck> {
+export async function checkExportLines(
+  lines: AsyncIterable<string> | Iterable<string>,
+  options: { partial?: boolean } = {},
+): Promise<ExportCheck> {
   let header: AuditExportInfo | null = null;
   let end: AuditExportEnd["auditExportEnd"] | null = null;
   let verifier: ChainVerifier | null = null;
@@ -289,7 +314,8 @@ export async function checkExportLines(lines: AsyncIterable<string> | Iterable<s
     }
   }
 
-  const claimed = end ?? (header && (header.version ?? 1) < EXPORT_VERSION && header.count !== undefined ? { ...header, count: header.count } : null);
+  const claimed =
+    end ?? (header && (header.version ?? 1) < EXPORT_VERSION && header.count !== undefined ? { ...header, count: header.count } : null);
   if (header && !claimed) {
     return { ok: false, message: `INCOMPLETE: no end line after ${count} events: the file was cut off (download it again)` };
   }

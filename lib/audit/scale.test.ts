@@ -36,8 +36,19 @@ beforeAll(async () => {
   configureDb({ databaseUrl: database.url, dataDir: ".test-data/unused" });
   await migrate();
   const config = testConfig();
-  const user = await upsertUser({ tenantId: config.tenantId, objectId: "33333333-3333-4333-8333-333333333333", upn: "admin@contoso.example", displayName: "Admin" });
-  await createSession({ tokenHash: "scale-session", userId: user.id, homeAccountId: "h", tokenCache: "c", expiresAt: new Date(Date.now() + 3_600_000) });
+  const user = await upsertUser({
+    tenantId: config.tenantId,
+    objectId: "33333333-3333-4333-8333-333333333333",
+    upn: "admin@contoso.example",
+    displayName: "Admin",
+  });
+  await createSession({
+    tokenHash: "scale-session",
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "c",
+    expiresAt: new Date(Date.now() + 3_600_000),
+  });
   session = (await findSession("scale-session"))!;
   const run = await createRun({ tenantId: config.tenantId, createdByUserId: user.id, createdByUpn: user.upn, config, steps: ["storage"] });
   view = (await getRunView(session, run.id))!;
@@ -48,8 +59,23 @@ beforeAll(async () => {
   await Promise.all([client.connect(), second.connect()]);
   try {
     const total = EVENTS + Math.ceil(EVENTS / (OTHER_EVERY - 1));
-    const { rows } = await client.query<{ id: string }>(`SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))::text AS id FROM generate_series(1, $1)`, [total]);
-    const columns = { id: [] as string[], at: [] as string[], tenant: [] as string[], run: [] as (string | null)[], upn: [] as string[], action: [] as string[], target: [] as (string | null)[], outcome: [] as string[], detail: [] as string[], prev: [] as string[], hash: [] as string[] };
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))::text AS id FROM generate_series(1, $1)`,
+      [total],
+    );
+    const columns = {
+      id: [] as string[],
+      at: [] as string[],
+      tenant: [] as string[],
+      run: [] as (string | null)[],
+      upn: [] as string[],
+      action: [] as string[],
+      target: [] as (string | null)[],
+      outcome: [] as string[],
+      detail: [] as string[],
+      prev: [] as string[],
+      hash: [] as string[],
+    };
     // One batch in flight per connection while the next is hashed.
     const inFlight: (Promise<unknown> | null)[] = [null, null];
     let batches = 0;
@@ -101,7 +127,9 @@ beforeAll(async () => {
     if (columns.id.length > 0) await insert();
     await Promise.all(inFlight);
     await client.query("ANALYZE audit_events");
-    const { rows: counts } = await client.query<{ n: string }>("SELECT count(*)::text AS n FROM audit_events WHERE tenant_id = $1", [config.tenantId]);
+    const { rows: counts } = await client.query<{ n: string }>("SELECT count(*)::text AS n FROM audit_events WHERE tenant_id = $1", [
+      config.tenantId,
+    ]);
     expect(Number(counts[0]?.n)).toBe(EVENTS);
   } finally {
     await Promise.all([client.end(), second.end()]);
@@ -179,12 +207,17 @@ async function streamAndCheck(body: ReadableStream<Uint8Array>) {
 }
 
 /** Every query the Prisma PostgreSQL adapter sends while `run` runs, with the rows each returned. */
-async function queriesDuring<T>(run: () => Promise<T>): Promise<{ value: T; queries: { text: string; values: unknown[]; rows: number }[] }> {
+async function queriesDuring<T>(
+  run: () => Promise<T>,
+): Promise<{ value: T; queries: { text: string; values: unknown[]; rows: number }[] }> {
   const queries: { text: string; values: unknown[]; rows: number }[] = [];
   const original = pg.Client.prototype.query;
   const spy = vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
     const config = args[0] as string | { text: string; values?: unknown[] };
-    const query = typeof config === "string" ? { text: config, values: (Array.isArray(args[1]) ? args[1] : []) as unknown[], rows: 0 } : { text: config.text, values: config.values ?? [], rows: 0 };
+    const query =
+      typeof config === "string"
+        ? { text: config, values: (Array.isArray(args[1]) ? args[1] : []) as unknown[], rows: 0 }
+        : { text: config.text, values: config.values ?? [], rows: 0 };
     queries.push(query);
     const record = (result: unknown) => {
       query.rows = (result as { rows?: unknown[] } | undefined)?.rows?.length ?? 0;
@@ -237,7 +270,10 @@ async function explain(query: { text: string; values: unknown[] }): Promise<{ pl
     const walk = (node: PlanNode) => {
       if (node["Node Type"].includes("Scan")) {
         const loops = node["Actual Loops"];
-        scans.push({ node: `${node["Node Type"]}${node["Index Name"] ? ` ${node["Index Name"]}` : ""}`, rows: (node["Actual Rows"] + (node["Rows Removed by Filter"] ?? 0)) * loops });
+        scans.push({
+          node: `${node["Node Type"]}${node["Index Name"] ? ` ${node["Index Name"]}` : ""}`,
+          rows: (node["Actual Rows"] + (node["Rows Removed by Filter"] ?? 0)) * loops,
+        });
       }
       for (const child of node.Plans ?? []) walk(child);
     };

@@ -13,7 +13,10 @@ const STATE = /^[A-Za-z0-9_-]{43}$/;
 
 /** The states in a sign-in state cookie, oldest first; malformed entries are dropped. */
 export function pendingStates(cookie: string | undefined): string[] {
-  return (cookie ?? "").split(".").filter((s) => STATE.test(s)).slice(-MAX_PENDING_SIGN_INS);
+  return (cookie ?? "")
+    .split(".")
+    .filter((s) => STATE.test(s))
+    .slice(-MAX_PENDING_SIGN_INS);
 }
 
 /** The cookie's value once `state` is started: the newest MAX_PENDING_SIGN_INS states. */
@@ -23,7 +26,9 @@ export function addPendingState(cookie: string | undefined, state: string): stri
 
 /** The cookie's value once `state` is used; "" when none is left. */
 export function removePendingState(cookie: string | undefined, state: string): string {
-  return pendingStates(cookie).filter((s) => s !== state).join(".");
+  return pendingStates(cookie)
+    .filter((s) => s !== state)
+    .join(".");
 }
 
 /** Presenter mode ("1" = on): a browser-session cookie, so it survives sign-out and re-sign-in during a screen share. */
@@ -41,7 +46,10 @@ export function cookieOptions(maxAgeSeconds?: number) {
 }
 
 /** Set or clear presenter mode on a response (route handler or proxy). */
-export function setPresenterCookie(response: { cookies: { set(name: string, value: string, options: ReturnType<typeof cookieOptions>): unknown } }, on: boolean): void {
+export function setPresenterCookie(
+  response: { cookies: { set(name: string, value: string, options: ReturnType<typeof cookieOptions>): unknown } },
+  on: boolean,
+): void {
   if (on) response.cookies.set(PRESENTER_COOKIE, "1", cookieOptions());
   else response.cookies.set(PRESENTER_COOKIE, "", cookieOptions(0));
 }

@@ -1,10 +1,5 @@
 // MSAL Node confidential client for the portal's own app registration.
-import {
-  ConfidentialClientApplication,
-  LogLevel,
-  type ICachePlugin,
-  type TokenCacheContext,
-} from "@azure/msal-node";
+import { ConfidentialClientApplication, LogLevel, type ICachePlugin, type TokenCacheContext } from "@azure/msal-node";
 import { z } from "zod";
 import { deadline, formatSeconds, requestTimeoutMs, timedMsalNetwork } from "@/lib/azure/timeouts";
 import { env } from "@/lib/env";
@@ -42,7 +37,8 @@ async function fetchMetadata(): Promise<OidcMetadata> {
     if (!res.ok) throw new Error(`Sign-in authority answered ${res.status} for its OpenID configuration`);
     return oidcMetadataSchema.parse(await res.json());
   } catch (error) {
-    if (limit.timedOut()) throw new Error(`Sign-in authority did not answer within ${formatSeconds(ms)} for its OpenID configuration`, { cause: error });
+    if (limit.timedOut())
+      throw new Error(`Sign-in authority did not answer within ${formatSeconds(ms)} for its OpenID configuration`, { cause: error });
     throw error;
   }
 }

@@ -41,7 +41,8 @@ describe("signInLimiter", () => {
     const allow = signInLimiter(limits);
     const allowedAt: number[] = [];
     // 20 minutes of one start every 10 ms, each from a new address: 120,000 attempts.
-    for (let t = 0, i = 0; t < 20 * MINUTE; t += 10, i++) if (allow(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, t).ok) allowedAt.push(t);
+    for (let t = 0, i = 0; t < 20 * MINUTE; t += 10, i++)
+      if (allow(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, t).ok) allowedAt.push(t);
     // Burst 100, then 90 a minute: at most 1,000 in any 10 minutes (a sign-in's lifetime).
     let most = 0;
     for (let first = 0, last = 0; last < allowedAt.length; last++) {

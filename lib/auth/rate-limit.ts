@@ -81,7 +81,10 @@ function ipv6Network(ip: string): string {
   const left = part(head);
   const right = tail === undefined ? [] : part(tail);
   const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(":")}::/64`;
 }
 
 /**
@@ -91,7 +94,10 @@ function ipv6Network(ip: string): string {
  * bounds that.
  */
 export function clientKey(forwardedFor: string | null, trustedProxies: number): string {
-  const hops = (forwardedFor ?? "").split(",").map((h) => h.trim()).filter(Boolean);
+  const hops = (forwardedFor ?? "")
+    .split(",")
+    .map((h) => h.trim())
+    .filter(Boolean);
   let hop = hops[hops.length - Math.max(trustedProxies, 1)] ?? hops[0] ?? "unknown";
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hop);
   if (bracketed?.[1]) hop = bracketed[1];

@@ -15,9 +15,7 @@ export const GRAPH_PERMISSIONS = [
 /** Scopes for a token to `resource`. One resource per token: Entra can't mix audiences. */
 export function scopesFor(resource: Resource): string[] {
   const e = env();
-  return resource === "arm"
-    ? [`${e.ARM_AUDIENCE}/user_impersonation`]
-    : GRAPH_PERMISSIONS.map((p) => `${e.GRAPH_AUDIENCE}/${p}`);
+  return resource === "arm" ? [`${e.ARM_AUDIENCE}/user_impersonation`] : GRAPH_PERMISSIONS.map((p) => `${e.GRAPH_AUDIENCE}/${p}`);
 }
 
 /** Sign-in asks for ARM and, in the same consent prompt, for Graph (extraScopesToConsent). */

@@ -26,7 +26,18 @@ describe("safeReturnTo", () => {
   );
 
   it("refuses tabs, newlines, carriage returns and other control characters or whitespace, which browsers drop or trim", () => {
-    for (const value of ["/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/\r\n/evil.example", "/\u0000/evil.example", "/\u007f/evil", "/ /evil.example", "/\u00a0/evil", "/\u2028/evil", "/estate\t"]) {
+    for (const value of [
+      "/\t/evil.example",
+      "/\n/evil.example",
+      "/\r/evil.example",
+      "/\r\n/evil.example",
+      "/\u0000/evil.example",
+      "/\u007f/evil",
+      "/ /evil.example",
+      "/\u00a0/evil",
+      "/\u2028/evil",
+      "/estate\t",
+    ]) {
       expect(safeReturnTo(value), JSON.stringify(value)).toBe("/estate");
     }
   });
@@ -38,13 +49,34 @@ describe("safeReturnTo", () => {
   });
 
   it("refuses percent-encoded slashes, backslashes and tabs that one decoding hop would turn into a way out", () => {
-    for (const value of ["/%2F%2Fevil.example", "/%2f/evil.example", "/%5Cevil.example", "/%5c%5cevil", "/%09/evil.example", "/%0a/evil", "/%0D/evil", "/%E0%A4%A"]) {
+    for (const value of [
+      "/%2F%2Fevil.example",
+      "/%2f/evil.example",
+      "/%5Cevil.example",
+      "/%5c%5cevil",
+      "/%09/evil.example",
+      "/%0a/evil",
+      "/%0D/evil",
+      "/%E0%A4%A",
+    ]) {
       expect(safeReturnTo(value), value).toBe("/estate");
     }
   });
 
   it("refuses absolute URLs, other schemes and mixed variants", () => {
-    for (const value of ["https://evil.example/", "HTTPS://evil.example", "https://portal.example.evil.example/", "javascript:alert(1)", "data:text/html,x", "/%09%5C/evil", "/\t%2F/evil", "\t//evil.example", " /estate", "/\\\t/evil", "/%2F\\evil"]) {
+    for (const value of [
+      "https://evil.example/",
+      "HTTPS://evil.example",
+      "https://portal.example.evil.example/",
+      "javascript:alert(1)",
+      "data:text/html,x",
+      "/%09%5C/evil",
+      "/\t%2F/evil",
+      "\t//evil.example",
+      " /estate",
+      "/\\\t/evil",
+      "/%2F\\evil",
+    ]) {
       expect(safeReturnTo(value), JSON.stringify(value)).toBe("/estate");
     }
   });
@@ -62,7 +94,27 @@ describe("safeReturnTo", () => {
   });
 
   it("never yields a Location that resolves off the portal's origin (fuzzed)", () => {
-    const pieces = ["/", "//", "\\", "\t", "\n", "\r", " ", "%2F", "%5C", "%09", "%2e", ".", "evil.example", ":", "@", "?", "#", "javascript:", "https:"];
+    const pieces = [
+      "/",
+      "//",
+      "\\",
+      "\t",
+      "\n",
+      "\r",
+      " ",
+      "%2F",
+      "%5C",
+      "%09",
+      "%2e",
+      ".",
+      "evil.example",
+      ":",
+      "@",
+      "?",
+      "#",
+      "javascript:",
+      "https:",
+    ];
     let seed = 7;
     const next = () => (seed = (seed * 48271) % 2147483647);
     for (let i = 0; i < 5000; i++) {

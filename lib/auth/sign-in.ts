@@ -22,8 +22,7 @@ export const SIGN_IN_ERRORS = {
 export type SignInErrorCode = keyof typeof SIGN_IN_ERRORS;
 
 export type SignInOutcome =
-  | { ok: true; sessionToken: string; maxAgeSeconds: number; returnTo: string }
-  | { ok: false; code: SignInErrorCode; message: string };
+  { ok: true; sessionToken: string; maxAgeSeconds: number; returnTo: string } | { ok: false; code: SignInErrorCode; message: string };
 
 const DEFAULT_RETURN_TO = "/estate";
 const MAX_RETURN_TO_LENGTH = 2048;
@@ -63,13 +62,16 @@ export async function beginSignIn(returnTo: string | null): Promise<{ authorizeU
   const state = randomToken();
   const nonce = randomToken();
   const stateHash = sha256(state);
-  await createAuthRequest({
-    stateHash,
-    codeVerifier: encrypt(verifier, encryptionKey(), stateHash),
-    nonce,
-    returnTo: safeReturnTo(returnTo),
-    expiresAt: new Date(Date.now() + SIGN_IN_TTL_MS),
-  }, env().SIGN_IN_PENDING_MAX);
+  await createAuthRequest(
+    {
+      stateHash,
+      codeVerifier: encrypt(verifier, encryptionKey(), stateHash),
+      nonce,
+      returnTo: safeReturnTo(returnTo),
+      expiresAt: new Date(Date.now() + SIGN_IN_TTL_MS),
+    },
+    env().SIGN_IN_PENDING_MAX,
+  );
   const client = await createMsalClient();
   const authorizeUrl = await client.getAuthCodeUrl({
     ...signInScopes(),
@@ -105,7 +107,10 @@ function fail(code: SignInErrorCode): SignInOutcome {
  * Finish a sign-in from the callback's query; creates the session only when state, PKCE and nonce all check out.
  * `browserStates`: the states of the sign-ins this browser started (its state cookie).
  */
-export async function completeSignIn(query: URLSearchParams, browserStates: string | readonly string[] | undefined): Promise<SignInOutcome> {
+export async function completeSignIn(
+  query: URLSearchParams,
+  browserStates: string | readonly string[] | undefined,
+): Promise<SignInOutcome> {
   const parsed = callbackSchema.safeParse(Object.fromEntries(query));
   if (!parsed.success) return fail("failed");
   const params = parsed.data;

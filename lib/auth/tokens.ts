@@ -7,11 +7,11 @@ import { createMsalClient } from "./msal";
 import { scopesFor, type Resource } from "./scopes";
 
 export type TokenResult =
-  | { ok: true; token: string; expiresOn: Date }
-  | { ok: false; code: "reauth_required" | "token_failed"; message: string };
+  { ok: true; token: string; expiresOn: Date } | { ok: false; code: "reauth_required" | "token_failed"; message: string };
 
 /** What the engine reports when the admin whose token it used has signed out since (or the session expired). */
-export const SESSION_ENDED_MESSAGE = "The admin who started this work has signed out, so the portal no longer acts with their sign-in. Sign in and resume.";
+export const SESSION_ENDED_MESSAGE =
+  "The admin who started this work has signed out, so the portal no longer acts with their sign-in. Sign in and resume.";
 
 /** What a user whose session's token cache can't be opened (its key is gone from the configuration) is told. */
 export const SESSION_KEY_GONE_MESSAGE = "Your session was sealed with a key the portal no longer has: sign in again.";

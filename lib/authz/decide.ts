@@ -9,7 +9,15 @@ import { allowsAction } from "@/lib/azure/permissions";
 import { credentialFor, TokenUnavailableError, type TokenProvider } from "@/lib/engine/tokens";
 import type { RunConfig } from "@/lib/steps/config";
 import { stepById, STEP_IDS, type StepId } from "@/lib/steps/registry";
-import { APP_CREDENTIALS, APP_MANAGER_ROLES, CONSENT_ROLES, OFFBOARD_REQUIREMENTS, STEP_REQUIREMENTS, type Requirement, type SubscriptionSet } from "./requirements";
+import {
+  APP_CREDENTIALS,
+  APP_MANAGER_ROLES,
+  CONSENT_ROLES,
+  OFFBOARD_REQUIREMENTS,
+  STEP_REQUIREMENTS,
+  type Requirement,
+  type SubscriptionSet,
+} from "./requirements";
 
 /** The answer to "may this user do this now": a refusal names what is missing and who can act. */
 export type Decision = { allowed: true } | { allowed: false; code: "not_permitted" | "reauth_required" | "check_failed"; message: string };
@@ -81,7 +89,11 @@ export class PermissionProbe {
     if (signIn) return { allowed: false, code: "reauth_required", message: signIn.message };
     if (error instanceof AzureOperationError) {
       if (error.code === "reauth_required") return { allowed: false, code: "reauth_required", message: error.message };
-      return { allowed: false, code: "check_failed", message: `The portal could not check your permissions, so it did nothing. ${error.message}` };
+      return {
+        allowed: false,
+        code: "check_failed",
+        message: `The portal could not check your permissions, so it did nothing. ${error.message}`,
+      };
     }
     throw error;
   }
@@ -104,7 +116,12 @@ function nameOf(scope: RunScope, subscriptionId: string): string {
 }
 
 /** The first requirement the user doesn't meet, in words; null when all are met. */
-async function firstUnmet(probe: PermissionProbe, scope: RunScope, requirements: readonly Requirement[], what: string): Promise<string | null> {
+async function firstUnmet(
+  probe: PermissionProbe,
+  scope: RunScope,
+  requirements: readonly Requirement[],
+  what: string,
+): Promise<string | null> {
   for (const r of requirements) {
     if (r.kind === "arm") {
       const subs = subscriptionsOf(scope, r.on);

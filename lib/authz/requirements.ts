@@ -40,11 +40,19 @@ const STORAGE_WRITE: Requirement = {
   roles: "Contributor or Owner",
 };
 const DIAGNOSTIC_WRITE: Requirement[] = [
-  { kind: "arm", on: "clusters", actions: ["Microsoft.Insights/diagnosticSettings/write"], roles: "Monitoring Contributor, Contributor or Owner" },
+  {
+    kind: "arm",
+    on: "clusters",
+    actions: ["Microsoft.Insights/diagnosticSettings/write"],
+    roles: "Monitoring Contributor, Contributor or Owner",
+  },
   // Azure Monitor checks ListKeys on the destination account (azure-monitor/roles-permissions-security.md).
   { kind: "arm", on: "storage", actions: ["Microsoft.Storage/storageAccounts/listKeys/action"], roles: "Contributor or Owner" },
 ];
-const CONSENT: Requirement = { kind: "entra-consent", roles: "Cloud Application Administrator, Application Administrator or Global Administrator" };
+const CONSENT: Requirement = {
+  kind: "entra-consent",
+  roles: "Cloud Application Administrator, Application Administrator or Global Administrator",
+};
 /** Managing the vendor app's credentials: add, reveal, rotate or remove a client secret. */
 export const APP_CREDENTIALS: Requirement = {
   kind: "entra-app",
@@ -57,7 +65,9 @@ export const STEP_REQUIREMENTS: Record<StepId, readonly Requirement[]> = {
   "diagnostic-settings": DIAGNOSTIC_WRITE,
   "app-registration": [CONSENT],
   // Role definitions need write on every assignable scope; RBAC Administrator can't (azure-facts: custom-roles-rest.md).
-  "custom-role": [{ kind: "arm", on: "all", actions: ["Microsoft.Authorization/roleDefinitions/write"], roles: "Owner or User Access Administrator" }],
+  "custom-role": [
+    { kind: "arm", on: "all", actions: ["Microsoft.Authorization/roleDefinitions/write"], roles: "Owner or User Access Administrator" },
+  ],
   // Delete too: narrowing removes the portal's earlier subscription-wide assignments (the same three roles hold both).
   "role-assignments": [
     {

@@ -26,7 +26,9 @@ export async function addVerificationPassword(
   try {
     body = await graphClient(credential)
       .api(`/applications/${encodeURIComponent(applicationObjectId)}/addPassword`)
-      .post({ passwordCredential: { displayName: VERIFICATION_SECRET_NAME, endDateTime: new Date(now.getTime() + lifetimeMs).toISOString() } });
+      .post({
+        passwordCredential: { displayName: VERIFICATION_SECRET_NAME, endDateTime: new Date(now.getTime() + lifetimeMs).toISOString() },
+      });
   } catch (error) {
     throw toAzureError(error, {
       action: "create a short-lived secret to verify the vendor's app",

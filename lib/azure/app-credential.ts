@@ -59,7 +59,9 @@ export function appCredential(app: AppSecret): TokenCredential {
   });
   return {
     async getToken(scopes): Promise<AccessToken> {
-      const list = (Array.isArray(scopes) ? scopes : [scopes]).map((s) => (s.endsWith("/.default") ? s : `${s.replace(/\/$/, "")}/.default`));
+      const list = (Array.isArray(scopes) ? scopes : [scopes]).map((s) =>
+        s.endsWith("/.default") ? s : `${s.replace(/\/$/, "")}/.default`,
+      );
       const timeoutsBefore = timeouts;
       let result: Awaited<ReturnType<typeof client.acquireTokenByClientCredential>>;
       try {
@@ -67,7 +69,10 @@ export function appCredential(app: AppSecret): TokenCredential {
       } catch (error) {
         // Transient for the engine, and never mistaken for a refused secret by acquireFirstToken.
         if ((error instanceof AuthError && error.errorCode === MSAL_TIMEOUT_CODE) || timeouts > timeoutsBefore) {
-          throw new AzureOperationError("timeout", `The sign-in authority did not answer within ${formatSeconds(requestTimeoutMs())}, so the portal could not sign in as the app. Retry in a moment.`);
+          throw new AzureOperationError(
+            "timeout",
+            `The sign-in authority did not answer within ${formatSeconds(requestTimeoutMs())}, so the portal could not sign in as the app. Retry in a moment.`,
+          );
         }
         throw error;
       }

@@ -4,7 +4,11 @@ import { nameCheckError } from "./check-storage-account-name";
 
 describe("nameCheckError", () => {
   it("maps real Azure's 404 SubscriptionNotFound (Microsoft.Storage unregistered) to provider_not_registered", () => {
-    const e = nameCheckError({ statusCode: 404, code: "SubscriptionNotFound", message: "Subscription 602d1a18-a35e-4b89-a27e-56cb26da2c7b was not found." });
+    const e = nameCheckError({
+      statusCode: 404,
+      code: "SubscriptionNotFound",
+      message: "Subscription 602d1a18-a35e-4b89-a27e-56cb26da2c7b was not found.",
+    });
     expect(e.code).toBe("provider_not_registered");
     expect(e.message).toMatch(/not registered for Microsoft\.Storage/);
     expect(e.message).not.toMatch(/deleted/i);
@@ -12,7 +16,11 @@ describe("nameCheckError", () => {
   });
 
   it("maps 409 MissingSubscriptionRegistration the same way", () => {
-    const e = nameCheckError({ statusCode: 409, code: "MissingSubscriptionRegistration", message: "The subscription is not registered to use namespace 'Microsoft.Storage'." });
+    const e = nameCheckError({
+      statusCode: 409,
+      code: "MissingSubscriptionRegistration",
+      message: "The subscription is not registered to use namespace 'Microsoft.Storage'.",
+    });
     expect(e.code).toBe("provider_not_registered");
   });
 

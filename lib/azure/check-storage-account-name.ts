@@ -5,8 +5,7 @@ import { storageClient } from "./provisioning-clients";
 
 /** Whether a storage account name can be used, and why not. */
 export type StorageNameCheck =
-  | { available: true; reason: null; message: string }
-  | { available: false; reason: "invalid" | "taken" | "unknown"; message: string };
+  { available: true; reason: null; message: string } | { available: false; reason: "invalid" | "taken" | "unknown"; message: string };
 
 const STORAGE_ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
 
@@ -22,7 +21,9 @@ export function isValidStorageAccountName(name: string): boolean {
  */
 export function nameCheckError(error: unknown): AzureOperationError {
   const e = error as { statusCode?: unknown; code?: unknown } | null;
-  const unregistered = (e?.statusCode === 404 && (e.code === "SubscriptionNotFound" || e.code === undefined || e.code === null)) || e?.code === "MissingSubscriptionRegistration";
+  const unregistered =
+    (e?.statusCode === 404 && (e.code === "SubscriptionNotFound" || e.code === undefined || e.code === null)) ||
+    e?.code === "MissingSubscriptionRegistration";
   if (unregistered) {
     return new AzureOperationError(
       "provider_not_registered",

@@ -59,13 +59,18 @@ export async function createStorageAccount(
   const budget = deadline(budgetMs);
   try {
     let retryAfterMs: number | undefined;
-    const poller = storageClient(credential, subscriptionId).storageAccounts.create(resourceGroup, input.name, storageAccountCreateParameters(input), {
-      abortSignal: budget.signal,
-      // Only the PUT goes through onResponse (the poller's GETs don't): its Retry-After says when the first poll is worth it.
-      onResponse: (raw) => {
-        retryAfterMs = retryAfterFromHeaders(raw.headers);
+    const poller = storageClient(credential, subscriptionId).storageAccounts.create(
+      resourceGroup,
+      input.name,
+      storageAccountCreateParameters(input),
+      {
+        abortSignal: budget.signal,
+        // Only the PUT goes through onResponse (the poller's GETs don't): its Retry-After says when the first poll is worth it.
+        onResponse: (raw) => {
+          retryAfterMs = retryAfterFromHeaders(raw.headers);
+        },
       },
-    });
+    );
     // core-lro polls once immediately after the 202 and honours Retry-After only from then on; ARM's Retry-After on a
     // new account (~17 s in public Azure) makes that first poll a wasted request, so wait it out before polling.
     await poller.submitted();

@@ -6,7 +6,9 @@ import { graphClient, isGraphNotFound } from "./graph-client";
 /** Delete the application by object id; an unknown one counts as deleted. Entra keeps it 30 days in deleted items. */
 export async function deleteApplication(credential: TokenCredential, applicationObjectId: string): Promise<void> {
   try {
-    await graphClient(credential).api(`/applications/${encodeURIComponent(applicationObjectId)}`).delete();
+    await graphClient(credential)
+      .api(`/applications/${encodeURIComponent(applicationObjectId)}`)
+      .delete();
   } catch (error) {
     if (isGraphNotFound(error)) return;
     throw toAzureError(error, {

@@ -9,6 +9,9 @@ export async function deleteDiagnosticSetting(credential: TokenCredential, resou
     await monitorClient(credential, subscriptionOf(resourceId)).diagnosticSettings.delete(sdkScope(resourceId), name);
   } catch (error) {
     if ((error as { statusCode?: unknown } | null)?.statusCode === 404) return;
-    throw toAzureError(error, { action: `delete the diagnostic setting ${name}`, requiredRole: "Monitoring Contributor on the cluster (or Contributor)" });
+    throw toAzureError(error, {
+      action: `delete the diagnostic setting ${name}`,
+      requiredRole: "Monitoring Contributor on the cluster (or Contributor)",
+    });
   }
 }

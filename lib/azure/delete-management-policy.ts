@@ -4,11 +4,19 @@ import { toAzureError } from "./errors";
 import { storageClient } from "./provisioning-clients";
 
 /** Delete the account's "default" policy; a missing policy or account counts as deleted. */
-export async function deleteManagementPolicy(credential: TokenCredential, subscriptionId: string, resourceGroup: string, accountName: string): Promise<void> {
+export async function deleteManagementPolicy(
+  credential: TokenCredential,
+  subscriptionId: string,
+  resourceGroup: string,
+  accountName: string,
+): Promise<void> {
   try {
     await storageClient(credential, subscriptionId).managementPolicies.delete(resourceGroup, accountName, "default");
   } catch (error) {
     if ((error as { statusCode?: unknown } | null)?.statusCode === 404) return;
-    throw toAzureError(error, { action: `delete the lifecycle policy of ${accountName}`, requiredRole: "Storage Account Contributor, Contributor or Owner" });
+    throw toAzureError(error, {
+      action: `delete the lifecycle policy of ${accountName}`,
+      requiredRole: "Storage Account Contributor, Contributor or Owner",
+    });
   }
 }

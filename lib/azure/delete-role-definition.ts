@@ -13,6 +13,9 @@ export async function deleteRoleDefinition(credential: TokenCredential, scope: s
     await authorizationClient(credential, subscriptionOf(scope)).roleDefinitions.delete(sdkScope(scope), roleId);
   } catch (error) {
     if ((error as { statusCode?: unknown } | null)?.statusCode === 404) return;
-    throw toAzureError(error, { action: "delete the custom role", requiredRole: "Owner or User Access Administrator on every assignable scope of the role" });
+    throw toAzureError(error, {
+      action: "delete the custom role",
+      requiredRole: "Owner or User Access Administrator on every assignable scope of the role",
+    });
   }
 }

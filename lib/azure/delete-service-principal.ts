@@ -6,7 +6,9 @@ import { graphClient, isGraphNotFound } from "./graph-client";
 /** Delete the service principal by object id; an unknown one counts as deleted. */
 export async function deleteServicePrincipal(credential: TokenCredential, servicePrincipalId: string): Promise<void> {
   try {
-    await graphClient(credential).api(`/servicePrincipals/${encodeURIComponent(servicePrincipalId)}`).delete();
+    await graphClient(credential)
+      .api(`/servicePrincipals/${encodeURIComponent(servicePrincipalId)}`)
+      .delete();
   } catch (error) {
     if (isGraphNotFound(error)) return;
     throw toAzureError(error, {

@@ -12,7 +12,10 @@ export interface ResourceGroupInfo {
 }
 
 /** The body of a new group: its region and the run's tags (an existing group is never re-PUT, so its tags stay the customer's). */
-export function resourceGroupBody(location: string, tags: Record<string, string> | undefined): { location: string; tags?: Record<string, string> } {
+export function resourceGroupBody(
+  location: string,
+  tags: Record<string, string> | undefined,
+): { location: string; tags?: Record<string, string> } {
   return { location, ...(tags && Object.keys(tags).length > 0 ? { tags } : {}) };
 }
 

@@ -32,6 +32,7 @@ export async function ensureServicePrincipal(
   }
   // Someone created it between our read and our POST.
   const raced = await getServicePrincipalByAppId(credential, appId);
-  if (!raced) throw new AzureOperationError("conflict", "Entra ID reports the service principal exists but cannot return it yet. Retry in a moment.");
+  if (!raced)
+    throw new AzureOperationError("conflict", "Entra ID reports the service principal exists but cannot return it yet. Retry in a moment.");
   return { servicePrincipal: raced, created: false };
 }

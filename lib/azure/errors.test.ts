@@ -65,23 +65,93 @@ function graph(status: number, code: string | null, message: string, details?: {
 
 describe("toAzureError: specific Azure codes", () => {
   it.each([
-    [restWith(409, "MissingSubscriptionRegistration", "The subscription is not registered to use namespace 'Microsoft.Storage'. See https://aka.ms/rps-not-found"), "provider_not_registered", "Microsoft.Storage"],
-    [restWith(409, "Conflict", "The subscription '2cf36c9a' is not registered to use microsoft.insights."), "provider_not_registered", "microsoft.insights"],
+    [
+      restWith(
+        409,
+        "MissingSubscriptionRegistration",
+        "The subscription is not registered to use namespace 'Microsoft.Storage'. See https://aka.ms/rps-not-found",
+      ),
+      "provider_not_registered",
+      "Microsoft.Storage",
+    ],
+    [
+      restWith(409, "Conflict", "The subscription '2cf36c9a' is not registered to use microsoft.insights."),
+      "provider_not_registered",
+      "microsoft.insights",
+    ],
     [restWith(409, "StorageAccountAlreadyTaken", "The storage account named aksaudit is already taken."), "name_taken", "global"],
-    [restWith(409, "StorageAccountAlreadyExists", "The storage account named x already exists under the subscription."), "name_taken", "another resource group"],
+    [
+      restWith(409, "StorageAccountAlreadyExists", "The storage account named x already exists under the subscription."),
+      "name_taken",
+      "another resource group",
+    ],
     [restWith(400, "AccountNameInvalid", "Bad_Name is not a valid storage account name."), "name_invalid", "3 to 24"],
-    [restWith(409, "Conflict", "Data sink '/subscriptions/s/…/storageAccounts/a' is already used in diagnostic setting 'legacy' for category 'kube-audit'. Data sinks can't be reused in different settings on the same category for the same resource."), "sink_in_use", "'legacy'"],
-    [restWith(400, "BadRequest", "Diagnostic settings count exceeds the limit of 5 for resource '/subscriptions/…'."), "diagnostic_settings_limit", "5"],
-    [restWith(400, "BadRequest", "Resources should be in the same region. Resource 'x' is in region 'eastus' and storage account 'y' is in region 'westeurope'."), "region_mismatch", "region"],
+    [
+      restWith(
+        409,
+        "Conflict",
+        "Data sink '/subscriptions/s/…/storageAccounts/a' is already used in diagnostic setting 'legacy' for category 'kube-audit'. Data sinks can't be reused in different settings on the same category for the same resource.",
+      ),
+      "sink_in_use",
+      "'legacy'",
+    ],
+    [
+      restWith(400, "BadRequest", "Diagnostic settings count exceeds the limit of 5 for resource '/subscriptions/…'."),
+      "diagnostic_settings_limit",
+      "5",
+    ],
+    [
+      restWith(
+        400,
+        "BadRequest",
+        "Resources should be in the same region. Resource 'x' is in region 'eastus' and storage account 'y' is in region 'westeurope'.",
+      ),
+      "region_mismatch",
+      "region",
+    ],
     [restWith(409, "RoleAssignmentExists", "The role assignment already exists."), "role_assignment_exists", "already exists"],
-    [restWith(409, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated."), "role_assignment_conflict", "different principal"],
-    [restWith(409, "RoleDefinitionWithSameNameExists", "A role definition cannot be updated with a name that already exists."), "role_name_taken", "role name"],
-    [restWith(409, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments)."), "role_definition_in_use", "still assigned"],
+    [
+      restWith(
+        409,
+        "RoleAssignmentUpdateNotPermitted",
+        "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+      ),
+      "role_assignment_conflict",
+      "different principal",
+    ],
+    [
+      restWith(409, "RoleDefinitionWithSameNameExists", "A role definition cannot be updated with a name that already exists."),
+      "role_name_taken",
+      "role name",
+    ],
+    [
+      restWith(
+        409,
+        "RoleDefinitionHasAssignments",
+        "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).",
+      ),
+      "role_definition_in_use",
+      "still assigned",
+    ],
     [restWith(400, "PrincipalNotFound", "Principal x does not exist in the directory y."), "principal_not_found", "replication"],
-    [restWith(400, "RoleDefinitionDoesNotExist", "The specified role definition with ID 'x' does not exist."), "role_definition_not_found", "replicate"],
-    [graph(400, "Request_BadRequest", "The appId 'x' of the service principal does not reference a valid application object.", [{ code: "NoBackingApplicationObject" }]), "application_not_replicated", "replicating"],
+    [
+      restWith(400, "RoleDefinitionDoesNotExist", "The specified role definition with ID 'x' does not exist."),
+      "role_definition_not_found",
+      "replicate",
+    ],
+    [
+      graph(400, "Request_BadRequest", "The appId 'x' of the service principal does not reference a valid application object.", [
+        { code: "NoBackingApplicationObject" },
+      ]),
+      "application_not_replicated",
+      "replicating",
+    ],
     [graph(400, "Request_BadRequest", "Permission being assigned already exists on the object"), "already_exists", "already exists"],
-    [graph(409, "Request_MultipleObjectsWithSameKeyValue", "The service principal name x is already in use."), "already_exists", "already exists"],
+    [
+      graph(409, "Request_MultipleObjectsWithSameKeyValue", "The service principal name x is already in use."),
+      "already_exists",
+      "already exists",
+    ],
   ] as const)("maps %#: %s", (error, code, phrase) => {
     const mapped = toAzureError(error, ctx);
     expect(mapped.code).toBe(code);
@@ -116,7 +186,9 @@ describe("toAzureError: specific Azure codes", () => {
   });
 
   it("reads 'already exists' as a duplicate only in Graph's Request_BadRequest", () => {
-    expect(toAzureError(restWith(400, "InvalidTemplate", "The resource already exists in the template."), ctx).code).toBe("invalid_request");
+    expect(toAzureError(restWith(400, "InvalidTemplate", "The resource already exists in the template."), ctx).code).toBe(
+      "invalid_request",
+    );
   });
 
   it("tolerates a GraphError whose code is null", () => {
@@ -188,7 +260,10 @@ describe("toAzureError: Retry-After", () => {
 
   it("reads Retry-After as an HTTP date relative to now", () => {
     vi.useFakeTimers({ now: new Date("2026-11-27T05:00:00Z") });
-    expect(toAzureError(throttledRest({ "retry-after": "Fri, 27 Nov 2026 05:00:30 GMT" }, 503), ctx)).toMatchObject({ code: "unavailable", retryAfterMs: 30_000 });
+    expect(toAzureError(throttledRest({ "retry-after": "Fri, 27 Nov 2026 05:00:30 GMT" }, 503), ctx)).toMatchObject({
+      code: "unavailable",
+      retryAfterMs: 30_000,
+    });
     expect(toAzureError(throttledRest({ "retry-after": "Fri, 27 Nov 2026 06:00:00 GMT" }), ctx).retryAfterMs).toBe(RETRY_AFTER_CAP_MS);
   });
 
@@ -223,14 +298,27 @@ describe("toAzureError: Retry-After", () => {
     expect(retryAfterFromHeaders(undefined)).toBeUndefined();
     expect(retryAfterFromHeaders({ "retry-after": "3" })).toBeUndefined();
     expect(retryAfterFromHeaders({ get: () => 5 })).toBeUndefined();
-    expect(retryAfterFromHeaders({ get: () => { throw new Error("x"); } })).toBeUndefined();
+    expect(
+      retryAfterFromHeaders({
+        get: () => {
+          throw new Error("x");
+        },
+      }),
+    ).toBeUndefined();
     const e = Object.assign(new Error("x"), { statusCode: 429, response: { headers: "retry-after: 3" } });
     expect(toAzureError(e, ctx)).toMatchObject({ code: "throttled", retryAfterMs: undefined });
   });
 
   it("keeps Workbench's Retry-After on a WorkbenchError", async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ error: { code: "TooManyRequests" } }), { status: 429, headers: { "Retry-After": "12" } })));
-    const error = await workbenchRequest({ url: "https://workbench.example", apiKey: "k" }, "GET", "", null, "list the devices").catch((e: unknown) => e);
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(
+        async () => new Response(JSON.stringify({ error: { code: "TooManyRequests" } }), { status: 429, headers: { "Retry-After": "12" } }),
+      ),
+    );
+    const error = await workbenchRequest({ url: "https://workbench.example", apiKey: "k" }, "GET", "", null, "list the devices").catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(WorkbenchError);
     expect(error).toMatchObject({ code: "throttled", status: 429, retryAfterMs: 12_000 });
     expect(classifyAzureError(error)).toBe("transient");
@@ -245,7 +333,9 @@ describe("toAzureError: timeouts", () => {
   it("makes a request that got no answer in time a transient timeout that names the service, the limit and the action", () => {
     const e = toAzureError(new RequestTimeoutError("Azure", 30_000), ctx);
     expect(e).toMatchObject({ code: "timeout" });
-    expect(e.message).toBe("Azure did not answer within 30 s, so the portal could not list the clusters in Production. Retry; if it keeps happening, the service is slow or unreachable from the portal.");
+    expect(e.message).toBe(
+      "Azure did not answer within 30 s, so the portal could not list the clusters in Production. Retry; if it keeps happening, the service is slow or unreachable from the portal.",
+    );
     expect(classifyAzureError(new RequestTimeoutError("Azure", 30_000))).toBe("transient");
   });
 
@@ -271,10 +361,16 @@ describe("toAzureError: timeouts", () => {
       ),
     );
     const started = Date.now();
-    const error = await workbenchRequest({ url: "https://workbench.example", apiKey: "k" }, "GET", "", null, "list the devices").catch((e: unknown) => e);
+    const error = await workbenchRequest({ url: "https://workbench.example", apiKey: "k" }, "GET", "", null, "list the devices").catch(
+      (e: unknown) => e,
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(error).toBeInstanceOf(WorkbenchError);
-    expect(error).toMatchObject({ code: "timeout", message: "Could not list the devices: Workbench did not answer within 0.2 s. Retry in a moment; if it keeps happening, the vendor must check Workbench." });
+    expect(error).toMatchObject({
+      code: "timeout",
+      message:
+        "Could not list the devices: Workbench did not answer within 0.2 s. Retry in a moment; if it keeps happening, the vendor must check Workbench.",
+    });
     expect(classifyAzureError(error)).toBe("transient");
   });
 });

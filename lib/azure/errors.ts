@@ -115,7 +115,8 @@ export function retryAfterOfError(error: unknown): number | undefined {
   const e = error as { retryAfterMs?: unknown; response?: unknown; headers?: unknown };
   if (typeof e.retryAfterMs === "number" && Number.isFinite(e.retryAfterMs) && e.retryAfterMs >= 0) return cappedMs(e.retryAfterMs);
   const response = e.response;
-  const fromResponse = typeof response === "object" && response !== null ? retryAfterFromHeaders((response as { headers?: unknown }).headers) : undefined;
+  const fromResponse =
+    typeof response === "object" && response !== null ? retryAfterFromHeaders((response as { headers?: unknown }).headers) : undefined;
   return fromResponse ?? retryAfterFromHeaders(e.headers);
 }
 
@@ -175,11 +176,15 @@ export function toAzureError(error: unknown, ctx: ErrorContext): AzureOperationE
   const azureMessage = data?.message ?? "";
   // Kept so the engine can wait as long as Azure asked once the SDK's own retries gave up on a 429/503.
   const retryAfterMs = retryAfterOfError(error);
-  const make = (code: AzureErrorCode, message: string) => new AzureOperationError(code, message, azureCode, status, requestId, retryAfterMs);
+  const make = (code: AzureErrorCode, message: string) =>
+    new AzureOperationError(code, message, azureCode, status, requestId, retryAfterMs);
 
   const timeoutMs = timeoutOf(error);
   if (timeoutMs !== undefined) {
-    return make("timeout", `${serviceOf(error)} did not answer within ${formatSeconds(timeoutMs)}, so the portal could not ${ctx.action}. Retry; if it keeps happening, the service is slow or unreachable from the portal.`);
+    return make(
+      "timeout",
+      `${serviceOf(error)} did not answer within ${formatSeconds(timeoutMs)}, so the portal could not ${ctx.action}. Retry; if it keeps happening, the service is slow or unreachable from the portal.`,
+    );
   }
 
   if (azureCode === "RequestDisallowedByPolicy") return make("policy_denied", policyDenied(error, azureMessage, ctx.action));
@@ -193,10 +198,14 @@ export function toAzureError(error: unknown, ctx: ErrorContext): AzureOperationE
   if (status === 403) {
     const role = ctx.requiredRole ? ` It needs ${ctx.requiredRole}.` : "";
     const who = ctx.whoCanGrant ?? "an Owner of the subscription";
-    return make("forbidden", `You don't have permission to ${ctx.action}.${role} Ask ${who} to grant it, or ask them to continue this step.`);
+    return make(
+      "forbidden",
+      `You don't have permission to ${ctx.action}.${role} Ask ${who} to grant it, or ask them to continue this step.`,
+    );
   }
   if (status === 404) return make("not_found", `Azure could not find what was needed to ${ctx.action}. It may have been deleted.`);
-  if (status === 429) return make("throttled", `Azure is throttling requests, so the portal could not ${ctx.action}. Wait a minute and retry.`);
+  if (status === 429)
+    return make("throttled", `Azure is throttling requests, so the portal could not ${ctx.action}. Wait a minute and retry.`);
   if (status === 409) return make("conflict", `Azure reported a conflict while trying to ${ctx.action}.`);
   if (status !== undefined && status >= 500) {
     return make("unavailable", `Azure had a temporary problem while trying to ${ctx.action}. Retry in a moment.`);
@@ -222,28 +231,55 @@ function specificError(
       return providerNotRegistered(ns, action);
     }
     case "StorageAccountAlreadyTaken":
-      return { code: "name_taken", message: `That storage account name is already used somewhere in Azure (names are global), so the portal could not ${action}. Choose another name.` };
+      return {
+        code: "name_taken",
+        message: `That storage account name is already used somewhere in Azure (names are global), so the portal could not ${action}. Choose another name.`,
+      };
     case "StorageAccountAlreadyExists":
-      return { code: "name_taken", message: `A storage account with that name already exists in another resource group of this subscription, so the portal could not ${action}. Choose another name or use that account.` };
+      return {
+        code: "name_taken",
+        message: `A storage account with that name already exists in another resource group of this subscription, so the portal could not ${action}. Choose another name or use that account.`,
+      };
     case "AccountNameInvalid":
-      return { code: "name_invalid", message: `The storage account name is invalid, so the portal could not ${action}. Use 3 to 24 lowercase letters and digits.` };
+      return {
+        code: "name_invalid",
+        message: `The storage account name is invalid, so the portal could not ${action}. Use 3 to 24 lowercase letters and digits.`,
+      };
     case "RoleAssignmentExists":
       // Same principal, role and scope already assigned under another name: the access exists, verify and move on.
       return { code: "role_assignment_exists", message: `The role assignment already exists, so there was nothing to do to ${action}.` };
     case "RoleAssignmentUpdateNotPermitted":
-      return { code: "role_assignment_conflict", message: `A role assignment with the same name exists for a different principal or role, so the portal could not ${action}. Remove it in the Azure portal and retry.` };
+      return {
+        code: "role_assignment_conflict",
+        message: `A role assignment with the same name exists for a different principal or role, so the portal could not ${action}. Remove it in the Azure portal and retry.`,
+      };
     case "RoleDefinitionWithSameNameExists":
-      return { code: "role_name_taken", message: `Another custom role already uses this role name, so the portal could not ${action}. Rename or delete that role and retry.` };
+      return {
+        code: "role_name_taken",
+        message: `Another custom role already uses this role name, so the portal could not ${action}. Rename or delete that role and retry.`,
+      };
     case "PrincipalNotFound":
-      return { code: "principal_not_found", message: `Azure does not see the new service principal yet (Entra ID replication), so the portal could not ${action}. It usually appears within a minute; retry.` };
+      return {
+        code: "principal_not_found",
+        message: `Azure does not see the new service principal yet (Entra ID replication), so the portal could not ${action}. It usually appears within a minute; retry.`,
+      };
     case "RoleDefinitionDoesNotExist":
       if (status === 404) return undefined;
-      return { code: "role_definition_not_found", message: `Azure does not see the custom role at this scope yet (role definitions take a few minutes to replicate), so the portal could not ${action}. Retry in a few minutes.` };
+      return {
+        code: "role_definition_not_found",
+        message: `Azure does not see the custom role at this scope yet (role definitions take a few minutes to replicate), so the portal could not ${action}. Retry in a few minutes.`,
+      };
     case "RoleDefinitionHasAssignments":
       // Azure refuses to delete a role that any assignment (anywhere in its assignable scopes) still uses.
-      return { code: "role_definition_in_use", message: `The custom role is still assigned, so the portal could not ${action}. Remove the remaining assignments of the role (an Owner or User Access Administrator can), then retry.` };
+      return {
+        code: "role_definition_in_use",
+        message: `The custom role is still assigned, so the portal could not ${action}. Remove the remaining assignments of the role (an Owner or User Access Administrator can), then retry.`,
+      };
     case "NoBackingApplicationObject":
-      return { code: "application_not_replicated", message: `Entra ID has not finished replicating the new app registration, so the portal could not ${action}. Retry in a few seconds.` };
+      return {
+        code: "application_not_replicated",
+        message: `Entra ID has not finished replicating the new app registration, so the portal could not ${action}. Retry in a few seconds.`,
+      };
     case "ScopeLocked": {
       // "The scope '…' cannot perform delete operation because following scope(s) are locked: '…'. Please remove the lock and try again."
       const operation = /cannot perform (\w+) operation/i.exec(azureMessage)?.[1] ?? "this";
@@ -272,13 +308,22 @@ function specificError(
   if (status === 409 && insights?.[1]) return providerNotRegistered(insights[1], action);
   const sink = /already used in diagnostic setting '([^']+)'/i.exec(azureMessage);
   if (status === 409 && sink) {
-    return { code: "sink_in_use", message: `Diagnostic setting '${sink[1] ?? ""}' on this cluster already sends the same logs to this storage account, and Azure allows only one, so the portal could not ${action}. Reuse or remove that setting and retry.` };
+    return {
+      code: "sink_in_use",
+      message: `Diagnostic setting '${sink[1] ?? ""}' on this cluster already sends the same logs to this storage account, and Azure allows only one, so the portal could not ${action}. Reuse or remove that setting and retry.`,
+    };
   }
   if (status === 400 && /count exceeds the limit/i.test(azureMessage)) {
-    return { code: "diagnostic_settings_limit", message: `The cluster already has the maximum of 5 diagnostic settings, so the portal could not ${action}. Remove one that is no longer needed and retry.` };
+    return {
+      code: "diagnostic_settings_limit",
+      message: `The cluster already has the maximum of 5 diagnostic settings, so the portal could not ${action}. Remove one that is no longer needed and retry.`,
+    };
   }
   if (status === 400 && /should be in the same region/i.test(azureMessage)) {
-    return { code: "region_mismatch", message: `The storage account is in a different region than the cluster, so the portal could not ${action}. Azure needs an account in the cluster's region.` };
+    return {
+      code: "region_mismatch",
+      message: `The storage account is in a different region than the cluster, so the portal could not ${action}. Azure needs an account in the cluster's region.`,
+    };
   }
   if (status === 400 && azureCode === "Request_BadRequest" && /already exists/i.test(azureMessage)) {
     // Graph: "Permission being assigned already exists on the object" for a repeated appRoleAssignedTo grant.

@@ -18,7 +18,9 @@ describe("findAppRole", () => {
   });
 
   it("ignores user-only and disabled roles and other values", () => {
-    expect(findAppRole([role({ allowedMemberTypes: ["User"] }), role({ isEnabled: false }), role({ value: "data.read" })], "Data.Read")).toBeUndefined();
+    expect(
+      findAppRole([role({ allowedMemberTypes: ["User"] }), role({ isEnabled: false }), role({ value: "data.read" })], "Data.Read"),
+    ).toBeUndefined();
     expect(findAppRole([], "Data.Read")).toBeUndefined();
   });
 

@@ -34,7 +34,14 @@ const detailsSchema = z.object({
     .array(z.object({ resourceAppId: z.string(), resourceAccess: z.array(z.object({ id: z.string(), type: z.string() })).nullish() }))
     .nullish(),
   passwordCredentials: z
-    .array(z.object({ keyId: z.string().min(1), displayName: z.string().nullish(), hint: z.string().nullish(), endDateTime: z.string().nullish() }))
+    .array(
+      z.object({
+        keyId: z.string().min(1),
+        displayName: z.string().nullish(),
+        hint: z.string().nullish(),
+        endDateTime: z.string().nullish(),
+      }),
+    )
     .nullish(),
 });
 
@@ -56,7 +63,10 @@ export async function getApplicationDetails(credential: TokenCredential, uniqueN
     displayName: a.displayName ?? "",
     uniqueName: a.uniqueName ?? null,
     createdDateTime: a.createdDateTime ?? null,
-    requiredResourceAccess: (a.requiredResourceAccess ?? []).map((r) => ({ resourceAppId: r.resourceAppId, resourceAccess: r.resourceAccess ?? [] })),
+    requiredResourceAccess: (a.requiredResourceAccess ?? []).map((r) => ({
+      resourceAppId: r.resourceAppId,
+      resourceAccess: r.resourceAccess ?? [],
+    })),
     passwordCredentials: (a.passwordCredentials ?? []).map((p) => ({
       keyId: p.keyId,
       displayName: p.displayName ?? null,

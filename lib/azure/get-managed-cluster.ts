@@ -15,7 +15,12 @@ export interface ManagedClusterInfo {
 }
 
 /** The cluster's id, provisioning state and authentication mode; throws AzureOperationError (forbidden, not_found, …). */
-export async function getManagedCluster(credential: TokenCredential, subscriptionId: string, resourceGroup: string, name: string): Promise<ManagedClusterInfo> {
+export async function getManagedCluster(
+  credential: TokenCredential,
+  subscriptionId: string,
+  resourceGroup: string,
+  name: string,
+): Promise<ManagedClusterInfo> {
   try {
     const c = await containerServiceClient(credential, subscriptionId).managedClusters.get(resourceGroup, name);
     return {
@@ -26,6 +31,9 @@ export async function getManagedCluster(credential: TokenCredential, subscriptio
       azureRbac: c.aadProfile?.enableAzureRbac ?? false,
     };
   } catch (error) {
-    throw toAzureError(error, { action: `read the AKS cluster ${name}`, requiredRole: "the read-only AKS role (Microsoft.ContainerService/managedClusters/read)" });
+    throw toAzureError(error, {
+      action: `read the AKS cluster ${name}`,
+      requiredRole: "the read-only AKS role (Microsoft.ContainerService/managedClusters/read)",
+    });
   }
 }

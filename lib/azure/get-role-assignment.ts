@@ -8,7 +8,9 @@ import { sdkScope, subscriptionOf } from "./provisioning-clients";
 /** The assignment, or null when it doesn't exist. */
 export async function getRoleAssignmentById(credential: TokenCredential, roleAssignmentId: string): Promise<RoleAssignmentInfo | null> {
   try {
-    return toRoleAssignmentInfo(await authorizationClient(credential, subscriptionOf(roleAssignmentId)).roleAssignments.getById(sdkScope(roleAssignmentId)));
+    return toRoleAssignmentInfo(
+      await authorizationClient(credential, subscriptionOf(roleAssignmentId)).roleAssignments.getById(sdkScope(roleAssignmentId)),
+    );
   } catch (error) {
     if ((error as { statusCode?: unknown } | null)?.statusCode === 404) return null;
     throw toAzureError(error, { action: "read the role assignment", requiredRole: "Reader" });

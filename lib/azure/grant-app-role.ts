@@ -15,7 +15,9 @@ export interface GrantAppRoleInput {
 
 function matches(a: AppRoleAssignmentInfo, input: GrantAppRoleInput): boolean {
   const same = (x: string, y: string) => x.toLowerCase() === y.toLowerCase();
-  return same(a.principalId, input.principalId) && same(a.resourceId, input.resourceServicePrincipalId) && same(a.appRoleId, input.appRoleId);
+  return (
+    same(a.principalId, input.principalId) && same(a.resourceId, input.resourceServicePrincipalId) && same(a.appRoleId, input.appRoleId)
+  );
 }
 
 /** The grant; an existing identical grant is returned as is (Graph refuses duplicates with a 400). */
@@ -35,6 +37,10 @@ export async function grantAppRole(credential: TokenCredential, input: GrantAppR
   }
   // "Permission being assigned already exists on the object": verify it is exactly our grant, then it's done.
   const existing = (await listAppRoleAssignments(credential, input.principalId, "principal")).find((a) => matches(a, input));
-  if (!existing) throw new AzureOperationError("conflict", "Entra ID reports the permission as already granted but does not list the grant. Retry in a moment.");
+  if (!existing)
+    throw new AzureOperationError(
+      "conflict",
+      "Entra ID reports the permission as already granted but does not list the grant. Retry in a moment.",
+    );
   return existing;
 }

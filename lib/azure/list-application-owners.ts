@@ -21,6 +21,9 @@ export async function listApplicationOwners(credential: TokenCredential, uniqueN
     return out;
   } catch (error) {
     if (isGraphNotFound(error)) return null;
-    throw toAzureError(error, { action: "read the owners of the vendor's app registration", requiredRole: "the Application.Read.All permission" });
+    throw toAzureError(error, {
+      action: "read the owners of the vendor's app registration",
+      requiredRole: "the Application.Read.All permission",
+    });
   }
 }

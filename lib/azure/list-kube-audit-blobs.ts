@@ -14,10 +14,7 @@ export interface BlobSummary {
 }
 
 /** ok; container_missing: listing was allowed but Azure Monitor hasn't written yet; denied: 403 (RBAC, ABAC or firewall). */
-export type BlobListing =
-  | { kind: "ok"; blobs: BlobSummary[] }
-  | { kind: "container_missing" }
-  | { kind: "denied"; azureCode: string };
+export type BlobListing = { kind: "ok"; blobs: BlobSummary[] } | { kind: "container_missing" } | { kind: "denied"; azureCode: string };
 
 const LIMIT = 5000;
 
@@ -40,7 +37,11 @@ export async function listKubeAuditBlobs(credential: TokenCredential, blobEndpoi
     const e = error as { statusCode?: number; code?: string };
     if (e.statusCode === 403) return { kind: "denied", azureCode: e.code ?? "AuthorizationFailure" };
     if (e.statusCode === 404 && e.code === "ContainerNotFound") return { kind: "container_missing" };
-    if (limit.timedOut()) throw new AzureOperationError("timeout", `Azure Storage did not answer within ${formatSeconds(ms)}, so the portal could not ${action}. Retry in a moment.`);
+    if (limit.timedOut())
+      throw new AzureOperationError(
+        "timeout",
+        `Azure Storage did not answer within ${formatSeconds(ms)}, so the portal could not ${action}. Retry in a moment.`,
+      );
     throw toAzureError(error, { action, requiredRole: "Storage Blob Data Reader" });
   }
 }

@@ -16,7 +16,11 @@ const API_VERSION = "2022-10-01";
 const propertiesSchema = z.object({ customerId: z.string().min(1) });
 
 /** Up to `limit` workspaces in `subscriptionId`, sorted by name (generic resource list, then a GET for the GUID). */
-export async function listLogAnalyticsWorkspaces(credential: TokenCredential, subscriptionId: string, limit = 5): Promise<LogAnalyticsWorkspace[]> {
+export async function listLogAnalyticsWorkspaces(
+  credential: TokenCredential,
+  subscriptionId: string,
+  limit = 5,
+): Promise<LogAnalyticsWorkspace[]> {
   const client = resourcesClient(credential, subscriptionId);
   try {
     const ids: { id: string; name: string }[] = [];

@@ -23,7 +23,8 @@ export async function listMyDirectoryRoles(credential: TokenCredential): Promise
     let next: string | undefined = "/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=roleTemplateId,displayName";
     for (let page = 0; next && page < MAX_PAGES; page++) {
       const body: z.infer<typeof pageSchema> = parseGraph(pageSchema, await client.api(next).get(), "your directory roles");
-      for (const r of body.value) if (r.roleTemplateId) out.push({ roleTemplateId: r.roleTemplateId.toLowerCase(), displayName: r.displayName ?? "" });
+      for (const r of body.value)
+        if (r.roleTemplateId) out.push({ roleTemplateId: r.roleTemplateId.toLowerCase(), displayName: r.displayName ?? "" });
       next = body["@odata.nextLink"] ?? undefined;
     }
     return out;

@@ -29,12 +29,18 @@ const MAX_PAGES = 20;
 export async function listMyPermissions(credential: TokenCredential, subscriptionId: string): Promise<PermissionBlock[]> {
   const client = authorizationClient(credential, subscriptionId);
   const out: PermissionBlock[] = [];
-  let url: string | undefined = `${env().ARM_ENDPOINT}/subscriptions/${encodeURIComponent(subscriptionId)}/providers/Microsoft.Authorization/permissions?api-version=${API_VERSION}`;
+  let url: string | undefined =
+    `${env().ARM_ENDPOINT}/subscriptions/${encodeURIComponent(subscriptionId)}/providers/Microsoft.Authorization/permissions?api-version=${API_VERSION}`;
   try {
     for (let page = 0; url && page < MAX_PAGES; page++) {
       const response = await client.sendRequest(createPipelineRequest({ url, method: "GET" }));
       const text = response.bodyAsText ?? undefined;
-      if (response.status >= 400) throw Object.assign(new Error(`permissions: ${response.status}`), { statusCode: response.status, response, ...armErrorFields(text) });
+      if (response.status >= 400)
+        throw Object.assign(new Error(`permissions: ${response.status}`), {
+          statusCode: response.status,
+          response,
+          ...armErrorFields(text),
+        });
       const parsed = pageSchema.parse(JSON.parse(text ?? "{}"));
       out.push(...parsed.value);
       url = parsed.nextLink ?? undefined;

@@ -15,7 +15,9 @@ describe("definition ids appended to the ARM endpoint", () => {
     "/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/y",
   ])("refuses %s", async (id) => {
     await expect(getPolicyDefinition(credential, SUB, id)).rejects.toMatchObject({ code: "invalid_request" });
-    await expect(getPolicySetDefinition(credential, SUB, id.replace("policyDefinitions", "policySetDefinitions"))).rejects.toMatchObject({ code: "invalid_request" });
+    await expect(getPolicySetDefinition(credential, SUB, id.replace("policyDefinitions", "policySetDefinitions"))).rejects.toMatchObject({
+      code: "invalid_request",
+    });
   });
 });
 
@@ -23,7 +25,10 @@ describe("valid definition ids", () => {
   it.each([
     ["/providers/Microsoft.Authorization/policyDefinitions/96670d01-0a4d-4649-9c89-2d3abc0a5025", "policyDefinitions"],
     [`/subscriptions/${SUB}/providers/Microsoft.Authorization/policyDefinitions/corp.owner-tag`, "policyDefinitions"],
-    ["/providers/Microsoft.Management/managementGroups/corp/providers/Microsoft.Authorization/policySetDefinitions/tagging", "policySetDefinitions"],
+    [
+      "/providers/Microsoft.Management/managementGroups/corp/providers/Microsoft.Authorization/policySetDefinitions/tagging",
+      "policySetDefinitions",
+    ],
   ])("reach the request for %s", async (id, kind) => {
     const read = kind === "policyDefinitions" ? getPolicyDefinition(credential, SUB, id) : getPolicySetDefinition(credential, SUB, id);
     // The request was attempted (the credential refused it), not refused as an invalid id.

@@ -38,7 +38,8 @@ export interface PolicySetDefinition {
 }
 
 const parametersSchema = z.record(z.string(), z.object({ defaultValue: z.unknown().optional() }).passthrough()).nullish();
-const defaultsOf = (p: z.infer<typeof parametersSchema>) => Object.fromEntries(Object.entries(p ?? {}).flatMap(([k, v]) => (v.defaultValue === undefined ? [] : [[k, v.defaultValue]])));
+const defaultsOf = (p: z.infer<typeof parametersSchema>) =>
+  Object.fromEntries(Object.entries(p ?? {}).flatMap(([k, v]) => (v.defaultValue === undefined ? [] : [[k, v.defaultValue]])));
 
 const assignmentSchema = z.object({
   id: z.string(),
@@ -75,7 +76,14 @@ const setDefinitionSchema = z.object({
   properties: z
     .object({
       parameters: parametersSchema,
-      policyDefinitions: z.array(z.object({ policyDefinitionId: z.string(), parameters: z.record(z.string(), z.object({ value: z.unknown() }).passthrough()).nullish() }).passthrough()),
+      policyDefinitions: z.array(
+        z
+          .object({
+            policyDefinitionId: z.string(),
+            parameters: z.record(z.string(), z.object({ value: z.unknown() }).passthrough()).nullish(),
+          })
+          .passthrough(),
+      ),
     })
     .passthrough(),
 });
@@ -88,7 +96,10 @@ const MAX_PAGES = 20;
 /** A built-in, subscription or management-group definition id: the only paths ever appended to the ARM endpoint here. */
 function isDefinitionId(id: string, kind: "policyDefinitions" | "policySetDefinitions"): boolean {
   const scope = "(\\/(subscriptions|providers\\/Microsoft\\.Management\\/managementGroups)\\/[-\\w()]+(\\.[-\\w()]+)*)?";
-  return new RegExp(`^${scope}\\/providers\\/Microsoft\\.Authorization\\/${kind}\\/[-\\w()]+(\\.[-\\w()]+)*$`, "i").test(id) && !id.includes("..");
+  return (
+    new RegExp(`^${scope}\\/providers\\/Microsoft\\.Authorization\\/${kind}\\/[-\\w()]+(\\.[-\\w()]+)*$`, "i").test(id) &&
+    !id.includes("..")
+  );
 }
 
 /**
@@ -98,7 +109,8 @@ function isDefinitionId(id: string, kind: "policyDefinitions" | "policySetDefini
 export async function listPolicyAssignments(credential: TokenCredential, subscriptionId: string): Promise<PolicyAssignment[]> {
   const client = authorizationClient(credential, subscriptionId);
   const out: PolicyAssignment[] = [];
-  let url: string | undefined = `${env().ARM_ENDPOINT}/subscriptions/${encodeURIComponent(subscriptionId)}/providers/Microsoft.Authorization/policyAssignments?api-version=${ASSIGNMENTS_API}`;
+  let url: string | undefined =
+    `${env().ARM_ENDPOINT}/subscriptions/${encodeURIComponent(subscriptionId)}/providers/Microsoft.Authorization/policyAssignments?api-version=${ASSIGNMENTS_API}`;
   try {
     for (let page = 0; url && page < MAX_PAGES; page++) {
       const parsed = pageSchema.parse(await getJson(client, url, "policy assignments"));
@@ -147,7 +159,10 @@ export function getPolicySetDefinition(credential: TokenCredential, subscription
     const d = setDefinitionSchema.parse(body);
     return {
       id: d.id,
-      members: d.properties.policyDefinitions.map((m) => ({ policyDefinitionId: m.policyDefinitionId, parameters: Object.fromEntries(Object.entries(m.parameters ?? {}).map(([k, v]) => [k, v.value])) })),
+      members: d.properties.policyDefinitions.map((m) => ({
+        policyDefinitionId: m.policyDefinitionId,
+        parameters: Object.fromEntries(Object.entries(m.parameters ?? {}).map(([k, v]) => [k, v.value])),
+      })),
       parameterDefaults: defaultsOf(d.properties.parameters),
     };
   });
@@ -162,7 +177,8 @@ async function readDefinition<T>(
   parse: (body: unknown) => T,
 ): Promise<T> {
   // The id comes from an assignment Azure returned; still, only a definition path may be appended to the ARM endpoint.
-  if (!isDefinitionId(id, kind)) throw toAzureError(Object.assign(new Error(`not a ${kind} id`), { statusCode: 400 }), { action: `read ${what}` });
+  if (!isDefinitionId(id, kind))
+    throw toAzureError(Object.assign(new Error(`not a ${kind} id`), { statusCode: 400 }), { action: `read ${what}` });
   const client = authorizationClient(credential, subscriptionId);
   try {
     return parse(await getJson(client, `${env().ARM_ENDPOINT}${id}?api-version=${DEFINITIONS_API}`, what));
@@ -174,6 +190,7 @@ async function readDefinition<T>(
 async function getJson(client: ReturnType<typeof authorizationClient>, url: string, what: string): Promise<unknown> {
   const response: PipelineResponse = await client.sendRequest(createPipelineRequest({ url, method: "GET" }));
   const text = response.bodyAsText ?? undefined;
-  if (response.status >= 400) throw Object.assign(new Error(`${what}: ${response.status}`), { statusCode: response.status, response, ...armErrorFields(text) });
+  if (response.status >= 400)
+    throw Object.assign(new Error(`${what}: ${response.status}`), { statusCode: response.status, response, ...armErrorFields(text) });
   return JSON.parse(text ?? "{}") as unknown;
 }

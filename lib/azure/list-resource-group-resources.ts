@@ -11,7 +11,11 @@ export interface GroupResource {
 }
 
 /** Top-level resources in the group, or null when the group doesn't exist. */
-export async function listResourceGroupResources(credential: TokenCredential, subscriptionId: string, name: string): Promise<GroupResource[] | null> {
+export async function listResourceGroupResources(
+  credential: TokenCredential,
+  subscriptionId: string,
+  name: string,
+): Promise<GroupResource[] | null> {
   try {
     const out: GroupResource[] = [];
     for await (const r of resourcesClient(credential, subscriptionId).resources.listByResourceGroup(name)) {

@@ -45,7 +45,9 @@ export async function listRoleAssignmentsAtScope(
   try {
     const out: RoleAssignmentInfo[] = [];
     // ARM documents atScope() and principalId filters separately, so the principal is filtered here.
-    const pages = authorizationClient(credential, subscriptionOf(scope)).roleAssignments.listForScope(sdkScope(scope), { filter: "atScope()" });
+    const pages = authorizationClient(credential, subscriptionOf(scope)).roleAssignments.listForScope(sdkScope(scope), {
+      filter: "atScope()",
+    });
     for await (const a of pages) {
       const info = toRoleAssignmentInfo(a);
       if (!principalId || info.principalId.toLowerCase() === principalId.toLowerCase()) out.push(info);

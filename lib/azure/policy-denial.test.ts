@@ -12,12 +12,19 @@ function denied(body: unknown): RestError {
   return new RestError(error.error.message, {
     statusCode: 403,
     code: error.error.code,
-    response: { status: 403, headers: createHttpHeaders(), request: createPipelineRequest({ url: "https://management.azure.com/x" }), bodyAsText: text },
+    response: {
+      status: 403,
+      headers: createHttpHeaders(),
+      request: createPipelineRequest({ url: "https://management.azure.com/x" }),
+      bodyAsText: text,
+    },
   });
 }
 
 function identifiers(assignment: string, assignmentId: string, definition: string, definitionId: string): string {
-  return JSON.stringify([{ policyAssignment: { name: assignment, id: assignmentId }, policyDefinition: { name: definition, id: definitionId } }]);
+  return JSON.stringify([
+    { policyAssignment: { name: assignment, id: assignmentId }, policyDefinition: { name: definition, id: definitionId } },
+  ]);
 }
 
 // The storage-account answer quoted in Azure/AKS#3644's research (ids zeroed there), trimmed to the fields read.
@@ -37,8 +44,24 @@ const sharedKeyDenial = {
         info: {
           evaluationDetails: {
             evaluatedExpressions: [
-              { result: "True", expressionKind: "Field", expression: "type", path: "type", expressionValue: "Microsoft.Storage/storageAccounts", targetValue: "Microsoft.Storage/storageAccounts", operator: "Equals" },
-              { result: "True", expressionKind: "Field", expression: "Microsoft.Storage/storageAccounts/allowSharedKeyAccess", path: "properties.allowSharedKeyAccess", expressionValue: "******", targetValue: "false", operator: "Exists" },
+              {
+                result: "True",
+                expressionKind: "Field",
+                expression: "type",
+                path: "type",
+                expressionValue: "Microsoft.Storage/storageAccounts",
+                targetValue: "Microsoft.Storage/storageAccounts",
+                operator: "Equals",
+              },
+              {
+                result: "True",
+                expressionKind: "Field",
+                expression: "Microsoft.Storage/storageAccounts/allowSharedKeyAccess",
+                path: "properties.allowSharedKeyAccess",
+                expressionValue: "******",
+                targetValue: "false",
+                operator: "Exists",
+              },
             ],
           },
           policyDefinitionId: `${SUB}/providers/Microsoft.Authorization/policyDefinitions/73df4292-f7d6-4cfc-af96-99de6835958a`,
@@ -69,7 +92,18 @@ function requiredTagDenial(displayName: string | undefined) {
         {
           type: "PolicyViolation",
           info: {
-            evaluationDetails: { evaluatedExpressions: [{ result: "False", expressionKind: "Field", expression: "tags[costCenter]", path: "tags[costCenter]", targetValue: "false", operator: "Exists" }] },
+            evaluationDetails: {
+              evaluatedExpressions: [
+                {
+                  result: "False",
+                  expressionKind: "Field",
+                  expression: "tags[costCenter]",
+                  path: "tags[costCenter]",
+                  targetValue: "false",
+                  operator: "Exists",
+                },
+              ],
+            },
             policyDefinitionId: definitionId,
             policyDefinitionName: "96670d01-0a4d-4649-9c89-2d3abc0a5025",
             policyDefinitionDisplayName: "Require a tag on resource groups",
@@ -90,7 +124,9 @@ const ctx = { action: "create the storage account auditeastus" };
 
 describe("RequestDisallowedByPolicy", () => {
   it("names the assignment by display name, what it demands and what to change, without raw JSON", () => {
-    const e = toAzureError(denied(requiredTagDenial("Cost center on every resource group")), { action: "create the resource group rg-aks-audit" });
+    const e = toAzureError(denied(requiredTagDenial("Cost center on every resource group")), {
+      action: "create the resource group rg-aks-audit",
+    });
     expect(e.code).toBe("policy_denied");
     expect(e.azureCode).toBe("RequestDisallowedByPolicy");
     expect(e.message).toBe(
@@ -100,13 +136,17 @@ describe("RequestDisallowedByPolicy", () => {
   });
 
   it("falls back to the assignment's name when it has no display name", () => {
-    expect(toAzureError(denied(requiredTagDenial(undefined)), ctx).message).toContain("assignment 'require-costcenter-rg' requires the tag 'costCenter'");
+    expect(toAzureError(denied(requiredTagDenial(undefined)), ctx).message).toContain(
+      "assignment 'require-costcenter-rg' requires the tag 'costCenter'",
+    );
   });
 
   it("reads a real storage answer (shared key) from additionalInfo", () => {
     const e = toAzureError(denied(sharedKeyDenial), ctx);
     expect(e.code).toBe("policy_denied");
-    expect(e.message).toContain("'Storage Account Creation Denied When Shared Access Key Is Enabled' requires storage accounts without shared key access");
+    expect(e.message).toContain(
+      "'Storage Account Creation Denied When Shared Access Key Is Enabled' requires storage accounts without shared key access",
+    );
     expect(e.message).toContain("Resource Policy Contributor or Owner");
   });
 
@@ -115,12 +155,18 @@ describe("RequestDisallowedByPolicy", () => {
     delete body.error.additionalInfo;
     const violations = policyViolationsOf(denied(body), (body as typeof sharedKeyDenial).error.message);
     expect(violations).toEqual([
-      expect.objectContaining({ assignment: "Storage Account Creation Denied When Shared Access Key Is Enabled", definitionName: "73df4292-f7d6-4cfc-af96-99de6835958a" }),
+      expect.objectContaining({
+        assignment: "Storage Account Creation Denied When Shared Access Key Is Enabled",
+        definitionName: "73df4292-f7d6-4cfc-af96-99de6835958a",
+      }),
     ]);
   });
 
   it("says what to check when the answer names no policy", () => {
-    const e = toAzureError(new RestError("The resource action is disallowed by one or more policies.", { statusCode: 403, code: "RequestDisallowedByPolicy" }), ctx);
+    const e = toAzureError(
+      new RestError("The resource action is disallowed by one or more policies.", { statusCode: 403, code: "RequestDisallowedByPolicy" }),
+      ctx,
+    );
     expect(e.code).toBe("policy_denied");
     expect(e.message).toContain("Policy → Assignments");
   });
@@ -134,19 +180,44 @@ describe("demandOf", () => {
   const base = { assignment: "a", parameters: {}, paths: [] as string[] };
 
   it.each([
-    [{ definitionName: "871b6d14-10aa-478d-b590-94f262ecfa99", parameters: { tagName: "env" } }, { kind: "tag", tag: "env", on: "resources" }],
-    [{ definitionName: "1e30110a-5ceb-460c-a204-c1c3969c6d62", parameters: { tagName: "env", tagValue: "prod" } }, { kind: "tag", tag: "env", value: "prod", on: "resources" }],
-    [{ definitionName: "8ce3da23-7156-49e4-b145-24f95f9dcb46", parameters: { tagName: "env", tagValue: "prod" } }, { kind: "tag", tag: "env", value: "prod", on: "resource groups" }],
-    [{ definitionName: "e56962a6-4747-49cd-b67b-bf8b01975c4c", parameters: { listOfAllowedLocations: ["westeurope", "northeurope"] } }, { kind: "locations", allowed: ["westeurope", "northeurope"] }],
+    [
+      { definitionName: "871b6d14-10aa-478d-b590-94f262ecfa99", parameters: { tagName: "env" } },
+      { kind: "tag", tag: "env", on: "resources" },
+    ],
+    [
+      { definitionName: "1e30110a-5ceb-460c-a204-c1c3969c6d62", parameters: { tagName: "env", tagValue: "prod" } },
+      { kind: "tag", tag: "env", value: "prod", on: "resources" },
+    ],
+    [
+      { definitionName: "8ce3da23-7156-49e4-b145-24f95f9dcb46", parameters: { tagName: "env", tagValue: "prod" } },
+      { kind: "tag", tag: "env", value: "prod", on: "resource groups" },
+    ],
+    [
+      { definitionName: "e56962a6-4747-49cd-b67b-bf8b01975c4c", parameters: { listOfAllowedLocations: ["westeurope", "northeurope"] } },
+      { kind: "locations", allowed: ["westeurope", "northeurope"] },
+    ],
     [{ definitionName: "34c877ad-507e-4c82-993e-3452a6e0ad3c" }, { kind: "restrict-network" }],
     [{ definitionName: "b2982f36-99f2-4db5-8eff-283140c09693" }, { kind: "disable-public-network" }],
-    [{ definitionName: "fe83a0eb-a853-422d-aac2-1bffd182c5d0", parameters: { minimumTlsVersion: "TLS1_2" } }, { kind: "minimum-tls", version: "TLS1_2" }],
+    [
+      { definitionName: "fe83a0eb-a853-422d-aac2-1bffd182c5d0", parameters: { minimumTlsVersion: "TLS1_2" } },
+      { kind: "minimum-tls", version: "TLS1_2" },
+    ],
     // Custom definitions: recognised by what Azure evaluated.
     [{ definition: "Corp: storage firewall", paths: ["properties.networkAcls.defaultAction"] }, { kind: "restrict-network" }],
-    [{ definition: "Corp tagging standard", paths: ["tags[owner]"] }, { kind: "tag", tag: "owner", on: "resources" }],
+    [
+      { definition: "Corp tagging standard", paths: ["tags[owner]"] },
+      { kind: "tag", tag: "owner", on: "resources" },
+    ],
     [{ definition: "Something else" }, { kind: "other" }],
   ] as const)("%j → %j", (v, expected) => {
-    expect(demandOf({ ...base, ...v, parameters: { ...(v as { parameters?: Record<string, unknown> }).parameters }, paths: [...((v as { paths?: readonly string[] }).paths ?? [])] })).toEqual(expected);
+    expect(
+      demandOf({
+        ...base,
+        ...v,
+        parameters: { ...(v as { parameters?: Record<string, unknown> }).parameters },
+        paths: [...((v as { paths?: readonly string[] }).paths ?? [])],
+      }),
+    ).toEqual(expected);
   });
 });
 
@@ -154,10 +225,13 @@ describe("locks and disabled subscriptions", () => {
   it("names the locked scope and who can remove the lock", () => {
     const scope = "/subscriptions/1111/resourceGroups/rg-aks-audit";
     const e = toAzureError(
-      new RestError(`The scope '${scope}/providers/Microsoft.Storage/storageAccounts/acct' cannot perform delete operation because following scope(s) are locked: '${scope}'. Please remove the lock and try again.`, {
-        statusCode: 409,
-        code: "ScopeLocked",
-      }),
+      new RestError(
+        `The scope '${scope}/providers/Microsoft.Storage/storageAccounts/acct' cannot perform delete operation because following scope(s) are locked: '${scope}'. Please remove the lock and try again.`,
+        {
+          statusCode: 409,
+          code: "ScopeLocked",
+        },
+      ),
       { action: "delete the storage account acct" },
     );
     expect(e.code).toBe("scope_locked");
@@ -169,10 +243,13 @@ describe("locks and disabled subscriptions", () => {
 
   it("says a disabled subscription must be re-enabled by its billing owner", () => {
     const e = toAzureError(
-      new RestError("The subscription '3bb6fd82-796d-4ad5-87f0-4d9d47d09ae6' is disabled and therefore marked as read only. You cannot perform any write actions on this subscription until it is re-enabled.", {
-        statusCode: 409,
-        code: "ReadOnlyDisabledSubscription",
-      }),
+      new RestError(
+        "The subscription '3bb6fd82-796d-4ad5-87f0-4d9d47d09ae6' is disabled and therefore marked as read only. You cannot perform any write actions on this subscription until it is re-enabled.",
+        {
+          statusCode: 409,
+          code: "ReadOnlyDisabledSubscription",
+        },
+      ),
       ctx,
     );
     expect(e.code).toBe("subscription_disabled");

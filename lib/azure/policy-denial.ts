@@ -41,7 +41,9 @@ const violationInfoSchema = z.object({
   policyDefinitionId: z.string().nullish(),
   policyAssignmentParameters: z.record(z.string(), z.unknown()).nullish(),
   evaluationDetails: z
-    .object({ evaluatedExpressions: z.array(z.object({ path: z.string().nullish(), expression: z.string().nullish() }).passthrough()).nullish() })
+    .object({
+      evaluatedExpressions: z.array(z.object({ path: z.string().nullish(), expression: z.string().nullish() }).passthrough()).nullish(),
+    })
     .passthrough()
     .nullish(),
 });
@@ -66,7 +68,8 @@ const lastSegment = (id: string | null | undefined) => (id ? (id.split("/").pop(
 /** Parameter values of an assignment: `{ tagName: { value: "x" } }` → `{ tagName: "x" }`. */
 function parameterValues(raw: Record<string, unknown> | null | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw ?? {})) out[k] = typeof v === "object" && v !== null && "value" in v ? (v as { value: unknown }).value : v;
+  for (const [k, v] of Object.entries(raw ?? {}))
+    out[k] = typeof v === "object" && v !== null && "value" in v ? (v as { value: unknown }).value : v;
   return out;
 }
 
@@ -94,9 +97,13 @@ function fromAdditionalInfo(body: unknown): PolicyViolation[] {
       assignment,
       ...(i.policyAssignmentId ? { assignmentId: i.policyAssignmentId } : {}),
       ...(i.policyDefinitionDisplayName ? { definition: i.policyDefinitionDisplayName } : {}),
-      ...(i.policyDefinitionName || i.policyDefinitionId ? { definitionName: i.policyDefinitionName || lastSegment(i.policyDefinitionId) } : {}),
+      ...(i.policyDefinitionName || i.policyDefinitionId
+        ? { definitionName: i.policyDefinitionName || lastSegment(i.policyDefinitionId) }
+        : {}),
       parameters: parameterValues(i.policyAssignmentParameters),
-      paths: (i.evaluationDetails?.evaluatedExpressions ?? []).flatMap((e) => [e.path, e.expression].filter((p): p is string => typeof p === "string")),
+      paths: (i.evaluationDetails?.evaluatedExpressions ?? []).flatMap((e) =>
+        [e.path, e.expression].filter((p): p is string => typeof p === "string"),
+      ),
     });
   }
   return out;
@@ -118,13 +125,26 @@ function fromMessage(message: string): PolicyViolation[] {
     const assignment = p.policyAssignment?.name || lastSegment(p.policyAssignment?.id);
     if (!assignment) return [];
     const definitionName = lastSegment(p.policyDefinition?.id);
-    return [{ assignment, ...(p.policyAssignment?.id ? { assignmentId: p.policyAssignment.id } : {}), ...(p.policyDefinition?.name ? { definition: p.policyDefinition.name } : {}), ...(definitionName ? { definitionName } : {}), parameters: {}, paths: [] }];
+    return [
+      {
+        assignment,
+        ...(p.policyAssignment?.id ? { assignmentId: p.policyAssignment.id } : {}),
+        ...(p.policyDefinition?.name ? { definition: p.policyDefinition.name } : {}),
+        ...(definitionName ? { definitionName } : {}),
+        parameters: {},
+        paths: [],
+      },
+    ];
   });
 }
 
 /** Every PolicyViolation a thrown SDK/REST error carries: additionalInfo first, else the message's identifiers. */
 export function policyViolationsOf(error: unknown, message: string): PolicyViolation[] {
-  const e = (typeof error === "object" && error !== null ? error : {}) as { response?: { bodyAsText?: unknown; parsedBody?: unknown }; body?: unknown; details?: unknown };
+  const e = (typeof error === "object" && error !== null ? error : {}) as {
+    response?: { bodyAsText?: unknown; parsedBody?: unknown };
+    body?: unknown;
+    details?: unknown;
+  };
   for (const candidate of [e.response?.bodyAsText, e.response?.parsedBody, e.body, e.details]) {
     const found = fromAdditionalInfo(candidate);
     if (found.length > 0) return found;
@@ -151,14 +171,16 @@ export function demandOf(v: PolicyViolation): PolicyDemand {
   const tag = str("tagName") ?? v.paths.map((p) => TAG_PATH.exec(p)?.[1]).find((t): t is string => Boolean(t));
   const onRg = TAG_RG.includes(id) || /resource groups?/.test(title);
   if (TAG_RG.includes(id) || TAG_RESOURCES.includes(id) || (tag && /\btag/.test(title))) {
-    if (tag) return { kind: "tag", tag, ...(str("tagValue") ? { value: str("tagValue") } : {}), on: onRg ? "resource groups" : "resources" };
+    if (tag)
+      return { kind: "tag", tag, ...(str("tagValue") ? { value: str("tagValue") } : {}), on: onRg ? "resource groups" : "resources" };
   }
   const locations = v.parameters.listOfAllowedLocations;
   if (ALLOWED_LOCATIONS.includes(id) || Array.isArray(locations) || /allowed locations/.test(title)) {
     return { kind: "locations", allowed: Array.isArray(locations) ? locations.filter((l): l is string => typeof l === "string") : [] };
   }
   if (id === DISABLE_PUBLIC_NETWORK || /disable public network access/.test(title)) return { kind: "disable-public-network" };
-  if (id === RESTRICT_NETWORK || /restrict network access/.test(title) || v.paths.some((p) => /networkAcls\.defaultAction/i.test(p))) return { kind: "restrict-network" };
+  if (id === RESTRICT_NETWORK || /restrict network access/.test(title) || v.paths.some((p) => /networkAcls\.defaultAction/i.test(p)))
+    return { kind: "restrict-network" };
   if (id === MINIMUM_TLS || /minimum tls/.test(title) || v.paths.some((p) => /minimumTlsVersion/i.test(p))) {
     const version = str("minimumTlsVersion");
     return { kind: "minimum-tls", ...(version ? { version } : {}) };

@@ -7,7 +7,12 @@ import { toAzureError } from "./errors";
 export type CredentialProbe = { kind: "refused"; azureCode: string } | { kind: "allowed"; kubeconfigs: number };
 
 /** POST …/listClusterUserCredential; anything but a 403 or a kubeconfig is thrown as AzureOperationError. */
-export async function probeClusterUserCredential(credential: TokenCredential, subscriptionId: string, resourceGroup: string, name: string): Promise<CredentialProbe> {
+export async function probeClusterUserCredential(
+  credential: TokenCredential,
+  subscriptionId: string,
+  resourceGroup: string,
+  name: string,
+): Promise<CredentialProbe> {
   try {
     const result = await containerServiceClient(credential, subscriptionId).managedClusters.listClusterUserCredentials(resourceGroup, name);
     // Never kept, logged or returned: on a cluster without Microsoft Entra integration it is a cluster-admin credential.
@@ -15,6 +20,9 @@ export async function probeClusterUserCredential(credential: TokenCredential, su
   } catch (error) {
     const e = error as { statusCode?: number; code?: string };
     if (e.statusCode === 403) return { kind: "refused", azureCode: e.code ?? "AuthorizationFailed" };
-    throw toAzureError(error, { action: `ask for the user credential of the AKS cluster ${name}`, requiredRole: "Reader on the cluster (to read it)" });
+    throw toAzureError(error, {
+      action: `ask for the user credential of the AKS cluster ${name}`,
+      requiredRole: "Reader on the cluster (to read it)",
+    });
   }
 }

@@ -19,7 +19,14 @@ export async function probeListContainers(credential: TokenCredential, blobEndpo
   } catch (error) {
     const e = error as { statusCode?: number; code?: string };
     if (e.statusCode === 403) return { kind: "refused", azureCode: e.code ?? "AuthorizationPermissionMismatch" };
-    if (limit.timedOut()) throw new AzureOperationError("timeout", `Azure Storage did not answer within ${formatSeconds(ms)}, so the portal could not list containers. Retry in a moment.`);
-    throw toAzureError(error, { action: "list containers", requiredRole: "a role with Microsoft.Storage/storageAccounts/blobServices/containers/read" });
+    if (limit.timedOut())
+      throw new AzureOperationError(
+        "timeout",
+        `Azure Storage did not answer within ${formatSeconds(ms)}, so the portal could not list containers. Retry in a moment.`,
+      );
+    throw toAzureError(error, {
+      action: "list containers",
+      requiredRole: "a role with Microsoft.Storage/storageAccounts/blobServices/containers/read",
+    });
   }
 }

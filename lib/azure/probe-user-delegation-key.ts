@@ -13,13 +13,22 @@ export async function probeUserDelegationKey(credential: TokenCredential, blobEn
   const limit = deadline(ms);
   try {
     const now = new Date();
-    await new BlobServiceClient(blobEndpoint, credential).getUserDelegationKey(now, new Date(now.getTime() + 60_000), { abortSignal: limit.signal });
+    await new BlobServiceClient(blobEndpoint, credential).getUserDelegationKey(now, new Date(now.getTime() + 60_000), {
+      abortSignal: limit.signal,
+    });
     noteAnswer();
     return { kind: "allowed" };
   } catch (error) {
     const e = error as { statusCode?: number; code?: string };
     if (e.statusCode === 403) return { kind: "refused", azureCode: e.code ?? "AuthorizationPermissionMismatch" };
-    if (limit.timedOut()) throw new AzureOperationError("timeout", `Azure Storage did not answer within ${formatSeconds(ms)}, so the portal could not ask for a user delegation key. Retry in a moment.`);
-    throw toAzureError(error, { action: "ask for a user delegation key", requiredRole: "Storage Blob Data Reader (it includes generateUserDelegationKey)" });
+    if (limit.timedOut())
+      throw new AzureOperationError(
+        "timeout",
+        `Azure Storage did not answer within ${formatSeconds(ms)}, so the portal could not ask for a user delegation key. Retry in a moment.`,
+      );
+    throw toAzureError(error, {
+      action: "ask for a user delegation key",
+      requiredRole: "Storage Blob Data Reader (it includes generateUserDelegationKey)",
+    });
   }
 }

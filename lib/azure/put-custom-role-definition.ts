@@ -19,7 +19,8 @@ export interface CustomRoleInput {
 
 /** The PUT body; assignableScopes are the subscriptions, sorted so re-runs send identical bodies. */
 export function customRoleBody(input: CustomRoleInput): RoleDefinition {
-  if (input.subscriptionIds.length === 0) throw new AzureOperationError("invalid_request", "The custom role needs at least one subscription.");
+  if (input.subscriptionIds.length === 0)
+    throw new AzureOperationError("invalid_request", "The custom role needs at least one subscription.");
   return {
     roleName: input.roleName,
     description: input.description,

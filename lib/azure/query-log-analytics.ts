@@ -24,6 +24,9 @@ export async function queryLogAnalytics(credential: TokenCredential, workspaceId
   } catch (error) {
     const e = error as { statusCode?: number; code?: string };
     if (e.statusCode === 403 || e.statusCode === 401) return { kind: "denied", azureCode: e.code ?? "Forbidden", status: e.statusCode };
-    throw toAzureError(error, { action: "query the Log Analytics workspace", requiredRole: "the portal's Log Analytics query role (Microsoft.OperationalInsights/workspaces/query/read)" });
+    throw toAzureError(error, {
+      action: "query the Log Analytics workspace",
+      requiredRole: "the portal's Log Analytics query role (Microsoft.OperationalInsights/workspaces/query/read)",
+    });
   }
 }

@@ -30,12 +30,19 @@ describe("readBlobStart", () => {
   });
 
   it("takes 416 InvalidRange (an empty blob, e.g. a new hour's append blob) as read access proven, with 0 bytes", async () => {
-    download.mockRejectedValueOnce(new RestError("The range specified is invalid for the current size of the resource.", { statusCode: 416, code: "InvalidRange" }));
+    download.mockRejectedValueOnce(
+      new RestError("The range specified is invalid for the current size of the resource.", { statusCode: 416, code: "InvalidRange" }),
+    );
     expect(await read()).toEqual({ kind: "ok", bytes: 0 });
   });
 
   it("reports a refusal with Azure's code, and fails on anything else", async () => {
-    download.mockRejectedValueOnce(new RestError("This request is not authorized to perform this operation using this permission.", { statusCode: 403, code: "AuthorizationPermissionMismatch" }));
+    download.mockRejectedValueOnce(
+      new RestError("This request is not authorized to perform this operation using this permission.", {
+        statusCode: 403,
+        code: "AuthorizationPermissionMismatch",
+      }),
+    );
     expect(await read()).toEqual({ kind: "denied", azureCode: "AuthorizationPermissionMismatch" });
     download.mockRejectedValueOnce(new RestError("Server busy", { statusCode: 500, code: "ServerBusy" }));
     await expect(read()).rejects.toThrow();

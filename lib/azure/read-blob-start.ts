@@ -7,7 +7,13 @@ import { deadline, formatSeconds, noteAnswer, requestTimeoutMs } from "./timeout
 export type BlobRead = { kind: "ok"; bytes: number } | { kind: "denied"; azureCode: string };
 
 /** Up to `length` bytes from the start of `container/blobName`. */
-export async function readBlobStart(credential: TokenCredential, blobEndpoint: string, container: string, blobName: string, length = 1024): Promise<BlobRead> {
+export async function readBlobStart(
+  credential: TokenCredential,
+  blobEndpoint: string,
+  container: string,
+  blobName: string,
+  length = 1024,
+): Promise<BlobRead> {
   const ms = requestTimeoutMs();
   // The signal also bounds draining the body below.
   const limit = deadline(ms);
@@ -28,7 +34,11 @@ export async function readBlobStart(credential: TokenCredential, blobEndpoint: s
       noteAnswer();
       return { kind: "ok", bytes: 0 };
     }
-    if (limit.timedOut()) throw new AzureOperationError("timeout", `Azure Storage did not answer within ${formatSeconds(ms)}, so the portal could not read the blob ${blobName}. Retry in a moment.`);
+    if (limit.timedOut())
+      throw new AzureOperationError(
+        "timeout",
+        `Azure Storage did not answer within ${formatSeconds(ms)}, so the portal could not read the blob ${blobName}. Retry in a moment.`,
+      );
     throw toAzureError(error, { action: `read the blob ${blobName}`, requiredRole: "Storage Blob Data Reader" });
   }
 }

@@ -26,6 +26,7 @@ export async function registerWorkbenchDevice(config: WorkbenchConfig, input: Wo
     credentials: { tenant_id: input.tenantId, client_id: input.clientId, client_secret: input.clientSecret },
     storage_accounts: input.storageAccounts,
   });
-  if (!created) throw new AzureOperationError("unknown", "Workbench registered the device but returned no id. Check Workbench before retrying.");
+  if (!created)
+    throw new AzureOperationError("unknown", "Workbench registered the device but returned no id. Check Workbench before retrying.");
   return created;
 }

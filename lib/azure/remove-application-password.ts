@@ -6,7 +6,9 @@ import { graphClient, isGraphNotFound } from "./graph-client";
 /** Remove the secret `keyId`; an unknown key (already removed, or the app is gone with its secrets) counts as removed. */
 export async function removeApplicationPassword(credential: TokenCredential, applicationObjectId: string, keyId: string): Promise<void> {
   try {
-    await graphClient(credential).api(`/applications/${encodeURIComponent(applicationObjectId)}/removePassword`).post({ keyId });
+    await graphClient(credential)
+      .api(`/applications/${encodeURIComponent(applicationObjectId)}/removePassword`)
+      .post({ keyId });
   } catch (error) {
     if (isGraphNotFound(error)) return;
     throw toAzureError(error, {

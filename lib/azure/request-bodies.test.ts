@@ -105,7 +105,11 @@ describe("custom role body", () => {
       permissions: [{ actions: ["Microsoft.ContainerService/managedClusters/read"], notActions: [], dataActions: [], notDataActions: [] }],
       subscriptionIds: ["B", "a", "b"],
     });
-    expect(body).toMatchObject({ roleName: "AKS audit reader", roleType: "CustomRole", assignableScopes: ["/subscriptions/a", "/subscriptions/b"] });
+    expect(body).toMatchObject({
+      roleName: "AKS audit reader",
+      roleType: "CustomRole",
+      assignableScopes: ["/subscriptions/a", "/subscriptions/b"],
+    });
   });
 
   it("needs a subscription", () => {
@@ -121,7 +125,10 @@ describe("role assignment body", () => {
       principalId: "p",
       principalType: "ServicePrincipal",
     });
-    expect(roleAssignmentBody({ scope, roleDefinitionId: "r", principalId: "p", condition: "(x)" })).toMatchObject({ condition: "(x)", conditionVersion: "2.0" });
+    expect(roleAssignmentBody({ scope, roleDefinitionId: "r", principalId: "p", condition: "(x)" })).toMatchObject({
+      condition: "(x)",
+      conditionVersion: "2.0",
+    });
   });
 
   it("keeps a full role definition id", () => {
@@ -133,8 +140,16 @@ describe("role assignment body", () => {
 describe("application upsert body", () => {
   it("declares application permissions as Role entries", () => {
     expect(
-      applicationUpsertBody({ uniqueName: "vendor-aks-audit", displayName: "Vendor", requiredAppRoles: [{ resourceAppId: "la", appRoleIds: ["r1"] }] }),
-    ).toEqual({ displayName: "Vendor", signInAudience: "AzureADMyOrg", requiredResourceAccess: [{ resourceAppId: "la", resourceAccess: [{ id: "r1", type: "Role" }] }] });
+      applicationUpsertBody({
+        uniqueName: "vendor-aks-audit",
+        displayName: "Vendor",
+        requiredAppRoles: [{ resourceAppId: "la", appRoleIds: ["r1"] }],
+      }),
+    ).toEqual({
+      displayName: "Vendor",
+      signInAudience: "AzureADMyOrg",
+      requiredResourceAccess: [{ resourceAppId: "la", resourceAccess: [{ id: "r1", type: "Role" }] }],
+    });
   });
 
   it("refuses unique names that would need escaping", () => {

@@ -4,7 +4,11 @@ import { toAzureError } from "./errors";
 import { graphClient, isGraphNotFound } from "./graph-client";
 
 /** Delete grant `assignmentId` from the resource service principal's appRoleAssignedTo; an unknown one counts as revoked. */
-export async function revokeAppRoleAssignment(credential: TokenCredential, resourceServicePrincipalId: string, assignmentId: string): Promise<void> {
+export async function revokeAppRoleAssignment(
+  credential: TokenCredential,
+  resourceServicePrincipalId: string,
+  assignmentId: string,
+): Promise<void> {
   try {
     await graphClient(credential)
       .api(`/servicePrincipals/${encodeURIComponent(resourceServicePrincipalId)}/appRoleAssignedTo/${encodeURIComponent(assignmentId)}`)

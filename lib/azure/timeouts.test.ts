@@ -3,7 +3,14 @@ import { createHttpHeaders, createPipelineRequest, type PipelineRequest, type Pi
 import { AuthError } from "@azure/msal-node";
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { GraphTimeoutHandler, MSAL_TIMEOUT_CODE, RequestTimeoutError, requestTimeoutPolicy, timedMsalNetwork, withOutboundScope } from "./timeouts";
+import {
+  GraphTimeoutHandler,
+  MSAL_TIMEOUT_CODE,
+  RequestTimeoutError,
+  requestTimeoutPolicy,
+  timedMsalNetwork,
+  withOutboundScope,
+} from "./timeouts";
 
 vi.stubEnv("ENCRYPTION_KEY", randomBytes(32).toString("base64"));
 vi.stubEnv("ENTRA_CLIENT_ID", "00000000-0000-4000-8000-000000000001");
@@ -20,14 +27,17 @@ function hangingTransport(seen: (AbortSignal | undefined)[] = []) {
     });
 }
 
-const answer = (request: PipelineRequest): Promise<PipelineResponse> => Promise.resolve({ request, status: 200, headers: createHttpHeaders() });
+const answer = (request: PipelineRequest): Promise<PipelineResponse> =>
+  Promise.resolve({ request, status: 200, headers: createHttpHeaders() });
 
 describe("requestTimeoutPolicy", () => {
   it("fails a request without an answer after the configured limit with a RequestTimeoutError, and restores the request's own signal", async () => {
     const own = new AbortController();
     const request = createPipelineRequest({ url: "https://management.example/x", abortSignal: own.signal });
     const started = Date.now();
-    const error = await requestTimeoutPolicy().sendRequest(request, hangingTransport()).catch((e: unknown) => e);
+    const error = await requestTimeoutPolicy()
+      .sendRequest(request, hangingTransport())
+      .catch((e: unknown) => e);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     expect(error).toBeInstanceOf(RequestTimeoutError);
     expect(error).toMatchObject({ service: "Azure", timeoutMs: 200, message: "Azure did not answer within 0.2 s" });
@@ -47,7 +57,10 @@ describe("requestTimeoutPolicy", () => {
 
   it("passes the caller's abort and the surrounding execution's abort through as aborts, not timeouts", async () => {
     const own = new AbortController();
-    const mine = requestTimeoutPolicy().sendRequest(createPipelineRequest({ url: "https://management.example/x", abortSignal: own.signal }), hangingTransport());
+    const mine = requestTimeoutPolicy().sendRequest(
+      createPipelineRequest({ url: "https://management.example/x", abortSignal: own.signal }),
+      hangingTransport(),
+    );
     own.abort();
     await expect(mine).rejects.toMatchObject({ name: "AbortError" });
 
@@ -84,7 +97,11 @@ describe("GraphTimeoutHandler", () => {
     handler.setNext(fetchLike);
     const options = { method: "GET" };
     const context: Context = { request: "https://graph.example/v1.0/applications", options };
-    await expect(handler.execute(context)).rejects.toMatchObject({ name: "RequestTimeoutError", service: "Microsoft Graph", timeoutMs: 200 });
+    await expect(handler.execute(context)).rejects.toMatchObject({
+      name: "RequestTimeoutError",
+      service: "Microsoft Graph",
+      timeoutMs: 200,
+    });
     expect(context.options).toBe(options);
   });
 });
@@ -97,7 +114,10 @@ describe("timedMsalNetwork", () => {
   it("fails a token request the authority doesn't answer with an AuthError MSAL passes through, and says so", async () => {
     vi.stubGlobal(
       "fetch",
-      vi.fn((_url: string, init: RequestInit) => new Promise<Response>((_, reject) => init.signal?.addEventListener("abort", () => reject(init.signal?.reason as Error)))),
+      vi.fn(
+        (_url: string, init: RequestInit) =>
+          new Promise<Response>((_, reject) => init.signal?.addEventListener("abort", () => reject(init.signal?.reason as Error))),
+      ),
     );
     const onTimeout = vi.fn();
     const error = await timedMsalNetwork(onTimeout)
@@ -109,7 +129,10 @@ describe("timedMsalNetwork", () => {
   });
 
   it("answers like MSAL's own client: status, lower-case headers, parsed body", async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ access_token: "t" }), { status: 200, headers: { "X-Ms-Request-Id": "r1" } })));
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response(JSON.stringify({ access_token: "t" }), { status: 200, headers: { "X-Ms-Request-Id": "r1" } })),
+    );
     const res = await timedMsalNetwork().sendGetRequestAsync<{ access_token: string }>("https://login.example/x");
     expect(res).toMatchObject({ status: 200, body: { access_token: "t" }, headers: { "x-ms-request-id": "r1" } });
   });

@@ -154,11 +154,21 @@ export const MSAL_TIMEOUT_CODE = "request_timeout";
  * an AuthError MSAL passes through; MSAL swallows a failed metadata fetch into its own error, hence `onTimeout`.
  */
 export function timedMsalNetwork(onTimeout: () => void = () => {}): INetworkModule {
-  const send = async <T>(url: string, method: "GET" | "POST", options: NetworkRequestOptions | undefined, msalTimeoutMs?: number): Promise<NetworkResponse<T>> => {
+  const send = async <T>(
+    url: string,
+    method: "GET" | "POST",
+    options: NetworkRequestOptions | undefined,
+    msalTimeoutMs?: number,
+  ): Promise<NetworkResponse<T>> => {
     const ms = Math.min(requestTimeoutMs(), msalTimeoutMs && msalTimeoutMs > 0 ? msalTimeoutMs : Number.POSITIVE_INFINITY);
     const limit = deadline(ms);
     try {
-      const res = await fetch(url, { method, headers: options?.headers, body: method === "POST" ? (options?.body ?? "") : undefined, signal: limit.signal });
+      const res = await fetch(url, {
+        method,
+        headers: options?.headers,
+        body: method === "POST" ? (options?.body ?? "") : undefined,
+        signal: limit.signal,
+      });
       noteAnswer();
       const headers: Record<string, string> = {};
       res.headers.forEach((value, key) => {

@@ -15,11 +15,26 @@ export interface WorkbenchCredentialUpdate {
 const idSchema = z.string().min(1).max(200);
 
 /** PATCH the device's credentials; answers the device as Workbench now stores it (never the secret). */
-export async function updateWorkbenchDeviceCredential(config: WorkbenchConfig, deviceId: string, input: WorkbenchCredentialUpdate): Promise<WorkbenchDevice> {
+export async function updateWorkbenchDeviceCredential(
+  config: WorkbenchConfig,
+  deviceId: string,
+  input: WorkbenchCredentialUpdate,
+): Promise<WorkbenchDevice> {
   if (!idSchema.safeParse(deviceId).success) throw new AzureOperationError("invalid_request", "The Workbench device id is not valid.");
-  const device = await workbenchRequest(config, "PATCH", `/${encodeURIComponent(deviceId)}`, workbenchDeviceSchema, "give Workbench the new client secret", {
-    credentials: { tenant_id: input.tenantId, client_id: input.clientId, client_secret: input.clientSecret },
-  });
-  if (!device) throw new AzureOperationError("unknown", "Workbench accepted the new secret but returned no device. Check the device in Workbench before retrying.");
+  const device = await workbenchRequest(
+    config,
+    "PATCH",
+    `/${encodeURIComponent(deviceId)}`,
+    workbenchDeviceSchema,
+    "give Workbench the new client secret",
+    {
+      credentials: { tenant_id: input.tenantId, client_id: input.clientId, client_secret: input.clientSecret },
+    },
+  );
+  if (!device)
+    throw new AzureOperationError(
+      "unknown",
+      "Workbench accepted the new secret but returned no device. Check the device in Workbench before retrying.",
+    );
   return toWorkbenchDevice(device);
 }

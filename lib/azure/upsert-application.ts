@@ -1,7 +1,12 @@
 // Create or update the vendor's app registration, keyed by uniqueName (Graph upsert).
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";
-import { applicationByUniqueNamePath, getApplicationByUniqueName, toApplicationInfo, type ApplicationInfo } from "./get-application-by-unique-name";
+import {
+  applicationByUniqueNamePath,
+  getApplicationByUniqueName,
+  toApplicationInfo,
+  type ApplicationInfo,
+} from "./get-application-by-unique-name";
 import { graphClient } from "./graph-client";
 
 /** The app registration the portal wants. */
@@ -50,6 +55,7 @@ export async function upsertApplication(credential: TokenCredential, input: Appl
   }
   // 204: it existed and was updated; Graph returns no body.
   const existing = await getApplicationByUniqueName(credential, input.uniqueName);
-  if (!existing) throw new AzureOperationError("not_found", "Entra ID updated the vendor's app registration but cannot find it now. Retry in a moment.");
+  if (!existing)
+    throw new AzureOperationError("not_found", "Entra ID updated the vendor's app registration but cannot find it now. Retry in a moment.");
   return existing;
 }

@@ -15,7 +15,10 @@ export function workbenchConfig(): WorkbenchConfig | null {
   const { WORKBENCH_URL, WORKBENCH_API_KEY } = env();
   if (!WORKBENCH_URL) return null;
   if (!WORKBENCH_API_KEY) {
-    throw new WorkbenchError("invalid_request", "WORKBENCH_URL is configured but WORKBENCH_API_KEY is not: the portal's operator must set the vendor's API key.");
+    throw new WorkbenchError(
+      "invalid_request",
+      "WORKBENCH_URL is configured but WORKBENCH_API_KEY is not: the portal's operator must set the vendor's API key.",
+    );
   }
   return { url: WORKBENCH_URL, apiKey: WORKBENCH_API_KEY };
 }
@@ -34,9 +37,18 @@ export class WorkbenchError extends AzureOperationError {
 const DEVICES_PATH = "/api/v1/security-devices";
 
 function errorFor(status: number, action: string): { code: AzureErrorCode; message: string } {
-  if (status === 401) return { code: "forbidden", message: `Could not ${action}: the portal's Workbench API key was refused: the vendor must check it.` };
-  if (status === 403) return { code: "forbidden", message: `Could not ${action}: Workbench does not allow the portal's API key to do this: the vendor must check its permissions.` };
-  if (status === 404) return { code: "not_found", message: `Could not ${action}: Workbench does not know this endpoint or device. Check the portal's WORKBENCH_URL.` };
+  if (status === 401)
+    return { code: "forbidden", message: `Could not ${action}: the portal's Workbench API key was refused: the vendor must check it.` };
+  if (status === 403)
+    return {
+      code: "forbidden",
+      message: `Could not ${action}: Workbench does not allow the portal's API key to do this: the vendor must check its permissions.`,
+    };
+  if (status === 404)
+    return {
+      code: "not_found",
+      message: `Could not ${action}: Workbench does not know this endpoint or device. Check the portal's WORKBENCH_URL.`,
+    };
   if (status === 409) return { code: "conflict", message: `Could not ${action}: Workbench reported a conflict.` };
   if (status === 429) return { code: "throttled", message: `Could not ${action}: Workbench is throttling requests. Retry in a minute.` };
   if (status >= 500) return { code: "unavailable", message: `Could not ${action}: Workbench had a temporary problem. Retry in a moment.` };
@@ -63,7 +75,10 @@ export async function workbenchRequest<T>(
   // One limit for the answer and its body: a vendor API that stops mid-body must not hold the step either.
   const limit = deadline(ms);
   const timedOut = () =>
-    new WorkbenchError("timeout", `Could not ${action}: Workbench did not answer within ${formatSeconds(ms)}. Retry in a moment; if it keeps happening, the vendor must check Workbench.`);
+    new WorkbenchError(
+      "timeout",
+      `Could not ${action}: Workbench did not answer within ${formatSeconds(ms)}. Retry in a moment; if it keeps happening, the vendor must check Workbench.`,
+    );
   let res: Response;
   try {
     res = await fetch(`${config.url}${DEVICES_PATH}${subPath}`, {
@@ -80,7 +95,10 @@ export async function workbenchRequest<T>(
     if (limit.timedOut()) throw timedOut();
     if (limit.signal.aborted) throw error;
     // The cause may echo request details; keep only what the admin can act on.
-    throw new WorkbenchError("unavailable", `Could not ${action}: Workbench could not be reached. Check the portal's WORKBENCH_URL and network.`);
+    throw new WorkbenchError(
+      "unavailable",
+      `Could not ${action}: Workbench could not be reached. Check the portal's WORKBENCH_URL and network.`,
+    );
   }
   let text: string;
   try {
@@ -88,7 +106,11 @@ export async function workbenchRequest<T>(
   } catch (error) {
     if (limit.timedOut()) throw timedOut();
     if (limit.signal.aborted) throw error;
-    throw new WorkbenchError("unavailable", `Could not ${action}: the connection to Workbench broke while it answered. Retry in a moment.`, res.status);
+    throw new WorkbenchError(
+      "unavailable",
+      `Could not ${action}: the connection to Workbench broke while it answered. Retry in a moment.`,
+      res.status,
+    );
   }
   noteAnswer();
   let json: unknown = undefined;
@@ -108,7 +130,11 @@ export async function workbenchRequest<T>(
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new WorkbenchError("unknown", `Could not ${action}: Workbench answered in an unexpected shape (${issue?.path.join(".") ?? ""}).`, res.status);
+    throw new WorkbenchError(
+      "unknown",
+      `Could not ${action}: Workbench answered in an unexpected shape (${issue?.path.join(".") ?? ""}).`,
+      res.status,
+    );
   }
   return parsed.data;
 }

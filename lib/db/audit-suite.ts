@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditDownload, runAuditTrail } from "@/lib/audit/access";
 import { verifyChain } from "@/lib/audit/chain";
 import { auditExportStream, checkExportLines, parseJsonLines } from "@/lib/audit/export";
-import { listAuditChain, listAuditPage, readAuditChain, recordAuditEvent, recordAuditEvents, type AuditEvent, type AuditPage } from "./audit";
+import {
+  listAuditChain,
+  listAuditPage,
+  readAuditChain,
+  recordAuditEvent,
+  recordAuditEvents,
+  type AuditEvent,
+  type AuditPage,
+} from "./audit";
 import { GENESIS_HASH } from "./audit-hash";
 import { closeDb, configureDb, db, migrate, type DbOptions } from "./client";
 import { createRun } from "./runs";
@@ -32,12 +40,26 @@ export function describeAuditQueries(label: string, options: () => DbOptions): v
       return (await findSession(tokenHash))!;
     };
     const newRun = (session: SessionWithUser) =>
-      createRun({ tenantId: session.user.tenantId, createdByUserId: session.user.id, createdByUpn: session.user.upn, config: {}, steps: ["storage"] });
+      createRun({
+        tenantId: session.user.tenantId,
+        createdByUserId: session.user.id,
+        createdByUpn: session.user.upn,
+        config: {},
+        steps: ["storage"],
+      });
 
     it("chains a tenant's events from the genesis hash, separately per tenant, with runId", async () => {
       const tenantId = unique("tenant");
       const other = unique("tenant");
-      const a = await recordAuditEvent({ tenantId, actorUpn: "a@x", action: "run.created", target: "r", outcome: "success", runId: "run-1", detail: { b: 2, a: { y: [1, "x"], x: null } } });
+      const a = await recordAuditEvent({
+        tenantId,
+        actorUpn: "a@x",
+        action: "run.created",
+        target: "r",
+        outcome: "success",
+        runId: "run-1",
+        detail: { b: 2, a: { y: [1, "x"], x: null } },
+      });
       const o = await recordAuditEvent({ tenantId: other, actorUpn: "o@x", action: "auth.sign_in", outcome: "success" });
       const b = await recordAuditEvent({ tenantId, actorUpn: "a@x", action: "azure.write", outcome: "failure" });
       expect(a).toMatchObject({ prevHash: GENESIS_HASH, runId: "run-1", hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
@@ -52,7 +74,9 @@ export function describeAuditQueries(label: string, options: () => DbOptions): v
     it("keeps one unbroken chain under concurrent appends", async () => {
       const tenantId = unique("tenant");
       await Promise.all(
-        Array.from({ length: 10 }, (_, i) => recordAuditEvent({ tenantId, actorUpn: "a@x", action: `concurrent.${i}`, outcome: "success", detail: { i } })),
+        Array.from({ length: 10 }, (_, i) =>
+          recordAuditEvent({ tenantId, actorUpn: "a@x", action: `concurrent.${i}`, outcome: "success", detail: { i } }),
+        ),
       );
       const events = await listAuditChain({ tenantId });
       expect(events).toHaveLength(10);
@@ -63,9 +87,19 @@ export function describeAuditQueries(label: string, options: () => DbOptions): v
     it("appends batches in input order, interleaved with single appends and across tenants, as one unbroken chain per tenant", async () => {
       const tenantId = unique("tenant");
       const other = unique("tenant");
-      const event = (t: string, i: number) => ({ tenantId: t, actorUpn: "a@x", action: `batch.${i}`, outcome: "success" as const, detail: { i } });
+      const event = (t: string, i: number) => ({
+        tenantId: t,
+        actorUpn: "a@x",
+        action: `batch.${i}`,
+        outcome: "success" as const,
+        detail: { i },
+      });
       const [batches] = await Promise.all([
-        Promise.all(Array.from({ length: 4 }, (_, b) => recordAuditEvents(Array.from({ length: 5 }, (_, i) => event(i % 2 ? other : tenantId, b * 5 + i))))),
+        Promise.all(
+          Array.from({ length: 4 }, (_, b) =>
+            recordAuditEvents(Array.from({ length: 5 }, (_, i) => event(i % 2 ? other : tenantId, b * 5 + i))),
+          ),
+        ),
         Promise.all(Array.from({ length: 5 }, (_, i) => recordAuditEvent(event(tenantId, 100 + i)))),
       ]);
       for (const batch of batches) {
@@ -80,7 +114,8 @@ export function describeAuditQueries(label: string, options: () => DbOptions): v
 
     it("detects a row tampered with, or deleted, by raw SQL", async () => {
       const tenantId = unique("tenant");
-      for (let i = 0; i < 5; i++) await recordAuditEvent({ tenantId, actorUpn: "a@x", action: `a.${i}`, outcome: "success", detail: { i } });
+      for (let i = 0; i < 5; i++)
+        await recordAuditEvent({ tenantId, actorUpn: "a@x", action: `a.${i}`, outcome: "success", detail: { i } });
       const events = await listAuditChain({ tenantId });
       const prisma = await db();
 
@@ -100,9 +135,24 @@ export function describeAuditQueries(label: string, options: () => DbOptions): v
       const admin = await signedIn();
       const stranger = await signedIn();
       const run = await newRun(admin);
-      await recordAuditEvent({ tenantId: admin.user.tenantId, actorUpn: admin.user.upn, action: "run.created", target: run.id, outcome: "success", runId: run.id });
+      await recordAuditEvent({
+        tenantId: admin.user.tenantId,
+        actorUpn: admin.user.upn,
+        action: "run.created",
+        target: run.id,
+        outcome: "success",
+        runId: run.id,
+      });
       await recordAuditEvent({ tenantId: admin.user.tenantId, actorUpn: admin.user.upn, action: "auth.sign_in", outcome: "success" });
-      await recordAuditEvent({ tenantId: admin.user.tenantId, actorUpn: "=cmd@x", action: "azure.write", target: "/s/x", outcome: "success", runId: run.id, detail: { kind: "create" } });
+      await recordAuditEvent({
+        tenantId: admin.user.tenantId,
+        actorUpn: "=cmd@x",
+        action: "azure.write",
+        target: "/s/x",
+        outcome: "success",
+        runId: run.id,
+        detail: { kind: "create" },
+      });
 
       expect(await auditDownload(stranger, { runId: run.id, format: "jsonl" })).toEqual({ ok: false, status: 403 });
       expect(await auditDownload(stranger, { runId: "../../etc", format: "csv" })).toEqual({ ok: false, status: 403 });
@@ -139,7 +189,16 @@ export function describeAuditQueries(label: string, options: () => DbOptions): v
       const run = await newRun(admin);
       const recorded: AuditEvent[] = [];
       for (let i = 0; i < 7; i++) {
-        recorded.push(await recordAuditEvent({ tenantId, actorUpn: "a@x", action: `a.${i}`, outcome: "success", detail: { i, nested: { list: [i, "x"] } }, ...(i % 3 === 2 ? {} : { runId: run.id }) }));
+        recorded.push(
+          await recordAuditEvent({
+            tenantId,
+            actorUpn: "a@x",
+            action: `a.${i}`,
+            outcome: "success",
+            detail: { i, nested: { list: [i, "x"] } },
+            ...(i % 3 === 2 ? {} : { runId: run.id }),
+          }),
+        );
         await recordAuditEvent({ tenantId: unique("tenant"), actorUpn: "o@x", action: "other", outcome: "success", runId: run.id });
       }
       const newest = [...recorded].reverse();
@@ -167,14 +226,23 @@ export function describeAuditQueries(label: string, options: () => DbOptions): v
       expect(pages.length).toBeGreaterThanOrEqual(3);
 
       // A cursor from a URL that isn't one is the newest page; limits are clamped to 1..500.
-      for (const before of ["abc", "-1", "0", "1e3", "99999999999999999999", ""]) expect(await listAuditPage({ tenantId }, { limit: 3, before })).toEqual(first);
+      for (const before of ["abc", "-1", "0", "1e3", "99999999999999999999", ""])
+        expect(await listAuditPage({ tenantId }, { limit: 3, before })).toEqual(first);
       expect((await listAuditPage({ tenantId }, { limit: 0 })).events).toEqual(newest.slice(0, 1));
       expect(await listAuditPage({ tenantId: unique("tenant") }, { limit: 3 })).toEqual({ events: [], older: null });
     });
 
     it("reads the chain oldest first in chunks, ending at the newest event present when reading starts", async () => {
       const tenantId = unique("tenant");
-      const recorded = await recordAuditEvents(Array.from({ length: 5 }, (_, i) => ({ tenantId, actorUpn: "a@x", action: `c.${i}`, outcome: "success" as const, runId: i % 2 ? "run-odd" : null })));
+      const recorded = await recordAuditEvents(
+        Array.from({ length: 5 }, (_, i) => ({
+          tenantId,
+          actorUpn: "a@x",
+          action: `c.${i}`,
+          outcome: "success" as const,
+          runId: i % 2 ? "run-odd" : null,
+        })),
+      );
       await recordAuditEvent({ tenantId: unique("tenant"), actorUpn: "o@x", action: "other", outcome: "success" });
 
       const chunks: AuditEvent[][] = [];
@@ -195,18 +263,43 @@ export function describeAuditQueries(label: string, options: () => DbOptions): v
 
     it("streams an export in small chunks that verifies, and one whose end line names a row changed in the database", async () => {
       const tenantId = unique("tenant");
-      const recorded = await recordAuditEvents(Array.from({ length: 9 }, (_, i) => ({ tenantId, actorUpn: "a@x", action: `e.${i}`, outcome: "success" as const, detail: { i } })));
-      const exported = () => text(auditExportStream({ format: "jsonl", scope: "tenant", tenantId, runId: null, chunks: readAuditChain({ tenantId }, { chunkSize: 4 }) }));
+      const recorded = await recordAuditEvents(
+        Array.from({ length: 9 }, (_, i) => ({ tenantId, actorUpn: "a@x", action: `e.${i}`, outcome: "success" as const, detail: { i } })),
+      );
+      const exported = () =>
+        text(
+          auditExportStream({
+            format: "jsonl",
+            scope: "tenant",
+            tenantId,
+            runId: null,
+            chunks: readAuditChain({ tenantId }, { chunkSize: 4 }),
+          }),
+        );
 
       const intact = await exported();
       expect(parseJsonLines(intact).events).toHaveLength(9);
-      expect(await checkExportLines(intact.split("\n"))).toEqual({ ok: true, count: 9, firstHash: recorded[0]!.hash, lastHash: recorded[8]!.hash, partial: false });
+      expect(await checkExportLines(intact.split("\n"))).toEqual({
+        ok: true,
+        count: 9,
+        firstHash: recorded[0]!.hash,
+        lastHash: recorded[8]!.hash,
+        partial: false,
+      });
 
       const prisma = await db();
       await prisma.$executeRaw`UPDATE "audit_events" SET "actor_upn" = 'mallory@x' WHERE "id" = ${BigInt(recorded[5]!.id)}`;
       const tampered = await exported();
-      expect(parseJsonLines(tampered).end).toMatchObject({ complete: true, count: 9, chain: "broken", broken: { event: 6, id: recorded[5]!.id } });
-      expect(await checkExportLines(tampered.split("\n"))).toEqual({ ok: false, message: expect.stringContaining(`BROKEN at event #6 (id ${recorded[5]!.id})`) });
+      expect(parseJsonLines(tampered).end).toMatchObject({
+        complete: true,
+        count: 9,
+        chain: "broken",
+        broken: { event: 6, id: recorded[5]!.id },
+      });
+      expect(await checkExportLines(tampered.split("\n"))).toEqual({
+        ok: false,
+        message: expect.stringContaining(`BROKEN at event #6 (id ${recorded[5]!.id})`),
+      });
     });
   });
 }

@@ -175,7 +175,10 @@ export async function listAuditPage(scope: AuditScope, options: { limit: number;
  * (id above the last one read), so memory stays at one chunk whatever the size. Ends at the newest event present at
  * the first read: events appended meanwhile belong to the next export, and a busy tenant can't keep it running.
  */
-export async function* readAuditChain(scope: AuditScope, options: { chunkSize?: number } = {}): AsyncGenerator<AuditEvent[], void, undefined> {
+export async function* readAuditChain(
+  scope: AuditScope,
+  options: { chunkSize?: number } = {},
+): AsyncGenerator<AuditEvent[], void, undefined> {
   const take = Math.max(1, Math.min(Math.floor(options.chunkSize ?? AUDIT_CHUNK_SIZE), 10_000));
   const prisma = await db();
   // Only the columns of the scope's index, so the bound is an index-only read (a run's events are its tenant's; the

@@ -47,10 +47,17 @@ export function describeAuthRequestBound(label: string, options: () => DbOptions
     it("deletes expired sign-ins when it inserts", async () => {
       await clear();
       for (let i = 0; i < 20; i++) {
-        await (await db()).authRequest.create({ data: { id: unique("expired"), codeVerifier: "v", nonce: "n", returnTo: "/", expiresAt: new Date(Date.now() - 1000) } });
+        await (
+          await db()
+        ).authRequest.create({
+          data: { id: unique("expired"), codeVerifier: "v", nonce: "n", returnTo: "/", expiresAt: new Date(Date.now() - 1000) },
+        });
       }
       const live = unique("live");
-      await createAuthRequest({ stateHash: live, codeVerifier: "v", nonce: "n", returnTo: "/", expiresAt: new Date(Date.now() + MINUTE) }, 1000);
+      await createAuthRequest(
+        { stateHash: live, codeVerifier: "v", nonce: "n", returnTo: "/", expiresAt: new Date(Date.now() + MINUTE) },
+        1000,
+      );
       expect(await (await db()).authRequest.findMany({ select: { id: true } })).toEqual([{ id: live }]);
     });
 
@@ -60,7 +67,10 @@ export function describeAuthRequestBound(label: string, options: () => DbOptions
       for (let round = 0; round < 3; round++) {
         await Promise.all(
           Array.from({ length: 150 }, (_, i) =>
-            createAuthRequest({ stateHash: unique("race"), codeVerifier: "v", nonce: "n", returnTo: "/", expiresAt: new Date(Date.now() + MINUTE + i) }, cap),
+            createAuthRequest(
+              { stateHash: unique("race"), codeVerifier: "v", nonce: "n", returnTo: "/", expiresAt: new Date(Date.now() + MINUTE + i) },
+              cap,
+            ),
           ),
         );
         expect(await countAuthRequests()).toBe(cap);

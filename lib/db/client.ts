@@ -44,10 +44,7 @@ export async function createDb(options: DbOptions): Promise<Database> {
   }
 
   // Loaded lazily so a PostgreSQL deployment never loads the PGlite WASM.
-  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
-    import("@electric-sql/pglite"),
-    import("pglite-prisma-adapter"),
-  ]);
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import("@electric-sql/pglite"), import("pglite-prisma-adapter")]);
   const dir = path.resolve(options.dataDir, "pglite");
   await fs.mkdir(dir, { recursive: true });
   await createPgliteDataDir(dir, options.template);
@@ -112,12 +109,10 @@ function state(): DbState {
 
 function open(): Promise<Database> {
   const s = state();
-  s.open ??= createDb(s.options ?? { databaseUrl: env().DATABASE_URL, dataDir: env().DATA_DIR }).catch(
-    (error: unknown) => {
-      s.open = undefined;
-      throw error;
-    },
-  );
+  s.open ??= createDb(s.options ?? { databaseUrl: env().DATABASE_URL, dataDir: env().DATA_DIR }).catch((error: unknown) => {
+    s.open = undefined;
+    throw error;
+  });
   return s.open;
 }
 

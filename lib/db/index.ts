@@ -78,14 +78,7 @@ export {
   type OperationStatus,
   type OutcomeWithAudit,
 } from "./operations";
-export {
-  deleteExpiredRunSecrets,
-  deleteRunSecret,
-  getRunSecret,
-  putRunSecret,
-  type NewRunSecret,
-  type RunSecret,
-} from "./run-secrets";
+export { deleteExpiredRunSecrets, deleteRunSecret, getRunSecret, putRunSecret, type NewRunSecret, type RunSecret } from "./run-secrets";
 export { tenantNames, upsertTenantName, type TenantName } from "./tenants";
 export {
   getRunAcrossTenants,

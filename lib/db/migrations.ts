@@ -38,7 +38,9 @@ function loadEngineModule(): Promise<EngineModule> {
     // only exposes the JS glue, so the .wasm is located beside the resolved main entry and instantiated here.
     const bg = await import("@prisma/schema-engine-wasm/schema_engine_bg");
     const wasmFile = path.join(packageDir("@prisma/schema-engine-wasm"), "schema_engine_bg.wasm");
-    const { instance } = await WebAssembly.instantiate(await fs.readFile(/* turbopackIgnore: true */ wasmFile), { "./schema_engine_bg.js": bg });
+    const { instance } = await WebAssembly.instantiate(await fs.readFile(/* turbopackIgnore: true */ wasmFile), {
+      "./schema_engine_bg.js": bg,
+    });
     bg.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return bg;
@@ -57,10 +59,12 @@ function packageDir(name: string): string {
 
 /** Reads prisma/migrations in Prisma's layout (`<timestamp>_<name>/migration.sql` + migration_lock.toml). */
 export async function readMigrations(migrationsDir = path.join(prismaDir(), "migrations")): Promise<MigrationList> {
-  const entries = await fs.readdir(/* turbopackIgnore: true */ migrationsDir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return [];
-    throw error;
-  });
+  const entries = await fs
+    .readdir(/* turbopackIgnore: true */ migrationsDir, { withFileTypes: true })
+    .catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return [];
+      throw error;
+    });
   const names = entries
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
@@ -116,10 +120,7 @@ async function withEngine<T>(
 }
 
 /** Applies pending migrations (idempotent; history in Prisma's `_prisma_migrations`). Returns the names applied now. */
-export async function applyMigrations(
-  adapterFactory: SqlMigrationAwareDriverAdapterFactory,
-  migrationsDir?: string,
-): Promise<string[]> {
+export async function applyMigrations(adapterFactory: SqlMigrationAwareDriverAdapterFactory, migrationsDir?: string): Promise<string[]> {
   const migrationsList = await readMigrations(migrationsDir);
   return withEngine(adapterFactory, DATASOURCE_ONLY, async (engine) => {
     const out = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
@@ -139,9 +140,7 @@ export async function diffMigrations(
   const migrationsList = await readMigrations(migrationsDir);
   return withEngine(adapterFactory, schema, async (engine) => {
     const from =
-      migrationsList.migrationDirectories.length > 0
-        ? { tag: "migrations" as const, ...migrationsList }
-        : { tag: "empty" as const };
+      migrationsList.migrationDirectories.length > 0 ? { tag: "migrations" as const, ...migrationsList } : { tag: "empty" as const };
     const result = await engine.diff({
       from,
       to: { tag: "schemaDatamodel", files: [{ path: "schema.prisma", content: schema }] },

@@ -32,7 +32,8 @@ const TTL_MIN_MS = 1;
 const TTL_MAX_MS = 24 * 60 * 60 * 1000;
 
 function ttlParam(ttlMs: number): number {
-  if (!Number.isFinite(ttlMs) || ttlMs < TTL_MIN_MS || ttlMs > TTL_MAX_MS) throw new RangeError(`lease ttl must be between ${TTL_MIN_MS} and ${TTL_MAX_MS} ms, got ${ttlMs}`);
+  if (!Number.isFinite(ttlMs) || ttlMs < TTL_MIN_MS || ttlMs > TTL_MAX_MS)
+    throw new RangeError(`lease ttl must be between ${TTL_MIN_MS} and ${TTL_MAX_MS} ms, got ${ttlMs}`);
   return Math.round(ttlMs);
 }
 
@@ -87,7 +88,11 @@ export async function renewOffboardingLease(runId: string, owner: string, ttlMs:
 }
 
 /** Stores progress while owner holds the lease; false otherwise. */
-export async function setOffboardingProgress(runId: string, owner: string, progress: { done: number; total: number; label: string }): Promise<boolean> {
+export async function setOffboardingProgress(
+  runId: string,
+  owner: string,
+  progress: { done: number; total: number; label: string },
+): Promise<boolean> {
   const prisma = await db();
   const count = await prisma.$executeRaw`
     UPDATE "offboardings" SET "progress" = ${jsonParam(progress)}::jsonb, "updated_at" = now()
@@ -96,7 +101,11 @@ export async function setOffboardingProgress(runId: string, owner: string, progr
 }
 
 /** Ends owner's lease with the execution's outcome and per-item result; false (no change) when the lease was lost. */
-export async function releaseOffboardingLease(runId: string, owner: string, outcome: { status: "clean" | "incomplete"; result: JsonValue }): Promise<boolean> {
+export async function releaseOffboardingLease(
+  runId: string,
+  owner: string,
+  outcome: { status: "clean" | "incomplete"; result: JsonValue },
+): Promise<boolean> {
   const prisma = await db();
   const count = await prisma.$executeRaw`
     UPDATE "offboardings" SET
@@ -114,7 +123,13 @@ export async function releaseOffboardingLease(runId: string, owner: string, outc
  * Logs the intent of one removal in the run's operation log (kind delete, step "offboarding"), only while `owner`
  * holds the offboarding lease: check and insert are one statement. Throws LeaseLostError otherwise.
  */
-export async function recordOffboardingIntent(input: { runId: string; owner: string; key: string; target: string; actorUpn: string }): Promise<string> {
+export async function recordOffboardingIntent(input: {
+  runId: string;
+  owner: string;
+  key: string;
+  target: string;
+  actorUpn: string;
+}): Promise<string> {
   const prisma = await db();
   const rows = await prisma.$queryRaw<{ id: string }[]>`
     INSERT INTO "operations" ("run_id", "step_id", "key", "kind", "target", "actor_upn")

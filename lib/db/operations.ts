@@ -125,7 +125,8 @@ export interface IntentBatch {
 export async function recordIntents(batch: IntentBatch): Promise<string[]> {
   if (batch.items.length === 0) return [];
   for (const item of batch.items) {
-    if (!(OPERATION_KINDS as readonly string[]).includes(item.kind)) throw new TypeError(`unknown operation kind ${JSON.stringify(item.kind)}`);
+    if (!(OPERATION_KINDS as readonly string[]).includes(item.kind))
+      throw new TypeError(`unknown operation kind ${JSON.stringify(item.kind)}`);
   }
   const prisma = await db();
   const owner = batch.leaseOwner ?? null;
@@ -141,7 +142,10 @@ export async function recordIntents(batch: IntentBatch): Promise<string[]> {
     ORDER BY t."ord"
     RETURNING "id"::text AS "id"`;
   if (rows.length !== batch.items.length) throw new LeaseLostError(batch.runId, batch.stepId);
-  return rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+  return rows
+    .map((r) => BigInt(r.id))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(String);
 }
 
 /** An outcome to record and the audit event that reports it. */
@@ -158,7 +162,8 @@ export interface OutcomeWithAudit {
 export async function recordOutcomesWithAudit(items: readonly OutcomeWithAudit[]): Promise<boolean[]> {
   if (items.length === 0) return [];
   for (const { outcome } of items) {
-    if (outcome.status !== "succeeded" && outcome.status !== "failed") throw new TypeError(`unknown operation outcome ${JSON.stringify(outcome.status)}`);
+    if (outcome.status !== "succeeded" && outcome.status !== "failed")
+      throw new TypeError(`unknown operation outcome ${JSON.stringify(outcome.status)}`);
   }
   const prisma = await db();
   return prisma.$transaction(
@@ -182,7 +187,10 @@ export async function recordOutcomesWithAudit(items: readonly OutcomeWithAudit[]
         ) AS t("id", "status", "resource_id", "request_id", "error_code", "error_message")
         WHERE o."id" = t."id" AND o."status" = 'intent'
         RETURNING o."id"::text AS "id"`;
-      await appendAuditEvents(tx, items.map((i) => i.audit));
+      await appendAuditEvents(
+        tx,
+        items.map((i) => i.audit),
+      );
       const took = new Set(updated.map((u) => u.id));
       return known.map((id) => id !== null && took.has(id.toString()));
     },

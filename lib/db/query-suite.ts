@@ -3,13 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consumeAuthRequest, createAuthRequest } from "./auth-requests";
 import { listAuditEvents, recordAuditEvent } from "./audit";
 import { closeDb, configureDb, db, migrate, type DbOptions } from "./client";
-import {
-  createSession,
-  deleteExpiredSessions,
-  deleteSession,
-  findSession,
-  updateSessionTokenCache,
-} from "./sessions";
+import { createSession, deleteExpiredSessions, deleteSession, findSession, updateSessionTokenCache } from "./sessions";
 import { upsertUser } from "./users";
 
 const MINUTE = 60_000;
@@ -32,7 +26,12 @@ export function describeQueries(label: string, options: () => DbOptions): void {
     it("upsertUser creates once, then refreshes name, upn and lastSignInAt", async () => {
       const first = await newUser();
       await new Promise((r) => setTimeout(r, 5));
-      const again = await upsertUser({ tenantId: first.tenantId, objectId: first.objectId, upn: "new@contoso.example", displayName: "New" });
+      const again = await upsertUser({
+        tenantId: first.tenantId,
+        objectId: first.objectId,
+        upn: "new@contoso.example",
+        displayName: "New",
+      });
       expect(again.id).toBe(first.id);
       expect(again.upn).toBe("new@contoso.example");
       expect(again.displayName).toBe("New");
@@ -123,7 +122,14 @@ export function describeQueries(label: string, options: () => DbOptions): void {
       for (const action of actions) {
         await recordAuditEvent({ tenantId: user.tenantId, actorUserId: user.id, actorUpn: user.upn, action, outcome: "success" });
       }
-      await recordAuditEvent({ tenantId: other, actorUpn: "x@y", action: "auth.sign_in", outcome: "denied", target: "t", detail: { reason: "tenant", n: [1, null] } });
+      await recordAuditEvent({
+        tenantId: other,
+        actorUpn: "x@y",
+        action: "auth.sign_in",
+        outcome: "denied",
+        target: "t",
+        detail: { reason: "tenant", n: [1, null] },
+      });
 
       const events = await listAuditEvents(user.tenantId, { limit: 10 });
       expect(events.map((e) => e.action)).toEqual([...actions].reverse());

@@ -93,7 +93,8 @@ function toRotation(row: Row): CredentialRotation {
 
 const MAX_TTL_MS = 24 * 60 * 60 * 1000;
 function ttlParam(ttlMs: number): number {
-  if (!Number.isFinite(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS) throw new RangeError(`lease ttl must be between 1 and ${MAX_TTL_MS} ms, got ${ttlMs}`);
+  if (!Number.isFinite(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS)
+    throw new RangeError(`lease ttl must be between 1 and ${MAX_TTL_MS} ms, got ${ttlMs}`);
   return Math.round(ttlMs);
 }
 
@@ -200,7 +201,11 @@ export async function advanceRotation(
 }
 
 /** Ends owner's lease: done, failed (with the reason) or waiting for the manual hand-off's acknowledgement. */
-export async function releaseRotation(runId: string, owner: string, outcome: { status: "done" | "failed" | "waiting_ack"; error?: RotationError }): Promise<boolean> {
+export async function releaseRotation(
+  runId: string,
+  owner: string,
+  outcome: { status: "done" | "failed" | "waiting_ack"; error?: RotationError },
+): Promise<boolean> {
   const prisma = await db();
   const count = await prisma.$executeRaw`
     UPDATE "credential_rotations" SET "status" = ${outcome.status}, "error" = ${jsonParam(outcome.error as JsonValue | undefined)}::jsonb,
@@ -214,7 +219,14 @@ export async function releaseRotation(runId: string, owner: string, outcome: { s
  * Logs the intent of a rotation's remote write in the run's write-ahead log (step id "credential-rotation"), only while
  * `owner` holds the rotation's lease: check and insert are one statement. Returns the id for recordOutcome, or null.
  */
-export async function recordRotationIntent(input: { runId: string; owner: string; key: string; kind: OperationKind; target: string; actorUpn: string }): Promise<string | null> {
+export async function recordRotationIntent(input: {
+  runId: string;
+  owner: string;
+  key: string;
+  kind: OperationKind;
+  target: string;
+  actorUpn: string;
+}): Promise<string | null> {
   const prisma = await db();
   const rows = await prisma.$queryRaw<{ id: string }[]>`
     INSERT INTO "operations" ("run_id", "step_id", "key", "kind", "target", "actor_upn")
@@ -228,6 +240,9 @@ export async function recordRotationIntent(input: { runId: string; owner: string
 export async function listAppRegistrationOutputs(runIds: readonly string[]): Promise<Map<string, JsonValue>> {
   if (runIds.length === 0) return new Map();
   const prisma = await db();
-  const rows = await prisma.stepRun.findMany({ where: { runId: { in: [...runIds] }, stepId: "app-registration", status: "done" }, select: { runId: true, outputs: true } });
+  const rows = await prisma.stepRun.findMany({
+    where: { runId: { in: [...runIds] }, stepId: "app-registration", status: "done" },
+    select: { runId: true, outputs: true },
+  });
   return new Map(rows.flatMap((r) => (r.outputs === null ? [] : [[r.runId, r.outputs as JsonValue] as const])));
 }

@@ -7,7 +7,13 @@ import { jsonParam, type JsonValue } from "./json";
  * and its step `stepId` is failed with no lease: of two admins changing at once exactly one gets true, and a change
  * computed from a stale configuration, or after a Retry or a removal started, is refused.
  */
-export async function updateFailedRunConfig(runId: string, tenantId: string, stepId: string, expectedConfig: JsonValue, config: JsonValue): Promise<boolean> {
+export async function updateFailedRunConfig(
+  runId: string,
+  tenantId: string,
+  stepId: string,
+  expectedConfig: JsonValue,
+  config: JsonValue,
+): Promise<boolean> {
   const prisma = await db();
   const count = await prisma.$executeRaw`
     UPDATE "onboarding_runs" SET "config" = ${jsonParam(config)}::jsonb, "updated_at" = now()

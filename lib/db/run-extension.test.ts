@@ -40,7 +40,10 @@ describe("reopenCompletedRun", () => {
     const before = { clusters: ["a"] };
     const after = { clusters: ["a", "b"] };
     const run = await completedRun(before);
-    const [first, second] = await Promise.all([reopenCompletedRun(run.id, TENANT, before, after), reopenCompletedRun(run.id, TENANT, before, after)]);
+    const [first, second] = await Promise.all([
+      reopenCompletedRun(run.id, TENANT, before, after),
+      reopenCompletedRun(run.id, TENANT, before, after),
+    ]);
     expect([first, second].filter(Boolean)).toHaveLength(1);
     const loaded = await getRunForTenant(run.id, TENANT);
     expect(loaded).toMatchObject({ status: "draft", config: after, plan: null, planConfirmedAt: null, planConfirmedByUpn: null });

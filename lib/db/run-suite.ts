@@ -3,7 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, configureDb, db, migrate, type DbOptions } from "./client";
 import { listAuditChain } from "./audit";
-import { findPendingIntents, lastSucceeded, listOperations, recordIntent, recordIntents, recordOutcome, recordOutcomesWithAudit } from "./operations";
+import {
+  findPendingIntents,
+  lastSucceeded,
+  listOperations,
+  recordIntent,
+  recordIntents,
+  recordOutcome,
+  recordOutcomesWithAudit,
+} from "./operations";
 import { deleteExpiredRunSecrets, deleteRunSecret, getRunSecret, putRunSecret } from "./run-secrets";
 import {
   confirmRunPlan,
@@ -14,14 +22,7 @@ import {
   setRunStatus,
   type OnboardingRunWithSteps,
 } from "./runs";
-import {
-  acquireStepLease,
-  LeaseLostError,
-  listExpiredRunningSteps,
-  releaseStepLease,
-  renewStepLease,
-  setStepProgress,
-} from "./step-runs";
+import { acquireStepLease, LeaseLostError, listExpiredRunningSteps, releaseStepLease, renewStepLease, setStepProgress } from "./step-runs";
 import { upsertUser } from "./users";
 
 const STEPS = ["storage", "diagnostic-settings", "app-registration", "custom-role", "role-assignments", "workbench-handoff"];
@@ -41,7 +42,13 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
 
     const newRun = async (tenantId = unique("tenant"), steps = STEPS) => {
       const user = await upsertUser({ tenantId, objectId: unique("oid"), upn: "admin@contoso.example", displayName: "Admin" });
-      return createRun({ tenantId, createdByUserId: user.id, createdByUpn: user.upn, config: { clusters: ["aks-1"], region: "westeurope" }, steps });
+      return createRun({
+        tenantId,
+        createdByUserId: user.id,
+        createdByUpn: user.upn,
+        config: { clusters: ["aks-1"], region: "westeurope" },
+        steps,
+      });
     };
 
     // A run whose plan was confirmed and that was started: its steps can be leased.
@@ -56,7 +63,12 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
     it("creates a draft run with unguessable id and its steps pending, in order", async () => {
       const run = await newRun();
       expect(run.id).toMatch(/^[A-Za-z0-9_-]{24}$/);
-      expect(run).toMatchObject({ status: "draft", plan: null, planConfirmedAt: null, config: { clusters: ["aks-1"], region: "westeurope" } });
+      expect(run).toMatchObject({
+        status: "draft",
+        plan: null,
+        planConfirmedAt: null,
+        config: { clusters: ["aks-1"], region: "westeurope" },
+      });
       expect(run.steps.map((s) => [s.stepId, s.position, s.status, s.attempts])).toEqual(STEPS.map((id, i) => [id, i, "pending", 0]));
       expect(run.steps.every((s) => s.leaseOwner === null && s.startedAt === null && s.progress === null && s.error === null)).toBe(true);
 
@@ -97,7 +109,14 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
     it("keeps the creator's upn when the user is deleted, and deletes steps, log and secrets with the run", async () => {
       const run = await newRun();
       await recordIntent({ runId: run.id, stepId: "storage", key: "k", kind: "create", target: "t", actorUpn: "a@b" });
-      await putRunSecret({ runId: run.id, kind: "client_secret", ciphertext: "c", keyId: "k1", hint: "abc", expiresAt: new Date(Date.now() + MINUTE) });
+      await putRunSecret({
+        runId: run.id,
+        kind: "client_secret",
+        ciphertext: "c",
+        keyId: "k1",
+        hint: "abc",
+        expiresAt: new Date(Date.now() + MINUTE),
+      });
       const prisma = await db();
       await prisma.user.delete({ where: { id: run.createdByUserId! } });
       expect(await getRunForTenant(run.id, run.tenantId)).toMatchObject({ createdByUserId: null, createdByUpn: "admin@contoso.example" });
@@ -117,7 +136,9 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       expect(await confirmRunPlan(run.id, "a@contoso.example", { plan: { v: 0 } })).toBe(false); // stale view
       expect(await setRunStatus(run.id, "running", { from: ["planned"] })).toBe(false);
 
-      const confirms = await Promise.all(["a", "b", "c", "d"].map((who) => confirmRunPlan(run.id, `${who}@contoso.example`, { plan: { v: 1 } })));
+      const confirms = await Promise.all(
+        ["a", "b", "c", "d"].map((who) => confirmRunPlan(run.id, `${who}@contoso.example`, { plan: { v: 1 } })),
+      );
       expect(confirms.filter(Boolean)).toHaveLength(1);
       const confirmed = await getRunForTenant(run.id, run.tenantId);
       expect(confirmed).toMatchObject({ status: "planned", plan: { v: 1 } });
@@ -126,7 +147,11 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
 
       // A re-plan drops the confirmation.
       expect(await setRunPlan(run.id, { v: 2 })).toBe(true);
-      expect(await getRunForTenant(run.id, run.tenantId)).toMatchObject({ plan: { v: 2 }, planConfirmedAt: null, planConfirmedByUpn: null });
+      expect(await getRunForTenant(run.id, run.tenantId)).toMatchObject({
+        plan: { v: 2 },
+        planConfirmedAt: null,
+        planConfirmedByUpn: null,
+      });
       expect(await confirmRunPlan(run.id, "a@contoso.example", { plan: { v: 2 } })).toBe(true);
 
       expect(await setRunStatus(run.id, "running", { from: ["draft"] })).toBe(false);
@@ -169,9 +194,14 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
         const results = await Promise.all(Array.from({ length: 8 }, (_, i) => acquireStepLease(run.id, "storage", `taker-${i}`, MINUTE)));
         timings.push(performance.now() - start);
         expect(results.filter(Boolean)).toHaveLength(1);
-        expect((await getRunForTenant(run.id, run.tenantId))?.steps[0]).toMatchObject({ attempts: 2, leaseOwner: `taker-${results.indexOf(true)}` });
+        expect((await getRunForTenant(run.id, run.tenantId))?.steps[0]).toMatchObject({
+          attempts: 2,
+          leaseOwner: `taker-${results.indexOf(true)}`,
+        });
       }
-      console.log(`[timing] ${label} expired-lease takeover race, 8 takers × 3 rounds: ${timings.map((t) => `${Math.round(t)} ms`).join(", ")}`);
+      console.log(
+        `[timing] ${label} expired-lease takeover race, 8 takers × 3 rounds: ${timings.map((t) => `${Math.round(t)} ms`).join(", ")}`,
+      );
     });
 
     it("lets an expired lease be taken over; the lost holder can neither renew, report progress nor release", async () => {
@@ -192,9 +222,9 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       expect(await renewStepLease(run.id, "storage", "a", MINUTE)).toBe(false);
       expect(await setStepProgress(run.id, "storage", "a", { done: 3, total: 3, label: "stale" })).toBe(false);
       expect(await releaseStepLease(run.id, "storage", "a", { status: "failed", error: { code: "x", message: "stale" } })).toBe(false);
-      await expect(recordIntent({ runId: run.id, stepId: "storage", key: "k", kind: "create", target: "t", actorUpn: "a@b", leaseOwner: "a" })).rejects.toBeInstanceOf(
-        LeaseLostError,
-      );
+      await expect(
+        recordIntent({ runId: run.id, stepId: "storage", key: "k", kind: "create", target: "t", actorUpn: "a@b", leaseOwner: "a" }),
+      ).rejects.toBeInstanceOf(LeaseLostError);
       expect(await listOperations(run.id)).toEqual([]);
 
       const taken = (await getRunForTenant(run.id, run.tenantId))!.steps[0]!;
@@ -205,7 +235,13 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       expect(await setStepProgress(run.id, "storage", "b", { done: 3, total: 3, label: "Done" })).toBe(true);
       expect(await releaseStepLease(run.id, "storage", "b", { status: "done", outputs: { storageAccountId: "/sub/x" } })).toBe(true);
       const done = (await getRunForTenant(run.id, run.tenantId))!.steps[0]!;
-      expect(done).toMatchObject({ status: "done", leaseOwner: null, leaseExpiresAt: null, outputs: { storageAccountId: "/sub/x" }, error: null });
+      expect(done).toMatchObject({
+        status: "done",
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        outputs: { storageAccountId: "/sub/x" },
+        error: null,
+      });
       expect(done.finishedAt).toBeInstanceOf(Date);
       expect(await releaseStepLease(run.id, "storage", "b", { status: "done" })).toBe(false); // already released
       expect(await renewStepLease(run.id, "storage", "b", MINUTE)).toBe(false);
@@ -257,12 +293,29 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       const rg = "storage.create:/subscriptions/s/resourceGroups/rg";
       const sa = "storage.create:/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1";
       const i1 = await recordIntent({ runId: run.id, stepId: "storage", key: rg, kind: "create", target: "rg", actorUpn, leaseOwner: "w" });
-      const i2 = await recordIntent({ runId: run.id, stepId: "storage", key: sa, kind: "create", target: "st1", actorUpn, leaseOwner: "w" });
-      const i3 = await recordIntent({ runId: run.id, stepId: "custom-role", key: "role.create:x", kind: "create", target: "role", actorUpn });
+      const i2 = await recordIntent({
+        runId: run.id,
+        stepId: "storage",
+        key: sa,
+        kind: "create",
+        target: "st1",
+        actorUpn,
+        leaseOwner: "w",
+      });
+      const i3 = await recordIntent({
+        runId: run.id,
+        stepId: "custom-role",
+        key: "role.create:x",
+        kind: "create",
+        target: "role",
+        actorUpn,
+      });
       expect(BigInt(i2)).toBeGreaterThan(BigInt(i1));
 
       expect(await lastSucceeded(run.id, rg)).toBeNull();
-      expect(await recordOutcome(i1, { status: "succeeded", resourceId: "/subscriptions/s/resourceGroups/rg", requestId: "req-1" })).toBe(true);
+      expect(await recordOutcome(i1, { status: "succeeded", resourceId: "/subscriptions/s/resourceGroups/rg", requestId: "req-1" })).toBe(
+        true,
+      );
       expect(await recordOutcome(i1, { status: "failed", errorCode: "late" })).toBe(false); // outcome is recorded once
       expect(await recordOutcome("999999999999", { status: "succeeded" })).toBe(false);
       expect(await recordOutcome("not-an-id", { status: "succeeded" })).toBe(false);
@@ -276,13 +329,23 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
         [i1, "succeeded"],
         [i2, "intent"],
       ]);
-      expect(ops[0]).toMatchObject({ key: rg, kind: "create", target: "rg", resourceId: "/subscriptions/s/resourceGroups/rg", requestId: "req-1", actorUpn, errorCode: null });
+      expect(ops[0]).toMatchObject({
+        key: rg,
+        kind: "create",
+        target: "rg",
+        resourceId: "/subscriptions/s/resourceGroups/rg",
+        requestId: "req-1",
+        actorUpn,
+        errorCode: null,
+      });
       expect(ops[0]!.completedAt!.getTime()).toBeGreaterThanOrEqual(ops[0]!.startedAt.getTime());
       expect(ops[1]!.completedAt).toBeNull();
       expect((await listOperations(run.id)).map((o) => o.id)).toEqual([i1, i2, i3]);
 
       // The resumed attempt finds st1 failed, retries and succeeds: lastSucceeded is the newest success.
-      expect(await recordOutcome(i2, { status: "failed", errorCode: "StorageAccountAlreadyTaken", errorMessage: "taken", requestId: "req-2" })).toBe(true);
+      expect(
+        await recordOutcome(i2, { status: "failed", errorCode: "StorageAccountAlreadyTaken", errorMessage: "taken", requestId: "req-2" }),
+      ).toBe(true);
       expect(await findPendingIntents(run.id, "storage")).toEqual([]);
       expect(await lastSucceeded(run.id, sa)).toBeNull();
       const i4 = await recordIntent({ runId: run.id, stepId: "storage", key: sa, kind: "adopt", target: "st1", actorUpn, leaseOwner: "w" });
@@ -291,7 +354,9 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       expect(await lastSucceeded(run.id, rg)).toMatchObject({ id: i1 });
       expect(await lastSucceeded((await newRun()).id, rg)).toBeNull();
 
-      await expect(recordIntent({ runId: run.id, stepId: "storage", key: "k", kind: "explode" as "create", target: "t", actorUpn })).rejects.toThrow(TypeError);
+      await expect(
+        recordIntent({ runId: run.id, stepId: "storage", key: "k", kind: "explode" as "create", target: "t", actorUpn }),
+      ).rejects.toThrow(TypeError);
     });
 
     it("logs a batch of intents in input order, all or none, and records outcomes with their audit events atomically", async () => {
@@ -303,14 +368,28 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       expect(ids).toHaveLength(25);
       const logged = await listOperations(run.id);
       expect(logged.map((o) => [o.id, o.key, o.status])).toEqual(items.map((item, i) => [ids[i], item.key, "intent"]));
-      await expect(recordIntents({ runId: run.id, stepId: "storage", actorUpn, leaseOwner: "other", items })).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(recordIntents({ runId: run.id, stepId: "storage", actorUpn, leaseOwner: "other", items })).rejects.toBeInstanceOf(
+        LeaseLostError,
+      );
       expect(await listOperations(run.id)).toHaveLength(25);
       expect(await recordIntents({ runId: run.id, stepId: "storage", actorUpn, leaseOwner: "w", items: [] })).toEqual([]);
 
-      const audit = (i: number) => ({ tenantId: run.tenantId, runId: run.id, actorUpn, action: "azure.write", target: `t${i}`, outcome: "success" as const, detail: { i } });
+      const audit = (i: number) => ({
+        tenantId: run.tenantId,
+        runId: run.id,
+        actorUpn,
+        action: "azure.write",
+        target: `t${i}`,
+        outcome: "success" as const,
+        detail: { i },
+      });
       const took = await recordOutcomesWithAudit([
         { intentId: ids[0]!, outcome: { status: "succeeded", resourceId: "/r0" }, audit: audit(0) },
-        { intentId: ids[1]!, outcome: { status: "failed", errorCode: "conflict", errorMessage: "no", requestId: "req-1" }, audit: { ...audit(1), outcome: "failure" } },
+        {
+          intentId: ids[1]!,
+          outcome: { status: "failed", errorCode: "conflict", errorMessage: "no", requestId: "req-1" },
+          audit: { ...audit(1), outcome: "failure" },
+        },
         { intentId: "999999999999", outcome: { status: "succeeded" }, audit: audit(2) },
       ]);
       expect(took).toEqual([true, true, false]);
@@ -324,7 +403,9 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       expect(chain.slice(1).every((e, i) => e.prevHash === chain[i]!.hash)).toBe(true);
 
       // A bad outcome fails the whole batch before anything is written.
-      await expect(recordOutcomesWithAudit([{ intentId: ids[2]!, outcome: { status: "nope" as "failed" }, audit: audit(4) }])).rejects.toThrow(TypeError);
+      await expect(
+        recordOutcomesWithAudit([{ intentId: ids[2]!, outcome: { status: "nope" as "failed" }, audit: audit(4) }]),
+      ).rejects.toThrow(TypeError);
       expect((await listOperations(run.id))[2]!.status).toBe("intent");
     });
 

@@ -220,7 +220,12 @@ export async function beginRunOffboarding(runId: string, from: readonly RunStatu
  * to be planned again), only while it belongs to `tenantId` and still has `expectedConfig`: a change computed from a
  * stale configuration, or racing another admin's confirm or change, updates nothing and returns false.
  */
-export async function replaceUnconfirmedRunConfig(runId: string, tenantId: string, expectedConfig: JsonValue, config: JsonValue): Promise<boolean> {
+export async function replaceUnconfirmedRunConfig(
+  runId: string,
+  tenantId: string,
+  expectedConfig: JsonValue,
+  config: JsonValue,
+): Promise<boolean> {
   const prisma = await db();
   const count = await prisma.$executeRaw`
     UPDATE "onboarding_runs" SET

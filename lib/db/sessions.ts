@@ -33,7 +33,14 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 
 type SessionRow = Omit<Session, "tokenHash"> & { id: string };
 
-type SessionJoinRow = SessionRow & { uTenantId: string; uObjectId: string; uUpn: string; uDisplayName: string; uCreatedAt: Date; uLastSignInAt: Date };
+type SessionJoinRow = SessionRow & {
+  uTenantId: string;
+  uObjectId: string;
+  uUpn: string;
+  uDisplayName: string;
+  uCreatedAt: Date;
+  uLastSignInAt: Date;
+};
 
 function toSession<T extends SessionRow>({ id, ...rest }: T): Omit<T, "id"> & { tokenHash: string } {
   return { tokenHash: id, ...rest };
@@ -69,7 +76,15 @@ export async function findSession(tokenHash: string): Promise<SessionWithUser | 
   const { uTenantId, uObjectId, uUpn, uDisplayName, uCreatedAt, uLastSignInAt, ...sessionRow } = row;
   const session = {
     ...sessionRow,
-    user: { id: row.userId, tenantId: uTenantId, objectId: uObjectId, upn: uUpn, displayName: uDisplayName, createdAt: uCreatedAt, lastSignInAt: uLastSignInAt },
+    user: {
+      id: row.userId,
+      tenantId: uTenantId,
+      objectId: uObjectId,
+      upn: uUpn,
+      displayName: uDisplayName,
+      createdAt: uCreatedAt,
+      lastSignInAt: uLastSignInAt,
+    },
   };
   if (now.getTime() - session.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
     // updateMany: no error if the session was deleted meanwhile (sign-out in another tab).

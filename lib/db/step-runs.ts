@@ -35,7 +35,14 @@ export interface StepError {
 
 // What a step that finished could not do, and why ("done with exceptions"); lib/steps/types.ts AttentionItem documents it.
 const stepAttentionSchema = z.array(
-  z.object({ kind: z.literal("cluster"), subject: z.string(), resourceId: z.string(), code: z.string(), reason: z.string(), action: z.string() }),
+  z.object({
+    kind: z.literal("cluster"),
+    subject: z.string(),
+    resourceId: z.string(),
+    code: z.string(),
+    reason: z.string(),
+    action: z.string(),
+  }),
 );
 
 /** One thing a finished step could not do, in our words (safe to show): who it concerns, why, and what to do. */
@@ -236,7 +243,11 @@ export async function listRunsAttention(runIds: readonly string[]): Promise<Map<
   const out = new Map<string, StepAttention[]>();
   if (runIds.length === 0) return out;
   const prisma = await db();
-  const rows = await prisma.stepRun.findMany({ where: { runId: { in: [...runIds] } }, select: { runId: true, attention: true }, orderBy: { position: "asc" } });
+  const rows = await prisma.stepRun.findMany({
+    where: { runId: { in: [...runIds] } },
+    select: { runId: true, attention: true },
+    orderBy: { position: "asc" },
+  });
   for (const row of rows) {
     const attention = parseStepAttention(row.attention);
     if (attention.length) out.set(row.runId, [...(out.get(row.runId) ?? []), ...attention]);

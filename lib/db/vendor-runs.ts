@@ -89,7 +89,10 @@ export async function listRunsAcrossTenants(options: { limit: number }): Promise
  * One run of any tenant with its operation log and a page of its audit events (newest first, `audit.limit` before the
  * cursor `audit.before`); null when it doesn't exist.
  */
-export async function getRunAcrossTenants(runId: string, audit: { limit: number; before?: string | null } = { limit: 50 }): Promise<CrossTenantRunDetail | null> {
+export async function getRunAcrossTenants(
+  runId: string,
+  audit: { limit: number; before?: string | null } = { limit: 50 },
+): Promise<CrossTenantRunDetail | null> {
   const prisma = await db();
   const row = await prisma.onboardingRun.findUnique({ where: { id: runId }, include: { steps: true } });
   if (!row) return null;

@@ -21,7 +21,13 @@ export function describeVendorQueries(label: string, options: () => DbOptions): 
     afterAll(() => closeDb());
 
     const plannedRun = async (tenantId: string) => {
-      const run = await createRun({ tenantId, createdByUserId: null, createdByUpn: "owner@customer.example", config: { n: 1 }, steps: STEPS });
+      const run = await createRun({
+        tenantId,
+        createdByUserId: null,
+        createdByUpn: "owner@customer.example",
+        config: { n: 1 },
+        steps: STEPS,
+      });
       expect(await setRunPlan(run.id, { steps: [] })).toBe(true);
       return run;
     };
@@ -49,7 +55,13 @@ export function describeVendorQueries(label: string, options: () => DbOptions): 
         await recordOutcome(op, { status: "succeeded", resourceId: "/t" });
       }
       await recordAuditEvent({ tenantId: a, runId: runA.id, actorUpn: "owner@a.example", action: "run.continued", outcome: "success" });
-      await recordAuditEvent({ tenantId: a, runId: runA.id, actorUpn: "engineer@vendor.example", action: VENDOR_VIEW_ACTION, outcome: "success" });
+      await recordAuditEvent({
+        tenantId: a,
+        runId: runA.id,
+        actorUpn: "engineer@vendor.example",
+        action: VENDOR_VIEW_ACTION,
+        outcome: "success",
+      });
       await recordAuditEvent({ tenantId: b, runId: runB.id, actorUpn: "admin@b.example", action: "run.created", outcome: "success" });
 
       const records = await listRunsAcrossTenants({ limit: 500 });
@@ -69,7 +81,14 @@ export function describeVendorQueries(label: string, options: () => DbOptions): 
     it("reads one run of any tenant with its operation log and a page of its audit events, newest first", async () => {
       const t = unique("tenant");
       const run = await plannedRun(t);
-      const op = await recordIntent({ runId: run.id, stepId: "storage", key: unique("k"), kind: "create", target: "/a", actorUpn: "owner@t.example" });
+      const op = await recordIntent({
+        runId: run.id,
+        stepId: "storage",
+        key: unique("k"),
+        kind: "create",
+        target: "/a",
+        actorUpn: "owner@t.example",
+      });
       await recordOutcome(op, { status: "failed", errorCode: "forbidden", errorMessage: "You don't have permission." });
       await recordAuditEvent({ tenantId: t, runId: run.id, actorUpn: "owner@t.example", action: "run.created", outcome: "success" });
       await recordAuditEvent({ tenantId: t, runId: run.id, actorUpn: "owner@t.example", action: "run.failed", outcome: "failure" });

@@ -139,13 +139,16 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
       const now = Date.now();
       if (update.done < update.total && update.done > 0 && now - lastProgressWrite < PROGRESS_INTERVAL_MS) {
         pendingProgress = update;
-        trailingProgress ??= setTimeout(() => {
-          trailingProgress = undefined;
-          const latest = pendingProgress;
-          pendingProgress = undefined;
-          // A lost lease shows at the step's next write or progress call; a timer has no one to tell.
-          if (latest) void writeProgress(latest);
-        }, lastProgressWrite + PROGRESS_INTERVAL_MS - now);
+        trailingProgress ??= setTimeout(
+          () => {
+            trailingProgress = undefined;
+            const latest = pendingProgress;
+            pendingProgress = undefined;
+            // A lost lease shows at the step's next write or progress call; a timer has no one to tell.
+            if (latest) void writeProgress(latest);
+          },
+          lastProgressWrite + PROGRESS_INTERVAL_MS - now,
+        );
         return;
       }
       pendingProgress = undefined;
@@ -167,7 +170,12 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
       async get(kind) {
         const sealed = await database(() => getRunSecret(runId, kind));
         if (!sealed) return null;
-        return { value: decrypt(sealed.ciphertext, encryptionKey(), secretAad(runId, kind)), keyId: sealed.keyId, hint: sealed.hint, expiresAt: sealed.expiresAt };
+        return {
+          value: decrypt(sealed.ciphertext, encryptionKey(), secretAad(runId, kind)),
+          keyId: sealed.keyId,
+          hint: sealed.hint,
+          expiresAt: sealed.expiresAt,
+        };
       },
       async delete(kind) {
         await database(() => deleteRunSecret(runId, kind));

@@ -37,7 +37,15 @@ describe("a database error inside a step", () => {
     const azure = new FakeAzure();
     failIntents.remaining = 1;
     failIntents.seen = 0;
-    const result = await executeStep({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, stepId: "storage", modules: fakeModules(azure), policy: POLICY });
+    const result = await executeStep({
+      runId: run.id,
+      tenantId: run.tenantId,
+      actor: ACTOR,
+      tokens: okTokens,
+      stepId: "storage",
+      modules: fakeModules(azure),
+      policy: POLICY,
+    });
     expect(result).toMatchObject({ ok: true });
     expect(failIntents.seen).toBe(2);
     // The failed attempt never reached the remote write: one create, logged once.
@@ -49,12 +57,30 @@ describe("a database error inside a step", () => {
     const run = await runningRun();
     const azure = new FakeAzure();
     failIntents.remaining = 100;
-    const result = await executeStep({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, stepId: "storage", modules: fakeModules(azure), policy: POLICY });
+    const result = await executeStep({
+      runId: run.id,
+      tenantId: run.tenantId,
+      actor: ACTOR,
+      tokens: okTokens,
+      stepId: "storage",
+      modules: fakeModules(azure),
+      policy: POLICY,
+    });
     failIntents.remaining = 0;
     expect(result).toMatchObject({ ok: false, code: "interrupted", status: "pending" });
     expect(azure.creates).toBe(0);
     expect(await storageRow(run)).toMatchObject({ status: "pending", leaseOwner: null, error: { code: "interrupted" } });
 
-    expect(await executeStep({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, stepId: "storage", modules: fakeModules(azure), policy: POLICY })).toMatchObject({ ok: true });
+    expect(
+      await executeStep({
+        runId: run.id,
+        tenantId: run.tenantId,
+        actor: ACTOR,
+        tokens: okTokens,
+        stepId: "storage",
+        modules: fakeModules(azure),
+        policy: POLICY,
+      }),
+    ).toMatchObject({ ok: true });
   });
 });

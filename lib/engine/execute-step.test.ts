@@ -5,7 +5,18 @@ import { db } from "@/lib/db/client";
 import type { StepModule } from "@/lib/steps/types";
 import { buildStepContext, PROGRESS_INTERVAL_MS } from "./context";
 import { executeStep } from "./execute-step";
-import { ACTOR, FakeAzure, fakeModules, fakeStep, fakeTime, okTokens, realSleep, runningRun, testConfig, setupEngineDb } from "./test-support";
+import {
+  ACTOR,
+  FakeAzure,
+  fakeModules,
+  fakeStep,
+  fakeTime,
+  okTokens,
+  realSleep,
+  runningRun,
+  testConfig,
+  setupEngineDb,
+} from "./test-support";
 
 setupEngineDb("execute");
 
@@ -27,7 +38,11 @@ describe("executeStep", () => {
       },
       beforeWrite: async (ctx) => {
         await ctx.progress({ done: 0, total: 1, label: "Creating" });
-        await ctx.secrets.put("client_secret", "s3cr3t-value", { keyId: "kid-1", hint: "s3c", expiresAt: new Date(Date.now() + 86_400_000) });
+        await ctx.secrets.put("client_secret", "s3cr3t-value", {
+          keyId: "kid-1",
+          hint: "s3c",
+          expiresAt: new Date(Date.now() + 86_400_000),
+        });
         expect(await ctx.secrets.get("client_secret")).toMatchObject({ value: "s3cr3t-value", keyId: "kid-1", hint: "s3c" });
       },
     });
@@ -38,8 +53,21 @@ describe("executeStep", () => {
     expect(seenDuringWrite).toEqual(["intent"]);
     const ops = await listOperations(run.id);
     expect(ops).toHaveLength(1);
-    expect(ops[0]).toMatchObject({ stepId: "storage", key: "storage.create:storage-res", kind: "create", status: "succeeded", resourceId: "/fake/storage-res", actorUpn: ACTOR.upn });
-    expect(await stepRow(run, "storage")).toMatchObject({ status: "done", outputs: { resourceId: "/fake/storage-res" }, error: null, leaseOwner: null, progress: { label: "Creating" } });
+    expect(ops[0]).toMatchObject({
+      stepId: "storage",
+      key: "storage.create:storage-res",
+      kind: "create",
+      status: "succeeded",
+      resourceId: "/fake/storage-res",
+      actorUpn: ACTOR.upn,
+    });
+    expect(await stepRow(run, "storage")).toMatchObject({
+      status: "done",
+      outputs: { resourceId: "/fake/storage-res" },
+      error: null,
+      leaseOwner: null,
+      progress: { label: "Creating" },
+    });
 
     const prisma = await db();
     const sealed = await prisma.runSecret.findUnique({ where: { runId_kind: { runId: run.id, kind: "client_secret" } } });
@@ -52,7 +80,10 @@ describe("executeStep", () => {
       ["azure.write", "success", "storage-res"],
     ]);
     expect(JSON.stringify(audit)).not.toContain("s3cr3t");
-    expect(audit[1]).toMatchObject({ runId: run.id, detail: { kind: "create", key: "storage.create:storage-res", resourceId: "/fake/storage-res" } });
+    expect(audit[1]).toMatchObject({
+      runId: run.id,
+      detail: { kind: "create", key: "storage.create:storage-res", resourceId: "/fake/storage-res" },
+    });
     expect(audit[0]?.runId).toBe(run.id);
 
     // The next step sees this one's outputs.
@@ -67,8 +98,14 @@ describe("executeStep", () => {
     expect(azure.creates).toBe(1);
 
     const second = await runningRun(first.tenantId);
-    expect(await executeStep({ ...base(second), stepId: "storage", modules: fakeModules(azure) })).toMatchObject({ ok: true, outputs: { resourceId: "/fake/storage-res" } });
-    expect(await executeStep({ ...base(second), stepId: "storage", modules: fakeModules(azure) })).toMatchObject({ ok: true, alreadyDone: true });
+    expect(await executeStep({ ...base(second), stepId: "storage", modules: fakeModules(azure) })).toMatchObject({
+      ok: true,
+      outputs: { resourceId: "/fake/storage-res" },
+    });
+    expect(await executeStep({ ...base(second), stepId: "storage", modules: fakeModules(azure) })).toMatchObject({
+      ok: true,
+      alreadyDone: true,
+    });
     expect(azure.creates).toBe(1);
     expect(await listOperations(second.id)).toEqual([]);
   });
@@ -76,7 +113,10 @@ describe("executeStep", () => {
   it("refuses a step of another tenant, a later step before earlier ones, and a run that isn't running", async () => {
     const run = await runningRun();
     const modules = fakeModules(new FakeAzure());
-    expect(await executeStep({ ...base(run), tenantId: "someone-else", stepId: "storage", modules })).toMatchObject({ ok: false, code: "not_found" });
+    expect(await executeStep({ ...base(run), tenantId: "someone-else", stepId: "storage", modules })).toMatchObject({
+      ok: false,
+      code: "not_found",
+    });
     expect(await executeStep({ ...base(run), stepId: "custom-role", modules })).toMatchObject({ ok: false, code: "blocked" });
     const prisma = await db();
     await prisma.onboardingRun.update({ where: { id: run.id }, data: { status: "cancelled" } });
@@ -89,7 +129,16 @@ describe("executeStep", () => {
     const owner = "progress-test:1";
     expect(await acquireStepLease(run.id, "storage", owner, 60_000)).toBe(true);
     const loaded = await getRunForTenant(run.id, run.tenantId);
-    const { ctx } = buildStepContext({ runId: run.id, tenantId: run.tenantId, stepId: "storage", actor: ACTOR, config: testConfig(), tokens: okTokens, leaseOwner: owner, steps: loaded?.steps ?? [] });
+    const { ctx } = buildStepContext({
+      runId: run.id,
+      tenantId: run.tenantId,
+      stepId: "storage",
+      actor: ACTOR,
+      config: testConfig(),
+      tokens: okTokens,
+      leaseOwner: owner,
+      steps: loaded?.steps ?? [],
+    });
     await ctx.progress({ done: 1, total: 400, label: "Cluster 1" });
     for (let i = 2; i < 400; i++) await ctx.progress({ done: i, total: 400, label: `Cluster ${i}` });
     // Within the interval after the first write, the row keeps the first update.
@@ -106,12 +155,23 @@ describe("executeStep", () => {
     const owner = "progress-test:2";
     expect(await acquireStepLease(run.id, "storage", owner, 60_000)).toBe(true);
     const loaded = await getRunForTenant(run.id, run.tenantId);
-    const { ctx } = buildStepContext({ runId: run.id, tenantId: run.tenantId, stepId: "storage", actor: ACTOR, config: testConfig(), tokens: okTokens, leaseOwner: owner, steps: loaded?.steps ?? [] });
+    const { ctx } = buildStepContext({
+      runId: run.id,
+      tenantId: run.tenantId,
+      stepId: "storage",
+      actor: ACTOR,
+      config: testConfig(),
+      tokens: okTokens,
+      leaseOwner: owner,
+      steps: loaded?.steps ?? [],
+    });
     await ctx.progress({ done: 1, total: 4, label: "1 of 4" });
     await ctx.progress({ done: 2, total: 4, label: "2 of 4" });
     await ctx.progress({ done: 3, total: 4, label: "3 of 4" });
     expect((await stepRow(run, "storage"))?.progress).toMatchObject({ done: 1 });
-    await expect.poll(async () => (await stepRow(run, "storage"))?.progress, { timeout: PROGRESS_INTERVAL_MS * 4 }).toMatchObject({ done: 3, label: "3 of 4" });
+    await expect
+      .poll(async () => (await stepRow(run, "storage"))?.progress, { timeout: PROGRESS_INTERVAL_MS * 4 })
+      .toMatchObject({ done: 3, label: "3 of 4" });
   });
 
   it("resumes after a crash between a remote write and its outcome without creating a duplicate", async () => {
@@ -124,7 +184,16 @@ describe("executeStep", () => {
     const acquiredAt = Date.now();
     expect(await acquireStepLease(run.id, "storage", crashed, leaseMs)).toBe(true);
     const loaded = await getRunForTenant(run.id, run.tenantId);
-    const { ctx } = buildStepContext({ runId: run.id, tenantId: run.tenantId, stepId: "storage", actor: ACTOR, config: testConfig(), tokens: okTokens, leaseOwner: crashed, steps: loaded?.steps ?? [] });
+    const { ctx } = buildStepContext({
+      runId: run.id,
+      tenantId: run.tenantId,
+      stepId: "storage",
+      actor: ACTOR,
+      config: testConfig(),
+      tokens: okTokens,
+      leaseOwner: crashed,
+      steps: loaded?.steps ?? [],
+    });
     const dying = fakeStep("storage", azure, { afterCreate: () => new Promise<void>(() => undefined) });
     void dying.apply(ctx, { existing: null });
     for (let i = 0; i < 50 && azure.creates === 0; i++) await realSleep(10);
@@ -169,11 +238,16 @@ describe("executeStep", () => {
       },
     });
     const run = await runningRun();
-    expect(await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure, { storage: flaky }), ...time })).toMatchObject({ ok: true });
+    expect(await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure, { storage: flaky }), ...time })).toMatchObject({
+      ok: true,
+    });
     expect(time.sleeps).toEqual([1_000, 2_000]);
 
     // A raw SDK 429 with Retry-After: 7 seconds.
-    const raw = Object.assign(new Error("Too many requests"), { statusCode: 429, response: { headers: { get: (n: string) => (n === "retry-after" ? "7" : undefined) } } });
+    const raw = Object.assign(new Error("Too many requests"), {
+      statusCode: 429,
+      response: { headers: { get: (n: string) => (n === "retry-after" ? "7" : undefined) } },
+    });
     let rawFailures = 1;
     const time2 = fakeTime();
     const azure2 = new FakeAzure();
@@ -183,7 +257,9 @@ describe("executeStep", () => {
       },
     });
     const run2 = await runningRun();
-    expect(await executeStep({ ...base(run2), stepId: "storage", modules: fakeModules(azure2, { storage: rawFlaky }), ...time2 })).toMatchObject({ ok: true });
+    expect(
+      await executeStep({ ...base(run2), stepId: "storage", modules: fakeModules(azure2, { storage: rawFlaky }), ...time2 }),
+    ).toMatchObject({ ok: true });
     expect(time2.sleeps).toEqual([7_000]);
 
     const time3 = fakeTime();
@@ -213,7 +289,9 @@ describe("executeStep", () => {
     };
     const time = fakeTime();
     const run = await runningRun();
-    expect(await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure, { storage: manyWrites }), ...time })).toMatchObject({ ok: true });
+    expect(
+      await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure, { storage: manyWrites }), ...time }),
+    ).toMatchObject({ ok: true });
     expect(time.sleeps).toEqual(Array.from({ length: 6 }, () => 1_000));
     expect(azure.creates).toBe(7);
   });
@@ -228,11 +306,17 @@ describe("executeStep", () => {
         reads += 1;
       },
       beforeWrite: () => {
-        if (failures-- > 0) throw toAzureError({ statusCode: 400, code: "PrincipalNotFound", message: "Principal x does not exist in the directory" }, { action: "assign the role" });
+        if (failures-- > 0)
+          throw toAzureError(
+            { statusCode: 400, code: "PrincipalNotFound", message: "Principal x does not exist in the directory" },
+            { action: "assign the role" },
+          );
       },
     });
     const run = await runningRun();
-    expect(await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure, { storage: lagging }), ...time })).toMatchObject({ ok: true });
+    expect(
+      await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure, { storage: lagging }), ...time }),
+    ).toMatchObject({ ok: true });
     expect(reads).toBe(4);
     expect(time.sleeps).toEqual([2_000, 4_000, 8_000]);
     expect(azure.creates).toBe(1);
@@ -243,18 +327,38 @@ describe("executeStep", () => {
     const time2 = fakeTime();
     const createThenPatch = fakeStep("storage", azure2, {
       onRead: () => {
-        if (azure2.creates > 0 && graphLag-- > 0) throw toAzureError({ statusCode: 404, code: "Request_ResourceNotFound", message: "Resource does not exist" }, { action: "update the app" });
+        if (azure2.creates > 0 && graphLag-- > 0)
+          throw toAzureError(
+            { statusCode: 404, code: "Request_ResourceNotFound", message: "Resource does not exist" },
+            { action: "update the app" },
+          );
       },
     });
     const run2 = await runningRun();
-    const flakyVerify = { ...createThenPatch, verify: async () => (graphLag === 1 ? { ok: false as const, reason: "not yet" } : { ok: true as const, checks: [] }) };
-    expect(await executeStep({ ...base(run2), stepId: "storage", modules: fakeModules(azure2, { storage: flakyVerify }), ...time2 })).toMatchObject({ ok: true });
+    const flakyVerify = {
+      ...createThenPatch,
+      verify: async () => (graphLag === 1 ? { ok: false as const, reason: "not yet" } : { ok: true as const, checks: [] }),
+    };
+    expect(
+      await executeStep({ ...base(run2), stepId: "storage", modules: fakeModules(azure2, { storage: flakyVerify }), ...time2 }),
+    ).toMatchObject({ ok: true });
     expect(time2.sleeps).toEqual([2_000, 2_000]);
 
     const time3 = fakeTime();
-    const never = fakeStep("storage", new FakeAzure(), { onRead: () => Promise.reject(new AzureOperationError("application_not_replicated", "Entra ID has not finished replicating the new app registration.")) });
+    const never = fakeStep("storage", new FakeAzure(), {
+      onRead: () =>
+        Promise.reject(
+          new AzureOperationError("application_not_replicated", "Entra ID has not finished replicating the new app registration."),
+        ),
+    });
     const run3 = await runningRun();
-    const result = await executeStep({ ...base(run3), stepId: "storage", modules: fakeModules(azure, { storage: never }), ...time3, policy: { replicationBudgetMs: 60_000 } });
+    const result = await executeStep({
+      ...base(run3),
+      stepId: "storage",
+      modules: fakeModules(azure, { storage: never }),
+      ...time3,
+      policy: { replicationBudgetMs: 60_000 },
+    });
     expect(result).toMatchObject({ ok: false, code: "application_not_replicated", status: "failed" });
     expect(time3.sleeps).toEqual([2_000, 4_000, 8_000, 16_000, 30_000]);
     expect(time3.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(60_000);
@@ -275,7 +379,9 @@ describe("executeStep", () => {
     });
     const time = fakeTime();
     const run = await runningRun();
-    expect(await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure, { storage: inStep }), ...time })).toMatchObject({ ok: true });
+    expect(await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(azure, { storage: inStep }), ...time })).toMatchObject(
+      { ok: true },
+    );
     expect([reads, answers, time.sleeps]).toEqual([1, [true, true, true], [2_000, 4_000, 8_000]]);
 
     // Past the budget the wait refuses (without sleeping), and the step's own retries draw on what the in-step waits spent.
@@ -288,7 +394,13 @@ describe("executeStep", () => {
     });
     const time2 = fakeTime();
     const run2 = await runningRun();
-    const result = await executeStep({ ...base(run2), stepId: "storage", modules: fakeModules(azure, { storage: spender }), ...time2, policy: { replicationBudgetMs: 10_000 } });
+    const result = await executeStep({
+      ...base(run2),
+      stepId: "storage",
+      modules: fakeModules(azure, { storage: spender }),
+      ...time2,
+      policy: { replicationBudgetMs: 10_000 },
+    });
     expect(result).toMatchObject({ ok: false, code: "application_not_replicated", status: "failed" });
     // Attempt 1: in-step 2 s + 4 s, then refused; the engine's retry (2 s) and attempt 2's in-step 2 s fill the 10 s exactly.
     expect(answers2).toEqual([true, true, false, false, true, false, false, false]);
@@ -298,11 +410,20 @@ describe("executeStep", () => {
   it("needs an admin on forbidden (with the role, in plain words) and fails on other permanent errors", async () => {
     const forbidden = toAzureError(
       { statusCode: 403, code: "AuthorizationFailed", message: '{"error":{"code":"AuthorizationFailed","message":"raw"}}' },
-      { action: "assign the role to the vendor's service principal", requiredRole: "Owner or User Access Administrator", whoCanGrant: "an Owner of Contoso Production" },
+      {
+        action: "assign the role to the vendor's service principal",
+        requiredRole: "Owner or User Access Administrator",
+        whoCanGrant: "an Owner of Contoso Production",
+      },
     );
     const run = await runningRun();
     const denied = fakeStep("storage", new FakeAzure(), { onRead: () => Promise.reject(forbidden) });
-    const result = await executeStep({ ...base(run), stepId: "storage", modules: fakeModules(new FakeAzure(), { storage: denied }), ...fakeTime() });
+    const result = await executeStep({
+      ...base(run),
+      stepId: "storage",
+      modules: fakeModules(new FakeAzure(), { storage: denied }),
+      ...fakeTime(),
+    });
     expect(result).toMatchObject({
       ok: false,
       code: "forbidden",
@@ -316,27 +437,50 @@ describe("executeStep", () => {
     expect((await listAuditEvents(run.tenantId, { limit: 1 }))[0]).toMatchObject({ action: "step.failed", outcome: "denied" });
 
     const run2 = await runningRun();
-    const taken = fakeStep("storage", new FakeAzure(), { beforeWrite: () => Promise.reject(toAzureError({ statusCode: 409, code: "StorageAccountAlreadyTaken", message: "taken" }, { action: "create the storage account" })) });
+    const taken = fakeStep("storage", new FakeAzure(), {
+      beforeWrite: () =>
+        Promise.reject(
+          toAzureError({ statusCode: 409, code: "StorageAccountAlreadyTaken", message: "taken" }, { action: "create the storage account" }),
+        ),
+    });
     const time = fakeTime();
-    expect(await executeStep({ ...base(run2), stepId: "storage", modules: fakeModules(new FakeAzure(), { storage: taken }), ...time })).toMatchObject({ ok: false, code: "name_taken", status: "failed" });
+    expect(
+      await executeStep({ ...base(run2), stepId: "storage", modules: fakeModules(new FakeAzure(), { storage: taken }), ...time }),
+    ).toMatchObject({ ok: false, code: "name_taken", status: "failed" });
     expect(time.sleeps).toEqual([]);
     expect(await stepRow(run2, "storage")).toMatchObject({ status: "failed", error: { code: "name_taken" }, outputs: null });
 
     // A permanent error may carry what the step did finish; it is stored with the failure.
     const run3 = await runningRun();
-    const blocked = Object.assign(new AzureOperationError("diagnostic_settings_limit", "Cluster aks2 already has 5 diagnostic settings."), { output: { settings: ["aks1"], blocked: ["aks2"] } });
+    const blocked = Object.assign(new AzureOperationError("diagnostic_settings_limit", "Cluster aks2 already has 5 diagnostic settings."), {
+      output: { settings: ["aks1"], blocked: ["aks2"] },
+    });
     const partial = fakeStep("storage", new FakeAzure(), { beforeWrite: () => Promise.reject(blocked) });
-    expect(await executeStep({ ...base(run3), stepId: "storage", modules: fakeModules(new FakeAzure(), { storage: partial }), ...fakeTime() })).toMatchObject({ ok: false, code: "diagnostic_settings_limit", status: "failed" });
-    expect(await stepRow(run3, "storage")).toMatchObject({ status: "failed", outputs: { settings: ["aks1"], blocked: ["aks2"] }, error: { message: "Cluster aks2 already has 5 diagnostic settings." } });
+    expect(
+      await executeStep({ ...base(run3), stepId: "storage", modules: fakeModules(new FakeAzure(), { storage: partial }), ...fakeTime() }),
+    ).toMatchObject({ ok: false, code: "diagnostic_settings_limit", status: "failed" });
+    expect(await stepRow(run3, "storage")).toMatchObject({
+      status: "failed",
+      outputs: { settings: ["aks1"], blocked: ["aks2"] },
+      error: { message: "Cluster aks2 already has 5 diagnostic settings." },
+    });
     expect((await listAuditEvents(run2.tenantId, { limit: 1 }))[0]).toMatchObject({ action: "step.failed", outcome: "failure" });
 
     // A write Azure refused is audited with the operation, its target and Azure's request id.
     const run4 = await runningRun();
-    const refused = toAzureError({ statusCode: 409, code: "StorageAccountAlreadyTaken", message: "taken", request: { requestId: "req-409" } }, { action: "create the storage account" });
+    const refused = toAzureError(
+      { statusCode: 409, code: "StorageAccountAlreadyTaken", message: "taken", request: { requestId: "req-409" } },
+      { action: "create the storage account" },
+    );
     const inWrite = fakeStep("storage", new FakeAzure(), { afterCreate: () => Promise.reject(refused) });
     await executeStep({ ...base(run4), stepId: "storage", modules: fakeModules(new FakeAzure(), { storage: inWrite }), ...fakeTime() });
     const failedWrite = (await listAuditEvents(run4.tenantId, { limit: 10 })).find((e) => e.action === "azure.write");
-    expect(failedWrite).toMatchObject({ runId: run4.id, outcome: "failure", target: "storage-res", detail: { kind: "create", errorCode: "name_taken", requestId: "req-409" } });
+    expect(failedWrite).toMatchObject({
+      runId: run4.id,
+      outcome: "failure",
+      target: "storage-res",
+      detail: { kind: "create", errorCode: "name_taken", requestId: "req-409" },
+    });
   });
 
   it("hands the step back, untouched, when the admin's sign-in has expired", async () => {
@@ -350,7 +494,12 @@ describe("executeStep", () => {
         });
       },
     });
-    const tokens = () => Promise.resolve({ ok: false as const, code: "reauth_required", message: "Your Microsoft sign-in has expired. Sign in again to continue." });
+    const tokens = () =>
+      Promise.resolve({
+        ok: false as const,
+        code: "reauth_required",
+        message: "Your Microsoft sign-in has expired. Sign in again to continue.",
+      });
     const result = await executeStep({ ...base(run), tokens, stepId: "storage", modules: fakeModules(azure, { storage: needsToken }) });
     expect(result).toMatchObject({ ok: false, code: "reauth_required", status: "pending" });
     expect(await stepRow(run, "storage")).toMatchObject({ status: "pending", leaseOwner: null, error: { code: "reauth_required" } });

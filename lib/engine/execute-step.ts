@@ -69,18 +69,24 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
   const step = run.steps.find((s) => s.stepId === stepId);
   const stepModule = input.modules[stepId] as StepModule | undefined;
   if (!step || !stepModule) return { ok: false, code: "not_found", message: "This run has no such step." };
-  if (step.status === "done") return { ok: true, outputs: step.outputs, alreadyDone: true, ...(step.attention ? { attention: step.attention } : {}) };
+  if (step.status === "done")
+    return { ok: true, outputs: step.outputs, alreadyDone: true, ...(step.attention ? { attention: step.attention } : {}) };
   if (run.status !== "running") return { ok: false, code: "not_running", message: `This run is ${run.status}, so its steps can't run.` };
   const blocking = run.steps.find((s) => s.position < step.position && s.status !== "done");
   if (blocking) {
     return { ok: false, code: "blocked", message: `"${titleOf(blocking.stepId)}" has to finish before "${titleOf(stepId)}" can run.` };
   }
   const config = runConfigSchema.safeParse(run.config);
-  if (!config.success) return { ok: false, code: "invalid_config", message: "This run's saved choices are no longer valid. Start a new run." };
+  if (!config.success)
+    return { ok: false, code: "invalid_config", message: "This run's saved choices are no longer valid. Start a new run." };
 
   const owner = newLeaseOwner();
   if (!(await acquireStepLease(runId, stepId, owner, policy.leaseTtlMs))) {
-    return { ok: false, code: "busy", message: "This step is already running, from another tab, admin or server. Its progress shows here." };
+    return {
+      ok: false,
+      code: "busy",
+      message: "This step is already running, from another tab, admin or server. Its progress shows here.",
+    };
   }
   const heartbeat = startHeartbeat(runId, stepId, owner, policy.leaseTtlMs, { stallMs: policy.stallMs });
   let ended: AttemptOutcome;
@@ -129,7 +135,16 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
     if (!(await releaseStepLease(runId, stepId, owner, { status: "pending", error }).catch(() => false))) {
       return { ok: false, code: error.code, message: error.message };
     }
-    await recordAuditEvent({ tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "step.interrupted", target: stepId, runId, outcome: "failure", detail: { runId, stepId, reason: "stalled" } }).catch(() => undefined);
+    await recordAuditEvent({
+      tenantId,
+      actorUserId: actor.userId,
+      actorUpn: actor.upn,
+      action: "step.interrupted",
+      target: stepId,
+      runId,
+      outcome: "failure",
+      detail: { runId, stepId, reason: "stalled" },
+    }).catch(() => undefined);
     return { ok: false, code: error.code, message: error.message, status: "pending", error };
   }
   if (ended.kind === "lease_lost" || !(await releaseStepLease(runId, stepId, owner, ended.outcome))) {
@@ -152,7 +167,8 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
       ...(outcome.attention?.length ? { attention: outcome.attention.map((a) => ({ subject: a.subject, code: a.code })) } : {}),
     },
   });
-  if (outcome.status === "done") return { ok: true, outputs: outcome.outputs ?? null, ...(outcome.attention ? { attention: outcome.attention } : {}) };
+  if (outcome.status === "done")
+    return { ok: true, outputs: outcome.outputs ?? null, ...(outcome.attention ? { attention: outcome.attention } : {}) };
   const error = outcome.error ?? { code: "failed", message: `"${titleOf(stepId)}" did not complete.` };
   return { ok: false, code: error.code, message: error.message, status: outcome.status, error };
 }
@@ -259,7 +275,10 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
         case "permanent": {
           // A step may say what it did finish before giving up (an error carrying `output`): keep it for the UI.
           const partial = (error as { output?: unknown } | null)?.output;
-          return { kind: "released", outcome: { status: c.status, error: c.error, ...(partial === undefined ? {} : { outputs: toJson(partial) }) } };
+          return {
+            kind: "released",
+            outcome: { status: c.status, error: c.error, ...(partial === undefined ? {} : { outputs: toJson(partial) }) },
+          };
         }
         case "interrupted": {
           // The portal's database failed, not the step: retry like a transient error, and if the database stays away
@@ -284,7 +303,8 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
           replicationRetries += 1;
           const delay = replicationDelay(replicationRetries);
           if (delay === null) return failed(c.error);
-          if (!(await wait(delay, `Waiting for Azure to replicate the new objects; retrying in ${seconds(delay)}`))) return { kind: "lease_lost" };
+          if (!(await wait(delay, `Waiting for Azure to replicate the new objects; retrying in ${seconds(delay)}`)))
+            return { kind: "lease_lost" };
           break;
         }
       }

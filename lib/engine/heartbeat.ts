@@ -74,9 +74,12 @@ export function startLeaseHeartbeat(renew: () => Promise<boolean>, ttlMs: number
   };
   const schedule = () => {
     if (stopped || lost) return;
-    timer = setTimeout(() => {
-      inFlight = tick();
-    }, Math.max(1, Math.floor(ttlMs / 3)));
+    timer = setTimeout(
+      () => {
+        inFlight = tick();
+      },
+      Math.max(1, Math.floor(ttlMs / 3)),
+    );
     timer.unref?.();
   };
   schedule();

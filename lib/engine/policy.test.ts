@@ -30,7 +30,9 @@ describe("classifyFailure: Retry-After", () => {
     const inner = new AzureOperationError("throttled", "Azure is throttling requests.", "TooManyRequests", 429, undefined, 2000);
     const outer = new Error("step failed", { cause: inner });
     expect(retryAfterOf(outer)).toBe(2000);
-    expect(retryAfterOf(new Error("a", { cause: new Error("b", { cause: armError(429, "TooManyRequests", { "retry-after": "4" }) }) }))).toBe(4000);
+    expect(
+      retryAfterOf(new Error("a", { cause: new Error("b", { cause: armError(429, "TooManyRequests", { "retry-after": "4" }) }) })),
+    ).toBe(4000);
     expect(retryAfterOf(new Error("no hint", { cause: "text" }))).toBeUndefined();
   });
 
@@ -42,7 +44,10 @@ describe("classifyFailure: Retry-After", () => {
   });
 
   it("ignores Retry-After on errors that are not retried", () => {
-    expect(classifyFailure(armError(400, "InvalidRequestContent", { "retry-after": "5" }), ctx)).toMatchObject({ kind: "permanent", status: "failed" });
+    expect(classifyFailure(armError(400, "InvalidRequestContent", { "retry-after": "5" }), ctx)).toMatchObject({
+      kind: "permanent",
+      status: "failed",
+    });
   });
 
   it("passes a long Retry-After through for the engine to cut to retryAfterMaxMs", () => {
@@ -55,7 +60,13 @@ describe("classifyFailure: Retry-After", () => {
 describe("classifyFailure: timeouts and the portal's database", () => {
   it("retries a request that got no answer in time, as transient, with the timeout's text", () => {
     const c = classifyFailure(toAzureError(new RequestTimeoutError("Azure", 30_000), { action: "create the storage account" }), ctx);
-    expect(c).toMatchObject({ kind: "transient", error: { code: "timeout", message: expect.stringMatching(/^Azure did not answer within 30 s, so the portal could not create the storage account\./) } });
+    expect(c).toMatchObject({
+      kind: "transient",
+      error: {
+        code: "timeout",
+        message: expect.stringMatching(/^Azure did not answer within 30 s, so the portal could not create the storage account\./),
+      },
+    });
   });
 
   it("makes a database failure under a step (even wrapped by it) an interruption, never the step's failure", () => {

@@ -65,7 +65,8 @@ export class DatabaseError extends Error {
 /** The error a step carries after its execution was cut off (server stopped, database unreachable). */
 export const INTERRUPTED: StepError = {
   code: "interrupted",
-  message: "This step was interrupted before it finished (the server stopped or lost its database). Resume to continue: it re-checks what already exists before changing anything.",
+  message:
+    "This step was interrupted before it finished (the server stopped or lost its database). Resume to continue: it re-checks what already exists before changing anything.",
 };
 
 /** Facts about the execution that change how an error reads. */

@@ -4,7 +4,18 @@ import { acquireStepLease, getRunForTenant, listAuditEvents, listOperations } fr
 import { STEP_IDS } from "@/lib/steps/registry";
 import type { StepModule } from "@/lib/steps/types";
 import { planRun, resumeInterruptedSteps, runRemainingSteps } from "./run-run";
-import { ACTOR, FakeAzure, fakeModules, fakeStep, fakeTime, okTokens, realSleep, runningRun, testConfig, setupEngineDb } from "./test-support";
+import {
+  ACTOR,
+  FakeAzure,
+  fakeModules,
+  fakeStep,
+  fakeTime,
+  okTokens,
+  realSleep,
+  runningRun,
+  testConfig,
+  setupEngineDb,
+} from "./test-support";
 
 setupEngineDb("run");
 
@@ -12,7 +23,13 @@ describe("runRemainingSteps", () => {
   it("runs every step in order, passing outputs along, and completes the run", async () => {
     const run = await runningRun();
     const azure = new FakeAzure();
-    const result = await runRemainingSteps({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules: fakeModules(azure) });
+    const result = await runRemainingSteps({
+      runId: run.id,
+      tenantId: run.tenantId,
+      actor: ACTOR,
+      tokens: okTokens,
+      modules: fakeModules(azure),
+    });
     expect(result).toEqual({ outcome: "completed" });
     const loaded = await getRunForTenant(run.id, run.tenantId);
     expect(loaded?.status).toBe("completed");
@@ -26,10 +43,23 @@ describe("runRemainingSteps", () => {
   it("a step done with exceptions lets the run go on: it completes, with the step's attention stored and audited", async () => {
     const run = await runningRun();
     const azure = new FakeAzure();
-    const item = { kind: "cluster" as const, subject: "aks2", resourceId: "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/aks2", code: "diagnostic_settings_limit", reason: "It already has 5 diagnostic settings.", action: "Remove one, then extend." };
+    const item = {
+      kind: "cluster" as const,
+      subject: "aks2",
+      resourceId: "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/aks2",
+      code: "diagnostic_settings_limit",
+      reason: "It already has 5 diagnostic settings.",
+      action: "Remove one, then extend.",
+    };
     const fake = fakeStep("diagnostic-settings", azure);
     const partial: StepModule = { ...fake, verify: async (ctx, out) => ({ ...(await fake.verify(ctx, out as never)), attention: [item] }) };
-    const result = await runRemainingSteps({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules: fakeModules(azure, { "diagnostic-settings": partial }) });
+    const result = await runRemainingSteps({
+      runId: run.id,
+      tenantId: run.tenantId,
+      actor: ACTOR,
+      tokens: okTokens,
+      modules: fakeModules(azure, { "diagnostic-settings": partial }),
+    });
     expect(result).toEqual({ outcome: "completed", attention: [item] });
     const loaded = await getRunForTenant(run.id, run.tenantId);
     expect(loaded?.status).toBe("completed");
@@ -38,7 +68,9 @@ describe("runRemainingSteps", () => {
     expect(loaded?.steps.find((s) => s.stepId === "storage")?.attention).toBeUndefined();
     const audit = await listAuditEvents(run.tenantId, { limit: 20 });
     expect(audit[0]).toMatchObject({ action: "run.completed", outcome: "success", detail: { clustersNeedingAttention: ["aks2"] } });
-    expect(audit.find((e) => e.action === "step.done" && e.target === "diagnostic-settings")).toMatchObject({ detail: { attention: [{ subject: "aks2", code: "diagnostic_settings_limit" }] } });
+    expect(audit.find((e) => e.action === "step.done" && e.target === "diagnostic-settings")).toMatchObject({
+      detail: { attention: [{ subject: "aks2", code: "diagnostic_settings_limit" }] },
+    });
   });
 
   it("stops at the first failure, leaves later steps untouched and fails the run", async () => {
@@ -47,14 +79,21 @@ describe("runRemainingSteps", () => {
     let laterReads = 0;
     const counting = (id: (typeof STEP_IDS)[number]) => fakeStep(id, azure, { onRead: () => void (laterReads += 1) });
     const broken = fakeStep("app-registration", azure, {
-      beforeWrite: () => Promise.reject(toAzureError({ statusCode: 400, code: "InvalidRequest", message: "bad" }, { action: "create the app" })),
+      beforeWrite: () =>
+        Promise.reject(toAzureError({ statusCode: 400, code: "InvalidRequest", message: "bad" }, { action: "create the app" })),
     });
     const result = await runRemainingSteps({
       runId: run.id,
       tenantId: run.tenantId,
       actor: ACTOR,
       tokens: okTokens,
-      modules: fakeModules(azure, { "app-registration": broken, "custom-role": counting("custom-role"), "role-assignments": counting("role-assignments"), "workbench-handoff": counting("workbench-handoff"), verification: counting("verification") }),
+      modules: fakeModules(azure, {
+        "app-registration": broken,
+        "custom-role": counting("custom-role"),
+        "role-assignments": counting("role-assignments"),
+        "workbench-handoff": counting("workbench-handoff"),
+        verification: counting("verification"),
+      }),
       ...fakeTime(),
     });
     expect(result).toMatchObject({ outcome: "failed", stepId: "app-registration", result: { ok: false, code: "invalid_request" } });
@@ -65,14 +104,24 @@ describe("runRemainingSteps", () => {
     expect(azure.creates).toBe(2);
 
     // Nothing runs on a run that isn't running, and it never rejects.
-    expect(await runRemainingSteps({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules: fakeModules(azure) })).toMatchObject({ outcome: "stopped", code: "not_running" });
-    expect(await runRemainingSteps({ runId: "missing", tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules: fakeModules(azure) })).toMatchObject({ outcome: "stopped", code: "not_found" });
+    expect(
+      await runRemainingSteps({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules: fakeModules(azure) }),
+    ).toMatchObject({ outcome: "stopped", code: "not_running" });
+    expect(
+      await runRemainingSteps({ runId: "missing", tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules: fakeModules(azure) }),
+    ).toMatchObject({ outcome: "stopped", code: "not_found" });
   });
 
   it("leaves the run running when a step is busy elsewhere", async () => {
     const run = await runningRun();
     expect(await acquireStepLease(run.id, "storage", "other-admin:1", 60_000)).toBe(true);
-    const result = await runRemainingSteps({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules: fakeModules(new FakeAzure()) });
+    const result = await runRemainingSteps({
+      runId: run.id,
+      tenantId: run.tenantId,
+      actor: ACTOR,
+      tokens: okTokens,
+      modules: fakeModules(new FakeAzure()),
+    });
     expect(result).toMatchObject({ outcome: "stopped", code: "busy", stepId: "storage" });
     expect((await getRunForTenant(run.id, run.tenantId))?.status).toBe("running");
   });
@@ -84,7 +133,13 @@ describe("planRun", () => {
     azure.create("storage-res");
     const creates = azure.creates;
     const forbidden = fakeStep("custom-role", azure, {
-      onRead: () => Promise.reject(toAzureError({ statusCode: 403, code: "AuthorizationFailed", message: "no" }, { action: "read the custom role", requiredRole: "Reader" })),
+      onRead: () =>
+        Promise.reject(
+          toAzureError(
+            { statusCode: 403, code: "AuthorizationFailed", message: "no" },
+            { action: "read the custom role", requiredRole: "Reader" },
+          ),
+        ),
     });
     // A step that (wrongly) writes while planning is refused, not obeyed.
     const writer: StepModule = {
@@ -92,7 +147,13 @@ describe("planRun", () => {
       plan: () => [],
       read: async (ctx) => ctx.write({ key: "k", kind: "create", target: "t" }, () => Promise.resolve(azure.create("sneaky"))),
     };
-    const planned = await planRun({ config: testConfig(), tenantId: testConfig().tenantId, tokens: okTokens, modules: fakeModules(azure, { "custom-role": forbidden, "workbench-handoff": writer }), ...fakeTime() });
+    const planned = await planRun({
+      config: testConfig(),
+      tenantId: testConfig().tenantId,
+      tokens: okTokens,
+      modules: fakeModules(azure, { "custom-role": forbidden, "workbench-handoff": writer }),
+      ...fakeTime(),
+    });
 
     expect(planned.map((p) => p.stepId)).toEqual([...STEP_IDS]);
     expect(planned[0]?.changes).toMatchObject([{ action: "no-change", resource: "storage-res" }]);
@@ -122,7 +183,13 @@ describe("resumeInterruptedSteps", () => {
 
     // Nothing is left to flag, and the run resumes from the interrupted step.
     expect((await resumeInterruptedSteps()).some((f) => f.runId === crashed.id)).toBe(false);
-    const resumed = await runRemainingSteps({ runId: crashed.id, tenantId: crashed.tenantId, actor: ACTOR, tokens: okTokens, modules: fakeModules(new FakeAzure()) });
+    const resumed = await runRemainingSteps({
+      runId: crashed.id,
+      tenantId: crashed.tenantId,
+      actor: ACTOR,
+      tokens: okTokens,
+      modules: fakeModules(new FakeAzure()),
+    });
     expect(resumed).toEqual({ outcome: "completed" });
   });
 });

@@ -71,7 +71,16 @@ async function driveRun(input: RunRemainingStepsInput): Promise<RunRemainingStep
     if (result.status === "failed" || result.status === "needs_admin") {
       // From running only: a cancel that raced this step wins.
       if (await setRunStatus(runId, "failed", { from: ["running"] })) {
-        await recordAuditEvent({ tenantId, actorUserId: actor.userId, actorUpn: actor.upn, action: "run.failed", target: runId, runId, outcome: "failure", detail: { stepId, code: result.code } });
+        await recordAuditEvent({
+          tenantId,
+          actorUserId: actor.userId,
+          actorUpn: actor.upn,
+          action: "run.failed",
+          target: runId,
+          runId,
+          outcome: "failure",
+          detail: { stepId, code: result.code },
+        });
       }
       return { outcome: "failed", stepId, result };
     }
@@ -129,12 +138,24 @@ export async function planRun(input: PlanRunInput): Promise<PlannedStep[]> {
         planned.push({ stepId, changes: stepModule.plan(ctx, await stepModule.read(ctx)) });
         break;
       } catch (error) {
-        const c = classifyFailure(error, { action: `read what "${stepId}" would change`, createdRecently: false, ...(state.tokenFailure ? { tokenFailure: state.tokenFailure } : {}) });
+        const c = classifyFailure(error, {
+          action: `read what "${stepId}" would change`,
+          createdRecently: false,
+          ...(state.tokenFailure ? { tokenFailure: state.tokenFailure } : {}),
+        });
         if (c.kind === "transient" && attempt < policy.transientAttempts) {
-          await sleep(c.retryAfterMs === undefined ? backoffMs(attempt, policy.transientBaseDelayMs, policy.transientMaxDelayMs) : Math.min(c.retryAfterMs, policy.retryAfterMaxMs));
+          await sleep(
+            c.retryAfterMs === undefined
+              ? backoffMs(attempt, policy.transientBaseDelayMs, policy.transientMaxDelayMs)
+              : Math.min(c.retryAfterMs, policy.retryAfterMaxMs),
+          );
           continue;
         }
-        planned.push({ stepId, changes: [], error: c.kind === "lease_lost" ? { code: "unknown", message: "Planning was interrupted." } : c.error });
+        planned.push({
+          stepId,
+          changes: [],
+          error: c.kind === "lease_lost" ? { code: "unknown", message: "Planning was interrupted." } : c.error,
+        });
         break;
       }
     }

@@ -33,20 +33,45 @@ describe("stall bound", () => {
     let hang = true;
     const storage = fakeStep("storage", azure, { onRead: () => (hang ? hungCall(() => (aborted = true)) : undefined) });
     const started = Date.now();
-    const result = await executeStep({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, stepId: "storage", modules: fakeModules(azure, { storage }), policy: POLICY });
+    const result = await executeStep({
+      runId: run.id,
+      tenantId: run.tenantId,
+      actor: ACTOR,
+      tokens: okTokens,
+      stepId: "storage",
+      modules: fakeModules(azure, { storage }),
+      policy: POLICY,
+    });
     const tookMs = Date.now() - started;
 
     expect(result).toMatchObject({ ok: false, code: "interrupted", status: "pending" });
-    expect(result.ok ? "" : result.message).toMatch(/^This step made no progress for 0\.3 s \(a call to Azure or to the portal's database stopped answering\), so the portal stopped it\. Resume to continue/);
+    expect(result.ok ? "" : result.message).toMatch(
+      /^This step made no progress for 0\.3 s \(a call to Azure or to the portal's database stopped answering\), so the portal stopped it\. Resume to continue/,
+    );
     expect(aborted).toBe(true);
     // Noticed at the first beat (every ttl/3 = 200 ms) after 300 ms without progress.
     expect(tookMs).toBeLessThan(2_000);
-    expect(await stepRow(run, "storage")).toMatchObject({ status: "pending", leaseOwner: null, leaseExpiresAt: null, error: { code: "interrupted" } });
+    expect(await stepRow(run, "storage")).toMatchObject({
+      status: "pending",
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      error: { code: "interrupted" },
+    });
     const audit = await listAuditEvents(run.tenantId, { limit: 5 });
     expect(audit[0]).toMatchObject({ action: "step.interrupted", target: "storage", outcome: "failure", detail: { reason: "stalled" } });
 
     hang = false;
-    expect(await executeStep({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, stepId: "storage", modules: fakeModules(azure, { storage }), policy: POLICY })).toMatchObject({ ok: true });
+    expect(
+      await executeStep({
+        runId: run.id,
+        tenantId: run.tenantId,
+        actor: ACTOR,
+        tokens: okTokens,
+        stepId: "storage",
+        modules: fakeModules(azure, { storage }),
+        policy: POLICY,
+      }),
+    ).toMatchObject({ ok: true });
   });
 
   it("returns even when the hung work ignores the signal, and that work can no longer write", async () => {
@@ -55,7 +80,15 @@ describe("stall bound", () => {
     let release: () => void = () => {};
     const stuck = new Promise<void>((resolve) => (release = resolve));
     const storage = fakeStep("storage", azure, { onRead: () => stuck });
-    const result = await executeStep({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, stepId: "storage", modules: fakeModules(azure, { storage }), policy: POLICY });
+    const result = await executeStep({
+      runId: run.id,
+      tenantId: run.tenantId,
+      actor: ACTOR,
+      tokens: okTokens,
+      stepId: "storage",
+      modules: fakeModules(azure, { storage }),
+      policy: POLICY,
+    });
     expect(result).toMatchObject({ ok: false, code: "interrupted", status: "pending" });
     expect(await stepRow(run, "storage")).toMatchObject({ status: "pending", leaseOwner: null });
 
@@ -79,7 +112,15 @@ describe("stall bound", () => {
           }
         },
       });
-      const result = await executeStep({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, stepId: "storage", modules: fakeModules(azure, { storage }), policy: POLICY });
+      const result = await executeStep({
+        runId: run.id,
+        tenantId: run.tenantId,
+        actor: ACTOR,
+        tokens: okTokens,
+        stepId: "storage",
+        modules: fakeModules(azure, { storage }),
+        policy: POLICY,
+      });
       expect(result, keepAlive).toMatchObject({ ok: true });
     }
   });

@@ -4,7 +4,17 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, vi } from "vitest";
 import { AzureOperationError } from "@/lib/azure/errors";
-import { closeDb, configureDb, confirmRunPlan, createRun, migrate, setRunPlan, setRunStatus, upsertUser, type OnboardingRunWithSteps } from "@/lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  createRun,
+  migrate,
+  setRunPlan,
+  setRunStatus,
+  upsertUser,
+  type OnboardingRunWithSteps,
+} from "@/lib/db";
 import type { RunConfig } from "@/lib/steps/config";
 import { STEP_IDS, type StepId } from "@/lib/steps/registry";
 import type { StepContext, StepModule } from "@/lib/steps/types";
@@ -41,8 +51,25 @@ export function testConfig(): RunConfig {
   return {
     tenantId: TENANT,
     subscriptions: [{ id: SUB, displayName: "Contoso Production" }],
-    clusters: [{ id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks1`, name: "aks1", subscriptionId: SUB, resourceGroup: "rg", location: "eastus" }],
-    storage: [{ region: "eastus", subscriptionId: SUB, resourceGroup: "rg-audit", createResourceGroup: true, accountName: "stauditeastus01", adopt: false }],
+    clusters: [
+      {
+        id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks1`,
+        name: "aks1",
+        subscriptionId: SUB,
+        resourceGroup: "rg",
+        location: "eastus",
+      },
+    ],
+    storage: [
+      {
+        region: "eastus",
+        subscriptionId: SUB,
+        resourceGroup: "rg-audit",
+        createResourceGroup: true,
+        accountName: "stauditeastus01",
+        adopt: false,
+      },
+    ],
     options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 },
     vendor: { name: "Vendor", appUniqueName: "vendor-aks-audit", appDisplayName: "Vendor AKS audit reader", egressIps: [] },
   };
@@ -51,7 +78,13 @@ export function testConfig(): RunConfig {
 /** A confirmed, running run of the six steps in a tenant of its own (or `tenantId`). */
 export async function runningRun(tenantId: string = crypto.randomUUID()): Promise<OnboardingRunWithSteps> {
   await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn: ACTOR.upn, displayName: "Admin" });
-  const run = await createRun({ tenantId, createdByUserId: null, createdByUpn: ACTOR.upn, config: { ...testConfig(), tenantId }, steps: STEP_IDS });
+  const run = await createRun({
+    tenantId,
+    createdByUserId: null,
+    createdByUpn: ACTOR.upn,
+    config: { ...testConfig(), tenantId },
+    steps: STEP_IDS,
+  });
   await setRunPlan(run.id, { steps: [] });
   await confirmRunPlan(run.id, ACTOR.upn);
   await setRunStatus(run.id, "running", { from: ["planned"] });
@@ -90,7 +123,11 @@ export interface FakeLive {
 }
 
 /** A step that ensures one resource named `${stepId}-res` exists: reads first, creates only when missing. */
-export function fakeStep(stepId: StepId, azure: FakeAzure, hooks: FakeStepHooks = {}): StepModule<FakeLive, { resourceId: string; upstream: string[] }> {
+export function fakeStep(
+  stepId: StepId,
+  azure: FakeAzure,
+  hooks: FakeStepHooks = {},
+): StepModule<FakeLive, { resourceId: string; upstream: string[] }> {
   const name = `${stepId}-res`;
   return {
     id: stepId,
@@ -99,7 +136,16 @@ export function fakeStep(stepId: StepId, azure: FakeAzure, hooks: FakeStepHooks 
       return { existing: azure.resources.get(name) ?? null };
     },
     plan(ctx, live) {
-      return [{ stepId, key: `${stepId}.create:${name}`, action: live.existing ? "no-change" : "create", resourceType: "Fake", resource: name, why: "test" }];
+      return [
+        {
+          stepId,
+          key: `${stepId}.create:${name}`,
+          action: live.existing ? "no-change" : "create",
+          resourceType: "Fake",
+          resource: name,
+          why: "test",
+        },
+      ];
     },
     async apply(ctx, live) {
       let resource = live.existing;
@@ -118,7 +164,9 @@ export function fakeStep(stepId: StepId, azure: FakeAzure, hooks: FakeStepHooks 
       return { resourceId: resource.id, upstream: Object.keys(ctx.outputs) };
     },
     async verify(_ctx, out) {
-      return azure.resources.get(name)?.id === out.resourceId ? { ok: true, checks: ["exists"] } : { ok: false, reason: `${name} is missing` };
+      return azure.resources.get(name)?.id === out.resourceId
+        ? { ok: true, checks: ["exists"] }
+        : { ok: false, reason: `${name} is missing` };
     },
   };
 }

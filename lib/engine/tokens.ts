@@ -29,7 +29,11 @@ const REFRESH_BEFORE_MS = 2 * 60_000;
  * A TokenCredential over the provider. A failure is reported to `onFailure` as well as thrown, because the SDKs wrap
  * what getToken throws and the engine must still recognise "sign in again" behind their error.
  */
-export function credentialFor(tokens: TokenProvider, resource: TokenResource, onFailure: (error: TokenUnavailableError) => void): TokenCredential {
+export function credentialFor(
+  tokens: TokenProvider,
+  resource: TokenResource,
+  onFailure: (error: TokenUnavailableError) => void,
+): TokenCredential {
   let cached: { token: string; expiresOn: Date } | undefined;
   return delegatedCredential(async () => {
     if (cached && cached.expiresOn.getTime() - REFRESH_BEFORE_MS > Date.now()) return cached;
@@ -37,7 +41,11 @@ export function credentialFor(tokens: TokenProvider, resource: TokenResource, on
     try {
       result = await tokens(resource);
     } catch {
-      result = { ok: false, code: "reauth_required", message: "Your Microsoft sign-in could not be refreshed. Sign in again, then resume." };
+      result = {
+        ok: false,
+        code: "reauth_required",
+        message: "Your Microsoft sign-in could not be refreshed. Sign in again, then resume.",
+      };
     }
     if (!result.ok) {
       const error = new TokenUnavailableError(resource, result.code, result.message);

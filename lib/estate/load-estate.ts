@@ -21,10 +21,7 @@ const GRANTING_ROLES: Record<string, string> = {
   [BUILTIN_ROLE_IDS.rbacAdministrator]: "Role Based Access Control Administrator",
 };
 
-export type RoleAssignmentRights =
-  | { status: "allowed"; via: string[] }
-  | { status: "denied" }
-  | { status: "unknown"; message: string };
+export type RoleAssignmentRights = { status: "allowed"; via: string[] } | { status: "denied" } | { status: "unknown"; message: string };
 
 export interface EstateSubscription extends Subscription {
   regions: { location: string; clusters: ManagedCluster[] }[];
@@ -33,9 +30,7 @@ export interface EstateSubscription extends Subscription {
   roleAssignments: RoleAssignmentRights;
 }
 
-export type EstateResult =
-  | { ok: true; subscriptions: EstateSubscription[] }
-  | { ok: false; code: string; message: string };
+export type EstateResult = { ok: true; subscriptions: EstateSubscription[] } | { ok: false; code: string; message: string };
 
 /** Load the estate with the admin's own ARM token; per-subscription failures stay per subscription. */
 export async function loadEstate(session: SessionWithUser): Promise<EstateResult> {

@@ -16,7 +16,9 @@ const stateOf = (p: Planned) => (p.action === "unplanned" ? "not in the stored p
 const tagWords = (m: ExportModel) => m.tags.map((t) => shq(`${t.name}=${t.value}`)).join(" ");
 const detailComments = (p: Planned) => p.details.map((d) => comment(`  ${d}`));
 /** One line naming an object the plan found in place: the script leaves it alone. */
-const leftAlone = (what: string, p: Planned) => [comment(`${what}: ${p.action === "adopt" ? "adopted as it is" : "already in place"} (${p.why}). Nothing to run.`)];
+const leftAlone = (what: string, p: Planned) => [
+  comment(`${what}: ${p.action === "adopt" ? "adopted as it is" : "already in place"} (${p.why}). Nothing to run.`),
+];
 /** An ARM path with each segment percent-encoded, so no value adds a segment or a query. */
 const armPath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
 /** A JMESPath raw string literal ('…' with \ and \' escaped). */
@@ -26,7 +28,9 @@ function header(m: ExportModel): string[] {
   return [
     "#!/usr/bin/env bash",
     comment(`AKS audit-log onboarding, run ${m.runId}: the portal's plan as Azure CLI commands, for change approval.`),
-    comment(`Generated from the plan read from Azure at ${m.planComputedAt || "(not planned yet)"}; objects that plan found in place are comments.`),
+    comment(
+      `Generated from the plan read from Azure at ${m.planComputedAt || "(not planned yet)"}; objects that plan found in place are comments.`,
+    ),
     "# Needs: az 2.60+ signed in to the tenant (az login --tenant …), bash 4+, GNU coreutils (sha1sum, date -d). Run it as one admin with:",
     "#   Owner or User Access Administrator on every subscription below (custom role, role assignments),",
     "#   Contributor on the resource groups (storage, diagnostic settings), and Cloud Application Administrator",
@@ -50,7 +54,11 @@ function header(m: ExportModel): string[] {
     "}",
     `ASSIGNMENT_NAMESPACE=${shq(m.assignmentNamespace)}`,
     ...(m.planErrors.length > 0
-      ? ["", "# WARNING: the portal could not plan every step; those steps' commands are what they would write, unchecked:", ...m.planErrors.map((e) => comment(`  ${e.stepId}: ${e.message}`))]
+      ? [
+          "",
+          "# WARNING: the portal could not plan every step; those steps' commands are what they would write, unchecked:",
+          ...m.planErrors.map((e) => comment(`  ${e.stepId}: ${e.message}`)),
+        ]
       : []),
   ];
 }
@@ -68,7 +76,9 @@ function storageSection(m: ExportModel): string[] {
     out.push(
       writes(g.planned)
         ? `az group create --subscription ${shq(g.subscriptionId)} --name ${shq(g.name)} --location ${shq(g.location)} --tags ${tagWords(m)}`
-        : comment(`Resource group ${g.name} in ${g.subscriptionId}: ${g.planned.action === "unplanned" ? "not in the stored plan" : "already exists"}.`),
+        : comment(
+            `Resource group ${g.name} in ${g.subscriptionId}: ${g.planned.action === "unplanned" ? "not in the stored plan" : "already exists"}.`,
+          ),
     );
   }
   const b = m.storageBaseline;
@@ -87,7 +97,9 @@ function storageSection(m: ExportModel): string[] {
       );
       for (const ip of m.allowedIps ?? []) out.push(`az storage account network-rule add ${account} --ip-address ${shq(ip)}`);
     } else if (a.planned.action === "update") {
-      out.push(`az storage account update ${loc} --https-only true --min-tls-version ${tls} --allow-blob-public-access false --allow-cross-tenant-replication false`);
+      out.push(
+        `az storage account update ${loc} --https-only true --min-tls-version ${tls} --allow-blob-public-access false --allow-cross-tenant-replication false`,
+      );
     } else {
       out.push(...leftAlone(`Storage account ${a.name}`, a.planned));
     }
@@ -99,7 +111,8 @@ function storageSection(m: ExportModel): string[] {
     }
     out.push(comment(`Lifecycle rule ${m.lifecycleRule.name} on ${a.name}: ${stateOf(a.lifecycle)}`));
     if (writes(a.lifecycle)) {
-      if (a.lifecycle.action === "update") out.push("# The account has its own policy: this command replaces the whole policy, so merge its other rules into the JSON first.");
+      if (a.lifecycle.action === "update")
+        out.push("# The account has its own policy: this command replaces the whole policy, so merge its other rules into the JSON first.");
       out.push(`az storage account management-policy create ${account} --policy ${shq(lifecyclePolicyJson(m), { multiline: true })}`);
     }
   }
@@ -115,7 +128,10 @@ function lifecyclePolicyJson(m: ExportModel): string {
           name: r.name,
           enabled: true,
           type: "Lifecycle",
-          definition: { filters: { blobTypes: r.blobTypes, prefixMatch: [r.prefix] }, actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: r.deleteAfterDays } } } },
+          definition: {
+            filters: { blobTypes: r.blobTypes, prefixMatch: [r.prefix] },
+            actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: r.deleteAfterDays } } },
+          },
         },
       ],
     },
@@ -147,8 +163,12 @@ function diagnosticsSection(m: ExportModel): string[] {
 function appSection(m: ExportModel): string[] {
   const a = m.app;
   const la = shq(a.logAnalyticsAppId);
-  const out = ["", comment(`── 3. App registration ${a.displayName} (uniqueName ${a.uniqueName}), Log Analytics ${a.dataReadRole}, client secret ──`)];
-  if (writes(a.logAnalyticsServicePrincipal)) out.push("# The tenant has no Log Analytics API service principal yet:", `az ad sp create --id ${la}`);
+  const out = [
+    "",
+    comment(`── 3. App registration ${a.displayName} (uniqueName ${a.uniqueName}), Log Analytics ${a.dataReadRole}, client secret ──`),
+  ];
+  if (writes(a.logAnalyticsServicePrincipal))
+    out.push("# The tenant has no Log Analytics API service principal yet:", `az ad sp create --id ${la}`);
   out.push(
     // An OData string literal ('' for ') in a URL path: the name can't close the literal or add to the URL.
     `APP_UNIQUE_NAME=${shq(encodeURIComponent(a.uniqueName.replace(/'/g, "''")))}`,
@@ -169,7 +189,9 @@ function appSection(m: ExportModel): string[] {
     out.push(
       comment(`App registration: ${stateOf(a.planned)} (upsert by uniqueName, as the portal does)`),
       ...detailComments(a.planned),
-      ...(a.planned.action === "update" ? ["# This replaces requiredResourceAccess: keep the app's other application permissions in the body."] : []),
+      ...(a.planned.action === "update"
+        ? ["# This replaces requiredResourceAccess: keep the app's other application permissions in the body."]
+        : []),
       `APP_BODY=${shq(body, { multiline: true })}`,
       // Quoted pattern and replacement: both literal (bash 5.2 would otherwise read & in the replacement as the match).
       `az rest --method PATCH --url "$APP_URL" --headers Prefer=create-if-missing Content-Type=application/json --body "\${APP_BODY//"${ROLE_PLACEHOLDER}"/"$DATA_READ_ROLE_ID"}"`,
@@ -223,9 +245,12 @@ function roleSection(m: ExportModel): string[] {
   for (const r of m.customRoles) {
     out.push(comment(`Custom role "${r.roleName}", id ${r.id}: ${stateOf(r.planned)}`), ...detailComments(r.planned));
     if (writes(r.planned)) {
-      if (r.planned.action === "update") out.push("# A PUT replaces assignableScopes: add any other scopes the role already has before running.");
+      if (r.planned.action === "update")
+        out.push("# A PUT replaces assignableScopes: add any other scopes the role already has before running.");
       const url = `${ARM}${armPath(r.assignableScopes[0] ?? "")}/providers/Microsoft.Authorization/roleDefinitions/${encodeURIComponent(r.id)}?api-version=${AUTHZ_API}`;
-      out.push(`az rest --method PUT --url ${shq(url)} --headers Content-Type=application/json --body ${shq(JSON.stringify(customRoleArmBody(r), null, 2), { multiline: true })}`);
+      out.push(
+        `az rest --method PUT --url ${shq(url)} --headers Content-Type=application/json --body ${shq(JSON.stringify(customRoleArmBody(r), null, 2), { multiline: true })}`,
+      );
     } else {
       out.push(...leftAlone(`Custom role ${r.roleName}`, r.planned));
     }
@@ -281,5 +306,14 @@ function handoffSection(m: ExportModel): string[] {
 
 /** The whole script, LF line endings, ending in a newline. */
 export function azureCliScript(m: ExportModel): string {
-  return [...header(m), ...storageSection(m), ...diagnosticsSection(m), ...appSection(m), ...roleSection(m), ...assignmentSection(m), ...handoffSection(m), ""].join("\n");
+  return [
+    ...header(m),
+    ...storageSection(m),
+    ...diagnosticsSection(m),
+    ...appSection(m),
+    ...roleSection(m),
+    ...assignmentSection(m),
+    ...handoffSection(m),
+    "",
+  ].join("\n");
 }

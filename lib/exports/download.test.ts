@@ -9,7 +9,16 @@ setupEngineDb("plan-export");
 async function sessionOf(tenantId: string, upn: string): Promise<SessionWithUser> {
   const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn, displayName: upn });
   const now = new Date();
-  return { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+  return {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
 }
 
 describe("plan export download", () => {

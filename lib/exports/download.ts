@@ -13,10 +13,14 @@ export const planExportFormatSchema = z.enum(["cli", "terraform"]);
 export type PlanExportFormat = z.infer<typeof planExportFormatSchema>;
 
 /** A file to send, or a bare status (401 no session, 403 not this tenant's run, 400 unknown format, 409 no plan yet). */
-export type PlanExportDownload = { ok: true; body: string; contentType: string; filename: string } | { ok: false; status: 400 | 401 | 403 | 409 };
+export type PlanExportDownload =
+  { ok: true; body: string; contentType: string; filename: string } | { ok: false; status: 400 | 401 | 403 | 409 };
 
 /** The run's stored plan in the chosen format, if the run belongs to the session's tenant. */
-export async function planExportDownload(session: SessionWithUser | null, request: { runId: string; format: string | null }): Promise<PlanExportDownload> {
+export async function planExportDownload(
+  session: SessionWithUser | null,
+  request: { runId: string; format: string | null },
+): Promise<PlanExportDownload> {
   if (!session) return { ok: false, status: 401 };
   if (!runIdSchema.safeParse(request.runId).success) return { ok: false, status: 403 };
   const view = await getRunView(session, request.runId);

@@ -21,23 +21,51 @@ const NASTY = [
   "\u202eevil\u202c",
   "$'\\x41'",
   "\nJSON\n",
-  "\n}\nresource \"null_resource\" \"pwned\" {\n",
+  '\n}\nresource "null_resource" "pwned" {\n',
   "$${already} %%{escaped}",
   "lone \ud800 surrogate \udc00",
   "é ü 日本 🙂",
   "",
 ];
-const FRAGMENTS = ["\n", "\r", "\u2028", "\u2029", "\u0085", "\0", "'", '"', "\\", "$(", ")", "`", ";", "|", "&", "${", "%{", "}", "#", "$'", "\x1b", "\u202e"];
+const FRAGMENTS = [
+  "\n",
+  "\r",
+  "\u2028",
+  "\u2029",
+  "\u0085",
+  "\0",
+  "'",
+  '"',
+  "\\",
+  "$(",
+  ")",
+  "`",
+  ";",
+  "|",
+  "&",
+  "${",
+  "%{",
+  "}",
+  "#",
+  "$'",
+  "\x1b",
+  "\u202e",
+];
 /** Short strings made mostly of the fragments above, with arbitrary code points between them. */
 const hostile = fc
-  .array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ unit: "binary", maxLength: 3 }), fc.string({ maxLength: 4 })), { maxLength: 8 })
+  .array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ unit: "binary", maxLength: 3 }), fc.string({ maxLength: 4 })), {
+    maxLength: 8,
+  })
   .map((parts) => parts.join(""));
 
 const UNSAFE = /[\p{Cc}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 const wellFormed = (s: string) => s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
 /** What bash prints for each word, NUL-separated, from one process. */
 function bashWords(words: string[]): string[] {
-  const r = spawnSync("bash", ["--norc", "--noprofile", "-c", `printf '%s\\0' ${words.join(" ")}`], { encoding: "utf8", env: { NODE_ENV: "test", LC_ALL: "C.UTF-8" } });
+  const r = spawnSync("bash", ["--norc", "--noprofile", "-c", `printf '%s\\0' ${words.join(" ")}`], {
+    encoding: "utf8",
+    env: { NODE_ENV: "test", LC_ALL: "C.UTF-8" },
+  });
   expect(r.stderr).toBe("");
   return r.stdout.split("\0").slice(0, -1);
 }
@@ -47,7 +75,12 @@ describe("oneLine", () => {
     expect(oneLine("x)\ncurl … | bash\n#")).toBe("x) curl … | bash #");
     expect(oneLine("a\r\n\u2028\u2029\u0085\0\x1b[2Kb")).toBe("a [2Kb");
     expect(oneLine("\u202eevil\u202c ok é 🙂")).toBe(" evil  ok é 🙂");
-    fc.assert(fc.property(hostile, (v) => !UNSAFE.test(oneLine(v)) && !/[\uD800-\uDFFF]/.test(oneLine(v).replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""))));
+    fc.assert(
+      fc.property(
+        hostile,
+        (v) => !UNSAFE.test(oneLine(v)) && !/[\uD800-\uDFFF]/.test(oneLine(v).replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "")),
+      ),
+    );
   });
 });
 

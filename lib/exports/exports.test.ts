@@ -34,7 +34,9 @@ describe("export model", () => {
       ["rg-kube-audit", "create"],
       ["rg-aks-dev", "no-change"],
     ]);
-    expect(model.providers.filter((p) => p.planned.action === "register").map((p) => `${p.subscriptionId}/${p.namespace}`)).toEqual([`${SUB_B}/Microsoft.Insights`]);
+    expect(model.providers.filter((p) => p.planned.action === "register").map((p) => `${p.subscriptionId}/${p.namespace}`)).toEqual([
+      `${SUB_B}/Microsoft.Insights`,
+    ]);
     expect(model.roleAssignments).toHaveLength(6);
     expect(model.roleAssignments.every((r) => r.planned.action === "create")).toBe(true);
     expect(model.roleAssignmentRemovals).toEqual([]);
@@ -61,15 +63,29 @@ describe("export model", () => {
   });
 
   it("removes the portal's earlier subscription-wide assignments the plan narrows, by their deterministic names", () => {
-    const stale = { stepId: "role-assignments" as const, key: `role-assignments.${ROLE_ID}:/subscriptions/${SUB_A}`, action: "remove" as const, resourceType: "Role assignment", resource: `AKS Audit Log Reader (read-only) at /subscriptions/${SUB_A}`, why: "Narrowed." };
-    const narrowing = { ...plan, steps: plan.steps.map((s) => (s.stepId === "role-assignments" ? { ...s, changes: [...s.changes, stale] } : s)) };
+    const stale = {
+      stepId: "role-assignments" as const,
+      key: `role-assignments.${ROLE_ID}:/subscriptions/${SUB_A}`,
+      action: "remove" as const,
+      resourceType: "Role assignment",
+      resource: `AKS Audit Log Reader (read-only) at /subscriptions/${SUB_A}`,
+      why: "Narrowed.",
+    };
+    const narrowing = {
+      ...plan,
+      steps: plan.steps.map((s) => (s.stepId === "role-assignments" ? { ...s, changes: [...s.changes, stale] } : s)),
+    };
     const m = exportModel({ runId: RUN, tenantId: TENANT, config, plan: narrowing });
-    expect(m.roleAssignmentRemovals).toEqual([expect.objectContaining({ scope: `/subscriptions/${SUB_A}`, roleGuid: ROLE_ID, subscriptionId: SUB_A })]);
+    expect(m.roleAssignmentRemovals).toEqual([
+      expect.objectContaining({ scope: `/subscriptions/${SUB_A}`, roleGuid: ROLE_ID, subscriptionId: SUB_A }),
+    ]);
     const script = azureCliScript(m);
     expect(spawnSync("bash", ["-n"], { input: script }).status).toBe(0);
     const line = script.split("\n").find((l) => l.startsWith("RA_OLD_1="));
     expect(line).toBe(`RA_OLD_1=$(uuidv5 "$ASSIGNMENT_NAMESPACE" '/subscriptions/${SUB_A}|'"\${SP_ID,,}"'|${ROLE_ID}')`);
-    expect(script).toContain(`az role assignment delete --ids '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleAssignments/'"$RA_OLD_1"`);
+    expect(script).toContain(
+      `az role assignment delete --ids '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleAssignments/'"$RA_OLD_1"`,
+    );
     // Removal comes after every create: the vendor is never without access in between.
     expect(script.lastIndexOf("az role assignment create")).toBeLessThan(script.indexOf("az role assignment delete"));
     expect(terraformConfig(m)).toContain(`AKS Audit Log Reader (read-only) at /subscriptions/${SUB_A}`);
@@ -86,7 +102,9 @@ describe("Azure CLI export", () => {
   it("names every object as the steps do, with the exact condition and scopes", () => {
     expect(cli).toContain(`az group create --subscription '${SUB_A}' --name 'rg-kube-audit' --location 'eastus'`);
     expect(cli).not.toContain("az group create --subscription '" + SUB_B);
-    expect(cli).toContain(`az storage account create --subscription '${SUB_A}' --resource-group 'rg-kube-audit' --name 'kubeauditeus1a2b3c' --location 'eastus'`);
+    expect(cli).toContain(
+      `az storage account create --subscription '${SUB_A}' --resource-group 'rg-kube-audit' --name 'kubeauditeus1a2b3c' --location 'eastus'`,
+    );
     expect(cli).not.toContain("az storage account create --subscription '" + SUB_B);
     expect(cli).toContain("# Storage account contosoauditweu01: adopted as it is");
     expect(cli).toContain("--kind 'StorageV2' --sku 'Standard_LRS' --hns false --https-only true --min-tls-version 'TLS1_2'");
@@ -97,12 +115,17 @@ describe("Azure CLI export", () => {
     expect(cli).toContain(`az provider register --namespace 'Microsoft.Insights' --subscription '${SUB_B}' --wait`);
     expect(cli).toContain('"prefixMatch": [\n            "insights-logs-kube-audit/"');
     expect(cli).toContain('"daysAfterModificationGreaterThan": 90');
-    for (const c of config.clusters) expect(cli).toContain(`az monitor diagnostic-settings create --name 'aks-onboarding-kube-audit' --resource '${c.id}'`);
+    for (const c of config.clusters)
+      expect(cli).toContain(`az monitor diagnostic-settings create --name 'aks-onboarding-kube-audit' --resource '${c.id}'`);
     expect(cli).toContain(`--storage-account '${storageAccountIdOf(config.storage[1]!)}'`);
-    expect(cli).toContain(`APP_UNIQUE_NAME='expel-workbench-aks'\nAPP_URL="https://graph.microsoft.com/v1.0/applications(uniqueName='$APP_UNIQUE_NAME')"`);
+    expect(cli).toContain(
+      `APP_UNIQUE_NAME='expel-workbench-aks'\nAPP_URL="https://graph.microsoft.com/v1.0/applications(uniqueName='$APP_UNIQUE_NAME')"`,
+    );
     expect(cli).toContain('"displayName": "Expel Workbench (AKS audit)"');
     expect(cli).toContain(`/appRoleAssignedTo`);
-    expect(cli).toContain(`az ad app credential reset --id "$APP_ID" --append --display-name 'aks-onboarding ${RUN}' --end-date "$(date -u -d '+180 days'`);
+    expect(cli).toContain(
+      `az ad app credential reset --id "$APP_ID" --append --display-name 'aks-onboarding ${RUN}' --end-date "$(date -u -d '+180 days'`,
+    );
     expect(cli).toMatch(/WARNING: the next command prints the new client secret/);
     // The role is PUT at its first assignable scope, sorted (as putCustomRoleDefinition does).
     expect(cli).toContain(`/subscriptions/${SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}?api-version=2022-04-01`);
@@ -112,10 +135,18 @@ describe("Azure CLI export", () => {
     const condition = blobReadCondition(["kubeauditeus1a2b3c"]);
     expect(cli).toContain(`--condition ${shq(condition)} --condition-version '2.0'`);
     expect(cli).toContain(`--condition ${shq(blobReadCondition(["contosoauditweu01"]))}`);
-    expect(cli).toContain(`--role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}'`);
-    expect(cli).toContain(`--scope '${config.clusters[0]!.id}' --role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}'`);
-    expect(cli).toContain(`--scope '${config.clusters[1]!.id}' --role '/subscriptions/${SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${METADATA_ROLE_ID}'`);
-    expect(cli).toContain(`--scope '${storageAccountIdOf(config.storage[0]!)}' --role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}'`);
+    expect(cli).toContain(
+      `--role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}'`,
+    );
+    expect(cli).toContain(
+      `--scope '${config.clusters[0]!.id}' --role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}'`,
+    );
+    expect(cli).toContain(
+      `--scope '${config.clusters[1]!.id}' --role '/subscriptions/${SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${METADATA_ROLE_ID}'`,
+    );
+    expect(cli).toContain(
+      `--scope '${storageAccountIdOf(config.storage[0]!)}' --role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}'`,
+    );
     expect(cli).toContain("#   The vendor doesn't get: a kubeconfig");
     expect(cli.match(/az role assignment create/g)).toHaveLength(6);
   });
@@ -127,12 +158,15 @@ describe("Azure CLI export", () => {
     for (const ra of model.roleAssignments) {
       const line = cli.split("\n").find((l) => l.includes(`'${ra.scope.toLowerCase()}|'"\${SP_ID,,}"'|${ra.roleGuid.toLowerCase()}'`));
       expect(line).toBeDefined();
-      const r = spawnSync("bash", ["-c", `${fn}\nASSIGNMENT_NAMESPACE=${model.assignmentNamespace}\nSP_ID=${principal}\n${line}\necho "$${line?.split("=")[0]}"`], { encoding: "utf8" });
+      const r = spawnSync(
+        "bash",
+        ["-c", `${fn}\nASSIGNMENT_NAMESPACE=${model.assignmentNamespace}\nSP_ID=${principal}\n${line}\necho "$${line?.split("=")[0]}"`],
+        { encoding: "utf8" },
+      );
       expect(r.stderr).toBe("");
       expect(r.stdout.trim()).toBe(roleAssignmentName(ra.scope, principal, ra.roleGuid));
     }
   });
-
 
   it("never contains a secret, and leaves objects already in place alone", () => {
     const inPlace = exportModel({
@@ -143,7 +177,9 @@ describe("Azure CLI export", () => {
     });
     const script = azureCliScript(inPlace);
     expect(spawnSync("bash", ["-n"], { input: script }).status).toBe(0);
-    expect(script).not.toMatch(/az (group|storage account|role assignment) create|credential reset|management-policy create|diagnostic-settings create/);
+    expect(script).not.toMatch(
+      /az (group|storage account|role assignment) create|credential reset|management-policy create|diagnostic-settings create/,
+    );
     expect(script).toContain("# Client secret aks-onboarding run_exports_1: already in place");
   });
 });
@@ -163,7 +199,9 @@ describe("Terraform export", () => {
       }
       expect(line.startsWith("  ".repeat(depth)) && !line.startsWith("  ".repeat(depth + 1))).toBe(true);
       if (t.endsWith("{")) {
-        expect(t).toMatch(/^(terraform|locals|required_providers|features|network_rules|rule|filters|actions|base_blob|enabled_log|required_resource_access|resource_access|permissions|(provider|output) "[\w-]+"|(resource|data) "[a-z_]+" "[a-z0-9_]+") \{$/);
+        expect(t).toMatch(
+          /^(terraform|locals|required_providers|features|network_rules|rule|filters|actions|base_blob|enabled_log|required_resource_access|resource_access|permissions|(provider|output) "[\w-]+"|(resource|data) "[a-z_]+" "[a-z0-9_]+") \{$/,
+        );
         depth += 1;
       } else {
         expect(t).toMatch(/^[a-z_]+ +=\s\S/);
@@ -181,11 +219,15 @@ describe("Terraform export", () => {
   });
 
   it("names every object as the steps do, with the exact condition and scopes", () => {
-    expect(tf).toContain(`provider "azurerm" {\n  alias                           = "sub_${SUB_A}"`.replace(`sub_${SUB_A}`, `sub_${SUB_A.replace(/-/g, "_")}`));
+    expect(tf).toContain(
+      `provider "azurerm" {\n  alias                           = "sub_${SUB_A}"`.replace(`sub_${SUB_A}`, `sub_${SUB_A.replace(/-/g, "_")}`),
+    );
     expect(tf).toContain(`resource "azurerm_resource_group" "rg_1"`);
     expect(tf).toContain(`data "azurerm_resource_group" "rg_2"`);
     expect(tf).toContain(`resource "azurerm_resource_provider_registration" "microsoft_insights_${SUB_B.replace(/-/g, "_")}"`);
-    expect(tf).toMatch(/resource "azurerm_storage_account" "sa_kubeauditeus1a2b3c" \{[\s\S]*?name += "kubeauditeus1a2b3c"[\s\S]*?min_tls_version += "TLS1_2"/);
+    expect(tf).toMatch(
+      /resource "azurerm_storage_account" "sa_kubeauditeus1a2b3c" \{[\s\S]*?name += "kubeauditeus1a2b3c"[\s\S]*?min_tls_version += "TLS1_2"/,
+    );
     expect(tf).toMatch(/https_traffic_only_enabled += true/);
     expect(tf).toMatch(/allow_nested_items_to_be_public += false/);
     expect(tf).toMatch(/cross_tenant_replication_enabled += false/);
@@ -230,7 +272,9 @@ describe("Terraform export", () => {
     const principal = "3F2504E0-4F89-41D3-9A0C-0305E82C3301";
     const dir = mkdtempSync(join(tmpdir(), "tf-uuid-"));
     try {
-      const concrete = expr!.replace("local.assignment_namespace", `"${model.assignmentNamespace}"`).replace("${local.vendor_principal_id}", principal);
+      const concrete = expr!
+        .replace("local.assignment_namespace", `"${model.assignmentNamespace}"`)
+        .replace("${local.vendor_principal_id}", principal);
       const r = spawnSync("terraform", ["console"], { input: concrete, cwd: dir, encoding: "utf8" });
       expect(r.stdout.trim()).toBe(`"${roleAssignmentName(ra.scope, principal, ra.roleGuid)}"`);
     } finally {
@@ -241,9 +285,19 @@ describe("Terraform export", () => {
 
 describe("a cluster the plan found at the diagnostic-settings limit", () => {
   const blockedCluster = config.clusters[0]!;
-  const full = Array.from({ length: 5 }, (_, i) => ({ name: `other-${i}`, storageAccountId: null, workspaceId: null, eventHubAuthorizationRuleId: null, enabledCategories: ["kube-apiserver"] }));
+  const full = Array.from({ length: 5 }, (_, i) => ({
+    name: `other-${i}`,
+    storageAccountId: null,
+    workspaceId: null,
+    eventHubAuthorizationRuleId: null,
+    enabledCategories: ["kube-apiserver"],
+  }));
   const diagnostics = diagnosticSettingsStep.plan({} as never, {
-    clusters: config.clusters.map((c, i) => ({ cluster: c, storageAccountId: storageAccountIdOf(config.storage[i]!), settings: c.id === blockedCluster.id ? full : [] })),
+    clusters: config.clusters.map((c, i) => ({
+      cluster: c,
+      storageAccountId: storageAccountIdOf(config.storage[i]!),
+      settings: c.id === blockedCluster.id ? full : [],
+    })),
   });
   const blockedPlan = { ...plan, steps: plan.steps.map((s) => (s.stepId === "diagnostic-settings" ? { ...s, changes: diagnostics } : s)) };
   const blockedModel = exportModel({ runId: RUN, tenantId: TENANT, config, plan: blockedPlan });

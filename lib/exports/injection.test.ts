@@ -56,7 +56,13 @@ const PAYLOADS = [
 ];
 /** Mostly the payloads above, sometimes arbitrary code points (lone surrogates included). */
 const hostileText = fc
-  .array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...PAYLOADS) }, { weight: 1, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 3 }) }), { minLength: 1, maxLength: 5 })
+  .array(
+    fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...PAYLOADS) },
+      { weight: 1, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 3 }) },
+    ),
+    { minLength: 1, maxLength: 5 },
+  )
   .map((parts) => parts.join(""));
 /** How one distinct string of the model becomes hostile: the payload alone, or after the original (keeps prefixes). */
 const mutation = fc.record({ text: hostileText, append: fc.boolean() });
@@ -87,7 +93,11 @@ function stringLeaves(value: unknown): [string | undefined, string][] {
  * fields (an account's id and a setting's destination, a role's id and an assignment's) still match; each value ends in
  * its own marker, so no two collide and none ends in a line break (which $(…) would strip from the az stub's answer).
  */
-function hostileModel(model: ExportModel, mutations: readonly { text: string; append: boolean }[], which: { text: boolean; decisions: boolean }): ExportModel {
+function hostileModel(
+  model: ExportModel,
+  mutations: readonly { text: string; append: boolean }[],
+  which: { text: boolean; decisions: boolean },
+): ExportModel {
   const keys = distinctKeys(model);
   return mapStrings(model, (s, key) => {
     const decision = key !== undefined && DECISION_KEYS.has(key);
@@ -97,7 +107,8 @@ function hostileModel(model: ExportModel, mutations: readonly { text: string; ap
     return m ? `${m.append ? s : ""}${m.text}Z${index}` : s;
   }) as ExportModel;
 }
-const memoKey = (s: string, key: string | undefined) => `${key !== undefined && DECISION_KEYS.has(key) ? "decision:" : "text:"}${s.toLowerCase()}`;
+const memoKey = (s: string, key: string | undefined) =>
+  `${key !== undefined && DECISION_KEYS.has(key) ? "decision:" : "text:"}${s.toLowerCase()}`;
 const distinctKeys = (model: ExportModel) => [...new Set(stringLeaves(model).map(([key, s]) => memoKey(s, key)))];
 
 // Three plans, so every branch of both generators writes its text: mostly creates (with a plan error), everything in
@@ -106,7 +117,12 @@ const created = exportModel({
   runId: RUN,
   tenantId: TENANT,
   config,
-  plan: { ...plan, steps: plan.steps.map((s) => (s.stepId === "workbench-handoff" ? { ...s, error: { code: "refused", message: "Workbench refused the key: 401" } } : s)) },
+  plan: {
+    ...plan,
+    steps: plan.steps.map((s) =>
+      s.stepId === "workbench-handoff" ? { ...s, error: { code: "refused", message: "Workbench refused the key: 401" } } : s,
+    ),
+  },
 });
 const inPlace = mapStrings(created, (s, key) => (key === "action" ? "no-change" : s)) as ExportModel;
 const updated: ExportModel = {
@@ -115,7 +131,11 @@ const updated: ExportModel = {
     ...a,
     planned: { ...a.planned, action: "update" },
     lifecycle: { ...a.lifecycle, action: "update" },
-    network: { action: "update", details: ["defaultAction: Allow → Deny", "ipRules: -192.0.2.1"], why: "Only the vendor's egress IPs may reach the account" },
+    network: {
+      action: "update",
+      details: ["defaultAction: Allow → Deny", "ipRules: -192.0.2.1"],
+      why: "Only the vendor's egress IPs may reach the account",
+    },
     removedIps: ["192.0.2.1"],
   })),
 };
@@ -187,10 +207,24 @@ function runScript(script: string) {
     writeFileSync(file, script);
     writeFileSync(log, "");
     const syntax = spawnSync(bash, ["-n", file], { encoding: "utf8" });
-    const env = { NODE_ENV: "test" as const, PATH: bin(), HOME: dir, LC_ALL: "C.UTF-8", BASH_ENV: join(work, "stubs.sh"), EXPORT_TEST_LOG: log };
+    const env = {
+      NODE_ENV: "test" as const,
+      PATH: bin(),
+      HOME: dir,
+      LC_ALL: "C.UTF-8",
+      BASH_ENV: join(work, "stubs.sh"),
+      EXPORT_TEST_LOG: log,
+    };
     const run = spawnSync(bash, ["--noprofile", "--norc", file], { cwd: dir, env, encoding: "utf8", timeout: 20_000 });
     const calls = callSequence(readFileSync(log, "utf8"));
-    return { syntax: syntax.status, syntaxError: syntax.stderr, status: run.status, stderr: run.stderr, calls, canary: existsSync(join(dir, CANARY)) };
+    return {
+      syntax: syntax.status,
+      syntaxError: syntax.stderr,
+      status: run.status,
+      stderr: run.stderr,
+      calls,
+      canary: existsSync(join(dir, CANARY)),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -206,7 +240,12 @@ function templateCounts(s: string): string {
 function shape(node: unknown): unknown {
   if (typeof node === "string") return `string ${templateCounts(node)}`;
   if (Array.isArray(node)) return node.map(shape);
-  if (node && typeof node === "object") return Object.fromEntries(Object.entries(node).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, shape(v)]));
+  if (node && typeof node === "object")
+    return Object.fromEntries(
+      Object.entries(node)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, shape(v)]),
+    );
   return typeof node;
 }
 /** The Terraform file's structure: labels of resources and data sources (derived from names) are checked, then dropped. */
@@ -219,7 +258,17 @@ async function terraformShape(tf: string): Promise<unknown> {
         if (kind !== "resource" && kind !== "data") return [kind, shape(value)];
         const byType = value as Record<string, Record<string, unknown>>;
         for (const labels of Object.values(byType)) for (const label of Object.keys(labels)) expect(label).toMatch(/^[a-z_][a-z0-9_]*$/);
-        return [kind, Object.fromEntries(Object.entries(byType).map(([type, labels]) => [type, Object.values(labels).map((b) => JSON.stringify(shape(b))).sort()]))];
+        return [
+          kind,
+          Object.fromEntries(
+            Object.entries(byType).map(([type, labels]) => [
+              type,
+              Object.values(labels)
+                .map((b) => JSON.stringify(shape(b)))
+                .sort(),
+            ]),
+          ),
+        ];
       }),
   );
 }
@@ -254,7 +303,9 @@ describe("exports with hostile text in every string of the model", () => {
       const changed = stringLeaves(hostileModel(model, [{ text: "\n", append: true }], { text: true, decisions: true }));
       expect(changed.every(([, s], i) => s !== leaves[i]?.[1])).toBe(true);
     }
-    expect(stringLeaves(created).map(([k]) => k)).toEqual(expect.arrayContaining(["region", "message", "details", "displayName", "condition", "allowedIps", "tenantId"]));
+    expect(stringLeaves(created).map(([k]) => k)).toEqual(
+      expect.arrayContaining(["region", "message", "details", "displayName", "condition", "allowedIps", "tenantId"]),
+    );
   });
 
   it("runs only the benign script's az calls, creates no canary, and keeps the Terraform's blocks (text fields)", async () => {
@@ -272,7 +323,10 @@ describe("exports with hostile text in every string of the model", () => {
         const reference = hostileModel(BASES[name], mutations, { text: false, decisions: true });
         const referenceRun = runScript(azureCliScript(reference));
         expect(referenceRun).toMatchObject({ syntax: 0, status: 0, stderr: "", canary: false });
-        await checkAgainst(hostileModel(BASES[name], mutations, { text: true, decisions: true }), { calls: referenceRun.calls, terraform: await terraformShape(terraformConfig(reference)) });
+        await checkAgainst(hostileModel(BASES[name], mutations, { text: true, decisions: true }), {
+          calls: referenceRun.calls,
+          terraform: await terraformShape(terraformConfig(reference)),
+        });
       }),
       { numRuns: 5, endOnFailure: true },
     );

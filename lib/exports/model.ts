@@ -13,7 +13,13 @@ import type { RunConfig } from "@/lib/steps/config";
 import { CUSTOM_ROLES } from "@/lib/steps/custom-role";
 import { DIAGNOSTIC_SETTING_NAME, storageAccountIdForCluster } from "@/lib/steps/diagnostic-settings";
 import { runCredentialName } from "@/lib/steps/app-registration";
-import { clusterAccessFromConfig, desiredAssignments, portalRoleIds, type ClusterAccess, type PortalRoleIds } from "@/lib/steps/role-assignments";
+import {
+  clusterAccessFromConfig,
+  desiredAssignments,
+  portalRoleIds,
+  type ClusterAccess,
+  type PortalRoleIds,
+} from "@/lib/steps/role-assignments";
 import { creationTags, STORAGE_PROVIDER_NAMESPACES, storageAccountIdOf } from "@/lib/steps/storage";
 import type { ChangeAction, PlannedChange } from "@/lib/steps/types";
 
@@ -51,13 +57,28 @@ export interface ExportModel {
     lifecycle: Planned;
   }[];
   /** The create body's secure properties, as the storage step sends them. */
-  storageBaseline: { kind: string; sku: string; minimumTlsVersion: string; httpsOnly: boolean; allowBlobPublicAccess: boolean; allowCrossTenantReplication: boolean };
+  storageBaseline: {
+    kind: string;
+    sku: string;
+    minimumTlsVersion: string;
+    httpsOnly: boolean;
+    allowBlobPublicAccess: boolean;
+    allowCrossTenantReplication: boolean;
+  };
   /** null: open to all networks; else deny by default, these IPs, AzureServices bypass. */
   allowedIps: string[] | null;
   /** Tags on the resource groups and accounts the run creates (the admin's and managed-by), as the storage step sends them. */
   tags: { name: string; value: string }[];
   lifecycleRule: { name: string; prefix: string; blobTypes: string[]; deleteAfterDays: number };
-  diagnosticSettings: { clusterId: string; clusterName: string; subscriptionId: string; name: string; category: string; storageAccountId: string; planned: Planned }[];
+  diagnosticSettings: {
+    clusterId: string;
+    clusterName: string;
+    subscriptionId: string;
+    name: string;
+    category: string;
+    storageAccountId: string;
+    planned: Planned;
+  }[];
   app: {
     uniqueName: string;
     displayName: string;
@@ -85,7 +106,16 @@ export interface ExportModel {
     assignableScopes: string[];
     planned: Planned;
   }[];
-  roleAssignments: { scope: string; subscriptionId: string; roleName: string; roleGuid: string; roleDefinitionId: string; condition: string | null; conditionVersion: string | null; planned: Planned }[];
+  roleAssignments: {
+    scope: string;
+    subscriptionId: string;
+    roleName: string;
+    roleGuid: string;
+    roleDefinitionId: string;
+    condition: string | null;
+    conditionVersion: string | null;
+    planned: Planned;
+  }[];
   /** The portal's earlier, broader assignments the plan removes once the narrow ones exist (narrowing). */
   roleAssignmentRemovals: { scope: string; subscriptionId: string; roleName: string; roleGuid: string; planned: Planned }[];
   /** UUIDv5 namespace of role assignment names: name = uuidv5(namespace, lower(scope|principalObjectId|roleGuid)). */
@@ -102,7 +132,12 @@ function lookup(plan: StoredPlan | null) {
   return (key: string): Planned => {
     const c = byKey.get(key.toLowerCase());
     if (!c) return { action: "unplanned", details: [], why: "not in the stored plan" };
-    return { action: c.action, details: c.details ?? [], why: c.why, ...(c.attention ? { blocked: `${c.attention.reason} ${c.attention.action}` } : {}) };
+    return {
+      action: c.action,
+      details: c.details ?? [],
+      why: c.why,
+      ...(c.attention ? { blocked: `${c.attention.reason} ${c.attention.action}` } : {}),
+    };
   };
 }
 
@@ -110,13 +145,22 @@ function lookup(plan: StoredPlan | null) {
 export function exportModel(input: { runId: string; tenantId: string; config: RunConfig; plan: StoredPlan | null }): ExportModel {
   const { runId, tenantId, config, plan } = input;
   const planned = lookup(plan);
-  const subs = [...new Map([...config.storage.map((s) => s.subscriptionId), ...config.clusters.map((c) => c.subscriptionId)].map((id) => [id.toLowerCase(), id])).values()];
+  const subs = [
+    ...new Map(
+      [...config.storage.map((s) => s.subscriptionId), ...config.clusters.map((c) => c.subscriptionId)].map((id) => [id.toLowerCase(), id]),
+    ).values(),
+  ];
 
   const groups = new Map<string, ExportModel["resourceGroups"][number]>();
   for (const s of config.storage) {
     const k = `${s.subscriptionId}/${s.resourceGroup}`.toLowerCase();
     if (!groups.has(k)) {
-      groups.set(k, { subscriptionId: s.subscriptionId, name: s.resourceGroup, location: s.region, planned: planned(`storage.resource-group:/subscriptions/${s.subscriptionId}/resourceGroups/${s.resourceGroup}`) });
+      groups.set(k, {
+        subscriptionId: s.subscriptionId,
+        name: s.resourceGroup,
+        location: s.region,
+        planned: planned(`storage.resource-group:/subscriptions/${s.subscriptionId}/resourceGroups/${s.resourceGroup}`),
+      });
     }
   }
 
@@ -137,7 +181,10 @@ export function exportModel(input: { runId: string; tenantId: string; config: Ru
       adopt: s.adopt,
       planned: planned(`storage.account:${id}`),
       network: network.action === "unplanned" ? null : network,
-      removedIps: network.details.filter((d) => d.startsWith("ipRules: -")).flatMap((d) => d.slice("ipRules: ".length).split(", ")).map((ip) => ip.replace(/^-/, "")),
+      removedIps: network.details
+        .filter((d) => d.startsWith("ipRules: -"))
+        .flatMap((d) => d.slice("ipRules: ".length).split(", "))
+        .map((ip) => ip.replace(/^-/, "")),
       lifecycle: planned(`storage.lifecycle:${id}/managementPolicies/default`),
     };
   });
@@ -159,7 +206,13 @@ export function exportModel(input: { runId: string; tenantId: string; config: Ru
   const roles: PortalRoleIds = portalRoleIds(tenantId);
   const customRoles = CUSTOM_ROLES.map((spec) => {
     const id = customRoleId(tenantId, spec.key);
-    const body = customRoleBody({ roleId: id, roleName: spec.roleName, description: spec.description, permissions: spec.permissions.map((p) => ({ ...p })), subscriptionIds: config.subscriptions.map((s) => s.id) });
+    const body = customRoleBody({
+      roleId: id,
+      roleName: spec.roleName,
+      description: spec.description,
+      permissions: spec.permissions.map((p) => ({ ...p })),
+      subscriptionIds: config.subscriptions.map((s) => s.id),
+    });
     const permission = spec.permissions[0];
     return {
       key: spec.key,
@@ -183,7 +236,13 @@ export function exportModel(input: { runId: string; tenantId: string; config: Ru
     tenantId,
     planComputedAt: plan?.computedAt ?? "",
     subscriptions: config.subscriptions.map((s) => ({ id: s.id, displayName: s.displayName })),
-    providers: subs.flatMap((sub) => STORAGE_PROVIDER_NAMESPACES.map((ns) => ({ subscriptionId: sub, namespace: ns, planned: planned(`storage.register:/subscriptions/${sub}/providers/${ns}`) }))),
+    providers: subs.flatMap((sub) =>
+      STORAGE_PROVIDER_NAMESPACES.map((ns) => ({
+        subscriptionId: sub,
+        namespace: ns,
+        planned: planned(`storage.register:/subscriptions/${sub}/providers/${ns}`),
+      })),
+    ),
     resourceGroups: [...groups.values()],
     storageAccounts,
     storageBaseline: {
@@ -230,7 +289,15 @@ export function exportModel(input: { runId: string; tenantId: string; config: Ru
     roleAssignmentRemovals: roleChanges.flatMap((c) => {
       const m = /^role-assignments\.([0-9a-f-]{36}):(.+)$/i.exec(c.key);
       if (c.action !== "remove" || !m?.[1] || !m[2]) return [];
-      return [{ scope: m[2], subscriptionId: subscriptionOfId(m[2]), roleName: c.resource.replace(/ at .*$/, ""), roleGuid: m[1], planned: planned(c.key) }];
+      return [
+        {
+          scope: m[2],
+          subscriptionId: subscriptionOfId(m[2]),
+          roleName: c.resource.replace(/ at .*$/, ""),
+          roleGuid: m[1],
+          planned: planned(c.key),
+        },
+      ];
     }),
     assignmentNamespace: PROJECT_NAMESPACE,
     planErrors: (plan?.steps ?? []).flatMap((s) => (s.error ? [{ stepId: s.stepId, message: s.error.message }] : [])),

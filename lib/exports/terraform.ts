@@ -48,7 +48,11 @@ const providerOf = (subscriptionId: string) => `azurerm.${aliasOf(subscriptionId
 const storageRef = (name: string) => hclLabel(`sa_${name}`);
 const inPlace = (what: string, p: Planned) => note(`${what}: ${p.action === "adopt" ? "adopted as it is" : "already in place"} (${p.why})`);
 const changes = (what: string, p: Planned) =>
-  note(`${what}: the plan updates it, and Terraform doesn't manage it. The portal's change:`, ...p.details.map((d) => `  ${d}`), "Apply it with the CLI export or import the object first.");
+  note(
+    `${what}: the plan updates it, and Terraform doesn't manage it. The portal's change:`,
+    ...p.details.map((d) => `  ${d}`),
+    "Apply it with the CLI export or import the object first.",
+  );
 
 function terraformBlock(m: ExportModel): Item[] {
   return [
@@ -57,7 +61,9 @@ function terraformBlock(m: ExportModel): Item[] {
       `Generated from the plan read from Azure at ${m.planComputedAt || "(not planned yet)"}; objects that plan found in place are data sources or comments.`,
       "Apply as one admin with Owner or User Access Administrator on every subscription below, Contributor on the resource",
       "groups, and Cloud Application Administrator in Entra ID (app registration, admin consent).",
-      ...m.planErrors.map((e) => `WARNING: the portal could not plan ${e.stepId} (${e.message}); its resources are what it would write, unchecked.`),
+      ...m.planErrors.map(
+        (e) => `WARNING: the portal could not plan ${e.stepId} (${e.message}); its resources are what it would write, unchecked.`,
+      ),
     ),
     block("terraform", [
       attr("required_version", hclString(">= 1.5")),
@@ -68,11 +74,11 @@ function terraformBlock(m: ExportModel): Item[] {
       ]),
     ]),
     blank,
-    block("provider \"azuread\"", [attr("tenant_id", hclString(m.tenantId))]),
+    block('provider "azuread"', [attr("tenant_id", hclString(m.tenantId))]),
     ...m.subscriptions.flatMap((s) => [
       blank,
       ...note(`${s.displayName}. Provider registrations are explicit below, as the portal makes them.`),
-      block("provider \"azurerm\"", [
+      block('provider "azurerm"', [
         attr("alias", hclString(aliasOf(s.id))),
         attr("subscription_id", hclString(s.id)),
         attr("tenant_id", hclString(m.tenantId)),
@@ -90,7 +96,12 @@ function storageItems(m: ExportModel): Item[] {
       out.push(...note(`${p.namespace} is already registered in ${p.subscriptionId}.`));
       continue;
     }
-    out.push(block(`resource "azurerm_resource_provider_registration" "${hclLabel(`${p.namespace}_${p.subscriptionId}`)}"`, [attr("provider", providerOf(p.subscriptionId)), attr("name", hclString(p.namespace))]));
+    out.push(
+      block(`resource "azurerm_resource_provider_registration" "${hclLabel(`${p.namespace}_${p.subscriptionId}`)}"`, [
+        attr("provider", providerOf(p.subscriptionId)),
+        attr("name", hclString(p.namespace)),
+      ]),
+    );
   }
   const groupRef = new Map<string, string>();
   for (const [i, g] of m.resourceGroups.entries()) {
@@ -109,7 +120,10 @@ function storageItems(m: ExportModel): Item[] {
       );
     } else {
       groupRef.set(key, `data.azurerm_resource_group.${name}.name`);
-      out.push(...note(`Resource group ${g.name}: already exists.`), block(`data "azurerm_resource_group" "${name}"`, [attr("provider", providerOf(g.subscriptionId)), attr("name", hclString(g.name))]));
+      out.push(
+        ...note(`Resource group ${g.name}: already exists.`),
+        block(`data "azurerm_resource_group" "${name}"`, [attr("provider", providerOf(g.subscriptionId)), attr("name", hclString(g.name))]),
+      );
     }
   }
   const b = m.storageBaseline;
@@ -150,13 +164,22 @@ function storageItems(m: ExportModel): Item[] {
     } else {
       accountId = `data.azurerm_storage_account.${ref}.id`;
       out.push(
-        ...(a.planned.action === "update" ? changes(`Storage account ${a.name}`, a.planned) : inPlace(`Storage account ${a.name}`, a.planned)),
+        ...(a.planned.action === "update"
+          ? changes(`Storage account ${a.name}`, a.planned)
+          : inPlace(`Storage account ${a.name}`, a.planned)),
         ...(a.network?.action === "update" ? changes(`Firewall of ${a.name}`, a.network) : []),
-        block(`data "azurerm_storage_account" "${ref}"`, [provider, attr("name", hclString(a.name)), attr("resource_group_name", hclString(a.resourceGroup))]),
+        block(`data "azurerm_storage_account" "${ref}"`, [
+          provider,
+          attr("name", hclString(a.name)),
+          attr("resource_group_name", hclString(a.resourceGroup)),
+        ]),
       );
     }
     if (a.lifecycle.action === "update") {
-      out.push(...note(`The account has its own lifecycle policy; Terraform would replace all of it.`), ...changes(`Lifecycle rule ${m.lifecycleRule.name} on ${a.name}`, a.lifecycle));
+      out.push(
+        ...note(`The account has its own lifecycle policy; Terraform would replace all of it.`),
+        ...changes(`Lifecycle rule ${m.lifecycleRule.name} on ${a.name}`, a.lifecycle),
+      );
     } else if (writes(a.lifecycle)) {
       const r = m.lifecycleRule;
       out.push(
@@ -183,13 +206,16 @@ function storageItems(m: ExportModel): Item[] {
 function accountRef(m: ExportModel, storageAccountId: string): string {
   const a = m.storageAccounts.find((s) => s.id.toLowerCase() === storageAccountId.toLowerCase());
   if (!a) return hclString(storageAccountId);
-  return a.planned.action === "create" || a.planned.action === "unplanned" ? `azurerm_storage_account.${storageRef(a.name)}.id` : `data.azurerm_storage_account.${storageRef(a.name)}.id`;
+  return a.planned.action === "create" || a.planned.action === "unplanned"
+    ? `azurerm_storage_account.${storageRef(a.name)}.id`
+    : `data.azurerm_storage_account.${storageRef(a.name)}.id`;
 }
 
 function diagnosticItems(m: ExportModel): Item[] {
   const out: Item[] = [blank, ...note("── 2. Diagnostic settings: kube-audit only, to the account of the cluster's region ──")];
   for (const [i, d] of m.diagnosticSettings.entries()) {
-    if (d.planned.blocked !== undefined) out.push(...note(`${d.clusterName}: left out, the plan found it can't take the setting. ${d.planned.blocked}`));
+    if (d.planned.blocked !== undefined)
+      out.push(...note(`${d.clusterName}: left out, the plan found it can't take the setting. ${d.planned.blocked}`));
     else if (d.planned.action === "update") out.push(...changes(`Diagnostic setting ${d.name} on ${d.clusterName}`, d.planned));
     else if (!writes(d.planned)) out.push(...inPlace(`Diagnostic setting on ${d.clusterName}`, d.planned));
     else {
@@ -210,18 +236,29 @@ function diagnosticItems(m: ExportModel): Item[] {
 
 function appItems(m: ExportModel): Item[] {
   const a = m.app;
-  const out: Item[] = [blank, ...note(`── 3. App registration ${a.displayName}, Log Analytics ${a.dataReadRole} (admin consent), client secret ──`)];
-  const la = writes(a.logAnalyticsServicePrincipal) ? "azuread_service_principal.log_analytics" : "data.azuread_service_principal.log_analytics";
+  const out: Item[] = [
+    blank,
+    ...note(`── 3. App registration ${a.displayName}, Log Analytics ${a.dataReadRole} (admin consent), client secret ──`),
+  ];
+  const la = writes(a.logAnalyticsServicePrincipal)
+    ? "azuread_service_principal.log_analytics"
+    : "data.azuread_service_principal.log_analytics";
   out.push(
     writes(a.logAnalyticsServicePrincipal)
-      ? block(`resource "azuread_service_principal" "log_analytics"`, [attr("client_id", hclString(a.logAnalyticsAppId)), attr("use_existing", "true")])
+      ? block(`resource "azuread_service_principal" "log_analytics"`, [
+          attr("client_id", hclString(a.logAnalyticsAppId)),
+          attr("use_existing", "true"),
+        ])
       : block(`data "azuread_service_principal" "log_analytics"`, [attr("client_id", hclString(a.logAnalyticsAppId))]),
     blank,
   );
   const app = writes(a.planned) && a.planned.action !== "update" ? "azuread_application.vendor" : "data.azuread_application.vendor";
   if (app === "azuread_application.vendor") {
     out.push(
-      ...note(`The portal finds this app by its uniqueName "${a.uniqueName}", which the azuread provider can't set:`, "a later portal run would create a second app instead of adopting this one."),
+      ...note(
+        `The portal finds this app by its uniqueName "${a.uniqueName}", which the azuread provider can't set:`,
+        "a later portal run would create a second app instead of adopting this one.",
+      ),
       block(`resource "azuread_application" "vendor"`, [
         attr("display_name", hclString(a.displayName)),
         attr("sign_in_audience", hclString("AzureADMyOrg")),
@@ -235,7 +272,9 @@ function appItems(m: ExportModel): Item[] {
     );
   } else {
     out.push(
-      ...(a.planned.action === "update" ? changes(`App registration ${a.uniqueName}`, a.planned) : inPlace(`App registration ${a.uniqueName}`, a.planned)),
+      ...(a.planned.action === "update"
+        ? changes(`App registration ${a.uniqueName}`, a.planned)
+        : inPlace(`App registration ${a.uniqueName}`, a.planned)),
       block(`data "azuread_application" "vendor"`, [attr("display_name", hclString(a.displayName))]),
     );
   }
@@ -276,7 +315,12 @@ function appItems(m: ExportModel): Item[] {
   } else {
     out.push(...inPlace(`Client secret ${a.secretName}`, a.secret));
   }
-  out.push(blank, block(`output "client_id"`, [attr("value", `${app}.client_id`)]), blank, block("locals", [attr("vendor_principal_id", `${sp}.object_id`)]));
+  out.push(
+    blank,
+    block(`output "client_id"`, [attr("value", `${app}.client_id`)]),
+    blank,
+    block("locals", [attr("vendor_principal_id", `${sp}.object_id`)]),
+  );
   return out;
 }
 
@@ -307,7 +351,11 @@ function roleItems(m: ExportModel): Item[] {
         ]),
       );
     } else {
-      out.push(...(r.planned.action === "update" ? changes(`Custom role ${r.roleName}`, r.planned) : inPlace(`Custom role ${r.roleName}`, r.planned)));
+      out.push(
+        ...(r.planned.action === "update"
+          ? changes(`Custom role ${r.roleName}`, r.planned)
+          : inPlace(`Custom role ${r.roleName}`, r.planned)),
+      );
     }
   }
   return out;
@@ -316,7 +364,10 @@ function roleItems(m: ExportModel): Item[] {
 function assignmentItems(m: ExportModel): Item[] {
   const out: Item[] = [
     blank,
-    ...note("── 5. Role assignments for the app's service principal ──", "Names as the portal makes them: uuidv5(namespace, lower(scope|principalObjectId|roleGuid))."),
+    ...note(
+      "── 5. Role assignments for the app's service principal ──",
+      "Names as the portal makes them: uuidv5(namespace, lower(scope|principalObjectId|roleGuid)).",
+    ),
     block("locals", [attr("assignment_namespace", hclString(m.assignmentNamespace))]),
   ];
   const createdRoles = m.customRoles.filter((r) => writes(r.planned) && r.planned.action !== "update");
@@ -324,7 +375,11 @@ function assignmentItems(m: ExportModel): Item[] {
   for (const [i, ra] of m.roleAssignments.entries()) {
     out.push(blank);
     if (!writes(ra.planned) || ra.planned.action === "update") {
-      out.push(...(ra.planned.action === "update" ? changes(`${ra.roleName} at ${ra.scope}`, ra.planned) : inPlace(`${ra.roleName} at ${ra.scope}`, ra.planned)));
+      out.push(
+        ...(ra.planned.action === "update"
+          ? changes(`${ra.roleName} at ${ra.scope}`, ra.planned)
+          : inPlace(`${ra.roleName} at ${ra.scope}`, ra.planned)),
+      );
       continue;
     }
     const dependsOn = createdRoles.find((r) => ra.roleGuid.toLowerCase() === r.id.toLowerCase());
@@ -332,23 +387,36 @@ function assignmentItems(m: ExportModel): Item[] {
       ...note(`${ra.roleName} at ${ra.scope}`, ...ra.planned.details.filter((d) => !d.startsWith("condition: ")).map((d) => `  ${d}`)),
       block(`resource "azurerm_role_assignment" "${hclLabel(`${ra.roleName.split(" ")[0] ?? "role"}_${i + 1}`)}"`, [
         attr("provider", providerOf(ra.subscriptionId)),
-        attr("name", `uuidv5(local.assignment_namespace, lower("${hclInner(ra.scope)}|\${local.vendor_principal_id}|${hclInner(ra.roleGuid)}"))`),
+        attr(
+          "name",
+          `uuidv5(local.assignment_namespace, lower("${hclInner(ra.scope)}|\${local.vendor_principal_id}|${hclInner(ra.roleGuid)}"))`,
+        ),
         attr("scope", hclString(ra.scope)),
         attr("role_definition_id", hclString(ra.roleDefinitionId)),
         attr("principal_id", "local.vendor_principal_id"),
         attr("principal_type", hclString("ServicePrincipal")),
         // A principal created in this same apply isn't replicated yet: Entra's lookup would fail (PrincipalNotFound).
         ...(spCreated ? [attr("skip_service_principal_aad_check", "true")] : []),
-        ...(ra.condition ? [attr("condition", hclString(ra.condition)), attr("condition_version", hclString(ra.conditionVersion ?? "2.0"))] : []),
+        ...(ra.condition
+          ? [attr("condition", hclString(ra.condition)), attr("condition_version", hclString(ra.conditionVersion ?? "2.0"))]
+          : []),
         ...(dependsOn ? [attr("depends_on", `[azurerm_role_definition.${roleResource(dependsOn.key)}]`)] : []),
       ]),
     );
   }
   if (m.roleAssignmentRemovals.length > 0) {
     // Terraform only deletes what it manages: the portal's earlier assignments are removed with the CLI after this apply.
-    out.push(blank, ...note("Narrowing: after this apply, remove the portal's earlier, broader assignments (Terraform doesn't manage them):"));
+    out.push(
+      blank,
+      ...note("Narrowing: after this apply, remove the portal's earlier, broader assignments (Terraform doesn't manage them):"),
+    );
     for (const ra of m.roleAssignmentRemovals) {
-      out.push(...note(`  ${ra.roleName} at ${ra.scope} (${ra.planned.why})`, `    az role assignment delete --ids "${ra.scope}/providers/Microsoft.Authorization/roleAssignments/<uuidv5(namespace, lower(scope|principal|${ra.roleGuid}))>"`));
+      out.push(
+        ...note(
+          `  ${ra.roleName} at ${ra.scope} (${ra.planned.why})`,
+          `    az role assignment delete --ids "${ra.scope}/providers/Microsoft.Authorization/roleAssignments/<uuidv5(namespace, lower(scope|principal|${ra.roleGuid}))>"`,
+        ),
+      );
     }
   }
   return out;
@@ -357,5 +425,7 @@ function assignmentItems(m: ExportModel): Item[] {
 /** The whole configuration as one main.tf, formatted as terraform fmt leaves it. */
 export function terraformConfig(m: ExportModel): string {
   const items = [...terraformBlock(m), ...storageItems(m), ...diagnosticItems(m), ...appItems(m), ...roleItems(m), ...assignmentItems(m)];
-  return `${renderHcl(items).join("\n").replace(/\n{3,}/g, "\n\n")}\n`;
+  return `${renderHcl(items)
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")}\n`;
 }

@@ -55,7 +55,9 @@ describe("classifyOperations", () => {
   });
 
   it("ignores offboarding's own deletes", () => {
-    expect(classifyOperations([op(`offboarding.delete:${ACCOUNT}`, "delete", "succeeded", { stepId: "offboarding" })], "offboarding")).toEqual([]);
+    expect(
+      classifyOperations([op(`offboarding.delete:${ACCOUNT}`, "delete", "succeeded", { stepId: "offboarding" })], "offboarding"),
+    ).toEqual([]);
   });
 
   it("knows every key prefix the steps log", () => {

@@ -67,8 +67,10 @@ export function keyValue(key: string): string {
 const CREATING_KINDS = new Set(["create", "grant"]);
 
 function keptReasonFor(key: string, kinds: string[]): string {
-  if (key.startsWith("storage.register:")) return "Resource provider registrations are subscription-wide and other resources may rely on them.";
-  if (key.startsWith("app-registration.log-analytics-service-principal:")) return "Microsoft's Log Analytics API service principal is shared by every app in the tenant.";
+  if (key.startsWith("storage.register:"))
+    return "Resource provider registrations are subscription-wide and other resources may rely on them.";
+  if (key.startsWith("app-registration.log-analytics-service-principal:"))
+    return "Microsoft's Log Analytics API service principal is shared by every app in the tenant.";
   if (kinds.includes("adopt")) return "It existed before this run, which adopted it.";
   if (kinds.includes("update")) return "It existed before this run, which only updated it; the change is left in place.";
   return "This run did not create it.";

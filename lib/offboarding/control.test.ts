@@ -20,9 +20,23 @@ import { getOffboardingView, startOffboarding } from "./control";
 setupEngineDb("offboarding-control");
 
 async function sessionOf(tenantId: string): Promise<SessionWithUser> {
-  const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn: `admin@${tenantId.slice(0, 8)}.example`, displayName: "Admin" });
+  const user = await upsertUser({
+    tenantId,
+    objectId: crypto.randomUUID(),
+    upn: `admin@${tenantId.slice(0, 8)}.example`,
+    displayName: "Admin",
+  });
   const now = new Date();
-  return { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+  return {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
 }
 
 describe("offboarding control", () => {
@@ -52,7 +66,13 @@ describe("offboarding control", () => {
     expect(view).toMatchObject({ running: false, plan: null, planError: null, record: null });
 
     const tenantId = crypto.randomUUID();
-    const draft = await createRun({ tenantId, createdByUserId: null, createdByUpn: ACTOR.upn, config: { ...testConfig(), tenantId }, steps: STEP_IDS });
+    const draft = await createRun({
+      tenantId,
+      createdByUserId: null,
+      createdByUpn: ACTOR.upn,
+      config: { ...testConfig(), tenantId },
+      steps: STEP_IDS,
+    });
     expect(await startOffboarding(await sessionOf(tenantId), draft.id, "0".repeat(64))).toMatchObject({ ok: false, code: "conflict" });
   });
 });
@@ -65,9 +85,13 @@ describe("offboarding lease", () => {
     expect(await renewOffboardingLease(run.id, "a", 60_000)).toBe(true);
     expect(await renewOffboardingLease(run.id, "b", 60_000)).toBe(false);
 
-    await expect(recordOffboardingIntent({ runId: run.id, owner: "b", key: "offboarding.delete:x", target: "x", actorUpn: ACTOR.upn })).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(
+      recordOffboardingIntent({ runId: run.id, owner: "b", key: "offboarding.delete:x", target: "x", actorUpn: ACTOR.upn }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
     const id = await recordOffboardingIntent({ runId: run.id, owner: "a", key: "offboarding.delete:x", target: "x", actorUpn: ACTOR.upn });
-    expect((await listOperations(run.id)).filter((o) => o.stepId === "offboarding")).toMatchObject([{ id, kind: "delete", status: "intent" }]);
+    expect((await listOperations(run.id)).filter((o) => o.stepId === "offboarding")).toMatchObject([
+      { id, kind: "delete", status: "intent" },
+    ]);
 
     expect(await releaseOffboardingLease(run.id, "b", { status: "clean", result: { items: [] } })).toBe(false);
     expect(await releaseOffboardingLease(run.id, "a", { status: "incomplete", result: { items: [] } })).toBe(true);

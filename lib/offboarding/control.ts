@@ -64,9 +64,13 @@ async function livePlan(session: SessionWithUser, runId: string): Promise<{ plan
 }
 
 async function otherActiveRuns(run: OnboardingRunWithSteps): Promise<OffboardingView["otherActiveRuns"]> {
-  const others = (await listRunsForTenant(run.tenantId, { limit: 100 })).filter((r) => r.id !== run.id && ["running", "completed", "failed"].includes(r.status));
+  const others = (await listRunsForTenant(run.tenantId, { limit: 100 })).filter(
+    (r) => r.id !== run.id && ["running", "completed", "failed"].includes(r.status),
+  );
   const records = await Promise.all(others.map((r) => getOffboarding(r.id)));
-  return others.filter((_, i) => records[i]?.status !== "clean").map(({ id, createdAt, createdByUpn, status }) => ({ id, createdAt, createdByUpn, status }));
+  return others
+    .filter((_, i) => records[i]?.status !== "clean")
+    .map(({ id, createdAt, createdByUpn, status }) => ({ id, createdAt, createdByUpn, status }));
 }
 
 /** The run's removal state and live plan, if the run belongs to the signed-in admin's tenant; null otherwise. */
@@ -78,22 +82,31 @@ export async function getOffboardingView(session: SessionWithUser, runId: string
   const running = isRunning(record);
   const base = { run, config, record, running, lastResult: resultItems(record), otherActiveRuns: await otherActiveRuns(run) };
   // An offboarded run still shows its (empty) plan: what is left, read live.
-  if (running || !([...OFFBOARDABLE_RUN_STATUSES, "offboarded"] as readonly string[]).includes(run.status)) return { ...base, plan: null, planError: null };
+  if (running || !([...OFFBOARDABLE_RUN_STATUSES, "offboarded"] as readonly string[]).includes(run.status))
+    return { ...base, plan: null, planError: null };
   const planned = await livePlan(session, runId);
   return "plan" in planned ? { ...base, plan: planned.plan, planError: null } : { ...base, plan: null, planError: planned.error };
 }
 
 /** Confirm the removal plan the admin saw (by hash) and start removing in the background, under the offboarding lease. */
-export async function startOffboarding(session: SessionWithUser, runId: string, seenPlanHash: string): Promise<ActionResult<{ runId: string }>> {
+export async function startOffboarding(
+  session: SessionWithUser,
+  runId: string,
+  seenPlanHash: string,
+): Promise<ActionResult<{ runId: string }>> {
   const run = await getRunForTenant(runId, session.user.tenantId);
   if (!run) return failure(NOT_YOURS, { code: "forbidden" });
   if (!(OFFBOARDABLE_RUN_STATUSES as readonly string[]).includes(run.status)) {
     return failure("Only a finished or stopped run can be removed. Wait for the run to stop first.", { code: "conflict" });
   }
-  if (isRunning(await getOffboarding(runId))) return failure("Someone is already removing what this run created. Follow the progress on this page.", { code: "conflict" });
+  if (isRunning(await getOffboarding(runId)))
+    return failure("Someone is already removing what this run created. Follow the progress on this page.", { code: "conflict" });
   const planned = await livePlan(session, runId);
   if ("error" in planned) return failure(planned.error, { code: planned.code });
-  if (planned.plan.hash !== seenPlanHash) return failure("What is left to remove changed since you opened this page. Review it again before confirming.", { code: "plan_changed" });
+  if (planned.plan.hash !== seenPlanHash)
+    return failure("What is left to remove changed since you opened this page. Review it again before confirming.", {
+      code: "plan_changed",
+    });
   if (planned.plan.removeCount === 0) return failure("Nothing left to remove.", { code: "conflict" });
   // The run leaves provisioning for good here: Retry, rotation and extension refuse an offboarding run.
   if (!(await beginRunOffboarding(runId, OFFBOARDABLE_RUN_STATUSES))) {

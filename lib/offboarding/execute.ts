@@ -2,7 +2,14 @@
 import { classifyAzureError, retryAfterOfError, toAzureError } from "@/lib/azure/errors";
 import { workbenchConfig } from "@/lib/azure/workbench-client";
 import { recordAuditEvent } from "@/lib/db/audit";
-import { acquireOffboardingLease, OFFBOARDING_STEP_ID, recordOffboardingIntent, releaseOffboardingLease, renewOffboardingLease, setOffboardingProgress } from "@/lib/db/offboardings";
+import {
+  acquireOffboardingLease,
+  OFFBOARDING_STEP_ID,
+  recordOffboardingIntent,
+  releaseOffboardingLease,
+  renewOffboardingLease,
+  setOffboardingProgress,
+} from "@/lib/db/offboardings";
 import { findPendingIntents, listOperations, recordOutcome } from "@/lib/db/operations";
 import { deleteRunSecret } from "@/lib/db/run-secrets";
 import { getRunForTenant, setRunStatus } from "@/lib/db/runs";
@@ -43,7 +50,13 @@ export interface OffboardingPolicy {
   stallMs?: number;
 }
 
-export const DEFAULT_OFFBOARDING_POLICY: OffboardingPolicy = { leaseTtlMs: 60_000, attempts: 5, baseDelayMs: 1_000, maxDelayMs: 20_000, verifyAttempts: 5 };
+export const DEFAULT_OFFBOARDING_POLICY: OffboardingPolicy = {
+  leaseTtlMs: 60_000,
+  attempts: 5,
+  baseDelayMs: 1_000,
+  maxDelayMs: 20_000,
+  verifyAttempts: 5,
+};
 
 /** Everything an execution needs. */
 export interface ExecuteOffboardingInput {
@@ -66,7 +79,12 @@ export type ExecuteOffboardingResult =
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The live context of a run: the admin's credentials, the run's configuration and its steps' outputs. */
-export async function liveContextFor(runId: string, tenantId: string, tokens: TokenProvider, onTokenFailure: (e: TokenUnavailableError) => void = () => {}): Promise<LiveContext | null> {
+export async function liveContextFor(
+  runId: string,
+  tenantId: string,
+  tokens: TokenProvider,
+  onTokenFailure: (e: TokenUnavailableError) => void = () => {},
+): Promise<LiveContext | null> {
   const run = await getRunForTenant(runId, tenantId);
   if (!run) return null;
   return {
@@ -123,7 +141,16 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
   const results: ItemResult[] = [];
   let writes = 0;
   const audit = (outcome: "success" | "failure" | "denied", target: string, detail: Record<string, string | number | null>) =>
-    recordAuditEvent({ tenantId, runId, actorUserId: actor.userId, actorUpn: actor.upn, action: "azure.write", target, outcome, detail: { runId, stepId: OFFBOARDING_STEP_ID, kind: "delete", ...detail } });
+    recordAuditEvent({
+      tenantId,
+      runId,
+      actorUserId: actor.userId,
+      actorUpn: actor.upn,
+      action: "azure.write",
+      target,
+      outcome,
+      detail: { runId, stepId: OFFBOARDING_STEP_ID, kind: "delete", ...detail },
+    });
 
   try {
     const planned = await outbound(() => withRetry(policy, async () => planOffboarding(ctx, await listOperations(runId))));
@@ -131,27 +158,56 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
     const todo = planned.plan.items.filter((i) => i.action === "remove");
     // Items removed with the app registration are checked right after it.
     const deferred = todo.filter((i) => i.removedWith === "application");
-    const sequence = todo.filter((i) => i.removedWith === undefined).flatMap((i) => (i.category === "application" ? [i, ...deferred] : [i]));
+    const sequence = todo
+      .filter((i) => i.removedWith === undefined)
+      .flatMap((i) => (i.category === "application" ? [i, ...deferred] : [i]));
     let done = 0;
     for (const item of sequence) {
       if (heartbeat.lost || heartbeat.stalled) throw new LeaseLostError(runId, OFFBOARDING_STEP_ID);
       heartbeat.touch();
-      await setOffboardingProgress(runId, owner, { done, total: sequence.length, label: `Removing ${item.resourceType.toLowerCase()} ${item.resource} (${done + 1} of ${sequence.length})` });
+      await setOffboardingProgress(runId, owner, {
+        done,
+        total: sequence.length,
+        label: `Removing ${item.resourceType.toLowerCase()} ${item.resource} (${done + 1} of ${sequence.length})`,
+      });
       const result = await outbound(() => removeItem(item, planned.candidates.get(item.key)));
       results.push(result);
       done += 1;
     }
     for (const i of planned.plan.items.filter((x) => x.action !== "remove")) {
-      results.push({ key: i.key, resourceType: i.resourceType, resource: i.resource, outcome: i.action === "gone" ? "gone" : "kept", message: i.why });
+      results.push({
+        key: i.key,
+        resourceType: i.resourceType,
+        resource: i.resource,
+        outcome: i.action === "gone" ? "gone" : "kept",
+        message: i.why,
+      });
     }
-    if (results.some((r) => r.outcome === "removed" && (r.key.startsWith("app-registration.app:") || r.key.startsWith("app-registration.secret:")))) {
+    if (
+      results.some(
+        (r) => r.outcome === "removed" && (r.key.startsWith("app-registration.app:") || r.key.startsWith("app-registration.secret:")),
+      )
+    ) {
       await deleteRunSecret(runId, "client_secret");
     }
     const status = results.some((r) => r.outcome === "failed") ? "incomplete" : "clean";
     await releaseOffboardingLease(runId, owner, { status, result: { items: results.map((r) => ({ ...r })) } as never });
     // Clean: the run's lifecycle ends; incomplete: it stays offboarding, and only the removal can be run again.
     if (status === "clean") await setRunStatus(runId, "offboarded", { from: ["offboarding"] });
-    await recordAuditEvent({ tenantId, runId, actorUserId: actor.userId, actorUpn: actor.upn, action: "run.offboarding_finished", target: runId, outcome: status === "clean" ? "success" : "failure", detail: { runId, removed: results.filter((r) => r.outcome === "removed").length, failed: results.filter((r) => r.outcome === "failed").length } });
+    await recordAuditEvent({
+      tenantId,
+      runId,
+      actorUserId: actor.userId,
+      actorUpn: actor.upn,
+      action: "run.offboarding_finished",
+      target: runId,
+      outcome: status === "clean" ? "success" : "failure",
+      detail: {
+        runId,
+        removed: results.filter((r) => r.outcome === "removed").length,
+        failed: results.filter((r) => r.outcome === "failed").length,
+      },
+    });
     return { outcome: status, results, writes };
   } catch (error) {
     const signIn = tokenFailure ?? (error instanceof TokenUnavailableError ? error : undefined);
@@ -175,7 +231,12 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
     if (!candidate) return { ...base, outcome: "failed", message: "It is no longer in this run's log." };
     // Read again right before writing: another tab, an admin or Azure itself may have removed it meanwhile.
     const now = await withRetry(policy, () => resolve(candidate, live));
-    if (now.state === "absent") return { ...base, outcome: item.removedWith ? "removed" : "gone", message: item.removedWith ? "Removed with the app registration." : "Already gone." };
+    if (now.state === "absent")
+      return {
+        ...base,
+        outcome: item.removedWith ? "removed" : "gone",
+        message: item.removedWith ? "Removed with the app registration." : "Already gone.",
+      };
     if (now.state === "foreign") return { ...base, outcome: "kept", message: now.reason };
     const target = `${item.resourceType} ${item.resource}`;
     const intentId = await recordOffboardingIntent({ runId, owner, key: `offboarding.delete:${item.key}`, target, actorUpn: actor.upn });
@@ -189,8 +250,17 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
       }
       if (tokenFailure) throw tokenFailure;
       const azure = toAzureError(error, { action: `remove ${target}` });
-      await recordOutcome(intentId, { status: "failed", errorCode: azure.code, errorMessage: azure.message, requestId: azure.requestId ?? null });
-      await audit(azure.code === "forbidden" ? "denied" : "failure", target, { key: item.key, errorCode: azure.code, requestId: azure.requestId ?? null });
+      await recordOutcome(intentId, {
+        status: "failed",
+        errorCode: azure.code,
+        errorMessage: azure.message,
+        requestId: azure.requestId ?? null,
+      });
+      await audit(azure.code === "forbidden" ? "denied" : "failure", target, {
+        key: item.key,
+        errorCode: azure.code,
+        requestId: azure.requestId ?? null,
+      });
       return { ...base, outcome: "failed", message: azure.message };
     }
     writes += 1;
@@ -213,6 +283,11 @@ async function settleInterruptedRemovals(runId: string, plan: OffboardingPlan): 
   for (const op of pending) {
     const key = op.key.replace(/^offboarding\.delete:/, "");
     const stillThere = plan.items.some((i) => i.key === key && i.action === "remove");
-    await recordOutcome(op.id, stillThere ? { status: "failed", errorCode: "interrupted", errorMessage: "The removal was interrupted; it is retried." } : { status: "succeeded", resourceId: key });
+    await recordOutcome(
+      op.id,
+      stillThere
+        ? { status: "failed", errorCode: "interrupted", errorMessage: "The removal was interrupted; it is retried." }
+        : { status: "succeeded", resourceId: key },
+    );
   }
 }

@@ -40,14 +40,17 @@ const ORDER = new Map<RemovableCategory, number>(REMOVAL_ORDER.map((c, i) => [c,
 const WHY: Record<RemovableCategory, string> = {
   "workbench-device": "Workbench stops reading this tenant's audit logs.",
   "role-assignment": "The vendor's access granted by this run.",
-  "custom-role": "A custom role this run created (read-only AKS, cluster metadata only, or Log Analytics queries); removed once no assignment uses it.",
+  "custom-role":
+    "A custom role this run created (read-only AKS, cluster metadata only, or Log Analytics queries); removed once no assignment uses it.",
   consent: "The Log Analytics permission this run granted to the vendor's app.",
   "client-secret": "The client secret this run added to the vendor's app.",
   application: "The vendor's app registration this run created, with its service principal, client secrets and Log Analytics permission.",
-  "service-principal": "The vendor's service principal this run created (removed with the app registration; removed on its own if it remains).",
+  "service-principal":
+    "The vendor's service principal this run created (removed with the app registration; removed on its own if it remains).",
   "diagnostic-setting": "Stops sending the cluster's kube-audit logs to the audit storage account.",
   "lifecycle-policy": "The kube-audit retention rule this run added to an account it didn't create.",
-  "storage-account": "The audit storage account this run created. The kube-audit logs stored in it are deleted with it and can't be recovered.",
+  "storage-account":
+    "The audit storage account this run created. The kube-audit logs stored in it are deleted with it and can't be recovered.",
   "resource-group": "The resource group this run created; it is empty once the storage accounts are removed.",
 };
 
@@ -70,7 +73,9 @@ export async function planOffboarding(ctx: LiveContext, operations: readonly Ope
   const byKey = new Map(candidates.map((c) => [c.key, c]));
   const live = new Map<string, LiveResource>();
   const items: OffboardingItem[] = [];
-  const removable = candidates.filter((c) => c.category !== null && c.provenance !== "kept").sort((a, b) => (ORDER.get(a.category!) ?? 0) - (ORDER.get(b.category!) ?? 0));
+  const removable = candidates
+    .filter((c) => c.category !== null && c.provenance !== "kept")
+    .sort((a, b) => (ORDER.get(a.category!) ?? 0) - (ORDER.get(b.category!) ?? 0));
 
   const accountsRemoved = new Set<string>();
   for (const c of removable) {
@@ -115,20 +120,42 @@ export async function planOffboarding(ctx: LiveContext, operations: readonly Ope
       continue;
     }
     if (others.length > 0) {
-      items.push({ key: c.key, category: "resource-group", ...d, action: "keep", why: `It also holds ${others.join(", ")}, which this run didn't create, so it is kept.` });
+      items.push({
+        key: c.key,
+        category: "resource-group",
+        ...d,
+        action: "keep",
+        why: `It also holds ${others.join(", ")}, which this run didn't create, so it is kept.`,
+      });
       continue;
     }
     const r = await resolve(c, ctx);
     if (r.state !== "present") continue;
     live.set(c.key, r.live);
-    items.push({ key: c.key, category: "resource-group", ...d, action: "remove", why: WHY["resource-group"] + (c.provenance === "uncertain" ? UNCERTAIN_NOTE : "") });
+    items.push({
+      key: c.key,
+      category: "resource-group",
+      ...d,
+      action: "remove",
+      why: WHY["resource-group"] + (c.provenance === "uncertain" ? UNCERTAIN_NOTE : ""),
+    });
   }
 
   for (const c of candidates.filter((x) => x.provenance === "kept")) {
     if (c.key.startsWith("storage.network:") || c.key.startsWith("storage.lifecycle:")) {
       // Updates on an account: shown on the account's own line below when it was adopted.
       const account = parseAccountId(keyValue(c.key).replace(/\/managementPolicies\/default$/i, ""));
-      if (account && accountsRemoved.has(storageAccountIdOf({ subscriptionId: account.subscriptionId, resourceGroup: account.resourceGroup, accountName: account.name }).toLowerCase())) continue;
+      if (
+        account &&
+        accountsRemoved.has(
+          storageAccountIdOf({
+            subscriptionId: account.subscriptionId,
+            resourceGroup: account.resourceGroup,
+            accountName: account.name,
+          }).toLowerCase(),
+        )
+      )
+        continue;
     }
     const category = c.category ?? categoryOfKey(c.key) ?? null;
     const d = category ? describe(category, c.key) : { resourceType: keptType(c.key), resource: c.target };
@@ -139,7 +166,14 @@ export async function planOffboarding(ctx: LiveContext, operations: readonly Ope
   for (const s of ctx.config.storage.filter((x) => x.adopt)) {
     const key = `storage.account:${storageAccountIdOf(s)}`;
     if (items.some((i) => i.key === key)) continue;
-    items.push({ key, category: "storage-account", resourceType: "Storage account", resource: s.accountName, action: "keep", why: "It existed before this run, which adopted it; it and its logs stay." });
+    items.push({
+      key,
+      category: "storage-account",
+      resourceType: "Storage account",
+      resource: s.accountName,
+      action: "keep",
+      why: "It existed before this run, which adopted it; it and its logs stay.",
+    });
   }
 
   items.sort((a, b) => ACTION_RANK[a.action] - ACTION_RANK[b.action] || rank(a) - rank(b));

@@ -108,7 +108,11 @@ async function absentOn404<T>(read: () => Promise<T>): Promise<T | null> {
 
 /** The vendor's app id: from the app-registration step's outputs, else from the app registration itself. */
 async function vendorAppId(ctx: LiveContext): Promise<string | null> {
-  return outputString(ctx, "app-registration", "appId") ?? (await getApplicationDetails(ctx.graph, ctx.config.vendor.appUniqueName))?.appId ?? null;
+  return (
+    outputString(ctx, "app-registration", "appId") ??
+    (await getApplicationDetails(ctx.graph, ctx.config.vendor.appUniqueName))?.appId ??
+    null
+  );
 }
 
 async function vendorPrincipalId(ctx: LiveContext): Promise<string | null> {
@@ -124,11 +128,15 @@ export async function resolve(c: Candidate, ctx: LiveContext): Promise<Resolutio
   switch (c.category) {
     case "workbench-device": {
       const wb = ctx.workbench;
-      if (!wb) return { state: "foreign", reason: "The portal's Workbench API is no longer configured: remove the device in Workbench by hand." };
+      if (!wb)
+        return { state: "foreign", reason: "The portal's Workbench API is no longer configured: remove the device in Workbench by hand." };
       const find = async () => (await listWorkbenchDevices(wb)).find((d) => (c.resourceId ? d.id === c.resourceId : d.name === v)) ?? null;
       const device = await find();
       if (!device) return { state: "absent" };
-      return { state: "present", live: { remove: () => deregisterWorkbenchDevice(wb, device.id), exists: async () => (await find()) !== null } };
+      return {
+        state: "present",
+        live: { remove: () => deregisterWorkbenchDevice(wb, device.id), exists: async () => (await find()) !== null },
+      };
     }
     case "role-assignment": {
       const m = /^role-assignments\.([0-9a-f-]{36}):(.+)$/i.exec(c.key);
@@ -149,7 +157,10 @@ export async function resolve(c: Candidate, ctx: LiveContext): Promise<Resolutio
       }
       return {
         state: "present",
-        live: { remove: () => deleteRoleAssignment(ctx.arm, found.scope || scope, found.name), exists: async () => (await getRoleAssignmentById(ctx.arm, assignmentId)) !== null },
+        live: {
+          remove: () => deleteRoleAssignment(ctx.arm, found.scope || scope, found.name),
+          exists: async () => (await getRoleAssignmentById(ctx.arm, assignmentId)) !== null,
+        },
       };
     }
     case "custom-role": {
@@ -158,17 +169,28 @@ export async function resolve(c: Candidate, ctx: LiveContext): Promise<Resolutio
       const scope = `/subscriptions/${first.id}`;
       const role = await getCustomRoleDefinition(ctx.arm, scope, v);
       if (!role) return { state: "absent" };
-      return { state: "present", live: { remove: () => deleteRoleDefinition(ctx.arm, scope, v), exists: async () => (await getCustomRoleDefinition(ctx.arm, scope, v)) !== null } };
+      return {
+        state: "present",
+        live: {
+          remove: () => deleteRoleDefinition(ctx.arm, scope, v),
+          exists: async () => (await getCustomRoleDefinition(ctx.arm, scope, v)) !== null,
+        },
+      };
     }
     case "consent": {
       const principal = await vendorPrincipalId(ctx);
       const la = await getServicePrincipalByAppId(ctx.graph, WELL_KNOWN_APP_IDS.logAnalyticsApi);
       if (!principal || !la) return { state: "absent" };
       const find = async () =>
-        (await absentOn404(() => listAppRoleAssignments(ctx.graph, principal, "principal")))?.find((g) => (c.resourceId ? same(g.id, c.resourceId) : same(g.resourceId, la.id))) ?? null;
+        (await absentOn404(() => listAppRoleAssignments(ctx.graph, principal, "principal")))?.find((g) =>
+          c.resourceId ? same(g.id, c.resourceId) : same(g.resourceId, la.id),
+        ) ?? null;
       const grant = await find();
       if (!grant) return { state: "absent" };
-      return { state: "present", live: { remove: () => revokeAppRoleAssignment(ctx.graph, la.id, grant.id), exists: async () => (await find()) !== null } };
+      return {
+        state: "present",
+        live: { remove: () => revokeAppRoleAssignment(ctx.graph, la.id, grant.id), exists: async () => (await find()) !== null },
+      };
     }
     case "client-secret": {
       const find = async () => {
@@ -178,40 +200,74 @@ export async function resolve(c: Candidate, ctx: LiveContext): Promise<Resolutio
       };
       const found = await find();
       if (!found) return { state: "absent" };
-      return { state: "present", live: { remove: () => removeApplicationPassword(ctx.graph, found.appObjectId, found.keyId), exists: async () => (await find()) !== null } };
+      return {
+        state: "present",
+        live: {
+          remove: () => removeApplicationPassword(ctx.graph, found.appObjectId, found.keyId),
+          exists: async () => (await find()) !== null,
+        },
+      };
     }
     case "application": {
       const app = await getApplicationDetails(ctx.graph, v);
       if (!app) return { state: "absent" };
-      if (c.resourceId && !same(app.id, c.resourceId)) return { state: "foreign", reason: "An app registration with this name exists, but it is not the one this run created." };
-      return { state: "present", live: { remove: () => deleteApplication(ctx.graph, app.id), exists: async () => (await getApplicationDetails(ctx.graph, v)) !== null } };
+      if (c.resourceId && !same(app.id, c.resourceId))
+        return { state: "foreign", reason: "An app registration with this name exists, but it is not the one this run created." };
+      return {
+        state: "present",
+        live: {
+          remove: () => deleteApplication(ctx.graph, app.id),
+          exists: async () => (await getApplicationDetails(ctx.graph, v)) !== null,
+        },
+      };
     }
     case "service-principal": {
       const appId = await vendorAppId(ctx);
       if (!appId) return { state: "absent" };
       const sp = await getServicePrincipalByAppId(ctx.graph, appId);
       if (!sp) return { state: "absent" };
-      return { state: "present", live: { remove: () => deleteServicePrincipal(ctx.graph, sp.id), exists: async () => (await getServicePrincipalByAppId(ctx.graph, appId)) !== null } };
+      return {
+        state: "present",
+        live: {
+          remove: () => deleteServicePrincipal(ctx.graph, sp.id),
+          exists: async () => (await getServicePrincipalByAppId(ctx.graph, appId)) !== null,
+        },
+      };
     }
     case "diagnostic-setting": {
       const [clusterId = "", name = ""] = v.split("/providers/Microsoft.Insights/diagnosticSettings/");
       const find = async () => (await absentOn404(() => listDiagnosticSettings(ctx.arm, clusterId)))?.find((s) => s.name === name) ?? null;
       if (!(await find())) return { state: "absent" };
-      return { state: "present", live: { remove: () => deleteDiagnosticSetting(ctx.arm, clusterId, name), exists: async () => (await find()) !== null } };
+      return {
+        state: "present",
+        live: { remove: () => deleteDiagnosticSetting(ctx.arm, clusterId, name), exists: async () => (await find()) !== null },
+      };
     }
     case "lifecycle-policy": {
       const a = parseAccountId(v.replace(/\/managementPolicies\/default$/i, ""));
       if (!a) return { state: "absent" };
       const read = () => absentOn404(() => getManagementPolicy(ctx.arm, a.subscriptionId, a.resourceGroup, a.name));
       if (!(await read())) return { state: "absent" };
-      return { state: "present", live: { remove: () => deleteManagementPolicy(ctx.arm, a.subscriptionId, a.resourceGroup, a.name), exists: async () => (await read()) !== null } };
+      return {
+        state: "present",
+        live: {
+          remove: () => deleteManagementPolicy(ctx.arm, a.subscriptionId, a.resourceGroup, a.name),
+          exists: async () => (await read()) !== null,
+        },
+      };
     }
     case "storage-account": {
       const a = parseAccountId(v);
       if (!a) return { state: "absent" };
       const read = () => getStorageAccount(ctx.arm, a.subscriptionId, a.resourceGroup, a.name);
       if (!(await read())) return { state: "absent" };
-      return { state: "present", live: { remove: () => deleteStorageAccount(ctx.arm, a.subscriptionId, a.resourceGroup, a.name), exists: async () => (await read()) !== null } };
+      return {
+        state: "present",
+        live: {
+          remove: () => deleteStorageAccount(ctx.arm, a.subscriptionId, a.resourceGroup, a.name),
+          exists: async () => (await read()) !== null,
+        },
+      };
     }
     case "resource-group": {
       const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)$/i.exec(v);
@@ -226,7 +282,11 @@ export async function resolve(c: Candidate, ctx: LiveContext): Promise<Resolutio
             // Deleting a group deletes everything in it: only ever an empty one.
             const inside = await list();
             if (inside === null) return;
-            if (inside.length > 0) throw new GroupNotEmptyError(name, inside.map((r) => r.name));
+            if (inside.length > 0)
+              throw new GroupNotEmptyError(
+                name,
+                inside.map((r) => r.name),
+              );
             await deleteResourceGroup(ctx.arm, sub, name);
           },
           exists: async () => (await list()) !== null,

@@ -10,12 +10,22 @@ setupEngineDb("admin-handoff");
 async function sessionOf(tenantId: string, upn: string): Promise<SessionWithUser> {
   const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn, displayName: upn });
   const now = new Date();
-  return { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+  return {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
 }
 
 const CONSENT_ERROR = {
   code: "forbidden",
-  message: "You don't have permission to grant admin consent. It needs Cloud Application Administrator or Application Administrator. Ask a Global Administrator to grant it, or ask them to continue this step.",
+  message:
+    "You don't have permission to grant admin consent. It needs Cloud Application Administrator or Application Administrator. Ask a Global Administrator to grant it, or ask them to continue this step.",
   requiredRole: "Cloud Application Administrator or Application Administrator",
   whoCanAct: "a Global Administrator",
 };
@@ -25,7 +35,10 @@ async function stuckRun() {
   const run = await runningRun();
   for (const stepId of STEP_IDS.slice(0, 3)) {
     expect(await acquireStepLease(run.id, stepId, "test:1", 60_000)).toBe(true);
-    const outcome = stepId === "app-registration" ? { status: "needs_admin" as const, error: CONSENT_ERROR } : { status: "done" as const, outputs: { resourceId: stepId } };
+    const outcome =
+      stepId === "app-registration"
+        ? { status: "needs_admin" as const, error: CONSENT_ERROR }
+        : { status: "done" as const, outputs: { resourceId: stepId } };
     expect(await releaseStepLease(run.id, stepId, "test:1", outcome)).toBe(true);
   }
   return run;
@@ -69,7 +82,12 @@ describe("ask another admin", () => {
 
     const events = (await listAuditEvents(run.tenantId, { limit: 50 })).filter((e) => e.action === HANDOFF_REQUESTED);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ actorUpn: "ops@contoso.example", runId: run.id, outcome: "success", detail: { stepId: "app-registration", requiredRole: CONSENT_ERROR.requiredRole } });
+    expect(events[0]).toMatchObject({
+      actorUpn: "ops@contoso.example",
+      runId: run.id,
+      outcome: "success",
+      detail: { stepId: "app-registration", requiredRole: CONSENT_ERROR.requiredRole },
+    });
     expect(await listAuditEvents(stranger.user.tenantId, { limit: 50 })).toEqual([]);
   });
 
@@ -82,7 +100,12 @@ describe("ask another admin", () => {
     // The colleague continued, and the step stopped again: the earlier request belongs to the earlier stop.
     const sub = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
     expect(await acquireStepLease(run.id, "app-registration", "test:2", 60_000)).toBe(true);
-    expect(await releaseStepLease(run.id, "app-registration", "test:2", { status: "needs_admin", error: { ...CONSENT_ERROR, requiredRole: `Owner on /subscriptions/${sub}` } })).toBe(true);
+    expect(
+      await releaseStepLease(run.id, "app-registration", "test:2", {
+        status: "needs_admin",
+        error: { ...CONSENT_ERROR, requiredRole: `Owner on /subscriptions/${sub}` },
+      }),
+    ).toBe(true);
     const again = await getAdminHandoff(asker, run.id, { presenter: true });
     expect(again?.request).toBeNull();
     expect(again?.requiredRole).toBe("Owner on /subscriptions/602d…2c7b");

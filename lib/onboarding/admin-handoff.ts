@@ -14,14 +14,32 @@ export const HANDOFF_REQUESTED = "run.handoff_requested";
 
 /** Who can finish a step when the error didn't say (every 403 mapped in lib/azure names them; this is the fallback). */
 const DEFAULT_ROLES: Record<StepId, { requiredRole: string; whoCanAct: string }> = {
-  storage: { requiredRole: "Contributor on the resource groups of the audit storage accounts", whoCanAct: "an Owner or Contributor of the subscription" },
-  "diagnostic-settings": { requiredRole: "Monitoring Contributor on the clusters and Contributor on the storage accounts", whoCanAct: "an Owner or Contributor of the subscription" },
-  "app-registration": { requiredRole: "Cloud Application Administrator or Application Administrator", whoCanAct: "a Cloud Application Administrator or Global Administrator of the tenant" },
-  "custom-role": { requiredRole: "Owner or User Access Administrator on every selected subscription", whoCanAct: "an Owner of the subscriptions" },
-  "role-assignments": { requiredRole: "Owner or User Access Administrator on every selected subscription", whoCanAct: "an Owner of the subscriptions" },
+  storage: {
+    requiredRole: "Contributor on the resource groups of the audit storage accounts",
+    whoCanAct: "an Owner or Contributor of the subscription",
+  },
+  "diagnostic-settings": {
+    requiredRole: "Monitoring Contributor on the clusters and Contributor on the storage accounts",
+    whoCanAct: "an Owner or Contributor of the subscription",
+  },
+  "app-registration": {
+    requiredRole: "Cloud Application Administrator or Application Administrator",
+    whoCanAct: "a Cloud Application Administrator or Global Administrator of the tenant",
+  },
+  "custom-role": {
+    requiredRole: "Owner or User Access Administrator on every selected subscription",
+    whoCanAct: "an Owner of the subscriptions",
+  },
+  "role-assignments": {
+    requiredRole: "Owner or User Access Administrator on every selected subscription",
+    whoCanAct: "an Owner of the subscriptions",
+  },
   "workbench-handoff": { requiredRole: "an admin of this tenant", whoCanAct: "any admin of this tenant" },
   // A re-run adds a one-hour verification secret to the app.
-  verification: { requiredRole: "owner of the app registration, or Cloud Application Administrator", whoCanAct: "a Cloud Application Administrator or Global Administrator of the tenant" },
+  verification: {
+    requiredRole: "owner of the app registration, or Cloud Application Administrator",
+    whoCanAct: "a Cloud Application Administrator or Global Administrator of the tenant",
+  },
 };
 
 /** A request recorded for the step's current stop. */
@@ -67,7 +85,13 @@ async function currentRequest(scope: { tenantId: string; runId: string }, step: 
 }
 
 /** The prepared message for the colleague; plain text, no ids beyond the run's own link. */
-export function handoffMessage(input: { stepTitle: string; requiredRole: string; link: string; vendorName: string; fromUpn: string }): string {
+export function handoffMessage(input: {
+  stepTitle: string;
+  requiredRole: string;
+  link: string;
+  vendorName: string;
+  fromUpn: string;
+}): string {
   return [
     `Hi, the AKS onboarding for ${input.vendorName} stopped at "${input.stepTitle}": it needs ${input.requiredRole}, which I don't have.`,
     `Could you open this link, sign in with your admin account and click Continue? The step then runs with your permissions.`,
@@ -77,7 +101,11 @@ export function handoffMessage(input: { stepTitle: string; requiredRole: string;
 }
 
 /** The view of the run's stuck step, or null when no step needs another admin (or the run isn't the session's tenant's). */
-export async function getAdminHandoff(session: SessionWithUser, runId: string, options: { presenter?: boolean; view?: RunView | null } = {}): Promise<AdminHandoffView | null> {
+export async function getAdminHandoff(
+  session: SessionWithUser,
+  runId: string,
+  options: { presenter?: boolean; view?: RunView | null } = {},
+): Promise<AdminHandoffView | null> {
   const view = await runViewFor(session, runId, options.view);
   if (!view) return null;
   const step = stuckStep(view.run.steps);
@@ -87,7 +115,13 @@ export async function getAdminHandoff(session: SessionWithUser, runId: string, o
   const stepTitle = stepById(step.stepId as StepId).title;
   const request = await currentRequest({ tenantId: session.user.tenantId, runId }, step);
   const link = `${env().PORTAL_URL}/onboarding/${runId}`;
-  const message = handoffMessage({ stepTitle, requiredRole: shown(requiredRole), link, vendorName: view.config.vendor.name, fromUpn: request?.byUpn ?? session.user.upn });
+  const message = handoffMessage({
+    stepTitle,
+    requiredRole: shown(requiredRole),
+    link,
+    vendorName: view.config.vendor.name,
+    fromUpn: request?.byUpn ?? session.user.upn,
+  });
   const subject = `Please continue the AKS onboarding: needs ${shown(requiredRole)}`;
   return {
     stepId: step.stepId as StepId,

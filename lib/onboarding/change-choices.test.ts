@@ -5,15 +5,46 @@ import { choiceHints, policyStoppedStep } from "./change-choices";
 
 function step(over: Partial<StepRun>): StepRun {
   const at = new Date(0);
-  return { id: "s", runId: "r", stepId: "storage", position: 0, status: "failed", progress: null, outputs: null, error: { code: "policy_denied", message: "" }, attempts: 1, leaseOwner: null, leaseExpiresAt: null, startedAt: at, finishedAt: at, updatedAt: at, ...over };
+  return {
+    id: "s",
+    runId: "r",
+    stepId: "storage",
+    position: 0,
+    status: "failed",
+    progress: null,
+    outputs: null,
+    error: { code: "policy_denied", message: "" },
+    attempts: 1,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    startedAt: at,
+    finishedAt: at,
+    updatedAt: at,
+    ...over,
+  };
 }
 
 describe("choiceHints", () => {
   it("reads back the tags and the network restriction the policy message asks for", () => {
     const message = [
-      describeViolation({ assignment: "Require costCenter on resource groups", definitionName: "96670d01-0a4d-4649-9c89-2d3abc0a5025", parameters: { tagName: "costCenter" }, paths: [] }),
-      describeViolation({ assignment: "Env is prod", definitionName: "1e30110a-5ceb-460c-a204-c1c3969c6d62", parameters: { tagName: "env", tagValue: "prod" }, paths: [] }),
-      describeViolation({ assignment: "Storage firewall", definitionName: "34c877ad-507e-4c82-993e-3452a6e0ad3c", parameters: {}, paths: [] }),
+      describeViolation({
+        assignment: "Require costCenter on resource groups",
+        definitionName: "96670d01-0a4d-4649-9c89-2d3abc0a5025",
+        parameters: { tagName: "costCenter" },
+        paths: [],
+      }),
+      describeViolation({
+        assignment: "Env is prod",
+        definitionName: "1e30110a-5ceb-460c-a204-c1c3969c6d62",
+        parameters: { tagName: "env", tagValue: "prod" },
+        paths: [],
+      }),
+      describeViolation({
+        assignment: "Storage firewall",
+        definitionName: "34c877ad-507e-4c82-993e-3452a6e0ad3c",
+        parameters: {},
+        paths: [],
+      }),
     ].join(" ");
     expect(choiceHints(message)).toEqual({
       tags: [
@@ -25,7 +56,16 @@ describe("choiceHints", () => {
   });
 
   it("asks nothing for a policy the page can't satisfy", () => {
-    expect(choiceHints(describeViolation({ assignment: "No public network", definitionName: "b2982f36-99f2-4db5-8eff-283140c09693", parameters: {}, paths: [] }))).toEqual({ tags: [], restrictNetwork: false });
+    expect(
+      choiceHints(
+        describeViolation({
+          assignment: "No public network",
+          definitionName: "b2982f36-99f2-4db5-8eff-283140c09693",
+          parameters: {},
+          paths: [],
+        }),
+      ),
+    ).toEqual({ tags: [], restrictNetwork: false });
   });
 });
 

@@ -30,10 +30,17 @@ export function policyStoppedStep(run: Pick<OnboardingRunWithSteps, "status" | "
 }
 
 /** Store the new choices (only while the step is still failed) and retry the run from that step. */
-export async function changeChoicesAndRetry(session: SessionWithUser, view: RunView, input: ChangeChoicesInput): Promise<ActionResult<{ runId: string }>> {
+export async function changeChoicesAndRetry(
+  session: SessionWithUser,
+  view: RunView,
+  input: ChangeChoicesInput,
+): Promise<ActionResult<{ runId: string }>> {
   const { run, config } = view;
   if (!policyStoppedStep(run)) {
-    return failure("Only a run an Azure Policy stopped at the storage step can change these choices. Reload the page to see where it stands.", { code: "conflict" });
+    return failure(
+      "Only a run an Azure Policy stopped at the storage step can change these choices. Reload the page to see where it stands.",
+      { code: "conflict" },
+    );
   }
   const { tags: _previous, ...options } = config.options;
   const next = runConfigSchema.safeParse({
@@ -47,7 +54,9 @@ export async function changeChoicesAndRetry(session: SessionWithUser, view: RunV
     });
   }
   if (!(await updateFailedRunConfig(run.id, session.user.tenantId, CHOICES_STEP, run.config, toJsonValue(next.data)))) {
-    return failure("This run changed meanwhile (someone retried it or changed its choices). Reload it to see where it stands.", { code: "conflict" });
+    return failure("This run changed meanwhile (someone retried it or changed its choices). Reload it to see where it stands.", {
+      code: "conflict",
+    });
   }
   await recordAuditEvent({
     tenantId: session.user.tenantId,
@@ -74,7 +83,8 @@ export function choiceHints(message: string): { tags: TagHint[]; restrictNetwork
   const tags: TagHint[] = [];
   for (const m of message.matchAll(/Azure Policy assignment '([^']+)' requires the tag '([^']+)'(?: with the value '([^']*)')?/g)) {
     const [, requiredBy = "", name = "", value] = m;
-    if (!tags.some((t) => t.name.toLowerCase() === name.toLowerCase())) tags.push({ name, requiredBy, ...(value !== undefined ? { value } : {}) });
+    if (!tags.some((t) => t.name.toLowerCase() === name.toLowerCase()))
+      tags.push({ name, requiredBy, ...(value !== undefined ? { value } : {}) });
   }
   return { tags, restrictNetwork: /turn on "Restrict network access"/.test(message) };
 }

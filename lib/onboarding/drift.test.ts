@@ -15,7 +15,16 @@ const config: RunConfig = {
     { id: clusterId("aks-a"), name: "aks-a", subscriptionId: SUB, resourceGroup: "rg", location: "eastus" },
     { id: clusterId("aks-gone"), name: "aks-gone", subscriptionId: SUB, resourceGroup: "rg", location: "eastus" },
   ],
-  storage: [{ region: "eastus", subscriptionId: SUB, resourceGroup: "rg-aks-audit", createResourceGroup: true, accountName: "auditeus", adopt: false }],
+  storage: [
+    {
+      region: "eastus",
+      subscriptionId: SUB,
+      resourceGroup: "rg-aks-audit",
+      createResourceGroup: true,
+      accountName: "auditeus",
+      adopt: false,
+    },
+  ],
   options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 },
   vendor: { name: "Expel", appUniqueName: "expel-aks", appDisplayName: "Expel", egressIps: [] },
 };
@@ -33,29 +42,54 @@ describe("classifyCluster", () => {
 
   it("is covered by any setting (ours or the customer's) sending kube-audit to the region's account, ids compared case-insensitively", () => {
     expect(classifyCluster(config, a, [setting("aks-onboarding-kube-audit", accountId("auditeus"))])).toBeNull();
-    expect(classifyCluster(config, a, [setting("theirs", accountId("auditeus").toUpperCase(), ["kube-apiserver", "kube-audit"])])).toBeNull();
+    expect(
+      classifyCluster(config, a, [setting("theirs", accountId("auditeus").toUpperCase(), ["kube-apiserver", "kube-audit"])]),
+    ).toBeNull();
   });
 
   it("names why a cluster of the run isn't covered", () => {
-    expect(classifyCluster(config, a, [])).toMatchObject({ reason: "setting-missing", inRun: true, message: expect.stringContaining("is gone") });
+    expect(classifyCluster(config, a, [])).toMatchObject({
+      reason: "setting-missing",
+      inRun: true,
+      message: expect.stringContaining("is gone"),
+    });
     expect(classifyCluster(config, a, [setting("aks-onboarding-kube-audit", accountId("elsewhere"))])).toMatchObject({
       reason: "wrong-destination",
       message: "The diagnostic setting 'aks-onboarding-kube-audit' sends to elsewhere instead of auditeus.",
     });
-    expect(classifyCluster(config, a, [setting("aks-onboarding-kube-audit", accountId("auditeus"), ["kube-apiserver"])])).toMatchObject({ reason: "kube-audit-off" });
+    expect(classifyCluster(config, a, [setting("aks-onboarding-kube-audit", accountId("auditeus"), ["kube-apiserver"])])).toMatchObject({
+      reason: "kube-audit-off",
+    });
   });
 
   it("says a cluster at Azure's 5-settings limit needs a free slot first, in the run (its exception) or left out", () => {
     const full = [1, 2, 3, 4, 5].map((n) => setting(`other-${n}`, null, ["kube-apiserver"]));
-    expect(classifyCluster(config, a, full)).toMatchObject({ reason: "settings-limit", inRun: true, message: expect.stringContaining("5 diagnostic settings, Azure's maximum") });
-    expect(classifyCluster(config, { id: clusterId("aks-left-out"), name: "aks-left-out", location: "eastus" }, full)).toMatchObject({ reason: "settings-limit", inRun: false, needsNewAccount: false });
+    expect(classifyCluster(config, a, full)).toMatchObject({
+      reason: "settings-limit",
+      inRun: true,
+      message: expect.stringContaining("5 diagnostic settings, Azure's maximum"),
+    });
+    expect(classifyCluster(config, { id: clusterId("aks-left-out"), name: "aks-left-out", location: "eastus" }, full)).toMatchObject({
+      reason: "settings-limit",
+      inRun: false,
+      needsNewAccount: false,
+    });
     // Ours among the five points elsewhere: it can be updated, so it is no limit case.
-    expect(classifyCluster(config, a, [...full.slice(0, 4), setting("aks-onboarding-kube-audit", accountId("elsewhere"))])).toMatchObject({ reason: "wrong-destination" });
+    expect(classifyCluster(config, a, [...full.slice(0, 4), setting("aks-onboarding-kube-audit", accountId("elsewhere"))])).toMatchObject({
+      reason: "wrong-destination",
+    });
   });
 
   it("flags new clusters, and whether their region needs a new account", () => {
-    expect(classifyCluster(config, { id: clusterId("aks-new"), name: "aks-new", location: "eastus" }, [])).toMatchObject({ reason: "new-cluster", inRun: false, needsNewAccount: false });
-    expect(classifyCluster(config, { id: clusterId("aks-neu"), name: "aks-neu", location: "northeurope" }, [])).toMatchObject({ reason: "new-cluster", needsNewAccount: true });
+    expect(classifyCluster(config, { id: clusterId("aks-new"), name: "aks-new", location: "eastus" }, [])).toMatchObject({
+      reason: "new-cluster",
+      inRun: false,
+      needsNewAccount: false,
+    });
+    expect(classifyCluster(config, { id: clusterId("aks-neu"), name: "aks-neu", location: "northeurope" }, [])).toMatchObject({
+      reason: "new-cluster",
+      needsNewAccount: true,
+    });
   });
 });
 
@@ -81,7 +115,16 @@ const report = (gaps: CoverageGap[], extra: Partial<CoverageReport> = {}): Cover
   clustersChecked: 5,
   coveredCount: 5 - gaps.length,
   gaps,
-  proposedAccounts: [{ region: "northeurope", subscriptionId: SUB, subscriptionName: "Production", resourceGroup: "rg-aks-audit", accountName: "auditneu", status: "available" }],
+  proposedAccounts: [
+    {
+      region: "northeurope",
+      subscriptionId: SUB,
+      subscriptionName: "Production",
+      resourceGroup: "rg-aks-audit",
+      accountName: "auditneu",
+      status: "available",
+    },
+  ],
   accountProblems: [],
   removedClusters: [{ clusterId: clusterId("aks-gone"), clusterName: "aks-gone" }],
   narrowing: [],
@@ -120,8 +163,15 @@ describe("extendedConfig", () => {
     // The portal's earlier subscription-wide access is reason enough to extend: the re-plan narrows it.
     const narrowing = [{ roleName: "Storage Blob Data Reader", subscriptionName: "Production" }];
     expect(extendedConfig(config, report([], { narrowing }), [])).toMatchObject({ ok: true, data: { added: [], repaired: [] } });
-    const noName = report([newNeu], { proposedAccounts: [], accountProblems: [{ region: "northeurope", message: "No free storage account name was found for northeurope." }] });
-    expect(extendedConfig(config, noName, [newNeu.key])).toMatchObject({ ok: false, code: "no_account", message: expect.stringContaining("northeurope") });
+    const noName = report([newNeu], {
+      proposedAccounts: [],
+      accountProblems: [{ region: "northeurope", message: "No free storage account name was found for northeurope." }],
+    });
+    expect(extendedConfig(config, noName, [newNeu.key])).toMatchObject({
+      ok: false,
+      code: "no_account",
+      message: expect.stringContaining("northeurope"),
+    });
   });
 });
 

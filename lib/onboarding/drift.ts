@@ -78,8 +78,8 @@ export interface CoverageReportView {
   checkedAt: string;
   clustersChecked: number;
   coveredCount: number;
-  gaps: (Omit<CoverageGap, "clusterId" | "subscriptionId">)[];
-  proposedAccounts: (Omit<ProposedAccount, "subscriptionId">)[];
+  gaps: Omit<CoverageGap, "clusterId" | "subscriptionId">[];
+  proposedAccounts: Omit<ProposedAccount, "subscriptionId">[];
   accountProblems: { region: string; message: string }[];
   removedClusters: { clusterName: string }[];
   narrowing: { roleName: string; subscriptionName: string }[];
@@ -96,7 +96,10 @@ const subscriptionOf = (id: string) => id.split("/")[2] ?? "";
 
 /** Stable, opaque key of a cluster for the browser. */
 export function gapKey(clusterId: string): string {
-  return createHash("sha256").update(`coverage-gap|${lower(clusterId)}`).digest("hex").slice(0, 24);
+  return createHash("sha256")
+    .update(`coverage-gap|${lower(clusterId)}`)
+    .digest("hex")
+    .slice(0, 24);
 }
 
 /** The run's audit account id for a region, or null when it has none there. */
@@ -106,7 +109,11 @@ export function regionAccountId(config: RunConfig, region: string): string | nul
 }
 
 function sendsAuditTo(setting: DiagnosticSetting, accountId: string): boolean {
-  return setting.storageAccountId !== null && lower(setting.storageAccountId) === lower(accountId) && setting.enabledCategories.includes(KUBE_AUDIT_CATEGORY);
+  return (
+    setting.storageAccountId !== null &&
+    lower(setting.storageAccountId) === lower(accountId) &&
+    setting.enabledCategories.includes(KUBE_AUDIT_CATEGORY)
+  );
 }
 
 /** One cluster's gap, or null when a setting sends kube-audit to its region's account of this run. Pure. */
@@ -141,7 +148,12 @@ export function classifyCluster(
   const target = accountNameOf(accountId ?? "");
   const ours = settings.find((s) => s.name === DIAGNOSTIC_SETTING_NAME);
   if (!ours) {
-    return { reason: "setting-missing", inRun, needsNewAccount: false, message: `The diagnostic setting '${DIAGNOSTIC_SETTING_NAME}' is gone: nothing sends kube-audit to ${target}.` };
+    return {
+      reason: "setting-missing",
+      inRun,
+      needsNewAccount: false,
+      message: `The diagnostic setting '${DIAGNOSTIC_SETTING_NAME}' is gone: nothing sends kube-audit to ${target}.`,
+    };
   }
   if (!ours.storageAccountId || lower(ours.storageAccountId) !== lower(accountId ?? "")) {
     return {
@@ -151,17 +163,34 @@ export function classifyCluster(
       message: `The diagnostic setting '${DIAGNOSTIC_SETTING_NAME}' sends to ${ours.storageAccountId ? accountNameOf(ours.storageAccountId) : "no storage account"} instead of ${target}.`,
     };
   }
-  return { reason: "kube-audit-off", inRun, needsNewAccount: false, message: `The diagnostic setting '${DIAGNOSTIC_SETTING_NAME}' no longer sends kube-audit to ${target}.` };
+  return {
+    reason: "kube-audit-off",
+    inRun,
+    needsNewAccount: false,
+    message: `The diagnostic setting '${DIAGNOSTIC_SETTING_NAME}' no longer sends kube-audit to ${target}.`,
+  };
 }
 
 /** Live reads: the subscriptions' clusters and each cluster's diagnostic settings. */
-async function readEstate(arm: TokenCredential, config: RunConfig): Promise<{ cluster: ManagedCluster; subscriptionId: string; settings: DiagnosticSetting[] }[]> {
-  const clusters = (await mapBounded(config.subscriptions, READ_CONCURRENCY, async (s) => (await listManagedClusters(arm, s.id)).map((cluster) => ({ cluster, subscriptionId: s.id })))).flat();
+async function readEstate(
+  arm: TokenCredential,
+  config: RunConfig,
+): Promise<{ cluster: ManagedCluster; subscriptionId: string; settings: DiagnosticSetting[] }[]> {
+  const clusters = (
+    await mapBounded(config.subscriptions, READ_CONCURRENCY, async (s) =>
+      (await listManagedClusters(arm, s.id)).map((cluster) => ({ cluster, subscriptionId: s.id })),
+    )
+  ).flat();
   return mapBounded(clusters, READ_CONCURRENCY, async (c) => ({ ...c, settings: await listDiagnosticSettings(arm, c.cluster.id) }));
 }
 
 /** A free (or already ours) account name for a region: the new-run form's suggestion, then its next attempts. */
-async function proposeAccount(arm: TokenCredential, config: RunConfig, region: string, subscriptionId: string): Promise<ProposedAccount | { problem: string }> {
+async function proposeAccount(
+  arm: TokenCredential,
+  config: RunConfig,
+  region: string,
+  subscriptionId: string,
+): Promise<ProposedAccount | { problem: string }> {
   const resourceGroup = config.storage[0]?.resourceGroup ?? DEFAULT_RESOURCE_GROUP;
   const subscriptionName = config.subscriptions.find((s) => s.id === subscriptionId)?.displayName ?? subscriptionId;
   const taken = new Set(config.storage.map((s) => s.accountName));
@@ -171,13 +200,16 @@ async function proposeAccount(arm: TokenCredential, config: RunConfig, region: s
     // The customer's own account (a run extended earlier, or one they made) also answers "taken": look in the group first.
     const existing = await getStorageAccount(arm, subscriptionId, resourceGroup, accountName);
     if (existing) {
-      if (lower(existing.location) === lower(region)) return { region, subscriptionId, subscriptionName, resourceGroup, accountName, status: "yours" };
+      if (lower(existing.location) === lower(region))
+        return { region, subscriptionId, subscriptionName, resourceGroup, accountName, status: "yours" };
       continue;
     }
     const check = await checkStorageAccountName(arm, subscriptionId, accountName);
     if (check.available) return { region, subscriptionId, subscriptionName, resourceGroup, accountName, status: "available" };
   }
-  return { problem: `No free storage account name was found for ${region}. Start a new onboarding for clusters in ${region} and choose a name there.` };
+  return {
+    problem: `No free storage account name was found for ${region}. Start a new onboarding for clusters in ${region} and choose a name there.`,
+  };
 }
 
 /** The vendor principal's subscription-wide assignments the portal made before it assigned per cluster and per account. */
@@ -185,7 +217,10 @@ async function wideAssignments(arm: TokenCredential, config: RunConfig, principa
   const roles = portalRoleIds(config.tenantId);
   const lists = await mapBounded(config.subscriptions, READ_CONCURRENCY, async (s) => {
     const scope = `/subscriptions/${lower(s.id)}`;
-    return [scope, (await listRoleAssignmentsAtScope(arm, scope, principalId)).filter((a) => lower(a.scope.replace(/\/+$/, "")) === scope)] as const;
+    return [
+      scope,
+      (await listRoleAssignmentsAtScope(arm, scope, principalId)).filter((a) => lower(a.scope.replace(/\/+$/, "")) === scope),
+    ] as const;
   });
   return staleAssignments(config, roles, principalId, [], Object.fromEntries(lists)).map((x) => ({
     roleName: x.roleName,
@@ -194,7 +229,11 @@ async function wideAssignments(arm: TokenCredential, config: RunConfig, principa
 }
 
 /** Re-read Azure for a run's configuration (and, given the vendor's principal, its access to narrow). Pure of the database; throws Azure errors. */
-export async function computeCoverage(arm: TokenCredential, config: RunConfig, vendorPrincipalId: string | null = null): Promise<CoverageReport> {
+export async function computeCoverage(
+  arm: TokenCredential,
+  config: RunConfig,
+  vendorPrincipalId: string | null = null,
+): Promise<CoverageReport> {
   const estate = await readEstate(arm, config);
   const gaps: CoverageGap[] = [];
   for (const { cluster, subscriptionId, settings } of estate) {
@@ -212,13 +251,18 @@ export async function computeCoverage(arm: TokenCredential, config: RunConfig, v
       ...gap,
     });
   }
-  gaps.sort((a, b) => Number(b.inRun) - Number(a.inRun) || a.location.localeCompare(b.location) || a.clusterName.localeCompare(b.clusterName));
+  gaps.sort(
+    (a, b) => Number(b.inRun) - Number(a.inRun) || a.location.localeCompare(b.location) || a.clusterName.localeCompare(b.clusterName),
+  );
   const proposedAccounts: ProposedAccount[] = [];
   const accountProblems: CoverageReport["accountProblems"] = [];
   for (const region of [...new Set(gaps.filter((g) => g.needsNewAccount).map((g) => g.location))].sort()) {
     // Like the new-run form: the region's account lives in the subscription with most (new) clusters there; ties by run order.
     const inRegion = gaps.filter((g) => g.location === region);
-    const subscriptionId = [...config.subscriptions].sort((a, b) => inRegion.filter((g) => g.subscriptionId === b.id).length - inRegion.filter((g) => g.subscriptionId === a.id).length)[0]?.id ?? subscriptionOf(inRegion[0]?.clusterId ?? "");
+    const subscriptionId =
+      [...config.subscriptions].sort(
+        (a, b) => inRegion.filter((g) => g.subscriptionId === b.id).length - inRegion.filter((g) => g.subscriptionId === a.id).length,
+      )[0]?.id ?? subscriptionOf(inRegion[0]?.clusterId ?? "");
     const proposal = await proposeAccount(arm, config, region, subscriptionId);
     if ("problem" in proposal) accountProblems.push({ region, message: proposal.problem });
     else proposedAccounts.push(proposal);
@@ -237,7 +281,11 @@ export async function computeCoverage(arm: TokenCredential, config: RunConfig, v
 }
 
 /** The run's configuration extended to the selected new clusters (and every in-run gap, which a re-run repairs). */
-export function extendedConfig(config: RunConfig, report: CoverageReport, selectedKeys: readonly string[]): ActionResult<{ config: RunConfig; added: CoverageGap[]; repaired: CoverageGap[]; accounts: ProposedAccount[] }> {
+export function extendedConfig(
+  config: RunConfig,
+  report: CoverageReport,
+  selectedKeys: readonly string[],
+): ActionResult<{ config: RunConfig; added: CoverageGap[]; repaired: CoverageGap[]; accounts: ProposedAccount[] }> {
   const selected = new Set(selectedKeys);
   const known = new Set(report.gaps.map((g) => g.key));
   if ([...selected].some((k) => !known.has(k))) {
@@ -247,10 +295,18 @@ export function extendedConfig(config: RunConfig, report: CoverageReport, select
   // A run's own cluster still at the settings limit can't be repaired yet: extending would only meet the limit again.
   const repaired = report.gaps.filter((g) => g.inRun && g.reason !== "settings-limit");
   // Narrowing alone is reason enough: the re-planned role assignments remove the wide ones.
-  if (added.length === 0 && repaired.length === 0 && report.narrowing.length === 0) return failure("Select at least one cluster to add to this run.", { code: "invalid", fieldErrors: { clusters: ["select at least one"] } });
+  if (added.length === 0 && repaired.length === 0 && report.narrowing.length === 0)
+    return failure("Select at least one cluster to add to this run.", {
+      code: "invalid",
+      fieldErrors: { clusters: ["select at least one"] },
+    });
   const blocked = added.filter((g) => g.needsNewAccount && !report.proposedAccounts.some((a) => a.region === g.location));
   if (blocked.length > 0) {
-    return failure(report.accountProblems.find((p) => p.region === blocked[0]?.location)?.message ?? "No storage account is available for a selected cluster's region.", { code: "no_account" });
+    return failure(
+      report.accountProblems.find((p) => p.region === blocked[0]?.location)?.message ??
+        "No storage account is available for a selected cluster's region.",
+      { code: "no_account" },
+    );
   }
   const removed = new Set(report.removedClusters.map((c) => lower(c.clusterId)));
   const clusters: ClusterChoice[] = [
@@ -268,7 +324,14 @@ export function extendedConfig(config: RunConfig, report: CoverageReport, select
   const accounts = report.proposedAccounts.filter((a) => regions.has(a.region));
   const storage: StorageChoice[] = [
     ...config.storage,
-    ...accounts.map((a) => ({ region: a.region, subscriptionId: a.subscriptionId, resourceGroup: a.resourceGroup, createResourceGroup: true, accountName: a.accountName, adopt: a.status === "yours" })),
+    ...accounts.map((a) => ({
+      region: a.region,
+      subscriptionId: a.subscriptionId,
+      resourceGroup: a.resourceGroup,
+      createResourceGroup: true,
+      accountName: a.accountName,
+      adopt: a.status === "yours",
+    })),
   ];
   const parsed = runConfigSchema.safeParse({ ...config, clusters, storage });
   if (!parsed.success) return failure(parsed.error.issues[0]?.message ?? "The extended configuration is not valid.", { code: "invalid" });
@@ -282,7 +345,12 @@ export function coverageReportView(report: CoverageReport, presenter: boolean): 
     checkedAt: report.checkedAt,
     clustersChecked: report.clustersChecked,
     coveredCount: report.coveredCount,
-    gaps: report.gaps.map(({ clusterId: _c, subscriptionId: _s, ...g }) => ({ ...g, clusterName: text(g.clusterName), subscriptionName: text(g.subscriptionName), message: text(g.message) })),
+    gaps: report.gaps.map(({ clusterId: _c, subscriptionId: _s, ...g }) => ({
+      ...g,
+      clusterName: text(g.clusterName),
+      subscriptionName: text(g.subscriptionName),
+      message: text(g.message),
+    })),
     proposedAccounts: report.proposedAccounts.map(({ subscriptionId: _s, ...a }) => ({ ...a, subscriptionName: text(a.subscriptionName) })),
     accountProblems: report.accountProblems.map((p) => ({ region: p.region, message: text(p.message) })),
     removedClusters: report.removedClusters.map((c) => ({ clusterName: text(c.clusterName) })),
@@ -292,16 +360,26 @@ export function coverageReportView(report: CoverageReport, presenter: boolean): 
 
 const principalOutputSchema = z.object({ servicePrincipalId: z.string().min(1) });
 
-async function completedRunConfig(session: SessionWithUser, runId: string): Promise<ActionResult<{ config: RunConfig; stored: JsonValue; principalId: string | null }>> {
+async function completedRunConfig(
+  session: SessionWithUser,
+  runId: string,
+): Promise<ActionResult<{ config: RunConfig; stored: JsonValue; principalId: string | null }>> {
   const view = await getRunView(session, runId);
   if (!view) return failure(NOT_YOURS, { code: "forbidden" });
   if (view.run.status !== "completed") return failure(NOT_COMPLETED, { code: "conflict" });
   const app = principalOutputSchema.safeParse(view.run.steps.find((s) => s.stepId === "app-registration")?.outputs);
-  return { ok: true, data: { config: view.config, stored: view.run.config, principalId: app.success ? app.data.servicePrincipalId : null } };
+  return {
+    ok: true,
+    data: { config: view.config, stored: view.run.config, principalId: app.success ? app.data.servicePrincipalId : null },
+  };
 }
 
 /** Re-check a completed run's coverage as the signed-in admin (reads only; audited). Safe to repeat and to run by two admins at once. */
-export async function recheckCoverage(session: SessionWithUser, runId: string, tokens: TokenProvider = sessionTokens(session)): Promise<ActionResult<CoverageReport>> {
+export async function recheckCoverage(
+  session: SessionWithUser,
+  runId: string,
+  tokens: TokenProvider = sessionTokens(session),
+): Promise<ActionResult<CoverageReport>> {
   const run = await completedRunConfig(session, runId);
   if (!run.ok) return run;
   const tracked = trackedCredential(tokens, "arm");
@@ -335,9 +413,17 @@ export async function recheckCoverage(session: SessionWithUser, runId: string, t
  * trusting the browser's list), builds the wider configuration and hands it to run-control, which reopens the run
  * (compare-and-set: one of two admins wins) and stores its plan for the usual review and confirm.
  */
-export async function extendCoverage(session: SessionWithUser, runId: string, selectedKeys: readonly string[], tokens: TokenProvider = sessionTokens(session)): Promise<ActionResult<{ runId: string }>> {
+export async function extendCoverage(
+  session: SessionWithUser,
+  runId: string,
+  selectedKeys: readonly string[],
+  tokens: TokenProvider = sessionTokens(session),
+): Promise<ActionResult<{ runId: string }>> {
   const run = await completedRunConfig(session, runId);
-  if (!run.ok) return run.code === "conflict" ? failure("This run is already being extended or isn't complete. Reload it.", { code: "conflict" }) : run;
+  if (!run.ok)
+    return run.code === "conflict"
+      ? failure("This run is already being extended or isn't complete. Reload it.", { code: "conflict" })
+      : run;
   const tracked = trackedCredential(tokens, "arm");
   let report: CoverageReport;
   try {
@@ -348,12 +434,19 @@ export async function extendCoverage(session: SessionWithUser, runId: string, se
   const extension = extendedConfig(run.data.config, report, selectedKeys);
   if (!extension.ok) return extension;
   const { added, repaired, accounts } = extension.data;
-  return extendCompletedRun(session, runId, run.data.stored, extension.data.config, {
-    addedClusters: added.map((g) => g.clusterName),
-    repairedClusters: repaired.map((g) => ({ cluster: g.clusterName, reason: g.reason })),
-    newStorageAccounts: accounts.map((a) => a.accountName),
-    droppedClusters: report.removedClusters.map((c) => c.clusterName),
-  }, tokens);
+  return extendCompletedRun(
+    session,
+    runId,
+    run.data.stored,
+    extension.data.config,
+    {
+      addedClusters: added.map((g) => g.clusterName),
+      repairedClusters: repaired.map((g) => ({ cluster: g.clusterName, reason: g.reason })),
+      newStorageAccounts: accounts.map((a) => a.accountName),
+      droppedClusters: report.removedClusters.map((c) => c.clusterName),
+    },
+    tokens,
+  );
 }
 
 /** Input of the extend action: the run and the opaque keys of the new clusters the admin selected. */
@@ -363,7 +456,11 @@ export const extendCoverageSchema = z.object({
 });
 
 /** recheckCoverage as the browser may see it (presenter mode masks texts). */
-export async function recheckCoverageView(session: SessionWithUser, runId: string, options: { presenter: boolean }): Promise<ActionResult<CoverageReportView>> {
+export async function recheckCoverageView(
+  session: SessionWithUser,
+  runId: string,
+  options: { presenter: boolean },
+): Promise<ActionResult<CoverageReportView>> {
   const result = await recheckCoverage(session, runId);
   return result.ok ? { ok: true, data: coverageReportView(result.data, options.presenter) } : result;
 }

@@ -20,7 +20,8 @@ describe("the run lifecycle", () => {
     expect(statusesLeadingTo("offboarding").sort()).toEqual(["cancelled", "completed", "failed"]);
     for (const action of Object.keys(ACTION_STATES) as (keyof typeof ACTION_STATES)[]) {
       expect({ action, allowed: actionAllowedIn(action, "offboarded") }).toEqual({ action, allowed: false });
-      if (action !== "startOffboardingAction") expect({ action, allowed: actionAllowedIn(action, "offboarding") }).toEqual({ action, allowed: false });
+      if (action !== "startOffboardingAction")
+        expect({ action, allowed: actionAllowedIn(action, "offboarding") }).toEqual({ action, allowed: false });
     }
   });
 

@@ -20,7 +20,9 @@ export const RUN_TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
 
 /** The statuses from which `to` can be reached: the `from` of its conditional UPDATE. */
 export function statusesLeadingTo(to: RunStatus): RunStatus[] {
-  return (Object.entries(RUN_TRANSITIONS) as [RunStatus, readonly RunStatus[]][]).filter(([, next]) => next.includes(to)).map(([from]) => from);
+  return (Object.entries(RUN_TRANSITIONS) as [RunStatus, readonly RunStatus[]][])
+    .filter(([, next]) => next.includes(to))
+    .map(([from]) => from);
 }
 
 /** In which run statuses each run action may start (the transition it makes is checked again when it writes). */

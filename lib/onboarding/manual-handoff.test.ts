@@ -1,6 +1,14 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { acquireStepLease, getRunSecret, listAuditEvents, releaseStepLease, upsertUser, type JsonValue, type SessionWithUser } from "@/lib/db";
+import {
+  acquireStepLease,
+  getRunSecret,
+  listAuditEvents,
+  releaseStepLease,
+  upsertUser,
+  type JsonValue,
+  type SessionWithUser,
+} from "@/lib/db";
 import { buildStepContext } from "@/lib/engine/context";
 import { ACTOR, okTokens, runningRun, setupEngineDb, testConfig } from "@/lib/engine/test-support";
 import { CLIENT_SECRET_KIND } from "@/lib/steps/app-registration";
@@ -15,24 +23,62 @@ const EXPIRES = new Date(Date.now() + 180 * 86_400_000);
 async function sessionOf(tenantId: string, upn: string): Promise<SessionWithUser> {
   const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn, displayName: upn });
   const now = new Date();
-  return { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+  return {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
 }
 
 /** A run whose six steps are done, the hand-off in `mode`, and whose client secret the engine sealed. */
 async function handedOffRun(mode: "manual" | "api" = "manual") {
   const run = await runningRun();
   const outputs: Record<string, JsonValue> = {
-    storage: { accounts: [{ region: "eastus", subscriptionId: "sub", resourceGroup: "rg-audit", name: "stauditeastus01", id: "/subscriptions/sub/x", blobEndpoint: "https://x", adopted: false }] },
-    "app-registration": { applicationObjectId: "obj", appId: "app-client-id", servicePrincipalId: "sp", consentGranted: true, secret: { keyId: "key-1", hint: "Xy9", expiresAt: EXPIRES.toISOString() } },
+    storage: {
+      accounts: [
+        {
+          region: "eastus",
+          subscriptionId: "sub",
+          resourceGroup: "rg-audit",
+          name: "stauditeastus01",
+          id: "/subscriptions/sub/x",
+          blobEndpoint: "https://x",
+          adopted: false,
+        },
+      ],
+    },
+    "app-registration": {
+      applicationObjectId: "obj",
+      appId: "app-client-id",
+      servicePrincipalId: "sp",
+      consentGranted: true,
+      secret: { keyId: "key-1", hint: "Xy9", expiresAt: EXPIRES.toISOString() },
+    },
     "workbench-handoff": mode === "manual" ? { mode: "manual" } : { mode: "api", deviceId: "d", deviceName: "n" },
   };
   for (const stepId of STEP_IDS) {
     expect(await acquireStepLease(run.id, stepId, "test:1", 60_000)).toBe(true);
     if (stepId === "app-registration") {
-      const { ctx } = buildStepContext({ runId: run.id, tenantId: run.tenantId, stepId, actor: ACTOR, config: { ...testConfig(), tenantId: run.tenantId }, tokens: okTokens, leaseOwner: "test:1", steps: [] });
+      const { ctx } = buildStepContext({
+        runId: run.id,
+        tenantId: run.tenantId,
+        stepId,
+        actor: ACTOR,
+        config: { ...testConfig(), tenantId: run.tenantId },
+        tokens: okTokens,
+        leaseOwner: "test:1",
+        steps: [],
+      });
       await ctx.secrets.put(CLIENT_SECRET_KIND, SECRET, { keyId: "key-1", hint: "Xy9", expiresAt: EXPIRES });
     }
-    expect(await releaseStepLease(run.id, stepId, "test:1", { status: "done", outputs: outputs[stepId] ?? { resourceId: stepId } })).toBe(true);
+    expect(await releaseStepLease(run.id, stepId, "test:1", { status: "done", outputs: outputs[stepId] ?? { resourceId: stepId } })).toBe(
+      true,
+    );
   }
   return run;
 }
@@ -75,8 +121,16 @@ describe("manual hand-off", () => {
     expect(await acknowledgeHandoff(admin, run.id)).toMatchObject({ ok: false, code: "conflict" });
     expect(await revealClientSecret(admin, run.id)).toMatchObject({ ok: false });
 
-    const actions = (await listAuditEvents(run.tenantId, { limit: 100 })).filter((e) => e.target === run.id).map((e) => `${e.action}:${e.outcome}:${e.actorUpn}`);
-    expect(actions).toEqual(expect.arrayContaining(["handoff.secret_revealed:success:admin@contoso.example", "handoff.secret_revealed:denied:second@contoso.example", "handoff.acknowledged:success:second@contoso.example"]));
+    const actions = (await listAuditEvents(run.tenantId, { limit: 100 }))
+      .filter((e) => e.target === run.id)
+      .map((e) => `${e.action}:${e.outcome}:${e.actorUpn}`);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        "handoff.secret_revealed:success:admin@contoso.example",
+        "handoff.secret_revealed:denied:second@contoso.example",
+        "handoff.acknowledged:success:second@contoso.example",
+      ]),
+    );
     expect(JSON.stringify(await listAuditEvents(run.tenantId, { limit: 100 }))).not.toContain(SECRET);
   });
 
@@ -85,7 +139,10 @@ describe("manual hand-off", () => {
     const admin = await sessionOf(run.tenantId, "admin@contoso.example");
     expect(await acknowledgeHandoff(admin, run.id)).toMatchObject({ ok: true });
     expect(await getRunSecret(run.id, CLIENT_SECRET_KIND)).toBeNull();
-    expect(await getManualHandoff(admin, run.id)).toMatchObject({ secret: { stored: false, revealed: null }, acknowledgedBy: "admin@contoso.example" });
+    expect(await getManualHandoff(admin, run.id)).toMatchObject({
+      secret: { stored: false, revealed: null },
+      acknowledgedBy: "admin@contoso.example",
+    });
     expect(await revealClientSecret(admin, run.id)).toMatchObject({ ok: false, code: "conflict" });
   });
 
@@ -104,7 +161,10 @@ describe("manual hand-off", () => {
     expect(await revealClientSecret(stranger, run.id)).toMatchObject({ ok: false, code: "forbidden" });
     expect(await acknowledgeHandoff(stranger, run.id)).toMatchObject({ ok: false, code: "forbidden" });
     expect(await getRunSecret(run.id, CLIENT_SECRET_KIND)).not.toBeNull();
-    expect(await getManualHandoff(await sessionOf(run.tenantId, "admin@contoso.example"), run.id)).toMatchObject({ secret: { stored: true }, acknowledgedAt: null });
+    expect(await getManualHandoff(await sessionOf(run.tenantId, "admin@contoso.example"), run.id)).toMatchObject({
+      secret: { stored: true },
+      acknowledgedAt: null,
+    });
   });
 
   it("in presenter mode masks the ids, hides the hint and refuses the reveal without consuming the secret", async () => {
@@ -120,10 +180,17 @@ describe("manual hand-off", () => {
     expect(refused).toMatchObject({ ok: false, code: "presenter_mode" });
     expect(JSON.stringify(refused)).not.toContain(SECRET);
     expect(await getRunSecret(run.id, CLIENT_SECRET_KIND)).not.toBeNull();
-    const actions = (await listAuditEvents(run.tenantId, { limit: 100 })).filter((e) => e.target === run.id).map((e) => `${e.action}:${e.outcome}`);
+    const actions = (await listAuditEvents(run.tenantId, { limit: 100 }))
+      .filter((e) => e.target === run.id)
+      .map((e) => `${e.action}:${e.outcome}`);
     expect(actions).toContain("handoff.secret_revealed:denied");
 
-    expect(await getManualHandoff(admin, run.id)).toMatchObject({ masked: false, tenantId: run.tenantId, clientId: "app-client-id", secret: { hint: "Xy9" } });
+    expect(await getManualHandoff(admin, run.id)).toMatchObject({
+      masked: false,
+      tenantId: run.tenantId,
+      clientId: "app-client-id",
+      secret: { hint: "Xy9" },
+    });
     expect(await revealClientSecret(admin, run.id)).toEqual({ ok: true, data: { value: SECRET } });
   });
 

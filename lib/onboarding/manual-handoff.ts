@@ -64,7 +64,11 @@ const handoffOutputSchema = z.object({ mode: z.literal("manual") });
 const markSchema = z.object({ at: z.iso.datetime(), by: z.string() });
 
 /** The manual hand-off of the session's tenant's run; null unless its Workbench hand-off step is done in manual mode. */
-export async function getManualHandoff(session: SessionWithUser, runId: string, { presenter = false, view: given }: { presenter?: boolean; view?: RunView | null } = {}): Promise<ManualHandoff | null> {
+export async function getManualHandoff(
+  session: SessionWithUser,
+  runId: string,
+  { presenter = false, view: given }: { presenter?: boolean; view?: RunView | null } = {},
+): Promise<ManualHandoff | null> {
   const base = await manualRun(session, runId, given);
   if (!base) return null;
   const { view, clientId, appSecret } = base;
@@ -91,7 +95,8 @@ export async function getManualHandoff(session: SessionWithUser, runId: string, 
 }
 
 /** Refusal of a reveal while presenter mode is on. */
-export const PRESENTER_REVEAL_REFUSED = "Presenter mode is on, so the secret can't be revealed: your screen may be shared. Turn presenter mode off, off-screen, to reveal it.";
+export const PRESENTER_REVEAL_REFUSED =
+  "Presenter mode is on, so the secret can't be revealed: your screen may be shared. Turn presenter mode off, off-screen, to reveal it.";
 
 /**
  * Decrypt the stored client secret for the admin, once per run: the stored copy is consumed and the reveal audited.
@@ -109,21 +114,38 @@ export async function revealClientSecret(
     return failure(PRESENTER_REVEAL_REFUSED, { code: "presenter_mode" });
   }
   const acknowledged = await readMark(runId, HANDOFF_ACKNOWLEDGED_KIND);
-  if (acknowledged) return failure(`The hand-off was already acknowledged by ${acknowledged.by}; the portal no longer holds the secret.`, { code: "conflict" });
+  if (acknowledged)
+    return failure(`The hand-off was already acknowledged by ${acknowledged.by}; the portal no longer holds the secret.`, {
+      code: "conflict",
+    });
   const revealed = await readMark(runId, SECRET_REVEALED_KIND);
   if (revealed) {
     await audit(session, runId, "handoff.secret_revealed", "denied", { reason: "already_revealed" });
     return failure(alreadyRevealed(revealed), { code: "already_revealed" });
   }
   const sealed = await getRunSecret(runId, CLIENT_SECRET_KIND);
-  if (!sealed) return failure("The portal no longer holds this run's client secret. Create a new secret for the app registration and give that to the vendor.", { code: "not_found" });
-  if (sealed.expiresAt <= now) return failure("This client secret has expired. Create a new secret for the app registration and give that to the vendor.", { code: "expired" });
+  if (!sealed)
+    return failure(
+      "The portal no longer holds this run's client secret. Create a new secret for the app registration and give that to the vendor.",
+      { code: "not_found" },
+    );
+  if (sealed.expiresAt <= now)
+    return failure("This client secret has expired. Create a new secret for the app registration and give that to the vendor.", {
+      code: "expired",
+    });
   const value = unseal(runId, CLIENT_SECRET_KIND, sealed);
-  if (value === null) return failure("The stored secret can't be decrypted (the portal's encryption key changed). Create a new secret for the app registration.", { code: "undecryptable" });
+  if (value === null)
+    return failure(
+      "The stored secret can't be decrypted (the portal's encryption key changed). Create a new secret for the app registration.",
+      { code: "undecryptable" },
+    );
   // The claim: only one concurrent reveal deletes the row; the others are refused without the value.
   if (!(await deleteRunSecret(runId, CLIENT_SECRET_KIND))) {
     const winner = await readMark(runId, SECRET_REVEALED_KIND);
-    return failure(winner ? alreadyRevealed(winner) : "Another admin revealed this secret a moment ago. Ask them for it, or create a new secret later.", { code: "already_revealed" });
+    return failure(
+      winner ? alreadyRevealed(winner) : "Another admin revealed this secret a moment ago. Ask them for it, or create a new secret later.",
+      { code: "already_revealed" },
+    );
   }
   await writeMark(runId, SECRET_REVEALED_KIND, { at: now, by: session.user.upn });
   await audit(session, runId, "handoff.secret_revealed", "success", {});
@@ -131,7 +153,11 @@ export async function revealClientSecret(
 }
 
 /** Record that the admin gave the values to the vendor; deletes whatever secret the portal still holds. */
-export async function acknowledgeHandoff(session: SessionWithUser, runId: string, now: Date = new Date()): Promise<ActionResult<HandoffMark>> {
+export async function acknowledgeHandoff(
+  session: SessionWithUser,
+  runId: string,
+  now: Date = new Date(),
+): Promise<ActionResult<HandoffMark>> {
   const base = await manualRun(session, runId);
   if (!base) return failure(NOT_AVAILABLE, { code: "forbidden" });
   const acknowledged = await readMark(runId, HANDOFF_ACKNOWLEDGED_KIND);
@@ -144,7 +170,11 @@ export async function acknowledgeHandoff(session: SessionWithUser, runId: string
   return { ok: true, data: mark };
 }
 
-async function manualRun(session: SessionWithUser, runId: string, given?: RunView | null): Promise<{ view: RunView; clientId: string; appSecret: { hint: string; expiresAt: string } | null } | null> {
+async function manualRun(
+  session: SessionWithUser,
+  runId: string,
+  given?: RunView | null,
+): Promise<{ view: RunView; clientId: string; appSecret: { hint: string; expiresAt: string } | null } | null> {
   const view = await runViewFor(session, runId, given);
   if (!view) return null;
   const step = (id: string) => view.run.steps.find((s) => s.stepId === id);
@@ -196,7 +226,13 @@ function safeJson(text: string): unknown {
   }
 }
 
-async function audit(session: SessionWithUser, runId: string, action: string, outcome: "success" | "denied", detail: Record<string, string | boolean>): Promise<void> {
+async function audit(
+  session: SessionWithUser,
+  runId: string,
+  action: string,
+  outcome: "success" | "denied",
+  detail: Record<string, string | boolean>,
+): Promise<void> {
   await recordAuditEvent({
     tenantId: session.user.tenantId,
     actorUserId: session.user.id,

@@ -20,13 +20,22 @@ describe("storageRegionErrors", () => {
 });
 
 describe("preflightOf", () => {
-  const ACCOUNT = "/subscriptions/602d1a18-a35e-4b89-a27e-56cb26da2c7b/resourceGroups/rg-logging/providers/Microsoft.Storage/storageAccounts/contosologs";
-  const setting = (name: string, over: { storageAccountId?: string | null; enabledCategories?: string[] } = {}) => ({ name, storageAccountId: null, enabledCategories: ["kube-apiserver"], ...over });
+  const ACCOUNT =
+    "/subscriptions/602d1a18-a35e-4b89-a27e-56cb26da2c7b/resourceGroups/rg-logging/providers/Microsoft.Storage/storageAccounts/contosologs";
+  const setting = (name: string, over: { storageAccountId?: string | null; enabledCategories?: string[] } = {}) => ({
+    name,
+    storageAccountId: null,
+    enabledCategories: ["kube-apiserver"],
+    ...over,
+  });
 
   it("counts the settings and flags the limit only when none of the five is the portal's own", () => {
     const five = ["a", "b", "c", "d", "e"].map((n) => setting(n));
     expect(preflightOf(five)).toMatchObject({ settingsCount: 5, limitReached: true });
-    expect(preflightOf([...five.slice(0, 4), setting("aks-onboarding-kube-audit")])).toMatchObject({ settingsCount: 5, limitReached: false });
+    expect(preflightOf([...five.slice(0, 4), setting("aks-onboarding-kube-audit")])).toMatchObject({
+      settingsCount: 5,
+      limitReached: false,
+    });
     expect(preflightOf(five.slice(0, 4))).toMatchObject({ settingsCount: 4, limitReached: false });
     expect(preflightOf(null)).toEqual({ settingsCount: null, limitReached: false, kubeAuditExports: [] });
   });
@@ -38,7 +47,13 @@ describe("preflightOf", () => {
       setting("to-workspace", { enabledCategories: ["kube-audit"] }),
     ]);
     expect(p.kubeAuditExports).toEqual([
-      { settingName: "to-storage", accountId: ACCOUNT, subscriptionId: "602d1a18-a35e-4b89-a27e-56cb26da2c7b", resourceGroup: "rg-logging", accountName: "contosologs" },
+      {
+        settingName: "to-storage",
+        accountId: ACCOUNT,
+        subscriptionId: "602d1a18-a35e-4b89-a27e-56cb26da2c7b",
+        resourceGroup: "rg-logging",
+        accountName: "contosologs",
+      },
     ]);
   });
 });

@@ -85,7 +85,12 @@ export async function loadNewRunDefaults(session: SessionWithUser, probe = probe
         (r) => r.registered,
         () => null,
       ),
-      mayPlanRun(probe, { storageSubscriptions: [s.id], clusterSubscriptions: [], appUniqueName: "", subscriptionNames: new Map([[s.id.toLowerCase(), s.displayName]]) }),
+      mayPlanRun(probe, {
+        storageSubscriptions: [s.id],
+        clusterSubscriptions: [],
+        appUniqueName: "",
+        subscriptionNames: new Map([[s.id.toLowerCase(), s.displayName]]),
+      }),
     ]);
     return { id: s.id, registered: registration, decision };
   });
@@ -102,14 +107,29 @@ export async function loadNewRunDefaults(session: SessionWithUser, probe = probe
       storageRegistered: r?.registered ?? null,
       canCreateStorage: r ? (r.decision.allowed ? true : r.decision.code === "not_permitted" ? false : null) : null,
       ...(refusal ? { planRefusal: refusal } : {}),
-      clusters: s.regions.flatMap((g) => g.clusters.map(({ id, name, location, resourceGroup, entraIntegration }) => ({ id, name, location, resourceGroup, entraIntegration }))),
+      clusters: s.regions.flatMap((g) =>
+        g.clusters.map(({ id, name, location, resourceGroup, entraIntegration }) => ({
+          id,
+          name,
+          location,
+          resourceGroup,
+          entraIntegration,
+        })),
+      ),
       error: s.clustersError,
     };
   });
-  const regions = [...new Set(subscriptions.filter((s) => !s.readOnly).flatMap((s) => s.clusters.map((c) => c.location)))].sort((a, b) => a.localeCompare(b));
+  const regions = [...new Set(subscriptions.filter((s) => !s.readOnly).flatMap((s) => s.clusters.map((c) => c.location)))].sort((a, b) =>
+    a.localeCompare(b),
+  );
   const [settings, requiredTags] = await Promise.all([
     settingsRead,
-    requiredTagsWhereCreated(arm, regions.map((r) => defaultStorageSubscription(r, subscriptions)), subscriptions, DEFAULT_RESOURCE_GROUP),
+    requiredTagsWhereCreated(
+      arm,
+      regions.map((r) => defaultStorageSubscription(r, subscriptions)),
+      subscriptions,
+      DEFAULT_RESOURCE_GROUP,
+    ),
   ]);
   const vendor = vendorProfile();
   return {
@@ -118,7 +138,16 @@ export async function loadNewRunDefaults(session: SessionWithUser, probe = probe
       subscriptions,
       regions: regions.flatMap((region) => {
         const subscriptionId = defaultStorageSubscription(region, subscriptions);
-        return subscriptionId ? [{ region, subscriptionId, resourceGroup: DEFAULT_RESOURCE_GROUP, accountName: suggestStorageAccountName(session.user.tenantId, region) }] : [];
+        return subscriptionId
+          ? [
+              {
+                region,
+                subscriptionId,
+                resourceGroup: DEFAULT_RESOURCE_GROUP,
+                accountName: suggestStorageAccountName(session.user.tenantId, region),
+              },
+            ]
+          : [];
       }),
       preflight: Object.fromEntries(settings.map((s) => [s.id.toLowerCase(), preflightOf(s.list)])),
       restrictNetworkAvailable: vendor.egressIps.length > 0,
@@ -132,11 +161,15 @@ export async function loadNewRunDefaults(session: SessionWithUser, probe = probe
 const ACCOUNT_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Storage\/storageAccounts\/([^/]+)$/i;
 
 /** A cluster's flags from its diagnostic settings: how many, whether the limit stops the portal's, where kube-audit already goes. */
-export function preflightOf(list: readonly { name: string; storageAccountId: string | null; enabledCategories: string[] }[] | null): ClusterPreflight {
+export function preflightOf(
+  list: readonly { name: string; storageAccountId: string | null; enabledCategories: string[] }[] | null,
+): ClusterPreflight {
   if (!list) return { settingsCount: null, limitReached: false, kubeAuditExports: [] };
   const kubeAuditExports = list.flatMap((s) => {
     const m = s.storageAccountId && s.enabledCategories.includes(KUBE_AUDIT_CATEGORY) ? ACCOUNT_ID.exec(s.storageAccountId) : null;
-    return m?.[1] && m[2] && m[3] && s.storageAccountId ? [{ settingName: s.name, accountId: s.storageAccountId, subscriptionId: m[1], resourceGroup: m[2], accountName: m[3] }] : [];
+    return m?.[1] && m[2] && m[3] && s.storageAccountId
+      ? [{ settingName: s.name, accountId: s.storageAccountId, subscriptionId: m[1], resourceGroup: m[2], accountName: m[3] }]
+      : [];
   });
   const limitReached = list.length >= MAX_DIAGNOSTIC_SETTINGS && !list.some((s) => s.name === DIAGNOSTIC_SETTING_NAME);
   return { settingsCount: list.length, limitReached, kubeAuditExports };
@@ -149,7 +182,12 @@ export const DEFERRED_NAME_MESSAGE =
   "Checked once the plan has registered Microsoft.Storage: Azure answers name checks only in a subscription registered for it. Nothing blocks reviewing the plan.";
 
 /** The account in the chosen group, or null; a subscription without Microsoft.Storage can't hold one. */
-async function existingAccount(arm: TokenCredential, subscriptionId: string, resourceGroup: string, name: string): Promise<StorageAccountInfo | null> {
+async function existingAccount(
+  arm: TokenCredential,
+  subscriptionId: string,
+  resourceGroup: string,
+  name: string,
+): Promise<StorageAccountInfo | null> {
   try {
     return await getStorageAccount(arm, subscriptionId, resourceGroup, name);
   } catch (error) {
@@ -159,7 +197,11 @@ async function existingAccount(arm: TokenCredential, subscriptionId: string, res
 }
 
 /** Ask the first of `subscriptions` that can answer (names are global); null when none is registered for Microsoft.Storage. */
-async function checkNameAnywhere(arm: TokenCredential, subscriptions: readonly (string | undefined)[], name: string): Promise<StorageNameCheck | null> {
+async function checkNameAnywhere(
+  arm: TokenCredential,
+  subscriptions: readonly (string | undefined)[],
+  name: string,
+): Promise<StorageNameCheck | null> {
   const tried = new Set<string>();
   for (const sub of subscriptions) {
     if (!sub || tried.has(sub.toLowerCase())) continue;
@@ -187,7 +229,11 @@ export async function checkStorageName(
     if (existing) {
       return {
         ok: true,
-        data: { status: "yours", location: existing.location, message: `Exists in ${input.resourceGroup} (${existing.location}): it will be adopted, not created.` },
+        data: {
+          status: "yours",
+          location: existing.location,
+          message: `Exists in ${input.resourceGroup} (${existing.location}): it will be adopted, not created.`,
+        },
       };
     }
     const check = await checkNameAnywhere(arm, [input.subscriptionId, input.nameCheckSubscriptionId], input.accountName);
@@ -234,26 +280,30 @@ export async function createOnboardingRun(session: SessionWithUser, input: NewRu
   return { ok: true, data: { runId: run.id } };
 }
 
-async function buildConfig(
-  session: SessionWithUser,
-  arm: TokenCredential,
-  input: NewRunInput,
-): Promise<ActionResult<RunConfig>> {
+async function buildConfig(session: SessionWithUser, arm: TokenCredential, input: NewRunInput): Promise<ActionResult<RunConfig>> {
   const visible = new Map((await listSubscriptions(arm)).map((s) => [s.id, s]));
   const chosenSubs = [...new Set(input.subscriptionIds)];
   // Never trust ids from the browser: every subscription and cluster must be visible to this admin now.
   for (const id of chosenSubs) {
     const sub = visible.get(id);
-    if (!sub) return failure("A selected subscription is not visible to you anymore. Reload the page.", { fieldErrors: { subscriptionIds: ["not visible"] } });
+    if (!sub)
+      return failure("A selected subscription is not visible to you anymore. Reload the page.", {
+        fieldErrors: { subscriptionIds: ["not visible"] },
+      });
     if (isReadOnlyState(sub.state)) {
-      return failure(`${sub.displayName} is ${sub.state} in Azure, so nothing can be created in it. ${READ_ONLY_ADVICE} Leave it out for now.`, { fieldErrors: { subscriptionIds: ["read-only subscription"] } });
+      return failure(
+        `${sub.displayName} is ${sub.state} in Azure, so nothing can be created in it. ${READ_ONLY_ADVICE} Leave it out for now.`,
+        { fieldErrors: { subscriptionIds: ["read-only subscription"] } },
+      );
     }
   }
   const clusters = (await Promise.all(chosenSubs.map((id) => listManagedClusters(arm, id)))).flat();
   const byId = new Map(clusters.map((c) => [c.id.toLowerCase(), c]));
   const chosenClusters = [...new Set(input.clusterIds.map((id) => id.toLowerCase()))].map((id) => byId.get(id));
   if (chosenClusters.some((c) => !c)) {
-    return failure("A selected cluster is not in the selected subscriptions. Reload the page.", { fieldErrors: { clusterIds: ["unknown cluster"] } });
+    return failure("A selected cluster is not in the selected subscriptions. Reload the page.", {
+      fieldErrors: { clusterIds: ["unknown cluster"] },
+    });
   }
   const clusterRegions = new Set(chosenClusters.flatMap((c) => (c ? [c.location.toLowerCase()] : [])));
   const fieldErrors: Record<string, string[]> = storageRegionErrors(input.storage, [...clusterRegions]);
@@ -269,14 +319,22 @@ async function buildConfig(
     const existing = await existingAccount(arm, choice.subscriptionId, choice.resourceGroup, choice.accountName);
     if (existing && existing.location.toLowerCase() !== choice.region.toLowerCase()) {
       // Azure Monitor only writes to a destination in the cluster's own region.
-      fieldErrors[`storage.${index}.accountName`] = [`is in ${existing.location}; the account for ${choice.region} must be in ${choice.region}`];
+      fieldErrors[`storage.${index}.accountName`] = [
+        `is in ${existing.location}; the account for ${choice.region} must be in ${choice.region}`,
+      ];
       continue;
     }
     if (!existing) {
       // Names are global: any registered subscription answers. None registered: the storage step checks after registering.
-      const check = await checkNameAnywhere(arm, [choice.subscriptionId, input.nameCheckSubscriptionId, ...input.storage.map((s) => s.subscriptionId)], choice.accountName);
+      const check = await checkNameAnywhere(
+        arm,
+        [choice.subscriptionId, input.nameCheckSubscriptionId, ...input.storage.map((s) => s.subscriptionId)],
+        choice.accountName,
+      );
       if (check && !check.available) {
-        fieldErrors[`storage.${index}.accountName`] = [check.reason === "invalid" ? check.message : "is taken by another Azure storage account"];
+        fieldErrors[`storage.${index}.accountName`] = [
+          check.reason === "invalid" ? check.message : "is taken by another Azure storage account",
+        ];
         continue;
       }
     }
@@ -288,9 +346,27 @@ async function buildConfig(
   const parsed = runConfigSchema.safeParse({
     tenantId: session.user.tenantId,
     subscriptions: chosenSubs.map((id) => ({ id, displayName: visible.get(id)?.displayName ?? id })),
-    clusters: chosenClusters.flatMap((c) => (c ? [{ id: c.id, name: c.name, subscriptionId: subscriptionOf(c.id), resourceGroup: c.resourceGroup, location: c.location, entraIntegration: c.entraIntegration }] : [])),
+    clusters: chosenClusters.flatMap((c) =>
+      c
+        ? [
+            {
+              id: c.id,
+              name: c.name,
+              subscriptionId: subscriptionOf(c.id),
+              resourceGroup: c.resourceGroup,
+              location: c.location,
+              entraIntegration: c.entraIntegration,
+            },
+          ]
+        : [],
+    ),
     storage,
-    options: { restrictNetwork: input.restrictNetwork, retentionDays: input.retentionDays, secretLifetimeDays: input.secretLifetimeDays, ...(input.tags && Object.keys(input.tags).length > 0 ? { tags: input.tags } : {}) },
+    options: {
+      restrictNetwork: input.restrictNetwork,
+      retentionDays: input.retentionDays,
+      secretLifetimeDays: input.secretLifetimeDays,
+      ...(input.tags && Object.keys(input.tags).length > 0 ? { tags: input.tags } : {}),
+    },
     vendor: { name: vendor.name, appUniqueName: vendor.appUniqueName, appDisplayName: vendor.appDisplayName, egressIps: vendor.egressIps },
   });
   if (!parsed.success) {
@@ -309,7 +385,10 @@ export function storageRegionErrors(storage: readonly { region: string }[], clus
   for (const [index, { region }] of storage.entries()) {
     const key = region.toLowerCase();
     // The message may echo only a value shaped like a region name: anything else is not shown back to the form.
-    if (!regions.has(key)) errors[`storage.${index}.region`] = [AZURE_REGION_NAME.test(key) ? `no selected cluster runs in ${key}` : "is not an Azure region of the selected clusters"];
+    if (!regions.has(key))
+      errors[`storage.${index}.region`] = [
+        AZURE_REGION_NAME.test(key) ? `no selected cluster runs in ${key}` : "is not an Azure region of the selected clusters",
+      ];
     else if (seen.has(key)) errors[`storage.${index}.region`] = [`another account is already chosen for ${key}`];
     seen.add(key);
   }

@@ -13,7 +13,14 @@ const cluster = (name: string, location: string) => ({
 const EUS1 = cluster("aks-eus-1", "eastus");
 const EUS2 = cluster("aks-eus-2", "eastus");
 const WEU = cluster("aks-weu", "westeurope");
-const storage = (region: string, accountName: string) => ({ region, subscriptionId: SUB, resourceGroup: "rg-audit", createResourceGroup: true, accountName, adopt: false });
+const storage = (region: string, accountName: string) => ({
+  region,
+  subscriptionId: SUB,
+  resourceGroup: "rg-audit",
+  createResourceGroup: true,
+  accountName,
+  adopt: false,
+});
 
 const config: RunConfig = {
   tenantId: "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc",
@@ -24,7 +31,14 @@ const config: RunConfig = {
   vendor: { name: "Vendor", appUniqueName: "vendor-reader", appDisplayName: "Vendor reader", egressIps: [] },
 };
 
-const attention = (c: { id: string; name: string }) => ({ kind: "cluster" as const, subject: c.name, resourceId: c.id.toUpperCase(), code: "diagnostic_settings_limit", reason: "It already has 5.", action: "Remove one." });
+const attention = (c: { id: string; name: string }) => ({
+  kind: "cluster" as const,
+  subject: c.name,
+  resourceId: c.id.toUpperCase(),
+  code: "diagnostic_settings_limit",
+  reason: "It already has 5.",
+  action: "Remove one.",
+});
 const line = (c: { id: string; name: string }, blocked: boolean) => ({
   stepId: "diagnostic-settings" as const,
   key: `k:${c.id}`,
@@ -44,7 +58,9 @@ describe("flaggedClusters", () => {
         { stepId: "verification", changes: [line(WEU, true), line(cluster("aks-other", "eastus"), true)] },
       ],
     };
-    expect(flaggedClusters(plan, config)).toEqual([{ key: clusterKey(WEU.id), name: "aks-weu", code: "diagnostic_settings_limit", reason: "It already has 5.", action: "Remove one." }]);
+    expect(flaggedClusters(plan, config)).toEqual([
+      { key: clusterKey(WEU.id), name: "aks-weu", code: "diagnostic_settings_limit", reason: "It already has 5.", action: "Remove one." },
+    ]);
     expect(clusterKey(WEU.id)).toMatch(/^[0-9a-f]{24}$/);
     expect(clusterKey(WEU.id)).toBe(clusterKey(WEU.id.toUpperCase()));
   });
@@ -68,6 +84,10 @@ describe("configWithoutCluster", () => {
   it("refuses an unknown cluster and leaving out the last one", () => {
     expect(configWithoutCluster(config, "0".repeat(24))).toMatchObject({ ok: false, code: "stale" });
     const one = { ...config, clusters: [WEU], storage: [storage("westeurope", "auditweu")] };
-    expect(configWithoutCluster(one, clusterKey(WEU.id))).toMatchObject({ ok: false, code: "invalid", message: expect.stringContaining("only cluster") });
+    expect(configWithoutCluster(one, clusterKey(WEU.id))).toMatchObject({
+      ok: false,
+      code: "invalid",
+      message: expect.stringContaining("only cluster"),
+    });
   });
 });

@@ -37,7 +37,11 @@ export async function planStoredRun(
   const planned = await planRun({ config, tenantId, tokens, modules: STEP_MODULES, runId, actorUpn });
   const plan: StoredPlan = {
     computedAt: new Date().toISOString(),
-    steps: planned.map((s) => ({ stepId: s.stepId, changes: s.changes, ...(s.error ? { error: { code: s.error.code, message: s.error.message } } : {}) })),
+    steps: planned.map((s) => ({
+      stepId: s.stepId,
+      changes: s.changes,
+      ...(s.error ? { error: { code: s.error.code, message: s.error.message } } : {}),
+    })),
   };
   if (!(await setRunPlan(runId, toJsonValue(plan)))) return failure("This run can no longer be re-planned.", { code: "conflict" });
   return { ok: true, data: plan };
@@ -57,7 +61,10 @@ const lower = (s: string) => s.toLowerCase();
 
 /** Stable, opaque key of a cluster for the plan page's leave-out button. */
 export function clusterKey(clusterId: string): string {
-  return createHash("sha256").update(`plan-cluster|${lower(clusterId)}`).digest("hex").slice(0, 24);
+  return createHash("sha256")
+    .update(`plan-cluster|${lower(clusterId)}`)
+    .digest("hex")
+    .slice(0, 24);
 }
 
 /** The run's clusters that some plan line flags as impossible (e.g. at the diagnostic-settings limit), each once, in plan order. */
@@ -74,17 +81,24 @@ export function flaggedClusters(plan: StoredPlan, config: RunConfig): FlaggedClu
 }
 
 /** The configuration without one cluster, and without its region's storage choice when no other cluster needs that region. Pure. */
-export function configWithoutCluster(config: RunConfig, key: string): ActionResult<{ config: RunConfig; clusterName: string; droppedAccount: string | null }> {
+export function configWithoutCluster(
+  config: RunConfig,
+  key: string,
+): ActionResult<{ config: RunConfig; clusterName: string; droppedAccount: string | null }> {
   const cluster = config.clusters.find((c) => clusterKey(c.id) === key);
   if (!cluster) return failure("That cluster is no longer part of this run. Reload the plan.", { code: "stale" });
   const clusters = config.clusters.filter((c) => c !== cluster);
   if (clusters.length === 0) {
-    return failure(`${cluster.name} is the only cluster of this run, so leaving it out would leave nothing to onboard. Start a new onboarding instead.`, { code: "invalid" });
+    return failure(
+      `${cluster.name} is the only cluster of this run, so leaving it out would leave nothing to onboard. Start a new onboarding instead.`,
+      { code: "invalid" },
+    );
   }
   const regionStillNeeded = clusters.some((c) => lower(c.location) === lower(cluster.location));
   const dropped = regionStillNeeded ? undefined : config.storage.find((s) => lower(s.region) === lower(cluster.location));
   const parsed = runConfigSchema.safeParse({ ...config, clusters, storage: config.storage.filter((s) => s !== dropped) });
-  if (!parsed.success) return failure(parsed.error.issues[0]?.message ?? "The run's configuration without this cluster is not valid.", { code: "invalid" });
+  if (!parsed.success)
+    return failure(parsed.error.issues[0]?.message ?? "The run's configuration without this cluster is not valid.", { code: "invalid" });
   return { ok: true, data: { config: parsed.data, clusterName: cluster.name, droppedAccount: dropped?.accountName ?? null } };
 }
 
@@ -105,7 +119,8 @@ export async function leaveClusterOut(
   tokens: TokenProvider = sessionTokens(session),
 ): Promise<ActionResult<{ runId: string }>> {
   const runId = view.run.id;
-  if (view.run.status !== "draft" && view.run.status !== "planned") return failure("The plan of a started run can't change.", { code: "conflict" });
+  if (view.run.status !== "draft" && view.run.status !== "planned")
+    return failure("The plan of a started run can't change.", { code: "conflict" });
   const next = configWithoutCluster(view.config, key);
   if (!next.ok) return next;
   if (!(await replaceUnconfirmedRunConfig(runId, session.user.tenantId, view.run.config, toJsonValue(next.data.config)))) {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { PolicyAssignment, PolicyDefinition } from "@/lib/azure/list-policy-assignments";
-import { assignmentCovers, customTagRule, expandInitiatives, loadRequiredTags, requiredTagsFrom, type CreationTarget } from "./required-tags";
+import {
+  assignmentCovers,
+  customTagRule,
+  expandInitiatives,
+  loadRequiredTags,
+  requiredTagsFrom,
+  type CreationTarget,
+} from "./required-tags";
 
 const SUB = "11111111-1111-4111-8111-111111111111";
 const OTHER = "22222222-2222-4222-8222-222222222222";
@@ -28,7 +35,9 @@ const none = new Map<string, PolicyDefinition>();
 
 describe("requiredTagsFrom", () => {
   it("pre-fills the tag of an enforced built-in assignment at the subscription, naming the assignment", () => {
-    expect(requiredTagsFrom([assignment({})], none, [target])).toEqual([{ name: "costCenter", assignments: ["Cost center on resource groups"], on: ["resource groups"] }]);
+    expect(requiredTagsFrom([assignment({})], none, [target])).toEqual([
+      { name: "costCenter", assignments: ["Cost center on resource groups"], on: ["resource groups"] },
+    ]);
   });
 
   it("merges the same tag (case-insensitively) from resource-group and resource policies, and keeps a fixed value", () => {
@@ -36,7 +45,12 @@ describe("requiredTagsFrom", () => {
       [
         assignment({}),
         assignment({ name: "a2", displayName: null, policyDefinitionId: REQUIRE_TAG_RESOURCES, parameters: { tagName: "CostCenter" } }),
-        assignment({ name: "a3", displayName: "Env prod", policyDefinitionId: REQUIRE_TAG_VALUE_RG, parameters: { tagName: "env", tagValue: "prod" } }),
+        assignment({
+          name: "a3",
+          displayName: "Env prod",
+          policyDefinitionId: REQUIRE_TAG_VALUE_RG,
+          parameters: { tagName: "env", tagValue: "prod" },
+        }),
       ],
       none,
       [target],
@@ -63,14 +77,27 @@ describe("requiredTagsFrom", () => {
   });
 
   it("honours notScopes that contain the resource group, and management-group scopes", () => {
-    expect(requiredTagsFrom([assignment({ notScopes: [`/subscriptions/${SUB}/resourceGroups/rg-aks-audit`] })], none, [target])).toEqual([]);
+    expect(requiredTagsFrom([assignment({ notScopes: [`/subscriptions/${SUB}/resourceGroups/rg-aks-audit`] })], none, [target])).toEqual(
+      [],
+    );
     expect(requiredTagsFrom([assignment({ notScopes: [`/subscriptions/${SUB}`] })], none, [target])).toEqual([]);
     expect(requiredTagsFrom([assignment({ notScopes: [`/subscriptions/${SUB}/resourceGroups/rg-apps`] })], none, [target])).toHaveLength(1);
-    expect(requiredTagsFrom([assignment({ scope: "/providers/Microsoft.Management/managementGroups/corp" })], none, [target])).toHaveLength(1);
+    expect(requiredTagsFrom([assignment({ scope: "/providers/Microsoft.Management/managementGroups/corp" })], none, [target])).toHaveLength(
+      1,
+    );
   });
 
   it("skips an assignment without its tag parameter, and unknown definitions it couldn't read", () => {
-    expect(requiredTagsFrom([assignment({ parameters: {} }), assignment({ policyDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/policyDefinitions/custom` })], none, [target])).toEqual([]);
+    expect(
+      requiredTagsFrom(
+        [
+          assignment({ parameters: {} }),
+          assignment({ policyDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/policyDefinitions/custom` }),
+        ],
+        none,
+        [target],
+      ),
+    ).toEqual([]);
   });
 
   it("recognises a custom definition of the same shape when its effect resolves to deny", () => {
@@ -80,11 +107,16 @@ describe("requiredTagsFrom", () => {
       name: "corp-owner-tag",
       displayName: "Corp: owner tag",
       mode: "Indexed",
-      policyRule: { if: { field: "[concat('tags[', parameters('tag'), ']')]", exists: "false" }, then: { effect: "[parameters('effect')]" } },
+      policyRule: {
+        if: { field: "[concat('tags[', parameters('tag'), ']')]", exists: "false" },
+        then: { effect: "[parameters('effect')]" },
+      },
       parameterDefaults: { tag: "owner", effect: "Deny" },
     };
     const defs = new Map([[id.toLowerCase(), definition]]);
-    expect(requiredTagsFrom([assignment({ policyDefinitionId: id, parameters: {} })], defs, [target])).toEqual([{ name: "owner", assignments: ["Cost center on resource groups"], on: ["resources"] }]);
+    expect(requiredTagsFrom([assignment({ policyDefinitionId: id, parameters: {} })], defs, [target])).toEqual([
+      { name: "owner", assignments: ["Cost center on resource groups"], on: ["resources"] },
+    ]);
     expect(requiredTagsFrom([assignment({ policyDefinitionId: id, parameters: { effect: "Audit" } })], defs, [target])).toEqual([]);
   });
 });
@@ -95,7 +127,12 @@ describe("customTagRule", () => {
       customTagRule({
         mode: "All",
         policyRule: {
-          if: { allOf: [{ field: "type", equals: "Microsoft.Resources/subscriptions/resourceGroups" }, { field: "tags['dept']", notEquals: "[parameters('dept')]" }] },
+          if: {
+            allOf: [
+              { field: "type", equals: "Microsoft.Resources/subscriptions/resourceGroups" },
+              { field: "tags['dept']", notEquals: "[parameters('dept')]" },
+            ],
+          },
           then: { effect: "deny" },
         },
       }),
@@ -103,8 +140,34 @@ describe("customTagRule", () => {
   });
 
   it("declines rules with other conditions or for other resource types", () => {
-    expect(customTagRule({ mode: "Indexed", policyRule: { if: { allOf: [{ field: "location", equals: "eastus" }, { field: "tags.x", exists: "false" }] }, then: { effect: "deny" } } })).toBeUndefined();
-    expect(customTagRule({ mode: "Indexed", policyRule: { if: { allOf: [{ field: "type", equals: "Microsoft.Compute/virtualMachines" }, { field: "tags.x", exists: "false" }] }, then: { effect: "deny" } } })).toBeUndefined();
+    expect(
+      customTagRule({
+        mode: "Indexed",
+        policyRule: {
+          if: {
+            allOf: [
+              { field: "location", equals: "eastus" },
+              { field: "tags.x", exists: "false" },
+            ],
+          },
+          then: { effect: "deny" },
+        },
+      }),
+    ).toBeUndefined();
+    expect(
+      customTagRule({
+        mode: "Indexed",
+        policyRule: {
+          if: {
+            allOf: [
+              { field: "type", equals: "Microsoft.Compute/virtualMachines" },
+              { field: "tags.x", exists: "false" },
+            ],
+          },
+          then: { effect: "deny" },
+        },
+      }),
+    ).toBeUndefined();
   });
 });
 
@@ -151,7 +214,9 @@ describe("expandInitiatives", () => {
 
 describe("loadRequiredTags", () => {
   it("turns policies it can't read into a note, never an error", async () => {
-    const refused = { getToken: () => Promise.reject(Object.assign(new Error("Forbidden"), { statusCode: 403, code: "AuthorizationFailed" })) };
+    const refused = {
+      getToken: () => Promise.reject(Object.assign(new Error("Forbidden"), { statusCode: 403, code: "AuthorizationFailed" })),
+    };
     expect(await loadRequiredTags(refused, [target])).toEqual({
       tags: [],
       notes: ["Couldn't read the Azure Policy assignments of Production, so tags its policies require aren't pre-filled."],

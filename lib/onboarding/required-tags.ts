@@ -71,7 +71,8 @@ function valueRef(v: unknown): TagRule["value"] | undefined {
 }
 
 type Condition = Record<string, unknown>;
-const asCondition = (v: unknown): Condition | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Condition) : undefined);
+const asCondition = (v: unknown): Condition | undefined =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Condition) : undefined;
 
 /** A custom definition whose rule has the built-ins' shape: (type is X and) tags[x] doesn't exist (or ≠ value) → deny. */
 export function customTagRule(definition: Pick<PolicyDefinition, "policyRule" | "mode">): (TagRule & { effect: unknown }) | undefined {
@@ -89,13 +90,22 @@ export function customTagRule(definition: Pick<PolicyDefinition, "policyRule" | 
     if (p.field === "type" && typeof p.equals === "string") type = p.equals.toLowerCase();
     else if (tagFieldRef(p.field) && String(p.exists).toLowerCase() === "false") tag = tagFieldRef(p.field);
     else if (tagFieldRef(p.field) && p.notEquals !== undefined) [tag, value] = [tagFieldRef(p.field), valueRef(p.notEquals)];
-    else if (negated && tagFieldRef(negated.field) && negated.equals !== undefined) [tag, value] = [tagFieldRef(negated.field), valueRef(negated.equals)];
+    else if (negated && tagFieldRef(negated.field) && negated.equals !== undefined)
+      [tag, value] = [tagFieldRef(negated.field), valueRef(negated.equals)];
     // Any other condition narrows the rule in ways not modelled here: not pre-filled (the deny, if it comes, is told in words).
     else return undefined;
   }
   if (!tag) return undefined;
   const on: RequiredTag["on"] =
-    type === RESOURCE_GROUP_TYPE ? ["resource groups"] : type === STORAGE_TYPE ? ["resources"] : type ? [] : definition.mode?.toLowerCase() === "all" ? ["resource groups", "resources"] : ["resources"];
+    type === RESOURCE_GROUP_TYPE
+      ? ["resource groups"]
+      : type === STORAGE_TYPE
+        ? ["resources"]
+        : type
+          ? []
+          : definition.mode?.toLowerCase() === "all"
+            ? ["resource groups", "resources"]
+            : ["resources"];
   if (on.length === 0) return undefined;
   return { tag, ...(value ? { value } : {}), on, effect };
 }
@@ -127,7 +137,10 @@ const isSet = (definitionId: string) => /\/policySetDefinitions\//i.test(definit
  * An initiative's assignment as one assignment per member definition, each with the parameter values the initiative
  * passes it (`[parameters('x')]` resolved from the assignment, else the initiative's default). Sets not in `sets` drop out.
  */
-export function expandInitiatives(assignments: readonly PolicyAssignment[], sets: ReadonlyMap<string, PolicySetDefinition>): PolicyAssignment[] {
+export function expandInitiatives(
+  assignments: readonly PolicyAssignment[],
+  sets: ReadonlyMap<string, PolicySetDefinition>,
+): PolicyAssignment[] {
   return assignments.flatMap((a) => {
     if (!isSet(a.policyDefinitionId)) return [a];
     const set = sets.get(a.policyDefinitionId.toLowerCase());
@@ -146,7 +159,11 @@ export function expandInitiatives(assignments: readonly PolicyAssignment[], sets
 }
 
 /** The required tags among `assignments` for `targets`: enforced, covering a target, a recognised required-tag rule. */
-export function requiredTagsFrom(assignments: readonly PolicyAssignment[], definitions: ReadonlyMap<string, PolicyDefinition>, targets: readonly CreationTarget[]): RequiredTag[] {
+export function requiredTagsFrom(
+  assignments: readonly PolicyAssignment[],
+  definitions: ReadonlyMap<string, PolicyDefinition>,
+  targets: readonly CreationTarget[],
+): RequiredTag[] {
   const byName = new Map<string, RequiredTag>();
   const targetIds = targets.map((t) => `/subscriptions/${t.subscriptionId}/resourceGroups/${t.resourceGroup}`);
   for (const a of assignments) {
@@ -192,7 +209,9 @@ export async function loadRequiredTags(credential: TokenCredential, targets: rea
         try {
           return await listPolicyAssignments(credential, t.subscriptionId);
         } catch {
-          notes.push(`Couldn't read the Azure Policy assignments of ${t.subscriptionName}, so tags its policies require aren't pre-filled.`);
+          notes.push(
+            `Couldn't read the Azure Policy assignments of ${t.subscriptionName}, so tags its policies require aren't pre-filled.`,
+          );
           return [];
         }
       }),
@@ -200,10 +219,15 @@ export async function loadRequiredTags(credential: TokenCredential, targets: rea
   ).flat();
   // Only what can deny here is worth a definition read: enforced, and reaching a resource group the portal creates.
   const groupIds = targets.map((t) => `/subscriptions/${t.subscriptionId}/resourceGroups/${t.resourceGroup}`);
-  const enforced = assignments.filter((a) => a.enforcementMode.toLowerCase() === "default" && groupIds.some((id) => assignmentCovers(a, id)));
+  const enforced = assignments.filter(
+    (a) => a.enforcementMode.toLowerCase() === "default" && groupIds.some((id) => assignmentCovers(a, id)),
+  );
   const readFrom = subscriptions[0]?.subscriptionId;
   // Initiatives first (their members may be custom definitions), then custom definitions; built-ins are known by name.
-  const sets = await readEach(enforced.filter((a) => isSet(a.policyDefinitionId)).map((a) => a.policyDefinitionId), (id) => getPolicySetDefinition(credential, readFrom ?? "", id));
+  const sets = await readEach(
+    enforced.filter((a) => isSet(a.policyDefinitionId)).map((a) => a.policyDefinitionId),
+    (id) => getPolicySetDefinition(credential, readFrom ?? "", id),
+  );
   const expanded = expandInitiatives(enforced, sets);
   const definitions = await readEach(
     expanded.map((a) => a.policyDefinitionId).filter((id) => !BUILT_IN_TAG_RULES[lastSegment(id)] && !isSet(id)),
@@ -234,6 +258,8 @@ export function requiredTagsWhereCreated(
   resourceGroup: string,
 ): Promise<RequiredTagsResult> {
   const names = new Map(subscriptions.map((s) => [s.id.toLowerCase(), s.displayName]));
-  const targets = subscriptionIds.flatMap((id) => (id ? [{ subscriptionId: id, subscriptionName: names.get(id.toLowerCase()) ?? id, resourceGroup }] : []));
+  const targets = subscriptionIds.flatMap((id) =>
+    id ? [{ subscriptionId: id, subscriptionName: names.get(id.toLowerCase()) ?? id, resourceGroup }] : [],
+  );
   return loadRequiredTags(credential, targets);
 }

@@ -1,6 +1,16 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { acquireStepLease, createRun, getRunForTenant, listAuditEvents, recordAuditEvent, setRunPlan, setStepProgress, upsertUser, type SessionWithUser } from "@/lib/db";
+import {
+  acquireStepLease,
+  createRun,
+  getRunForTenant,
+  listAuditEvents,
+  recordAuditEvent,
+  setRunPlan,
+  setStepProgress,
+  upsertUser,
+  type SessionWithUser,
+} from "@/lib/db";
 import { maskText } from "@/lib/presenter";
 import { ACTOR, runningRun, setupEngineDb, testConfig } from "@/lib/engine/test-support";
 import { STEP_IDS } from "@/lib/steps/registry";
@@ -10,14 +20,34 @@ import { confirmAndStart, continueRun, getRunChange, getRunView, replan } from "
 setupEngineDb("run-control");
 
 async function sessionOf(tenantId: string): Promise<SessionWithUser> {
-  const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn: `admin@${tenantId.slice(0, 8)}.example`, displayName: "Admin" });
+  const user = await upsertUser({
+    tenantId,
+    objectId: crypto.randomUUID(),
+    upn: `admin@${tenantId.slice(0, 8)}.example`,
+    displayName: "Admin",
+  });
   const now = new Date();
-  return { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+  return {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
 }
 
 async function plannedRun() {
   const tenantId = crypto.randomUUID();
-  const run = await createRun({ tenantId, createdByUserId: null, createdByUpn: ACTOR.upn, config: { ...testConfig(), tenantId }, steps: STEP_IDS });
+  const run = await createRun({
+    tenantId,
+    createdByUserId: null,
+    createdByUpn: ACTOR.upn,
+    config: { ...testConfig(), tenantId },
+    steps: STEP_IDS,
+  });
   const plan = { computedAt: new Date().toISOString(), steps: [] };
   expect(await setRunPlan(run.id, plan)).toBe(true);
   return run;
@@ -48,10 +78,15 @@ describe("run control", () => {
     expect(await acquireStepLease(run.id, "storage", "stamp-test:1", 60_000)).toBe(true);
     const started = await getRunChange(admin, run.id);
     expect(started?.stamp).not.toBe(first?.stamp); // the step started: re-render
-    expect(await setStepProgress(run.id, "storage", "stamp-test:1", { done: 1, total: 2, label: "Account stauditeastus1 of 2" })).toBe(true);
+    expect(await setStepProgress(run.id, "storage", "stamp-test:1", { done: 1, total: 2, label: "Account stauditeastus1 of 2" })).toBe(
+      true,
+    );
     await recordAuditEvent({ tenantId: run.tenantId, runId: run.id, actorUpn: admin.user.upn, action: "azure.write", outcome: "success" });
     const progressed = await getRunChange(admin, run.id);
-    expect(progressed).toEqual({ stamp: started?.stamp, progress: { storage: { done: 1, total: 2, label: "Account stauditeastus1 of 2" } } });
+    expect(progressed).toEqual({
+      stamp: started?.stamp,
+      progress: { storage: { done: 1, total: 2, label: "Account stauditeastus1 of 2" } },
+    });
     const masked = await getRunChange(admin, run.id, { presenter: true });
     expect(masked?.progress.storage?.label).toBe(maskText("Account stauditeastus1 of 2"));
     // A lease that lapses (a crashed server) moves the stamp by itself: the page must show Interrupted and Resume.
@@ -66,7 +101,13 @@ describe("run control", () => {
     const run = await runningRun();
     const admin = await sessionOf(run.tenantId);
     const before = await getRunChange(admin, run.id);
-    await recordAuditEvent({ tenantId: run.tenantId, runId: run.id, actorUpn: admin.user.upn, action: "run.handoff_requested", outcome: "success" });
+    await recordAuditEvent({
+      tenantId: run.tenantId,
+      runId: run.id,
+      actorUpn: admin.user.upn,
+      action: "run.handoff_requested",
+      outcome: "success",
+    });
     expect((await getRunChange(admin, run.id))?.stamp).not.toBe(before?.stamp);
   });
 

@@ -36,7 +36,11 @@ export function runViewFor(session: SessionWithUser, runId: string, given?: RunV
 }
 
 /** The run page's change fingerprint and live progress for the signed-in admin's tenant (null: not theirs or unknown). */
-export async function getRunChange(session: SessionWithUser, runId: string, options: { presenter?: boolean } = {}): Promise<RunChange | null> {
+export async function getRunChange(
+  session: SessionWithUser,
+  runId: string,
+  options: { presenter?: boolean } = {},
+): Promise<RunChange | null> {
   const change = await runChangeStamp(runId, session.user.tenantId);
   if (!change || !options.presenter) return change;
   // Progress labels may name accounts and clusters: masked like everything else the page shows in presenter mode.
@@ -47,11 +51,17 @@ export async function getRunChange(session: SessionWithUser, runId: string, opti
 const NOT_YOURS = "This onboarding run doesn't exist or belongs to another tenant.";
 
 /** Confirm the plan the admin saw (by hash) and start the steps in the background. */
-export async function confirmAndStart(session: SessionWithUser, runId: string, seenPlanHash: string): Promise<ActionResult<{ runId: string }>> {
+export async function confirmAndStart(
+  session: SessionWithUser,
+  runId: string,
+  seenPlanHash: string,
+): Promise<ActionResult<{ runId: string }>> {
   const view = await getRunView(session, runId);
   if (!view) return failure(NOT_YOURS, { code: "forbidden" });
-  if (view.run.status !== "planned" || !view.plan) return failure("This plan was already confirmed or the run has ended.", { code: "conflict" });
-  if (view.planHash !== seenPlanHash) return failure("The plan changed since you opened it. Review it again before confirming.", { code: "plan_changed" });
+  if (view.run.status !== "planned" || !view.plan)
+    return failure("This plan was already confirmed or the run has ended.", { code: "conflict" });
+  if (view.planHash !== seenPlanHash)
+    return failure("The plan changed since you opened it. Review it again before confirming.", { code: "plan_changed" });
   if (!(await confirmRunPlan(runId, session.user.upn, { plan: view.run.plan ?? undefined }))) {
     return failure("Someone else confirmed or changed this plan first. Reload to see it.", { code: "conflict" });
   }
@@ -70,8 +80,10 @@ export async function continueRun(session: SessionWithUser, runId: string): Prom
   if (view.run.status === "failed" && !(await setRunStatus(runId, "running", { from: ["failed"] }))) {
     // Conditional: another admin's Retry that got there first is fine (the steps' leases run each once); a removal that
     // started since the read wins, and this Retry is refused.
-    if ((await getRunView(session, runId))?.run.status !== "running") return failure("This run changed meanwhile. Reload it to see where it stands.", { code: "conflict" });
-  } else if (view.run.status !== "failed" && view.run.status !== "running") return failure("Only a started run can be continued.", { code: "conflict" });
+    if ((await getRunView(session, runId))?.run.status !== "running")
+      return failure("This run changed meanwhile. Reload it to see where it stands.", { code: "conflict" });
+  } else if (view.run.status !== "failed" && view.run.status !== "running")
+    return failure("Only a started run can be continued.", { code: "conflict" });
   await auditRunDecision(session, "run.continued", runId);
   startInBackground(session, runId);
   return { ok: true, data: { runId } };
@@ -81,7 +93,8 @@ export async function continueRun(session: SessionWithUser, runId: string): Prom
 export async function replan(session: SessionWithUser, runId: string): Promise<ActionResult<{ runId: string }>> {
   const view = await getRunView(session, runId);
   if (!view) return failure(NOT_YOURS, { code: "forbidden" });
-  if (view.run.status !== "planned" && view.run.status !== "draft") return failure("The plan of a started run can't change.", { code: "conflict" });
+  if (view.run.status !== "planned" && view.run.status !== "draft")
+    return failure("The plan of a started run can't change.", { code: "conflict" });
   const planned = await planStoredRun(runId, session.user.tenantId, session.user.upn, view.config, sessionTokens(session));
   return planned.ok ? { ok: true, data: { runId } } : planned;
 }

@@ -20,7 +20,10 @@ const region = z.string().toLowerCase().regex(AZURE_REGION_NAME, "is not an Azur
 const clusterId = z
   .string()
   .max(400, "is not an AKS cluster id")
-  .regex(/^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.ContainerService\/managedClusters\/[A-Za-z0-9][-\w]{0,62}$/i, "is not an AKS cluster id");
+  .regex(
+    /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.ContainerService\/managedClusters\/[A-Za-z0-9][-\w]{0,62}$/i,
+    "is not an AKS cluster id",
+  );
 
 export const storageNameCheckSchema = z.object({
   subscriptionId: guid,
@@ -43,8 +46,15 @@ export const newRunSchema = z.object({
   nameCheckSubscriptionId: guid.optional(),
   restrictNetwork: z.boolean(),
   /** Tags for the resource group and storage accounts the run creates. */
-  tags: runOptionsSchema.shape.tags.refine((t) => !t || new Set(Object.keys(t).map((k) => k.toLowerCase())).size === Object.keys(t).length, "Azure tag names ignore case: each tag can appear only once"),
-  retentionDays: z.number({ error: "must be a number" }).int("must be whole days").min(7, "must be at least 7 days").max(3650, "can be at most 3650 days"),
+  tags: runOptionsSchema.shape.tags.refine(
+    (t) => !t || new Set(Object.keys(t).map((k) => k.toLowerCase())).size === Object.keys(t).length,
+    "Azure tag names ignore case: each tag can appear only once",
+  ),
+  retentionDays: z
+    .number({ error: "must be a number" })
+    .int("must be whole days")
+    .min(7, "must be at least 7 days")
+    .max(3650, "can be at most 3650 days"),
   secretLifetimeDays: z
     .number({ error: "must be a number" })
     .int("must be whole days")

@@ -43,7 +43,11 @@ describe("summarizeStep", () => {
   });
 
   it("shows the app's client id and the secret's hint and expiry, never more", () => {
-    const lines = summarizeStep("app-registration", { appId: "app-1", consentGranted: true, secret: { keyId: "k", hint: "abc", expiresAt: "2027-05-26T00:00:00.000Z" } }, ctx);
+    const lines = summarizeStep(
+      "app-registration",
+      { appId: "app-1", consentGranted: true, secret: { keyId: "k", hint: "abc", expiresAt: "2027-05-26T00:00:00.000Z" } },
+      ctx,
+    );
     expect(lines.map((l) => l.text)).toEqual([
       "App registration, client ID app-1",
       "Admin consent granted: Log Analytics API Data.Read",
@@ -53,27 +57,53 @@ describe("summarizeStep", () => {
 
   it("in presenter mode masks ids, drops the links and leaves out the secret hint", () => {
     const appId = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-    const app = summarizeStep("app-registration", { appId, consentGranted: false, secret: { keyId: "k", hint: "abc", expiresAt: "2027-05-26T00:00:00.000Z" } }, { ...ctx, presenter: true });
+    const app = summarizeStep(
+      "app-registration",
+      { appId, consentGranted: false, secret: { keyId: "k", hint: "abc", expiresAt: "2027-05-26T00:00:00.000Z" } },
+      { ...ctx, presenter: true },
+    );
     expect(app).toEqual([{ text: "App registration, client ID 3f25…3301" }, { text: "Client secret expires 2027-05-26" }]);
     const other = "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f";
-    const roles = summarizeStep("role-assignments", { assignments: [{ scope: `/subscriptions/${other}`, roleName: "Reader" }] }, { ...ctx, presenter: true });
+    const roles = summarizeStep(
+      "role-assignments",
+      { assignments: [{ scope: `/subscriptions/${other}`, roleName: "Reader" }] },
+      { ...ctx, presenter: true },
+    );
     expect(roles).toEqual([{ text: "Reader on /subscriptions/0b1c…7e8f" }]);
     const id = `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/kubeaudit1`;
-    const storage = summarizeStep("storage", { accounts: [{ name: "kubeaudit1", region: "eastus", id, adopted: false }] }, { ...ctx, presenter: true });
+    const storage = summarizeStep(
+      "storage",
+      { accounts: [{ name: "kubeaudit1", region: "eastus", id, adopted: false }] },
+      { ...ctx, presenter: true },
+    );
     expect(JSON.stringify(storage)).not.toContain(config.tenantId);
     expect(JSON.stringify(storage)).not.toContain(sub);
   });
 
   it("leaves out the secret hint for a viewer who may not manage the app's credentials", () => {
-    const app = summarizeStep("app-registration", { appId: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", consentGranted: true, secret: { keyId: "k", hint: "abc", expiresAt: "2027-05-26T00:00:00.000Z" } }, { ...ctx, secretHints: false });
+    const app = summarizeStep(
+      "app-registration",
+      {
+        appId: "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+        consentGranted: true,
+        secret: { keyId: "k", hint: "abc", expiresAt: "2027-05-26T00:00:00.000Z" },
+      },
+      { ...ctx, secretHints: false },
+    );
     expect(app.map((l) => l.text)).toContain("Client secret expires 2027-05-26");
     expect(JSON.stringify(app)).not.toContain("abc");
   });
 
   it("counts the verification checks by outcome", () => {
     const check = (status: string) => ({ id: status, label: status, status, reason: "r", at: "2026-11-27T07:00:00.000Z" });
-    const out = { ranAt: "2026-11-27T07:00:00.000Z", credential: "run-secret", checks: [check("pass"), check("pass"), check("waiting"), check("skipped")] };
-    expect(summarizeStep("verification", out, ctx)).toEqual([{ text: "2 of 4 checks passed, 1 waiting for first logs, 1 not tested (details below)" }]);
+    const out = {
+      ranAt: "2026-11-27T07:00:00.000Z",
+      credential: "run-secret",
+      checks: [check("pass"), check("pass"), check("waiting"), check("skipped")],
+    };
+    expect(summarizeStep("verification", out, ctx)).toEqual([
+      { text: "2 of 4 checks passed, 1 waiting for first logs, 1 not tested (details below)" },
+    ]);
   });
 
   it("returns nothing for outputs of an unexpected shape", () => {

@@ -43,10 +43,7 @@ const roleSchema = z.object({ roleDefinitionId: z.string(), assignableScopes: z.
 const assignmentsSchema = z.object({
   assignments: z.array(z.object({ scope: z.string(), roleName: z.string(), condition: z.string().optional() })),
 });
-const handoffSchema = z.union([
-  z.object({ mode: z.literal("api"), deviceName: z.string() }),
-  z.object({ mode: z.literal("manual") }),
-]);
+const handoffSchema = z.union([z.object({ mode: z.literal("api"), deviceName: z.string() }), z.object({ mode: z.literal("manual") })]);
 
 const lastSegment = (id: string) => id.split("/").filter(Boolean).pop() ?? id;
 
@@ -96,7 +93,10 @@ function summaryLines(stepId: StepId, outputs: unknown, ctx: SummaryContext): Su
       const p = appSchema.safeParse(outputs);
       if (!p.success) return [];
       const lines: SummaryLine[] = [
-        { text: `App registration, client ID ${p.data.appId}`, href: `${ctx.portalUrl}/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/Overview/appId/${p.data.appId}` },
+        {
+          text: `App registration, client ID ${p.data.appId}`,
+          href: `${ctx.portalUrl}/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/Overview/appId/${p.data.appId}`,
+        },
       ];
       if (p.data.consentGranted) lines.push({ text: "Admin consent granted: Log Analytics API Data.Read" });
       if (p.data.secret) {
@@ -108,7 +108,11 @@ function summaryLines(stepId: StepId, outputs: unknown, ctx: SummaryContext): Su
     case "custom-role": {
       const p = roleSchema.safeParse(outputs);
       return p.success
-        ? [{ text: `${ctx.config.vendor.name} custom roles (read-only AKS, cluster metadata, Log Analytics queries), assignable in ${p.data.assignableScopes.map(subscriptionName).join(", ")}` }]
+        ? [
+            {
+              text: `${ctx.config.vendor.name} custom roles (read-only AKS, cluster metadata, Log Analytics queries), assignable in ${p.data.assignableScopes.map(subscriptionName).join(", ")}`,
+            },
+          ]
         : [];
     }
     case "role-assignments": {
@@ -129,7 +133,11 @@ function summaryLines(stepId: StepId, outputs: unknown, ctx: SummaryContext): Su
       const out = parseVerificationOutput(outputs);
       if (!out) return [];
       const n = summarizeChecks(out.checks);
-      const extra = [n.fail ? `${n.fail} failed` : "", n.waiting ? `${n.waiting} waiting for first logs` : "", n.skipped ? `${n.skipped} not tested` : ""].filter(Boolean);
+      const extra = [
+        n.fail ? `${n.fail} failed` : "",
+        n.waiting ? `${n.waiting} waiting for first logs` : "",
+        n.skipped ? `${n.skipped} not tested` : "",
+      ].filter(Boolean);
       return [{ text: `${n.pass} of ${out.checks.length} checks passed${extra.length ? `, ${extra.join(", ")}` : ""} (details below)` }];
     }
   }

@@ -14,7 +14,10 @@ export function sessionTokens(session: SessionWithUser): TokenProvider {
 }
 
 /** An SDK credential that remembers a sign-in failure: the SDKs wrap what getToken throws, so callers ask afterwards. */
-export function trackedCredential(tokens: TokenProvider, resource: TokenResource): { credential: TokenCredential; failure: () => TokenUnavailableError | undefined } {
+export function trackedCredential(
+  tokens: TokenProvider,
+  resource: TokenResource,
+): { credential: TokenCredential; failure: () => TokenUnavailableError | undefined } {
   let failed: TokenUnavailableError | undefined;
   const credential = credentialFor(tokens, resource, (error) => {
     failed = error;

@@ -9,14 +9,36 @@ import { getVerificationView, rerunVerification } from "./verification";
 setupEngineDb("verification-rerun");
 
 async function sessionOf(tenantId: string): Promise<SessionWithUser> {
-  const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn: `admin@${tenantId.slice(0, 8)}.example`, displayName: "Admin" });
+  const user = await upsertUser({
+    tenantId,
+    objectId: crypto.randomUUID(),
+    upn: `admin@${tenantId.slice(0, 8)}.example`,
+    displayName: "Admin",
+  });
   const now = new Date();
-  return { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+  return {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
 }
 
 async function completedRun() {
   const run = await runningRun();
-  expect(await runRemainingSteps({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules: fakeModules(new FakeAzure()) })).toEqual({ outcome: "completed" });
+  expect(
+    await runRemainingSteps({
+      runId: run.id,
+      tenantId: run.tenantId,
+      actor: ACTOR,
+      tokens: okTokens,
+      modules: fakeModules(new FakeAzure()),
+    }),
+  ).toEqual({ outcome: "completed" });
   return run;
 }
 
@@ -42,7 +64,11 @@ describe("rerunVerification", () => {
   it("waits for the earlier steps of a run still in progress", async () => {
     const run = await runningRun();
     const admin = await sessionOf(run.tenantId);
-    expect(await rerunVerification(admin, run.id)).toMatchObject({ ok: false, code: "conflict", message: "Verification runs once every earlier step is done." });
+    expect(await rerunVerification(admin, run.id)).toMatchObject({
+      ok: false,
+      code: "conflict",
+      message: "Verification runs once every earlier step is done.",
+    });
     expect((await getVerificationView(admin, run.id))?.canRerun).toBe(false);
   });
 
@@ -56,6 +82,8 @@ describe("rerunVerification", () => {
     expect(after?.steps.filter((s) => s.stepId !== "verification").every((s) => s.status === "done")).toBe(true);
     expect(await rerunVerification(admin, run.id)).toMatchObject({ ok: false, code: "conflict" });
     const events = await listAuditEvents(run.tenantId, { limit: 20 });
-    expect(events.filter((e) => e.action === "verification.rerun_requested")).toEqual([expect.objectContaining({ actorUpn: admin.user.upn, runId: run.id, outcome: "success" })]);
+    expect(events.filter((e) => e.action === "verification.rerun_requested")).toEqual([
+      expect.objectContaining({ actorUpn: admin.user.upn, runId: run.id, outcome: "success" }),
+    ]);
   });
 });

@@ -19,12 +19,15 @@ export async function rerunVerification(session: SessionWithUser, runId: string)
   const view = await getRunView(session, runId);
   if (!view) return failure("This onboarding run doesn't exist or belongs to another tenant.", { code: "forbidden" });
   const step = view.run.steps.find((s) => s.stepId === STEP_ID);
-  if (!step) return failure("This run was started before the portal had a Verification step. Start a new run to verify.", { code: "not_found" });
+  if (!step)
+    return failure("This run was started before the portal had a Verification step. Start a new run to verify.", { code: "not_found" });
   if (view.run.steps.some((s) => s.position < step.position && s.status !== "done")) {
     return failure("Verification runs once every earlier step is done.", { code: "conflict" });
   }
   if (view.run.status !== "completed" && view.run.status !== "failed") {
-    return failure(view.run.status === "running" ? "Verification is already running." : `This run is ${view.run.status}.`, { code: "conflict" });
+    return failure(view.run.status === "running" ? "Verification is already running." : `This run is ${view.run.status}.`, {
+      code: "conflict",
+    });
   }
   // The run's status moves first (conditional): an offboarding or another re-run that got there first wins.
   if (!(await setRunStatus(runId, "running", { from: ["completed", "failed"] }))) {
@@ -64,7 +67,11 @@ export interface VerificationView {
 }
 
 /** The run's verification results for the session's tenant; null when the run isn't theirs or has no Verification step. */
-export async function getVerificationView(session: SessionWithUser, runId: string, { presenter = false, view: given }: { presenter?: boolean; view?: RunView | null } = {}): Promise<VerificationView | null> {
+export async function getVerificationView(
+  session: SessionWithUser,
+  runId: string,
+  { presenter = false, view: given }: { presenter?: boolean; view?: RunView | null } = {},
+): Promise<VerificationView | null> {
   const view = await runViewFor(session, runId, given);
   const step = view?.run.steps.find((s) => s.stepId === STEP_ID);
   if (!view || !step) return null;
@@ -75,6 +82,10 @@ export async function getVerificationView(session: SessionWithUser, runId: strin
     status: step.status,
     ranAt: out?.ranAt ?? null,
     checks: (out?.checks ?? []).map((c) => ({ ...c, id: shown(c.id), label: shown(c.label), reason: shown(c.reason) })),
-    canRerun: earlierDone && (view.run.status === "completed" || view.run.status === "failed") && step.status !== "running" && step.status !== "pending",
+    canRerun:
+      earlierDone &&
+      (view.run.status === "completed" || view.run.status === "failed") &&
+      step.status !== "running" &&
+      step.status !== "pending",
   };
 }

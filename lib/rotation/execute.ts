@@ -59,7 +59,12 @@ export interface RotationPolicy {
 
 /** Production values: leases as long as step leases, 5 tries 1→16 s, 150 s for the new secret to replicate. */
 export function defaultRotationPolicy(): RotationPolicy {
-  return { leaseTtlMs: env().STEP_LEASE_TTL_SECONDS * 1000, attempts: 5, baseDelayMs: DEFAULT_POLICY.transientBaseDelayMs, maxDelayMs: 16_000 };
+  return {
+    leaseTtlMs: env().STEP_LEASE_TTL_SECONDS * 1000,
+    attempts: 5,
+    baseDelayMs: DEFAULT_POLICY.transientBaseDelayMs,
+    maxDelayMs: 16_000,
+  };
 }
 
 /** Everything an execution needs; the caller already holds the rotation's lease as `owner`. */
@@ -79,7 +84,12 @@ export interface RotationExecution {
 }
 
 /** How an execution ended. */
-export type RotationOutcome = { status: "done" } | { status: "waiting_ack" } | { status: "failed"; error: RotationError } | { status: "lease_lost" } | { status: "crashed" };
+export type RotationOutcome =
+  | { status: "done" }
+  | { status: "waiting_ack" }
+  | { status: "failed"; error: RotationError }
+  | { status: "lease_lost" }
+  | { status: "crashed" };
 
 const ACTION = "rotate the vendor app's client secret";
 const WHO = "an owner of the app, Application Administrator or Cloud Application Administrator";
@@ -105,12 +115,23 @@ export async function executeRotation(input: RotationExecution): Promise<Rotatio
     tokenFailure = e;
   };
   const graph = credentialFor(input.tokens, "graph", onTokenFailure);
-  const state: PhaseState = { ...input, graph, phase: rotation.phase, newKeyId: rotation.new?.keyId ?? null, handedOffAt: rotation.handedOffAt, heartbeat, createdAt: undefined };
+  const state: PhaseState = {
+    ...input,
+    graph,
+    phase: rotation.phase,
+    newKeyId: rotation.new?.keyId ?? null,
+    handedOffAt: rotation.handedOffAt,
+    heartbeat,
+    createdAt: undefined,
+  };
   try {
     for (let attempt = 1; ; attempt++) {
       try {
         // A stall cuts off the calls in flight and stops waiting for the rest: the rotation fails, resumable.
-        const result = await unlessStalled(heartbeat, withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, () => runPhases(state)));
+        const result = await unlessStalled(
+          heartbeat,
+          withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, () => runPhases(state)),
+        );
         if (result === "crashed") return { status: "crashed" };
         if (result === "waiting_ack") {
           await heartbeat.stop();
@@ -124,14 +145,24 @@ export async function executeRotation(input: RotationExecution): Promise<Rotatio
         return { status: "done" };
       } catch (error) {
         if (heartbeat.stalled) {
-          return await fail(input, heartbeat, { code: "interrupted", message: `The rotation made no progress for ${formatSeconds(stallMs)} (Microsoft Entra ID or the portal's database stopped answering), so the portal stopped it. Rotate again to continue where it stopped.` });
+          return await fail(input, heartbeat, {
+            code: "interrupted",
+            message: `The rotation made no progress for ${formatSeconds(stallMs)} (Microsoft Entra ID or the portal's database stopped answering), so the portal stopped it. Rotate again to continue where it stopped.`,
+          });
         }
         if (error instanceof RotationStop) return await fail(input, heartbeat, { code: error.code, message: error.message });
-        const classified = classifyFailure(error, { action: ACTION, tokenFailure, createdRecently: state.createdAt !== undefined && Date.now() - state.createdAt < 120_000 });
+        const classified = classifyFailure(error, {
+          action: ACTION,
+          tokenFailure,
+          createdRecently: state.createdAt !== undefined && Date.now() - state.createdAt < 120_000,
+        });
         tokenFailure = undefined;
         if (classified.kind === "lease_lost") return { status: "lease_lost" };
         if ((classified.kind === "transient" || classified.kind === "replication") && attempt < policy.attempts && !heartbeat.lost) {
-          const wait = classified.kind === "transient" && classified.retryAfterMs !== undefined ? classified.retryAfterMs : backoffMs(attempt, policy.baseDelayMs, policy.maxDelayMs);
+          const wait =
+            classified.kind === "transient" && classified.retryAfterMs !== undefined
+              ? classified.retryAfterMs
+              : backoffMs(attempt, policy.baseDelayMs, policy.maxDelayMs);
           heartbeat.touch();
           await sleep(Math.min(wait, policy.maxDelayMs));
           heartbeat.touch();
@@ -199,20 +230,35 @@ async function createNewSecret(s: PhaseState): Promise<{ keyId: string; hint: st
   // the seal: its value is lost, so it can never be handed off. Remove it before creating the replacement.
   const oldKeyId = s.rotation.old?.keyId ?? null;
   // Without a known old key nothing can be told apart safely, so nothing is removed.
-  const orphans = oldKeyId === null ? [] : app.passwordCredentials.filter((c) => c.displayName === runCredentialName(runId) && !same(c.keyId, oldKeyId));
+  const orphans =
+    oldKeyId === null ? [] : app.passwordCredentials.filter((c) => c.displayName === runCredentialName(runId) && !same(c.keyId, oldKeyId));
   for (const orphan of orphans) {
-    await write(s, { key: `rotation.${s.rotation.rotationId}.remove-orphan:${orphan.keyId}`, kind: "delete", target: `Unusable client secret ${orphan.keyId} of ${s.config.vendor.appUniqueName}` }, () =>
-      removeApplicationPassword(s.graph, app.id, orphan.keyId),
+    await write(
+      s,
+      {
+        key: `rotation.${s.rotation.rotationId}.remove-orphan:${orphan.keyId}`,
+        kind: "delete",
+        target: `Unusable client secret ${orphan.keyId} of ${s.config.vendor.appUniqueName}`,
+      },
+      () => removeApplicationPassword(s.graph, app.id, orphan.keyId),
     );
   }
   const created = await write(
     s,
     { key: `rotation.${s.rotation.rotationId}.create-secret`, kind: "create", target: `Client secret ${runCredentialName(runId)}` },
     async () => {
-      const password = await addApplicationPassword(s.graph, app.id, { displayName: runCredentialName(runId), lifetimeDays: s.config.options.secretLifetimeDays });
+      const password = await addApplicationPassword(s.graph, app.id, {
+        displayName: runCredentialName(runId),
+        lifetimeDays: s.config.options.secretLifetimeDays,
+      });
       const meta = { keyId: password.keyId, hint: password.hint, expiresAt: new Date(password.endDateTime) };
       // Sealed before anything else happens: from here a crash loses nothing.
-      await putRunSecret({ runId, kind: ROTATION_SECRET_KIND, ciphertext: encrypt(password.secretText, encryptionKey(), secretAad(runId, ROTATION_SECRET_KIND)), ...meta });
+      await putRunSecret({
+        runId,
+        kind: ROTATION_SECRET_KIND,
+        ciphertext: encrypt(password.secretText, encryptionKey(), secretAad(runId, ROTATION_SECRET_KIND)),
+        ...meta,
+      });
       return meta;
     },
     (m) => m.keyId,
@@ -234,7 +280,10 @@ async function verifyNewSecret(s: PhaseState): Promise<void> {
       clusters = await listManagedClusters(credential, subscription.id);
     } catch (error) {
       // It is the app that was refused, not the admin: say so instead of asking the admin for a role.
-      if (error instanceof AzureOperationError && (error.code === "forbidden" || error.code === "not_found" || error.code === "reauth_required")) {
+      if (
+        error instanceof AzureOperationError &&
+        (error.code === "forbidden" || error.code === "not_found" || error.code === "reauth_required")
+      ) {
         throw new RotationStop(
           "verify_failed",
           `The new secret signs in, but the app can't list the AKS clusters of ${subscription.displayName}. Check the run's role assignments (an Owner or User Access Administrator of the subscription can fix them), then continue the rotation.`,
@@ -260,7 +309,14 @@ async function handOff(s: PhaseState): Promise<Date> {
   if (s.rotation.mode === "manual") {
     if (sealed) {
       const value = await sealedNewSecret(s);
-      await putRunSecret({ runId, kind: CLIENT_SECRET_KIND, ciphertext: encrypt(value, encryptionKey(), secretAad(runId, CLIENT_SECRET_KIND)), keyId: sealed.keyId, hint: sealed.hint, expiresAt: sealed.expiresAt });
+      await putRunSecret({
+        runId,
+        kind: CLIENT_SECRET_KIND,
+        ciphertext: encrypt(value, encryptionKey(), secretAad(runId, CLIENT_SECRET_KIND)),
+        keyId: sealed.keyId,
+        hint: sealed.hint,
+        expiresAt: sealed.expiresAt,
+      });
       // The previous reveal and acknowledgement were for the old secret: the new one gets its own, once.
       await deleteRunSecret(runId, SECRET_REVEALED_KIND);
       await deleteRunSecret(runId, HANDOFF_ACKNOWLEDGED_KIND);
@@ -269,15 +325,26 @@ async function handOff(s: PhaseState): Promise<Date> {
     return new Date();
   }
   const config = workbenchConfig();
-  if (!config) throw new RotationStop("workbench_not_configured", "This run handed off to Workbench, but the portal's Workbench API is no longer configured. The portal's operator must set WORKBENCH_URL and WORKBENCH_API_KEY.");
+  if (!config)
+    throw new RotationStop(
+      "workbench_not_configured",
+      "This run handed off to Workbench, but the portal's Workbench API is no longer configured. The portal's operator must set WORKBENCH_URL and WORKBENCH_API_KEY.",
+    );
   const name = workbenchDeviceName(runId);
   const device = (await listWorkbenchDevices(config)).find((d) => d.name === name);
-  if (!device) throw new RotationStop("workbench_device_missing", `Workbench has no device ${name} for this run, so it can't receive the new secret. Ask the vendor to check the device; the old secret stays until then.`);
+  if (!device)
+    throw new RotationStop(
+      "workbench_device_missing",
+      `Workbench has no device ${name} for this run, so it can't receive the new secret. Ask the vendor to check the device; the old secret stays until then.`,
+    );
   if (sealed) {
     const value = await sealedNewSecret(s);
-    await write(s, { key: `rotation.${s.rotation.rotationId}.workbench-credential`, kind: "update", target: `Workbench device ${name}` }, () =>
-      updateWorkbenchDeviceCredential(config, device.id, { tenantId: s.tenantId, clientId: s.appId, clientSecret: value }),
-    (d) => d.id);
+    await write(
+      s,
+      { key: `rotation.${s.rotation.rotationId}.workbench-credential`, kind: "update", target: `Workbench device ${name}` },
+      () => updateWorkbenchDeviceCredential(config, device.id, { tenantId: s.tenantId, clientId: s.appId, clientSecret: value }),
+      (d) => d.id,
+    );
     await deleteRunSecret(runId, ROTATION_SECRET_KIND);
   }
   return new Date();
@@ -288,8 +355,14 @@ async function removeOldSecret(s: PhaseState): Promise<void> {
   const oldKeyId = s.rotation.old?.keyId ?? null;
   const app = await readApp(s);
   if (oldKeyId && app.passwordCredentials.some((c) => same(c.keyId, oldKeyId))) {
-    await write(s, { key: `rotation.${s.rotation.rotationId}.remove-secret:${oldKeyId}`, kind: "delete", target: `Client secret ${oldKeyId} of ${s.config.vendor.appUniqueName}` }, () =>
-      removeApplicationPassword(s.graph, app.id, oldKeyId),
+    await write(
+      s,
+      {
+        key: `rotation.${s.rotation.rotationId}.remove-secret:${oldKeyId}`,
+        kind: "delete",
+        target: `Client secret ${oldKeyId} of ${s.config.vendor.appUniqueName}`,
+      },
+      () => removeApplicationPassword(s.graph, app.id, oldKeyId),
     );
   }
   const after = await readApp(s);
@@ -297,14 +370,20 @@ async function removeOldSecret(s: PhaseState): Promise<void> {
     throw new AzureOperationError("unavailable", "Entra ID still lists the old client secret after removing it. Retry in a moment.");
   }
   if (!s.newKeyId || !after.passwordCredentials.some((c) => same(c.keyId, s.newKeyId ?? ""))) {
-    throw new RotationStop("new_secret_missing", "The new client secret is no longer on the app registration. Someone removed it in Entra ID; rotate again.");
+    throw new RotationStop(
+      "new_secret_missing",
+      "The new client secret is no longer on the app registration. Someone removed it in Entra ID; rotate again.",
+    );
   }
 }
 
 async function readApp(s: PhaseState): Promise<ApplicationDetails> {
   const app = await getApplicationDetails(s.graph, s.config.vendor.appUniqueName);
   if (!app || !same(app.appId, s.appId)) {
-    throw new RotationStop("app_missing", `The app registration ${s.config.vendor.appUniqueName} no longer exists in Entra ID, so its secret can't be rotated. Run a new onboarding.`);
+    throw new RotationStop(
+      "app_missing",
+      `The app registration ${s.config.vendor.appUniqueName} no longer exists in Entra ID, so its secret can't be rotated. Run a new onboarding.`,
+    );
   }
   return app;
 }
@@ -316,25 +395,56 @@ async function sealedNewSecret(s: PhaseState): Promise<string> {
   try {
     return decrypt(sealed.ciphertext, encryptionKey(), secretAad(runId, ROTATION_SECRET_KIND));
   } catch {
-    throw new RotationStop("undecryptable", "The new secret can't be decrypted (the portal's encryption key changed). Start the rotation again.");
+    throw new RotationStop(
+      "undecryptable",
+      "The new secret can't be decrypted (the portal's encryption key changed). Start the rotation again.",
+    );
   }
 }
 
 /** One remote write: intent logged (only while the lease is held), then the outcome and an audit event. */
-async function write<T>(s: PhaseState, op: { key: string; kind: OperationKind; target: string }, run: () => Promise<T>, resourceIdOf?: (result: T) => string): Promise<T> {
+async function write<T>(
+  s: PhaseState,
+  op: { key: string; kind: OperationKind; target: string },
+  run: () => Promise<T>,
+  resourceIdOf?: (result: T) => string,
+): Promise<T> {
   const runId = s.rotation.runId;
   if (s.heartbeat.lost || s.heartbeat.stalled) throw new LeaseLostError(runId, ROTATION_STEP_ID);
   s.heartbeat.touch();
-  const intentId = await recordRotationIntent({ runId, owner: s.owner, key: op.key, kind: op.kind, target: op.target, actorUpn: s.actor.upn });
+  const intentId = await recordRotationIntent({
+    runId,
+    owner: s.owner,
+    key: op.key,
+    kind: op.kind,
+    target: op.target,
+    actorUpn: s.actor.upn,
+  });
   if (intentId === null) throw new LeaseLostError(runId, ROTATION_STEP_ID);
-  const base = { tenantId: s.tenantId, runId, actorUserId: s.actor.userId, actorUpn: s.actor.upn, action: "azure.write", target: op.target };
+  const base = {
+    tenantId: s.tenantId,
+    runId,
+    actorUserId: s.actor.userId,
+    actorUpn: s.actor.upn,
+    action: "azure.write",
+    target: op.target,
+  };
   let result: T;
   try {
     result = await run();
   } catch (error) {
     const azure = toAzureError(error, { action: ACTION, requiredRole: WHO });
-    await recordOutcome(intentId, { status: "failed", errorCode: azure.code, errorMessage: azure.message, requestId: azure.requestId ?? null });
-    await recordAuditEvent({ ...base, outcome: azure.code === "forbidden" ? "denied" : "failure", detail: { runId, stepId: ROTATION_STEP_ID, key: op.key, kind: op.kind, errorCode: azure.code, requestId: azure.requestId ?? null } });
+    await recordOutcome(intentId, {
+      status: "failed",
+      errorCode: azure.code,
+      errorMessage: azure.message,
+      requestId: azure.requestId ?? null,
+    });
+    await recordAuditEvent({
+      ...base,
+      outcome: azure.code === "forbidden" ? "denied" : "failure",
+      detail: { runId, stepId: ROTATION_STEP_ID, key: op.key, kind: op.kind, errorCode: azure.code, requestId: azure.requestId ?? null },
+    });
     throw error;
   }
   s.heartbeat.touch();
@@ -345,7 +455,11 @@ async function write<T>(s: PhaseState, op: { key: string; kind: OperationKind; t
     resourceId = null;
   }
   await recordOutcome(intentId, { status: "succeeded", resourceId });
-  await recordAuditEvent({ ...base, outcome: "success", detail: { runId, stepId: ROTATION_STEP_ID, key: op.key, kind: op.kind, resourceId } });
+  await recordAuditEvent({
+    ...base,
+    outcome: "success",
+    detail: { runId, stepId: ROTATION_STEP_ID, key: op.key, kind: op.kind, resourceId },
+  });
   return result;
 }
 
@@ -356,9 +470,23 @@ async function fail(input: RotationExecution, heartbeat: Heartbeat, error: Rotat
   return { status: "failed", error };
 }
 
-async function audit(input: RotationExecution, action: string, outcome: "success" | "failure", detail: Record<string, string>): Promise<void> {
+async function audit(
+  input: RotationExecution,
+  action: string,
+  outcome: "success" | "failure",
+  detail: Record<string, string>,
+): Promise<void> {
   const runId = input.rotation.runId;
-  await recordAuditEvent({ tenantId: input.tenantId, runId, actorUserId: input.actor.userId, actorUpn: input.actor.upn, action, target: runId, outcome, detail: { runId, rotationId: input.rotation.rotationId, ...detail } });
+  await recordAuditEvent({
+    tenantId: input.tenantId,
+    runId,
+    actorUserId: input.actor.userId,
+    actorUpn: input.actor.upn,
+    action,
+    target: runId,
+    outcome,
+    detail: { runId, rotationId: input.rotation.rotationId, ...detail },
+  });
 }
 
 function same(a: string, b: string): boolean {

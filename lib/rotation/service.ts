@@ -3,7 +3,15 @@ import crypto from "node:crypto";
 import { z } from "zod";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { recordAuditEvent } from "@/lib/db/audit";
-import { getRotation, listAppRegistrationOutputs, listRotations, resumeRotation, startRotation, type CredentialRotation, type SecretMeta } from "@/lib/db/rotations";
+import {
+  getRotation,
+  listAppRegistrationOutputs,
+  listRotations,
+  resumeRotation,
+  startRotation,
+  type CredentialRotation,
+  type SecretMeta,
+} from "@/lib/db/rotations";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { getRunSecret } from "@/lib/db/run-secrets";
 import type { TokenProvider } from "@/lib/engine/tokens";
@@ -73,7 +81,11 @@ async function finishedRun(session: SessionWithUser, runId: string, given?: RunV
 }
 
 /** The credential panel of a completed run of the session's tenant; null for other runs. */
-export async function getCredentialStatus(session: SessionWithUser, runId: string, { presenter = false, now = new Date(), view }: { presenter?: boolean; now?: Date; view?: RunView | null } = {}): Promise<CredentialStatusView | null> {
+export async function getCredentialStatus(
+  session: SessionWithUser,
+  runId: string,
+  { presenter = false, now = new Date(), view }: { presenter?: boolean; now?: Date; view?: RunView | null } = {},
+): Promise<CredentialStatusView | null> {
   const run = await finishedRun(session, runId, view);
   if (!run) return null;
   const rotation = await getRotation(runId);
@@ -137,7 +149,11 @@ const NOT_AVAILABLE = "This run isn't complete, or it belongs to another tenant:
  * Start a rotation of the run's client secret, or continue an unfinished one (failed, interrupted, or waiting for the
  * manual hand-off's acknowledgement). One execution at a time: a second click or admin gets a conflict.
  */
-export async function requestRotation(session: SessionWithUser, runId: string, options: RotationRequestOptions = {}): Promise<ActionResult<RotationStarted>> {
+export async function requestRotation(
+  session: SessionWithUser,
+  runId: string,
+  options: RotationRequestOptions = {},
+): Promise<ActionResult<RotationStarted>> {
   const run = await finishedRun(session, runId);
   if (!run) return failure(NOT_AVAILABLE, { code: "forbidden" });
   const policy = options.policy ?? defaultRotationPolicy();
@@ -147,7 +163,10 @@ export async function requestRotation(session: SessionWithUser, runId: string, o
   let resumed = false;
   if (existing && existing.status !== "done") {
     if (existing.status === "waiting_ack" && !(await getRunSecret(runId, "handoff_acknowledged"))) {
-      return failure("Reveal the new secret in the hand-off panel, give it to the vendor and confirm there first; the old secret is removed after that.", { code: "awaiting_ack" });
+      return failure(
+        "Reveal the new secret in the hand-off panel, give it to the vendor and confirm there first; the old secret is removed after that.",
+        { code: "awaiting_ack" },
+      );
     }
     rotation = await resumeRotation(runId, owner, policy.leaseTtlMs);
     resumed = true;
@@ -184,6 +203,21 @@ export async function requestRotation(session: SessionWithUser, runId: string, o
   return { ok: true, data: { rotationId: rotation.rotationId, resumed } };
 }
 
-function audit(session: SessionWithUser, runId: string, action: string, outcome: "success" | "denied", detail: Record<string, string | boolean>) {
-  return recordAuditEvent({ tenantId: session.user.tenantId, actorUserId: session.user.id, actorUpn: session.user.upn, action, target: runId, runId, outcome, detail: { runId, ...detail } });
+function audit(
+  session: SessionWithUser,
+  runId: string,
+  action: string,
+  outcome: "success" | "denied",
+  detail: Record<string, string | boolean>,
+) {
+  return recordAuditEvent({
+    tenantId: session.user.tenantId,
+    actorUserId: session.user.id,
+    actorUpn: session.user.upn,
+    action,
+    target: runId,
+    runId,
+    outcome,
+    detail: { runId, ...detail },
+  });
 }

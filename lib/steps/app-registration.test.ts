@@ -16,13 +16,22 @@ const config = {
   options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 90 },
   vendor: { name: "Vendor", appUniqueName: "vendor-app", appDisplayName: "Vendor app", egressIps: [] },
 } satisfies RunConfig;
-const ctx = { runId: "run-1", tenantId: config.tenantId, config, arm: {} as TokenCredential, graph: {} as TokenCredential, outputs: {} } as unknown as StepContext;
+const ctx = {
+  runId: "run-1",
+  tenantId: config.tenantId,
+  config,
+  arm: {} as TokenCredential,
+  graph: {} as TokenCredential,
+  outputs: {},
+} as unknown as StepContext;
 
 const logAnalytics: ServicePrincipalInfo = {
   id: "la-sp",
   appId: WELL_KNOWN_APP_IDS.logAnalyticsApi,
   displayName: "Log Analytics API",
-  appRoles: [{ id: DATA_READ, value: "Data.Read", displayName: "Read Log Analytics data", allowedMemberTypes: ["Application"], isEnabled: true }],
+  appRoles: [
+    { id: DATA_READ, value: "Data.Read", displayName: "Read Log Analytics data", allowedMemberTypes: ["Application"], isEnabled: true },
+  ],
 };
 
 function app(overrides: Partial<ApplicationDetails> = {}): ApplicationDetails {
@@ -84,7 +93,10 @@ describe("app-registration plan", () => {
     const drifted = { ...complete, app: app({ displayName: "Old name", requiredResourceAccess: [] }) };
     const plan = appRegistrationStep.plan(ctx, drifted);
     expect(plan[1]).toMatchObject({ action: "update" });
-    expect(plan[1]?.details).toEqual(['displayName: "Old name" → "Vendor app"', "requiredResourceAccess: +Log Analytics API Data.Read (application)"]);
+    expect(plan[1]?.details).toEqual([
+      'displayName: "Old name" → "Vendor app"',
+      "requiredResourceAccess: +Log Analytics API Data.Read (application)",
+    ]);
   });
 
   it("adds no secret when this run's secret exists but was already handed off", () => {
@@ -94,7 +106,12 @@ describe("app-registration plan", () => {
 
   it("creates a secret for a new run even when earlier runs left theirs", () => {
     const other = { ...credential, displayName: runCredentialName("run-0") };
-    const plan = appRegistrationStep.plan(ctx, { ...complete, app: app({ passwordCredentials: [other] }), runCredential: null, secretStored: false });
+    const plan = appRegistrationStep.plan(ctx, {
+      ...complete,
+      app: app({ passwordCredentials: [other] }),
+      runCredential: null,
+      secretStored: false,
+    });
     expect(plan[4]?.action).toBe("create");
   });
 });

@@ -74,7 +74,9 @@ function same(a: string, b: string): boolean {
 
 function findRunCredential(app: ApplicationDetails | null, runId: string, now = Date.now()): PasswordCredentialInfo | null {
   const name = runCredentialName(runId);
-  const candidates = (app?.passwordCredentials ?? []).filter((c) => c.displayName === name && c.endDateTime !== null && Date.parse(c.endDateTime) > now);
+  const candidates = (app?.passwordCredentials ?? []).filter(
+    (c) => c.displayName === name && c.endDateTime !== null && Date.parse(c.endDateTime) > now,
+  );
   candidates.sort((a, b) => Date.parse(b.endDateTime ?? "") - Date.parse(a.endDateTime ?? ""));
   return candidates[0] ?? null;
 }
@@ -102,8 +104,10 @@ function appNeedsUpdate(ctx: StepContext, live: AppRegistrationLive): string[] {
   const app = live.app;
   if (!app) return [];
   const details: string[] = [];
-  if (app.displayName !== ctx.config.vendor.appDisplayName) details.push(`displayName: "${app.displayName}" → "${ctx.config.vendor.appDisplayName}"`);
-  if (!declaresDataRead(app, live.dataReadRoleId)) details.push(`requiredResourceAccess: +Log Analytics API ${LOG_ANALYTICS_DATA_READ} (application)`);
+  if (app.displayName !== ctx.config.vendor.appDisplayName)
+    details.push(`displayName: "${app.displayName}" → "${ctx.config.vendor.appDisplayName}"`);
+  if (!declaresDataRead(app, live.dataReadRoleId))
+    details.push(`requiredResourceAccess: +Log Analytics API ${LOG_ANALYTICS_DATA_READ} (application)`);
   return details;
 }
 
@@ -144,7 +148,10 @@ async function replicationAware<T>(recent: boolean, run: () => Promise<T>): Prom
 
 async function read(ctx: StepContext): Promise<AppRegistrationLive> {
   const uniqueName = ctx.config.vendor.appUniqueName;
-  const [app, logAnalytics] = await Promise.all([getApplicationDetails(ctx.graph, uniqueName), getServicePrincipalByAppId(ctx.graph, LA_APP_ID)]);
+  const [app, logAnalytics] = await Promise.all([
+    getApplicationDetails(ctx.graph, uniqueName),
+    getServicePrincipalByAppId(ctx.graph, LA_APP_ID),
+  ]);
   const dataReadRoleId = logAnalytics ? dataReadRoleOrThrow(logAnalytics) : null;
   const servicePrincipal = app ? await getServicePrincipalByAppId(ctx.graph, app.appId) : null;
   let consentGranted = false;
@@ -189,7 +196,13 @@ function plan(ctx: StepContext, live: AppRegistrationLive): PlannedChange[] {
       resource: `${appDisplayName} (${uniqueName})`,
       why: "The identity the vendor signs in with to read the audit logs.",
       ...(!live.app
-        ? { details: [`displayName: ${appDisplayName}`, "signInAudience: AzureADMyOrg", `requiredResourceAccess: Log Analytics API ${LOG_ANALYTICS_DATA_READ} (application)`] }
+        ? {
+            details: [
+              `displayName: ${appDisplayName}`,
+              "signInAudience: AzureADMyOrg",
+              `requiredResourceAccess: Log Analytics API ${LOG_ANALYTICS_DATA_READ} (application)`,
+            ],
+          }
         : appUpdate.length > 0
           ? { details: appUpdate }
           : {}),
@@ -235,7 +248,8 @@ function plan(ctx: StepContext, live: AppRegistrationLive): PlannedChange[] {
 async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRegistrationOutput> {
   const { appUniqueName: uniqueName, appDisplayName } = ctx.config.vendor;
   const total = 5;
-  const step = (done: number, label: string) => ctx.progress({ done, total, label: `App registration ${Math.min(done + 1, total)} of ${total}: ${label}` });
+  const step = (done: number, label: string) =>
+    ctx.progress({ done, total, label: `App registration ${Math.min(done + 1, total)} of ${total}: ${label}` });
 
   await step(0, "Log Analytics API");
   const logAnalytics =
@@ -252,7 +266,11 @@ async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRe
   const recent = isRecent(live.app);
   let app: { id: string; appId: string } | null = live.app;
   if (!live.app || appNeedsUpdate(ctx, { ...live, dataReadRoleId }).length > 0) {
-    const input: ApplicationInput = { uniqueName, displayName: appDisplayName, requiredAppRoles: requiredAppRoles(live.app, dataReadRoleId) };
+    const input: ApplicationInput = {
+      uniqueName,
+      displayName: appDisplayName,
+      requiredAppRoles: requiredAppRoles(live.app, dataReadRoleId),
+    };
     app = await ctx.write(
       { key: keys.app(uniqueName), kind: live.app ? "update" : "create", target: `App registration ${uniqueName}` },
       () => replicationAware(recent, () => upsertApplication(ctx.graph, input)),
@@ -278,14 +296,20 @@ async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRe
       ctx.write(
         { key: keys.consent(uniqueName), kind: "grant", target: `Log Analytics API ${LOG_ANALYTICS_DATA_READ} for ${uniqueName}` },
         // grantAppRole treats Graph's "already exists" as done after checking the grant is exactly this one.
-        () => replicationAware(recent, () => grantAppRole(ctx.graph, { resourceServicePrincipalId: logAnalytics.id, principalId: spId, appRoleId: dataReadRoleId })),
+        () =>
+          replicationAware(recent, () =>
+            grantAppRole(ctx.graph, { resourceServicePrincipalId: logAnalytics.id, principalId: spId, appRoleId: dataReadRoleId }),
+          ),
         (g) => g.id,
       ),
     );
   };
   // Every apply follows its own fresh read (the engine's cycle), and nothing above adds a password: the read's
   // credentials are current. A new app has none.
-  const [granted, sealed] = await Promise.allSettled([grant(), ensureRunSecret(ctx, appRef, recent, live.app && same(live.app.id, appRef.id) ? live.app : null)]);
+  const [granted, sealed] = await Promise.allSettled([
+    grant(),
+    ensureRunSecret(ctx, appRef, recent, live.app && same(live.app.id, appRef.id) ? live.app : null),
+  ]);
   if (granted.status === "rejected") throw granted.reason;
   if (sealed.status === "rejected") throw sealed.reason;
   const secret = sealed.value;
@@ -305,42 +329,66 @@ async function apply(ctx: StepContext, live: AppRegistrationLive): Promise<AppRe
  * POST the app's service principal; right after the app's creation Graph answers NoBackingApplicationObject. With the
  * engine's in-step wait only the POST is retried (each try a logged write); without it the error goes to the caller.
  */
-async function createServicePrincipal(ctx: StepContext, uniqueName: string, appId: string, recent: boolean, knownAbsent: boolean): Promise<ServicePrincipalInfo> {
+async function createServicePrincipal(
+  ctx: StepContext,
+  uniqueName: string,
+  appId: string,
+  recent: boolean,
+  knownAbsent: boolean,
+): Promise<ServicePrincipalInfo> {
   return retryWriteOnReplication(ctx, (tryNumber) =>
     ctx.write(
       { key: keys.servicePrincipal(uniqueName), kind: "create", target: `Service principal of ${uniqueName}` },
       // After a failed POST there is still no SP: only a POST that met "already exists" needs the GET.
-      () => replicationAware(recent, async () => (await ensureServicePrincipal(ctx.graph, appId, { knownAbsent: knownAbsent || tryNumber > 1 })).servicePrincipal),
+      () =>
+        replicationAware(
+          recent,
+          async () => (await ensureServicePrincipal(ctx.graph, appId, { knownAbsent: knownAbsent || tryNumber > 1 })).servicePrincipal,
+        ),
       (sp) => sp.id,
     ),
   );
 }
 
 /** This run's secret: the existing one (even when its value was already handed off), or a new one stored only in ctx.secrets. */
-async function ensureRunSecret(ctx: StepContext, app: { id: string }, recent: boolean, read: ApplicationDetails | null): Promise<ClientSecretInfo> {
+async function ensureRunSecret(
+  ctx: StepContext,
+  app: { id: string },
+  recent: boolean,
+  read: ApplicationDetails | null,
+): Promise<ClientSecretInfo> {
   const existing = findRunCredential(read, ctx.runId);
   if (existing) {
     const stored = await ctx.secrets.get(CLIENT_SECRET_KIND);
-    if (stored && same(stored.keyId, existing.keyId)) return { keyId: stored.keyId, hint: stored.hint, expiresAt: stored.expiresAt.toISOString() };
+    if (stored && same(stored.keyId, existing.keyId))
+      return { keyId: stored.keyId, hint: stored.hint, expiresAt: stored.expiresAt.toISOString() };
     // The value is sealed before the write's outcome is logged, so a logged success means it was stored (and since handed
     // off or revealed). Without one, a crash hit between Graph's answer and the sealing: nobody can ever know that
     // value, so the orphan goes and a new secret takes its place.
-    if (await ctx.wroteBefore(keys.secret(ctx.runId))) return { keyId: existing.keyId, hint: existing.hint ?? "", expiresAt: existing.endDateTime ?? "" };
-    await ctx.write({ key: keys.orphanSecret(ctx.runId, existing.keyId), kind: "delete", target: `Unrecoverable client secret ${runCredentialName(ctx.runId)}` }, () =>
-      removeApplicationPassword(ctx.graph, app.id, existing.keyId),
+    if (await ctx.wroteBefore(keys.secret(ctx.runId)))
+      return { keyId: existing.keyId, hint: existing.hint ?? "", expiresAt: existing.endDateTime ?? "" };
+    await ctx.write(
+      {
+        key: keys.orphanSecret(ctx.runId, existing.keyId),
+        kind: "delete",
+        target: `Unrecoverable client secret ${runCredentialName(ctx.runId)}`,
+      },
+      () => removeApplicationPassword(ctx.graph, app.id, existing.keyId),
     );
   }
-  return ctx.write({ key: keys.secret(ctx.runId), kind: "create", target: `Client secret ${runCredentialName(ctx.runId)}` }, () =>
-    replicationAware(recent, async () => {
-      const password = await addApplicationPassword(ctx.graph, app.id, {
-        displayName: runCredentialName(ctx.runId),
-        lifetimeDays: ctx.config.options.secretLifetimeDays,
-      });
-      const meta = { keyId: password.keyId, hint: password.hint, expiresAt: new Date(password.endDateTime) };
-      // The value goes straight into encrypted storage; only metadata leaves this function.
-      await ctx.secrets.put(CLIENT_SECRET_KIND, password.secretText, meta);
-      return { keyId: meta.keyId, hint: meta.hint, expiresAt: meta.expiresAt.toISOString() };
-    }),
+  return ctx.write(
+    { key: keys.secret(ctx.runId), kind: "create", target: `Client secret ${runCredentialName(ctx.runId)}` },
+    () =>
+      replicationAware(recent, async () => {
+        const password = await addApplicationPassword(ctx.graph, app.id, {
+          displayName: runCredentialName(ctx.runId),
+          lifetimeDays: ctx.config.options.secretLifetimeDays,
+        });
+        const meta = { keyId: password.keyId, hint: password.hint, expiresAt: new Date(password.endDateTime) };
+        // The value goes straight into encrypted storage; only metadata leaves this function.
+        await ctx.secrets.put(CLIENT_SECRET_KIND, password.secretText, meta);
+        return { keyId: meta.keyId, hint: meta.hint, expiresAt: meta.expiresAt.toISOString() };
+      }),
     (m) => m.keyId,
   );
 }
@@ -367,9 +415,13 @@ async function verify(ctx: StepContext, out: AppRegistrationOutput): Promise<Ver
     return { ok: false, reason: `The app does not hold Log Analytics API ${LOG_ANALYTICS_DATA_READ} (admin consent is missing).` };
   }
   checks.push(`Admin consent for Log Analytics API ${LOG_ANALYTICS_DATA_READ} granted`);
-  const credential = out.secret ? app.passwordCredentials.find((c) => same(c.keyId, out.secret?.keyId ?? "")) : findRunCredential(app, ctx.runId);
-  if (!credential || credential.displayName !== runCredentialName(ctx.runId)) return { ok: false, reason: "This run's client secret is missing from the app." };
-  if (!credential.endDateTime || Date.parse(credential.endDateTime) <= Date.now()) return { ok: false, reason: "This run's client secret has expired." };
+  const credential = out.secret
+    ? app.passwordCredentials.find((c) => same(c.keyId, out.secret?.keyId ?? ""))
+    : findRunCredential(app, ctx.runId);
+  if (!credential || credential.displayName !== runCredentialName(ctx.runId))
+    return { ok: false, reason: "This run's client secret is missing from the app." };
+  if (!credential.endDateTime || Date.parse(credential.endDateTime) <= Date.now())
+    return { ok: false, reason: "This run's client secret has expired." };
   checks.push(`Client secret ${runCredentialName(ctx.runId)} valid until ${credential.endDateTime}`);
   return { ok: true, checks };
 }

@@ -28,7 +28,12 @@ export interface CustomRoleSpec {
   why: string;
 }
 
-const permissionOf = (j: typeof roleJson): RolePermission => ({ actions: j.actions, notActions: j.notActions, dataActions: j.dataActions, notDataActions: j.notDataActions });
+const permissionOf = (j: typeof roleJson): RolePermission => ({
+  actions: j.actions,
+  notActions: j.notActions,
+  dataActions: j.dataActions,
+  notDataActions: j.notDataActions,
+});
 const AKS_PERMISSION = permissionOf(roleJson);
 
 /** The read-only AKS role: assigned on selected clusters with Microsoft Entra integration. */
@@ -131,7 +136,8 @@ function differences(config: RunConfig, spec: CustomRoleSpec, existing: CustomRo
   for (const s of desiredScopes(config, existing)) if (!have.has(s)) out.push(`scopes: +${s}`);
   if (existing.roleName !== spec.roleName) out.push(`roleName: "${existing.roleName}" → "${spec.roleName}"`);
   if (existing.description !== spec.description) out.push("description: updated");
-  if (normalisedPermissions(existing.permissions) !== normalisedPermissions(spec.permissions)) out.push(`permissions: reset to the portal's "${spec.roleName}" permissions`);
+  if (normalisedPermissions(existing.permissions) !== normalisedPermissions(spec.permissions))
+    out.push(`permissions: reset to the portal's "${spec.roleName}" permissions`);
   return out;
 }
 
@@ -161,7 +167,12 @@ async function read(ctx: StepContext): Promise<CustomRoleLive> {
 function planOne(ctx: StepContext, live: CustomRoleLiveItem): PlannedChange {
   const spec = specOf(live.key);
   const scopes = desiredScopes(ctx.config, live.existing);
-  const base = { stepId: "custom-role" as const, key: `custom-role.put:${live.roleId}`, resourceType: "Custom role", resource: spec.roleName };
+  const base = {
+    stepId: "custom-role" as const,
+    key: `custom-role.put:${live.roleId}`,
+    resourceType: "Custom role",
+    resource: spec.roleName,
+  };
   const permission = spec.permissions[0];
   if (!live.existing) {
     return {
@@ -180,7 +191,10 @@ function planOne(ctx: StepContext, live: CustomRoleLiveItem): PlannedChange {
   return {
     ...base,
     action: diff.length > 0 ? "update" : "no-change",
-    why: diff.length > 0 ? "The role must be assignable in every selected subscription; existing scopes are kept." : "The role already exists with these permissions and scopes.",
+    why:
+      diff.length > 0
+        ? "The role must be assignable in every selected subscription; existing scopes are kept."
+        : "The role already exists with these permissions and scopes.",
     ...(diff.length > 0 ? { details: diff } : {}),
   };
 }
@@ -235,8 +249,10 @@ async function apply(ctx: StepContext, live: CustomRoleLive): Promise<CustomRole
     roleId,
     roleDefinitionId: roleDefinitionIdAt(first, roleId),
     assignableScopes: scopes,
-    metadataRoleId: live.roles.find((r) => r.key === AKS_CLUSTER_METADATA_ROLE_KEY)?.roleId ?? customRoleId(ctx.tenantId, AKS_CLUSTER_METADATA_ROLE_KEY),
-    logAnalyticsRoleId: live.roles.find((r) => r.key === LOG_ANALYTICS_QUERY_ROLE_KEY)?.roleId ?? customRoleId(ctx.tenantId, LOG_ANALYTICS_QUERY_ROLE_KEY),
+    metadataRoleId:
+      live.roles.find((r) => r.key === AKS_CLUSTER_METADATA_ROLE_KEY)?.roleId ?? customRoleId(ctx.tenantId, AKS_CLUSTER_METADATA_ROLE_KEY),
+    logAnalyticsRoleId:
+      live.roles.find((r) => r.key === LOG_ANALYTICS_QUERY_ROLE_KEY)?.roleId ?? customRoleId(ctx.tenantId, LOG_ANALYTICS_QUERY_ROLE_KEY),
   };
 }
 
@@ -252,7 +268,8 @@ async function verifyOne(ctx: StepContext, spec: CustomRoleSpec, roleId: string,
   const have = new Set(role.assignableScopes.map((s) => s.toLowerCase().replace(/\/+$/, "")));
   const missing = ctx.config.subscriptions.map((s) => subscriptionScope(s.id)).filter((s) => !have.has(s));
   if (missing.length > 0) return `The custom role "${spec.roleName}" is not assignable in ${missing.join(", ")}.`;
-  if (normalisedPermissions(role.permissions) !== normalisedPermissions(spec.permissions)) return `The custom role "${spec.roleName}" has other permissions than the portal's.`;
+  if (normalisedPermissions(role.permissions) !== normalisedPermissions(spec.permissions))
+    return `The custom role "${spec.roleName}" has other permissions than the portal's.`;
   return null;
 }
 
@@ -261,7 +278,11 @@ async function verify(ctx: StepContext, out: CustomRoleOutput): Promise<VerifyRe
   const metadataRoleId = out.metadataRoleId ?? customRoleId(ctx.tenantId, AKS_CLUSTER_METADATA_ROLE_KEY);
   const logAnalyticsRoleId = out.logAnalyticsRoleId ?? customRoleId(ctx.tenantId, LOG_ANALYTICS_QUERY_ROLE_KEY);
   const checks: string[] = [];
-  for (const [spec, roleId] of [[AKS_READ_ONLY_ROLE, out.roleId], [AKS_CLUSTER_METADATA_ROLE, metadataRoleId], [LOG_ANALYTICS_QUERY_ROLE, logAnalyticsRoleId]] as const) {
+  for (const [spec, roleId] of [
+    [AKS_READ_ONLY_ROLE, out.roleId],
+    [AKS_CLUSTER_METADATA_ROLE, metadataRoleId],
+    [LOG_ANALYTICS_QUERY_ROLE, logAnalyticsRoleId],
+  ] as const) {
     const problem = await verifyOne(ctx, spec, roleId, scope);
     if (problem) return { ok: false, reason: problem };
     checks.push(`Custom role "${spec.roleName}" exists with the portal's permissions`);

@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import { AzureOperationError } from "@/lib/azure/errors";
 import type { DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";
 import type { RunConfig } from "./config";
-import { attentionOf, DIAGNOSTIC_SETTING_NAME, diagnosticSettingsStep, limitBlock, NoClusterConfiguredError, storageAccountIdForCluster, type DiagnosticSettingsLive } from "./diagnostic-settings";
+import {
+  attentionOf,
+  DIAGNOSTIC_SETTING_NAME,
+  diagnosticSettingsStep,
+  limitBlock,
+  NoClusterConfiguredError,
+  storageAccountIdForCluster,
+  type DiagnosticSettingsLive,
+} from "./diagnostic-settings";
 import type { StorageOutput } from "./storage";
 import type { StepContext } from "./types";
 
@@ -24,7 +32,14 @@ const config: RunConfig = {
   clusters: [EUS, WEU],
   storage: [
     { region: "eastus", subscriptionId: SUB, resourceGroup: "rg-audit", createResourceGroup: true, accountName: "auditeus", adopt: false },
-    { region: "westeurope", subscriptionId: SUB, resourceGroup: "rg-audit", createResourceGroup: true, accountName: "auditweu", adopt: false },
+    {
+      region: "westeurope",
+      subscriptionId: SUB,
+      resourceGroup: "rg-audit",
+      createResourceGroup: true,
+      accountName: "auditweu",
+      adopt: false,
+    },
   ],
   options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 },
   vendor: { name: "Vendor", appUniqueName: "vendor-reader", appDisplayName: "Vendor reader", egressIps: [] },
@@ -58,7 +73,10 @@ const setting = (name: string, storageAccountId: string | null, categories: stri
   enabledCategories: categories,
 });
 
-function live(eus: DiagnosticSetting[], weu: DiagnosticSetting[] = [setting(DIAGNOSTIC_SETTING_NAME, account("auditweu"), ["kube-audit"])]): DiagnosticSettingsLive {
+function live(
+  eus: DiagnosticSetting[],
+  weu: DiagnosticSetting[] = [setting(DIAGNOSTIC_SETTING_NAME, account("auditweu"), ["kube-audit"])],
+): DiagnosticSettingsLive {
   return {
     clusters: [
       { cluster: EUS, storageAccountId: account("auditeus"), settings: eus },
@@ -82,7 +100,10 @@ describe("diagnostic-settings plan", () => {
   });
 
   it("plans no change when our setting already sends kube-audit to the right account", () => {
-    const plan = diagnosticSettingsStep.plan(ctx, live([setting(DIAGNOSTIC_SETTING_NAME, account("auditeus").toUpperCase(), ["kube-audit"])]));
+    const plan = diagnosticSettingsStep.plan(
+      ctx,
+      live([setting(DIAGNOSTIC_SETTING_NAME, account("auditeus").toUpperCase(), ["kube-audit"])]),
+    );
     expect(plan.map((l) => l.action)).toEqual(["no-change", "no-change"]);
   });
 
@@ -93,7 +114,10 @@ describe("diagnostic-settings plan", () => {
   });
 
   it("does not adopt kube-audit-admin or another account: it creates ours", () => {
-    const plan = diagnosticSettingsStep.plan(ctx, live([setting("admin-only", account("auditeus"), ["kube-audit-admin"]), setting("elsewhere", account("other"), ["kube-audit"])]));
+    const plan = diagnosticSettingsStep.plan(
+      ctx,
+      live([setting("admin-only", account("auditeus"), ["kube-audit-admin"]), setting("elsewhere", account("other"), ["kube-audit"])]),
+    );
     expect(plan[0]?.action).toBe("create");
   });
 
@@ -108,7 +132,13 @@ describe("diagnostic-settings plan", () => {
     expect(plan[0]).toMatchObject({
       why: `Blocked: ${limitBlock(EUS).reason}`,
       details: ["settings on the cluster: 5 of 5"],
-      attention: { kind: "cluster", subject: "aks-eus", resourceId: EUS.id, code: "diagnostic_settings_limit", reason: limitBlock(EUS).reason },
+      attention: {
+        kind: "cluster",
+        subject: "aks-eus",
+        resourceId: EUS.id,
+        code: "diagnostic_settings_limit",
+        reason: limitBlock(EUS).reason,
+      },
     });
     expect(plan[0]?.attention?.action).toMatch(/re-read Azure, or leave it out/);
     expect(plan[1]).toMatchObject({ action: "create", details: expect.arrayContaining(["settings on the cluster: 0 of 5"]) as unknown });
@@ -116,7 +146,9 @@ describe("diagnostic-settings plan", () => {
   });
 
   it("flags a cluster Azure no longer finds", () => {
-    const plan = diagnosticSettingsStep.plan(ctx, { clusters: [{ cluster: EUS, storageAccountId: account("auditeus"), settings: [], gone: true }] });
+    const plan = diagnosticSettingsStep.plan(ctx, {
+      clusters: [{ cluster: EUS, storageAccountId: account("auditeus"), settings: [], gone: true }],
+    });
     expect(plan[0]?.attention).toMatchObject({ code: "cluster_gone", subject: "aks-eus" });
   });
 });
@@ -132,15 +164,27 @@ describe("diagnostic-settings apply with a blocked cluster", () => {
     expect(limitBlock(EUS)).toMatchObject({ clusterId: EUS.id, clusterName: "aks-eus", code: "diagnostic_settings_limit" });
     expect(limitBlock(EUS).action).toContain("Re-check coverage on the run page and Extend the run");
     expect(attentionOf(out)).toEqual([
-      { kind: "cluster", subject: "aks-eus", resourceId: EUS.id, code: "diagnostic_settings_limit", reason: limitBlock(EUS).reason, action: limitBlock(EUS).action },
+      {
+        kind: "cluster",
+        subject: "aks-eus",
+        resourceId: EUS.id,
+        code: "diagnostic_settings_limit",
+        reason: limitBlock(EUS).reason,
+        action: limitBlock(EUS).action,
+      },
     ]);
   });
 
   it("fails when every cluster is blocked: there is nothing to onboard", async () => {
     const error = await diagnosticSettingsStep.apply(applyCtx, live(full, full)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NoClusterConfiguredError);
-    expect(error).toMatchObject({ code: "diagnostic_settings_limit", output: { settings: [], blocked: [limitBlock(EUS), limitBlock(WEU)] } });
-    expect((error as Error).message).toMatch(/^No selected cluster can send its kube-audit log, so there is nothing to onboard\. aks-eus: It already has 5/);
+    expect(error).toMatchObject({
+      code: "diagnostic_settings_limit",
+      output: { settings: [], blocked: [limitBlock(EUS), limitBlock(WEU)] },
+    });
+    expect((error as Error).message).toMatch(
+      /^No selected cluster can send its kube-audit log, so there is nothing to onboard\. aks-eus: It already has 5/,
+    );
   });
 
   it("has nothing to say when every cluster is done", async () => {
@@ -154,7 +198,17 @@ describe("diagnostic-settings apply with a blocked cluster", () => {
 describe("storageAccountIdForCluster", () => {
   it("prefers the storage step's output, else derives the id from the config", () => {
     const output: StorageOutput = {
-      accounts: [{ region: "EastUS", subscriptionId: SUB, resourceGroup: "rg-x", name: "adopted1", id: account("adopted1"), blobEndpoint: "https://adopted1.blob.core.windows.net/", adopted: true }],
+      accounts: [
+        {
+          region: "EastUS",
+          subscriptionId: SUB,
+          resourceGroup: "rg-x",
+          name: "adopted1",
+          id: account("adopted1"),
+          blobEndpoint: "https://adopted1.blob.core.windows.net/",
+          adopted: true,
+        },
+      ],
     };
     expect(storageAccountIdForCluster(config, { storage: output }, EUS)).toBe(account("adopted1"));
     expect(storageAccountIdForCluster(config, { storage: output }, WEU)).toBe(account("auditweu"));
@@ -163,16 +217,30 @@ describe("storageAccountIdForCluster", () => {
 });
 
 describe("diagnostic-settings apply: which write failures are a cluster's exception", () => {
-  const refusing = (error: AzureOperationError): StepContext => ({ ...ctx, progress: () => Promise.resolve(), write: () => Promise.reject(error) });
+  const refusing = (error: AzureOperationError): StepContext => ({
+    ...ctx,
+    progress: () => Promise.resolve(),
+    write: () => Promise.reject(error),
+  });
   // aks-eus needs a setting (the write fails), aks-weu is done already.
   const needsWrite = () => live([]);
 
   it("a deny policy on the cluster's setting: blocked with the policy in words, the others finish", async () => {
-    const denied = new AzureOperationError("policy_denied", "Azure Policy assignment 'deny-diag' denies diagnostic settings here.", "RequestDisallowedByPolicy", 403);
+    const denied = new AzureOperationError(
+      "policy_denied",
+      "Azure Policy assignment 'deny-diag' denies diagnostic settings here.",
+      "RequestDisallowedByPolicy",
+      403,
+    );
     const out = await diagnosticSettingsStep.apply(refusing(denied), needsWrite());
     expect(out.settings.map((s) => s.clusterName)).toEqual(["aks-weu"]);
     expect(out.blocked).toEqual([
-      expect.objectContaining({ clusterName: "aks-eus", code: "policy_denied", reason: expect.stringContaining("Azure Policy assignment 'deny-diag'") as unknown, action: expect.stringContaining("exemption") as unknown }),
+      expect.objectContaining({
+        clusterName: "aks-eus",
+        code: "policy_denied",
+        reason: expect.stringContaining("Azure Policy assignment 'deny-diag'") as unknown,
+        action: expect.stringContaining("exemption") as unknown,
+      }),
     ]);
   });
 

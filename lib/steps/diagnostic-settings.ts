@@ -75,7 +75,8 @@ const PER_SUBSCRIPTION_CONCURRENCY = 16;
 
 const sameId = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
 const accountNameOf = (id: string) => id.split("/").pop() ?? id;
-const settingKey = (clusterId: string) => `diagnostic-settings.setting:${clusterId}/providers/Microsoft.Insights/diagnosticSettings/${DIAGNOSTIC_SETTING_NAME}`;
+const settingKey = (clusterId: string) =>
+  `diagnostic-settings.setting:${clusterId}/providers/Microsoft.Insights/diagnosticSettings/${DIAGNOSTIC_SETTING_NAME}`;
 
 /** The admin's to-do once the cause is gone: the coverage check on the run page onboards the cluster. */
 const EXTEND_LATER = "then Re-check coverage on the run page and Extend the run to onboard it";
@@ -124,7 +125,10 @@ function isClusterGone(error: AzureOperationError): boolean {
 
 function isStorageOutput(value: unknown): value is StorageOutput {
   const accounts = (value as { accounts?: unknown } | null)?.accounts;
-  return Array.isArray(accounts) && accounts.every((a) => typeof (a as { id?: unknown }).id === "string" && typeof (a as { region?: unknown }).region === "string");
+  return (
+    Array.isArray(accounts) &&
+    accounts.every((a) => typeof (a as { id?: unknown }).id === "string" && typeof (a as { region?: unknown }).region === "string")
+  );
 }
 
 /** The account for a cluster's region: the storage step's output when present, else the id derived from the config's choice. */
@@ -136,7 +140,11 @@ export function storageAccountIdForCluster(config: RunConfig, outputs: StepConte
     if (fromOutput) return fromOutput.id;
   }
   const choice = config.storage.find((s) => s.region.toLowerCase() === region);
-  if (!choice) throw new AzureOperationError("invalid_request", `No storage account is chosen for region ${cluster.location}, where cluster ${cluster.name} runs.`);
+  if (!choice)
+    throw new AzureOperationError(
+      "invalid_request",
+      `No storage account is chosen for region ${cluster.location}, where cluster ${cluster.name} runs.`,
+    );
   return storageAccountIdOf(choice);
 }
 
@@ -150,7 +158,8 @@ type ClusterWork =
 /** What one cluster needs, from live state alone: shared by plan, apply and the unit tests. */
 function clusterWork(c: ClusterDiagnosticsLive): ClusterWork {
   if (c.gone) return { kind: "blocked", block: goneBlock(c.cluster) };
-  const sendsAudit = (s: DiagnosticSetting) => sameId(s.storageAccountId, c.storageAccountId) && s.enabledCategories.includes(KUBE_AUDIT_CATEGORY);
+  const sendsAudit = (s: DiagnosticSetting) =>
+    sameId(s.storageAccountId, c.storageAccountId) && s.enabledCategories.includes(KUBE_AUDIT_CATEGORY);
   const ours = c.settings.find((s) => s.name === DIAGNOSTIC_SETTING_NAME);
   if (ours && sendsAudit(ours)) return { kind: "no-change" };
   // Azure refuses a second setting sending the same category to the same sink (409 "Data sink … is already used"), so reuse it.
@@ -158,8 +167,10 @@ function clusterWork(c: ClusterDiagnosticsLive): ClusterWork {
   if (existing) return { kind: "adopt", setting: existing };
   if (ours) {
     const details: string[] = [];
-    if (!sameId(ours.storageAccountId, c.storageAccountId)) details.push(`storageAccountId: ${ours.storageAccountId ?? "none"} → ${c.storageAccountId}`);
-    if (!ours.enabledCategories.includes(KUBE_AUDIT_CATEGORY)) details.push(`logs: ${ours.enabledCategories.join(", ") || "none"} → ${KUBE_AUDIT_CATEGORY}`);
+    if (!sameId(ours.storageAccountId, c.storageAccountId))
+      details.push(`storageAccountId: ${ours.storageAccountId ?? "none"} → ${c.storageAccountId}`);
+    if (!ours.enabledCategories.includes(KUBE_AUDIT_CATEGORY))
+      details.push(`logs: ${ours.enabledCategories.join(", ") || "none"} → ${KUBE_AUDIT_CATEGORY}`);
     return { kind: "update", details };
   }
   if (c.settings.length >= MAX_DIAGNOSTIC_SETTINGS) return { kind: "blocked", block: limitBlock(c.cluster) };
@@ -189,7 +200,16 @@ function planCluster(c: ClusterDiagnosticsLive): PlannedChange {
     case "update":
       return { ...base, action: "update", why, details: w.details };
     case "create":
-      return { ...base, action: "create", why, details: [`logs: ${KUBE_AUDIT_CATEGORY} only`, `storageAccountId: ${c.storageAccountId}`, `settings on the cluster: ${c.settings.length} of ${MAX_DIAGNOSTIC_SETTINGS}`] };
+      return {
+        ...base,
+        action: "create",
+        why,
+        details: [
+          `logs: ${KUBE_AUDIT_CATEGORY} only`,
+          `storageAccountId: ${c.storageAccountId}`,
+          `settings on the cluster: ${c.settings.length} of ${MAX_DIAGNOSTIC_SETTINGS}`,
+        ],
+      };
     case "blocked": {
       const { block } = w;
       // At plan time the admin can also leave the cluster out (the plan page offers it) or free a slot and re-read Azure.
@@ -202,7 +222,14 @@ function planCluster(c: ClusterDiagnosticsLive): PlannedChange {
         action: "create",
         why: `Blocked: ${block.reason}`,
         details: [`settings on the cluster: ${c.settings.length} of ${MAX_DIAGNOSTIC_SETTINGS}`],
-        attention: { kind: "cluster", subject: block.clusterName, resourceId: block.clusterId, code: block.code, reason: block.reason, action },
+        attention: {
+          kind: "cluster",
+          subject: block.clusterName,
+          resourceId: block.clusterId,
+          code: block.code,
+          reason: block.reason,
+          action,
+        },
       };
     }
   }
@@ -257,12 +284,24 @@ async function readCluster(ctx: StepContext, c: ClusterDiagnosticsLive): Promise
 }
 
 function targetsOf(ctx: StepContext): ClusterDiagnosticsLive[] {
-  return ctx.config.clusters.map((cluster) => ({ cluster, storageAccountId: storageAccountIdForCluster(ctx.config, ctx.outputs, cluster), settings: [] }));
+  return ctx.config.clusters.map((cluster) => ({
+    cluster,
+    storageAccountId: storageAccountIdForCluster(ctx.config, ctx.outputs, cluster),
+    settings: [],
+  }));
 }
 
 /** Group by subscription (Azure throttles per subscription), bounded within each, all groups at once; every cluster finishes before a failure is thrown. */
-function perSubscriptionSettled<R>(clusters: readonly ClusterDiagnosticsLive[], fn: (c: ClusterDiagnosticsLive) => Promise<R>): Promise<R[]> {
-  return mapPerGroupSettled(clusters, (c) => c.cluster.subscriptionId, PER_SUBSCRIPTION_CONCURRENCY, (c) => fn(c));
+function perSubscriptionSettled<R>(
+  clusters: readonly ClusterDiagnosticsLive[],
+  fn: (c: ClusterDiagnosticsLive) => Promise<R>,
+): Promise<R[]> {
+  return mapPerGroupSettled(
+    clusters,
+    (c) => c.cluster.subscriptionId,
+    PER_SUBSCRIPTION_CONCURRENCY,
+    (c) => fn(c),
+  );
 }
 
 /** Step 2: one kube-audit diagnostic setting per selected cluster, to its region's account. */
@@ -306,7 +345,9 @@ export const diagnosticSettingsStep: StepModule<DiagnosticSettingsLive, Diagnost
       async (t) => ({ ...t, settings: await listDiagnosticSettings(ctx.arm, t.cluster.id) }),
     );
     for (const c of listed) {
-      const sending = c.settings.find((s) => sameId(s.storageAccountId, c.storageAccountId) && s.enabledCategories.includes(KUBE_AUDIT_CATEGORY));
+      const sending = c.settings.find(
+        (s) => sameId(s.storageAccountId, c.storageAccountId) && s.enabledCategories.includes(KUBE_AUDIT_CATEGORY),
+      );
       if (sending) checks.push(`${c.cluster.name}: setting '${sending.name}' sends kube-audit to ${accountNameOf(c.storageAccountId)}`);
       else failures.push(`Cluster ${c.cluster.name} does not send kube-audit to ${accountNameOf(c.storageAccountId)}.`);
     }
@@ -317,5 +358,12 @@ export const diagnosticSettingsStep: StepModule<DiagnosticSettingsLive, Diagnost
 
 /** The step's exceptions as the engine stores them: each blocked cluster, why and what to do. */
 export function attentionOf(out: DiagnosticSettingsOutput): AttentionItem[] {
-  return out.blocked.map((b) => ({ kind: "cluster", subject: b.clusterName, resourceId: b.clusterId, code: b.code, reason: b.reason, action: b.action }));
+  return out.blocked.map((b) => ({
+    kind: "cluster",
+    subject: b.clusterName,
+    resourceId: b.clusterId,
+    code: b.code,
+    reason: b.reason,
+    action: b.action,
+  }));
 }

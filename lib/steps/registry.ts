@@ -23,7 +23,8 @@ export const STEPS = [
   {
     id: "role-assignments",
     title: "Role assignments",
-    summary: "Log Analytics queries per subscription; the AKS role on each selected cluster; Storage Blob Data Reader on each audit account.",
+    summary:
+      "Log Analytics queries per subscription; the AKS role on each selected cluster; Storage Blob Data Reader on each audit account.",
   },
   {
     id: "workbench-handoff",

@@ -28,8 +28,15 @@ describe("retryWriteOnReplication", () => {
   });
 
   it("rethrows when the budget is spent, without an in-step wait, and on anything but replication", async () => {
-    await expect(retryWriteOnReplication(ctxWith(async () => false), () => Promise.reject(lag()))).rejects.toMatchObject({ code: "role_definition_not_found" });
-    await expect(retryWriteOnReplication(ctxWith(), () => Promise.reject(lag()))).rejects.toMatchObject({ code: "role_definition_not_found" });
+    await expect(
+      retryWriteOnReplication(
+        ctxWith(async () => false),
+        () => Promise.reject(lag()),
+      ),
+    ).rejects.toMatchObject({ code: "role_definition_not_found" });
+    await expect(retryWriteOnReplication(ctxWith(), () => Promise.reject(lag()))).rejects.toMatchObject({
+      code: "role_definition_not_found",
+    });
     let waited = false;
     const forbidden = new AzureOperationError("forbidden", "You don't have permission.");
     const waiting = ctxWith(async () => {

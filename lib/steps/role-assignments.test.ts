@@ -5,7 +5,17 @@ import { roleAssignmentName } from "@/lib/azure/names";
 import { BUILTIN_ROLE_IDS } from "@/lib/azure/role-ids";
 import { blobReadCondition } from "./abac";
 import type { RunConfig } from "./config";
-import { clusterAccessFromConfig, clusterNotes, decide, desiredAssignments, ENABLE_ENTRA_DOCS, roleAssignmentsStep, staleAssignments, type ClusterAccess, type RoleAssignmentsLive } from "./role-assignments";
+import {
+  clusterAccessFromConfig,
+  clusterNotes,
+  decide,
+  desiredAssignments,
+  ENABLE_ENTRA_DOCS,
+  roleAssignmentsStep,
+  staleAssignments,
+  type ClusterAccess,
+  type RoleAssignmentsLive,
+} from "./role-assignments";
 import { storageAccountIdOf } from "./storage";
 import type { StepContext } from "./types";
 
@@ -42,17 +52,38 @@ const config = {
     { id: SUB_A, displayName: "A" },
     { id: SUB_B, displayName: "B" },
   ],
-  clusters: [cluster(SUB_A, "aks-entra", "eastus", true), cluster(SUB_A, "aks-k8s-rbac", "westeurope", true), cluster(SUB_B, "aks-legacy", "northeurope", false)],
-  storage: [storage(SUB_A, "eastus", "auditeus01"), storage(SUB_A, "westeurope", "auditweu01"), storage(SUB_B, "northeurope", "auditneu01")],
+  clusters: [
+    cluster(SUB_A, "aks-entra", "eastus", true),
+    cluster(SUB_A, "aks-k8s-rbac", "westeurope", true),
+    cluster(SUB_B, "aks-legacy", "northeurope", false),
+  ],
+  storage: [
+    storage(SUB_A, "eastus", "auditeus01"),
+    storage(SUB_A, "westeurope", "auditweu01"),
+    storage(SUB_B, "northeurope", "auditneu01"),
+  ],
   options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 },
   vendor: { name: "Vendor", appUniqueName: "vendor-app", appDisplayName: "Vendor app", egressIps: [] },
 } satisfies RunConfig;
 const [C1, C2, C3] = config.clusters.map((c) => c.id) as [string, string, string];
 const [S1, S2, S3] = config.storage.map((x) => storageAccountIdOf(x)) as [string, string, string];
 
-const ctx = { runId: "run-1", tenantId: config.tenantId, actorUpn: "a@b", config, arm: {} as TokenCredential, graph: {} as TokenCredential, outputs: {} } as unknown as StepContext;
+const ctx = {
+  runId: "run-1",
+  tenantId: config.tenantId,
+  actorUpn: "a@b",
+  config,
+  arm: {} as TokenCredential,
+  graph: {} as TokenCredential,
+  outputs: {},
+} as unknown as StepContext;
 
-function assignment(scope: string, roleGuid: string, condition: string | null, name = roleAssignmentName(scope, SP, roleGuid)): RoleAssignmentInfo {
+function assignment(
+  scope: string,
+  roleGuid: string,
+  condition: string | null,
+  name = roleAssignmentName(scope, SP, roleGuid),
+): RoleAssignmentInfo {
   return {
     id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
     name,
@@ -67,7 +98,11 @@ function assignment(scope: string, roleGuid: string, condition: string | null, n
 }
 
 /** Live reads: the first two clusters with Entra integration (the second without Azure RBAC), the third without. */
-const access: ClusterAccess[] = clusterAccessFromConfig(config).map((a, i) => ({ ...a, azureRbac: i === 0 ? true : i === 1 ? false : null, source: "live" }));
+const access: ClusterAccess[] = clusterAccessFromConfig(config).map((a, i) => ({
+  ...a,
+  azureRbac: i === 0 ? true : i === 1 ? false : null,
+  source: "live",
+}));
 const desired = desiredAssignments(config, ROLES, undefined, access);
 const allPresent = (): Record<string, RoleAssignmentInfo[]> => {
   const existing: Record<string, RoleAssignmentInfo[]> = {};
@@ -88,7 +123,11 @@ describe("desiredAssignments", () => {
       [S2, BUILTIN_ROLE_IDS.storageBlobDataReader],
       [S3, BUILTIN_ROLE_IDS.storageBlobDataReader],
     ]);
-    expect(desired.slice(SBDR).map((d) => d.condition)).toEqual([blobReadCondition(["auditeus01"]), blobReadCondition(["auditweu01"]), blobReadCondition(["auditneu01"])]);
+    expect(desired.slice(SBDR).map((d) => d.condition)).toEqual([
+      blobReadCondition(["auditeus01"]),
+      blobReadCondition(["auditweu01"]),
+      blobReadCondition(["auditneu01"]),
+    ]);
     // Nothing the vendor holds reaches a cluster or account at subscription scope: there it gets Log Analytics queries only.
     expect(desired.filter((d) => d.scope === A || d.scope === B).every((d) => d.roleGuid === LA)).toBe(true);
     expect(desired.some((d) => d.roleGuid === BUILTIN_ROLE_IDS.logAnalyticsReader)).toBe(false);
@@ -96,7 +135,11 @@ describe("desiredAssignments", () => {
 
   it("treats a cluster recorded without Entra integration (or not recorded, in older runs) as without it", () => {
     const older = { ...config, clusters: config.clusters.map(({ entraIntegration: _, ...c }) => c) };
-    expect(desiredAssignments(older, ROLES).filter((d) => d.cluster).map((d) => d.roleGuid)).toEqual([META, META, META]);
+    expect(
+      desiredAssignments(older, ROLES)
+        .filter((d) => d.cluster)
+        .map((d) => d.roleGuid),
+    ).toEqual([META, META, META]);
   });
 
   it("follows the live read over the recorded value (a cluster that gained Entra integration gets the AKS role)", () => {
@@ -106,7 +149,12 @@ describe("desiredAssignments", () => {
 
   it("prefers the storage step's outputs over the configuration", () => {
     const id = `/subscriptions/${SUB_B}/resourceGroups/rg-x/providers/Microsoft.Storage/storageAccounts/otheracct01`;
-    const d = desiredAssignments(config, ROLES, { accounts: [{ name: "otheracct01", subscriptionId: SUB_B, resourceGroup: "rg-x", id }] }, access);
+    const d = desiredAssignments(
+      config,
+      ROLES,
+      { accounts: [{ name: "otheracct01", subscriptionId: SUB_B, resourceGroup: "rg-x", id }] },
+      access,
+    );
     expect(d.filter((x) => x.condition).map((x) => [x.scope, x.condition])).toEqual([[id, blobReadCondition(["otheracct01"])]]);
   });
 });
@@ -136,7 +184,9 @@ describe("role-assignments plan", () => {
     ]);
     expect(line?.details?.[2]).toContain(ENABLE_ENTRA_DOCS);
     // Entra without Azure RBAC: the role's dataActions don't apply inside the cluster.
-    expect(plan.find((c) => c.key === `role-assignments.${ROLE}:${C2}`)?.details).toEqual([expect.stringContaining("dataActions have no effect")]);
+    expect(plan.find((c) => c.key === `role-assignments.${ROLE}:${C2}`)?.details).toEqual([
+      expect.stringContaining("dataActions have no effect"),
+    ]);
     expect(plan.find((c) => c.key === `role-assignments.${ROLE}:${C1}`)?.details).toBeUndefined();
   });
 
@@ -155,7 +205,16 @@ describe("role-assignments plan", () => {
     const old = blobReadCondition(["auditeus01", "auditweu01"]);
     existing[S1] = existing[S1]!.map((a) => ({ ...a, condition: old }));
     const plan = roleAssignmentsStep.plan(ctx, { principalId: SP, roleId: ROLE, desired, existing });
-    expect(plan.map((c) => c.action)).toEqual(["no-change", "no-change", "no-change", "no-change", "no-change", "update", "no-change", "no-change"]);
+    expect(plan.map((c) => c.action)).toEqual([
+      "no-change",
+      "no-change",
+      "no-change",
+      "no-change",
+      "no-change",
+      "update",
+      "no-change",
+      "no-change",
+    ]);
     expect(plan[SBDR]?.details).toEqual([`condition: ${old} → ${blobReadCondition(["auditeus01"])}`]);
   });
 
@@ -169,14 +228,22 @@ describe("role-assignments plan", () => {
     const other = "99999999-9999-4999-8999-999999999999";
     expect(decide(d, SP, [assignment(S1, d.roleGuid, d.condition ?? null, other)]).kind).toBe("adopt");
     expect(decide(d, SP, [assignment(S1, d.roleGuid, "something else", other)]).kind).toBe("conflict");
-    const plan = roleAssignmentsStep.plan(ctx, { principalId: SP, roleId: ROLE, desired: [d], existing: { [S1]: [assignment(S1, d.roleGuid, "x", other)] } });
+    const plan = roleAssignmentsStep.plan(ctx, {
+      principalId: SP,
+      roleId: ROLE,
+      desired: [d],
+      existing: { [S1]: [assignment(S1, d.roleGuid, "x", other)] },
+    });
     expect(plan[0]).toMatchObject({ action: "update", why: expect.stringContaining("another name") });
   });
 
   it("ignores assignments of other principals and roles at the scope", () => {
     const d = desired[0]!;
     const foreign = { ...assignment(A, d.roleGuid, null), principalId: "66666666-6666-4666-8666-666666666666" };
-    expect(decide(d, SP, [foreign, assignment(A, BUILTIN_ROLE_IDS.reader, null)])).toEqual({ kind: "create", name: roleAssignmentName(A, SP, d.roleGuid) });
+    expect(decide(d, SP, [foreign, assignment(A, BUILTIN_ROLE_IDS.reader, null)])).toEqual({
+      kind: "create",
+      name: roleAssignmentName(A, SP, d.roleGuid),
+    });
   });
 });
 
@@ -185,8 +252,16 @@ describe("narrowing", () => {
   const earlier = (): Record<string, RoleAssignmentInfo[]> => {
     const existing = allPresent();
     const LAR = BUILTIN_ROLE_IDS.logAnalyticsReader;
-    existing[A]!.push(assignment(A, ROLE, null), assignment(A, BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition(["auditeus01", "auditweu01"])), assignment(A, LAR, null));
-    existing[B]!.push(assignment(B, ROLE, null), assignment(B, BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition(["auditneu01"])), assignment(B, LAR, null));
+    existing[A]!.push(
+      assignment(A, ROLE, null),
+      assignment(A, BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition(["auditeus01", "auditweu01"])),
+      assignment(A, LAR, null),
+    );
+    existing[B]!.push(
+      assignment(B, ROLE, null),
+      assignment(B, BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition(["auditneu01"])),
+      assignment(B, LAR, null),
+    );
     return existing;
   };
 
@@ -203,18 +278,33 @@ describe("narrowing", () => {
     ]);
     const plan = roleAssignmentsStep.plan(ctx, { principalId: SP, roleId: ROLE, desired, existing, stale });
     expect(plan.map((c) => c.action)).toEqual([...Array(8).fill("no-change"), ...Array(6).fill("remove")]);
-    expect(plan[8]).toMatchObject({ key: `role-assignments.${ROLE}:${A}`, resource: `AKS Audit Log Reader (read-only) at ${A}`, why: expect.stringContaining("Narrowed") });
-    expect(plan[10]).toMatchObject({ resource: `Log Analytics Reader at ${A}`, why: expect.stringContaining("lists every storage account's containers") });
+    expect(plan[8]).toMatchObject({
+      key: `role-assignments.${ROLE}:${A}`,
+      resource: `AKS Audit Log Reader (read-only) at ${A}`,
+      why: expect.stringContaining("Narrowed"),
+    });
+    expect(plan[10]).toMatchObject({
+      resource: `Log Analytics Reader at ${A}`,
+      why: expect.stringContaining("lists every storage account's containers"),
+    });
   });
 
   it("never removes an assignment under another name (the customer's own)", () => {
     const existing = allPresent();
-    existing[A]!.push(assignment(A, ROLE, null, "99999999-9999-4999-8999-999999999999"), assignment(A, BUILTIN_ROLE_IDS.logAnalyticsReader, null, "99999999-9999-4999-8999-999999999998"));
+    existing[A]!.push(
+      assignment(A, ROLE, null, "99999999-9999-4999-8999-999999999999"),
+      assignment(A, BUILTIN_ROLE_IDS.logAnalyticsReader, null, "99999999-9999-4999-8999-999999999998"),
+    );
     expect(staleAssignments(config, ROLES, SP, desired, existing)).toEqual([]);
   });
 
   it("replaces the metadata role on a cluster that gained Entra integration", () => {
-    const gained = desiredAssignments(config, ROLES, undefined, access.map((a) => ({ ...a, entraIntegration: true })));
+    const gained = desiredAssignments(
+      config,
+      ROLES,
+      undefined,
+      access.map((a) => ({ ...a, entraIntegration: true })),
+    );
     const existing = allPresent();
     const stale = staleAssignments(config, ROLES, SP, gained, existing);
     expect(stale.map((x) => [x.scope, x.roleGuid])).toEqual([[C3, META]]);

@@ -16,7 +16,14 @@ import { BUILTIN_ROLE_IDS, roleGuid } from "@/lib/azure/role-ids";
 import { blobReadCondition, CONDITION_VERSION } from "./abac";
 import type { ClusterChoice, RunConfig } from "./config";
 import { retryWriteOnReplication } from "./replication-retry";
-import { AKS_CLUSTER_METADATA_ROLE, AKS_CLUSTER_METADATA_ROLE_KEY, AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY, LOG_ANALYTICS_QUERY_ROLE, LOG_ANALYTICS_QUERY_ROLE_KEY } from "./custom-role";
+import {
+  AKS_CLUSTER_METADATA_ROLE,
+  AKS_CLUSTER_METADATA_ROLE_KEY,
+  AKS_READ_ONLY_ROLE,
+  AKS_READ_ONLY_ROLE_KEY,
+  LOG_ANALYTICS_QUERY_ROLE,
+  LOG_ANALYTICS_QUERY_ROLE_KEY,
+} from "./custom-role";
 import { storageAccountIdOf } from "./storage";
 import type { ChangeAction, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
@@ -32,7 +39,11 @@ export interface PortalRoleIds {
 
 /** The portal's custom role ids in a tenant (deterministic: customRoleId of each key). */
 export function portalRoleIds(tenantId: string): PortalRoleIds {
-  return { aks: customRoleId(tenantId, AKS_READ_ONLY_ROLE_KEY), metadata: customRoleId(tenantId, AKS_CLUSTER_METADATA_ROLE_KEY), logAnalytics: customRoleId(tenantId, LOG_ANALYTICS_QUERY_ROLE_KEY) };
+  return {
+    aks: customRoleId(tenantId, AKS_READ_ONLY_ROLE_KEY),
+    metadata: customRoleId(tenantId, AKS_CLUSTER_METADATA_ROLE_KEY),
+    logAnalytics: customRoleId(tenantId, LOG_ANALYTICS_QUERY_ROLE_KEY),
+  };
 }
 
 /** How the vendor may reach one selected cluster, decided by its Microsoft Entra integration. */
@@ -105,10 +116,20 @@ export type AssignmentDecision =
   | { kind: "conflict"; existing: RoleAssignmentInfo };
 
 const appOutputSchema = z.object({ servicePrincipalId: z.string().min(1) });
-const customRoleOutputSchema = z.object({ roleId: z.string().min(1), metadataRoleId: z.string().min(1).optional(), logAnalyticsRoleId: z.string().min(1).optional() });
+const customRoleOutputSchema = z.object({
+  roleId: z.string().min(1),
+  metadataRoleId: z.string().min(1).optional(),
+  logAnalyticsRoleId: z.string().min(1).optional(),
+});
 const storageOutputSchema = z.object({
   accounts: z.array(
-    z.object({ name: z.string().optional(), accountName: z.string().optional(), subscriptionId: z.string().optional(), resourceGroup: z.string().optional(), id: z.string().optional() }),
+    z.object({
+      name: z.string().optional(),
+      accountName: z.string().optional(),
+      subscriptionId: z.string().optional(),
+      resourceGroup: z.string().optional(),
+      id: z.string().optional(),
+    }),
   ),
 });
 
@@ -135,7 +156,10 @@ export function auditAccountRefs(config: RunConfig, storageOutput: unknown): Aud
         const name = a.name ?? a.accountName;
         const sub = a.subscriptionId ?? /^\/subscriptions\/([^/]+)/i.exec(a.id ?? "")?.[1];
         if (!name || !sub) return [];
-        const rg = a.resourceGroup ?? /\/resourceGroups\/([^/]+)/i.exec(a.id ?? "")?.[1] ?? config.storage.find((s) => same(s.accountName, name))?.resourceGroup;
+        const rg =
+          a.resourceGroup ??
+          /\/resourceGroups\/([^/]+)/i.exec(a.id ?? "")?.[1] ??
+          config.storage.find((s) => same(s.accountName, name))?.resourceGroup;
         const id = a.id ?? (rg ? storageAccountIdOf({ subscriptionId: sub, resourceGroup: rg, accountName: name }) : null);
         return id ? [{ id, name, subscriptionId: sub }] : [];
       })
@@ -147,7 +171,8 @@ export function auditAccountRefs(config: RunConfig, storageOutput: unknown): Aud
 /** The audit storage accounts by subscription: the storage step's outputs when present, else the run's configuration. */
 export function storageAccountsBySubscription(config: RunConfig, storageOutput: unknown): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const a of auditAccountRefs(config, storageOutput)) out.set(a.subscriptionId.toLowerCase(), [...(out.get(a.subscriptionId.toLowerCase()) ?? []), a.name]);
+  for (const a of auditAccountRefs(config, storageOutput))
+    out.set(a.subscriptionId.toLowerCase(), [...(out.get(a.subscriptionId.toLowerCase()) ?? []), a.name]);
   return out;
 }
 
@@ -167,18 +192,30 @@ function accessOf(c: ClusterChoice, entraIntegration: boolean, azureRbac: boolea
  * actions only, so container listing and user delegation keys would stay open on every account in a wider scope. Log
  * Analytics is the portal's query-only role: Log Analytics Reader's "*\/read" would list every account's containers.
  */
-export function desiredAssignments(config: RunConfig, roles: PortalRoleIds, storageOutput?: unknown, clusters: readonly ClusterAccess[] = clusterAccessFromConfig(config)): DesiredAssignment[] {
+export function desiredAssignments(
+  config: RunConfig,
+  roles: PortalRoleIds,
+  storageOutput?: unknown,
+  clusters: readonly ClusterAccess[] = clusterAccessFromConfig(config),
+): DesiredAssignment[] {
   const out: DesiredAssignment[] = [];
   for (const s of config.subscriptions) {
     out.push({ scope: scopeOf(s.id), roleName: LOG_ANALYTICS_QUERY_ROLE.roleName, roleGuid: roles.logAnalytics });
   }
   for (const c of config.clusters) {
     const access = clusters.find((a) => same(a.clusterId, c.id)) ?? accessOf(c, c.entraIntegration ?? false, null, "config");
-    const role = access.entraIntegration ? { roleName: AKS_READ_ONLY_ROLE.roleName, roleGuid: roles.aks } : { roleName: AKS_CLUSTER_METADATA_ROLE.roleName, roleGuid: roles.metadata };
+    const role = access.entraIntegration
+      ? { roleName: AKS_READ_ONLY_ROLE.roleName, roleGuid: roles.aks }
+      : { roleName: AKS_CLUSTER_METADATA_ROLE.roleName, roleGuid: roles.metadata };
     out.push({ scope: c.id, ...role, cluster: access });
   }
   for (const a of auditAccountRefs(config, storageOutput)) {
-    out.push({ scope: a.id, roleName: "Storage Blob Data Reader", roleGuid: BUILTIN_ROLE_IDS.storageBlobDataReader, condition: blobReadCondition([a.name]) });
+    out.push({
+      scope: a.id,
+      roleName: "Storage Blob Data Reader",
+      roleGuid: BUILTIN_ROLE_IDS.storageBlobDataReader,
+      condition: blobReadCondition([a.name]),
+    });
   }
   return out;
 }
@@ -188,15 +225,34 @@ export function desiredAssignments(config: RunConfig, roles: PortalRoleIds, stor
  * Reader and Log Analytics Reader at a selected subscription's scope (earlier versions), and the other AKS role on a cluster whose Entra
  * integration changed. Assignments under any other name are the customer's and never listed.
  */
-export function staleAssignments(config: RunConfig, roles: PortalRoleIds, principalId: string, desired: readonly DesiredAssignment[], existing: Record<string, RoleAssignmentInfo[]>): StaleAssignment[] {
+export function staleAssignments(
+  config: RunConfig,
+  roles: PortalRoleIds,
+  principalId: string,
+  desired: readonly DesiredAssignment[],
+  existing: Record<string, RoleAssignmentInfo[]>,
+): StaleAssignment[] {
   const out: StaleAssignment[] = [];
-  const ours = (scope: string, guid: string) => (existing[scope] ?? []).find((a) => same(a.roleDefinitionGuid, guid) && same(a.name, roleAssignmentName(scope, principalId, guid)));
+  const ours = (scope: string, guid: string) =>
+    (existing[scope] ?? []).find((a) => same(a.roleDefinitionGuid, guid) && same(a.name, roleAssignmentName(scope, principalId, guid)));
   for (const s of config.subscriptions) {
     const scope = scopeOf(s.id);
     const wide: [string, string, string][] = [
-      [roles.aks, AKS_READ_ONLY_ROLE.roleName, "Narrowed to the selected clusters with Microsoft Entra integration: at subscription scope it reaches every cluster, including unselected and future ones."],
-      [BUILTIN_ROLE_IDS.storageBlobDataReader, "Storage Blob Data Reader", "Narrowed to the audit storage accounts: at subscription scope its container listing and user delegation keys reach every account."],
-      [BUILTIN_ROLE_IDS.logAnalyticsReader, "Log Analytics Reader", `Replaced by ${LOG_ANALYTICS_QUERY_ROLE.roleName}: Log Analytics Reader's */read also lists every storage account's containers and reads every resource's settings.`],
+      [
+        roles.aks,
+        AKS_READ_ONLY_ROLE.roleName,
+        "Narrowed to the selected clusters with Microsoft Entra integration: at subscription scope it reaches every cluster, including unselected and future ones.",
+      ],
+      [
+        BUILTIN_ROLE_IDS.storageBlobDataReader,
+        "Storage Blob Data Reader",
+        "Narrowed to the audit storage accounts: at subscription scope its container listing and user delegation keys reach every account.",
+      ],
+      [
+        BUILTIN_ROLE_IDS.logAnalyticsReader,
+        "Log Analytics Reader",
+        `Replaced by ${LOG_ANALYTICS_QUERY_ROLE.roleName}: Log Analytics Reader's */read also lists every storage account's containers and reads every resource's settings.`,
+      ],
     ];
     for (const [guid, roleName, why] of wide) {
       const found = ours(scope, guid);
@@ -205,9 +261,18 @@ export function staleAssignments(config: RunConfig, roles: PortalRoleIds, princi
   }
   for (const d of desired) {
     if (!d.cluster) continue;
-    const other = same(d.roleGuid, roles.aks) ? { guid: roles.metadata, roleName: AKS_CLUSTER_METADATA_ROLE.roleName } : { guid: roles.aks, roleName: AKS_READ_ONLY_ROLE.roleName };
+    const other = same(d.roleGuid, roles.aks)
+      ? { guid: roles.metadata, roleName: AKS_CLUSTER_METADATA_ROLE.roleName }
+      : { guid: roles.aks, roleName: AKS_READ_ONLY_ROLE.roleName };
     const found = ours(d.scope, other.guid);
-    if (found) out.push({ scope: d.scope, roleName: other.roleName, roleGuid: other.guid, name: found.name, why: `Replaced by ${d.roleName}: the cluster's Microsoft Entra integration changed.` });
+    if (found)
+      out.push({
+        scope: d.scope,
+        roleName: other.roleName,
+        roleGuid: other.guid,
+        name: found.name,
+        why: `Replaced by ${d.roleName}: the cluster's Microsoft Entra integration changed.`,
+      });
   }
   return out;
 }
@@ -220,7 +285,9 @@ function sameCondition(a: string | null | undefined, b: string | null | undefine
 export function decide(d: DesiredAssignment, principalId: string | null, atScope: RoleAssignmentInfo[]): AssignmentDecision {
   if (!principalId) return { kind: "create", name: null };
   const name = roleAssignmentName(d.scope, principalId, d.roleGuid);
-  const matches = atScope.filter((a) => same(a.principalId, principalId) && same(a.roleDefinitionGuid, d.roleGuid) && same(a.scope.replace(/\/+$/, ""), d.scope));
+  const matches = atScope.filter(
+    (a) => same(a.principalId, principalId) && same(a.roleDefinitionGuid, d.roleGuid) && same(a.scope.replace(/\/+$/, ""), d.scope),
+  );
   const exact = matches.find((a) => sameCondition(a.condition, d.condition));
   if (exact) return { kind: same(exact.name, name) ? "no-change" : "adopt", existing: exact };
   const ours = matches.find((a) => same(a.name, name));
@@ -243,7 +310,11 @@ function roleIdsOf(ctx: StepContext): PortalRoleIds {
   const fromOutput = customRoleOutputSchema.safeParse(ctx.outputs["custom-role"]);
   const ids = portalRoleIds(ctx.tenantId);
   if (!fromOutput.success) return ids;
-  return { aks: fromOutput.data.roleId, metadata: fromOutput.data.metadataRoleId ?? ids.metadata, logAnalytics: fromOutput.data.logAnalyticsRoleId ?? ids.logAnalytics };
+  return {
+    aks: fromOutput.data.roleId,
+    metadata: fromOutput.data.metadataRoleId ?? ids.metadata,
+    logAnalytics: fromOutput.data.logAnalyticsRoleId ?? ids.logAnalytics,
+  };
 }
 
 const CLUSTER_READ_CONCURRENCY = 10;
@@ -256,7 +327,8 @@ async function readClusterAccess(ctx: StepContext): Promise<ClusterAccess[]> {
       return accessOf(c, live.entraIntegration, live.azureRbac, "live");
     } catch (error) {
       // Throttling, outages and an expired sign-in are the engine's to retry; a cluster that can't be read is not.
-      if ((error instanceof AzureOperationError && error.code === "reauth_required") || classifyAzureError(error) === "transient") throw error;
+      if ((error instanceof AzureOperationError && error.code === "reauth_required") || classifyAzureError(error) === "transient")
+        throw error;
       return accessOf(c, c.entraIntegration ?? false, null, "config");
     }
   });
@@ -290,7 +362,8 @@ async function read(ctx: StepContext): Promise<RoleAssignmentsLive> {
 }
 
 const WHY: Record<string, string> = {
-  [BUILTIN_ROLE_IDS.storageBlobDataReader]: "Lets the vendor read audit log blobs in this audit storage account only (ABAC condition on the account's name).",
+  [BUILTIN_ROLE_IDS.storageBlobDataReader]:
+    "Lets the vendor read audit log blobs in this audit storage account only (ABAC condition on the account's name).",
 };
 
 /** The docs page on enabling Microsoft Entra integration on an existing cluster. */
@@ -330,7 +403,10 @@ function plan(ctx: StepContext, live: RoleAssignmentsLive): PlannedChange[] {
     if (decision.kind === "create" && d.condition) details.push(`condition: ${d.condition}`);
     if (decision.kind === "update") details.push(`condition: ${decision.existing.condition ?? "(none)"} → ${d.condition ?? "(none)"}`);
     if (decision.kind === "conflict") {
-      details.push(`assignment ${decision.existing.name} has condition: ${decision.existing.condition ?? "(none)"}`, `wanted: ${d.condition ?? "(none)"}`);
+      details.push(
+        `assignment ${decision.existing.name} has condition: ${decision.existing.condition ?? "(none)"}`,
+        `wanted: ${d.condition ?? "(none)"}`,
+      );
     }
     const notes = clusterNotes(d);
     if (notes) details.push(...notes.details);
@@ -339,7 +415,11 @@ function plan(ctx: StepContext, live: RoleAssignmentsLive): PlannedChange[] {
         ? "An assignment of this role to the vendor exists under another name with a different condition; the portal won't change it. Remove it in the Azure portal and apply again."
         : decision.kind === "adopt"
           ? "The vendor already holds this role here (assigned outside this portal); it is kept."
-          : (notes?.why ?? WHY[d.roleGuid] ?? (d.cluster ? "Lets the vendor read this selected cluster, never its secrets." : "Lets the vendor query Log Analytics in this subscription, and read nothing else there."));
+          : (notes?.why ??
+            WHY[d.roleGuid] ??
+            (d.cluster
+              ? "Lets the vendor read this selected cluster, never its secrets."
+              : "Lets the vendor query Log Analytics in this subscription, and read nothing else there."));
     return {
       stepId: "role-assignments" as const,
       key: keyOf(d),
@@ -350,24 +430,25 @@ function plan(ctx: StepContext, live: RoleAssignmentsLive): PlannedChange[] {
       ...(details.length > 0 ? { details } : {}),
     };
   });
-  const removals = (live.stale ?? []).map(
-    (x): PlannedChange => ({
-      stepId: "role-assignments" as const,
-      key: keyOf(x),
-      action: "remove",
-      resourceType: "Role assignment",
-      resource: `${x.roleName} at ${x.scope}`,
-      why: x.why,
-      details: [`assignment ${x.name}, made by this portal; removed after the narrower assignments exist`],
-    }),
-  );
+  const removals = (live.stale ?? []).map((x): PlannedChange => ({
+    stepId: "role-assignments" as const,
+    key: keyOf(x),
+    action: "remove",
+    resourceType: "Role assignment",
+    resource: `${x.roleName} at ${x.scope}`,
+    why: x.why,
+    details: [`assignment ${x.name}, made by this portal; removed after the narrower assignments exist`],
+  }));
   return [...lines, ...removals];
 }
 
 async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleAssignmentsOutput> {
   const principalId = live.principalId ?? (await principalOf(ctx));
   if (!principalId) {
-    throw new AzureOperationError("not_found", "The vendor's service principal does not exist yet, so the portal could not assign its roles. Run the App registration step first.");
+    throw new AzureOperationError(
+      "not_found",
+      "The vendor's service principal does not exist yet, so the portal could not assign its roles. Run the App registration step first.",
+    );
   }
   // Planned before the principal existed: read its assignments now (a retried run may already have made some).
   const existing = live.principalId ? live.existing : await listAt(ctx, [...new Set(live.desired.map((d) => d.scope))], principalId);
@@ -377,32 +458,47 @@ async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleA
   let done = 0;
   await ctx.progress({ done, total, label: `Role assignments 0 of ${total}` });
   // Independent assignments run side by side (bounded per subscription); every one settles before a failure is thrown.
-  const settled = await mapPerGroupSettled(live.desired, (d) => subscriptionOf(d.scope), PER_SUBSCRIPTION_CONCURRENCY, async (d): Promise<{ item?: RoleAssignmentOutputItem; error?: unknown }> => {
-    const roleDefinitionId = fullRoleDefinitionId(d.scope, d.roleGuid);
-    const decision = decide(d, principalId, existing[d.scope] ?? []);
-    const item = (name: string): RoleAssignmentOutputItem => ({ scope: d.scope, roleName: d.roleName, roleDefinitionId, name, ...(d.condition ? { condition: d.condition } : {}) });
-    const finish = async <T,>(r: T): Promise<T> => {
-      done += 1;
-      await ctx.progress({ done, total, label: `Role assignments ${done} of ${total}` });
-      return r;
-    };
-    if (decision.kind === "no-change" || decision.kind === "adopt") return finish({ item: item(decision.existing.name) });
-    if (decision.kind === "conflict") {
-      conflicts.push(`${d.roleName} at ${d.scope} (assignment ${decision.existing.name})`);
-      return finish({});
-    }
-    const name = decision.kind === "update" ? decision.existing.name : roleAssignmentName(d.scope, principalId, d.roleGuid);
-    try {
-      // A custom role or principal younger than ARM's replication fails just this PUT: retry it alone, not the step.
-      const kind = decision.kind;
-      const saved = await retryWriteOnReplication(ctx, () =>
-        ctx.write({ key: keyOf(d), kind, target: `${d.roleName} at ${d.scope}` }, () => assign(ctx, d, principalId, name), (a) => a.id),
-      );
-      return finish({ item: item(saved.name) });
-    } catch (error) {
-      return { error };
-    }
-  });
+  const settled = await mapPerGroupSettled(
+    live.desired,
+    (d) => subscriptionOf(d.scope),
+    PER_SUBSCRIPTION_CONCURRENCY,
+    async (d): Promise<{ item?: RoleAssignmentOutputItem; error?: unknown }> => {
+      const roleDefinitionId = fullRoleDefinitionId(d.scope, d.roleGuid);
+      const decision = decide(d, principalId, existing[d.scope] ?? []);
+      const item = (name: string): RoleAssignmentOutputItem => ({
+        scope: d.scope,
+        roleName: d.roleName,
+        roleDefinitionId,
+        name,
+        ...(d.condition ? { condition: d.condition } : {}),
+      });
+      const finish = async <T>(r: T): Promise<T> => {
+        done += 1;
+        await ctx.progress({ done, total, label: `Role assignments ${done} of ${total}` });
+        return r;
+      };
+      if (decision.kind === "no-change" || decision.kind === "adopt") return finish({ item: item(decision.existing.name) });
+      if (decision.kind === "conflict") {
+        conflicts.push(`${d.roleName} at ${d.scope} (assignment ${decision.existing.name})`);
+        return finish({});
+      }
+      const name = decision.kind === "update" ? decision.existing.name : roleAssignmentName(d.scope, principalId, d.roleGuid);
+      try {
+        // A custom role or principal younger than ARM's replication fails just this PUT: retry it alone, not the step.
+        const kind = decision.kind;
+        const saved = await retryWriteOnReplication(ctx, () =>
+          ctx.write(
+            { key: keyOf(d), kind, target: `${d.roleName} at ${d.scope}` },
+            () => assign(ctx, d, principalId, name),
+            (a) => a.id,
+          ),
+        );
+        return finish({ item: item(saved.name) });
+      } catch (error) {
+        return { error };
+      }
+    },
+  );
   const failed = settled.find((r) => r.error !== undefined);
   if (failed) throw failed.error;
   const assignments = settled.flatMap((r) => (r.item ? [r.item] : []));
@@ -415,7 +511,9 @@ async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleA
   // Only once every narrow assignment exists: removing first would leave the vendor without access in between.
   const removed: string[] = [];
   for (const x of stale) {
-    await ctx.write({ key: keyOf(x), kind: "delete", target: `${x.roleName} at ${x.scope}` }, () => deleteRoleAssignment(ctx.arm, x.scope, x.name));
+    await ctx.write({ key: keyOf(x), kind: "delete", target: `${x.roleName} at ${x.scope}` }, () =>
+      deleteRoleAssignment(ctx.arm, x.scope, x.name),
+    );
     removed.push(`${x.scope}|${x.name}`);
   }
   return { assignments, ...(removed.length > 0 ? { removed } : {}), clusters: live.clusters ?? clusterAccessFromConfig(ctx.config) };
@@ -427,7 +525,13 @@ async function apply(ctx: StepContext, live: RoleAssignmentsLive): Promise<RoleA
  */
 async function assign(ctx: StepContext, d: DesiredAssignment, principalId: string, name: string): Promise<RoleAssignmentInfo> {
   try {
-    return await createRoleAssignment(ctx.arm, { scope: d.scope, roleDefinitionId: d.roleGuid, principalId, name, ...(d.condition ? { condition: d.condition } : {}) });
+    return await createRoleAssignment(ctx.arm, {
+      scope: d.scope,
+      roleDefinitionId: d.roleGuid,
+      principalId,
+      name,
+      ...(d.condition ? { condition: d.condition } : {}),
+    });
   } catch (error) {
     if (!(error instanceof AzureOperationError) || error.code !== "role_assignment_exists") throw error;
     const atScope = (await listAt(ctx, [d.scope], principalId))[d.scope] ?? [];
@@ -451,7 +555,9 @@ async function verify(ctx: StepContext, out: RoleAssignmentsOutput): Promise<Ver
   const roles = roleIdsOf(ctx);
   const wanted = desiredAssignments(ctx.config, roles, ctx.outputs.storage, out.clusters ?? clusterAccessFromConfig(ctx.config));
   for (const d of wanted) {
-    const made = out.assignments.some((a) => same(a.scope, d.scope) && same(roleGuid(a.roleDefinitionId), d.roleGuid) && sameCondition(a.condition, d.condition));
+    const made = out.assignments.some(
+      (a) => same(a.scope, d.scope) && same(roleGuid(a.roleDefinitionId), d.roleGuid) && sameCondition(a.condition, d.condition),
+    );
     if (!made) return { ok: false, reason: `The ${d.roleName} assignment at ${d.scope} was not made.` };
   }
   for (const a of out.assignments) {
@@ -460,15 +566,21 @@ async function verify(ctx: StepContext, out: RoleAssignmentsOutput): Promise<Ver
     if (!same(found.principalId, principalId) || !same(roleGuid(found.roleDefinitionId), roleGuid(a.roleDefinitionId))) {
       return { ok: false, reason: `The assignment ${a.name} at ${a.scope} is for another principal or role.` };
     }
-    if (!sameCondition(found.condition, a.condition)) return { ok: false, reason: `The ${a.roleName} assignment at ${a.scope} has a different condition.` };
-    if (a.condition && found.conditionVersion !== CONDITION_VERSION) return { ok: false, reason: `The ${a.roleName} assignment at ${a.scope} has condition version ${found.conditionVersion ?? "(none)"}.` };
+    if (!sameCondition(found.condition, a.condition))
+      return { ok: false, reason: `The ${a.roleName} assignment at ${a.scope} has a different condition.` };
+    if (a.condition && found.conditionVersion !== CONDITION_VERSION)
+      return {
+        ok: false,
+        reason: `The ${a.roleName} assignment at ${a.scope} has condition version ${found.conditionVersion ?? "(none)"}.`,
+      };
     checks.push(`${a.roleName} at ${a.scope}${a.condition ? " (limited to this audit storage account)" : ""}`);
   }
   const removedScopes = [...new Set((out.removed ?? []).map((r) => r.split("|")[0] ?? ""))].filter((x) => !live[x]);
   const afterRemoval = { ...live, ...(removedScopes.length > 0 ? await listAt(ctx, removedScopes, principalId) : {}) };
   for (const r of out.removed ?? []) {
     const [scope = "", name = ""] = r.split("|");
-    if ((afterRemoval[scope] ?? []).some((x) => same(x.name, name))) return { ok: false, reason: `The portal's earlier assignment ${name} at ${scope} is still there.` };
+    if ((afterRemoval[scope] ?? []).some((x) => same(x.name, name)))
+      return { ok: false, reason: `The portal's earlier assignment ${name} at ${scope} is still there.` };
     checks.push(`Earlier assignment at ${scope} removed`);
   }
   return { ok: true, checks };

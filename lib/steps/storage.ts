@@ -174,7 +174,10 @@ function blockerOf(config: RunConfig, r: StorageRegionLive): Blocker | null {
   }
   if (!r.account && r.nameCheck && !r.nameCheck.available) {
     return r.nameCheck.reason === "invalid"
-      ? { code: "name_invalid", message: `The storage account name ${c.accountName} is invalid (${r.nameCheck.message}): choose another name.` }
+      ? {
+          code: "name_invalid",
+          message: `The storage account name ${c.accountName} is invalid (${r.nameCheck.message}): choose another name.`,
+        }
       : {
           code: "name_taken",
           message: `The storage account name ${c.accountName} is already used by another account in Azure (names are global), and it is not in resource group ${c.resourceGroup}: choose another name.`,
@@ -223,7 +226,11 @@ function networkChangeOf(config: RunConfig, r: StorageRegionLive, a: StorageAcco
   if (!bypassOk) details.push(`bypass: ${current.bypass || "None"} → AzureServices`);
   if (added.length) details.push(`ipRules: +${added.join(", +")}`);
   if (removed.length) details.push(`ipRules: -${removed.join(", -")}`);
-  return { ips: desired, details, why: "Only the vendor's egress IPs may reach the account; Azure Monitor still delivers as a trusted service" };
+  return {
+    ips: desired,
+    details,
+    why: "Only the vendor's egress IPs may reach the account; Azure Monitor still delivers as a trusted service",
+  };
 }
 
 function policyChangeOf(r: StorageRegionLive, retentionDays: number, accountWillBeCreated: boolean): RegionWork["policy"] {
@@ -236,8 +243,10 @@ function policyChangeOf(r: StorageRegionLive, retentionDays: number, accountWill
   const details: string[] = [];
   if (!rule.enabled) details.push("enabled: false → true");
   if (rule.deleteAfterDays !== retentionDays) details.push(`delete after: ${rule.deleteAfterDays ?? "never"} → ${retentionDays} days`);
-  if (rule.prefixMatch.length !== 1 || rule.prefixMatch[0] !== KUBE_AUDIT_PREFIX) details.push(`prefixMatch: ${rule.prefixMatch.join(", ") || "none"} → ${KUBE_AUDIT_PREFIX}`);
-  if (!rule.blobTypes.includes("appendBlob") || !rule.blobTypes.includes("blockBlob")) details.push(`blobTypes: ${rule.blobTypes.join(", ") || "none"} → appendBlob, blockBlob`);
+  if (rule.prefixMatch.length !== 1 || rule.prefixMatch[0] !== KUBE_AUDIT_PREFIX)
+    details.push(`prefixMatch: ${rule.prefixMatch.join(", ") || "none"} → ${KUBE_AUDIT_PREFIX}`);
+  if (!rule.blobTypes.includes("appendBlob") || !rule.blobTypes.includes("blockBlob"))
+    details.push(`blobTypes: ${rule.blobTypes.join(", ") || "none"} → appendBlob, blockBlob`);
   return details.length ? { action: "update", details: [...details, ...keep] } : null;
 }
 
@@ -299,7 +308,12 @@ function planRegion(config: RunConfig, r: StorageRegionLive, groupPlanned: boole
       ...(w.createGroup ? { details: [`location: ${c.region}`, tagsDetail(config)] } : {}),
     });
   }
-  const account = { ...base, key: keys.account(r.accountId), resourceType: "Storage account", resource: `${c.accountName} (${c.resourceGroup})` };
+  const account = {
+    ...base,
+    key: keys.account(r.accountId),
+    resourceType: "Storage account",
+    resource: `${c.accountName} (${c.resourceGroup})`,
+  };
   // With restriction chosen the firewall has its own line; without it, the account line says the rules stay as they are.
   const networkNote = w.network || config.options.restrictNetwork ? [] : [w.networkNote];
   if (w.blocker) {
@@ -318,7 +332,9 @@ function planRegion(config: RunConfig, r: StorageRegionLive, groupPlanned: boole
         "allowBlobPublicAccess: false, allowCrossTenantReplication: false",
         w.networkNote,
         tagsDetail(config),
-        ...(r.nameDeferred ? [`name ${c.accountName}: checked right after Microsoft.Storage is registered (Azure can't check names before)`] : []),
+        ...(r.nameDeferred
+          ? [`name ${c.accountName}: checked right after Microsoft.Storage is registered (Azure can't check names before)`]
+          : []),
       ],
     });
   } else if (w.securityChanges.length) {
@@ -339,9 +355,24 @@ function planRegion(config: RunConfig, r: StorageRegionLive, groupPlanned: boole
     });
   }
   if (w.network) {
-    lines.push({ ...base, key: keys.network(r.accountId), action: "update", resourceType: "Storage firewall", resource: c.accountName, why: w.network.why, details: w.network.details });
+    lines.push({
+      ...base,
+      key: keys.network(r.accountId),
+      action: "update",
+      resourceType: "Storage firewall",
+      resource: c.accountName,
+      why: w.network.why,
+      details: w.network.details,
+    });
   } else if (!w.createAccount && config.options.restrictNetwork) {
-    lines.push({ ...base, key: keys.network(r.accountId), action: "no-change", resourceType: "Storage firewall", resource: c.accountName, why: "Already limited to the vendor's egress IPs, with the AzureServices bypass Azure Monitor needs" });
+    lines.push({
+      ...base,
+      key: keys.network(r.accountId),
+      action: "no-change",
+      resourceType: "Storage firewall",
+      resource: c.accountName,
+      why: "Already limited to the vendor's egress IPs, with the AzureServices bypass Azure Monitor needs",
+    });
   }
   const retentionWhy = `Deletes kube-audit logs after ${config.options.retentionDays} days (diagnostic-settings retention is retired; lifecycle management replaces it)`;
   lines.push({
@@ -380,7 +411,12 @@ interface StorageRegistrations {
   anyRegistered(): Promise<string[]>;
 }
 
-async function readRegion(ctx: StepContext, choice: StorageChoice, groupOf: (sub: string, rg: string) => Promise<unknown>, storage: StorageRegistrations): Promise<StorageRegionLive> {
+async function readRegion(
+  ctx: StepContext,
+  choice: StorageChoice,
+  groupOf: (sub: string, rg: string) => Promise<unknown>,
+  storage: StorageRegistrations,
+): Promise<StorageRegionLive> {
   const { subscriptionId: sub, resourceGroup: rg, accountName: name } = choice;
   // A subscription without Microsoft.Storage holds no account (Azure refuses to unregister while any exists): no GET.
   const registered = await storage.registered(sub);
@@ -392,13 +428,25 @@ async function readRegion(ctx: StepContext, choice: StorageChoice, groupOf: (sub
   const nameCheck = asker ? await checkStorageAccountName(ctx.arm, asker, name) : null;
   const nameDeferred = !account && !choice.adopt && !asker;
   const policyRules = account ? await getManagementPolicyRules(ctx.arm, sub, rg, name) : null;
-  return { choice, accountId: storageAccountIdOf(choice), resourceGroupExists: group !== null, account, nameCheck, ...(nameDeferred ? { nameDeferred } : {}), policy: policyRules?.map(toLifecycleRule) ?? null, policyRules };
+  return {
+    choice,
+    accountId: storageAccountIdOf(choice),
+    resourceGroupExists: group !== null,
+    account,
+    nameCheck,
+    ...(nameDeferred ? { nameDeferred } : {}),
+    policy: policyRules?.map(toLifecycleRule) ?? null,
+    policyRules,
+  };
 }
 
 /** The names Azure could not check before Microsoft.Storage was registered, checked now: a taken one stops the step before any group or account is written. */
 async function checkDeferredNames(ctx: StepContext, regions: readonly StorageRegionLive[]): Promise<void> {
   const deferred = regions.filter((r) => r.nameDeferred && !r.account);
-  const checks = await mapBoundedSettled(deferred, READ_CONCURRENCY, async (r) => ({ r, check: await checkStorageAccountName(ctx.arm, r.choice.subscriptionId, r.choice.accountName) }));
+  const checks = await mapBoundedSettled(deferred, READ_CONCURRENCY, async (r) => ({
+    r,
+    check: await checkStorageAccountName(ctx.arm, r.choice.subscriptionId, r.choice.accountName),
+  }));
   // The customer's own account answers "AlreadyExists" too: a name found in the chosen group is fine (the create adopts it on conflict).
   const refused: { r: StorageRegionLive; check: StorageNameCheck }[] = [];
   for (const { r, check } of checks) {
@@ -426,10 +474,18 @@ async function checkDeferredNames(ctx: StepContext, regions: readonly StorageReg
 async function createAccount(ctx: StepContext, c: StorageChoice): Promise<{ account: StorageAccountInfo; created: boolean }> {
   const allowedIps = ctx.config.options.restrictNetwork ? ctx.config.vendor.egressIps.map(bareIp) : undefined;
   try {
-    const account = await createStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, { name: c.accountName, location: c.region, tags: creationTags(ctx.config.options), ...(allowedIps ? { allowedIps } : {}) });
+    const account = await createStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, {
+      name: c.accountName,
+      location: c.region,
+      tags: creationTags(ctx.config.options),
+      ...(allowedIps ? { allowedIps } : {}),
+    });
     return { account, created: true };
   } catch (error) {
-    if (error instanceof AzureOperationError && (error.code === "name_taken" || error.code === "already_exists" || error.code === "conflict")) {
+    if (
+      error instanceof AzureOperationError &&
+      (error.code === "name_taken" || error.code === "already_exists" || error.code === "conflict")
+    ) {
       const found = await getStorageAccount(ctx.arm, c.subscriptionId, c.resourceGroup, c.accountName);
       if (found && normalizeRegion(found.location) === normalizeRegion(c.region)) return { account: found, created: false };
     }
@@ -442,9 +498,17 @@ async function applyRegion(ctx: StepContext, r: StorageRegionLive): Promise<Stor
   const w = regionWork(ctx.config, r);
   let account = r.account;
   // The policy as this execution knows it: read with the account, or none on an account this PUT just made.
-  let policyRules: ManagementPolicyRule[] | undefined = account ? (r.policyRules === undefined ? undefined : (r.policyRules ?? [])) : undefined;
+  let policyRules: ManagementPolicyRule[] | undefined = account
+    ? r.policyRules === undefined
+      ? undefined
+      : (r.policyRules ?? [])
+    : undefined;
   if (!account) {
-    const made = await ctx.write({ key: keys.account(r.accountId), kind: "create", target: `storage account ${c.accountName}` }, () => createAccount(ctx, c), (a) => a.account.id);
+    const made = await ctx.write(
+      { key: keys.account(r.accountId), kind: "create", target: `storage account ${c.accountName}` },
+      () => createAccount(ctx, c),
+      (a) => a.account.id,
+    );
     account = made.account;
     if (made.created) policyRules = [];
   } else if (w.securityChanges.length) {
@@ -497,7 +561,8 @@ async function verifyAccount(ctx: StepContext, out: StorageAccountOutput): Promi
   if (a.isHnsEnabled) f.push(`${n} has a hierarchical namespace, which diagnostic settings can't write to.`);
   if (!out.adopted && a.kind !== "StorageV2") f.push(`${n} is ${a.kind}, not StorageV2.`);
   const rules = a.networkRules;
-  if (rules.defaultAction === "Deny" && !hasAzureServicesBypass(rules.bypass)) f.push(`${n}'s firewall doesn't let trusted Azure services (Azure Monitor) in, so no logs can arrive.`);
+  if (rules.defaultAction === "Deny" && !hasAzureServicesBypass(rules.bypass))
+    f.push(`${n}'s firewall doesn't let trusted Azure services (Azure Monitor) in, so no logs can arrive.`);
   if (config.options.restrictNetwork) {
     if (rules.defaultAction !== "Deny") f.push(`${n} is open to all networks, not limited to the vendor's IPs.`);
     const have = rules.ipRules.map(bareIp);
@@ -519,7 +584,9 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
   id: STEP_ID,
 
   async read(ctx) {
-    const pairs = involvedSubscriptions(ctx.config).flatMap((subscriptionId) => STORAGE_PROVIDER_NAMESPACES.map((namespace) => ({ subscriptionId, namespace })));
+    const pairs = involvedSubscriptions(ctx.config).flatMap((subscriptionId) =>
+      STORAGE_PROVIDER_NAMESPACES.map((namespace) => ({ subscriptionId, namespace })),
+    );
     // Regions usually share one resource group: one GET per group, whichever region asks first.
     const groups = new Map<string, Promise<unknown>>();
     const groupOf = (sub: string, rg: string) => {
@@ -534,14 +601,22 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
       const key = `${subscriptionId}/${namespace}`.toLowerCase();
       const known =
         registrations.get(key) ??
-        getProviderRegistration(ctx.arm, subscriptionId, namespace).then((p): ProviderLive => ({ subscriptionId, namespace, state: p.state, registered: p.registered }));
+        getProviderRegistration(ctx.arm, subscriptionId, namespace).then((p): ProviderLive => ({
+          subscriptionId,
+          namespace,
+          state: p.state,
+          registered: p.registered,
+        }));
       registrations.set(key, known);
       return known;
     };
     const involved = involvedSubscriptions(ctx.config);
     const storage: StorageRegistrations = {
       registered: async (sub) => (await registration(sub, "Microsoft.Storage")).registered,
-      anyRegistered: async () => (await mapBoundedSettled(involved, READ_CONCURRENCY, (sub) => registration(sub, "Microsoft.Storage"))).filter((p) => p.registered).map((p) => p.subscriptionId),
+      anyRegistered: async () =>
+        (await mapBoundedSettled(involved, READ_CONCURRENCY, (sub) => registration(sub, "Microsoft.Storage")))
+          .filter((p) => p.registered)
+          .map((p) => p.subscriptionId),
     };
     // Providers and regions are independent: read them side by side (two bounded pools).
     const [providers, regions] = await Promise.all([
@@ -572,7 +647,11 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
     const unregistered = live.providers.filter((p) => !p.registered);
     await mapBoundedSettled(unregistered, WRITE_CONCURRENCY, (p) =>
       ctx.write(
-        { key: keys.register(p.subscriptionId, p.namespace), kind: "register", target: `${p.namespace} in ${subscriptionName(ctx.config, p.subscriptionId)}` },
+        {
+          key: keys.register(p.subscriptionId, p.namespace),
+          kind: "register",
+          target: `${p.namespace} in ${subscriptionName(ctx.config, p.subscriptionId)}`,
+        },
         () => registerProvider(ctx.arm, p.subscriptionId, p.namespace),
         () => `/subscriptions/${p.subscriptionId}/providers/${p.namespace}`,
       ),
@@ -581,13 +660,17 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
 
     const groups = new Map<string, StorageChoice>();
     for (const r of live.regions) {
-      if (regionWork(ctx.config, r).createGroup && !groups.has(keys.resourceGroup(r.choice).toLowerCase())) groups.set(keys.resourceGroup(r.choice).toLowerCase(), r.choice);
+      if (regionWork(ctx.config, r).createGroup && !groups.has(keys.resourceGroup(r.choice).toLowerCase()))
+        groups.set(keys.resourceGroup(r.choice).toLowerCase(), r.choice);
     }
     await mapBoundedSettled([...groups.values()], WRITE_CONCURRENCY, (c) =>
       ctx.write(
         { key: keys.resourceGroup(c), kind: "create", target: `resource group ${c.resourceGroup}` },
         // createGroup means this execution's read found no group: no second GET before the PUT.
-        () => ensureResourceGroup(ctx.arm, c.subscriptionId, c.resourceGroup, c.region, creationTags(ctx.config.options), { knownAbsent: true }),
+        () =>
+          ensureResourceGroup(ctx.arm, c.subscriptionId, c.resourceGroup, c.region, creationTags(ctx.config.options), {
+            knownAbsent: true,
+          }),
         (g) => g.id,
       ),
     );
@@ -607,7 +690,9 @@ export const storageStep: StepModule<StorageLive, StorageOutput> = {
   async verify(ctx, out): Promise<VerifyResult> {
     const results = await mapBoundedSettled(out.accounts, READ_CONCURRENCY, (a) => verifyAccount(ctx, a));
     const regions = new Set(out.accounts.map((a) => normalizeRegion(a.region)));
-    const uncovered = ctx.config.clusters.filter((c) => !regions.has(normalizeRegion(c.location))).map((c) => `No storage account for ${c.name}'s region ${c.location}.`);
+    const uncovered = ctx.config.clusters
+      .filter((c) => !regions.has(normalizeRegion(c.location)))
+      .map((c) => `No storage account for ${c.name}'s region ${c.location}.`);
     const failures = [...uncovered, ...results.flatMap((r) => r.failures)];
     if (failures.length) return { ok: false, reason: failures.join(" ") };
     return { ok: true, checks: results.map((r) => r.check) };

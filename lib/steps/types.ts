@@ -65,7 +65,11 @@ export interface StepContext {
    * Run one remote write: the engine records the intent first, then the outcome (with the resource id),
    * so a crash between the write and its record is visible on resume. Throws what `write` throws.
    */
-  write<T>(op: { key: string; kind: OperationKindForLog; target: string }, write: () => Promise<T>, resourceIdOf?: (result: T) => string | undefined): Promise<T>;
+  write<T>(
+    op: { key: string; kind: OperationKindForLog; target: string },
+    write: () => Promise<T>,
+    resourceIdOf?: (result: T) => string | undefined,
+  ): Promise<T>;
   progress(update: StepProgressUpdate): Promise<void>;
   /**
    * Wait before the `retry`-th retry (1-based) of one operation that met replication lag, on the engine's replication

@@ -43,7 +43,15 @@ export class VerificationFailedError extends AzureOperationError {
 const appOutputSchema = z.object({ applicationObjectId: z.string().min(1), appId: z.string().min(1) });
 const handoffOutputSchema = z.object({ mode: z.enum(["api", "manual"]) });
 const storageOutputSchema = z.object({
-  accounts: z.array(z.object({ region: z.string(), subscriptionId: z.string(), resourceGroup: z.string(), name: z.string(), blobEndpoint: z.string().optional() })),
+  accounts: z.array(
+    z.object({
+      region: z.string(),
+      subscriptionId: z.string(),
+      resourceGroup: z.string(),
+      name: z.string(),
+      blobEndpoint: z.string().optional(),
+    }),
+  ),
 });
 
 interface AuditAccount {
@@ -58,7 +66,9 @@ const roleAssignmentsOutputSchema = z.object({
   clusters: z.array(z.object({ clusterId: z.string(), entraIntegration: z.boolean() })).optional(),
 });
 const diagnosticSettingsOutputSchema = z.object({
-  blocked: z.array(z.object({ clusterId: z.string(), clusterName: z.string(), reason: z.string(), code: z.string().optional() })).optional(),
+  blocked: z
+    .array(z.object({ clusterId: z.string(), clusterName: z.string(), reason: z.string(), code: z.string().optional() }))
+    .optional(),
 });
 
 /** A cluster the diagnostic-settings step couldn't onboard (done with exceptions): no kube-audit is expected from it. */
@@ -85,7 +95,13 @@ async function read(ctx: StepContext): Promise<VerificationLive> {
 function auditAccounts(ctx: StepContext): AuditAccount[] {
   const parsed = storageOutputSchema.safeParse(ctx.outputs.storage);
   if (parsed.success && parsed.data.accounts.length) return parsed.data.accounts.map((a) => ({ ...a, blobEndpoint: a.blobEndpoint }));
-  return ctx.config.storage.map((s) => ({ region: s.region, subscriptionId: s.subscriptionId, resourceGroup: s.resourceGroup, name: s.accountName, blobEndpoint: undefined }));
+  return ctx.config.storage.map((s) => ({
+    region: s.region,
+    subscriptionId: s.subscriptionId,
+    resourceGroup: s.resourceGroup,
+    name: s.accountName,
+    blobEndpoint: undefined,
+  }));
 }
 
 /** Clusters the diagnostic-settings step left out, by lower-case id. */
@@ -143,7 +159,10 @@ async function runChecks(ctx: StepContext, appId: string, secret: string, checks
     checks.add("rest", "Remaining checks", "skipped", "Not run: they need the app's sign-in.");
     return false;
   }
-  const waited = signIn.attempts > 1 ? ` after ${signIn.attempts} attempts over ${Math.round(signIn.waitedMs / 1000)} s (Entra was still replicating the new secret)` : "";
+  const waited =
+    signIn.attempts > 1
+      ? ` after ${signIn.attempts} attempts over ${Math.round(signIn.waitedMs / 1000)} s (Entra was still replicating the new secret)`
+      : "";
   checks.add("sign-in", "Sign in as the app", "pass", `Got a token with the app's client secret${waited}.`);
 
   await clusterChecks(ctx, credential, checks);
@@ -161,7 +180,11 @@ async function credentialChecks(ctx: StepContext, credential: TokenCredential, c
   for (const c of clustersWithoutEntra(ctx).filter((x) => !isGone(gone.get(x.id.toLowerCase())))) {
     await checks.run(`aks-credential:${c.id}`, `No kubeconfig of ${c.name} (no Microsoft Entra integration)`, async () => {
       const probe = await probeClusterUserCredential(credential, c.subscriptionId, c.resourceGroup, c.name);
-      if (probe.kind === "refused") return { status: "pass", reason: `AKS refused the app its user credential (${probe.azureCode}): it sees the cluster's metadata only.` };
+      if (probe.kind === "refused")
+        return {
+          status: "pass",
+          reason: `AKS refused the app its user credential (${probe.azureCode}): it sees the cluster's metadata only.`,
+        };
       return {
         status: "fail",
         reason: `The app can download a kubeconfig of ${c.name}, which without Microsoft Entra integration is cluster-admin. Some assignment of the app grants listClusterUserCredential there (a subscription-wide AKS role from an earlier run, or one made outside the portal): re-apply Role assignments, and remove any other such assignment of the app in the Azure portal.`,
@@ -187,7 +210,13 @@ async function otherAccount(ctx: StepContext, accounts: AuditAccount[]): Promise
  */
 async function storageScopeCheck(ctx: StepContext, credential: TokenCredential, accounts: AuditAccount[], checks: Checks): Promise<void> {
   let other: Promise<{ name: string; blobEndpoint: string } | null> | undefined;
-  const probes: { id: string; label: string; probe: (endpoint: string) => Promise<{ kind: "refused"; azureCode: string } | { kind: "allowed" }>; pass: string; fail: string }[] = [
+  const probes: {
+    id: string;
+    label: string;
+    probe: (endpoint: string) => Promise<{ kind: "refused"; azureCode: string } | { kind: "allowed" }>;
+    pass: string;
+    fail: string;
+  }[] = [
     {
       id: "container-list",
       label: "No container listing outside the audit accounts",
@@ -208,8 +237,12 @@ async function storageScopeCheck(ctx: StepContext, credential: TokenCredential, 
       const o = await (other ??= otherAccount(ctx, accounts));
       if (!o) return { status: "skipped", reason: "Not tested: no other account to test in the selected subscriptions." };
       const r = await p.probe(o.blobEndpoint);
-      if (r.kind === "refused") return { status: "pass", reason: `Storage refused the app ${p.pass.replace("{account}", o.name).replace("{code}", r.azureCode)}` };
-      return { status: "fail", reason: `${p.fail.replace("{account}", o.name)} Re-apply Role assignments, and remove any other such assignment of the app in the Azure portal.` };
+      if (r.kind === "refused")
+        return { status: "pass", reason: `Storage refused the app ${p.pass.replace("{account}", o.name).replace("{code}", r.azureCode)}` };
+      return {
+        status: "fail",
+        reason: `${p.fail.replace("{account}", o.name)} Re-apply Role assignments, and remove any other such assignment of the app in the Azure portal.`,
+      };
     });
   }
 }
@@ -218,7 +251,12 @@ async function clusterChecks(ctx: StepContext, credential: TokenCredential, chec
   const blocked = blockedClusters(ctx);
   const present = ctx.config.clusters.filter((c) => !isGone(blocked.get(c.id.toLowerCase())));
   for (const c of ctx.config.clusters.filter((x) => isGone(blocked.get(x.id.toLowerCase())))) {
-    checks.add(`aks-read:${c.id}`, `Read cluster ${c.name}`, "skipped", `Skipped — needs attention: ${blocked.get(c.id.toLowerCase())?.reason ?? ""}`.trim());
+    checks.add(
+      `aks-read:${c.id}`,
+      `Read cluster ${c.name}`,
+      "skipped",
+      `Skipped — needs attention: ${blocked.get(c.id.toLowerCase())?.reason ?? ""}`.trim(),
+    );
   }
   const subs = [...new Set(present.map((c) => c.subscriptionId))];
   for (const sub of subs) {
@@ -227,7 +265,10 @@ async function clusterChecks(ctx: StepContext, credential: TokenCredential, chec
       const seen = new Set((await listManagedClusters(credential, sub)).map((c) => c.id.toLowerCase()));
       const missing = wanted.filter((c) => !seen.has(c.id.toLowerCase())).map((c) => c.name);
       if (missing.length) {
-        return { status: "fail", reason: `The app doesn't see ${missing.join(", ")}. Its read-only AKS role may be missing on this subscription or still replicating (up to 10 minutes): re-apply Role assignments or run verification again later.` };
+        return {
+          status: "fail",
+          reason: `The app doesn't see ${missing.join(", ")}. Its read-only AKS role may be missing on this subscription or still replicating (up to 10 minutes): re-apply Role assignments or run verification again later.`,
+        };
       }
       return { status: "pass", reason: `The app lists all ${wanted.length} selected cluster${wanted.length === 1 ? "" : "s"}.` };
     });
@@ -250,15 +291,23 @@ async function blobChecks(ctx: StepContext, credential: TokenCredential, checks:
     }
     const endpoint = a.blobEndpoint;
     await checks.run(`blob-list:${a.name}`, `List kube-audit blobs in ${a.name}`, async () => {
-      if (!endpoint) return { status: "fail", reason: `The storage account ${a.name} no longer exists or has no blob endpoint. Re-apply Audit log storage.` };
+      if (!endpoint)
+        return {
+          status: "fail",
+          reason: `The storage account ${a.name} no longer exists or has no blob endpoint. Re-apply Audit log storage.`,
+        };
       const listing = await listKubeAuditBlobs(credential, endpoint);
       if (listing.kind === "denied") {
         blobsByAccount.set(a.name, null);
-        return { status: "fail", reason: `Storage refused the app (${listing.azureCode}). Storage Blob Data Reader with its condition for ${a.name} is missing, still replicating (up to 10 minutes), or the account's firewall blocks the portal: re-apply Role assignments or run verification again later.` };
+        return {
+          status: "fail",
+          reason: `Storage refused the app (${listing.azureCode}). Storage Blob Data Reader with its condition for ${a.name} is missing, still replicating (up to 10 minutes), or the account's firewall blocks the portal: re-apply Role assignments or run verification again later.`,
+        };
       }
       const blobs = listing.kind === "ok" ? listing.blobs : [];
       blobsByAccount.set(a.name, blobs);
-      if (listing.kind === "container_missing") return { status: "pass", reason: `The app may list ${KUBE_AUDIT_CONTAINER}; Azure Monitor creates it with the first logs.` };
+      if (listing.kind === "container_missing")
+        return { status: "pass", reason: `The app may list ${KUBE_AUDIT_CONTAINER}; Azure Monitor creates it with the first logs.` };
       return { status: "pass", reason: `The app lists ${blobs.length} kube-audit blob${blobs.length === 1 ? "" : "s"}.` };
     });
     const blobs = blobsByAccount.get(a.name);
@@ -267,7 +316,8 @@ async function blobChecks(ctx: StepContext, credential: TokenCredential, checks:
       if (blobs === undefined || blobs === null || !endpoint) return { status: "skipped", reason: "Not run: listing the blobs failed." };
       if (!newest) return { status: "waiting", reason: "No kube-audit blob to read yet: waiting for the first logs." };
       const r = await readBlobStart(credential, endpoint, KUBE_AUDIT_CONTAINER, newest.name);
-      if (r.kind === "denied") return { status: "fail", reason: `Storage refused to return the blob (${r.azureCode}). Re-apply Role assignments.` };
+      if (r.kind === "denied")
+        return { status: "fail", reason: `Storage refused to return the blob (${r.azureCode}). Re-apply Role assignments.` };
       return { status: "pass", reason: `The app reads the newest blob (${r.bytes} bytes checked).` };
     });
   }
@@ -279,16 +329,25 @@ async function blobChecks(ctx: StepContext, credential: TokenCredential, checks:
       checks.add(`logs:${c.id}`, `kube-audit logs of ${c.name}`, "skipped", `Skipped — needs attention: ${block.reason}`);
       continue;
     }
-    const account = accounts.find((a) => a.subscriptionId.toLowerCase() === c.subscriptionId.toLowerCase() && sameRegion(a.region, c.location)) ?? accounts.find((a) => sameRegion(a.region, c.location));
+    const account =
+      accounts.find((a) => a.subscriptionId.toLowerCase() === c.subscriptionId.toLowerCase() && sameRegion(a.region, c.location)) ??
+      accounts.find((a) => sameRegion(a.region, c.location));
     const blobs = account ? blobsByAccount.get(account.name) : undefined;
     await checks.run(`logs:${c.id}`, `kube-audit logs of ${c.name}`, async () => {
       if (!account) return { status: "fail", reason: `No audit storage account covers ${c.location}.` };
       if (!blobs) return { status: "skipped", reason: `Not checked: the app can't list ${account.name}.` };
       const newest = newestBlobOf(c.id, blobs);
       if (!newest) {
-        return { status: "waiting", reason: `Waiting for first logs in ${account.name}: Azure Monitor usually delivers kube-audit within 15 minutes of the diagnostic setting.` };
+        return {
+          status: "waiting",
+          reason: `Waiting for first logs in ${account.name}: Azure Monitor usually delivers kube-audit within 15 minutes of the diagnostic setting.`,
+        };
       }
-      return { status: "pass", reason: `Newest kube-audit blob in ${account.name} written ${newest.lastModified.toISOString()}.`, newestBlobAt: newest.lastModified.toISOString() };
+      return {
+        status: "pass",
+        reason: `Newest kube-audit blob in ${account.name} written ${newest.lastModified.toISOString()}.`,
+        newestBlobAt: newest.lastModified.toISOString(),
+      };
     });
   }
   return accounts;
@@ -302,7 +361,11 @@ async function abacChecks(ctx: StepContext, credential: TokenCredential, account
       const other = (await listStorageAccounts(ctx.arm, sub)).find((a) => !ours.has(a.name.toLowerCase()) && a.blobEndpoint);
       if (!other?.blobEndpoint) return { status: "skipped", reason: "Not tested: no other storage account in this subscription." };
       const probe = await listKubeAuditBlobs(credential, other.blobEndpoint);
-      if (probe.kind === "denied") return { status: "pass", reason: `Storage refused the app in ${other.name} (${probe.azureCode}): the condition on Storage Blob Data Reader works.` };
+      if (probe.kind === "denied")
+        return {
+          status: "pass",
+          reason: `Storage refused the app in ${other.name} (${probe.azureCode}): the condition on Storage Blob Data Reader works.`,
+        };
       return {
         status: "fail",
         reason: `The app can list blobs in ${other.name}, which isn't an audit account: its Storage Blob Data Reader isn't limited by the condition. Re-apply Role assignments, and check for other role assignments of the app in this subscription.`,
@@ -334,7 +397,11 @@ function subscriptionName(ctx: StepContext, id: string): string {
 
 async function apply(ctx: StepContext, live: VerificationLive): Promise<VerificationOutput> {
   const app = live.app;
-  if (!app) throw new AzureOperationError("not_found", "The app registration has no output yet, so there is nothing to verify. Run App registration first.");
+  if (!app)
+    throw new AzureOperationError(
+      "not_found",
+      "The app registration has no output yet, so there is nothing to verify. Run App registration first.",
+    );
   await ctx.progress({ done: 0, total: 1, label: "Signing in as the app" });
   const stored = await ctx.secrets.get(CLIENT_SECRET_KIND);
   const useStored = stored !== null && stored.expiresAt.getTime() > Date.now();
@@ -345,7 +412,11 @@ async function apply(ctx: StepContext, live: VerificationLive): Promise<Verifica
   } else {
     // The run's secret was handed off and deleted: a one-hour secret for this verification only, removed right after.
     const temp = await ctx.write(
-      { key: `verification.secret:${app.applicationObjectId}`, kind: "create", target: `client secret "${VERIFICATION_SECRET_NAME}" of app ${app.appId}` },
+      {
+        key: `verification.secret:${app.applicationObjectId}`,
+        kind: "create",
+        target: `client secret "${VERIFICATION_SECRET_NAME}" of app ${app.appId}`,
+      },
       () => addVerificationPassword(ctx.graph, app.applicationObjectId),
       (p) => `${app.applicationObjectId}/passwordCredentials/${p.keyId}`,
     );
@@ -353,7 +424,11 @@ async function apply(ctx: StepContext, live: VerificationLive): Promise<Verifica
       signedIn = await runChecks(ctx, app.appId, temp.secretText, checks);
     } finally {
       await ctx.write(
-        { key: `verification.secret-remove:${temp.keyId}`, kind: "delete", target: `client secret "${VERIFICATION_SECRET_NAME}" of app ${app.appId}` },
+        {
+          key: `verification.secret-remove:${temp.keyId}`,
+          kind: "delete",
+          target: `client secret "${VERIFICATION_SECRET_NAME}" of app ${app.appId}`,
+        },
         () => removeApplicationPassword(ctx.graph, app.applicationObjectId, temp.keyId),
       );
     }
@@ -361,7 +436,11 @@ async function apply(ctx: StepContext, live: VerificationLive): Promise<Verifica
   // Workbench has the secret now; the portal kept it only for this first verification. (Manual mode: the reveal owns it.)
   if (useStored && signedIn && live.handoffMode === "api") await ctx.secrets.delete(CLIENT_SECRET_KIND);
   await ctx.progress({ done: 1, total: 1, label: "Verification done" });
-  const output: VerificationOutput = { ranAt: new Date().toISOString(), credential: useStored ? "run-secret" : "verification-secret", checks: checks.list };
+  const output: VerificationOutput = {
+    ranAt: new Date().toISOString(),
+    credential: useStored ? "run-secret" : "verification-secret",
+    checks: checks.list,
+  };
   const failed = failureMessage(output.checks);
   if (failed) throw new VerificationFailedError(failed, output);
   return output;

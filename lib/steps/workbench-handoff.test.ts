@@ -45,7 +45,11 @@ describe("workbench-handoff without a Workbench API", () => {
     const live = await workbenchHandoffStep.read(ctx);
     expect(live).toEqual({ mode: "manual" });
     expect(workbenchHandoffStep.plan(ctx, live)).toEqual([
-      expect.objectContaining({ action: "no-change", key: "workbench-handoff.manual", why: expect.stringContaining("no Workbench API configured") }),
+      expect.objectContaining({
+        action: "no-change",
+        key: "workbench-handoff.manual",
+        why: expect.stringContaining("no Workbench API configured"),
+      }),
     ]);
     expect(await workbenchHandoffStep.apply(ctx, live)).toEqual({ mode: "manual" });
     expect(deleted).toEqual([]);
@@ -92,9 +96,23 @@ describe("workbench-handoff plan of an extended run", () => {
   it("updates the registered device's storage accounts without a new secret, and changes nothing when they match", () => {
     const { ctx } = context();
     ctx.config = { ...config, storage: [storage("eastus", "auditeus"), storage("northeurope", "auditneu")] };
-    const [update] = workbenchHandoffStep.plan(ctx, { mode: "api", deviceName: "aks-onboarding run-1", existing: device(["auditeus"]), secretStored: false });
-    expect(update).toMatchObject({ action: "update", details: ["storage_accounts: auditeus → auditeus, auditneu"], why: expect.stringContaining("stays as it is") });
-    const [same] = workbenchHandoffStep.plan(ctx, { mode: "api", deviceName: "aks-onboarding run-1", existing: device(["auditneu", "auditeus"]), secretStored: false });
+    const [update] = workbenchHandoffStep.plan(ctx, {
+      mode: "api",
+      deviceName: "aks-onboarding run-1",
+      existing: device(["auditeus"]),
+      secretStored: false,
+    });
+    expect(update).toMatchObject({
+      action: "update",
+      details: ["storage_accounts: auditeus → auditeus, auditneu"],
+      why: expect.stringContaining("stays as it is"),
+    });
+    const [same] = workbenchHandoffStep.plan(ctx, {
+      mode: "api",
+      deviceName: "aks-onboarding run-1",
+      existing: device(["auditneu", "auditeus"]),
+      secretStored: false,
+    });
     expect(same).toMatchObject({ action: "no-change" });
   });
 });

@@ -11,8 +11,7 @@ import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./typ
 
 /** What Workbench has now. Manual when the portal has no Workbench URL/API key. */
 export type WorkbenchHandoffLive =
-  | { mode: "manual" }
-  | { mode: "api"; deviceName: string; existing: WorkbenchDevice | null; secretStored: boolean };
+  { mode: "manual" } | { mode: "api"; deviceName: string; existing: WorkbenchDevice | null; secretStored: boolean };
 
 /** The hand-off's result; "manual" means the UI shows the values for the admin to pass on. */
 export type WorkbenchHandoffOutput = { mode: "api"; deviceId: string; deviceName: string } | { mode: "manual" };
@@ -36,7 +35,11 @@ function sameAccounts(device: WorkbenchDevice, accounts: readonly string[]): boo
 
 function clientIdOrThrow(ctx: StepContext): string {
   const parsed = appOutputSchema.safeParse(ctx.outputs["app-registration"]);
-  if (!parsed.success) throw new AzureOperationError("not_found", "The app registration has no output yet, so there is nothing to hand off. Run the App registration step first.");
+  if (!parsed.success)
+    throw new AzureOperationError(
+      "not_found",
+      "The app registration has no output yet, so there is nothing to hand off. Run the App registration step first.",
+    );
   return parsed.data.appId;
 }
 
@@ -82,7 +85,15 @@ function plan(ctx: StepContext, live: WorkbenchHandoffLive): PlannedChange[] {
         },
       ];
     }
-    return [{ ...base, key: `workbench-handoff.device:${live.deviceName}`, action: "no-change", resource: live.deviceName, why: "This run's device is already registered in Workbench." }];
+    return [
+      {
+        ...base,
+        key: `workbench-handoff.device:${live.deviceName}`,
+        action: "no-change",
+        resource: live.deviceName,
+        why: "This run's device is already registered in Workbench.",
+      },
+    ];
   }
   return [
     {
@@ -91,10 +102,15 @@ function plan(ctx: StepContext, live: WorkbenchHandoffLive): PlannedChange[] {
       action: "create",
       resource: live.deviceName,
       // Before App registration has run (a plan of a new run), the secret doesn't exist yet: it will be made and sent.
-      why: live.secretStored || ctx.outputs["app-registration"] === undefined
-        ? "Sends the tenant id, client id, client secret and storage accounts to Workbench; the stored secret is deleted after the first verification."
-        : "This run's client secret is no longer stored, so it can't be sent: remove the run's secret from the app registration and apply App registration again, or hand off manually.",
-      details: [`device_type: Azure Kubernetes Service`, `storage_accounts: ${accounts.join(", ")}`, "client secret: sent once, server to server"],
+      why:
+        live.secretStored || ctx.outputs["app-registration"] === undefined
+          ? "Sends the tenant id, client id, client secret and storage accounts to Workbench; the stored secret is deleted after the first verification."
+          : "This run's client secret is no longer stored, so it can't be sent: remove the run's secret from the app registration and apply App registration again, or hand off manually.",
+      details: [
+        `device_type: Azure Kubernetes Service`,
+        `storage_accounts: ${accounts.join(", ")}`,
+        "client secret: sent once, server to server",
+      ],
     },
   ];
 }
@@ -128,16 +144,18 @@ async function apply(ctx: StepContext, live: WorkbenchHandoffLive): Promise<Work
       `This run's client secret is no longer stored, so the portal can't send it to Workbench. Remove the secret "${runCredentialName(ctx.runId)}" from the app registration, apply App registration again, then retry the hand-off.`,
     );
   }
-  const device = await ctx.write({ key: `workbench-handoff.device:${deviceName}`, kind: "create", target: `Workbench device ${deviceName}` }, () =>
-    registerWorkbenchDevice(config, {
-      name: deviceName,
-      description: `AKS kube-audit logs of tenant ${ctx.tenantId}, onboarded by the AKS onboarding portal (run ${ctx.runId}).`,
-      tenantId: ctx.tenantId,
-      clientId,
-      clientSecret: secret.value,
-      storageAccounts: handoffStorageAccounts(ctx),
-    }),
-  (d) => d.id,
+  const device = await ctx.write(
+    { key: `workbench-handoff.device:${deviceName}`, kind: "create", target: `Workbench device ${deviceName}` },
+    () =>
+      registerWorkbenchDevice(config, {
+        name: deviceName,
+        description: `AKS kube-audit logs of tenant ${ctx.tenantId}, onboarded by the AKS onboarding portal (run ${ctx.runId}).`,
+        tenantId: ctx.tenantId,
+        clientId,
+        clientSecret: secret.value,
+        storageAccounts: handoffStorageAccounts(ctx),
+      }),
+    (d) => d.id,
   );
   // Kept (encrypted) until the first Verification has signed in with it; that step deletes it.
   await ctx.progress({ done: 1, total: 1, label: "Hand-off 1 of 1" });
@@ -151,7 +169,8 @@ async function verify(ctx: StepContext, out: WorkbenchHandoffOutput): Promise<Ve
   const device = (await listWorkbenchDevices(config)).find((d) => d.id === out.deviceId);
   if (!device) return { ok: false, reason: `Workbench has no device ${out.deviceName}.` };
   const clientId = clientIdOrThrow(ctx);
-  if (device.name !== out.deviceName || device.deviceType !== "Azure Kubernetes Service") return { ok: false, reason: "The Workbench device has another name or type." };
+  if (device.name !== out.deviceName || device.deviceType !== "Azure Kubernetes Service")
+    return { ok: false, reason: "The Workbench device has another name or type." };
   if (device.tenantId?.toLowerCase() !== ctx.tenantId.toLowerCase() || device.clientId?.toLowerCase() !== clientId.toLowerCase()) {
     return { ok: false, reason: "The Workbench device holds another tenant or client id." };
   }

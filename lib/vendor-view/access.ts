@@ -24,6 +24,9 @@ export const VENDOR_STAFF_READ_ONLY =
   "You're signed in as vendor staff: the vendor view is read-only, and your sign-in can't change a customer's Azure. An admin of the customer's tenant makes this change from their own sign-in.";
 
 /** The failure a customer action returns to vendor staff; null for anyone else. */
-export function refuseVendorStaff(session: SessionWithUser, vendorTenantId: string | undefined = env().VENDOR_TENANT_ID): ActionResult<never> | null {
+export function refuseVendorStaff(
+  session: SessionWithUser,
+  vendorTenantId: string | undefined = env().VENDOR_TENANT_ID,
+): ActionResult<never> | null {
   return isVendorTenantSession(vendorTenantId, session) ? failure(VENDOR_STAFF_READ_ONLY, { code: "vendor_read_only" }) : null;
 }

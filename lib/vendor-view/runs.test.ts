@@ -61,7 +61,8 @@ function record(steps: StepRun[]): CrossTenantRunDetail {
         resourceId: null,
         requestId: "0f8e2c1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
         errorCode: "forbidden",
-        errorMessage: '{"error":{"code":"AuthorizationFailed","message":"The client \'x\' with object id \'y\' does not have authorization"}}',
+        errorMessage:
+          '{"error":{"code":"AuthorizationFailed","message":"The client \'x\' with object id \'y\' does not have authorization"}}',
         startedAt: new Date("2026-11-27T07:03:00Z"),
         completedAt: new Date("2026-11-27T07:04:00Z"),
         actorUpn: "secops@contoso.onmicrosoft.com",
@@ -95,7 +96,13 @@ const failedRun = () =>
     step("custom-role", 3),
     step("role-assignments", 4, {
       status: "needs_admin",
-      error: { code: "forbidden", message: `You don't have permission to assign roles in ${TENANT}. Ask an Owner of the subscription.`, requiredRole: "Owner", raw: { error: { code: "AuthorizationFailed" } }, token: JWT } as never,
+      error: {
+        code: "forbidden",
+        message: `You don't have permission to assign roles in ${TENANT}. Ask an Owner of the subscription.`,
+        requiredRole: "Owner",
+        raw: { error: { code: "AuthorizationFailed" } },
+        token: JWT,
+      } as never,
     }),
     step("workbench-handoff", 5, { status: "pending", outputs: null }),
     step("verification", 6, { status: "pending", outputs: null }),
@@ -107,19 +114,32 @@ describe("vendor run shaping", () => {
     expect(row.tenantLabel).toBe("Contoso");
     expect(row.steps.map((s) => s.stepId)).toEqual(STEP_IDS);
     expect(row.steps.map((s) => s.status)).toEqual(["done", "done", "done", "done", "needs_admin", "pending", "pending"]);
-    expect(row.steps[4]?.error).toEqual({ code: "forbidden", message: `You don't have permission to assign roles in ${TENANT}. Ask an Owner of the subscription.` });
+    expect(row.steps[4]?.error).toEqual({
+      code: "forbidden",
+      message: `You don't have permission to assign roles in ${TENANT}. Ask an Owner of the subscription.`,
+    });
     expect(row.lastActivityAt).toEqual(new Date("2026-11-27T07:06:00Z"));
     expect(row.actor).toEqual({ upn: "owner@contoso.onmicrosoft.com", now: false });
     expect(row.clusterCount).toBe(1);
   });
 
   it("names the lease holder's admin while a step is executing, and interrupted once the lease lapsed", () => {
-    const live = record([step("storage", 0, { status: "running", leaseOwner: "exec-1", leaseExpiresAt: new Date(NOW.getTime() + 30_000), progress: { done: 1, total: 2, label: "Creating stauditeastus01" } })]);
+    const live = record([
+      step("storage", 0, {
+        status: "running",
+        leaseOwner: "exec-1",
+        leaseExpiresAt: new Date(NOW.getTime() + 30_000),
+        progress: { done: 1, total: 2, label: "Creating stauditeastus01" },
+      }),
+    ]);
     const row = shapeRun(live, { presenter: false, now: NOW });
     expect(row.actor).toEqual({ upn: "secops@contoso.onmicrosoft.com", now: true });
     expect(row.steps[0]).toMatchObject({ status: "running", progress: "Creating stauditeastus01" });
 
-    const lapsed = shapeRun(record([step("storage", 0, { status: "running", leaseExpiresAt: new Date(NOW.getTime() - 1) })]), { presenter: false, now: NOW });
+    const lapsed = shapeRun(record([step("storage", 0, { status: "running", leaseExpiresAt: new Date(NOW.getTime() - 1) })]), {
+      presenter: false,
+      now: NOW,
+    });
     expect(lapsed.steps[0]?.status).toBe("interrupted");
     expect(lapsed.actor.now).toBe(false);
   });
@@ -127,18 +147,38 @@ describe("vendor run shaping", () => {
   it("never carries step outputs, raw Azure payloads, tokens or secrets", () => {
     const detail = shapeRunDetail(failedRun(), { presenter: false, now: NOW });
     const text = JSON.stringify(detail);
-    for (const leak of [SECRET, JWT, "AuthorizationFailed", "hint", "clientSecret", '"raw"', "does not have authorization"]) expect(text).not.toContain(leak);
+    for (const leak of [SECRET, JWT, "AuthorizationFailed", "hint", "clientSecret", '"raw"', "does not have authorization"])
+      expect(text).not.toContain(leak);
     expect(detail.operations[0]?.error).toEqual({ code: "forbidden", message: expect.stringContaining("could not describe safely") });
-    expect(detail.auditEvents[0]).toEqual({ id: "9", at: new Date("2026-11-27T07:06:00Z"), actorUpn: "owner@contoso.onmicrosoft.com", action: "run.failed", outcome: "failure" });
+    expect(detail.auditEvents[0]).toEqual({
+      id: "9",
+      at: new Date("2026-11-27T07:06:00Z"),
+      actorUpn: "owner@contoso.onmicrosoft.com",
+      action: "run.failed",
+      outcome: "failure",
+    });
     expect(detail.olderAuditEvents).toBe("8");
   });
 
   it("shows a step done with exceptions: which cluster, why and what to do, never its id or the step's outputs", () => {
     const clusterId = `/subscriptions/${TENANT}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-web`;
-    const attention = [{ kind: "cluster" as const, subject: "aks-web", resourceId: clusterId, code: "diagnostic_settings_limit", reason: "It already has 5 diagnostic settings.", action: "Remove one, then extend." }];
+    const attention = [
+      {
+        kind: "cluster" as const,
+        subject: "aks-web",
+        resourceId: clusterId,
+        code: "diagnostic_settings_limit",
+        reason: "It already has 5 diagnostic settings.",
+        action: "Remove one, then extend.",
+      },
+    ];
     const rec = record([step("storage", 0), step("diagnostic-settings", 1, { attention })]);
     const row = shapeRun({ ...rec, run: { ...rec.run, status: "completed" } }, { presenter: false, now: NOW });
-    expect(row.steps[1]).toMatchObject({ status: "attention", error: null, attention: [{ subject: "aks-web", reason: "It already has 5 diagnostic settings.", action: "Remove one, then extend." }] });
+    expect(row.steps[1]).toMatchObject({
+      status: "attention",
+      error: null,
+      attention: [{ subject: "aks-web", reason: "It already has 5 diagnostic settings.", action: "Remove one, then extend." }],
+    });
     expect(row.steps[0]).toMatchObject({ status: "done", attention: [] });
     expect(row.clustersNeedingAttention).toBe(1);
     expect(JSON.stringify(row)).not.toContain(clusterId);
@@ -154,9 +194,14 @@ describe("vendor run shaping", () => {
   });
 
   it("replaces a stored error that isn't ours with a generic line and redacts secrets inside messages", () => {
-    expect(safeError({ error: { code: "AuthorizationFailed", message: "raw" } }, false)).toEqual({ code: "unknown", message: expect.stringContaining("could not describe safely") });
+    expect(safeError({ error: { code: "AuthorizationFailed", message: "raw" } }, false)).toEqual({
+      code: "unknown",
+      message: expect.stringContaining("could not describe safely"),
+    });
     expect(safeError({ code: "AuthorizationFailed", message: "x" }, false)?.code).toBe("unknown");
-    expect(safeText(`Token ${JWT} and secret ${SECRET} and Bearer abc.def`, false)).toBe("Token [redacted] and secret [redacted] and [redacted]");
+    expect(safeText(`Token ${JWT} and secret ${SECRET} and Bearer abc.def`, false)).toBe(
+      "Token [redacted] and secret [redacted] and [redacted]",
+    );
     expect(safeText("<html><body>502 Bad Gateway</body></html>", false)).toContain("could not describe safely");
     expect(safeText("x".repeat(1000), false).length).toBeLessThanOrEqual(400);
   });

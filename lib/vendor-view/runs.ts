@@ -4,7 +4,13 @@ import { AUDIT_PAGE_SIZE } from "@/lib/audit/access";
 import { recordAuditEvent } from "@/lib/db/audit";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import type { StepRun } from "@/lib/db/step-runs";
-import { getRunAcrossTenants, listRunsAcrossTenants, VENDOR_VIEW_ACTION, type CrossTenantRun, type CrossTenantRunDetail } from "@/lib/db/vendor-runs";
+import {
+  getRunAcrossTenants,
+  listRunsAcrossTenants,
+  VENDOR_VIEW_ACTION,
+  type CrossTenantRun,
+  type CrossTenantRunDetail,
+} from "@/lib/db/vendor-runs";
 import { runIdSchema } from "@/lib/onboarding/schemas";
 import { clustersNeedingAttention } from "@/lib/onboarding/step-summary";
 import { maskId, maskText } from "@/lib/presenter";
@@ -50,7 +56,17 @@ export interface VendorRunDetail extends VendorRunSummary {
   planConfirmedByUpn: string | null;
   clusters: { name: string; location: string }[];
   storageAccounts: string[];
-  operations: { id: string; at: Date; step: string; kind: string; target: string; status: string; error: { code: string; message: string } | null; requestId: string | null; actorUpn: string }[];
+  operations: {
+    id: string;
+    at: Date;
+    step: string;
+    kind: string;
+    target: string;
+    status: string;
+    error: { code: string; message: string } | null;
+    requestId: string | null;
+    actorUpn: string;
+  }[];
   /** One page of the run's audit events, newest first. */
   auditEvents: { id: string; at: Date; actorUpn: string; action: string; outcome: string }[];
   /** Cursor of the next older page; null on the last. */
@@ -107,7 +123,11 @@ function shapeSteps(steps: StepRun[], { presenter, now }: ShapeOptions): VendorS
       attempts: step?.attempts ?? 0,
       attention:
         step?.status === "done"
-          ? (step.attention ?? []).map((a) => ({ subject: safeText(a.subject, presenter), reason: safeText(a.reason, presenter), action: safeText(a.action, presenter) }))
+          ? (step.attention ?? []).map((a) => ({
+              subject: safeText(a.subject, presenter),
+              reason: safeText(a.reason, presenter),
+              action: safeText(a.action, presenter),
+            }))
           : [],
     };
   });
@@ -167,11 +187,16 @@ export function shapeRunDetail(record: CrossTenantRunDetail, options: ShapeOptio
 }
 
 /** Every tenant's runs for vendor staff, most recent activity first; null for anyone else. */
-export async function listVendorRuns(session: SessionWithUser | null, options: { presenter: boolean; limit?: number }): Promise<VendorRunSummary[] | null> {
+export async function listVendorRuns(
+  session: SessionWithUser | null,
+  options: { presenter: boolean; limit?: number },
+): Promise<VendorRunSummary[] | null> {
   if (!session || !isVendorStaff(session)) return null;
   const now = new Date();
   const records = await listRunsAcrossTenants({ limit: options.limit ?? 200 });
-  return records.map((r) => shapeRun(r, { presenter: options.presenter, now })).sort((a, b) => b.lastActivityAt.getTime() - a.lastActivityAt.getTime());
+  return records
+    .map((r) => shapeRun(r, { presenter: options.presenter, now }))
+    .sort((a, b) => b.lastActivityAt.getTime() - a.lastActivityAt.getTime());
 }
 
 /**

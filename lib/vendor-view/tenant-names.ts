@@ -10,7 +10,10 @@ import { upsertTenantName } from "@/lib/db/tenants";
  */
 export async function rememberTenantName(armToken: { token: string; expiresOn: Date }, tenantId: string): Promise<boolean> {
   try {
-    const tenant = await getHomeTenant(delegatedCredential(() => Promise.resolve(armToken)), tenantId);
+    const tenant = await getHomeTenant(
+      delegatedCredential(() => Promise.resolve(armToken)),
+      tenantId,
+    );
     if (!tenant) return false;
     await upsertTenantName({ id: tenant.tenantId, displayName: tenant.displayName, defaultDomain: tenant.defaultDomain });
     return true;

@@ -37,7 +37,16 @@ const SECRET = "Ab1Q~vendor-view-secret-that-must-never-leak";
 async function sessionOf(tenantId: string, upn: string): Promise<SessionWithUser> {
   const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn, displayName: upn });
   const now = new Date();
-  return { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+  return {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
 }
 
 /** A finished run with a manual hand-off whose client secret is still stored. */
@@ -46,12 +55,27 @@ async function finishedRun(tenantId: string) {
   for (const stepId of STEP_IDS) {
     expect(await acquireStepLease(run.id, stepId, "test:1", 60_000)).toBe(true);
     if (stepId === "app-registration") {
-      const { ctx } = buildStepContext({ runId: run.id, tenantId, stepId, actor: ACTOR, config: { ...testConfig(), tenantId }, tokens: okTokens, leaseOwner: "test:1", steps: [] });
+      const { ctx } = buildStepContext({
+        runId: run.id,
+        tenantId,
+        stepId,
+        actor: ACTOR,
+        config: { ...testConfig(), tenantId },
+        tokens: okTokens,
+        leaseOwner: "test:1",
+        steps: [],
+      });
       await ctx.secrets.put(CLIENT_SECRET_KIND, SECRET, { keyId: "k", hint: "Ab1", expiresAt: new Date(Date.now() + 86_400_000) });
     }
     const outputs: JsonValue =
       stepId === "app-registration"
-        ? { applicationObjectId: "o", appId: "a", servicePrincipalId: "s", consentGranted: true, secret: { keyId: "k", hint: "Ab1", expiresAt: new Date().toISOString() } }
+        ? {
+            applicationObjectId: "o",
+            appId: "a",
+            servicePrincipalId: "s",
+            consentGranted: true,
+            secret: { keyId: "k", hint: "Ab1", expiresAt: new Date().toISOString() },
+          }
         : stepId === "workbench-handoff"
           ? { mode: "manual" }
           : { resourceId: stepId };
@@ -67,12 +91,37 @@ describe("vendor view on the database", () => {
     await upsertTenantName({ id: contoso, displayName: "Contoso", defaultDomain: "contoso.onmicrosoft.com" });
     const a = await runningRun(contoso);
     const b = await finishedRun(fabrikam);
-    const draft = await createRun({ tenantId: contoso, createdByUserId: null, createdByUpn: ACTOR.upn, config: { ...testConfig(), tenantId: contoso }, steps: STEP_IDS });
+    const draft = await createRun({
+      tenantId: contoso,
+      createdByUserId: null,
+      createdByUpn: ACTOR.upn,
+      config: { ...testConfig(), tenantId: contoso },
+      steps: STEP_IDS,
+    });
 
     expect(await acquireStepLease(a.id, "storage", "exec-7", 60_000)).toBe(true);
-    const op = await recordIntent({ runId: a.id, stepId: "storage", key: "storage.create:x", kind: "create", target: "/subscriptions/x", actorUpn: "secops@contoso.example", leaseOwner: "exec-7" });
-    await recordOutcome(op, { status: "failed", errorCode: "forbidden", errorMessage: "You don't have permission to create the storage account." });
-    await recordAuditEvent({ tenantId: contoso, runId: a.id, actorUpn: "owner@contoso.example", action: "run.continued", target: a.id, outcome: "success" });
+    const op = await recordIntent({
+      runId: a.id,
+      stepId: "storage",
+      key: "storage.create:x",
+      kind: "create",
+      target: "/subscriptions/x",
+      actorUpn: "secops@contoso.example",
+      leaseOwner: "exec-7",
+    });
+    await recordOutcome(op, {
+      status: "failed",
+      errorCode: "forbidden",
+      errorMessage: "You don't have permission to create the storage account.",
+    });
+    await recordAuditEvent({
+      tenantId: contoso,
+      runId: a.id,
+      actorUpn: "owner@contoso.example",
+      action: "run.continued",
+      target: a.id,
+      outcome: "success",
+    });
 
     const vendor = await sessionOf(VENDOR, "engineer@vendor.example");
     // A vendor view is no customer activity: it must not become the run's "last actor".
@@ -83,7 +132,11 @@ describe("vendor view on the database", () => {
     expect(ids).toEqual(expect.arrayContaining([a.id, b.id]));
     expect(ids).not.toContain(draft.id);
     const ra = records.find((r) => r.run.id === a.id);
-    expect(ra).toMatchObject({ tenantName: "Contoso", lastOperation: { actorUpn: "secops@contoso.example" }, lastDecision: { actorUpn: "owner@contoso.example", action: "run.continued" } });
+    expect(ra).toMatchObject({
+      tenantName: "Contoso",
+      lastOperation: { actorUpn: "secops@contoso.example" },
+      lastDecision: { actorUpn: "owner@contoso.example", action: "run.continued" },
+    });
     expect(records.find((r) => r.run.id === b.id)?.tenantName).toBeNull();
 
     const rows = await listVendorRuns(vendor, { presenter: false });
@@ -106,10 +159,20 @@ describe("vendor view on the database", () => {
     expect(JSON.stringify(detail)).not.toContain("Ab1");
 
     const chain = await listAuditChain({ tenantId: tenant, runId: run.id });
-    expect(chain.at(-1)).toMatchObject({ tenantId: tenant, actorUpn: "engineer@vendor.example", actorUserId: vendor.user.id, action: "vendor.run_viewed", target: run.id, outcome: "success" });
+    expect(chain.at(-1)).toMatchObject({
+      tenantId: tenant,
+      actorUpn: "engineer@vendor.example",
+      actorUserId: vendor.user.id,
+      action: "vendor.run_viewed",
+      target: run.id,
+      outcome: "success",
+    });
     // The customer's own admin sees it in the run's trail.
     const admin = await sessionOf(tenant, "admin@customer.example");
-    expect((await runAuditTrail(admin, run.id))?.events[0]).toMatchObject({ action: "vendor.run_viewed", actorUpn: "engineer@vendor.example" });
+    expect((await runAuditTrail(admin, run.id))?.events[0]).toMatchObject({
+      action: "vendor.run_viewed",
+      actorUpn: "engineer@vendor.example",
+    });
   });
 
   it("gives customer admins nothing: no list, no detail, no audit event", async () => {
@@ -124,7 +187,13 @@ describe("vendor view on the database", () => {
 
   it("refuses vendor staff every run action and every audit download of a customer, and changes nothing", async () => {
     const tenant = crypto.randomUUID();
-    const planned = await createRun({ tenantId: tenant, createdByUserId: null, createdByUpn: ACTOR.upn, config: { ...testConfig(), tenantId: tenant }, steps: STEP_IDS });
+    const planned = await createRun({
+      tenantId: tenant,
+      createdByUserId: null,
+      createdByUpn: ACTOR.upn,
+      config: { ...testConfig(), tenantId: tenant },
+      steps: STEP_IDS,
+    });
     expect(await setRunPlan(planned.id, { computedAt: new Date().toISOString(), steps: [] })).toBe(true);
     const running = await runningRun(tenant);
     const finished = await finishedRun(tenant);
@@ -143,7 +212,8 @@ describe("vendor view on the database", () => {
     expect((await acknowledgeHandoff(vendor, finished.id)).ok).toBe(false);
     // app/onboarding/[runId]/audit and app/audit: a bare 403, and the vendor's own tenant trail has no customer event.
     for (const run of [planned, running, finished]) {
-      for (const format of ["jsonl", "csv"]) expect(await auditDownload(vendor, { runId: run.id, format })).toEqual({ ok: false, status: 403 });
+      for (const format of ["jsonl", "csv"])
+        expect(await auditDownload(vendor, { runId: run.id, format })).toEqual({ ok: false, status: 403 });
       expect(await runAuditTrail(vendor, run.id)).toBeNull();
     }
     const own = await auditDownload(vendor, { format: "jsonl" });

@@ -1,6 +1,15 @@
 // The bench's yardsticks: critical path and minimum requests from a plan and a latency profile.
 import { describe, expect, it } from "vitest";
-import { countRequests, criticalPath, lroObservedMs, minimumRequests, throttleFloorMs, totalOf, type ModelLatency, type PlanLine } from "./model";
+import {
+  countRequests,
+  criticalPath,
+  lroObservedMs,
+  minimumRequests,
+  throttleFloorMs,
+  totalOf,
+  type ModelLatency,
+  type PlanLine,
+} from "./model";
 import { buildRunConfig, buildScenario, BENCH_SHAPES } from "./scenarios";
 
 const L: ModelLatency = {
@@ -17,7 +26,12 @@ const L: ModelLatency = {
 };
 const SUB = "11111111-2222-4333-8444-555555555555";
 
-const line = (stepId: string, resourceType: string, action: string, key = `${stepId}.${resourceType}`): PlanLine => ({ stepId, resourceType, action, key });
+const line = (stepId: string, resourceType: string, action: string, key = `${stepId}.${resourceType}`): PlanLine => ({
+  stepId,
+  resourceType,
+  action,
+  key,
+});
 
 /** A fresh tenant: one region, one cluster, everything to create (what planRun returns for the small scenario, trimmed). */
 const fresh: PlanLine[] = [
@@ -62,7 +76,9 @@ describe("criticalPath", () => {
   });
 
   it("adds ARM's write budget as a floor when one subscription gets more writes than the burst", () => {
-    const many = Array.from({ length: 260 }, (_, i) => line("diagnostic-settings", "Diagnostic setting", "create", `diagnostic-settings.setting:/subscriptions/${SUB}/c${i}`));
+    const many = Array.from({ length: 260 }, (_, i) =>
+      line("diagnostic-settings", "Diagnostic setting", "create", `diagnostic-settings.setting:/subscriptions/${SUB}/c${i}`),
+    );
     expect(criticalPath(many, L).steps["diagnostic-settings"]).toBe(6000);
     expect(throttleFloorMs(new Map([[SUB, 200]]), L)).toBe(0);
     expect(throttleFloorMs(new Map([[SUB, 210]]), L)).toBe(1000);

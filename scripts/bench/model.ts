@@ -89,7 +89,9 @@ export function criticalPath(plan: readonly PlanLine[], l: ModelLatency): Critic
     else if (accountUpdate) chain += l.armWrite;
     if (firewall) chain += l.armWrite;
     if (policy) chain += l.armWrite;
-    const register = ofType(storage, "Resource provider").some(writes) ? l.armWrite + lroObservedMs(l.providerRegistrationMs) + l.armRead : 0;
+    const register = ofType(storage, "Resource provider").some(writes)
+      ? l.armWrite + lroObservedMs(l.providerRegistrationMs) + l.armRead
+      : 0;
     steps.storage = read + Math.max(chain, register) + l.armRead;
   }
 

@@ -5,7 +5,21 @@ import path from "node:path";
 import { z } from "zod";
 import autocannon from "autocannon";
 import { encrypt, randomToken, sha256 } from "../../lib/crypto";
-import { acquireStepLease, closeDb, configureDb, confirmRunPlan, createRun, createSession, migrate, recordAuditEvent, releaseStepLease, setRunPlan, setRunStatus, setStepProgress, upsertUser } from "../../lib/db";
+import {
+  acquireStepLease,
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  createRun,
+  createSession,
+  migrate,
+  recordAuditEvent,
+  releaseStepLease,
+  setRunPlan,
+  setRunStatus,
+  setStepProgress,
+  upsertUser,
+} from "../../lib/db";
 import { STEP_IDS } from "../../lib/steps/registry";
 import { bin } from "../run";
 import { ensurePostgres } from "../postgres";
@@ -70,25 +84,64 @@ async function seedRunInProgress(encryptionKey: string): Promise<{ runId: string
   const scenario = buildScenario(BENCH_SHAPES.find((s) => s.name === "medium") ?? BENCH_SHAPES[0]!);
   const config = buildRunConfig(scenario);
   const tenantId = scenario.tenant.id;
-  const user = await upsertUser({ tenantId, objectId: scenario.users[0]?.objectId ?? tenantId, upn: BENCH_OWNER, displayName: "Bench Owner" });
+  const user = await upsertUser({
+    tenantId,
+    objectId: scenario.users[0]?.objectId ?? tenantId,
+    upn: BENCH_OWNER,
+    displayName: "Bench Owner",
+  });
   const run = await createRun({ tenantId, createdByUserId: user.id, createdByUpn: BENCH_OWNER, config, steps: STEP_IDS });
   await setRunPlan(run.id, { steps: [] });
   await confirmRunPlan(run.id, BENCH_OWNER);
   await setRunStatus(run.id, "running", { from: ["planned"] });
   const owner = "bench-load-owner";
-  const accounts = config.storage.map((s) => ({ region: s.region, subscriptionId: s.subscriptionId, resourceGroup: s.resourceGroup, name: s.accountName, id: `/subscriptions/${s.subscriptionId}/resourceGroups/${s.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${s.accountName}`, blobEndpoint: `https://${s.accountName}.blob.core.windows.net/`, adopted: false }));
+  const accounts = config.storage.map((s) => ({
+    region: s.region,
+    subscriptionId: s.subscriptionId,
+    resourceGroup: s.resourceGroup,
+    name: s.accountName,
+    id: `/subscriptions/${s.subscriptionId}/resourceGroups/${s.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${s.accountName}`,
+    blobEndpoint: `https://${s.accountName}.blob.core.windows.net/`,
+    adopted: false,
+  }));
   if (!(await acquireStepLease(run.id, "storage", owner, 600_000))) throw new Error("could not lease the storage step");
   await releaseStepLease(run.id, "storage", owner, { status: "done", outputs: { accounts } });
-  if (!(await acquireStepLease(run.id, "diagnostic-settings", owner, 600_000))) throw new Error("could not lease the diagnostic-settings step");
-  await setStepProgress(run.id, "diagnostic-settings", owner, { done: 37, total: config.clusters.length, label: `Diagnostic settings 37 of ${config.clusters.length} clusters` });
-  const events = [["run.created", "success"], ["run.plan_confirmed", "success"], ["step.started", "success"], ...accounts.map(() => ["azure.write", "success"]), ["step.completed", "success"], ["step.started", "success"]];
+  if (!(await acquireStepLease(run.id, "diagnostic-settings", owner, 600_000)))
+    throw new Error("could not lease the diagnostic-settings step");
+  await setStepProgress(run.id, "diagnostic-settings", owner, {
+    done: 37,
+    total: config.clusters.length,
+    label: `Diagnostic settings 37 of ${config.clusters.length} clusters`,
+  });
+  const events = [
+    ["run.created", "success"],
+    ["run.plan_confirmed", "success"],
+    ["step.started", "success"],
+    ...accounts.map(() => ["azure.write", "success"]),
+    ["step.completed", "success"],
+    ["step.started", "success"],
+  ];
   for (let i = 0; i < 37; i++) events.push(["azure.write", "success"]);
   for (const [action, outcome] of events) {
-    await recordAuditEvent({ tenantId, actorUserId: user.id, actorUpn: BENCH_OWNER, action: action ?? "azure.write", target: run.id, runId: run.id, outcome: outcome === "success" ? "success" : "failure" });
+    await recordAuditEvent({
+      tenantId,
+      actorUserId: user.id,
+      actorUpn: BENCH_OWNER,
+      action: action ?? "azure.write",
+      target: run.id,
+      runId: run.id,
+      outcome: outcome === "success" ? "success" : "failure",
+    });
   }
   const token = randomToken();
   const tokenHash = sha256(token);
-  await createSession({ tokenHash, userId: user.id, homeAccountId: `${user.id}.${tenantId}`, tokenCache: encrypt("{}", Buffer.from(encryptionKey, "base64"), tokenHash), expiresAt: new Date(Date.now() + 3_600_000) });
+  await createSession({
+    tokenHash,
+    userId: user.id,
+    homeAccountId: `${user.id}.${tenantId}`,
+    tokenCache: encrypt("{}", Buffer.from(encryptionKey, "base64"), tokenHash),
+    expiresAt: new Date(Date.now() + 3_600_000),
+  });
   // What the engine does to the run while diagnostic settings proceed: progress every 500 ms, an audit event per write.
   const work = () => {
     let stopped = false;
@@ -96,8 +149,21 @@ async function seedRunInProgress(encryptionKey: string): Promise<{ runId: string
     const loop = (async () => {
       while (!stopped) {
         done = Math.min(done + 5, config.clusters.length - 1);
-        await setStepProgress(run.id, "diagnostic-settings", owner, { done, total: config.clusters.length, label: `Diagnostic settings ${done} of ${config.clusters.length} clusters` });
-        for (let i = 0; i < 5; i++) await recordAuditEvent({ tenantId, actorUserId: user.id, actorUpn: BENCH_OWNER, action: "azure.write", target: run.id, runId: run.id, outcome: "success" });
+        await setStepProgress(run.id, "diagnostic-settings", owner, {
+          done,
+          total: config.clusters.length,
+          label: `Diagnostic settings ${done} of ${config.clusters.length} clusters`,
+        });
+        for (let i = 0; i < 5; i++)
+          await recordAuditEvent({
+            tenantId,
+            actorUserId: user.id,
+            actorUpn: BENCH_OWNER,
+            action: "azure.write",
+            target: run.id,
+            runId: run.id,
+            outcome: "success",
+          });
         await new Promise((r) => setTimeout(r, 500));
       }
     })();
@@ -178,7 +244,10 @@ async function drain(url: string, headers: Record<string, string>): Promise<void
 async function loadPhase(url: string, headers: Record<string, string>, clients: number): Promise<LoadPhase> {
   const times: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({ url, connections: clients, duration: DURATION_S, overallRate: Math.round((clients * 1000) / POLL_MS), headers }, (err, r) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r)));
+    const instance = autocannon(
+      { url, connections: clients, duration: DURATION_S, overallRate: Math.round((clients * 1000) / POLL_MS), headers },
+      (err, r) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r)),
+    );
     instance.on("response", (_client, _status, _bytes, responseTime) => {
       times.push(responseTime);
     });
@@ -207,7 +276,9 @@ async function staggeredPhase(url: string, headers: Record<string, string>, clie
     Array.from({ length: clients }, async () => {
       await new Promise((r) => setTimeout(r, Math.random() * 1000));
       return new Promise<autocannon.Result>((resolve, reject) => {
-        const instance = autocannon({ url, connections: 1, connectionRate: 1, duration: DURATION_S, headers }, (err, r) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r)));
+        const instance = autocannon({ url, connections: 1, connectionRate: 1, duration: DURATION_S, headers }, (err, r) =>
+          err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r),
+        );
         instance.on("response", (_client, _status, _bytes, responseTime) => {
           times.push(responseTime);
         });
@@ -239,16 +310,27 @@ export async function runPageLoad(input: { simUrl: string; env: NodeJS.ProcessEn
     await migrate();
     const { runId, cookie, work } = await seedRunInProgress(env.ENCRYPTION_KEY ?? "");
     const portalUrl = `http://127.0.0.1:${PORTAL_PORT}`;
-    portal = await startPortal({ ...env, NEXT_DIST_DIR: DIST_DIR, DATABASE_URL: database.url, PORTAL_URL: portalUrl, DATA_DIR: path.join(".test-data", "bench", "portal") }, log);
+    portal = await startPortal(
+      {
+        ...env,
+        NEXT_DIST_DIR: DIST_DIR,
+        DATABASE_URL: database.url,
+        PORTAL_URL: portalUrl,
+        DATA_DIR: path.join(".test-data", "bench", "portal"),
+      },
+      log,
+    );
     const pageUrl = `${portalUrl}/onboarding/${runId}`;
     const check = await fetch(pageUrl, { headers: { cookie }, redirect: "manual" });
     const html = await check.text();
-    if (check.status !== 200 || !html.includes("Diagnostic settings 37 of 100 clusters")) throw new Error(`the run page did not render the run in progress (status ${check.status})`);
+    if (check.status !== 200 || !html.includes("Diagnostic settings 37 of 100 clusters"))
+      throw new Error(`the run page did not render the run in progress (status ${check.status})`);
     // Warm-up: first renders compile and cache route modules. Full HTML renders: a browser's router.refresh() asks for the
     // RSC payload only, but Next 16 answers RSC requests without its _rsc cache-busting hash with a redirect, so the bench
     // polls the HTML page, which renders the same server components and serialises HTML on top (an upper bound).
     for (let i = 0; i < 10; i++) await (await fetch(pageUrl, { headers: { cookie } })).arrayBuffer();
-    const line = (name: string, p: LoadPhase) => `  ${name}: ${p.requests} requests, ${p.rps.toFixed(1)}/s, p50 ${p.p50.toFixed(0)} ms, p95 ${p.p95.toFixed(0)} ms, p99 ${p.p99.toFixed(0)} ms, non-2xx ${p.non2xx}, errors ${p.errors}`;
+    const line = (name: string, p: LoadPhase) =>
+      `  ${name}: ${p.requests} requests, ${p.rps.toFixed(1)}/s, p50 ${p.p50.toFixed(0)} ms, p95 ${p.p95.toFixed(0)} ms, p99 ${p.p99.toFixed(0)} ms, non-2xx ${p.non2xx}, errors ${p.errors}`;
     log(`page load: 1 client polling ${pageUrl} every ${POLL_MS} ms for ${DURATION_S} s…`);
     const single = await loadPhase(pageUrl, { cookie }, 1);
     log(line("1 client", single));
@@ -260,7 +342,9 @@ export async function runPageLoad(input: { simUrl: string; env: NodeJS.ProcessEn
     log(`page load: 1 client polling ${statusUrl} every ${POLL_MS} ms for ${DURATION_S} s…`);
     const statusSingle = await loadPhase(statusUrl, { cookie }, 1);
     log(line("1 client, change stamp", statusSingle));
-    log(`page load: ${CLIENTS} clients polling ${statusUrl} every ${POLL_MS} ms for ${DURATION_S} s while the step reports progress and writes…`);
+    log(
+      `page load: ${CLIENTS} clients polling ${statusUrl} every ${POLL_MS} ms for ${DURATION_S} s while the step reports progress and writes…`,
+    );
     const before = await readChange(statusUrl, cookie);
     const stopWork = work();
     const statusPhase = await loadPhase(statusUrl, { cookie }, CLIENTS);
@@ -268,17 +352,32 @@ export async function runPageLoad(input: { simUrl: string; env: NodeJS.ProcessEn
     const after = await readChange(statusUrl, cookie);
     // The page re-renders only when the stamp moves: progress and a working step's writes must not move it.
     const progressMoved = (after.progress["diagnostic-settings"]?.done ?? 0) > (before.progress["diagnostic-settings"]?.done ?? 0);
-    if (!progressMoved || after.stamp !== before.stamp) throw new Error("the change stamp moved with progress, or progress did not reach the status endpoint");
+    if (!progressMoved || after.stamp !== before.stamp)
+      throw new Error("the change stamp moved with progress, or progress did not reach the status endpoint");
     log(line(`${CLIENTS} clients, change stamp`, statusPhase));
-    log(`  progress ${before.progress["diagnostic-settings"]?.done ?? 0} → ${after.progress["diagnostic-settings"]?.done ?? 0} during the phase, stamp unchanged: 0 re-renders`);
+    log(
+      `  progress ${before.progress["diagnostic-settings"]?.done ?? 0} → ${after.progress["diagnostic-settings"]?.done ?? 0} during the phase, stamp unchanged: 0 re-renders`,
+    );
     await drain(statusUrl, { cookie });
-    log(`page load: ${CLIENTS} independent clients (random phase, 1 poll/s each) polling ${statusUrl} for ${DURATION_S} s while the step works…`);
+    log(
+      `page load: ${CLIENTS} independent clients (random phase, 1 poll/s each) polling ${statusUrl} for ${DURATION_S} s while the step works…`,
+    );
     const stopWorkAgain = work();
     const statusStaggered = await staggeredPhase(statusUrl, { cookie }, CLIENTS);
     await stopWorkAgain();
     log(line(`${CLIENTS} clients, change stamp, random phase`, statusStaggered));
     const rss = portalPeakRssMb(portal.pid);
-    return { clients: CLIENTS, durationS: DURATION_S, pollMs: POLL_MS, single, html: htmlPhase, status: statusPhase, statusSingle, statusStaggered, portalPeakRssMb: rss };
+    return {
+      clients: CLIENTS,
+      durationS: DURATION_S,
+      pollMs: POLL_MS,
+      single,
+      html: htmlPhase,
+      status: statusPhase,
+      statusSingle,
+      statusStaggered,
+      portalPeakRssMb: rss,
+    };
   } finally {
     if (portal && portal.exitCode === null) {
       const exited = new Promise((r) => portal?.once("exit", r));

@@ -90,7 +90,14 @@ export function buildRunConfig(scenario: Scenario): RunConfig {
     tenantId,
     subscriptions: scenario.subscriptions.map((s) => ({ id: s.id, displayName: s.displayName })),
     clusters,
-    storage: regions.map((region) => ({ region, subscriptionId: first.id, resourceGroup: AUDIT_GROUP, createResourceGroup: true, accountName: suggestStorageAccountName(tenantId, region), adopt: false })),
+    storage: regions.map((region) => ({
+      region,
+      subscriptionId: first.id,
+      resourceGroup: AUDIT_GROUP,
+      createResourceGroup: true,
+      accountName: suggestStorageAccountName(tenantId, region),
+      adopt: false,
+    })),
     options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 },
     vendor: { name: "Expel", appUniqueName: "expel-aks-audit-reader", appDisplayName: "Expel Workbench – AKS audit reader", egressIps: [] },
   };

@@ -5,7 +5,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, migrate, setRunPlan, setRunStatus, upsertUser, type StepRun } from "../../lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  createRun,
+  getRunForTenant,
+  migrate,
+  setRunPlan,
+  setRunStatus,
+  upsertUser,
+  type StepRun,
+} from "../../lib/db";
 import { buildStepContext } from "../../lib/engine/context";
 import { DEFAULT_POLICY } from "../../lib/engine/policy";
 import { planRun, runRemainingSteps } from "../../lib/engine/run-run";
@@ -38,11 +49,17 @@ const policy = {
   replicationBudgetMs: Math.round(DEFAULT_POLICY.replicationBudgetMs * args.timeScale),
 };
 
-const logSchema = z.array(z.object({ time: z.string(), method: z.string(), url: z.string(), status: z.number(), caller: z.string().nullable() }));
+const logSchema = z.array(
+  z.object({ time: z.string(), method: z.string(), url: z.string(), status: z.number(), caller: z.string().nullable() }),
+);
 const tokenSchema = z.object({ access_token: z.string().min(1) });
 
 async function sim(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${args.simUrl}${path}`, { method, headers: body === undefined ? {} : { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${args.simUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.status === 204 ? undefined : ((await res.json()) as unknown);
 }
@@ -70,9 +87,24 @@ const tokens: TokenProvider = async (resource) => {
  * The engine's own context for a finished run (its write-ahead log and sealed secrets), except that writes run directly
  * and are counted: re-running a finished run must not need any.
  */
-function rerunContext(stepId: StepId, steps: readonly StepRun[], tenantId: string, config: ReturnType<typeof buildRunConfig>, counter: { writes: number }): StepContext {
+function rerunContext(
+  stepId: StepId,
+  steps: readonly StepRun[],
+  tenantId: string,
+  config: ReturnType<typeof buildRunConfig>,
+  counter: { writes: number },
+): StepContext {
   const runId = steps[0]?.runId ?? "";
-  const { ctx } = buildStepContext({ runId, tenantId, stepId, actor: { userId: null, upn: BENCH_OWNER }, config, tokens, leaseOwner: "bench-rerun", steps });
+  const { ctx } = buildStepContext({
+    runId,
+    tenantId,
+    stepId,
+    actor: { userId: null, upn: BENCH_OWNER },
+    config,
+    tokens,
+    leaseOwner: "bench-rerun",
+    steps,
+  });
   return {
     ...ctx,
     async write(_op, write) {
@@ -92,7 +124,12 @@ async function main(): Promise<void> {
   configureDb(args.database === "pglite" ? { dataDir: args.dataDir } : { dataDir: args.dataDir, databaseUrl: args.database });
   await migrate();
   const owner = scenario.users[0];
-  const user = await upsertUser({ tenantId, objectId: owner?.objectId ?? crypto.randomUUID(), upn: BENCH_OWNER, displayName: "Bench Owner" });
+  const user = await upsertUser({
+    tenantId,
+    objectId: owner?.objectId ?? crypto.randomUUID(),
+    upn: BENCH_OWNER,
+    displayName: "Bench Owner",
+  });
   const actor = { userId: user.id, upn: BENCH_OWNER };
 
   await takeLog();
@@ -103,7 +140,11 @@ async function main(): Promise<void> {
   const planErrors = planned.filter((p) => p.error).map((p) => `${p.stepId}: ${p.error?.message ?? ""}`);
   if (planErrors.length) throw new Error(`planning failed: ${planErrors.join("; ")}`);
   const planLog = await takeLog();
-  if (!(await setRunPlan(run.id, planned as never)) || !(await confirmRunPlan(run.id, BENCH_OWNER)) || !(await setRunStatus(run.id, "running", { from: ["planned"] }))) {
+  if (
+    !(await setRunPlan(run.id, planned as never)) ||
+    !(await confirmRunPlan(run.id, BENCH_OWNER)) ||
+    !(await setRunStatus(run.id, "running", { from: ["planned"] }))
+  ) {
     throw new Error("could not confirm the run");
   }
 
@@ -116,10 +157,15 @@ async function main(): Promise<void> {
   const machineEnd = machineCpu();
   const runLog = await takeLog();
   // For finding where the time goes: the run's requests with their times, beside the results.
-  fs.writeFileSync(path.join(".test-data", "bench", `${shape.name}-run-requests.json`), JSON.stringify(runLog.map((r) => ({ time: r.time, method: r.method, url: r.url.split("?")[0], status: r.status }))));
+  fs.writeFileSync(
+    path.join(".test-data", "bench", `${shape.name}-run-requests.json`),
+    JSON.stringify(runLog.map((r) => ({ time: r.time, method: r.method, url: r.url.split("?")[0], status: r.status }))),
+  );
   if (result.outcome !== "completed") throw new Error(`the run did not complete: ${JSON.stringify(result)}`);
   const finished = await getRunForTenant(run.id, tenantId);
-  const stepTimes = Object.fromEntries((finished?.steps ?? []).map((s) => [s.stepId, s.startedAt && s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null]));
+  const stepTimes = Object.fromEntries(
+    (finished?.steps ?? []).map((s) => [s.stepId, s.startedAt && s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null]),
+  );
 
   // Re-run the finished run: every step reads Azure, applies and verifies with the outputs it produced.
   const counter = { writes: 0 };

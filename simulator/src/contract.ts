@@ -21,9 +21,7 @@ export const scenarioSchema = z.object({
    * Other Entra tenants whose users can sign in to this simulator (e.g. the vendor's own tenant): no subscriptions,
    * no directory beyond their users. Their tokens reach ARM's tenant-level routes only (GET /subscriptions, /tenants).
    */
-  extraTenants: z
-    .array(z.object({ tenant: tenantSchema, users: z.array(userSchema).min(1) }))
-    .default([]),
+  extraTenants: z.array(z.object({ tenant: tenantSchema, users: z.array(userSchema).min(1) })).default([]),
   subscriptions: z.array(
     z.object({
       id: uuid,
@@ -187,11 +185,7 @@ export const BUILTIN_ROLES = {
   Contributor: {
     id: "b24988ac-6180-42a0-ab88-20f7382dd24c",
     actions: ["*"],
-    notActions: [
-      "Microsoft.Authorization/*/Delete",
-      "Microsoft.Authorization/*/Write",
-      "Microsoft.Authorization/elevateAccess/Action",
-    ],
+    notActions: ["Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write", "Microsoft.Authorization/elevateAccess/Action"],
     dataActions: [],
   },
   Reader: { id: "acdd72a7-3385-48ef-bd42-f606fba81ae7", actions: ["*/read"], notActions: [], dataActions: [] },
@@ -214,7 +208,11 @@ export const BUILTIN_ROLES = {
   },
   "Log Analytics Reader": {
     id: "73c42c96-874c-492b-b04d-ab87d138a893",
-    actions: ["*/read", "Microsoft.OperationalInsights/workspaces/analytics/query/action", "Microsoft.OperationalInsights/workspaces/search/action"],
+    actions: [
+      "*/read",
+      "Microsoft.OperationalInsights/workspaces/analytics/query/action",
+      "Microsoft.OperationalInsights/workspaces/search/action",
+    ],
     notActions: ["Microsoft.OperationalInsights/workspaces/sharedKeys/read"],
     dataActions: [],
   },

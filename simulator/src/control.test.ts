@@ -31,7 +31,11 @@ describe("control API", () => {
     expect(r.status).toBe(200);
     expect(sim.state().scenario.tenant.displayName).toBe("Fabrikam");
     const fabrikamState = (await simJson(sim, "GET", "/_sim/state")).body;
-    expect(fabrikamState.arm.some((x: { type: string; name: string }) => x.type === "Microsoft.ContainerService/managedClusters" && x.name === "aks-fabrikam-prod")).toBe(true);
+    expect(
+      fabrikamState.arm.some(
+        (x: { type: string; name: string }) => x.type === "Microsoft.ContainerService/managedClusters" && x.name === "aks-fabrikam-prod",
+      ),
+    ).toBe(true);
 
     sim.state().graph.applications.push({ id: crypto.randomUUID(), appId: crypto.randomUUID(), displayName: "leftover" });
     expect((await simJson(sim, "POST", "/_sim/reset")).status).toBe(200);
@@ -40,16 +44,22 @@ describe("control API", () => {
 
     const contoso = JSON.parse(fs.readFileSync("simulator/scenarios/default.json", "utf8")) as unknown;
     await simJson(sim, "POST", "/_sim/reset", { body: contoso });
-    const clusters = (await simJson(sim, "GET", "/_sim/state")).body.arm.filter((x: { type: string }) => x.type === "Microsoft.ContainerService/managedClusters");
+    const clusters = (await simJson(sim, "GET", "/_sim/state")).body.arm.filter(
+      (x: { type: string }) => x.type === "Microsoft.ContainerService/managedClusters",
+    );
     expect(clusters).toHaveLength(4);
   });
 
   it("refuses an invalid scenario with readable issues", async () => {
-    const r = await simJson(sim, "POST", "/_sim/reset", { body: { tenant: { id: "not-a-uuid", domain: "x", displayName: "" }, users: [] } });
+    const r = await simJson(sim, "POST", "/_sim/reset", {
+      body: { tenant: { id: "not-a-uuid", domain: "x", displayName: "" }, users: [] },
+    });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe("InvalidScenario");
     expect(r.body.error.message).toContain("tenant.id");
-    expect(r.body.error.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(["tenant.id", "users", "subscriptions"]));
+    expect(r.body.error.issues.map((i: { path: string }) => i.path)).toEqual(
+      expect.arrayContaining(["tenant.id", "users", "subscriptions"]),
+    );
     expect(sim.state().scenario.tenant.displayName).toBe("Contoso");
   });
 
@@ -58,7 +68,10 @@ describe("control API", () => {
     const graph = await simToken(sim, { upn: OWNER, resource: "graph" });
     const app = await simJson(sim, "POST", "/v1.0/applications", { token: graph, body: { displayName: "vendor-reader" } });
     expect(app.status).toBe(201);
-    const pwd = await simJson(sim, "POST", `/v1.0/applications/${app.body.id}/addPassword`, { token: graph, body: { passwordCredential: { displayName: "vendor" } } });
+    const pwd = await simJson(sim, "POST", `/v1.0/applications/${app.body.id}/addPassword`, {
+      token: graph,
+      body: { passwordCredential: { displayName: "vendor" } },
+    });
     expect(pwd.status).toBe(200);
     const secret = String(pwd.body.secretText);
     const state = await simJson(sim, "GET", "/_sim/state");
@@ -76,7 +89,13 @@ describe("control API", () => {
     const tenantId = sim.state().scenario.tenant.id;
     await simJson(sim, "POST", "/workbench/api/v1/security-devices", {
       headers: { authorization: `Bearer ${TEST_WORKBENCH_KEY}` },
-      body: { name: "contoso-aks", description: "", device_type: "Azure Kubernetes Service", credentials: { tenant_id: tenantId, client_id: TEST_CLIENT.clientId, client_secret: "super-secret-value" }, storage_accounts: ["contosoaudit01"] },
+      body: {
+        name: "contoso-aks",
+        description: "",
+        device_type: "Azure Kubernetes Service",
+        credentials: { tenant_id: tenantId, client_id: TEST_CLIENT.clientId, client_secret: "super-secret-value" },
+        storage_accounts: ["contosoaudit01"],
+      },
     });
     const arm = await simToken(sim, { upn: OWNER, resource: "arm" });
     await simJson(sim, "GET", "/subscriptions?api-version=2022-12-01", { token: arm });
@@ -84,7 +103,13 @@ describe("control API", () => {
     expect(all).toHaveLength(2);
     expect(JSON.stringify(all)).not.toContain("super-secret-value");
     expect(all[0].body.credentials.client_secret).toBe("***");
-    expect(all[1]).toMatchObject({ method: "GET", url: "/subscriptions?api-version=2022-12-01", apiVersion: "2022-12-01", status: 200, caller: OWNER });
+    expect(all[1]).toMatchObject({
+      method: "GET",
+      url: "/subscriptions?api-version=2022-12-01",
+      apiVersion: "2022-12-01",
+      status: 200,
+      caller: OWNER,
+    });
     const since = (await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(all[1].time)}`)).body;
     expect(since.length).toBeGreaterThanOrEqual(1);
     expect((await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(before)}`)).body).toHaveLength(2);
@@ -95,7 +120,11 @@ describe("control API", () => {
 
   it("sets latency (merged into the current profile)", async () => {
     const r = await simJson(sim, "POST", "/_sim/latency", { body: { requestMs: 50, lroMs: { storageAccount: 1200 } } });
-    expect(r.body.latency).toMatchObject({ requestMs: 50, lroMs: { storageAccount: 1200 }, replicationMs: sim.state().latency.replicationMs });
+    expect(r.body.latency).toMatchObject({
+      requestMs: 50,
+      lroMs: { storageAccount: 1200 },
+      replicationMs: sim.state().latency.replicationMs,
+    });
     const arm = await simToken(sim, { upn: OWNER, resource: "arm" });
     const t0 = Date.now();
     await simJson(sim, "GET", "/subscriptions?api-version=2022-12-01", { token: arm });
@@ -105,9 +134,14 @@ describe("control API", () => {
   });
 
   it("mints test tokens and validates the request", async () => {
-    expect((await simJson(sim, "POST", "/_sim/token", { body: { upn: "nobody@contoso.onmicrosoft.com", resource: "arm" } })).status).toBe(404);
+    expect((await simJson(sim, "POST", "/_sim/token", { body: { upn: "nobody@contoso.onmicrosoft.com", resource: "arm" } })).status).toBe(
+      404,
+    );
     expect((await simJson(sim, "POST", "/_sim/token", { body: { resource: "arm" } })).status).toBe(400);
-    expect((await simJson(sim, "POST", "/_sim/token", { body: { upn: OWNER, resource: "graph", scopes: ["Application.Read.All"] } })).body.access_token).toMatch(/^ey/);
+    expect(
+      (await simJson(sim, "POST", "/_sim/token", { body: { upn: OWNER, resource: "graph", scopes: ["Application.Read.All"] } })).body
+        .access_token,
+    ).toMatch(/^ey/);
   });
 
   it("answers loopback clients only", async () => {
@@ -122,7 +156,14 @@ describe("control API", () => {
       reset: async () => state,
       flushKubeAudit: async () => [],
     });
-    const req = { method: "GET", path: "/_sim/health", url: "/_sim/health", query: new URLSearchParams(), headers: {}, rawBody: Buffer.alloc(0) };
+    const req = {
+      method: "GET",
+      path: "/_sim/health",
+      url: "/_sim/health",
+      query: new URLSearchParams(),
+      headers: {},
+      rawBody: Buffer.alloc(0),
+    };
     expect((await handle({ ...req, remoteAddress: "10.1.2.3" })).status).toBe(403);
     expect((await handle({ ...req, remoteAddress: "::ffff:127.0.0.1" })).status).toBe(200);
   });

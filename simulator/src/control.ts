@@ -47,7 +47,11 @@ const SECRET_KEYS = /^(secretText|clientSecret|client_secret|password|secret)$/i
 function withoutSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutSecrets);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([k]) => !SECRET_KEYS.test(k)).map(([k, v]) => [k, withoutSecrets(v)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([k]) => !SECRET_KEYS.test(k))
+        .map(([k, v]) => [k, withoutSecrets(v)]),
+    );
   }
   return value;
 }
@@ -63,12 +67,18 @@ function parseBody(req: RawRequest): { ok: true; value: unknown } | { ok: false;
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (err) {
-    return { ok: false, response: error(400, "InvalidJson", `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`) };
+    return {
+      ok: false,
+      response: error(400, "InvalidJson", `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`),
+    };
   }
 }
 
 const issuesOf = (e: z.ZodError) => e.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-const readable = (e: z.ZodError) => issuesOf(e).map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ");
+const readable = (e: z.ZodError) =>
+  issuesOf(e)
+    .map((i) => `${i.path || "(root)"}: ${i.message}`)
+    .join("; ");
 
 /** Builds the /_sim handler of one simulator. */
 export function createControl(ctx: ControlContext) {
@@ -79,14 +89,26 @@ export function createControl(ctx: ControlContext) {
     if (input.appId) {
       const sp = state.graph.servicePrincipals.find((s) => s.appId === input.appId);
       if (!sp) return error(404, "ServicePrincipalNotFound", `No service principal with appId ${input.appId} exists in the simulator.`);
-      const token = mintAppAccessToken(ctx, { tenantId, appId: input.appId, servicePrincipalId: sp.id, resource, roles: grantedAppRoles(state, sp.id, resource), lifetimeSeconds: input.expiresIn });
+      const token = mintAppAccessToken(ctx, {
+        tenantId,
+        appId: input.appId,
+        servicePrincipalId: sp.id,
+        resource,
+        roles: grantedAppRoles(state, sp.id, resource),
+        lifetimeSeconds: input.expiresIn,
+      });
       return { status: 200, body: { token_type: "Bearer", access_token: token, resource: RESOURCES[resource].audience } };
     }
     const found = findUserAnywhere(state.scenario, { upn: input.upn ?? "" });
     if (!found) return error(404, "UserNotFound", `No user ${input.upn} in the scenario.`);
     const { user } = found;
     const clientId = input.clientId ?? ctx.clients[0]?.clientId ?? deterministicUuid("simulator-test-client");
-    const scp = resource === "arm" || resource === "storage" ? ["user_impersonation"] : resource === "graph" ? (input.scopes ?? DEFAULT_GRAPH_SCOPES) : (input.scopes ?? ["Data.Read"]);
+    const scp =
+      resource === "arm" || resource === "storage"
+        ? ["user_impersonation"]
+        : resource === "graph"
+          ? (input.scopes ?? DEFAULT_GRAPH_SCOPES)
+          : (input.scopes ?? ["Data.Read"]);
     const token = mintUserAccessToken(ctx, { tenantId: found.tenant.id, user, clientId, resource, scp, lifetimeSeconds: input.expiresIn });
     return { status: 200, body: { token_type: "Bearer", access_token: token, resource: RESOURCES[resource].audience } };
   }
@@ -106,7 +128,8 @@ export function createControl(ctx: ControlContext) {
           return { status: 200, body: { status: "reset", tenant: ctx.state().scenario.tenant } };
         }
         const parsed = scenarioSchema.safeParse(body.value);
-        if (!parsed.success) return error(400, "InvalidScenario", `The scenario is invalid: ${readable(parsed.error)}`, issuesOf(parsed.error));
+        if (!parsed.success)
+          return error(400, "InvalidScenario", `The scenario is invalid: ${readable(parsed.error)}`, issuesOf(parsed.error));
         await ctx.reset(parsed.data);
         return { status: 200, body: { status: "reset", tenant: parsed.data.tenant } };
       }

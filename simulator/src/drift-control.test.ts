@@ -24,7 +24,12 @@ describe("POST /_sim/clusters", () => {
     expect((await simJson(sim, "POST", "/_sim/clusters", { body: newCluster })).status).toBe(200);
 
     const token = await simToken(sim, { upn: OWNER, resource: "arm" });
-    const listed = await simJson(sim, "GET", `/subscriptions/${SUB_PROD}/providers/Microsoft.ContainerService/managedClusters?api-version=2024-09-01`, { token });
+    const listed = await simJson(
+      sim,
+      "GET",
+      `/subscriptions/${SUB_PROD}/providers/Microsoft.ContainerService/managedClusters?api-version=2024-09-01`,
+      { token },
+    );
     expect(listed.body.value.filter((c: { name: string }) => c.name === "aks-new-eus")).toHaveLength(1);
 
     const elsewhere = { ...newCluster, resourceGroup: "rg-aks-prod-northeurope", name: "aks-new-neu", location: "northeurope" };
@@ -32,12 +37,17 @@ describe("POST /_sim/clusters", () => {
     expect(missingGroup.status).toBe(404);
     expect(missingGroup.body.error.code).toBe("ResourceGroupNotFound");
     expect((await simJson(sim, "POST", "/_sim/clusters", { body: { ...elsewhere, createResourceGroup: true } })).status).toBe(201);
-    const group = await simJson(sim, "GET", `/subscriptions/${SUB_PROD}/resourcegroups/rg-aks-prod-northeurope?api-version=2021-04-01`, { token });
+    const group = await simJson(sim, "GET", `/subscriptions/${SUB_PROD}/resourcegroups/rg-aks-prod-northeurope?api-version=2021-04-01`, {
+      token,
+    });
     expect(group.body).toMatchObject({ location: "northeurope" });
   });
 
   it("rejects unknown subscriptions, regions and bad bodies", async () => {
-    expect((await simJson(sim, "POST", "/_sim/clusters", { body: { ...newCluster, subscriptionId: "00000000-0000-4000-8000-000000000000" } })).status).toBe(404);
+    expect(
+      (await simJson(sim, "POST", "/_sim/clusters", { body: { ...newCluster, subscriptionId: "00000000-0000-4000-8000-000000000000" } }))
+        .status,
+    ).toBe(404);
     const bad = await simJson(sim, "POST", "/_sim/clusters", { body: { ...newCluster, location: "atlantis" } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe("InvalidCluster");
@@ -61,7 +71,11 @@ describe("PATCH /workbench/api/v1/security-devices/{id}", () => {
       body: {
         name: "d",
         device_type: "Azure Kubernetes Service",
-        credentials: { tenant_id: sim.state().scenario.tenant.id, client_id: "8d3c2b1a-6f5e-4d3c-9b2a-1f0e9d8c7b6a", client_secret: "Abc~secret" },
+        credentials: {
+          tenant_id: sim.state().scenario.tenant.id,
+          client_id: "8d3c2b1a-6f5e-4d3c-9b2a-1f0e9d8c7b6a",
+          client_secret: "Abc~secret",
+        },
         storage_accounts: ["a1a1a1"],
       },
     });

@@ -23,7 +23,8 @@ beforeEach(async () => {
 
 async function statuses(n: number): Promise<number[]> {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push((await simJson(sim, "GET", `/subscriptions/${SUB}/resourcegroups?api-version=2025-04-01`, { token: arm })).status);
+  for (let i = 0; i < n; i++)
+    out.push((await simJson(sim, "GET", `/subscriptions/${SUB}/resourcegroups?api-version=2025-04-01`, { token: arm })).status);
   return out;
 }
 
@@ -69,7 +70,13 @@ describe("faults", () => {
     const principalId = "5f0c3a9e-2b7d-4c1e-8f6a-9d2b4e7c1a30";
     const r = await simJson(sim, "PUT", `${id}?api-version=2022-04-01`, {
       token: arm,
-      body: { properties: { roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`, principalId, principalType: "ServicePrincipal" } },
+      body: {
+        properties: {
+          roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7`,
+          principalId,
+          principalType: "ServicePrincipal",
+        },
+      },
     });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe("PrincipalNotFound");
@@ -85,7 +92,10 @@ describe("faults", () => {
     const appId = "8d3c2b1a-6f5e-4d3c-9b2a-1f0e9d8c7b6a";
     const r = await simJson(sim, "POST", "/v1.0/servicePrincipals", { token: graph, body: { appId } });
     expect(r.status).toBe(400);
-    expect(r.body.error).toMatchObject({ code: "Request_BadRequest", message: `The appId '${appId}' of the service principal does not reference a valid application object.` });
+    expect(r.body.error).toMatchObject({
+      code: "Request_BadRequest",
+      message: `The appId '${appId}' of the service principal does not reference a valid application object.`,
+    });
     expect(sim.state().graph.servicePrincipals.length).toBe(before);
   });
 

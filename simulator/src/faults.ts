@@ -56,7 +56,8 @@ export interface FaultTarget {
 function applicableKinds(kinds: FaultKind[], t: FaultTarget): FaultKind[] {
   return kinds.filter((k) => {
     if (k === "429" || k === "500" || k === "503") return true;
-    if (k === "PrincipalNotFound") return t.service === "arm" && t.method === "PUT" && /\/providers\/microsoft\.authorization\/roleassignments\/[^/]+$/i.test(t.path);
+    if (k === "PrincipalNotFound")
+      return t.service === "arm" && t.method === "PUT" && /\/providers\/microsoft\.authorization\/roleassignments\/[^/]+$/i.test(t.path);
     return t.service === "graph" && t.method === "POST" && /^\/v1\.0\/serviceprincipals\/?$/i.test(t.path);
   });
 }
@@ -106,7 +107,11 @@ function faultResponse(kind: FaultKind, t: FaultTarget, retryAfterSeconds: numbe
       }
       return {
         status: 429,
-        headers: { "retry-after": retryAfter, "x-ms-throttle-limit-percentage": "1.0", "x-ms-throttle-scope": "Tenant_Application/ReadWrite" },
+        headers: {
+          "retry-after": retryAfter,
+          "x-ms-throttle-limit-percentage": "1.0",
+          "x-ms-throttle-scope": "Tenant_Application/ReadWrite",
+        },
         body: { error: { code: "TooManyRequests", message: "Too many requests.", innerError: graphInner } },
       };
     case "500":
@@ -120,11 +125,34 @@ function faultResponse(kind: FaultKind, t: FaultTarget, retryAfterSeconds: numbe
               },
             },
           }
-        : { status: 500, body: { error: { code: "generalException", message: "General exception while processing.", innerError: graphInner } } };
+        : {
+            status: 500,
+            body: { error: { code: "generalException", message: "General exception while processing.", innerError: graphInner } },
+          };
     case "503":
       return t.service === "arm"
-        ? { status: 503, headers: { "retry-after": retryAfter }, body: { error: { code: "ServiceUnavailable", message: "The server is currently unable to handle the request due to a temporary overloading or maintenance. Please retry later." } } }
-        : { status: 503, headers: { "retry-after": retryAfter }, body: { error: { code: "serviceNotAvailable", message: "The service is temporarily unavailable. Please retry later.", innerError: graphInner } } };
+        ? {
+            status: 503,
+            headers: { "retry-after": retryAfter },
+            body: {
+              error: {
+                code: "ServiceUnavailable",
+                message:
+                  "The server is currently unable to handle the request due to a temporary overloading or maintenance. Please retry later.",
+              },
+            },
+          }
+        : {
+            status: 503,
+            headers: { "retry-after": retryAfter },
+            body: {
+              error: {
+                code: "serviceNotAvailable",
+                message: "The service is temporarily unavailable. Please retry later.",
+                innerError: graphInner,
+              },
+            },
+          };
     case "PrincipalNotFound": {
       const props = (t.body as { properties?: { principalId?: unknown } } | undefined)?.properties;
       const principal = typeof props?.principalId === "string" ? props.principalId : "00000000-0000-0000-0000-000000000000";
@@ -146,7 +174,13 @@ function faultResponse(kind: FaultKind, t: FaultTarget, retryAfterSeconds: numbe
           error: {
             code: "Request_BadRequest",
             message: `The appId '${typeof appId === "string" ? appId : ""}' of the service principal does not reference a valid application object.`,
-            details: [{ code: "NoBackingApplicationObject", message: `The appId '${typeof appId === "string" ? appId : ""}' of the service principal does not reference a valid application object.`, target: "appId" }],
+            details: [
+              {
+                code: "NoBackingApplicationObject",
+                message: `The appId '${typeof appId === "string" ? appId : ""}' of the service principal does not reference a valid application object.`,
+                target: "appId",
+              },
+            ],
             innerError: graphInner,
           },
         },

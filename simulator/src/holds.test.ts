@@ -22,11 +22,19 @@ beforeEach(async () => {
 
 const putRg = () => simJson(sim, "PUT", `${RG_PATH}?api-version=2025-04-01`, { token: arm, body: { location: "eastus" } });
 const rgExists = () => sim.state().getArm(RG_PATH) !== undefined;
-const holds = async () => (await simJson(sim, "GET", "/_sim/holds")).body.holds as { name: string; seen: number; heldAt: string | null; releasedAt: string | null }[];
+const holds = async () =>
+  (await simJson(sim, "GET", "/_sim/holds")).body.holds as {
+    name: string;
+    seen: number;
+    heldAt: string | null;
+    releasedAt: string | null;
+  }[];
 
 describe("hold rules", () => {
   it("holds the response of the Nth match after applying it, and reports when it is held", async () => {
-    const set = await simJson(sim, "POST", "/_sim/holds", { body: { rules: [{ name: "rg", method: "put", path: "/resourcegroups/rg-hold-test$", nth: 2, phase: "after", ms: 60_000 }] } });
+    const set = await simJson(sim, "POST", "/_sim/holds", {
+      body: { rules: [{ name: "rg", method: "put", path: "/resourcegroups/rg-hold-test$", nth: 2, phase: "after", ms: 60_000 }] },
+    });
     expect(set.status).toBe(200);
     expect((await putRg()).status).toBeLessThan(300);
     expect((await holds())[0]).toMatchObject({ seen: 1, heldAt: null });
@@ -39,7 +47,9 @@ describe("hold rules", () => {
   });
 
   it("holds before applying: nothing changes until the hold ends", async () => {
-    await simJson(sim, "POST", "/_sim/holds", { body: { rules: [{ name: "rg", method: "PUT", path: "rg-hold-test", phase: "before", ms: 400 }] } });
+    await simJson(sim, "POST", "/_sim/holds", {
+      body: { rules: [{ name: "rg", method: "PUT", path: "rg-hold-test", phase: "before", ms: 400 }] },
+    });
     const pending = putRg();
     await expect.poll(async () => (await holds())[0]?.heldAt ?? null).not.toBeNull();
     expect(rgExists()).toBe(false);

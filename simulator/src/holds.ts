@@ -5,16 +5,24 @@ import type { SimState } from "./state";
 export const holdRuleSchema = z.object({
   /** Test-chosen label, reported back by GET /_sim/holds. */
   name: z.string().min(1).max(100),
-  method: z.string().min(1).max(10).transform((m) => m.toUpperCase()),
+  method: z
+    .string()
+    .min(1)
+    .max(10)
+    .transform((m) => m.toUpperCase()),
   /** Regular expression (case-insensitive) tested against the request path without query string. */
-  path: z.string().min(1).max(500).refine((p) => {
-    try {
-      new RegExp(p, "i");
-      return true;
-    } catch {
-      return false;
-    }
-  }, "not a valid regular expression"),
+  path: z
+    .string()
+    .min(1)
+    .max(500)
+    .refine((p) => {
+      try {
+        new RegExp(p, "i");
+        return true;
+      } catch {
+        return false;
+      }
+    }, "not a valid regular expression"),
   /** Which matching request to hold, 1-based; earlier matches pass untouched. */
   nth: z.number().int().min(1).max(1000).default(1),
   /** before: hold, then apply; after: apply, then hold the response (the write happened, the caller has not heard). */
@@ -53,7 +61,16 @@ export function releaseHolds(state: SimState): void {
 
 /** The rules with their progress, for GET /_sim/holds. */
 export function holdStatus(state: SimState) {
-  return (rules.get(state) ?? []).map((r) => ({ name: r.name, method: r.method, path: r.path, nth: r.nth, phase: r.phase, seen: r.seen, heldAt: r.heldAt, releasedAt: r.releasedAt }));
+  return (rules.get(state) ?? []).map((r) => ({
+    name: r.name,
+    method: r.method,
+    path: r.path,
+    nth: r.nth,
+    phase: r.phase,
+    seen: r.seen,
+    heldAt: r.heldAt,
+    releasedAt: r.releasedAt,
+  }));
 }
 
 /** Counts this request against every rule; returns the rule that holds it, if any. */

@@ -7,7 +7,11 @@ import { simJson, simToken, startTestSimulator } from "./testing";
 
 const OWNER = "owner@contoso.onmicrosoft.com";
 const SUB = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
-const LIMITS = { reads: { burst: 3, refillPerSecond: 1 }, writes: { burst: 2, refillPerSecond: 0.5 }, deletes: { burst: 2, refillPerSecond: 10 } };
+const LIMITS = {
+  reads: { burst: 3, refillPerSecond: 1 },
+  writes: { burst: 2, refillPerSecond: 0.5 },
+  deletes: { burst: 2, refillPerSecond: 10 },
+};
 
 describe("profile (pure)", () => {
   it("scales waits by timeScale and keeps request latencies", () => {
@@ -15,7 +19,12 @@ describe("profile (pure)", () => {
     const l = scaledLatency(p);
     expect(l.lroMs.storageAccount).toBe(Math.round((p.lroMs.storageAccount ?? 0) * p.timeScale));
     expect(l.replicationMs).toBe(Math.round(p.replicationMs * p.timeScale));
-    expect(l.perRequestMs).toEqual({ armRead: p.requestMs.armRead, armWrite: p.requestMs.armWrite, graphRead: p.requestMs.graphRead, graphWrite: p.requestMs.graphWrite });
+    expect(l.perRequestMs).toEqual({
+      armRead: p.requestMs.armRead,
+      armWrite: p.requestMs.armWrite,
+      graphRead: p.requestMs.graphRead,
+      graphWrite: p.requestMs.graphWrite,
+    });
     expect(l.armThrottle?.writes).toEqual({ burst: 200, refillPerSecond: 10 });
   });
 
@@ -23,12 +32,30 @@ describe("profile (pure)", () => {
     const base = { requestMs: 7, lroMs: {}, replicationMs: 0 };
     expect(requestDelayMs(base, "arm", "GET")).toBe(7);
     const l = { ...base, perRequestMs: { armRead: 1, armWrite: 2, graphRead: 3, graphWrite: 4 } };
-    expect([requestDelayMs(l, "arm", "GET"), requestDelayMs(l, "arm", "PUT"), requestDelayMs(l, "graph", "HEAD"), requestDelayMs(l, "graph", "PATCH"), requestDelayMs(l, "workbench", "POST")]).toEqual([1, 2, 3, 4, 7]);
+    expect([
+      requestDelayMs(l, "arm", "GET"),
+      requestDelayMs(l, "arm", "PUT"),
+      requestDelayMs(l, "graph", "HEAD"),
+      requestDelayMs(l, "graph", "PATCH"),
+      requestDelayMs(l, "workbench", "POST"),
+    ]).toEqual([1, 2, 3, 4, 7]);
     expect(requestDelayMs(l, "arm", "POST", "/subscriptions/s/providers/Microsoft.Storage/checkNameAvailability")).toBe(1);
   });
 
   it("empties a bucket after its burst, refills it over time, and keeps principals and operation types apart", () => {
-    const state = new SimState({ tenant: { id: "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc", domain: "x.example", displayName: "X" }, users: [], extraTenants: [], subscriptions: [], takenStorageAccountNames: [], policyAssignments: [], locks: [] }, "https://sim", "https://blob");
+    const state = new SimState(
+      {
+        tenant: { id: "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc", domain: "x.example", displayName: "X" },
+        users: [],
+        extraTenants: [],
+        subscriptions: [],
+        takenStorageAccountNames: [],
+        policyAssignments: [],
+        locks: [],
+      },
+      "https://sim",
+      "https://blob",
+    );
     const key = { scope: SUB, principal: "p1", method: "PUT" };
     expect(takeArmToken(state, LIMITS, key, 0)).toMatchObject({ ok: true, remaining: 1 });
     expect(takeArmToken(state, LIMITS, key, 0)).toMatchObject({ ok: true, remaining: 0 });
@@ -54,7 +81,11 @@ describe("profile (simulator)", () => {
     await simJson(sim, "POST", "/_sim/reset");
   });
 
-  const putGroup = (name: string) => simJson(sim, "PUT", `/subscriptions/${SUB}/resourcegroups/${name}?api-version=2025-04-01`, { token: arm, body: { location: "eastus" } });
+  const putGroup = (name: string) =>
+    simJson(sim, "PUT", `/subscriptions/${SUB}/resourcegroups/${name}?api-version=2025-04-01`, {
+      token: arm,
+      body: { location: "eastus" },
+    });
 
   it("answers 429 with Retry-After once the subscription's write bucket is empty, and logs it", async () => {
     expect((await simJson(sim, "POST", "/_sim/latency", { body: { armThrottle: LIMITS } })).status).toBe(200);

@@ -47,7 +47,12 @@ const isRead = (method: string) => method === "GET" || method === "HEAD";
 const READ_ACTION = /\/(checkNameAvailability|listKeys)$/i;
 
 /** Added latency of one request: the per-service figure when a profile sets one, else requestMs. */
-export function requestDelayMs(latency: LatencyProfile, service: "arm" | "graph" | "workbench" | "loganalytics", method: string, path = ""): number {
+export function requestDelayMs(
+  latency: LatencyProfile,
+  service: "arm" | "graph" | "workbench" | "loganalytics",
+  method: string,
+  path = "",
+): number {
   const p = latency.perRequestMs;
   if (!p || service === "workbench" || service === "loganalytics") return latency.requestMs;
   if (service === "arm") return isRead(method) || READ_ACTION.test(path) ? p.armRead : p.armWrite;
@@ -66,13 +71,20 @@ interface Bucket {
 const buckets = new WeakMap<SimState, Map<string, Bucket>>();
 
 /** Result of taking one token: allowed with what remains, or throttled with the wait until the next token. */
-export type ThrottleDecision = { ok: true; remaining: number; op: "reads" | "writes" | "deletes" } | { ok: false; retryAfterSeconds: number; op: "reads" | "writes" | "deletes" };
+export type ThrottleDecision =
+  | { ok: true; remaining: number; op: "reads" | "writes" | "deletes" }
+  | { ok: false; retryAfterSeconds: number; op: "reads" | "writes" | "deletes" };
 
 /**
  * Take a token from the bucket of (subscription or tenant, principal, operation type). Real ARM keeps one bucket per
  * region as well; the simulator is one region. Buckets live as long as the state (a reset refills them).
  */
-export function takeArmToken(state: SimState, limits: ArmThrottle, key: { scope: string; principal: string; method: string }, now = state.now()): ThrottleDecision {
+export function takeArmToken(
+  state: SimState,
+  limits: ArmThrottle,
+  key: { scope: string; principal: string; method: string },
+  now = state.now(),
+): ThrottleDecision {
   const op = armOperationType(key.method);
   const limit = limits[op];
   let map = buckets.get(state);
@@ -93,7 +105,10 @@ export function takeArmToken(state: SimState, limits: ArmThrottle, key: { scope:
 }
 
 /** ARM's 429 for an exhausted subscription (or tenant) bucket, with Retry-After and zero remaining. */
-export function throttledResponse(d: { retryAfterSeconds: number; op: string }, scope: { subscriptionId?: string; tenantId: string; principal: string }): SimResponse {
+export function throttledResponse(
+  d: { retryAfterSeconds: number; op: string },
+  scope: { subscriptionId?: string; tenantId: string; principal: string },
+): SimResponse {
   const level = scope.subscriptionId ? "subscription" : "tenant";
   return {
     status: 429,

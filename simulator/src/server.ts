@@ -66,7 +66,8 @@ export function redact(value: unknown, depth = 0): unknown {
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>).map(([k, v]) => {
         // "value" is only secret inside a key list ({keyName, value}); elsewhere (tags, filters) keep it.
-        const secret = SECRET_VALUE_FIELD.test(k) || (SECRET_FIELD.test(k) && (k.toLowerCase() !== "value" || "keyName" in (value as object)));
+        const secret =
+          SECRET_VALUE_FIELD.test(k) || (SECRET_FIELD.test(k) && (k.toLowerCase() !== "value" || "keyName" in (value as object)));
         return [k, secret && v !== null && v !== undefined ? "***" : redact(v, depth + 1)];
       }),
     );
@@ -135,7 +136,9 @@ export async function route(p: Platform, req: RawRequest): Promise<RawResponse> 
   const service = serviceOf(req.path);
   if (service === "control") return p.handleControl(req);
   if (service === "identity") {
-    return p.identity.handle(req) ?? { status: 404, body: { error: "not_found", error_description: `No identity endpoint at ${req.path}` } };
+    return (
+      p.identity.handle(req) ?? { status: 404, body: { error: "not_found", error_description: `No identity endpoint at ${req.path}` } }
+    );
   }
   const state = p.state();
   const delay = requestDelayMs(state.latency, service, req.method, req.path);
@@ -160,7 +163,11 @@ export async function route(p: Platform, req: RawRequest): Promise<RawResponse> 
   const ids = crypto.randomUUID();
   const standard: Record<string, string> =
     service === "arm"
-      ? { "x-ms-request-id": ids, "x-ms-correlation-request-id": req.headers["x-ms-correlation-request-id"] ?? ids, "cache-control": "no-cache" }
+      ? {
+          "x-ms-request-id": ids,
+          "x-ms-correlation-request-id": req.headers["x-ms-correlation-request-id"] ?? ids,
+          "cache-control": "no-cache",
+        }
       : { "request-id": ids, "client-request-id": req.headers["client-request-id"] ?? ids, "cache-control": "no-cache" };
   if (service === "arm" && r.status < 400) {
     const op = req.method === "GET" || req.method === "HEAD" ? "reads" : req.method === "DELETE" ? "deletes" : "writes";
@@ -182,8 +189,25 @@ async function serveAzure(p: Platform, state: SimState, req: RawRequest, service
   if (!body.ok) {
     const r: RawResponse =
       service === "arm"
-        ? { status: 400, body: { error: { code: "InvalidRequestContent", message: `The request content was invalid and could not be deserialized: '${body.message}'.` } } }
-        : { status: 400, body: { error: { code: "BadRequest", message: "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format." } } };
+        ? {
+            status: 400,
+            body: {
+              error: {
+                code: "InvalidRequestContent",
+                message: `The request content was invalid and could not be deserialized: '${body.message}'.`,
+              },
+            },
+          }
+        : {
+            status: 400,
+            body: {
+              error: {
+                code: "BadRequest",
+                message:
+                  "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+              },
+            },
+          };
     logRequest(state, req, r.status, callerName, bodyForLog);
     return r;
   }
@@ -214,14 +238,32 @@ async function serveAzure(p: Platform, state: SimState, req: RawRequest, service
     try {
       r = await (service === "arm" ? p.handleArm : p.handleGraph)(simReq, state);
     } catch (err) {
-      p.log(`simulator: ${service} handler failed on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      r = { status: 500, body: { error: { code: service === "arm" ? "InternalServerError" : "generalException", message: `Simulator handler error: ${err instanceof Error ? err.message : String(err)}` } } };
+      p.log(
+        `simulator: ${service} handler failed on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      r = {
+        status: 500,
+        body: {
+          error: {
+            code: service === "arm" ? "InternalServerError" : "generalException",
+            message: `Simulator handler error: ${err instanceof Error ? err.message : String(err)}`,
+          },
+        },
+      };
     }
   }
   r ??=
     service === "arm"
       ? { status: 404, body: { error: { code: "NotFound", message: `The simulator has no ARM route for ${req.method} ${req.path}.` } } }
-      : { status: 400, body: { error: { code: "BadRequest", message: `Resource not found for the segment '${req.path.split("/").filter(Boolean).at(-1) ?? ""}'.` } } };
+      : {
+          status: 400,
+          body: {
+            error: {
+              code: "BadRequest",
+              message: `Resource not found for the segment '${req.path.split("/").filter(Boolean).at(-1) ?? ""}'.`,
+            },
+          },
+        };
   logRequest(state, req, r.status, callerName, bodyForLog);
   return r.status < 400 && Object.keys(remaining).length ? { ...r, headers: { ...remaining, ...(r.headers ?? {}) } } : r;
 }
@@ -253,7 +295,11 @@ export async function listen(tls: CaFiles, port: number, platform: () => Platfor
       const p = platform();
       try {
         if (!p) {
-          send(res, { status: 503, headers: { "retry-after": "1" }, body: { error: { code: "ServiceUnavailable", message: "The simulator is starting." } } });
+          send(res, {
+            status: 503,
+            headers: { "retry-after": "1" },
+            body: { error: { code: "ServiceUnavailable", message: "The simulator is starting." } },
+          });
           return;
         }
         const rawBody = await readBody(req);
@@ -273,7 +319,11 @@ export async function listen(tls: CaFiles, port: number, platform: () => Platfor
         send(res, r);
       } catch (err) {
         p?.log(`simulator: request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-        if (!res.headersSent) send(res, { status: 500, body: { error: { code: "InternalServerError", message: "The simulator failed to process the request." } } });
+        if (!res.headersSent)
+          send(res, {
+            status: 500,
+            body: { error: { code: "InternalServerError", message: "The simulator failed to process the request." } },
+          });
         else res.destroy();
       }
     })();

@@ -36,19 +36,55 @@ export function ensureCa(dir: string): CaFiles {
     const csr = path.join(tmp, "leaf.csr");
     const ext = path.join(tmp, "leaf.ext");
     const run = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-    run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "3650", "-subj", "/CN=Azure Simulator Local CA",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-      "-keyout", caKey, "-out", t.caPath]);
+    run([
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-sha256",
+      "-days",
+      "3650",
+      "-subj",
+      "/CN=Azure Simulator Local CA",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      "-keyout",
+      caKey,
+      "-out",
+      t.caPath,
+    ]);
     run(["req", "-newkey", "rsa:2048", "-nodes", "-sha256", "-subj", "/CN=localhost", "-keyout", t.keyPath, "-out", csr]);
-    fs.writeFileSync(ext, [
-      "basicConstraints=CA:FALSE",
-      "keyUsage=critical,digitalSignature,keyEncipherment",
-      "extendedKeyUsage=serverAuth",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "",
-    ].join(os.EOL));
-    run(["x509", "-req", "-in", csr, "-CA", t.caPath, "-CAkey", caKey, "-CAcreateserial", "-days", "825", "-sha256",
-      "-extfile", ext, "-out", t.certPath]);
+    fs.writeFileSync(
+      ext,
+      [
+        "basicConstraints=CA:FALSE",
+        "keyUsage=critical,digitalSignature,keyEncipherment",
+        "extendedKeyUsage=serverAuth",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "",
+      ].join(os.EOL),
+    );
+    run([
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      t.caPath,
+      "-CAkey",
+      caKey,
+      "-CAcreateserial",
+      "-days",
+      "825",
+      "-sha256",
+      "-extfile",
+      ext,
+      "-out",
+      t.certPath,
+    ]);
     for (const f of fs.readdirSync(tmp)) if (!["ca.pem", "cert.pem", "key.pem"].includes(f)) fs.rmSync(path.join(tmp, f));
     try {
       fs.renameSync(tmp, path.resolve(dir));

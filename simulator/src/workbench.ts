@@ -82,7 +82,10 @@ function authorized(req: RawRequest, apiKey: string): boolean {
 /** Handles /workbench/*; `apiKey` is the configured Workbench API key. */
 export function handleWorkbench(req: RawRequest, state: SimState, apiKey: string): RawResponse {
   if (!authorized(req, apiKey)) {
-    return { ...error(401, "Unauthorized", "Missing or invalid API key. Send 'Authorization: Bearer <api key>'."), headers: { "www-authenticate": 'Bearer realm="workbench"' } };
+    return {
+      ...error(401, "Unauthorized", "Missing or invalid API key. Send 'Authorization: Bearer <api key>'."),
+      headers: { "www-authenticate": 'Bearer realm="workbench"' },
+    };
   }
   const devices = state.workbench.devices as unknown as SecurityDevice[];
   const rest = req.path.startsWith(PREFIX) ? req.path.slice(PREFIX.length) : undefined;
@@ -98,7 +101,12 @@ export function handleWorkbench(req: RawRequest, state: SimState, apiKey: string
     }
     const parsed = securityDeviceSchema.safeParse(json);
     if (!parsed.success) {
-      return error(400, "ValidationError", "The security device is invalid.", parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+      return error(
+        400,
+        "ValidationError",
+        "The security device is invalid.",
+        parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+      );
     }
     const input = parsed.data;
     const device: SecurityDevice = {
@@ -139,7 +147,12 @@ export function handleWorkbench(req: RawRequest, state: SimState, apiKey: string
     }
     const parsed = securityDevicePatchSchema.safeParse(json);
     if (!parsed.success) {
-      return error(400, "ValidationError", "The security device update is invalid.", parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+      return error(
+        400,
+        "ValidationError",
+        "The security device update is invalid.",
+        parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+      );
     }
     if (parsed.data.description !== undefined) device.description = parsed.data.description;
     if (parsed.data.storage_accounts !== undefined) device.storage_accounts = parsed.data.storage_accounts;

@@ -4,7 +4,17 @@ import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, listOperations, migrate, setRunPlan, setRunStatus } from "../../lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  createRun,
+  getRunForTenant,
+  listOperations,
+  migrate,
+  setRunPlan,
+  setRunStatus,
+} from "../../lib/db";
 import { planRun } from "../../lib/engine/run-run";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
 import type { TokenProvider } from "../../lib/engine/tokens";
@@ -22,8 +32,20 @@ const ENCRYPTION_KEY = crypto.randomBytes(32).toString("base64");
 
 beforeAll(async () => {
   [pg, simA, simB] = await Promise.all([ensurePostgres(), startTestSimulator({ blob: true }), startTestSimulator({ blob: true })]);
-  for (const sim of [simA, simB]) await simJson(sim, "POST", "/_sim/latency", { body: { lroMs: { storageAccount: 200, providerRegistration: 0 }, replicationMs: 200 } });
-  Object.assign(process.env, { ARM_ENDPOINT: simA.url, GRAPH_ENDPOINT: simA.url, ENTRA_AUTHORITY: `${simA.url}/organizations`, LOG_ANALYTICS_ENDPOINT: simA.url, LOG_ANALYTICS_AUDIENCE: "https://api.loganalytics.io", ENTRA_CLIENT_ID: TEST_CLIENT.clientId, ENTRA_CLIENT_SECRET: TEST_CLIENT.clientSecret, ENCRYPTION_KEY, WORKBENCH_URL: `${simA.url}/workbench`, WORKBENCH_API_KEY: TEST_WORKBENCH_KEY });
+  for (const sim of [simA, simB])
+    await simJson(sim, "POST", "/_sim/latency", { body: { lroMs: { storageAccount: 200, providerRegistration: 0 }, replicationMs: 200 } });
+  Object.assign(process.env, {
+    ARM_ENDPOINT: simA.url,
+    GRAPH_ENDPOINT: simA.url,
+    ENTRA_AUTHORITY: `${simA.url}/organizations`,
+    LOG_ANALYTICS_ENDPOINT: simA.url,
+    LOG_ANALYTICS_AUDIENCE: "https://api.loganalytics.io",
+    ENTRA_CLIENT_ID: TEST_CLIENT.clientId,
+    ENTRA_CLIENT_SECRET: TEST_CLIENT.clientSecret,
+    ENCRYPTION_KEY,
+    WORKBENCH_URL: `${simA.url}/workbench`,
+    WORKBENCH_API_KEY: TEST_WORKBENCH_KEY,
+  });
   configureDb({ databaseUrl: pg.url, dataDir: ".test-data/unused" });
   await migrate();
 }, 300_000);
@@ -43,8 +65,19 @@ interface WorkerReport {
 
 /** A worker process on `sim` for `runId`: resolves `ready` once loaded; `go()` starts it; `report` is its outcome. */
 function worker(sim: RunningSimulator, runId: string) {
-  const env = { ...process.env, ARM_ENDPOINT: sim.url, GRAPH_ENDPOINT: sim.url, ENTRA_AUTHORITY: `${sim.url}/organizations`, LOG_ANALYTICS_ENDPOINT: sim.url, WORKBENCH_URL: `${sim.url}/workbench`, DATABASE_URL: pg.url };
-  const child = spawn(path.join("node_modules", ".bin", "tsx"), [path.join("test", "reliability", "concurrent-run-worker.ts"), runId], { env, stdio: ["pipe", "pipe", "pipe"] });
+  const env = {
+    ...process.env,
+    ARM_ENDPOINT: sim.url,
+    GRAPH_ENDPOINT: sim.url,
+    ENTRA_AUTHORITY: `${sim.url}/organizations`,
+    LOG_ANALYTICS_ENDPOINT: sim.url,
+    WORKBENCH_URL: `${sim.url}/workbench`,
+    DATABASE_URL: pg.url,
+  };
+  const child = spawn(path.join("node_modules", ".bin", "tsx"), [path.join("test", "reliability", "concurrent-run-worker.ts"), runId], {
+    env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   let onReady: () => void = () => undefined;
@@ -64,10 +97,20 @@ function worker(sim: RunningSimulator, runId: string) {
   return { ready, report, go: () => child.stdin.end("go\n") };
 }
 
-const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(simA, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+const tokens: TokenProvider = async (resource) => ({
+  ok: true,
+  token: await simToken(simA, { upn: OWNER, resource }),
+  expiresOn: new Date(Date.now() + 3_600_000),
+});
 
 async function runningRun(plan: unknown) {
-  const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config: defaultRunConfig(), steps: STEP_IDS });
+  const run = await createRun({
+    tenantId: TENANT,
+    createdByUserId: null,
+    createdByUpn: OWNER,
+    config: defaultRunConfig(),
+    steps: STEP_IDS,
+  });
   expect(await setRunPlan(run.id, plan as never)).toBe(true);
   expect(await confirmRunPlan(run.id, OWNER)).toBe(true);
   expect(await setRunStatus(run.id, "running", { from: ["planned"] })).toBe(true);
@@ -77,7 +120,13 @@ async function runningRun(plan: unknown) {
 describe("concurrency on PostgreSQL", () => {
   it("the same run continued from two processes at once writes everything exactly once; another run proceeds in parallel", async () => {
     // Both simulators hold the same scenario, so one plan fits both runs.
-    const first = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config: defaultRunConfig(), steps: STEP_IDS });
+    const first = await createRun({
+      tenantId: TENANT,
+      createdByUserId: null,
+      createdByUpn: OWNER,
+      config: defaultRunConfig(),
+      steps: STEP_IDS,
+    });
     const plan = await planRun({ config: defaultRunConfig(), tenantId: TENANT, tokens, modules: STEP_MODULES, runId: first.id });
     const runA = await runningRun(plan);
     const runB = await runningRun(plan);
@@ -90,9 +139,14 @@ describe("concurrency on PostgreSQL", () => {
     for (const w of workers) w.go();
     const [a1, a2, b] = await Promise.all(workers.map((w) => w.report));
     if (!a1 || !a2 || !b) throw new Error("missing worker report");
-    console.log(`concurrency: ${JSON.stringify([a1, a2, b].map((r) => ({ run: r.runId === runA.id ? "A" : "B", outcome: r.result.outcome, code: r.result.code, ms: r.ended - r.started, lateBy: r.started - startAt })))}`);
+    console.log(
+      `concurrency: ${JSON.stringify([a1, a2, b].map((r) => ({ run: r.runId === runA.id ? "A" : "B", outcome: r.result.outcome, code: r.result.code, ms: r.ended - r.started, lateBy: r.started - startAt })))}`,
+    );
 
-    for (const [run, sim] of [[runA, simA], [runB, simB]] as const) {
+    for (const [run, sim] of [
+      [runA, simA],
+      [runB, simB],
+    ] as const) {
       const loaded = await getRunForTenant(run.id, TENANT);
       expect(loaded?.status).toBe("completed");
       expect(loaded?.steps.map((s) => s.status)).toEqual(STEP_IDS.map(() => "done"));
@@ -102,8 +156,14 @@ describe("concurrency on PostgreSQL", () => {
       expect(keys.length).toBeGreaterThan(10);
       expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
       const log = (await simJson(sim, "GET", "/_sim/requests")).body as { method: string; url: string; status: number }[];
-      const writes = log.filter((r) => ["PUT", "POST", "PATCH"].includes(r.method) && r.status < 400 && !/checkNameAvailability|\/_sim\//i.test(r.url)).map((r) => `${r.method} ${r.url.split("?")[0] ?? ""}`);
-      const creating = writes.filter((w) => /storageaccounts\/[^/]+$|diagnosticsettings\/|roledefinitions\/|roleassignments\/|applications\(uniquename|addpassword$|security-devices$/i.test(w));
+      const writes = log
+        .filter((r) => ["PUT", "POST", "PATCH"].includes(r.method) && r.status < 400 && !/checkNameAvailability|\/_sim\//i.test(r.url))
+        .map((r) => `${r.method} ${r.url.split("?")[0] ?? ""}`);
+      const creating = writes.filter((w) =>
+        /storageaccounts\/[^/]+$|diagnosticsettings\/|roledefinitions\/|roleassignments\/|applications\(uniquename|addpassword$|security-devices$/i.test(
+          w,
+        ),
+      );
       expect(creating.length).toBeGreaterThanOrEqual(15);
       expect(creating.filter((w, i) => creating.indexOf(w) !== i)).toEqual([]);
     }

@@ -22,7 +22,15 @@ const SUB_DEV = "2cf36c9a-02f4-41d4-b097-7345a8e2806e";
 const OWNER = "owner@contoso.onmicrosoft.com";
 const APP = "expel-aks-audit-reader";
 // Short waits so the runs fit in CI; the classification and retry paths are the production ones.
-const POLICY = { transientBaseDelayMs: 20, transientMaxDelayMs: 100, retryAfterMaxMs: 100, replicationBaseDelayMs: 100, replicationMaxDelayMs: 400, replicationBudgetMs: 30_000, transientAttempts: 8 };
+const POLICY = {
+  transientBaseDelayMs: 20,
+  transientMaxDelayMs: 100,
+  retryAfterMaxMs: 100,
+  replicationBaseDelayMs: 100,
+  replicationMaxDelayMs: 400,
+  replicationBudgetMs: 30_000,
+  transientAttempts: 8,
+};
 
 /** What a worker reports per run. */
 export interface FaultRunReport {
@@ -56,9 +64,21 @@ function config(): RunConfig {
       cluster(SUB_DEV, "rg-aks-dev-eastus", "aks-dev-eastus", "eastus"),
       cluster(SUB_DEV, "rg-aks-dev-westeurope", "aks-sandbox-weu", "westeurope"),
     ],
-    storage: ["eastus", "westeurope"].map((region) => ({ region, subscriptionId: SUB_PROD, resourceGroup: "rg-aks-audit", createResourceGroup: true, accountName: suggestStorageAccountName(TENANT, region), adopt: false })),
+    storage: ["eastus", "westeurope"].map((region) => ({
+      region,
+      subscriptionId: SUB_PROD,
+      resourceGroup: "rg-aks-audit",
+      createResourceGroup: true,
+      accountName: suggestStorageAccountName(TENANT, region),
+      adopt: false,
+    })),
     options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 },
-    vendor: { name: "Expel", appUniqueName: APP, appDisplayName: "Expel Workbench – AKS audit reader", egressIps: ["203.0.113.10", "198.51.100.20"] },
+    vendor: {
+      name: "Expel",
+      appUniqueName: APP,
+      appDisplayName: "Expel Workbench – AKS audit reader",
+      egressIps: ["203.0.113.10", "198.51.100.20"],
+    },
   };
 }
 
@@ -74,7 +94,9 @@ function faultOf(r: { status: number; url: string }): string | undefined {
 function duplicates(state: JsonBody): string[] {
   const arm = state.arm as { type: string; name: string; properties: Record<string, unknown> }[];
   const ofType = (type: string) => arm.filter((r) => r.type.toLowerCase() === type.toLowerCase());
-  const apps = (state.graph.applications as { uniqueName?: string; appId: string; passwordCredentials: unknown[] }[]).filter((a) => a.uniqueName === APP);
+  const apps = (state.graph.applications as { uniqueName?: string; appId: string; passwordCredentials: unknown[] }[]).filter(
+    (a) => a.uniqueName === APP,
+  );
   const sps = (state.graph.servicePrincipals as { appId: string; id: string }[]).filter((s) => s.appId === apps[0]?.appId);
   const counts: Record<string, [number, number]> = {
     applications: [apps.length, 1],
@@ -109,32 +131,61 @@ async function main(worker: number, runs: number): Promise<void> {
   const dataDir = path.join(".test-data", `fault-runs-${worker}-${crypto.randomBytes(4).toString("hex")}`);
   configureDb(testDbOptions(dataDir));
   await migrate();
-  const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+  const tokens: TokenProvider = async (resource) => ({
+    ok: true,
+    token: await simToken(sim, { upn: OWNER, resource }),
+    expiresOn: new Date(Date.now() + 3_600_000),
+  });
   try {
     for (let i = 0; i < runs; i++) {
       const seed = 1_000 + worker * 100 + i;
       await sim.reset();
       // Every third run has slow storage LROs (the SDK polls them); replication lag is always on.
-      await simJson(sim, "POST", "/_sim/latency", { body: { lroMs: { storageAccount: (worker + i) % 3 === 0 ? 1_500 : 100, providerRegistration: 0 }, replicationMs: 300 } });
+      await simJson(sim, "POST", "/_sim/latency", {
+        body: { lroMs: { storageAccount: (worker + i) % 3 === 0 ? 1_500 : 100, providerRegistration: 0 }, replicationMs: 300 },
+      });
       const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config: config(), steps: STEP_IDS });
       // Planning reads without faults: a faulted plan read is shown to the admin as a plan error, not retried.
       const planned = await planRun({ config: config(), tenantId: TENANT, tokens, modules: STEP_MODULES, runId: run.id });
-      if (!(await setRunPlan(run.id, planned as never)) || !(await confirmRunPlan(run.id, OWNER)) || !(await setRunStatus(run.id, "running", { from: ["planned"] }))) throw new Error("could not start the run");
+      if (
+        !(await setRunPlan(run.id, planned as never)) ||
+        !(await confirmRunPlan(run.id, OWNER)) ||
+        !(await setRunStatus(run.id, "running", { from: ["planned"] }))
+      )
+        throw new Error("could not start the run");
       // Retry-After 0 s or 1 s on alternate runs.
       await simJson(sim, "POST", "/_sim/faults", { body: { rate: FAULT_RATE, kinds: FAULT_KINDS, seed, retryAfterSeconds: i % 2 } });
       const since = new Date().toISOString();
       const started = Date.now();
-      const result = await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor: { userId: null, upn: OWNER }, tokens, modules: STEP_MODULES, policy: POLICY });
+      const result = await runRemainingSteps({
+        runId: run.id,
+        tenantId: TENANT,
+        actor: { userId: null, upn: OWNER },
+        tokens,
+        modules: STEP_MODULES,
+        policy: POLICY,
+      });
       const ms = Date.now() - started;
       await simJson(sim, "POST", "/_sim/faults", { body: { rate: 0 } });
-      const log = ((await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(since)}`)).body as { status: number; url: string }[]).filter((r) => !r.url.startsWith("/_sim"));
+      const log = (
+        (await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(since)}`)).body as { status: number; url: string }[]
+      ).filter((r) => !r.url.startsWith("/_sim"));
       const faults: Record<string, number> = {};
       for (const r of log) {
         const f = faultOf(r);
         if (f) faults[f] = (faults[f] ?? 0) + 1;
       }
       const steps = (await getRunForTenant(run.id, TENANT))?.steps.map((s) => s.status) ?? [];
-      const report: FaultRunReport = { worker, run: i, ms, outcome: result.outcome, steps, requests: log.length, faults, duplicates: duplicates((await simJson(sim, "GET", "/_sim/state")).body) };
+      const report: FaultRunReport = {
+        worker,
+        run: i,
+        ms,
+        outcome: result.outcome,
+        steps,
+        requests: log.length,
+        faults,
+        duplicates: duplicates((await simJson(sim, "GET", "/_sim/state")).body),
+      };
       process.stdout.write(`${JSON.stringify(report)}\n`);
     }
   } finally {

@@ -12,14 +12,22 @@ const RUNS_PER_WORKER = 5;
 function runWorker(worker: number): Promise<FaultRunReport[]> {
   return new Promise((resolve, reject) => {
     const tsx = path.join("node_modules", ".bin", "tsx");
-    const child = spawn(tsx, [path.join("test", "reliability", "fault-run-worker.ts"), String(worker), String(RUNS_PER_WORKER)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(tsx, [path.join("test", "reliability", "fault-run-worker.ts"), String(worker), String(RUNS_PER_WORKER)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr.on("data", (c: Buffer) => (err += c.toString()));
     child.on("exit", (code) => {
       if (code !== 0) reject(new Error(`fault worker ${worker} exited with ${code}: ${err.slice(-2000)}`));
-      else resolve(out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as FaultRunReport));
+      else
+        resolve(
+          out
+            .split("\n")
+            .filter((l) => l.startsWith("{"))
+            .map((l) => JSON.parse(l) as FaultRunReport),
+        );
     });
   });
 }
@@ -33,8 +41,17 @@ describe("fault injection", () => {
     const total = (k: string) => rows.reduce((n, r) => n + (r.faults[k] ?? 0), 0);
     const header = ["worker", "run", "ms", "requests", ...FAULT_KINDS, "retried"].join("\t");
     const lines = rows.map((r) => [r.worker, r.run, r.ms, r.requests, ...FAULT_KINDS.map((k) => r.faults[k] ?? 0), retried(r)].join("\t"));
-    const sums = ["all", "", rows.reduce((n, r) => n + r.ms, 0), rows.reduce((n, r) => n + r.requests, 0), ...FAULT_KINDS.map(total), rows.reduce((n, r) => n + retried(r), 0)];
-    console.log(`fault injection: ${rows.length} runs, rate ${FAULT_RATE}, ${WORKERS} workers, ${wall} ms wall\n${header}\n${lines.join("\n")}\n${sums.join("\t")}`);
+    const sums = [
+      "all",
+      "",
+      rows.reduce((n, r) => n + r.ms, 0),
+      rows.reduce((n, r) => n + r.requests, 0),
+      ...FAULT_KINDS.map(total),
+      rows.reduce((n, r) => n + retried(r), 0),
+    ];
+    console.log(
+      `fault injection: ${rows.length} runs, rate ${FAULT_RATE}, ${WORKERS} workers, ${wall} ms wall\n${header}\n${lines.join("\n")}\n${sums.join("\t")}`,
+    );
 
     expect(rows).toHaveLength(WORKERS * RUNS_PER_WORKER);
     for (const r of rows) {

@@ -10,10 +10,7 @@ export async function GET(request: NextRequest) {
   const pending = request.cookies.get(SIGN_IN_STATE_COOKIE)?.value;
   const outcome = await completeSignIn(request.nextUrl.searchParams, pendingStates(pending));
   const base = env().PORTAL_URL;
-  const response = NextResponse.redirect(
-    outcome.ok ? `${base}${outcome.returnTo}` : `${base}/auth/error?code=${outcome.code}`,
-    303,
-  );
+  const response = NextResponse.redirect(outcome.ok ? `${base}${outcome.returnTo}` : `${base}/auth/error?code=${outcome.code}`, 303);
   // Only the used state goes: a forged callback must not cancel this browser's other pending sign-ins.
   const remaining = removePendingState(pending, request.nextUrl.searchParams.get("state") ?? "");
   if (remaining !== (pending ?? "")) {

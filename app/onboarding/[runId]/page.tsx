@@ -26,7 +26,13 @@ import { pageRunView } from "./run-view";
 
 export const metadata: Metadata = { title: "Onboarding run" };
 
-export default async function RunPage({ params, searchParams }: { params: Promise<{ runId: string }>; searchParams: Promise<{ auditBefore?: string | string[] }> }) {
+export default async function RunPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ runId: string }>;
+  searchParams: Promise<{ auditBefore?: string | string[] }>;
+}) {
   const { runId } = await params;
   const session = await requireSession(`/onboarding/${runId}`);
   if (!runIdSchema.safeParse(runId).success) forbidden();
@@ -40,9 +46,15 @@ export default async function RunPage({ params, searchParams }: { params: Promis
   const working = statuses.includes("running");
   const presenter = await isPresenterMode();
   // Controls render only for a user who may use them, decided live as the actions decide (lib/authz).
-  const [change, handoff, controls] = await Promise.all([getRunChange(session, runId), getManualHandoff(session, runId, { presenter, view }), runControls(session, view)]);
+  const [change, handoff, controls] = await Promise.all([
+    getRunChange(session, runId),
+    getManualHandoff(session, runId, { presenter, view }),
+    runControls(session, view),
+  ]);
   const canContinue =
-    controls.continue?.allowed === true && !working && (run.status === "failed" || (run.status === "running" && statuses.some((s) => s !== "done" && s !== "attention")));
+    controls.continue?.allowed === true &&
+    !working &&
+    (run.status === "failed" || (run.status === "running" && statuses.some((s) => s !== "done" && s !== "attention")));
   const manage = controls.credential?.allowed === true;
   // Why this user sees no controls (the first refusal), so a viewer knows who can act.
   const refusal = [controls.continue, controls.credential, controls.offboard].find((d) => d && !d.allowed);
@@ -60,8 +72,8 @@ export default async function RunPage({ params, searchParams }: { params: Promis
           <h1 className="text-2xl font-semibold tracking-tight text-brand-900">Onboarding {config.clusters.length} AKS clusters</h1>
           <p className="text-slate-600">
             Started by {run.createdByUpn}
-            {run.planConfirmedByUpn ? `, plan confirmed by ${run.planConfirmedByUpn}` : ""}. Anyone in this tenant can follow it from
-            this page&apos;s link; an admin with the roles a step needs can continue it.
+            {run.planConfirmedByUpn ? `, plan confirmed by ${run.planConfirmedByUpn}` : ""}. Anyone in this tenant can follow it from this
+            page&apos;s link; an admin with the roles a step needs can continue it.
           </p>
         </div>
         <p role="status" className="rounded-full bg-slate-100 px-3 py-1 text-sm text-slate-800">
@@ -78,7 +90,15 @@ export default async function RunPage({ params, searchParams }: { params: Promis
                     : "Waiting"}
         </p>
       </div>
-      <StepList steps={run.steps} portalUrl={env().AZURE_PORTAL_URL} config={config} tenantId={run.tenantId} now={now} presenter={presenter} secretHints={manage} />
+      <StepList
+        steps={run.steps}
+        portalUrl={env().AZURE_PORTAL_URL}
+        config={config}
+        tenantId={run.tenantId}
+        now={now}
+        presenter={presenter}
+        secretHints={manage}
+      />
       {/* An Azure Policy stopped the storage step: change what it named, then retry (same decision as Retry). */}
       {canContinue && policyStoppedStep(run) ? (
         <ChangeChoices
@@ -90,21 +110,49 @@ export default async function RunPage({ params, searchParams }: { params: Promis
           egressIps={config.vendor.egressIps}
         />
       ) : null}
-      <AskAnotherAdmin session={session} runId={runId} presenter={presenter} runView={view} mayContinue={controls.continue?.allowed === true} />
+      <AskAnotherAdmin
+        session={session}
+        runId={runId}
+        presenter={presenter}
+        runView={view}
+        mayContinue={controls.continue?.allowed === true}
+      />
       {refusal && !refusal.allowed ? (
         <Notice tone="info" title="Some actions need another admin">
           <p>{refusal.message}</p>
         </Notice>
       ) : null}
-      {done ? <CredentialStatus session={session} runId={runId} vendorName={config.vendor.name} presenter={presenter} runView={view} manage={manage} /> : null}
+      {done ? (
+        <CredentialStatus
+          session={session}
+          runId={runId}
+          vendorName={config.vendor.name}
+          presenter={presenter}
+          runView={view}
+          manage={manage}
+        />
+      ) : null}
       <VerificationResults session={session} runId={runId} presenter={presenter} runView={view} mayRerun={manage} />
       {handoff && manage ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
       {canContinue ? (
-        <RunActionButton action={continueRunAction} runId={runId} label={statuses.includes("interrupted") ? "Resume" : "Retry"} pendingLabel="Starting…" />
+        <RunActionButton
+          action={continueRunAction}
+          runId={runId}
+          label={statuses.includes("interrupted") ? "Resume" : "Retry"}
+          pendingLabel="Starting…"
+        />
       ) : null}
-      {done ? <CoverageCheck runId={runId} extendRefusal={controls.extend && !controls.extend.allowed ? controls.extend.message : null} /> : null}
+      {done ? (
+        <CoverageCheck runId={runId} extendRefusal={controls.extend && !controls.extend.allowed ? controls.extend.message : null} />
+      ) : null}
       <OffboardLink runId={runId} status={run.status} allowed={controls.offboard?.allowed === true} />
-      <AuditTrail session={session} runId={runId} presenter={presenter} runView={view} before={auditPageCursor((await searchParams).auditBefore)} />
+      <AuditTrail
+        session={session}
+        runId={runId}
+        presenter={presenter}
+        runView={view}
+        before={auditPageCursor((await searchParams).auditBefore)}
+      />
     </div>
   );
 }

@@ -17,7 +17,8 @@ export default async function NewOnboardingPage() {
   // The form only for a user who could run the first step somewhere: decided live (in the defaults), as creating the run decides it.
   const withClusters = defaults.ok ? defaults.data.subscriptions.filter((s) => s.clusters.length > 0 && !s.readOnly) : [];
   const refusal = withClusters.length > 0 && withClusters.every((s) => s.planRefusal) ? withClusters[0]?.planRefusal : undefined;
-  const readOnlyOnly = defaults.ok && withClusters.length === 0 && defaults.data.subscriptions.some((s) => s.readOnly && s.clusters.length > 0);
+  const readOnlyOnly =
+    defaults.ok && withClusters.length === 0 && defaults.data.subscriptions.some((s) => s.readOnly && s.clusters.length > 0);
   return (
     <div className="space-y-6">
       <div>

@@ -8,9 +8,20 @@ import { getResourceGroup, getSubscription, RESOURCE_GROUP_TYPE } from "./world"
 /** Body of POST /_sim/clusters. */
 export const addClusterSchema = z.object({
   subscriptionId: z.string().uuid(),
-  resourceGroup: z.string().min(1).max(90).regex(/^[-\w._()]+$/),
-  name: z.string().min(1).max(63).regex(/^[a-zA-Z0-9][-_a-zA-Z0-9]*$/),
-  location: z.string().min(1).refine((l) => normalizeLocation(l) in LOCATION_NAMES, "is not an Azure region the simulator knows"),
+  resourceGroup: z
+    .string()
+    .min(1)
+    .max(90)
+    .regex(/^[-\w._()]+$/),
+  name: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[a-zA-Z0-9][-_a-zA-Z0-9]*$/),
+  location: z
+    .string()
+    .min(1)
+    .refine((l) => normalizeLocation(l) in LOCATION_NAMES, "is not an Azure region the simulator knows"),
   azureRbac: z.boolean().default(true),
   kubernetesVersion: z.string().default("1.33.2"),
   /** Create the resource group (in `location`) when it doesn't exist; otherwise a missing group is a 404. */
@@ -19,18 +30,27 @@ export const addClusterSchema = z.object({
 export type AddClusterInput = z.infer<typeof addClusterSchema>;
 
 export type AddClusterResult =
-  | { ok: true; created: boolean; cluster: Record<string, unknown> }
-  | { ok: false; status: number; code: string; message: string };
+  { ok: true; created: boolean; cluster: Record<string, unknown> } | { ok: false; status: number; code: string; message: string };
 
 /** Adds the cluster; the same subscription, group and name again is a no-op (created: false). */
 export function addCluster(state: SimState, input: AddClusterInput): AddClusterResult {
   if (!getSubscription(state, input.subscriptionId)) {
-    return { ok: false, status: 404, code: "SubscriptionNotFound", message: `The subscription '${input.subscriptionId}' could not be found.` };
+    return {
+      ok: false,
+      status: 404,
+      code: "SubscriptionNotFound",
+      message: `The subscription '${input.subscriptionId}' could not be found.`,
+    };
   }
   let group = getResourceGroup(state, input.subscriptionId, input.resourceGroup);
   if (!group) {
     if (!input.createResourceGroup) {
-      return { ok: false, status: 404, code: "ResourceGroupNotFound", message: `Resource group '${input.resourceGroup}' could not be found. Send createResourceGroup: true to create it.` };
+      return {
+        ok: false,
+        status: 404,
+        code: "ResourceGroupNotFound",
+        message: `Resource group '${input.resourceGroup}' could not be found. Send createResourceGroup: true to create it.`,
+      };
     }
     group = {
       id: `/subscriptions/${input.subscriptionId}/resourceGroups/${input.resourceGroup}`,

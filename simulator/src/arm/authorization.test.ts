@@ -40,7 +40,10 @@ describe("role definitions", () => {
     roleType: "CustomRole",
     permissions: [
       {
-        actions: ["Microsoft.ContainerService/managedClusters/read", "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action"],
+        actions: [
+          "Microsoft.ContainerService/managedClusters/read",
+          "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
+        ],
         notActions: [],
         dataActions: ["Microsoft.ContainerService/managedClusters/*/read"],
         notDataActions: ["Microsoft.ContainerService/managedClusters/secrets/read"],
@@ -54,7 +57,10 @@ describe("role definitions", () => {
     const owner = await authorization.roleDefinitions.get(`/subscriptions/${SUB_PROD}`, "8e3af657-a8ff-443c-a75c-2fe8c4bcb635");
     expect(owner).toMatchObject({ roleName: "Owner", roleType: "BuiltInRole", id: roleDef("8e3af657-a8ff-443c-a75c-2fe8c4bcb635") });
     const found = [];
-    for await (const d of authorization.roleDefinitions.list(`/subscriptions/${SUB_PROD}`, { filter: "roleName eq 'Storage Blob Data Reader'" })) found.push(d);
+    for await (const d of authorization.roleDefinitions.list(`/subscriptions/${SUB_PROD}`, {
+      filter: "roleName eq 'Storage Blob Data Reader'",
+    }))
+      found.push(d);
     expect(found.map((d) => d.name)).toEqual([BLOB_READER]);
     expect(found[0]?.permissions?.[0]?.dataActions).toEqual(["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"]);
   });
@@ -78,14 +84,23 @@ describe("role definitions", () => {
   it("creates a custom role (Owner on both subscriptions), finds it by name, refuses a duplicate name", async () => {
     const { authorization } = armClients(sim, OWNER);
     const created = await authorization.roleDefinitions.createOrUpdate(`/subscriptions/${SUB_PROD}`, roleId, role);
-    expect(created).toMatchObject({ name: roleId, roleName: role.roleName, roleType: "CustomRole", assignableScopes: role.assignableScopes });
+    expect(created).toMatchObject({
+      name: roleId,
+      roleName: role.roleName,
+      roleType: "CustomRole",
+      assignableScopes: role.assignableScopes,
+    });
     const found = [];
-    for await (const d of authorization.roleDefinitions.list(`/subscriptions/${SUB_DEV}`, { filter: "type eq 'CustomRole'" })) found.push(d.roleName);
+    for await (const d of authorization.roleDefinitions.list(`/subscriptions/${SUB_DEV}`, { filter: "type eq 'CustomRole'" }))
+      found.push(d.roleName);
     expect(found).toEqual([role.roleName]);
     const dup = await azureFailure(authorization.roleDefinitions.createOrUpdate(`/subscriptions/${SUB_PROD}`, randomUUID(), role));
     expect(dup).toMatchObject({ statusCode: 409, code: "RoleDefinitionWithSameNameExists" });
     // Same id again (e.g. with changed actions) is an update.
-    const updated = await authorization.roleDefinitions.createOrUpdate(`/subscriptions/${SUB_PROD}`, roleId, { ...role, description: "v2" });
+    const updated = await authorization.roleDefinitions.createOrUpdate(`/subscriptions/${SUB_PROD}`, roleId, {
+      ...role,
+      description: "v2",
+    });
     expect(updated).toMatchObject({ name: roleId, description: "v2" });
   });
 
@@ -112,7 +127,9 @@ describe("role assignments", () => {
     const { authorization } = armClients(sim, OWNER);
     const { spId } = await newServicePrincipal();
     const scope = `/subscriptions/${SUB_PROD}`;
-    const early = await azureFailure(authorization.roleAssignments.create(scope, randomUUID(), { roleDefinitionId: roleDef(LA_READER), principalId: spId }));
+    const early = await azureFailure(
+      authorization.roleAssignments.create(scope, randomUUID(), { roleDefinitionId: roleDef(LA_READER), principalId: spId }),
+    );
     expect(early).toMatchObject({ statusCode: 400, code: "PrincipalNotFound" });
     expect(early.message).toContain(`Principal ${spId.replace(/-/g, "")} does not exist in the directory`);
     expect(early.message).toContain("this error might be related to a replication delay");
@@ -123,7 +140,11 @@ describe("role assignments", () => {
     });
     expect(ok).toMatchObject({ principalId: spId, principalType: "ServicePrincipal", scope });
     const unknown = await azureFailure(
-      authorization.roleAssignments.create(scope, randomUUID(), { roleDefinitionId: roleDef(LA_READER), principalId: randomUUID(), principalType: "ServicePrincipal" }),
+      authorization.roleAssignments.create(scope, randomUUID(), {
+        roleDefinitionId: roleDef(LA_READER),
+        principalId: randomUUID(),
+        principalType: "ServicePrincipal",
+      }),
     );
     expect(unknown.code).toBe("PrincipalNotFound");
   });
@@ -133,18 +154,30 @@ describe("role assignments", () => {
     const { spId } = await newServicePrincipal();
     const scope = `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-eastus`;
     const name = "3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b";
-    const params = { roleDefinitionId: roleDef(BLOB_READER), principalId: spId, principalType: "ServicePrincipal" as const, condition: CONDITION, conditionVersion: "2.0" };
+    const params = {
+      roleDefinitionId: roleDef(BLOB_READER),
+      principalId: spId,
+      principalType: "ServicePrincipal" as const,
+      condition: CONDITION,
+      conditionVersion: "2.0",
+    };
     const created = await authorization.roleAssignments.create(scope, name, params);
     expect(created.condition).toBe(CONDITION);
     expect(created.conditionVersion).toBe("2.0");
     expect((await authorization.roleAssignments.get(scope, name)).condition).toBe(CONDITION);
-    const noVersion = await azureFailure(authorization.roleAssignments.create(scope, randomUUID(), { ...params, conditionVersion: undefined }));
+    const noVersion = await azureFailure(
+      authorization.roleAssignments.create(scope, randomUUID(), { ...params, conditionVersion: undefined }),
+    );
     expect(noVersion.statusCode).toBe(400);
-    const garbage = await azureFailure(authorization.roleAssignments.create(scope, randomUUID(), { ...params, condition: "((@Resource[x StringEquals 'a'" }));
+    const garbage = await azureFailure(
+      authorization.roleAssignments.create(scope, randomUUID(), { ...params, condition: "((@Resource[x StringEquals 'a'" }),
+    );
     expect(garbage.statusCode).toBe(400);
     const exists = await azureFailure(authorization.roleAssignments.create(scope, randomUUID(), params));
     expect(exists).toMatchObject({ statusCode: 409, code: "RoleAssignmentExists", message: "The role assignment already exists." });
-    const reused = await azureFailure(authorization.roleAssignments.create(scope, name, { ...params, roleDefinitionId: roleDef(LA_READER) }));
+    const reused = await azureFailure(
+      authorization.roleAssignments.create(scope, name, { ...params, roleDefinitionId: roleDef(LA_READER) }),
+    );
     expect(reused).toMatchObject({ statusCode: 409, code: "RoleAssignmentUpdateNotPermitted" });
     expect(reused.message).toBe("Tenant ID, application ID, principal ID, and scope are not allowed to be updated.");
   });
@@ -153,14 +186,17 @@ describe("role assignments", () => {
     const { authorization } = armClients(sim, OWNER);
     const sub = `/subscriptions/${SUB_PROD}`;
     const mine = [];
-    for await (const a of authorization.roleAssignments.listForScope(sub, { filter: `atScope() and assignedTo('${OWNER_OID}')` })) mine.push(a);
+    for await (const a of authorization.roleAssignments.listForScope(sub, { filter: `atScope() and assignedTo('${OWNER_OID}')` }))
+      mine.push(a);
     expect(mine.map((a) => a.roleDefinitionId?.split("/").pop())).toEqual(["8e3af657-a8ff-443c-a75c-2fe8c4bcb635"]);
     const readerAll = [];
-    for await (const a of authorization.roleAssignments.listForSubscription({ filter: `principalId eq '${READER_OID}'` })) readerAll.push(a);
+    for await (const a of authorization.roleAssignments.listForSubscription({ filter: `principalId eq '${READER_OID}'` }))
+      readerAll.push(a);
     expect(readerAll.map((a) => a.scope)).toContain(sub);
     expect(readerAll.every((a) => a.principalId === READER_OID)).toBe(true);
     const atRg = [];
-    for await (const a of authorization.roleAssignments.listForScope(`${sub}/resourceGroups/rg-aks-prod-eastus`, { filter: "atScope()" })) atRg.push(a.scope);
+    for await (const a of authorization.roleAssignments.listForScope(`${sub}/resourceGroups/rg-aks-prod-eastus`, { filter: "atScope()" }))
+      atRg.push(a.scope);
     expect(atRg.every((s) => s === sub || s === `${sub}/resourceGroups/rg-aks-prod-eastus`)).toBe(true);
   });
 
@@ -198,6 +234,8 @@ describe("role assignments", () => {
       body: JSON.stringify({ location: "eastus" }),
     });
     expect(write.status).toBe(403);
-    expect(((await write.json()) as { error: { message: string } }).error.message).toContain(`The client '${appId}' with object id '${spId}'`);
+    expect(((await write.json()) as { error: { message: string } }).error.message).toContain(
+      `The client '${appId}' with object id '${spId}'`,
+    );
   });
 });

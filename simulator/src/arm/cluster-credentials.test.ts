@@ -39,7 +39,9 @@ describe("cluster credentials", () => {
     expect(refused).toMatchObject({ statusCode: 400, code: "BadRequest" });
     // Entra without Azure RBAC keeps local accounts: the admin credential is still static.
     const dev = armClients(sim, OWNER, SUB_DEV).aks;
-    expect(decode(await dev.managedClusters.listClusterAdminCredentials("rg-aks-dev-westeurope", "aks-dev-k8srbac")).yaml).toMatch(/client-certificate-data/);
+    expect(decode(await dev.managedClusters.listClusterAdminCredentials("rg-aks-dev-westeurope", "aks-dev-k8srbac")).yaml).toMatch(
+      /client-certificate-data/,
+    );
   });
 
   it("needs listClusterUserCredential/action on the cluster: a Reader is refused with AuthorizationFailed", async () => {

@@ -9,13 +9,23 @@ const payments = clusterId(SUB_PROD, "rg-aks-prod-eastus", "aks-payments-prod");
 const webWeu = clusterId(SUB_PROD, "rg-aks-prod-westeurope", "aks-web-prod-weu");
 const sandbox = clusterId(SUB_DEV, "rg-aks-dev-westeurope", "aks-sandbox-weu");
 const eastAccount = `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.Storage/storageAccounts/contosoauditeus`;
-const workspace = (n: number) => `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.OperationalInsights/workspaces/law-${n}`;
+const workspace = (n: number) =>
+  `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.OperationalInsights/workspaces/law-${n}`;
 
 beforeAll(async () => {
   sim = await startTestSimulator();
   const state = sim.state();
   state.latency = { requestMs: 0, lroMs: { storageAccount: 100 }, replicationMs: 200 };
-  state.putArm(storageAccountResource(state, SUB_PROD, "rg-aks-prod-eastus", "contosoauditeus", { location: "eastus", kind: "StorageV2", skuName: "Standard_LRS" }, "Succeeded"));
+  state.putArm(
+    storageAccountResource(
+      state,
+      SUB_PROD,
+      "rg-aks-prod-eastus",
+      "contosoauditeus",
+      { location: "eastus", kind: "StorageV2", skuName: "Standard_LRS" },
+      "Succeeded",
+    ),
+  );
 });
 afterAll(async () => sim.close());
 
@@ -46,7 +56,10 @@ describe("diagnostic settings on AKS clusters", () => {
   it("refuses reusing the same sink for the same category in another setting", async () => {
     const { monitor } = armClients(sim, OWNER);
     const err = await azureFailure(
-      monitor.diagnosticSettings.createOrUpdate(payments, "second", { storageAccountId: eastAccount, logs: [{ category: "kube-audit", enabled: true }] }),
+      monitor.diagnosticSettings.createOrUpdate(payments, "second", {
+        storageAccountId: eastAccount,
+        logs: [{ category: "kube-audit", enabled: true }],
+      }),
     );
     expect(err.statusCode).toBe(409);
     expect(err.message).toBe(
@@ -57,14 +70,23 @@ describe("diagnostic settings on AKS clusters", () => {
   it("allows at most five settings per resource", async () => {
     const { monitor } = armClients(sim, OWNER);
     for (let i = 1; i <= 4; i++)
-      await monitor.diagnosticSettings.createOrUpdate(payments, `extra-${i}`, { workspaceId: workspace(i), logs: [{ category: "kube-apiserver", enabled: true }] });
+      await monitor.diagnosticSettings.createOrUpdate(payments, `extra-${i}`, {
+        workspaceId: workspace(i),
+        logs: [{ category: "kube-apiserver", enabled: true }],
+      });
     expect((await monitor.diagnosticSettings.list(payments)).value).toHaveLength(5);
     const err = await azureFailure(
-      monitor.diagnosticSettings.createOrUpdate(payments, "extra-5", { workspaceId: workspace(5), logs: [{ category: "guard", enabled: true }] }),
+      monitor.diagnosticSettings.createOrUpdate(payments, "extra-5", {
+        workspaceId: workspace(5),
+        logs: [{ category: "guard", enabled: true }],
+      }),
     );
     expect(err.statusCode).toBe(400);
     // Updating one of the five is still fine.
-    await monitor.diagnosticSettings.createOrUpdate(payments, "extra-4", { workspaceId: workspace(4), logs: [{ category: "guard", enabled: true }] });
+    await monitor.diagnosticSettings.createOrUpdate(payments, "extra-4", {
+      workspaceId: workspace(4),
+      logs: [{ category: "guard", enabled: true }],
+    });
     await monitor.diagnosticSettings.delete(payments, "extra-4");
     expect((await monitor.diagnosticSettings.list(payments)).value).toHaveLength(4);
   });
@@ -72,12 +94,18 @@ describe("diagnostic settings on AKS clusters", () => {
   it("requires the storage account in the cluster's region and a real AKS category", async () => {
     const { monitor } = armClients(sim, OWNER);
     const region = await azureFailure(
-      monitor.diagnosticSettings.createOrUpdate(webWeu, "vendor-kube-audit", { storageAccountId: eastAccount, logs: [{ category: "kube-audit", enabled: true }] }),
+      monitor.diagnosticSettings.createOrUpdate(webWeu, "vendor-kube-audit", {
+        storageAccountId: eastAccount,
+        logs: [{ category: "kube-audit", enabled: true }],
+      }),
     );
     expect(region.statusCode).toBe(400);
     expect(region.message).toContain("Resources should be in the same region.");
     const category = await azureFailure(
-      monitor.diagnosticSettings.createOrUpdate(payments, "bad", { workspaceId: workspace(9), logs: [{ category: "AuditEvent", enabled: true }] }),
+      monitor.diagnosticSettings.createOrUpdate(payments, "bad", {
+        workspaceId: workspace(9),
+        logs: [{ category: "AuditEvent", enabled: true }],
+      }),
     );
     expect(category.message).toBe("Category 'AuditEvent' is not supported.");
   });
@@ -85,7 +113,10 @@ describe("diagnostic settings on AKS clusters", () => {
   it("needs Microsoft.Insights registered in the cluster's subscription", async () => {
     const { monitor } = armClients(sim, OWNER, SUB_DEV);
     const err = await azureFailure(
-      monitor.diagnosticSettings.createOrUpdate(sandbox, "vendor-kube-audit", { workspaceId: workspace(1), logs: [{ category: "kube-audit", enabled: true }] }),
+      monitor.diagnosticSettings.createOrUpdate(sandbox, "vendor-kube-audit", {
+        workspaceId: workspace(1),
+        logs: [{ category: "kube-audit", enabled: true }],
+      }),
     );
     expect(err.statusCode).toBe(409);
     expect(err.message).toBe(`The subscription '${SUB_DEV}' is not registered to use microsoft.insights.`);
@@ -94,7 +125,10 @@ describe("diagnostic settings on AKS clusters", () => {
   it("needs diagnosticSettings/write on the cluster and listKeys on the account", async () => {
     const reader = armClients(sim, READER);
     const denied = await azureFailure(
-      reader.monitor.diagnosticSettings.createOrUpdate(webWeu, "x", { workspaceId: workspace(1), logs: [{ category: "kube-audit", enabled: true }] }),
+      reader.monitor.diagnosticSettings.createOrUpdate(webWeu, "x", {
+        workspaceId: workspace(1),
+        logs: [{ category: "kube-audit", enabled: true }],
+      }),
     );
     expect(denied).toMatchObject({ statusCode: 403, code: "AuthorizationFailed" });
     expect(denied.message).toContain("'Microsoft.Insights/diagnosticSettings/write'");
@@ -106,10 +140,16 @@ describe("diagnostic settings on AKS clusters", () => {
       principalType: "User",
     });
     const linked = await azureFailure(
-      reader.monitor.diagnosticSettings.createOrUpdate(payments, "extra-4", { storageAccountId: eastAccount, logs: [{ category: "kube-scheduler", enabled: true }] }),
+      reader.monitor.diagnosticSettings.createOrUpdate(payments, "extra-4", {
+        storageAccountId: eastAccount,
+        logs: [{ category: "kube-scheduler", enabled: true }],
+      }),
     );
     expect(linked).toMatchObject({ statusCode: 403, code: "LinkedAuthorizationFailed" });
-    const ok = await reader.monitor.diagnosticSettings.createOrUpdate(payments, "extra-4", { workspaceId: workspace(4), logs: [{ category: "kube-scheduler", enabled: true }] });
+    const ok = await reader.monitor.diagnosticSettings.createOrUpdate(payments, "extra-4", {
+      workspaceId: workspace(4),
+      logs: [{ category: "kube-scheduler", enabled: true }],
+    });
     expect(ok.name).toBe("extra-4");
   });
 });

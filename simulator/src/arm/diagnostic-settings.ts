@@ -2,10 +2,28 @@
 import { z } from "zod";
 import type { ArmResource, SimResponse } from "../contract";
 import type { ArmContext } from "./context";
-import { API_VERSIONS, armError, callerLabel, checkProviderApiVersion, list, methodNotAllowed, ok, parseBody, resourceNotFound } from "./http";
+import {
+  API_VERSIONS,
+  armError,
+  callerLabel,
+  checkProviderApiVersion,
+  list,
+  methodNotAllowed,
+  ok,
+  parseBody,
+  resourceNotFound,
+} from "./http";
 import { denyByPolicy } from "./policy";
 import { authorize, isAllowed } from "./rbac";
-import { clone, CLUSTER_TYPE, DIAGNOSTIC_SETTING_TYPE, isProviderRegistered, parseResourceId, resourcesOfType, STORAGE_TYPE } from "./world";
+import {
+  clone,
+  CLUSTER_TYPE,
+  DIAGNOSTIC_SETTING_TYPE,
+  isProviderRegistered,
+  parseResourceId,
+  resourcesOfType,
+  STORAGE_TYPE,
+} from "./world";
 
 /** Resource log categories of Microsoft.ContainerService/managedClusters (Azure Monitor supported-logs reference). */
 /** Log categories per monitored resource type; types not listed here have none in the simulator. */
@@ -43,10 +61,24 @@ const settingSchema = z.object({
     marketplacePartnerId: z.string().nullish(),
     logAnalyticsDestinationType: z.string().nullish(),
     logs: z
-      .array(z.object({ category: z.string().nullish(), categoryGroup: z.string().nullish(), enabled: z.boolean(), retentionPolicy: retentionSchema }))
+      .array(
+        z.object({
+          category: z.string().nullish(),
+          categoryGroup: z.string().nullish(),
+          enabled: z.boolean(),
+          retentionPolicy: retentionSchema,
+        }),
+      )
       .default([]),
     metrics: z
-      .array(z.object({ category: z.string().nullish(), timeGrain: z.string().nullish(), enabled: z.boolean(), retentionPolicy: retentionSchema }))
+      .array(
+        z.object({
+          category: z.string().nullish(),
+          timeGrain: z.string().nullish(),
+          enabled: z.boolean(),
+          retentionPolicy: retentionSchema,
+        }),
+      )
       .default([]),
   }),
 });
@@ -123,11 +155,13 @@ export function handleDiagnosticSettings(ctx: ArmContext, targetPath: string, na
   if (destinations.length === 0)
     return armError(400, "BadRequest", "At least one storage account, event hub, or log analytics workspace must be specified.");
   for (const l of p.logs) {
-    if (l.category && !logCategoriesOf(target.type).includes(l.category)) return armError(400, "BadRequest", `Category '${l.category}' is not supported.`);
+    if (l.category && !logCategoriesOf(target.type).includes(l.category))
+      return armError(400, "BadRequest", `Category '${l.category}' is not supported.`);
     if (!l.category && (!l.categoryGroup || !CATEGORY_GROUPS.some((g) => g.toLowerCase() === l.categoryGroup?.toLowerCase())))
       return armError(400, "BadRequest", `Category group '${l.categoryGroup ?? ""}' is not supported.`);
   }
-  for (const m of p.metrics) if (m.category && m.category !== "AllMetrics") return armError(400, "BadRequest", `Category '${m.category}' is not supported.`);
+  for (const m of p.metrics)
+    if (m.category && m.category !== "AllMetrics") return armError(400, "BadRequest", `Category '${m.category}' is not supported.`);
   // Retention in diagnostic settings is retired (2025-09-30); only "off" is accepted, lifecycle policies replace it.
   if ([...p.logs, ...p.metrics].some((x) => x.retentionPolicy && (x.retentionPolicy.enabled || x.retentionPolicy.days > 0)))
     return armError(
@@ -178,7 +212,9 @@ export function handleDiagnosticSettings(ctx: ArmContext, targetPath: string, na
     properties: {
       ...(p.storageAccountId ? { storageAccountId: p.storageAccountId } : {}),
       ...(p.workspaceId ? { workspaceId: p.workspaceId } : {}),
-      ...(p.eventHubAuthorizationRuleId ? { eventHubAuthorizationRuleId: p.eventHubAuthorizationRuleId, eventHubName: p.eventHubName ?? null } : {}),
+      ...(p.eventHubAuthorizationRuleId
+        ? { eventHubAuthorizationRuleId: p.eventHubAuthorizationRuleId, eventHubName: p.eventHubName ?? null }
+        : {}),
       ...(p.serviceBusRuleId ? { serviceBusRuleId: p.serviceBusRuleId } : {}),
       ...(p.logAnalyticsDestinationType ? { logAnalyticsDestinationType: p.logAnalyticsDestinationType } : {}),
       metrics: p.metrics.map((m) => ({ ...m, retentionPolicy: { enabled: false, days: 0 } })),
@@ -189,4 +225,3 @@ export function handleDiagnosticSettings(ctx: ArmContext, targetPath: string, na
   state.events.emit("diagnosticSettingsChanged", targetId);
   return ok(clone(resource));
 }
-

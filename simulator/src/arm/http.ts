@@ -66,7 +66,11 @@ export function apiVersionOf(req: SimRequest): string {
 export function checkApiVersion(req: SimRequest, supported: readonly string[]): SimResponse | undefined {
   const v = apiVersionOf(req);
   if (supported.includes(v)) return undefined;
-  return armError(400, "InvalidApiVersionParameter", `The api-version '${v}' is invalid. The supported versions are '${supported.join(",")}'.`);
+  return armError(
+    400,
+    "InvalidApiVersionParameter",
+    `The api-version '${v}' is invalid. The supported versions are '${supported.join(",")}'.`,
+  );
 }
 
 /** Resource providers (Storage, ContainerService, Insights) answer NoRegisteredProviderFound instead. */
@@ -88,7 +92,18 @@ export function checkProviderApiVersion(
 export const API_VERSIONS = {
   subscriptions: ["2016-06-01", "2019-06-01", "2020-01-01", "2021-01-01", "2022-12-01"],
   resources: ["2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-01-01", "2025-03-01", "2025-04-01"],
-  containerService: ["2024-09-01", "2025-01-01", "2025-05-01", "2025-07-01", "2025-10-01", "2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01", "2026-06-01"],
+  containerService: [
+    "2024-09-01",
+    "2025-01-01",
+    "2025-05-01",
+    "2025-07-01",
+    "2025-10-01",
+    "2026-01-01",
+    "2026-02-01",
+    "2026-03-01",
+    "2026-04-01",
+    "2026-06-01",
+  ],
   storage: ["2023-01-01", "2023-04-01", "2023-05-01", "2024-01-01", "2025-01-01", "2025-06-01", "2025-08-01", "2026-09-01"],
   diagnosticSettings: ["2017-05-01-preview", "2021-05-01-preview"],
   authorization: ["2015-07-01", "2018-01-01-preview", "2020-04-01-preview", "2020-10-01-preview", "2022-04-01", "2022-05-01-preview"],
@@ -96,17 +111,44 @@ export const API_VERSIONS = {
 
 /** Azure regions the simulator accepts: programmatic name → display name (provider resourceTypes list display names). */
 export const LOCATION_NAMES: Record<string, string> = {
-  eastus: "East US", eastus2: "East US 2", westus: "West US", westus2: "West US 2", westus3: "West US 3",
-  centralus: "Central US", northcentralus: "North Central US", southcentralus: "South Central US",
-  westcentralus: "West Central US", canadacentral: "Canada Central", canadaeast: "Canada East",
-  brazilsouth: "Brazil South", northeurope: "North Europe", westeurope: "West Europe", uksouth: "UK South",
-  ukwest: "UK West", francecentral: "France Central", germanywestcentral: "Germany West Central",
-  switzerlandnorth: "Switzerland North", norwayeast: "Norway East", swedencentral: "Sweden Central",
-  polandcentral: "Poland Central", italynorth: "Italy North", spaincentral: "Spain Central",
-  australiaeast: "Australia East", australiasoutheast: "Australia Southeast", eastasia: "East Asia",
-  southeastasia: "Southeast Asia", japaneast: "Japan East", japanwest: "Japan West", koreacentral: "Korea Central",
-  centralindia: "Central India", southindia: "South India", uaenorth: "UAE North", southafricanorth: "South Africa North",
-  israelcentral: "Israel Central", qatarcentral: "Qatar Central", mexicocentral: "Mexico Central",
+  eastus: "East US",
+  eastus2: "East US 2",
+  westus: "West US",
+  westus2: "West US 2",
+  westus3: "West US 3",
+  centralus: "Central US",
+  northcentralus: "North Central US",
+  southcentralus: "South Central US",
+  westcentralus: "West Central US",
+  canadacentral: "Canada Central",
+  canadaeast: "Canada East",
+  brazilsouth: "Brazil South",
+  northeurope: "North Europe",
+  westeurope: "West Europe",
+  uksouth: "UK South",
+  ukwest: "UK West",
+  francecentral: "France Central",
+  germanywestcentral: "Germany West Central",
+  switzerlandnorth: "Switzerland North",
+  norwayeast: "Norway East",
+  swedencentral: "Sweden Central",
+  polandcentral: "Poland Central",
+  italynorth: "Italy North",
+  spaincentral: "Spain Central",
+  australiaeast: "Australia East",
+  australiasoutheast: "Australia Southeast",
+  eastasia: "East Asia",
+  southeastasia: "Southeast Asia",
+  japaneast: "Japan East",
+  japanwest: "Japan West",
+  koreacentral: "Korea Central",
+  centralindia: "Central India",
+  southindia: "South India",
+  uaenorth: "UAE North",
+  southafricanorth: "South Africa North",
+  israelcentral: "Israel Central",
+  qatarcentral: "Qatar Central",
+  mexicocentral: "Mexico Central",
 };
 
 export const LOCATIONS = Object.keys(LOCATION_NAMES);

@@ -81,8 +81,7 @@ function route(ctx: ArmContext): SimResponse {
   if (low[0] !== "subscriptions") return notFound();
   if (seg.length <= 2) return handleSubscriptions(ctx);
   const sub = seg[1] ?? "";
-  if (!getSubscription(ctx.state, sub))
-    return armError(404, "SubscriptionNotFound", `The subscription '${sub}' could not be found.`);
+  if (!getSubscription(ctx.state, sub)) return armError(404, "SubscriptionNotFound", `The subscription '${sub}' could not be found.`);
   if (low[2] === "resourcegroups") {
     if (seg.length <= 4) return handleResourceGroups(ctx, sub);
     if (seg.length === 5 && low[4] === "resources") return listResourcesInGroup(ctx, sub, seg[3] ?? "");
@@ -121,7 +120,13 @@ function providerResource(ctx: ArmContext, sub: string, rg: string | undefined, 
   }
   if (ns === "microsoft.containerservice" && type === "managedclusters" && rest.length <= 1)
     return handleManagedClusters(ctx, sub, rg, rest[0]);
-  if (ns === "microsoft.containerservice" && type === "managedclusters" && rg !== undefined && rest.length === 2 && (restLow[1] === "listclusterusercredential" || restLow[1] === "listclusteradmincredential"))
+  if (
+    ns === "microsoft.containerservice" &&
+    type === "managedclusters" &&
+    rg !== undefined &&
+    rest.length === 2 &&
+    (restLow[1] === "listclusterusercredential" || restLow[1] === "listclusteradmincredential")
+  )
     return handleClusterCredentials(ctx, sub, rg, rest[0] ?? "", restLow[1]);
   if (ns === "microsoft.operationalinsights" && type === "workspaces" && rest.length <= 1) return handleWorkspaces(ctx, sub, rg, rest[0]);
   const canonical = canonicalNamespace(seg[at] ?? "");

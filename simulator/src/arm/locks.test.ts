@@ -29,16 +29,40 @@ describe("CanNotDelete locks (locks.json)", () => {
         properties: { level: "CanNotDelete", notes: "Security team: audit logs must not be deleted." },
       },
     ]);
-    const atScope = await simJson(sim, "GET", `${PROD}/providers/Microsoft.Authorization/locks?api-version=2020-05-01&$filter=atScope()`, { token: reader });
+    const atScope = await simJson(sim, "GET", `${PROD}/providers/Microsoft.Authorization/locks?api-version=2020-05-01&$filter=atScope()`, {
+      token: reader,
+    });
     expect(atScope.body.value).toEqual([]);
-    const devRg = await simJson(sim, "GET", `${DEV}/resourceGroups/rg-aks-dev-eastus/providers/Microsoft.Authorization/locks?api-version=2016-09-01`, { token: reader });
+    const devRg = await simJson(
+      sim,
+      "GET",
+      `${DEV}/resourceGroups/rg-aks-dev-eastus/providers/Microsoft.Authorization/locks?api-version=2016-09-01`,
+      { token: reader },
+    );
     expect(devRg.body.value.map((l: { name: string }) => l.name)).toEqual(["subscription-no-delete"]);
   });
 
   it("lets writes through but refuses deletes at or under the locked scope with 409 ScopeLocked", async () => {
     const { storage } = armClients(sim, OWNER);
-    await storage.storageAccounts.create("rg-aks-audit", "contosolocked01", { location: "eastus", kind: "StorageV2", sku: { name: "Standard_LRS" } });
-    const policy = { policy: { rules: [{ name: "r", type: "Lifecycle" as const, definition: { filters: { blobTypes: ["appendBlob"] }, actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: 7 } } } } }] } };
+    await storage.storageAccounts.create("rg-aks-audit", "contosolocked01", {
+      location: "eastus",
+      kind: "StorageV2",
+      sku: { name: "Standard_LRS" },
+    });
+    const policy = {
+      policy: {
+        rules: [
+          {
+            name: "r",
+            type: "Lifecycle" as const,
+            definition: {
+              filters: { blobTypes: ["appendBlob"] },
+              actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: 7 } } },
+            },
+          },
+        ],
+      },
+    };
     await storage.managementPolicies.createOrUpdate("rg-aks-audit", "contosolocked01", "default", policy);
     const accountId = `${PROD}/resourceGroups/rg-aks-audit/providers/Microsoft.Storage/storageAccounts/contosolocked01`;
     const del = await simJson(sim, "DELETE", `${accountId}?api-version=2025-08-01`, { token: owner });
@@ -53,18 +77,38 @@ describe("CanNotDelete locks (locks.json)", () => {
     expect(rg.body.error.code).toBe("ScopeLocked");
     expect((await storage.storageAccounts.getProperties("rg-aks-audit", "contosolocked01")).name).toBe("contosolocked01");
     // Other groups in the subscription are not locked.
-    await storage.storageAccounts.create("rg-aks-prod-eastus", "contosofree01", { location: "eastus", kind: "StorageV2", sku: { name: "Standard_LRS" } });
-    expect((await simJson(sim, "DELETE", `${PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.Storage/storageAccounts/contosofree01?api-version=2025-08-01`, { token: owner })).status).toBe(200);
+    await storage.storageAccounts.create("rg-aks-prod-eastus", "contosofree01", {
+      location: "eastus",
+      kind: "StorageV2",
+      sku: { name: "Standard_LRS" },
+    });
+    expect(
+      (
+        await simJson(
+          sim,
+          "DELETE",
+          `${PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.Storage/storageAccounts/contosofree01?api-version=2025-08-01`,
+          { token: owner },
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it("a subscription lock blocks deleting role assignments and diagnostic settings (extension resources) too", async () => {
-    const seeded = await simJson(sim, "GET", `${DEV}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`, { token: owner });
+    const seeded = await simJson(sim, "GET", `${DEV}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`, {
+      token: owner,
+    });
     const assignment = seeded.body.value[0] as { id: string };
     const del = await simJson(sim, "DELETE", `${assignment.id}?api-version=2022-04-01`, { token: owner });
     expect(del.status).toBe(409);
     expect(del.body.error.message).toContain(`following scope(s) are locked: '${DEV}'`);
     const cluster = `${DEV}/resourceGroups/rg-aks-dev-westeurope/providers/Microsoft.ContainerService/managedClusters/aks-sandbox-weu`;
-    const setting = await simJson(sim, "DELETE", `${cluster}/providers/Microsoft.Insights/diagnosticSettings/send-to-log-analytics?api-version=2021-05-01-preview`, { token: owner });
+    const setting = await simJson(
+      sim,
+      "DELETE",
+      `${cluster}/providers/Microsoft.Insights/diagnosticSettings/send-to-log-analytics?api-version=2021-05-01-preview`,
+      { token: owner },
+    );
     expect(setting.body.error.code).toBe("ScopeLocked");
   });
 
@@ -75,7 +119,15 @@ describe("CanNotDelete locks (locks.json)", () => {
     if (!prod) throw new Error("no subscription");
     await sim.reset({
       ...scenario,
-      subscriptions: [{ ...prod, storageAccounts: [{ name: "contosoheld", resourceGroup: "rg-aks-prod-eastus", location: "eastus", networkDefaultAction: "Allow" }] }, ...scenario.subscriptions.slice(1)],
+      subscriptions: [
+        {
+          ...prod,
+          storageAccounts: [
+            { name: "contosoheld", resourceGroup: "rg-aks-prod-eastus", location: "eastus", networkDefaultAction: "Allow" },
+          ],
+        },
+        ...scenario.subscriptions.slice(1),
+      ],
       locks: [{ name: "hold", scope: accountId, level: "CanNotDelete" }],
     });
     const rg = await simJson(sim, "DELETE", `${PROD}/resourceGroups/rg-aks-prod-eastus?api-version=2025-04-01`, { token: owner });
@@ -84,16 +136,28 @@ describe("CanNotDelete locks (locks.json)", () => {
       `The scope '${PROD}/resourceGroups/rg-aks-prod-eastus' cannot perform delete operation because following scope(s) are locked: '${accountId}'. Please remove the lock and try again.`,
     );
     // A lock below is no obstacle to writes above it.
-    expect((await simJson(sim, "PUT", `${PROD}/resourcegroups/rg-aks-prod-eastus?api-version=2025-04-01`, { token: owner, body: { location: "eastus" } })).status).toBe(200);
+    expect(
+      (
+        await simJson(sim, "PUT", `${PROD}/resourcegroups/rg-aks-prod-eastus?api-version=2025-04-01`, {
+          token: owner,
+          body: { location: "eastus" },
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it("a ReadOnly lock refuses writes as well", async () => {
     const scenario = sim.state().scenario;
     await sim.reset({ ...scenario, locks: [{ name: "freeze", scope: `${PROD}/resourceGroups/rg-aks-prod-eastus`, level: "ReadOnly" }] });
-    const put = await simJson(sim, "PUT", `${PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.Storage/storageAccounts/contosofrozen?api-version=2025-08-01`, {
-      token: owner,
-      body: { location: "eastus", kind: "StorageV2", sku: { name: "Standard_LRS" } },
-    });
+    const put = await simJson(
+      sim,
+      "PUT",
+      `${PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.Storage/storageAccounts/contosofrozen?api-version=2025-08-01`,
+      {
+        token: owner,
+        body: { location: "eastus", kind: "StorageV2", sku: { name: "Standard_LRS" } },
+      },
+    );
     expect(put.status).toBe(409);
     expect(put.body.error.message).toContain("cannot perform write operation because following scope(s) are locked");
   });
@@ -113,7 +177,12 @@ describe("a disabled subscription (disabled-subscription.json)", () => {
     const states: Record<string, string | undefined> = {};
     for await (const s of subscriptions.subscriptions.list()) states[s.subscriptionId ?? ""] = s.state;
     expect(states).toEqual({ [SUB_PROD]: "Enabled", [SUB_DEV]: "Enabled", [LEGACY]: "Disabled" });
-    const clusters = await simJson(sim, "GET", `/subscriptions/${LEGACY}/providers/Microsoft.ContainerService/managedClusters?api-version=2026-04-01`, { token: owner });
+    const clusters = await simJson(
+      sim,
+      "GET",
+      `/subscriptions/${LEGACY}/providers/Microsoft.ContainerService/managedClusters?api-version=2026-04-01`,
+      { token: owner },
+    );
     expect(clusters.body.value.map((c: { name: string }) => c.name)).toEqual(["aks-legacy-eastus"]);
   });
 
@@ -122,7 +191,11 @@ describe("a disabled subscription (disabled-subscription.json)", () => {
     const writes: [string, string, unknown?][] = [
       ["PUT", `/subscriptions/${LEGACY}/resourcegroups/rg-aks-audit?api-version=2025-04-01`, { location: "eastus" }],
       ["POST", `/subscriptions/${LEGACY}/providers/Microsoft.Storage/register?api-version=2025-04-01`],
-      ["POST", `/subscriptions/${LEGACY}/providers/Microsoft.Storage/checkNameAvailability?api-version=2025-08-01`, { name: "contosolegacy01", type: "Microsoft.Storage/storageAccounts" }],
+      [
+        "POST",
+        `/subscriptions/${LEGACY}/providers/Microsoft.Storage/checkNameAvailability?api-version=2025-08-01`,
+        { name: "contosolegacy01", type: "Microsoft.Storage/storageAccounts" },
+      ],
       ["DELETE", `/subscriptions/${LEGACY}/resourcegroups/rg-aks-legacy-eastus?api-version=2025-04-01`],
     ];
     for (const [method, url, body] of writes) {
@@ -130,6 +203,13 @@ describe("a disabled subscription (disabled-subscription.json)", () => {
       expect(res.status, `${method} ${url}`).toBe(409);
       expect(res.body.error).toEqual({ code: "ReadOnlyDisabledSubscription", message });
     }
-    expect((await simJson(sim, "PUT", `/subscriptions/${SUB_PROD}/resourcegroups/rg-aks-audit?api-version=2025-04-01`, { token: owner, body: { location: "eastus" } })).status).toBe(201);
+    expect(
+      (
+        await simJson(sim, "PUT", `/subscriptions/${SUB_PROD}/resourcegroups/rg-aks-audit?api-version=2025-04-01`, {
+          token: owner,
+          body: { location: "eastus" },
+        })
+      ).status,
+    ).toBe(201);
   });
 });

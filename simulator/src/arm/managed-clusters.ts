@@ -4,7 +4,16 @@ import type { ArmResource, SimResponse } from "../contract";
 import type { Scenario } from "../contract";
 import type { ArmContext } from "./context";
 import { paged } from "./paging";
-import { API_VERSIONS, armError, checkProviderApiVersion, methodNotAllowed, nameUuid, ok, resourceGroupNotFound, resourceNotFound } from "./http";
+import {
+  API_VERSIONS,
+  armError,
+  checkProviderApiVersion,
+  methodNotAllowed,
+  nameUuid,
+  ok,
+  resourceGroupNotFound,
+  resourceNotFound,
+} from "./http";
 import { authorize, isAllowed } from "./rbac";
 import { CLUSTER_TYPE, getResourceGroup, resourcesOfType } from "./world";
 
@@ -112,7 +121,9 @@ const AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 
 /** Deterministic stand-in bytes (base64) for one cluster's certificate material: never real keys. */
 function fakeMaterial(id: string, what: string): string {
-  return Buffer.from(`simulated ${what} for ${id.toLowerCase()} ${createHash("sha256").update(`${what}|${id.toLowerCase()}`).digest("hex")}`).toString("base64");
+  return Buffer.from(
+    `simulated ${what} for ${id.toLowerCase()} ${createHash("sha256").update(`${what}|${id.toLowerCase()}`).digest("hex")}`,
+  ).toString("base64");
 }
 
 /** The kubeconfig YAML AKS returns for one cluster: static (client certificate + token) or Entra exec (no credential). */
@@ -176,7 +187,13 @@ function kubeconfig(cluster: ArmResource, tenantId: string, kind: "clusterUser" 
  * don't use Microsoft Entra ID, the clusterUser role has same effect of clusterAdmin role" (AKS docs,
  * control-kubeconfig-access.md). With it, the user kubeconfig is a kubelogin exec entry without any credential.
  */
-export function handleClusterCredentials(ctx: ArmContext, sub: string, rg: string, name: string, verb: "listclusterusercredential" | "listclusteradmincredential"): SimResponse {
+export function handleClusterCredentials(
+  ctx: ArmContext,
+  sub: string,
+  rg: string,
+  name: string,
+  verb: "listclusterusercredential" | "listclusteradmincredential",
+): SimResponse {
   const bad = checkProviderApiVersion(ctx.req, API_VERSIONS.containerService, "managedClusters");
   if (bad) return bad;
   const { state, caller, req } = ctx;
@@ -184,7 +201,8 @@ export function handleClusterCredentials(ctx: ArmContext, sub: string, rg: strin
   const admin = verb === "listclusteradmincredential";
   const action = `Microsoft.ContainerService/managedClusters/${admin ? "listClusterAdminCredential" : "listClusterUserCredential"}/action`;
   const id = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`;
-  if (!getResourceGroup(state, sub, rg)) return authorize(state, caller, action, `/subscriptions/${sub}/resourceGroups/${rg}`) ?? resourceGroupNotFound(rg);
+  if (!getResourceGroup(state, sub, rg))
+    return authorize(state, caller, action, `/subscriptions/${sub}/resourceGroups/${rg}`) ?? resourceGroupNotFound(rg);
   const denied = authorize(state, caller, action, id);
   if (denied) return denied;
   const cluster = state.getArm(id);

@@ -40,7 +40,12 @@ describe("nextLink paging", () => {
     expect(`${next.protocol}//${next.host}`).toBe(sim.url);
     expect(next.searchParams.get("api-version")).toBe("2022-12-01");
     expect(next.searchParams.get("$skiptoken")).toBeTruthy();
-    const last = await simJson(sim, "GET", `/subscriptions?api-version=2022-12-01&$skiptoken=${encodeURIComponent(Buffer.from("p100").toString("base64url"))}`, { token });
+    const last = await simJson(
+      sim,
+      "GET",
+      `/subscriptions?api-version=2022-12-01&$skiptoken=${encodeURIComponent(Buffer.from("p100").toString("base64url"))}`,
+      { token },
+    );
     expect(last.body.value).toHaveLength(50);
     expect(last.body.nextLink).toBeUndefined();
     const bad = await simJson(sim, "GET", "/subscriptions?api-version=2022-12-01&$skiptoken=nonsense", { token });

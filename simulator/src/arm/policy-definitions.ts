@@ -52,7 +52,12 @@ export const BUILTIN_POLICY_DEFINITIONS: PolicyDefinition[] = [
     version: "1.0.0",
     parameters: { tagName: TAG_NAME },
     policyRule: {
-      if: { allOf: [{ field: "type", equals: "Microsoft.Resources/subscriptions/resourceGroups" }, { field: TAG_FIELD, exists: "false" }] },
+      if: {
+        allOf: [
+          { field: "type", equals: "Microsoft.Resources/subscriptions/resourceGroups" },
+          { field: TAG_FIELD, exists: "false" },
+        ],
+      },
       then: { effect: "deny" },
     },
   }),
@@ -101,7 +106,11 @@ export const BUILTIN_POLICY_DEFINITIONS: PolicyDefinition[] = [
     parameters: {
       listOfAllowedLocations: {
         type: "Array",
-        metadata: { description: "The list of locations that can be specified when deploying resources.", strongType: "location", displayName: "Allowed locations" },
+        metadata: {
+          description: "The list of locations that can be specified when deploying resources.",
+          strongType: "location",
+          displayName: "Allowed locations",
+        },
       },
     },
     policyRule: {
@@ -125,7 +134,11 @@ export const BUILTIN_POLICY_DEFINITIONS: PolicyDefinition[] = [
     parameters: {
       listOfAllowedLocations: {
         type: "Array",
-        metadata: { description: "The list of locations that resource groups can be created in.", strongType: "location", displayName: "Allowed locations" },
+        metadata: {
+          description: "The list of locations that resource groups can be created in.",
+          strongType: "location",
+          displayName: "Allowed locations",
+        },
       },
     },
     policyRule: {
@@ -185,7 +198,10 @@ export const BUILTIN_POLICY_DEFINITIONS: PolicyDefinition[] = [
       effect: EFFECT_PARAMETER("Enable or disable the execution of the audit policy"),
       minimumTlsVersion: {
         type: "String",
-        metadata: { displayName: "Minimum TLS Version", description: "Minimum version of TLS required to access data in this storage account" },
+        metadata: {
+          displayName: "Minimum TLS Version",
+          description: "Minimum version of TLS required to access data in this storage account",
+        },
         allowedValues: ["TLS1_0", "TLS1_1", "TLS1_2"],
         defaultValue: "TLS1_2",
       },

@@ -12,8 +12,20 @@ export const POLICY_ASSIGNMENT_TYPE = "Microsoft.Authorization/policyAssignments
 
 /** Policy api-versions (azure-rest-api-specs, specification/resources/resource-manager/Microsoft.Authorization/policy). */
 const POLICY_API_VERSIONS = [
-  "2016-12-01", "2018-03-01", "2018-05-01", "2019-01-01", "2019-06-01", "2019-09-01", "2020-09-01",
-  "2021-06-01", "2022-06-01", "2023-04-01", "2024-04-01", "2024-05-01", "2025-01-01", "2025-03-01",
+  "2016-12-01",
+  "2018-03-01",
+  "2018-05-01",
+  "2019-01-01",
+  "2019-06-01",
+  "2019-09-01",
+  "2020-09-01",
+  "2021-06-01",
+  "2022-06-01",
+  "2023-04-01",
+  "2024-04-01",
+  "2024-05-01",
+  "2025-01-01",
+  "2025-03-01",
 ] as const;
 
 type ScenarioAssignment = Scenario["policyAssignments"][number];
@@ -33,7 +45,11 @@ export function policyAssignmentResource(a: ScenarioAssignment, tenantId: string
       notScopes: a.notScopes,
       parameters: a.parameters,
       ...(a.description ? { description: a.description } : {}),
-      metadata: { assignedBy: "Platform team", createdBy: nameUuid("policy-assignment-author", tenantId), createdOn: "2025-01-01T00:00:00.0000000Z" },
+      metadata: {
+        assignedBy: "Platform team",
+        createdBy: nameUuid("policy-assignment-author", tenantId),
+        createdOn: "2025-01-01T00:00:00.0000000Z",
+      },
       enforcementMode: a.enforcementMode,
       ...(a.nonComplianceMessage ? { nonComplianceMessages: [{ message: a.nonComplianceMessage }] } : {}),
     },
@@ -68,10 +84,10 @@ export function handlePolicyAssignments(ctx: ArmContext, scope: string, name: st
   const denied = authorize(state, caller, "Microsoft.Authorization/policyAssignments/read", at);
   if (denied) return denied;
   if (name !== undefined) {
-    const found = assignments(state).find((a) => a.id.toLowerCase() === `${scope}/providers/Microsoft.Authorization/policyAssignments/${name}`.toLowerCase());
-    return found
-      ? ok(clone(found))
-      : armError(404, "PolicyAssignmentNotFound", `The policy assignment '${name}' is not found.`);
+    const found = assignments(state).find(
+      (a) => a.id.toLowerCase() === `${scope}/providers/Microsoft.Authorization/policyAssignments/${name}`.toLowerCase(),
+    );
+    return found ? ok(clone(found)) : armError(404, "PolicyAssignmentNotFound", `The policy assignment '${name}' is not found.`);
   }
   const filter = (req.query.get("$filter") ?? "").replace(/\s+/g, "").toLowerCase();
   const items = assignments(state).filter((a) => {
@@ -94,8 +110,7 @@ export function handlePolicyDefinitions(ctx: ArmContext, scope: string, name: st
   const body = (def: PolicyDefinition) => ({ ...clone(def), properties: { ...clone(def.properties), versions: [def.properties.version] } });
   if (name === undefined) return ok({ value: BUILTIN_POLICY_DEFINITIONS.map(body) });
   const def = findBuiltinPolicy(name);
-  if (!def || scope !== "")
-    return armError(404, "PolicyDefinitionNotFound", `The policy definition '${name}' could not be found.`);
+  if (!def || scope !== "") return armError(404, "PolicyDefinitionNotFound", `The policy definition '${name}' could not be found.`);
   return ok(body(def));
 }
 
@@ -122,7 +137,19 @@ interface Expression {
   operator: string;
 }
 
-const OPERATORS = ["equals", "notEquals", "exists", "in", "notIn", "like", "notLike", "contains", "notContains", "containsKey", "notContainsKey"] as const;
+const OPERATORS = [
+  "equals",
+  "notEquals",
+  "exists",
+  "in",
+  "notIn",
+  "like",
+  "notLike",
+  "contains",
+  "notContains",
+  "containsKey",
+  "notContainsKey",
+] as const;
 
 /** Evaluates ARM template-style expressions used in rules: parameters(), concat(), toLower(), field(). */
 function evalExpr(value: unknown, params: Record<string, unknown>, resource: EvaluatedResource): unknown {
@@ -211,7 +238,13 @@ const same = (a: unknown, b: unknown) =>
 
 function likeMatch(value: unknown, pattern: unknown): boolean {
   if (typeof value !== "string" || typeof pattern !== "string") return false;
-  const re = new RegExp(`^${pattern.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+    "i",
+  );
   return re.test(value);
 }
 
@@ -283,7 +316,11 @@ function evaluate(node: PolicyCondition, params: Record<string, unknown>, r: Eva
 function modeApplies(def: PolicyDefinition, r: EvaluatedResource): boolean {
   const type = r.type.toLowerCase();
   if (def.properties.mode === "Indexed") return !type.startsWith("microsoft.resources/") && r.location !== undefined;
-  return !type.startsWith("microsoft.resources/") || type === "microsoft.resources/subscriptions/resourcegroups" || type === "microsoft.resources/subscriptions";
+  return (
+    !type.startsWith("microsoft.resources/") ||
+    type === "microsoft.resources/subscriptions/resourcegroups" ||
+    type === "microsoft.resources/subscriptions"
+  );
 }
 
 /**

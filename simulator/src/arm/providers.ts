@@ -7,8 +7,14 @@ import { getSubscription, PROVIDER_TYPE, resourcesOfType, settle, startLro } fro
 
 /** Namespaces the simulator knows, with the resource types their GET lists. */
 export const KNOWN_PROVIDERS: Record<string, { types: string[]; apiVersions: readonly string[]; registrationFree?: boolean }> = {
-  "Microsoft.Storage": { types: ["storageAccounts", "checkNameAvailability", "locations", "operations"], apiVersions: API_VERSIONS.storage },
-  "Microsoft.Insights": { types: ["diagnosticSettings", "diagnosticSettingsCategories", "operations"], apiVersions: API_VERSIONS.diagnosticSettings },
+  "Microsoft.Storage": {
+    types: ["storageAccounts", "checkNameAvailability", "locations", "operations"],
+    apiVersions: API_VERSIONS.storage,
+  },
+  "Microsoft.Insights": {
+    types: ["diagnosticSettings", "diagnosticSettingsCategories", "operations"],
+    apiVersions: API_VERSIONS.diagnosticSettings,
+  },
   "Microsoft.ContainerService": { types: ["managedClusters", "locations", "operations"], apiVersions: API_VERSIONS.containerService },
   "Microsoft.OperationalInsights": { types: ["workspaces", "operations"], apiVersions: ["2022-10-01", "2023-09-01", "2025-02-01"] },
   "Microsoft.ManagedIdentity": { types: ["userAssignedIdentities", "operations"], apiVersions: ["2023-01-31", "2024-11-30"] },

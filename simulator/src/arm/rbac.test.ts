@@ -27,7 +27,9 @@ describe("action wildcards", () => {
     expect(permissionAllows(perms("User Access Administrator"), "Microsoft.Authorization/roleDefinitions/write")).toBe(true);
     expect(permissionAllows(perms("Role Based Access Control Administrator"), "Microsoft.Authorization/roleDefinitions/write")).toBe(false);
     expect(permissionAllows(perms("Reader"), "Microsoft.Storage/storageAccounts/listkeys/action")).toBe(false);
-    expect(permissionAllows(perms("Storage Blob Data Reader"), "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read", true)).toBe(true);
+    expect(
+      permissionAllows(perms("Storage Blob Data Reader"), "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read", true),
+    ).toBe(true);
   });
 
   it("contains child scopes only on segment boundaries", () => {
@@ -45,7 +47,11 @@ describe("request validation helpers", () => {
         "((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'})) OR (@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'acct'))",
       ),
     ).toBe(true);
-    expect(isPlausibleCondition("@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'insights-logs-kube-audit'")).toBe(true);
+    expect(
+      isPlausibleCondition(
+        "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'insights-logs-kube-audit'",
+      ),
+    ).toBe(true);
     expect(isPlausibleCondition("((@Resource[x StringEquals 'a'")).toBe(false);
     expect(isPlausibleCondition("name == 'a'")).toBe(false);
     expect(isPlausibleCondition("(@Resource[a:b] StringEquals 'it''s')")).toBe(true);

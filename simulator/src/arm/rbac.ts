@@ -61,8 +61,7 @@ const EXTRA_BUILTINS: { name: string; id: string; actions: string[]; dataActions
       "Microsoft.Resources/subscriptions/resourceGroups/read",
     ],
     dataActions: ["Microsoft.ContainerService/managedClusters/pods/read", "Microsoft.ContainerService/managedClusters/namespaces/read"],
-    description:
-      "Allows read-only access to see most objects in a namespace. It does not allow viewing roles or role bindings.",
+    description: "Allows read-only access to see most objects in a namespace. It does not allow viewing roles or role bindings.",
   },
 ];
 
@@ -74,9 +73,7 @@ export const BUILTIN_DEFINITIONS: RoleDefinition[] = [
     roleName: name,
     description: BUILTIN_DESCRIPTIONS[name] ?? name,
     type: "BuiltInRole" as const,
-    permissions: [
-      { actions: [...r.actions], notActions: [...r.notActions], dataActions: [...r.dataActions], notDataActions: [] },
-    ],
+    permissions: [{ actions: [...r.actions], notActions: [...r.notActions], dataActions: [...r.dataActions], notDataActions: [] }],
     assignableScopes: ["/"],
     createdAt: BUILTIN_CREATED,
   })),
@@ -172,7 +169,13 @@ const patternCache = new Map<string, RegExp>();
 export function actionMatches(pattern: string, action: string): boolean {
   let re = patternCache.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*")}$`, "i");
+    re = new RegExp(
+      `^${pattern
+        .split("*")
+        .map((s) => s.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
+        .join(".*")}$`,
+      "i",
+    );
     patternCache.set(pattern, re);
   }
   return re.test(action);

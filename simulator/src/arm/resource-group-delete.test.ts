@@ -14,7 +14,11 @@ describe("resource group deletion", () => {
   it("answers 202 + Location, reads Deleting while it runs, then the group and everything in it are gone", async () => {
     const { resources, storage } = armClients(sim, OWNER);
     await resources.resourceGroups.createOrUpdate("rg-offboard-1", { location: "eastus" });
-    await storage.storageAccounts.beginCreateAndWait("rg-offboard-1", "offboardtest01", { location: "eastus", kind: "StorageV2", sku: { name: "Standard_LRS" } });
+    await storage.storageAccounts.beginCreateAndWait("rg-offboard-1", "offboardtest01", {
+      location: "eastus",
+      kind: "StorageV2",
+      sku: { name: "Standard_LRS" },
+    });
     const listed = [];
     for await (const r of resources.resources.listByResourceGroup("rg-offboard-1")) listed.push(r.name);
     expect(listed).toEqual(["offboardtest01"]);
@@ -39,9 +43,15 @@ describe("resource group deletion", () => {
     await resources.resourceGroups.createOrUpdate("rg-offboard-2", { location: "westeurope" });
     await resources.resourceGroups.beginDeleteAndWait("rg-offboard-2", { updateIntervalInMs: 50 });
     expect((await resources.resourceGroups.checkExistence("rg-offboard-2")).body).toBe(false);
-    await expect(resources.resourceGroups.beginDeleteAndWait("rg-offboard-2")).rejects.toMatchObject({ statusCode: 404, code: "ResourceGroupNotFound" });
+    await expect(resources.resourceGroups.beginDeleteAndWait("rg-offboard-2")).rejects.toMatchObject({
+      statusCode: 404,
+      code: "ResourceGroupNotFound",
+    });
 
     await resources.resourceGroups.createOrUpdate("rg-offboard-3", { location: "eastus" });
-    await expect(armClients(sim, READER).resources.resourceGroups.beginDeleteAndWait("rg-offboard-3")).rejects.toMatchObject({ statusCode: 403, code: "AuthorizationFailed" });
+    await expect(armClients(sim, READER).resources.resourceGroups.beginDeleteAndWait("rg-offboard-3")).rejects.toMatchObject({
+      statusCode: 403,
+      code: "AuthorizationFailed",
+    });
   });
 });

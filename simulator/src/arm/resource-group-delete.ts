@@ -75,7 +75,10 @@ export function listResourcesInGroup(ctx: ArmContext, sub: string, rgName: strin
   const prefix = `${group.id.toLowerCase()}/providers/`;
   // Top level only: {group}/providers/{ns}/{type}/{name} — child and extension resources (locks, assignments) are not listed.
   const resources = [...state.arm.values()].filter(
-    (r) => r.id.toLowerCase().startsWith(prefix) && r.id.slice(prefix.length).split("/").length === 3 && !r.type.toLowerCase().startsWith("microsoft.authorization/"),
+    (r) =>
+      r.id.toLowerCase().startsWith(prefix) &&
+      r.id.slice(prefix.length).split("/").length === 3 &&
+      !r.type.toLowerCase().startsWith("microsoft.authorization/"),
   );
   return list(resources.map((r) => ({ id: r.id, name: r.name, type: r.type, location: r.location, ...(r.tags ? { tags: r.tags } : {}) })));
 }

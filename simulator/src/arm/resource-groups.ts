@@ -2,7 +2,18 @@
 import { z } from "zod";
 import type { SimResponse } from "../contract";
 import type { ArmContext } from "./context";
-import { API_VERSIONS, armError, checkApiVersion, list, LOCATIONS, methodNotAllowed, normalizeLocation, ok, parseBody, resourceGroupNotFound } from "./http";
+import {
+  API_VERSIONS,
+  armError,
+  checkApiVersion,
+  list,
+  LOCATIONS,
+  methodNotAllowed,
+  normalizeLocation,
+  ok,
+  parseBody,
+  resourceGroupNotFound,
+} from "./http";
 import { denyByPolicy } from "./policy";
 import { authorize, isAllowed } from "./rbac";
 import { deleteResourceGroup } from "./resource-group-delete";
@@ -57,7 +68,11 @@ export function handleResourceGroups(ctx: ArmContext, sub: string): SimResponse 
       if (!parsed.data.location) return armError(400, "LocationRequired", "The location property is required for this definition.");
       const location = normalizeLocation(parsed.data.location);
       if (!LOCATIONS.includes(location))
-        return armError(400, "LocationNotAvailableForResourceType", `The provided location '${parsed.data.location}' is not available for resource type 'Microsoft.Resources/resourceGroups'. List of available regions for the resource type is '${LOCATIONS.join(",")}'.`);
+        return armError(
+          400,
+          "LocationNotAvailableForResourceType",
+          `The provided location '${parsed.data.location}' is not available for resource type 'Microsoft.Resources/resourceGroups'. List of available regions for the resource type is '${LOCATIONS.join(",")}'.`,
+        );
       // Policy sees the group as the request describes it (tags from the body), before the group is written; its policy
       // type is Microsoft.Resources/subscriptions/resourceGroups, not the type GET returns (azure-policy built-ins).
       const disallowed = denyByPolicy(state, {
@@ -69,10 +84,18 @@ export function handleResourceGroups(ctx: ArmContext, sub: string): SimResponse 
       });
       if (disallowed) return disallowed;
       if (existing?.properties.provisioningState === "Deleting")
-        return armError(409, "ResourceGroupBeingDeleted", `The resource group '${rgName}' is in deprovisioning state and cannot perform this operation.`);
+        return armError(
+          409,
+          "ResourceGroupBeingDeleted",
+          `The resource group '${rgName}' is in deprovisioning state and cannot perform this operation.`,
+        );
       if (existing) {
         if (existing.location !== location)
-          return armError(409, "InvalidResourceGroupLocation", `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`);
+          return armError(
+            409,
+            "InvalidResourceGroupLocation",
+            `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`,
+          );
         if (parsed.data.tags) existing.tags = parsed.data.tags;
         return ok(existing);
       }

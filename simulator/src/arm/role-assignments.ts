@@ -5,15 +5,7 @@ import type { SimState } from "../state";
 import type { ArmContext } from "./context";
 import { API_VERSIONS, armError, checkApiVersion, isoNow, methodNotAllowed, ok, parseBody } from "./http";
 import { paged } from "./paging";
-import {
-  assignmentProps,
-  authorize,
-  findRoleDefinition,
-  roleAssignments,
-  roleGuid,
-  ROLE_ASSIGNMENT_TYPE,
-  scopeContains,
-} from "./rbac";
+import { assignmentProps, authorize, findRoleDefinition, roleAssignments, roleGuid, ROLE_ASSIGNMENT_TYPE, scopeContains } from "./rbac";
 import { scopeExists } from "./role-definitions";
 import { clone } from "./world";
 
@@ -114,7 +106,12 @@ export function handleRoleAssignments(ctx: ArmContext, scope: string, name: stri
 
 function createAssignment(ctx: ArmContext, scope: string, name: string, id: string, existing: ArmResource | undefined): SimResponse {
   const { state, caller, req } = ctx;
-  if (!GUID.test(name)) return armError(400, "InvalidRoleAssignmentId", `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`);
+  if (!GUID.test(name))
+    return armError(
+      400,
+      "InvalidRoleAssignmentId",
+      `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`,
+    );
   const denied = authorize(state, caller, "Microsoft.Authorization/roleAssignments/write", scope === "" ? "/" : scope);
   if (denied) return denied;
   if (!scopeExists(ctx, scope)) return armError(400, "InvalidScope", `The scope '${scope}' is not valid.`);
@@ -137,7 +134,11 @@ function createAssignment(ctx: ArmContext, scope: string, name: string, id: stri
   const principal = lookupPrincipal(state, p.principalId);
   if (!principal) return principalNotFound(state, p.principalId);
   // With principalType set ARM skips its directory lookup, which is what makes brand-new service principals assignable.
-  if (principal.type === "ServicePrincipal" && p.principalType !== "ServicePrincipal" && now - principal.createdAt < state.latency.replicationMs)
+  if (
+    principal.type === "ServicePrincipal" &&
+    p.principalType !== "ServicePrincipal" &&
+    now - principal.createdAt < state.latency.replicationMs
+  )
     return principalNotFound(state, p.principalId);
   if (p.principalType && p.principalType !== principal.type)
     return armError(
@@ -157,7 +158,11 @@ function createAssignment(ctx: ArmContext, scope: string, name: string, id: stri
   if (existing) {
     const e = assignmentProps(existing);
     if (e.principalId.toLowerCase() !== p.principalId.toLowerCase() || roleGuid(e.roleDefinitionId) !== guid)
-      return armError(409, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.");
+      return armError(
+        409,
+        "RoleAssignmentUpdateNotPermitted",
+        "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+      );
   } else {
     const duplicate = roleAssignments(state).find((a) => {
       const x = assignmentProps(a);
@@ -175,7 +180,9 @@ function createAssignment(ctx: ArmContext, scope: string, name: string, id: stri
     name: name.toLowerCase(),
     type: ROLE_ASSIGNMENT_TYPE,
     properties: {
-      roleDefinitionId: scope.startsWith("/subscriptions/") ? roleDefinitionId : `/providers/Microsoft.Authorization/roleDefinitions/${guid}`,
+      roleDefinitionId: scope.startsWith("/subscriptions/")
+        ? roleDefinitionId
+        : `/providers/Microsoft.Authorization/roleDefinitions/${guid}`,
       principalId: p.principalId,
       principalType: p.principalType ?? principal.type,
       scope: scope === "" ? "/" : scope,

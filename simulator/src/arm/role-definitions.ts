@@ -119,7 +119,8 @@ export function handleRoleDefinitions(ctx: ArmContext, scope: string, guidArg: s
   const sameName = [...BUILTIN_DEFINITIONS, ...customRoleResources(state).map(customRoleFromResource)].find(
     (d) => d.roleName.toLowerCase() === p.roleName.toLowerCase() && d.id.toLowerCase() !== guid,
   );
-  if (sameName) return armError(409, "RoleDefinitionWithSameNameExists", "A role definition cannot be updated with a name that already exists.");
+  if (sameName)
+    return armError(409, "RoleDefinitionWithSameNameExists", "A role definition cannot be updated with a name that already exists.");
 
   const existing = customRoleResources(state).find((r) => r.name.toLowerCase() === guid);
   const now = isoNow(state.now());
@@ -171,7 +172,11 @@ function deleteDefinition(ctx: ArmContext, scope: string, guidArg: string): SimR
     if (scopeDenied) return scopeDenied;
   }
   if (roleAssignments(state).some((a) => roleGuid(assignmentProps(a).roleDefinitionId) === def.id))
-    return armError(409, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).");
+    return armError(
+      409,
+      "RoleDefinitionHasAssignments",
+      "There are existing role assignments referencing role (code: RoleDefinitionHasAssignments).",
+    );
   state.deleteArm(existing.id);
   return ok(clone(existing));
 }

@@ -23,7 +23,16 @@ import { authorize, isAllowed } from "./rbac";
 import { clone, getResourceGroup, isProviderRegistered, resourcesOfType, settle, startLro, STORAGE_TYPE } from "./world";
 
 const KINDS = ["Storage", "StorageV2", "BlobStorage", "FileStorage", "BlockBlobStorage"] as const;
-const SKUS = ["Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Premium_LRS", "Premium_ZRS", "Standard_GZRS", "Standard_RAGZRS"];
+const SKUS = [
+  "Standard_LRS",
+  "Standard_GRS",
+  "Standard_RAGRS",
+  "Standard_ZRS",
+  "Premium_LRS",
+  "Premium_ZRS",
+  "Standard_GZRS",
+  "Standard_RAGZRS",
+];
 
 const ipRuleSchema = z.object({ value: z.string(), action: z.literal("Allow").optional() });
 const networkAclsSchema = z.looseObject({
@@ -253,10 +262,12 @@ export function handleStorageOperation(ctx: ArmContext, sub: string, location: s
     const account = state.getArm(op.resourceId);
     return account ? ok(account) : { status: 204 };
   }
-  const body: Record<string, unknown> = { id: `/subscriptions/${sub}/providers/Microsoft.Storage/locations/${location}/asyncoperations/${opId}`, name: opId, status: op.status };
-  return op.status === "InProgress"
-    ? { status: 200, body, headers: { "Retry-After": retryAfter(state, op.doneAt) } }
-    : ok(body);
+  const body: Record<string, unknown> = {
+    id: `/subscriptions/${sub}/providers/Microsoft.Storage/locations/${location}/asyncoperations/${opId}`,
+    name: opId,
+    status: op.status,
+  };
+  return op.status === "InProgress" ? { status: 200, body, headers: { "Retry-After": retryAfter(state, op.doneAt) } } : ok(body);
 }
 
 /** Storage collection and item routes under a subscription or resource group. */

@@ -34,8 +34,15 @@ describe("storage accounts", () => {
         "Bad_Name is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only.",
     });
     const taken = await storage.storageAccounts.checkNameAvailability({ name: "aksaudit", type: "Microsoft.Storage/storageAccounts" });
-    expect(taken).toMatchObject({ nameAvailable: false, reason: "AlreadyExists", message: "The storage account named aksaudit is already taken." });
-    const free = await storage.storageAccounts.checkNameAvailability({ name: "contosoaksaudit01", type: "Microsoft.Storage/storageAccounts" });
+    expect(taken).toMatchObject({
+      nameAvailable: false,
+      reason: "AlreadyExists",
+      message: "The storage account named aksaudit is already taken.",
+    });
+    const free = await storage.storageAccounts.checkNameAvailability({
+      name: "contosoaksaudit01",
+      type: "Microsoft.Storage/storageAccounts",
+    });
     expect(free.nameAvailable).toBe(true);
   });
 
@@ -55,7 +62,10 @@ describe("storage accounts", () => {
     expect(account.networkRuleSet?.ipRules?.[0]?.iPAddressOrRange).toBe("203.0.113.7");
     expect(account.primaryEndpoints?.blob).toBe(`${sim.state().blobBaseUrl}/contosoaksaudit01/`);
     expect(created).toEqual(["contosoaksaudit01"]);
-    const again = await storage.storageAccounts.checkNameAvailability({ name: "contosoaksaudit01", type: "Microsoft.Storage/storageAccounts" });
+    const again = await storage.storageAccounts.checkNameAvailability({
+      name: "contosoaksaudit01",
+      type: "Microsoft.Storage/storageAccounts",
+    });
     expect(again.reason).toBe("AlreadyExists");
     const keys = await storage.storageAccounts.listKeys("rg-aks-prod-eastus", "contosoaksaudit01");
     expect(keys.keys?.[0]?.value).toBe(sim.state().storageKey("contosoaksaudit01"));
@@ -95,7 +105,10 @@ describe("storage accounts", () => {
       networkRuleSet: { defaultAction: "Deny", bypass: "AzureServices", ipRules: [{ iPAddressOrRange: "198.51.100.0/24" }] },
     });
     expect(patched.networkRuleSet?.ipRules?.map((r) => r.iPAddressOrRange)).toEqual(["198.51.100.0/24"]);
-    const put = await storage.storageAccounts.create("rg-aks-prod-eastus", "contosoaksaudit01", { ...secureAccount, tags: { owner: "vendor" } });
+    const put = await storage.storageAccounts.create("rg-aks-prod-eastus", "contosoaksaudit01", {
+      ...secureAccount,
+      tags: { owner: "vendor" },
+    });
     expect(put.tags).toEqual({ owner: "vendor" });
   });
 
@@ -119,11 +132,15 @@ describe("storage accounts", () => {
       }),
     );
     expect(slash32.code).toBe("InvalidValuesForRequestParameters");
-    const hns = await azureFailure(storage.storageAccounts.create("rg-aks-prod-eastus", "contosohns01", { ...secureAccount, kind: "Storage", isHnsEnabled: true }));
+    const hns = await azureFailure(
+      storage.storageAccounts.create("rg-aks-prod-eastus", "contosohns01", { ...secureAccount, kind: "Storage", isHnsEnabled: true }),
+    );
     expect(hns.code).toBe("InvalidValuesForRequestParameters");
     const taken = await azureFailure(storage.storageAccounts.create("rg-aks-prod-eastus", "kubeaudit", secureAccount));
     expect(taken).toMatchObject({ statusCode: 409, code: "StorageAccountAlreadyTaken" });
-    const loc = await azureFailure(storage.storageAccounts.create("rg-aks-prod-eastus", "contosoloc01", { ...secureAccount, location: "moon" }));
+    const loc = await azureFailure(
+      storage.storageAccounts.create("rg-aks-prod-eastus", "contosoloc01", { ...secureAccount, location: "moon" }),
+    );
     expect(loc.code).toBe("LocationNotAvailableForResourceType");
   });
 
@@ -150,7 +167,10 @@ describe("storage accounts", () => {
     expect((await dev.resources.providers.get("Microsoft.Storage")).registrationState).toBe("Registering");
     await new Promise((r) => setTimeout(r, 1100));
     expect((await dev.resources.providers.get("microsoft.storage")).registrationState).toBe("Registered");
-    const free = await dev.storage.storageAccounts.checkNameAvailability({ name: "contosodev01", type: "Microsoft.Storage/storageAccounts" });
+    const free = await dev.storage.storageAccounts.checkNameAvailability({
+      name: "contosodev01",
+      type: "Microsoft.Storage/storageAccounts",
+    });
     expect(free.nameAvailable).toBe(true);
     const account = await dev.storage.storageAccounts.create("rg-aks-dev-eastus", "contosodev01", secureAccount);
     expect(account.provisioningState).toBe("Succeeded");
@@ -184,7 +204,10 @@ describe("storage accounts", () => {
             {
               name: "tier",
               type: "Lifecycle",
-              definition: { filters: { blobTypes: ["appendBlob"] }, actions: { baseBlob: { tierToCool: { daysAfterModificationGreaterThan: 1 } } } },
+              definition: {
+                filters: { blobTypes: ["appendBlob"] },
+                actions: { baseBlob: { tierToCool: { daysAfterModificationGreaterThan: 1 } } },
+              },
             },
           ],
         },

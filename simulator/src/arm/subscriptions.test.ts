@@ -23,7 +23,11 @@ describe("subscriptions and resource groups", () => {
   it("hides subscriptions without any role and answers SubscriptionNotFound", async () => {
     const state = sim.state();
     for (const r of [...state.arm.values()])
-      if (r.type === "Microsoft.Authorization/roleAssignments" && String(r.properties.principalId) === "e7cc1d54-59ea-4b6d-a97d-9fd53361c502" && r.id.includes(SUB_DEV))
+      if (
+        r.type === "Microsoft.Authorization/roleAssignments" &&
+        String(r.properties.principalId) === "e7cc1d54-59ea-4b6d-a97d-9fd53361c502" &&
+        r.id.includes(SUB_DEV)
+      )
         state.deleteArm(r.id);
     const { subscriptions } = armClients(sim, READER);
     const ids = [];
@@ -58,7 +62,10 @@ describe("subscriptions and resource groups", () => {
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
-      error: { code: "MissingApiVersionParameter", message: "The api-version query parameter (?api-version=) is required for all requests." },
+      error: {
+        code: "MissingApiVersionParameter",
+        message: "The api-version query parameter (?api-version=) is required for all requests.",
+      },
     });
   });
 
@@ -70,7 +77,9 @@ describe("subscriptions and resource groups", () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("NoRegisteredProviderFound");
-    expect(body.error.message).toContain("The supported api-versions are '2023-01-01, 2023-04-01, 2023-05-01, 2024-01-01, 2025-01-01, 2025-06-01, 2025-08-01");
+    expect(body.error.message).toContain(
+      "The supported api-versions are '2023-01-01, 2023-04-01, 2023-05-01, 2024-01-01, 2025-01-01, 2025-06-01, 2025-08-01",
+    );
     const unknownType = await fetch(`${sim.url}/subscriptions/${SUB_PROD}/providers/Microsoft.Storage/fileShares?api-version=2025-08-01`, {
       headers: { authorization: `Bearer ${token}` },
     });

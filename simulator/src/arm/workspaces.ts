@@ -47,7 +47,8 @@ export function handleWorkspaces(ctx: ArmContext, sub: string, rg: string | unde
   const { state, caller, req } = ctx;
   if (req.method !== "GET") return methodNotAllowed(req.method);
   const read = `${WORKSPACE_TYPE}/read`;
-  if (rg !== undefined && !getResourceGroup(state, sub, rg)) return authorize(state, caller, read, `/subscriptions/${sub}/resourceGroups/${rg}`) ?? resourceGroupNotFound(rg);
+  if (rg !== undefined && !getResourceGroup(state, sub, rg))
+    return authorize(state, caller, read, `/subscriptions/${sub}/resourceGroups/${rg}`) ?? resourceGroupNotFound(rg);
   const scope = rg === undefined ? `/subscriptions/${sub}` : `/subscriptions/${sub}/resourceGroups/${rg}`;
   if (name === undefined) {
     const items = resourcesOfType(state, WORKSPACE_TYPE, scope).filter((w) => isAllowed(state, caller.objectId, read, w.id));
@@ -74,7 +75,15 @@ export function handleGenericResources(ctx: ArmContext, sub: string): SimRespons
   const filter = req.query.get("$filter");
   const m = filter === null ? null : /^\s*resourceType\s+eq\s+'([^']+)'\s*$/i.exec(filter);
   if (filter !== null && !m) {
-    return { status: 400, body: { error: { code: "InvalidFilterInQueryString", message: `The simulator supports only $filter=resourceType eq '<type>' (got '${filter}').` } } };
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: "InvalidFilterInQueryString",
+          message: `The simulator supports only $filter=resourceType eq '<type>' (got '${filter}').`,
+        },
+      },
+    };
   }
   const type = m?.[1]?.toLowerCase();
   const scope = `/subscriptions/${sub}`;

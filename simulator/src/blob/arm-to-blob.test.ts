@@ -29,21 +29,33 @@ afterAll(async () => {
 describe("ARM → Azurite → kube-audit", () => {
   it("delivers kube-audit logs into a storage account created through ARM", async () => {
     const storage = new StorageManagementClient(credential, SUB, { endpoint: sim.url, credentials: { scopes: SCOPES } });
-    const account = await storage.storageAccounts.create(RG, "devauditeus01", { location: "eastus", kind: "StorageV2", sku: { name: "Standard_LRS" } });
+    const account = await storage.storageAccounts.create(RG, "devauditeus01", {
+      location: "eastus",
+      kind: "StorageV2",
+      sku: { name: "Standard_LRS" },
+    });
     expect(account.primaryEndpoints?.blob).toBe(`${sim.blobUrl}/devauditeus01/`);
     const keys = await storage.storageAccounts.listKeys(RG, "devauditeus01");
     const key = keys.keys?.[0]?.value ?? "";
 
     // Microsoft.Insights is unregistered on this subscription in the default scenario: register it, as the portal will
     // (registration completes asynchronously; the retry below covers it).
-    await simJson(sim, "POST", `/subscriptions/${SUB}/providers/Microsoft.Insights/register?api-version=2025-04-01`, { token: (await credential.getToken(SCOPES))?.token });
+    await simJson(sim, "POST", `/subscriptions/${SUB}/providers/Microsoft.Insights/register?api-version=2025-04-01`, {
+      token: (await credential.getToken(SCOPES))?.token,
+    });
     const monitor = new MonitorClient(credential, SUB, { endpoint: sim.url, credentialScopes: SCOPES });
     await retry(() =>
-      monitor.diagnosticSettings.createOrUpdate(CLUSTER_ID.slice(1), "vendor-kube-audit", { storageAccountId: account.id, logs: [{ category: "kube-audit", enabled: true }] }),
+      monitor.diagnosticSettings.createOrUpdate(CLUSTER_ID.slice(1), "vendor-kube-audit", {
+        storageAccountId: account.id,
+        logs: [{ category: "kube-audit", enabled: true }],
+      }),
     );
     const t0 = Date.now();
 
-    const container = new BlobServiceClient(account.primaryEndpoints?.blob ?? "", new StorageSharedKeyCredential("devauditeus01", key)).getContainerClient(KUBE_AUDIT_CONTAINER);
+    const container = new BlobServiceClient(
+      account.primaryEndpoints?.blob ?? "",
+      new StorageSharedKeyCredential("devauditeus01", key),
+    ).getContainerClient(KUBE_AUDIT_CONTAINER);
     const names = await retry(async () => {
       const found: string[] = [];
       for await (const b of container.listBlobsFlat()) found.push(b.name);
@@ -51,7 +63,9 @@ describe("ARM → Azurite → kube-audit", () => {
       return found;
     });
     expect(Date.now() - t0).toBeLessThan(3000);
-    expect(names[0]).toMatch(new RegExp(`^resourceId=${CLUSTER_ID.toUpperCase().replace(/[.]/g, "\\.")}/y=\\d{4}/m=\\d{2}/d=\\d{2}/h=\\d{2}/m=00/PT1H\\.json$`));
+    expect(names[0]).toMatch(
+      new RegExp(`^resourceId=${CLUSTER_ID.toUpperCase().replace(/[.]/g, "\\.")}/y=\\d{4}/m=\\d{2}/d=\\d{2}/h=\\d{2}/m=00/PT1H\\.json$`),
+    );
   });
 });
 

@@ -68,7 +68,9 @@ async function start(msg: StartMessage): Promise<void> {
     memory,
   );
   // Equivalent of --disableTelemetry: Azurite phones home only after init(…, true), which its CLI does; pin it off.
-  const telemetry = require(path.join(azuriteRoot, "dist/src/common/Telemetry")) as { AzuriteTelemetryClient: { init(location: string, enable: boolean, env: unknown): void } };
+  const telemetry = require(path.join(azuriteRoot, "dist/src/common/Telemetry")) as {
+    AzuriteTelemetryClient: { init(location: string, enable: boolean, env: unknown): void };
+  };
   telemetry.AzuriteTelemetryClient.init("", false, undefined);
   server = new BlobServer(config);
   await server.start();

@@ -25,7 +25,9 @@ export interface Azurite {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Resolved from this file, not from the cwd, so the simulator can be started from anywhere.
-const tsxLoader = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist", "loader.mjs")).href;
+const tsxLoader = pathToFileURL(
+  path.join(path.dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist", "loader.mjs"),
+).href;
 
 /** Start Azurite; resolves when it listens. */
 export async function startAzurite(opts: AzuriteOptions): Promise<Azurite> {
@@ -76,7 +78,15 @@ export async function startAzurite(opts: AzuriteOptions): Promise<Azurite> {
       clearTimeout(timer);
       reject(new Error(`Azurite exited during start (code ${code})`));
     });
-    child.send({ type: "start", host: "127.0.0.1", port: opts.port, certPath: opts.tls.certPath, keyPath: opts.tls.keyPath, location: opts.location, accounts: "" });
+    child.send({
+      type: "start",
+      host: "127.0.0.1",
+      port: opts.port,
+      certPath: opts.tls.certPath,
+      keyPath: opts.tls.keyPath,
+      location: opts.location,
+      accounts: "",
+    });
   });
 
   return {

@@ -57,7 +57,13 @@ function assign(spId: string, scope: string, condition?: string): void {
     id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
     name,
     type: "Microsoft.Authorization/roleAssignments",
-    properties: { roleDefinitionId: READER_ROLE, principalId: spId, principalType: "ServicePrincipal", scope, ...(condition ? { condition, conditionVersion: "2.0" } : {}) },
+    properties: {
+      roleDefinitionId: READER_ROLE,
+      principalId: spId,
+      principalType: "ServicePrincipal",
+      scope,
+      ...(condition ? { condition, conditionVersion: "2.0" } : {}),
+    },
   });
 }
 
@@ -104,44 +110,73 @@ describe("blob data plane with bearer tokens", () => {
     assign(spId, accountId("rbacaudit01"));
     const cred = bearer(appId);
     expect(await listNames(client("rbacaudit01", cred))).toEqual(["resourceId=/X/y=2026/PT1H.json"]);
-    const text = await client("rbacaudit01", cred).getContainerClient("insights-logs-kube-audit").getBlobClient("resourceId=/X/y=2026/PT1H.json").downloadToBuffer();
+    const text = await client("rbacaudit01", cred)
+      .getContainerClient("insights-logs-kube-audit")
+      .getBlobClient("resourceId=/X/y=2026/PT1H.json")
+      .downloadToBuffer();
     expect(text.toString()).toBe("{}");
-    expect(await failure(listNames(client("rbacother01", cred)))).toMatchObject({ statusCode: 403, code: "AuthorizationPermissionMismatch" });
+    expect(await failure(listNames(client("rbacother01", cred)))).toMatchObject({
+      statusCode: 403,
+      code: "AuthorizationPermissionMismatch",
+    });
   });
 
   it("applies the ABAC condition of a subscription-scope assignment", async () => {
     const { appId, spId } = newApp();
-    assign(spId, `/subscriptions/${SUB}`, `((!(ActionMatches{'${READ}'})) OR (@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'rbacaudit01'))`);
+    assign(
+      spId,
+      `/subscriptions/${SUB}`,
+      `((!(ActionMatches{'${READ}'})) OR (@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'rbacaudit01'))`,
+    );
     const cred = bearer(appId);
     expect(await listNames(client("rbacaudit01", cred))).toHaveLength(1);
-    expect(await failure(listNames(client("rbacother01", cred)))).toMatchObject({ statusCode: 403, code: "AuthorizationPermissionMismatch" });
-    const read = client("rbacother01", cred).getContainerClient("insights-logs-kube-audit").getBlobClient("resourceId=/X/y=2026/PT1H.json").downloadToBuffer();
+    expect(await failure(listNames(client("rbacother01", cred)))).toMatchObject({
+      statusCode: 403,
+      code: "AuthorizationPermissionMismatch",
+    });
+    const read = client("rbacother01", cred)
+      .getContainerClient("insights-logs-kube-audit")
+      .getBlobClient("resourceId=/X/y=2026/PT1H.json")
+      .downloadToBuffer();
     expect(await failure(read)).toMatchObject({ statusCode: 403 });
   });
 
   it("grants nothing through an assignment whose condition it can't parse", async () => {
     const { appId, spId } = newApp();
     assign(spId, `/subscriptions/${SUB}`, `@Resource[Microsoft.Storage/storageAccounts:name] StringLike 'rbac*'`);
-    expect(await failure(listNames(client("rbacaudit01", bearer(appId))))).toMatchObject({ statusCode: 403, code: "AuthorizationPermissionMismatch" });
+    expect(await failure(listNames(client("rbacaudit01", bearer(appId))))).toMatchObject({
+      statusCode: 403,
+      code: "AuthorizationPermissionMismatch",
+    });
   });
 
   it("refuses a principal without a role, and writes by a reader", async () => {
     const { appId, spId } = newApp();
     expect(await failure(listNames(client("rbacaudit01", bearer(appId))))).toMatchObject({ statusCode: 403 });
     assign(spId, accountId("rbacaudit01"));
-    const write = client("rbacaudit01", bearer(appId)).getContainerClient("insights-logs-kube-audit").getBlockBlobClient("x.txt").upload("x", 1);
+    const write = client("rbacaudit01", bearer(appId))
+      .getContainerClient("insights-logs-kube-audit")
+      .getBlockBlobClient("x.txt")
+      .upload("x", 1);
     expect(await failure(write)).toMatchObject({ statusCode: 403, code: "AuthorizationPermissionMismatch" });
   });
 
   it("answers 401 InvalidAuthenticationInfo to a token for another audience", async () => {
     const { appId, spId } = newApp();
     assign(spId, accountId("rbacaudit01"));
-    expect(await failure(listNames(client("rbacaudit01", bearer(appId, "arm"))))).toMatchObject({ statusCode: 401, code: "InvalidAuthenticationInfo" });
+    expect(await failure(listNames(client("rbacaudit01", bearer(appId, "arm"))))).toMatchObject({
+      statusCode: 401,
+      code: "InvalidAuthenticationInfo",
+    });
   });
 
   it("lets a conditioned subscription-scope reader list containers and get a delegation key on every account (Actions aren't conditioned)", async () => {
     const { appId, spId } = newApp();
-    assign(spId, `/subscriptions/${SUB}`, `((!(ActionMatches{'${READ}'})) OR (@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'rbacaudit01'))`);
+    assign(
+      spId,
+      `/subscriptions/${SUB}`,
+      `((!(ActionMatches{'${READ}'})) OR (@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'rbacaudit01'))`,
+    );
     const other = client("rbacother01", bearer(appId));
     const names: string[] = [];
     for await (const c of other.listContainers()) names.push(c.name);
@@ -152,7 +187,11 @@ describe("blob data plane with bearer tokens", () => {
 
   it("refuses container listing and delegation keys outside the account a reader is assigned on", async () => {
     const { appId, spId } = newApp();
-    assign(spId, accountId("rbacaudit01"), `((!(ActionMatches{'${READ}'})) OR (@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'rbacaudit01'))`);
+    assign(
+      spId,
+      accountId("rbacaudit01"),
+      `((!(ActionMatches{'${READ}'})) OR (@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'rbacaudit01'))`,
+    );
     const listing = async (name: string) => {
       const out: string[] = [];
       for await (const c of client(name, bearer(appId)).listContainers()) out.push(c.name);
@@ -160,7 +199,9 @@ describe("blob data plane with bearer tokens", () => {
     };
     expect(await listing("rbacaudit01")).toContain("insights-logs-kube-audit");
     expect(await failure(listing("rbacother01"))).toMatchObject({ statusCode: 403, code: "AuthorizationPermissionMismatch" });
-    expect(await failure(client("rbacother01", bearer(appId)).getUserDelegationKey(new Date(), new Date(Date.now() + 3_600_000)))).toMatchObject({ statusCode: 403 });
+    expect(
+      await failure(client("rbacother01", bearer(appId)).getUserDelegationKey(new Date(), new Date(Date.now() + 3_600_000))),
+    ).toMatchObject({ statusCode: 403 });
   });
 
   it("keeps Shared Key requests working through the front", async () => {

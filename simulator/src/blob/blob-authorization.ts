@@ -23,14 +23,22 @@ export interface BlobTarget {
 }
 
 export function parseBlobPath(pathname: string): BlobTarget | undefined {
-  const [account, container, ...blob] = pathname.split("/").filter(Boolean).map((s) => decodeURIComponent(s));
+  const [account, container, ...blob] = pathname
+    .split("/")
+    .filter(Boolean)
+    .map((s) => decodeURIComponent(s));
   if (!account) return undefined;
   return { account, ...(container ? { container } : {}), ...(blob.length ? { blob: blob.join("/") } : {}) };
 }
 
 /** POST /?restype=service&comp=userdelegationkey (Blob REST API, "Get User Delegation Key"). */
 export function isUserDelegationKeyRequest(method: string, target: BlobTarget, query: URLSearchParams): boolean {
-  return method === "POST" && !target.container && query.get("restype")?.toLowerCase() === "service" && query.get("comp")?.toLowerCase() === "userdelegationkey";
+  return (
+    method === "POST" &&
+    !target.container &&
+    query.get("restype")?.toLowerCase() === "service" &&
+    query.get("comp")?.toLowerCase() === "userdelegationkey"
+  );
 }
 
 /**
@@ -56,8 +64,10 @@ export function blobOperation(method: string, target: BlobTarget, query: URLSear
     // Service level, per the permissions table of "Authorize access to blobs using Microsoft Entra ID": List Containers
     // needs …/blobServices/containers/read and Get User Delegation Key …/generateUserDelegationKey/action, both control-plane
     // Actions (no condition gates them); Get/Set Blob Service Properties need …/blobServices/read and …/write.
-    if (isUserDelegationKeyRequest(method, target, query)) return { permission: `${BLOB_SERVICES}/generateUserDelegationKey/action`, data: false };
-    if (read && query.get("restype")?.toLowerCase() === "service" && comp !== "list") return { permission: `${BLOB_SERVICES}/read`, data: false };
+    if (isUserDelegationKeyRequest(method, target, query))
+      return { permission: `${BLOB_SERVICES}/generateUserDelegationKey/action`, data: false };
+    if (read && query.get("restype")?.toLowerCase() === "service" && comp !== "list")
+      return { permission: `${BLOB_SERVICES}/read`, data: false };
     return read ? { permission: `${BLOB_SERVICES}/containers/read`, data: false } : { permission: `${BLOB_SERVICES}/write`, data: false };
   }
   if (!target.blob) {
@@ -73,8 +83,7 @@ export function blobOperation(method: string, target: BlobTarget, query: URLSear
 }
 
 export type BlobAuthDecision =
-  | { ok: true; principalId: string }
-  | { ok: false; status: 401 | 403; code: string; message: string; headers?: Record<string, string> };
+  { ok: true; principalId: string } | { ok: false; status: 401 | 403; code: string; message: string; headers?: Record<string, string> };
 
 function storageXmlMessage(message: string): string {
   return `${message}\nRequestId:${crypto.randomUUID()}\nTime:${new Date().toISOString()}`;
@@ -95,16 +104,26 @@ export function authorizeBlobRequest(args: {
     ok: false,
     status: 401,
     code: "InvalidAuthenticationInfo",
-    message: storageXmlMessage(`Server failed to authenticate the request. Please refer to the information in the www-authenticate header. ${detail}`),
-    headers: { "www-authenticate": `Bearer authorization_uri=https://login.microsoftonline.com/${tenantId}/oauth2/authorize resource_id=https://storage.azure.com` },
+    message: storageXmlMessage(
+      `Server failed to authenticate the request. Please refer to the information in the www-authenticate header. ${detail}`,
+    ),
+    headers: {
+      "www-authenticate": `Bearer authorization_uri=https://login.microsoftonline.com/${tenantId}/oauth2/authorize resource_id=https://storage.azure.com`,
+    },
   });
   const verified = verifyJwt(args.token, args.key);
-  if (!verified.ok) return unauthenticated(verified.reason === "expired" ? "Lifetime validation failed. The token is expired." : "Signature validation failed.");
+  if (!verified.ok)
+    return unauthenticated(
+      verified.reason === "expired" ? "Lifetime validation failed. The token is expired." : "Signature validation failed.",
+    );
   const claims = verified.claims;
-  if (resourceOf(typeof claims.aud === "string" ? claims.aud : "") !== "storage") return unauthenticated("Audience validation failed. Audience did not match.");
+  if (resourceOf(typeof claims.aud === "string" ? claims.aud : "") !== "storage")
+    return unauthenticated("Audience validation failed. Audience did not match.");
   if (claims.tid !== tenantId) return unauthenticated("Issuer validation failed. Issuer did not match.");
   const principalId = typeof claims.oid === "string" ? claims.oid : "";
-  const account = [...state.arm.values()].find((r) => r.type.toLowerCase() === "microsoft.storage/storageaccounts" && r.name.toLowerCase() === target.account.toLowerCase());
+  const account = [...state.arm.values()].find(
+    (r) => r.type.toLowerCase() === "microsoft.storage/storageaccounts" && r.name.toLowerCase() === target.account.toLowerCase(),
+  );
   const denied: BlobAuthDecision = {
     ok: false,
     status: 403,
@@ -120,7 +139,11 @@ export function authorizeBlobRequest(args: {
     if (!def || !permissionAllows(def.permissions, op.permission, op.data)) return false;
     // Conditions gate DataActions only; an Action granted by a conditioned assignment still applies.
     if (!op.data) return true;
-    return conditionAllows(props.condition, { action: op.permission, accountName: account.name, ...(target.container ? { containerName: target.container } : {}) });
+    return conditionAllows(props.condition, {
+      action: op.permission,
+      accountName: account.name,
+      ...(target.container ? { containerName: target.container } : {}),
+    });
   });
   return allowed ? { ok: true, principalId } : denied;
 }

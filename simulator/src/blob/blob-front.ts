@@ -9,7 +9,13 @@ import type { AddressInfo } from "node:net";
 import type { SigningKey } from "../identity/keys";
 import type { SimState } from "../state";
 import type { CaFiles } from "../tls";
-import { authorizeBlobRequest, isUserDelegationKeyRequest, parseBlobPath, storageErrorXml, userDelegationKeyXml } from "./blob-authorization";
+import {
+  authorizeBlobRequest,
+  isUserDelegationKeyRequest,
+  parseBlobPath,
+  storageErrorXml,
+  userDelegationKeyXml,
+} from "./blob-authorization";
 import { sharedKeyAuthorization } from "./shared-key-signature";
 
 export interface BlobFront {
@@ -36,7 +42,13 @@ export async function startBlobFront(opts: BlobFrontOptions): Promise<BlobFront>
   function forward(req: IncomingMessage, res: ServerResponse, signAs?: string): void {
     const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: upstream.host };
     if (signAs) {
-      headers.authorization = sharedKeyAuthorization({ method: req.method ?? "GET", url: req.url ?? "/", headers, account: signAs, base64Key: opts.state().storageKey(signAs) });
+      headers.authorization = sharedKeyAuthorization({
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        headers,
+        account: signAs,
+        base64Key: opts.state().storageKey(signAs),
+      });
     }
     const out = https.request(
       { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent },
@@ -63,14 +75,35 @@ export async function startBlobFront(opts: BlobFrontOptions): Promise<BlobFront>
     const u = new URL(`https://127.0.0.1${req.url ?? "/"}`);
     const target = parseBlobPath(u.pathname);
     const decision = target
-      ? authorizeBlobRequest({ token: bearer[1], key: opts.key, state: opts.state(), method: (req.method ?? "GET").toUpperCase(), target, query: u.searchParams })
-      : ({ ok: false, status: 400, code: "InvalidUri", message: "The requested URI does not represent any resource on the server." } as const);
+      ? authorizeBlobRequest({
+          token: bearer[1],
+          key: opts.key,
+          state: opts.state(),
+          method: (req.method ?? "GET").toUpperCase(),
+          target,
+          query: u.searchParams,
+        })
+      : ({
+          ok: false,
+          status: 400,
+          code: "InvalidUri",
+          message: "The requested URI does not represent any resource on the server.",
+        } as const);
     if (decision.ok && target && isUserDelegationKeyRequest((req.method ?? "").toUpperCase(), target, u.searchParams)) {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        const body = userDelegationKeyXml({ principalId: decision.principalId, tenantId: opts.state().scenario.tenant.id, body: Buffer.concat(chunks).toString("utf8"), version: String(req.headers["x-ms-version"] ?? "2025-01-05") });
-        res.writeHead(200, { "content-type": "application/xml", "x-ms-request-id": crypto.randomUUID(), "content-length": String(Buffer.byteLength(body)) });
+        const body = userDelegationKeyXml({
+          principalId: decision.principalId,
+          tenantId: opts.state().scenario.tenant.id,
+          body: Buffer.concat(chunks).toString("utf8"),
+          version: String(req.headers["x-ms-version"] ?? "2025-01-05"),
+        });
+        res.writeHead(200, {
+          "content-type": "application/xml",
+          "x-ms-request-id": crypto.randomUUID(),
+          "content-length": String(Buffer.byteLength(body)),
+        });
         res.end(body);
       });
       return;

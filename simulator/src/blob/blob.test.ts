@@ -49,7 +49,10 @@ async function eventually<T>(fn: () => Promise<T>, timeoutMs = 5000): Promise<T>
 describe("blob storage (Azurite)", () => {
   it("serves a storage account as soon as ARM announces it, with the key ARM reports", async () => {
     const name = "simtestacct01";
-    const before = await serviceClient(name).getContainerClient("probe").createIfNotExists().catch((e: { statusCode?: number }) => e.statusCode);
+    const before = await serviceClient(name)
+      .getContainerClient("probe")
+      .createIfNotExists()
+      .catch((e: { statusCode?: number }) => e.statusCode);
     expect(before).not.toHaveProperty("succeeded", true);
 
     const account = storageAccount(name);
@@ -61,7 +64,10 @@ describe("blob storage (Azurite)", () => {
     expect((await container.getBlockBlobClient("a.txt").downloadToBuffer()).toString()).toBe("hi");
 
     // A wrong key is refused: Azurite really checks Shared Key signatures.
-    const wrong = new BlobServiceClient(`${sim.blobUrl}/${name}`, new StorageSharedKeyCredential(name, Buffer.alloc(64, 1).toString("base64")));
+    const wrong = new BlobServiceClient(
+      `${sim.blobUrl}/${name}`,
+      new StorageSharedKeyCredential(name, Buffer.alloc(64, 1).toString("base64")),
+    );
     await expect(wrong.getContainerClient("hello").getProperties()).rejects.toMatchObject({ statusCode: 403 });
   });
 
@@ -83,17 +89,26 @@ describe("blob storage (Azurite)", () => {
     const container = serviceClient(name).getContainerClient(KUBE_AUDIT_CONTAINER);
     const blobName = kubeAuditBlobName(CLUSTER_ID, new Date());
     expect(blobName).toMatch(
-      new RegExp(`^resourceId=/SUBSCRIPTIONS/${SUB.toUpperCase()}/RESOURCEGROUPS/RG-AKS-PROD-EASTUS/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-PAYMENTS-PROD/y=\\d{4}/m=\\d{2}/d=\\d{2}/h=\\d{2}/m=00/PT1H.json$`),
+      new RegExp(
+        `^resourceId=/SUBSCRIPTIONS/${SUB.toUpperCase()}/RESOURCEGROUPS/RG-AKS-PROD-EASTUS/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-PAYMENTS-PROD/y=\\d{4}/m=\\d{2}/d=\\d{2}/h=\\d{2}/m=00/PT1H.json$`,
+      ),
     );
     const props = await eventually(() => container.getBlobClient(blobName).getProperties(), 4000);
     expect(Date.now() - t0).toBeLessThan(2500);
     expect(props.blobType).toBe("AppendBlob");
 
     const text = (await container.getBlobClient(blobName).downloadToBuffer()).toString("utf8");
-    const lines = text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThanOrEqual(3);
     for (const line of lines) {
-      expect(line).toMatchObject({ resourceId: CLUSTER_ID.toUpperCase(), category: "kube-audit", operationName: "Microsoft.ContainerService/managedClusters/diagnosticLogs/Read" });
+      expect(line).toMatchObject({
+        resourceId: CLUSTER_ID.toUpperCase(),
+        category: "kube-audit",
+        operationName: "Microsoft.ContainerService/managedClusters/diagnosticLogs/Read",
+      });
       const p = line.properties as { log: string; stream: string; pod: string; containerID: string };
       expect(p.stream).toBe("stdout");
       expect(p.pod).toMatch(/^kube-apiserver-/);
@@ -115,7 +130,10 @@ describe("blob storage (Azurite)", () => {
       id: `${CLUSTER_ID}/providers/Microsoft.Insights/diagnosticSettings/law-only`,
       name: "law-only",
       type: "Microsoft.Insights/diagnosticSettings",
-      properties: { workspaceId: "/subscriptions/x/resourceGroups/y/providers/Microsoft.OperationalInsights/workspaces/z", logs: [{ category: "kube-audit", enabled: true }] },
+      properties: {
+        workspaceId: "/subscriptions/x/resourceGroups/y/providers/Microsoft.OperationalInsights/workspaces/z",
+        logs: [{ category: "kube-audit", enabled: true }],
+      },
     });
     const blobs = await sim.flushKubeAudit();
     expect(blobs.every((b) => b.includes("/simauditeus01/"))).toBe(true);

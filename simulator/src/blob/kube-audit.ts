@@ -68,13 +68,70 @@ interface AuditTemplate {
 
 const TEMPLATES: readonly AuditTemplate[] = [
   { verb: "list", uri: "/api/v1/namespaces/default/pods?limit=500", resource: "pods", namespace: "default", user: "admin", code: 200 },
-  { verb: "get", uri: "/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef", resource: "secrets", namespace: "kube-system", name: "bootstrap-token-abcdef", user: "admin", code: 200 },
-  { verb: "create", uri: "/api/v1/namespaces/payments/pods/api-7c9d8-qx2lp/exec?command=sh&stdin=true&stdout=true&tty=true", resource: "pods", namespace: "payments", name: "api-7c9d8-qx2lp", subresource: "exec", user: "admin", code: 101 },
-  { verb: "delete", uri: "/apis/apps/v1/namespaces/payments/deployments/api", resource: "deployments", apiGroup: "apps", namespace: "payments", name: "api", user: "admin", code: 200 },
-  { verb: "update", uri: "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager", resource: "leases", apiGroup: "coordination.k8s.io", namespace: "kube-system", name: "kube-controller-manager", user: "controller", code: 200 },
-  { verb: "patch", uri: "/api/v1/nodes/aks-nodepool1-12345678-vmss000000/status?timeout=10s", resource: "nodes", name: "aks-nodepool1-12345678-vmss000000", subresource: "status", user: "kubelet", code: 200 },
-  { verb: "watch", uri: "/api/v1/services?allowWatchBookmarks=true&resourceVersion=4821&timeout=8m37s&timeoutSeconds=517&watch=true", resource: "services", user: "coredns", code: 200 },
-  { verb: "get", uri: "/api/v1/namespaces/kube-system/configmaps/cluster-info", resource: "configmaps", namespace: "kube-system", name: "cluster-info", user: "anonymous", code: 403 },
+  {
+    verb: "get",
+    uri: "/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef",
+    resource: "secrets",
+    namespace: "kube-system",
+    name: "bootstrap-token-abcdef",
+    user: "admin",
+    code: 200,
+  },
+  {
+    verb: "create",
+    uri: "/api/v1/namespaces/payments/pods/api-7c9d8-qx2lp/exec?command=sh&stdin=true&stdout=true&tty=true",
+    resource: "pods",
+    namespace: "payments",
+    name: "api-7c9d8-qx2lp",
+    subresource: "exec",
+    user: "admin",
+    code: 101,
+  },
+  {
+    verb: "delete",
+    uri: "/apis/apps/v1/namespaces/payments/deployments/api",
+    resource: "deployments",
+    apiGroup: "apps",
+    namespace: "payments",
+    name: "api",
+    user: "admin",
+    code: 200,
+  },
+  {
+    verb: "update",
+    uri: "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager",
+    resource: "leases",
+    apiGroup: "coordination.k8s.io",
+    namespace: "kube-system",
+    name: "kube-controller-manager",
+    user: "controller",
+    code: 200,
+  },
+  {
+    verb: "patch",
+    uri: "/api/v1/nodes/aks-nodepool1-12345678-vmss000000/status?timeout=10s",
+    resource: "nodes",
+    name: "aks-nodepool1-12345678-vmss000000",
+    subresource: "status",
+    user: "kubelet",
+    code: 200,
+  },
+  {
+    verb: "watch",
+    uri: "/api/v1/services?allowWatchBookmarks=true&resourceVersion=4821&timeout=8m37s&timeoutSeconds=517&watch=true",
+    resource: "services",
+    user: "coredns",
+    code: 200,
+  },
+  {
+    verb: "get",
+    uri: "/api/v1/namespaces/kube-system/configmaps/cluster-info",
+    resource: "configmaps",
+    namespace: "kube-system",
+    name: "cluster-info",
+    user: "anonymous",
+    code: 403,
+  },
 ];
 
 function auditEvent(t: AuditTemplate, at: Date, adminUpn: string): Record<string, unknown> {
@@ -82,7 +139,11 @@ function auditEvent(t: AuditTemplate, at: Date, adminUpn: string): Record<string
     admin: { username: adminUpn, groups: ["system:authenticated"], extra: { oid: [crypto.randomUUID()] } },
     controller: { username: "system:kube-controller-manager", groups: ["system:authenticated"] },
     kubelet: { username: "system:node:aks-nodepool1-12345678-vmss000000", groups: ["system:nodes", "system:authenticated"] },
-    coredns: { username: "system:serviceaccount:kube-system:coredns", groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"], uid: crypto.randomUUID() },
+    coredns: {
+      username: "system:serviceaccount:kube-system:coredns",
+      groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
+      uid: crypto.randomUUID(),
+    },
     anonymous: { username: "system:anonymous", groups: ["system:unauthenticated"] },
   } as const;
   const agents = {
@@ -115,18 +176,36 @@ function auditEvent(t: AuditTemplate, at: Date, adminUpn: string): Record<string
       apiVersion: "v1",
       ...(t.subresource ? { subresource: t.subresource } : {}),
     },
-    responseStatus: allowed ? { metadata: {}, code: t.code } : { metadata: {}, status: "Failure", message: `${t.resource} "${t.name ?? ""}" is forbidden: User "system:anonymous" cannot get resource "${t.resource}" in API group "" in the namespace "${t.namespace ?? ""}"`, reason: "Forbidden", details: { name: t.name, kind: t.resource }, code: t.code },
+    responseStatus: allowed
+      ? { metadata: {}, code: t.code }
+      : {
+          metadata: {},
+          status: "Failure",
+          message: `${t.resource} "${t.name ?? ""}" is forbidden: User "system:anonymous" cannot get resource "${t.resource}" in API group "" in the namespace "${t.namespace ?? ""}"`,
+          reason: "Forbidden",
+          details: { name: t.name, kind: t.resource },
+          code: t.code,
+        },
     requestReceivedTimestamp: micro(received),
     stageTimestamp: micro(at),
     annotations: {
       "authorization.k8s.io/decision": allowed ? "allow" : "forbid",
-      "authorization.k8s.io/reason": allowed ? (t.user === "admin" ? "Access allowed by Azure RBAC Role Assignment" : `RBAC: allowed by ClusterRoleBinding "system:${t.user}"`) : "",
+      "authorization.k8s.io/reason": allowed
+        ? t.user === "admin"
+          ? "Access allowed by Azure RBAC Role Assignment"
+          : `RBAC: allowed by ClusterRoleBinding "system:${t.user}"`
+        : "",
     },
   };
 }
 
 /** One JSON Lines batch of resource-log records for a cluster. */
-export function kubeAuditBatch(cluster: ArmResource | { id: string; name: string }, adminUpn: string, count = 3 + Math.floor(Math.random() * 5), now = new Date()): string {
+export function kubeAuditBatch(
+  cluster: ArmResource | { id: string; name: string },
+  adminUpn: string,
+  count = 3 + Math.floor(Math.random() * 5),
+  now = new Date(),
+): string {
   const clusterHash = crypto.createHash("sha256").update(cluster.id.toLowerCase()).digest("hex");
   const pod = `kube-apiserver-${clusterHash.slice(0, 10)}-${clusterHash.slice(10, 15)}`;
   const containerID = clusterHash;
@@ -180,7 +259,8 @@ export function startKubeAuditWriter(opts: {
     const containerKey = `${t.accountName}/${KUBE_AUDIT_CONTAINER}`;
     if (!containersMade.has(containerKey)) {
       const r = await client.request("PUT", KUBE_AUDIT_CONTAINER, { query: { restype: "container" } });
-      if (r.status !== 201 && r.status !== 409) throw new Error(`create container ${containerKey}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+      if (r.status !== 201 && r.status !== 409)
+        throw new Error(`create container ${containerKey}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
       containersMade.add(containerKey);
     }
     const blobKey = `${containerKey}/${blobName}`;
@@ -192,7 +272,10 @@ export function startKubeAuditWriter(opts: {
     }
     const adminUpn = state.scenario.users[0]?.upn ?? "admin@contoso.onmicrosoft.com";
     const cluster = state.getArm(t.clusterId) ?? { id: t.clusterId, name: t.clusterId.split("/").at(-1) ?? "" };
-    const r = await client.request("PUT", path, { query: { comp: "appendblock" }, body: Buffer.from(kubeAuditBatch(cluster, adminUpn), "utf8") });
+    const r = await client.request("PUT", path, {
+      query: { comp: "appendblock" },
+      body: Buffer.from(kubeAuditBatch(cluster, adminUpn), "utf8"),
+    });
     if (r.status === 404) {
       // The container or blob was deleted behind our back (e.g. lifecycle policy test): recreate next time.
       containersMade.delete(containerKey);

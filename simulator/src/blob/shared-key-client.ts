@@ -25,7 +25,11 @@ export class SharedKeyBlobClient {
   }
 
   /** PUT/GET/… on `/<account>/<resourcePath>`; `resourcePath` must already be URL-safe. */
-  request(method: string, resourcePath: string, opts: { query?: Record<string, string>; headers?: Record<string, string>; body?: Buffer } = {}): Promise<BlobResponse> {
+  request(
+    method: string,
+    resourcePath: string,
+    opts: { query?: Record<string, string>; headers?: Record<string, string>; body?: Buffer } = {},
+  ): Promise<BlobResponse> {
     const body = opts.body ?? Buffer.alloc(0);
     const path = `/${this.account}/${resourcePath}`;
     const query = opts.query ?? {};

@@ -4,7 +4,13 @@ import crypto from "node:crypto";
 type Headers = Record<string, string | string[] | undefined>;
 
 /** `SharedKey <account>:<signature>` for a request as it will be sent (method, path and query, headers). */
-export function sharedKeyAuthorization(args: { method: string; url: string; headers: Headers; account: string; base64Key: string }): string {
+export function sharedKeyAuthorization(args: {
+  method: string;
+  url: string;
+  headers: Headers;
+  account: string;
+  base64Key: string;
+}): string {
   const h = (name: string): string => {
     const v = args.headers[name];
     return (Array.isArray(v) ? v.join(",") : (v ?? "")).trim();

@@ -3,7 +3,17 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { CONSENT_DIRECTORY_ROLES, WELL_KNOWN_APPS, type Caller, type SimRequest, type SimResponse } from "../contract";
 import type { GraphObject, SimState } from "../state";
-import { APP_READ, ASSIGNMENT_WRITE, badRequest, collection, entity, graphError, hasPermission, insufficientPrivileges, resourceNotFound } from "./http";
+import {
+  APP_READ,
+  ASSIGNMENT_WRITE,
+  badRequest,
+  collection,
+  entity,
+  graphError,
+  hasPermission,
+  insufficientPrivileges,
+  resourceNotFound,
+} from "./http";
 
 const grantSchema = z.object({
   principalId: z.string().uuid(),
@@ -47,8 +57,10 @@ export function handleAppRoleAssignedTo(
   if (assignmentKey !== undefined) {
     if (rest.length > 1) return resourceNotFound(rest[1] ?? "");
     const existing = assignedTo().find((a) => a.id === assignmentKey);
-    if (req.method === "GET") return existing ? entity(req, `servicePrincipals('${resource.id}')/appRoleAssignedTo`, existing) : resourceNotFound(assignmentKey);
-    if (req.method !== "DELETE") return graphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
+    if (req.method === "GET")
+      return existing ? entity(req, `servicePrincipals('${resource.id}')/appRoleAssignedTo`, existing) : resourceNotFound(assignmentKey);
+    if (req.method !== "DELETE")
+      return graphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
     if (!canGrant(state, caller, resource)) return insufficientPrivileges();
     if (!existing) return resourceNotFound(assignmentKey);
     state.graph.appRoleAssignments.splice(state.graph.appRoleAssignments.indexOf(existing), 1);
@@ -58,7 +70,10 @@ export function handleAppRoleAssignedTo(
   if (req.method !== "POST") return graphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
   if (!canGrant(state, caller, resource)) return insufficientPrivileges();
   const parsed = grantSchema.safeParse(req.body ?? {});
-  if (!parsed.success) return badRequest(`Invalid value specified for property '${parsed.error.issues[0]?.path.join(".") ?? ""}' of resource 'AppRoleAssignment'.`);
+  if (!parsed.success)
+    return badRequest(
+      `Invalid value specified for property '${parsed.error.issues[0]?.path.join(".") ?? ""}' of resource 'AppRoleAssignment'.`,
+    );
   const { principalId, resourceId, appRoleId } = parsed.data;
   if (resourceId.toLowerCase() !== String(resource.id).toLowerCase()) return badRequest("Not a valid reference update.");
   const principalSp = state.graph.servicePrincipals.find((s) => s.id.toLowerCase() === principalId.toLowerCase());
@@ -72,7 +87,10 @@ export function handleAppRoleAssignedTo(
   if (!isDefaultAccess && (!role || !(role.allowedMemberTypes ?? []).includes(memberType)))
     return badRequest(`Permission being assigned was not found on application '${String(resource.appId)}'.`);
   const duplicate = state.graph.appRoleAssignments.some(
-    (a) => a.resourceId === resource.id && String(a.principalId).toLowerCase() === principalId.toLowerCase() && String(a.appRoleId).toLowerCase() === appRoleId.toLowerCase(),
+    (a) =>
+      a.resourceId === resource.id &&
+      String(a.principalId).toLowerCase() === principalId.toLowerCase() &&
+      String(a.appRoleId).toLowerCase() === appRoleId.toLowerCase(),
   );
   if (duplicate) return badRequest("Permission being assigned already exists on the object");
   const assignment: GraphObject = {
@@ -91,9 +109,19 @@ export function handleAppRoleAssignedTo(
 }
 
 /** /v1.0/servicePrincipals/{id}/appRoleAssignments: what this principal has been granted. */
-export function handleAppRoleAssignments(req: SimRequest, state: SimState, caller: Caller, sp: GraphObject | undefined, key: string): SimResponse {
+export function handleAppRoleAssignments(
+  req: SimRequest,
+  state: SimState,
+  caller: Caller,
+  sp: GraphObject | undefined,
+  key: string,
+): SimResponse {
   if (req.method !== "GET") return graphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
   if (!hasPermission(caller, [...APP_READ, ...ASSIGNMENT_WRITE])) return insufficientPrivileges();
   if (!sp) return resourceNotFound(key);
-  return collection(req, `servicePrincipals('${sp.id}')/appRoleAssignments`, state.graph.appRoleAssignments.filter((a) => a.principalId === sp.id));
+  return collection(
+    req,
+    `servicePrincipals('${sp.id}')/appRoleAssignments`,
+    state.graph.appRoleAssignments.filter((a) => a.principalId === sp.id),
+  );
 }

@@ -28,7 +28,9 @@ const applicationSchema = z.looseObject({
   uniqueName: z.string().optional(),
   description: z.string().nullish(),
   notes: z.string().nullish(),
-  signInAudience: z.enum(["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"]).optional(),
+  signInAudience: z
+    .enum(["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"])
+    .optional(),
   requiredResourceAccess: z.array(resourceAccessSchema).optional(),
   tags: z.array(z.string()).optional(),
   identifierUris: z.array(z.string()).optional(),
@@ -52,7 +54,15 @@ const addPasswordSchema = z.object({
 const removePasswordSchema = z.object({ keyId: z.string().uuid() });
 
 /** Properties Graph manages itself and refuses to take from a request body. */
-const READ_ONLY = new Set(["id", "appId", "createdDateTime", "publisherDomain", "passwordCredentials", "keyCredentials", "deletedDateTime"]);
+const READ_ONLY = new Set([
+  "id",
+  "appId",
+  "createdDateTime",
+  "publisherDomain",
+  "passwordCredentials",
+  "keyCredentials",
+  "deletedDateTime",
+]);
 
 type AppBody = z.infer<typeof applicationSchema>;
 
@@ -90,7 +100,13 @@ function newApplication(state: SimState, body: AppBody, displayName: string): Gr
     optionalClaims: null,
     requestSignatureVerification: null,
     addIns: [],
-    api: { acceptMappedClaims: null, knownClientApplications: [], requestedAccessTokenVersion: null, oauth2PermissionScopes: [], preAuthorizedApplications: [] },
+    api: {
+      acceptMappedClaims: null,
+      knownClientApplications: [],
+      requestedAccessTokenVersion: null,
+      oauth2PermissionScopes: [],
+      preAuthorizedApplications: [],
+    },
     appRoles: [],
     info: { logoUrl: null, marketingUrl: null, privacyStatementUrl: null, supportUrl: null, termsOfServiceUrl: null },
     keyCredentials: [],
@@ -99,7 +115,13 @@ function newApplication(state: SimState, body: AppBody, displayName: string): Gr
     publicClient: { redirectUris: [] },
     requiredResourceAccess: [],
     verifiedPublisher: { displayName: null, verifiedPublisherId: null, addedDateTime: null },
-    web: { homePageUrl: null, logoutUrl: null, redirectUris: [], implicitGrantSettings: { enableAccessTokenIssuance: false, enableIdTokenIssuance: false }, redirectUriSettings: [] },
+    web: {
+      homePageUrl: null,
+      logoutUrl: null,
+      redirectUris: [],
+      implicitGrantSettings: { enableAccessTokenIssuance: false, enableIdTokenIssuance: false },
+      redirectUriSettings: [],
+    },
     spa: { redirectUris: [] },
   };
   applyPatch(app, body);
@@ -110,7 +132,10 @@ function applyPatch(app: GraphObject, body: AppBody): void {
   for (const [k, v] of Object.entries(body)) {
     if (READ_ONLY.has(k) || v === undefined) continue;
     const current = app[k];
-    app[k] = v && typeof v === "object" && !Array.isArray(v) && current && typeof current === "object" && !Array.isArray(current) ? { ...current, ...v } : v;
+    app[k] =
+      v && typeof v === "object" && !Array.isArray(v) && current && typeof current === "object" && !Array.isArray(current)
+        ? { ...current, ...v }
+        : v;
   }
 }
 
@@ -196,7 +221,8 @@ export function handleApplications(
   const app = findApplication(state, key);
   const action = rest[0]?.toLowerCase();
   if (action === "addpassword" || action === "removepassword") {
-    if (req.method !== "POST" || rest.length > 1) return graphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
+    if (req.method !== "POST" || rest.length > 1)
+      return graphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
     if (!app) return resourceNotFound(key.value);
     if (!mayManageCredentials(state, caller, app)) return insufficientPrivileges();
     return action === "addpassword" ? addPassword(req, state, app) : removePassword(req, state, app);
@@ -261,7 +287,13 @@ function addPassword(req: SimRequest, state: SimState, app: GraphObject): SimRes
     startDateTime: new Date(start).toISOString(),
   };
   (app.passwordCredentials as unknown[]).push(credential);
-  state.secrets.push({ appId: String(app.appId), keyId: credential.keyId, secretText, endDateTime: credential.endDateTime, createdAt: now });
+  state.secrets.push({
+    appId: String(app.appId),
+    keyId: credential.keyId,
+    secretText,
+    endDateTime: credential.endDateTime,
+    createdAt: now,
+  });
   return { status: 200, body: { "@odata.context": `${GRAPH_METADATA}#microsoft.graph.passwordCredential`, ...credential, secretText } };
 }
 

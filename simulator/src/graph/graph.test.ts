@@ -29,8 +29,12 @@ describe("users", () => {
     const me = (await graphClient(sim, { upn: OWNER }, ["User.Read"]).api("/me").get()) as Record<string, unknown>;
     expect(me).toMatchObject({ id: OWNER_OID, userPrincipalName: OWNER, displayName: "Olivia Owner" });
     expect(me["@odata.context"]).toBe("https://graph.microsoft.com/v1.0/$metadata#users/$entity");
-    const roles = (await graphClient(sim, { upn: OWNER }, ["Directory.Read.All"]).api("/me/memberOf").get()) as { value: { displayName: string; roleTemplateId: string }[] };
-    expect(roles.value).toEqual([expect.objectContaining({ displayName: "Cloud Application Administrator", roleTemplateId: "158c047a-c907-4556-b7ef-446551a6b5f7" })]);
+    const roles = (await graphClient(sim, { upn: OWNER }, ["Directory.Read.All"]).api("/me/memberOf").get()) as {
+      value: { displayName: string; roleTemplateId: string }[];
+    };
+    expect(roles.value).toEqual([
+      expect.objectContaining({ displayName: "Cloud Application Administrator", roleTemplateId: "158c047a-c907-4556-b7ef-446551a6b5f7" }),
+    ]);
     const noScope = await graphFailure(graphClient(sim, { upn: OWNER }, ["Application.Read.All"]).api("/me").get());
     expect(noScope.statusCode).toBe(403);
     const unknown = await graphFailure(graphClient(sim, { upn: OWNER }).api("/groupz").get());
@@ -44,7 +48,9 @@ describe("users", () => {
       const roles = (await client.api(path).get()) as { value: { roleTemplateId: string }[] };
       expect(roles.value.map((r) => r.roleTemplateId)).toEqual(["158c047a-c907-4556-b7ef-446551a6b5f7"]);
     }
-    expect(((await graphClient(sim, { upn: READER }, ["User.Read"]).api("/me/transitiveMemberOf").get()) as { value: unknown[] }).value).toEqual([]);
+    expect(
+      ((await graphClient(sim, { upn: READER }, ["User.Read"]).api("/me/transitiveMemberOf").get()) as { value: unknown[] }).value,
+    ).toEqual([]);
     // Another user's memberships still need more than User.Read.
     expect((await graphFailure(client.api(`/users/${READER}/memberOf`).get())).statusCode).toBe(403);
   });
@@ -63,9 +69,15 @@ describe("applications", () => {
     const body = {
       displayName: "Vendor AKS audit reader",
       signInAudience: "AzureADMyOrg",
-      requiredResourceAccess: [{ resourceAppId: WELL_KNOWN_APPS.logAnalyticsApi, resourceAccess: [{ id: LOG_ANALYTICS_DATA_READ_ROLE_ID, type: "Role" }] }],
+      requiredResourceAccess: [
+        { resourceAppId: WELL_KNOWN_APPS.logAnalyticsApi, resourceAccess: [{ id: LOG_ANALYTICS_DATA_READ_ROLE_ID, type: "Role" }] },
+      ],
     };
-    const created = await graph.api("/applications(uniqueName='vendor-aks-audit')").header("Prefer", "create-if-missing").responseType("raw" as never).patch(body);
+    const created = await graph
+      .api("/applications(uniqueName='vendor-aks-audit')")
+      .header("Prefer", "create-if-missing")
+      .responseType("raw" as never)
+      .patch(body);
     const raw = created as Response;
     expect(raw.status).toBe(201);
     const app = (await raw.json()) as { id: string; appId: string; uniqueName: string; requiredResourceAccess: unknown[] };
@@ -81,7 +93,9 @@ describe("applications", () => {
     expect(read).toMatchObject({ id: app.id, notes: "managed by the portal" });
     const byAppId = (await graph.api("/applications").filter(`appId eq '${app.appId}'`).get()) as { value: { id: string }[] };
     expect(byAppId.value.map((a) => a.id)).toEqual([app.id]);
-    expect(((await graph.api(`/applications(appId='${app.appId}')`).select("id,displayName").get()) as Record<string, unknown>).displayName).toBe(body.displayName);
+    expect(
+      ((await graph.api(`/applications(appId='${app.appId}')`).select("id,displayName").get()) as Record<string, unknown>).displayName,
+    ).toBe(body.displayName);
     const missing = await graphFailure(graph.api("/applications(uniqueName='nope')").patch({ displayName: "nope" }));
     expect(missing.statusCode).toBe(404);
     const badId = await graphFailure(graph.api("/applications/vendor-aks-audit").get());
@@ -92,7 +106,9 @@ describe("applications", () => {
   it("adds a password (secret shown once) and removes it", async () => {
     const graph = graphClient(sim, { upn: OWNER });
     const app = (await graph.api("/applications").post({ displayName: "secret holder" })) as { id: string; appId: string };
-    const cred = (await graph.api(`/applications/${app.id}/addPassword`).post({ passwordCredential: { displayName: "vendor", endDateTime: "2027-11-27T00:00:00Z" } })) as {
+    const cred = (await graph
+      .api(`/applications/${app.id}/addPassword`)
+      .post({ passwordCredential: { displayName: "vendor", endDateTime: "2027-11-27T00:00:00Z" } })) as {
       keyId: string;
       secretText: string;
       hint: string;
@@ -101,9 +117,17 @@ describe("applications", () => {
     expect(cred.secretText).toHaveLength(40);
     expect(cred.hint).toBe(cred.secretText.slice(0, 3));
     expect(cred.endDateTime).toBe("2027-11-27T00:00:00.000Z");
-    expect(sim.state().secrets).toContainEqual({ appId: app.appId, keyId: cred.keyId, secretText: cred.secretText, endDateTime: cred.endDateTime, createdAt: expect.any(Number) });
+    expect(sim.state().secrets).toContainEqual({
+      appId: app.appId,
+      keyId: cred.keyId,
+      secretText: cred.secretText,
+      endDateTime: cred.endDateTime,
+      createdAt: expect.any(Number),
+    });
     const stored = (await graph.api(`/applications/${app.id}`).get()) as { passwordCredentials: Record<string, unknown>[] };
-    expect(stored.passwordCredentials).toEqual([expect.objectContaining({ keyId: cred.keyId, hint: cred.hint, displayName: "vendor", secretText: null })]);
+    expect(stored.passwordCredentials).toEqual([
+      expect.objectContaining({ keyId: cred.keyId, hint: cred.hint, displayName: "vendor", secretText: null }),
+    ]);
     await graph.api(`/applications/${app.id}/removePassword`).post({ keyId: cred.keyId });
     expect(((await graph.api(`/applications/${app.id}`).get()) as { passwordCredentials: unknown[] }).passwordCredentials).toEqual([]);
     expect(sim.state().secrets.some((s) => s.keyId === cred.keyId)).toBe(false);
@@ -111,7 +135,11 @@ describe("applications", () => {
 
   it("refuses credential changes to a user who neither owns the app nor holds an application admin role", async () => {
     const app = (await graphClient(sim, { upn: OWNER }).api("/applications").post({ displayName: "guarded" })) as { id: string };
-    const denied = await graphFailure(graphClient(sim, { upn: READER }).api(`/applications/${app.id}/addPassword`).post({ passwordCredential: { displayName: "x" } }));
+    const denied = await graphFailure(
+      graphClient(sim, { upn: READER })
+        .api(`/applications/${app.id}/addPassword`)
+        .post({ passwordCredential: { displayName: "x" } }),
+    );
     expect(denied.statusCode).toBe(403);
     expect(denied.code).toBe("Authorization_RequestDenied");
   });
@@ -119,11 +147,18 @@ describe("applications", () => {
   it("lets the user who created an app manage its credentials without an admin role (the creator owns it)", async () => {
     const reader = graphClient(sim, { upn: READER });
     const app = (await reader.api("/applications").post({ displayName: "readers own" })) as { id: string };
-    const cred = (await reader.api(`/applications/${app.id}/addPassword`).post({ passwordCredential: { displayName: "x" } })) as { keyId: string };
+    const cred = (await reader.api(`/applications/${app.id}/addPassword`).post({ passwordCredential: { displayName: "x" } })) as {
+      keyId: string;
+    };
     expect(cred.keyId).toMatch(/^[0-9a-f-]{36}$/);
     await reader.api(`/applications/${app.id}/removePassword`).post({ keyId: cred.keyId });
     const owners = (await reader.api(`/applications/${app.id}/owners`).select("id").get()) as { value: { id: string }[] };
-    expect(owners.value.map((o) => o.id)).toEqual([sim.state().scenario.users.find((u) => u.upn === READER)?.objectId.toLowerCase()]);
+    expect(owners.value.map((o) => o.id)).toEqual([
+      sim
+        .state()
+        .scenario.users.find((u) => u.upn === READER)
+        ?.objectId.toLowerCase(),
+    ]);
     expect((await graphFailure(reader.api("/applications(uniqueName='nope')/owners").get())).statusCode).toBe(404);
   });
 });
@@ -148,17 +183,27 @@ describe("service principals and admin consent", () => {
     expect(dup.statusCode).toBe(409);
     expect(dup.code).toBe("Request_MultipleObjectsWithSameKeyValue");
     expect(((await graph.api(`/servicePrincipals(appId='${appId}')`).get()) as { id: string }).id).toBe(spId);
-    expect(((await graph.api("/servicePrincipals").filter(`appId eq '${appId}'`).get()) as { value: { id: string }[] }).value[0]?.id).toBe(spId);
+    expect(((await graph.api("/servicePrincipals").filter(`appId eq '${appId}'`).get()) as { value: { id: string }[] }).value[0]?.id).toBe(
+      spId,
+    );
   });
 
   it("upserts a service principal by appId (201, then 204)", async () => {
     const graph = graphClient(sim, { upn: OWNER });
     const other = ((await graph.api("/applications").post({ displayName: "upserted sp" })) as { appId: string }).appId;
     await sleep(REPLICATION_MS + 50);
-    const first = (await graph.api(`/servicePrincipals(appId='${other}')`).header("Prefer", "create-if-missing").responseType("raw" as never).patch({ tags: ["vendor"] })) as Response;
+    const first = (await graph
+      .api(`/servicePrincipals(appId='${other}')`)
+      .header("Prefer", "create-if-missing")
+      .responseType("raw" as never)
+      .patch({ tags: ["vendor"] })) as Response;
     expect(first.status).toBe(201);
-    expect(((await first.json()) as { appId: string; tags: string[] })).toMatchObject({ appId: other, tags: ["vendor"] });
-    const second = (await graph.api(`/servicePrincipals(appId='${other}')`).header("Prefer", "create-if-missing").responseType("raw" as never).patch({ notes: "x" })) as Response;
+    expect((await first.json()) as { appId: string; tags: string[] }).toMatchObject({ appId: other, tags: ["vendor"] });
+    const second = (await graph
+      .api(`/servicePrincipals(appId='${other}')`)
+      .header("Prefer", "create-if-missing")
+      .responseType("raw" as never)
+      .patch({ notes: "x" })) as Response;
     expect(second.status).toBe(204);
   });
 
@@ -179,19 +224,31 @@ describe("service principals and admin consent", () => {
     const grant = { principalId: spId, resourceId: laSp(), appRoleId: LOG_ANALYTICS_DATA_READ_ROLE_ID };
     const noRole = await graphFailure(graphClient(sim, { upn: READER }).api(`/servicePrincipals/${laSp()}/appRoleAssignedTo`).post(grant));
     expect(noRole.statusCode).toBe(403);
-    const noScope = await graphFailure(graphClient(sim, { upn: OWNER }, ["Application.ReadWrite.All"]).api(`/servicePrincipals/${laSp()}/appRoleAssignedTo`).post(grant));
+    const noScope = await graphFailure(
+      graphClient(sim, { upn: OWNER }, ["Application.ReadWrite.All"]).api(`/servicePrincipals/${laSp()}/appRoleAssignedTo`).post(grant),
+    );
     expect(noScope.statusCode).toBe(403);
     expect(noScope.code).toBe("Authorization_RequestDenied");
     const created = (await owner.api(`/servicePrincipals/${laSp()}/appRoleAssignedTo`).post(grant)) as Record<string, unknown>;
-    expect(created).toMatchObject({ principalId: spId, resourceId: laSp(), appRoleId: LOG_ANALYTICS_DATA_READ_ROLE_ID, principalType: "ServicePrincipal", resourceDisplayName: "Log Analytics API" });
+    expect(created).toMatchObject({
+      principalId: spId,
+      resourceId: laSp(),
+      appRoleId: LOG_ANALYTICS_DATA_READ_ROLE_ID,
+      principalType: "ServicePrincipal",
+      resourceDisplayName: "Log Analytics API",
+    });
     const dup = await graphFailure(owner.api(`/servicePrincipals/${laSp()}/appRoleAssignedTo`).post(grant));
     expect(dup.statusCode).toBe(400);
     expect(dup.message).toBe("Permission being assigned already exists on the object");
-    const wrongRole = await graphFailure(owner.api(`/servicePrincipals/${laSp()}/appRoleAssignedTo`).post({ ...grant, appRoleId: "0c0bf378-bf22-4481-8f81-9e89a9b4960a" }));
+    const wrongRole = await graphFailure(
+      owner.api(`/servicePrincipals/${laSp()}/appRoleAssignedTo`).post({ ...grant, appRoleId: "0c0bf378-bf22-4481-8f81-9e89a9b4960a" }),
+    );
     expect(wrongRole.statusCode).toBe(400);
     const graphSp = sim.state().graph.servicePrincipals.find((s) => s.appId === WELL_KNOWN_APPS.microsoftGraph)?.id ?? "";
     const graphRole = await graphFailure(
-      owner.api(`/servicePrincipals/${graphSp}/appRoleAssignedTo`).post({ principalId: spId, resourceId: graphSp, appRoleId: "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30" }),
+      owner
+        .api(`/servicePrincipals/${graphSp}/appRoleAssignedTo`)
+        .post({ principalId: spId, resourceId: graphSp, appRoleId: "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30" }),
     );
     expect(graphRole.statusCode).toBe(403);
     const mine = (await owner.api(`/servicePrincipals/${spId}/appRoleAssignments`).get()) as { value: { id: string }[] };

@@ -12,7 +12,12 @@ export function graphError(status: number, code: string, message: string, detail
   return {
     status,
     body: {
-      error: { code, message, ...(details ? { details } : {}), innerError: { date, "request-id": requestId, "client-request-id": requestId } },
+      error: {
+        code,
+        message,
+        ...(details ? { details } : {}),
+        innerError: { date, "request-id": requestId, "client-request-id": requestId },
+      },
     },
   };
 }
@@ -22,7 +27,11 @@ export function insufficientPrivileges(): SimResponse {
 }
 
 export function resourceNotFound(id: string): SimResponse {
-  return graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+  return graphError(
+    404,
+    "Request_ResourceNotFound",
+    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+  );
 }
 
 const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -41,7 +50,10 @@ export function select(req: SimRequest, obj: GraphObject): Record<string, unknow
   const sel = req.query.get("$select");
   const copy = JSON.parse(JSON.stringify(obj)) as Record<string, unknown>;
   if (!sel) return copy;
-  const keys = sel.split(",").map((s) => s.trim()).filter(Boolean);
+  const keys = sel
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const out: Record<string, unknown> = {};
   for (const k of keys) {
     const found = Object.keys(copy).find((c) => c.toLowerCase() === k.toLowerCase());
@@ -78,7 +90,11 @@ export function applyFilter(req: SimRequest, items: GraphObject[]): GraphObject[
     } else if (swm) {
       const [, prop = "", raw = ""] = swm;
       const value = raw.replace(/''/g, "'").toLowerCase();
-      tests.push((o) => String(o[prop] ?? "").toLowerCase().startsWith(value));
+      tests.push((o) =>
+        String(o[prop] ?? "")
+          .toLowerCase()
+          .startsWith(value),
+      );
     } else {
       return badRequest(`Invalid filter clause: ${c.trim()}`);
     }
@@ -92,7 +108,13 @@ export function hasPermission(caller: Caller, any: readonly string[]): boolean {
   return any.some((p) => granted.includes(p.toLowerCase()));
 }
 
-export const APP_READ = ["Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"];
+export const APP_READ = [
+  "Application.Read.All",
+  "Application.ReadWrite.All",
+  "Directory.Read.All",
+  "Directory.ReadWrite.All",
+  "Directory.AccessAsUser.All",
+];
 export const APP_WRITE = ["Application.ReadWrite.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"];
 export const ASSIGNMENT_WRITE = ["AppRoleAssignment.ReadWrite.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"];
 

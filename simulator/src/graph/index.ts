@@ -21,7 +21,8 @@ export const handleGraph: Handler = (req: SimRequest, state: SimState): SimRespo
   const seg = path.split("/").filter(Boolean).map(safeDecode);
   if (seg[0]?.toLowerCase() !== "v1.0") return undefined;
   const caller = req.caller;
-  if (caller.audience !== "graph") return graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.");
+  if (caller.audience !== "graph")
+    return graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.");
   const first = parseSegment(seg[1] ?? "");
   let key = first.key;
   let rest = seg.slice(2);

@@ -19,7 +19,14 @@ export const FIRST_PARTY: FirstParty[] = [
     appId: WELL_KNOWN_APPS.logAnalyticsApi,
     displayName: "Log Analytics API",
     servicePrincipalNames: [WELL_KNOWN_APPS.logAnalyticsApi, "https://api.loganalytics.io"],
-    appRoles: [{ id: LOG_ANALYTICS_DATA_READ_ROLE_ID, value: "Data.Read", displayName: "Read Log Analytics data", description: "Allows the app to read log analytics data." }],
+    appRoles: [
+      {
+        id: LOG_ANALYTICS_DATA_READ_ROLE_ID,
+        value: "Data.Read",
+        displayName: "Read Log Analytics data",
+        description: "Allows the app to read log analytics data.",
+      },
+    ],
     scopes: [
       {
         id: "e8dac03d-d467-4a7e-9293-9cca7df08b31",
@@ -35,42 +42,109 @@ export const FIRST_PARTY: FirstParty[] = [
     displayName: "Microsoft Graph",
     servicePrincipalNames: [WELL_KNOWN_APPS.microsoftGraph, "https://graph.microsoft.com", "https://graph.microsoft.com/"],
     appRoles: [
-      { id: "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9", value: "Application.ReadWrite.All", displayName: "Read and write all applications", description: "Allows the app to create, read, update and delete applications and service principals without a signed-in user." },
-      { id: "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", value: "Application.Read.All", displayName: "Read all applications", description: "Allows the app to read all applications and service principals without a signed-in user." },
-      { id: "06b708a9-e830-4db3-a914-8e69da51d44f", value: "AppRoleAssignment.ReadWrite.All", displayName: "Manage app permission grants and app role assignments", description: "Allows the app to manage permission grants for application permissions to any API." },
-      { id: "7ab1d382-f21e-4acd-a863-ba3e13f7da61", value: "Directory.Read.All", displayName: "Read directory data", description: "Allows the app to read data in your organization's directory." },
-      { id: "df021288-bdef-4463-88db-98f22de89214", value: "User.Read.All", displayName: "Read all users' full profiles", description: "Allows the app to read user profiles without a signed in user." },
+      {
+        id: "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+        value: "Application.ReadWrite.All",
+        displayName: "Read and write all applications",
+        description: "Allows the app to create, read, update and delete applications and service principals without a signed-in user.",
+      },
+      {
+        id: "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+        value: "Application.Read.All",
+        displayName: "Read all applications",
+        description: "Allows the app to read all applications and service principals without a signed-in user.",
+      },
+      {
+        id: "06b708a9-e830-4db3-a914-8e69da51d44f",
+        value: "AppRoleAssignment.ReadWrite.All",
+        displayName: "Manage app permission grants and app role assignments",
+        description: "Allows the app to manage permission grants for application permissions to any API.",
+      },
+      {
+        id: "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
+        value: "Directory.Read.All",
+        displayName: "Read directory data",
+        description: "Allows the app to read data in your organization's directory.",
+      },
+      {
+        id: "df021288-bdef-4463-88db-98f22de89214",
+        value: "User.Read.All",
+        displayName: "Read all users' full profiles",
+        description: "Allows the app to read user profiles without a signed in user.",
+      },
     ],
     scopes: [
-      { id: "e1fe6dd8-ba31-4d61-89e7-88639da4683d", value: "User.Read", adminConsentDisplayName: "Sign in and read user profile", adminConsentDescription: "Allows users to sign-in to the app, and allows the app to read the profile of signed-in users.", type: "User" },
-      { id: "bdfbf15f-ee85-4955-8675-146e8e5296b5", value: "Application.ReadWrite.All", adminConsentDisplayName: "Read and write all applications", adminConsentDescription: "Allows the app to create, read, update and delete applications and service principals on behalf of the signed-in user.", type: "Admin" },
-      { id: "c79f8feb-a9db-4090-85f9-90d820caa0eb", value: "Application.Read.All", adminConsentDisplayName: "Read applications", adminConsentDescription: "Allows the app to read applications and service principals on behalf of the signed-in user.", type: "Admin" },
-      { id: "84bccea3-f856-4a8a-967b-dbe0a3d53a64", value: "AppRoleAssignment.ReadWrite.All", adminConsentDisplayName: "Manage app permission grants and app role assignments", adminConsentDescription: "Allows the app to manage permission grants for application permissions to any API on behalf of the signed-in user.", type: "Admin" },
-      { id: "06da0dbc-49e2-44d2-8312-53f166ab848a", value: "Directory.Read.All", adminConsentDisplayName: "Read directory data", adminConsentDescription: "Allows the app to read data in your organization's directory on behalf of the signed-in user.", type: "Admin" },
+      {
+        id: "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
+        value: "User.Read",
+        adminConsentDisplayName: "Sign in and read user profile",
+        adminConsentDescription: "Allows users to sign-in to the app, and allows the app to read the profile of signed-in users.",
+        type: "User",
+      },
+      {
+        id: "bdfbf15f-ee85-4955-8675-146e8e5296b5",
+        value: "Application.ReadWrite.All",
+        adminConsentDisplayName: "Read and write all applications",
+        adminConsentDescription:
+          "Allows the app to create, read, update and delete applications and service principals on behalf of the signed-in user.",
+        type: "Admin",
+      },
+      {
+        id: "c79f8feb-a9db-4090-85f9-90d820caa0eb",
+        value: "Application.Read.All",
+        adminConsentDisplayName: "Read applications",
+        adminConsentDescription: "Allows the app to read applications and service principals on behalf of the signed-in user.",
+        type: "Admin",
+      },
+      {
+        id: "84bccea3-f856-4a8a-967b-dbe0a3d53a64",
+        value: "AppRoleAssignment.ReadWrite.All",
+        adminConsentDisplayName: "Manage app permission grants and app role assignments",
+        adminConsentDescription:
+          "Allows the app to manage permission grants for application permissions to any API on behalf of the signed-in user.",
+        type: "Admin",
+      },
+      {
+        id: "06da0dbc-49e2-44d2-8312-53f166ab848a",
+        value: "Directory.Read.All",
+        adminConsentDisplayName: "Read directory data",
+        adminConsentDescription: "Allows the app to read data in your organization's directory on behalf of the signed-in user.",
+        type: "Admin",
+      },
     ],
   },
   {
     appId: WELL_KNOWN_APPS.azureServiceManagement,
     displayName: "Windows Azure Service Management API",
-    servicePrincipalNames: [WELL_KNOWN_APPS.azureServiceManagement, "https://management.core.windows.net/", "https://management.azure.com/"],
+    servicePrincipalNames: [
+      WELL_KNOWN_APPS.azureServiceManagement,
+      "https://management.core.windows.net/",
+      "https://management.azure.com/",
+    ],
     appRoles: [],
     scopes: [
-      { id: "41094075-9dad-400e-a0bd-54e686782033", value: "user_impersonation", adminConsentDisplayName: "Access Azure Service Management as organization users (preview)", adminConsentDescription: "Allows the application to access Azure Service Management as organization users.", type: "User" },
+      {
+        id: "41094075-9dad-400e-a0bd-54e686782033",
+        value: "user_impersonation",
+        adminConsentDisplayName: "Access Azure Service Management as organization users (preview)",
+        adminConsentDescription: "Allows the application to access Azure Service Management as organization users.",
+        type: "User",
+      },
     ],
   },
 ];
 
 /** A service principal object shaped like Graph v1.0 returns it. */
 export function servicePrincipalObject(input: {
-    id: string;
-    appId: string;
-    displayName: string;
-    ownerTenant: string;
-    servicePrincipalNames: string[];
-    appRoles: unknown[];
-    oauth2PermissionScopes: unknown[];
-    signInAudience: string;
-    createdDateTime: string;
+  id: string;
+  appId: string;
+  displayName: string;
+  ownerTenant: string;
+  servicePrincipalNames: string[];
+  appRoles: unknown[];
+  oauth2PermissionScopes: unknown[];
+  signInAudience: string;
+  createdDateTime: string;
   tags?: string[];
 }): GraphObject {
   return {
@@ -122,7 +196,15 @@ export function firstPartyServicePrincipal(state: SimState, fp: FirstParty, crea
     displayName: fp.displayName,
     ownerTenant: MICROSOFT_SERVICES_TENANT,
     servicePrincipalNames: fp.servicePrincipalNames,
-    appRoles: fp.appRoles.map((r) => ({ allowedMemberTypes: ["Application"], description: r.description, displayName: r.displayName, id: r.id, isEnabled: true, origin: "Application", value: r.value })),
+    appRoles: fp.appRoles.map((r) => ({
+      allowedMemberTypes: ["Application"],
+      description: r.description,
+      displayName: r.displayName,
+      id: r.id,
+      isEnabled: true,
+      origin: "Application",
+      value: r.value,
+    })),
     oauth2PermissionScopes: fp.scopes.map((s) => ({
       adminConsentDescription: s.adminConsentDescription,
       adminConsentDisplayName: s.adminConsentDisplayName,

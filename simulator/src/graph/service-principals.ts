@@ -4,7 +4,20 @@ import { z } from "zod";
 import type { Caller, SimRequest, SimResponse } from "../contract";
 import type { GraphObject, SimState } from "../state";
 import { handleAppRoleAssignedTo, handleAppRoleAssignments } from "./app-role-assignments";
-import { APP_READ, APP_WRITE, applyFilter, badRequest, collection, entity, graphError, hasPermission, headerOf, insufficientPrivileges, invalidObjectId, resourceNotFound } from "./http";
+import {
+  APP_READ,
+  APP_WRITE,
+  applyFilter,
+  badRequest,
+  collection,
+  entity,
+  graphError,
+  hasPermission,
+  headerOf,
+  insufficientPrivileges,
+  invalidObjectId,
+  resourceNotFound,
+} from "./http";
 import { FIRST_PARTY, firstPartyServicePrincipal, servicePrincipalObject } from "./seed";
 
 const createSchema = z.looseObject({

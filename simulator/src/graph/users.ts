@@ -4,9 +4,32 @@ import type { GraphObject, SimState } from "../state";
 import { nameUuid } from "../arm/http";
 import { badRequest, collection, entity, hasPermission, insufficientPrivileges, resourceNotFound } from "./http";
 
-const SELF_READ = ["User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"];
-const OTHERS_READ = ["User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"];
-const MEMBER_OF_READ = ["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All", "RoleManagement.Read.Directory"];
+const SELF_READ = [
+  "User.Read",
+  "User.ReadWrite",
+  "User.ReadBasic.All",
+  "User.Read.All",
+  "User.ReadWrite.All",
+  "Directory.Read.All",
+  "Directory.ReadWrite.All",
+  "Directory.AccessAsUser.All",
+];
+const OTHERS_READ = [
+  "User.ReadBasic.All",
+  "User.Read.All",
+  "User.ReadWrite.All",
+  "Directory.Read.All",
+  "Directory.ReadWrite.All",
+  "Directory.AccessAsUser.All",
+];
+const MEMBER_OF_READ = [
+  "GroupMember.Read.All",
+  "Group.Read.All",
+  "Directory.Read.All",
+  "Directory.ReadWrite.All",
+  "Directory.AccessAsUser.All",
+  "RoleManagement.Read.Directory",
+];
 // The signed-in user's own memberships need only User.Read (learn.microsoft.com/graph/api/user-list-memberof and
 // user-list-transitivememberof, "Permissions for the signed-in user's memberships"; microsoftgraph/msgraph-sdk-dotnet#778:
 // a token with "scp": "openid profile User.Read email" returned all groups and directory roles).
@@ -32,7 +55,14 @@ function findUser(state: SimState, key: string): GraphObject | undefined {
 }
 
 /** /v1.0/me[/memberOf|/transitiveMemberOf[/microsoft.graph.directoryRole]] and /v1.0/users[/{id}] */
-export function handleUsers(req: SimRequest, state: SimState, caller: Caller, me: boolean, key: string | undefined, rest: string[]): SimResponse {
+export function handleUsers(
+  req: SimRequest,
+  state: SimState,
+  caller: Caller,
+  me: boolean,
+  key: string | undefined,
+  rest: string[],
+): SimResponse {
   if (req.method !== "GET") return badRequest("Specified HTTP method is not allowed for the request target.");
   if (me && caller.kind !== "user") return badRequest("/me request is only valid with delegated authentication flow.");
   const target = me ? findUser(state, caller.objectId) : key === undefined ? undefined : findUser(state, key);
@@ -47,7 +77,10 @@ export function handleUsers(req: SimRequest, state: SimState, caller: Caller, me
   const relation = rest[0]?.toLowerCase();
   // A type cast segment keeps only that type (OData derived-type cast); the simulator's memberships are directory roles only.
   const cast = rest[1]?.toLowerCase();
-  if ((relation === "memberof" || relation === "transitivememberof") && (rest.length === 1 || (rest.length === 2 && cast === "microsoft.graph.directoryrole"))) {
+  if (
+    (relation === "memberof" || relation === "transitivememberof") &&
+    (rest.length === 1 || (rest.length === 2 && cast === "microsoft.graph.directoryrole"))
+  ) {
     if (!hasPermission(caller, self ? OWN_MEMBER_OF_READ : MEMBER_OF_READ)) return insufficientPrivileges();
     const roles = state.scenario.users.find((u) => u.objectId.toLowerCase() === target.id.toLowerCase())?.directoryRoles ?? [];
     const items = roles.map((name) => ({

@@ -4,7 +4,10 @@ import type { RawResponse } from "../server";
 
 /** Entra's timestamp format in error bodies: "2026-11-27 04:05:06Z". */
 export function entraTimestamp(d = new Date()): string {
-  return d.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  return d
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 /** An OAuth error as the v2 token endpoint returns it. */

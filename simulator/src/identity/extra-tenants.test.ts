@@ -20,7 +20,13 @@ afterAll(async () => {
   await sim?.close();
 });
 
-const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+const unescape = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 
 /** Opens the account picker at `authUrl` and returns its HTML. */
 async function pickerOf(authUrl: string): Promise<string> {
@@ -33,7 +39,8 @@ async function pickerOf(authUrl: string): Promise<string> {
 async function pick(html: string, upn: string): Promise<URL> {
   const action = unescape(/<form method="post" action="([^"]+)"/.exec(html)?.[1] ?? "");
   const form = new URLSearchParams();
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) form.append(unescape(m[1] ?? ""), unescape(m[2] ?? ""));
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g))
+    form.append(unescape(m[1] ?? ""), unescape(m[2] ?? ""));
   form.set("login_upn", upn);
   const res = await fetch(new URL(action, sim.url), { method: "POST", body: form, redirect: "manual" });
   expect(res.status).toBe(302);
@@ -42,10 +49,22 @@ async function pick(html: string, upn: string): Promise<URL> {
 
 async function msal(tenantSegment: string) {
   const app = new ConfidentialClientApplication({
-    auth: { clientId: TEST_CLIENT.clientId, clientSecret: TEST_CLIENT.clientSecret, authority: `${sim.url}/${tenantSegment}`, knownAuthorities: [new URL(sim.url).host] },
+    auth: {
+      clientId: TEST_CLIENT.clientId,
+      clientSecret: TEST_CLIENT.clientSecret,
+      authority: `${sim.url}/${tenantSegment}`,
+      knownAuthorities: [new URL(sim.url).host],
+    },
   });
   const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
-  const url = await app.getAuthCodeUrl({ scopes: [ARM_SCOPE], redirectUri: REDIRECT, codeChallenge: challenge, codeChallengeMethod: "S256", state: "s", nonce: "n" });
+  const url = await app.getAuthCodeUrl({
+    scopes: [ARM_SCOPE],
+    redirectUri: REDIRECT,
+    codeChallenge: challenge,
+    codeChallengeMethod: "S256",
+    state: "s",
+    nonce: "n",
+  });
   return { app, verifier, url };
 }
 
@@ -90,9 +109,16 @@ describe("extra tenants (the vendor's own Entra tenant)", () => {
     const token = await simToken(sim, { upn: ENGINEER, resource: "arm" });
     const tenants = await simJson(sim, "GET", "/tenants?api-version=2022-12-01", { token });
     expect(tenants.status).toBe(200);
-    expect(tenants.body.value).toEqual([expect.objectContaining({ tenantId: VENDOR_TENANT, displayName: "Expel (vendor)", defaultDomain: "expelvendor.onmicrosoft.com" })]);
+    expect(tenants.body.value).toEqual([
+      expect.objectContaining({ tenantId: VENDOR_TENANT, displayName: "Expel (vendor)", defaultDomain: "expelvendor.onmicrosoft.com" }),
+    ]);
     expect((await simJson(sim, "GET", "/subscriptions?api-version=2022-12-01", { token })).body).toEqual({ value: [] });
-    const foreign = await simJson(sim, "GET", `/subscriptions/${CONTOSO_PROD}/providers/Microsoft.ContainerService/managedClusters?api-version=2024-09-01`, { token });
+    const foreign = await simJson(
+      sim,
+      "GET",
+      `/subscriptions/${CONTOSO_PROD}/providers/Microsoft.ContainerService/managedClusters?api-version=2024-09-01`,
+      { token },
+    );
     expect(foreign.status).toBe(401);
     expect(foreign.body.error.code).toBe("InvalidAuthenticationTokenTenant");
 

@@ -22,7 +22,13 @@ function page(title: string, body: string): string {
 }
 
 /** The account picker: posts the original authorize parameters back together with `login_upn`. */
-export function signInPage(args: { tenantName: string; action: string; params: URLSearchParams; users: ScenarioUser[]; error?: string }): string {
+export function signInPage(args: {
+  tenantName: string;
+  action: string;
+  params: URLSearchParams;
+  users: ScenarioUser[];
+  error?: string;
+}): string {
   const title = `Sign in to ${args.tenantName} (Azure simulator)`;
   const hidden = [...args.params.entries()]
     .filter(([k]) => k !== "login_upn")
@@ -30,7 +36,10 @@ export function signInPage(args: { tenantName: string; action: string; params: U
     .join("\n");
   const users = args.users
     .map(
-      (u, i) => `<li><button type="submit" name="login_upn" value="${escapeHtml(u.upn)}" aria-describedby="user-${i}-name">${escapeHtml(u.upn)}</button>
+      (
+        u,
+        i,
+      ) => `<li><button type="submit" name="login_upn" value="${escapeHtml(u.upn)}" aria-describedby="user-${i}-name">${escapeHtml(u.upn)}</button>
 <span class="desc" id="user-${i}-name">${escapeHtml(u.displayName)}</span></li>`,
     )
     .join("\n");
@@ -50,7 +59,10 @@ ${users}
 
 /** Entra shows errors it cannot send back to the client (bad client_id, bad redirect_uri) on its own page. */
 export function errorPage(message: string): string {
-  return page("Sign in error (Azure simulator)", `<h1>Sorry, but we're having trouble signing you in.</h1><p class="error" role="alert">${escapeHtml(message)}</p>`);
+  return page(
+    "Sign in error (Azure simulator)",
+    `<h1>Sorry, but we're having trouble signing you in.</h1><p class="error" role="alert">${escapeHtml(message)}</p>`,
+  );
 }
 
 /** Auto-submitting form for response_mode=form_post. */
@@ -65,5 +77,8 @@ export function formPostPage(action: string, fields: Record<string, string>): st
 }
 
 export function signedOutPage(): string {
-  return page("Signed out (Azure simulator)", `<h1>You signed out of your account</h1><p class="note">It's a good idea to close all browser windows.</p>`);
+  return page(
+    "Signed out (Azure simulator)",
+    `<h1>You signed out of your account</h1><p class="note">It's a good idea to close all browser windows.</p>`,
+  );
 }

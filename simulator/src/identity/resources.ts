@@ -57,9 +57,7 @@ export function resourceOf(identifier: string): ResourceKind | undefined {
 }
 
 export type ParsedScope =
-  | { kind: "oidc"; name: string }
-  | { kind: "resource"; resource: ResourceKind; name: string }
-  | { kind: "unknown"; raw: string };
+  { kind: "oidc"; name: string } | { kind: "resource"; resource: ResourceKind; name: string } | { kind: "unknown"; raw: string };
 
 /** Parse one scope string. A bare name ("User.Read") means Microsoft Graph, as in Entra. */
 export function parseScope(raw: string): ParsedScope {

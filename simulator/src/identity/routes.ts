@@ -46,7 +46,8 @@ interface AuthCode {
 }
 
 const CODE_TTL_MS = 10 * 60 * 1000;
-const ROUTE = /^\/([^/]+)\/(?:oauth2\/v2\.0\/(authorize|token|logout)|v2\.0\/\.well-known\/(openid-configuration)|discovery(?:\/v2\.0)?\/(keys)|discovery\/(instance))$/;
+const ROUTE =
+  /^\/([^/]+)\/(?:oauth2\/v2\.0\/(authorize|token|logout)|v2\.0\/\.well-known\/(openid-configuration)|discovery(?:\/v2\.0)?\/(keys)|discovery\/(instance))$/;
 
 const authorizeSchema = z.object({
   client_id: z.string().min(1, "client_id is required"),
@@ -129,7 +130,12 @@ export function createIdentity(ctx: IdentityContext) {
   }
 
   function tenantNotFound(segment: string): RawResponse {
-    return entraError(400, "invalid_tenant", 90002, `Tenant '${segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
+    return entraError(
+      400,
+      "invalid_tenant",
+      90002,
+      `Tenant '${segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+    );
   }
 
   function discovery(segment: string): RawResponse {
@@ -159,7 +165,27 @@ export function createIdentity(ctx: IdentityContext) {
         http_logout_supported: true,
         frontchannel_logout_supported: true,
         end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-        claims_supported: ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+        claims_supported: [
+          "sub",
+          "iss",
+          "cloud_instance_name",
+          "cloud_instance_host_name",
+          "cloud_graph_host_name",
+          "msgraph_host",
+          "aud",
+          "exp",
+          "iat",
+          "auth_time",
+          "acr",
+          "nonce",
+          "preferred_username",
+          "name",
+          "tid",
+          "ver",
+          "at_hash",
+          "c_hash",
+          "email",
+        ],
         kerberos_endpoint: `${base}/kerberos`,
         tenant_region_scope: "NA",
         cloud_instance_name: "microsoftonline.com",
@@ -208,34 +234,83 @@ export function createIdentity(ctx: IdentityContext) {
     const params = req.method === "POST" ? new URLSearchParams(req.rawBody.toString("utf8")) : req.query;
     const parsed = authorizeSchema.safeParse(Object.fromEntries(params.entries()));
     if (!parsed.success) {
-      return html(400, errorPage(`AADSTS900144: The request body must contain the following parameter: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}.`));
+      return html(
+        400,
+        errorPage(
+          `AADSTS900144: The request body must contain the following parameter: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}.`,
+        ),
+      );
     }
     const p = parsed.data;
     if (!ctx.clients.some((c) => c.clientId === p.client_id)) {
-      return html(400, errorPage(`AADSTS700016: Application with identifier '${p.client_id}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`));
+      return html(
+        400,
+        errorPage(
+          `AADSTS700016: Application with identifier '${p.client_id}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+        ),
+      );
     }
     if (!isLoopbackRedirect(p.redirect_uri)) {
-      return html(400, errorPage(`AADSTS50011: The redirect URI '${p.redirect_uri}' specified in the request does not match the redirect URIs configured for the application '${p.client_id}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. (The simulator accepts http(s)://localhost:* and http(s)://127.0.0.1:* only.)`));
+      return html(
+        400,
+        errorPage(
+          `AADSTS50011: The redirect URI '${p.redirect_uri}' specified in the request does not match the redirect URIs configured for the application '${p.client_id}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. (The simulator accepts http(s)://localhost:* and http(s)://127.0.0.1:* only.)`,
+        ),
+      );
     }
     if (p.response_type !== "code") {
-      return redirectError(p.redirect_uri, p.state, "unsupported_response_type", 700054, `response_type '${p.response_type}' is not enabled for the application. The simulator supports the authorization code flow only.`);
+      return redirectError(
+        p.redirect_uri,
+        p.state,
+        "unsupported_response_type",
+        700054,
+        `response_type '${p.response_type}' is not enabled for the application. The simulator supports the authorization code flow only.`,
+      );
     }
     if (!p.code_challenge || p.code_challenge_method !== "S256") {
-      return redirectError(p.redirect_uri, p.state, "invalid_request", 9002325, "Proof Key for Code Exchange is required: send code_challenge with code_challenge_method=S256.");
+      return redirectError(
+        p.redirect_uri,
+        p.state,
+        "invalid_request",
+        9002325,
+        "Proof Key for Code Exchange is required: send code_challenge with code_challenge_method=S256.",
+      );
     }
     if (p.response_mode && !["query", "form_post"].includes(p.response_mode)) {
-      return redirectError(p.redirect_uri, p.state, "invalid_request", 900144, `response_mode '${p.response_mode}' is not supported by the simulator (query, form_post).`);
+      return redirectError(
+        p.redirect_uri,
+        p.state,
+        "invalid_request",
+        900144,
+        `response_mode '${p.response_mode}' is not supported by the simulator (query, form_post).`,
+      );
     }
     const action = `/${encodeURIComponent(segment)}/oauth2/v2.0/authorize`;
     const candidates = signInUsers(segment, tenant.id);
     const users = candidates.map((c) => c.user);
     if (req.method !== "POST" || p.login_upn === undefined) {
-      if (p.prompt === "none") return redirectError(p.redirect_uri, p.state, "login_required", 50058, "A silent sign-in request was sent but no user is signed in.");
+      if (p.prompt === "none")
+        return redirectError(
+          p.redirect_uri,
+          p.state,
+          "login_required",
+          50058,
+          "A silent sign-in request was sent but no user is signed in.",
+        );
       return html(200, signInPage({ tenantName: tenant.displayName, action, params, users }));
     }
     const match = candidates.find((c) => c.user.upn.toLowerCase() === (p.login_upn ?? "").toLowerCase());
     if (!match) {
-      return html(400, signInPage({ tenantName: tenant.displayName, action, params, users, error: `AADSTS50034: The user account ${p.login_upn} does not exist in the ${tenant.displayName} directory.` }));
+      return html(
+        400,
+        signInPage({
+          tenantName: tenant.displayName,
+          action,
+          params,
+          users,
+          error: `AADSTS50034: The user account ${p.login_upn} does not exist in the ${tenant.displayName} directory.`,
+        }),
+      );
     }
     const { user, tenantId: userTenantId } = match;
     const scopes = splitScopes(p.scope);
@@ -264,7 +339,10 @@ export function createIdentity(ctx: IdentityContext) {
   }
 
   /** Client authentication of the token endpoint: client_secret_post or client_secret_basic. */
-  function clientCredentialsOf(req: RawRequest, form: { client_id?: string; client_secret?: string }): { clientId?: string; secret?: string } {
+  function clientCredentialsOf(
+    req: RawRequest,
+    form: { client_id?: string; client_secret?: string },
+  ): { clientId?: string; secret?: string } {
     const auth = req.headers.authorization;
     if (auth?.toLowerCase().startsWith("basic ")) {
       const decoded = Buffer.from(auth.slice(6), "base64").toString("utf8");
@@ -275,11 +353,21 @@ export function createIdentity(ctx: IdentityContext) {
   }
 
   function invalidSecret(clientId: string): RawResponse {
-    return entraError(401, "invalid_client", 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
+    return entraError(
+      401,
+      "invalid_client",
+      7000215,
+      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+    );
   }
 
   function unknownClient(clientId: string, tenantName: string): RawResponse {
-    return entraError(400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory '${tenantName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+    return entraError(
+      400,
+      "unauthorized_client",
+      700016,
+      `Application with identifier '${clientId}' was not found in the directory '${tenantName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+    );
   }
 
   /** Authenticates one of the configured (portal) clients. */
@@ -287,14 +375,27 @@ export function createIdentity(ctx: IdentityContext) {
     if (!clientId) return entraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
     const client = ctx.clients.find((c) => c.clientId === clientId);
     if (!client) return unknownClient(clientId, tenantName);
-    if (!secret) return entraError(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    if (!secret)
+      return entraError(
+        401,
+        "invalid_client",
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
     const a = Buffer.from(secret);
     const b = Buffer.from(client.clientSecret);
     if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) return invalidSecret(clientId);
     return undefined;
   }
 
-  function delegatedResponse(tenantId: string, user: ScenarioUser, clientId: string, requested: string[], consentedExtra: string[], nonce?: string): RawResponse {
+  function delegatedResponse(
+    tenantId: string,
+    user: ScenarioUser,
+    clientId: string,
+    requested: string[],
+    consentedExtra: string[],
+    nonce?: string,
+  ): RawResponse {
     const consented = consentedScopes(ctx.state(), user.objectId, clientId, consentedExtra);
     const decision = decideDelegated(requested, consented, clientId);
     if (!decision.ok) return entraError(400, decision.error, decision.code, decision.message);
@@ -324,13 +425,19 @@ export function createIdentity(ctx: IdentityContext) {
     if (!tenant) return tenantNotFound(segment);
     if (req.method !== "POST") return entraError(405, "invalid_request", 900561, "The endpoint only accepts POST requests.");
     const form = Object.fromEntries(new URLSearchParams(req.rawBody.toString("utf8")).entries());
-    if (!form.grant_type) return entraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
+    if (!form.grant_type)
+      return entraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
     if (!["authorization_code", "refresh_token", "client_credentials"].includes(form.grant_type)) {
       return entraError(400, "unsupported_grant_type", 70003, `The app requested an unsupported grant type '${form.grant_type}'.`);
     }
     const parsed = tokenSchema.safeParse(form);
     if (!parsed.success) {
-      return entraError(400, "invalid_request", 900144, `The request body must contain the following parameter: '${parsed.error.issues.map((i) => i.path.join(".")).join("', '")}'.`);
+      return entraError(
+        400,
+        "invalid_request",
+        900144,
+        `The request body must contain the following parameter: '${parsed.error.issues.map((i) => i.path.join(".")).join("', '")}'.`,
+      );
     }
     const body = parsed.data;
     const { clientId, secret } = clientCredentialsOf(req, body);
@@ -342,45 +449,108 @@ export function createIdentity(ctx: IdentityContext) {
 
     if (body.grant_type === "authorization_code") {
       const code = codes.get(body.code);
-      if (!code) return entraError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid. - The provided value for the 'code' parameter is not valid.");
-      if (code.used) return entraError(400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.");
+      if (!code)
+        return entraError(
+          400,
+          "invalid_grant",
+          9002313,
+          "Invalid request. Request is malformed or invalid. - The provided value for the 'code' parameter is not valid.",
+        );
+      if (code.used)
+        return entraError(
+          400,
+          "invalid_grant",
+          54005,
+          "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+        );
       if (code.expiresAt < Date.now()) {
         codes.delete(body.code);
-        return entraError(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.");
+        return entraError(
+          400,
+          "invalid_grant",
+          70008,
+          "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+        );
       }
-      if (code.clientId !== clientId) return entraError(400, "invalid_grant", 70000, "The provided value for the 'code' parameter is not valid. The code was issued to a different client.");
+      if (code.clientId !== clientId)
+        return entraError(
+          400,
+          "invalid_grant",
+          70000,
+          "The provided value for the 'code' parameter is not valid. The code was issued to a different client.",
+        );
       if (code.redirectUri !== body.redirect_uri) {
-        return entraError(400, "invalid_grant", 500112, `The reply address '${body.redirect_uri}' does not match the reply address '${code.redirectUri}' provided when requesting Authorization code.`);
+        return entraError(
+          400,
+          "invalid_grant",
+          500112,
+          `The reply address '${body.redirect_uri}' does not match the reply address '${code.redirectUri}' provided when requesting Authorization code.`,
+        );
       }
-      if (!body.code_verifier) return entraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'code_verifier'.");
+      if (!body.code_verifier)
+        return entraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'code_verifier'.");
       const challenge = crypto.createHash("sha256").update(body.code_verifier).digest("base64url");
       // A failed redemption burns the code too, as Entra does for replay protection.
       code.used = true;
-      if (challenge !== code.codeChallenge) return entraError(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
+      if (challenge !== code.codeChallenge)
+        return entraError(
+          400,
+          "invalid_grant",
+          501481,
+          "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+        );
       const user = findUserById(code.objectId);
       if (!user) return entraError(400, "invalid_grant", 50034, "The user account does not exist in the directory.");
       const userTenant = grantTenant(segment, code.tenantId);
-      if (!userTenant) return entraError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid. - The provided value for the 'code' parameter is not valid.");
+      if (!userTenant)
+        return entraError(
+          400,
+          "invalid_grant",
+          9002313,
+          "Invalid request. Request is malformed or invalid. - The provided value for the 'code' parameter is not valid.",
+        );
       const requested = splitScopes(body.scope).length ? splitScopes(body.scope) : code.scopes;
       return delegatedResponse(userTenant.id, user, clientId, requested, [], code.nonce);
     }
 
     const rt = readRefreshToken(ctx, body.refresh_token);
     const rtTenant = rt ? grantTenant(segment, rt.tenantId) : undefined;
-    if (!rt || !rtTenant) return entraError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid. - The provided refresh token is not valid.");
-    if (rt.clientId !== clientId) return entraError(400, "invalid_grant", 70000, "Provided grant is invalid or malformed. The refresh token was issued to a different client.");
+    if (!rt || !rtTenant)
+      return entraError(
+        400,
+        "invalid_grant",
+        9002313,
+        "Invalid request. Request is malformed or invalid. - The provided refresh token is not valid.",
+      );
+    if (rt.clientId !== clientId)
+      return entraError(
+        400,
+        "invalid_grant",
+        70000,
+        "Provided grant is invalid or malformed. The refresh token was issued to a different client.",
+      );
     const user = findUserById(rt.objectId);
     if (!user) return entraError(400, "invalid_grant", 50034, "The user account does not exist in the directory.");
     return delegatedResponse(rtTenant.id, user, clientId, splitScopes(body.scope), rt.consented);
   }
 
   /** client_credentials for an app registration created through the simulated Graph (or a configured client). */
-  function clientCredentials(tenant: { id: string; displayName: string }, clientId: string | undefined, secret: string | undefined, scope: string): RawResponse {
+  function clientCredentials(
+    tenant: { id: string; displayName: string },
+    clientId: string | undefined,
+    secret: string | undefined,
+    scope: string,
+  ): RawResponse {
     if (!clientId) return entraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
     const scopes = splitScopes(scope);
     const parsedScope = scopes.length === 1 && scopes[0] ? parseScope(scopes[0]) : undefined;
     if (!parsedScope || parsedScope.kind !== "resource" || parsedScope.name !== ".default") {
-      return entraError(400, "invalid_scope", 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+      return entraError(
+        400,
+        "invalid_scope",
+        1002012,
+        `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      );
     }
     const state = ctx.state();
     const resource = parsedScope.resource;
@@ -393,18 +563,36 @@ export function createIdentity(ctx: IdentityContext) {
     // Apps created through the simulated Graph live in the home tenant only.
     const app = tenant.id === state.scenario.tenant.id ? state.graph.applications.find((a) => a.appId === clientId) : undefined;
     if (!app) return unknownClient(clientId, tenant.displayName);
-    if (!secret) return entraError(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    if (!secret)
+      return entraError(
+        401,
+        "invalid_client",
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
     const now = Date.now();
     const match = state.secrets.find((s) => s.appId === clientId && s.secretText === secret && Date.parse(s.endDateTime) > now);
     if (!match) {
       const expired = state.secrets.some((s) => s.appId === clientId && s.secretText === secret);
-      if (expired) return entraError(401, "invalid_client", 7000222, `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app.`);
+      if (expired)
+        return entraError(
+          401,
+          "invalid_client",
+          7000222,
+          `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app.`,
+        );
       return invalidSecret(clientId);
     }
     // Entra answers a secret younger than its replication exactly like a wrong one (AADSTS7000215).
     if (match.createdAt !== undefined && now - match.createdAt < (state.latency.secretPropagationMs ?? 0)) return invalidSecret(clientId);
     const sp = state.graph.servicePrincipals.find((s) => s.appId === clientId);
-    if (!sp) return entraError(401, "invalid_client", 7000229, `The client application ${clientId} is missing service principal in the tenant ${tenant.id}.`);
+    if (!sp)
+      return entraError(
+        401,
+        "invalid_client",
+        7000229,
+        `The client application ${clientId} is missing service principal in the tenant ${tenant.id}.`,
+      );
     return appTokenResponse(tenant.id, clientId, sp.id, resource, grantedAppRoles(state, sp.id, resource));
   }
 
@@ -422,7 +610,8 @@ export function createIdentity(ctx: IdentityContext) {
   }
 
   function logout(req: RawRequest): RawResponse {
-    const target = req.query.get("post_logout_redirect_uri") ?? new URLSearchParams(req.rawBody.toString("utf8")).get("post_logout_redirect_uri");
+    const target =
+      req.query.get("post_logout_redirect_uri") ?? new URLSearchParams(req.rawBody.toString("utf8")).get("post_logout_redirect_uri");
     if (target && isLoopbackRedirect(target)) {
       const u = new URL(target);
       const state = req.query.get("state");
@@ -445,7 +634,11 @@ export function createIdentity(ctx: IdentityContext) {
       if (m[4]) {
         const keyTenant = resolveTenant(segment);
         if (!keyTenant) return tenantNotFound(segment);
-        return { status: 200, headers: { "cache-control": "max-age=86400, private" }, body: { keys: [{ ...ctx.key.jwk, issuer: idTokenIssuer(ctx, keyTenant.id) }] } };
+        return {
+          status: 200,
+          headers: { "cache-control": "max-age=86400, private" },
+          body: { keys: [{ ...ctx.key.jwk, issuer: idTokenIssuer(ctx, keyTenant.id) }] },
+        };
       }
       if (m[5]) return instanceDiscovery();
       return undefined;

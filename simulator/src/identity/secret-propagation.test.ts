@@ -16,7 +16,10 @@ async function newAppWithSecret(): Promise<{ appId: string; secret: string }> {
   const graph = await simToken(sim, { upn: OWNER, resource: "graph" });
   const app = await simJson(sim, "POST", "/v1.0/applications", { token: graph, body: { displayName: "verifier" } });
   await simJson(sim, "POST", "/v1.0/servicePrincipals", { token: graph, body: { appId: app.body.appId } });
-  const pwd = await simJson(sim, "POST", `/v1.0/applications/${app.body.id}/addPassword`, { token: graph, body: { passwordCredential: { displayName: "v" } } });
+  const pwd = await simJson(sim, "POST", `/v1.0/applications/${app.body.id}/addPassword`, {
+    token: graph,
+    body: { passwordCredential: { displayName: "v" } },
+  });
   return { appId: String(app.body.appId), secret: String(pwd.body.secretText) };
 }
 
@@ -25,7 +28,12 @@ async function signIn(appId: string, secret: string) {
   const res = await fetch(`${sim.url}/${tenant}/oauth2/v2.0/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: appId, client_secret: secret, scope: "https://management.azure.com/.default" }),
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: appId,
+      client_secret: secret,
+      scope: "https://management.azure.com/.default",
+    }),
   });
   return { status: res.status, body: (await res.json()) as { error?: string; error_description?: string; access_token?: string } };
 }

@@ -26,7 +26,10 @@ export function findTenant(scenario: Scenario, idOrDomain: string): SimTenant | 
 }
 
 /** A user of any tenant by UPN or object id, with its tenant. */
-export function findUserAnywhere(scenario: Scenario, by: { upn?: string; objectId?: string }): { tenant: SimTenant; user: ScenarioUser } | undefined {
+export function findUserAnywhere(
+  scenario: Scenario,
+  by: { upn?: string; objectId?: string },
+): { tenant: SimTenant; user: ScenarioUser } | undefined {
   for (const tenant of scenarioTenants(scenario)) {
     const user = tenant.users.find((u) =>
       by.upn !== undefined ? u.upn.toLowerCase() === by.upn.toLowerCase() : u.objectId.toLowerCase() === (by.objectId ?? "").toLowerCase(),

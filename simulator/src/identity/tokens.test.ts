@@ -33,7 +33,12 @@ function addApp(opts: { expired?: boolean } = {}) {
   const secretText = `s~${crypto.randomBytes(24).toString("base64url")}`;
   state.graph.applications.push({ id: crypto.randomUUID(), appId, displayName: "vendor-reader" });
   state.graph.servicePrincipals.push({ id: spId, appId, displayName: "vendor-reader" });
-  state.secrets.push({ appId, keyId: crypto.randomUUID(), secretText, endDateTime: new Date(Date.now() + (opts.expired ? -1 : 1) * 86_400_000).toISOString() });
+  state.secrets.push({
+    appId,
+    keyId: crypto.randomUUID(),
+    secretText,
+    endDateTime: new Date(Date.now() + (opts.expired ? -1 : 1) * 86_400_000).toISOString(),
+  });
   return { appId, spId, secretText };
 }
 
@@ -42,7 +47,12 @@ describe("client_credentials", () => {
     const { appId, spId, secretText } = addApp();
     const la = sim.state().graph.servicePrincipals.find((sp) => sp.appId === WELL_KNOWN_APPS.logAnalyticsApi);
     expect(la).toBeDefined();
-    sim.state().graph.appRoleAssignments.push({ id: crypto.randomUUID(), principalId: spId, resourceId: la?.id ?? "", appRoleId: LOG_ANALYTICS_DATA_READ_ROLE_ID });
+    sim.state().graph.appRoleAssignments.push({
+      id: crypto.randomUUID(),
+      principalId: spId,
+      resourceId: la?.id ?? "",
+      appRoleId: LOG_ANALYTICS_DATA_READ_ROLE_ID,
+    });
 
     const r = await clientCredentials(appId, secretText, "https://api.loganalytics.io/.default");
     expect(r.status).toBe(200);
@@ -104,7 +114,10 @@ describe("access-token validation", () => {
     const arm = await simToken(sim, { upn: "owner@contoso.onmicrosoft.com", resource: "arm" });
     const onGraph = await simJson(sim, "GET", "/v1.0/applications", { token: arm });
     expect(onGraph.status).toBe(401);
-    expect(onGraph.body.error).toMatchObject({ code: "InvalidAuthenticationToken", message: "Access token validation failure. Invalid audience." });
+    expect(onGraph.body.error).toMatchObject({
+      code: "InvalidAuthenticationToken",
+      message: "Access token validation failure. Invalid audience.",
+    });
     expect(onGraph.headers.get("www-authenticate")).toContain('client_id="00000003-0000-0000-c000-000000000000"');
   });
 
@@ -113,7 +126,9 @@ describe("access-token validation", () => {
     const e = await simJson(sim, "GET", "/subscriptions?api-version=2022-12-01", { token: expired });
     expect(e.status).toBe(401);
     expect(e.body.error.code).toBe("ExpiredAuthenticationToken");
-    const eg = await simJson(sim, "GET", "/v1.0/applications", { token: await simToken(sim, { upn: "owner@contoso.onmicrosoft.com", resource: "graph", expiresIn: -60 }) });
+    const eg = await simJson(sim, "GET", "/v1.0/applications", {
+      token: await simToken(sim, { upn: "owner@contoso.onmicrosoft.com", resource: "graph", expiresIn: -60 }),
+    });
     expect(eg.status).toBe(401);
     expect(eg.body.error.code).toBe("InvalidAuthenticationToken");
 

@@ -95,10 +95,7 @@ export function mintAppAccessToken(
 }
 
 /** The v2 id token returned with code and refresh redemptions. */
-export function mintIdToken(
-  issuer: TokenIssuer,
-  args: { tenantId: string; user: ScenarioUser; clientId: string; nonce?: string },
-): string {
+export function mintIdToken(issuer: TokenIssuer, args: { tenantId: string; user: ScenarioUser; clientId: string; nonce?: string }): string {
   const iat = nowSeconds();
   return signJwt(
     {
@@ -137,7 +134,16 @@ export interface RefreshTokenData {
 export function mintRefreshToken(issuer: TokenIssuer, data: RefreshTokenData): string {
   const iat = nowSeconds();
   return signJwt(
-    { typ: "rt", tid: data.tenantId, oid: data.objectId, cid: data.clientId, scp: data.consented, iat, exp: iat + REFRESH_TOKEN_SECONDS, jti: crypto.randomUUID() },
+    {
+      typ: "rt",
+      tid: data.tenantId,
+      oid: data.objectId,
+      cid: data.clientId,
+      scp: data.consented,
+      iat,
+      exp: iat + REFRESH_TOKEN_SECONDS,
+      jti: crypto.randomUUID(),
+    },
     issuer.key,
   );
 }
@@ -168,7 +174,8 @@ export function consentedScopes(state: SimState, objectId: string, clientId: str
   return new Set([...(state.consents.get(consentKey(objectId, clientId)) ?? []), ...extra]);
 }
 
-export type ScopeDecision = { ok: true; resource: ResourceKind; scp: string[] } | { ok: false; code: number; error: string; message: string };
+export type ScopeDecision =
+  { ok: true; resource: ResourceKind; scp: string[] } | { ok: false; code: number; error: string; message: string };
 
 /**
  * Decide the resource and `scp` of a delegated token for the requested scopes.
@@ -178,18 +185,36 @@ export function decideDelegated(requested: string[], consented: Set<string>, cli
   const parsed = requested.map(parseScope);
   const unknown = parsed.find((p) => p.kind === "unknown");
   if (unknown && unknown.kind === "unknown") {
-    return { ok: false, code: 500011, error: "invalid_resource", message: `The resource principal named ${unknown.raw} was not found in the tenant.` };
+    return {
+      ok: false,
+      code: 500011,
+      error: "invalid_resource",
+      message: `The resource principal named ${unknown.raw} was not found in the tenant.`,
+    };
   }
   const resourceScopes = parsed.filter((p): p is Extract<typeof p, { kind: "resource" }> => p.kind === "resource");
   const resources = [...new Set(resourceScopes.map((p) => p.resource))];
   if (resources.length > 1) {
-    return { ok: false, code: 28000, error: "invalid_scope", message: "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope " + requested.join(" ") + " is not valid." };
+    return {
+      ok: false,
+      code: 28000,
+      error: "invalid_scope",
+      message:
+        "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope " +
+        requested.join(" ") +
+        " is not valid.",
+    };
   }
   const resource = resources[0] ?? "graph";
   const names = resourceScopes.map((p) => p.name);
   const consentedNames = [...consented].map(parseScope).flatMap((p) => (p.kind === "resource" && p.resource === resource ? [p.name] : []));
   if (resource === "arm" || resource === "storage") return { ok: true, resource, scp: ["user_impersonation"] };
-  if (resource === "loganalytics") return { ok: true, resource, scp: names.filter((n) => n !== ".default").length ? names.filter((n) => n !== ".default") : ["Data.Read"] };
+  if (resource === "loganalytics")
+    return {
+      ok: true,
+      resource,
+      scp: names.filter((n) => n !== ".default").length ? names.filter((n) => n !== ".default") : ["Data.Read"],
+    };
   if (names.length === 0) return { ok: true, resource, scp: [...consentedNames, "openid", "profile", "email"] };
   const missing = names.filter((n) => n !== ".default" && !consentedNames.includes(n));
   if (missing.length || consentedNames.length === 0) {

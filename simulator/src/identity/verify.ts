@@ -10,7 +10,8 @@ import { findTenant } from "./tenants";
 
 export type VerifyOutcome = { ok: true; caller: Caller } | { ok: false; response: RawResponse };
 
-const ARM_AUDIENCES = "'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'";
+const ARM_AUDIENCES =
+  "'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'";
 
 function armUnauthorized(baseUrl: string, code: string, message: string): RawResponse {
   return {
@@ -29,7 +30,13 @@ function graphUnauthorized(baseUrl: string, message: string): RawResponse {
     headers: {
       "www-authenticate": `Bearer realm="", authorization_uri="${baseUrl}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`,
     },
-    body: { error: { code: "InvalidAuthenticationToken", message, innerError: { date, "request-id": crypto.randomUUID(), "client-request-id": crypto.randomUUID() } } },
+    body: {
+      error: {
+        code: "InvalidAuthenticationToken",
+        message,
+        innerError: { date, "request-id": crypto.randomUUID(), "client-request-id": crypto.randomUUID() },
+      },
+    },
   };
 }
 
@@ -47,16 +54,27 @@ export function verifyBearer(args: {
     response: service === "arm" ? armUnauthorized(baseUrl, armCode, armMessage) : graphUnauthorized(baseUrl, graphMessage),
   });
   const header = args.authorization ?? "";
-  if (!header) return fail("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", "Access token is empty.");
+  if (!header)
+    return fail("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", "Access token is empty.");
   const m = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!m?.[1]) return fail("AuthenticationFailed", "Authentication failed. The 'Authorization' header is provided in an invalid format.", "Access token validation failure.");
+  if (!m?.[1])
+    return fail(
+      "AuthenticationFailed",
+      "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+      "Access token validation failure.",
+    );
   const result = verifyJwt(m[1], args.key);
   if (!result.ok) {
     if (result.reason === "expired") {
       // ARM names expiry with its own code; Graph keeps InvalidAuthenticationToken.
-      return fail("ExpiredAuthenticationToken", `The access token expiry UTC time '${new Date().toUTCString()}' is earlier than current UTC time '${new Date().toUTCString()}'.`, "Lifetime validation failed, the token is expired.");
+      return fail(
+        "ExpiredAuthenticationToken",
+        `The access token expiry UTC time '${new Date().toUTCString()}' is earlier than current UTC time '${new Date().toUTCString()}'.`,
+        "Lifetime validation failed, the token is expired.",
+      );
     }
-    if (result.reason === "malformed") return fail("InvalidAuthenticationToken", "The access token is invalid.", "IDX14100: JWT is not well formed.");
+    if (result.reason === "malformed")
+      return fail("InvalidAuthenticationToken", "The access token is invalid.", "IDX14100: JWT is not well formed.");
     return fail("InvalidAuthenticationToken", "The access token is invalid.", "Access token validation failure.");
   }
   const c = result.claims;
@@ -70,7 +88,8 @@ export function verifyBearer(args: {
   }
   const tenantId = args.state.scenario.tenant.id;
   // An extra tenant's user (no subscriptions here) may still call ARM's tenant-level routes; handleArm limits them.
-  const extraTenant = service === "arm" && typeof c.tid === "string" && c.tid !== tenantId ? findTenant(args.state.scenario, c.tid) : undefined;
+  const extraTenant =
+    service === "arm" && typeof c.tid === "string" && c.tid !== tenantId ? findTenant(args.state.scenario, c.tid) : undefined;
   if (c.tid !== tenantId && !extraTenant) {
     return fail(
       "InvalidAuthenticationTokenTenant",

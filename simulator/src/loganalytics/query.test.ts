@@ -25,14 +25,25 @@ function app(opts: { dataRead: boolean; role?: string }): string {
   const spId = crypto.randomUUID();
   state.graph.servicePrincipals.push({ id: spId, appId, displayName: "verifier" });
   const la = state.graph.servicePrincipals.find((s) => s.appId === WELL_KNOWN_APPS.logAnalyticsApi);
-  if (opts.dataRead && la) state.graph.appRoleAssignments.push({ id: crypto.randomUUID(), principalId: spId, resourceId: la.id, appRoleId: LOG_ANALYTICS_DATA_READ_ROLE_ID });
+  if (opts.dataRead && la)
+    state.graph.appRoleAssignments.push({
+      id: crypto.randomUUID(),
+      principalId: spId,
+      resourceId: la.id,
+      appRoleId: LOG_ANALYTICS_DATA_READ_ROLE_ID,
+    });
   if (opts.role) {
     const name = crypto.randomUUID();
     state.putArm({
       id: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleAssignments/${name}`,
       name,
       type: "Microsoft.Authorization/roleAssignments",
-      properties: { roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${opts.role}`, principalId: spId, principalType: "ServicePrincipal", scope: `/subscriptions/${SUB}` },
+      properties: {
+        roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${opts.role}`,
+        principalId: spId,
+        principalType: "ServicePrincipal",
+        scope: `/subscriptions/${SUB}`,
+      },
     });
   }
   return appId;
@@ -46,13 +57,22 @@ async function query(appId: string, q = "print ok=1", workspace = WORKSPACE_GUID
 describe("Log Analytics workspaces in ARM", () => {
   it("lists the scenario's workspace with its customerId, typed and through the generic resource list", async () => {
     const token = await simToken(sim, { upn: OWNER, resource: "arm" });
-    const typed = await simJson(sim, "GET", `/subscriptions/${SUB}/providers/Microsoft.OperationalInsights/workspaces?api-version=2022-10-01`, { token });
+    const typed = await simJson(
+      sim,
+      "GET",
+      `/subscriptions/${SUB}/providers/Microsoft.OperationalInsights/workspaces?api-version=2022-10-01`,
+      { token },
+    );
     expect(typed.status).toBe(200);
-    expect(typed.body.value).toEqual([expect.objectContaining({ id: WORKSPACE_ID, properties: expect.objectContaining({ customerId: WORKSPACE_GUID }) })]);
+    expect(typed.body.value).toEqual([
+      expect.objectContaining({ id: WORKSPACE_ID, properties: expect.objectContaining({ customerId: WORKSPACE_GUID }) }),
+    ]);
     const filter = encodeURIComponent("resourceType eq 'Microsoft.OperationalInsights/workspaces'");
     const generic = await simJson(sim, "GET", `/subscriptions/${SUB}/resources?$filter=${filter}&api-version=2025-04-01`, { token });
     expect(generic.status).toBe(200);
-    expect(generic.body.value).toEqual([{ id: WORKSPACE_ID, name: "law-prod-eastus", type: "Microsoft.OperationalInsights/workspaces", location: "eastus" }]);
+    expect(generic.body.value).toEqual([
+      { id: WORKSPACE_ID, name: "law-prod-eastus", type: "Microsoft.OperationalInsights/workspaces", location: "eastus" },
+    ]);
     const one = await simJson(sim, "GET", `${WORKSPACE_ID}?api-version=2022-10-01`, { token });
     expect(one.body.properties.customerId).toBe(WORKSPACE_GUID);
   });
@@ -77,7 +97,9 @@ describe("POST /v1/workspaces/{id}/query", () => {
   it("refuses a token for another audience and unknown workspaces and queries", async () => {
     const appId = app({ dataRead: true, role: LA_READER });
     const arm = await simToken(sim, { appId, resource: "arm" });
-    expect((await simJson(sim, "POST", `/v1/workspaces/${WORKSPACE_GUID}/query`, { token: arm, body: { query: "print ok=1" } })).status).toBe(401);
+    expect(
+      (await simJson(sim, "POST", `/v1/workspaces/${WORKSPACE_GUID}/query`, { token: arm, body: { query: "print ok=1" } })).status,
+    ).toBe(401);
     expect((await query(appId, "print ok=1", crypto.randomUUID())).status).toBe(403);
     expect((await query(appId, "SecurityEvent | summarize count()")).body.error.code).toBe("BadArgumentError");
   });

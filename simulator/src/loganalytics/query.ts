@@ -15,7 +15,11 @@ const ROUTE = /^\/v1\/workspaces\/([^/]+)\/query$/i;
 const bodySchema = z.object({ query: z.string().min(1), timespan: z.string().optional(), workspaces: z.array(z.string()).optional() });
 
 function error(status: number, code: string, message: string): RawResponse {
-  return { status, headers: { "x-ms-request-id": crypto.randomUUID() }, body: { error: { code, message, correlationId: crypto.randomUUID() } } };
+  return {
+    status,
+    headers: { "x-ms-request-id": crypto.randomUUID() },
+    body: { error: { code, message, correlationId: crypto.randomUUID() } },
+  };
 }
 
 type Table = { name: string; columns: { name: string; type: string }[]; rows: unknown[][] };
@@ -50,7 +54,12 @@ export function handleLogAnalyticsQuery(req: RawRequest, state: SimState, key: S
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
   if (!bearer?.[1]) return error(401, "AuthorizationRequiredError", "Valid authentication was not provided");
   const verified = verifyJwt(bearer[1], key);
-  if (!verified.ok) return error(401, verified.reason === "expired" ? "TokenExpiredError" : "InvalidTokenError", "The provided authentication is not valid for this resource");
+  if (!verified.ok)
+    return error(
+      401,
+      verified.reason === "expired" ? "TokenExpiredError" : "InvalidTokenError",
+      "The provided authentication is not valid for this resource",
+    );
   const c = verified.claims;
   if (resourceOf(typeof c.aud === "string" ? c.aud : "") !== "loganalytics" || c.tid !== state.scenario.tenant.id) {
     return error(401, "InvalidTokenError", "The provided authentication is not valid for this resource");
@@ -61,7 +70,9 @@ export function handleLogAnalyticsQuery(req: RawRequest, state: SimState, key: S
     return error(403, "InsufficientAccessError", "The provided credentials have insufficient access to perform the requested operation");
   }
   const workspaceId = decodeURIComponent(m[1]).toLowerCase();
-  const workspace = [...state.arm.values()].find((r) => r.type === WORKSPACE_TYPE && String(r.properties.customerId).toLowerCase() === workspaceId);
+  const workspace = [...state.arm.values()].find(
+    (r) => r.type === WORKSPACE_TYPE && String(r.properties.customerId).toLowerCase() === workspaceId,
+  );
   const principal = typeof c.oid === "string" ? c.oid : "";
   // Azure doesn't tell "no such workspace" from "no access" to callers without access.
   if (!workspace || !isAllowed(state, principal, `${WORKSPACE_TYPE}/query/read`, workspace.id)) {

@@ -59,7 +59,9 @@ describe("authorityMetadata", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     for (const r of [a, b]) {
       expect(r.status).toBe("rejected");
-      expect(r.status === "rejected" ? String(r.reason) : "").toContain("Sign-in authority did not answer within 0.5 s for its OpenID configuration");
+      expect(r.status === "rejected" ? String(r.reason) : "").toContain(
+        "Sign-in authority did not answer within 0.5 s for its OpenID configuration",
+      );
     }
     expect(requests).toBe(1);
 

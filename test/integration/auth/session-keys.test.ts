@@ -62,8 +62,12 @@ describe("at-rest keys of sign-in", () => {
 
   it("reads sessions sealed before key ids, with the current or the previous key", async () => {
     const session = await signedInSession();
-    expect(await getAccessToken(await resealed(session, (plain) => sealV1(plain, current, session.tokenHash)), "arm")).toMatchObject({ ok: true });
-    expect(await getAccessToken(await resealed(session, (plain) => sealV1(plain, previous, session.tokenHash)), "arm")).toMatchObject({ ok: true });
+    expect(await getAccessToken(await resealed(session, (plain) => sealV1(plain, current, session.tokenHash)), "arm")).toMatchObject({
+      ok: true,
+    });
+    expect(await getAccessToken(await resealed(session, (plain) => sealV1(plain, previous, session.tokenHash)), "arm")).toMatchObject({
+      ok: true,
+    });
   });
 
   it("tells the user to sign in again when the session was sealed with a key the portal no longer has", async () => {
@@ -88,7 +92,10 @@ describe("at-rest keys of sign-in", () => {
     const prisma = await db();
     const row = await prisma.authRequest.findUniqueOrThrow({ where: { id: stateHash } });
     expect(row.codeVerifier.split(".").slice(0, 2)).toEqual(["v2", keyId(current)]);
-    await prisma.authRequest.update({ where: { id: stateHash }, data: { codeVerifier: encrypt("verifier", crypto.randomBytes(32), stateHash) } });
+    await prisma.authRequest.update({
+      where: { id: stateHash },
+      data: { codeVerifier: encrypt("verifier", crypto.randomBytes(32), stateHash) },
+    });
     const callback = await pickAccount(sim, authorizeUrl, OWNER);
     expect(await completeSignIn(callback.searchParams, state)).toMatchObject({ ok: false, code: "expired" });
   });

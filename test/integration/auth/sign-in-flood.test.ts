@@ -115,7 +115,9 @@ describe("a flood of sign-in starts", () => {
       if (i % 100 === 99) most = Math.max(most, await countAuthRequests());
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`[sign-in flood] 1,500 beginSignIn calls without the rate limit in ${seconds.toFixed(1)} s; at most ${most} pending rows (cap ${CAP})`);
+    console.log(
+      `[sign-in flood] 1,500 beginSignIn calls without the rate limit in ${seconds.toFixed(1)} s; at most ${most} pending rows (cap ${CAP})`,
+    );
     expect(most).toBe(CAP);
     expect(await countAuthRequests()).toBe(CAP);
     if (!middle || !recent) throw new Error("not started");

@@ -7,7 +7,19 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getAccessToken, SESSION_ENDED_MESSAGE } from "../../../lib/auth/tokens";
 import { ACTION_DECISIONS } from "../../../lib/authz/actions";
 import { mayManageCredential, mayOffboardRun, mayRunStep, PermissionProbe, runScope } from "../../../lib/authz/decide";
-import { closeDb, configureDb, confirmRunPlan, createRun, deleteSession, getRunForTenant, listAuditEvents, listRunsForTenant, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  createRun,
+  deleteSession,
+  getRunForTenant,
+  listAuditEvents,
+  listRunsForTenant,
+  migrate,
+  setRunPlan,
+  setRunStatus,
+} from "../../../lib/db";
 import { beginRunOffboarding } from "../../../lib/db/runs";
 import { db } from "../../../lib/db/client";
 import { runRemainingSteps } from "../../../lib/engine/run-run";
@@ -31,7 +43,8 @@ vi.mock("next/navigation", () => ({
   },
 }));
 vi.mock("next/headers", () => ({
-  cookies: () => Promise.resolve({ get: (name: string) => (name === "aks_session" && cookie.token ? { name, value: cookie.token } : undefined) }),
+  cookies: () =>
+    Promise.resolve({ get: (name: string) => (name === "aks_session" && cookie.token ? { name, value: cookie.token } : undefined) }),
 }));
 
 let sim: RunningSimulator;
@@ -57,10 +70,31 @@ function config(): RunConfig {
       { id: SUB_DEV, displayName: "Contoso Development" },
     ],
     clusters: [
-      { id: `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.ContainerService/managedClusters/aks-payments-prod`, name: "aks-payments-prod", subscriptionId: SUB_PROD, resourceGroup: "rg-aks-prod-eastus", location: "eastus" },
-      { id: `/subscriptions/${SUB_DEV}/resourceGroups/rg-aks-dev-eastus/providers/Microsoft.ContainerService/managedClusters/aks-dev-eastus`, name: "aks-dev-eastus", subscriptionId: SUB_DEV, resourceGroup: "rg-aks-dev-eastus", location: "eastus" },
+      {
+        id: `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.ContainerService/managedClusters/aks-payments-prod`,
+        name: "aks-payments-prod",
+        subscriptionId: SUB_PROD,
+        resourceGroup: "rg-aks-prod-eastus",
+        location: "eastus",
+      },
+      {
+        id: `/subscriptions/${SUB_DEV}/resourceGroups/rg-aks-dev-eastus/providers/Microsoft.ContainerService/managedClusters/aks-dev-eastus`,
+        name: "aks-dev-eastus",
+        subscriptionId: SUB_DEV,
+        resourceGroup: "rg-aks-dev-eastus",
+        location: "eastus",
+      },
     ],
-    storage: [{ region: "eastus", subscriptionId: SUB_PROD, resourceGroup: "rg-aks-audit", createResourceGroup: true, accountName: "kubeauditauthz01", adopt: false }],
+    storage: [
+      {
+        region: "eastus",
+        subscriptionId: SUB_PROD,
+        resourceGroup: "rg-aks-audit",
+        createResourceGroup: true,
+        accountName: "kubeauditauthz01",
+        adopt: false,
+      },
+    ],
     options: { restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 },
     vendor: { name: "Expel", appUniqueName: "expel-aks-audit-authz", appDisplayName: "Expel AKS audit reader", egressIps: [] },
   };
@@ -75,7 +109,8 @@ async function runIn(status: "planned" | "failed" | "completed", next: (typeof S
   await setRunStatus(run.id, "running", { from: ["planned"] });
   const done = status === "completed" ? [...STEP_IDS] : STEP_IDS.slice(0, STEP_IDS.indexOf(next));
   const prisma = await db();
-  for (const stepId of done) await prisma.$executeRaw`UPDATE "step_runs" SET "status" = 'done' WHERE "run_id" = ${run.id} AND "step_id" = ${stepId}`;
+  for (const stepId of done)
+    await prisma.$executeRaw`UPDATE "step_runs" SET "status" = 'done' WHERE "run_id" = ${run.id} AND "step_id" = ${stepId}`;
   await setRunStatus(run.id, status, { from: ["running"] });
   return run;
 }
@@ -98,7 +133,10 @@ async function actionModules(): Promise<Record<string, AnyAction>> {
 }
 
 async function writesSince(since: string): Promise<string[]> {
-  const log = (await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(since)}`)).body as unknown as { method: string; url: string }[];
+  const log = (await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(since)}`)).body as unknown as {
+    method: string;
+    url: string;
+  }[];
   // checkNameAvailability is a read that ARM serves as a POST (the coverage re-check proposes names for new regions).
   return log.filter((r) => r.method !== "GET" && !/checkNameAvailability/i.test(r.url)).map((r) => `${r.method} ${r.url}`);
 }
@@ -133,9 +171,17 @@ describe("authorization of customer actions", () => {
       const action = actions[name];
       if (!action) throw new Error(`no action ${name}`);
       if (name === "createRunAction" || name === "checkStorageNameAction") {
-        const input = name === "createRunAction"
-          ? { subscriptionIds: [SUB_PROD], clusterIds: [config().clusters[0]!.id], storage: [{ region: "eastus", subscriptionId: SUB_PROD, resourceGroup: "rg-aks-audit", accountName: "kubeauditreader01" }], restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 }
-          : { subscriptionId: SUB_PROD, resourceGroup: "rg-aks-audit", accountName: "kubeauditreader01" };
+        const input =
+          name === "createRunAction"
+            ? {
+                subscriptionIds: [SUB_PROD],
+                clusterIds: [config().clusters[0]!.id],
+                storage: [{ region: "eastus", subscriptionId: SUB_PROD, resourceGroup: "rg-aks-audit", accountName: "kubeauditreader01" }],
+                restrictNetwork: false,
+                retentionDays: 30,
+                secretLifetimeDays: 180,
+              }
+            : { subscriptionId: SUB_PROD, resourceGroup: "rg-aks-audit", accountName: "kubeauditreader01" };
         outcomes[name] = await (action as unknown as (input: unknown) => Promise<unknown>)(input);
       } else {
         const form = new FormData();
@@ -144,7 +190,8 @@ describe("authorization of customer actions", () => {
         if (name === "extendCoverageAction" || name === "leaveClusterOutAction") form.append("cluster", "0123456789abcdef01234567");
         outcomes[name] = await action(null, form);
       }
-      if (decision !== "view") expect({ name, outcome: outcomes[name] }).toMatchObject({ name, outcome: { ok: false, code: "not_permitted" } });
+      if (decision !== "view")
+        expect({ name, outcome: outcomes[name] }).toMatchObject({ name, outcome: { ok: false, code: "not_permitted" } });
       else expect({ name, outcome: outcomes[name] }).not.toMatchObject({ name, outcome: { code: "not_permitted" } });
     }
     // The refusal names the role and who can act.
@@ -156,7 +203,10 @@ describe("authorization of customer actions", () => {
     const events = await listAuditEvents(TENANT, { limit: 1000 });
     expect(events.length - eventsBefore).toBeLessThanOrEqual(1);
     expect(await listRunsForTenant(TENANT, { limit: 100 })).toHaveLength(runsBefore.length);
-    for (const run of [planned, failed, completed]) expect((await getRunForTenant(run.id, TENANT))?.status).toBe(run.id === planned.id ? "planned" : run.id === failed.id ? "failed" : "completed");
+    for (const run of [planned, failed, completed])
+      expect((await getRunForTenant(run.id, TENANT))?.status).toBe(
+        run.id === planned.id ? "planned" : run.id === failed.id ? "failed" : "completed",
+      );
     expect((await getRunForTenant(planned.id, TENANT))?.config).toEqual(config());
   }, 60_000);
 
@@ -167,9 +217,16 @@ describe("authorization of customer actions", () => {
     expect(await mayRunStep(probe, scope, "storage")).toEqual({ allowed: true });
     expect(await mayRunStep(probe, scope, "diagnostic-settings")).toEqual({ allowed: true });
     for (const step of ["custom-role", "role-assignments"] as const) {
-      expect(await mayRunStep(probe, scope, step)).toMatchObject({ allowed: false, code: "not_permitted", message: expect.stringMatching(/Owner/) });
+      expect(await mayRunStep(probe, scope, step)).toMatchObject({
+        allowed: false,
+        code: "not_permitted",
+        message: expect.stringMatching(/Owner/),
+      });
     }
-    expect(await mayRunStep(probe, scope, "app-registration")).toMatchObject({ allowed: false, message: expect.stringMatching(/Cloud Application Administrator/) });
+    expect(await mayRunStep(probe, scope, "app-registration")).toMatchObject({
+      allowed: false,
+      message: expect.stringMatching(/Cloud Application Administrator/),
+    });
     expect(await mayOffboardRun(probe, scope)).toMatchObject({ allowed: false });
 
     // Posted directly: Continue on a run stopped before the custom role is refused.
@@ -178,7 +235,11 @@ describe("authorization of customer actions", () => {
     const form = new FormData();
     form.set("runId", failed.id);
     const { continueRunAction } = await import("../../../app/onboarding/actions");
-    expect(await continueRunAction(null, form)).toMatchObject({ ok: false, code: "not_permitted", message: expect.stringMatching(/Read-only AKS role/) });
+    expect(await continueRunAction(null, form)).toMatchObject({
+      ok: false,
+      code: "not_permitted",
+      message: expect.stringMatching(/Read-only AKS role/),
+    });
     expect((await getRunForTenant(failed.id, TENANT))?.status).toBe("failed");
   }, 60_000);
 
@@ -190,7 +251,10 @@ describe("authorization of customer actions", () => {
     for (const step of STEP_IDS) expect(await mayRunStep(probe, scope, step)).toEqual({ allowed: true });
     expect(await mayManageCredential(probe, scope)).toEqual({ allowed: true });
     expect(await mayOffboardRun(probe, scope)).toEqual({ allowed: true });
-    const log = (await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(since)}`)).body as unknown as { method: string; url: string }[];
+    const log = (await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(since)}`)).body as unknown as {
+      method: string;
+      url: string;
+    }[];
     const permissionReads = log.filter((r) => /providers\/Microsoft\.Authorization\/permissions/i.test(r.url));
     expect(permissionReads).toHaveLength(2);
   }, 60_000);
@@ -213,8 +277,18 @@ describe("the run's lifecycle", () => {
     expect(await beginRunOffboarding(failed.id, ["failed"])).toBe(true);
     expect(await beginRunOffboarding(completed.id, ["completed"])).toBe(true);
     const since = new Date().toISOString();
-    expect(await post("continueRunAction", failed.id)).toMatchObject({ ok: false, code: "conflict", message: expect.stringMatching(/being removed/) });
-    for (const name of ["rotateSecretAction", "rerunVerificationAction", "extendCoverageAction", "recheckCoverageAction", "revealSecretAction"]) {
+    expect(await post("continueRunAction", failed.id)).toMatchObject({
+      ok: false,
+      code: "conflict",
+      message: expect.stringMatching(/being removed/),
+    });
+    for (const name of [
+      "rotateSecretAction",
+      "rerunVerificationAction",
+      "extendCoverageAction",
+      "recheckCoverageAction",
+      "revealSecretAction",
+    ]) {
       expect({ name, result: await post(name, completed.id) }).toMatchObject({ name, result: { ok: false, code: "conflict" } });
     }
     expect(await setRunStatus(completed.id, "offboarded", { from: ["offboarding"] })).toBe(true);
@@ -243,7 +317,13 @@ describe("after sign-out", () => {
     const run = await runIn("failed", "storage");
     await setRunStatus(run.id, "running", { from: ["failed"] });
     const since = new Date().toISOString();
-    const result = await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor: { userId: session.user.id, upn: OWNER }, tokens: sessionTokens(session), modules: STEP_MODULES });
+    const result = await runRemainingSteps({
+      runId: run.id,
+      tenantId: TENANT,
+      actor: { userId: session.user.id, upn: OWNER },
+      tokens: sessionTokens(session),
+      modules: STEP_MODULES,
+    });
     expect(result).toMatchObject({ outcome: "stopped", code: "reauth_required" });
     expect(await writesSince(since)).toEqual([]);
     expect((await getRunForTenant(run.id, TENANT))?.steps.find((s) => s.stepId === "storage")?.status).not.toBe("done");

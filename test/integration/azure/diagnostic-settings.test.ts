@@ -8,7 +8,19 @@ import { listDiagnosticSettings } from "../../../lib/azure/list-diagnostic-setti
 import { putDiagnosticSetting } from "../../../lib/azure/put-diagnostic-setting";
 import { registerProvider } from "../../../lib/azure/register-provider";
 import type { RunningSimulator } from "../../../simulator/src/index";
-import { armOfType, armRaw, azureError, clearRequests, OWNER, READER, simRequests, startSimForPortal, SUB_DEV, SUB_PROD, userCredential } from "./support";
+import {
+  armOfType,
+  armRaw,
+  azureError,
+  clearRequests,
+  OWNER,
+  READER,
+  simRequests,
+  startSimForPortal,
+  SUB_DEV,
+  SUB_PROD,
+  userCredential,
+} from "./support";
 
 let sim: RunningSimulator;
 const owner = () => userCredential(sim, OWNER, "arm");
@@ -24,7 +36,8 @@ let eastusAccountId = "";
 beforeAll(async () => {
   sim = await startSimForPortal();
   await ensureResourceGroup(owner(), SUB_PROD, "rg-vendor-audit", "eastus");
-  eastusAccountId = (await createStorageAccount(owner(), SUB_PROD, "rg-vendor-audit", { name: "contosoauditeus01", location: "eastus" })).id;
+  eastusAccountId = (await createStorageAccount(owner(), SUB_PROD, "rg-vendor-audit", { name: "contosoauditeus01", location: "eastus" }))
+    .id;
 });
 afterAll(async () => sim.close());
 
@@ -32,7 +45,13 @@ describe("kube-audit diagnostic setting", () => {
   it("sends kube-audit only to the storage account, without retention or a double slash", async () => {
     await clearRequests(sim);
     const saved = await putDiagnosticSetting(owner(), PAYMENTS, SETTING, eastusAccountId);
-    expect(saved).toEqual({ name: SETTING, storageAccountId: eastusAccountId, workspaceId: null, eventHubAuthorizationRuleId: null, enabledCategories: ["kube-audit"] });
+    expect(saved).toEqual({
+      name: SETTING,
+      storageAccountId: eastusAccountId,
+      workspaceId: null,
+      eventHubAuthorizationRuleId: null,
+      enabledCategories: ["kube-audit"],
+    });
     const put = (await simRequests(sim)).find((r) => r.method === "PUT");
     expect(put?.url.startsWith(`${PAYMENTS}/providers/Microsoft.Insights/diagnosticSettings/${SETTING}?`)).toBe(true);
     expect(put?.body).toEqual({ properties: { storageAccountId: eastusAccountId, logs: [{ category: "kube-audit", enabled: true }] } });
@@ -41,14 +60,28 @@ describe("kube-audit diagnostic setting", () => {
   it("lists the cluster's settings as domain objects, and a re-run updates instead of adding", async () => {
     await putDiagnosticSetting(owner(), PAYMENTS, SETTING, eastusAccountId);
     const settings = await listDiagnosticSettings(owner(), PAYMENTS);
-    expect(settings).toEqual([{ name: SETTING, storageAccountId: eastusAccountId, workspaceId: null, eventHubAuthorizationRuleId: null, enabledCategories: ["kube-audit"] }]);
-    expect((await armOfType(sim, "Microsoft.Insights/diagnosticSettings")).filter((s) => String(s.id).startsWith(PAYMENTS))).toHaveLength(1);
+    expect(settings).toEqual([
+      {
+        name: SETTING,
+        storageAccountId: eastusAccountId,
+        workspaceId: null,
+        eventHubAuthorizationRuleId: null,
+        enabledCategories: ["kube-audit"],
+      },
+    ]);
+    expect((await armOfType(sim, "Microsoft.Insights/diagnosticSettings")).filter((s) => String(s.id).startsWith(PAYMENTS))).toHaveLength(
+      1,
+    );
   });
 
   it("shows an existing Log Analytics setting with its categories", async () => {
     const settings = await listDiagnosticSettings(owner(), SANDBOX_DEV);
     expect(settings).toEqual([
-      expect.objectContaining({ name: "send-to-log-analytics", storageAccountId: null, enabledCategories: ["kube-apiserver", "kube-audit-admin"] }),
+      expect.objectContaining({
+        name: "send-to-log-analytics",
+        storageAccountId: null,
+        enabledCategories: ["kube-apiserver", "kube-audit-admin"],
+      }),
     ]);
     expect(settings[0]?.workspaceId).toContain("/workspaces/law-dev-weu");
   });
@@ -66,11 +99,18 @@ describe("kube-audit diagnostic setting", () => {
   });
 
   it("maps the 5-settings limit to diagnostic_settings_limit", async () => {
-    const workspace = (n: number) => `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-westeurope/providers/Microsoft.OperationalInsights/workspaces/law-${n}`;
+    const workspace = (n: number) =>
+      `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-westeurope/providers/Microsoft.OperationalInsights/workspaces/law-${n}`;
     for (let n = 1; n <= 5; n++) {
-      const r = await armRaw(sim, OWNER, "PUT", `${WEB_WEU}/providers/Microsoft.Insights/diagnosticSettings/other-${n}?api-version=2021-05-01-preview`, {
-        properties: { workspaceId: workspace(n), logs: [{ category: "kube-apiserver", enabled: true }] },
-      });
+      const r = await armRaw(
+        sim,
+        OWNER,
+        "PUT",
+        `${WEB_WEU}/providers/Microsoft.Insights/diagnosticSettings/other-${n}?api-version=2021-05-01-preview`,
+        {
+          properties: { workspaceId: workspace(n), logs: [{ category: "kube-apiserver", enabled: true }] },
+        },
+      );
       expect(r.status).toBe(200);
     }
     await ensureResourceGroup(owner(), SUB_PROD, "rg-vendor-audit-weu", "westeurope");

@@ -71,7 +71,9 @@ describe("app registration", () => {
       (a) => a.uniqueName === "vendor-aks-audit",
     );
     expect(apps).toHaveLength(1);
-    expect(apps[0]?.requiredResourceAccess).toEqual([{ resourceAppId: LOG_ANALYTICS_APP_ID, resourceAccess: [{ id: dataReadRoleId, type: "Role" }] }]);
+    expect(apps[0]?.requiredResourceAccess).toEqual([
+      { resourceAppId: LOG_ANALYTICS_APP_ID, resourceAccess: [{ id: dataReadRoleId, type: "Role" }] },
+    ]);
     const patches = (await simRequests(sim)).filter((r) => r.method === "PATCH");
     expect(patches.map((r) => r.status)).toEqual([201, 204]);
   });
@@ -136,14 +138,18 @@ describe("admin consent (app role grant)", () => {
     expect(calls).toEqual(["POST 400", "GET 200"]);
     expect((await listAppRoleAssignments(owner(), la.id)).filter((a) => a.principalId === sp.id)).toEqual([granted]);
     expect(await listAppRoleAssignments(owner(), sp.id, "principal")).toEqual([granted]);
-    expect(((await simState(sim)).graph.appRoleAssignments as { principalId: string }[]).filter((a) => a.principalId === sp.id)).toHaveLength(1);
+    expect(
+      ((await simState(sim)).graph.appRoleAssignments as { principalId: string }[]).filter((a) => a.principalId === sp.id),
+    ).toHaveLength(1);
   });
 
   it("tells a user without a consent-capable directory role which role it needs", async () => {
     const app = (await getApplicationByUniqueName(owner(), "vendor-aks-audit"))!;
     const sp = (await getServicePrincipalByAppId(owner(), app.appId))!;
     const la = (await getServicePrincipalByAppId(owner(), LOG_ANALYTICS_APP_ID))!;
-    const error = await azureError(grantAppRole(reader(), { resourceServicePrincipalId: la.id, principalId: sp.id, appRoleId: dataReadRoleId }));
+    const error = await azureError(
+      grantAppRole(reader(), { resourceServicePrincipalId: la.id, principalId: sp.id, appRoleId: dataReadRoleId }),
+    );
     expect(error).toMatchObject({ code: "forbidden", azureCode: "Authorization_RequestDenied" });
     expect(error.message).toContain("Cloud Application Administrator");
     expect(error.message).toContain("Global Administrator");
@@ -161,15 +167,17 @@ describe("client secrets", () => {
     expect(end - before).toBeGreaterThanOrEqual(180 * 86_400_000 - 60_000);
     expect(end - before).toBeLessThanOrEqual(180 * 86_400_000 + 60_000);
 
-    const stored = ((await simState(sim)).graph.applications as { id: string; passwordCredentials: { keyId: string; displayName: string }[] }[]).find(
-      (a) => a.id === app.id,
-    );
+    const stored = (
+      (await simState(sim)).graph.applications as { id: string; passwordCredentials: { keyId: string; displayName: string }[] }[]
+    ).find((a) => a.id === app.id);
     expect(stored?.passwordCredentials).toEqual([expect.objectContaining({ keyId: secret.keyId, displayName: "vendor workbench" })]);
     expect(JSON.stringify(await simState(sim))).not.toContain(secret.secretText);
 
     await removeApplicationPassword(owner(), app.id, secret.keyId);
     await removeApplicationPassword(owner(), app.id, secret.keyId);
-    const after = ((await simState(sim)).graph.applications as { id: string; passwordCredentials: unknown[] }[]).find((a) => a.id === app.id);
+    const after = ((await simState(sim)).graph.applications as { id: string; passwordCredentials: unknown[] }[]).find(
+      (a) => a.id === app.id,
+    );
     expect(after?.passwordCredentials).toEqual([]);
   });
 });

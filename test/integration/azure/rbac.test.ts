@@ -44,7 +44,10 @@ const roleInput = (subscriptionIds: string[]): CustomRoleInput => ({
   description: "Read-only access to AKS clusters for the security vendor.",
   permissions: [
     {
-      actions: ["Microsoft.ContainerService/managedClusters/read", "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action"],
+      actions: [
+        "Microsoft.ContainerService/managedClusters/read",
+        "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
+      ],
       notActions: [],
       dataActions: ["Microsoft.ContainerService/managedClusters/*/read"],
       notDataActions: ["Microsoft.ContainerService/managedClusters/secrets/read"],
@@ -68,7 +71,9 @@ describe("custom role", () => {
     const created = await putCustomRoleDefinition(owner(), roleInput([SUB_PROD]));
     const [put] = await simRequests(sim);
     expect(put?.method).toBe("PUT");
-    expect(put?.url.startsWith(`/subscriptions/${SUB_PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}?api-version=2022-04-01`)).toBe(true);
+    expect(
+      put?.url.startsWith(`/subscriptions/${SUB_PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}?api-version=2022-04-01`),
+    ).toBe(true);
     expect(put?.body.properties).toMatchObject({ roleName: "AKS audit vendor reader", type: "CustomRole", assignableScopes: [SUB_SCOPE] });
     expect(created).toMatchObject({
       id: `/subscriptions/${SUB_PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}`,
@@ -80,26 +85,37 @@ describe("custom role", () => {
     });
     const extended = await putCustomRoleDefinition(owner(), roleInput([SUB_PROD, SUB_DEV]));
     expect(extended.assignableScopes).toEqual([`/subscriptions/${SUB_DEV}`, `/subscriptions/${SUB_PROD}`].sort());
-    expect(await getCustomRoleDefinition(owner(), `/subscriptions/${SUB_DEV}`, ROLE_ID)).toMatchObject({ name: ROLE_ID, roleName: "AKS audit vendor reader" });
+    expect(await getCustomRoleDefinition(owner(), `/subscriptions/${SUB_DEV}`, ROLE_ID)).toMatchObject({
+      name: ROLE_ID,
+      roleName: "AKS audit vendor reader",
+    });
     const customs = (await armOfType(sim, "Microsoft.Authorization/roleDefinitions")).filter((d) => d.name === ROLE_ID);
     expect(customs).toHaveLength(1);
   });
 
   it("tells a Reader that custom roles need Owner or User Access Administrator", async () => {
-    const error = await azureError(putCustomRoleDefinition(reader(), { ...roleInput([SUB_PROD]), roleId: customRoleId(TENANT, "reader-try"), roleName: "x" }));
+    const error = await azureError(
+      putCustomRoleDefinition(reader(), { ...roleInput([SUB_PROD]), roleId: customRoleId(TENANT, "reader-try"), roleName: "x" }),
+    );
     expect(error).toMatchObject({ code: "forbidden", azureCode: "AuthorizationFailed" });
     expect(error.message).toContain("Owner or User Access Administrator");
   });
 
   it("maps a role name used by another role to role_name_taken", async () => {
-    const error = await azureError(putCustomRoleDefinition(owner(), { ...roleInput([SUB_PROD]), roleId: customRoleId(TENANT, "dup"), roleName: "Reader" }));
+    const error = await azureError(
+      putCustomRoleDefinition(owner(), { ...roleInput([SUB_PROD]), roleId: customRoleId(TENANT, "dup"), roleName: "Reader" }),
+    );
     expect(error).toMatchObject({ code: "role_name_taken", azureCode: "RoleDefinitionWithSameNameExists" });
   });
 });
 
 describe("role assignments", () => {
   it("assigns a built-in role under the deterministic name; a re-run changes nothing", async () => {
-    const created = await createRoleAssignment(owner(), { scope: SUB_SCOPE, roleDefinitionId: BUILTIN_ROLE_IDS.logAnalyticsReader, principalId: spId });
+    const created = await createRoleAssignment(owner(), {
+      scope: SUB_SCOPE,
+      roleDefinitionId: BUILTIN_ROLE_IDS.logAnalyticsReader,
+      principalId: spId,
+    });
     expect(created).toMatchObject({
       name: roleAssignmentName(SUB_SCOPE, spId, BUILTIN_ROLE_IDS.logAnalyticsReader),
       scope: SUB_SCOPE,
@@ -109,9 +125,15 @@ describe("role assignments", () => {
       condition: null,
       conditionVersion: null,
     });
-    const again = await createRoleAssignment(owner(), { scope: SUB_SCOPE, roleDefinitionId: BUILTIN_ROLE_IDS.logAnalyticsReader, principalId: spId });
+    const again = await createRoleAssignment(owner(), {
+      scope: SUB_SCOPE,
+      roleDefinitionId: BUILTIN_ROLE_IDS.logAnalyticsReader,
+      principalId: spId,
+    });
     expect(again.id).toBe(created.id);
-    const mine = (await listRoleAssignmentsAtScope(owner(), SUB_SCOPE, spId)).filter((a) => a.roleDefinitionGuid === BUILTIN_ROLE_IDS.logAnalyticsReader);
+    const mine = (await listRoleAssignmentsAtScope(owner(), SUB_SCOPE, spId)).filter(
+      (a) => a.roleDefinitionGuid === BUILTIN_ROLE_IDS.logAnalyticsReader,
+    );
     expect(mine).toEqual([created]);
   });
 
@@ -125,7 +147,9 @@ describe("role assignments", () => {
       }),
     );
     expect(error).toMatchObject({ code: "role_assignment_exists", azureCode: "RoleAssignmentExists", status: 409 });
-    const existing = (await listRoleAssignmentsAtScope(owner(), SUB_SCOPE, spId)).filter((a) => a.roleDefinitionGuid === BUILTIN_ROLE_IDS.logAnalyticsReader);
+    const existing = (await listRoleAssignmentsAtScope(owner(), SUB_SCOPE, spId)).filter(
+      (a) => a.roleDefinitionGuid === BUILTIN_ROLE_IDS.logAnalyticsReader,
+    );
     expect(existing).toHaveLength(1);
   });
 
@@ -172,7 +196,9 @@ describe("role assignments", () => {
   it("classifies PrincipalNotFound as replication", async () => {
     await setFaults(sim, { rate: 1, kinds: ["PrincipalNotFound"], seed: 3 });
     try {
-      const error = await azureError(createRoleAssignment(owner(), { scope: SUB_SCOPE, roleDefinitionId: BUILTIN_ROLE_IDS.reader, principalId: spId }));
+      const error = await azureError(
+        createRoleAssignment(owner(), { scope: SUB_SCOPE, roleDefinitionId: BUILTIN_ROLE_IDS.reader, principalId: spId }),
+      );
       expect(error).toMatchObject({ code: "principal_not_found", azureCode: "PrincipalNotFound", status: 400 });
       expect(classifyAzureError(error)).toBe("replication");
     } finally {
@@ -181,7 +207,9 @@ describe("role assignments", () => {
   });
 
   it("tells a Reader which roles can assign access", async () => {
-    const error = await azureError(createRoleAssignment(reader(), { scope: SUB_SCOPE, roleDefinitionId: BUILTIN_ROLE_IDS.reader, principalId: spId }));
+    const error = await azureError(
+      createRoleAssignment(reader(), { scope: SUB_SCOPE, roleDefinitionId: BUILTIN_ROLE_IDS.reader, principalId: spId }),
+    );
     expect(error.code).toBe("forbidden");
     expect(error.message).toContain("User Access Administrator");
   });

@@ -20,13 +20,19 @@ describe("Retry-After on throttled calls", () => {
     await setFaults(sim, { rate: 1, kinds: ["429"], seed: 11 });
     const error = await azureError(getResourceGroup(userCredential(sim, OWNER, "arm"), SUB_PROD, "rg-throttled"));
     expect(error).toMatchObject({ code: "throttled", status: 429, azureCode: "SubscriptionRequestsThrottled", retryAfterMs: 1000 });
-    expect(classifyFailure(error, { action: "read the resource group", createdRecently: false })).toMatchObject({ kind: "transient", retryAfterMs: 1000 });
+    expect(classifyFailure(error, { action: "read the resource group", createdRecently: false })).toMatchObject({
+      kind: "transient",
+      retryAfterMs: 1000,
+    });
   });
 
   it("keeps Graph's Retry-After on the AzureOperationError", async () => {
     await setFaults(sim, { rate: 1, kinds: ["429"], seed: 12 });
     const error = await azureError(getServicePrincipalByAppId(userCredential(sim, OWNER, "graph"), LOG_ANALYTICS_APP_ID));
     expect(error).toMatchObject({ code: "throttled", status: 429, retryAfterMs: 1000 });
-    expect(classifyFailure(error, { action: "read the service principal", createdRecently: false })).toMatchObject({ kind: "transient", retryAfterMs: 1000 });
+    expect(classifyFailure(error, { action: "read the service principal", createdRecently: false })).toMatchObject({
+      kind: "transient",
+      retryAfterMs: 1000,
+    });
   });
 });

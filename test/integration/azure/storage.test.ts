@@ -49,7 +49,11 @@ describe("resource group and storage account", () => {
 
   it("creates the account with the secure baseline and the vendor's IP restriction, then adopts it", async () => {
     expect(await getStorageAccount(owner(), SUB_PROD, RG, ACCOUNT)).toBeNull();
-    const created = await createStorageAccount(owner(), SUB_PROD, RG, { name: ACCOUNT, location: "eastus", allowedIps: ["203.0.113.7/32"] });
+    const created = await createStorageAccount(owner(), SUB_PROD, RG, {
+      name: ACCOUNT,
+      location: "eastus",
+      allowedIps: ["203.0.113.7/32"],
+    });
     expect(created).toMatchObject({
       name: ACCOUNT,
       location: "eastus",
@@ -82,7 +86,11 @@ describe("resource group and storage account", () => {
     const opened = await updateStorageNetworkRules(owner(), SUB_PROD, RG, ACCOUNT, undefined);
     expect(opened.networkRules).toEqual({ defaultAction: "Allow", bypass: "AzureServices", ipRules: [] });
     const restricted = await updateStorageNetworkRules(owner(), SUB_PROD, RG, ACCOUNT, ["198.51.100.0/24", "203.0.113.9"]);
-    expect(restricted.networkRules).toEqual({ defaultAction: "Deny", bypass: "AzureServices", ipRules: ["198.51.100.0/24", "203.0.113.9"] });
+    expect(restricted.networkRules).toEqual({
+      defaultAction: "Deny",
+      bypass: "AzureServices",
+      ipRules: ["198.51.100.0/24", "203.0.113.9"],
+    });
     expect(restricted.minTls).toBe("TLS1_2");
   });
 
@@ -122,7 +130,13 @@ describe("lifecycle policy", () => {
     expect(await getManagementPolicy(owner(), SUB_PROD, RG, ACCOUNT)).toBeNull();
     const first = await putManagementPolicy(owner(), SUB_PROD, RG, ACCOUNT, 30);
     expect(first).toEqual([
-      { name: "kube-audit-retention", enabled: true, blobTypes: ["appendBlob", "blockBlob"], prefixMatch: ["insights-logs-kube-audit/"], deleteAfterDays: 30 },
+      {
+        name: "kube-audit-retention",
+        enabled: true,
+        blobTypes: ["appendBlob", "blockBlob"],
+        prefixMatch: ["insights-logs-kube-audit/"],
+        deleteAfterDays: 30,
+      },
     ]);
     await putManagementPolicy(owner(), SUB_PROD, RG, ACCOUNT, 45);
     const read = await getManagementPolicy(owner(), SUB_PROD, RG, ACCOUNT);
@@ -151,17 +165,26 @@ describe("resource providers", () => {
   });
 
   it("maps an unregistered Microsoft.Storage, then registers it and waits until Registered", async () => {
-    const unregister = await armRaw(sim, OWNER, "POST", `/subscriptions/${SUB_DEV}/providers/Microsoft.Storage/unregister?api-version=2025-04-01`);
+    const unregister = await armRaw(
+      sim,
+      OWNER,
+      "POST",
+      `/subscriptions/${SUB_DEV}/providers/Microsoft.Storage/unregister?api-version=2025-04-01`,
+    );
     expect(unregister.status).toBe(200);
     await ensureResourceGroup(owner(), SUB_DEV, "rg-vendor-audit-dev", "eastus");
-    const error = await azureError(createStorageAccount(owner(), SUB_DEV, "rg-vendor-audit-dev", { name: "contosodevaudit01", location: "eastus" }));
+    const error = await azureError(
+      createStorageAccount(owner(), SUB_DEV, "rg-vendor-audit-dev", { name: "contosodevaudit01", location: "eastus" }),
+    );
     expect(error).toMatchObject({ code: "provider_not_registered", azureCode: "MissingSubscriptionRegistration" });
     expect(error.message).toContain("Microsoft.Storage");
     expect(classifyAzureError(error)).toBe("permanent");
 
     const registered = await registerProvider(owner(), SUB_DEV, "Microsoft.Storage", { pollIntervalMs: 100, timeoutMs: 10_000 });
     expect(registered).toMatchObject({ state: "Registered", registered: true });
-    const polls = (await simRequests(sim)).filter((r) => r.method === "GET" && r.url.includes(`/subscriptions/${SUB_DEV}/providers/Microsoft.Storage?`));
+    const polls = (await simRequests(sim)).filter(
+      (r) => r.method === "GET" && r.url.includes(`/subscriptions/${SUB_DEV}/providers/Microsoft.Storage?`),
+    );
     expect(polls.length).toBeGreaterThan(1);
     expect(await registerProvider(owner(), SUB_DEV, "Microsoft.Storage")).toMatchObject({ registered: true });
   });

@@ -40,7 +40,10 @@ export function userCredential(sim: RunningSimulator, upn: string, resource: "ar
   });
 }
 
-export async function setLatency(sim: RunningSimulator, latency: { lroMs?: Record<string, number>; replicationMs?: number }): Promise<void> {
+export async function setLatency(
+  sim: RunningSimulator,
+  latency: { lroMs?: Record<string, number>; replicationMs?: number },
+): Promise<void> {
   const r = await simJson(sim, "POST", "/_sim/latency", { body: latency });
   expect(r.status).toBe(200);
 }

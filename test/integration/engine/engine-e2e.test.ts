@@ -3,7 +3,18 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, lastSucceeded, listOperations, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  createRun,
+  getRunForTenant,
+  lastSucceeded,
+  listOperations,
+  migrate,
+  setRunPlan,
+  setRunStatus,
+} from "../../../lib/db";
 import { executeStep } from "../../../lib/engine/execute-step";
 import { planRun, runRemainingSteps } from "../../../lib/engine/run-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
@@ -34,11 +45,21 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+const tokens: TokenProvider = async (resource) => ({
+  ok: true,
+  token: await simToken(sim, { upn: OWNER, resource }),
+  expiresOn: new Date(Date.now() + 3_600_000),
+});
 const actor = { userId: null, upn: OWNER };
 
 async function startRun() {
-  const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config: defaultRunConfig(), steps: STEP_IDS });
+  const run = await createRun({
+    tenantId: TENANT,
+    createdByUserId: null,
+    createdByUpn: OWNER,
+    config: defaultRunConfig(),
+    steps: STEP_IDS,
+  });
   const planned = await planRun({ config: defaultRunConfig(), tenantId: TENANT, tokens, modules: STEP_MODULES, runId: run.id });
   expect(await setRunPlan(run.id, planned as never)).toBe(true);
   expect(await confirmRunPlan(run.id, OWNER)).toBe(true);
@@ -51,7 +72,15 @@ describe("engine with the real steps", () => {
     const since = new Date().toISOString();
     const { run, planned } = await startRun();
     expect(planned.filter((p) => p.error)).toEqual([]);
-    expect((await simRequests(sim, since)).filter((r) => ["PUT", "POST", "PATCH", "DELETE"].includes(r.method) && !r.url.includes("/_sim") && !r.url.includes("token") && !r.url.includes("checkNameAvailability"))).toEqual([]);
+    expect(
+      (await simRequests(sim, since)).filter(
+        (r) =>
+          ["PUT", "POST", "PATCH", "DELETE"].includes(r.method) &&
+          !r.url.includes("/_sim") &&
+          !r.url.includes("token") &&
+          !r.url.includes("checkNameAvailability"),
+      ),
+    ).toEqual([]);
 
     const result = await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor, tokens, modules: STEP_MODULES });
     if (result.outcome !== "completed") console.error(JSON.stringify(result, null, 2));
@@ -66,19 +95,41 @@ describe("engine with the real steps", () => {
     const outputs = Object.fromEntries((loaded?.steps ?? []).map((s) => [s.stepId, s.outputs]));
     const rerunSince = new Date().toISOString();
     for (const stepId of STEP_IDS) {
-      const { ctx, writes } = testStepContext(sim, { runId: run.id, outputs, wroteBefore: async (key) => (await lastSucceeded(run.id, key)) !== null });
+      const { ctx, writes } = testStepContext(sim, {
+        runId: run.id,
+        outputs,
+        wroteBefore: async (key) => (await lastSucceeded(run.id, key)) !== null,
+      });
       const stepModule: StepModule = STEP_MODULES[stepId];
       await stepModule.apply(ctx, await stepModule.read(ctx));
-      const expected = stepId === "verification" ? [["create", "succeeded"], ["delete", "succeeded"]] : [];
-      expect(writes.map((w) => [w.kind, w.status]), `writes of ${stepId} on re-run`).toEqual(expected);
+      const expected =
+        stepId === "verification"
+          ? [
+              ["create", "succeeded"],
+              ["delete", "succeeded"],
+            ]
+          : [];
+      expect(
+        writes.map((w) => [w.kind, w.status]),
+        `writes of ${stepId} on re-run`,
+      ).toEqual(expected);
     }
     const verificationCalls = /addPassword|removePassword|\/v1\/workspaces\//;
-    expect((await simRequests(sim, rerunSince)).filter((r) => ["PUT", "POST", "PATCH", "DELETE"].includes(r.method) && !r.url.includes("checkNameAvailability") && !verificationCalls.test(r.url))).toEqual([]);
+    expect(
+      (await simRequests(sim, rerunSince)).filter(
+        (r) =>
+          ["PUT", "POST", "PATCH", "DELETE"].includes(r.method) &&
+          !r.url.includes("checkNameAvailability") &&
+          !verificationCalls.test(r.url),
+      ),
+    ).toEqual([]);
 
     // A second run for the same tenant: storage, diagnostic settings, custom role find everything in place.
     const { run: second } = await startRun();
     for (const stepId of ["storage", "diagnostic-settings"] as const) {
-      expect(await executeStep({ runId: second.id, tenantId: TENANT, stepId, actor, tokens, modules: STEP_MODULES })).toMatchObject({ ok: true });
+      expect(await executeStep({ runId: second.id, tenantId: TENANT, stepId, actor, tokens, modules: STEP_MODULES })).toMatchObject({
+        ok: true,
+      });
     }
     expect(await listOperations(second.id)).toEqual([]);
   }, 120_000);
@@ -91,7 +142,15 @@ describe("engine with the real steps", () => {
       await setFaults(sim, { rate: 0 });
       throw e;
     });
-    const policy = { transientBaseDelayMs: 50, transientMaxDelayMs: 200, retryAfterMaxMs: 200, replicationBaseDelayMs: 200, replicationMaxDelayMs: 1_000, replicationBudgetMs: 30_000, transientAttempts: 8 };
+    const policy = {
+      transientBaseDelayMs: 50,
+      transientMaxDelayMs: 200,
+      retryAfterMaxMs: 200,
+      replicationBaseDelayMs: 200,
+      replicationMaxDelayMs: 1_000,
+      replicationBudgetMs: 30_000,
+      transientAttempts: 8,
+    };
     const result = await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor, tokens, modules: STEP_MODULES, policy });
     await setFaults(sim, { rate: 0 });
     if (result.outcome !== "completed") console.error(JSON.stringify(result, null, 2));

@@ -9,7 +9,17 @@ import { AzureOperationError, classifyAzureError } from "../../../lib/azure/erro
 import { getApplicationByUniqueName } from "../../../lib/azure/get-application-by-unique-name";
 import { listWorkbenchDevices } from "../../../lib/azure/list-workbench-devices";
 import { workbenchConfig } from "../../../lib/azure/workbench-client";
-import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, listOperations, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  createRun,
+  getRunForTenant,
+  listOperations,
+  migrate,
+  setRunPlan,
+  setRunStatus,
+} from "../../../lib/db";
 import { executeStep } from "../../../lib/engine/execute-step";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
@@ -27,7 +37,11 @@ process.env.AZURE_LRO_BUDGET_SECONDS = "3";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `engine-timeouts-${crypto.randomBytes(4).toString("hex")}`);
-const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+const tokens: TokenProvider = async (resource) => ({
+  ok: true,
+  token: await simToken(sim, { upn: OWNER, resource }),
+  expiresOn: new Date(Date.now() + 3_600_000),
+});
 const actor = { userId: null, upn: OWNER };
 const POLICY = { transientBaseDelayMs: 100, transientMaxDelayMs: 200, retryAfterMaxMs: 200 };
 const DIAGNOSTIC_PUT = "/providers/Microsoft\\.Insights/diagnosticSettings/";
@@ -51,17 +65,40 @@ async function runAtDiagnosticSettings() {
   await simJson(sim, "DELETE", "/_sim/holds");
   await sim.reset();
   await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 });
-  const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config: defaultRunConfig(), steps: STEP_IDS });
+  const run = await createRun({
+    tenantId: TENANT,
+    createdByUserId: null,
+    createdByUpn: OWNER,
+    config: defaultRunConfig(),
+    steps: STEP_IDS,
+  });
   expect(await setRunPlan(run.id, { steps: [] })).toBe(true);
   expect(await confirmRunPlan(run.id, OWNER)).toBe(true);
   expect(await setRunStatus(run.id, "running", { from: ["planned"] })).toBe(true);
-  expect(await executeStep({ runId: run.id, tenantId: TENANT, stepId: "storage", actor, tokens, modules: STEP_MODULES, policy: { ...POLICY, transientAttempts: 20 } })).toMatchObject({ ok: true });
+  expect(
+    await executeStep({
+      runId: run.id,
+      tenantId: TENANT,
+      stepId: "storage",
+      actor,
+      tokens,
+      modules: STEP_MODULES,
+      policy: { ...POLICY, transientAttempts: 20 },
+    }),
+  ).toMatchObject({ ok: true });
   return run;
 }
 
 /** Hold the first `count` requests matching method and path, before they are applied, for up to `ms`. */
 async function hold(method: string, pathRegex: string, count: number, ms = 60_000): Promise<void> {
-  const rules = Array.from({ length: count }, (_, i) => ({ name: `${method}-${i + 1}`, method, path: pathRegex, nth: i + 1, phase: "before", ms }));
+  const rules = Array.from({ length: count }, (_, i) => ({
+    name: `${method}-${i + 1}`,
+    method,
+    path: pathRegex,
+    nth: i + 1,
+    phase: "before",
+    ms,
+  }));
   expect((await simJson(sim, "POST", "/_sim/holds", { body: { rules } })).status).toBe(200);
 }
 
@@ -86,10 +123,20 @@ describe("a request held past the time limit", () => {
     // third attempt's are held, the first two attempts have timed out.
     await hold("PUT", DIAGNOSTIC_PUT, 40);
     const started = Date.now();
-    const execution = executeStep({ runId: run.id, tenantId: TENANT, stepId: "diagnostic-settings", actor, tokens, modules: STEP_MODULES, policy: { ...POLICY, transientAttempts: 20 } });
+    const execution = executeStep({
+      runId: run.id,
+      tenantId: TENANT,
+      stepId: "diagnostic-settings",
+      actor,
+      tokens,
+      modules: STEP_MODULES,
+      policy: { ...POLICY, transientAttempts: 20 },
+    });
     await until("three attempts held", async () => (await heldCount()) >= 12);
     const heldFor = Date.now() - started;
-    expect((await getRunForTenant(run.id, TENANT))?.steps.find((s) => s.stepId === "diagnostic-settings")).toMatchObject({ status: "running" });
+    expect((await getRunForTenant(run.id, TENANT))?.steps.find((s) => s.stepId === "diagnostic-settings")).toMatchObject({
+      status: "running",
+    });
     expect((await simJson(sim, "DELETE", "/_sim/holds")).status).toBe(204);
 
     const result = await execution;
@@ -99,7 +146,12 @@ describe("a request held past the time limit", () => {
     const timedOut = ops.filter((o) => o.errorCode === "timeout");
     expect(timedOut.length).toBeGreaterThanOrEqual(8);
     expect(timedOut[0]?.errorMessage).toMatch(/^Azure did not answer within 2 s, so the portal could not /);
-    expect((await getRunForTenant(run.id, TENANT))?.steps.find((s) => s.stepId === "diagnostic-settings")).toMatchObject({ status: "done", error: null, leaseOwner: null, leaseExpiresAt: null });
+    expect((await getRunForTenant(run.id, TENANT))?.steps.find((s) => s.stepId === "diagnostic-settings")).toMatchObject({
+      status: "done",
+      error: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    });
     console.info(`[timeouts] held-then-released: third attempt held after ${heldFor} ms, step done after ${total} ms (limit 2 s)`);
   }, 60_000);
 
@@ -107,7 +159,15 @@ describe("a request held past the time limit", () => {
     const run = await runAtDiagnosticSettings();
     await hold("PUT", DIAGNOSTIC_PUT, 50);
     const started = Date.now();
-    const result = await executeStep({ runId: run.id, tenantId: TENANT, stepId: "diagnostic-settings", actor, tokens, modules: STEP_MODULES, policy: { ...POLICY, transientAttempts: 3 } });
+    const result = await executeStep({
+      runId: run.id,
+      tenantId: TENANT,
+      stepId: "diagnostic-settings",
+      actor,
+      tokens,
+      modules: STEP_MODULES,
+      policy: { ...POLICY, transientAttempts: 3 },
+    });
     const took = Date.now() - started;
     expect(result).toMatchObject({ ok: false, code: "timeout", status: "failed" });
     const message = result.ok ? "" : result.message;
@@ -151,10 +211,17 @@ describe("every client has the limit", () => {
     await sim.reset();
     await setLatency(sim, { lroMs: { storageAccount: 30_000 }, replicationMs: 0 });
     const started = Date.now();
-    const error = await azureError(createStorageAccount(userCredential(sim, OWNER, "arm"), SUB_PROD, "rg-aks-prod-eastus", { name: "stlrobudget01", location: "eastus" }));
+    const error = await azureError(
+      createStorageAccount(userCredential(sim, OWNER, "arm"), SUB_PROD, "rg-aks-prod-eastus", {
+        name: "stlrobudget01",
+        location: "eastus",
+      }),
+    );
     const took = Date.now() - started;
     expect(error.code).toBe("timeout");
-    expect(error.message).toBe("Azure did not finish creating the storage account stlrobudget01 within 3 s. Retry; the next attempt picks up the account if Azure finished it meanwhile.");
+    expect(error.message).toBe(
+      "Azure did not finish creating the storage account stlrobudget01 within 3 s. Retry; the next attempt picks up the account if Azure finished it meanwhile.",
+    );
     expect(classifyAzureError(error)).toBe("transient");
     expect(took).toBeGreaterThanOrEqual(2_900);
     expect(took).toBeLessThan(8_000);

@@ -31,7 +31,8 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => env?.close());
 
-const ofType = (state: JsonBody, type: string): JsonBody[] => (state.arm as JsonBody[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
+const ofType = (state: JsonBody, type: string): JsonBody[] =>
+  (state.arm as JsonBody[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
 
 describe("onboarding in a tenant of 150 subscriptions", () => {
   it("onboards clusters of subscriptions listed only on later pages, end to end", async () => {
@@ -48,19 +49,39 @@ describe("onboarding in a tenant of 150 subscriptions", () => {
     // The form's defaults put each region's account where it is easiest; here the admin keeps it in a picked subscription.
     const storage = loaded.data.regions
       .filter((r) => regions.has(r.region))
-      .map((r) => ({ ...r, subscriptionId: subscriptions.find((s) => s.clusters.some((c) => c.location === r.region))?.id ?? r.subscriptionId }));
+      .map((r) => ({
+        ...r,
+        subscriptionId: subscriptions.find((s) => s.clusters.some((c) => c.location === r.region))?.id ?? r.subscriptionId,
+      }));
 
     const created = await createOnboardingRun(
       owner,
-      newRunSchema.parse({ subscriptionIds: [...picked], clusterIds: clusters.map((c) => c.id), storage, restrictNetwork: false, retentionDays: 30, secretLifetimeDays: 180 }),
+      newRunSchema.parse({
+        subscriptionIds: [...picked],
+        clusterIds: clusters.map((c) => c.id),
+        storage,
+        restrictNetwork: false,
+        retentionDays: 30,
+        secretLifetimeDays: 180,
+      }),
     );
     if (!created.ok) throw new Error(`${created.message} ${JSON.stringify(created.fieldErrors)}`);
     const runId = created.data.runId;
     expect(await confirmRunPlan(runId, OWNER)).toBe(true);
     expect(await setRunStatus(runId, "running", { from: ["planned"] })).toBe(true);
-    const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+    const tokens: TokenProvider = async (resource) => ({
+      ok: true,
+      token: await simToken(sim, { upn: OWNER, resource }),
+      expiresOn: new Date(Date.now() + 3_600_000),
+    });
     const since = new Date().toISOString();
-    const result = await runRemainingSteps({ runId, tenantId: TENANT, actor: { userId: owner.user.id, upn: OWNER }, tokens, modules: STEP_MODULES });
+    const result = await runRemainingSteps({
+      runId,
+      tenantId: TENANT,
+      actor: { userId: owner.user.id, upn: OWNER },
+      tokens,
+      modules: STEP_MODULES,
+    });
     expect(result.outcome).toBe("completed");
     const run = await getRunForTenant(runId, TENANT);
     expect(run?.steps.map((s) => s.status)).toEqual(STEP_IDS.map(() => "done"));
@@ -70,9 +91,15 @@ describe("onboarding in a tenant of 150 subscriptions", () => {
     const settings = ofType(state, "Microsoft.Insights/diagnosticSettings").filter((s) => s.name === DIAGNOSTIC_SETTING_NAME);
     const clusterOf = (s: JsonBody) => String(s.id).split("/providers/Microsoft.Insights/")[0]?.toLowerCase();
     expect(settings.map(clusterOf).sort()).toEqual(clusters.map((c) => c.id.toLowerCase()).sort());
-    expect(ofType(state, "Microsoft.Storage/storageAccounts").map((a) => String(a.location)).sort()).toEqual([...regions].sort());
+    expect(
+      ofType(state, "Microsoft.Storage/storageAccounts")
+        .map((a) => String(a.location))
+        .sort(),
+    ).toEqual([...regions].sort());
     // The run's role-assignment reads walked the simulator's one-per-page lists.
-    const paged = (await simRequests(sim, since)).filter((r) => r.url.toLowerCase().includes("/roleassignments") && r.url.toLowerCase().includes("skiptoken"));
+    const paged = (await simRequests(sim, since)).filter(
+      (r) => r.url.toLowerCase().includes("/roleassignments") && r.url.toLowerCase().includes("skiptoken"),
+    );
     expect(paged.length).toBeGreaterThan(0);
   }, 240_000);
 });

@@ -58,7 +58,8 @@ describe("a 150-subscription tenant through nextLink paging", () => {
     await clearRequests(sim);
     const perSub = await mapBounded(scenario.subscriptions, 6, (s) => listManagedClusters(owner(), s.id));
     expect(perSub.reduce((n, cs) => n + cs.length, 0)).toBe(CLUSTERS);
-    for (const [i, s] of scenario.subscriptions.entries()) expect(perSub[i]?.map((c) => c.name).sort()).toEqual(s.clusters.map((c) => c.name).sort());
+    for (const [i, s] of scenario.subscriptions.entries())
+      expect(perSub[i]?.map((c) => c.name).sort()).toEqual(s.clusters.map((c) => c.name).sort());
     expect((await served(/managedClusters\?/i)).nextPages).toBeGreaterThan(scenario.subscriptions.length / 2);
   });
 

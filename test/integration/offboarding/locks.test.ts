@@ -19,9 +19,21 @@ import { defaultRunConfig } from "../steps/context";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `offboarding-locks-${crypto.randomBytes(4).toString("hex")}`);
-const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+const tokens: TokenProvider = async (resource) => ({
+  ok: true,
+  token: await simToken(sim, { upn: OWNER, resource }),
+  expiresOn: new Date(Date.now() + 3_600_000),
+});
 const actor = { userId: null, upn: OWNER };
-const enginePolicy = { transientBaseDelayMs: 50, transientMaxDelayMs: 200, retryAfterMaxMs: 200, replicationBaseDelayMs: 100, replicationMaxDelayMs: 500, replicationBudgetMs: 20_000, transientAttempts: 8 };
+const enginePolicy = {
+  transientBaseDelayMs: 50,
+  transientMaxDelayMs: 200,
+  retryAfterMaxMs: 200,
+  replicationBaseDelayMs: 100,
+  replicationMaxDelayMs: 500,
+  replicationBudgetMs: 20_000,
+  transientAttempts: 8,
+};
 const policy = { attempts: 3, baseDelayMs: 50, maxDelayMs: 200, verifyAttempts: 2, leaseTtlMs: 30_000 };
 const scenario = scenarioSchema.parse(JSON.parse(fs.readFileSync(path.join("simulator", "scenarios", "locks.json"), "utf8")));
 
@@ -39,7 +51,8 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const ofType = (state: JsonBody, type: string): JsonBody[] => (state.arm as JsonBody[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
+const ofType = (state: JsonBody, type: string): JsonBody[] =>
+  (state.arm as JsonBody[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
 const inSub = (id: unknown, sub: string) => String(id).toLowerCase().startsWith(`/subscriptions/${sub}/`);
 
 describe("offboarding where locks protect part of the estate", () => {
@@ -51,7 +64,9 @@ describe("offboarding where locks protect part of the estate", () => {
     expect(await confirmRunPlan(run.id, OWNER)).toBe(true);
     expect(await setRunStatus(run.id, "running", { from: ["planned"] })).toBe(true);
     // Locks block deletes only: onboarding is unaffected.
-    expect(await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor, tokens, modules: STEP_MODULES, policy: enginePolicy })).toEqual({ outcome: "completed" });
+    expect(
+      await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor, tokens, modules: STEP_MODULES, policy: enginePolicy }),
+    ).toEqual({ outcome: "completed" });
 
     const result = await executeOffboarding({ runId: run.id, tenantId: TENANT, actor, tokens, policy });
     if (result.outcome !== "clean" && result.outcome !== "incomplete") throw new Error(`offboarding ended ${result.outcome}`);

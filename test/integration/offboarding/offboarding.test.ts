@@ -5,7 +5,19 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { putCustomRoleDefinition } from "../../../lib/azure/put-custom-role-definition";
 import { customRoleId } from "../../../lib/azure/names";
-import { closeDb, configureDb, confirmRunPlan, createRun, getOffboarding, listAuditEvents, listOperations, migrate, recordIntent, setRunPlan, setRunStatus } from "../../../lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  createRun,
+  getOffboarding,
+  listAuditEvents,
+  listOperations,
+  migrate,
+  recordIntent,
+  setRunPlan,
+  setRunStatus,
+} from "../../../lib/db";
 import { executeStep } from "../../../lib/engine/execute-step";
 import { planRun, runRemainingSteps } from "../../../lib/engine/run-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
@@ -24,9 +36,21 @@ import { testDbOptions } from "../../support/pglite-template";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `offboarding-${crypto.randomBytes(4).toString("hex")}`);
-const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+const tokens: TokenProvider = async (resource) => ({
+  ok: true,
+  token: await simToken(sim, { upn: OWNER, resource }),
+  expiresOn: new Date(Date.now() + 3_600_000),
+});
 const actor = { userId: null, upn: OWNER };
-const enginePolicy = { transientBaseDelayMs: 50, transientMaxDelayMs: 200, retryAfterMaxMs: 200, replicationBaseDelayMs: 100, replicationMaxDelayMs: 500, replicationBudgetMs: 20_000, transientAttempts: 8 };
+const enginePolicy = {
+  transientBaseDelayMs: 50,
+  transientMaxDelayMs: 200,
+  retryAfterMaxMs: 200,
+  replicationBaseDelayMs: 100,
+  replicationMaxDelayMs: 500,
+  replicationBudgetMs: 20_000,
+  transientAttempts: 8,
+};
 const policy = { attempts: 8, baseDelayMs: 50, maxDelayMs: 300, verifyAttempts: 3, leaseTtlMs: 30_000 };
 
 beforeAll(async () => {
@@ -54,7 +78,11 @@ async function snapshot(): Promise<JsonBody> {
   const byId = (a: JsonBody, b: JsonBody) => String(a.id).localeCompare(String(b.id));
   return {
     arm: (s.arm as JsonBody[]).filter((r) => r.type !== "Microsoft.Resources/providers").sort(byId),
-    graph: { applications: [...s.graph.applications].sort(byId), servicePrincipals: [...s.graph.servicePrincipals].sort(byId), appRoleAssignments: [...s.graph.appRoleAssignments].sort(byId) },
+    graph: {
+      applications: [...s.graph.applications].sort(byId),
+      servicePrincipals: [...s.graph.servicePrincipals].sort(byId),
+      appRoleAssignments: [...s.graph.appRoleAssignments].sort(byId),
+    },
     workbench: s.workbench,
   };
 }
@@ -86,7 +114,9 @@ async function planOf(runId: string) {
 }
 
 const writesSince = async (since: string) =>
-  (await simRequests(sim, since)).filter((r) => ["PUT", "POST", "PATCH", "DELETE"].includes(r.method) && !r.url.includes("/_sim") && !r.url.includes("checkNameAvailability"));
+  (await simRequests(sim, since)).filter(
+    (r) => ["PUT", "POST", "PATCH", "DELETE"].includes(r.method) && !r.url.includes("/_sim") && !r.url.includes("checkNameAvailability"),
+  );
 
 describe("offboarding a run", () => {
   it("removes everything a full run created, in order, verified; Azure is back to its pre-run state; a re-run writes nothing", async () => {
@@ -143,7 +173,9 @@ describe("offboarding a run", () => {
     expect(ops.length).toBeGreaterThan(0);
     expect(ops.every((o) => o.kind === "delete" && o.status === "succeeded")).toBe(true);
     const audit = (await listAuditEvents(TENANT, { limit: 1000 })).filter((e) => e.runId === run.id);
-    expect(audit.filter((e) => e.action === "azure.write" && (e.detail as { kind?: string } | null)?.kind === "delete").length).toBe(ops.length);
+    expect(audit.filter((e) => e.action === "azure.write" && (e.detail as { kind?: string } | null)?.kind === "delete").length).toBe(
+      ops.length,
+    );
 
     // Nothing left: the plan removes nothing, and executing it again sends no write.
     expect((await planOf(run.id)).removeCount).toBe(0);
@@ -159,7 +191,11 @@ describe("offboarding a run", () => {
     const config = defaultRunConfig();
     // second-admin.json has one cluster per region: aks-payments-prod (eastus) and aks-sandbox-weu (westeurope).
     config.clusters = config.clusters.filter((c) => c.name === "aks-payments-prod" || c.name === "aks-sandbox-weu");
-    config.storage = config.storage.map((s) => (s.region === "eastus" ? { ...s, resourceGroup: "rg-aks-prod-eastus", accountName: "contosoauditeus01", adopt: true, createResourceGroup: false } : s));
+    config.storage = config.storage.map((s) =>
+      s.region === "eastus"
+        ? { ...s, resourceGroup: "rg-aks-prod-eastus", accountName: "contosoauditeus01", adopt: true, createResourceGroup: false }
+        : s,
+    );
     const run = await onboard(config);
 
     const plan = await planOf(run.id);
@@ -171,7 +207,10 @@ describe("offboarding a run", () => {
     const after = await snapshot();
     expect(after.arm.some((r: JsonBody) => r.name === "contosoauditeus01" && r.type === "Microsoft.Storage/storageAccounts")).toBe(true);
     // The adopted account is kept; what the run changed on it (secure defaults, firewall) stays, the rest is as before.
-    const withoutAccount = (s: JsonBody) => ({ ...s, arm: s.arm.filter((r: JsonBody) => !String(r.id).toLowerCase().includes("/storageaccounts/contosoauditeus01")) });
+    const withoutAccount = (s: JsonBody) => ({
+      ...s,
+      arm: s.arm.filter((r: JsonBody) => !String(r.id).toLowerCase().includes("/storageaccounts/contosoauditeus01")),
+    });
     expect(withoutAccount(after)).toEqual(withoutAccount(before));
   }, 180_000);
 
@@ -179,12 +218,21 @@ describe("offboarding a run", () => {
     const before = await snapshot();
     const run = await startRun();
     for (const stepId of ["storage", "diagnostic-settings", "app-registration"] as const) {
-      expect(await executeStep({ runId: run.id, tenantId: TENANT, stepId, actor, tokens, modules: STEP_MODULES, policy: enginePolicy })).toMatchObject({ ok: true });
+      expect(
+        await executeStep({ runId: run.id, tenantId: TENANT, stepId, actor, tokens, modules: STEP_MODULES, policy: enginePolicy }),
+      ).toMatchObject({ ok: true });
     }
     await setRunStatus(run.id, "failed", { from: ["running"] });
     // The custom role step crashed after its PUT reached Azure, before the outcome was logged.
     const roleId = customRoleId(TENANT, AKS_READ_ONLY_ROLE_KEY);
-    await recordIntent({ runId: run.id, stepId: "custom-role", key: `custom-role.put:${roleId}`, kind: "create", target: `Custom role ${AKS_READ_ONLY_ROLE.roleName}`, actorUpn: OWNER });
+    await recordIntent({
+      runId: run.id,
+      stepId: "custom-role",
+      key: `custom-role.put:${roleId}`,
+      kind: "create",
+      target: `Custom role ${AKS_READ_ONLY_ROLE.roleName}`,
+      actorUpn: OWNER,
+    });
     await putCustomRoleDefinition(userCredential(sim, OWNER, "arm"), {
       roleId,
       roleName: AKS_READ_ONLY_ROLE.roleName,

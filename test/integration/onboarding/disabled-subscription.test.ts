@@ -14,7 +14,12 @@ const LEGACY = "7d3e9a41-5c2b-4f8e-a1d6-0b9c8e7f6a52";
 type ScenarioJson = { subscriptions: { id: string; clusters: Record<string, unknown>[] }[] } & Record<string, unknown>;
 const scenario = JSON.parse(fs.readFileSync(path.join("simulator", "scenarios", "disabled-subscription.json"), "utf8")) as ScenarioJson;
 const legacy = scenario.subscriptions.find((s) => s.id === LEGACY);
-legacy?.clusters.push({ name: "aks-legacy-eastus-2", resourceGroup: "rg-aks-legacy-eastus", location: "eastus", kubernetesVersion: "1.31.9" });
+legacy?.clusters.push({
+  name: "aks-legacy-eastus-2",
+  resourceGroup: "rg-aks-legacy-eastus",
+  location: "eastus",
+  kubernetesVersion: "1.31.9",
+});
 
 let env: SignedInSimulator | undefined;
 let owner: SessionWithUser;
@@ -42,7 +47,9 @@ describe("a disabled subscription on the new-onboarding form", () => {
     const before = (await listRunsForTenant(TENANT, { limit: 50 })).length;
     const result = await createOnboardingRun(owner, {
       subscriptionIds: [SUB_PROD, LEGACY],
-      clusterIds: [`/subscriptions/${LEGACY}/resourceGroups/rg-aks-legacy-eastus/providers/Microsoft.ContainerService/managedClusters/aks-legacy-eastus`],
+      clusterIds: [
+        `/subscriptions/${LEGACY}/resourceGroups/rg-aks-legacy-eastus/providers/Microsoft.ContainerService/managedClusters/aks-legacy-eastus`,
+      ],
       storage: [{ region: "eastus", subscriptionId: SUB_PROD, resourceGroup: "rg-aks-audit", accountName: "kubeauditlegacy01" }],
       restrictNetwork: false,
       retentionDays: 30,

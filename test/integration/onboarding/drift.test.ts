@@ -4,7 +4,17 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, configureDb, confirmRunPlan, getRunForTenant, listAuditChain, migrate, setRunStatus, upsertUser, type SessionWithUser } from "../../../lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  getRunForTenant,
+  listAuditChain,
+  migrate,
+  setRunStatus,
+  upsertUser,
+  type SessionWithUser,
+} from "../../../lib/db";
 import { createRun } from "../../../lib/db/runs";
 import { toJsonValue } from "../../../lib/db/json";
 import { runRemainingSteps } from "../../../lib/engine/run-run";
@@ -36,7 +46,16 @@ beforeAll(async () => {
   await migrate();
   const user = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn: OWNER, displayName: "Olivia Owner" });
   const now = new Date();
-  session = { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+  session = {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
 }, 60_000);
 afterAll(async () => {
   await closeDb();
@@ -44,9 +63,14 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+const tokens: TokenProvider = async (resource) => ({
+  ok: true,
+  token: await simToken(sim, { upn: OWNER, resource }),
+  expiresOn: new Date(Date.now() + 3_600_000),
+});
 const actor = () => ({ userId: session.user.id, upn: OWNER });
-const ofType = (state: JsonBody, type: string): JsonBody[] => (state.arm as JsonBody[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
+const ofType = (state: JsonBody, type: string): JsonBody[] =>
+  (state.arm as JsonBody[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
 const STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
 
 async function confirmAndDrive(runId: string) {
@@ -65,7 +89,13 @@ async function addCluster(body: Record<string, unknown>) {
 describe("re-check coverage and extend a completed run", () => {
   it("finds new clusters and a deleted setting, extends with one new account, and ends clean without duplicates", async () => {
     const config = defaultRunConfig();
-    const run = await createRun({ tenantId: TENANT, createdByUserId: session.user.id, createdByUpn: OWNER, config: toJsonValue(config), steps: STEP_IDS });
+    const run = await createRun({
+      tenantId: TENANT,
+      createdByUserId: session.user.id,
+      createdByUpn: OWNER,
+      config: toJsonValue(config),
+      steps: STEP_IDS,
+    });
     expect((await planStoredRun(run.id, TENANT, OWNER, config, tokens)).ok).toBe(true);
     await confirmAndDrive(run.id);
 
@@ -78,10 +108,21 @@ describe("re-check coverage and extend a completed run", () => {
 
     // A new cluster in a region the run covers, one in a region it doesn't, and a setting someone deleted.
     await addCluster({ subscriptionId: SUB_DEV, resourceGroup: "rg-aks-dev-eastus", name: "aks-batch-dev", location: "eastus" });
-    await addCluster({ subscriptionId: SUB_PROD, resourceGroup: "rg-aks-prod-northeurope", name: "aks-web-prod-neu", location: "northeurope", createResourceGroup: true });
+    await addCluster({
+      subscriptionId: SUB_PROD,
+      resourceGroup: "rg-aks-prod-northeurope",
+      name: "aks-web-prod-neu",
+      location: "northeurope",
+      createResourceGroup: true,
+    });
     const weu = config.clusters.find((c) => c.name === "aks-web-prod-weu");
     const armToken = await simToken(sim, { upn: OWNER, resource: "arm" });
-    const deleted = await simJson(sim, "DELETE", `${weu?.id}/providers/Microsoft.Insights/diagnosticSettings/${DIAGNOSTIC_SETTING_NAME}?api-version=2021-05-01-preview`, { token: armToken });
+    const deleted = await simJson(
+      sim,
+      "DELETE",
+      `${weu?.id}/providers/Microsoft.Insights/diagnosticSettings/${DIAGNOSTIC_SETTING_NAME}?api-version=2021-05-01-preview`,
+      { token: armToken },
+    );
     expect(deleted.status).toBe(200);
 
     const found = await recheckCoverage(session, run.id, tokens);
@@ -94,15 +135,32 @@ describe("re-check coverage and extend a completed run", () => {
     ]);
     const neuAccount = suggestStorageAccountName(TENANT, "northeurope");
     expect(found.data.proposedAccounts).toEqual([
-      { region: "northeurope", subscriptionId: SUB_PROD, subscriptionName: "Contoso Production", resourceGroup: "rg-aks-audit", accountName: neuAccount, status: "available" },
+      {
+        region: "northeurope",
+        subscriptionId: SUB_PROD,
+        subscriptionName: "Contoso Production",
+        resourceGroup: "rg-aks-audit",
+        accountName: neuAccount,
+        status: "available",
+      },
     ]);
     // Re-checking is read-only: nothing was written to Azure.
     expect(ofType(await simState(sim), "Microsoft.Storage/storageAccounts").some((a) => a.name === neuAccount)).toBe(false);
 
     // Two admins extend at once: exactly one reopens the run; the other is told to reload.
     const keys = found.data.gaps.filter((g) => !g.inRun).map((g) => g.key);
-    const secondUser = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn: "secops@contoso.onmicrosoft.com", displayName: "Sam Secops" });
-    const second: SessionWithUser = { ...session, tokenHash: crypto.randomBytes(32).toString("hex"), userId: secondUser.id, user: secondUser };
+    const secondUser = await upsertUser({
+      tenantId: TENANT,
+      objectId: crypto.randomUUID(),
+      upn: "secops@contoso.onmicrosoft.com",
+      displayName: "Sam Secops",
+    });
+    const second: SessionWithUser = {
+      ...session,
+      tokenHash: crypto.randomBytes(32).toString("hex"),
+      userId: secondUser.id,
+      user: secondUser,
+    };
     const results = await Promise.all([extendCoverage(session, run.id, keys, tokens), extendCoverage(second, run.id, keys, tokens)]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.find((r) => !r.ok)).toMatchObject({ ok: false, code: "conflict" });
@@ -112,11 +170,19 @@ describe("re-check coverage and extend a completed run", () => {
     expect(extended?.steps.every((s) => s.status === "pending")).toBe(true);
     const plan = extended?.plan as unknown as StoredPlan;
     expect(plan.steps.filter((s) => s.error)).toEqual([]);
-    const changed = plan.steps.flatMap((s) => s.changes.filter((c) => c.action !== "no-change").map((c) => ({ step: s.stepId, action: c.action, resource: c.resource, details: c.details ?? [] })));
+    const changed = plan.steps.flatMap((s) =>
+      s.changes
+        .filter((c) => c.action !== "no-change")
+        .map((c) => ({ step: s.stepId, action: c.action, resource: c.resource, details: c.details ?? [] })),
+    );
     const byStep = (id: string) => changed.filter((c) => c.step === id);
     expect(byStep("storage").length).toBeGreaterThan(0);
     for (const c of byStep("storage")) expect(`${c.resource} ${c.details.join(" ")}`).toContain(neuAccount);
-    expect(byStep("diagnostic-settings").map((c) => [c.action, c.resource]).sort()).toEqual([
+    expect(
+      byStep("diagnostic-settings")
+        .map((c) => [c.action, c.resource])
+        .sort(),
+    ).toEqual([
       ["create", `aks-batch-dev/${DIAGNOSTIC_SETTING_NAME}`],
       ["create", `aks-web-prod-neu/${DIAGNOSTIC_SETTING_NAME}`],
       ["create", `aks-web-prod-weu/${DIAGNOSTIC_SETTING_NAME}`],
@@ -126,14 +192,25 @@ describe("re-check coverage and extend a completed run", () => {
     // Narrow scopes: the AKS role on each added cluster (both have Entra integration), a blob reader on the new account.
     const clusterIdOf = (name: string) => found.data.gaps.find((g) => g.clusterName === name)?.clusterId;
     expect(found.data.gaps.every((g) => g.entraIntegration === true)).toBe(true);
-    expect(byStep("role-assignments").map((c) => [c.action, c.resource]).sort()).toEqual(
+    expect(
+      byStep("role-assignments")
+        .map((c) => [c.action, c.resource])
+        .sort(),
+    ).toEqual(
       [
         ["create", `AKS Audit Log Reader (read-only) at ${clusterIdOf("aks-batch-dev")}`],
         ["create", `AKS Audit Log Reader (read-only) at ${clusterIdOf("aks-web-prod-neu")}`],
-        ["create", `Storage Blob Data Reader at /subscriptions/${SUB_PROD}/resourceGroups/rg-aks-audit/providers/Microsoft.Storage/storageAccounts/${neuAccount}`],
+        [
+          "create",
+          `Storage Blob Data Reader at /subscriptions/${SUB_PROD}/resourceGroups/rg-aks-audit/providers/Microsoft.Storage/storageAccounts/${neuAccount}`,
+        ],
       ].sort(),
     );
-    expect(byStep("role-assignments").find((c) => c.resource.startsWith("Storage"))?.details.join(" ")).toContain(`StringEquals '${neuAccount}'`);
+    expect(
+      byStep("role-assignments")
+        .find((c) => c.resource.startsWith("Storage"))
+        ?.details.join(" "),
+    ).toContain(`StringEquals '${neuAccount}'`);
     expect(byStep("workbench-handoff")).toEqual([expect.objectContaining({ action: "update" })]);
 
     await confirmAndDrive(run.id);
@@ -174,7 +251,11 @@ describe("re-check coverage and extend a completed run", () => {
     expect(trail.filter((e) => e.action === "run.coverage_checked")).toHaveLength(3);
     const decisions = trail.filter((e) => e.action === "run.extended");
     expect(decisions).toHaveLength(1);
-    expect(decisions[0]?.detail).toMatchObject({ addedClusters: ["aks-batch-dev", "aks-web-prod-neu"], repairedClusters: [{ cluster: "aks-web-prod-weu", reason: "setting-missing" }], newStorageAccounts: [neuAccount] });
+    expect(decisions[0]?.detail).toMatchObject({
+      addedClusters: ["aks-batch-dev", "aks-web-prod-neu"],
+      repairedClusters: [{ cluster: "aks-web-prod-weu", reason: "setting-missing" }],
+      newStorageAccounts: [neuAccount],
+    });
     expect(trail.filter((e) => e.action === "run.completed")).toHaveLength(2);
   }, 240_000);
 
@@ -182,7 +263,13 @@ describe("re-check coverage and extend a completed run", () => {
     await sim.reset();
     await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 });
     const config = defaultRunConfig();
-    const run = await createRun({ tenantId: TENANT, createdByUserId: session.user.id, createdByUpn: OWNER, config: toJsonValue(config), steps: STEP_IDS });
+    const run = await createRun({
+      tenantId: TENANT,
+      createdByUserId: session.user.id,
+      createdByUpn: OWNER,
+      config: toJsonValue(config),
+      steps: STEP_IDS,
+    });
     expect((await planStoredRun(run.id, TENANT, OWNER, config, tokens)).ok).toBe(true);
     await confirmAndDrive(run.id);
     const app = ((await simState(sim)).graph.applications as JsonBody[]).find((a) => a.uniqueName === config.vendor.appUniqueName);
@@ -192,11 +279,27 @@ describe("re-check coverage and extend a completed run", () => {
     const aksRole = customRoleId(TENANT, "aks-read-only");
     const armToken = await simToken(sim, { upn: OWNER, resource: "arm" });
     const logAnalyticsReader = "73c42c96-874c-492b-b04d-ab87d138a893";
-    for (const [guid, condition] of [[aksRole, undefined], [STORAGE_BLOB_DATA_READER, blobReadCondition(config.storage.map((x) => x.accountName))], [logAnalyticsReader, undefined]] as const) {
-      const put = await simJson(sim, "PUT", `${prod}/providers/Microsoft.Authorization/roleAssignments/${roleAssignmentName(prod, sp.id, guid)}?api-version=2022-04-01`, {
-        token: armToken,
-        body: { properties: { roleDefinitionId: `${prod}/providers/Microsoft.Authorization/roleDefinitions/${guid}`, principalId: sp.id, principalType: "ServicePrincipal", ...(condition ? { condition, conditionVersion: "2.0" } : {}) } },
-      });
+    for (const [guid, condition] of [
+      [aksRole, undefined],
+      [STORAGE_BLOB_DATA_READER, blobReadCondition(config.storage.map((x) => x.accountName))],
+      [logAnalyticsReader, undefined],
+    ] as const) {
+      const put = await simJson(
+        sim,
+        "PUT",
+        `${prod}/providers/Microsoft.Authorization/roleAssignments/${roleAssignmentName(prod, sp.id, guid)}?api-version=2022-04-01`,
+        {
+          token: armToken,
+          body: {
+            properties: {
+              roleDefinitionId: `${prod}/providers/Microsoft.Authorization/roleDefinitions/${guid}`,
+              principalId: sp.id,
+              principalType: "ServicePrincipal",
+              ...(condition ? { condition, conditionVersion: "2.0" } : {}),
+            },
+          },
+        },
+      );
       expect(put.status).toBe(201);
     }
 
@@ -211,12 +314,20 @@ describe("re-check coverage and extend a completed run", () => {
     expect(await extendCoverage(session, run.id, [], tokens)).toMatchObject({ ok: true });
     const plan = (await getRunForTenant(run.id, TENANT))?.plan as unknown as StoredPlan;
     const removals = plan.steps.flatMap((x) => x.changes).filter((c) => c.action === "remove");
-    expect(removals.map((c) => c.resource)).toEqual([`AKS Audit Log Reader (read-only) at ${prod}`, `Storage Blob Data Reader at ${prod}`, `Log Analytics Reader at ${prod}`]);
+    expect(removals.map((c) => c.resource)).toEqual([
+      `AKS Audit Log Reader (read-only) at ${prod}`,
+      `Storage Blob Data Reader at ${prod}`,
+      `Log Analytics Reader at ${prod}`,
+    ]);
     await confirmAndDrive(run.id);
 
-    const assignments = ofType(await simState(sim), "Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sp.id);
+    const assignments = ofType(await simState(sim), "Microsoft.Authorization/roleAssignments").filter(
+      (a) => a.properties.principalId === sp.id,
+    );
     // At subscription scope only the Log Analytics query role is left.
-    const wide = assignments.filter((a) => String(a.properties.scope).toLowerCase() === prod).map((a) => String(a.properties.roleDefinitionId).split("/").pop());
+    const wide = assignments
+      .filter((a) => String(a.properties.scope).toLowerCase() === prod)
+      .map((a) => String(a.properties.roleDefinitionId).split("/").pop());
     expect(wide).toEqual([customRoleId(TENANT, "log-analytics-query")]);
     const after = await recheckCoverage(session, run.id, tokens);
     expect(after).toMatchObject({ ok: true, data: { gaps: [], narrowing: [] } });
@@ -224,10 +335,21 @@ describe("re-check coverage and extend a completed run", () => {
 
   it("refuses a re-check of a run that isn't completed, and a run of another tenant", async () => {
     const config = defaultRunConfig();
-    const run = await createRun({ tenantId: TENANT, createdByUserId: session.user.id, createdByUpn: OWNER, config: toJsonValue(config), steps: STEP_IDS });
+    const run = await createRun({
+      tenantId: TENANT,
+      createdByUserId: session.user.id,
+      createdByUpn: OWNER,
+      config: toJsonValue(config),
+      steps: STEP_IDS,
+    });
     expect(await recheckCoverage(session, run.id, tokens)).toMatchObject({ ok: false, code: "conflict" });
     expect(await extendCoverage(session, run.id, [], tokens)).toMatchObject({ ok: false, code: "conflict" });
-    const outsider = await upsertUser({ tenantId: crypto.randomUUID(), objectId: crypto.randomUUID(), upn: "x@fabrikam.example", displayName: "X" });
+    const outsider = await upsertUser({
+      tenantId: crypto.randomUUID(),
+      objectId: crypto.randomUUID(),
+      upn: "x@fabrikam.example",
+      displayName: "X",
+    });
     const foreign = { ...session, userId: outsider.id, user: outsider };
     expect(await recheckCoverage(foreign, run.id, tokens)).toMatchObject({ ok: false, code: "forbidden" });
     expect(await extendCoverage(foreign, run.id, [], tokens)).toMatchObject({ ok: false, code: "forbidden" });

@@ -24,10 +24,18 @@ describe("new-onboarding defaults on 150 subscriptions", () => {
     const loaded = await loadNewRunDefaults(owner);
     console.log(`new-onboarding defaults for 150 subscriptions / 450 clusters: ${Date.now() - started} ms`);
     if (!loaded.ok) throw new Error(loaded.message);
-    const clusters = scenario.subscriptions.flatMap((s) => s.clusters.map((c) => `/subscriptions/${s.id}/resourcegroups/${c.resourceGroup}/providers/microsoft.containerservice/managedclusters/${c.name}`.toLowerCase()));
+    const clusters = scenario.subscriptions.flatMap((s) =>
+      s.clusters.map((c) =>
+        `/subscriptions/${s.id}/resourcegroups/${c.resourceGroup}/providers/microsoft.containerservice/managedclusters/${c.name}`.toLowerCase(),
+      ),
+    );
     expect(Object.keys(loaded.data.preflight).sort()).toEqual(clusters.sort());
     expect(Object.values(loaded.data.preflight).every((p) => p.settingsCount !== null)).toBe(true);
-    expect(loaded.data.subscriptions.filter((s) => s.clusters.length > 0).every((s) => s.storageRegistered !== null && s.canCreateStorage !== null)).toBe(true);
+    expect(
+      loaded.data.subscriptions
+        .filter((s) => s.clusters.length > 0)
+        .every((s) => s.storageRegistered !== null && s.canCreateStorage !== null),
+    ).toBe(true);
     const regions = new Set(scenario.subscriptions.flatMap((s) => s.clusters.map((c) => c.location)));
     expect(loaded.data.regions.map((r) => r.region).sort()).toEqual([...regions].sort());
   }, 120_000);

@@ -5,7 +5,17 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { closeDb, configureDb, confirmRunPlan, getRunForTenant, listAuditChain, migrate, setRunStatus, upsertUser, type SessionWithUser } from "../../../lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  getRunForTenant,
+  listAuditChain,
+  migrate,
+  setRunStatus,
+  upsertUser,
+  type SessionWithUser,
+} from "../../../lib/db";
 import { createRun } from "../../../lib/db/runs";
 import { toJsonValue } from "../../../lib/db/json";
 import { listRunsAttention } from "../../../lib/db/step-runs";
@@ -40,7 +50,16 @@ beforeAll(async () => {
   await migrate();
   const user = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn: OWNER, displayName: "Olivia Owner" });
   const now = new Date();
-  session = { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+  session = {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
 }, 60_000);
 beforeEach(async () => {
   await sim.reset(scenario);
@@ -52,13 +71,24 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
-const ofType = (state: JsonBody, type: string): JsonBody[] => (state.arm as JsonBody[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
+const tokens: TokenProvider = async (resource) => ({
+  ok: true,
+  token: await simToken(sim, { upn: OWNER, resource }),
+  expiresOn: new Date(Date.now() + 3_600_000),
+});
+const ofType = (state: JsonBody, type: string): JsonBody[] =>
+  (state.arm as JsonBody[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
 const clusterOfSetting = (s: JsonBody) => String(s.id).split("/providers/Microsoft.Insights/")[0]?.split("/").pop();
 
 async function plannedRun() {
   const config = defaultRunConfig();
-  const run = await createRun({ tenantId: TENANT, createdByUserId: session.user.id, createdByUpn: OWNER, config: toJsonValue(config), steps: STEP_IDS });
+  const run = await createRun({
+    tenantId: TENANT,
+    createdByUserId: session.user.id,
+    createdByUpn: OWNER,
+    config: toJsonValue(config),
+    steps: STEP_IDS,
+  });
   expect((await planStoredRun(run.id, TENANT, OWNER, config, tokens)).ok).toBe(true);
   return { run, config };
 }
@@ -82,7 +112,12 @@ describe("a cluster at the diagnostic-settings limit", () => {
     expect(flagged.map((f) => [f.name, f.code])).toEqual([[AT_LIMIT, "diagnostic_settings_limit"]]);
     expect(flagged[0]?.reason).toContain("5 diagnostic settings");
 
-    const result = await leaveClusterOut(session, { run: { id: run.id, status: "planned", config: toJsonValue(config) }, config }, flagged[0]?.key ?? "", tokens);
+    const result = await leaveClusterOut(
+      session,
+      { run: { id: run.id, status: "planned", config: toJsonValue(config) }, config },
+      flagged[0]?.key ?? "",
+      tokens,
+    );
     expect(result).toEqual({ ok: true, data: { runId: run.id } });
     const after = await storedPlan(run.id);
     expect(after.run?.status).toBe("planned");
@@ -91,7 +126,14 @@ describe("a cluster at the diagnostic-settings limit", () => {
     expect(flaggedClusters(after.plan, after.config)).toEqual([]);
     expect(JSON.stringify(after.plan)).not.toContain(AT_LIMIT);
     // A stale request (the configuration it was computed from has changed) changes nothing.
-    expect(await leaveClusterOut(session, { run: { id: run.id, status: "planned", config: toJsonValue(config) }, config }, flagged[0]?.key ?? "", tokens)).toMatchObject({ ok: false, code: "conflict" });
+    expect(
+      await leaveClusterOut(
+        session,
+        { run: { id: run.id, status: "planned", config: toJsonValue(config) }, config },
+        flagged[0]?.key ?? "",
+        tokens,
+      ),
+    ).toMatchObject({ ok: false, code: "conflict" });
     const trail = await listAuditChain({ tenantId: TENANT, runId: run.id });
     expect(trail.filter((e) => e.action === "run.cluster_left_out").map((e) => e.detail)).toEqual([{ cluster: AT_LIMIT }]);
   }, 60_000);
@@ -99,26 +141,38 @@ describe("a cluster at the diagnostic-settings limit", () => {
   it("does not stop the others: the run completes with 1 cluster needing attention, and Extend onboards it once a slot is free", async () => {
     const { run, config } = await plannedRun();
     const result = await confirmAndDrive(run.id);
-    expect(result).toMatchObject({ outcome: "completed", attention: [{ kind: "cluster", subject: AT_LIMIT, code: "diagnostic_settings_limit" }] });
+    expect(result).toMatchObject({
+      outcome: "completed",
+      attention: [{ kind: "cluster", subject: AT_LIMIT, code: "diagnostic_settings_limit" }],
+    });
 
     const done = await getRunForTenant(run.id, TENANT);
     expect(done?.status).toBe("completed");
     expect(done?.steps.map((s) => s.status)).toEqual(STEP_IDS.map(() => "done"));
     const attention = done?.steps.flatMap((s) => s.attention ?? []) ?? [];
-    expect(attention.map((a) => `${a.subject}: ${a.reason} ${a.action}`)).toEqual([expect.stringMatching(/^aks-payments-prod: It already has 5 diagnostic settings.*Re-check coverage/)]);
+    expect(attention.map((a) => `${a.subject}: ${a.reason} ${a.action}`)).toEqual([
+      expect.stringMatching(/^aks-payments-prod: It already has 5 diagnostic settings.*Re-check coverage/),
+    ]);
     expect(completedRunText(clustersNeedingAttention(attention).length)).toBe("Complete — 1 cluster needs attention");
     // The tenant's run list reads the same exceptions.
-    expect([...(await listRunsAttention([run.id])).entries()].map(([id, a]) => [id, clustersNeedingAttention(a)])).toEqual([[run.id, [AT_LIMIT]]]);
+    expect([...(await listRunsAttention([run.id])).entries()].map(([id, a]) => [id, clustersNeedingAttention(a)])).toEqual([
+      [run.id, [AT_LIMIT]],
+    ]);
 
     // Every other cluster sends kube-audit; the one at the limit kept its five settings and got none of ours.
     const state = await simState(sim);
-    const ours = ofType(state, "Microsoft.Insights/diagnosticSettings").filter((s) => s.name === DIAGNOSTIC_SETTING_NAME).map(clusterOfSetting).sort();
+    const ours = ofType(state, "Microsoft.Insights/diagnosticSettings")
+      .filter((s) => s.name === DIAGNOSTIC_SETTING_NAME)
+      .map(clusterOfSetting)
+      .sort();
     expect(ours).toEqual(["aks-dev-eastus", "aks-sandbox-weu", "aks-web-prod-weu"]);
     expect(ofType(state, "Microsoft.Insights/diagnosticSettings").filter((s) => clusterOfSetting(s) === AT_LIMIT)).toHaveLength(5);
     // App, role, role assignments, hand-off and verification ran.
     const app = (state.graph.applications as JsonBody[]).find((a) => a.uniqueName === config.vendor.appUniqueName);
     const sp = (state.graph.servicePrincipals as JsonBody[]).find((s) => s.appId === app?.appId);
-    expect(ofType(state, "Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sp?.id).length).toBeGreaterThan(0);
+    expect(
+      ofType(state, "Microsoft.Authorization/roleAssignments").filter((a) => a.properties.principalId === sp?.id).length,
+    ).toBeGreaterThan(0);
     expect(state.workbench.devices).toHaveLength(1);
     const verification = parseVerificationOutput(done?.steps.find((s) => s.stepId === "verification")?.outputs);
     expect(verification?.checks.filter((c) => c.status === "fail")).toEqual([]);
@@ -135,7 +189,12 @@ describe("a cluster at the diagnostic-settings limit", () => {
     // The admin frees a slot; Extend reopens the run and the new plan writes just that cluster's setting.
     const limited = config.clusters.find((c) => c.name === AT_LIMIT);
     const armToken = await simToken(sim, { upn: OWNER, resource: "arm" });
-    const freed = await simJson(sim, "DELETE", `${limited?.id}/providers/Microsoft.Insights/diagnosticSettings/to-law-guard?api-version=2021-05-01-preview`, { token: armToken });
+    const freed = await simJson(
+      sim,
+      "DELETE",
+      `${limited?.id}/providers/Microsoft.Insights/diagnosticSettings/to-law-guard?api-version=2021-05-01-preview`,
+      { token: armToken },
+    );
     expect(freed.status).toBe(200);
     const free = await recheckCoverage(session, run.id, tokens);
     if (!free.ok) throw new Error(free.message);
@@ -143,13 +202,19 @@ describe("a cluster at the diagnostic-settings limit", () => {
     expect(await extendCoverage(session, run.id, [], tokens)).toEqual({ ok: true, data: { runId: run.id } });
     const { plan } = await storedPlan(run.id);
     expect(flaggedClusters(plan, config)).toEqual([]);
-    const settingWrites = plan.steps.find((s) => s.stepId === "diagnostic-settings")?.changes.filter((c) => c.action !== "no-change").map((c) => c.resource);
+    const settingWrites = plan.steps
+      .find((s) => s.stepId === "diagnostic-settings")
+      ?.changes.filter((c) => c.action !== "no-change")
+      .map((c) => c.resource);
     expect(settingWrites).toEqual([`${AT_LIMIT}/${DIAGNOSTIC_SETTING_NAME}`]);
 
     expect(await confirmAndDrive(run.id)).toEqual({ outcome: "completed" });
     const extended = await getRunForTenant(run.id, TENANT);
     expect(extended?.steps.flatMap((s) => s.attention ?? [])).toEqual([]);
-    expect(await recheckCoverage(session, run.id, tokens)).toMatchObject({ ok: true, data: { clustersChecked: 4, coveredCount: 4, gaps: [] } });
+    expect(await recheckCoverage(session, run.id, tokens)).toMatchObject({
+      ok: true,
+      data: { clustersChecked: 4, coveredCount: 4, gaps: [] },
+    });
     const settings = ofType(await simState(sim), "Microsoft.Insights/diagnosticSettings").filter((s) => s.name === DIAGNOSTIC_SETTING_NAME);
     expect(settings.map(clusterOfSetting).sort()).toEqual(["aks-dev-eastus", "aks-payments-prod", "aks-sandbox-weu", "aks-web-prod-weu"]);
   }, 240_000);

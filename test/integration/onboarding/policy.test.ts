@@ -5,7 +5,16 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, configureDb, confirmRunPlan, getRunForTenant, listAuditEvents, migrate, setRunStatus, type SessionWithUser } from "../../../lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  getRunForTenant,
+  listAuditEvents,
+  migrate,
+  setRunStatus,
+  type SessionWithUser,
+} from "../../../lib/db";
 import { runRemainingSteps } from "../../../lib/engine/run-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
@@ -39,7 +48,11 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+const tokens: TokenProvider = async (resource) => ({
+  ok: true,
+  token: await simToken(sim, { upn: OWNER, resource }),
+  expiresOn: new Date(Date.now() + 3_600_000),
+});
 
 /** The storage step once the run stopped moving (Retry runs its steps in the background). */
 async function settledStorageStep(runId: string) {
@@ -61,7 +74,13 @@ describe("deny policies", () => {
     const defaults = loaded.data;
     // Both required-tag assignments (resource groups and resources) pre-fill costCenter; the DoNotEnforce one adds nothing.
     expect(defaults.requiredTags).toEqual({
-      tags: [{ name: "costCenter", assignments: ["Require costCenter on resource groups", "Require costCenter on resources"], on: ["resource groups", "resources"] }],
+      tags: [
+        {
+          name: "costCenter",
+          assignments: ["Require costCenter on resource groups", "Require costCenter on resources"],
+          on: ["resource groups", "resources"],
+        },
+      ],
       notes: [],
     });
 
@@ -84,32 +103,52 @@ describe("deny policies", () => {
     let storage = (await getRunForTenant(runId, TENANT))?.steps.find((s) => s.stepId === "storage");
     expect(storage?.status).toBe("failed");
     expect(storage?.error?.code).toBe("policy_denied");
-    expect(storage?.error?.message).toContain("Azure Policy assignment 'Require costCenter on resource groups' requires the tag 'costCenter' on resource groups");
+    expect(storage?.error?.message).toContain(
+      "Azure Policy assignment 'Require costCenter on resource groups' requires the tag 'costCenter' on resource groups",
+    );
     expect(storage?.error?.message).not.toMatch(/[{}]/);
-    expect(choiceHints(storage?.error?.message ?? "")).toEqual({ tags: [{ name: "costCenter", requiredBy: "Require costCenter on resource groups" }], restrictNetwork: false });
+    expect(choiceHints(storage?.error?.message ?? "")).toEqual({
+      tags: [{ name: "costCenter", requiredBy: "Require costCenter on resource groups" }],
+      restrictNetwork: false,
+    });
 
     // Tag given, network still open: the resource group is created, the storage account is denied by the network policy.
     let view = await getRunView(owner, runId);
     if (!view) throw new Error("run not found");
-    expect(await changeChoicesAndRetry(owner, view, { runId, restrictNetwork: false, tags: { costCenter: "cc-4711" } })).toEqual({ ok: true, data: { runId } });
+    expect(await changeChoicesAndRetry(owner, view, { runId, restrictNetwork: false, tags: { costCenter: "cc-4711" } })).toEqual({
+      ok: true,
+      data: { runId },
+    });
     ({ storage } = await settledStorageStep(runId));
     expect(storage?.status).toBe("failed");
     expect(storage?.error?.code).toBe("policy_denied");
-    expect(storage?.error?.message).toContain("Azure Policy assignment 'Storage accounts must restrict network access' requires storage accounts to deny access from all networks by default");
+    expect(storage?.error?.message).toContain(
+      "Azure Policy assignment 'Storage accounts must restrict network access' requires storage accounts to deny access from all networks by default",
+    );
     expect(choiceHints(storage?.error?.message ?? "").restrictNetwork).toBe(true);
-    const groups = ((await simState(sim)).arm as { type: string; name: string; tags?: Record<string, string> }[]).filter((r) => r.type.toLowerCase() === "microsoft.resources/resourcegroups" && r.name === "rg-aks-audit");
+    const groups = ((await simState(sim)).arm as { type: string; name: string; tags?: Record<string, string> }[]).filter(
+      (r) => r.type.toLowerCase() === "microsoft.resources/resourcegroups" && r.name === "rg-aks-audit",
+    );
     expect(groups.length).toBeGreaterThan(0);
     for (const g of groups) expect(g.tags).toEqual({ costCenter: "cc-4711", "managed-by": "aks-onboarding-portal" });
 
     // "Restrict network access" on: the retried step creates the accounts, firewalled to the vendor, with the tags.
     view = await getRunView(owner, runId);
     if (!view) throw new Error("run not found");
-    expect(await changeChoicesAndRetry(owner, view, { runId, restrictNetwork: true, tags: { costCenter: "cc-4711" } })).toEqual({ ok: true, data: { runId } });
+    expect(await changeChoicesAndRetry(owner, view, { runId, restrictNetwork: true, tags: { costCenter: "cc-4711" } })).toEqual({
+      ok: true,
+      data: { runId },
+    });
     ({ storage } = await settledStorageStep(runId));
     expect(storage?.status).toBe("done");
-    const accounts = ((await simState(sim)).arm as { type: string; name: string; tags?: Record<string, string>; properties: { networkAcls?: { defaultAction?: string } } }[]).filter(
-      (r) => r.type.toLowerCase() === "microsoft.storage/storageaccounts",
-    );
+    const accounts = (
+      (await simState(sim)).arm as {
+        type: string;
+        name: string;
+        tags?: Record<string, string>;
+        properties: { networkAcls?: { defaultAction?: string } };
+      }[]
+    ).filter((r) => r.type.toLowerCase() === "microsoft.storage/storageaccounts");
     expect(accounts.map((a) => a.name).sort()).toEqual(defaults.regions.map((r) => r.accountName).sort());
     for (const a of accounts) {
       expect(a.tags).toEqual({ costCenter: "cc-4711", "managed-by": "aks-onboarding-portal" });
@@ -143,7 +182,10 @@ describe("deny policies", () => {
     if (!created.ok) throw new Error(created.message);
     const view = await getRunView(owner, created.data.runId);
     if (!view) throw new Error("run not found");
-    expect(await changeChoicesAndRetry(owner, view, { runId: created.data.runId, restrictNetwork: false, tags: {} })).toMatchObject({ ok: false, code: "conflict" });
+    expect(await changeChoicesAndRetry(owner, view, { runId: created.data.runId, restrictNetwork: false, tags: {} })).toMatchObject({
+      ok: false,
+      code: "conflict",
+    });
     expect((await getRunForTenant(created.data.runId, TENANT))?.config).toEqual(view.run.config);
   }, 60_000);
 });

@@ -40,7 +40,11 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => env?.close());
 
-const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+const tokens: TokenProvider = async (resource) => ({
+  ok: true,
+  token: await simToken(sim, { upn: OWNER, resource }),
+  expiresOn: new Date(Date.now() + 3_600_000),
+});
 
 describe("an estate without Microsoft.Storage registered", () => {
   it("loads the defaults, defers the name checks, creates and plans the run with them, and the run completes", async () => {
@@ -61,7 +65,11 @@ describe("an estate without Microsoft.Storage registered", () => {
 
     // The name check is not an error: it waits for the plan's registration, and never says "deleted".
     for (const r of defaults.regions) {
-      const check = await checkStorageName(owner, { subscriptionId: r.subscriptionId, resourceGroup: r.resourceGroup, accountName: r.accountName });
+      const check = await checkStorageName(owner, {
+        subscriptionId: r.subscriptionId,
+        resourceGroup: r.resourceGroup,
+        accountName: r.accountName,
+      });
       expect(check).toEqual({ ok: true, data: { status: "deferred", message: DEFERRED_NAME_MESSAGE } });
     }
 
@@ -87,7 +95,10 @@ describe("an estate without Microsoft.Storage registered", () => {
     const storage = plan?.steps.find((s) => s.stepId === "storage");
     expect(storage?.error).toBeUndefined();
     const registrations = storage?.changes.filter((c) => c.action === "register" && c.resource.startsWith("Microsoft.Storage")) ?? [];
-    expect(registrations.map((c) => c.resource).sort()).toEqual(["Microsoft.Storage in Contoso Development", "Microsoft.Storage in Contoso Production"]);
+    expect(registrations.map((c) => c.resource).sort()).toEqual([
+      "Microsoft.Storage in Contoso Development",
+      "Microsoft.Storage in Contoso Production",
+    ]);
     const accounts = storage?.changes.filter((c) => c.resourceType === "Storage account") ?? [];
     expect(accounts.map((c) => c.action)).toEqual(["create", "create"]);
     for (const a of accounts) expect(a.details?.some((d) => /checked right after Microsoft\.Storage is registered/.test(d))).toBe(true);
@@ -95,7 +106,13 @@ describe("an estate without Microsoft.Storage registered", () => {
     expect(await confirmRunPlan(created.data.runId, OWNER)).toBe(true);
     expect(await setRunStatus(created.data.runId, "running", { from: ["planned"] })).toBe(true);
     const since = new Date().toISOString();
-    const result = await runRemainingSteps({ runId: created.data.runId, tenantId: TENANT, actor: { userId: null, upn: OWNER }, tokens, modules: STEP_MODULES });
+    const result = await runRemainingSteps({
+      runId: created.data.runId,
+      tenantId: TENANT,
+      actor: { userId: null, upn: OWNER },
+      tokens,
+      modules: STEP_MODULES,
+    });
     if (result.outcome !== "completed") console.error(JSON.stringify(result, null, 2));
     expect(result).toEqual({ outcome: "completed" });
     const done = await getRunForTenant(created.data.runId, TENANT);
@@ -103,14 +120,18 @@ describe("an estate without Microsoft.Storage registered", () => {
 
     // The step registered the provider, then asked Azure about the names before creating the accounts.
     const requests = await simRequests(sim, since);
-    const registerAt = requests.findIndex((r) => r.method === "POST" && /Microsoft\.Storage\/register/i.test(r.url) && r.url.includes(SUB_DEV));
+    const registerAt = requests.findIndex(
+      (r) => r.method === "POST" && /Microsoft\.Storage\/register/i.test(r.url) && r.url.includes(SUB_DEV),
+    );
     const checkAt = requests.findIndex((r) => r.method === "POST" && /checkNameAvailability/i.test(r.url) && r.status === 200);
     const createAt = requests.findIndex((r) => r.method === "PUT" && /storageAccounts\/[^/?]+\?/i.test(r.url));
     expect(registerAt).toBeGreaterThanOrEqual(0);
     expect(checkAt).toBeGreaterThan(registerAt);
     expect(createAt).toBeGreaterThan(checkAt);
     const state = await simState(sim);
-    const made = (state.arm as { type: string; name: string; location: string }[]).filter((r) => r.type.toLowerCase() === "microsoft.storage/storageaccounts");
+    const made = (state.arm as { type: string; name: string; location: string }[]).filter(
+      (r) => r.type.toLowerCase() === "microsoft.storage/storageaccounts",
+    );
     expect(made.map((a) => [a.name, a.location]).sort()).toEqual(defaults.regions.map((r) => [r.accountName, r.region]).sort());
   });
 });
@@ -138,7 +159,12 @@ describe("a name Azure could check only after registration", () => {
     const state = await simState(sim);
     expect((state.arm as { type: string }[]).filter((r) => r.type.toLowerCase() === "microsoft.storage/storageaccounts")).toEqual([]);
     // Nothing blocks the admin's next run: the same step with another name now checks it live and proceeds.
-    const again = testStepContext(sim, { config: { ...defaultRunConfig(), storage: defaultRunConfig().storage.map((c) => ({ ...c, accountName: `${c.accountName.slice(0, 20)}x2` })) } });
+    const again = testStepContext(sim, {
+      config: {
+        ...defaultRunConfig(),
+        storage: defaultRunConfig().storage.map((c) => ({ ...c, accountName: `${c.accountName.slice(0, 20)}x2` })),
+      },
+    });
     const relive = await storageStep.read(again.ctx);
     expect(relive.regions.map((r) => [r.nameDeferred ?? false, r.nameCheck?.available])).toEqual([
       [false, true],

@@ -4,7 +4,18 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, configureDb, confirmRunPlan, createRun, listOperations, migrate, setRunPlan, setRunStatus, upsertUser, type SessionWithUser } from "../../../lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  createRun,
+  listOperations,
+  migrate,
+  setRunPlan,
+  setRunStatus,
+  upsertUser,
+  type SessionWithUser,
+} from "../../../lib/db";
 import { planRun, runRemainingSteps } from "../../../lib/engine/run-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
@@ -21,7 +32,13 @@ import { testDbOptions } from "../../support/pglite-template";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `rotation-manual-${crypto.randomBytes(4).toString("hex")}`);
-const POLICY: RotationPolicy = { leaseTtlMs: 1_500, attempts: 4, baseDelayMs: 20, maxDelayMs: 200, signIn: { timeoutMs: 15_000, intervalMs: 250 } }; // sign-in outlasts the simulator's 2 s new-secret window
+const POLICY: RotationPolicy = {
+  leaseTtlMs: 1_500,
+  attempts: 4,
+  baseDelayMs: 20,
+  maxDelayMs: 200,
+  signIn: { timeoutMs: 15_000, intervalMs: 250 },
+}; // sign-in outlasts the simulator's 2 s new-secret window
 
 beforeAll(async () => {
   sim = await startSimForPortal({ blob: true });
@@ -36,16 +53,34 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const tokens: TokenProvider = async (resource) => ({ ok: true, token: await simToken(sim, { upn: OWNER, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
+const tokens: TokenProvider = async (resource) => ({
+  ok: true,
+  token: await simToken(sim, { upn: OWNER, resource }),
+  expiresOn: new Date(Date.now() + 3_600_000),
+});
 
 async function sessionOf(upn: string): Promise<SessionWithUser> {
   const user = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn, displayName: upn });
   const now = new Date();
-  return { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+  return {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
 }
 
 async function vendorApp(): Promise<{ id: string; appId: string; passwordCredentials: { keyId: string; displayName: string | null }[] }> {
-  const apps = (await simState(sim)).graph.applications as { id: string; appId: string; uniqueName: string; passwordCredentials: { keyId: string; displayName: string | null }[] }[];
+  const apps = (await simState(sim)).graph.applications as {
+    id: string;
+    appId: string;
+    uniqueName: string;
+    passwordCredentials: { keyId: string; displayName: string | null }[];
+  }[];
   const app = apps.find((a) => a.uniqueName === defaultRunConfig().vendor.appUniqueName);
   if (!app) throw new Error("vendor app missing");
   return app;
@@ -55,7 +90,12 @@ async function signInStatus(appId: string, secret: string): Promise<{ status: nu
   const res = await fetch(`${sim.url}/${TENANT}/oauth2/v2.0/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: appId, client_secret: secret, scope: "https://management.azure.com/.default" }),
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: appId,
+      client_secret: secret,
+      scope: "https://management.azure.com/.default",
+    }),
   });
   return { status: res.status, codes: ((await res.json()) as { error_codes?: number[] }).error_codes ?? [] };
 }
@@ -64,10 +104,14 @@ describe("manual-mode rotation", () => {
   it("reveals the new secret once and removes the old one only after the acknowledgement; an unsealed leftover is removed; an app that can no longer read the clusters stops the next rotation", async () => {
     const config = defaultRunConfig();
     const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config, steps: STEP_IDS });
-    expect(await setRunPlan(run.id, (await planRun({ config, tenantId: TENANT, tokens, modules: STEP_MODULES, runId: run.id })) as never)).toBe(true);
+    expect(
+      await setRunPlan(run.id, (await planRun({ config, tenantId: TENANT, tokens, modules: STEP_MODULES, runId: run.id })) as never),
+    ).toBe(true);
     expect(await confirmRunPlan(run.id, OWNER)).toBe(true);
     expect(await setRunStatus(run.id, "running", { from: ["planned"] })).toBe(true);
-    expect(await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor: { userId: null, upn: OWNER }, tokens, modules: STEP_MODULES })).toEqual({ outcome: "completed" });
+    expect(
+      await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor: { userId: null, upn: OWNER }, tokens, modules: STEP_MODULES }),
+    ).toEqual({ outcome: "completed" });
 
     const owner = await sessionOf(OWNER);
     const first = await revealClientSecret(owner, run.id);
@@ -90,7 +134,10 @@ describe("manual-mode rotation", () => {
     expect(during.passwordCredentials.map((c) => c.keyId)).not.toContain(leftover.body.keyId);
     expect(during.passwordCredentials).toHaveLength(2);
     expect(during.passwordCredentials.map((c) => c.keyId)).toContain(oldKeyId);
-    expect(await getCredentialStatus(owner, run.id)).toMatchObject({ mode: "manual", rotation: { status: "waiting_ack", acknowledged: false } });
+    expect(await getCredentialStatus(owner, run.id)).toMatchObject({
+      mode: "manual",
+      rotation: { status: "waiting_ack", acknowledged: false },
+    });
     expect(await requestRotation(owner, run.id, { tokens, policy: POLICY, wait: true })).toMatchObject({ ok: false, code: "awaiting_ack" });
 
     // The hand-off panel offers the new secret once.
@@ -104,13 +151,20 @@ describe("manual-mode rotation", () => {
 
     expect(await acknowledgeHandoff(owner, run.id)).toMatchObject({ ok: true });
     expect((await getCredentialStatus(owner, run.id))?.rotation?.acknowledged).toBe(true);
-    expect(await requestRotation(owner, run.id, { tokens, policy: POLICY, wait: true })).toMatchObject({ ok: true, data: { resumed: true, outcome: { status: "done" } } });
+    expect(await requestRotation(owner, run.id, { tokens, policy: POLICY, wait: true })).toMatchObject({
+      ok: true,
+      data: { resumed: true, outcome: { status: "done" } },
+    });
     const after = await vendorApp();
     expect(after.passwordCredentials).toHaveLength(1);
     expect(after.passwordCredentials[0]?.keyId).not.toBe(oldKeyId);
     expect(await signInStatus(app.appId, first.data.value)).toEqual({ status: 401, codes: [7000215] });
     expect((await signInStatus(app.appId, second.data.value)).status).toBe(200);
-    expect(await getCredentialStatus(owner, run.id)).toMatchObject({ keyId: after.passwordCredentials[0]?.keyId, level: "ok", rotation: { status: "done" } });
+    expect(await getCredentialStatus(owner, run.id)).toMatchObject({
+      keyId: after.passwordCredentials[0]?.keyId,
+      level: "ok",
+      rotation: { status: "done" },
+    });
 
     const ops = (await listOperations(run.id)).filter((o) => o.stepId === "credential-rotation").map((o) => `${o.kind}:${o.status}`);
     expect(ops).toEqual(["delete:succeeded", "create:succeeded", "delete:succeeded"]);
@@ -121,13 +175,21 @@ describe("manual-mode rotation", () => {
     const arm = { authorization: `Bearer ${armToken}` };
     for (const sub of config.subscriptions) {
       const filter = encodeURIComponent(`principalId eq '${sp?.id ?? ""}'`);
-      const list = await simJson(sim, "GET", `/subscriptions/${sub.id}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=${filter}`, { headers: arm });
-      for (const a of list.body.value as { id: string }[]) expect((await simJson(sim, "DELETE", `${a.id}?api-version=2022-04-01`, { headers: arm })).status).toBe(200);
+      const list = await simJson(
+        sim,
+        "GET",
+        `/subscriptions/${sub.id}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=${filter}`,
+        { headers: arm },
+      );
+      for (const a of list.body.value as { id: string }[])
+        expect((await simJson(sim, "DELETE", `${a.id}?api-version=2022-04-01`, { headers: arm })).status).toBe(200);
     }
     const keyInUse = after.passwordCredentials[0]?.keyId;
     const refused = await requestRotation(owner, run.id, { tokens, policy: POLICY, wait: true });
     expect(refused).toMatchObject({ ok: true, data: { outcome: { status: "failed", error: { code: "verify_failed" } } } });
-    expect(refused.ok && refused.data.outcome?.status === "failed" ? refused.data.outcome.error.message : "").toMatch(/can't list the AKS clusters of .*role assignments/);
+    expect(refused.ok && refused.data.outcome?.status === "failed" ? refused.data.outcome.error.message : "").toMatch(
+      /can't list the AKS clusters of .*role assignments/,
+    );
     expect((await vendorApp()).passwordCredentials.map((c) => c.keyId)).toContain(keyInUse);
     expect(await getCredentialStatus(owner, run.id)).toMatchObject({ keyId: keyInUse, rotation: { status: "failed" } });
     expect(await getManualHandoff(owner, run.id)).toMatchObject({ secret: { stored: false } });

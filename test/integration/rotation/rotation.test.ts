@@ -37,7 +37,13 @@ import { testDbOptions } from "../../support/pglite-template";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `rotation-${crypto.randomBytes(4).toString("hex")}`);
-const POLICY: RotationPolicy = { leaseTtlMs: 1_500, attempts: 6, baseDelayMs: 20, maxDelayMs: 200, signIn: { timeoutMs: 15_000, intervalMs: 250 } }; // sign-in outlasts the simulator's 2 s new-secret window
+const POLICY: RotationPolicy = {
+  leaseTtlMs: 1_500,
+  attempts: 6,
+  baseDelayMs: 20,
+  maxDelayMs: 200,
+  signIn: { timeoutMs: 15_000, intervalMs: 250 },
+}; // sign-in outlasts the simulator's 2 s new-secret window
 
 beforeAll(async () => {
   sim = await startSimForPortal({ blob: true });
@@ -61,7 +67,16 @@ const tokensOf =
 async function sessionOf(upn: string): Promise<SessionWithUser> {
   const user = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn, displayName: upn });
   const now = new Date();
-  return { tokenHash: crypto.randomBytes(32).toString("hex"), userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 3_600_000), user };
+  return {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
 }
 
 interface PasswordCredential {
@@ -93,7 +108,12 @@ async function signInAsApp(appId: string, secret: string): Promise<{ status: num
   const res = await fetch(`${sim.url}/${TENANT}/oauth2/v2.0/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", client_id: appId, client_secret: secret, scope: "https://management.azure.com/.default" }),
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: appId,
+      client_secret: secret,
+      scope: "https://management.azure.com/.default",
+    }),
   });
   const body = (await res.json()) as { error_codes?: number[] };
   return { status: res.status, codes: body.error_codes ?? [] };
@@ -112,16 +132,21 @@ async function completedRun(): Promise<{ runId: string; firstSecret: string }> {
   expect(await setRunStatus(run.id, "running", { from: ["planned"] })).toBe(true);
   const actor = { userId: null, upn: OWNER };
   for (const stepId of STEP_IDS.slice(0, STEP_IDS.indexOf("workbench-handoff"))) {
-    expect(await executeStep({ runId: run.id, tenantId: TENANT, stepId, actor, tokens, modules: STEP_MODULES })).toMatchObject({ ok: true });
+    expect(await executeStep({ runId: run.id, tenantId: TENANT, stepId, actor, tokens, modules: STEP_MODULES })).toMatchObject({
+      ok: true,
+    });
   }
   const sealed = await getRunSecret(run.id, CLIENT_SECRET_KIND);
   if (!sealed) throw new Error("no sealed secret");
   const firstSecret = decrypt(sealed.ciphertext, encryptionKey(), secretAad(run.id, CLIENT_SECRET_KIND));
-  expect(await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor, tokens, modules: STEP_MODULES })).toEqual({ outcome: "completed" });
+  expect(await runRemainingSteps({ runId: run.id, tenantId: TENANT, actor, tokens, modules: STEP_MODULES })).toEqual({
+    outcome: "completed",
+  });
   return { runId: run.id, firstSecret };
 }
 
-const addPasswordCalls = async (since: string) => (await simRequests(sim, since)).filter((r) => r.method === "POST" && r.url.includes("/addPassword")).length;
+const addPasswordCalls = async (since: string) =>
+  (await simRequests(sim, since)).filter((r) => r.method === "POST" && r.url.includes("/addPassword")).length;
 
 describe("credential rotation", () => {
   let runId = "";
@@ -156,7 +181,10 @@ describe("credential rotation", () => {
     expect(sealed.ciphertext).not.toContain(newSecret);
 
     // While the crashed holder's lease is live, nobody else can take over.
-    expect(await requestRotation(owner, runId, { tokens: tokensOf(OWNER), policy: POLICY, wait: true })).toMatchObject({ ok: false, code: "conflict" });
+    expect(await requestRotation(owner, runId, { tokens: tokensOf(OWNER), policy: POLICY, wait: true })).toMatchObject({
+      ok: false,
+      code: "conflict",
+    });
     await new Promise((r) => setTimeout(r, POLICY.leaseTtlMs + 200));
     const resumed = await requestRotation(owner, runId, { tokens: tokensOf(OWNER), policy: POLICY, wait: true });
     expect(resumed).toMatchObject({ ok: true, data: { resumed: true, outcome: { status: "done" } } });
@@ -234,10 +262,27 @@ describe("credential rotation", () => {
   }, 120_000);
 
   it("refuses another tenant's admin without revealing the run", async () => {
-    const user = await upsertUser({ tenantId: crypto.randomUUID(), objectId: crypto.randomUUID(), upn: "admin@fabrikam.example", displayName: "x" });
+    const user = await upsertUser({
+      tenantId: crypto.randomUUID(),
+      objectId: crypto.randomUUID(),
+      upn: "admin@fabrikam.example",
+      displayName: "x",
+    });
     const now = new Date();
-    const foreign: SessionWithUser = { tokenHash: "x", userId: user.id, homeAccountId: "h", tokenCache: "", createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + 60_000), user };
-    expect(await requestRotation(foreign, runId, { tokens: tokensOf(OWNER), policy: POLICY, wait: true })).toMatchObject({ ok: false, code: "forbidden" });
+    const foreign: SessionWithUser = {
+      tokenHash: "x",
+      userId: user.id,
+      homeAccountId: "h",
+      tokenCache: "",
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: new Date(now.getTime() + 60_000),
+      user,
+    };
+    expect(await requestRotation(foreign, runId, { tokens: tokensOf(OWNER), policy: POLICY, wait: true })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
     expect(await getCredentialStatus(foreign, runId)).toBeNull();
   });
 });

@@ -2,7 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classifyAzureError } from "../../../lib/azure/errors";
 import { WELL_KNOWN_APP_IDS } from "../../../lib/azure/graph-ids";
-import { appRegistrationStep, CLIENT_SECRET_KIND, runCredentialName, type AppRegistrationOutput } from "../../../lib/steps/app-registration";
+import {
+  appRegistrationStep,
+  CLIENT_SECRET_KIND,
+  runCredentialName,
+  type AppRegistrationOutput,
+} from "../../../lib/steps/app-registration";
 import type { RunConfig } from "../../../lib/steps/config";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { azureError, clearRequests, READER, setFaults, setLatency, simRequests, simState, startSimForPortal } from "../azure/support";
@@ -24,7 +29,12 @@ function configWith(appUniqueName: string): RunConfig {
 const WRITES = new Set(["PUT", "POST", "PATCH", "DELETE"]);
 
 interface GraphState {
-  applications: { id: string; appId: string; uniqueName: string | null; passwordCredentials: { keyId: string; displayName: string | null }[] }[];
+  applications: {
+    id: string;
+    appId: string;
+    uniqueName: string | null;
+    passwordCredentials: { keyId: string; displayName: string | null }[];
+  }[];
   servicePrincipals: { id: string; appId: string }[];
   appRoleAssignments: { principalId: string; resourceId: string; appRoleId: string }[];
 }
@@ -73,11 +83,19 @@ describe("app-registration step", () => {
     expect(first.progress.at(-1)).toMatchObject({ done: 5, total: 5 });
 
     const secret = stored?.value ?? "";
-    const everythingButTheStore = JSON.stringify({ out, writes: first.writes, progress: first.progress, requests: await simRequests(sim), state: await simState(sim) });
+    const everythingButTheStore = JSON.stringify({
+      out,
+      writes: first.writes,
+      progress: first.progress,
+      requests: await simRequests(sim),
+      state: await simState(sim),
+    });
     expect(everythingButTheStore).not.toContain(secret);
     const g = await graphOf("expel-aks-audit-reader");
     expect(g.apps).toHaveLength(1);
-    expect(g.apps[0]?.passwordCredentials).toEqual([expect.objectContaining({ keyId: out.secret?.keyId, displayName: runCredentialName("run-app-main") })]);
+    expect(g.apps[0]?.passwordCredentials).toEqual([
+      expect.objectContaining({ keyId: out.secret?.keyId, displayName: runCredentialName("run-app-main") }),
+    ]);
     expect(g.sps).toHaveLength(1);
     expect(g.grants).toEqual([expect.objectContaining({ appRoleId: "e8f6e161-84d0-4cd7-9441-2d46ec9ec3d5" })]);
   });
@@ -85,7 +103,13 @@ describe("app-registration step", () => {
   it("plans no change and writes nothing when applied again; verify passes", async () => {
     const { ctx } = first;
     const live = await appRegistrationStep.read(ctx);
-    expect(appRegistrationStep.plan(ctx, live).map((c) => c.action)).toEqual(["no-change", "no-change", "no-change", "no-change", "no-change"]);
+    expect(appRegistrationStep.plan(ctx, live).map((c) => c.action)).toEqual([
+      "no-change",
+      "no-change",
+      "no-change",
+      "no-change",
+      "no-change",
+    ]);
     await clearRequests(sim);
     const writesBefore = first.writes.length;
     const again = await appRegistrationStep.apply(ctx, live);
@@ -124,7 +148,10 @@ describe("app-registration step", () => {
 
   it("verify fails when the run's secret was removed from the app", async () => {
     const { ctx } = testStepContext(sim, { runId: "run-app-main" });
-    const bogus = { ...out, secret: { keyId: "00000000-0000-0000-0000-000000000001", hint: "abc", expiresAt: out.secret?.expiresAt ?? "" } };
+    const bogus = {
+      ...out,
+      secret: { keyId: "00000000-0000-0000-0000-000000000001", hint: "abc", expiresAt: out.secret?.expiresAt ?? "" },
+    };
     expect(await appRegistrationStep.verify(ctx, bogus)).toMatchObject({ ok: false, reason: expect.stringContaining("client secret") });
   });
 });
@@ -165,7 +192,12 @@ describe("app-registration with the engine's in-step replication wait", () => {
       const graph = (await simRequests(sim)).filter((r) => r.url.startsWith("/v1.0/"));
       const path = (r: { url: string }) => decodeURIComponent(r.url.split("?")[0] ?? "");
       // read: the app and the Log Analytics SP; apply: PATCH, the SP POSTs, grant and addPassword, nothing read again.
-      expect(graph.filter((r) => r.method === "GET").map(path).sort()).toEqual([
+      expect(
+        graph
+          .filter((r) => r.method === "GET")
+          .map(path)
+          .sort(),
+      ).toEqual([
         "/v1.0/applications(uniqueName='vendor-instep')",
         `/v1.0/servicePrincipals(appId='${WELL_KNOWN_APP_IDS.logAnalyticsApi}')`,
       ]);

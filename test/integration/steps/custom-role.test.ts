@@ -3,9 +3,28 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { customRoleId } from "../../../lib/azure/names";
 import type { RunConfig } from "../../../lib/steps/config";
-import { AKS_CLUSTER_METADATA_ROLE, AKS_READ_ONLY_ROLE, customRoleStep, LOG_ANALYTICS_QUERY_ROLE, type CustomRoleOutput } from "../../../lib/steps/custom-role";
+import {
+  AKS_CLUSTER_METADATA_ROLE,
+  AKS_READ_ONLY_ROLE,
+  customRoleStep,
+  LOG_ANALYTICS_QUERY_ROLE,
+  type CustomRoleOutput,
+} from "../../../lib/steps/custom-role";
 import type { RunningSimulator } from "../../../simulator/src/index";
-import { armOfType, armRaw, azureError, clearRequests, OWNER, READER, setFaults, simRequests, startSimForPortal, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
+import {
+  armOfType,
+  armRaw,
+  azureError,
+  clearRequests,
+  OWNER,
+  READER,
+  setFaults,
+  simRequests,
+  startSimForPortal,
+  SUB_DEV,
+  SUB_PROD,
+  TENANT,
+} from "../azure/support";
 import { defaultRunConfig, testStepContext } from "./context";
 import { applyWithRetries, withRetries } from "./retry";
 
@@ -24,7 +43,11 @@ afterAll(async () => sim.close());
 
 function prodOnly(): RunConfig {
   const c = defaultRunConfig();
-  return { ...c, subscriptions: c.subscriptions.filter((s) => s.id === SUB_PROD), clusters: c.clusters.filter((k) => k.subscriptionId === SUB_PROD) };
+  return {
+    ...c,
+    subscriptions: c.subscriptions.filter((s) => s.id === SUB_PROD),
+    clusters: c.clusters.filter((k) => k.subscriptionId === SUB_PROD),
+  };
 }
 
 async function customRoles(id = ROLE_ID) {
@@ -40,25 +63,48 @@ describe("custom-role step", () => {
     const { ctx } = testStepContext(sim, { config: prodOnly() });
     const plan = customRoleStep.plan(ctx, await customRoleStep.read(ctx));
     expect(plan).toHaveLength(3);
-    expect(plan[0]).toMatchObject({ action: "create", resourceType: "Custom role", resource: AKS_READ_ONLY_ROLE.roleName, key: `custom-role.put:${ROLE_ID}` });
+    expect(plan[0]).toMatchObject({
+      action: "create",
+      resourceType: "Custom role",
+      resource: AKS_READ_ONLY_ROLE.roleName,
+      key: `custom-role.put:${ROLE_ID}`,
+    });
     expect(plan[0]?.details).toContain(`scopes: +${PROD}`);
-    expect(plan[1]).toMatchObject({ action: "create", resource: AKS_CLUSTER_METADATA_ROLE.roleName, key: `custom-role.put:${METADATA_ROLE_ID}` });
-    expect(plan[2]).toMatchObject({ action: "create", resource: LOG_ANALYTICS_QUERY_ROLE.roleName, key: `custom-role.put:${LOG_ANALYTICS_ROLE_ID}` });
+    expect(plan[1]).toMatchObject({
+      action: "create",
+      resource: AKS_CLUSTER_METADATA_ROLE.roleName,
+      key: `custom-role.put:${METADATA_ROLE_ID}`,
+    });
+    expect(plan[2]).toMatchObject({
+      action: "create",
+      resource: LOG_ANALYTICS_QUERY_ROLE.roleName,
+      key: `custom-role.put:${LOG_ANALYTICS_ROLE_ID}`,
+    });
   });
 
   it("creates each role in one write with its deterministic id", async () => {
     const { ctx, writes } = testStepContext(sim, { config: prodOnly() });
     out = await customRoleStep.apply(ctx, await customRoleStep.read(ctx));
-    expect(out).toEqual({ roleId: ROLE_ID, roleDefinitionId: `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}`, assignableScopes: [PROD], metadataRoleId: METADATA_ROLE_ID, logAnalyticsRoleId: LOG_ANALYTICS_ROLE_ID });
+    expect(out).toEqual({
+      roleId: ROLE_ID,
+      roleDefinitionId: `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}`,
+      assignableScopes: [PROD],
+      metadataRoleId: METADATA_ROLE_ID,
+      logAnalyticsRoleId: LOG_ANALYTICS_ROLE_ID,
+    });
     expect(writes.map((w) => [w.kind, w.status])).toEqual([
       ["create", "succeeded"],
       ["create", "succeeded"],
       ["create", "succeeded"],
     ]);
     // Log Analytics queries only: no "*/read", so no storage container listing and no other resource's settings.
-    expect((await customRoles(LOG_ANALYTICS_ROLE_ID))[0]?.properties.permissions).toEqual([{ actions: LOG_ANALYTICS_QUERY_ROLE.permissions[0]?.actions, notActions: [], dataActions: [], notDataActions: [] }]);
+    expect((await customRoles(LOG_ANALYTICS_ROLE_ID))[0]?.properties.permissions).toEqual([
+      { actions: LOG_ANALYTICS_QUERY_ROLE.permissions[0]?.actions, notActions: [], dataActions: [], notDataActions: [] },
+    ]);
     // Metadata only: no credential action, no data actions.
-    expect((await customRoles(METADATA_ROLE_ID))[0]?.properties.permissions).toEqual([{ actions: ["Microsoft.ContainerService/managedClusters/read"], notActions: [], dataActions: [], notDataActions: [] }]);
+    expect((await customRoles(METADATA_ROLE_ID))[0]?.properties.permissions).toEqual([
+      { actions: ["Microsoft.ContainerService/managedClusters/read"], notActions: [], dataActions: [], notDataActions: [] },
+    ]);
     const roles = await customRoles();
     expect(roles).toHaveLength(1);
     expect(roles[0]?.properties.permissions).toEqual([
@@ -108,7 +154,12 @@ describe("custom-role step", () => {
   });
 
   it("tells a Reader that Owner or User Access Administrator is needed on every subscription", async () => {
-    const r = await armRaw(sim, OWNER, "DELETE", `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}?api-version=2022-04-01`);
+    const r = await armRaw(
+      sim,
+      OWNER,
+      "DELETE",
+      `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}?api-version=2022-04-01`,
+    );
     expect(r.status).toBe(200);
     const { ctx } = testStepContext(sim, { upn: READER });
     const live = await customRoleStep.read(ctx);

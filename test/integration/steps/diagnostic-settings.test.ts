@@ -1,10 +1,27 @@
 // The diagnostic-settings step against the simulated ARM: plan, apply, re-apply, verify, adoption, the 5-limit, faults, permissions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AzureOperationError, classifyAzureError } from "../../../lib/azure/errors";
-import { diagnosticSettingsStep, DIAGNOSTIC_SETTING_NAME, limitBlock, type DiagnosticSettingsOutput } from "../../../lib/steps/diagnostic-settings";
+import {
+  diagnosticSettingsStep,
+  DIAGNOSTIC_SETTING_NAME,
+  limitBlock,
+  type DiagnosticSettingsOutput,
+} from "../../../lib/steps/diagnostic-settings";
 import { storageStep, type StorageOutput } from "../../../lib/steps/storage";
 import type { RunningSimulator } from "../../../simulator/src/index";
-import { armOfType, armRaw, azureError, clearRequests, OWNER, READER, setFaults, setLatency, simRequests, startSimForPortal, SUB_PROD } from "../azure/support";
+import {
+  armOfType,
+  armRaw,
+  azureError,
+  clearRequests,
+  OWNER,
+  READER,
+  setFaults,
+  setLatency,
+  simRequests,
+  startSimForPortal,
+  SUB_PROD,
+} from "../azure/support";
 import { defaultRunConfig, testStepContext } from "./context";
 
 let sim: RunningSimulator;
@@ -35,7 +52,9 @@ async function deleteSetting(cluster: string, name: string): Promise<void> {
 async function kubeAuditSettingsByCluster(): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const s of await armOfType(sim, "Microsoft.Insights/diagnosticSettings")) {
-    const logs = ((s.properties as { logs?: { category?: string; enabled?: boolean }[] }).logs ?? []).filter((l) => l.enabled && l.category === "kube-audit");
+    const logs = ((s.properties as { logs?: { category?: string; enabled?: boolean }[] }).logs ?? []).filter(
+      (l) => l.enabled && l.category === "kube-audit",
+    );
     if (!logs.length) continue;
     const cluster = String(s.id).split("/providers/Microsoft.Insights/")[0] ?? "";
     out.set(cluster.toLowerCase(), [...(out.get(cluster.toLowerCase()) ?? []), String(s.name)]);
@@ -65,8 +84,14 @@ describe("diagnostic-settings step on the default tenant", () => {
       `create aks-dev-eastus/${DIAGNOSTIC_SETTING_NAME}`,
       `create aks-sandbox-weu/${DIAGNOSTIC_SETTING_NAME}`,
     ]);
-    expect(plan[0]?.key).toBe(`diagnostic-settings.setting:${PAYMENTS}/providers/Microsoft.Insights/diagnosticSettings/${DIAGNOSTIC_SETTING_NAME}`);
-    expect(plan[3]?.details).toEqual(["logs: kube-audit only", `storageAccountId: ${accountId("westeurope")}`, "settings on the cluster: 1 of 5"]);
+    expect(plan[0]?.key).toBe(
+      `diagnostic-settings.setting:${PAYMENTS}/providers/Microsoft.Insights/diagnosticSettings/${DIAGNOSTIC_SETTING_NAME}`,
+    );
+    expect(plan[3]?.details).toEqual([
+      "logs: kube-audit only",
+      `storageAccountId: ${accountId("westeurope")}`,
+      "settings on the cluster: 1 of 5",
+    ]);
   });
 
   it("applies: four settings, kube-audit only, and progress per cluster", async () => {
@@ -76,14 +101,40 @@ describe("diagnostic-settings step on the default tenant", () => {
     expect(writes.map((w) => `${w.kind} ${w.status}`)).toEqual(Array(4).fill("create succeeded"));
     expect(output.blocked).toEqual([]);
     expect(output.settings).toEqual([
-      { clusterId: PAYMENTS, clusterName: "aks-payments-prod", name: DIAGNOSTIC_SETTING_NAME, storageAccountId: accountId("eastus"), adopted: false },
-      { clusterId: WEB, clusterName: "aks-web-prod-weu", name: DIAGNOSTIC_SETTING_NAME, storageAccountId: accountId("westeurope"), adopted: false },
-      { clusterId: DEV, clusterName: "aks-dev-eastus", name: DIAGNOSTIC_SETTING_NAME, storageAccountId: accountId("eastus"), adopted: false },
-      { clusterId: SANDBOX, clusterName: "aks-sandbox-weu", name: DIAGNOSTIC_SETTING_NAME, storageAccountId: accountId("westeurope"), adopted: false },
+      {
+        clusterId: PAYMENTS,
+        clusterName: "aks-payments-prod",
+        name: DIAGNOSTIC_SETTING_NAME,
+        storageAccountId: accountId("eastus"),
+        adopted: false,
+      },
+      {
+        clusterId: WEB,
+        clusterName: "aks-web-prod-weu",
+        name: DIAGNOSTIC_SETTING_NAME,
+        storageAccountId: accountId("westeurope"),
+        adopted: false,
+      },
+      {
+        clusterId: DEV,
+        clusterName: "aks-dev-eastus",
+        name: DIAGNOSTIC_SETTING_NAME,
+        storageAccountId: accountId("eastus"),
+        adopted: false,
+      },
+      {
+        clusterId: SANDBOX,
+        clusterName: "aks-sandbox-weu",
+        name: DIAGNOSTIC_SETTING_NAME,
+        storageAccountId: accountId("westeurope"),
+        adopted: false,
+      },
     ]);
     expect(progress.at(-1)).toEqual({ done: 4, total: 4, label: "Diagnostic settings 4 of 4 clusters" });
     const put = (await simRequests(sim)).find((r) => r.method === "PUT" && r.url.includes("aks-sandbox-weu"));
-    expect(put?.body).toEqual({ properties: { storageAccountId: accountId("westeurope"), logs: [{ category: "kube-audit", enabled: true }] } });
+    expect(put?.body).toEqual({
+      properties: { storageAccountId: accountId("westeurope"), logs: [{ category: "kube-audit", enabled: true }] },
+    });
   });
 
   it("applies again with zero writes, also when the account ids come from the config instead of the storage output", async () => {
@@ -100,7 +151,10 @@ describe("diagnostic-settings step on the default tenant", () => {
   it("verifies kube-audit goes to the right account for every cluster", async () => {
     const result = await diagnosticSettingsStep.verify(context().ctx, output);
     expect(result).toMatchObject({ ok: true });
-    if (result.ok) expect(result.checks).toContain(`aks-sandbox-weu: setting '${DIAGNOSTIC_SETTING_NAME}' sends kube-audit to ${storage.accounts[1]?.name ?? ""}`);
+    if (result.ok)
+      expect(result.checks).toContain(
+        `aks-sandbox-weu: setting '${DIAGNOSTIC_SETTING_NAME}' sends kube-audit to ${storage.accounts[1]?.name ?? ""}`,
+      );
   });
 });
 
@@ -122,7 +176,13 @@ describe("existing settings", () => {
   it("adopts a customer's setting that already sends kube-audit to the same account", async () => {
     await deleteSetting(PAYMENTS, DIAGNOSTIC_SETTING_NAME);
     const put = await armRaw(sim, OWNER, "PUT", settingPath(PAYMENTS, "customer-audit"), {
-      properties: { storageAccountId: accountId("eastus"), logs: [{ category: "kube-audit", enabled: true }, { category: "guard", enabled: true }] },
+      properties: {
+        storageAccountId: accountId("eastus"),
+        logs: [
+          { category: "kube-audit", enabled: true },
+          { category: "guard", enabled: true },
+        ],
+      },
     });
     expect(put.status).toBe(200);
     const { ctx, writes } = context();
@@ -132,7 +192,13 @@ describe("existing settings", () => {
     expect(line?.why).toContain("Your setting 'customer-audit' already sends kube-audit");
     const out = await diagnosticSettingsStep.apply(ctx, live);
     expect(writes).toEqual([]);
-    expect(out.settings[0]).toEqual({ clusterId: PAYMENTS, clusterName: "aks-payments-prod", name: "customer-audit", storageAccountId: accountId("eastus"), adopted: true });
+    expect(out.settings[0]).toEqual({
+      clusterId: PAYMENTS,
+      clusterName: "aks-payments-prod",
+      name: "customer-audit",
+      storageAccountId: accountId("eastus"),
+      adopted: true,
+    });
     expect(await diagnosticSettingsStep.verify(ctx, out)).toMatchObject({ ok: true });
   });
 
@@ -141,7 +207,10 @@ describe("existing settings", () => {
     await deleteSetting(DEV, DIAGNOSTIC_SETTING_NAME);
     for (let n = 1; n <= 5; n++) {
       const r = await armRaw(sim, OWNER, "PUT", settingPath(WEB, `other-${n}`), {
-        properties: { workspaceId: `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-westeurope/providers/Microsoft.OperationalInsights/workspaces/law-${n}`, logs: [{ category: "kube-apiserver", enabled: true }] },
+        properties: {
+          workspaceId: `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-westeurope/providers/Microsoft.OperationalInsights/workspaces/law-${n}`,
+          logs: [{ category: "kube-apiserver", enabled: true }],
+        },
       });
       expect(r.status).toBe(200);
     }
@@ -166,7 +235,14 @@ describe("existing settings", () => {
     expect(verdict).toMatchObject({ ok: true });
     expect(verdict.ok && verdict.checks.map((c) => c.split(":")[0])).toEqual(["aks-payments-prod", "aks-dev-eastus", "aks-sandbox-weu"]);
     expect(verdict.ok && verdict.attention).toEqual([
-      { kind: "cluster", subject: "aks-web-prod-weu", resourceId: WEB, code: "diagnostic_settings_limit", reason: block.reason, action: block.action },
+      {
+        kind: "cluster",
+        subject: "aks-web-prod-weu",
+        resourceId: WEB,
+        code: "diagnostic_settings_limit",
+        reason: block.reason,
+        action: block.action,
+      },
     ]);
 
     await deleteSetting(WEB, "other-5");
@@ -182,7 +258,10 @@ describe("existing settings", () => {
     const live = await diagnosticSettingsStep.read(ctx);
     // Someone adds a fifth setting after the read: Azure refuses ours, and the step counts instead of reading the text.
     const r = await armRaw(sim, OWNER, "PUT", settingPath(WEB, "other-5"), {
-      properties: { workspaceId: `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-westeurope/providers/Microsoft.OperationalInsights/workspaces/law-5`, logs: [{ category: "kube-apiserver", enabled: true }] },
+      properties: {
+        workspaceId: `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-westeurope/providers/Microsoft.OperationalInsights/workspaces/law-5`,
+        logs: [{ category: "kube-apiserver", enabled: true }],
+      },
     });
     expect(r.status).toBe(200);
     const out = await diagnosticSettingsStep.apply(ctx, live);
@@ -196,7 +275,10 @@ describe("existing settings", () => {
     const only = { ...config, clusters: config.clusters.filter((c) => c.id === WEB) };
     await deleteSetting(WEB, DIAGNOSTIC_SETTING_NAME);
     const r = await armRaw(sim, OWNER, "PUT", settingPath(WEB, "other-5"), {
-      properties: { workspaceId: `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-westeurope/providers/Microsoft.OperationalInsights/workspaces/law-5`, logs: [{ category: "kube-apiserver", enabled: true }] },
+      properties: {
+        workspaceId: `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-westeurope/providers/Microsoft.OperationalInsights/workspaces/law-5`,
+        logs: [{ category: "kube-apiserver", enabled: true }],
+      },
     });
     expect(r.status).toBe(200);
     const { ctx } = context({ config: only });
@@ -214,7 +296,10 @@ describe("existing settings", () => {
     const withGhost = { ...config, clusters: [...config.clusters, ghost] };
     const { ctx } = context({ config: withGhost });
     const live = await diagnosticSettingsStep.read(ctx);
-    expect(diagnosticSettingsStep.plan(ctx, live).find((l) => l.resource.startsWith("aks-deleted"))?.attention).toMatchObject({ code: "cluster_gone", subject: "aks-deleted" });
+    expect(diagnosticSettingsStep.plan(ctx, live).find((l) => l.resource.startsWith("aks-deleted"))?.attention).toMatchObject({
+      code: "cluster_gone",
+      subject: "aks-deleted",
+    });
     const out = await diagnosticSettingsStep.apply(ctx, live);
     expect(out.blocked.map((b) => `${b.clusterName} ${b.code}`)).toEqual(["aks-deleted cluster_gone"]);
     expect(out.settings).toHaveLength(4);

@@ -27,7 +27,8 @@ import { defaultRunConfig, testStepContext, type TestStepContext } from "./conte
 import { applyWithRetries } from "./retry";
 
 const PROD = `/subscriptions/${SUB_PROD}`;
-const clusterId = (sub: string, rg: string, name: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`;
+const clusterId = (sub: string, rg: string, name: string) =>
+  `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`;
 const LEGACY = clusterId(SUB_PROD, "rg-aks-prod-eastus", "aks-legacy-noaad");
 const PAYMENTS = clusterId(SUB_PROD, "rg-aks-prod-eastus", "aks-payments-prod");
 const K8S_RBAC = clusterId(SUB_DEV, "rg-aks-dev-westeurope", "aks-dev-k8srbac");
@@ -46,7 +47,14 @@ function config(): RunConfig {
       { id: PAYMENTS, name: "aks-payments-prod", subscriptionId: SUB_PROD, resourceGroup: "rg-aks-prod-eastus", location: "eastus" },
       { id: K8S_RBAC, name: "aks-dev-k8srbac", subscriptionId: SUB_DEV, resourceGroup: "rg-aks-dev-westeurope", location: "westeurope" },
     ],
-    storage: ["eastus", "westeurope"].map((region) => ({ region, subscriptionId: SUB_PROD, resourceGroup: "rg-aks-audit", createResourceGroup: true, accountName: suggestStorageAccountName(TENANT, region), adopt: false })),
+    storage: ["eastus", "westeurope"].map((region) => ({
+      region,
+      subscriptionId: SUB_PROD,
+      resourceGroup: "rg-aks-audit",
+      createResourceGroup: true,
+      accountName: suggestStorageAccountName(TENANT, region),
+      adopt: false,
+    })),
   };
 }
 
@@ -74,7 +82,9 @@ afterAll(async () => sim?.close());
 
 async function assignmentsOfApp(): Promise<Assignment[]> {
   const state = await simState(sim);
-  return (state.arm as Assignment[]).filter((r) => r.type === "Microsoft.Authorization/roleAssignments" && r.properties.principalId === app.servicePrincipalId);
+  return (state.arm as Assignment[]).filter(
+    (r) => r.type === "Microsoft.Authorization/roleAssignments" && r.properties.principalId === app.servicePrincipalId,
+  );
 }
 
 const roleOf = (a: Assignment) => (a.properties.roleDefinitionId.split("/").pop() ?? "").toLowerCase();
@@ -88,16 +98,24 @@ async function appSecret(): Promise<string> {
 describe("least privilege on an estate with a cluster without Microsoft Entra integration", () => {
   it("starts from the portal's earlier subscription-wide AKS role and Log Analytics Reader: the app gets that cluster's cluster-admin kubeconfig and lists the containers of every account", async () => {
     const put = (scope: string, guid: string, condition?: string) =>
-      armRaw(sim, OWNER, "PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${roleAssignmentName(scope, app.servicePrincipalId, guid)}?api-version=2022-04-01`, {
-        properties: {
-          roleDefinitionId: `${scope}/providers/Microsoft.Authorization/roleDefinitions/${guid}`,
-          principalId: app.servicePrincipalId,
-          principalType: "ServicePrincipal",
-          ...(condition ? { condition, conditionVersion: "2.0" } : {}),
+      armRaw(
+        sim,
+        OWNER,
+        "PUT",
+        `${scope}/providers/Microsoft.Authorization/roleAssignments/${roleAssignmentName(scope, app.servicePrincipalId, guid)}?api-version=2022-04-01`,
+        {
+          properties: {
+            roleDefinitionId: `${scope}/providers/Microsoft.Authorization/roleDefinitions/${guid}`,
+            principalId: app.servicePrincipalId,
+            principalType: "ServicePrincipal",
+            ...(condition ? { condition, conditionVersion: "2.0" } : {}),
+          },
         },
-      });
+      );
     expect((await put(PROD, role.roleId)).status).toBe(201);
-    expect((await put(PROD, BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition(config().storage.map((s) => s.accountName)))).status).toBe(201);
+    expect(
+      (await put(PROD, BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition(config().storage.map((s) => s.accountName)))).status,
+    ).toBe(201);
     expect((await put(PROD, BUILTIN_ROLE_IDS.logAnalyticsReader)).status).toBe(201);
     expect(isAllowed(sim.state(), app.servicePrincipalId, USER_CREDENTIAL, LEGACY)).toBe(true);
     const credential = appCredential({ tenantId: TENANT, clientId: app.appId, secret: await appSecret() });
@@ -119,10 +137,22 @@ describe("least privilege on an estate with a cluster without Microsoft Entra in
     ]);
     const plan = roleAssignmentsStep.plan(t.ctx, live);
     const legacy = plan.find((c) => c.key === `role-assignments.${role.metadataRoleId}:${LEGACY}`);
-    expect(legacy).toMatchObject({ action: "create", resource: `AKS cluster metadata reader at ${LEGACY}`, why: expect.stringContaining("no Microsoft Entra integration") });
-    expect(legacy?.details?.join("\n")).toMatch(/The vendor sees: the cluster's metadata[\s\S]*kube-audit log[\s\S]*doesn't get: a kubeconfig[\s\S]*az aks update --resource-group rg-aks-prod-eastus --name aks-legacy-noaad --enable-aad/);
-    expect(plan.find((c) => c.key === `role-assignments.${role.roleId}:${K8S_RBAC}`)?.details).toEqual([expect.stringContaining("Kubernetes RBAC decides")]);
-    expect(plan.filter((c) => c.action === "remove").map((c) => c.resource)).toEqual([`AKS Audit Log Reader (read-only) at ${PROD}`, `Storage Blob Data Reader at ${PROD}`, `Log Analytics Reader at ${PROD}`]);
+    expect(legacy).toMatchObject({
+      action: "create",
+      resource: `AKS cluster metadata reader at ${LEGACY}`,
+      why: expect.stringContaining("no Microsoft Entra integration"),
+    });
+    expect(legacy?.details?.join("\n")).toMatch(
+      /The vendor sees: the cluster's metadata[\s\S]*kube-audit log[\s\S]*doesn't get: a kubeconfig[\s\S]*az aks update --resource-group rg-aks-prod-eastus --name aks-legacy-noaad --enable-aad/,
+    );
+    expect(plan.find((c) => c.key === `role-assignments.${role.roleId}:${K8S_RBAC}`)?.details).toEqual([
+      expect.stringContaining("Kubernetes RBAC decides"),
+    ]);
+    expect(plan.filter((c) => c.action === "remove").map((c) => c.resource)).toEqual([
+      `AKS Audit Log Reader (read-only) at ${PROD}`,
+      `Storage Blob Data Reader at ${PROD}`,
+      `Log Analytics Reader at ${PROD}`,
+    ]);
   });
 
   it("ends with no credential action on the non-Entra cluster, the AKS role on the Entra clusters only, and blob reads on the audit accounts only", async () => {
@@ -131,10 +161,19 @@ describe("least privilege on an estate with a cluster without Microsoft Entra in
     // Nothing the app holds grants listClusterUserCredential on the cluster without Entra integration, at any scope.
     expect(isAllowed(sim.state(), app.servicePrincipalId, USER_CREDENTIAL, LEGACY)).toBe(false);
     expect(isAllowed(sim.state(), app.servicePrincipalId, "Microsoft.ContainerService/managedClusters/read", LEGACY)).toBe(true);
-    expect(assignments.filter((a) => roleOf(a) === role.roleId).map((a) => a.properties.scope.toLowerCase()).sort()).toEqual([PAYMENTS, K8S_RBAC].map((s) => s.toLowerCase()).sort());
-    expect(assignments.filter((a) => roleOf(a) === role.metadataRoleId).map((a) => a.properties.scope.toLowerCase())).toEqual([LEGACY.toLowerCase()]);
+    expect(
+      assignments
+        .filter((a) => roleOf(a) === role.roleId)
+        .map((a) => a.properties.scope.toLowerCase())
+        .sort(),
+    ).toEqual([PAYMENTS, K8S_RBAC].map((s) => s.toLowerCase()).sort());
+    expect(assignments.filter((a) => roleOf(a) === role.metadataRoleId).map((a) => a.properties.scope.toLowerCase())).toEqual([
+      LEGACY.toLowerCase(),
+    ]);
     const blobReaders = assignments.filter((a) => roleOf(a) === BUILTIN_ROLE_IDS.storageBlobDataReader);
-    expect(blobReaders.map((a) => [a.properties.scope.toLowerCase(), a.properties.condition, a.properties.conditionVersion]).sort()).toEqual(
+    expect(
+      blobReaders.map((a) => [a.properties.scope.toLowerCase(), a.properties.condition, a.properties.conditionVersion]).sort(),
+    ).toEqual(
       config()
         .storage.map((s) => [storageAccountIdOf(s).toLowerCase(), blobReadCondition([s.accountName]), "2.0"])
         .sort(),
@@ -142,7 +181,9 @@ describe("least privilege on an estate with a cluster without Microsoft Entra in
     // At subscription scope only the Log Analytics query role is left, and no role of the app there carries a wildcard read.
     const wide = assignments.filter((a) => /^\/subscriptions\/[^/]+$/i.test(a.properties.scope));
     expect(wide.map(roleOf)).toEqual([role.logAnalyticsRoleId, role.logAnalyticsRoleId]);
-    const wideActions = wide.flatMap((a) => findRoleDefinition(sim.state(), roleOf(a))?.permissions.flatMap((p) => p.actions) ?? ["(role not found)"]);
+    const wideActions = wide.flatMap(
+      (a) => findRoleDefinition(sim.state(), roleOf(a))?.permissions.flatMap((p) => p.actions) ?? ["(role not found)"],
+    );
     expect(wideActions.length).toBeGreaterThan(0);
     expect(wideActions.filter((x) => x === "*" || x === "*/read" || x.startsWith("*/"))).toEqual([]);
     expect(isAllowed(sim.state(), app.servicePrincipalId, LIST_CONTAINERS, APP_DATA)).toBe(false);
@@ -155,7 +196,10 @@ describe("least privilege on an estate with a cluster without Microsoft Entra in
     expect(check(`aks-credential:${LEGACY}`)).toMatchObject({ status: "pass", reason: expect.stringContaining("AuthorizationFailed") });
     // Only the cluster without Entra integration is probed: on the others the user kubeconfig carries no credential.
     expect(out.checks.filter((c) => c.id.startsWith("aks-credential:"))).toHaveLength(1);
-    expect(check("container-list")).toMatchObject({ status: "pass", reason: expect.stringMatching(/list of containers in contosoappdata \(AuthorizationPermissionMismatch\)/) });
+    expect(check("container-list")).toMatchObject({
+      status: "pass",
+      reason: expect.stringMatching(/list of containers in contosoappdata \(AuthorizationPermissionMismatch\)/),
+    });
     expect(check("storage-scope")).toMatchObject({ status: "pass", reason: expect.stringContaining("contosoappdata") });
     // Log Analytics queries still work as the app with the query-only role.
     expect(out.checks.filter((c) => c.id.startsWith("log-analytics:")).map((c) => c.status)).toContain("pass");

@@ -6,7 +6,12 @@ import { customRoleId, roleAssignmentName } from "../../../lib/azure/names";
 import { BUILTIN_ROLE_IDS } from "../../../lib/azure/role-ids";
 import { blobReadCondition } from "../../../lib/steps/abac";
 import { appRegistrationStep, type AppRegistrationOutput } from "../../../lib/steps/app-registration";
-import { customRoleStep, LOG_ANALYTICS_QUERY_ROLE, LOG_ANALYTICS_QUERY_ROLE_KEY, type CustomRoleOutput } from "../../../lib/steps/custom-role";
+import {
+  customRoleStep,
+  LOG_ANALYTICS_QUERY_ROLE,
+  LOG_ANALYTICS_QUERY_ROLE_KEY,
+  type CustomRoleOutput,
+} from "../../../lib/steps/custom-role";
 import { roleAssignmentsStep, type RoleAssignmentsOutput } from "../../../lib/steps/role-assignments";
 import { storageAccountIdOf, storageStep, type StorageOutput } from "../../../lib/steps/storage";
 import type { RunningSimulator } from "../../../simulator/src/index";
@@ -65,7 +70,9 @@ interface AssignmentResource {
 }
 
 async function assignmentsOf(principalId: string): Promise<AssignmentResource[]> {
-  return ((await armOfType(sim, "Microsoft.Authorization/roleAssignments")) as AssignmentResource[]).filter((a) => a.properties.principalId === principalId);
+  return ((await armOfType(sim, "Microsoft.Authorization/roleAssignments")) as AssignmentResource[]).filter(
+    (a) => a.properties.principalId === principalId,
+  );
 }
 
 /** The eight assignments the default run needs (every cluster has Entra integration), as [scope, role guid, condition]. */
@@ -74,13 +81,21 @@ function expectedTriples(roleId: string): [string, string, string | null][] {
     [PROD, LA_ROLE, null],
     [DEV, LA_ROLE, null],
     ...CLUSTER_IDS.map((id): [string, string, null] => [id.toLowerCase(), roleId, null]),
-    ...ACCOUNT_IDS.map((id, i): [string, string, string] => [id.toLowerCase(), BUILTIN_ROLE_IDS.storageBlobDataReader, blobReadCondition([ACCOUNTS[i]!])]),
+    ...ACCOUNT_IDS.map((id, i): [string, string, string] => [
+      id.toLowerCase(),
+      BUILTIN_ROLE_IDS.storageBlobDataReader,
+      blobReadCondition([ACCOUNTS[i]!]),
+    ]),
   ];
 }
 
 function triples(assignments: AssignmentResource[]): [string, string, string | null][] {
   return assignments
-    .map((a): [string, string, string | null] => [a.properties.scope.toLowerCase(), (a.properties.roleDefinitionId.split("/").pop() ?? "").toLowerCase(), a.properties.condition])
+    .map((a): [string, string, string | null] => [
+      a.properties.scope.toLowerCase(),
+      (a.properties.roleDefinitionId.split("/").pop() ?? "").toLowerCase(),
+      a.properties.condition,
+    ])
     .sort();
 }
 
@@ -112,7 +127,9 @@ describe("role-assignments step", () => {
     expect(writes.map((w) => [w.kind, w.status])).toEqual(Array(8).fill(["create", "succeeded"]));
     expect(progress.map((p) => p.label)).toContain("Role assignments 2 of 8");
     const sp = app.servicePrincipalId;
-    expect(out.assignments.map((a) => a.name)).toEqual(expectedTriples(role.roleId).map(([scope, guid]) => roleAssignmentName(scope, sp, guid)));
+    expect(out.assignments.map((a) => a.name)).toEqual(
+      expectedTriples(role.roleId).map(([scope, guid]) => roleAssignmentName(scope, sp, guid)),
+    );
     expect(out.assignments[SBDR]).toEqual({
       scope: ACCOUNT_IDS[0],
       roleName: "Storage Blob Data Reader",
@@ -139,9 +156,21 @@ describe("role-assignments step", () => {
   it("updates an assignment whose condition drifted, under the same name", async () => {
     const blob = out.assignments[SBDR]!;
     const drifted = blobReadCondition(ACCOUNTS);
-    const r = await armRaw(sim, OWNER, "PUT", `${blob.scope}/providers/Microsoft.Authorization/roleAssignments/${blob.name}?api-version=2022-04-01`, {
-      properties: { roleDefinitionId: blob.roleDefinitionId, principalId: app.servicePrincipalId, principalType: "ServicePrincipal", condition: drifted, conditionVersion: "2.0" },
-    });
+    const r = await armRaw(
+      sim,
+      OWNER,
+      "PUT",
+      `${blob.scope}/providers/Microsoft.Authorization/roleAssignments/${blob.name}?api-version=2022-04-01`,
+      {
+        properties: {
+          roleDefinitionId: blob.roleDefinitionId,
+          principalId: app.servicePrincipalId,
+          principalType: "ServicePrincipal",
+          condition: drifted,
+          conditionVersion: "2.0",
+        },
+      },
+    );
     expect(r.status).toBe(200);
     const { ctx, writes } = ctxFor();
     expect(await roleAssignmentsStep.verify(ctx, out)).toMatchObject({ ok: false, reason: expect.stringContaining("different condition") });
@@ -156,8 +185,17 @@ describe("role-assignments step", () => {
   });
 
   it("tells a Reader that Owner or User Access Administrator is needed", async () => {
-    const { ctx } = testStepContext(sim, { upn: READER, outputs: { storage, "app-registration": app, "custom-role": role }, config: { ...defaultRunConfig(), subscriptions: [{ id: SUB_DEV, displayName: "Contoso Development" }] } });
-    await armRaw(sim, OWNER, "DELETE", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${out.assignments[1]!.name}?api-version=2022-04-01`);
+    const { ctx } = testStepContext(sim, {
+      upn: READER,
+      outputs: { storage, "app-registration": app, "custom-role": role },
+      config: { ...defaultRunConfig(), subscriptions: [{ id: SUB_DEV, displayName: "Contoso Development" }] },
+    });
+    await armRaw(
+      sim,
+      OWNER,
+      "DELETE",
+      `${DEV}/providers/Microsoft.Authorization/roleAssignments/${out.assignments[1]!.name}?api-version=2022-04-01`,
+    );
     const error = await azureError(roleAssignmentsStep.apply(ctx, await roleAssignmentsStep.read(ctx)));
     expect(error.code).toBe("forbidden");
     expect(error.message).toContain("Owner");
@@ -167,9 +205,15 @@ describe("role-assignments step", () => {
   it("treats RoleAssignmentExists as success once the other-named assignment is confirmed", async () => {
     const la = out.assignments[1]!;
     const otherName = "0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f";
-    const r = await armRaw(sim, OWNER, "PUT", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${otherName}?api-version=2022-04-01`, {
-      properties: { roleDefinitionId: la.roleDefinitionId, principalId: app.servicePrincipalId, principalType: "ServicePrincipal" },
-    });
+    const r = await armRaw(
+      sim,
+      OWNER,
+      "PUT",
+      `${DEV}/providers/Microsoft.Authorization/roleAssignments/${otherName}?api-version=2022-04-01`,
+      {
+        properties: { roleDefinitionId: la.roleDefinitionId, principalId: app.servicePrincipalId, principalType: "ServicePrincipal" },
+      },
+    );
     expect(r.status).toBe(201);
     const { ctx, writes } = ctxFor();
     const live = await roleAssignmentsStep.read(ctx);
@@ -186,14 +230,21 @@ describe("role-assignments step", () => {
     const sp = app.servicePrincipalId;
     const put = (scope: string, name: string, roleDefinitionId: string, condition?: string) =>
       armRaw(sim, OWNER, "PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=2022-04-01`, {
-        properties: { roleDefinitionId, principalId: sp, principalType: "ServicePrincipal", ...(condition ? { condition, conditionVersion: "2.0" } : {}) },
+        properties: {
+          roleDefinitionId,
+          principalId: sp,
+          principalType: "ServicePrincipal",
+          ...(condition ? { condition, conditionVersion: "2.0" } : {}),
+        },
       });
     const aksRole = `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${role.roleId}`;
     const sbdr = `${PROD}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}`;
     const lar = (scope: string) => `${scope}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.logAnalyticsReader}`;
     // What an earlier version of the portal made, under its deterministic names, and one the customer made by hand.
     expect((await put(PROD, roleAssignmentName(PROD, sp, role.roleId), aksRole)).status).toBe(201);
-    expect((await put(PROD, roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.storageBlobDataReader), sbdr, blobReadCondition(ACCOUNTS))).status).toBe(201);
+    expect(
+      (await put(PROD, roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.storageBlobDataReader), sbdr, blobReadCondition(ACCOUNTS))).status,
+    ).toBe(201);
     expect((await put(PROD, roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.logAnalyticsReader), lar(PROD))).status).toBe(201);
     const customers = "0e0e0e0e-0e0e-4e0e-8e0e-0e0e0e0e0e0e";
     expect((await put(DEV, customers, `${DEV}/providers/Microsoft.Authorization/roleDefinitions/${role.roleId}`)).status).toBe(201);
@@ -202,7 +253,11 @@ describe("role-assignments step", () => {
     const { ctx, writes } = ctxFor();
     const live = await roleAssignmentsStep.read(ctx);
     const plan = roleAssignmentsStep.plan(ctx, live);
-    expect(plan.filter((c) => c.action === "remove").map((c) => c.resource)).toEqual([`AKS Audit Log Reader (read-only) at ${PROD}`, `Storage Blob Data Reader at ${PROD}`, `Log Analytics Reader at ${PROD}`]);
+    expect(plan.filter((c) => c.action === "remove").map((c) => c.resource)).toEqual([
+      `AKS Audit Log Reader (read-only) at ${PROD}`,
+      `Storage Blob Data Reader at ${PROD}`,
+      `Log Analytics Reader at ${PROD}`,
+    ]);
     const result = await roleAssignmentsStep.apply(ctx, live);
     expect(writes.map((w) => [w.kind, w.status])).toEqual(Array(3).fill(["delete", "succeeded"]));
     expect(result.removed).toHaveLength(3);
@@ -212,7 +267,8 @@ describe("role-assignments step", () => {
     expect(names).not.toContain(roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.storageBlobDataReader));
     expect(names).not.toContain(roleAssignmentName(PROD, sp, BUILTIN_ROLE_IDS.logAnalyticsReader));
     expect(names).toEqual(expect.arrayContaining([customers, customersLar]));
-    for (const name of [customers, customersLar]) await armRaw(sim, OWNER, "DELETE", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=2022-04-01`);
+    for (const name of [customers, customersLar])
+      await armRaw(sim, OWNER, "DELETE", `${DEV}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=2022-04-01`);
   });
 });
 

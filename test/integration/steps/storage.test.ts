@@ -71,7 +71,9 @@ describe("storage step on the default tenant", () => {
       `create Lifecycle policy: ${WESTEUROPE}/default`,
     ]);
     const account = plan.find((l) => l.resource.startsWith(EASTUS) && l.resourceType === "Storage account");
-    expect(account?.key).toBe(`storage.account:/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-audit/providers/Microsoft.Storage/storageAccounts/${EASTUS}`);
+    expect(account?.key).toBe(
+      `storage.account:/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-audit/providers/Microsoft.Storage/storageAccounts/${EASTUS}`,
+    );
     expect(account?.why).toContain("cluster's region (eastus)");
     expect(account?.details).toContain("allowBlobPublicAccess: false, allowCrossTenantReplication: false");
   });
@@ -103,7 +105,9 @@ describe("storage step on the default tenant", () => {
       expect.objectContaining({ region: "eastus", subscriptionId: SUB_PROD, resourceGroup: "rg-aks-audit", name: EASTUS, adopted: false }),
       expect.objectContaining({ region: "westeurope", name: WESTEUROPE, adopted: false }),
     ]);
-    expect(output.accounts[0]?.id).toBe(`/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-audit/providers/Microsoft.Storage/storageAccounts/${EASTUS}`);
+    expect(output.accounts[0]?.id).toBe(
+      `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-audit/providers/Microsoft.Storage/storageAccounts/${EASTUS}`,
+    );
     expect(output.accounts[0]?.blobEndpoint).toContain(EASTUS);
     expect(progress.at(-1)).toEqual({ done: 2, total: 2, label: "Storage account 2 of 2" });
     const [stored] = (await armOfType(sim, "Microsoft.Storage/storageAccounts")).filter((a) => a.name === EASTUS);
@@ -111,7 +115,13 @@ describe("storage step on the default tenant", () => {
       kind: "StorageV2",
       location: "eastus",
       sku: { name: "Standard_LRS" },
-      properties: { minimumTlsVersion: "TLS1_2", allowBlobPublicAccess: false, supportsHttpsTrafficOnly: true, allowCrossTenantReplication: false, isHnsEnabled: false },
+      properties: {
+        minimumTlsVersion: "TLS1_2",
+        allowBlobPublicAccess: false,
+        supportsHttpsTrafficOnly: true,
+        allowCrossTenantReplication: false,
+        isHnsEnabled: false,
+      },
     });
   });
 
@@ -139,7 +149,10 @@ describe("storage step on the default tenant", () => {
     const { ctx, writes } = testStepContext(sim, { config });
     const live = await storageStep.read(ctx);
     const changes = storageStep.plan(ctx, live).filter((l) => l.action !== "no-change");
-    expect(changes.map((l) => `${l.action} ${l.resourceType}: ${l.resource}`)).toEqual([`update Storage firewall: ${EASTUS}`, `update Storage firewall: ${WESTEUROPE}`]);
+    expect(changes.map((l) => `${l.action} ${l.resourceType}: ${l.resource}`)).toEqual([
+      `update Storage firewall: ${EASTUS}`,
+      `update Storage firewall: ${WESTEUROPE}`,
+    ]);
     expect(changes[0]?.details).toEqual(["defaultAction: Allow → Deny", "ipRules: +203.0.113.10, +198.51.100.20"]);
     await clearRequests(sim);
     const out = await storageStep.apply(ctx, live);
@@ -148,7 +161,9 @@ describe("storage step on the default tenant", () => {
     const patches = (await simRequests(sim)).filter((r) => r.method === "PATCH");
     expect(patches).toHaveLength(2);
     expect(patches[0]?.body).toMatchObject({
-      properties: { networkAcls: { defaultAction: "Deny", bypass: "AzureServices", ipRules: [{ value: "203.0.113.10" }, { value: "198.51.100.20" }] } },
+      properties: {
+        networkAcls: { defaultAction: "Deny", bypass: "AzureServices", ipRules: [{ value: "203.0.113.10" }, { value: "198.51.100.20" }] },
+      },
     });
     expect(await storageStep.verify(ctx, out)).toMatchObject({ ok: true });
     // The open config must not loosen it again.
@@ -174,7 +189,16 @@ describe("storage step with restricted network on a fresh tenant", () => {
     const puts = (await simRequests(sim)).filter((r) => r.method === "PUT" && /\/storageAccounts\/[a-z0-9]+\?/.test(r.url));
     expect(puts).toHaveLength(2);
     expect(puts[0]?.body).toMatchObject({
-      properties: { networkAcls: { defaultAction: "Deny", bypass: "AzureServices", ipRules: [{ value: "203.0.113.10", action: "Allow" }, { value: "198.51.100.20", action: "Allow" }] } },
+      properties: {
+        networkAcls: {
+          defaultAction: "Deny",
+          bypass: "AzureServices",
+          ipRules: [
+            { value: "203.0.113.10", action: "Allow" },
+            { value: "198.51.100.20", action: "Allow" },
+          ],
+        },
+      },
     });
     expect(writes.filter((w) => w.key.startsWith("storage.network:"))).toEqual([]);
     expect(await storageStep.verify(ctx, out)).toMatchObject({ ok: true });
@@ -226,9 +250,12 @@ describe("storage step resumed after a crash", () => {
 
     const { ctx, writes } = testStepContext(sim);
     const live = await storageStep.read(ctx);
-    expect(storageStep.plan(ctx, live).filter((l) => l.resourceType === "Storage account").map((l) => l.action)).toEqual(
-      live.regions.map((r) => (r.account ? "no-change" : "create")),
-    );
+    expect(
+      storageStep
+        .plan(ctx, live)
+        .filter((l) => l.resourceType === "Storage account")
+        .map((l) => l.action),
+    ).toEqual(live.regions.map((r) => (r.account ? "no-change" : "create")));
     const out = await storageStep.apply(ctx, live);
     expect(writes.filter((w) => w.key.startsWith("storage.account:"))).toHaveLength(2 - created);
     expect(await accountNames()).toEqual([EASTUS, WESTEUROPE].sort());
@@ -263,7 +290,8 @@ describe("storage step refusals", () => {
 
 describe("adopting the customer's account", () => {
   const CUSTOMER = "contosologs01";
-  const customerPath = (name: string) => `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.Storage/storageAccounts/${name}?api-version=2025-08-01`;
+  const customerPath = (name: string) =>
+    `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod-eastus/providers/Microsoft.Storage/storageAccounts/${name}?api-version=2025-08-01`;
 
   beforeAll(async () => {
     await freshTenant();
@@ -271,33 +299,59 @@ describe("adopting the customer's account", () => {
       location: "eastus",
       kind: "StorageV2",
       sku: { name: "Standard_GRS" },
-      properties: { allowBlobPublicAccess: true, minimumTlsVersion: "TLS1_2", networkAcls: { defaultAction: "Deny", bypass: "None", ipRules: [{ value: "192.0.2.44", action: "Allow" }] } },
+      properties: {
+        allowBlobPublicAccess: true,
+        minimumTlsVersion: "TLS1_2",
+        networkAcls: { defaultAction: "Deny", bypass: "None", ipRules: [{ value: "192.0.2.44", action: "Allow" }] },
+      },
     });
     expect([200, 202]).toContain(created.status);
-    const weu = await armRaw(sim, OWNER, "PUT", customerPath("contosologsweu"), { location: "westeurope", kind: "StorageV2", sku: { name: "Standard_LRS" } });
+    const weu = await armRaw(sim, OWNER, "PUT", customerPath("contosologsweu"), {
+      location: "westeurope",
+      kind: "StorageV2",
+      sku: { name: "Standard_LRS" },
+    });
     expect([200, 202]).toContain(weu.status);
   });
 
   it("plans the security fix and the trusted-services bypass, keeps the customer's firewall and SKU", async () => {
-    const config = withStorage(defaultRunConfig(), "eastus", { resourceGroup: "rg-aks-prod-eastus", createResourceGroup: false, accountName: CUSTOMER, adopt: true });
+    const config = withStorage(defaultRunConfig(), "eastus", {
+      resourceGroup: "rg-aks-prod-eastus",
+      createResourceGroup: false,
+      accountName: CUSTOMER,
+      adopt: true,
+    });
     const { ctx, writes } = testStepContext(sim, { config });
     const live = await storageStep.read(ctx);
     const lines = storageStep.plan(ctx, live).filter((l) => l.resource.startsWith(CUSTOMER));
-    expect(lines.map((l) => `${l.action} ${l.resourceType}`)).toEqual(["update Storage account", "update Storage firewall", "create Lifecycle policy"]);
+    expect(lines.map((l) => `${l.action} ${l.resourceType}`)).toEqual([
+      "update Storage account",
+      "update Storage firewall",
+      "create Lifecycle policy",
+    ]);
     expect(lines[0]?.details).toEqual(["allowBlobPublicAccess: true → false"]);
     expect(lines[1]?.details).toEqual(["bypass: None → AzureServices", "IP rules: kept as they are"]);
 
     const out = await storageStep.apply(ctx, live);
-    expect(out.accounts.find((a) => a.region === "eastus")).toMatchObject({ name: CUSTOMER, adopted: true, resourceGroup: "rg-aks-prod-eastus" });
+    expect(out.accounts.find((a) => a.region === "eastus")).toMatchObject({
+      name: CUSTOMER,
+      adopted: true,
+      resourceGroup: "rg-aks-prod-eastus",
+    });
     expect(writes.filter((w) => w.target.includes(CUSTOMER)).map((w) => w.kind)).toEqual(["update", "update", "create"]);
     const [stored] = (await armOfType(sim, "Microsoft.Storage/storageAccounts")).filter((a) => a.name === CUSTOMER);
     expect(stored).toMatchObject({
       sku: { name: "Standard_GRS" },
-      properties: { allowBlobPublicAccess: false, networkAcls: { defaultAction: "Deny", bypass: "AzureServices", ipRules: [{ value: "192.0.2.44" }] } },
+      properties: {
+        allowBlobPublicAccess: false,
+        networkAcls: { defaultAction: "Deny", bypass: "AzureServices", ipRules: [{ value: "192.0.2.44" }] },
+      },
     });
     expect(await storageStep.verify(ctx, out)).toMatchObject({ ok: true });
     const again = testStepContext(sim, { config });
-    const plan = storageStep.plan(again.ctx, await storageStep.read(again.ctx)).find((l) => l.resourceType === "Storage account" && l.resource.startsWith(CUSTOMER));
+    const plan = storageStep
+      .plan(again.ctx, await storageStep.read(again.ctx))
+      .find((l) => l.resourceType === "Storage account" && l.resource.startsWith(CUSTOMER));
     expect(plan?.action).toBe("adopt");
   });
 
@@ -307,16 +361,28 @@ describe("adopting the customer's account", () => {
       name: "customer-archive",
       enabled: true,
       type: "Lifecycle",
-      definition: { filters: { blobTypes: ["blockBlob"], prefixMatch: ["archive/"] }, actions: { baseBlob: { tierToCool: { daysAfterModificationGreaterThan: 60 } } } },
+      definition: {
+        filters: { blobTypes: ["blockBlob"], prefixMatch: ["archive/"] },
+        actions: { baseBlob: { tierToCool: { daysAfterModificationGreaterThan: 60 } } },
+      },
     };
     expect((await armRaw(sim, OWNER, "PUT", policyPath, { properties: { policy: { rules: [theirs] } } })).status).toBe(200);
-    const config = withStorage(defaultRunConfig(), "westeurope", { resourceGroup: "rg-aks-prod-eastus", createResourceGroup: false, accountName: "contosologsweu", adopt: true });
+    const config = withStorage(defaultRunConfig(), "westeurope", {
+      resourceGroup: "rg-aks-prod-eastus",
+      createResourceGroup: false,
+      accountName: "contosologsweu",
+      adopt: true,
+    });
     const { ctx } = testStepContext(sim, { config });
     await clearRequests(sim);
     const live = await storageStep.read(ctx);
-    expect(storageStep.plan(ctx, live).find((l) => l.resourceType === "Lifecycle policy" && l.resource.startsWith("contosologsweu"))?.details).toContain("keeps the account's 1 other rule");
+    expect(
+      storageStep.plan(ctx, live).find((l) => l.resourceType === "Lifecycle policy" && l.resource.startsWith("contosologsweu"))?.details,
+    ).toContain("keeps the account's 1 other rule");
     await storageStep.apply(ctx, live);
-    const policyRequests = (await simRequests(sim)).filter((r) => r.url.toLowerCase().includes("/storageaccounts/contosologsweu/managementpolicies/")).map((r) => r.method);
+    const policyRequests = (await simRequests(sim))
+      .filter((r) => r.url.toLowerCase().includes("/storageaccounts/contosologsweu/managementpolicies/"))
+      .map((r) => r.method);
     expect(policyRequests).toEqual(["GET", "PUT"]);
     const stored = await armRaw(sim, OWNER, "GET", policyPath);
     const rules = (stored.body as { properties: { policy: { rules: { name: string; definition: unknown }[] } } }).properties.policy.rules;
@@ -325,7 +391,12 @@ describe("adopting the customer's account", () => {
   });
 
   it("refuses an account in another region, explaining why", async () => {
-    const config = withStorage(defaultRunConfig(), "eastus", { resourceGroup: "rg-aks-prod-eastus", createResourceGroup: false, accountName: "contosologsweu", adopt: true });
+    const config = withStorage(defaultRunConfig(), "eastus", {
+      resourceGroup: "rg-aks-prod-eastus",
+      createResourceGroup: false,
+      accountName: "contosologsweu",
+      adopt: true,
+    });
     const { ctx, writes } = testStepContext(sim, { config });
     const live = await storageStep.read(ctx);
     const error = await azureError(storageStep.apply(ctx, live));

@@ -35,7 +35,10 @@ beforeAll(async () => {
 async function deleteKubeAuditBlobs(): Promise<void> {
   await sleep(3_000);
   for (const name of defaultRunConfig().storage.map((s) => s.accountName)) {
-    const container = new BlobServiceClient(`${sim.blobUrl}/${name}`, new StorageSharedKeyCredential(name, sim.state().storageKey(name))).getContainerClient("insights-logs-kube-audit");
+    const container = new BlobServiceClient(
+      `${sim.blobUrl}/${name}`,
+      new StorageSharedKeyCredential(name, sim.state().storageKey(name)),
+    ).getContainerClient("insights-logs-kube-audit");
     if (!(await container.exists())) continue;
     for await (const b of container.listBlobsFlat()) await container.deleteBlob(b.name);
   }
@@ -48,13 +51,22 @@ async function run(): Promise<{ out: VerificationOutput | null; error: unknown; 
     const out = await verificationStep.apply(t.ctx, await verificationStep.read(t.ctx));
     return { out, error: null, writes: t.writes.slice(before).map((w) => `${w.kind}:${w.status}`) };
   } catch (error) {
-    return { out: error instanceof VerificationFailedError ? error.output : null, error, writes: t.writes.slice(before).map((w) => `${w.kind}:${w.status}`) };
+    return {
+      out: error instanceof VerificationFailedError ? error.output : null,
+      error,
+      writes: t.writes.slice(before).map((w) => `${w.kind}:${w.status}`),
+    };
   }
 }
 
-const byPrefix = (out: VerificationOutput | null, prefix: string): VerificationCheck[] => (out?.checks ?? []).filter((c) => c.id.startsWith(prefix));
+const byPrefix = (out: VerificationOutput | null, prefix: string): VerificationCheck[] =>
+  (out?.checks ?? []).filter((c) => c.id.startsWith(prefix));
 const verificationSecrets = () =>
-  sim.state().graph.applications.flatMap((a) => (a.passwordCredentials as { displayName: string | null }[]).filter((p) => p.displayName === "AKS onboarding verification"));
+  sim
+    .state()
+    .graph.applications.flatMap((a) =>
+      (a.passwordCredentials as { displayName: string | null }[]).filter((p) => p.displayName === "AKS onboarding verification"),
+    );
 
 describe("verification step", () => {
   it("retries the fresh run secret until Entra accepts it, passes every reachable check, then deletes the secret", async () => {
@@ -74,9 +86,15 @@ describe("verification step", () => {
     expect(byPrefix(out, "blob-list:").map((c) => c.status)).toEqual(["pass", "pass"]);
     expect(byPrefix(out, "logs:").map((c) => c.status)).toEqual(["waiting", "waiting", "waiting", "waiting"]);
     expect(byPrefix(out, "logs:")[0]?.reason).toMatch(/^Waiting for first logs/);
-    expect(byPrefix(out, "abac:")).toEqual([expect.objectContaining({ status: "skipped", reason: "Not tested: no other storage account in this subscription." })]);
-    expect(byPrefix(out, "storage-scope")).toEqual([expect.objectContaining({ status: "skipped", reason: "Not tested: no other account to test in the selected subscriptions." })]);
-    expect(byPrefix(out, "container-list")).toEqual([expect.objectContaining({ status: "skipped", reason: "Not tested: no other account to test in the selected subscriptions." })]);
+    expect(byPrefix(out, "abac:")).toEqual([
+      expect.objectContaining({ status: "skipped", reason: "Not tested: no other storage account in this subscription." }),
+    ]);
+    expect(byPrefix(out, "storage-scope")).toEqual([
+      expect.objectContaining({ status: "skipped", reason: "Not tested: no other account to test in the selected subscriptions." }),
+    ]);
+    expect(byPrefix(out, "container-list")).toEqual([
+      expect.objectContaining({ status: "skipped", reason: "Not tested: no other account to test in the selected subscriptions." }),
+    ]);
     expect(byPrefix(out, "log-analytics:").some((c) => c.status === "pass")).toBe(true);
     // Every default cluster has Microsoft Entra integration: no user credential to refuse.
     expect(byPrefix(out, "aks-credential:")).toEqual([]);
@@ -120,10 +138,17 @@ describe("verification step", () => {
     const passing = await run();
     expect(passing.error).toBeNull();
     expect(byPrefix(passing.out, "abac:")).toEqual([
-      expect.objectContaining({ status: "pass", reason: expect.stringContaining("Storage refused the app in payrollrecords01 (AuthorizationPermissionMismatch)") }),
+      expect.objectContaining({
+        status: "pass",
+        reason: expect.stringContaining("Storage refused the app in payrollrecords01 (AuthorizationPermissionMismatch)"),
+      }),
     ]);
-    expect(byPrefix(passing.out, "storage-scope")).toEqual([expect.objectContaining({ status: "pass", reason: expect.stringContaining("user delegation key in payrollrecords01") })]);
-    expect(byPrefix(passing.out, "container-list")).toEqual([expect.objectContaining({ status: "pass", reason: expect.stringContaining("list of containers in payrollrecords01") })]);
+    expect(byPrefix(passing.out, "storage-scope")).toEqual([
+      expect.objectContaining({ status: "pass", reason: expect.stringContaining("user delegation key in payrollrecords01") }),
+    ]);
+    expect(byPrefix(passing.out, "container-list")).toEqual([
+      expect.objectContaining({ status: "pass", reason: expect.stringContaining("list of containers in payrollrecords01") }),
+    ]);
 
     // Someone grants the app Storage Blob Data Reader without a condition: the check catches it.
     const app = t.ctx.outputs["app-registration"] as { servicePrincipalId: string };
@@ -131,17 +156,30 @@ describe("verification step", () => {
       id: `${other.id}/providers/Microsoft.Authorization/roleAssignments/0d9f6f0e-7a0b-4c55-8a43-4f1e8d1c2b3a`,
       name: "0d9f6f0e-7a0b-4c55-8a43-4f1e8d1c2b3a",
       type: "Microsoft.Authorization/roleAssignments",
-      properties: { roleDefinitionId: `/subscriptions/${SUB_PROD}/providers/Microsoft.Authorization/roleDefinitions/${SBDR}`, principalId: app.servicePrincipalId, principalType: "ServicePrincipal", scope: other.id },
+      properties: {
+        roleDefinitionId: `/subscriptions/${SUB_PROD}/providers/Microsoft.Authorization/roleDefinitions/${SBDR}`,
+        principalId: app.servicePrincipalId,
+        principalType: "ServicePrincipal",
+        scope: other.id,
+      },
     });
     const failing = await run();
     expect(failing.error).toBeInstanceOf(VerificationFailedError);
-    expect((failing.error as Error).message).toMatch(/^Verification failed: No blob access outside the audit accounts in Contoso Production: The app can list blobs in payrollrecords01/);
+    expect((failing.error as Error).message).toMatch(
+      /^Verification failed: No blob access outside the audit accounts in Contoso Production: The app can list blobs in payrollrecords01/,
+    );
     // Every check is still reported, and the temporary secret is gone.
     expect(failing.out?.checks.length).toBe(passing.out?.checks.length);
     expect(byPrefix(failing.out, "abac:")[0]?.status).toBe("fail");
-    expect(byPrefix(failing.out, "storage-scope")[0]).toMatchObject({ status: "fail", reason: expect.stringContaining("got a user delegation key in payrollrecords01") });
+    expect(byPrefix(failing.out, "storage-scope")[0]).toMatchObject({
+      status: "fail",
+      reason: expect.stringContaining("got a user delegation key in payrollrecords01"),
+    });
     // Storage Blob Data Reader's containers/read isn't gated by any condition: the app lists that account's containers.
-    expect(byPrefix(failing.out, "container-list")[0]).toMatchObject({ status: "fail", reason: expect.stringContaining("can list the containers of payrollrecords01") });
+    expect(byPrefix(failing.out, "container-list")[0]).toMatchObject({
+      status: "fail",
+      reason: expect.stringContaining("can list the containers of payrollrecords01"),
+    });
     expect(verificationSecrets()).toEqual([]);
   }, 120_000);
 
@@ -150,12 +188,23 @@ describe("verification step", () => {
     const before = t.ctx.outputs["diagnostic-settings"];
     t.ctx.outputs["diagnostic-settings"] = {
       ...(before as object),
-      blocked: [{ clusterId: left!.id, clusterName: left!.name, code: "diagnostic_settings_limit", reason: "It already has five diagnostic settings, Azure's limit.", action: "Remove one, then extend the run." }],
+      blocked: [
+        {
+          clusterId: left!.id,
+          clusterName: left!.name,
+          code: "diagnostic_settings_limit",
+          reason: "It already has five diagnostic settings, Azure's limit.",
+          action: "Remove one, then extend the run.",
+        },
+      ],
     };
     try {
       const { out } = await run();
       const logs = byPrefix(out, "logs:");
-      expect(logs.find((c) => c.id === `logs:${left!.id}`)).toMatchObject({ status: "skipped", reason: "Skipped — needs attention: It already has five diagnostic settings, Azure's limit." });
+      expect(logs.find((c) => c.id === `logs:${left!.id}`)).toMatchObject({
+        status: "skipped",
+        reason: "Skipped — needs attention: It already has five diagnostic settings, Azure's limit.",
+      });
       expect(logs.filter((c) => c.id !== `logs:${left!.id}`).map((c) => c.id)).toEqual(rest.map((c) => `logs:${c.id}`));
       expect(logs.filter((c) => c.id !== `logs:${left!.id}`).every((c) => c.status === "pass")).toBe(true);
       // The cluster itself still exists and is still read.

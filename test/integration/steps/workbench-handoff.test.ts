@@ -13,7 +13,9 @@ import { defaultRunConfig, testStepContext, type TestStepContext } from "./conte
 
 let sim: RunningSimulator;
 const RUN = "run-handoff-main";
-const ACCOUNTS = defaultRunConfig().storage.map((s) => s.accountName).sort();
+const ACCOUNTS = defaultRunConfig()
+  .storage.map((s) => s.accountName)
+  .sort();
 
 beforeAll(async () => {
   sim = await startSimForPortal();
@@ -52,7 +54,9 @@ describe("workbench-handoff step", () => {
     const live = await workbenchHandoffStep.read(t.ctx);
     expect(live).toEqual({ mode: "api", deviceName: workbenchDeviceName(RUN), existing: null, secretStored: true });
     const plan = workbenchHandoffStep.plan(t.ctx, live);
-    expect(plan).toEqual([expect.objectContaining({ action: "create", resourceType: "Workbench device", resource: workbenchDeviceName(RUN) })]);
+    expect(plan).toEqual([
+      expect.objectContaining({ action: "create", resourceType: "Workbench device", resource: workbenchDeviceName(RUN) }),
+    ]);
     expect(plan[0]?.details).toContain(`storage_accounts: ${ACCOUNTS.join(", ")}`);
     expect(JSON.stringify(plan)).not.toContain(secret);
   });
@@ -97,7 +101,12 @@ describe("workbench-handoff step", () => {
   });
 
   it("keeps a secret still stored when the device already exists (crash after the POST), for Verification", async () => {
-    t.secrets.set(CLIENT_SECRET_KIND, { value: "left-over", keyId: app.secret?.keyId ?? "", hint: "lef", expiresAt: new Date(Date.now() + 86_400_000) });
+    t.secrets.set(CLIENT_SECRET_KIND, {
+      value: "left-over",
+      keyId: app.secret?.keyId ?? "",
+      hint: "lef",
+      expiresAt: new Date(Date.now() + 86_400_000),
+    });
     expect(await workbenchHandoffStep.apply(t.ctx, await workbenchHandoffStep.read(t.ctx))).toEqual(out);
     expect(t.secrets.has(CLIENT_SECRET_KIND)).toBe(true);
     expect(await workbenchHandoffStep.verify(t.ctx, out)).toMatchObject({ ok: true });
@@ -127,8 +136,17 @@ describe("Workbench client", () => {
   });
 
   it("names invalid fields without echoing the secret", async () => {
-    const input = { name: "x", description: "", tenantId: "not-a-uuid", clientId: "also-not", clientSecret: "s3cr3t-value-xyz", storageAccounts: ["a1"] };
-    const error = await registerWorkbenchDevice({ url: `${sim.url}/workbench`, apiKey: TEST_WORKBENCH_KEY }, input).catch((e: unknown) => e);
+    const input = {
+      name: "x",
+      description: "",
+      tenantId: "not-a-uuid",
+      clientId: "also-not",
+      clientSecret: "s3cr3t-value-xyz",
+      storageAccounts: ["a1"],
+    };
+    const error = await registerWorkbenchDevice({ url: `${sim.url}/workbench`, apiKey: TEST_WORKBENCH_KEY }, input).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(WorkbenchError);
     expect((error as WorkbenchError).code).toBe("invalid_request");
     expect((error as WorkbenchError).message).toContain("credentials.tenant_id");

@@ -62,7 +62,9 @@ describe("vendor sign-in against the simulator", () => {
 
     const created = await createOnboardingRun(engineer, {
       subscriptionIds: [SUB_PROD],
-      clusterIds: [`/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod-eastus`],
+      clusterIds: [
+        `/subscriptions/${SUB_PROD}/resourceGroups/rg-aks-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod-eastus`,
+      ],
       storage: [{ region: "eastus", ...storage }],
       restrictNetwork: false,
       retentionDays: 30,

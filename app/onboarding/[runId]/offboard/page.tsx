@@ -90,7 +90,9 @@ export default async function OffboardPage({ params }: { params: Promise<{ runId
         </Notice>
       ) : null}
 
-      {!running && view.lastResult && view.lastResult.length > 0 ? <OffboardingResultTable results={view.lastResult} presenter={presenter} /> : null}
+      {!running && view.lastResult && view.lastResult.length > 0 ? (
+        <OffboardingResultTable results={view.lastResult} presenter={presenter} />
+      ) : null}
 
       {plan ? (
         plan.removeCount === 0 ? (
@@ -101,7 +103,10 @@ export default async function OffboardPage({ params }: { params: Promise<{ runId
           <>
             {removesLogs ? (
               <Notice tone="error" title="Audit logs will be deleted">
-                <p>Removing the audit storage accounts this run created deletes the kube-audit logs stored in them. They can&apos;t be recovered.</p>
+                <p>
+                  Removing the audit storage accounts this run created deletes the kube-audit logs stored in them. They can&apos;t be
+                  recovered.
+                </p>
               </Notice>
             ) : null}
             {mayRemove && !mayRemove.allowed ? (

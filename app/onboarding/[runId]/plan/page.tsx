@@ -43,8 +43,9 @@ export default async function PlanPage({ params }: { params: Promise<{ runId: st
             {flagged.length === 1 ? "1 cluster can't be onboarded" : `${flagged.length} clusters can't be onboarded`}
           </h2>
           <p className="mt-1 text-sm">
-            You can still confirm: every other cluster is onboarded, and the run ends listing {flagged.length === 1 ? "this cluster" : "these clusters"} as
-            needing attention. Or leave {flagged.length === 1 ? "it" : "them"} out of this run now.
+            You can still confirm: every other cluster is onboarded, and the run ends listing{" "}
+            {flagged.length === 1 ? "this cluster" : "these clusters"} as needing attention. Or leave {flagged.length === 1 ? "it" : "them"}{" "}
+            out of this run now.
           </p>
           <ul className="mt-3 space-y-3">
             {flagged.map((f) => (
@@ -55,7 +56,14 @@ export default async function PlanPage({ params }: { params: Promise<{ runId: st
                 <p className="mt-1">What to do: {shown(f.action)}</p>
                 {mayReplan.allowed ? (
                   <div className="mt-2">
-                    <RunActionButton action={leaveClusterOutAction} runId={runId} hidden={{ cluster: f.key }} label={`Leave ${shown(f.name)} out`} pendingLabel="Re-planning…" variant="secondary" />
+                    <RunActionButton
+                      action={leaveClusterOutAction}
+                      runId={runId}
+                      hidden={{ cluster: f.key }}
+                      label={`Leave ${shown(f.name)} out`}
+                      pendingLabel="Re-planning…"
+                      variant="secondary"
+                    />
                   </div>
                 ) : null}
               </li>
@@ -71,9 +79,17 @@ export default async function PlanPage({ params }: { params: Promise<{ runId: st
       ) : null}
       <div className="flex flex-wrap items-start gap-4">
         {mayConfirm.allowed && view.plan && view.planHash ? (
-          <RunActionButton action={confirmPlanAction} runId={runId} hidden={{ planHash: view.planHash }} label="Confirm and start" pendingLabel="Starting…" />
+          <RunActionButton
+            action={confirmPlanAction}
+            runId={runId}
+            hidden={{ planHash: view.planHash }}
+            label="Confirm and start"
+            pendingLabel="Starting…"
+          />
         ) : null}
-        {mayReplan.allowed ? <RunActionButton action={replanAction} runId={runId} label="Re-read Azure" pendingLabel="Reading Azure…" variant="secondary" /> : null}
+        {mayReplan.allowed ? (
+          <RunActionButton action={replanAction} runId={runId} label="Re-read Azure" pendingLabel="Reading Azure…" variant="secondary" />
+        ) : null}
       </div>
       {view.plan ? <PlanExportLinks runId={runId} /> : null}
     </div>

@@ -12,7 +12,12 @@ let cachedHeaders: Record<string, string> | undefined;
 function pollHeaders(): Record<string, string> {
   if (cachedHeaders) return cachedHeaders;
   const e = env();
-  const { "Content-Security-Policy": _pageCsp, ...rest } = securityHeaders({ nonce: "", portalUrl: e.PORTAL_URL, authorityUrl: e.ENTRA_AUTHORITY, dev: e.NODE_ENV === "development" });
+  const { "Content-Security-Policy": _pageCsp, ...rest } = securityHeaders({
+    nonce: "",
+    portalUrl: e.PORTAL_URL,
+    authorityUrl: e.ENTRA_AUTHORITY,
+    dev: e.NODE_ENV === "development",
+  });
   cachedHeaders = { ...rest, "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'" };
   return cachedHeaders;
 }
