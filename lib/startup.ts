@@ -3,7 +3,7 @@ import { deleteExpiredAuthRequests } from "@/lib/db/auth-requests";
 import { migrate } from "@/lib/db/client";
 import { deleteExpiredRunSecrets } from "@/lib/db/run-secrets";
 import { deleteExpiredSessions } from "@/lib/db/sessions";
-import { resumeInterruptedSteps } from "@/lib/engine/run-run";
+import { resumeInterruptedSteps } from "@/lib/engine/recover";
 import { env } from "@/lib/env";
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;

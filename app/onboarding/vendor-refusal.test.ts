@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import { createSession, getRunForTenant, listAuditEvents, upsertUser } from "@/lib/db";
 import { randomToken, sha256 } from "@/lib/crypto";
-import { runningRun, setupEngineDb } from "@/lib/engine/test-support";
+import { runningRun, setupEngineDb } from "@/test/support/engine";
 import { VENDOR_STAFF_READ_ONLY } from "@/lib/vendor-view/access";
 import * as adminHandoff from "./admin-handoff-actions";
 import * as run from "./actions";

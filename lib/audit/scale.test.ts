@@ -9,7 +9,7 @@ import { closeDb, configureDb, createRun, createSession, findSession, migrate, u
 import { listAuditPage, type AuditEvent } from "@/lib/db/audit";
 import { auditEventHash, GENESIS_HASH } from "@/lib/db/audit-hash";
 import { getRunAcrossTenants } from "@/lib/db/vendor-runs";
-import { testConfig } from "@/lib/engine/test-support";
+import { testConfig } from "@/test/support/engine";
 import { getRunView, type RunView } from "@/lib/onboarding/run-control";
 import { ensurePostgres, type TestDatabase } from "../../scripts/postgres";
 import { AUDIT_PAGE_SIZE, auditDownload, runAuditTrail } from "./access";

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe } from "vitest";
 import { ensurePostgres, type TestDatabase } from "../../scripts/postgres";
-import { describeAuthRequestBound } from "./auth-requests-suite";
+import { describeAuthRequestBound } from "@/test/support/db/auth-requests-suite";
 import { testDbOptions } from "../../test/support/pglite-template";
 
 const dataDir = path.join(".test-data", `auth-requests-${crypto.randomBytes(4).toString("hex")}`);

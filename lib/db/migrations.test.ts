@@ -5,7 +5,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "./client";
-import { committedMigrations, expectMigrated } from "./migration-checks";
+import { committedMigrations, expectMigrated } from "@/test/support/db/migration-checks";
 import { diffMigrations, prismaDir } from "./migrations";
 
 const root = path.join(".test-data", `db-migrations-${crypto.randomBytes(4).toString("hex")}`);

@@ -2,11 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensurePostgres, type TestDatabase } from "../../scripts/postgres";
 import { createDb } from "./client";
-import { committedMigrations, expectMigrated } from "./migration-checks";
-import { describeAuditQueries } from "./audit-suite";
-import { describeQueries } from "./query-suite";
-import { describeRunQueries } from "./run-suite";
-import { describeVendorQueries } from "./vendor-suite";
+import { committedMigrations, expectMigrated } from "@/test/support/db/migration-checks";
+import { describeAuditQueries } from "@/test/support/db/audit-suite";
+import { describeQueries } from "@/test/support/db/query-suite";
+import { describeRunQueries } from "@/test/support/db/run-suite";
+import { describeVendorQueries } from "@/test/support/db/vendor-suite";
 
 let pg: TestDatabase | undefined;
 let queriesPg: TestDatabase | undefined;

@@ -2,10 +2,10 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll } from "vitest";
-import { describeAuditQueries } from "./audit-suite";
-import { describeQueries } from "./query-suite";
-import { describeRunQueries } from "./run-suite";
-import { describeVendorQueries } from "./vendor-suite";
+import { describeAuditQueries } from "@/test/support/db/audit-suite";
+import { describeQueries } from "@/test/support/db/query-suite";
+import { describeRunQueries } from "@/test/support/db/run-suite";
+import { describeVendorQueries } from "@/test/support/db/vendor-suite";
 import { testDbOptions } from "../../test/support/pglite-template";
 
 const dataDir = path.join(".test-data", `db-queries-${crypto.randomBytes(4).toString("hex")}`);

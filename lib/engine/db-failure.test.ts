@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { getRunForTenant, listOperations } from "@/lib/db";
 import type * as Db from "@/lib/db";
 import { executeStep } from "./execute-step";
-import { ACTOR, FakeAzure, fakeModules, okTokens, runningRun, setupEngineDb } from "./test-support";
+import { ACTOR, FakeAzure, fakeModules, okTokens, runningRun, setupEngineDb } from "@/test/support/engine";
 
 const failIntents = vi.hoisted(() => ({ remaining: 0, seen: 0 }));
 

@@ -16,7 +16,7 @@ import {
   runningRun,
   testConfig,
   setupEngineDb,
-} from "./test-support";
+} from "@/test/support/engine";
 
 setupEngineDb("execute");
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { startLeaseHeartbeat, StepStalledError, unlessStalled } from "./heartbeat";
-import { realSleep } from "./test-support";
+import { realSleep } from "@/test/support/engine";
 
 describe("startLeaseHeartbeat", () => {
   it("renews every third of the TTL for as long as the work makes progress, past the stall bound", async () => {

@@ -4,7 +4,7 @@ import { ambientAbortSignal, noteAnswer } from "@/lib/azure/timeouts";
 import { acquireStepLease, getRunForTenant, listAuditEvents, listExpiredRunningSteps } from "@/lib/db";
 import { executeStep } from "./execute-step";
 import { startHeartbeat } from "./heartbeat";
-import { ACTOR, FakeAzure, fakeModules, fakeStep, okTokens, realSleep, runningRun, setupEngineDb } from "./test-support";
+import { ACTOR, FakeAzure, fakeModules, fakeStep, okTokens, realSleep, runningRun, setupEngineDb } from "@/test/support/engine";
 
 setupEngineDb("stall");
 

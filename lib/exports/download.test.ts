@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { listAuditEvents, upsertUser, type SessionWithUser } from "@/lib/db";
-import { runningRun, setupEngineDb, testConfig } from "@/lib/engine/test-support";
+import { runningRun, setupEngineDb, testConfig } from "@/test/support/engine";
 import { planExportDownload } from "./download";
 
 setupEngineDb("plan-export");

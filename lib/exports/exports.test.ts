@@ -14,7 +14,7 @@ import { azureCliScript } from "./azure-cli";
 import { hclString, shq } from "./escape";
 import { exportModel } from "./model";
 import { terraformConfig } from "./terraform";
-import { config, LOG_ANALYTICS_ROLE_ID, METADATA_ROLE_ID, plan, ROLE_ID, RUN, SUB_A, SUB_B, TENANT } from "./test-support";
+import { config, LOG_ANALYTICS_ROLE_ID, METADATA_ROLE_ID, plan, ROLE_ID, RUN, SUB_A, SUB_B, TENANT } from "@/test/support/exports";
 
 const model = exportModel({ runId: RUN, tenantId: TENANT, config, plan });
 const cli = azureCliScript(model);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { azureCliScript } from "./azure-cli";
 import { exportModel, type ExportModel } from "./model";
 import { terraformConfig } from "./terraform";
-import { config, plan, RUN, TENANT } from "./test-support";
+import { config, plan, RUN, TENANT } from "@/test/support/exports";
 
 const CANARY = "pwned";
 const PAYLOADS = [

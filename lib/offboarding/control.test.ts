@@ -13,7 +13,7 @@ import {
   upsertUser,
   type SessionWithUser,
 } from "@/lib/db";
-import { ACTOR, runningRun, setupEngineDb, testConfig } from "@/lib/engine/test-support";
+import { ACTOR, runningRun, setupEngineDb, testConfig } from "@/test/support/engine";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { getOffboardingView, startOffboarding } from "./control";
 

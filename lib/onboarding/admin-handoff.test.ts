@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { acquireStepLease, listAuditEvents, releaseStepLease, upsertUser, type SessionWithUser } from "@/lib/db";
-import { runningRun, setupEngineDb } from "@/lib/engine/test-support";
+import { runningRun, setupEngineDb } from "@/test/support/engine";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { getAdminHandoff, HANDOFF_REQUESTED, requestAdminHandoff } from "./admin-handoff";
 

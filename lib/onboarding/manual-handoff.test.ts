@@ -10,7 +10,7 @@ import {
   type SessionWithUser,
 } from "@/lib/db";
 import { buildStepContext } from "@/lib/engine/context";
-import { ACTOR, okTokens, runningRun, setupEngineDb, testConfig } from "@/lib/engine/test-support";
+import { ACTOR, okTokens, runningRun, setupEngineDb, testConfig } from "@/test/support/engine";
 import { CLIENT_SECRET_KIND } from "@/lib/steps/app-registration";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { acknowledgeHandoff, getManualHandoff, revealClientSecret } from "./manual-handoff";

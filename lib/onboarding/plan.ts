@@ -6,7 +6,7 @@ import { recordAuditEvent } from "@/lib/db/audit";
 import { toJsonValue, type JsonValue } from "@/lib/db/json";
 import { replaceUnconfirmedRunConfig, setRunPlan } from "@/lib/db/runs";
 import type { SessionWithUser } from "@/lib/db/sessions";
-import { planRun } from "@/lib/engine/run-run";
+import { planRun } from "@/lib/engine/plan-run";
 import { STEP_MODULES } from "@/lib/engine/step-modules";
 import { runConfigSchema, type RunConfig } from "@/lib/steps/config";
 import type { StepId } from "@/lib/steps/registry";

@@ -12,7 +12,7 @@ import {
   type SessionWithUser,
 } from "@/lib/db";
 import { maskText } from "@/lib/presenter";
-import { ACTOR, runningRun, setupEngineDb, testConfig } from "@/lib/engine/test-support";
+import { ACTOR, runningRun, setupEngineDb, testConfig } from "@/test/support/engine";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { planHash } from "./plan";
 import { confirmAndStart, continueRun, getRunChange, getRunView, replan } from "./run-control";

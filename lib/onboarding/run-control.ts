@@ -5,7 +5,7 @@ import { toJsonValue, type JsonValue } from "@/lib/db/json";
 import { reopenCompletedRun } from "@/lib/db/run-extension";
 import { confirmRunPlan, getRunForTenant, runChangeStamp, setRunStatus, type OnboardingRunWithSteps, type RunChange } from "@/lib/db/runs";
 import type { SessionWithUser } from "@/lib/db/sessions";
-import { runRemainingSteps } from "@/lib/engine/run-run";
+import { runRemainingSteps } from "@/lib/engine/drive-run";
 import { STEP_MODULES } from "@/lib/engine/step-modules";
 import { env } from "@/lib/env";
 import { maskText } from "@/lib/presenter";

@@ -2,8 +2,8 @@ import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { getRunForTenant, listAuditEvents, upsertUser, type SessionWithUser } from "@/lib/db";
 import { reopenFinishedStep } from "@/lib/db/step-reopen";
-import { runRemainingSteps } from "@/lib/engine/run-run";
-import { ACTOR, FakeAzure, fakeModules, okTokens, runningRun, setupEngineDb } from "@/lib/engine/test-support";
+import { runRemainingSteps } from "@/lib/engine/drive-run";
+import { ACTOR, FakeAzure, fakeModules, okTokens, runningRun, setupEngineDb } from "@/test/support/engine";
 import { getVerificationView, rerunVerification } from "./verification";
 
 setupEngineDb("verification-rerun");

@@ -4,7 +4,7 @@ import { recordAuditEvent } from "@/lib/db/audit";
 import { setRunStatus } from "@/lib/db/runs";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { reopenFinishedStep } from "@/lib/db/step-reopen";
-import { runRemainingSteps } from "@/lib/engine/run-run";
+import { runRemainingSteps } from "@/lib/engine/drive-run";
 import { STEP_MODULES } from "@/lib/engine/step-modules";
 import { env } from "@/lib/env";
 import { maskText } from "@/lib/presenter";

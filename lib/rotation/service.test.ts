@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { acquireStepLease, releaseStepLease, type JsonValue } from "@/lib/db";
 import { getRotation, releaseRotation, resumeRotation, startRotation } from "@/lib/db/rotations";
 import { setRunStatus } from "@/lib/db/runs";
-import { runningRun, setupEngineDb } from "@/lib/engine/test-support";
+import { runningRun, setupEngineDb } from "@/test/support/engine";
 import { credentialLevels } from "./service";
 
 setupEngineDb("rotation-service");

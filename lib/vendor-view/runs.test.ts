@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CrossTenantRunDetail } from "@/lib/db/vendor-runs";
 import type { StepRun } from "@/lib/db/step-runs";
-import { testConfig } from "@/lib/engine/test-support";
+import { testConfig } from "@/test/support/engine";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { safeError, safeText, shapeRun, shapeRunDetail } from "./runs";
 

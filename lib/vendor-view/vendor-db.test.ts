@@ -20,7 +20,7 @@ import {
   type SessionWithUser,
 } from "@/lib/db";
 import { buildStepContext } from "@/lib/engine/context";
-import { ACTOR, okTokens, runningRun, setupEngineDb, testConfig } from "@/lib/engine/test-support";
+import { ACTOR, okTokens, runningRun, setupEngineDb, testConfig } from "@/test/support/engine";
 import { acknowledgeHandoff, getManualHandoff, revealClientSecret } from "@/lib/onboarding/manual-handoff";
 import { confirmAndStart, continueRun, getRunView, replan } from "@/lib/onboarding/run-control";
 import { CLIENT_SECRET_KIND } from "@/lib/steps/app-registration";

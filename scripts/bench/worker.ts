@@ -19,7 +19,8 @@ import {
 } from "../../lib/db";
 import { buildStepContext } from "../../lib/engine/context";
 import { DEFAULT_POLICY } from "../../lib/engine/policy";
-import { planRun, runRemainingSteps } from "../../lib/engine/run-run";
+import { runRemainingSteps } from "../../lib/engine/drive-run";
+import { planRun } from "../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
 import { type TokenProvider } from "../../lib/engine/tokens";
 import { STEP_IDS, type StepId } from "../../lib/steps/registry";

@@ -15,7 +15,7 @@ import {
   setRunPlan,
   setRunStatus,
 } from "../../lib/db";
-import { planRun } from "../../lib/engine/run-run";
+import { planRun } from "../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
 import type { TokenProvider } from "../../lib/engine/tokens";
 import { STEP_IDS } from "../../lib/steps/registry";

@@ -2,7 +2,7 @@
 // sharing PostgreSQL and a simulator with the others. Says "ready", waits for "go" on stdin, continues the run, prints the
 // outcome as JSON. Usage: tsx concurrent-run-worker.ts <runId>   (ARM/Graph/Workbench endpoints and DATABASE_URL from the parent)
 import { closeDb, configureDb } from "../../lib/db";
-import { runRemainingSteps } from "../../lib/engine/run-run";
+import { runRemainingSteps } from "../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
 import type { TokenProvider } from "../../lib/engine/tokens";
 import { simToken } from "../../simulator/src/testing";

@@ -22,7 +22,7 @@ import {
 } from "../../../lib/db";
 import { beginRunOffboarding } from "../../../lib/db/runs";
 import { db } from "../../../lib/db/client";
-import { runRemainingSteps } from "../../../lib/engine/run-run";
+import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import { sessionTokens } from "../../../lib/onboarding/tokens";
 import type { RunConfig } from "../../../lib/steps/config";

@@ -16,7 +16,8 @@ import {
   setRunStatus,
 } from "../../../lib/db";
 import { executeStep } from "../../../lib/engine/execute-step";
-import { planRun, runRemainingSteps } from "../../../lib/engine/run-run";
+import { runRemainingSteps } from "../../../lib/engine/drive-run";
+import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
 import { STEP_IDS } from "../../../lib/steps/registry";

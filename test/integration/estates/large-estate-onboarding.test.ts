@@ -3,7 +3,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { confirmRunPlan, getRunForTenant, setRunStatus, type SessionWithUser } from "../../../lib/db";
-import { runRemainingSteps } from "../../../lib/engine/run-run";
+import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
 import { createOnboardingRun, loadNewRunDefaults } from "../../../lib/onboarding/new-run";

@@ -17,7 +17,7 @@ import {
 } from "../../../lib/db";
 import { createRun } from "../../../lib/db/runs";
 import { toJsonValue } from "../../../lib/db/json";
-import { runRemainingSteps } from "../../../lib/engine/run-run";
+import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
 import { extendCoverage, recheckCoverage } from "../../../lib/onboarding/drift";

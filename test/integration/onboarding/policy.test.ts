@@ -15,7 +15,7 @@ import {
   setRunStatus,
   type SessionWithUser,
 } from "../../../lib/db";
-import { runRemainingSteps } from "../../../lib/engine/run-run";
+import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
 import { changeChoicesAndRetry, choiceHints } from "../../../lib/onboarding/change-choices";

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { confirmRunPlan, getRunForTenant, setRunStatus, type SessionWithUser } from "../../../lib/db";
-import { runRemainingSteps } from "../../../lib/engine/run-run";
+import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
 import { checkStorageName, createOnboardingRun, DEFERRED_NAME_MESSAGE, loadNewRunDefaults } from "../../../lib/onboarding/new-run";

@@ -16,7 +16,8 @@ import {
   upsertUser,
   type SessionWithUser,
 } from "../../../lib/db";
-import { planRun, runRemainingSteps } from "../../../lib/engine/run-run";
+import { runRemainingSteps } from "../../../lib/engine/drive-run";
+import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
 import { acknowledgeHandoff, getManualHandoff, revealClientSecret } from "../../../lib/onboarding/manual-handoff";

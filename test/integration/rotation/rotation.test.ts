@@ -22,7 +22,8 @@ import {
 import { getRotation } from "../../../lib/db/rotations";
 import { secretAad } from "../../../lib/engine/context";
 import { executeStep } from "../../../lib/engine/execute-step";
-import { planRun, runRemainingSteps } from "../../../lib/engine/run-run";
+import { runRemainingSteps } from "../../../lib/engine/drive-run";
+import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import type { TokenProvider } from "../../../lib/engine/tokens";
 import { ROTATION_SECRET_KIND, type RotationPolicy } from "../../../lib/rotation/execute";

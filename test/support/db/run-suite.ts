@@ -1,8 +1,8 @@
 // Shared vitest suite for onboarding runs, step leases, the operation log and run secrets, run against PGlite and
 // PostgreSQL. Test-only.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, configureDb, db, migrate, type DbOptions } from "./client";
-import { listAuditChain } from "./audit";
+import { closeDb, configureDb, db, migrate, type DbOptions } from "@/lib/db/client";
+import { listAuditChain } from "@/lib/db/audit";
 import {
   findPendingIntents,
   lastSucceeded,
@@ -11,8 +11,8 @@ import {
   recordIntents,
   recordOutcome,
   recordOutcomesWithAudit,
-} from "./operations";
-import { deleteExpiredRunSecrets, deleteRunSecret, getRunSecret, putRunSecret } from "./run-secrets";
+} from "@/lib/db/operations";
+import { deleteExpiredRunSecrets, deleteRunSecret, getRunSecret, putRunSecret } from "@/lib/db/run-secrets";
 import {
   confirmRunPlan,
   createRun,
@@ -21,9 +21,16 @@ import {
   setRunPlan,
   setRunStatus,
   type OnboardingRunWithSteps,
-} from "./runs";
-import { acquireStepLease, LeaseLostError, listExpiredRunningSteps, releaseStepLease, renewStepLease, setStepProgress } from "./step-runs";
-import { upsertUser } from "./users";
+} from "@/lib/db/runs";
+import {
+  acquireStepLease,
+  LeaseLostError,
+  listExpiredRunningSteps,
+  releaseStepLease,
+  renewStepLease,
+  setStepProgress,
+} from "@/lib/db/step-runs";
+import { upsertUser } from "@/lib/db/users";
 
 const STEPS = ["storage", "diagnostic-settings", "app-registration", "custom-role", "role-assignments", "workbench-handoff"];
 const MINUTE = 60_000;

@@ -3,7 +3,9 @@ import { toAzureError } from "@/lib/azure/errors";
 import { acquireStepLease, getRunForTenant, listAuditEvents, listOperations } from "@/lib/db";
 import { STEP_IDS } from "@/lib/steps/registry";
 import type { StepModule } from "@/lib/steps/types";
-import { planRun, resumeInterruptedSteps, runRemainingSteps } from "./run-run";
+import { runRemainingSteps } from "./drive-run";
+import { planRun } from "./plan-run";
+import { resumeInterruptedSteps } from "./recover";
 import {
   ACTOR,
   FakeAzure,
@@ -15,7 +17,7 @@ import {
   runningRun,
   testConfig,
   setupEngineDb,
-} from "./test-support";
+} from "@/test/support/engine";
 
 setupEngineDb("run");
 

@@ -12,12 +12,12 @@ import {
   recordAuditEvents,
   type AuditEvent,
   type AuditPage,
-} from "./audit";
-import { GENESIS_HASH } from "./audit-hash";
-import { closeDb, configureDb, db, migrate, type DbOptions } from "./client";
-import { createRun } from "./runs";
-import { createSession, findSession, type SessionWithUser } from "./sessions";
-import { upsertUser } from "./users";
+} from "@/lib/db/audit";
+import { GENESIS_HASH } from "@/lib/db/audit-hash";
+import { closeDb, configureDb, db, migrate, type DbOptions } from "@/lib/db/client";
+import { createRun } from "@/lib/db/runs";
+import { createSession, findSession, type SessionWithUser } from "@/lib/db/sessions";
+import { upsertUser } from "@/lib/db/users";
 
 let seq = 0;
 const unique = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++seq}`;

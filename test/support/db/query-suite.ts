@@ -1,10 +1,10 @@
 // Shared vitest suite for the query functions, run against PGlite and PostgreSQL. Test-only.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consumeAuthRequest, createAuthRequest } from "./auth-requests";
-import { listAuditEvents, recordAuditEvent } from "./audit";
-import { closeDb, configureDb, db, migrate, type DbOptions } from "./client";
-import { createSession, deleteExpiredSessions, deleteSession, findSession, updateSessionTokenCache } from "./sessions";
-import { upsertUser } from "./users";
+import { consumeAuthRequest, createAuthRequest } from "@/lib/db/auth-requests";
+import { listAuditEvents, recordAuditEvent } from "@/lib/db/audit";
+import { closeDb, configureDb, db, migrate, type DbOptions } from "@/lib/db/client";
+import { createSession, deleteExpiredSessions, deleteSession, findSession, updateSessionTokenCache } from "@/lib/db/sessions";
+import { upsertUser } from "@/lib/db/users";
 
 const MINUTE = 60_000;
 let seq = 0;

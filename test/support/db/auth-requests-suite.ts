@@ -1,7 +1,7 @@
 // Shared vitest suite for the bound on pending sign-ins, run against PGlite and PostgreSQL. Test-only.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consumeAuthRequest, countAuthRequests, createAuthRequest } from "./auth-requests";
-import { closeDb, configureDb, db, migrate, type DbOptions } from "./client";
+import { consumeAuthRequest, countAuthRequests, createAuthRequest } from "@/lib/db/auth-requests";
+import { closeDb, configureDb, db, migrate, type DbOptions } from "@/lib/db/client";
 
 const MINUTE = 60_000;
 let seq = 0;

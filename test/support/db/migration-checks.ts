@@ -2,8 +2,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
-import type { Database } from "./client";
-import { prismaDir } from "./migrations";
+import type { Database } from "@/lib/db/client";
+import { prismaDir } from "@/lib/db/migrations";
 
 /** Folder names of the committed migrations, in order. */
 export function committedMigrations(): string[] {

@@ -1,11 +1,11 @@
 // Shared vitest suite for the vendor view's cross-tenant queries and tenant names, run against PGlite and PostgreSQL. Test-only.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordAuditEvent } from "./audit";
-import { closeDb, configureDb, migrate, type DbOptions } from "./client";
-import { recordIntent, recordOutcome } from "./operations";
-import { createRun, setRunPlan } from "./runs";
-import { tenantNames, upsertTenantName } from "./tenants";
-import { getRunAcrossTenants, listRunsAcrossTenants, VENDOR_VIEW_ACTION } from "./vendor-runs";
+import { recordAuditEvent } from "@/lib/db/audit";
+import { closeDb, configureDb, migrate, type DbOptions } from "@/lib/db/client";
+import { recordIntent, recordOutcome } from "@/lib/db/operations";
+import { createRun, setRunPlan } from "@/lib/db/runs";
+import { tenantNames, upsertTenantName } from "@/lib/db/tenants";
+import { getRunAcrossTenants, listRunsAcrossTenants, VENDOR_VIEW_ACTION } from "@/lib/db/vendor-runs";
 
 const STEPS = ["storage", "diagnostic-settings"];
 let seq = 0;

@@ -1,0 +1,86 @@
+// Plans a run: reads every step's live state and says what it would change, without writing anything.
+import type { StepError } from "@/lib/db";
+import type { RunConfig } from "@/lib/steps/config";
+import { STEP_IDS, type StepId } from "@/lib/steps/registry";
+import type { PlannedChange, StepContext } from "@/lib/steps/types";
+import { outputsOf } from "./context";
+import type { EngineOptions, StepModules } from "./execute-step";
+import { backoffMs, classifyFailure, DEFAULT_POLICY, type EnginePolicy } from "./policy";
+import { credentialFor, type TokenProvider, type TokenUnavailableError } from "./tokens";
+
+/** One step's part of a plan; `error` when its live state couldn't be read (changes is then empty). */
+export interface PlannedStep {
+  stepId: StepId;
+  changes: PlannedChange[];
+  error?: StepError;
+}
+
+/** What planRun needs; runId (when the run exists) lets steps derive the same names the apply will use. */
+export interface PlanRunInput extends EngineOptions {
+  config: RunConfig;
+  tenantId: string;
+  tokens: TokenProvider;
+  modules: StepModules;
+  runId?: string;
+  actorUpn?: string;
+}
+
+/** Read every step's live state and plan it, in run order, without writing anything. Never rejects on Azure errors. */
+export async function planRun(input: PlanRunInput): Promise<PlannedStep[]> {
+  const policy: EnginePolicy = { ...DEFAULT_POLICY, ...input.policy };
+  const sleep = input.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const planned: PlannedStep[] = [];
+  for (const stepId of STEP_IDS) {
+    const stepModule = input.modules[stepId];
+    const state: { tokenFailure?: TokenUnavailableError } = {};
+    const ctx = readOnlyContext(input, (error) => {
+      state.tokenFailure = error;
+    });
+    for (let attempt = 1; ; attempt++) {
+      state.tokenFailure = undefined;
+      try {
+        planned.push({ stepId, changes: stepModule.plan(ctx, await stepModule.read(ctx)) });
+        break;
+      } catch (error) {
+        const c = classifyFailure(error, {
+          action: `read what "${stepId}" would change`,
+          createdRecently: false,
+          ...(state.tokenFailure ? { tokenFailure: state.tokenFailure } : {}),
+        });
+        if (c.kind === "transient" && attempt < policy.transientAttempts) {
+          await sleep(
+            c.retryAfterMs === undefined
+              ? backoffMs(attempt, policy.transientBaseDelayMs, policy.transientMaxDelayMs)
+              : Math.min(c.retryAfterMs, policy.retryAfterMaxMs),
+          );
+          continue;
+        }
+        planned.push({
+          stepId,
+          changes: [],
+          error: c.kind === "lease_lost" ? { code: "unknown", message: "Planning was interrupted." } : c.error,
+        });
+        break;
+      }
+    }
+  }
+  return planned;
+}
+
+// Planning happens before the admin approved anything: any attempt to write is a bug in a step, refused loudly.
+function readOnlyContext(input: PlanRunInput, onTokenFailure: (error: TokenUnavailableError) => void): StepContext {
+  const refuse = (what: string) => () => Promise.reject(new Error(`A step tried to ${what} while planning; planning only reads.`));
+  return {
+    runId: input.runId ?? "plan-preview",
+    tenantId: input.tenantId,
+    actorUpn: input.actorUpn ?? "",
+    config: input.config,
+    arm: credentialFor(input.tokens, "arm", onTokenFailure),
+    graph: credentialFor(input.tokens, "graph", onTokenFailure),
+    outputs: outputsOf([]),
+    write: refuse("write to Azure"),
+    progress: () => Promise.resolve(),
+    wroteBefore: () => Promise.resolve(false),
+    secrets: { put: refuse("store a secret"), get: () => Promise.resolve(null), delete: refuse("delete a secret") },
+  };
+}
