@@ -1,4 +1,4 @@
-// The provisioning steps, in run order: the UI, the engine and the plan all read this list.
+// The provisioning steps in display order (a topological order of STEP_NEEDS): the UI, the engine and the plan all read this list.
 export const STEPS = [
   {
     id: "storage",
@@ -40,6 +40,66 @@ export const STEPS = [
 
 export type StepId = (typeof STEPS)[number]["id"];
 export const STEP_IDS: readonly StepId[] = STEPS.map((s) => s.id);
+
+/**
+ * What each step needs done before it starts: the steps whose outputs it reads (ctx.outputs) or whose Azure effects it relies on.
+ * The engine runs every step whose needs are done at once; a failed step holds back only the steps that need it.
+ */
+export const STEP_NEEDS: { readonly [K in StepId]: readonly StepId[] } = {
+  storage: [],
+  // Reads outputs.storage: each cluster's setting points at its region's audit account.
+  "diagnostic-settings": ["storage"],
+  "app-registration": [],
+  "custom-role": [],
+  "role-assignments": [
+    // Reads outputs.storage: Storage Blob Data Reader goes on each audit account, which must exist.
+    "storage",
+    // Reads outputs["app-registration"]: the service principal is the assignee.
+    "app-registration",
+    // Reads outputs["custom-role"]: the role definitions being assigned.
+    "custom-role",
+  ],
+  "workbench-handoff": [
+    // Reads outputs.storage: the account names Workbench is told to read.
+    "storage",
+    // Reads outputs["app-registration"] and its stored client secret: the credentials handed off.
+    "app-registration",
+    // Effect only: Workbench reads with the credentials as soon as it has them, so their grants come first.
+    "role-assignments",
+  ],
+  verification: [
+    // Reads outputs.storage: the accounts whose audit blobs it reads.
+    "storage",
+    // Reads outputs["diagnostic-settings"]: clusters left out send no kube-audit; the settings must exist to check blobs.
+    "diagnostic-settings",
+    // Reads outputs["app-registration"] and the stored secret: it signs in as the app.
+    "app-registration",
+    // Reads outputs["role-assignments"]: which clusters got which role; the app's reads rely on the grants.
+    "role-assignments",
+    // Reads outputs["workbench-handoff"]: once handed off (api mode), it deletes the stored secret.
+    "workbench-handoff",
+  ],
+};
+
+/** The steps that `id` needs done first. */
+export function needsOf(id: StepId): readonly StepId[] {
+  return STEP_NEEDS[id];
+}
+
+/** The steps that need `id`, directly or through others: what a failure of `id` holds back. */
+export function dependentsOf(id: StepId): StepId[] {
+  const out = new Set<StepId>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const step of STEP_IDS)
+      if (!out.has(step) && STEP_NEEDS[step].some((n) => n === id || out.has(n))) {
+        out.add(step);
+        grew = true;
+      }
+  }
+  return STEP_IDS.filter((s) => out.has(s));
+}
 
 /** A step's display data by id. */
 export function stepById(id: StepId): (typeof STEPS)[number] {
