@@ -12,16 +12,13 @@ import * as offboard from "./offboard-actions";
 import * as plan from "./plan-actions";
 import * as rotation from "./rotation-actions";
 import * as verification from "./verification-actions";
+import { sessionCookie } from "@/test/support/next-headers";
 
 const VENDOR = "e7e1d5a0-3c4b-4f7e-9d2a-5b6c7d8e9f01";
 vi.stubEnv("VENDOR_TENANT_ID", VENDOR);
-const cookie = vi.hoisted(() => ({ token: "" }));
 vi.mock("server-only", () => ({}));
 vi.mock("next/cache", () => ({ revalidatePath: vi.fn() }));
-vi.mock("next/headers", () => ({
-  cookies: () =>
-    Promise.resolve({ get: (name: string) => (name === "aks_session" && cookie.token ? { name, value: cookie.token } : undefined) }),
-}));
+vi.mock("next/headers", () => import("@/test/support/next-headers"));
 
 setupEngineDb("vendor-refusal");
 
@@ -32,9 +29,9 @@ async function signIn(tenantId: string): Promise<void> {
     upn: `someone@${tenantId.slice(0, 8)}.example`,
     displayName: "Someone",
   });
-  cookie.token = randomToken();
+  sessionCookie.token = randomToken();
   await createSession({
-    tokenHash: sha256(cookie.token),
+    tokenHash: sha256(sessionCookie.token),
     userId: user.id,
     homeAccountId: "h",
     tokenCache: "",
@@ -81,7 +78,7 @@ describe("customer actions and vendor staff", () => {
   });
 
   it("tell a signed-out caller to sign in again", async () => {
-    cookie.token = "";
+    sessionCookie.token = "";
     expect(await run.continueRunAction(null, new FormData())).toMatchObject({ ok: false, code: "unauthenticated" });
   });
 });

@@ -32,9 +32,9 @@ import { simJson } from "../../../simulator/src/testing";
 import { OWNER, READER, startSimForPortal, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
 import { signInThroughSimulator } from "../sign-in";
 import { testDbOptions } from "../../support/pglite-template";
+import { sessionCookie } from "../../support/next-headers";
 
 const CONTRIBUTOR = "contributor@contoso.onmicrosoft.com";
-const cookie = vi.hoisted(() => ({ token: "" }));
 vi.mock("server-only", () => ({}));
 vi.mock("next/cache", () => ({ revalidatePath: vi.fn() }));
 vi.mock("next/navigation", () => ({
@@ -42,10 +42,7 @@ vi.mock("next/navigation", () => ({
     throw new Error(`redirect ${to}`);
   },
 }));
-vi.mock("next/headers", () => ({
-  cookies: () =>
-    Promise.resolve({ get: (name: string) => (name === "aks_session" && cookie.token ? { name, value: cookie.token } : undefined) }),
-}));
+vi.mock("next/headers", () => import("@/test/support/next-headers"));
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `authz-${crypto.randomBytes(4).toString("hex")}`);
@@ -152,7 +149,7 @@ describe("authorization of customer actions", () => {
     const failed = await runIn("failed", "custom-role");
     const completed = await runIn("completed");
     const reader = await signInThroughSimulator(sim, READER);
-    cookie.token = reader.cookie;
+    sessionCookie.token = reader.cookie;
     const actions = await actionModules();
     const runFor: Record<string, string> = {
       replanAction: planned.id,
@@ -231,7 +228,7 @@ describe("authorization of customer actions", () => {
 
     // Posted directly: Continue on a run stopped before the custom role is refused.
     const failed = await runIn("failed", "custom-role");
-    cookie.token = (await signInThroughSimulator(sim, CONTRIBUTOR)).cookie;
+    sessionCookie.token = (await signInThroughSimulator(sim, CONTRIBUTOR)).cookie;
     const form = new FormData();
     form.set("runId", failed.id);
     const { continueRunAction } = await import("../../../app/onboarding/actions");
@@ -263,7 +260,7 @@ describe("authorization of customer actions", () => {
 describe("the run's lifecycle", () => {
   it("refuses Retry, rotation, re-verification and extension once removal has started, and everything but viewing after it", async () => {
     const owner = await signInThroughSimulator(sim, OWNER);
-    cookie.token = owner.cookie;
+    sessionCookie.token = owner.cookie;
     const actions = await actionModules();
     const post = async (name: string, runId: string) => {
       const form = new FormData();
