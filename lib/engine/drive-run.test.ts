@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toAzureError } from "@/lib/azure/errors";
-import { acquireStepLease, getRunForTenant, listAuditEvents, listOperations } from "@/lib/db";
-import { STEP_IDS } from "@/lib/steps/registry";
+import { acquireStepLease, getRunForTenant, listAuditEvents, listOperations, setRunStatus } from "@/lib/db";
+import { needsOf, STEP_IDS, type StepId } from "@/lib/steps/registry";
 import type { StepModule } from "@/lib/steps/types";
 import { runRemainingSteps } from "./drive-run";
 import { planRun } from "./plan-run";
@@ -38,7 +38,10 @@ describe("runRemainingSteps", () => {
     expect(loaded?.steps.map((s) => s.status)).toEqual(STEP_IDS.map(() => "done"));
     expect(loaded?.steps.at(-1)?.outputs).toMatchObject({ upstream: STEP_IDS.slice(0, -1) });
     expect(azure.creates).toBe(STEP_IDS.length);
-    expect((await listOperations(run.id)).map((o) => o.stepId)).toEqual([...STEP_IDS]);
+    // Each step's write comes after the writes of every step it needs.
+    const order = (await listOperations(run.id)).map((o) => o.stepId as StepId);
+    expect([...order].sort()).toEqual([...STEP_IDS].sort());
+    for (const id of STEP_IDS) for (const need of needsOf(id)) expect(order.indexOf(need)).toBeLessThan(order.indexOf(id));
     expect((await listAuditEvents(run.tenantId, { limit: 1 }))[0]).toMatchObject({ action: "run.completed", target: run.id });
   });
 
@@ -75,7 +78,7 @@ describe("runRemainingSteps", () => {
     });
   });
 
-  it("stops at the first failure, leaves later steps untouched and fails the run", async () => {
+  it("a failure holds back only the steps that need it: the independent branch finishes, then the run fails", async () => {
     const run = await runningRun();
     const azure = new FakeAzure();
     let laterReads = 0;
@@ -91,19 +94,27 @@ describe("runRemainingSteps", () => {
       tokens: okTokens,
       modules: fakeModules(azure, {
         "app-registration": broken,
-        "custom-role": counting("custom-role"),
         "role-assignments": counting("role-assignments"),
         "workbench-handoff": counting("workbench-handoff"),
         verification: counting("verification"),
       }),
       ...fakeTime(),
     });
-    expect(result).toMatchObject({ outcome: "failed", stepId: "app-registration", result: { ok: false, code: "invalid_request" } });
+    expect(result).toMatchObject({
+      outcome: "failed",
+      stepId: "app-registration",
+      result: { ok: false, code: "invalid_request" },
+      failures: [{ stepId: "app-registration" }],
+    });
     const loaded = await getRunForTenant(run.id, run.tenantId);
     expect(loaded?.status).toBe("failed");
-    expect(loaded?.steps.map((s) => s.status)).toEqual(["done", "done", "failed", "pending", "pending", "pending", "pending"]);
+    expect(loaded?.steps.map((s) => s.status)).toEqual(["done", "done", "failed", "done", "pending", "pending", "pending"]);
     expect(laterReads).toBe(0);
-    expect(azure.creates).toBe(2);
+    expect(azure.creates).toBe(3);
+    expect((await listAuditEvents(run.tenantId, { limit: 1 }))[0]).toMatchObject({
+      action: "run.failed",
+      detail: { stepId: "app-registration", code: "invalid_request" },
+    });
 
     // Nothing runs on a run that isn't running, and it never rejects.
     expect(
@@ -125,7 +136,153 @@ describe("runRemainingSteps", () => {
       modules: fakeModules(new FakeAzure()),
     });
     expect(result).toMatchObject({ outcome: "stopped", code: "busy", stepId: "storage" });
-    expect((await getRunForTenant(run.id, run.tenantId))?.status).toBe("running");
+    const loaded = await getRunForTenant(run.id, run.tenantId);
+    expect(loaded?.status).toBe("running");
+    // Nothing that needs the busy step starts; what was already under way beside it finishes.
+    expect(loaded?.steps.find((s) => s.stepId === "diagnostic-settings")?.status).toBe("pending");
+    expect(loaded?.steps.find((s) => s.stepId === "role-assignments")?.status).toBe("pending");
+  });
+});
+
+/** A step module that records when each execution of it starts (read) and ends (verify), on a shared clock. */
+function timed(module: StepModule, log: { stepId: StepId; start: number; end: number }[]): StepModule {
+  return {
+    ...module,
+    async read(ctx) {
+      log.push({ stepId: module.id, start: performance.now(), end: Number.POSITIVE_INFINITY });
+      return module.read(ctx);
+    },
+    async verify(ctx, out) {
+      const verdict = await module.verify(ctx, out);
+      const entry = log.findLast((e) => e.stepId === module.id);
+      if (entry) entry.end = performance.now();
+      return verdict;
+    },
+  };
+}
+
+/** Lets its callers through once `count` of them wait at once, or after `timeoutMs` (then they never met). */
+function meeting(count: number, timeoutMs: number) {
+  let waiting = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return {
+    most: 0,
+    async arrive(): Promise<void> {
+      waiting += 1;
+      this.most = Math.max(this.most, waiting);
+      if (waiting >= count) open();
+      await Promise.race([opened, realSleep(timeoutMs)]);
+      waiting -= 1;
+    },
+  };
+}
+
+const permanent = (what: string) => () =>
+  Promise.reject(toAzureError({ statusCode: 400, code: "InvalidRequest", message: "bad" }, { action: what }));
+
+describe("runRemainingSteps over the step graph", () => {
+  it("runs independent steps at the same time and each step only after everything it needs", async () => {
+    const run = await runningRun();
+    const azure = new FakeAzure();
+    const log: { stepId: StepId; start: number; end: number }[] = [];
+    // The three steps that need nothing each wait inside their write until all three are there (or 5 s pass).
+    const roots = meeting(3, 5_000);
+    const modules = Object.fromEntries(
+      STEP_IDS.map((id) => [id, timed(fakeStep(id, azure, needsOf(id).length ? {} : { beforeWrite: () => roots.arrive() }), log)]),
+    ) as Record<StepId, StepModule>;
+    const result = await runRemainingSteps({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules });
+    expect(result).toEqual({ outcome: "completed" });
+    expect(roots.most).toBe(3);
+
+    const span = (id: StepId) => {
+      const entries = log.filter((e) => e.stepId === id);
+      expect(entries).toHaveLength(1);
+      return entries[0] ?? { start: 0, end: 0 };
+    };
+    const rootSpans = (["storage", "app-registration", "custom-role"] as const).map(span);
+    // Measured overlap: the last of the three started before the first of them ended.
+    expect(Math.max(...rootSpans.map((r) => r.start))).toBeLessThan(Math.min(...rootSpans.map((r) => r.end)));
+    for (const id of STEP_IDS) for (const need of needsOf(id)) expect(span(id).start).toBeGreaterThanOrEqual(span(need).end);
+    expect(azure.creates).toBe(STEP_IDS.length);
+  });
+
+  it("fails the run once both independent branches have settled, naming every failed step, and a Retry runs them and the rest", async () => {
+    const run = await runningRun();
+    const azure = new FakeAzure();
+    const reads = new Map<StepId, number>();
+    const counted = (id: StepId, hooks: Parameters<typeof fakeStep>[2] = {}) =>
+      fakeStep(id, azure, { ...hooks, onRead: () => void reads.set(id, (reads.get(id) ?? 0) + 1) });
+    const modules = Object.fromEntries(STEP_IDS.map((id) => [id, counted(id)])) as Record<StepId, StepModule>;
+    const result = await runRemainingSteps({
+      runId: run.id,
+      tenantId: run.tenantId,
+      actor: ACTOR,
+      tokens: okTokens,
+      modules: {
+        ...modules,
+        "diagnostic-settings": counted("diagnostic-settings", { beforeWrite: permanent("create the setting") }),
+        "app-registration": counted("app-registration", { beforeWrite: permanent("create the app") }),
+      },
+      ...fakeTime(),
+    });
+    expect(result).toMatchObject({
+      outcome: "failed",
+      failures: [{ stepId: "diagnostic-settings" }, { stepId: "app-registration" }],
+    });
+    let loaded = await getRunForTenant(run.id, run.tenantId);
+    expect(loaded?.status).toBe("failed");
+    expect(loaded?.steps.map((s) => s.status)).toEqual(["done", "failed", "failed", "done", "pending", "pending", "pending"]);
+    expect(reads.get("role-assignments")).toBeUndefined();
+    expect((await listAuditEvents(run.tenantId, { limit: 1 }))[0]).toMatchObject({
+      action: "run.failed",
+      detail: { failedSteps: ["diagnostic-settings", "app-registration"] },
+    });
+
+    // Retry: both failed steps run again, beside each other, then what needs them; done steps are not read again.
+    expect(await setRunStatus(run.id, "running", { from: ["failed"] })).toBe(true);
+    expect(await runRemainingSteps({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules })).toEqual({
+      outcome: "completed",
+    });
+    loaded = await getRunForTenant(run.id, run.tenantId);
+    expect(loaded?.steps.map((s) => s.status)).toEqual(STEP_IDS.map(() => "done"));
+    expect(Object.fromEntries(reads)).toEqual({
+      storage: 1,
+      "custom-role": 1,
+      "diagnostic-settings": 2,
+      "app-registration": 2,
+      "role-assignments": 1,
+      "workbench-handoff": 1,
+      verification: 1,
+    });
+    expect(azure.creates).toBe(STEP_IDS.length);
+  });
+
+  it("two servers driving the same run execute each step once, and the run completes", async () => {
+    for (let round = 0; round < 3; round += 1) {
+      const run = await runningRun();
+      const azure = new FakeAzure();
+      const reads = new Map<StepId, number>();
+      // Each server has its own module instances over the one Azure; a short real write keeps the two drives overlapping.
+      const server = () =>
+        Object.fromEntries(
+          STEP_IDS.map((id) => [
+            id,
+            fakeStep(id, azure, {
+              onRead: () => void reads.set(id, (reads.get(id) ?? 0) + 1),
+              beforeWrite: () => realSleep(5 + round * 10),
+            }),
+          ]),
+        ) as Record<StepId, StepModule>;
+      const drive = () => runRemainingSteps({ runId: run.id, tenantId: run.tenantId, actor: ACTOR, tokens: okTokens, modules: server() });
+      const results = await Promise.all([drive(), drive()]);
+      expect(results.filter((r) => r.outcome === "completed")).toHaveLength(1);
+      expect(results.filter((r) => r.outcome === "failed")).toHaveLength(0);
+      expect((await getRunForTenant(run.id, run.tenantId))?.status).toBe("completed");
+      expect(Object.fromEntries(reads)).toEqual(Object.fromEntries(STEP_IDS.map((id) => [id, 1])));
+      expect(azure.creates).toBe(STEP_IDS.length);
+      expect((await listOperations(run.id)).filter((o) => o.status === "succeeded")).toHaveLength(STEP_IDS.length);
+    }
   });
 });
 

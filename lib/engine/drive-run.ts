@@ -1,6 +1,6 @@
-// Drives a run: executes its remaining steps until all are done (run → completed) or one fails or needs an admin.
+// Drives a run through its step graph: every step whose needs are done runs at once, until nothing more can run.
 import { getRunForTenant, recordAuditEvent, setRunStatus, type StepAttention } from "@/lib/db";
-import type { StepId } from "@/lib/steps/registry";
+import { needsOf, STEP_IDS, type StepId } from "@/lib/steps/registry";
 import { type Actor } from "./context";
 import { executeStep, INTERRUPTED, type EngineOptions, type ExecuteStepResult, type StepModules } from "./execute-step";
 import type { TokenProvider } from "./tokens";
@@ -14,6 +14,12 @@ export interface RunRemainingStepsInput extends EngineOptions {
   modules: StepModules;
 }
 
+/** A step that failed or needs an admin in this drive, with its execution's result. */
+export interface FailedStep {
+  stepId: StepId;
+  result: ExecuteStepResult;
+}
+
 /**
  * How the drive ended. completed / failed: the run's status was set. stopped: the run stays running, waiting for a
  * resume (a step is busy elsewhere, was handed back for sign-in, or the run isn't running).
@@ -21,12 +27,14 @@ export interface RunRemainingStepsInput extends EngineOptions {
 export type RunRemainingStepsResult =
   /** attention: what the steps could not do, when the run completed with exceptions. */
   | { outcome: "completed"; attention?: StepAttention[] }
-  | { outcome: "failed"; stepId: StepId; result: ExecuteStepResult }
+  /** stepId / result: the first step to fail (in time); failures: every step that failed, in display order. */
+  | { outcome: "failed"; stepId: StepId; result: ExecuteStepResult; failures: FailedStep[] }
   | { outcome: "stopped"; code: string; message: string; stepId?: StepId };
 
 /**
- * Execute the run's unfinished steps in order until one fails or needs an admin (run → failed) or all are done
- * (run → completed). Safe to start without awaiting: it never rejects.
+ * Execute the run's unfinished steps, each as soon as the steps it needs are done, several at once, each under its own
+ * lease. A failed step holds back only the steps that need it; when nothing more can run the run → failed (a step
+ * failed) or completed. Safe to start without awaiting: it never rejects.
  */
 export async function runRemainingSteps(input: RunRemainingStepsInput): Promise<RunRemainingStepsResult> {
   try {
@@ -37,42 +45,129 @@ export async function runRemainingSteps(input: RunRemainingStepsInput): Promise<
   }
 }
 
+interface Settled {
+  stepId: StepId;
+  result: ExecuteStepResult;
+}
+
+/** How often a drive tries a step another execution held (busy) before leaving it to that execution. */
+const BUSY_TRIES = 3;
+
+type Stopped = Extract<RunRemainingStepsResult, { outcome: "stopped" }>;
+
 async function driveRun(input: RunRemainingStepsInput): Promise<RunRemainingStepsResult> {
-  const { runId, tenantId, actor } = input;
+  const { runId, tenantId } = input;
   const run = await getRunForTenant(runId, tenantId);
   if (!run) return { outcome: "stopped", code: "not_found", message: "This onboarding run does not exist." };
   if (run.status !== "running") return { outcome: "stopped", code: "not_running", message: `This run is ${run.status}.` };
 
-  const attention: StepAttention[] = [];
-  for (const step of run.steps) {
-    if (step.status === "done") {
-      attention.push(...(step.attention ?? []));
+  const inRun = run.steps.map((s) => s.stepId as StepId);
+  let stored = new Map(run.steps.map((s) => [s.stepId as StepId, s.status]));
+  const done = new Set<StepId>(inRun.filter((id) => stored.get(id) === "done"));
+  // Each step settles at most once per drive: a step that failed here waits for a Retry, not for the next loop.
+  const settled = new Set<StepId>();
+  const busyTries = new Map<StepId, number>();
+  const failures: FailedStep[] = [];
+  let stopped: Stopped | undefined;
+  let firstBusy: Stopped | undefined;
+  const running = new Map<StepId, Promise<Settled>>();
+
+  // A need the run doesn't have (a run made before the step existed) holds nothing back.
+  const ready = (id: StepId) => needsOf(id).every((n) => done.has(n) || !inRun.includes(n));
+  // A step another execution held is tried again only once that execution handed it back (pending).
+  const startable = (id: StepId) => {
+    const tries = busyTries.get(id) ?? 0;
+    return (
+      !done.has(id) &&
+      !settled.has(id) &&
+      !running.has(id) &&
+      ready(id) &&
+      (tries === 0 || (tries < BUSY_TRIES && stored.get(id) === "pending"))
+    );
+  };
+  for (;;) {
+    // After a stop (handed back for sign-in, interrupted, cancelled) nothing new starts: the steps under way finish.
+    if (!stopped) for (const stepId of inRun.filter(startable)) running.set(stepId, execute(input, stepId));
+    if (running.size === 0) {
+      if (stopped) break;
+      // Another execution (a second server, a Retry) may have finished steps meanwhile that make more ready here.
+      const fresh = await getRunForTenant(runId, tenantId);
+      if (!fresh || fresh.status !== "running") break;
+      stored = new Map(fresh.steps.map((s) => [s.stepId as StepId, s.status]));
+      for (const s of fresh.steps) if (s.status === "done") done.add(s.stepId as StepId);
+      if (!inRun.some(startable)) break;
       continue;
     }
-    const stepId = step.stepId as StepId;
-    const result = await executeStep({ ...input, stepId });
-    if (result.ok) {
-      attention.push(...(result.attention ?? []));
+    const { stepId, result } = await Promise.race(running.values());
+    running.delete(stepId);
+    if (!result.ok && result.code === "busy") {
+      busyTries.set(stepId, (busyTries.get(stepId) ?? 0) + 1);
+      firstBusy ??= { outcome: "stopped", code: result.code, message: result.message, stepId };
       continue;
     }
-    if (result.status === "failed" || result.status === "needs_admin") {
-      // From running only: a cancel that raced this step wins.
-      if (await setRunStatus(runId, "failed", { from: ["running"] })) {
-        await recordAuditEvent({
-          tenantId,
-          actorUserId: actor.userId,
-          actorUpn: actor.upn,
-          action: "run.failed",
-          target: runId,
-          runId,
-          outcome: "failure",
-          detail: { stepId, code: result.code },
-        });
-      }
-      return { outcome: "failed", stepId, result };
-    }
-    return { outcome: "stopped", code: result.code, message: result.message, stepId };
+    settled.add(stepId);
+    if (result.ok) done.add(stepId);
+    else if (result.status === "failed" || result.status === "needs_admin") failures.push({ stepId, result });
+    else stopped ??= { outcome: "stopped", code: result.code, message: result.message, stepId };
   }
+
+  const [first] = failures;
+  if (first) return failRun(input, first, failures);
+  if (stopped) return stopped;
+  if (firstBusy && inRun.some((id) => !done.has(id))) return firstBusy;
+  return completeRun(input);
+}
+
+/** executeStep, with a rejection (only the database can throw) as an interrupted result, so sibling steps settle normally. */
+async function execute(input: RunRemainingStepsInput, stepId: StepId): Promise<Settled> {
+  try {
+    return { stepId, result: await executeStep({ ...input, stepId }) };
+  } catch (error) {
+    console.error(`[engine] step ${stepId} of run ${input.runId}: ${error instanceof Error ? error.message : "unknown error"}`);
+    return { stepId, result: { ok: false, code: INTERRUPTED.code, message: INTERRUPTED.message } };
+  }
+}
+
+async function failRun(input: RunRemainingStepsInput, first: FailedStep, failures: FailedStep[]): Promise<RunRemainingStepsResult> {
+  const { runId, tenantId, actor } = input;
+  const inOrder = [...failures].sort((a, b) => STEP_IDS.indexOf(a.stepId) - STEP_IDS.indexOf(b.stepId));
+  // A Retry beside this drive may have run the failed steps again meanwhile: then that drive ends the run.
+  const run = await getRunForTenant(runId, tenantId);
+  const stillFailed = (f: FailedStep) =>
+    run?.steps.some((s) => s.stepId === f.stepId && (s.status === "failed" || s.status === "needs_admin"));
+  if (!failures.some(stillFailed))
+    return { outcome: "stopped", code: "busy", message: "Another execution is working on this run. Its progress shows here." };
+  // From running only: a cancel that raced these steps wins.
+  if (await setRunStatus(runId, "failed", { from: ["running"] })) {
+    const code = first.result.ok ? undefined : first.result.code;
+    await recordAuditEvent({
+      tenantId,
+      actorUserId: actor.userId,
+      actorUpn: actor.upn,
+      action: "run.failed",
+      target: runId,
+      runId,
+      outcome: "failure",
+      detail: {
+        stepId: first.stepId,
+        ...(code ? { code } : {}),
+        ...(failures.length > 1 ? { failedSteps: inOrder.map((f) => f.stepId) } : {}),
+      },
+    });
+  }
+  return { outcome: "failed", stepId: first.stepId, result: first.result, failures: inOrder };
+}
+
+async function completeRun(input: RunRemainingStepsInput): Promise<RunRemainingStepsResult> {
+  const { runId, tenantId, actor } = input;
+  // The attention of every step, in display order, as stored (steps done in earlier drives included).
+  const run = await getRunForTenant(runId, tenantId);
+  if (!run) return { outcome: "stopped", code: "not_found", message: "This onboarding run does not exist." };
+  if (run.steps.some((s) => s.status !== "done")) {
+    // Another execution reopened or is still working on a step (a Retry beside this drive): that drive ends the run.
+    return { outcome: "stopped", code: "busy", message: "Another execution is working on this run. Its progress shows here." };
+  }
+  const attention = run.steps.flatMap((s) => s.attention ?? []);
   // From running only: a run cancelled (or completed by another admin's drive) meanwhile keeps its status.
   if (!(await setRunStatus(runId, "completed", { from: ["running"] }))) {
     return { outcome: "stopped", code: "not_running", message: "This run was ended by someone else meanwhile." };

@@ -110,14 +110,14 @@ describe("executeStep", () => {
     expect(await listOperations(second.id)).toEqual([]);
   });
 
-  it("refuses a step of another tenant, a later step before earlier ones, and a run that isn't running", async () => {
+  it("refuses a step of another tenant, a step before the steps it needs, and a run that isn't running", async () => {
     const run = await runningRun();
     const modules = fakeModules(new FakeAzure());
     expect(await executeStep({ ...base(run), tenantId: "someone-else", stepId: "storage", modules })).toMatchObject({
       ok: false,
       code: "not_found",
     });
-    expect(await executeStep({ ...base(run), stepId: "custom-role", modules })).toMatchObject({ ok: false, code: "blocked" });
+    expect(await executeStep({ ...base(run), stepId: "role-assignments", modules })).toMatchObject({ ok: false, code: "blocked" });
     const prisma = await db();
     await prisma.onboardingRun.update({ where: { id: run.id }, data: { status: "cancelled" } });
     expect(await executeStep({ ...base(run), stepId: "storage", modules })).toMatchObject({ ok: false, code: "not_running" });

@@ -12,7 +12,7 @@ import {
   type StepStatus,
 } from "@/lib/db";
 import { runConfigSchema } from "@/lib/steps/config";
-import { stepById, type StepId } from "@/lib/steps/registry";
+import { needsOf, stepById, type StepId } from "@/lib/steps/registry";
 import type { StepContext, StepModule } from "@/lib/steps/types";
 import { formatSeconds, withOutboundScope } from "@/lib/azure/timeouts";
 import { env } from "@/lib/env";
@@ -72,7 +72,8 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
   if (step.status === "done")
     return { ok: true, outputs: step.outputs, alreadyDone: true, ...(step.attention ? { attention: step.attention } : {}) };
   if (run.status !== "running") return { ok: false, code: "not_running", message: `This run is ${run.status}, so its steps can't run.` };
-  const blocking = run.steps.find((s) => s.position < step.position && s.status !== "done");
+  // Only the steps it needs hold a step back; independent branches run beside it.
+  const blocking = run.steps.find((s) => needsOf(stepId).includes(s.stepId as StepId) && s.status !== "done");
   if (blocking) {
     return { ok: false, code: "blocked", message: `"${titleOf(blocking.stepId)}" has to finish before "${titleOf(stepId)}" can run.` };
   }
