@@ -17,5 +17,11 @@ export default defineConfig({
     // a setup hook can take over a minute.
     hookTimeout: 120_000,
   },
-  resolve: { alias: { "@": new URL(".", import.meta.url).pathname.replace(/\/$/, "") } },
+  resolve: {
+    alias: {
+      "@": new URL(".", import.meta.url).pathname.replace(/\/$/, ""),
+      // lib/ marks its modules "server-only", which throws outside Next's react-server condition: tests load them in Node.
+      "server-only": new URL("node_modules/server-only/empty.js", import.meta.url).pathname,
+    },
+  },
 });

@@ -1,3 +1,4 @@
+import "../scripts/server-only-shim";
 import fs from "node:fs";
 import path from "node:path";
 import { expect, test } from "@playwright/test";

@@ -1,4 +1,5 @@
 // Opens the portal database: embedded PGlite in DATA_DIR/pglite, or PostgreSQL when DATABASE_URL is set.
+import "server-only";
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";

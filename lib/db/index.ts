@@ -1,5 +1,6 @@
 // The portal's database API. Callers import from "@/lib/db" (or its modules) and never from Prisma;
 // db()/createDb() hand out the Prisma client and are for lib/db modules only.
+import "server-only";
 export { closeDb, configureDb, migrate, type DbOptions } from "./client";
 export { findUser, upsertUser, type User, type UserSignIn } from "./users";
 export {

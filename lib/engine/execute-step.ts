@@ -1,4 +1,5 @@
 // Runs one provisioning step under its lease: fresh read → apply → verify, with retries by error class.
+import "server-only";
 import {
   acquireStepLease,
   getRunForTenant,

@@ -1,4 +1,5 @@
 // Executes an offboarding: under a lease, in removal order, each removal logged (intent → outcome), audited and verified.
+import "server-only";
 import { classifyAzureError, retryAfterOfError, toAzureError } from "@/lib/azure/errors";
 import { workbenchConfig } from "@/lib/azure/workbench-client";
 import { recordAuditEvent } from "@/lib/db/audit";

@@ -1,4 +1,5 @@
 // Step: the vendor's Entra app, its service principal, admin consent for Log Analytics Data.Read, and this run's client secret.
+import "server-only";
 import { addApplicationPassword } from "@/lib/azure/add-application-password";
 import { removeApplicationPassword } from "@/lib/azure/remove-application-password";
 import { ensureServicePrincipal } from "@/lib/azure/ensure-service-principal";

@@ -1,5 +1,6 @@
 // Step: the portal's custom roles (read-only AKS, cluster metadata only, Log Analytics query), assignable in every selected subscription
 // (scopes only ever grow; a subscription scope contains the cluster scopes the roles are assigned at).
+import "server-only";
 import { mapBounded } from "@/lib/concurrency";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { getCustomRoleDefinition, type CustomRoleDefinition, type RolePermission } from "@/lib/azure/get-custom-role-definition";

@@ -1,4 +1,5 @@
 // Step 2: send each selected cluster's kube-audit log to the storage account of its region.
+import "server-only";
 import { mapPerGroupSettled } from "@/lib/concurrency";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { listDiagnosticSettings, type DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";

@@ -1,6 +1,7 @@
 // Step: the vendor's service principal gets the portal's Log Analytics query role per subscription, the read-only AKS role on each selected
 // cluster with Microsoft Entra integration (metadata only on the others), and Storage Blob Data Reader on each audit
 // account with the manual's condition. Subscription-wide assignments made by earlier versions are removed (narrowing).
+import "server-only";
 import { z } from "zod";
 import { mapBounded, mapPerGroupSettled } from "@/lib/concurrency";
 import { createRoleAssignment, fullRoleDefinitionId } from "@/lib/azure/create-role-assignment";

@@ -1,4 +1,5 @@
 // Step 1: one secure storage account per AKS region to receive the kube-audit logs, with lifecycle retention.
+import "server-only";
 import { mapBounded } from "@/lib/concurrency";
 import { checkStorageAccountName, type StorageNameCheck } from "@/lib/azure/check-storage-account-name";
 import { createStorageAccount } from "@/lib/azure/create-storage-account";

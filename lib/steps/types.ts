@@ -1,4 +1,5 @@
 // The contract between the engine and the provisioning steps.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import type { RunConfig } from "./config";
 import type { StepId } from "./registry";

@@ -1,4 +1,5 @@
 // Step: sign in as the vendor's app and prove, check by check, that it can read what it needs and nothing more.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { addVerificationPassword, VERIFICATION_SECRET_NAME } from "@/lib/azure/add-verification-password";

@@ -1,4 +1,5 @@
 // Step: hand the app's credentials and the audit storage accounts to the vendor's Workbench, server to server.
+import "server-only";
 import { z } from "zod";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { listWorkbenchDevices, type WorkbenchDevice } from "@/lib/azure/list-workbench-devices";
