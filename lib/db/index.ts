@@ -43,8 +43,22 @@ export {
   type RunStatus,
 } from "./runs";
 export {
-  acquireStepLease,
+  acquireLease,
+  LEASE_KINDS,
+  leaseOfLog,
   LeaseLostError,
+  logStepIdOf,
+  releaseLease,
+  renewLease,
+  ROTATION_STEP_ID,
+  setLeaseProgress,
+  stepLease,
+  type AcquireOptions,
+  type LeaseKey,
+  type LeaseKind,
+} from "./leases";
+export {
+  acquireStepLease,
   listExpiredRunningSteps,
   releaseStepLease,
   renewStepLease,
@@ -94,7 +108,6 @@ export {
   getOffboarding,
   OFFBOARDING_STATUSES,
   OFFBOARDING_STEP_ID,
-  recordOffboardingIntent,
   releaseOffboardingLease,
   renewOffboardingLease,
   setOffboardingProgress,

@@ -1,9 +1,10 @@
 // Write-ahead log of a run's remote writes (ARM, Graph): an intent is stored before each write, its outcome after.
 // After a crash, intents without outcome are exactly the writes that may or may not have happened remotely.
-import { type Prisma } from "./generated/client";
+import "server-only";
+import { Prisma } from "./generated/client";
 import { appendAuditEvents, type NewAuditEvent } from "./audit";
 import { db } from "./client";
-import { LeaseLostError } from "./step-runs";
+import { leaseHeld, leaseOfLog, LeaseLostError } from "./leases";
 
 export const OPERATION_KINDS = ["create", "update", "adopt", "grant", "delete", "register"] as const;
 /** What a remote write does: adopt = take over an existing resource that matches the plan. */
@@ -33,7 +34,7 @@ export interface Operation {
   actorUpn: string;
 }
 
-/** What recordIntent stores. With leaseOwner, the intent is stored only while that owner holds the step's lease. */
+/** What recordIntent stores. With leaseOwner, the intent is stored only while that owner holds the lease of stepId (see leaseOfLog). */
 export interface NewOperationIntent {
   runId: string;
   stepId: string;
@@ -66,6 +67,12 @@ function parseOperationId(id: string): bigint | null {
   return value <= 9223372036854775807n ? value : null;
 }
 
+// With an owner, the intent goes in only while that owner holds the lease behind (runId, stepId): a step's, the
+// offboarding's ("offboarding") or the rotation's ("credential-rotation").
+function underLease(runId: string, stepId: string, owner: string | undefined): Prisma.Sql {
+  return owner === undefined ? Prisma.sql`TRUE` : leaseHeld(leaseOfLog(runId, stepId), owner);
+}
+
 /**
  * Logs the intent to write, before the remote call; returns its id for recordOutcome.
  * With leaseOwner, throws LeaseLostError (and logs nothing) when that owner no longer holds the step's lease:
@@ -76,13 +83,10 @@ export async function recordIntent(input: NewOperationIntent): Promise<string> {
     throw new TypeError(`unknown operation kind ${JSON.stringify(input.kind)}`);
   }
   const prisma = await db();
-  const owner = input.leaseOwner ?? null;
   const rows = await prisma.$queryRaw<{ id: string }[]>`
     INSERT INTO "operations" ("run_id", "step_id", "key", "kind", "target", "actor_upn")
     SELECT ${input.runId}, ${input.stepId}, ${input.key}, ${input.kind}, ${input.target}, ${input.actorUpn}
-    WHERE ${owner}::text IS NULL OR EXISTS (
-      SELECT 1 FROM "step_runs"
-      WHERE "run_id" = ${input.runId} AND "step_id" = ${input.stepId} AND "lease_owner" = ${owner}::text AND "status" = 'running')
+    WHERE ${underLease(input.runId, input.stepId, input.leaseOwner)}
     RETURNING "id"::text AS "id"`;
   const id = rows[0]?.id;
   if (id === undefined) throw new LeaseLostError(input.runId, input.stepId);
@@ -129,16 +133,13 @@ export async function recordIntents(batch: IntentBatch): Promise<string[]> {
       throw new TypeError(`unknown operation kind ${JSON.stringify(item.kind)}`);
   }
   const prisma = await db();
-  const owner = batch.leaseOwner ?? null;
   // ORDER BY ord feeds the insert in input order, so the sequence hands out ascending ids in that order.
   const rows = await prisma.$queryRaw<{ id: string }[]>`
     INSERT INTO "operations" ("run_id", "step_id", "key", "kind", "target", "actor_upn")
     SELECT ${batch.runId}, ${batch.stepId}, t."key", t."kind", t."target", ${batch.actorUpn}
     FROM unnest(${batch.items.map((i) => i.key)}::text[], ${batch.items.map((i) => i.kind)}::text[], ${batch.items.map((i) => i.target)}::text[])
       WITH ORDINALITY AS t("key", "kind", "target", "ord")
-    WHERE ${owner}::text IS NULL OR EXISTS (
-      SELECT 1 FROM "step_runs"
-      WHERE "run_id" = ${batch.runId} AND "step_id" = ${batch.stepId} AND "lease_owner" = ${owner}::text AND "status" = 'running')
+    WHERE ${underLease(batch.runId, batch.stepId, batch.leaseOwner)}
     ORDER BY t."ord"
     RETURNING "id"::text AS "id"`;
   if (rows.length !== batch.items.length) throw new LeaseLostError(batch.runId, batch.stepId);

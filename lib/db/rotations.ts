@@ -1,9 +1,11 @@
 // Client-secret rotations of a run's app registration: one row per run with a lease, so a single execution rotates.
 //
-// Like step leases, every check of the lease is one conditional statement on the database clock (raw SQL).
+// The lease is lib/db/leases.ts's, of kind "rotation"; its writes are logged under step id "credential-rotation".
+import "server-only";
+import { Prisma } from "./generated/client";
 import { db } from "./client";
 import { jsonParam, type JsonValue } from "./json";
-import { type OperationKind } from "./operations";
+import { acquireLease, leaseExpiry, releaseLease, renewLease, updateWhileHeld, type LeaseKey } from "./leases";
 
 export const ROTATION_STATUSES = ["running", "waiting_ack", "failed", "done"] as const;
 /** running = a lease holder works (or crashed: its lease lapses); waiting_ack = manual hand-off not yet acknowledged. */
@@ -91,13 +93,6 @@ function toRotation(row: Row): CredentialRotation {
   };
 }
 
-const MAX_TTL_MS = 24 * 60 * 60 * 1000;
-function ttlParam(ttlMs: number): number {
-  if (!Number.isFinite(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS)
-    throw new RangeError(`lease ttl must be between 1 and ${MAX_TTL_MS} ms, got ${ttlMs}`);
-  return Math.round(ttlMs);
-}
-
 /** The run's latest rotation, or null when its secret was never rotated. */
 export async function getRotation(runId: string): Promise<CredentialRotation | null> {
   const prisma = await db();
@@ -131,14 +126,14 @@ export interface NewRotation {
  */
 export async function startRotation(input: NewRotation): Promise<CredentialRotation | null> {
   const prisma = await db();
-  const ttl = ttlParam(input.ttlMs);
+  // The new rotation is created holding the lease (its first acquisition); resumes go through acquireLease.
   const rows = await prisma.$queryRaw<Row[]>`
     INSERT INTO "credential_rotations" AS c ("run_id", "rotation_id", "status", "phase", "mode", "old_key_id", "old_hint", "old_expires_at",
       "new_key_id", "new_hint", "new_expires_at", "handed_off_at", "error", "lease_owner", "lease_expires_at", "started_by_upn", "started_at",
       "finished_at", "updated_at")
     SELECT ${input.runId}, ${input.rotationId}::uuid, 'running', 'started', ${input.mode}, ${input.old?.keyId ?? null}, ${input.old?.hint ?? null},
       ${input.old?.expiresAt ?? null}::timestamptz, NULL, NULL, NULL, NULL, NULL, ${input.owner},
-      now() + ${ttl}::double precision * interval '1 millisecond', ${input.startedByUpn}, now(), NULL, now()
+      ${leaseExpiry(input.ttlMs)}, ${input.startedByUpn}, now(), NULL, now()
     FROM "onboarding_runs" r WHERE r."id" = ${input.runId} AND r."status" = 'completed'
     -- Locks the run row: an offboarding that moves the run on waits, then finds this rotation's lease.
     FOR UPDATE OF r
@@ -159,81 +154,45 @@ export async function startRotation(input: NewRotation): Promise<CredentialRotat
  * (its executor crashed). Null when another execution holds it or there is nothing to resume.
  */
 export async function resumeRotation(runId: string, owner: string, ttlMs: number): Promise<CredentialRotation | null> {
-  const prisma = await db();
-  const ttl = ttlParam(ttlMs);
-  const rows = await prisma.$queryRaw<Row[]>`
-    UPDATE "credential_rotations" SET "status" = 'running', "lease_owner" = ${owner},
-      "lease_expires_at" = now() + ${ttl}::double precision * interval '1 millisecond', "error" = NULL, "updated_at" = now()
-    WHERE "run_id" = ${runId}
-      AND ("status" IN ('failed', 'waiting_ack') OR ("status" = 'running' AND ("lease_owner" IS NULL OR "lease_expires_at" <= now())))
-      AND EXISTS (SELECT 1 FROM "onboarding_runs" r WHERE r."id" = ${runId} AND r."status" = 'completed')
-    RETURNING *`;
-  const row = rows[0];
-  return row ? toRotation(row) : null;
+  if (!(await acquireLease(rotationLease(runId), owner, ttlMs))) return null;
+  // Ours now: nobody else changes the row until we release it.
+  return getRotation(runId);
 }
 
 /** Extends owner's lease; false once it was lost (then stop before the next write). */
-export async function renewRotationLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
-  const prisma = await db();
-  const ttl = ttlParam(ttlMs);
-  const count = await prisma.$executeRaw`
-    UPDATE "credential_rotations" SET "lease_expires_at" = now() + ${ttl}::double precision * interval '1 millisecond', "updated_at" = now()
-    WHERE "run_id" = ${runId} AND "lease_owner" = ${owner} AND "status" = 'running'`;
-  return count === 1;
+export function renewRotationLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
+  return renewLease(rotationLease(runId), owner, ttlMs);
 }
 
 /** Progress of the lease holder: the phase it completed and what it learned. False when the lease was lost. */
-export async function advanceRotation(
+export function advanceRotation(
   runId: string,
   owner: string,
   update: { phase: RotationPhase; new?: SecretMeta; handedOffAt?: Date },
 ): Promise<boolean> {
-  const prisma = await db();
-  const count = await prisma.$executeRaw`
-    UPDATE "credential_rotations" SET "phase" = ${update.phase},
-      "new_key_id" = COALESCE(${update.new?.keyId ?? null}::text, "new_key_id"),
-      "new_hint" = COALESCE(${update.new?.hint ?? null}::text, "new_hint"),
-      "new_expires_at" = COALESCE(${update.new?.expiresAt ?? null}::timestamptz, "new_expires_at"),
-      "handed_off_at" = COALESCE(${update.handedOffAt ?? null}::timestamptz, "handed_off_at"),
-      "updated_at" = now()
-    WHERE "run_id" = ${runId} AND "lease_owner" = ${owner} AND "status" = 'running'`;
-  return count === 1;
+  return updateWhileHeld(rotationLease(runId), owner, [
+    Prisma.sql`"phase" = ${update.phase}`,
+    Prisma.sql`"new_key_id" = COALESCE(${update.new?.keyId ?? null}::text, t."new_key_id")`,
+    Prisma.sql`"new_hint" = COALESCE(${update.new?.hint ?? null}::text, t."new_hint")`,
+    Prisma.sql`"new_expires_at" = COALESCE(${update.new?.expiresAt ?? null}::timestamptz, t."new_expires_at")`,
+    Prisma.sql`"handed_off_at" = COALESCE(${update.handedOffAt ?? null}::timestamptz, t."handed_off_at")`,
+  ]);
 }
 
 /** Ends owner's lease: done, failed (with the reason) or waiting for the manual hand-off's acknowledgement. */
-export async function releaseRotation(
+export function releaseRotation(
   runId: string,
   owner: string,
   outcome: { status: "done" | "failed" | "waiting_ack"; error?: RotationError },
 ): Promise<boolean> {
-  const prisma = await db();
-  const count = await prisma.$executeRaw`
-    UPDATE "credential_rotations" SET "status" = ${outcome.status}, "error" = ${jsonParam(outcome.error as JsonValue | undefined)}::jsonb,
-      "lease_owner" = NULL, "lease_expires_at" = NULL,
-      "finished_at" = CASE WHEN ${outcome.status}::text = 'done' THEN now() ELSE NULL END, "updated_at" = now()
-    WHERE "run_id" = ${runId} AND "lease_owner" = ${owner} AND "status" = 'running'`;
-  return count === 1;
+  return releaseLease(rotationLease(runId), owner, outcome.status, [
+    Prisma.sql`"error" = ${jsonParam(outcome.error as JsonValue | undefined)}::jsonb`,
+    Prisma.sql`"finished_at" = CASE WHEN ${outcome.status}::text = 'done' THEN now() ELSE NULL END`,
+  ]);
 }
 
-/**
- * Logs the intent of a rotation's remote write in the run's write-ahead log (step id "credential-rotation"), only while
- * `owner` holds the rotation's lease: check and insert are one statement. Returns the id for recordOutcome, or null.
- */
-export async function recordRotationIntent(input: {
-  runId: string;
-  owner: string;
-  key: string;
-  kind: OperationKind;
-  target: string;
-  actorUpn: string;
-}): Promise<string | null> {
-  const prisma = await db();
-  const rows = await prisma.$queryRaw<{ id: string }[]>`
-    INSERT INTO "operations" ("run_id", "step_id", "key", "kind", "target", "actor_upn")
-    SELECT ${input.runId}, 'credential-rotation', ${input.key}, ${input.kind}, ${input.target}, ${input.actorUpn}
-    WHERE EXISTS (SELECT 1 FROM "credential_rotations" WHERE "run_id" = ${input.runId} AND "lease_owner" = ${input.owner} AND "status" = 'running')
-    RETURNING "id"::text AS "id"`;
-  return rows[0]?.id ?? null;
+function rotationLease(runId: string): LeaseKey {
+  return { kind: "rotation", runId };
 }
 
 /** App-registration step outputs of these runs (the secret metadata the run created), by run id. */

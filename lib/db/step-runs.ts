@@ -1,12 +1,13 @@
-// Provisioning steps of a run and their leases: one execution at a time per step, across tabs, admins and server instances.
-//
-// A lease is (lease_owner, lease_expires_at) on the step row, taken and given back by single conditional UPDATEs
-// evaluated on the database clock, so server clocks never disagree about expiry. Prisma's updateMany is not
-// guaranteed to be one statement (it may read ids first), hence raw SQL for everything that checks the lease.
+// Provisioning steps of a run: their states, outcomes and attention lists. Their leases (one execution at a time per
+// step) are lib/db/leases.ts's, of kind "step"; the functions here name the step's lease and its outcome columns.
+import "server-only";
 import { z } from "zod";
-import { type Prisma } from "./generated/client";
+import { Prisma } from "./generated/client";
 import { db } from "./client";
 import { jsonParam, type JsonValue } from "./json";
+import { acquireLease, releaseLease, renewLease, setLeaseProgress, stepLease } from "./leases";
+
+export { LeaseLostError } from "./leases";
 
 export const STEP_STATUSES = ["pending", "running", "done", "failed", "needs_admin"] as const;
 /** Where a step stands: running means a lease holder is (or was, until its lease expired) working on it. */
@@ -87,17 +88,6 @@ export interface StepOutcome {
   attention?: StepAttention[];
 }
 
-/** Thrown by recordIntent when the caller's lease is gone: stop before writing anything remote. */
-export class LeaseLostError extends Error {
-  constructor(
-    readonly runId: string,
-    readonly stepId: string,
-  ) {
-    super(`The lease on step ${stepId} of this run is no longer held`);
-    this.name = "LeaseLostError";
-  }
-}
-
 type StepRunRow = Omit<StepRun, "progress" | "outputs" | "error" | "attention"> & {
   progress: Prisma.JsonValue;
   outputs: Prisma.JsonValue;
@@ -127,59 +117,18 @@ export function toStepRun(row: StepRunRow): StepRun {
   };
 }
 
-// Bounds that catch unit mistakes (seconds passed as ms, or Infinity). Real leases should be tens of seconds,
-// renewed at a third of that: a lease shorter than a round trip can expire before its holder hears it got it.
-const MIN_TTL_MS = 1;
-const MAX_TTL_MS = 24 * 60 * 60 * 1000;
-
-function ttlParam(ttlMs: number): number {
-  if (!Number.isFinite(ttlMs) || ttlMs < MIN_TTL_MS || ttlMs > MAX_TTL_MS) {
-    throw new RangeError(`lease ttl must be between ${MIN_TTL_MS} and ${MAX_TTL_MS} ms, got ${ttlMs}`);
-  }
-  return Math.round(ttlMs);
-}
-
 /**
  * Takes the step's lease for `owner` if it is free, expired, or already owner's; returns whether it did.
  * On success the step is running, attempts is incremented, startedAt is set if it was null and finishedAt cleared.
  * Refused for a done step and unless the run is running (so a cancelled or unconfirmed run starts nothing).
- * `owner` must be unique per execution (e.g. instance id + random): two callers with the same owner both win.
  */
-export async function acquireStepLease(runId: string, stepId: string, owner: string, ttlMs: number): Promise<boolean> {
-  const prisma = await db();
-  const ttl = ttlParam(ttlMs);
-  // One statement: concurrent acquirers queue on the row lock, and PostgreSQL re-checks the WHERE on the winner's
-  // committed row (READ COMMITTED), so the losers see a live foreign lease and update nothing.
-  const count = await prisma.$executeRaw`
-    UPDATE "step_runs" AS s SET
-      "status" = 'running',
-      "lease_owner" = ${owner},
-      "lease_expires_at" = now() + ${ttl}::double precision * interval '1 millisecond',
-      "attempts" = s."attempts" + 1,
-      "started_at" = COALESCE(s."started_at", now()),
-      "finished_at" = NULL,
-      "updated_at" = now()
-    FROM "onboarding_runs" AS r
-    WHERE s."run_id" = ${runId} AND s."step_id" = ${stepId}
-      AND r."id" = s."run_id" AND r."status" = 'running'
-      AND s."status" <> 'done'
-      AND (s."lease_owner" IS NULL OR s."lease_expires_at" <= now() OR s."lease_owner" = ${owner})`;
-  return count === 1;
+export function acquireStepLease(runId: string, stepId: string, owner: string, ttlMs: number): Promise<boolean> {
+  return acquireLease(stepLease(runId, stepId), owner, ttlMs);
 }
 
-/**
- * Extends owner's lease to now + ttlMs; false when the lease was lost (taken over, released) — then stop working.
- * A lease that expired but was not taken over is still owner's and can be renewed: expiry only makes it takeable.
- */
-export async function renewStepLease(runId: string, stepId: string, owner: string, ttlMs: number): Promise<boolean> {
-  const prisma = await db();
-  const ttl = ttlParam(ttlMs);
-  const count = await prisma.$executeRaw`
-    UPDATE "step_runs" SET
-      "lease_expires_at" = now() + ${ttl}::double precision * interval '1 millisecond',
-      "updated_at" = now()
-    WHERE "run_id" = ${runId} AND "step_id" = ${stepId} AND "lease_owner" = ${owner} AND "status" = 'running'`;
-  return count === 1;
+/** Extends owner's lease to now + ttlMs; false when the lease was lost (taken over, released): then stop working. */
+export function renewStepLease(runId: string, stepId: string, owner: string, ttlMs: number): Promise<boolean> {
+  return renewLease(stepLease(runId, stepId), owner, ttlMs);
 }
 
 /**
@@ -190,30 +139,19 @@ export async function releaseStepLease(runId: string, stepId: string, owner: str
   if (!(STEP_OUTCOMES as readonly string[]).includes(outcome.status)) {
     throw new TypeError(`unknown step outcome ${JSON.stringify(outcome.status)}`);
   }
-  const prisma = await db();
   const keepOutputs = outcome.outputs === undefined;
   const attention = outcome.attention?.length ? (outcome.attention as unknown as JsonValue) : undefined;
-  const count = await prisma.$executeRaw`
-    UPDATE "step_runs" SET
-      "status" = ${outcome.status}::"StepStatus",
-      "outputs" = CASE WHEN ${keepOutputs}::boolean THEN "outputs" ELSE ${jsonParam(outcome.outputs)}::jsonb END,
-      "error" = ${jsonParam(outcome.error as JsonValue | undefined)}::jsonb,
-      "attention" = ${jsonParam(attention)}::jsonb,
-      "lease_owner" = NULL,
-      "lease_expires_at" = NULL,
-      "finished_at" = CASE WHEN ${outcome.status}::text = 'pending' THEN NULL ELSE now() END,
-      "updated_at" = now()
-    WHERE "run_id" = ${runId} AND "step_id" = ${stepId} AND "lease_owner" = ${owner} AND "status" = 'running'`;
-  return count === 1;
+  return releaseLease(stepLease(runId, stepId), owner, outcome.status, [
+    Prisma.sql`"outputs" = CASE WHEN ${keepOutputs}::boolean THEN t."outputs" ELSE ${jsonParam(outcome.outputs)}::jsonb END`,
+    Prisma.sql`"error" = ${jsonParam(outcome.error as JsonValue | undefined)}::jsonb`,
+    Prisma.sql`"attention" = ${jsonParam(attention)}::jsonb`,
+    Prisma.sql`"finished_at" = CASE WHEN ${outcome.status}::text = 'pending' THEN NULL ELSE now() END`,
+  ]);
 }
 
 /** Stores the running step's progress; false (and no change) unless owner still holds the lease. */
-export async function setStepProgress(runId: string, stepId: string, owner: string, progress: StepProgress): Promise<boolean> {
-  const prisma = await db();
-  const count = await prisma.$executeRaw`
-    UPDATE "step_runs" SET "progress" = ${jsonParam(progress as unknown as JsonValue)}::jsonb, "updated_at" = now()
-    WHERE "run_id" = ${runId} AND "step_id" = ${stepId} AND "lease_owner" = ${owner} AND "status" = 'running'`;
-  return count === 1;
+export function setStepProgress(runId: string, stepId: string, owner: string, progress: StepProgress): Promise<boolean> {
+  return setLeaseProgress(stepLease(runId, stepId), owner, progress);
 }
 
 /**

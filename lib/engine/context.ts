@@ -1,5 +1,5 @@
 // Builds the StepContext a step runs with: logged writes, lease-bound progress, sealed secrets, earlier outputs.
-import { toAzureError } from "@/lib/azure/errors";
+import "server-only";
 import { encryptionKey } from "@/lib/auth/keys";
 import { decrypt, encrypt } from "@/lib/crypto";
 import {
@@ -8,19 +8,16 @@ import {
   lastSucceeded,
   LeaseLostError,
   putRunSecret,
-  recordIntents,
-  recordOutcomesWithAudit,
   setStepProgress,
-  type OperationKind,
-  type OutcomeWithAudit,
+  stepLease,
   type StepRun,
 } from "@/lib/db";
-import { groupCommit } from "@/lib/group-commit";
 import type { RunConfig } from "@/lib/steps/config";
 import type { StepId } from "@/lib/steps/registry";
 import type { StepContext, StepProgressUpdate } from "@/lib/steps/types";
 import { DatabaseError } from "./policy";
 import { credentialFor, type TokenProvider, type TokenUnavailableError } from "./tokens";
+import { writeAhead } from "./write-ahead";
 
 /** Who acts: the signed-in admin whose delegated token the step uses. */
 export interface Actor {
@@ -41,6 +38,8 @@ export interface StepContextInput {
   steps: readonly StepRun[];
   /** Called when the step makes progress: a write starts or ends, a progress report. */
   onProgress?: () => void;
+  /** False once the execution lost its lease or stalled: writes stop before they are logged. */
+  live?: () => boolean;
 }
 
 /** What the engine learns while a step uses its context. */
@@ -78,12 +77,6 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
     progressChain = write.catch(() => false);
     return write;
   };
-  // A step writes up to hundreds of resources side by side: their intents, and their outcomes with audit events, reach
-  // the database in shared batches (one statement / one chain lock each) instead of one transaction per write.
-  const logIntent = groupCommit((items: { key: string; kind: OperationKind; target: string }[]) =>
-    database(() => recordIntents({ runId, stepId, actorUpn: actor.upn, leaseOwner, items })),
-  );
-  const logOutcome = groupCommit((items: OutcomeWithAudit[]) => database(() => recordOutcomesWithAudit(items)));
   const onTokenFailure = (error: TokenUnavailableError) => {
     observer.tokenFailure = error;
   };
@@ -97,39 +90,20 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
     graph: credentialFor(input.tokens, "graph", onTokenFailure),
     outputs: outputsOf(input.steps),
 
-    async write(op, write, resourceIdOf) {
-      touch();
-      // Throws LeaseLostError (nothing logged) once another execution owns the step: no remote write after that.
-      const intentId = await logIntent({ key: op.key, kind: op.kind, target: op.target });
-      const audit = { tenantId, runId, actorUserId: actor.userId, actorUpn: actor.upn, action: "azure.write", target: op.target };
-      let result: Awaited<ReturnType<typeof write>>;
-      try {
-        result = await write();
-      } catch (error) {
-        touch();
-        const azure = toAzureError(error, { action: `${op.kind} ${op.target}` });
-        await logOutcome({
-          intentId,
-          outcome: { status: "failed", errorCode: azure.code, errorMessage: azure.message, requestId: azure.requestId ?? null },
-          audit: {
-            ...audit,
-            outcome: azure.code === "forbidden" ? "denied" : "failure",
-            detail: { runId, stepId, key: op.key, kind: op.kind, errorCode: azure.code, requestId: azure.requestId ?? null },
-          },
-        });
-        throw error;
-      }
-      touch();
-      const resourceId = safeResourceId(() => resourceIdOf?.(result));
-      observer.writesSucceeded += 1;
-      if (op.kind === "create") observer.lastCreateAt = Date.now();
-      await logOutcome({
-        intentId,
-        outcome: { status: "succeeded", resourceId },
-        audit: { ...audit, outcome: "success", detail: { runId, stepId, key: op.key, kind: op.kind, resourceId } },
-      });
-      return result;
-    },
+    // Throws LeaseLostError (nothing logged) once another execution owns the step: no remote write after that.
+    write: writeAhead({
+      lease: stepLease(runId, stepId),
+      owner: leaseOwner,
+      tenantId,
+      actor,
+      touch,
+      ...(input.live ? { live: input.live } : {}),
+      database,
+      onSucceeded(op) {
+        observer.writesSucceeded += 1;
+        if (op.kind === "create") observer.lastCreateAt = Date.now();
+      },
+    }),
 
     async progress(update) {
       touch();
@@ -202,13 +176,4 @@ export function outputsOf(steps: readonly StepRun[]): Partial<Record<StepId, unk
     if (step.status === "done" && step.outputs !== null) outputs[step.stepId as StepId] = step.outputs;
   }
   return outputs;
-}
-
-// A step's resourceIdOf is a convenience: if it throws, the write still happened and must be logged as succeeded.
-function safeResourceId(get: () => string | undefined): string | null {
-  try {
-    return get() ?? null;
-  } catch {
-    return null;
-  }
 }

@@ -1,11 +1,11 @@
 // Runs one provisioning step under its lease: fresh read → apply → verify, with retries by error class.
 import "server-only";
 import {
-  acquireStepLease,
   getRunForTenant,
   recordAuditEvent,
   releaseStepLease,
   setStepProgress,
+  stepLease,
   type JsonValue,
   type StepAttention,
   type StepError,
@@ -15,12 +15,22 @@ import {
 import { runConfigSchema } from "@/lib/steps/config";
 import { needsOf, stepById, type StepId } from "@/lib/steps/registry";
 import type { StepContext, StepModule } from "@/lib/steps/types";
-import { formatSeconds, withOutboundScope } from "@/lib/azure/timeouts";
+import { formatSeconds } from "@/lib/azure/timeouts";
 import { env } from "@/lib/env";
 import { buildStepContext, type Actor, type ContextObserver } from "./context";
-import { startHeartbeat, type Heartbeat } from "./heartbeat";
+import type { Heartbeat } from "./heartbeat";
 import { newLeaseOwner } from "./ids";
-import { backoffMs, classifyFailure, DEFAULT_POLICY, INTERRUPTED, type EnginePolicy } from "./policy";
+import { runJob } from "./job";
+import {
+  backoffMs,
+  classifyFailure,
+  DEFAULT_POLICY,
+  INTERRUPTED,
+  retryBudget,
+  retryLabel,
+  type EnginePolicy,
+  type RetryBudget,
+} from "./policy";
 import type { TokenProvider } from "./tokens";
 
 /** The error of an execution cut off by a crash or a lost database (defined with the classification). */
@@ -83,60 +93,60 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
     return { ok: false, code: "invalid_config", message: "This run's saved choices are no longer valid. Start a new run." };
 
   const owner = newLeaseOwner();
-  if (!(await acquireStepLease(runId, stepId, owner, policy.leaseTtlMs))) {
+  const sleep = input.sleep ?? defaultSleep;
+  const job = await runJob<AttemptOutcome>({
+    lease: stepLease(runId, stepId),
+    owner,
+    ttlMs: policy.leaseTtlMs,
+    stallMs: policy.stallMs,
+    async work({ heartbeat, live }) {
+      const { ctx, observer } = buildStepContext({
+        runId,
+        tenantId,
+        stepId,
+        actor,
+        config: config.data,
+        tokens: input.tokens,
+        leaseOwner: owner,
+        steps: run.steps,
+        onProgress: () => heartbeat.touch(),
+        live,
+      });
+      return attemptUntilSettled({
+        stepModule,
+        ctx,
+        observer,
+        heartbeat,
+        budget: retryBudget(policy, input.now ?? Date.now),
+        policy,
+        sleep,
+        onWait: (label) => setStepProgress(runId, stepId, owner, { ...(observer.lastProgress ?? { done: 0, total: 1 }), label }),
+      });
+    },
+    release(end) {
+      // Only the database can crash the work (step errors are classified): hand the step back for a resume.
+      if (end.kind === "crashed") return releaseStepLease(runId, stepId, owner, { status: "pending", error: INTERRUPTED });
+      if (end.kind === "stalled") return releaseStepLease(runId, stepId, owner, { status: "pending", error: stalledError(policy.stallMs) });
+      if (end.kind === "lease_lost" || end.value.kind !== "released") return Promise.resolve(false);
+      return releaseStepLease(runId, stepId, owner, end.value.outcome);
+    },
+  });
+  if (job.kind === "busy") {
     return {
       ok: false,
       code: "busy",
       message: "This step is already running, from another tab, admin or server. Its progress shows here.",
     };
   }
-  const heartbeat = startHeartbeat(runId, stepId, owner, policy.leaseTtlMs, { stallMs: policy.stallMs });
-  let ended: AttemptOutcome;
-  try {
-    const { ctx, observer } = buildStepContext({
-      runId,
-      tenantId,
-      stepId,
-      actor,
-      config: config.data,
-      tokens: input.tokens,
-      leaseOwner: owner,
-      steps: run.steps,
-      onProgress: () => heartbeat.touch(),
-    });
-    // Every outbound call of the step carries the heartbeat's signal (a stall cuts off the requests still in flight), and
-    // every answer it gets counts as progress: a long-running operation's polls keep a slow step alive, a hang does not.
-    const attempts = withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, () =>
-      attemptUntilSettled({
-        stepModule,
-        ctx,
-        observer,
-        heartbeat,
-        policy,
-        now: input.now ?? Date.now,
-        sleep: input.sleep ?? defaultSleep,
-        onWait: (label) => setStepProgress(runId, stepId, owner, { ...(observer.lastProgress ?? { done: 0, total: 1 }), label }),
-      }),
-    );
-    // Work that ignores the signal (a hang no limit reaches) is left behind: it can't log another write once the lease
-    // is released below, and this execution returns instead of waiting for it forever.
-    ended = await Promise.race([attempts, stalledOf(heartbeat)]);
-  } catch (error) {
-    // Only the database can get here (step errors are classified): hand the step back so a resume can pick it up.
-    await heartbeat.stop();
-    console.error(`[engine] step ${stepId} of run ${runId}: ${error instanceof Error ? error.message : "unknown error"}`);
-    await releaseStepLease(runId, stepId, owner, { status: "pending", error: INTERRUPTED }).catch(() => false);
+  const { end, released } = job;
+  if (end.kind === "crashed") {
+    console.error(`[engine] step ${stepId} of run ${runId}: ${end.error instanceof Error ? end.error.message : "unknown error"}`);
     return { ok: false, code: INTERRUPTED.code, message: INTERRUPTED.message, status: "pending", error: INTERRUPTED };
   }
-  await heartbeat.stop();
-
-  if (ended.kind === "stalled") {
+  if (end.kind === "stalled") {
     const error = stalledError(policy.stallMs);
     console.error(`[engine] step ${stepId} of run ${runId}: no progress for ${policy.stallMs} ms, execution stopped`);
-    // If the database is what hangs, this release hangs too; the lease, no longer renewed, lapses all the same.
-    if (!(await releaseStepLease(runId, stepId, owner, { status: "pending", error }).catch(() => false))) {
-      return { ok: false, code: error.code, message: error.message };
-    }
+    if (!released) return { ok: false, code: error.code, message: error.message };
     await recordAuditEvent({
       tenantId,
       actorUserId: actor.userId,
@@ -149,9 +159,10 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
     }).catch(() => undefined);
     return { ok: false, code: error.code, message: error.message, status: "pending", error };
   }
-  if (ended.kind === "lease_lost" || !(await releaseStepLease(runId, stepId, owner, ended.outcome))) {
+  if (end.kind === "lease_lost" || end.value.kind !== "released" || !released) {
     return { ok: false, code: "lease_lost", message: "Another execution took over this step. Its progress shows here." };
   }
+  const ended = end.value;
   const { outcome } = ended;
   await recordAuditEvent({
     tenantId,
@@ -183,20 +194,13 @@ export function stalledError(stallMs: number): StepError {
   };
 }
 
-function stalledOf(heartbeat: Heartbeat): Promise<AttemptOutcome> {
-  return new Promise((resolve) => {
-    if (heartbeat.stalled) resolve({ kind: "stalled" });
-    else heartbeat.signal.addEventListener("abort", () => resolve({ kind: "stalled" }), { once: true });
-  });
-}
-
 interface AttemptInput {
   stepModule: StepModule;
   ctx: ReturnType<typeof buildStepContext>["ctx"];
   observer: ContextObserver;
   heartbeat: Heartbeat;
+  budget: RetryBudget;
   policy: EnginePolicy;
-  now: () => number;
   sleep: (ms: number) => Promise<void>;
   onWait: (label: string) => Promise<boolean>;
 }
@@ -204,11 +208,8 @@ interface AttemptInput {
 // Each cycle starts with a fresh read, so a retry after a partial apply (or after another admin's change) sees
 // what exists and writes only what is still missing.
 async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
-  const { stepModule, observer, heartbeat, policy } = a;
+  const { stepModule, observer, heartbeat, policy, budget } = a;
   const action = `complete "${titleOf(stepModule.id)}"`;
-  let transientFailures = 0;
-  let replicationRetries = 0;
-  let replicationStartedAt: number | undefined;
   let verifyFailures = 0;
   let writesAtLastFailure = 0;
 
@@ -220,17 +221,12 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
     heartbeat.touch();
     return !heartbeat.lost && !heartbeat.stalled;
   };
-  const replicationDelay = (retry: number): number | null => {
-    replicationStartedAt ??= a.now();
-    const delay = backoffMs(retry, policy.replicationBaseDelayMs, policy.replicationMaxDelayMs);
-    return a.now() - replicationStartedAt + delay > policy.replicationBudgetMs ? null : delay;
-  };
   // In-step replication waits share the execution's replication budget with the step-level retries below.
   const ctx: StepContext = {
     ...a.ctx,
     async waitForReplication(retry) {
-      const delay = replicationDelay(retry);
-      return delay !== null && wait(delay, `Waiting for Azure to replicate the new objects; retrying in ${seconds(delay)}`);
+      const delay = budget.replicationDelay(retry);
+      return delay !== null && wait(delay, retryLabel({ kind: "replication", error: INTERRUPTED }, delay));
     },
   };
 
@@ -258,9 +254,7 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
       // A long step (many clusters) that got further before failing again starts a fresh retry allowance.
       if (observer.writesSucceeded > writesAtLastFailure) {
         writesAtLastFailure = observer.writesSucceeded;
-        transientFailures = 0;
-        replicationRetries = 0;
-        replicationStartedAt = undefined;
+        budget.reset();
       }
       const createdAt = observer.lastCreateAt;
       const c = classifyFailure(error, {
@@ -268,48 +262,22 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
         ...(observer.tokenFailure ? { tokenFailure: observer.tokenFailure } : {}),
         createdRecently: createdAt !== undefined && Date.now() - createdAt < policy.replicationBudgetMs,
       });
-      switch (c.kind) {
-        case "lease_lost":
-          return c;
-        case "reauth":
-          // Nothing is wrong with the step: it waits, untouched, for an admin with a valid sign-in to resume it.
-          return { kind: "released", outcome: { status: "pending", error: c.error } };
-        case "permanent": {
-          // A step may say what it did finish before giving up (an error carrying `output`): keep it for the UI.
-          const partial = (error as { output?: unknown } | null)?.output;
-          return {
-            kind: "released",
-            outcome: { status: c.status, error: c.error, ...(partial === undefined ? {} : { outputs: toJson(partial) }) },
-          };
-        }
-        case "interrupted": {
-          // The portal's database failed, not the step: retry like a transient error, and if the database stays away
-          // hand the step back for a resume instead of failing it.
-          transientFailures += 1;
-          if (transientFailures >= policy.transientAttempts) return { kind: "released", outcome: { status: "pending", error: c.error } };
-          const delay = backoffMs(transientFailures, policy.transientBaseDelayMs, policy.transientMaxDelayMs);
-          if (!(await wait(delay, `The portal's database did not answer; retrying in ${seconds(delay)}`))) return { kind: "lease_lost" };
-          break;
-        }
-        case "transient": {
-          transientFailures += 1;
-          if (transientFailures >= policy.transientAttempts) return failed(c.error);
-          const delay =
-            c.retryAfterMs === undefined
-              ? backoffMs(transientFailures, policy.transientBaseDelayMs, policy.transientMaxDelayMs)
-              : Math.min(c.retryAfterMs, policy.retryAfterMaxMs);
-          if (!(await wait(delay, `Azure is busy; retrying in ${seconds(delay)}`))) return { kind: "lease_lost" };
-          break;
-        }
-        case "replication": {
-          replicationRetries += 1;
-          const delay = replicationDelay(replicationRetries);
-          if (delay === null) return failed(c.error);
-          if (!(await wait(delay, `Waiting for Azure to replicate the new objects; retrying in ${seconds(delay)}`)))
-            return { kind: "lease_lost" };
-          break;
-        }
+      if (c.kind === "lease_lost") return c;
+      // Nothing is wrong with the step: it waits, untouched, for an admin with a valid sign-in to resume it.
+      if (c.kind === "reauth") return { kind: "released", outcome: { status: "pending", error: c.error } };
+      if (c.kind === "permanent") {
+        // A step may say what it did finish before giving up (an error carrying `output`): keep it for the UI.
+        const partial = (error as { output?: unknown } | null)?.output;
+        return {
+          kind: "released",
+          outcome: { status: c.status, error: c.error, ...(partial === undefined ? {} : { outputs: toJson(partial) }) },
+        };
       }
+      const delay = budget.next(c);
+      // The portal's database staying away hands the step back for a resume instead of failing it.
+      if (delay === null)
+        return c.kind === "interrupted" ? { kind: "released", outcome: { status: "pending", error: c.error } } : failed(c.error);
+      if (!(await wait(delay, retryLabel(c, delay)))) return { kind: "lease_lost" };
     }
   }
 }

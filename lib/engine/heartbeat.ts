@@ -1,6 +1,7 @@
-// Keeps a step's lease alive while its execution makes progress, and gives the lease up when it stops making any.
+// Keeps a job's lease alive while its execution makes progress, and gives the lease up when it stops making any.
+import "server-only";
 import { formatSeconds } from "@/lib/azure/timeouts";
-import { renewStepLease } from "@/lib/db";
+import { renewLease, type LeaseKey } from "@/lib/db";
 
 /** A running heartbeat; `lost` turns true once the lease was taken over or released by someone else. */
 export interface Heartbeat {
@@ -40,9 +41,9 @@ export function unlessStalled<T>(heartbeat: Heartbeat, work: Promise<T>): Promis
   ]);
 }
 
-/** Renews owner's step lease every ttl/3, so two missed renewals still leave it held, until the step stalls. */
-export function startHeartbeat(runId: string, stepId: string, owner: string, ttlMs: number, stall: StallOptions = {}): Heartbeat {
-  return startLeaseHeartbeat(() => renewStepLease(runId, stepId, owner, ttlMs), ttlMs, stall);
+/** Renews owner's lease every ttl/3, so two missed renewals still leave it held, until the job stalls. */
+export function startHeartbeat(lease: LeaseKey, owner: string, ttlMs: number, stall: StallOptions = {}): Heartbeat {
+  return startLeaseHeartbeat(() => renewLease(lease, owner, ttlMs), ttlMs, stall);
 }
 
 /**

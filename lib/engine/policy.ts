@@ -1,4 +1,6 @@
-// Lease timing and retry policy of step executions, and how a failure is classified for retrying.
+// The one retry policy of every leased job (steps, offboarding, rotation) and of planning: lease timing, how a failure is
+// classified, and the budgets and backoff that decide whether and when to try again.
+import "server-only";
 import { classifyAzureError, retryAfterOfError, toAzureError, type AzureOperationError } from "@/lib/azure/errors";
 import { LeaseLostError, type StepError } from "@/lib/db";
 import { TokenUnavailableError } from "./tokens";
@@ -77,6 +79,8 @@ export interface ClassifyContext {
   tokenFailure?: TokenUnavailableError;
   /** A create succeeded recently in this execution: Graph's 404 right after it is replication lag, not absence. */
   createdRecently: boolean;
+  /** The job's own classification of errors only it knows (e.g. a group that still holds resources); undefined: the usual rules. */
+  special?: (error: unknown) => Classified | undefined;
 }
 
 const FORBIDDEN_AZURE_CODES = ["Authorization_RequestDenied", "AuthorizationFailed"];
@@ -87,6 +91,8 @@ export function classifyFailure(error: unknown, ctx: ClassifyContext): Classifie
   const tokenFailure = error instanceof TokenUnavailableError ? error : ctx.tokenFailure;
   if (tokenFailure) return { kind: "reauth", error: { code: tokenFailure.code, message: tokenFailure.message } };
   if (error instanceof DatabaseError || hasCause(error, DatabaseError)) return { kind: "interrupted", error: INTERRUPTED };
+  const special = ctx.special?.(error);
+  if (special) return special;
 
   const azure = toAzureError(error, { action: ctx.action });
   const stepError = toStepError(azure);
@@ -97,6 +103,8 @@ export function classifyFailure(error: unknown, ctx: ClassifyContext): Classifie
   if (ctx.createdRecently && azure.code === "not_found" && azure.azureCode?.startsWith("Request_")) {
     return { kind: "replication", error: stepError };
   }
+  // Azure may still count an assignment deleted a moment ago against its role definition: replication, not a refusal.
+  if (azure.code === "role_definition_in_use") return { kind: "replication", error: stepError };
   const cls = classifyAzureError(error);
   if (cls === "transient") {
     // lib/azure wraps every SDK error in an AzureOperationError, which now carries the Retry-After of the response.
@@ -139,4 +147,89 @@ export function retryAfterOf(error: unknown): number | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** The retry allowance of one job: transient tries (database failures count with them) and the replication time budget. */
+export interface RetryBudget {
+  /** The wait before trying again after this failure; null when it is not retried or its allowance is spent. */
+  next(c: Classified): number | null;
+  /** The wait of the n-th replication retry (1-based) while the replication budget lasts, else null; in-step waits share it. */
+  replicationDelay(retry: number): number | null;
+  /** The work got further since the last failure: a fresh allowance. */
+  reset(): void;
+}
+
+/** A fresh retry allowance under `policy`; `now` is the clock of the replication budget. */
+export function retryBudget(policy: EnginePolicy, now: () => number = Date.now): RetryBudget {
+  let transientFailures = 0;
+  let replicationRetries = 0;
+  let replicationStartedAt: number | undefined;
+  const replicationDelay = (retry: number): number | null => {
+    replicationStartedAt ??= now();
+    const delay = backoffMs(retry, policy.replicationBaseDelayMs, policy.replicationMaxDelayMs);
+    return now() - replicationStartedAt + delay > policy.replicationBudgetMs ? null : delay;
+  };
+  return {
+    next(c) {
+      switch (c.kind) {
+        case "transient":
+        case "interrupted":
+          transientFailures += 1;
+          if (transientFailures >= policy.transientAttempts) return null;
+          return c.kind === "transient" && c.retryAfterMs !== undefined
+            ? Math.min(c.retryAfterMs, policy.retryAfterMaxMs)
+            : backoffMs(transientFailures, policy.transientBaseDelayMs, policy.transientMaxDelayMs);
+        case "replication":
+          replicationRetries += 1;
+          return replicationDelay(replicationRetries);
+        default:
+          return null;
+      }
+    },
+    replicationDelay,
+    reset() {
+      transientFailures = 0;
+      replicationRetries = 0;
+      replicationStartedAt = undefined;
+    },
+  };
+}
+
+/** What a retry wait tells the admin, by the failure it waits out. */
+export function retryLabel(c: Classified, delayMs: number): string {
+  const wait = `${Math.max(1, Math.round(delayMs / 1000))} s`;
+  if (c.kind === "interrupted") return `The portal's database did not answer; retrying in ${wait}`;
+  if (c.kind === "replication") return `Waiting for Azure to replicate the new objects; retrying in ${wait}`;
+  return `Azure is busy; retrying in ${wait}`;
+}
+
+/** How withRetries classifies and waits. */
+export interface RetryOptions {
+  policy: EnginePolicy;
+  classify: (error: unknown) => Classified;
+  sleep: (ms: number) => Promise<void>;
+  /** Called before each wait (progress for the stall bound, a label for the UI). */
+  onWait?: (delayMs: number, c: Classified) => void;
+  now?: () => number;
+}
+
+/** `call`, tried again while the policy retries its failures; the last failure is rethrown as it was. */
+export async function withRetries<T>(call: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const budget = retryBudget(options.policy, options.now);
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      const c = options.classify(error);
+      const delay = budget.next(c);
+      if (delay === null) throw error;
+      options.onWait?.(delay, c);
+      await options.sleep(delay);
+    }
+  }
+}
+
+/** Waits ms milliseconds (the production sleep of retries). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

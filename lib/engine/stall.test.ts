@@ -1,7 +1,7 @@
 // The stall bound: an execution without progress stops renewing its lease, its work is cut off, the step is resumable.
 import { describe, expect, it } from "vitest";
 import { ambientAbortSignal, noteAnswer } from "@/lib/azure/timeouts";
-import { acquireStepLease, getRunForTenant, listAuditEvents, listExpiredRunningSteps } from "@/lib/db";
+import { acquireStepLease, getRunForTenant, listAuditEvents, listExpiredRunningSteps, stepLease } from "@/lib/db";
 import { executeStep } from "./execute-step";
 import { startHeartbeat } from "./heartbeat";
 import { ACTOR, FakeAzure, fakeModules, fakeStep, okTokens, realSleep, runningRun, setupEngineDb } from "@/test/support/engine";
@@ -129,7 +129,7 @@ describe("stall bound", () => {
     const run = await runningRun();
     const owner = "stall-test-owner";
     expect(await acquireStepLease(run.id, "storage", owner, 300)).toBe(true);
-    const heartbeat = startHeartbeat(run.id, "storage", owner, 300, { stallMs: 200 });
+    const heartbeat = startHeartbeat(stepLease(run.id, "storage"), owner, 300, { stallMs: 200 });
     await realSleep(900);
     expect(heartbeat.stalled).toBe(true);
     const expired = await listExpiredRunningSteps();

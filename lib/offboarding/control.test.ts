@@ -7,7 +7,7 @@ import {
   LeaseLostError,
   listAuditEvents,
   listOperations,
-  recordOffboardingIntent,
+  recordIntent,
   releaseOffboardingLease,
   renewOffboardingLease,
   upsertUser,
@@ -86,9 +86,25 @@ describe("offboarding lease", () => {
     expect(await renewOffboardingLease(run.id, "b", 60_000)).toBe(false);
 
     await expect(
-      recordOffboardingIntent({ runId: run.id, owner: "b", key: "offboarding.delete:x", target: "x", actorUpn: ACTOR.upn }),
+      recordIntent({
+        runId: run.id,
+        stepId: "offboarding",
+        leaseOwner: "b",
+        key: "offboarding.delete:x",
+        kind: "delete",
+        target: "x",
+        actorUpn: ACTOR.upn,
+      }),
     ).rejects.toBeInstanceOf(LeaseLostError);
-    const id = await recordOffboardingIntent({ runId: run.id, owner: "a", key: "offboarding.delete:x", target: "x", actorUpn: ACTOR.upn });
+    const id = await recordIntent({
+      runId: run.id,
+      stepId: "offboarding",
+      leaseOwner: "a",
+      key: "offboarding.delete:x",
+      kind: "delete",
+      target: "x",
+      actorUpn: ACTOR.upn,
+    });
     expect((await listOperations(run.id)).filter((o) => o.stepId === "offboarding")).toMatchObject([
       { id, kind: "delete", status: "intent" },
     ]);

@@ -1,0 +1,85 @@
+// The one job runner of every leased job (a step, an offboarding, a credential rotation): take the lease, keep it alive
+// while the work makes progress, run the work under the stall signal, and give the lease back however the work ended.
+import "server-only";
+import { withOutboundScope } from "@/lib/azure/timeouts";
+import { acquireLease, LeaseLostError, logStepIdOf, type AcquireOptions, type LeaseKey } from "@/lib/db";
+import { startHeartbeat, type Heartbeat } from "./heartbeat";
+
+/** How the work ended: it returned, it stalled (cut off), its lease was lost, or it threw (a crash of its own). */
+export type JobEnd<T> = { kind: "finished"; value: T } | { kind: "stalled" } | { kind: "lease_lost" } | { kind: "crashed"; error: unknown };
+
+/** What the work sees of its job. */
+export interface Job {
+  readonly lease: LeaseKey;
+  readonly owner: string;
+  readonly heartbeat: Heartbeat;
+  /** Throws LeaseLostError once the lease is lost or the job stalled: call before each unit of work. */
+  check(): void;
+  /** True while the lease is held and the job has not stalled. */
+  live(): boolean;
+}
+
+/** A job to run under its lease. */
+export interface JobSpec<T> {
+  lease: LeaseKey;
+  /** Unique per execution (newLeaseOwner()). */
+  owner: string;
+  ttlMs: number;
+  /** No progress for this long cuts the work off and stops renewing the lease. */
+  stallMs: number;
+  /** The caller already holds the lease as `owner` (an action that acquired before answering, a rotation created holding it). */
+  held?: boolean;
+  acquireOptions?: AcquireOptions;
+  work(job: Job): Promise<T>;
+  /** Gives the lease back for this end, with its outcome; false when the lease was lost meanwhile. */
+  release(end: JobEnd<T>): Promise<boolean>;
+}
+
+/** busy: another execution holds the lease; ended: the work ran, and whether this execution's release went through. */
+export type JobResult<T> = { kind: "busy" } | { kind: "ended"; end: JobEnd<T>; released: boolean };
+
+/** Runs `spec.work` under its lease; never returns with the lease still held by a live heartbeat. */
+export async function runJob<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
+  const { lease, owner } = spec;
+  if (!spec.held && !(await acquireLease(lease, owner, spec.ttlMs, spec.acquireOptions))) return { kind: "busy" };
+  const heartbeat = startHeartbeat(lease, owner, spec.ttlMs, { stallMs: spec.stallMs });
+  const live = () => !heartbeat.lost && !heartbeat.stalled;
+  const job: Job = {
+    lease,
+    owner,
+    heartbeat,
+    live,
+    check() {
+      if (!live()) throw new LeaseLostError(lease.runId, logStepIdOf(lease));
+    },
+  };
+  let end: JobEnd<T>;
+  try {
+    // Every outbound call of the work carries the stall signal (a stall cuts off the requests in flight), and every
+    // answer it gets counts as progress: a long-running operation's polls keep a slow job alive, a hang does not.
+    const work = withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, () => spec.work(job)).then(
+      (value): JobEnd<T> => ({ kind: "finished", value }),
+    );
+    // Work that ignores the signal (a hang no limit reaches) is left behind: it can't log another write once the lease
+    // is released below, and the job returns instead of waiting for it forever.
+    end = await Promise.race([work, stalledOf<T>(heartbeat)]);
+  } catch (error) {
+    end = heartbeat.stalled
+      ? { kind: "stalled" }
+      : heartbeat.lost || error instanceof LeaseLostError
+        ? { kind: "lease_lost" }
+        : { kind: "crashed", error };
+  }
+  await heartbeat.stop();
+  if (end.kind === "finished" && heartbeat.lost) end = { kind: "lease_lost" };
+  // If the database is what hangs, this release hangs too; the lease, no longer renewed, lapses all the same.
+  const released = await spec.release(end).catch(() => false);
+  return { kind: "ended", end, released };
+}
+
+function stalledOf<T>(heartbeat: Heartbeat): Promise<JobEnd<T>> {
+  return new Promise((resolve) => {
+    if (heartbeat.stalled) resolve({ kind: "stalled" });
+    else heartbeat.signal.addEventListener("abort", () => resolve({ kind: "stalled" }), { once: true });
+  });
+}
