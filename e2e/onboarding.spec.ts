@@ -1,3 +1,4 @@
+import "../scripts/server-only-shim";
 import { expect, test } from "@playwright/test";
 import { verifyChain } from "../lib/audit/chain";
 import { parseJsonLines } from "../lib/audit/export";

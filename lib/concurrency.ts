@@ -1,4 +1,5 @@
 // Bounded parallelism: Azure throttles per subscription and principal, so fan-out stays capped.
+import "server-only";
 
 /** Map `items` with at most `limit` calls in flight; results keep input order. */
 export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {

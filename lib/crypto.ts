@@ -1,4 +1,5 @@
 // Encryption at rest (AES-256-GCM) and opaque tokens for sessions and pending sign-ins.
+import "server-only";
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 
 // v2.<key id>.<iv>.<tag>.<body>; v1.<iv>.<tag>.<body> has no key id and is opened by trying each key.

@@ -1,4 +1,5 @@
 // The portal's configuration: the only module that reads process.env.
+import "server-only";
 import { z } from "zod";
 
 const httpsUrl = z

@@ -1,4 +1,5 @@
 // Fields of a server action's form argument, which arrives as whatever the caller posted (not always a FormData).
+import "server-only";
 
 /** The form's string fields, or {} when the argument isn't a FormData (a hand-made POST); zod then reports what is missing. */
 export function formFields(form: unknown): Record<string, unknown> {

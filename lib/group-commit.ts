@@ -1,4 +1,5 @@
 // Group commit: concurrent callers share one flush instead of each paying a database round trip (and lock) of its own.
+import "server-only";
 
 /**
  * Batches calls: a call made while no flush is running flushes at once (alone); calls made during a flush wait and go

@@ -1,4 +1,5 @@
 // Presenter mode: what a screen-shared page may show of tenant, subscription, client and object ids. Pure, no Next.
+import "server-only";
 
 // No word boundaries: a GUID glued to other text ("sub-<guid>", "@<guid>") is masked too; over-masking is harmless.
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;

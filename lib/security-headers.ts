@@ -1,4 +1,5 @@
 // Response security headers: a per-request nonce CSP plus HSTS only where https is real (not localhost).
+import "server-only";
 
 /** A fresh CSP nonce (128 random bits, base64). */
 export function newNonce(): string {

@@ -1,4 +1,5 @@
 // Server start: refuse to run with bad configuration, bring the schema up to date, flag interrupted steps, prune.
+import "server-only";
 import { deleteExpiredAuthRequests } from "@/lib/db/auth-requests";
 import { migrate } from "@/lib/db/client";
 import { deleteExpiredRunSecrets } from "@/lib/db/run-secrets";

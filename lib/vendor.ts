@@ -1,4 +1,5 @@
 // The vendor this deployment onboards to, and the names it gives what it creates in the customer's tenant.
+import "server-only";
 import { env } from "@/lib/env";
 
 /** Fixed per vendor: the Entra app's uniqueName makes every run of a tenant adopt the same app. */

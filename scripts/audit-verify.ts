@@ -1,5 +1,6 @@
 // Verifies an audit export: `npm run audit:verify -- export.jsonl [--partial]`. Exits 0 when intact, 1 when broken or
 // incomplete. Reads the file line by line, so memory stays flat whatever its size.
+import "./server-only-shim";
 import fs from "node:fs";
 import readline from "node:readline";
 import { checkExportLines } from "../lib/audit/export";

@@ -1,6 +1,8 @@
 // `npm run bench [-- --scenario small|medium|large …] [--no-load] [--load-only] [--pglite]`: performance benchmark (docs/BENCHMARKS.md).
 // Starts its own simulator (port 4801, .test-data/bench), runs each scenario's engine in a child process, compares wall time
 // and requests with the model in scripts/bench/model.ts, then (unless --no-load) measures the run page under 50 clients.
+import "./server-only-shim";
+import "./server-only-shim";
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";

@@ -1,6 +1,7 @@
 // Database tasks without Prisma's native engines: `generate`, `migrate`, `migration <name>`.
 // `migrate` on PGlite opens DATA_DIR/pglite: stop the portal first (one process per data folder).
 // The server applies pending migrations itself at start, so `migrate` is mostly for PostgreSQL deployments.
+import "./server-only-shim";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";

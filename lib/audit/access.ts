@@ -1,4 +1,5 @@
 // Tenant-authorized reads of the audit trail: the run page's pages of events and the streamed JSON Lines / CSV downloads.
+import "server-only";
 import { getRunForTenant, type SessionWithUser } from "@/lib/db";
 import { auditCursor, listAuditPage, readAuditChain, type AuditPage } from "@/lib/db/audit";
 import type { RunView } from "@/lib/onboarding/run-control";

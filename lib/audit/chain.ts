@@ -1,4 +1,5 @@
 // Verifies a hash-chained audit trail. Pure: shared by tests, the exports' check command and the CLI.
+import "server-only";
 import type { AuditEvent } from "@/lib/db/audit";
 import { auditEventHash, GENESIS_HASH } from "@/lib/db/audit-hash";
 

@@ -1,6 +1,7 @@
 // Audit trail exports, streamed: JSON Lines (a header line, one event per line, an end line with the count, the end
 // hashes and the chain check made while streaming) and CSV (RFC 4180, formula-injection safe). Parsing and checking a
 // JSON Lines export one line at a time, for files of any size.
+import "server-only";
 import type { AuditEvent, JsonValue } from "@/lib/db/audit";
 import { ChainVerifier, type ChainEvent } from "./chain";
 

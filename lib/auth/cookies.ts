@@ -1,4 +1,5 @@
 // Cookie names and attributes shared by the route handlers and the session reader.
+import "server-only";
 import { env } from "@/lib/env";
 
 export const SESSION_COOKIE = "aks_session";

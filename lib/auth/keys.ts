@@ -1,4 +1,5 @@
 // The at-rest encryption keys, decoded once from configuration.
+import "server-only";
 import type { KeyRing } from "@/lib/crypto";
 import { env } from "@/lib/env";
 

@@ -1,4 +1,5 @@
 // MSAL Node confidential client for the portal's own app registration.
+import "server-only";
 import { ConfidentialClientApplication, LogLevel, type ICachePlugin, type TokenCacheContext } from "@azure/msal-node";
 import { z } from "zod";
 import { deadline, formatSeconds, requestTimeoutMs, timedMsalNetwork } from "@/lib/azure/timeouts";

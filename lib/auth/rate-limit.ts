@@ -1,4 +1,5 @@
 // How fast unauthenticated clients may start sign-ins: token buckets in this process's memory.
+import "server-only";
 import { isIPv4, isIPv6 } from "node:net";
 import { env } from "@/lib/env";
 import { SIGN_IN_TTL_MS } from "./cookies";

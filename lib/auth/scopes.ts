@@ -1,4 +1,5 @@
 // Delegated scopes the portal asks for, derived from the configured resource audiences.
+import "server-only";
 import { env } from "@/lib/env";
 
 export type Resource = "arm" | "graph";

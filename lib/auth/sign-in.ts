@@ -1,4 +1,5 @@
 // Authorization code flow with PKCE, state and nonce: start, complete, sign out.
+import "server-only";
 import { CryptoProvider } from "@azure/msal-node";
 import { z } from "zod";
 import { decrypt, encrypt, randomToken, sha256 } from "@/lib/crypto";

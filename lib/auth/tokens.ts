@@ -1,4 +1,5 @@
 // Access tokens for ARM and Graph from a session's server-side MSAL cache.
+import "server-only";
 import { InteractionRequiredAuthError } from "@azure/msal-node";
 import { decrypt, encrypt } from "@/lib/crypto";
 import { findSession, updateSessionTokenCache, type SessionWithUser } from "@/lib/db/sessions";

@@ -1,4 +1,5 @@
 // Every server action and the decision that authorizes it: the README's table and the completeness tests read this.
+import "server-only";
 
 /** The decisions of lib/authz/decide.ts, by the name the README uses. */
 export type DecisionName = "view" | "plan" | "run-step" | "credential" | "offboard";

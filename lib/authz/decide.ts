@@ -1,4 +1,5 @@
 // Who may do what, decided live with the user's own tokens at the moment of the action: one function per decision.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { mapBounded } from "@/lib/concurrency";

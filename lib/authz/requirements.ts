@@ -1,4 +1,5 @@
 // What each piece of work needs from the acting user, in Azure's own terms: ARM actions per subscription, Entra roles.
+import "server-only";
 import type { StepId } from "@/lib/steps/registry";
 
 /** Entra built-in role template ids (identical in every tenant; learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference). */

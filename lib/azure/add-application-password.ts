@@ -1,4 +1,5 @@
 // Create a client secret on the vendor's app registration.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { AzureOperationError, toAzureError } from "./errors";

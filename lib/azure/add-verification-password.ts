@@ -1,4 +1,5 @@
 // Create a short-lived client secret for the portal's own verification sign-in as the vendor's app.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { toAzureError } from "./errors";

@@ -1,4 +1,5 @@
 // Signs in as an app registration the portal created (client credentials), for verification and secret rotation.
+import "server-only";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { AuthError, ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
 import { env } from "@/lib/env";

@@ -1,4 +1,5 @@
 // Check whether a storage account name can be used (names are global across Azure).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";
 import { storageClient } from "./provisioning-clients";

@@ -1,4 +1,5 @@
 // Official Azure SDK clients pointed at the configured ARM endpoint.
+import "server-only";
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
 import { ContainerServiceClient } from "@azure/arm-containerservice";
 import { SubscriptionClient } from "@azure/arm-resources-subscriptions";

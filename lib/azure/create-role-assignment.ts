@@ -1,4 +1,5 @@
 // Assign a role to the vendor's service principal at a scope, optionally with an ABAC condition.
+import "server-only";
 import type { RoleAssignmentCreateParameters } from "@azure/arm-authorization";
 import type { TokenCredential } from "@azure/core-auth";
 import { authorizationClient } from "./clients";

@@ -1,4 +1,5 @@
 // Create (or bring back to the secure baseline) the audit-log storage account of one AKS region.
+import "server-only";
 import type { StorageAccountCreateParameters } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
 import { setTimeout as delay } from "node:timers/promises";

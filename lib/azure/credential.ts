@@ -1,4 +1,5 @@
 // Adapts the session's delegated token to the Azure SDKs' TokenCredential.
+import "server-only";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 
 export type TokenSource = () => Promise<{ token: string; expiresOn: Date }>;

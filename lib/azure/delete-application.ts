@@ -1,4 +1,5 @@
 // Delete an app registration (Entra also deletes its service principal, secrets and the grants to it).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { graphClient, isGraphNotFound } from "./graph-client";

@@ -1,4 +1,5 @@
 // Delete one diagnostic setting of a resource (an AKS cluster).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { monitorClient, sdkScope, subscriptionOf } from "./provisioning-clients";

@@ -1,4 +1,5 @@
 // Delete a storage account's lifecycle management policy.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { storageClient } from "./provisioning-clients";

@@ -1,4 +1,5 @@
 // Delete a resource group (a long-running operation; it deletes everything inside).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { resourcesClient } from "./provisioning-clients";

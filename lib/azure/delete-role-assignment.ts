@@ -1,4 +1,5 @@
 // Remove one role assignment by scope and name.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { authorizationClient } from "./clients";
 import { toAzureError } from "./errors";

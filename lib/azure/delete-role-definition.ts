@@ -1,4 +1,5 @@
 // Delete a custom role definition.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { authorizationClient } from "./clients";
 import { toAzureError } from "./errors";

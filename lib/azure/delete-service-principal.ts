@@ -1,4 +1,5 @@
 // Delete a service principal (its app role grants go with it).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { graphClient, isGraphNotFound } from "./graph-client";

@@ -1,4 +1,5 @@
 // Delete one storage account (and every blob in it).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { storageClient } from "./provisioning-clients";

@@ -1,4 +1,5 @@
 // Remove a security device from the vendor's Workbench.
+import "server-only";
 import { AzureOperationError } from "./errors";
 import { workbenchRequest, type WorkbenchConfig } from "./workbench-client";
 

@@ -1,4 +1,5 @@
 // Get a resource group, or create it in the given region.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { resourcesClient } from "./provisioning-clients";

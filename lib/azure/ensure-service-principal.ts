@@ -1,4 +1,5 @@
 // Make sure an application has a service principal in this tenant (the vendor's app, or the Log Analytics API).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";
 import { getServicePrincipalByAppId, toServicePrincipalInfo, type ServicePrincipalInfo } from "./get-service-principal-by-app-id";

@@ -1,4 +1,5 @@
 // Maps Azure and Graph failures to domain errors with text an admin can act on.
+import "server-only";
 import { z } from "zod";
 import { describeViolation, policyViolationsOf } from "./policy-denial";
 import { formatSeconds, requestTimeoutMs, RequestTimeoutError } from "./timeouts";

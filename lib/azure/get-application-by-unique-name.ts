@@ -1,4 +1,5 @@
 // Read an app registration by its uniqueName (the portal's stable key for the vendor's app).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { toAzureError } from "./errors";

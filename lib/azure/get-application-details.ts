@@ -1,4 +1,5 @@
 // Read an app registration by uniqueName with what a step compares: declared permissions and client secrets (metadata only).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { toAzureError } from "./errors";

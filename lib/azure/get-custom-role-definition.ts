@@ -1,4 +1,5 @@
 // Read a role definition (custom or built-in) by its GUID at a scope.
+import "server-only";
 import type { RoleDefinition } from "@azure/arm-authorization";
 import type { TokenCredential } from "@azure/core-auth";
 import { authorizationClient } from "./clients";

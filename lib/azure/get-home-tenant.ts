@@ -1,4 +1,5 @@
 // Read the signed-in user's tenant name from ARM (GET /tenants): no extra consent, the sign-in's ARM token suffices.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { subscriptionClient } from "./clients";

@@ -1,4 +1,5 @@
 // Read one AKS cluster (used by verification with the vendor app's own credential).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { containerServiceClient } from "./clients";
 import { toAzureError } from "./errors";

@@ -1,4 +1,5 @@
 // Read a storage account's lifecycle management policy (the only policy is named "default").
+import "server-only";
 import type { ManagementPolicyRule } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";

@@ -1,4 +1,5 @@
 // Read whether a subscription is registered for a resource provider (Microsoft.Storage, Microsoft.Insights).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { resourcesClient } from "./provisioning-clients";

@@ -1,4 +1,5 @@
 // Read a resource group without creating it (plans must not write).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { resourcesClient } from "./provisioning-clients";

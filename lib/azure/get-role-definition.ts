@@ -1,4 +1,5 @@
 // Read one role definition by its full id.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { authorizationClient } from "./clients";
 import { toAzureError } from "./errors";

@@ -1,4 +1,5 @@
 // Read a service principal (enterprise app) by its application id, with its app roles.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { toAzureError } from "./errors";

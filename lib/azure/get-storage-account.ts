@@ -1,4 +1,5 @@
 // Read one storage account's security-relevant properties.
+import "server-only";
 import type { StorageAccount } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";

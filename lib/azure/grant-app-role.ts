@@ -1,4 +1,5 @@
 // Grant an application permission (admin consent): assign a resource's app role to a service principal.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";
 import { graphClient } from "./graph-client";

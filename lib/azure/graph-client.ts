@@ -1,4 +1,5 @@
 // Microsoft Graph client with the signed-in admin's delegated token, and zod-checked requests.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { Client, MiddlewareFactory } from "@microsoft/microsoft-graph-client";
 import type { z } from "zod";

@@ -1,4 +1,5 @@
 // Well-known Entra application ids (first-party apps, identical in every tenant).
+import "server-only";
 export const WELL_KNOWN_APP_IDS = {
   /** "Log Analytics API": owns the Data.Read app role the vendor's app needs. */
   logAnalyticsApi: "ca7f3f0b-7d91-482c-8e09-c5d840d0eac5",

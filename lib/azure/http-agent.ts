@@ -1,4 +1,5 @@
 // One HTTPS agent for every ARM client: kept-alive connections and one TLS context for all of them.
+import "server-only";
 import https from "node:https";
 import tls from "node:tls";
 import { env } from "@/lib/env";

@@ -1,4 +1,5 @@
 // List app role grants of a service principal: given out by it as a resource, or held by it as a principal.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { toAzureError } from "./errors";

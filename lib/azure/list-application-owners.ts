@@ -1,4 +1,5 @@
 // Owners of the vendor's app registration: an owner may manage its credentials without a directory role.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { toAzureError } from "./errors";

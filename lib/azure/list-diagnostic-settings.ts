@@ -1,4 +1,5 @@
 // List the diagnostic settings of one Azure resource (an AKS cluster).
+import "server-only";
 import type { DiagnosticSettingsResource } from "@azure/arm-monitor";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";

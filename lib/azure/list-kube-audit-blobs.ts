@@ -1,4 +1,5 @@
 // List the kube-audit blobs of one storage account with a bearer credential (the vendor app's, in verification).
+import "server-only";
 import { BlobServiceClient } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";

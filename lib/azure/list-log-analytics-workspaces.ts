@@ -1,4 +1,5 @@
 // List the Log Analytics workspaces of one subscription (ARM Microsoft.OperationalInsights/workspaces) with their GUIDs.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { toAzureError } from "./errors";

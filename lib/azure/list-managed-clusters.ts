@@ -1,4 +1,5 @@
 // List the AKS clusters of one subscription.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { containerServiceClient } from "./clients";
 import { toAzureError } from "./errors";

@@ -1,4 +1,5 @@
 // The signed-in user's Entra directory roles (direct or through role-assignable groups), by role template id.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { toAzureError } from "./errors";

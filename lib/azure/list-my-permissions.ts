@@ -1,4 +1,5 @@
 // The signed-in caller's own effective control-plane permissions at a subscription (what ARM itself would enforce).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { createPipelineRequest } from "@azure/core-rest-pipeline";
 import { z } from "zod";

@@ -1,4 +1,5 @@
 // Azure Policy assignments that apply to a subscription, and policy definitions by id (reads with the admin's ARM token).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { createPipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 import { z } from "zod";

@@ -1,4 +1,5 @@
 // List the resources in a resource group (to delete a group only when nothing else is in it).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { resourcesClient } from "./provisioning-clients";

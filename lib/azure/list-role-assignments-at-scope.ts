@@ -1,4 +1,5 @@
 // List the role assignments that apply at a scope (assigned there or inherited from above).
+import "server-only";
 import type { RoleAssignment } from "@azure/arm-authorization";
 import type { TokenCredential } from "@azure/core-auth";
 import { authorizationClient } from "./clients";

@@ -1,4 +1,5 @@
 // List the role assignments that apply to one principal in a subscription.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { authorizationClient } from "./clients";
 import { toAzureError } from "./errors";

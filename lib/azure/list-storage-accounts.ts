@@ -1,4 +1,5 @@
 // List the storage accounts of one subscription (names, ids and blob endpoints).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { storageClient } from "./provisioning-clients";

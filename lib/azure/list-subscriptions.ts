@@ -1,4 +1,5 @@
 // List the subscriptions the signed-in admin can see.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { subscriptionClient } from "./clients";
 import { toAzureError } from "./errors";

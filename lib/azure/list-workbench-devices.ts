@@ -1,4 +1,5 @@
 // List the security devices registered in the vendor's Workbench.
+import "server-only";
 import { z } from "zod";
 import { workbenchRequest, type WorkbenchConfig } from "./workbench-client";
 

@@ -1,4 +1,5 @@
 // Deterministic names for Azure objects, so a retried or resumed step addresses the same object.
+import "server-only";
 import { createHash } from "node:crypto";
 
 /** This project's UUIDv5 namespace (fixed forever: changing it renames every role and assignment). */

@@ -1,4 +1,5 @@
 // Azure RBAC action matching, for reading what a role lets its holder do.
+import "server-only";
 
 function toRegExp(pattern: string): RegExp {
   const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");

@@ -5,6 +5,7 @@
 // policy. Policy identifiers: '[{"policyAssignment":{"name":…,"id":…},"policyDefinition":{"name":…,"id":…}}]'.",
 // "additionalInfo":[{"type":"PolicyViolation","info":{"policyAssignmentDisplayName":…,"policyAssignmentParameters":
 // {"tagName":{"value":…}},"policyDefinitionDisplayName":…,"evaluationDetails":{"evaluatedExpressions":[…]},…}}]}}.
+import "server-only";
 import { z } from "zod";
 
 /** One policy that denied a request, as far as the answer tells. */

@@ -1,4 +1,5 @@
 // Ask AKS for a cluster's user kubeconfig as the vendor's app, only to learn whether it may: the kubeconfig is dropped.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { containerServiceClient } from "./clients";
 import { toAzureError } from "./errors";

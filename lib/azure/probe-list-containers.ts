@@ -1,4 +1,5 @@
 // Ask one storage account to List Containers as the vendor's app, only to learn whether it may: the names are dropped.
+import "server-only";
 import { BlobServiceClient } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";

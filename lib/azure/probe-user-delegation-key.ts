@@ -1,4 +1,5 @@
 // Ask one storage account for a user delegation key as the vendor's app, only to learn whether it may: the key is dropped.
+import "server-only";
 import { BlobServiceClient } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";

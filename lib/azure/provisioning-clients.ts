@@ -1,4 +1,5 @@
 // Official Azure SDK clients for the provisioning steps (storage, monitor, resources), pointed at the configured ARM endpoint.
+import "server-only";
 import { MonitorClient } from "@azure/arm-monitor";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import { StorageManagementClient } from "@azure/arm-storage";

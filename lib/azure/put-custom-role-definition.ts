@@ -1,4 +1,5 @@
 // Create or update the portal's custom role (e.g. read-only AKS access) across the monitored subscriptions.
+import "server-only";
 import type { RoleDefinition } from "@azure/arm-authorization";
 import type { TokenCredential } from "@azure/core-auth";
 import { authorizationClient } from "./clients";

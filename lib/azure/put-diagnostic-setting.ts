@@ -1,4 +1,5 @@
 // Send one AKS cluster's kube-audit logs to a storage account.
+import "server-only";
 import type { DiagnosticSettingsResource } from "@azure/arm-monitor";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";

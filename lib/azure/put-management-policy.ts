@@ -1,4 +1,5 @@
 // Set the lifecycle rule that deletes old kube-audit logs, keeping any other rules on the account.
+import "server-only";
 import type { ManagementPolicyRule } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";

@@ -1,4 +1,5 @@
 // Run a Log Analytics query against one workspace with a given credential (the vendor app's, in verification).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { LogsQueryClient, LogsQueryResultStatus } from "@azure/monitor-query-logs";
 import { env } from "@/lib/env";

@@ -1,4 +1,5 @@
 // Read the first bytes of one blob with a bearer credential: proves blob read access without downloading a whole log.
+import "server-only";
 import { BlobServiceClient } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";

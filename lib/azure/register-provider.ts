@@ -1,4 +1,5 @@
 // Register a subscription for a resource provider and wait, bounded, until Azure reports it Registered.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";
 import { getProviderRegistration, type ProviderRegistration } from "./get-provider-registration";

@@ -1,4 +1,5 @@
 // Register the customer's AKS audit-log access as a security device in the vendor's Workbench.
+import "server-only";
 import { z } from "zod";
 import { AzureOperationError } from "./errors";
 import { workbenchRequest, type WorkbenchConfig } from "./workbench-client";

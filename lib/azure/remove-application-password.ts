@@ -1,4 +1,5 @@
 // Revoke one client secret of an app registration.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { graphClient, isGraphNotFound } from "./graph-client";

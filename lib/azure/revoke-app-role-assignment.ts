@@ -1,4 +1,5 @@
 // Revoke one app role grant (admin consent to an application permission).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { graphClient, isGraphNotFound } from "./graph-client";

@@ -1,4 +1,5 @@
 // Time limits of outbound calls (Azure, Graph, Workbench, Entra), and the executing step's abort signal carried to them.
+import "server-only";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { AbortSignalLike } from "@azure/abort-controller";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";

@@ -1,4 +1,5 @@
 // Bring an existing account's security settings to the baseline without touching its SKU, kind or firewall.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { toStorageAccountInfo, type StorageAccountInfo } from "./get-storage-account";

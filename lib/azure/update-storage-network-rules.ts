@@ -1,4 +1,5 @@
 // Open the storage firewall, or restrict it to the vendor's IPs, on an existing account.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { storageNetworkRules } from "./create-storage-account";
 import { toAzureError } from "./errors";

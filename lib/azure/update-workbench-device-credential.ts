@@ -1,4 +1,5 @@
 // Replace the client secret a Workbench security device signs in with (secret rotation).
+import "server-only";
 import { z } from "zod";
 import { AzureOperationError } from "./errors";
 import { toWorkbenchDevice, workbenchDeviceSchema, type WorkbenchDevice } from "./list-workbench-devices";

@@ -1,4 +1,5 @@
 // Tell Workbench about a security device's new storage accounts, without sending (or needing) the client secret again.
+import "server-only";
 import { AzureOperationError } from "./errors";
 import { toWorkbenchDevice, workbenchDeviceSchema, type WorkbenchDevice } from "./list-workbench-devices";
 import { workbenchRequest, type WorkbenchConfig } from "./workbench-client";

@@ -1,4 +1,5 @@
 // Create or update the vendor's app registration, keyed by uniqueName (Graph upsert).
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";
 import {

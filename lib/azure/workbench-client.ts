@@ -1,4 +1,5 @@
 // The vendor's Workbench API: configuration, authenticated JSON requests and actionable errors.
+import "server-only";
 import type { z } from "zod";
 import { env } from "@/lib/env";
 import { AzureOperationError, retryAfterFromHeaders, type AzureErrorCode } from "./errors";

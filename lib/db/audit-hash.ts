@@ -1,5 +1,6 @@
 // The audit chain's hash: SHA-256 over a canonical JSON of an event and its predecessor's hash. Pure; shared by the
 // writer (lib/db/audit.ts) and the verifier (lib/audit/chain.ts).
+import "server-only";
 import crypto from "node:crypto";
 import type { JsonValue } from "./json";
 

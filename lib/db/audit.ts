@@ -1,4 +1,5 @@
 // Append-only audit trail per customer tenant, hash-chained per tenant.
+import "server-only";
 import { Prisma } from "./generated/client";
 import { auditEventHash, GENESIS_HASH } from "./audit-hash";
 import { db } from "./client";

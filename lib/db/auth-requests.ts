@@ -1,4 +1,5 @@
 // Pending sign-ins (authorization code + PKCE), each usable exactly once.
+import "server-only";
 import { db } from "./client";
 
 /** A pending sign-in; codeVerifier is caller-encrypted. */

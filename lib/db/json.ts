@@ -1,4 +1,5 @@
 // JSON column values as lib/db hands them out, and their conversion to Prisma inputs.
+import "server-only";
 import { Prisma } from "./generated/client";
 
 /** Any JSON value (audit detail, run config and plan, step outputs). */

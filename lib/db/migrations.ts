@@ -1,4 +1,5 @@
 // Prisma migrations without the native schema engine: the same engine compiled to WASM, driven through a driver adapter.
+import "server-only";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { createRequire } from "node:module";

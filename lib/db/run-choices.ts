@@ -1,4 +1,5 @@
 // Changing a stopped run's choices (tags, network restriction) before its failed step is retried, atomically.
+import "server-only";
 import { db } from "./client";
 import { jsonParam, type JsonValue } from "./json";
 

@@ -1,4 +1,5 @@
 // Reopening a completed run with a wider configuration (the coverage re-check's "extend"), atomically.
+import "server-only";
 import { db } from "./client";
 import { jsonParam, type JsonValue } from "./json";
 

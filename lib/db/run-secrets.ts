@@ -1,4 +1,5 @@
 // Secrets a run created (the app registration's client secret) kept sealed until the hand-off, then deleted.
+import "server-only";
 import { db } from "./client";
 
 /** A sealed run secret. ciphertext is AES-256-GCM output of the caller; lib/db never sees plaintext. */

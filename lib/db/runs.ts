@@ -3,6 +3,7 @@
 // The run id is the link's secret part (unguessable), and every read is scoped by tenant as well, so a link
 // opened by someone of another tenant finds nothing. Writes take only the run id: callers first load the run
 // with getRunForTenant for the signed-in tenant, then act on it.
+import "server-only";
 import crypto from "node:crypto";
 import { z } from "zod";
 import { Prisma } from "./generated/client";

@@ -1,4 +1,5 @@
 // Server-side sessions. The browser holds an opaque token; the database only its SHA-256.
+import "server-only";
 import { db } from "./client";
 import type { User } from "./users";
 

@@ -1,4 +1,5 @@
 // Reopening a finished step so it can run again (the Verification step is re-runnable from the run page).
+import "server-only";
 import { db } from "./client";
 
 /**

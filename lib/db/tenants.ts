@@ -1,4 +1,5 @@
 // Entra tenants' display names, as Azure reported them at a sign-in.
+import "server-only";
 import { db } from "./client";
 
 /** A tenant's name for lists ("Contoso" instead of a GUID). */

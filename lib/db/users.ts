@@ -1,4 +1,5 @@
 // People who signed in to the portal.
+import "server-only";
 import { db } from "./client";
 
 /** A signed-in person, keyed by Entra tenant id + object id. */

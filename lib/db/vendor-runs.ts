@@ -1,4 +1,5 @@
 // Cross-tenant reads for the vendor view: every customer's runs. Callers must have checked isVendorStaff first.
+import "server-only";
 import { Prisma } from "./generated/client";
 import { listAuditPage, type AuditEvent } from "./audit";
 import { db } from "./client";

@@ -1,4 +1,5 @@
 // Identities of this server process and of each step execution, as lease owners.
+import "server-only";
 import crypto from "node:crypto";
 import os from "node:os";
 

@@ -1,4 +1,5 @@
 // Plans a run: reads every step's live state and says what it would change, without writing anything.
+import "server-only";
 import type { StepError } from "@/lib/db";
 import type { RunConfig } from "@/lib/steps/config";
 import { STEP_IDS, type StepId } from "@/lib/steps/registry";

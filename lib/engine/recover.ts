@@ -1,4 +1,5 @@
 // Recovers after a crash: steps whose holder died become pending with an "interrupted" error, for a resume.
+import "server-only";
 import { acquireStepLease, listExpiredRunningSteps, recordAuditEvent, releaseStepLease } from "@/lib/db";
 import { INTERRUPTED } from "./execute-step";
 import { newLeaseOwner } from "./ids";

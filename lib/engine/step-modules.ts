@@ -1,4 +1,5 @@
 // The real step implementations by id: what the app passes as `modules` to the engine.
+import "server-only";
 import { appRegistrationStep } from "@/lib/steps/app-registration";
 import { customRoleStep } from "@/lib/steps/custom-role";
 import { diagnosticSettingsStep } from "@/lib/steps/diagnostic-settings";

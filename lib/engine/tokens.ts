@@ -1,4 +1,5 @@
 // The acting admin's delegated tokens, as the engine receives them and as the Azure SDKs consume them.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { delegatedCredential } from "@/lib/azure/credential";
 

@@ -1,4 +1,5 @@
 // "Your Azure estate": subscriptions, their AKS clusters by region, and whether the admin can grant roles there.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { getAccessToken } from "@/lib/auth/tokens";
 import { delegatedCredential } from "@/lib/azure/credential";

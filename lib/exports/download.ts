@@ -1,4 +1,5 @@
 // Tenant-authorized plan exports (Azure CLI script, Terraform) as downloads; each download is an audited decision.
+import "server-only";
 import { z } from "zod";
 import { recordAuditEvent } from "@/lib/db/audit";
 import type { SessionWithUser } from "@/lib/db/sessions";

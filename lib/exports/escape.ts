@@ -1,5 +1,6 @@
 // Escaping for the change-approval exports: every value from a run's config or stored plan reaches the bash script or the
 // Terraform file only through one of these, so no value can end a comment, a quoted word or an HCL string.
+import "server-only";
 import { createHash } from "node:crypto";
 
 // Controls (C0 with CR/LF/TAB, DEL, C1 with NEL U+0085), line/paragraph separators, and bidi controls: they end a line

@@ -1,5 +1,6 @@
 // The plan as data for the change-approval exports: every name, scope and body derived from the run's config and stored plan
 // with the helpers the steps use, so the CLI script and the Terraform say exactly what the portal would do.
+import "server-only";
 import { kubeAuditSettingBody, KUBE_AUDIT_CATEGORY } from "@/lib/azure/put-diagnostic-setting";
 import { customRoleBody } from "@/lib/azure/put-custom-role-definition";
 import { storageAccountCreateParameters } from "@/lib/azure/create-storage-account";

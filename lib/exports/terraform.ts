@@ -1,6 +1,7 @@
 // The run's plan as Terraform (azurerm 4 + azuread 3), for change approval: objects the plan found in place are data
 // sources or comments, everything else the resources the steps would create, with the same names, bodies and scopes.
 // Every value from the run's config or plan is an hclString, an hclLabel or a oneLine comment (./escape).
+import "server-only";
 import { customRoleArmBody } from "./azure-cli";
 import { hclInner, hclLabel, hclString, oneLine } from "./escape";
 import type { ExportModel, Planned } from "./model";

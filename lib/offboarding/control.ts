@@ -1,4 +1,5 @@
 // Offboarding for the signed-in admin: the run's removal plan and state (tenant-authorized), and starting a removal.
+import "server-only";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { recordAuditEvent } from "@/lib/db/audit";

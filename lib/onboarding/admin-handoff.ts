@@ -1,5 +1,6 @@
 // "Ask another admin": when a step needs a role the acting admin lacks, a prepared request (link, message, mailto) to a
 // colleague of the same tenant, recorded as an audit event; the colleague sees who asked and continues with their own token.
+import "server-only";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { listRecentRunEvents, recordAuditEvent, type AuditEvent } from "@/lib/db/audit";
 import type { SessionWithUser } from "@/lib/db/sessions";

@@ -1,4 +1,5 @@
 // The gate every customer action passes before it reads or writes anything of a run: tenant, lifecycle, live authorization.
+import "server-only";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { ACTION_DECISIONS, type ActionName, type DecisionName } from "@/lib/authz/actions";
 import {

@@ -1,4 +1,5 @@
 // Changing the choices a deny policy named (tags, network restriction) on a run stopped at the storage step, then retrying it.
+import "server-only";
 import { z } from "zod";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { recordAuditEvent } from "@/lib/db/audit";

@@ -1,5 +1,6 @@
 // "Re-check coverage" of a completed run: clusters in its subscriptions whose kube-audit log doesn't reach the run's
 // account for their region, and extending the run to them (new config → stored plan → the usual confirm).
+import "server-only";
 import { createHash } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";

@@ -1,5 +1,6 @@
 // The run's lifecycle as one state machine: which transitions exist, and in which states each action may start.
 // Every transition is a conditional UPDATE (setRunStatus with `from`), so two actions racing on one run can't both win.
+import "server-only";
 import type { ActionName } from "@/lib/authz/actions";
 import type { RunStatus } from "@/lib/db/runs";
 

@@ -8,6 +8,7 @@
 //   "client_secret_revealed"  {at, by} of the reveal.
 //   "handoff_acknowledged"    {at, by} of the acknowledgement.
 // Markers never expire (deleteExpiredRunSecrets must not forget them); they go with the run.
+import "server-only";
 import { z } from "zod";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { encryptionKey } from "@/lib/auth/keys";

@@ -1,4 +1,5 @@
 // Starting a run: defaults from the live estate, live storage-name checks, and run creation with its plan.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { mayPlanRun } from "@/lib/authz/decide";

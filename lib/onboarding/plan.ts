@@ -1,4 +1,5 @@
 // The plan of a run: computed from live reads (no writes), stored with the run, confirmed by hash.
+import "server-only";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { failure, type ActionResult } from "@/lib/action-result";

@@ -1,4 +1,5 @@
 // Tags that deny policies require where the portal creates things (resource group, storage accounts): the form pre-fills them.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { mapBounded } from "@/lib/concurrency";
 import {

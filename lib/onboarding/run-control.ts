@@ -1,4 +1,5 @@
 // Reading a run for the signed-in tenant, confirming its plan and driving its steps.
+import "server-only";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { recordAuditEvent } from "@/lib/db/audit";
 import { toJsonValue, type JsonValue } from "@/lib/db/json";

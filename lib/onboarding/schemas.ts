@@ -1,4 +1,5 @@
 // Inputs of the onboarding actions, validated with zod before anything else happens.
+import "server-only";
 import { z } from "zod";
 import { runOptionsSchema } from "@/lib/steps/config";
 import { STORAGE_ACCOUNT_NAME } from "@/lib/steps/storage-names";

@@ -1,4 +1,5 @@
 // What a finished step created, in words and Azure Portal links, read defensively from its stored outputs.
+import "server-only";
 import { z } from "zod";
 import { maskText } from "@/lib/presenter";
 import type { RunConfig } from "@/lib/steps/config";

@@ -1,4 +1,5 @@
 // The acting admin's tokens from the session, in the engine's shape.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { getAccessToken } from "@/lib/auth/tokens";
 import { failure, type ActionResult } from "@/lib/action-result";

@@ -1,4 +1,5 @@
 // Running the Verification step again from the run page: tenant-authorized, audited, executed in the background.
+import "server-only";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { recordAuditEvent } from "@/lib/db/audit";
 import { setRunStatus } from "@/lib/db/runs";

@@ -1,6 +1,7 @@
 // Executes a client-secret rotation while holding its lease: create the new secret, prove it works, hand it to the
 // vendor, then remove the old one and prove it is gone. Each phase reads Azure first, so a resumed rotation continues
 // where it stopped instead of creating another secret.
+import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { addApplicationPassword } from "@/lib/azure/add-application-password";
 import { acquireFirstToken, appCredential, type WaitOptions } from "@/lib/azure/app-credential";

@@ -1,4 +1,5 @@
 // When a client secret needs attention: warn from 30 days before it expires, alarm once it has.
+import "server-only";
 
 /** Days before expiry from which the portal warns. */
 export const EXPIRY_WARNING_DAYS = 30;

@@ -1,4 +1,5 @@
 // The credential lifecycle of a finished run, for the signed-in tenant: the secret's expiry, and rotating it.
+import "server-only";
 import crypto from "node:crypto";
 import { z } from "zod";
 import { failure, type ActionResult } from "@/lib/action-result";

@@ -1,4 +1,5 @@
 // The ABAC condition that limits Storage Blob Data Reader to the audit storage accounts.
+import "server-only";
 
 const BLOB_READ = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read";
 const STORAGE_NAME = /^[a-z0-9]{3,24}$/;

@@ -1,4 +1,5 @@
 // The admin's choices for a run, validated at every boundary (action input, database read).
+import "server-only";
 import { z } from "zod";
 import { STORAGE_ACCOUNT_NAME } from "./storage-names";
 

@@ -1,4 +1,5 @@
 // The provisioning steps in display order (a topological order of STEP_NEEDS): the UI, the engine and the plan all read this list.
+import "server-only";
 export const STEPS = [
   {
     id: "storage",

@@ -1,4 +1,5 @@
 // Retry one remote write that met Entra/ARM replication lag in place, on the engine's replication backoff.
+import "server-only";
 import { classifyAzureError } from "@/lib/azure/errors";
 import type { StepContext } from "./types";
 

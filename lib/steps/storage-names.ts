@@ -1,4 +1,5 @@
 // Deterministic storage account name suggestions: the same tenant and region always get the same first choice.
+import "server-only";
 import { createHash } from "node:crypto";
 
 const REGION_ABBREVIATIONS: Record<string, string> = {

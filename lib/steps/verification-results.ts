@@ -1,4 +1,5 @@
 // The Verification step's result: one row per check, and how a set of checks reads as a step outcome.
+import "server-only";
 import { z } from "zod";
 
 export const CHECK_STATUSES = ["pass", "fail", "waiting", "skipped"] as const;

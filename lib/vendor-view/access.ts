@@ -1,4 +1,5 @@
 // Who is vendor staff: a signed-in user of the configured vendor tenant. The one place that decides it.
+import "server-only";
 import { failure, type ActionResult } from "@/lib/action-result";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { env } from "@/lib/env";

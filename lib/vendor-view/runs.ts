@@ -1,4 +1,5 @@
 // The vendor view's read model: every customer's runs, shaped so no secret, token or raw Azure payload can reach a page.
+import "server-only";
 import { z } from "zod";
 import { AUDIT_PAGE_SIZE } from "@/lib/audit/access";
 import { recordAuditEvent } from "@/lib/db/audit";

@@ -1,4 +1,5 @@
 // Capture the signing-in tenant's display name, so the vendor's list reads "Contoso" instead of a GUID.
+import "server-only";
 import { delegatedCredential } from "@/lib/azure/credential";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { getHomeTenant } from "@/lib/azure/get-home-tenant";

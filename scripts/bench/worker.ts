@@ -1,7 +1,6 @@
 // One benchmark scenario in its own process (the "portal" whose RSS is measured): plan, run and re-run with the real engine.
 // Started by scripts/bench.ts with the portal's environment pointed at the bench simulator; prints one BENCH_RESULT line.
 import "../server-only-shim";
-import "../server-only-shim";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";

@@ -1,6 +1,7 @@
 // One "portal instance" of test/reliability/concurrency-postgres.test.ts: its own process and database connection pool,
 // sharing PostgreSQL and a simulator with the others. Says "ready", waits for "go" on stdin, continues the run, prints the
 // outcome as JSON. Usage: tsx concurrent-run-worker.ts <runId>   (ARM/Graph/Workbench endpoints and DATABASE_URL from the parent)
+import "../../scripts/server-only-shim";
 import { closeDb, configureDb } from "../../lib/db";
 import { runRemainingSteps } from "../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../lib/engine/step-modules";

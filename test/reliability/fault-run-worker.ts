@@ -1,5 +1,6 @@
 // One worker of test/reliability/fault-runs.test.ts: its own simulator and database (env() is per process), N sequential
 // engine runs under 20% injected faults; prints one JSON line per run. Usage: tsx fault-run-worker.ts <worker> <runs>
+import "../../scripts/server-only-shim";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
