@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { OWNER, resetSimulator, signInAs, simState, simulatorUrl, type Json } from "./support";
+import { confirmAndFinish, resetSimulator, reviewPlan, simState, simulatorUrl, type Json } from "./support";
 
 const SUB_PROD = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";
 const SUB_DEV = "2cf36c9a-02f4-41d4-b097-7345a8e2806e";
@@ -7,13 +7,8 @@ const SUB_DEV = "2cf36c9a-02f4-41d4-b097-7345a8e2806e";
 test("re-check coverage finds new clusters, extends the run through plan and confirm, and ends all covered", async ({ page, request }) => {
   test.setTimeout(300_000);
   await resetSimulator(request);
-  await signInAs(page, OWNER);
-
-  await page.getByRole("link", { name: "Start onboarding" }).click();
-  await expect(page.getByText("Available.")).toHaveCount(2);
-  await page.getByRole("button", { name: "Review the plan" }).click();
-  await page.getByRole("button", { name: "Confirm and start" }).click();
-  await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 150_000 });
+  await reviewPlan(page);
+  await confirmAndFinish(page);
   const runUrl = page.url();
 
   const coverage = page.getByRole("region", { name: "Coverage" });

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { OWNER, resetSimulator, signInAs } from "./support";
+import { resetSimulator, reviewPlan } from "./support";
 
 test("the plan tells the admin what the vendor will and won't see on a cluster without Microsoft Entra integration", async ({
   page,
@@ -7,11 +7,7 @@ test("the plan tells the admin what the vendor will and won't see on a cluster w
 }) => {
   // non-entra.json: aks-legacy-noaad without Entra integration, aks-payments-prod with Entra and Azure RBAC.
   await resetSimulator(request, "non-entra.json");
-  await signInAs(page, OWNER);
-  await page.getByRole("link", { name: "Start onboarding" }).click();
-  await expect(page.getByText("Available.")).toHaveCount(2);
-  await page.getByRole("button", { name: "Review the plan" }).click();
-  await expect(page).toHaveURL(/\/onboarding\/[\w-]+\/plan$/);
+  await reviewPlan(page);
 
   const assignments = page.getByRole("region", { name: /Role assignments/ });
   const legacy = assignments.getByRole("row").filter({ hasText: "AKS cluster metadata reader at" }).filter({ hasText: "aks-legacy-noaad" });

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { ownPortal } from "./portal";
-import { OWNER, resetSimulator, simState, simulatorUrl, type Json } from "./support";
+import { confirmAndFinish, OWNER, resetSimulator, reviewPlan, simState, simulatorUrl, type Json } from "./support";
 
 const CONTOSO_TENANT = "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc";
 
@@ -12,14 +12,8 @@ test("without a Workbench API, the secret is revealed once, works, and is gone a
   await resetSimulator(request);
   await portal.start();
   try {
-    await page.goto(`${portal.url}/`);
-    await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
-    await page.getByRole("button", { name: OWNER }).click();
-    await page.getByRole("link", { name: "Start onboarding" }).click();
-    await expect(page.getByText("Available.")).toHaveCount(2);
-    await page.getByRole("button", { name: "Review the plan" }).click();
-    await page.getByRole("button", { name: "Confirm and start" }).click();
-    await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 120_000 });
+    await reviewPlan(page, OWNER, portal.url);
+    await confirmAndFinish(page, 120_000);
 
     const panel = page.getByRole("region", { name: "Hand off to Expel" });
     await expect(panel).toBeVisible();

@@ -1,13 +1,9 @@
 import { expect, test } from "@playwright/test";
-import { OWNER, resetSimulator, signInAs } from "./support";
+import { resetSimulator, reviewPlan } from "./support";
 
 test("the plan downloads as an Azure CLI script and as Terraform, for this tenant only", async ({ page, request }) => {
   await resetSimulator(request);
-  await signInAs(page, OWNER);
-  await page.getByRole("link", { name: "Start onboarding" }).click();
-  await expect(page.getByText("Available.")).toHaveCount(2);
-  await page.getByRole("button", { name: "Review the plan" }).click();
-  await expect(page).toHaveURL(/\/onboarding\/[\w-]+\/plan$/);
+  await reviewPlan(page);
   const runId = new URL(page.url()).pathname.split("/")[2] ?? "";
   const exports = page.getByRole("region", { name: "Export for change approval" });
 

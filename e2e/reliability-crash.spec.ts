@@ -1,13 +1,13 @@
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { ownPortal } from "./portal";
-import { OWNER, resetSimulator, simState, simulatorUrl, type Json } from "./support";
+import { OWNER, resetSimulator, reviewPlan, simState, simulatorUrl, type Json } from "./support";
 
 // One onboarding, killed with SIGKILL at every point of this table in turn and resumed each time through the run page.
 // The simulator holds the matching request (/_sim/holds): "before" = sent but not yet applied (it is applied late, after
 // the crash, like a request Azure accepted from a client that then died); "after" = applied, the portal never heard back,
 // so its write-ahead log has the intent but no outcome.
 // The addPassword point is the one this harness found broken: a secret Graph made but the portal never sealed is now
-// replaced on resume (docs/RELIABILITY.md, "Found by this harness").
+// replaced on resume (docs/RELIABILITY.md, "A crash between Graph's new secret and its sealing").
 const KILL_POINTS = [
   {
     name: "storage account PUT in flight",
@@ -92,12 +92,7 @@ test(`an onboarding killed at ${KILL_POINTS.length} points, before and after Azu
 
   await portal.start();
   try {
-    await page.goto(`${portal.url}/`);
-    await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
-    await page.getByRole("button", { name: OWNER }).click();
-    await page.getByRole("link", { name: "Start onboarding" }).click();
-    await expect(page.getByText("Available.")).toHaveCount(2);
-    await page.getByRole("button", { name: "Review the plan" }).click();
+    await reviewPlan(page, OWNER, portal.url);
     await expect(page.getByRole("button", { name: "Confirm and start" })).toBeVisible();
     // Rules go in after planning (reads only) and before the run starts writing.
     const rules = KILL_POINTS.map((k) => ({ ...k, ms: k.phase === "before" ? 1_500 : 20_000 }));

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { ownPortal } from "./portal";
-import { OWNER, resetSimulator, simState, simulatorUrl, type Json } from "./support";
+import { OWNER, resetSimulator, reviewPlan, simState, simulatorUrl, type Json } from "./support";
 
 // This spec runs its own portal (own port and database) so it can kill it with SIGKILL mid-run.
 const portal = ownPortal(3101, "resume");
@@ -18,12 +18,7 @@ test("a run survives a server killed in the middle of the role assignments, with
 
   await portal.start();
   try {
-    await page.goto(`${portalUrl}/`);
-    await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
-    await page.getByRole("button", { name: OWNER }).click();
-    await page.getByRole("link", { name: "Start onboarding" }).click();
-    await expect(page.getByText("Available.")).toHaveCount(2);
-    await page.getByRole("button", { name: "Review the plan" }).click();
+    await reviewPlan(page, OWNER, portalUrl);
     await page.getByRole("button", { name: "Confirm and start" }).click();
     await expect(page).toHaveURL(/\/onboarding\/[\w-]+$/);
     const runUrl = page.url();

@@ -8,12 +8,28 @@ export const OWNER = "owner@contoso.onmicrosoft.com";
 export const READER = "reader@contoso.onmicrosoft.com";
 export const { simulatorUrl } = e2eEnv();
 
-/** Sign in from the landing page as `upn` (one click on the simulator's account picker). */
-export async function signInAs(page: Page, upn: string) {
-  await page.goto("/");
+/** Sign in from the landing page as `upn` (one click on the simulator's account picker); `portalUrl` names a spec's own portal. */
+export async function signInAs(page: Page, upn: string, portalUrl = "") {
+  await page.goto(`${portalUrl}/`);
   await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
   await page.getByRole("button", { name: upn }).click();
   await expect(page).toHaveURL(/\/estate$/);
+}
+
+/** Sign in as `upn`, open New onboarding with its suggested choices (both names checked) and review the plan. */
+export async function reviewPlan(page: Page, upn = OWNER, portalUrl = "") {
+  await signInAs(page, upn, portalUrl);
+  await page.getByRole("link", { name: "Start onboarding" }).click();
+  await expect(page.getByText("Available.")).toHaveCount(2);
+  await page.getByRole("button", { name: "Review the plan" }).click();
+  await expect(page).toHaveURL(/\/onboarding\/[\w-]+\/plan$/);
+}
+
+/** Confirm the plan on the page and wait until the run page says "Onboarding complete". */
+export async function confirmAndFinish(page: Page, timeout = 150_000) {
+  await page.getByRole("button", { name: "Confirm and start" }).click();
+  await expect(page).toHaveURL(/\/onboarding\/[\w-]+$/);
+  await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions navigate the simulator's JSON

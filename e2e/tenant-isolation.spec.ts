@@ -1,16 +1,12 @@
 import { expect, test } from "@playwright/test";
-import { OWNER, READER, resetSimulator, signInAs } from "./support";
+import { OWNER, READER, resetSimulator, reviewPlan, signInAs } from "./support";
 
 const FABRIKAM_ADMIN = "admin@fabrikam.onmicrosoft.com";
 
 test("a run link opens for anyone of the same tenant (to view), and for nobody else", async ({ browser, request }) => {
   await resetSimulator(request);
   const owner = await browser.newPage();
-  await signInAs(owner, OWNER);
-  await owner.getByRole("link", { name: "Start onboarding" }).click();
-  await expect(owner.getByText("Available.")).toHaveCount(2);
-  await owner.getByRole("button", { name: "Review the plan" }).click();
-  await expect(owner).toHaveURL(/\/onboarding\/[\w-]+\/plan$/);
+  await reviewPlan(owner);
   const planUrl = new URL(owner.url()).pathname;
   const runUrl = planUrl.replace(/\/plan$/, "");
 

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { e2eEnv } from "./env";
-import { OWNER, resetSimulator, signInAs } from "./support";
+import { confirmAndFinish, OWNER, resetSimulator, reviewPlan } from "./support";
 
 const ENGINEER = "engineer@expelvendor.onmicrosoft.com";
 const CONTOSO_TENANT = "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc";
@@ -39,16 +39,10 @@ test("vendor staff see every customer's runs read-only; customers keep their run
 
   // Contoso's owner onboards (hand-off through the Workbench API).
   const owner = await browser.newPage();
-  await signInAs(owner, OWNER);
-  await owner.getByRole("link", { name: "Start onboarding" }).click();
-  await expect(owner.getByText("Available.")).toHaveCount(2);
-  await owner.getByRole("button", { name: "Review the plan" }).click();
-  await expect(owner).toHaveURL(/\/onboarding\/[\w-]+\/plan$/);
-  await owner.getByRole("button", { name: "Confirm and start" }).click();
-  await expect(owner).toHaveURL(/\/onboarding\/[\w-]+$/);
+  await reviewPlan(owner);
+  await confirmAndFinish(owner, 180_000);
   const runPath = new URL(owner.url()).pathname;
   const runId = runPath.split("/").pop()!;
-  await expect(owner.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 180_000 });
 
   // A customer admin gets a 403 on the vendor pages.
   for (const target of ["/vendor", `/vendor/runs/${runId}`]) {

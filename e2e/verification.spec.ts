@@ -1,17 +1,13 @@
 import { expect, test } from "@playwright/test";
-import { OWNER, resetSimulator, signInAs, simState, simulatorUrl, type Json } from "./support";
+import { confirmAndFinish, resetSimulator, reviewPlan, simState, simulatorUrl, type Json } from "./support";
 
 // After onboarding, Verification signs in as the new app and shows its checks; "Run verification again" re-checks with a
 // one-hour secret that is removed afterwards.
 test("the Verification step shows its checks passing, and running it again works", async ({ page, request }) => {
   test.setTimeout(240_000);
   await resetSimulator(request);
-  await signInAs(page, OWNER);
-  await page.getByRole("link", { name: "Start onboarding" }).click();
-  await expect(page.getByText("Available.")).toHaveCount(2);
-  await page.getByRole("button", { name: "Review the plan" }).click();
-  await page.getByRole("button", { name: "Confirm and start" }).click();
-  await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 180_000 });
+  await reviewPlan(page);
+  await confirmAndFinish(page, 180_000);
 
   const step = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: "Verification" }) });
   await expect(step.getByText(/checks passed/)).toBeVisible();
