@@ -4,7 +4,7 @@ import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { ACTION_DECISIONS } from "../lib/authz/actions";
 import { e2eEnv } from "./env";
-import { OWNER, READER, resetSimulator, signInAs, simulatorUrl } from "./support";
+import { confirmAndFinish, READER, resetSimulator, reviewPlan, signInAs, simulatorUrl } from "./support";
 
 // Who may act, in the browser and over HTTP: a Reader of the tenant follows a finished run but gets no control, and every
 // server action of the build, posted directly, is refused and changes nothing.
@@ -23,12 +23,8 @@ test("a Reader follows a finished run without controls, and each action posted d
   test.setTimeout(240_000);
   await resetSimulator(request);
   const owner = await browser.newPage();
-  await signInAs(owner, OWNER);
-  await owner.getByRole("link", { name: "Start onboarding" }).click();
-  await expect(owner.getByText("Available.")).toHaveCount(2);
-  await owner.getByRole("button", { name: "Review the plan" }).click();
-  await owner.getByRole("button", { name: "Confirm and start" }).click();
-  await expect(owner.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 150_000 });
+  await reviewPlan(owner);
+  await confirmAndFinish(owner);
   const runUrl = new URL(owner.url()).pathname;
   // The Owner (a Cloud Application Administrator) has every control.
   await expect(owner.getByRole("button", { name: "Rotate secret" })).toBeVisible();
