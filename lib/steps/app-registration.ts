@@ -11,8 +11,13 @@ import { grantAppRole } from "@/lib/azure/grant-app-role";
 import { LOG_ANALYTICS_DATA_READ, WELL_KNOWN_APP_IDS } from "@/lib/azure/graph-ids";
 import { listAppRoleAssignments } from "@/lib/azure/list-app-role-assignments";
 import { upsertApplication, type ApplicationInput } from "@/lib/azure/upsert-application";
+import { deleteApplication } from "@/lib/azure/delete-application";
+import { deleteServicePrincipal } from "@/lib/azure/delete-service-principal";
+import { revokeAppRoleAssignment } from "@/lib/azure/revoke-app-role-assignment";
+import { splitKey } from "./keys";
+import { absentOn404, outputString, same as sameId, standardRemoval } from "./removal";
 import { retryWriteOnReplication } from "./replication-retry";
-import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
+import type { LoggedWrite, PlannedChange, RemovalContext, Resolution, StepContext, StepModule, VerifyResult } from "./types";
 
 /** Where the engine keeps this run's client secret until the hand-off. */
 export const CLIENT_SECRET_KIND = "client_secret";
@@ -60,14 +65,36 @@ const LA_APP_ID = WELL_KNOWN_APP_IDS.logAnalyticsApi;
 // Graph objects read as missing for a while after creation; a miss within this window is replication, not deletion.
 const REPLICATION_WINDOW_MS = 10 * 60_000;
 
-const keys = {
+const KEY_KINDS = {
+  "app-registration.log-analytics-service-principal": "log-analytics-service-principal",
+  "app-registration.app": "app",
+  "app-registration.service-principal": "service-principal",
+  "app-registration.consent": "consent",
+  "app-registration.secret": "secret",
+  "app-registration.secret-orphan": "secret-orphan",
+} as const;
+
+/** One of the app-registration step's log keys, parsed: its kind and the value after the colon. */
+export interface AppRegistrationKey {
+  kind: (typeof KEY_KINDS)[keyof typeof KEY_KINDS];
+  value: string;
+}
+
+/** The app-registration step's operation-log keys and their parser (the strings are persisted: they never change). */
+export const appRegistrationKeys = {
   logAnalytics: `app-registration.log-analytics-service-principal:${LA_APP_ID}`,
   app: (uniqueName: string) => `app-registration.app:${uniqueName}`,
   servicePrincipal: (uniqueName: string) => `app-registration.service-principal:${uniqueName}`,
   consent: (uniqueName: string) => `app-registration.consent:${uniqueName}/${LOG_ANALYTICS_DATA_READ}`,
   secret: (runId: string) => `app-registration.secret:${runCredentialName(runId)}`,
   orphanSecret: (runId: string, keyId: string) => `app-registration.secret-orphan:${runCredentialName(runId)}:${keyId}`,
+  parse(key: string): AppRegistrationKey | null {
+    const k = splitKey(key);
+    const kind = k && Object.hasOwn(KEY_KINDS, k.head) ? KEY_KINDS[k.head as keyof typeof KEY_KINDS] : undefined;
+    return k && kind ? { kind, value: k.value } : null;
+  },
 };
+const keys = appRegistrationKeys;
 
 function same(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
@@ -427,9 +454,144 @@ async function verify(ctx: StepContext, out: AppRegistrationOutput): Promise<Ver
   return { ok: true, checks };
 }
 
+/** The vendor's app id: from the app-registration step's outputs, else from the app registration itself. */
+async function vendorAppId(ctx: RemovalContext): Promise<string | null> {
+  return (
+    outputString(ctx, "app-registration", "appId") ??
+    (await getApplicationDetails(ctx.graph, ctx.config.vendor.appUniqueName))?.appId ??
+    null
+  );
+}
+
+/** The vendor's service principal object id: from the step's outputs, else read from Graph; null when it is gone. */
+export async function vendorPrincipalId(ctx: RemovalContext): Promise<string | null> {
+  const fromOutputs = outputString(ctx, "app-registration", "servicePrincipalId");
+  if (fromOutputs) return fromOutputs;
+  const appId = await vendorAppId(ctx);
+  return appId ? ((await getServicePrincipalByAppId(ctx.graph, appId))?.id ?? null) : null;
+}
+
+const REMOVABLE: Partial<Record<AppRegistrationKey["kind"], string>> = {
+  consent: "consent",
+  secret: "client-secret",
+  app: "application",
+  "service-principal": "service-principal",
+};
+
+const REMOVAL_TYPES: Record<string, string> = {
+  consent: "Admin consent (Log Analytics Data.Read)",
+  "client-secret": "Client secret",
+  application: "App registration",
+  "service-principal": "Service principal",
+};
+
+const REMOVAL_WHY: Record<string, string> = {
+  consent: "The Log Analytics permission this run granted to the vendor's app.",
+  "client-secret": "The client secret this run added to the vendor's app.",
+  application: "The vendor's app registration this run created, with its service principal, client secrets and Log Analytics permission.",
+  "service-principal":
+    "The vendor's service principal this run created (removed with the app registration; removed on its own if it remains).",
+};
+
+async function resolveAppWrite(w: LoggedWrite, category: string, ctx: RemovalContext): Promise<Resolution> {
+  const v = keys.parse(w.key)?.value ?? "";
+  switch (category) {
+    case "consent": {
+      const principal = await vendorPrincipalId(ctx);
+      const la = await getServicePrincipalByAppId(ctx.graph, LA_APP_ID);
+      if (!principal || !la) return { state: "absent" };
+      const find = async () =>
+        (await absentOn404(() => listAppRoleAssignments(ctx.graph, principal, "principal")))?.find((g) =>
+          w.resourceId ? sameId(g.id, w.resourceId) : sameId(g.resourceId, la.id),
+        ) ?? null;
+      const grant = await find();
+      if (!grant) return { state: "absent" };
+      return {
+        state: "present",
+        live: { remove: () => revokeAppRoleAssignment(ctx.graph, la.id, grant.id), exists: async () => (await find()) !== null },
+      };
+    }
+    case "client-secret": {
+      const find = async () => {
+        const app = await getApplicationDetails(ctx.graph, ctx.config.vendor.appUniqueName);
+        const cred = app?.passwordCredentials.find((p) => (w.resourceId ? sameId(p.keyId, w.resourceId) : p.displayName === v));
+        return app && cred ? { appObjectId: app.id, keyId: cred.keyId } : null;
+      };
+      const found = await find();
+      if (!found) return { state: "absent" };
+      return {
+        state: "present",
+        live: {
+          remove: () => removeApplicationPassword(ctx.graph, found.appObjectId, found.keyId),
+          exists: async () => (await find()) !== null,
+        },
+      };
+    }
+    case "application": {
+      const app = await getApplicationDetails(ctx.graph, v);
+      if (!app) return { state: "absent" };
+      if (w.resourceId && !sameId(app.id, w.resourceId))
+        return { state: "foreign", reason: "An app registration with this name exists, but it is not the one this run created." };
+      return {
+        state: "present",
+        live: {
+          remove: () => deleteApplication(ctx.graph, app.id),
+          exists: async () => (await getApplicationDetails(ctx.graph, v)) !== null,
+        },
+      };
+    }
+    default: {
+      const appId = await vendorAppId(ctx);
+      if (!appId) return { state: "absent" };
+      const sp = await getServicePrincipalByAppId(ctx.graph, appId);
+      if (!sp) return { state: "absent" };
+      return {
+        state: "present",
+        live: {
+          remove: () => deleteServicePrincipal(ctx.graph, sp.id),
+          exists: async () => (await getServicePrincipalByAppId(ctx.graph, appId)) !== null,
+        },
+      };
+    }
+  }
+}
+
+/** Removes the vendor's app registration the run created (its secret, grant and service principal go with it). */
+export const appRegistrationRemoval = standardRemoval(
+  {
+    categories: ["consent", "client-secret", "application", "service-principal"],
+    categoryOf: (key) => {
+      const k = keys.parse(key);
+      return (k && REMOVABLE[k.kind]) ?? null;
+    },
+    describe(w, category) {
+      const v = keys.parse(w.key)?.value ?? "";
+      return { resourceType: REMOVAL_TYPES[category] ?? category, resource: category === "consent" ? (v.split("/")[0] ?? v) : v };
+    },
+    keptType: (key) => (keys.parse(key)?.kind === "log-analytics-service-principal" ? "Log Analytics API service principal" : "Change"),
+    keptReason: (key) =>
+      keys.parse(key)?.kind === "log-analytics-service-principal"
+        ? "Microsoft's Log Analytics API service principal is shared by every app in the tenant."
+        : undefined,
+    why: REMOVAL_WHY,
+    resolve: resolveAppWrite,
+  },
+  (lines) => {
+    // The app registration takes its secrets, grant and service principal with it.
+    if (!lines.some((l) => l.category === "application" && l.action === "remove")) return;
+    for (const l of lines) {
+      if (l.action === "remove" && (l.category === "consent" || l.category === "client-secret" || l.category === "service-principal")) {
+        l.removedWith = "application";
+        l.why = `${REMOVAL_WHY[l.category]} Removed together with the app registration.`;
+      }
+    }
+  },
+);
+
 /** The vendor's app registration with Log Analytics Data.Read and a run-scoped client secret. */
 export const appRegistrationStep: StepModule<AppRegistrationLive, AppRegistrationOutput> = {
   id: "app-registration",
+  removal: appRegistrationRemoval,
   read,
   plan,
   apply,

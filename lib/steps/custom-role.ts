@@ -9,7 +9,10 @@ import { putCustomRoleDefinition } from "@/lib/azure/put-custom-role-definition"
 import metadataRoleJson from "./aks-cluster-metadata-role.json";
 import roleJson from "./aks-read-only-role.json";
 import logAnalyticsRoleJson from "./log-analytics-query-role.json";
+import { deleteRoleDefinition } from "@/lib/azure/delete-role-definition";
 import type { RunConfig } from "./config";
+import { splitKey } from "./keys";
+import { standardRemoval } from "./removal";
 import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
 /** Key of the role in customRoleId(): fixed, so every run in a tenant updates the same role. */
@@ -170,7 +173,7 @@ function planOne(ctx: StepContext, live: CustomRoleLiveItem): PlannedChange {
   const scopes = desiredScopes(ctx.config, live.existing);
   const base = {
     stepId: "custom-role" as const,
-    key: `custom-role.put:${live.roleId}`,
+    key: customRoleKeys.put(live.roleId),
     resourceType: "Custom role",
     resource: spec.roleName,
   };
@@ -218,7 +221,7 @@ async function applyOne(ctx: StepContext, live: CustomRoleLiveItem): Promise<str
       );
     }
     saved = await ctx.write(
-      { key: `custom-role.put:${live.roleId}`, kind: live.existing ? "update" : "create", target: `Custom role ${spec.roleName}` },
+      { key: customRoleKeys.put(live.roleId), kind: live.existing ? "update" : "create", target: `Custom role ${spec.roleName}` },
       // Needs roleDefinitions/write on every assignable scope: Owner or User Access Administrator (RBAC Administrator can't).
       () =>
         putCustomRoleDefinition(ctx.arm, {
@@ -292,9 +295,46 @@ async function verify(ctx: StepContext, out: CustomRoleOutput): Promise<VerifyRe
   return { ok: true, checks };
 }
 
+/** The custom-role step's operation-log key and its parser (the strings are persisted: they never change). */
+export const customRoleKeys = {
+  put: (roleId: string) => `custom-role.put:${roleId}`,
+  parse(key: string): { kind: "put"; roleId: string } | null {
+    const k = splitKey(key);
+    return k?.head === "custom-role.put" ? { kind: "put", roleId: k.value } : null;
+  },
+};
+
+/** Removes the custom roles the run created (Azure refuses while an assignment still uses one: role assignments go first). */
+export const customRoleRemoval = standardRemoval({
+  categories: ["custom-role"],
+  categoryOf: (key) => (customRoleKeys.parse(key) ? "custom-role" : null),
+  describe: (w) => ({ resourceType: "Custom role", resource: customRoleKeys.parse(w.key)?.roleId ?? "" }),
+  describeRemoval: (w) => ({ resourceType: "Custom role", resource: w.target.replace(/^Custom role /, "") }),
+  keptType: () => "Change",
+  why: {
+    "custom-role":
+      "A custom role this run created (read-only AKS, cluster metadata only, or Log Analytics queries); removed once no assignment uses it.",
+  },
+  async resolve(w, _category, ctx) {
+    const roleId = customRoleKeys.parse(w.key)?.roleId;
+    const first = ctx.config.subscriptions[0];
+    if (!first || !roleId) return { state: "absent" };
+    const scope = `/subscriptions/${first.id}`;
+    if (!(await getCustomRoleDefinition(ctx.arm, scope, roleId))) return { state: "absent" };
+    return {
+      state: "present",
+      live: {
+        remove: () => deleteRoleDefinition(ctx.arm, scope, roleId),
+        exists: async () => (await getCustomRoleDefinition(ctx.arm, scope, roleId)) !== null,
+      },
+    };
+  },
+});
+
 /** The portal's custom roles (lib/steps/*-role.json), deterministic ids per tenant. */
 export const customRoleStep: StepModule<CustomRoleLive, CustomRoleOutput> = {
   id: "custom-role",
+  removal: customRoleRemoval,
   read,
   plan,
   apply,

@@ -4,7 +4,10 @@ import { mapPerGroupSettled } from "@/lib/concurrency";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { listDiagnosticSettings, type DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";
 import { KUBE_AUDIT_CATEGORY, putDiagnosticSetting } from "@/lib/azure/put-diagnostic-setting";
+import { deleteDiagnosticSetting } from "@/lib/azure/delete-diagnostic-setting";
 import type { ClusterChoice, RunConfig } from "./config";
+import { splitKey } from "./keys";
+import { absentOn404, standardRemoval } from "./removal";
 import { storageAccountIdOf, type StorageOutput } from "./storage";
 import type { AttentionItem, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
@@ -76,8 +79,19 @@ const PER_SUBSCRIPTION_CONCURRENCY = 16;
 
 const sameId = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
 const accountNameOf = (id: string) => id.split("/").pop() ?? id;
-const settingKey = (clusterId: string) =>
-  `diagnostic-settings.setting:${clusterId}/providers/Microsoft.Insights/diagnosticSettings/${DIAGNOSTIC_SETTING_NAME}`;
+const SETTING_PATH = "/providers/Microsoft.Insights/diagnosticSettings/";
+
+/** The diagnostic-settings step's operation-log key and its parser (the strings are persisted: they never change). */
+export const diagnosticSettingsKeys = {
+  setting: (clusterId: string) => `diagnostic-settings.setting:${clusterId}${SETTING_PATH}${DIAGNOSTIC_SETTING_NAME}`,
+  parse(key: string): { kind: "setting"; clusterId: string; name: string } | null {
+    const k = splitKey(key);
+    if (k?.head !== "diagnostic-settings.setting") return null;
+    const [clusterId = k.value, name = ""] = k.value.split(SETTING_PATH);
+    return { kind: "setting", clusterId, name };
+  },
+};
+const settingKey = diagnosticSettingsKeys.setting;
 
 /** The admin's to-do once the cause is gone: the coverage check on the run page onboards the cluster. */
 const EXTEND_LATER = "then Re-check coverage on the run page and Extend the run to onboard it";
@@ -305,9 +319,34 @@ function perSubscriptionSettled<R>(
   );
 }
 
+/** Removes the run's kube-audit settings (the clusters' other settings stay). */
+export const diagnosticSettingsRemoval = standardRemoval({
+  categories: ["diagnostic-setting"],
+  categoryOf: (key) => (diagnosticSettingsKeys.parse(key) ? "diagnostic-setting" : null),
+  describe(w) {
+    const k = diagnosticSettingsKeys.parse(w.key);
+    const cluster = k?.clusterId ?? "";
+    return { resourceType: "Diagnostic setting", resource: `${cluster.split("/").pop() ?? cluster}/${k?.name ?? ""}` };
+  },
+  keptType: () => "Change",
+  why: { "diagnostic-setting": "Stops sending the cluster's kube-audit logs to the audit storage account." },
+  async resolve(w, _category, ctx) {
+    const k = diagnosticSettingsKeys.parse(w.key);
+    if (!k) return { state: "absent" };
+    const find = async () =>
+      (await absentOn404(() => listDiagnosticSettings(ctx.arm, k.clusterId)))?.find((s) => s.name === k.name) ?? null;
+    if (!(await find())) return { state: "absent" };
+    return {
+      state: "present",
+      live: { remove: () => deleteDiagnosticSetting(ctx.arm, k.clusterId, k.name), exists: async () => (await find()) !== null },
+    };
+  },
+});
+
 /** Step 2: one kube-audit diagnostic setting per selected cluster, to its region's account. */
 export const diagnosticSettingsStep: StepModule<DiagnosticSettingsLive, DiagnosticSettingsOutput> = {
   id: STEP_ID,
+  removal: diagnosticSettingsRemoval,
 
   async read(ctx) {
     return { clusters: await perSubscriptionSettled(targetsOf(ctx), (t) => readCluster(ctx, t)) };

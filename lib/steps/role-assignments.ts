@@ -9,6 +9,7 @@ import { deleteRoleAssignment } from "@/lib/azure/delete-role-assignment";
 import { AzureOperationError, classifyAzureError } from "@/lib/azure/errors";
 import { getApplicationByUniqueName } from "@/lib/azure/get-application-by-unique-name";
 import { getManagedCluster } from "@/lib/azure/get-managed-cluster";
+import { getRoleAssignmentById } from "@/lib/azure/get-role-assignment";
 import { getServicePrincipalByAppId } from "@/lib/azure/get-service-principal-by-app-id";
 import { listRoleAssignmentsAtScope, type RoleAssignmentInfo } from "@/lib/azure/list-role-assignments-at-scope";
 import { customRoleId, roleAssignmentName } from "@/lib/azure/names";
@@ -16,6 +17,9 @@ import { subscriptionOf } from "@/lib/azure/provisioning-clients";
 import { BUILTIN_ROLE_IDS, roleGuid } from "@/lib/azure/role-ids";
 import { blobReadCondition, CONDITION_VERSION } from "./abac";
 import type { ClusterChoice, RunConfig } from "./config";
+import { vendorPrincipalId } from "./app-registration";
+import { splitKey } from "./keys";
+import { standardRemoval } from "./removal";
 import { retryWriteOnReplication } from "./replication-retry";
 import {
   AKS_CLUSTER_METADATA_ROLE,
@@ -346,9 +350,17 @@ async function listAt(ctx: StepContext, scopes: string[], principalId: string): 
   return Object.fromEntries(scopes.map((scope, i) => [scope, lists[i] ?? []]));
 }
 
-function keyOf(d: Pick<DesiredAssignment, "roleGuid" | "scope">): string {
-  return `role-assignments.${d.roleGuid}:${d.scope}`;
-}
+const KEY_HEAD = "role-assignments.";
+
+/** The role-assignments step's operation-log key and its parser (the strings are persisted: they never change). */
+export const roleAssignmentKeys = {
+  assignment: (d: Pick<DesiredAssignment, "roleGuid" | "scope">) => `${KEY_HEAD}${d.roleGuid}:${d.scope}`,
+  parse(key: string): { kind: "assignment"; roleGuid: string; scope: string } | null {
+    const k = splitKey(key);
+    return k?.head.startsWith(KEY_HEAD) ? { kind: "assignment", roleGuid: k.head.slice(KEY_HEAD.length), scope: k.value } : null;
+  },
+};
+const keyOf = roleAssignmentKeys.assignment;
 
 async function read(ctx: StepContext): Promise<RoleAssignmentsLive> {
   const roles = roleIdsOf(ctx);
@@ -587,9 +599,45 @@ async function verify(ctx: StepContext, out: RoleAssignmentsOutput): Promise<Ver
   return { ok: true, checks };
 }
 
+/** Removes the vendor's role assignments the run created (one the vendor held before, under another name, stays). */
+export const roleAssignmentsRemoval = standardRemoval({
+  categories: ["role-assignment"],
+  categoryOf: (key) => (roleAssignmentKeys.parse(key) ? "role-assignment" : null),
+  describe: (w) => ({ resourceType: "Role assignment", resource: roleAssignmentKeys.parse(w.key)?.scope ?? "" }),
+  describeRemoval: (w) => ({ resourceType: "Role assignment", resource: w.target }),
+  keptType: () => "Change",
+  why: { "role-assignment": "The vendor's access granted by this run." },
+  async resolve(w, _category, ctx) {
+    const k = roleAssignmentKeys.parse(w.key);
+    if (!k || !/^[0-9a-f-]{36}$/i.test(k.roleGuid) || !k.scope) return { state: "absent" };
+    const { roleGuid: guid, scope } = k;
+    let id = w.resourceId;
+    if (!id) {
+      const principal = await vendorPrincipalId(ctx);
+      if (!principal) return { state: "absent" };
+      id = `${scope.replace(/\/+$/, "")}/providers/Microsoft.Authorization/roleAssignments/${roleAssignmentName(scope, principal, guid)}`;
+    }
+    const assignmentId = id;
+    const found = await getRoleAssignmentById(ctx.arm, assignmentId);
+    if (!found) return { state: "absent" };
+    // Azure's RoleAssignmentExists path logs the assignment it found under another name: that one predates the run.
+    if (!same(found.name, roleAssignmentName(scope, found.principalId, guid))) {
+      return { state: "foreign", reason: "The vendor already held this role here under another assignment name; it predates this run." };
+    }
+    return {
+      state: "present",
+      live: {
+        remove: () => deleteRoleAssignment(ctx.arm, found.scope || scope, found.name),
+        exists: async () => (await getRoleAssignmentById(ctx.arm, assignmentId)) !== null,
+      },
+    };
+  },
+});
+
 /** Role assignments for the vendor's service principal, as narrow as its work allows, with deterministic names. */
 export const roleAssignmentsStep: StepModule<RoleAssignmentsLive, RoleAssignmentsOutput> = {
   id: "role-assignments",
+  removal: roleAssignmentsRemoval,
   read,
   plan,
   apply,

@@ -14,8 +14,36 @@ import { KUBE_AUDIT_PREFIX, KUBE_AUDIT_RULE_NAME, putManagementPolicy } from "@/
 import { registerProvider } from "@/lib/azure/register-provider";
 import { updateStorageAccountSecurity } from "@/lib/azure/update-storage-account-security";
 import { updateStorageNetworkRules } from "@/lib/azure/update-storage-network-rules";
+import { deleteManagementPolicy } from "@/lib/azure/delete-management-policy";
+import { deleteResourceGroup } from "@/lib/azure/delete-resource-group";
+import { deleteStorageAccount } from "@/lib/azure/delete-storage-account";
+import { listResourceGroupResources } from "@/lib/azure/list-resource-group-resources";
 import type { RunConfig, StorageChoice } from "./config";
-import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
+import { splitKey } from "./keys";
+import {
+  absentOn404,
+  ALREADY_GONE,
+  decideRemoval,
+  isRemovable,
+  keptLine,
+  removableInOrder,
+  resolveWrite,
+  UNCERTAIN_NOTE,
+  type RemovalSpec,
+} from "./removal";
+import type {
+  LiveResource,
+  LoggedWrite,
+  PlannedChange,
+  RemovalContext,
+  RemovalLine,
+  Resolution,
+  StepContext,
+  StepModule,
+  StepRemoval,
+  StepRemovalPlan,
+  VerifyResult,
+} from "./types";
 
 /** Resource providers the step registers in every subscription of the run (storage accounts and diagnostic settings). */
 export const STORAGE_PROVIDER_NAMESPACES = ["Microsoft.Storage", "Microsoft.Insights"] as const;
@@ -115,13 +143,47 @@ function involvedSubscriptions(config: RunConfig): string[] {
   return [...seen.values()];
 }
 
-const keys = {
+/** One of the storage step's log keys, parsed. */
+export type StorageKey =
+  | { kind: "register"; subscriptionId: string; namespace: string }
+  | { kind: "resource-group"; subscriptionId: string; resourceGroup: string }
+  | { kind: "account" | "network" | "lifecycle"; accountId: string };
+
+const LIFECYCLE_SUFFIX = /\/managementPolicies\/default$/i;
+const GROUP_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)$/i;
+const PROVIDER_ID = /^\/subscriptions\/([^/]+)\/providers\/([^/]+)$/i;
+
+/** The storage step's operation-log keys and their parser (the strings are persisted: they never change). */
+export const storageKeys = {
   register: (sub: string, ns: string) => `storage.register:/subscriptions/${sub}/providers/${ns}`,
-  resourceGroup: (c: StorageChoice) => `storage.resource-group:/subscriptions/${c.subscriptionId}/resourceGroups/${c.resourceGroup}`,
+  resourceGroup: (c: Pick<StorageChoice, "subscriptionId" | "resourceGroup">) =>
+    `storage.resource-group:/subscriptions/${c.subscriptionId}/resourceGroups/${c.resourceGroup}`,
   account: (id: string) => `storage.account:${id}`,
   network: (id: string) => `storage.network:${id}`,
   lifecycle: (id: string) => `storage.lifecycle:${id}/managementPolicies/default`,
+  parse(key: string): StorageKey | null {
+    const k = splitKey(key);
+    switch (k?.head) {
+      case "storage.register": {
+        const m = PROVIDER_ID.exec(k.value);
+        return m?.[1] && m[2] ? { kind: "register", subscriptionId: m[1], namespace: m[2] } : null;
+      }
+      case "storage.resource-group": {
+        const m = GROUP_ID.exec(k.value);
+        return m?.[1] && m[2] ? { kind: "resource-group", subscriptionId: m[1], resourceGroup: m[2] } : null;
+      }
+      case "storage.account":
+        return { kind: "account", accountId: k.value };
+      case "storage.network":
+        return { kind: "network", accountId: k.value };
+      case "storage.lifecycle":
+        return { kind: "lifecycle", accountId: k.value.replace(LIFECYCLE_SUFFIX, "") };
+      default:
+        return null;
+    }
+  },
 };
+const keys = storageKeys;
 
 interface Blocker {
   code: AzureErrorCode;
@@ -580,9 +642,178 @@ async function verifyAccount(ctx: StepContext, out: StorageAccountOutput): Promi
   return { failures: f, check };
 }
 
+const ACCOUNT_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Storage\/storageAccounts\/([^/]+)$/i;
+
+/** Subscription, group and name of a storage account id. */
+export function parseAccountId(id: string): { subscriptionId: string; resourceGroup: string; name: string } | null {
+  const m = ACCOUNT_ID.exec(id);
+  return m?.[1] && m[2] && m[3] ? { subscriptionId: m[1], resourceGroup: m[2], name: m[3] } : null;
+}
+
+/** The group holds resources the run didn't create: it is kept. */
+export class GroupNotEmptyError extends Error {
+  constructor(
+    readonly group: string,
+    readonly names: string[],
+  ) {
+    super(`Resource group ${group} still holds ${names.join(", ")}, which this run didn't create, so it is kept.`);
+    this.name = "GroupNotEmptyError";
+  }
+}
+
+const REMOVABLE: Partial<Record<StorageKey["kind"], string>> = {
+  lifecycle: "lifecycle-policy",
+  account: "storage-account",
+  "resource-group": "resource-group",
+};
+
+/** A present resource read by `read` (null: gone) and removed by `remove`. */
+function liveOf(read: () => Promise<unknown>, remove: () => Promise<void>): LiveResource {
+  return { remove, exists: async () => (await read()) !== null };
+}
+
+async function presentIf(read: () => Promise<unknown>, remove: () => Promise<void>): Promise<Resolution> {
+  return (await read()) === null ? { state: "absent" } : { state: "present", live: liveOf(read, remove) };
+}
+
+const storageRemovalSpec: RemovalSpec = {
+  categories: ["lifecycle-policy", "storage-account", "resource-group"],
+  categoryOf: (key) => {
+    const k = storageKeys.parse(key);
+    return (k && REMOVABLE[k.kind]) ?? null;
+  },
+  describe(w, category) {
+    const k = storageKeys.parse(w.key);
+    const value = splitKey(w.key)?.value ?? "";
+    if (category === "resource-group")
+      return { resourceType: "Resource group", resource: k?.kind === "resource-group" ? k.resourceGroup : value };
+    const name = k && "accountId" in k ? (parseAccountId(k.accountId)?.name ?? value) : value;
+    return { resourceType: category === "lifecycle-policy" ? "Lifecycle policy" : "Storage account", resource: name };
+  },
+  keptType: (key) => {
+    const kind = storageKeys.parse(key)?.kind;
+    return kind === "register" ? "Resource provider registration" : kind === "network" ? "Storage firewall" : "Change";
+  },
+  keptReason: (key) =>
+    storageKeys.parse(key)?.kind === "register"
+      ? "Resource provider registrations are subscription-wide and other resources may rely on them."
+      : undefined,
+  why: {
+    "lifecycle-policy": "The kube-audit retention rule this run added to an account it didn't create.",
+    "storage-account":
+      "The audit storage account this run created. The kube-audit logs stored in it are deleted with it and can't be recovered.",
+    "resource-group": "The resource group this run created; it is empty once the storage accounts are removed.",
+  },
+  async resolve(w, _category, ctx) {
+    const k = storageKeys.parse(w.key);
+    if (k?.kind === "resource-group") {
+      const { subscriptionId: sub, resourceGroup: name } = k;
+      const list = () => listResourceGroupResources(ctx.arm, sub, name);
+      return presentIf(list, async () => {
+        // Deleting a group deletes everything in it: only ever an empty one.
+        const inside = await list();
+        if (inside === null) return;
+        if (inside.length > 0)
+          throw new GroupNotEmptyError(
+            name,
+            inside.map((r) => r.name),
+          );
+        await deleteResourceGroup(ctx.arm, sub, name);
+      });
+    }
+    const a = k && "accountId" in k ? parseAccountId(k.accountId) : null;
+    if (!a) return { state: "absent" };
+    if (k?.kind === "lifecycle")
+      return presentIf(
+        () => absentOn404(() => getManagementPolicy(ctx.arm, a.subscriptionId, a.resourceGroup, a.name)),
+        () => deleteManagementPolicy(ctx.arm, a.subscriptionId, a.resourceGroup, a.name),
+      );
+    return presentIf(
+      () => getStorageAccount(ctx.arm, a.subscriptionId, a.resourceGroup, a.name),
+      () => deleteStorageAccount(ctx.arm, a.subscriptionId, a.resourceGroup, a.name),
+    );
+  },
+};
+
+// Accounts go before their group, whose removal is decided once the accounts it holds are known; a lifecycle policy on an
+// account the run created goes with the account, and the run's changes on an account it removes are no line of their own.
+async function planStorageRemoval(writes: readonly LoggedWrite[], ctx: RemovalContext): Promise<StepRemovalPlan> {
+  const spec = storageRemovalSpec;
+  const byKey = new Map(writes.map((w) => [w.key, w]));
+  const lines: RemovalLine[] = [];
+  const live = new Map<string, LiveResource>();
+  const accountsRemoved = new Set<string>();
+  const removable = removableInOrder(spec, writes);
+  for (const { w, category } of removable) {
+    const k = storageKeys.parse(w.key);
+    const account = k?.kind === "lifecycle" ? byKey.get(storageKeys.account(k.accountId)) : undefined;
+    if (account?.provenance === "created" || account?.provenance === "uncertain") continue;
+    if (category === "resource-group") continue;
+    const d = await decideRemoval(spec, w, category, ctx);
+    if (!d) continue;
+    lines.push(d.line);
+    if (d.live) {
+      live.set(w.key, d.live);
+      if (k?.kind === "account") accountsRemoved.add(k.accountId.toLowerCase());
+    }
+  }
+
+  for (const { w } of removable.filter((x) => x.category === "resource-group")) {
+    const k = storageKeys.parse(w.key);
+    const d = spec.describe(w, "resource-group");
+    const inside = k?.kind === "resource-group" ? await listResourceGroupResources(ctx.arm, k.subscriptionId, k.resourceGroup) : null;
+    if (inside === null) {
+      if (w.provenance === "created") lines.push({ key: w.key, category: "resource-group", ...d, action: "gone", why: ALREADY_GONE });
+      continue;
+    }
+    const others = inside.filter((r) => !accountsRemoved.has(r.id.toLowerCase())).map((r) => r.name);
+    if (others.length > 0) {
+      const why = `It also holds ${others.join(", ")}, which this run didn't create, so it is kept.`;
+      lines.push({ key: w.key, category: "resource-group", ...d, action: "keep", why });
+      continue;
+    }
+    const r = await spec.resolve(w, "resource-group", ctx);
+    if (r.state !== "present") continue;
+    live.set(w.key, r.live);
+    const why = (spec.why["resource-group"] ?? "") + (w.provenance === "uncertain" ? UNCERTAIN_NOTE : "");
+    lines.push({ key: w.key, category: "resource-group", ...d, action: "remove", why });
+  }
+
+  for (const w of writes.filter((x) => !isRemovable(spec, x))) {
+    const k = storageKeys.parse(w.key);
+    // Updates on an account: shown on the account's own line below when it was adopted.
+    if ((k?.kind === "network" || k?.kind === "lifecycle") && parseAccountId(k.accountId) && accountsRemoved.has(k.accountId.toLowerCase()))
+      continue;
+    lines.push(keptLine(spec, w));
+  }
+
+  // Adopted accounts may have no logged write at all (nothing needed changing): they are still listed as kept.
+  for (const s of ctx.config.storage.filter((x) => x.adopt)) {
+    const key = storageKeys.account(storageAccountIdOf(s));
+    if (lines.some((l) => l.key === key)) continue;
+    lines.push({
+      key,
+      category: "storage-account",
+      resourceType: "Storage account",
+      resource: s.accountName,
+      action: "keep",
+      why: "It existed before this run, which adopted it; it and its logs stay.",
+    });
+  }
+  return { lines, live };
+}
+
+/** Removes what the storage step created: lifecycle policies on adopted accounts, the run's accounts, then empty groups. */
+export const storageRemoval: StepRemoval = {
+  categories: storageRemovalSpec.categories,
+  plan: planStorageRemoval,
+  resolve: (w, ctx) => resolveWrite(storageRemovalSpec, w, ctx),
+};
+
 /** Step 1: storage accounts for the kube-audit logs, one per AKS region. */
 export const storageStep: StepModule<StorageLive, StorageOutput> = {
   id: STEP_ID,
+  removal: storageRemoval,
 
   async read(ctx) {
     const pairs = involvedSubscriptions(ctx.config).flatMap((subscriptionId) =>

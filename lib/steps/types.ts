@@ -1,6 +1,7 @@
 // The contract between the engine and the provisioning steps.
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
+import type { WorkbenchConfig } from "@/lib/azure/workbench-client";
 import type { RunConfig } from "./config";
 import type { StepId } from "./registry";
 
@@ -91,9 +92,76 @@ export interface StepContext {
 /** ok with `attention`: the step is done with exceptions (what it could not do); the engine stores it beside the outputs. */
 export type VerifyResult = { ok: true; checks: string[]; attention?: AttentionItem[] } | { ok: false; reason: string };
 
+/** What the run's log says about one key: created (a create or grant succeeded), uncertain (only an intent or a failure), kept (no create). */
+export type Provenance = "created" | "uncertain" | "kept";
+
+/** One key of the run's operation log that a step wrote, summarised by the caller (steps never read the log themselves). */
+export interface LoggedWrite {
+  key: string;
+  /** Every kind logged for the key (create, adopt, update, grant, register, delete). */
+  kinds: string[];
+  /** The target text of the write, for people. */
+  target: string;
+  /** Resource id (or Graph object id / key id / device id) from the succeeded create, when known. */
+  resourceId: string | null;
+  provenance: Provenance;
+}
+
+/** What a step's removal may use: the acting admin's credentials, the run's configuration and its steps' outputs. */
+export interface RemovalContext {
+  tenantId: string;
+  config: RunConfig;
+  arm: TokenCredential;
+  graph: TokenCredential;
+  /** Outputs of the run's done steps (ids the log doesn't carry, e.g. the app's appId). */
+  outputs: Partial<Record<string, unknown>>;
+  workbench: WorkbenchConfig | null;
+}
+
+/** A resource that exists now: how to remove it and how to check it is gone. */
+export interface LiveResource {
+  remove(): Promise<void>;
+  exists(): Promise<boolean>;
+}
+
+/** One logged write read against Azure: absent, present (removable), or present but not the run's to remove. */
+export type Resolution = { state: "absent" } | { state: "present"; live: LiveResource } | { state: "foreign"; reason: string };
+
+/** One line of a step's removal plan; never a secret. */
+export interface RemovalLine {
+  key: string;
+  /** The step's removable kind (one of its `categories`); null: the portal never removes it. */
+  category: string | null;
+  resourceType: string;
+  resource: string;
+  action: "remove" | "keep" | "gone";
+  why: string;
+  /** Removed by the removal of another item (the app registration takes its secret and grant with it). */
+  removedWith?: "application";
+}
+
+/** A step's removal plan, with the live handles of what it removes. */
+export interface StepRemovalPlan {
+  lines: RemovalLine[];
+  live: Map<string, LiveResource>;
+}
+
+/**
+ * How a step undoes what it created. `plan` reads Azure for the step's own logged writes and says what it would remove
+ * and what it keeps (with why); `resolve` reads one write again right before its removal: `present.live.remove()` removes
+ * it, and absent (already gone) counts as removed.
+ */
+export interface StepRemoval {
+  /** The kinds of things the step removes, in removal order (dependants first). */
+  categories: readonly string[];
+  plan(writes: readonly LoggedWrite[], ctx: RemovalContext): Promise<StepRemovalPlan>;
+  resolve(write: LoggedWrite, ctx: RemovalContext): Promise<Resolution>;
+}
+
 /**
  * A provisioning step. `read` looks at live state, `plan` says what would change, `apply` makes it so
  * (idempotent: safe to run again after a crash at any point), `verify` reads again and checks the result.
+ * `removal` undoes it (offboarding); a step that leaves nothing behind has none.
  */
 export interface StepModule<Live = unknown, Out = unknown> {
   id: StepId;
@@ -101,4 +169,5 @@ export interface StepModule<Live = unknown, Out = unknown> {
   plan(ctx: StepContext, live: Live): PlannedChange[];
   apply(ctx: StepContext, live: Live): Promise<Out>;
   verify(ctx: StepContext, out: Out): Promise<VerifyResult>;
+  removal?: StepRemoval;
 }

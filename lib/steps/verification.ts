@@ -82,6 +82,12 @@ interface BlockedCluster {
 
 const LOG_ANALYTICS_QUERY = "print ok=1";
 
+/** The verification step's operation-log keys: a temporary secret and its removal (it leaves nothing, so it has no removal). */
+export const verificationKeys = {
+  secret: (applicationObjectId: string) => `verification.secret:${applicationObjectId}`,
+  secretRemove: (keyId: string) => `verification.secret-remove:${keyId}`,
+};
+
 async function read(ctx: StepContext): Promise<VerificationLive> {
   const app = appOutputSchema.safeParse(ctx.outputs["app-registration"]);
   const handoff = handoffOutputSchema.safeParse(ctx.outputs["workbench-handoff"]);
@@ -414,7 +420,7 @@ async function apply(ctx: StepContext, live: VerificationLive): Promise<Verifica
     // The run's secret was handed off and deleted: a one-hour secret for this verification only, removed right after.
     const temp = await ctx.write(
       {
-        key: `verification.secret:${app.applicationObjectId}`,
+        key: verificationKeys.secret(app.applicationObjectId),
         kind: "create",
         target: `client secret "${VERIFICATION_SECRET_NAME}" of app ${app.appId}`,
       },
@@ -426,7 +432,7 @@ async function apply(ctx: StepContext, live: VerificationLive): Promise<Verifica
     } finally {
       await ctx.write(
         {
-          key: `verification.secret-remove:${temp.keyId}`,
+          key: verificationKeys.secretRemove(temp.keyId),
           kind: "delete",
           target: `client secret "${VERIFICATION_SECRET_NAME}" of app ${app.appId}`,
         },

@@ -3,12 +3,52 @@ import "server-only";
 import { z } from "zod";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { listWorkbenchDevices, type WorkbenchDevice } from "@/lib/azure/list-workbench-devices";
+import { deregisterWorkbenchDevice } from "@/lib/azure/deregister-workbench-device";
 import { registerWorkbenchDevice } from "@/lib/azure/register-workbench-device";
 import { updateWorkbenchDeviceStorageAccounts } from "@/lib/azure/update-workbench-device";
 import { workbenchConfig } from "@/lib/azure/workbench-client";
 import { CLIENT_SECRET_KIND, runCredentialName } from "./app-registration";
+import { splitKey } from "./keys";
+import { standardRemoval } from "./removal";
 import { storageAccountsBySubscription } from "./role-assignments";
 import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
+
+const KEY_KINDS = { "workbench-handoff.device": "device", "workbench-handoff.device-accounts": "device-accounts" } as const;
+
+/** The hand-off step's operation-log keys and their parser (the strings are persisted: they never change). */
+export const workbenchHandoffKeys = {
+  /** The plan line of a manual hand-off: never written. */
+  manual: "workbench-handoff.manual",
+  device: (deviceName: string) => `workbench-handoff.device:${deviceName}`,
+  deviceAccounts: (deviceName: string) => `workbench-handoff.device-accounts:${deviceName}`,
+  parse(key: string): { kind: "device" | "device-accounts"; deviceName: string } | null {
+    const k = splitKey(key);
+    const kind = k && Object.hasOwn(KEY_KINDS, k.head) ? KEY_KINDS[k.head as keyof typeof KEY_KINDS] : undefined;
+    return k && kind ? { kind, deviceName: k.value } : null;
+  },
+};
+
+/** Deregisters the run's Workbench device: the vendor stops reading this tenant's audit logs. */
+export const workbenchHandoffRemoval = standardRemoval({
+  categories: ["workbench-device"],
+  categoryOf: (key) => (workbenchHandoffKeys.parse(key)?.kind === "device" ? "workbench-device" : null),
+  describe: (w) => ({ resourceType: "Workbench security device", resource: workbenchHandoffKeys.parse(w.key)?.deviceName ?? "" }),
+  keptType: () => "Change",
+  why: { "workbench-device": "Workbench stops reading this tenant's audit logs." },
+  async resolve(w, _category, ctx) {
+    const wb = ctx.workbench;
+    const name = workbenchHandoffKeys.parse(w.key)?.deviceName ?? "";
+    if (!wb)
+      return { state: "foreign", reason: "The portal's Workbench API is no longer configured: remove the device in Workbench by hand." };
+    const find = async () => (await listWorkbenchDevices(wb)).find((d) => (w.resourceId ? d.id === w.resourceId : d.name === name)) ?? null;
+    const device = await find();
+    if (!device) return { state: "absent" };
+    return {
+      state: "present",
+      live: { remove: () => deregisterWorkbenchDevice(wb, device.id), exists: async () => (await find()) !== null },
+    };
+  },
+});
 
 /** What Workbench has now. Manual when the portal has no Workbench URL/API key. */
 export type WorkbenchHandoffLive =
@@ -64,7 +104,7 @@ function plan(ctx: StepContext, live: WorkbenchHandoffLive): PlannedChange[] {
     return [
       {
         ...base,
-        key: "workbench-handoff.manual",
+        key: workbenchHandoffKeys.manual,
         action: "no-change",
         resource: ctx.config.vendor.name,
         why: "The portal has no Workbench API configured: you will pass the tenant id, client id, secret and storage accounts to the vendor yourself.",
@@ -78,7 +118,7 @@ function plan(ctx: StepContext, live: WorkbenchHandoffLive): PlannedChange[] {
       return [
         {
           ...base,
-          key: `workbench-handoff.device-accounts:${live.deviceName}`,
+          key: workbenchHandoffKeys.deviceAccounts(live.deviceName),
           action: "update",
           resource: live.deviceName,
           why: "Tells Workbench about the run's audit storage accounts; the client secret it already holds stays as it is.",
@@ -89,7 +129,7 @@ function plan(ctx: StepContext, live: WorkbenchHandoffLive): PlannedChange[] {
     return [
       {
         ...base,
-        key: `workbench-handoff.device:${live.deviceName}`,
+        key: workbenchHandoffKeys.device(live.deviceName),
         action: "no-change",
         resource: live.deviceName,
         why: "This run's device is already registered in Workbench.",
@@ -99,7 +139,7 @@ function plan(ctx: StepContext, live: WorkbenchHandoffLive): PlannedChange[] {
   return [
     {
       ...base,
-      key: `workbench-handoff.device:${live.deviceName}`,
+      key: workbenchHandoffKeys.device(live.deviceName),
       action: "create",
       resource: live.deviceName,
       // Before App registration has run (a plan of a new run), the secret doesn't exist yet: it will be made and sent.
@@ -129,7 +169,7 @@ async function apply(ctx: StepContext, live: WorkbenchHandoffLive): Promise<Work
     const accounts = handoffStorageAccounts(ctx);
     if (!sameAccounts(existing, accounts)) {
       await ctx.write(
-        { key: `workbench-handoff.device-accounts:${deviceName}`, kind: "update", target: `Workbench device ${deviceName}` },
+        { key: workbenchHandoffKeys.deviceAccounts(deviceName), kind: "update", target: `Workbench device ${deviceName}` },
         () => updateWorkbenchDeviceStorageAccounts(config, existing.id, accounts),
         (d) => d.id,
       );
@@ -146,7 +186,7 @@ async function apply(ctx: StepContext, live: WorkbenchHandoffLive): Promise<Work
     );
   }
   const device = await ctx.write(
-    { key: `workbench-handoff.device:${deviceName}`, kind: "create", target: `Workbench device ${deviceName}` },
+    { key: workbenchHandoffKeys.device(deviceName), kind: "create", target: `Workbench device ${deviceName}` },
     () =>
       registerWorkbenchDevice(config, {
         name: deviceName,
@@ -183,6 +223,7 @@ async function verify(ctx: StepContext, out: WorkbenchHandoffOutput): Promise<Ve
 /** Registers the run's security device in Workbench (or returns manual mode when no Workbench API is configured). */
 export const workbenchHandoffStep: StepModule<WorkbenchHandoffLive, WorkbenchHandoffOutput> = {
   id: "workbench-handoff",
+  removal: workbenchHandoffRemoval,
   read,
   plan,
   apply,
