@@ -4,9 +4,20 @@ import "../../scripts/server-only-shim";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { closeDb, configureDb, confirmRunPlan, createRun, getRunForTenant, migrate, setRunPlan, setRunStatus } from "../../lib/db";
+import {
+  closeDb,
+  configureDb,
+  confirmRunPlan,
+  createRun,
+  getRunForTenant,
+  listOperations,
+  migrate,
+  setRunPlan,
+  setRunStatus,
+} from "../../lib/db";
 import { runRemainingSteps } from "../../lib/engine/drive-run";
 import { planRun } from "../../lib/engine/plan-run";
+import { resumeInterruptedSteps } from "../../lib/engine/recover";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
 import type { TokenProvider } from "../../lib/engine/tokens";
 import type { RunConfig } from "../../lib/steps/config";
@@ -117,8 +128,8 @@ function duplicates(state: JsonBody): string[] {
     .map(([k, [got, want]]) => `${k}: ${got} (want ${want})`);
 }
 
-async function main(worker: number, runs: number): Promise<void> {
-  const sim = await startTestSimulator({ log: () => undefined, blob: true });
+/** Points this process's engine at a simulator: its endpoints, the portal's client and a fresh sealing key. */
+function pointAtSimulator(sim: { url: string }): TokenProvider {
   process.env.ARM_ENDPOINT = sim.url;
   process.env.GRAPH_ENDPOINT = sim.url;
   // Verification signs in as the created app and queries Log Analytics at the simulator.
@@ -130,14 +141,32 @@ async function main(worker: number, runs: number): Promise<void> {
   process.env.ENCRYPTION_KEY = crypto.randomBytes(32).toString("base64");
   process.env.WORKBENCH_URL = `${sim.url}/workbench`;
   process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  const dataDir = path.join(".test-data", `fault-runs-${worker}-${crypto.randomBytes(4).toString("hex")}`);
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-  const tokens: TokenProvider = async (resource) => ({
+  return async (resource) => ({
     ok: true,
     token: await simToken(sim, { upn: OWNER, resource }),
     expiresOn: new Date(Date.now() + 3_600_000),
   });
+}
+
+/** A confirmed, running run of config(), planned without faults (a faulted plan read is shown as a plan error, not retried). */
+async function startRun(tokens: TokenProvider): Promise<string> {
+  const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config: config(), steps: STEP_IDS });
+  const planned = await planRun({ config: config(), tenantId: TENANT, tokens, modules: STEP_MODULES, runId: run.id });
+  if (
+    !(await setRunPlan(run.id, planned as never)) ||
+    !(await confirmRunPlan(run.id, OWNER)) ||
+    !(await setRunStatus(run.id, "running", { from: ["planned"] }))
+  )
+    throw new Error("could not start the run");
+  return run.id;
+}
+
+async function main(worker: number, runs: number): Promise<void> {
+  const sim = await startTestSimulator({ log: () => undefined, blob: true });
+  const tokens = pointAtSimulator(sim);
+  const dataDir = path.join(".test-data", `fault-runs-${worker}-${crypto.randomBytes(4).toString("hex")}`);
+  configureDb(testDbOptions(dataDir));
+  await migrate();
   try {
     for (let i = 0; i < runs; i++) {
       const seed = 1_000 + worker * 100 + i;
@@ -146,15 +175,7 @@ async function main(worker: number, runs: number): Promise<void> {
       await simJson(sim, "POST", "/_sim/latency", {
         body: { lroMs: { storageAccount: (worker + i) % 3 === 0 ? 1_500 : 100, providerRegistration: 0 }, replicationMs: 300 },
       });
-      const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config: config(), steps: STEP_IDS });
-      // Planning reads without faults: a faulted plan read is shown to the admin as a plan error, not retried.
-      const planned = await planRun({ config: config(), tenantId: TENANT, tokens, modules: STEP_MODULES, runId: run.id });
-      if (
-        !(await setRunPlan(run.id, planned as never)) ||
-        !(await confirmRunPlan(run.id, OWNER)) ||
-        !(await setRunStatus(run.id, "running", { from: ["planned"] }))
-      )
-        throw new Error("could not start the run");
+      const run = { id: await startRun(tokens) };
       // Retry-After 0 s or 1 s on alternate runs.
       await simJson(sim, "POST", "/_sim/faults", { body: { rate: FAULT_RATE, kinds: FAULT_KINDS, seed, retryAfterSeconds: i % 2 } });
       const since = new Date().toISOString();
@@ -197,7 +218,69 @@ async function main(worker: number, runs: number): Promise<void> {
   }
 }
 
-if (process.argv[1]?.endsWith("fault-run-worker.ts")) {
+/** The lease of the crash phases: short, so the resume finds the killed process's leases lapsed within seconds. */
+export const CRASH_LEASE_TTL_MS = 2_000;
+
+/** What the resume phase of a crash reports. */
+export interface CrashResumeReport {
+  runId: string;
+  interrupted: string[];
+  outcome: string;
+  steps: string[];
+  duplicates: string[];
+  /** Write-ahead log entries whose outcome the killed process never recorded, by step. */
+  unfinishedWrites: string[];
+}
+
+/**
+ * start: start a run against the simulator at simUrl and drive it until the test kills this process (it prints the run
+ * id first). resume: in a new process over the same database, flag what the killed one left running, drive the run
+ * again and report. Usage: tsx fault-run-worker.ts crash <start|resume> <dataDir> <simUrl> [runId]
+ */
+async function crashPhase(phase: string, dataDir: string, simUrl: string, runId: string | undefined): Promise<void> {
+  const sim = { url: simUrl };
+  const tokens = pointAtSimulator(sim);
+  configureDb(testDbOptions(dataDir));
+  await migrate();
+  const drive = (id: string) =>
+    runRemainingSteps({
+      runId: id,
+      tenantId: TENANT,
+      actor: { userId: null, upn: OWNER },
+      tokens,
+      modules: STEP_MODULES,
+      policy: { ...POLICY, leaseTtlMs: CRASH_LEASE_TTL_MS },
+    });
+  if (phase === "start") {
+    const id = await startRun(tokens);
+    process.stdout.write(`${JSON.stringify({ runId: id })}\n`);
+    await drive(id);
+    // The test kills this process before the run gets here.
+    throw new Error("the run finished before the test killed it");
+  }
+  if (!runId) throw new Error("resume needs the run id");
+  const unfinishedWrites = (await listOperations(runId)).filter((o) => o.status === "intent").map((o) => o.stepId);
+  await new Promise((resolve) => setTimeout(resolve, CRASH_LEASE_TTL_MS + 500));
+  const interrupted = (await resumeInterruptedSteps({ leaseTtlMs: CRASH_LEASE_TTL_MS })).filter((s) => s.runId === runId);
+  const result = await drive(runId);
+  const report: CrashResumeReport = {
+    runId,
+    interrupted: interrupted.map((s) => s.stepId),
+    outcome: result.outcome,
+    steps: (await getRunForTenant(runId, TENANT))?.steps.map((s) => s.status) ?? [],
+    duplicates: duplicates((await simJson(sim, "GET", "/_sim/state")).body),
+    unfinishedWrites,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  await closeDb();
+}
+
+if (process.argv[1]?.endsWith("fault-run-worker.ts") && process.argv[2] === "crash") {
+  crashPhase(process.argv[3] ?? "", process.argv[4] ?? "", process.argv[5] ?? "", process.argv[6]).catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else if (process.argv[1]?.endsWith("fault-run-worker.ts")) {
   main(Number(process.argv[2] ?? 0), Number(process.argv[3] ?? 1)).catch((e: unknown) => {
     console.error(e);
     process.exit(1);

@@ -1,9 +1,13 @@
 // 30 full engine runs against simulators injecting 20% transient faults of every kind: all complete, nothing is duplicated.
-import { spawn } from "node:child_process";
+// And a process killed while two independent steps are both mid-write: the resume duplicates nothing and completes.
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { FAULT_KINDS, FAULT_RATE, type FaultRunReport } from "./fault-run-worker";
+import { FAULT_KINDS, FAULT_RATE, type CrashResumeReport, type FaultRunReport } from "./fault-run-worker";
 import { STEP_IDS } from "../../lib/steps/registry";
+import { simJson, startTestSimulator } from "../../simulator/src/testing";
 
 const WORKERS = 6;
 const RUNS_PER_WORKER = 5;
@@ -67,4 +71,84 @@ describe("fault injection", () => {
     const faultFree = Math.min(...rows.map((r) => r.requests - retried(r)));
     expect(Math.max(...rows.map((r) => r.requests))).toBeLessThanOrEqual(faultFree * 2);
   }, 600_000);
+});
+
+/** Spawns the worker in crash mode; `lines` collects its JSON lines as they come. */
+function crashWorker(args: string[]): { child: ChildProcess; lines: unknown[]; exited: Promise<{ code: number | null; err: string }> } {
+  const tsx = path.join("node_modules", ".bin", "tsx");
+  const child = spawn(tsx, [path.join("test", "reliability", "fault-run-worker.ts"), "crash", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: tsx runs the script in a child node process, and the kill must reach that one too.
+    detached: true,
+  });
+  const lines: unknown[] = [];
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    out += c.toString();
+    const parts = out.split("\n");
+    out = parts.pop() ?? "";
+    for (const l of parts) if (l.startsWith("{")) lines.push(JSON.parse(l));
+  });
+  child.stderr?.on("data", (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<{ code: number | null; err: string }>((resolve) => child.on("exit", (code) => resolve({ code, err })));
+  return { child, lines, exited };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+describe("a crash while two steps write at once", () => {
+  it("killed while storage and app-registration both wait on a write Azure made: the resume writes nothing twice and completes", async () => {
+    const sim = await startTestSimulator({ log: () => undefined, blob: true });
+    const dataDir = path.join(".test-data", `crash-graph-${crypto.randomBytes(4).toString("hex")}`);
+    try {
+      await simJson(sim, "POST", "/_sim/latency", {
+        body: { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 300 },
+      });
+      // Each write is applied, then its answer held: the process dies knowing only its intents.
+      const holds = [
+        {
+          name: "storage",
+          method: "PUT",
+          path: "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.Storage/storageAccounts/[^/]+$",
+        },
+        { name: "app-registration", method: "PATCH", path: "^/v1\\.0/applications\\(uniqueName=" },
+      ].map((h) => ({ ...h, nth: 1, phase: "after", ms: 120_000 }));
+      expect((await simJson(sim, "POST", "/_sim/holds", { body: { rules: holds } })).status).toBe(200);
+
+      const first = crashWorker(["start", dataDir, sim.url]);
+      let held: { name: string; heldAt: string | null }[] = [];
+      const deadline = Date.now() + 180_000;
+      // Poll until both writes are held at once (the run's steps work side by side), then kill the process outright.
+      while (Date.now() < deadline) {
+        held = ((await simJson(sim, "GET", "/_sim/holds")).body as { holds: typeof held }).holds;
+        if (held.every((h) => h.heldAt !== null)) break;
+        await sleep(100);
+      }
+      expect(held.map((h) => [h.name, h.heldAt !== null])).toEqual([
+        ["storage", true],
+        ["app-registration", true],
+      ]);
+      if (first.child.pid !== undefined) process.kill(-first.child.pid, "SIGKILL");
+      expect((await first.exited).code).toBeNull();
+      const [started] = first.lines as { runId: string }[];
+      expect(started?.runId).toBeTruthy();
+      await simJson(sim, "DELETE", "/_sim/holds");
+
+      const second = crashWorker(["resume", dataDir, sim.url, started?.runId ?? ""]);
+      const { code, err } = await second.exited;
+      expect(code, err.slice(-2000)).toBe(0);
+      const report = second.lines.at(-1) as CrashResumeReport;
+      console.log(`crash while two steps write: ${JSON.stringify(report)}`);
+      // Both steps died mid-write (their intents have no outcome) and were flagged as interrupted.
+      expect(report.unfinishedWrites).toEqual(expect.arrayContaining(["storage", "app-registration"]));
+      expect(report.interrupted).toEqual(expect.arrayContaining(["storage", "app-registration"]));
+      expect(report.outcome).toBe("completed");
+      expect(report.steps).toEqual(STEP_IDS.map(() => "done"));
+      expect(report.duplicates).toEqual([]);
+    } finally {
+      await sim.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 400_000);
 });
