@@ -21,6 +21,13 @@ import { sessionTokens } from "./tokens";
 
 const NOT_YOURS = "This onboarding run doesn't exist or belongs to another tenant.";
 
+/** The actions that plan before a run exists. */
+export type PlanActionName = "checkStorageNameAction" | "createRunAction";
+/** The actions on an existing run. */
+export type RunActionName = Exclude<ActionName, PlanActionName>;
+/** The subscriptions a new plan would touch. */
+export type PlanScope = Pick<RunScope, "storageSubscriptions" | "clusterSubscriptions"> & { subscriptionNames?: Map<string, string> };
+
 /** A probe of the signed-in user's live permissions (one per request or action). */
 export function probeFor(session: SessionWithUser, tokens: TokenProvider = sessionTokens(session)): PermissionProbe {
   return new PermissionProbe({ objectId: session.user.objectId, tokens });
@@ -55,7 +62,7 @@ function refusal(session: SessionWithUser, action: ActionName, decision: Exclude
  */
 export async function authorizeRunAction(
   session: SessionWithUser,
-  action: Exclude<ActionName, "checkStorageNameAction" | "createRunAction">,
+  action: RunActionName,
   runId: string,
   tokens?: TokenProvider,
 ): Promise<{ ok: true; view: RunView } | { ok: false; failure: ActionResult<never> }> {
@@ -70,8 +77,8 @@ export async function authorizeRunAction(
 /** A new plan in the given subscriptions (no run yet): the user could run its first step there. */
 export async function authorizePlanAction(
   session: SessionWithUser,
-  action: "checkStorageNameAction" | "createRunAction",
-  scope: Pick<RunScope, "storageSubscriptions" | "clusterSubscriptions"> & { subscriptionNames?: Map<string, string> },
+  action: PlanActionName,
+  scope: PlanScope,
   tokens?: TokenProvider,
 ): Promise<{ ok: true } | { ok: false; failure: ActionResult<never> }> {
   const decision = await mayPlanRun(probeFor(session, tokens), { appUniqueName: "", subscriptionNames: new Map(), ...scope });
