@@ -1,28 +1,15 @@
-// The plan as data for the change-approval exports: every name, scope and body derived from the run's config and stored plan
-// with the helpers the steps use, so the CLI script and the Terraform say exactly what the portal would do.
+// The plan as data for the change-approval exports: every name, scope and body from the steps' own descriptions of what they
+// write, each decided by its stored plan line, so the CLI script and the Terraform say exactly what the portal would do.
 import "server-only";
-import { kubeAuditSettingBody, KUBE_AUDIT_CATEGORY } from "@/lib/azure/put-diagnostic-setting";
-import { customRoleBody } from "@/lib/azure/put-custom-role-definition";
-import { storageAccountCreateParameters } from "@/lib/azure/create-storage-account";
-import { kubeAuditRetentionRule, KUBE_AUDIT_PREFIX, KUBE_AUDIT_RULE_NAME } from "@/lib/azure/put-management-policy";
-import { customRoleId, PROJECT_NAMESPACE } from "@/lib/azure/names";
-import { LOG_ANALYTICS_DATA_READ, WELL_KNOWN_APP_IDS } from "@/lib/azure/graph-ids";
-import { fullRoleDefinitionId } from "@/lib/azure/create-role-assignment";
 import type { StoredPlan } from "@/lib/onboarding/plan";
-import { CONDITION_VERSION } from "@/lib/steps/abac";
+import { describeAppRegistration } from "@/lib/steps/app-registration";
 import type { RunConfig } from "@/lib/steps/config";
-import { CUSTOM_ROLES } from "@/lib/steps/custom-role";
-import { DIAGNOSTIC_SETTING_NAME, storageAccountIdForCluster } from "@/lib/steps/diagnostic-settings";
-import { runCredentialName } from "@/lib/steps/app-registration";
-import {
-  clusterAccessFromConfig,
-  desiredAssignments,
-  portalRoleIds,
-  type ClusterAccess,
-  type PortalRoleIds,
-} from "@/lib/steps/role-assignments";
-import { creationTags, STORAGE_PROVIDER_NAMESPACES, storageAccountIdOf } from "@/lib/steps/storage";
-import type { ChangeAction, PlannedChange } from "@/lib/steps/types";
+import { describeCustomRoles } from "@/lib/steps/custom-role";
+import { describeDiagnosticSettings } from "@/lib/steps/diagnostic-settings";
+import type { StepId } from "@/lib/steps/registry";
+import { describeRoleAssignments } from "@/lib/steps/role-assignments";
+import { describeStorage } from "@/lib/steps/storage";
+import type { ChangeAction, DescribeInput, PlannedChange } from "@/lib/steps/types";
 
 /** What the export does with one object: write it, or only reference it because the plan found it in place. */
 export type ExportAction = ChangeAction | "unplanned";
@@ -125,8 +112,6 @@ export interface ExportModel {
   planErrors: { stepId: string; message: string }[];
 }
 
-const subscriptionOfId = (id: string) => /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? "";
-
 function lookup(plan: StoredPlan | null) {
   const byKey = new Map<string, PlannedChange>();
   for (const s of plan?.steps ?? []) for (const c of s.changes) byKey.set(c.key.toLowerCase(), c);
@@ -142,177 +127,105 @@ function lookup(plan: StoredPlan | null) {
   };
 }
 
-/** The export model of a run: config + stored plan, no Azure calls. */
+/** The export model of a run: the steps' descriptions of what they write, each decided by its stored plan line; no Azure calls. */
 export function exportModel(input: { runId: string; tenantId: string; config: RunConfig; plan: StoredPlan | null }): ExportModel {
   const { runId, tenantId, config, plan } = input;
   const planned = lookup(plan);
-  const subs = [
-    ...new Map(
-      [...config.storage.map((s) => s.subscriptionId), ...config.clusters.map((c) => c.subscriptionId)].map((id) => [id.toLowerCase(), id]),
-    ).values(),
-  ];
-
-  const groups = new Map<string, ExportModel["resourceGroups"][number]>();
-  for (const s of config.storage) {
-    const k = `${s.subscriptionId}/${s.resourceGroup}`.toLowerCase();
-    if (!groups.has(k)) {
-      groups.set(k, {
-        subscriptionId: s.subscriptionId,
-        name: s.resourceGroup,
-        location: s.region,
-        planned: planned(`storage.resource-group:/subscriptions/${s.subscriptionId}/resourceGroups/${s.resourceGroup}`),
-      });
-    }
-  }
-
-  const allowedIps = config.options.restrictNetwork ? config.vendor.egressIps.map((ip) => ip.trim().replace(/\/32$/, "")) : null;
-  // The body the storage step sends: the export's properties come from it, not from a second list.
-  const body = storageAccountCreateParameters({ name: "x", location: "x", ...(allowedIps ? { allowedIps } : {}) });
-  const rule = kubeAuditRetentionRule(config.options.retentionDays);
-
-  const storageAccounts = config.storage.map((s) => {
-    const id = storageAccountIdOf(s);
-    const network = planned(`storage.network:${id}`);
-    return {
-      region: s.region,
-      subscriptionId: s.subscriptionId,
-      resourceGroup: s.resourceGroup,
-      name: s.accountName,
-      id,
-      adopt: s.adopt,
-      planned: planned(`storage.account:${id}`),
-      network: network.action === "unplanned" ? null : network,
-      removedIps: network.details
-        .filter((d) => d.startsWith("ipRules: -"))
-        .flatMap((d) => d.slice("ipRules: ".length).split(", "))
-        .map((ip) => ip.replace(/^-/, "")),
-      lifecycle: planned(`storage.lifecycle:${id}/managementPolicies/default`),
-    };
+  const of = (stepId: StepId): DescribeInput => ({
+    runId,
+    tenantId,
+    config,
+    planned: plan?.steps.find((s) => s.stepId === stepId)?.changes ?? [],
   });
-
-  const diagnosticSettings = config.clusters.map((c) => {
-    const storageAccountId = storageAccountIdForCluster(config, {}, c);
-    const setting = kubeAuditSettingBody(storageAccountId);
-    return {
-      clusterId: c.id,
-      clusterName: c.name,
-      subscriptionId: c.subscriptionId,
-      name: DIAGNOSTIC_SETTING_NAME,
-      category: setting.logs?.[0]?.category ?? KUBE_AUDIT_CATEGORY,
-      storageAccountId: setting.storageAccountId ?? storageAccountId,
-      planned: planned(`diagnostic-settings.setting:${c.id}/providers/Microsoft.Insights/diagnosticSettings/${DIAGNOSTIC_SETTING_NAME}`),
-    };
-  });
-
-  const roles: PortalRoleIds = portalRoleIds(tenantId);
-  const customRoles = CUSTOM_ROLES.map((spec) => {
-    const id = customRoleId(tenantId, spec.key);
-    const body = customRoleBody({
-      roleId: id,
-      roleName: spec.roleName,
-      description: spec.description,
-      permissions: spec.permissions.map((p) => ({ ...p })),
-      subscriptionIds: config.subscriptions.map((s) => s.id),
-    });
-    const permission = spec.permissions[0];
-    return {
-      key: spec.key,
-      id,
-      roleName: body.roleName ?? spec.roleName,
-      description: body.description ?? spec.description,
-      actions: [...(permission?.actions ?? [])],
-      notActions: [...(permission?.notActions ?? [])],
-      dataActions: [...(permission?.dataActions ?? [])],
-      notDataActions: [...(permission?.notDataActions ?? [])],
-      assignableScopes: body.assignableScopes ?? [],
-      planned: planned(`custom-role.put:${id}`),
-    };
-  });
-  const roleChanges = plan?.steps.find((s) => s.stepId === "role-assignments")?.changes ?? [];
-  const { uniqueName, displayName } = { uniqueName: config.vendor.appUniqueName, displayName: config.vendor.appDisplayName };
-  const la = WELL_KNOWN_APP_IDS.logAnalyticsApi;
+  const storage = describeStorage(of("storage"));
+  const app = describeAppRegistration(of("app-registration"));
+  const roles = describeRoleAssignments(of("role-assignments"));
 
   return {
     runId,
     tenantId,
     planComputedAt: plan?.computedAt ?? "",
     subscriptions: config.subscriptions.map((s) => ({ id: s.id, displayName: s.displayName })),
-    providers: subs.flatMap((sub) =>
-      STORAGE_PROVIDER_NAMESPACES.map((ns) => ({
-        subscriptionId: sub,
-        namespace: ns,
-        planned: planned(`storage.register:/subscriptions/${sub}/providers/${ns}`),
-      })),
-    ),
-    resourceGroups: [...groups.values()],
-    storageAccounts,
-    storageBaseline: {
-      kind: body.kind,
-      sku: body.sku.name,
-      minimumTlsVersion: body.minimumTlsVersion ?? "TLS1_2",
-      httpsOnly: body.enableHttpsTrafficOnly ?? true,
-      allowBlobPublicAccess: body.allowBlobPublicAccess ?? false,
-      allowCrossTenantReplication: body.allowCrossTenantReplication ?? false,
-    },
-    allowedIps: body.networkRuleSet?.defaultAction === "Deny" ? (body.networkRuleSet.ipRules ?? []).map((r) => r.iPAddressOrRange) : null,
-    tags: Object.entries(creationTags(config.options)).map(([name, value]) => ({ name, value })),
-    lifecycleRule: {
-      name: KUBE_AUDIT_RULE_NAME,
-      prefix: rule.definition.filters?.prefixMatch?.[0] ?? KUBE_AUDIT_PREFIX,
-      blobTypes: rule.definition.filters?.blobTypes ?? [],
-      deleteAfterDays: rule.definition.actions.baseBlob?.delete?.daysAfterModificationGreaterThan ?? config.options.retentionDays,
-    },
-    diagnosticSettings,
-    app: {
-      uniqueName,
-      displayName,
-      planned: planned(`app-registration.app:${uniqueName}`),
-      servicePrincipal: planned(`app-registration.service-principal:${uniqueName}`),
-      logAnalyticsAppId: la,
-      logAnalyticsServicePrincipal: planned(`app-registration.log-analytics-service-principal:${la}`),
-      dataReadRole: LOG_ANALYTICS_DATA_READ,
-      consent: planned(`app-registration.consent:${uniqueName}/${LOG_ANALYTICS_DATA_READ}`),
-      secretName: runCredentialName(runId),
-      secretLifetimeDays: config.options.secretLifetimeDays,
-      secret: planned(`app-registration.secret:${runCredentialName(runId)}`),
-    },
-    customRoles,
-    roleAssignments: desiredAssignments(config, roles, undefined, plannedClusterAccess(config, roles, roleChanges)).map((d) => ({
-      scope: d.scope,
-      subscriptionId: subscriptionOfId(d.scope),
-      roleName: d.roleName,
-      roleGuid: d.roleGuid,
-      roleDefinitionId: fullRoleDefinitionId(d.scope, d.roleGuid),
-      condition: d.condition ?? null,
-      conditionVersion: d.condition ? CONDITION_VERSION : null,
-      planned: planned(`role-assignments.${d.roleGuid}:${d.scope}`),
+    providers: storage.providers.map((p) => ({ ...p.properties, planned: planned(p.key) })),
+    resourceGroups: storage.resourceGroups.map((g) => ({
+      subscriptionId: g.properties.subscriptionId,
+      name: g.name,
+      location: g.properties.location,
+      planned: planned(g.key),
     })),
-    roleAssignmentRemovals: roleChanges.flatMap((c) => {
-      const m = /^role-assignments\.([0-9a-f-]{36}):(.+)$/i.exec(c.key);
-      if (c.action !== "remove" || !m?.[1] || !m[2]) return [];
-      return [
-        {
-          scope: m[2],
-          subscriptionId: subscriptionOfId(m[2]),
-          roleName: c.resource.replace(/ at .*$/, ""),
-          roleGuid: m[1],
-          planned: planned(c.key),
-        },
-      ];
+    storageAccounts: storage.accounts.map(({ key, name, properties: a }) => {
+      const network = planned(a.networkKey);
+      return {
+        region: a.region,
+        subscriptionId: a.subscriptionId,
+        resourceGroup: a.resourceGroup,
+        name,
+        id: a.id,
+        adopt: a.adopt,
+        planned: planned(key),
+        network: network.action === "unplanned" ? null : network,
+        removedIps: a.removedIps,
+        lifecycle: planned(a.lifecycleKey),
+      };
     }),
-    assignmentNamespace: PROJECT_NAMESPACE,
+    storageBaseline: storage.baseline,
+    allowedIps: storage.allowedIps,
+    tags: storage.tags,
+    lifecycleRule: storage.lifecycleRule,
+    diagnosticSettings: describeDiagnosticSettings(of("diagnostic-settings")).map((d) => ({
+      clusterId: d.scope,
+      clusterName: d.properties.clusterName,
+      subscriptionId: d.properties.subscriptionId,
+      name: d.name,
+      category: d.properties.category,
+      storageAccountId: d.properties.storageAccountId,
+      planned: planned(d.key),
+    })),
+    app: {
+      uniqueName: app.app.name,
+      displayName: app.app.properties.displayName,
+      planned: planned(app.app.key),
+      servicePrincipal: planned(app.servicePrincipal.key),
+      logAnalyticsAppId: app.logAnalyticsServicePrincipal.properties.appId,
+      logAnalyticsServicePrincipal: planned(app.logAnalyticsServicePrincipal.key),
+      dataReadRole: app.consent.properties.role,
+      consent: planned(app.consent.key),
+      secretName: app.secret.name,
+      secretLifetimeDays: app.secret.properties.lifetimeDays,
+      secret: planned(app.secret.key),
+    },
+    customRoles: describeCustomRoles(of("custom-role")).map(({ key, name, properties: r }) => ({
+      key: r.roleKey,
+      id: r.id,
+      roleName: name,
+      description: r.description,
+      actions: r.actions,
+      notActions: r.notActions,
+      dataActions: r.dataActions,
+      notDataActions: r.notDataActions,
+      assignableScopes: r.assignableScopes,
+      planned: planned(key),
+    })),
+    roleAssignments: roles.assignments.map(({ key, name, scope, properties: a }) => ({
+      scope,
+      subscriptionId: a.subscriptionId,
+      roleName: name,
+      roleGuid: a.roleGuid,
+      roleDefinitionId: a.roleDefinitionId,
+      condition: a.condition,
+      conditionVersion: a.conditionVersion,
+      planned: planned(key),
+    })),
+    roleAssignmentRemovals: roles.removals.map(({ key, name, scope, properties: r }) => ({
+      scope,
+      subscriptionId: r.subscriptionId,
+      roleName: name,
+      roleGuid: r.roleGuid,
+      planned: planned(key),
+    })),
+    assignmentNamespace: roles.assignmentNamespace,
     planErrors: (plan?.steps ?? []).flatMap((s) => (s.error ? [{ stepId: s.stepId, message: s.error.message }] : [])),
   };
-}
-
-/** Each cluster's access as the stored plan decided it (from the cluster read then), else as the config recorded it. */
-function plannedClusterAccess(config: RunConfig, roles: PortalRoleIds, changes: readonly PlannedChange[]): ClusterAccess[] {
-  const keys = new Set(changes.filter((c) => c.action !== "remove").map((c) => c.key.toLowerCase()));
-  return clusterAccessFromConfig(config).map((a) => {
-    if (keys.has(`role-assignments.${roles.aks}:${a.clusterId}`.toLowerCase())) return { ...a, entraIntegration: true };
-    if (keys.has(`role-assignments.${roles.metadata}:${a.clusterId}`.toLowerCase())) return { ...a, entraIntegration: false };
-    return a;
-  });
 }
 
 /** Whether the export writes this object (create/update/grant/register) or only refers to it (exists, adopted). */

@@ -17,7 +17,17 @@ import { revokeAppRoleAssignment } from "@/lib/azure/revoke-app-role-assignment"
 import { splitKey } from "./keys";
 import { absentOn404, outputString, same as sameId, standardRemoval } from "./removal";
 import { retryWriteOnReplication } from "./replication-retry";
-import type { LoggedWrite, PlannedChange, RemovalContext, Resolution, StepContext, StepModule, VerifyResult } from "./types";
+import type {
+  DescribedResource,
+  DescribeInput,
+  LoggedWrite,
+  PlannedChange,
+  RemovalContext,
+  Resolution,
+  StepContext,
+  StepModule,
+  VerifyResult,
+} from "./types";
 
 /** Where the engine keeps this run's client secret until the hand-off. */
 export const CLIENT_SECRET_KIND = "client_secret";
@@ -452,6 +462,45 @@ async function verify(ctx: StepContext, out: AppRegistrationOutput): Promise<Ver
     return { ok: false, reason: "This run's client secret has expired." };
   checks.push(`Client secret ${runCredentialName(ctx.runId)} valid until ${credential.endDateTime}`);
   return { ok: true, checks };
+}
+
+/** What the app-registration step writes in the tenant's directory, for the change-approval exports. */
+export interface AppRegistrationDescription {
+  app: DescribedResource<{ displayName: string }>;
+  servicePrincipal: DescribedResource<{ appUniqueName: string }>;
+  /** Microsoft's Log Analytics API service principal, created in the tenant when missing. */
+  logAnalyticsServicePrincipal: DescribedResource<{ appId: string }>;
+  /** Admin consent for the Log Analytics API app role. */
+  consent: DescribedResource<{ role: string }>;
+  secret: DescribedResource<{ lifetimeDays: number }>;
+}
+
+/** The vendor's app, its service principal, the Log Analytics grant and the run's client secret, as the step writes them. */
+export function describeAppRegistration({ runId, config }: DescribeInput): AppRegistrationDescription {
+  const { appUniqueName: uniqueName, appDisplayName: displayName } = config.vendor;
+  const tenant = `/tenants/${config.tenantId}`;
+  return {
+    app: { key: keys.app(uniqueName), name: uniqueName, scope: tenant, properties: { displayName } },
+    servicePrincipal: {
+      key: keys.servicePrincipal(uniqueName),
+      name: uniqueName,
+      scope: tenant,
+      properties: { appUniqueName: uniqueName },
+    },
+    logAnalyticsServicePrincipal: { key: keys.logAnalytics, name: "Log Analytics API", scope: tenant, properties: { appId: LA_APP_ID } },
+    consent: {
+      key: keys.consent(uniqueName),
+      name: LOG_ANALYTICS_DATA_READ,
+      scope: uniqueName,
+      properties: { role: LOG_ANALYTICS_DATA_READ },
+    },
+    secret: {
+      key: keys.secret(runId),
+      name: runCredentialName(runId),
+      scope: uniqueName,
+      properties: { lifetimeDays: config.options.secretLifetimeDays },
+    },
+  };
 }
 
 /** The vendor's app id: from the app-registration step's outputs, else from the app registration itself. */

@@ -5,7 +5,7 @@ import { mapBounded } from "@/lib/concurrency";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { getCustomRoleDefinition, type CustomRoleDefinition, type RolePermission } from "@/lib/azure/get-custom-role-definition";
 import { customRoleId } from "@/lib/azure/names";
-import { putCustomRoleDefinition } from "@/lib/azure/put-custom-role-definition";
+import { customRoleBody, putCustomRoleDefinition } from "@/lib/azure/put-custom-role-definition";
 import metadataRoleJson from "./aks-cluster-metadata-role.json";
 import roleJson from "./aks-read-only-role.json";
 import logAnalyticsRoleJson from "./log-analytics-query-role.json";
@@ -13,7 +13,7 @@ import { deleteRoleDefinition } from "@/lib/azure/delete-role-definition";
 import type { RunConfig } from "./config";
 import { splitKey } from "./keys";
 import { standardRemoval } from "./removal";
-import type { PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
+import type { DescribedResource, DescribeInput, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
 /** Key of the role in customRoleId(): fixed, so every run in a tenant updates the same role. */
 export const AKS_READ_ONLY_ROLE_KEY = "aks-read-only";
@@ -303,6 +303,50 @@ export const customRoleKeys = {
     return k?.head === "custom-role.put" ? { kind: "put", roleId: k.value } : null;
   },
 };
+
+/** One of the portal's custom roles as the step writes it, for the change-approval exports. */
+export type CustomRoleDescription = DescribedResource<{
+  /** The role's key (customRoleId's input). */
+  roleKey: string;
+  id: string;
+  description: string;
+  actions: string[];
+  notActions: string[];
+  dataActions: string[];
+  notDataActions: string[];
+  assignableScopes: string[];
+}>;
+
+/** The portal's custom roles for a run: deterministic ids per tenant, the body the step PUTs. */
+export function describeCustomRoles({ tenantId, config }: DescribeInput): CustomRoleDescription[] {
+  return CUSTOM_ROLES.map((spec) => {
+    const id = customRoleId(tenantId, spec.key);
+    const body = customRoleBody({
+      roleId: id,
+      roleName: spec.roleName,
+      description: spec.description,
+      permissions: spec.permissions.map((p) => ({ ...p })),
+      subscriptionIds: config.subscriptions.map((s) => s.id),
+    });
+    const permission = spec.permissions[0];
+    const assignableScopes = body.assignableScopes ?? [];
+    return {
+      key: customRoleKeys.put(id),
+      name: body.roleName ?? spec.roleName,
+      scope: assignableScopes[0] ?? "",
+      properties: {
+        roleKey: spec.key,
+        id,
+        description: body.description ?? spec.description,
+        actions: [...(permission?.actions ?? [])],
+        notActions: [...(permission?.notActions ?? [])],
+        dataActions: [...(permission?.dataActions ?? [])],
+        notDataActions: [...(permission?.notDataActions ?? [])],
+        assignableScopes,
+      },
+    };
+  });
+}
 
 /** Removes the custom roles the run created (Azure refuses while an assignment still uses one: role assignments go first). */
 export const customRoleRemoval = standardRemoval({

@@ -3,13 +3,13 @@ import "server-only";
 import { mapPerGroupSettled } from "@/lib/concurrency";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { listDiagnosticSettings, type DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";
-import { KUBE_AUDIT_CATEGORY, putDiagnosticSetting } from "@/lib/azure/put-diagnostic-setting";
+import { KUBE_AUDIT_CATEGORY, kubeAuditSettingBody, putDiagnosticSetting } from "@/lib/azure/put-diagnostic-setting";
 import { deleteDiagnosticSetting } from "@/lib/azure/delete-diagnostic-setting";
 import type { ClusterChoice, RunConfig } from "./config";
 import { splitKey } from "./keys";
 import { absentOn404, standardRemoval } from "./removal";
 import { storageAccountIdOf, type StorageOutput } from "./storage";
-import type { AttentionItem, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
+import type { AttentionItem, DescribedResource, DescribeInput, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
 /** Our setting's name on every cluster: fixed, so a re-run updates it instead of adding a second one. */
 export const DIAGNOSTIC_SETTING_NAME = "aks-onboarding-kube-audit";
@@ -317,6 +317,33 @@ function perSubscriptionSettled<R>(
     PER_SUBSCRIPTION_CONCURRENCY,
     (c) => fn(c),
   );
+}
+
+/** What the step writes on one cluster, for the change-approval exports. */
+export type DiagnosticSettingDescription = DescribedResource<{
+  clusterName: string;
+  subscriptionId: string;
+  category: string;
+  storageAccountId: string;
+}>;
+
+/** One kube-audit setting per cluster of the run, to its region's account, with the body the step sends. */
+export function describeDiagnosticSettings({ config }: DescribeInput): DiagnosticSettingDescription[] {
+  return config.clusters.map((c) => {
+    const storageAccountId = storageAccountIdForCluster(config, {}, c);
+    const setting = kubeAuditSettingBody(storageAccountId);
+    return {
+      key: settingKey(c.id),
+      name: DIAGNOSTIC_SETTING_NAME,
+      scope: c.id,
+      properties: {
+        clusterName: c.name,
+        subscriptionId: c.subscriptionId,
+        category: setting.logs?.[0]?.category ?? KUBE_AUDIT_CATEGORY,
+        storageAccountId: setting.storageAccountId ?? storageAccountId,
+      },
+    };
+  });
 }
 
 /** Removes the run's kube-audit settings (the clusters' other settings stay). */

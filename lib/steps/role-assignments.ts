@@ -12,7 +12,7 @@ import { getManagedCluster } from "@/lib/azure/get-managed-cluster";
 import { getRoleAssignmentById } from "@/lib/azure/get-role-assignment";
 import { getServicePrincipalByAppId } from "@/lib/azure/get-service-principal-by-app-id";
 import { listRoleAssignmentsAtScope, type RoleAssignmentInfo } from "@/lib/azure/list-role-assignments-at-scope";
-import { customRoleId, roleAssignmentName } from "@/lib/azure/names";
+import { customRoleId, PROJECT_NAMESPACE, roleAssignmentName } from "@/lib/azure/names";
 import { subscriptionOf } from "@/lib/azure/provisioning-clients";
 import { BUILTIN_ROLE_IDS, roleGuid } from "@/lib/azure/role-ids";
 import { blobReadCondition, CONDITION_VERSION } from "./abac";
@@ -30,7 +30,7 @@ import {
   LOG_ANALYTICS_QUERY_ROLE_KEY,
 } from "./custom-role";
 import { storageAccountIdOf } from "./storage";
-import type { ChangeAction, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
+import type { ChangeAction, DescribedResource, DescribeInput, PlannedChange, StepContext, StepModule, VerifyResult } from "./types";
 
 /** The portal's custom roles in this tenant. */
 export interface PortalRoleIds {
@@ -597,6 +597,59 @@ async function verify(ctx: StepContext, out: RoleAssignmentsOutput): Promise<Ver
     checks.push(`Earlier assignment at ${scope} removed`);
   }
   return { ok: true, checks };
+}
+
+/** What the role-assignments step writes, for the change-approval exports. */
+export interface RoleAssignmentsDescription {
+  assignments: DescribedResource<{
+    subscriptionId: string;
+    roleGuid: string;
+    roleDefinitionId: string;
+    condition: string | null;
+    conditionVersion: string | null;
+  }>[];
+  /** The portal's earlier, broader assignments the plan removes once the narrow ones exist (narrowing). */
+  removals: DescribedResource<{ subscriptionId: string; roleGuid: string }>[];
+  /** UUIDv5 namespace of role assignment names: name = uuidv5(namespace, lower(scope|principalObjectId|roleGuid)). */
+  assignmentNamespace: string;
+}
+
+const subscriptionOfId = (id: string) => /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? "";
+
+/** Each cluster's access as the stored plan decided it (from the cluster read then), else as the config recorded it. */
+function plannedClusterAccess(config: RunConfig, roles: PortalRoleIds, changes: readonly PlannedChange[]): ClusterAccess[] {
+  const planned = new Set(changes.filter((c) => c.action !== "remove").map((c) => c.key.toLowerCase()));
+  return clusterAccessFromConfig(config).map((a) => {
+    if (planned.has(keyOf({ roleGuid: roles.aks, scope: a.clusterId }).toLowerCase())) return { ...a, entraIntegration: true };
+    if (planned.has(keyOf({ roleGuid: roles.metadata, scope: a.clusterId }).toLowerCase())) return { ...a, entraIntegration: false };
+    return a;
+  });
+}
+
+/** The vendor's assignments for a run (each cluster's role as the stored plan read it) and the earlier ones the plan removes. */
+export function describeRoleAssignments({ tenantId, config, planned }: DescribeInput): RoleAssignmentsDescription {
+  const roles = portalRoleIds(tenantId);
+  return {
+    assignments: desiredAssignments(config, roles, undefined, plannedClusterAccess(config, roles, planned)).map((d) => ({
+      key: keyOf(d),
+      name: d.roleName,
+      scope: d.scope,
+      properties: {
+        subscriptionId: subscriptionOfId(d.scope),
+        roleGuid: d.roleGuid,
+        roleDefinitionId: fullRoleDefinitionId(d.scope, d.roleGuid),
+        condition: d.condition ?? null,
+        conditionVersion: d.condition ? CONDITION_VERSION : null,
+      },
+    })),
+    removals: planned.flatMap((c) => {
+      const k = roleAssignmentKeys.parse(c.key);
+      if (c.action !== "remove" || !k || !/^[0-9a-f-]{36}$/i.test(k.roleGuid) || !k.scope) return [];
+      const properties = { subscriptionId: subscriptionOfId(k.scope), roleGuid: k.roleGuid };
+      return [{ key: c.key, name: c.resource.replace(/ at .*$/, ""), scope: k.scope, properties }];
+    }),
+    assignmentNamespace: PROJECT_NAMESPACE,
+  };
 }
 
 /** Removes the vendor's role assignments the run created (one the vendor held before, under another name, stays). */

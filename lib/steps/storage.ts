@@ -2,7 +2,7 @@
 import "server-only";
 import { mapBounded } from "@/lib/concurrency";
 import { checkStorageAccountName, type StorageNameCheck } from "@/lib/azure/check-storage-account-name";
-import { createStorageAccount } from "@/lib/azure/create-storage-account";
+import { createStorageAccount, storageAccountCreateParameters } from "@/lib/azure/create-storage-account";
 import { ensureResourceGroup } from "@/lib/azure/ensure-resource-group";
 import { AzureOperationError, type AzureErrorCode } from "@/lib/azure/errors";
 import type { ManagementPolicyRule } from "@azure/arm-storage";
@@ -10,7 +10,7 @@ import { getManagementPolicy, getManagementPolicyRules, toLifecycleRule, type Li
 import { getProviderRegistration } from "@/lib/azure/get-provider-registration";
 import { getResourceGroup } from "@/lib/azure/get-resource-group";
 import { getStorageAccount, type StorageAccountInfo } from "@/lib/azure/get-storage-account";
-import { KUBE_AUDIT_PREFIX, KUBE_AUDIT_RULE_NAME, putManagementPolicy } from "@/lib/azure/put-management-policy";
+import { KUBE_AUDIT_PREFIX, KUBE_AUDIT_RULE_NAME, kubeAuditRetentionRule, putManagementPolicy } from "@/lib/azure/put-management-policy";
 import { registerProvider } from "@/lib/azure/register-provider";
 import { updateStorageAccountSecurity } from "@/lib/azure/update-storage-account-security";
 import { updateStorageNetworkRules } from "@/lib/azure/update-storage-network-rules";
@@ -32,6 +32,8 @@ import {
   type RemovalSpec,
 } from "./removal";
 import type {
+  DescribedResource,
+  DescribeInput,
   LiveResource,
   LoggedWrite,
   PlannedChange,
@@ -809,6 +811,112 @@ export const storageRemoval: StepRemoval = {
   plan: planStorageRemoval,
   resolve: (w, ctx) => resolveWrite(storageRemovalSpec, w, ctx),
 };
+
+/** What the storage step writes, for the change-approval exports. */
+export interface StorageDescription {
+  providers: DescribedResource<{ subscriptionId: string; namespace: string }>[];
+  resourceGroups: DescribedResource<{ subscriptionId: string; location: string }>[];
+  accounts: DescribedResource<{
+    region: string;
+    subscriptionId: string;
+    resourceGroup: string;
+    id: string;
+    adopt: boolean;
+    /** Log keys of the firewall update and the retention rule on the account. */
+    networkKey: string;
+    lifecycleKey: string;
+    /** IP rules the planned firewall update removes (the plan's "ipRules: -…" details). */
+    removedIps: string[];
+  }>[];
+  /** The create body's secure properties, as the step sends them. */
+  baseline: {
+    kind: string;
+    sku: string;
+    minimumTlsVersion: string;
+    httpsOnly: boolean;
+    allowBlobPublicAccess: boolean;
+    allowCrossTenantReplication: boolean;
+  };
+  /** null: open to all networks; else deny by default, these IPs, AzureServices bypass. */
+  allowedIps: string[] | null;
+  /** Tags on the resource groups and accounts the step creates. */
+  tags: { name: string; value: string }[];
+  lifecycleRule: { name: string; prefix: string; blobTypes: string[]; deleteAfterDays: number };
+}
+
+/** The provider registrations, groups, accounts (with their create body) and retention rule the step writes for a run. */
+export function describeStorage({ config, planned }: DescribeInput): StorageDescription {
+  const plannedLine = (key: string) => [...planned].reverse().find((c) => c.key.toLowerCase() === key.toLowerCase());
+  // One per subscription, case-insensitively; the last spelling seen names it.
+  const subs = [
+    ...new Map(
+      [...config.storage.map((s) => s.subscriptionId), ...config.clusters.map((c) => c.subscriptionId)].map((id) => [id.toLowerCase(), id]),
+    ).values(),
+  ];
+  const groups = new Map<string, StorageDescription["resourceGroups"][number]>();
+  for (const s of config.storage) {
+    const k = `${s.subscriptionId}/${s.resourceGroup}`.toLowerCase();
+    if (!groups.has(k))
+      groups.set(k, {
+        key: storageKeys.resourceGroup(s),
+        name: s.resourceGroup,
+        scope: `/subscriptions/${s.subscriptionId}`,
+        properties: { subscriptionId: s.subscriptionId, location: s.region },
+      });
+  }
+  const requestedIps = config.options.restrictNetwork ? config.vendor.egressIps.map(bareIp) : null;
+  // The body the step sends: the description's properties come from it, not from a second list.
+  const body = storageAccountCreateParameters({ name: "x", location: "x", ...(requestedIps ? { allowedIps: requestedIps } : {}) });
+  const rule = kubeAuditRetentionRule(config.options.retentionDays);
+  return {
+    providers: subs.flatMap((sub) =>
+      STORAGE_PROVIDER_NAMESPACES.map((ns) => ({
+        key: storageKeys.register(sub, ns),
+        name: ns,
+        scope: `/subscriptions/${sub}`,
+        properties: { subscriptionId: sub, namespace: ns },
+      })),
+    ),
+    resourceGroups: [...groups.values()],
+    accounts: config.storage.map((s) => {
+      const id = storageAccountIdOf(s);
+      return {
+        key: storageKeys.account(id),
+        name: s.accountName,
+        scope: `/subscriptions/${s.subscriptionId}/resourceGroups/${s.resourceGroup}`,
+        properties: {
+          region: s.region,
+          subscriptionId: s.subscriptionId,
+          resourceGroup: s.resourceGroup,
+          id,
+          adopt: s.adopt,
+          networkKey: storageKeys.network(id),
+          lifecycleKey: storageKeys.lifecycle(id),
+          removedIps: (plannedLine(storageKeys.network(id))?.details ?? [])
+            .filter((d) => d.startsWith("ipRules: -"))
+            .flatMap((d) => d.slice("ipRules: ".length).split(", "))
+            .map((ip) => ip.replace(/^-/, "")),
+        },
+      };
+    }),
+    baseline: {
+      kind: body.kind,
+      sku: body.sku.name,
+      minimumTlsVersion: body.minimumTlsVersion ?? "TLS1_2",
+      httpsOnly: body.enableHttpsTrafficOnly ?? true,
+      allowBlobPublicAccess: body.allowBlobPublicAccess ?? false,
+      allowCrossTenantReplication: body.allowCrossTenantReplication ?? false,
+    },
+    allowedIps: body.networkRuleSet?.defaultAction === "Deny" ? (body.networkRuleSet.ipRules ?? []).map((r) => r.iPAddressOrRange) : null,
+    tags: Object.entries(creationTags(config.options)).map(([name, value]) => ({ name, value })),
+    lifecycleRule: {
+      name: KUBE_AUDIT_RULE_NAME,
+      prefix: rule.definition.filters?.prefixMatch?.[0] ?? KUBE_AUDIT_PREFIX,
+      blobTypes: rule.definition.filters?.blobTypes ?? [],
+      deleteAfterDays: rule.definition.actions.baseBlob?.delete?.daysAfterModificationGreaterThan ?? config.options.retentionDays,
+    },
+  };
+}
 
 /** Step 1: storage accounts for the kube-audit logs, one per AKS region. */
 export const storageStep: StepModule<StorageLive, StorageOutput> = {

@@ -92,6 +92,25 @@ export interface StepContext {
 /** ok with `attention`: the step is done with exceptions (what it could not do); the engine stores it beside the outputs. */
 export type VerifyResult = { ok: true; checks: string[]; attention?: AttentionItem[] } | { ok: false; reason: string };
 
+/** What a step's description is made from: the run's configuration and the step's own stored plan lines (none before a plan). */
+export interface DescribeInput {
+  runId: string;
+  tenantId: string;
+  config: RunConfig;
+  planned: readonly PlannedChange[];
+}
+
+/**
+ * One thing a step writes, as data the change-approval exports render: `key` is its operation-log key (the plan line that
+ * decides it), `name` and `scope` place it, `properties` are what the step sends.
+ */
+export interface DescribedResource<Properties> {
+  key: string;
+  name: string;
+  scope: string;
+  properties: Properties;
+}
+
 /** What the run's log says about one key: created (a create or grant succeeded), uncertain (only an intent or a failure), kept (no create). */
 export type Provenance = "created" | "uncertain" | "kept";
 
