@@ -31,3 +31,11 @@ test("bad choices are refused with field errors, and nothing is created", async 
   const writes = log.filter((r) => r.method !== "GET" && !String(r.url).includes("/checkNameAvailability"));
   expect(writes).toEqual([]);
 });
+
+test("an address the portal doesn't serve answers 404 with the not-found page", async ({ page }) => {
+  const response = await page.goto("/no-such-page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "This page doesn't exist" })).toBeVisible();
+  await page.getByRole("link", { name: "Back to the start page" }).click();
+  await expect(page).toHaveURL(/\/$/);
+});
