@@ -1,10 +1,11 @@
-// The stepper: each step's status, live progress, what it created (with Azure Portal links) and why it failed.
+// The stepper: each step's status, live progress, what it created (with Azure Portal links), why it failed and what it waits for.
+// Independent steps run side by side, so several can show Running at once and a failed step can sit beside a done branch.
 import type { StepRun } from "@/lib/db/step-runs";
 import { attentionHeadline, clustersNeedingAttention, summarizeStep } from "@/lib/onboarding/step-summary";
 import { LiveStepProgress } from "./live-progress";
 import { maskText } from "@/lib/presenter";
 import type { RunConfig } from "@/lib/steps/config";
-import { STEPS } from "@/lib/steps/registry";
+import { needsOf, STEPS, stepById, type StepId } from "@/lib/steps/registry";
 
 const STATUS: Record<string, { label: string; tone: string; icon: string }> = {
   pending: { label: "Pending", tone: "bg-slate-100 text-slate-700", icon: "○" },
@@ -14,16 +15,44 @@ const STATUS: Record<string, { label: string; tone: string; icon: string }> = {
   failed: { label: "Failed", tone: "bg-red-100 text-red-900", icon: "✕" },
   needs_admin: { label: "Needs another admin", tone: "bg-amber-100 text-amber-900", icon: "!" },
   interrupted: { label: "Interrupted", tone: "bg-amber-100 text-amber-900", icon: "‖" },
+  blocked: { label: "Held back", tone: "bg-slate-100 text-slate-700", icon: "⏸" },
 };
+
+const stuck = (status: string | undefined) => status === "failed" || status === "needs_admin";
+
+/**
+ * The failed steps that hold `id` back, directly or through the steps between (App registration failed: Role
+ * assignments, the hand-off and Verification wait for it); empty when nothing it needs failed.
+ */
+export function heldBackBy(id: StepId, steps: readonly Pick<StepRun, "stepId" | "status">[]): StepId[] {
+  const status = (n: StepId) => steps.find((s) => s.stepId === n)?.status;
+  const roots = new Set<StepId>();
+  const visit = (n: StepId) => {
+    for (const need of needsOf(n)) {
+      if (stuck(status(need))) roots.add(need);
+      else if (status(need) !== undefined && status(need) !== "done") visit(need);
+    }
+  };
+  visit(id);
+  return STEPS.map((s) => s.id).filter((n) => roots.has(n));
+}
+
+/** "A", "A and B", "A, B and C". */
+function titles(ids: readonly StepId[]): string {
+  const names = ids.map((id) => stepById(id).title);
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : (names[0] ?? "");
+}
 
 /**
  * The displayed status: a running step whose lease lapsed was interrupted (server restart, crash); a done step that
- * could not do everything (some clusters need attention) is done with exceptions.
+ * could not do everything (some clusters need attention) is done with exceptions; a pending step waiting on a failed
+ * one (given the run's `steps`) is held back.
  */
-export function displayStatus(step: StepRun, now: Date): keyof typeof STATUS {
+export function displayStatus(step: StepRun, now: Date, steps: readonly StepRun[] = []): keyof typeof STATUS {
   if (step.status === "done" && step.attention?.length) return "attention";
   if (step.status === "running" && step.leaseExpiresAt && step.leaseExpiresAt < now) return "interrupted";
   if (step.status === "pending" && step.error?.code === "interrupted") return "interrupted";
+  if (step.status === "pending" && heldBackBy(step.stepId as StepId, steps).length) return "blocked";
   return step.status;
 }
 
@@ -51,7 +80,13 @@ export function StepList({
     <ol className="space-y-3">
       {STEPS.map((meta, index) => {
         const step = steps.find((s) => s.stepId === meta.id);
-        const status = step ? displayStatus(step, now) : "pending";
+        const status = step ? displayStatus(step, now, steps) : "pending";
+        // What a step that hasn't started waits for: the failed steps holding it back, else the unfinished steps it needs.
+        const heldBack = status === "blocked" ? heldBackBy(meta.id, steps) : [];
+        const waitsFor =
+          status === "pending" && step?.status === "pending"
+            ? needsOf(meta.id).filter((n) => steps.some((s) => s.stepId === n && s.status !== "done"))
+            : [];
         const style = STATUS[status] ?? STATUS.pending!;
         const created =
           step?.status === "done" ? summarizeStep(meta.id, step.outputs, { portalUrl, tenantId, config, presenter, secretHints }) : [];
@@ -71,6 +106,16 @@ export function StepList({
               </span>
             </div>
             <p className="mt-1 text-sm text-slate-600">{meta.summary}</p>
+            {heldBack.length ? (
+              <p className="mt-2 text-sm text-slate-700">
+                Waits for {titles(heldBack)}, which {heldBack.length > 1 ? "need" : "needs"} attention; Retry runs{" "}
+                {heldBack.length > 1 ? "them" : "it"} again, then this step.
+              </p>
+            ) : waitsFor.length ? (
+              <p className="mt-2 text-sm text-slate-600">
+                Starts once {titles(waitsFor)} {waitsFor.length > 1 ? "are" : "is"} done.
+              </p>
+            ) : null}
             {step?.status === "running" && step.progress ? (
               <LiveStepProgress
                 runId={step.runId}

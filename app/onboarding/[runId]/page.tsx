@@ -42,8 +42,10 @@ export default async function RunPage({
   if (run.status === "draft" || run.status === "planned") redirect(`/onboarding/${runId}/plan`);
 
   const now = new Date();
-  const statuses = run.steps.map((s) => displayStatus(s, now));
+  const statuses = run.steps.map((s) => displayStatus(s, now, run.steps));
+  // Several steps can work at once, and a step can fail while an independent branch goes on.
   const working = statuses.includes("running");
+  const failedSteps = run.steps.filter((s) => s.status === "failed" || s.status === "needs_admin");
   const presenter = await isPresenterMode();
   // Controls render only for a user who may use them, decided live as the actions decide (lib/authz).
   const [change, handoff, controls] = await Promise.all([
@@ -84,7 +86,9 @@ export default async function RunPage({
               : done
                 ? completedRunText(needAttention.length)
                 : working
-                  ? "Working…"
+                  ? failedSteps.length
+                    ? `Working… ${failedSteps.length === 1 ? "1 step needs" : `${failedSteps.length} steps need`} attention; the steps that don't depend on ${failedSteps.length === 1 ? "it" : "them"} go on`
+                    : "Working…"
                   : run.status === "failed"
                     ? "Stopped: needs attention"
                     : "Waiting"}
@@ -134,6 +138,11 @@ export default async function RunPage({
       ) : null}
       <VerificationResults session={session} runId={runId} presenter={presenter} runView={view} mayRerun={manage} />
       {handoff && manage ? <ManualHandoffPanel runId={runId} vendorName={config.vendor.name} handoff={handoff} /> : null}
+      {canContinue && failedSteps.length > 1 ? (
+        <p className="text-sm text-slate-700">
+          Retry runs the {failedSteps.length} steps that need attention again, side by side, then the steps waiting for them.
+        </p>
+      ) : null}
       {canContinue ? (
         <RunActionButton
           action={continueRunAction}
