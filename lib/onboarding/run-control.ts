@@ -74,7 +74,10 @@ export async function confirmAndStart(
   return { ok: true, data: { runId } };
 }
 
-/** Continue a run from its first unfinished step: after a failure, an interruption, or by a second admin. */
+/**
+ * Continue a run (after a failure, an interruption, or by a second admin): the drive runs every failed or unfinished
+ * step whose needs are done, side by side, then what waits for them.
+ */
 export async function continueRun(session: SessionWithUser, runId: string): Promise<ActionResult<{ runId: string }>> {
   const view = await getRunView(session, runId);
   if (!view) return failure(NOT_YOURS, { code: "forbidden" });
