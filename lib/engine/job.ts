@@ -2,7 +2,7 @@
 // while the work makes progress, run the work under the stall signal, and give the lease back however the work ended.
 import "server-only";
 import { withOutboundScope } from "@/lib/azure/timeouts";
-import { acquireLease, LeaseLostError, logStepIdOf, type AcquireOptions, type LeaseKey } from "@/lib/db";
+import { acquireLease, LeaseLostError, logStepIdOf, type LeaseKey } from "@/lib/db";
 import { startHeartbeat, type Heartbeat } from "./heartbeat";
 
 /** How the work ended: it returned, it stalled (cut off), its lease was lost, or it threw (a crash of its own). */
@@ -29,7 +29,8 @@ export interface JobSpec<T> {
   stallMs: number;
   /** The caller already holds the lease as `owner` (an action that acquired before answering, a rotation created holding it). */
   held?: boolean;
-  acquireOptions?: AcquireOptions;
+  /** Takes the lease; by default the one conditional acquire of lib/db/leases.ts. */
+  acquire?: () => Promise<boolean>;
   work(job: Job): Promise<T>;
   /** Gives the lease back for this end, with its outcome; false when the lease was lost meanwhile. */
   release(end: JobEnd<T>): Promise<boolean>;
@@ -41,7 +42,8 @@ export type JobResult<T> = { kind: "busy" } | { kind: "ended"; end: JobEnd<T>; r
 /** Runs `spec.work` under its lease; never returns with the lease still held by a live heartbeat. */
 export async function runJob<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
   const { lease, owner } = spec;
-  if (!spec.held && !(await acquireLease(lease, owner, spec.ttlMs, spec.acquireOptions))) return { kind: "busy" };
+  const acquire = spec.acquire ?? (() => acquireLease(lease, owner, spec.ttlMs));
+  if (!spec.held && !(await acquire())) return { kind: "busy" };
   const heartbeat = startHeartbeat(lease, owner, spec.ttlMs, { stallMs: spec.stallMs });
   const live = () => !heartbeat.lost && !heartbeat.stalled;
   const job: Job = {

@@ -6,8 +6,8 @@ import { STEP_IDS, type StepId } from "@/lib/steps/registry";
 import type { PlannedChange, StepContext } from "@/lib/steps/types";
 import { outputsOf } from "./context";
 import type { EngineOptions, StepModules } from "./execute-step";
-import { backoffMs, classifyFailure, DEFAULT_POLICY, type EnginePolicy } from "./policy";
-import { credentialFor, type TokenProvider, type TokenUnavailableError } from "./tokens";
+import { classifyFailure, DEFAULT_POLICY, sleep as realSleep, withRetries, type EnginePolicy } from "./policy";
+import { credentialFor, type TokenProvider, type TokenUnavailableError } from "@/lib/auth/tokens";
 
 /** One step's part of a plan; `error` when its live state couldn't be read (changes is then empty). */
 export interface PlannedStep {
@@ -29,7 +29,7 @@ export interface PlanRunInput extends EngineOptions {
 /** Read every step's live state and plan it, in run order, without writing anything. Never rejects on Azure errors. */
 export async function planRun(input: PlanRunInput): Promise<PlannedStep[]> {
   const policy: EnginePolicy = { ...DEFAULT_POLICY, ...input.policy };
-  const sleep = input.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = input.sleep ?? realSleep;
   const planned: PlannedStep[] = [];
   for (const stepId of STEP_IDS) {
     const stepModule = input.modules[stepId];
@@ -37,32 +37,28 @@ export async function planRun(input: PlanRunInput): Promise<PlannedStep[]> {
     const ctx = readOnlyContext(input, (error) => {
       state.tokenFailure = error;
     });
-    for (let attempt = 1; ; attempt++) {
-      state.tokenFailure = undefined;
-      try {
-        planned.push({ stepId, changes: stepModule.plan(ctx, await stepModule.read(ctx)) });
-        break;
-      } catch (error) {
-        const c = classifyFailure(error, {
-          action: `read what "${stepId}" would change`,
-          createdRecently: false,
-          ...(state.tokenFailure ? { tokenFailure: state.tokenFailure } : {}),
-        });
-        if (c.kind === "transient" && attempt < policy.transientAttempts) {
-          await sleep(
-            c.retryAfterMs === undefined
-              ? backoffMs(attempt, policy.transientBaseDelayMs, policy.transientMaxDelayMs)
-              : Math.min(c.retryAfterMs, policy.retryAfterMaxMs),
-          );
-          continue;
-        }
-        planned.push({
-          stepId,
-          changes: [],
-          error: c.kind === "lease_lost" ? { code: "unknown", message: "Planning was interrupted." } : c.error,
-        });
-        break;
-      }
+    const classify = (error: unknown) =>
+      classifyFailure(error, {
+        action: `read what "${stepId}" would change`,
+        createdRecently: false,
+        ...(state.tokenFailure ? { tokenFailure: state.tokenFailure } : {}),
+      });
+    try {
+      const changes = await withRetries(
+        async () => {
+          state.tokenFailure = undefined;
+          return stepModule.plan(ctx, await stepModule.read(ctx));
+        },
+        { policy, classify, sleep, only: ["transient"], ...(input.now ? { now: input.now } : {}) },
+      );
+      planned.push({ stepId, changes });
+    } catch (error) {
+      const c = classify(error);
+      planned.push({
+        stepId,
+        changes: [],
+        error: c.kind === "lease_lost" ? { code: "unknown", message: "Planning was interrupted." } : c.error,
+      });
     }
   }
   return planned;

@@ -3,7 +3,7 @@
 import "server-only";
 import { classifyAzureError, retryAfterOfError, toAzureError, type AzureOperationError } from "@/lib/azure/errors";
 import { LeaseLostError, type StepError } from "@/lib/db";
-import { TokenUnavailableError } from "./tokens";
+import { TokenUnavailableError } from "@/lib/auth/tokens";
 
 /** Tunables of an execution; tests shorten them. */
 export interface EnginePolicy {
@@ -79,6 +79,8 @@ export interface ClassifyContext {
   tokenFailure?: TokenUnavailableError;
   /** A create succeeded recently in this execution: Graph's 404 right after it is replication lag, not absence. */
   createdRecently: boolean;
+  /** Deletes succeeded recently in this execution and none was refused: a role definition still "in use" is replication lag. */
+  deletedRecently?: boolean;
   /** The job's own classification of errors only it knows (e.g. a group that still holds resources); undefined: the usual rules. */
   special?: (error: unknown) => Classified | undefined;
 }
@@ -104,7 +106,7 @@ export function classifyFailure(error: unknown, ctx: ClassifyContext): Classifie
     return { kind: "replication", error: stepError };
   }
   // Azure may still count an assignment deleted a moment ago against its role definition: replication, not a refusal.
-  if (azure.code === "role_definition_in_use") return { kind: "replication", error: stepError };
+  if (ctx.deletedRecently && azure.code === "role_definition_in_use") return { kind: "replication", error: stepError };
   const cls = classifyAzureError(error);
   if (cls === "transient") {
     // lib/azure wraps every SDK error in an AzureOperationError, which now carries the Retry-After of the response.
@@ -211,6 +213,8 @@ export interface RetryOptions {
   /** Called before each wait (progress for the stall bound, a label for the UI). */
   onWait?: (delayMs: number, c: Classified) => void;
   now?: () => number;
+  /** Only these kinds are retried (planning retries only transient failures); by default every kind the budget retries. */
+  only?: readonly Classified["kind"][];
 }
 
 /** `call`, tried again while the policy retries its failures; the last failure is rethrown as it was. */
@@ -221,7 +225,7 @@ export async function withRetries<T>(call: () => Promise<T>, options: RetryOptio
       return await call();
     } catch (error) {
       const c = options.classify(error);
-      const delay = budget.next(c);
+      const delay = options.only && !options.only.includes(c.kind) ? null : budget.next(c);
       if (delay === null) throw error;
       options.onWait?.(delay, c);
       await options.sleep(delay);

@@ -15,7 +15,7 @@ import { outputsOf } from "@/lib/engine/context";
 import { newLeaseOwner } from "@/lib/engine/ids";
 import { runJob, type Job, type JobEnd } from "@/lib/engine/job";
 import { backoffMs, classifyFailure, DEFAULT_POLICY, sleep, withRetries, type EnginePolicy } from "@/lib/engine/policy";
-import { credentialFor, TokenUnavailableError, type TokenProvider } from "@/lib/engine/tokens";
+import { credentialFor, TokenUnavailableError, type TokenProvider } from "@/lib/auth/tokens";
 import { writeAhead, type WriteAhead } from "@/lib/engine/write-ahead";
 import { env } from "@/lib/env";
 import { runConfigSchema } from "@/lib/steps/config";
@@ -96,6 +96,7 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
   const live: LiveContext = ctx;
   const results: ItemResult[] = [];
   let writes = 0;
+  let lastRemovalAt: number | undefined;
   const itemsOf = () => ({ items: results.map((r) => ({ ...r })) }) as never;
 
   const job = await runJob<"clean" | "incomplete">({
@@ -160,6 +161,11 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
           classifyFailure(error, {
             action: "remove",
             createdRecently: false,
+            // Only while everything removed so far went: a kept or failed item may be what still uses the role.
+            deletedRecently:
+              lastRemovalAt !== undefined &&
+              Date.now() - lastRemovalAt < policy.replicationBudgetMs &&
+              !results.some((r) => r.outcome === "failed" || r.outcome === "kept"),
             ...(tokenFailure ? { tokenFailure } : {}),
             // A group that still holds resources this run didn't create is kept, not retried.
             special: (e) =>
@@ -253,6 +259,7 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
       return { ...base, outcome: "failed", message: toAzureError(error, { action: `remove ${target}` }).message };
     }
     writes += 1;
+    lastRemovalAt = Date.now();
     for (let i = 1; i <= policy.verifyAttempts; i++) {
       if (!(await retrying(() => now.live.exists()))) return { ...base, outcome: "removed" };
       if (i < policy.verifyAttempts) await sleep(backoffMs(i, policy.replicationBaseDelayMs, policy.replicationMaxDelayMs));

@@ -16,22 +16,15 @@ import { workbenchConfig } from "@/lib/azure/workbench-client";
 import { encryptionKey } from "@/lib/auth/keys";
 import { decrypt, encrypt } from "@/lib/crypto";
 import { recordAuditEvent } from "@/lib/db/audit";
-import { LeaseLostError } from "@/lib/db/step-runs";
-import { recordOutcome, type OperationKind } from "@/lib/db/operations";
-import {
-  advanceRotation,
-  recordRotationIntent,
-  releaseRotation,
-  renewRotationLease,
-  type CredentialRotation,
-  type RotationError,
-  type RotationPhase,
-} from "@/lib/db/rotations";
+import { LeaseLostError } from "@/lib/db/leases";
+import { advanceRotation, releaseRotation, type CredentialRotation, type RotationError, type RotationPhase } from "@/lib/db/rotations";
 import { deleteRunSecret, getRunSecret, putRunSecret } from "@/lib/db/run-secrets";
 import { secretAad, type Actor } from "@/lib/engine/context";
-import { backoffMs, classifyFailure, DEFAULT_POLICY } from "@/lib/engine/policy";
-import { startLeaseHeartbeat, unlessStalled, type Heartbeat } from "@/lib/engine/heartbeat";
-import { credentialFor, type TokenUnavailableError, type TokenProvider } from "@/lib/engine/tokens";
+import type { Heartbeat } from "@/lib/engine/heartbeat";
+import { runJob, type JobEnd } from "@/lib/engine/job";
+import { classifyFailure, DEFAULT_POLICY, sleep as realSleep, withRetries, type EnginePolicy } from "@/lib/engine/policy";
+import { writeAhead, type WriteAhead } from "@/lib/engine/write-ahead";
+import { credentialFor, type TokenUnavailableError, type TokenProvider } from "@/lib/auth/tokens";
 import { env } from "@/lib/env";
 import { CLIENT_SECRET_KIND, runCredentialName } from "@/lib/steps/app-registration";
 import type { RunConfig } from "@/lib/steps/config";
@@ -45,26 +38,19 @@ export const ROTATION_STEP_ID = "credential-rotation";
 const SECRET_REVEALED_KIND = "client_secret_revealed";
 const HANDOFF_ACKNOWLEDGED_KIND = "handoff_acknowledged";
 
-/** Tunables; tests shorten them. */
-export interface RotationPolicy {
-  leaseTtlMs: number;
-  /** Tries on throttling, 5xx and replication errors, including the first. */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** How long to wait for Entra to accept the new secret (AADSTS7000215 while it replicates). */
+/** The engine's policy, and how long to wait for Entra to accept the new secret (AADSTS7000215 while it replicates). */
+export interface RotationPolicy extends Partial<EnginePolicy> {
   signIn?: WaitOptions;
-  /** No progress (a write, a phase, an answer from Graph or Entra) for this long stops the rotation; STEP_STALL_SECONDS by default. */
-  stallMs?: number;
 }
 
-/** Production values: leases as long as step leases, 5 tries 1→16 s, 150 s for the new secret to replicate. */
-export function defaultRotationPolicy(): RotationPolicy {
+/** `given` over the production values: leases as long as step leases, transient waits up to 16 s, the engine's budgets otherwise. */
+export function rotationPolicy(given: RotationPolicy = {}): EnginePolicy & RotationPolicy {
   return {
+    ...DEFAULT_POLICY,
     leaseTtlMs: env().STEP_LEASE_TTL_SECONDS * 1000,
-    attempts: 5,
-    baseDelayMs: DEFAULT_POLICY.transientBaseDelayMs,
-    maxDelayMs: 16_000,
+    transientMaxDelayMs: 16_000,
+    stallMs: env().STEP_STALL_SECONDS * 1000,
+    ...given,
   };
 }
 
@@ -107,73 +93,111 @@ class RotationStop extends Error {
 
 /** Runs the rotation from its last completed phase until done, waiting for an acknowledgement, failed or lease lost. */
 export async function executeRotation(input: RotationExecution): Promise<RotationOutcome> {
-  const { rotation, owner, policy } = input;
-  const sleep = input.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const stallMs = policy.stallMs ?? env().STEP_STALL_SECONDS * 1000;
-  const heartbeat = startLeaseHeartbeat(() => renewRotationLease(rotation.runId, owner, policy.leaseTtlMs), policy.leaseTtlMs, { stallMs });
+  const { rotation, owner } = input;
+  const runId = rotation.runId;
+  const policy = rotationPolicy(input.policy);
+  const sleep = input.sleep ?? realSleep;
   let tokenFailure: TokenUnavailableError | undefined;
-  const onTokenFailure = (e: TokenUnavailableError) => {
+  let newKeyId = rotation.new?.keyId ?? null;
+  const graph = credentialFor(input.tokens, "graph", (e) => {
     tokenFailure = e;
+  });
+  const stalled: RotationError = {
+    code: "interrupted",
+    message: `The rotation made no progress for ${formatSeconds(policy.stallMs)} (Microsoft Entra ID or the portal's database stopped answering), so the portal stopped it. Rotate again to continue where it stopped.`,
   };
-  const graph = credentialFor(input.tokens, "graph", onTokenFailure);
-  const state: PhaseState = {
-    ...input,
-    graph,
-    phase: rotation.phase,
-    newKeyId: rotation.new?.keyId ?? null,
-    handedOffAt: rotation.handedOffAt,
-    heartbeat,
-    createdAt: undefined,
-  };
-  try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // A stall cuts off the calls in flight and stops waiting for the rest: the rotation fails, resumable.
-        const result = await unlessStalled(
-          heartbeat,
-          withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, () => runPhases(state)),
-        );
-        if (result === "crashed") return { status: "crashed" };
-        if (result === "waiting_ack") {
-          await heartbeat.stop();
-          if (!(await releaseRotation(rotation.runId, owner, { status: "waiting_ack" }))) return { status: "lease_lost" };
-          await audit(input, "credential.rotation_awaiting_handoff", "success", {});
-          return { status: "waiting_ack" };
-        }
-        await heartbeat.stop();
-        if (!(await releaseRotation(rotation.runId, owner, { status: "done" }))) return { status: "lease_lost" };
-        await audit(input, "credential.rotated", "success", { newKeyId: state.newKeyId ?? "", oldKeyId: rotation.old?.keyId ?? "" });
-        return { status: "done" };
-      } catch (error) {
-        if (heartbeat.stalled) {
-          return await fail(input, heartbeat, {
-            code: "interrupted",
-            message: `The rotation made no progress for ${formatSeconds(stallMs)} (Microsoft Entra ID or the portal's database stopped answering), so the portal stopped it. Rotate again to continue where it stopped.`,
-          });
-        }
-        if (error instanceof RotationStop) return await fail(input, heartbeat, { code: error.code, message: error.message });
-        const classified = classifyFailure(error, {
+
+  // The caller took the lease (starting or resuming the rotation) before answering the admin.
+  const job = await runJob<"done" | "waiting_ack" | "crashed" | RotationError>({
+    lease: { kind: "rotation", runId },
+    owner,
+    ttlMs: policy.leaseTtlMs,
+    stallMs: policy.stallMs,
+    held: true,
+    async work(job) {
+      const state: PhaseState = {
+        ...input,
+        graph,
+        phase: rotation.phase,
+        newKeyId,
+        handedOffAt: rotation.handedOffAt,
+        heartbeat: job.heartbeat,
+        createdAt: undefined,
+        write: writeAhead({
+          lease: job.lease,
+          owner,
+          tenantId: input.tenantId,
+          actor: input.actor,
+          touch: () => job.heartbeat.touch(),
+          live: job.live,
+          failureOf: (error) => toAzureError(error, { action: ACTION, requiredRole: WHO }),
+        }),
+      };
+      const classify = (error: unknown) => {
+        if (!job.live()) return { kind: "lease_lost" } as const;
+        if (error instanceof RotationStop)
+          return { kind: "permanent", status: "failed", error: { code: error.code, message: error.message } } as const;
+        const c = classifyFailure(error, {
           action: ACTION,
-          tokenFailure,
-          createdRecently: state.createdAt !== undefined && Date.now() - state.createdAt < 120_000,
+          ...(tokenFailure ? { tokenFailure } : {}),
+          createdRecently: state.createdAt !== undefined && Date.now() - state.createdAt < policy.replicationBudgetMs,
         });
         tokenFailure = undefined;
-        if (classified.kind === "lease_lost") return { status: "lease_lost" };
-        if ((classified.kind === "transient" || classified.kind === "replication") && attempt < policy.attempts && !heartbeat.lost) {
-          const wait =
-            classified.kind === "transient" && classified.retryAfterMs !== undefined
-              ? classified.retryAfterMs
-              : backoffMs(attempt, policy.baseDelayMs, policy.maxDelayMs);
-          heartbeat.touch();
-          await sleep(Math.min(wait, policy.maxDelayMs));
-          heartbeat.touch();
-          continue;
-        }
-        return await fail(input, heartbeat, { code: classified.error.code, message: classified.error.message });
+        return c;
+      };
+      try {
+        const result = await withRetries(() => runPhases(state), {
+          policy,
+          classify,
+          // A retry wait is the engine's own doing, not a stall.
+          sleep: async (ms) => {
+            job.heartbeat.touch();
+            await sleep(ms);
+            job.heartbeat.touch();
+          },
+        });
+        newKeyId = state.newKeyId;
+        return result;
+      } catch (error) {
+        const c = classify(error);
+        if (c.kind === "lease_lost") throw new LeaseLostError(runId, ROTATION_STEP_ID);
+        return { code: c.error.code, message: c.error.message };
       }
+    },
+    release(end) {
+      const outcome = rotationOutcome(end, stalled);
+      // The crash seam leaves the lease in place, as a server that died there would.
+      if (outcome.status === "crashed" || outcome.status === "lease_lost") return Promise.resolve(false);
+      return releaseRotation(
+        runId,
+        owner,
+        outcome.status === "failed" ? { status: "failed", error: outcome.error } : { status: outcome.status },
+      );
+    },
+  });
+  if (job.kind === "busy") return { status: "lease_lost" };
+  const outcome = rotationOutcome(job.end, stalled);
+  if (outcome.status === "crashed" || outcome.status === "lease_lost") return outcome;
+  if (!job.released) return { status: "lease_lost" };
+  if (outcome.status === "waiting_ack") await audit(input, "credential.rotation_awaiting_handoff", "success", {});
+  else if (outcome.status === "done")
+    await audit(input, "credential.rotated", "success", { newKeyId: newKeyId ?? "", oldKeyId: rotation.old?.keyId ?? "" });
+  else await audit(input, "credential.rotation_failed", "failure", { code: outcome.error.code });
+  return outcome;
+}
+
+function rotationOutcome(end: JobEnd<"done" | "waiting_ack" | "crashed" | RotationError>, stalled: RotationError): RotationOutcome {
+  switch (end.kind) {
+    case "finished":
+      return typeof end.value === "string" ? { status: end.value } : { status: "failed", error: end.value };
+    case "stalled":
+      return { status: "failed", error: stalled };
+    case "lease_lost":
+      return { status: "lease_lost" };
+    case "crashed": {
+      const azure = toAzureError(end.error, { action: ACTION });
+      return { status: "failed", error: { code: azure.code, message: azure.message } };
     }
-  } finally {
-    await heartbeat.stop();
   }
 }
 
@@ -184,6 +208,7 @@ interface PhaseState extends RotationExecution {
   handedOffAt: Date | null;
   heartbeat: Heartbeat;
   createdAt: number | undefined;
+  write: WriteAhead;
 }
 
 async function runPhases(s: PhaseState): Promise<"done" | "waiting_ack" | "crashed"> {
@@ -234,8 +259,7 @@ async function createNewSecret(s: PhaseState): Promise<{ keyId: string; hint: st
   const orphans =
     oldKeyId === null ? [] : app.passwordCredentials.filter((c) => c.displayName === runCredentialName(runId) && !same(c.keyId, oldKeyId));
   for (const orphan of orphans) {
-    await write(
-      s,
+    await s.write(
       {
         key: `rotation.${s.rotation.rotationId}.remove-orphan:${orphan.keyId}`,
         kind: "delete",
@@ -244,8 +268,7 @@ async function createNewSecret(s: PhaseState): Promise<{ keyId: string; hint: st
       () => removeApplicationPassword(s.graph, app.id, orphan.keyId),
     );
   }
-  const created = await write(
-    s,
+  const created = await s.write(
     { key: `rotation.${s.rotation.rotationId}.create-secret`, kind: "create", target: `Client secret ${runCredentialName(runId)}` },
     async () => {
       const password = await addApplicationPassword(s.graph, app.id, {
@@ -340,8 +363,7 @@ async function handOff(s: PhaseState): Promise<Date> {
     );
   if (sealed) {
     const value = await sealedNewSecret(s);
-    await write(
-      s,
+    await s.write(
       { key: `rotation.${s.rotation.rotationId}.workbench-credential`, kind: "update", target: `Workbench device ${name}` },
       () => updateWorkbenchDeviceCredential(config, device.id, { tenantId: s.tenantId, clientId: s.appId, clientSecret: value }),
       (d) => d.id,
@@ -356,8 +378,7 @@ async function removeOldSecret(s: PhaseState): Promise<void> {
   const oldKeyId = s.rotation.old?.keyId ?? null;
   const app = await readApp(s);
   if (oldKeyId && app.passwordCredentials.some((c) => same(c.keyId, oldKeyId))) {
-    await write(
-      s,
+    await s.write(
       {
         key: `rotation.${s.rotation.rotationId}.remove-secret:${oldKeyId}`,
         kind: "delete",
@@ -401,74 +422,6 @@ async function sealedNewSecret(s: PhaseState): Promise<string> {
       "The new secret can't be decrypted (the portal's encryption key changed). Start the rotation again.",
     );
   }
-}
-
-/** One remote write: intent logged (only while the lease is held), then the outcome and an audit event. */
-async function write<T>(
-  s: PhaseState,
-  op: { key: string; kind: OperationKind; target: string },
-  run: () => Promise<T>,
-  resourceIdOf?: (result: T) => string,
-): Promise<T> {
-  const runId = s.rotation.runId;
-  if (s.heartbeat.lost || s.heartbeat.stalled) throw new LeaseLostError(runId, ROTATION_STEP_ID);
-  s.heartbeat.touch();
-  const intentId = await recordRotationIntent({
-    runId,
-    owner: s.owner,
-    key: op.key,
-    kind: op.kind,
-    target: op.target,
-    actorUpn: s.actor.upn,
-  });
-  if (intentId === null) throw new LeaseLostError(runId, ROTATION_STEP_ID);
-  const base = {
-    tenantId: s.tenantId,
-    runId,
-    actorUserId: s.actor.userId,
-    actorUpn: s.actor.upn,
-    action: "azure.write",
-    target: op.target,
-  };
-  let result: T;
-  try {
-    result = await run();
-  } catch (error) {
-    const azure = toAzureError(error, { action: ACTION, requiredRole: WHO });
-    await recordOutcome(intentId, {
-      status: "failed",
-      errorCode: azure.code,
-      errorMessage: azure.message,
-      requestId: azure.requestId ?? null,
-    });
-    await recordAuditEvent({
-      ...base,
-      outcome: azure.code === "forbidden" ? "denied" : "failure",
-      detail: { runId, stepId: ROTATION_STEP_ID, key: op.key, kind: op.kind, errorCode: azure.code, requestId: azure.requestId ?? null },
-    });
-    throw error;
-  }
-  s.heartbeat.touch();
-  let resourceId: string | null = null;
-  try {
-    resourceId = resourceIdOf?.(result) ?? null;
-  } catch {
-    resourceId = null;
-  }
-  await recordOutcome(intentId, { status: "succeeded", resourceId });
-  await recordAuditEvent({
-    ...base,
-    outcome: "success",
-    detail: { runId, stepId: ROTATION_STEP_ID, key: op.key, kind: op.kind, resourceId },
-  });
-  return result;
-}
-
-async function fail(input: RotationExecution, heartbeat: Heartbeat, error: RotationError): Promise<RotationOutcome> {
-  await heartbeat.stop();
-  if (!(await releaseRotation(input.rotation.runId, input.owner, { status: "failed", error }))) return { status: "lease_lost" };
-  await audit(input, "credential.rotation_failed", "failure", { code: error.code });
-  return { status: "failed", error };
 }
 
 async function audit(

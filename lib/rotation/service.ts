@@ -15,11 +15,11 @@ import {
 } from "@/lib/db/rotations";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { getRunSecret } from "@/lib/db/run-secrets";
-import type { TokenProvider } from "@/lib/engine/tokens";
+import type { TokenProvider } from "@/lib/auth/tokens";
 import { runViewFor, type RunView } from "@/lib/onboarding/run-control";
-import { sessionTokens } from "@/lib/onboarding/tokens";
+import { sessionTokens } from "@/lib/auth/tokens";
 import { maskId } from "@/lib/presenter";
-import { defaultRotationPolicy, executeRotation, type RotationOutcome, type RotationPolicy } from "./execute";
+import { executeRotation, rotationPolicy, type RotationOutcome, type RotationPolicy } from "./execute";
 import { expiryStatus, type ExpiryLevel } from "./expiry";
 
 const appOutputSchema = z.object({
@@ -157,7 +157,7 @@ export async function requestRotation(
 ): Promise<ActionResult<RotationStarted>> {
   const run = await finishedRun(session, runId);
   if (!run) return failure(NOT_AVAILABLE, { code: "forbidden" });
-  const policy = options.policy ?? defaultRotationPolicy();
+  const policy = rotationPolicy(options.policy);
   const owner = `rotation:${crypto.randomUUID()}`;
   const existing = await getRotation(runId);
   let rotation: CredentialRotation | null;

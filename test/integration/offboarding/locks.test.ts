@@ -8,7 +8,7 @@ import { closeDb, configureDb, confirmRunPlan, createRun, migrate, setRunPlan, s
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/engine/tokens";
+import type { TokenProvider } from "../../../lib/auth/tokens";
 import { executeOffboarding } from "../../../lib/offboarding/execute";
 import { STEP_IDS } from "../../../lib/steps/registry";
 import { scenarioSchema } from "../../../simulator/src/contract";
@@ -35,7 +35,15 @@ const enginePolicy = {
   replicationBudgetMs: 20_000,
   transientAttempts: 8,
 };
-const policy = { attempts: 3, baseDelayMs: 50, maxDelayMs: 200, verifyAttempts: 2, leaseTtlMs: 30_000 };
+const policy = {
+  transientAttempts: 3,
+  transientBaseDelayMs: 50,
+  transientMaxDelayMs: 200,
+  replicationBaseDelayMs: 50,
+  replicationMaxDelayMs: 200,
+  verifyAttempts: 2,
+  leaseTtlMs: 30_000,
+};
 const scenario = scenarioSchema.parse(JSON.parse(fs.readFileSync(path.join("simulator", "scenarios", "locks.json"), "utf8")));
 
 beforeAll(async () => {

@@ -22,7 +22,7 @@ import { executeStep } from "../../../lib/engine/execute-step";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/engine/tokens";
+import type { TokenProvider } from "../../../lib/auth/tokens";
 import { executeOffboarding, liveContextFor, type ExecuteOffboardingResult } from "../../../lib/offboarding/execute";
 import { planOffboarding } from "../../../lib/offboarding/plan";
 import { AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY } from "../../../lib/steps/custom-role";
@@ -52,7 +52,15 @@ const enginePolicy = {
   replicationBudgetMs: 20_000,
   transientAttempts: 8,
 };
-const policy = { attempts: 8, baseDelayMs: 50, maxDelayMs: 300, verifyAttempts: 3, leaseTtlMs: 30_000 };
+const policy = {
+  transientAttempts: 8,
+  transientBaseDelayMs: 50,
+  transientMaxDelayMs: 300,
+  replicationBaseDelayMs: 50,
+  replicationMaxDelayMs: 300,
+  verifyAttempts: 3,
+  leaseTtlMs: 30_000,
+};
 
 beforeAll(async () => {
   sim = await startSimForPortal({ blob: true });

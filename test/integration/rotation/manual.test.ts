@@ -19,7 +19,7 @@ import {
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/engine/tokens";
+import type { TokenProvider } from "../../../lib/auth/tokens";
 import { acknowledgeHandoff, getManualHandoff, revealClientSecret } from "../../../lib/onboarding/manual-handoff";
 import type { RotationPolicy } from "../../../lib/rotation/execute";
 import { getCredentialStatus, requestRotation } from "../../../lib/rotation/service";
@@ -33,13 +33,15 @@ import { testDbOptions } from "../../support/pglite-template";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `rotation-manual-${crypto.randomBytes(4).toString("hex")}`);
-const POLICY: RotationPolicy = {
+const POLICY = {
   leaseTtlMs: 1_500,
-  attempts: 4,
-  baseDelayMs: 20,
-  maxDelayMs: 200,
+  transientAttempts: 4,
+  transientBaseDelayMs: 20,
+  transientMaxDelayMs: 200,
+  replicationBaseDelayMs: 20,
+  replicationMaxDelayMs: 200,
   signIn: { timeoutMs: 15_000, intervalMs: 250 },
-}; // sign-in outlasts the simulator's 2 s new-secret window
+} satisfies RotationPolicy; // sign-in outlasts the simulator's 2 s new-secret window
 
 beforeAll(async () => {
   sim = await startSimForPortal({ blob: true });

@@ -25,7 +25,7 @@ import { executeStep } from "../../../lib/engine/execute-step";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/engine/tokens";
+import type { TokenProvider } from "../../../lib/auth/tokens";
 import { ROTATION_SECRET_KIND, type RotationPolicy } from "../../../lib/rotation/execute";
 import { getCredentialStatus, requestRotation } from "../../../lib/rotation/service";
 import { CLIENT_SECRET_KIND } from "../../../lib/steps/app-registration";
@@ -38,13 +38,15 @@ import { testDbOptions } from "../../support/pglite-template";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `rotation-${crypto.randomBytes(4).toString("hex")}`);
-const POLICY: RotationPolicy = {
+const POLICY = {
   leaseTtlMs: 1_500,
-  attempts: 6,
-  baseDelayMs: 20,
-  maxDelayMs: 200,
+  transientAttempts: 6,
+  transientBaseDelayMs: 20,
+  transientMaxDelayMs: 200,
+  replicationBaseDelayMs: 20,
+  replicationMaxDelayMs: 200,
   signIn: { timeoutMs: 15_000, intervalMs: 250 },
-}; // sign-in outlasts the simulator's 2 s new-secret window
+} satisfies RotationPolicy; // sign-in outlasts the simulator's 2 s new-secret window
 
 beforeAll(async () => {
   sim = await startSimForPortal({ blob: true });
@@ -218,7 +220,11 @@ describe("credential rotation", () => {
     const since = new Date().toISOString();
     await setFaults(sim, { rate: 0.3, kinds: ["429", "500", "503"], seed: 7 });
     try {
-      const result = await requestRotation(owner, runId, { tokens: tokensOf(OWNER), policy: { ...POLICY, attempts: 12 }, wait: true });
+      const result = await requestRotation(owner, runId, {
+        tokens: tokensOf(OWNER),
+        policy: { ...POLICY, transientAttempts: 12 },
+        wait: true,
+      });
       expect(result).toMatchObject({ ok: true, data: { outcome: { status: "done" } } });
     } finally {
       await setFaults(sim, { rate: 0 });
