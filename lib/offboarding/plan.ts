@@ -34,7 +34,7 @@ export interface OffboardingPlan {
   hash: string;
 }
 
-/** The plan, the candidates behind it and the live handles of what is present now. */
+/** The plan, the candidates behind it and the live handles of what is present in Azure. */
 export interface PlannedOffboarding {
   plan: OffboardingPlan;
   candidates: Map<string, Candidate>;

@@ -15,7 +15,7 @@ export function removalOf(stepId: string): StepRemoval | undefined {
   return (STEP_MODULES as Readonly<Record<string, StepModule>>)[stepId]?.removal;
 }
 
-/** Reads the candidate's resource now, through the step that wrote it. `foreign`: it exists but is not what this run created. */
+/** Reads the candidate's resource in Azure, through the step that wrote it. `foreign`: it exists but is not what this run created. */
 export async function resolve(c: Candidate, ctx: LiveContext): Promise<Resolution> {
   return (await removalOf(c.stepId)?.resolve(c, ctx)) ?? { state: "absent" };
 }

@@ -3,7 +3,7 @@ import "server-only";
 import { AzureOperationError } from "@/lib/azure/errors";
 import type { LiveResource, LoggedWrite, RemovalContext, RemovalLine, Resolution, StepRemoval, StepRemovalPlan } from "./types";
 
-/** The line's text when a write the run created no longer exists. */
+/** The line's text when a write the run created is gone from Azure. */
 export const ALREADY_GONE = "Already gone.";
 
 /** Appended to the why of a removal the log only knows as an intent. */
@@ -59,7 +59,7 @@ export interface RemovalSpec {
   keptReason?(key: string): string | undefined;
   /** One sentence per removable kind: what removing it means. */
   why: Readonly<Record<string, string>>;
-  /** Reads the write's resource now: foreign means it exists but is not what this run created. */
+  /** Reads the write's resource in Azure: foreign means it exists but is not what this run created. */
   resolve(w: LoggedWrite, category: string, ctx: RemovalContext): Promise<Resolution>;
 }
 
