@@ -1,6 +1,7 @@
 // The bench's yardsticks: critical path and minimum requests from a plan and a latency profile.
 import { describe, expect, it } from "vitest";
 import {
+  chainOf,
   countRequests,
   criticalPath,
   lroObservedMs,
@@ -51,9 +52,21 @@ const fresh: PlanLine[] = [
   line("workbench-handoff", "Workbench device", "create", "workbench-handoff.device:x"),
 ];
 
+const ORDER = ["storage", "diagnostic-settings", "app-registration", "custom-role", "role-assignments", "workbench-handoff"];
+const CHAIN = chainOf(ORDER);
+// The portal's step graph (lib/steps/registry STEP_NEEDS, verification left out).
+const GRAPH = {
+  storage: [],
+  "diagnostic-settings": ["storage"],
+  "app-registration": [],
+  "custom-role": [],
+  "role-assignments": ["storage", "app-registration", "custom-role"],
+  "workbench-handoff": ["storage", "app-registration", "role-assignments"],
+};
+
 describe("criticalPath", () => {
   it("chains each step's read, dependent writes, LRO and replication waits, and verify", () => {
-    const cp = criticalPath(fresh, L);
+    const cp = criticalPath(fresh, L, CHAIN);
     // read 100 + group 500 + account 500 + LRO 2000 + poll and final GET 200 + policy 500 + verify 100
     expect(cp.steps.storage).toBe(100 + 500 + 500 + 2000 + 200 + 500 + 100);
     expect(cp.steps["diagnostic-settings"]).toBe(100 + 500 + 100);
@@ -64,11 +77,36 @@ describe("criticalPath", () => {
     expect(cp.steps["role-assignments"]).toBe(100 + 800 + 100);
     expect(cp.steps["workbench-handoff"]).toBe(150);
     expect(cp.totalMs).toBe(Object.values(cp.steps).reduce((a, b) => a + b, 0));
+    expect(cp.path).toEqual(ORDER);
+  });
+
+  it("starts each step once its needs are done: the longest chain of the graph, not the sum", () => {
+    const cp = criticalPath(fresh, L, GRAPH);
+    const storage = 100 + 500 + 500 + 2000 + 200 + 500 + 100;
+    expect(cp.finishMs["diagnostic-settings"]).toBe(storage + 700);
+    expect(cp.finishMs["app-registration"]).toBe(1800);
+    expect(cp.finishMs["custom-role"]).toBe(700);
+    // The role defined at 600 ms is long usable when storage ends: the assignments take their own 700 ms.
+    expect(cp.steps["role-assignments"]).toBe(700);
+    expect(cp.finishMs["role-assignments"]).toBe(storage + 700);
+    expect(cp.totalMs).toBe(storage + 700 + 150);
+    expect(cp.path).toEqual(["storage", "role-assignments", "workbench-handoff"]);
+    expect(cp.totalMs).toBeLessThan(criticalPath(fresh, L, CHAIN).totalMs);
+  });
+
+  it("waits for a role defined in this run wherever the role's step sits on the graph", () => {
+    // Role assignments needing only the custom role: they start at 700 ms, the role is assignable at 600 + 1000 ms.
+    const cp = criticalPath(fresh, L, { "custom-role": [], "role-assignments": ["custom-role"] });
+    expect(cp.finishMs["role-assignments"]).toBe(1600 + 100);
+  });
+
+  it("rejects a graph with a cycle", () => {
+    expect(() => criticalPath(fresh, L, { storage: ["custom-role"], "custom-role": ["storage"] })).toThrow(/cycle/);
   });
 
   it("is reads only when nothing has to change", () => {
     const done = fresh.map((l) => ({ ...l, action: "no-change" }));
-    const cp = criticalPath(done, L);
+    const cp = criticalPath(done, L, CHAIN);
     expect(cp.steps.storage).toBe(2 * 100 + 100);
     expect(cp.steps["diagnostic-settings"]).toBe(200);
     expect(cp.steps["app-registration"]).toBe(3 * 100 + 100);
@@ -79,7 +117,7 @@ describe("criticalPath", () => {
     const many = Array.from({ length: 260 }, (_, i) =>
       line("diagnostic-settings", "Diagnostic setting", "create", `diagnostic-settings.setting:/subscriptions/${SUB}/c${i}`),
     );
-    expect(criticalPath(many, L).steps["diagnostic-settings"]).toBe(6000);
+    expect(criticalPath(many, L, CHAIN).steps["diagnostic-settings"]).toBe(6000);
     expect(throttleFloorMs(new Map([[SUB, 200]]), L)).toBe(0);
     expect(throttleFloorMs(new Map([[SUB, 210]]), L)).toBe(1000);
   });

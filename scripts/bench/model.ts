@@ -58,18 +58,73 @@ export function throttleFloorMs(writesBySubscription: ReadonlyMap<string, number
   return worst > 0 ? Math.ceil((worst / l.writeRefillPerSecond) * 1000) : 0;
 }
 
-/** Critical path of each step (ms) and in total. */
+/** Steps and what each needs done before it starts (lib/steps/registry STEP_NEEDS, or a chain for one step after another). */
+export type StepNeeds = Readonly<Record<string, readonly string[]>>;
+
+/** Each step needing the one before it: the engine before it ran steps by dependency. */
+export function chainOf(order: readonly string[]): StepNeeds {
+  return Object.fromEntries(order.map((id, i) => [id, i > 0 ? [order[i - 1] ?? ""] : []]));
+}
+
+/** The run's critical path on a step graph (ms). */
 export interface CriticalPath {
+  /** How long each step takes once started (role assignments: including its wait for a role defined in this run). */
   steps: Record<string, number>;
+  /** When each step ends if it starts the moment its needs are done. */
+  finishMs: Record<string, number>;
+  /** The latest finish: the run's critical path. */
   totalMs: number;
+  /** The steps along that path, first to last. */
+  path: string[];
 }
 
 /**
- * The longest chain of dependent requests of a run, step after step (each step needs the previous one's results), with
- * unlimited parallelism inside a step but ARM's write budget per subscription as a floor. Per step:
- * read (all reads of a step are independent) → writes in dependency order (+ LRO / replication waits) → verify read.
+ * The longest chain of dependent requests of a run: each step starts once the steps it needs are done, with unlimited
+ * parallelism inside a step but ARM's write budget per subscription as a floor. Per step: read (all reads of a step are
+ * independent) → writes in dependency order (+ LRO / replication waits) → verify read. A role defined in this run is
+ * assignable replicationMs after its PUT, wherever the two steps sit on the graph.
  */
-export function criticalPath(plan: readonly PlanLine[], l: ModelLatency): CriticalPath {
+export function criticalPath(plan: readonly PlanLine[], l: ModelLatency, needs: StepNeeds): CriticalPath {
+  const alone = stepDurations(plan, l);
+  const steps: Record<string, number> = {};
+  const finishMs: Record<string, number> = {};
+  const via: Record<string, string | undefined> = {};
+  const roleWritten = ofStep(plan, "custom-role").some(writes);
+  const visit = (id: string, seen: readonly string[]): number => {
+    const known = finishMs[id];
+    if (known !== undefined) return known;
+    if (seen.includes(id)) throw new Error(`step graph has a cycle through ${id}`);
+    let start = 0;
+    for (const n of needs[id] ?? []) {
+      const f = visit(n, [...seen, id]);
+      if (f > start || via[id] === undefined) {
+        start = Math.max(start, f);
+        via[id] = n;
+      }
+    }
+    let duration = alone[id] ?? 0;
+    const ra = alone["role-assignments"];
+    if (id === "role-assignments" && ra !== undefined && roleWritten && ofStep(plan, id).some(writes)) {
+      // The role's PUT ended one verify read before its step finished; the assignment PUT is handled replicationMs later.
+      const roleFinish = visit("custom-role", [...seen, id]);
+      const usable = roleFinish - l.armRead + l.replicationMs;
+      duration = Math.max(ra, usable - start + l.armRead);
+    }
+    steps[id] = duration;
+    finishMs[id] = start + duration;
+    return start + duration;
+  };
+  for (const id of [...Object.keys(needs), ...Object.keys(alone)]) visit(id, []);
+  let last: string | undefined;
+  for (const [id, f] of Object.entries(finishMs)) if (last === undefined || f > (finishMs[last] ?? 0)) last = id;
+  const path: string[] = [];
+  for (let id = last; id !== undefined; id = via[id]) if ((steps[id] ?? 0) > 0 || path.length === 0) path.unshift(id);
+  for (const id of Object.keys(steps)) if (!alone[id] && !steps[id]) delete steps[id];
+  return { steps, finishMs, totalMs: last === undefined ? 0 : (finishMs[last] ?? 0), path };
+}
+
+/** Each step's own duration (ms) when it has the API to itself; role assignments without the wait for a new role. */
+function stepDurations(plan: readonly PlanLine[], l: ModelLatency): Record<string, number> {
   const steps: Record<string, number> = {};
 
   // Storage: GET group ∥ GET account ∥ checkNameAvailability; then [PUT group] → PUT account → LRO → status poll → final
@@ -95,17 +150,19 @@ export function criticalPath(plan: readonly PlanLine[], l: ModelLatency): Critic
     steps.storage = read + Math.max(chain, register) + l.armRead;
   }
 
-  // Diagnostic settings: list → PUT → list, every cluster in parallel.
+  // Diagnostic settings: list → PUT → list, every cluster in parallel; ARM's write budget as a floor.
   const diag = ofStep(plan, "diagnostic-settings");
-  if (diag.length) steps["diagnostic-settings"] = l.armRead + (diag.some(writes) ? l.armWrite : 0) + l.armRead;
+  if (diag.length) {
+    const path = l.armRead + (diag.some(writes) ? l.armWrite : 0) + l.armRead;
+    steps["diagnostic-settings"] = Math.max(path, throttleFloorMs(writesBySubscription(diag), l));
+  }
 
   // App registration: GET app ∥ GET Log Analytics SP → [POST LA SP] → PATCH app → (replication) POST SP → POST grant;
   // addPassword beside the SP; verify GETs in parallel.
   const app = ofStep(plan, "app-registration");
-  let appCreatedNow = false;
   if (app.length) {
     const appWrite = ofType(app, "App registration").some(writes);
-    appCreatedNow = ofType(app, "App registration").some((x) => x.action === "create");
+    const appCreatedNow = ofType(app, "App registration").some((x) => x.action === "create");
     const spLines = ofType(app, "Service principal");
     const laCreate = spLines.some((x) => x.key.includes("log-analytics") && writes(x));
     const spCreate = spLines.some((x) => !x.key.includes("log-analytics") && writes(x));
@@ -121,39 +178,30 @@ export function criticalPath(plan: readonly PlanLine[], l: ModelLatency): Critic
     steps["app-registration"] = read + chain + l.graphRead;
   }
 
-  // Custom role: GET → PUT → GET.
+  // Custom roles: GET → PUT → GET, the roles side by side.
   const role = ofStep(plan, "custom-role");
-  const roleWritten = role.some(writes);
-  if (role.length) steps["custom-role"] = l.armRead + (roleWritten ? l.armWrite : 0) + l.armRead;
+  if (role.length) steps["custom-role"] = l.armRead + (role.some(writes) ? l.armWrite : 0) + l.armRead;
 
-  // Role assignments: list per scope → PUTs in parallel → list per scope. A role defined in this run is usable only
-  // replicationMs after its PUT, which ended one verify read and one list read before these PUTs start.
+  // Role assignments: list per scope → PUTs in parallel → list per scope; the new role's wait is added on the graph.
   const ra = ofStep(plan, "role-assignments");
   if (ra.length) {
-    const any = ra.some(writes);
-    const put = any ? (roleWritten ? Math.max(l.armWrite, l.replicationMs - 2 * l.armRead) : l.armWrite) : 0;
-    const bySub = new Map<string, number>();
-    for (const x of ra.filter(writes)) {
-      const sub = subscriptionOfKey(x.key);
-      if (sub) bySub.set(sub, (bySub.get(sub) ?? 0) + 1);
-    }
-    steps["role-assignments"] = l.armRead + Math.max(put, throttleFloorMs(bySub, l)) + l.armRead;
+    const put = ra.some(writes) ? l.armWrite : 0;
+    steps["role-assignments"] = l.armRead + Math.max(put, throttleFloorMs(writesBySubscription(ra), l)) + l.armRead;
   }
 
   // Hand-off: list devices → POST device → list devices.
   const handoff = ofStep(plan, "workbench-handoff");
   if (handoff.length) steps["workbench-handoff"] = l.other + (handoff.some(writes) ? l.other : 0) + l.other;
+  return steps;
+}
 
-  // Diagnostic settings can hit the write floor too (many clusters in one subscription).
-  if (diag.length) {
-    const bySub = new Map<string, number>();
-    for (const x of diag.filter(writes)) {
-      const sub = subscriptionOfKey(x.key);
-      if (sub) bySub.set(sub, (bySub.get(sub) ?? 0) + 1);
-    }
-    steps["diagnostic-settings"] = Math.max(steps["diagnostic-settings"] ?? 0, throttleFloorMs(bySub, l));
+function writesBySubscription(lines: readonly PlanLine[]): Map<string, number> {
+  const bySub = new Map<string, number>();
+  for (const x of lines.filter(writes)) {
+    const sub = subscriptionOfKey(x.key);
+    if (sub) bySub.set(sub, (bySub.get(sub) ?? 0) + 1);
   }
-  return { steps, totalMs: Object.values(steps).reduce((a, b) => a + b, 0) };
+  return bySub;
 }
 
 const zero = (): RequestCount => ({ armReads: 0, armWrites: 0, graphReads: 0, graphWrites: 0, workbench: 0 });

@@ -23,7 +23,7 @@ import { DEFAULT_POLICY } from "../../lib/engine/policy";
 import { runRemainingSteps } from "../../lib/engine/drive-run";
 import { planRun } from "../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
-import { type TokenProvider } from "../../lib/engine/tokens";
+import { type TokenProvider } from "../../lib/auth/tokens";
 import { STEP_IDS, type StepId } from "../../lib/steps/registry";
 import type { StepContext, StepModule } from "../../lib/steps/types";
 import { countRequests, type LoggedRequest } from "./model";
@@ -151,6 +151,7 @@ async function main(): Promise<void> {
   }
 
   const runStart = performance.now();
+  const runStartedAt = Date.now();
   const cpuStart = process.cpuUsage();
   const machineStart = machineCpu();
   const result = await runRemainingSteps({ runId: run.id, tenantId, actor, tokens, modules: STEP_MODULES, policy });
@@ -167,6 +168,11 @@ async function main(): Promise<void> {
   const finished = await getRunForTenant(run.id, tenantId);
   const stepTimes = Object.fromEntries(
     (finished?.steps ?? []).map((s) => [s.stepId, s.startedAt && s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null]),
+  );
+  const stepWindows = Object.fromEntries(
+    (finished?.steps ?? []).flatMap((s) =>
+      s.startedAt && s.finishedAt ? [[s.stepId, [s.startedAt.getTime() - runStartedAt, s.finishedAt.getTime() - runStartedAt]]] : [],
+    ),
   );
 
   // Re-run the finished run: every step reads Azure, applies and verifies with the outputs it produced.
@@ -196,6 +202,7 @@ async function main(): Promise<void> {
     machineBusyMs: machineStart && machineEnd ? machineEnd.busyMs - machineStart.busyMs : null,
     cores: os.availableParallelism(),
     stepTimes,
+    stepWindows,
     runRequests: countRequests(runLog),
     runRequestsByStep: requestsByStep(runLog),
     rerunMs,
