@@ -1,5 +1,6 @@
-// Shared vitest suite for onboarding runs, step leases, the operation log and run secrets, run against PGlite and
-// PostgreSQL. Test-only.
+// Shared vitest suite for onboarding runs, the lease set of every kind (step, offboarding, rotation), the operation log and
+// run secrets, run against PGlite and PostgreSQL. Test-only.
+import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, configureDb, db, migrate, type DbOptions } from "@/lib/db/client";
 import { listAuditChain } from "@/lib/db/audit";
@@ -31,6 +32,9 @@ import {
   setStepProgress,
 } from "@/lib/db/step-runs";
 import { upsertUser } from "@/lib/db/users";
+import { acquireLease, leaseExpiry, releaseLease, renewLease, stepLease } from "@/lib/db/leases";
+import { acquireOffboardingLease, getOffboarding, releaseOffboardingLease, setOffboardingProgress } from "@/lib/db/offboardings";
+import { advanceRotation, getRotation, releaseRotation, resumeRotation, startRotation } from "@/lib/db/rotations";
 
 const STEPS = ["storage", "diagnostic-settings", "app-registration", "custom-role", "role-assignments", "workbench-handoff"];
 const MINUTE = 60_000;
@@ -435,6 +439,116 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       await putRunSecret({ runId: run.id, kind: "old", ciphertext: "c", keyId: "k1", hint: "h", expiresAt: new Date(Date.now() - 1) });
       expect(await deleteExpiredRunSecrets()).toBeGreaterThanOrEqual(1);
       expect(await getRunSecret(run.id, "old")).toBeNull();
+    });
+    it("leases two steps of one run to two owners at once, each held and released on its own", async () => {
+      const run = await runningRun();
+      const [a, b] = await Promise.all([
+        acquireLease(stepLease(run.id, "storage"), "a", MINUTE),
+        acquireLease(stepLease(run.id, "app-registration"), "b", MINUTE),
+      ]);
+      expect([a, b]).toEqual([true, true]);
+      // Each lease guards only its own step's log.
+      await expect(
+        recordIntent({ runId: run.id, stepId: "storage", key: "k", kind: "create", target: "t", actorUpn: "a@b", leaseOwner: "b" }),
+      ).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await renewLease(stepLease(run.id, "app-registration"), "b", MINUTE)).toBe(true);
+      expect(await releaseStepLease(run.id, "storage", "a", { status: "done" })).toBe(true);
+      expect(await renewLease(stepLease(run.id, "app-registration"), "b", MINUTE)).toBe(true);
+      expect(await releaseLease(stepLease(run.id, "app-registration"), "a", "done", [])).toBe(false);
+      expect(() => leaseExpiry(Number.POSITIVE_INFINITY)).toThrow(RangeError);
+      expect(() => leaseExpiry(25 * 60 * MINUTE)).toThrow(RangeError);
+    });
+
+    it("gives an offboarding's lease (created on first use) to exactly one of concurrent acquirers; intents only under it", async () => {
+      const run = await runningRun();
+      const owners = Array.from({ length: 8 }, (_, i) => `off-${i}`);
+      const results = await Promise.all(owners.map((o) => acquireOffboardingLease(run.id, o, `${o}@contoso.example`, MINUTE)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const holder = owners[results.indexOf(true)]!;
+      expect(await getOffboarding(run.id)).toMatchObject({
+        status: "running",
+        leaseOwner: holder,
+        attempts: 1,
+        startedByUpn: `${holder}@contoso.example`,
+      });
+      // The holder taking it again (the action, then its background execution) is one attempt.
+      expect(await acquireOffboardingLease(run.id, holder, `${holder}@contoso.example`, MINUTE)).toBe(true);
+      expect((await getOffboarding(run.id))?.attempts).toBe(1);
+
+      const intent = (owner: string) =>
+        recordIntent({
+          runId: run.id,
+          stepId: "offboarding",
+          key: "offboarding.delete:x",
+          kind: "delete",
+          target: "x",
+          actorUpn: "a@b",
+          leaseOwner: owner,
+        });
+      await expect(intent("someone-else")).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await intent(holder)).toMatch(/^\d+$/);
+      expect(await setOffboardingProgress(run.id, "someone-else", { done: 0, total: 1, label: "x" })).toBe(false);
+      expect(await setOffboardingProgress(run.id, holder, { done: 0, total: 1, label: "Removing x" })).toBe(true);
+
+      expect(await releaseOffboardingLease(run.id, holder, { status: "incomplete", result: { items: [] } })).toBe(true);
+      await expect(intent(holder)).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await getOffboarding(run.id)).toMatchObject({
+        status: "incomplete",
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        result: { items: [] },
+      });
+      expect(await acquireOffboardingLease(run.id, "next", "next@contoso.example", MINUTE)).toBe(true);
+      expect(await getOffboarding(run.id)).toMatchObject({
+        status: "running",
+        attempts: 2,
+        progress: null,
+        finishedAt: null,
+        startedByUpn: "next@contoso.example",
+      });
+    });
+
+    it("hands a failed or crashed rotation to exactly one resumer; a done one is not resumed, a lost holder writes nothing", async () => {
+      const run = await runningRun();
+      expect(await setRunStatus(run.id, "completed", { from: ["running"] })).toBe(true);
+      const start = (owner: string) =>
+        startRotation({ runId: run.id, rotationId: crypto.randomUUID(), mode: "api", old: null, startedByUpn: "a@b", owner, ttlMs: 30 });
+      expect(await start("first")).toMatchObject({ status: "running", leaseOwner: "first", phase: "started" });
+      expect(await start("second")).toBeNull(); // one under way
+      expect(await resumeRotation(run.id, "second", MINUTE)).toBeNull(); // live lease
+      await sleep(60); // the holder crashed: its lease lapses
+      const owners = Array.from({ length: 8 }, (_, i) => `rot-${i}`);
+      const resumed = await Promise.all(owners.map((o) => resumeRotation(run.id, o, MINUTE)));
+      expect(resumed.filter((r) => r !== null)).toHaveLength(1);
+      const holder = owners[resumed.findIndex((r) => r !== null)]!;
+
+      const intent = (owner: string) =>
+        recordIntent({
+          runId: run.id,
+          stepId: "credential-rotation",
+          key: "rotation.x",
+          kind: "create",
+          target: "s",
+          actorUpn: "a@b",
+          leaseOwner: owner,
+        });
+      await expect(intent("first")).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await advanceRotation(run.id, "first", { phase: "created" })).toBe(false);
+      expect(await intent(holder)).toMatch(/^\d+$/);
+      expect(await advanceRotation(run.id, holder, { phase: "created", new: { keyId: "k2", hint: "ab", expiresAt: null } })).toBe(true);
+      expect(await releaseRotation(run.id, holder, { status: "failed", error: { code: "x", message: "y" } })).toBe(true);
+      expect(await getRotation(run.id)).toMatchObject({
+        status: "failed",
+        phase: "created",
+        new: { keyId: "k2" },
+        error: { code: "x" },
+        leaseOwner: null,
+      });
+
+      expect(await resumeRotation(run.id, "again", MINUTE)).toMatchObject({ status: "running", leaseOwner: "again", error: null });
+      expect(await releaseRotation(run.id, "again", { status: "done" })).toBe(true);
+      expect(await resumeRotation(run.id, "late", MINUTE)).toBeNull();
+      expect(await acquireLease({ kind: "rotation", runId: run.id }, "late", MINUTE)).toBe(false);
     });
   });
 }
