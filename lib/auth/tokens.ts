@@ -1,11 +1,18 @@
-// Access tokens for ARM and Graph from a session's server-side MSAL cache.
+// The signed-in admin's delegated tokens, in one place: read from the session's server-side MSAL cache, handed to the
+// engine as a TokenProvider, and given to the Azure SDKs as a TokenCredential.
 import "server-only";
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import { InteractionRequiredAuthError } from "@azure/msal-node";
+import { failure, type ActionResult } from "@/lib/action-result";
+import { AzureOperationError } from "@/lib/azure/errors";
 import { decrypt, encrypt } from "@/lib/crypto";
 import { findSession, updateSessionTokenCache, type SessionWithUser } from "@/lib/db/sessions";
 import { encryptionKey } from "./keys";
 import { createMsalClient } from "./msal";
 import { scopesFor, type Resource } from "./scopes";
+
+/** Which API a token is for. */
+export type TokenResource = Resource;
 
 export type TokenResult =
   { ok: true; token: string; expiresOn: Date } | { ok: false; code: "reauth_required" | "token_failed"; message: string };
@@ -18,7 +25,7 @@ export const SESSION_ENDED_MESSAGE =
 export const SESSION_KEY_GONE_MESSAGE = "Your session was sealed with a key the portal no longer has: sign in again.";
 
 /** A token for `resource` on behalf of the session's user; refreshed silently, never sent to the browser. */
-export async function getAccessToken(session: SessionWithUser, resource: Resource): Promise<TokenResult> {
+export async function getAccessToken(session: SessionWithUser, resource: TokenResource): Promise<TokenResult> {
   let unreadable = false;
   let ended = false;
   const client = await createMsalClient({
@@ -56,4 +63,113 @@ export async function getAccessToken(session: SessionWithUser, resource: Resourc
 
 function reauth(): TokenResult {
   return { ok: false, code: "reauth_required", message: "Your Microsoft sign-in has expired. Sign in again to continue." };
+}
+
+/** Supplies the admin's token; an expected failure (sign-in expired, consent missing) is a value, not a throw. */
+export type TokenProvider = (
+  resource: TokenResource,
+) => Promise<{ ok: true; token: string; expiresOn: Date } | { ok: false; code: string; message: string }>;
+
+/** The admin's token could not be obtained: the step is handed back until they sign in again. */
+export class TokenUnavailableError extends Error {
+  constructor(
+    readonly resource: TokenResource,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "TokenUnavailableError";
+  }
+}
+
+// Reuse a token until shortly before it expires: providers may refresh through the network on every call.
+const REFRESH_BEFORE_MS = 2 * 60_000;
+
+/**
+ * A TokenCredential over the provider. A failure is reported to `onFailure` as well as thrown, because the SDKs wrap
+ * what getToken throws and the engine must still recognise "sign in again" behind their error.
+ */
+export function credentialFor(
+  tokens: TokenProvider,
+  resource: TokenResource,
+  onFailure: (error: TokenUnavailableError) => void,
+): TokenCredential {
+  let cached: { token: string; expiresOn: Date } | undefined;
+  return delegatedCredential(async () => {
+    if (cached && cached.expiresOn.getTime() - REFRESH_BEFORE_MS > Date.now()) return cached;
+    let result: Awaited<ReturnType<TokenProvider>>;
+    try {
+      result = await tokens(resource);
+    } catch {
+      result = {
+        ok: false,
+        code: "reauth_required",
+        message: "Your Microsoft sign-in could not be refreshed. Sign in again, then resume.",
+      };
+    }
+    if (!result.ok) {
+      const error = new TokenUnavailableError(resource, result.code, result.message);
+      onFailure(error);
+      throw error;
+    }
+    cached = { token: result.token, expiresOn: result.expiresOn };
+    return cached;
+  });
+}
+
+/** Tokens from the session's server-side cache, refreshed silently. */
+export function sessionTokens(session: SessionWithUser): TokenProvider {
+  return (resource) => getAccessToken(session, resource);
+}
+
+/** An SDK credential that remembers a sign-in failure: the SDKs wrap what getToken throws, so callers ask afterwards. */
+export function trackedCredential(
+  tokens: TokenProvider,
+  resource: TokenResource,
+): { credential: TokenCredential; failure: () => TokenUnavailableError | undefined } {
+  let failed: TokenUnavailableError | undefined;
+  const credential = credentialFor(tokens, resource, (error) => {
+    failed = error;
+  });
+  return { credential, failure: () => failed };
+}
+
+/** The failed ActionResult for an error thrown while reading Azure with a tracked credential; rethrows bugs. */
+export function readFailure(error: unknown, tracked: { failure: () => TokenUnavailableError | undefined }): ActionResult<never> {
+  const signIn = tracked.failure();
+  if (signIn) return failure(signIn.message, { code: signIn.code });
+  if (error instanceof AzureOperationError) return failure(error.message, { code: error.code });
+  throw error;
+}
+
+export type TokenSource = () => Promise<{ token: string; expiresOn: Date }>;
+
+/** A TokenCredential that always answers with the signed-in admin's token for one resource. */
+export function delegatedCredential(source: TokenSource): TokenCredential {
+  return {
+    async getToken(_scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
+      // The SDK passes the request's signal (its time limit included): a token refresh that hangs fails the request.
+      const { token, expiresOn } = await untilAborted(source(), options?.abortSignal);
+      return { token, expiresOnTimestamp: expiresOn.getTime() };
+    },
+  };
+}
+
+function untilAborted<T>(work: Promise<T>, signal: GetTokenOptions["abortSignal"]): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new DOMException("The token request was aborted", "AbortError"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new DOMException("The token request was aborted", "AbortError"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }

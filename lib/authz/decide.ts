@@ -7,7 +7,7 @@ import { listApplicationOwners } from "@/lib/azure/list-application-owners";
 import { listMyDirectoryRoles } from "@/lib/azure/list-my-directory-roles";
 import { listMyPermissions, type PermissionBlock } from "@/lib/azure/list-my-permissions";
 import { allowsAction } from "@/lib/azure/permissions";
-import { credentialFor, TokenUnavailableError, type TokenProvider } from "@/lib/engine/tokens";
+import { credentialFor, TokenUnavailableError, type TokenProvider } from "@/lib/auth/tokens";
 import type { RunConfig } from "@/lib/steps/config";
 import { stepById, STEP_IDS, type StepId } from "@/lib/steps/registry";
 import {

@@ -16,7 +16,7 @@ import type { RunConfig } from "@/lib/steps/config";
 import type { StepId } from "@/lib/steps/registry";
 import type { StepContext, StepProgressUpdate } from "@/lib/steps/types";
 import { DatabaseError } from "./policy";
-import { credentialFor, type TokenProvider, type TokenUnavailableError } from "./tokens";
+import { credentialFor, type TokenProvider, type TokenUnavailableError } from "@/lib/auth/tokens";
 import { writeAhead } from "./write-ahead";
 
 /** Who acts: the signed-in admin whose delegated token the step uses. */

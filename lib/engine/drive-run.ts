@@ -3,7 +3,7 @@ import { getRunForTenant, recordAuditEvent, setRunStatus, type StepAttention } f
 import { needsOf, STEP_IDS, type StepId } from "@/lib/steps/registry";
 import { type Actor } from "./context";
 import { executeStep, INTERRUPTED, type EngineOptions, type ExecuteStepResult, type StepModules } from "./execute-step";
-import type { TokenProvider } from "./tokens";
+import type { TokenProvider } from "@/lib/auth/tokens";
 
 /** A run to continue as the acting admin. */
 export interface RunRemainingStepsInput extends EngineOptions {

@@ -31,7 +31,7 @@ import {
   type EnginePolicy,
   type RetryBudget,
 } from "./policy";
-import type { TokenProvider } from "./tokens";
+import type { TokenProvider } from "@/lib/auth/tokens";
 
 /** The error of an execution cut off by a crash or a lost database (defined with the classification). */
 export { INTERRUPTED };

@@ -1,8 +1,7 @@
 // "Your Azure estate": subscriptions, their AKS clusters by region, and whether the admin can grant roles there.
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
-import { getAccessToken } from "@/lib/auth/tokens";
-import { delegatedCredential } from "@/lib/azure/credential";
+import { delegatedCredential, getAccessToken } from "@/lib/auth/tokens";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { getRoleDefinition } from "@/lib/azure/get-role-definition";
 import { listManagedClusters, type ManagedCluster } from "@/lib/azure/list-managed-clusters";

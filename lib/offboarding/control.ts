@@ -8,10 +8,9 @@ import { listOperations } from "@/lib/db/operations";
 import { beginRunOffboarding, getRunForTenant, listRunsForTenant, type OnboardingRun, type OnboardingRunWithSteps } from "@/lib/db/runs";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { newLeaseOwner } from "@/lib/engine/ids";
-import { TokenUnavailableError } from "@/lib/engine/tokens";
+import { sessionTokens, TokenUnavailableError } from "@/lib/auth/tokens";
 import { env } from "@/lib/env";
 import { runConfigSchema, type RunConfig } from "@/lib/steps/config";
-import { sessionTokens } from "@/lib/onboarding/tokens";
 import { executeOffboarding, liveContextFor, type ItemResult } from "./execute";
 import { planOffboarding, type OffboardingPlan } from "./plan";
 

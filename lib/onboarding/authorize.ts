@@ -14,10 +14,9 @@ import {
   type RunScope,
 } from "@/lib/authz/decide";
 import type { SessionWithUser } from "@/lib/db/sessions";
-import type { TokenProvider } from "@/lib/engine/tokens";
+import { sessionTokens, type TokenProvider } from "@/lib/auth/tokens";
 import { actionAllowedIn, lifecycleRefusal } from "./lifecycle";
 import { getRunView, type RunView } from "./run-control";
-import { sessionTokens } from "./tokens";
 
 const NOT_YOURS = "This onboarding run doesn't exist or belongs to another tenant.";
 

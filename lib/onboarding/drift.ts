@@ -24,7 +24,7 @@ import { suggestStorageAccountName } from "@/lib/steps/storage-names";
 import { DEFAULT_RESOURCE_GROUP } from "./new-run";
 import { extendCompletedRun, getRunView } from "./run-control";
 import { runIdSchema } from "./schemas";
-import { readFailure, sessionTokens, trackedCredential, type TokenProvider } from "./tokens";
+import { readFailure, sessionTokens, trackedCredential, type TokenProvider } from "@/lib/auth/tokens";
 
 /** Why a cluster's kube-audit log doesn't reach the run's account for its region. */
 export type CoverageGapReason = "new-cluster" | "setting-missing" | "wrong-destination" | "kube-audit-off" | "settings-limit";

@@ -24,7 +24,7 @@ import { suggestStorageAccountName } from "@/lib/steps/storage-names";
 import { vendorProfile } from "@/lib/vendor";
 import { AZURE_REGION_NAME, type NewRunInput, type StorageNameCheckInput } from "./schemas";
 import { probeFor } from "./authorize";
-import { readFailure, sessionTokens, trackedCredential } from "./tokens";
+import { readFailure, sessionTokens, trackedCredential } from "@/lib/auth/tokens";
 import { planStoredRun } from "./plan";
 import { requiredTagsWhereCreated, type RequiredTagsResult } from "./required-tags";
 import type { ClusterPreflight } from "./preflight";

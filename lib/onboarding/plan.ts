@@ -13,7 +13,7 @@ import { runConfigSchema, type RunConfig } from "@/lib/steps/config";
 import type { StepId } from "@/lib/steps/registry";
 import type { PlannedChange } from "@/lib/steps/types";
 import { runIdSchema } from "./schemas";
-import { sessionTokens, type TokenProvider } from "./tokens";
+import { sessionTokens, type TokenProvider } from "@/lib/auth/tokens";
 
 /** What the plan page shows and the admin confirms. */
 export interface StoredPlan {

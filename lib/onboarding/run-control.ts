@@ -12,7 +12,7 @@ import { env } from "@/lib/env";
 import { maskText } from "@/lib/presenter";
 import { runConfigSchema, type RunConfig } from "@/lib/steps/config";
 import { planHash, planStoredRun, type StoredPlan } from "./plan";
-import { sessionTokens, type TokenProvider } from "./tokens";
+import { sessionTokens, type TokenProvider } from "@/lib/auth/tokens";
 
 export interface RunView {
   run: OnboardingRunWithSteps;

@@ -11,7 +11,7 @@ import { env } from "@/lib/env";
 import { maskText } from "@/lib/presenter";
 import { parseVerificationOutput, type VerificationCheck } from "@/lib/steps/verification-results";
 import { getRunView, runViewFor, type RunView } from "./run-control";
-import { sessionTokens } from "./tokens";
+import { sessionTokens } from "@/lib/auth/tokens";
 
 const STEP_ID = "verification";
 

@@ -15,9 +15,8 @@ import {
 } from "@/lib/db/rotations";
 import type { SessionWithUser } from "@/lib/db/sessions";
 import { getRunSecret } from "@/lib/db/run-secrets";
-import type { TokenProvider } from "@/lib/auth/tokens";
+import { sessionTokens, type TokenProvider } from "@/lib/auth/tokens";
 import { runViewFor, type RunView } from "@/lib/onboarding/run-control";
-import { sessionTokens } from "@/lib/auth/tokens";
 import { maskId } from "@/lib/presenter";
 import { executeRotation, rotationPolicy, type RotationOutcome, type RotationPolicy } from "./execute";
 import { expiryStatus, type ExpiryLevel } from "./expiry";

@@ -1,6 +1,6 @@
 // Capture the signing-in tenant's display name, so the vendor's list reads "Contoso" instead of a GUID.
 import "server-only";
-import { delegatedCredential } from "@/lib/azure/credential";
+import { delegatedCredential } from "@/lib/auth/tokens";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { getHomeTenant } from "@/lib/azure/get-home-tenant";
 import { upsertTenantName } from "@/lib/db/tenants";

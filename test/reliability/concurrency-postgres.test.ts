@@ -17,7 +17,7 @@ import {
 } from "../../lib/db";
 import { planRun } from "../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
-import type { TokenProvider } from "../../lib/engine/tokens";
+import type { TokenProvider } from "../../lib/auth/tokens";
 import { STEP_IDS } from "../../lib/steps/registry";
 import { ensurePostgres, type TestDatabase } from "../../scripts/postgres";
 import type { RunningSimulator } from "../../simulator/src/index";

@@ -5,7 +5,7 @@ import "../../scripts/server-only-shim";
 import { closeDb, configureDb } from "../../lib/db";
 import { runRemainingSteps } from "../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
-import type { TokenProvider } from "../../lib/engine/tokens";
+import type { TokenProvider } from "../../lib/auth/tokens";
 import { simToken } from "../../simulator/src/testing";
 
 const TENANT = "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc";

@@ -19,7 +19,7 @@ import { runRemainingSteps } from "../../lib/engine/drive-run";
 import { planRun } from "../../lib/engine/plan-run";
 import { resumeInterruptedSteps } from "../../lib/engine/recover";
 import { STEP_MODULES } from "../../lib/engine/step-modules";
-import type { TokenProvider } from "../../lib/engine/tokens";
+import type { TokenProvider } from "../../lib/auth/tokens";
 import type { RunConfig } from "../../lib/steps/config";
 import { STEP_IDS } from "../../lib/steps/registry";
 import { suggestStorageAccountName } from "../../lib/steps/storage-names";

@@ -19,7 +19,7 @@ import type { RunConfig } from "@/lib/steps/config";
 import { STEP_IDS, type StepId } from "@/lib/steps/registry";
 import type { StepContext, StepModule } from "@/lib/steps/types";
 import type { StepModules } from "@/lib/engine/execute-step";
-import type { TokenProvider } from "@/lib/engine/tokens";
+import type { TokenProvider } from "@/lib/auth/tokens";
 import { testDbOptions } from "./pglite-template";
 
 /** Opens a fresh PGlite database under .test-data for this test file and sets the configuration env() needs. */

@@ -4,7 +4,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { getAccessToken, SESSION_ENDED_MESSAGE } from "../../../lib/auth/tokens";
+import { getAccessToken, SESSION_ENDED_MESSAGE, sessionTokens } from "../../../lib/auth/tokens";
 import { ACTION_DECISIONS } from "../../../lib/authz/actions";
 import { mayManageCredential, mayOffboardRun, mayRunStep, PermissionProbe, runScope } from "../../../lib/authz/decide";
 import {
@@ -24,7 +24,6 @@ import { beginRunOffboarding } from "../../../lib/db/runs";
 import { db } from "../../../lib/db/client";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import { sessionTokens } from "../../../lib/onboarding/tokens";
 import type { RunConfig } from "../../../lib/steps/config";
 import { STEP_IDS } from "../../../lib/steps/registry";
 import type { RunningSimulator } from "../../../simulator/src/index";

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import { expect } from "vitest";
-import { delegatedCredential } from "../../../lib/azure/credential";
+import { delegatedCredential } from "../../../lib/auth/tokens";
 import { AzureOperationError } from "../../../lib/azure/errors";
 import { WELL_KNOWN_APP_IDS } from "../../../lib/azure/graph-ids";
 import type { RunningSimulator, SimulatorOptions } from "../../../simulator/src/index";

@@ -19,7 +19,7 @@ import { executeStep } from "../../../lib/engine/execute-step";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/engine/tokens";
+import type { TokenProvider } from "../../../lib/auth/tokens";
 import { STEP_IDS } from "../../../lib/steps/registry";
 import type { StepModule } from "../../../lib/steps/types";
 import type { RunningSimulator } from "../../../simulator/src/index";

@@ -22,7 +22,7 @@ import {
 } from "../../../lib/db";
 import { executeStep } from "../../../lib/engine/execute-step";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/engine/tokens";
+import type { TokenProvider } from "../../../lib/auth/tokens";
 import { STEP_IDS } from "../../../lib/steps/registry";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { simJson, simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";

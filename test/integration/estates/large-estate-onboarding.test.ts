@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { confirmRunPlan, getRunForTenant, setRunStatus, type SessionWithUser } from "../../../lib/db";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/engine/tokens";
+import type { TokenProvider } from "../../../lib/auth/tokens";
 import { createOnboardingRun, loadNewRunDefaults } from "../../../lib/onboarding/new-run";
 import { newRunSchema } from "../../../lib/onboarding/schemas";
 import { DIAGNOSTIC_SETTING_NAME } from "../../../lib/steps/diagnostic-settings";

@@ -19,7 +19,7 @@ import { createRun } from "../../../lib/db/runs";
 import { toJsonValue } from "../../../lib/db/json";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/engine/tokens";
+import type { TokenProvider } from "../../../lib/auth/tokens";
 import { extendCoverage, recheckCoverage } from "../../../lib/onboarding/drift";
 import { planStoredRun, type StoredPlan } from "../../../lib/onboarding/plan";
 import { customRoleId, roleAssignmentName } from "../../../lib/azure/names";

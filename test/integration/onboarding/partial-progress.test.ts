@@ -21,7 +21,7 @@ import { toJsonValue } from "../../../lib/db/json";
 import { listRunsAttention } from "../../../lib/db/step-runs";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/engine/tokens";
+import type { TokenProvider } from "../../../lib/auth/tokens";
 import { extendCoverage, recheckCoverage } from "../../../lib/onboarding/drift";
 import { flaggedClusters, leaveClusterOut, planStoredRun, type StoredPlan } from "../../../lib/onboarding/plan";
 import { clustersNeedingAttention, completedRunText } from "../../../lib/onboarding/step-summary";

@@ -17,7 +17,7 @@ import {
 } from "../../../lib/db";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/engine/tokens";
+import type { TokenProvider } from "../../../lib/auth/tokens";
 import { changeChoicesAndRetry, choiceHints } from "../../../lib/onboarding/change-choices";
 import { createOnboardingRun, loadNewRunDefaults } from "../../../lib/onboarding/new-run";
 import { getRunView } from "../../../lib/onboarding/run-control";

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { confirmRunPlan, getRunForTenant, setRunStatus, type SessionWithUser } from "../../../lib/db";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/engine/tokens";
+import type { TokenProvider } from "../../../lib/auth/tokens";
 import { checkStorageName, createOnboardingRun, DEFERRED_NAME_MESSAGE, loadNewRunDefaults } from "../../../lib/onboarding/new-run";
 import type { StoredPlan } from "../../../lib/onboarding/plan";
 import { newRunSchema } from "../../../lib/onboarding/schemas";
