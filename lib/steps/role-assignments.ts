@@ -13,7 +13,7 @@ import { getRoleAssignmentById } from "@/lib/azure/get-role-assignment";
 import { getServicePrincipalByAppId } from "@/lib/azure/get-service-principal-by-app-id";
 import { listRoleAssignmentsAtScope, type RoleAssignmentInfo } from "@/lib/azure/list-role-assignments-at-scope";
 import { customRoleId, PROJECT_NAMESPACE, roleAssignmentName } from "@/lib/azure/names";
-import { subscriptionOf } from "@/lib/azure/provisioning-clients";
+import { subscriptionOf } from "@/lib/azure/clients";
 import { BUILTIN_ROLE_IDS, roleGuid } from "@/lib/azure/role-ids";
 import { blobReadCondition, CONDITION_VERSION } from "./abac";
 import type { ClusterChoice, RunConfig } from "./config";
@@ -364,12 +364,12 @@ const keyOf = roleAssignmentKeys.assignment;
 
 async function read(ctx: StepContext): Promise<RoleAssignmentsLive> {
   const roles = roleIdsOf(ctx);
-  const clusters = await readClusterAccess(ctx);
-  const desired = desiredAssignments(ctx.config, roles, ctx.outputs.storage, clusters);
-  const principalId = await principalOf(ctx);
   // Subscription scopes are among the desired ones (the Log Analytics query role): earlier, broader assignments show up there.
-  const scopes = [...new Set(desired.map((d) => d.scope))];
-  const existing = principalId ? await listAt(ctx, scopes, principalId) : {};
+  // A cluster's read picks its role, never its scope, so the assignments are listed while the clusters are read.
+  const scopes = [...new Set(desiredAssignments(ctx.config, roles, ctx.outputs.storage).map((d) => d.scope))];
+  const listing = principalOf(ctx).then(async (id) => ({ principalId: id, existing: id ? await listAt(ctx, scopes, id) : {} }));
+  const [clusters, { principalId, existing }] = await Promise.all([readClusterAccess(ctx), listing]);
+  const desired = desiredAssignments(ctx.config, roles, ctx.outputs.storage, clusters);
   const stale = principalId ? staleAssignments(ctx.config, roles, principalId, desired, existing) : [];
   return { principalId, roleId: roles.aks, desired, existing, stale, clusters };
 }
