@@ -2,7 +2,7 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";
-import { storageClient } from "./provisioning-clients";
+import { storageClient } from "./clients";
 
 /** Whether a storage account name can be used, and why not. */
 export type StorageNameCheck =

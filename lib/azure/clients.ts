@@ -1,9 +1,15 @@
-// Official Azure SDK clients pointed at the configured ARM endpoint.
+// Every Azure SDK client the portal makes, one function per kind: ARM clients point at the configured ARM endpoint with
+// the kept-alive agent and the per-request time limit; Storage and Log Analytics clients at their data-plane endpoints.
 import "server-only";
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
 import { ContainerServiceClient } from "@azure/arm-containerservice";
+import { MonitorClient } from "@azure/arm-monitor";
+import { ResourceManagementClient } from "@azure/arm-resources";
 import { SubscriptionClient } from "@azure/arm-resources-subscriptions";
+import { StorageManagementClient } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
+import { LogsQueryClient } from "@azure/monitor-query-logs";
+import { BlobServiceClient } from "@azure/storage-blob";
 import { env } from "@/lib/env";
 import { armHttpsAgent } from "./http-agent";
 import { timeoutPolicies } from "./timeouts";
@@ -13,22 +19,75 @@ function armScope(): string {
 }
 
 /** What every ARM client shares: the configured endpoint, the kept-alive agent and the per-request time limit. */
-export function armClientOptions() {
+function armClientOptions() {
   return { endpoint: env().ARM_ENDPOINT, agent: armHttpsAgent(), additionalPolicies: timeoutPolicies() };
+}
+
+// Two SDK generations: modular clients take scopes under `credentials`, the others as `credentialScopes`. Without them a
+// client asks for a token for `<endpoint>/.default`.
+function modularOptions() {
+  return { ...armClientOptions(), credentials: { scopes: [armScope()] } };
+}
+
+function classicOptions() {
+  return { ...armClientOptions(), credentialScopes: [armScope()] };
 }
 
 /** Subscriptions the caller can see. */
 export function subscriptionClient(credential: TokenCredential): SubscriptionClient {
-  return new SubscriptionClient(credential, { ...armClientOptions(), credentialScopes: [armScope()] });
+  return new SubscriptionClient(credential, classicOptions());
 }
 
 /** AKS in one subscription. */
 export function containerServiceClient(credential: TokenCredential, subscriptionId: string): ContainerServiceClient {
-  return new ContainerServiceClient(credential, subscriptionId, { ...armClientOptions(), credentials: { scopes: [armScope()] } });
+  return new ContainerServiceClient(credential, subscriptionId, modularOptions());
 }
 
 /** Role assignments and definitions in one subscription. */
 export function authorizationClient(credential: TokenCredential, subscriptionId: string): AuthorizationManagementClient {
-  // Without credentialScopes this client asks for a token for `<endpoint>/.default`.
-  return new AuthorizationManagementClient(credential, subscriptionId, { ...armClientOptions(), credentialScopes: [armScope()] });
+  return new AuthorizationManagementClient(credential, subscriptionId, classicOptions());
+}
+
+/** Storage accounts and lifecycle policies in one subscription. */
+export function storageClient(credential: TokenCredential, subscriptionId: string): StorageManagementClient {
+  return new StorageManagementClient(credential, subscriptionId, modularOptions());
+}
+
+/** Diagnostic settings (arm-monitor 7: api-version 2017-05-01-preview, no category groups). */
+export function monitorClient(credential: TokenCredential, subscriptionId: string): MonitorClient {
+  return new MonitorClient(credential, subscriptionId, classicOptions());
+}
+
+/** Resource groups and resource provider registration in one subscription. */
+export function resourcesClient(credential: TokenCredential, subscriptionId: string): ResourceManagementClient {
+  return new ResourceManagementClient(credential, subscriptionId, classicOptions());
+}
+
+/** One storage account's Blob service (its `primaryEndpoints.blob`); callers bound each request with their own deadline. */
+export function blobServiceClient(blobEndpoint: string, credential: TokenCredential): BlobServiceClient {
+  return new BlobServiceClient(blobEndpoint, credential);
+}
+
+/** Log Analytics queries at the configured endpoint, with a token for its audience and the per-request time limit. */
+export function logsQueryClient(credential: TokenCredential): LogsQueryClient {
+  const { LOG_ANALYTICS_ENDPOINT, LOG_ANALYTICS_AUDIENCE } = env();
+  const audience = (LOG_ANALYTICS_AUDIENCE ?? LOG_ANALYTICS_ENDPOINT).replace(/\/+$/, "");
+  // monitor-query-logs 1.0.0 ignores its `audience` option and appends no /v1 to a custom endpoint: set both here.
+  return new LogsQueryClient(credential, {
+    endpoint: `${LOG_ANALYTICS_ENDPOINT.replace(/\/+$/, "")}/v1`,
+    credentials: { scopes: [`${audience}/.default`] },
+    additionalPolicies: timeoutPolicies("Log Analytics"),
+  });
+}
+
+/** The subscription id inside an ARM id or scope ("/subscriptions/{id}/…"). */
+export function subscriptionOf(resourceId: string): string {
+  const match = /^\/subscriptions\/([^/]+)/i.exec(resourceId);
+  if (!match?.[1]) throw new Error(`Not a subscription-level Azure id: ${resourceId}`);
+  return match[1];
+}
+
+/** arm-monitor and arm-authorization path templates are "/{resourceUri}…" and "/{scope}…": a leading slash would send "//subscriptions". */
+export function sdkScope(resourceIdOrScope: string): string {
+  return resourceIdOrScope.replace(/^\/+/, "");
 }

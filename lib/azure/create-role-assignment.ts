@@ -2,11 +2,10 @@
 import "server-only";
 import type { RoleAssignmentCreateParameters } from "@azure/arm-authorization";
 import type { TokenCredential } from "@azure/core-auth";
-import { authorizationClient } from "./clients";
+import { authorizationClient, sdkScope, subscriptionOf } from "./clients";
 import { toAzureError } from "./errors";
 import { toRoleAssignmentInfo, type RoleAssignmentInfo } from "./list-role-assignments-at-scope";
 import { roleAssignmentName } from "./names";
-import { sdkScope, subscriptionOf } from "./provisioning-clients";
 import { roleGuid } from "./role-ids";
 
 /** The assignment to make. */

@@ -5,7 +5,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { setTimeout as delay } from "node:timers/promises";
 import { AzureOperationError, retryAfterFromHeaders, toAzureError } from "./errors";
 import { toStorageAccountInfo, type StorageAccountInfo } from "./get-storage-account";
-import { storageClient } from "./provisioning-clients";
+import { storageClient } from "./clients";
 import { deadline, formatSeconds, lroBudgetMs } from "./timeouts";
 
 /** The account to create. */

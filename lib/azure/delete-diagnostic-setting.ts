@@ -2,7 +2,7 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
-import { monitorClient, sdkScope, subscriptionOf } from "./provisioning-clients";
+import { monitorClient, sdkScope, subscriptionOf } from "./clients";
 
 /** Delete setting `name`; Azure answers 204 when it doesn't exist, which counts as deleted. */
 export async function deleteDiagnosticSetting(credential: TokenCredential, resourceId: string, name: string): Promise<void> {

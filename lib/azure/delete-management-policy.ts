@@ -2,7 +2,7 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
-import { storageClient } from "./provisioning-clients";
+import { storageClient } from "./clients";
 
 /** Delete the account's "default" policy; a missing policy or account counts as deleted. */
 export async function deleteManagementPolicy(

@@ -2,7 +2,7 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
-import { resourcesClient } from "./provisioning-clients";
+import { resourcesClient } from "./clients";
 
 /** Delete the group and wait for Azure to finish (202 + Location polling); a missing group counts as deleted. */
 export async function deleteResourceGroup(credential: TokenCredential, subscriptionId: string, name: string): Promise<void> {

@@ -1,9 +1,8 @@
 // Remove one role assignment by scope and name.
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
-import { authorizationClient } from "./clients";
+import { authorizationClient, sdkScope, subscriptionOf } from "./clients";
 import { toAzureError } from "./errors";
-import { sdkScope, subscriptionOf } from "./provisioning-clients";
 
 /** Delete the assignment; an assignment that is already gone counts as deleted. */
 export async function deleteRoleAssignment(credential: TokenCredential, scope: string, name: string): Promise<void> {

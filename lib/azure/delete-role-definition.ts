@@ -1,9 +1,8 @@
 // Delete a custom role definition.
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
-import { authorizationClient } from "./clients";
+import { authorizationClient, sdkScope, subscriptionOf } from "./clients";
 import { toAzureError } from "./errors";
-import { sdkScope, subscriptionOf } from "./provisioning-clients";
 
 /**
  * Delete the custom role `roleId` at `scope` (one of its assignable scopes); an unknown role counts as deleted.

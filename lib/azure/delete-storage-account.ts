@@ -2,7 +2,7 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
-import { storageClient } from "./provisioning-clients";
+import { storageClient } from "./clients";
 
 /** Delete the account; Azure answers 204 for an account that is already gone, which counts as deleted. */
 export async function deleteStorageAccount(

@@ -2,9 +2,8 @@
 import "server-only";
 import type { RoleDefinition } from "@azure/arm-authorization";
 import type { TokenCredential } from "@azure/core-auth";
-import { authorizationClient } from "./clients";
+import { authorizationClient, sdkScope, subscriptionOf } from "./clients";
 import { toAzureError } from "./errors";
-import { sdkScope, subscriptionOf } from "./provisioning-clients";
 
 /** One permission block of a role definition. */
 export interface RolePermission {

@@ -3,7 +3,7 @@ import "server-only";
 import type { ManagementPolicyRule } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
-import { storageClient } from "./provisioning-clients";
+import { storageClient } from "./clients";
 
 /** One lifecycle management rule. */
 export interface LifecycleRule {

@@ -2,7 +2,7 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
-import { resourcesClient } from "./provisioning-clients";
+import { resourcesClient } from "./clients";
 
 /** A resource provider's registration in one subscription. */
 export interface ProviderRegistration {

@@ -2,7 +2,7 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
-import { resourcesClient } from "./provisioning-clients";
+import { resourcesClient } from "./clients";
 
 /** The group's id and region, or null when it does not exist. */
 export async function getResourceGroup(

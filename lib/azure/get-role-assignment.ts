@@ -1,10 +1,9 @@
 // Read one role assignment by its full id.
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
-import { authorizationClient } from "./clients";
+import { authorizationClient, sdkScope, subscriptionOf } from "./clients";
 import { toAzureError } from "./errors";
 import { toRoleAssignmentInfo, type RoleAssignmentInfo } from "./list-role-assignments-at-scope";
-import { sdkScope, subscriptionOf } from "./provisioning-clients";
 
 /** The assignment, or null when it doesn't exist. */
 export async function getRoleAssignmentById(credential: TokenCredential, roleAssignmentId: string): Promise<RoleAssignmentInfo | null> {

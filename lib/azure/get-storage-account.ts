@@ -3,7 +3,7 @@ import "server-only";
 import type { StorageAccount } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
-import { storageClient } from "./provisioning-clients";
+import { storageClient } from "./clients";
 
 /** A storage account's security-relevant state. */
 export interface StorageAccountInfo {

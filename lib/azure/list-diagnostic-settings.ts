@@ -3,7 +3,7 @@ import "server-only";
 import type { DiagnosticSettingsResource } from "@azure/arm-monitor";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
-import { monitorClient, sdkScope, subscriptionOf } from "./provisioning-clients";
+import { monitorClient, sdkScope, subscriptionOf } from "./clients";
 
 /** A diagnostic setting: where it sends which log categories. */
 export interface DiagnosticSetting {

@@ -1,7 +1,7 @@
 // List the kube-audit blobs of one storage account with a bearer credential (the vendor app's, in verification).
 import "server-only";
-import { BlobServiceClient } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
+import { blobServiceClient } from "./clients";
 import { AzureOperationError, toAzureError } from "./errors";
 import { deadline, formatSeconds, noteAnswer, requestTimeoutMs } from "./timeouts";
 
@@ -26,7 +26,7 @@ export async function listKubeAuditBlobs(credential: TokenCredential, blobEndpoi
   const ms = requestTimeoutMs();
   const limit = deadline(ms);
   try {
-    const container = new BlobServiceClient(blobEndpoint, credential).getContainerClient(KUBE_AUDIT_CONTAINER);
+    const container = blobServiceClient(blobEndpoint, credential).getContainerClient(KUBE_AUDIT_CONTAINER);
     const blobs: BlobSummary[] = [];
     for await (const b of container.listBlobsFlat({ prefix: "resourceId=", abortSignal: limit.signal })) {
       blobs.push({ name: b.name, lastModified: b.properties.lastModified, size: b.properties.contentLength ?? 0 });

@@ -3,7 +3,7 @@ import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { z } from "zod";
 import { toAzureError } from "./errors";
-import { resourcesClient } from "./provisioning-clients";
+import { resourcesClient } from "./clients";
 
 export interface LogAnalyticsWorkspace {
   id: string;

@@ -2,7 +2,7 @@
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
-import { storageClient } from "./provisioning-clients";
+import { storageClient } from "./clients";
 
 export interface StorageAccountSummary {
   id: string;

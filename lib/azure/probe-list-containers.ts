@@ -1,7 +1,7 @@
 // Ask one storage account to List Containers as the vendor's app, only to learn whether it may: the names are dropped.
 import "server-only";
-import { BlobServiceClient } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
+import { blobServiceClient } from "./clients";
 import { AzureOperationError, toAzureError } from "./errors";
 import { deadline, formatSeconds, noteAnswer, requestTimeoutMs } from "./timeouts";
 
@@ -13,7 +13,7 @@ export async function probeListContainers(credential: TokenCredential, blobEndpo
   const ms = requestTimeoutMs();
   const limit = deadline(ms);
   try {
-    const pages = new BlobServiceClient(blobEndpoint, credential).listContainers({ abortSignal: limit.signal }).byPage({ maxPageSize: 1 });
+    const pages = blobServiceClient(blobEndpoint, credential).listContainers({ abortSignal: limit.signal }).byPage({ maxPageSize: 1 });
     await pages.next();
     noteAnswer();
     return { kind: "allowed" };

@@ -1,7 +1,7 @@
 // Ask one storage account for a user delegation key as the vendor's app, only to learn whether it may: the key is dropped.
 import "server-only";
-import { BlobServiceClient } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
+import { blobServiceClient } from "./clients";
 import { AzureOperationError, toAzureError } from "./errors";
 import { deadline, formatSeconds, noteAnswer, requestTimeoutMs } from "./timeouts";
 
@@ -14,7 +14,7 @@ export async function probeUserDelegationKey(credential: TokenCredential, blobEn
   const limit = deadline(ms);
   try {
     const now = new Date();
-    await new BlobServiceClient(blobEndpoint, credential).getUserDelegationKey(now, new Date(now.getTime() + 60_000), {
+    await blobServiceClient(blobEndpoint, credential).getUserDelegationKey(now, new Date(now.getTime() + 60_000), {
       abortSignal: limit.signal,
     });
     noteAnswer();

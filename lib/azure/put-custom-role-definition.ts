@@ -2,10 +2,9 @@
 import "server-only";
 import type { RoleDefinition } from "@azure/arm-authorization";
 import type { TokenCredential } from "@azure/core-auth";
-import { authorizationClient } from "./clients";
+import { authorizationClient, sdkScope, subscriptionOf } from "./clients";
 import { AzureOperationError, toAzureError } from "./errors";
 import { toCustomRoleDefinition, type CustomRoleDefinition, type RolePermission } from "./get-custom-role-definition";
-import { sdkScope, subscriptionOf } from "./provisioning-clients";
 
 /** What the custom role should be. */
 export interface CustomRoleInput {

@@ -4,7 +4,7 @@ import type { DiagnosticSettingsResource } from "@azure/arm-monitor";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { toDiagnosticSetting, type DiagnosticSetting } from "./list-diagnostic-settings";
-import { monitorClient, sdkScope, subscriptionOf } from "./provisioning-clients";
+import { monitorClient, sdkScope, subscriptionOf } from "./clients";
 
 /** AKS resource-log category with every API server audit event (kube-audit-admin omits get/list). */
 export const KUBE_AUDIT_CATEGORY = "kube-audit";

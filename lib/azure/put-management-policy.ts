@@ -4,7 +4,7 @@ import type { ManagementPolicyRule } from "@azure/arm-storage";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";
 import { getManagementPolicyRules, toLifecycleRule, type LifecycleRule } from "./get-management-policy";
-import { storageClient } from "./provisioning-clients";
+import { storageClient } from "./clients";
 
 /** Our rule's name inside the account's single policy. */
 export const KUBE_AUDIT_RULE_NAME = "kube-audit-retention";

@@ -1,23 +1,15 @@
 // Run a Log Analytics query against one workspace with a given credential (the vendor app's, in verification).
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
-import { LogsQueryClient, LogsQueryResultStatus } from "@azure/monitor-query-logs";
-import { env } from "@/lib/env";
+import { LogsQueryResultStatus } from "@azure/monitor-query-logs";
+import { logsQueryClient } from "./clients";
 import { toAzureError } from "./errors";
-import { timeoutPolicies } from "./timeouts";
 
 export type WorkspaceQueryResult = { kind: "ok"; tables: number; rows: number } | { kind: "denied"; azureCode: string; status: number };
 
 /** `query` over the last hour in workspace `workspaceId` (its customerId GUID). */
 export async function queryLogAnalytics(credential: TokenCredential, workspaceId: string, query: string): Promise<WorkspaceQueryResult> {
-  const { LOG_ANALYTICS_ENDPOINT, LOG_ANALYTICS_AUDIENCE } = env();
-  const audience = (LOG_ANALYTICS_AUDIENCE ?? LOG_ANALYTICS_ENDPOINT).replace(/\/+$/, "");
-  // monitor-query-logs 1.0.0 ignores its `audience` option and appends no /v1 to a custom endpoint: set both here.
-  const client = new LogsQueryClient(credential, {
-    endpoint: `${LOG_ANALYTICS_ENDPOINT.replace(/\/+$/, "")}/v1`,
-    credentials: { scopes: [`${audience}/.default`] },
-    additionalPolicies: timeoutPolicies("Log Analytics"),
-  });
+  const client = logsQueryClient(credential);
   try {
     const result = await client.queryWorkspace(workspaceId, query, { duration: "PT1H" });
     const tables = result.status === LogsQueryResultStatus.Success ? result.tables : result.partialTables;

@@ -1,7 +1,7 @@
 // Read the first bytes of one blob with a bearer credential: proves blob read access without downloading a whole log.
 import "server-only";
-import { BlobServiceClient } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
+import { blobServiceClient } from "./clients";
 import { AzureOperationError, toAzureError } from "./errors";
 import { deadline, formatSeconds, noteAnswer, requestTimeoutMs } from "./timeouts";
 
@@ -19,7 +19,7 @@ export async function readBlobStart(
   // The signal also bounds draining the body below.
   const limit = deadline(ms);
   try {
-    const blob = new BlobServiceClient(blobEndpoint, credential).getContainerClient(container).getBlobClient(blobName);
+    const blob = blobServiceClient(blobEndpoint, credential).getContainerClient(container).getBlobClient(blobName);
     const response = await blob.download(0, length, { abortSignal: limit.signal });
     let bytes = 0;
     // Drain the stream so the socket is released; the content itself isn't needed.

@@ -3,7 +3,7 @@ import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { AzureOperationError, toAzureError } from "./errors";
 import { getProviderRegistration, type ProviderRegistration } from "./get-provider-registration";
-import { resourcesClient } from "./provisioning-clients";
+import { resourcesClient } from "./clients";
 
 /** How long to wait for the registration. */
 export interface RegisterProviderOptions {

@@ -7,7 +7,7 @@ import { isValidStorageAccountName } from "./check-storage-account-name";
 import { customRoleBody } from "./put-custom-role-definition";
 import { kubeAuditSettingBody } from "./put-diagnostic-setting";
 import { kubeAuditRetentionRule, withKubeAuditRule } from "./put-management-policy";
-import { sdkScope, subscriptionOf } from "./provisioning-clients";
+import { sdkScope, subscriptionOf } from "./clients";
 import { applicationUpsertBody } from "./upsert-application";
 
 const SUB = "602d1a18-a35e-4b89-a27e-56cb26da2c7b";

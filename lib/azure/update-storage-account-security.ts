@@ -3,7 +3,7 @@ import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { toAzureError } from "./errors";
 import { toStorageAccountInfo, type StorageAccountInfo } from "./get-storage-account";
-import { storageClient } from "./provisioning-clients";
+import { storageClient } from "./clients";
 
 /** PATCH (not PUT) so an adopted account keeps its redundancy, tags and network rules. */
 export async function updateStorageAccountSecurity(

@@ -4,7 +4,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { storageNetworkRules } from "./create-storage-account";
 import { toAzureError } from "./errors";
 import { toStorageAccountInfo, type StorageAccountInfo } from "./get-storage-account";
-import { storageClient } from "./provisioning-clients";
+import { storageClient } from "./clients";
 
 /** Replace the account's IP rules: `allowedIps` undefined opens it, a list restricts it (keeping the trusted-services bypass). */
 export async function updateStorageNetworkRules(
