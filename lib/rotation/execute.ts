@@ -6,7 +6,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { addApplicationPassword } from "@/lib/azure/add-application-password";
 import { acquireFirstToken, appCredential, type WaitOptions } from "@/lib/azure/app-credential";
 import { AzureOperationError, toAzureError } from "@/lib/azure/errors";
-import { formatSeconds, withOutboundScope } from "@/lib/azure/timeouts";
+import { formatSeconds } from "@/lib/azure/timeouts";
 import { getApplicationDetails, type ApplicationDetails } from "@/lib/azure/get-application-details";
 import { listManagedClusters } from "@/lib/azure/list-managed-clusters";
 import { listWorkbenchDevices } from "@/lib/azure/list-workbench-devices";
