@@ -1,9 +1,14 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { OWNER, resetSimulator, signInAs, simulatorUrl } from "./support";
 
-// While a step works, the run page's poll updates its progress in place: no server re-render per write.
-test("a working step's progress moves on the page without a re-render", async ({ page, request }) => {
-  test.setTimeout(180_000);
+function stepItem(page: Page, title: string) {
+  return page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: title }) });
+}
+
+// While steps work (several at once: the steps form a graph), the run page's poll updates their progress in place: no
+// server re-render per write.
+test("two steps work at once, and a working step's progress moves on the page without a re-render", async ({ page, request }) => {
+  test.setTimeout(300_000);
   await resetSimulator(request);
   await signInAs(page, OWNER);
   await page.getByRole("link", { name: "Start onboarding" }).click();
@@ -18,7 +23,19 @@ test("a working step's progress moves on the page without a re-render", async ({
     phase: "before",
     ms,
   });
-  expect((await request.post(`${simulatorUrl}/_sim/holds`, { data: { rules: [rule(2, 5_000), rule(3, 11_000)] } })).ok()).toBe(true);
+  // Role assignments (which doesn't need the diagnostic settings) is held at its first write meanwhile: both steps work at
+  // once, and no step changes status while the settings' progress moves from 2 to 3.
+  const assignment = {
+    name: "first role assignment",
+    method: "PUT",
+    path: "/providers/Microsoft\\.Authorization/roleAssignments/[^/]+$",
+    nth: 1,
+    phase: "before",
+    ms: 45_000,
+  };
+  expect((await request.post(`${simulatorUrl}/_sim/holds`, { data: { rules: [rule(2, 5_000), rule(3, 25_000), assignment] } })).ok()).toBe(
+    true,
+  );
   try {
     const refreshes: string[] = [];
     const polls: string[] = [];
@@ -31,6 +48,12 @@ test("a working step's progress moves on the page without a re-render", async ({
 
     const progress = page.getByRole("progressbar", { name: "Diagnostic settings progress" });
     await expect(page.getByText("Diagnostic settings 2 of 4 clusters")).toBeVisible({ timeout: 90_000 });
+    // Two steps working at once, side by side in the stepper; the steps they need are done.
+    await expect(stepItem(page, "Role assignments").getByText("Running")).toBeVisible({ timeout: 20_000 });
+    await expect(stepItem(page, "Diagnostic settings").getByText("Running")).toBeVisible();
+    for (const title of ["Audit log storage", "App registration", "Read-only AKS role"])
+      await expect(stepItem(page, title).getByText(/^✓ Done$/)).toBeVisible();
+    await expect(page.getByText("Diagnostic settings 2 of 4 clusters")).toBeVisible();
     const refreshesAtTwo = refreshes.length;
     const pollsAtTwo = polls.length;
     await expect(page.getByText("Diagnostic settings 3 of 4 clusters")).toBeVisible({ timeout: 30_000 });
@@ -39,7 +62,7 @@ test("a working step's progress moves on the page without a re-render", async ({
     expect(polls.length).toBeGreaterThan(pollsAtTwo);
     expect(refreshes.length).toBe(refreshesAtTwo);
 
-    await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 180_000 });
   } finally {
     await request.delete(`${simulatorUrl}/_sim/holds`);
   }
