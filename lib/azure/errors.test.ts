@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { GraphError } from "@microsoft/microsoft-graph-client";
 import { AzureOperationError, classifyAzureError, RETRY_AFTER_CAP_MS, retryAfterFromHeaders, toAzureError } from "./errors";
 import { RequestTimeoutError } from "./timeouts";
-import { WorkbenchError, workbenchRequest } from "./workbench-client";
+import { WorkbenchError, workbenchRequest } from "@/lib/workbench/client";
 
 const ctx = { action: "list the clusters in Production", requiredRole: "Reader", whoCanGrant: "an Owner of Production" };
 

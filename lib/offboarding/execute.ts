@@ -2,7 +2,7 @@
 // engine's write-ahead entry (intent → outcome, audited) and verified.
 import "server-only";
 import { toAzureError } from "@/lib/azure/errors";
-import { workbenchConfig } from "@/lib/azure/workbench-client";
+import { workbenchConfig } from "@/lib/workbench/client";
 import { formatSeconds } from "@/lib/azure/timeouts";
 import { recordAuditEvent } from "@/lib/db/audit";
 import { acquireOffboardingLease, OFFBOARDING_STEP_ID, releaseOffboardingLease, setOffboardingProgress } from "@/lib/db/offboardings";

@@ -1,7 +1,7 @@
 // The contract between the engine and the provisioning steps.
 import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
-import type { WorkbenchConfig } from "@/lib/azure/workbench-client";
+import type { WorkbenchConfig } from "@/lib/workbench/client";
 import type { RunConfig } from "./config";
 import type { StepId } from "./registry";
 

@@ -5,7 +5,7 @@ import type { StepContext } from "./types";
 import { workbenchHandoffStep } from "./workbench-handoff";
 
 // No WORKBENCH_URL configured: the hand-off is manual.
-vi.mock("@/lib/azure/workbench-client", () => ({ workbenchConfig: () => null }));
+vi.mock("@/lib/workbench/client", () => ({ workbenchConfig: () => null }));
 
 const config = {
   tenantId: "55555555-5555-4555-8555-555555555555",

@@ -2,11 +2,11 @@
 import "server-only";
 import { z } from "zod";
 import { AzureOperationError } from "@/lib/azure/errors";
-import { listWorkbenchDevices, type WorkbenchDevice } from "@/lib/azure/list-workbench-devices";
-import { deregisterWorkbenchDevice } from "@/lib/azure/deregister-workbench-device";
-import { registerWorkbenchDevice } from "@/lib/azure/register-workbench-device";
-import { updateWorkbenchDeviceStorageAccounts } from "@/lib/azure/update-workbench-device";
-import { workbenchConfig } from "@/lib/azure/workbench-client";
+import { listWorkbenchDevices, type WorkbenchDevice } from "@/lib/workbench/list-devices";
+import { deregisterWorkbenchDevice } from "@/lib/workbench/deregister-device";
+import { registerWorkbenchDevice } from "@/lib/workbench/register-device";
+import { updateWorkbenchDeviceStorageAccounts } from "@/lib/workbench/update-device";
+import { workbenchConfig } from "@/lib/workbench/client";
 import { CLIENT_SECRET_KIND, runCredentialName } from "./app-registration";
 import { splitKey } from "./keys";
 import { standardRemoval } from "./removal";

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStorageAccount } from "../../../lib/azure/create-storage-account";
 import { AzureOperationError, classifyAzureError } from "../../../lib/azure/errors";
 import { getApplicationByUniqueName } from "../../../lib/azure/get-application-by-unique-name";
-import { listWorkbenchDevices } from "../../../lib/azure/list-workbench-devices";
-import { workbenchConfig } from "../../../lib/azure/workbench-client";
+import { listWorkbenchDevices } from "../../../lib/workbench/list-devices";
+import { workbenchConfig } from "../../../lib/workbench/client";
 import {
   closeDb,
   configureDb,

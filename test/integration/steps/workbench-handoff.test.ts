@@ -1,9 +1,9 @@
 // workbench-handoff step and the Workbench client against the simulator's Workbench API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classifyAzureError } from "../../../lib/azure/errors";
-import { listWorkbenchDevices } from "../../../lib/azure/list-workbench-devices";
-import { registerWorkbenchDevice } from "../../../lib/azure/register-workbench-device";
-import { workbenchConfig, WorkbenchError } from "../../../lib/azure/workbench-client";
+import { listWorkbenchDevices } from "../../../lib/workbench/list-devices";
+import { registerWorkbenchDevice } from "../../../lib/workbench/register-device";
+import { workbenchConfig, WorkbenchError } from "../../../lib/workbench/client";
 import { appRegistrationStep, CLIENT_SECRET_KIND, type AppRegistrationOutput } from "../../../lib/steps/app-registration";
 import { workbenchDeviceName, workbenchHandoffStep, type WorkbenchHandoffOutput } from "../../../lib/steps/workbench-handoff";
 import type { RunningSimulator } from "../../../simulator/src/index";

@@ -1,9 +1,9 @@
 // Replace the client secret a Workbench security device signs in with (secret rotation).
 import "server-only";
 import { z } from "zod";
-import { AzureOperationError } from "./errors";
-import { toWorkbenchDevice, workbenchDeviceSchema, type WorkbenchDevice } from "./list-workbench-devices";
-import { workbenchRequest, type WorkbenchConfig } from "./workbench-client";
+import { AzureOperationError } from "@/lib/azure/errors";
+import { toWorkbenchDevice, workbenchDeviceSchema, type WorkbenchDevice } from "./list-devices";
+import { workbenchRequest, type WorkbenchConfig } from "./client";
 
 /** The device's new credential. */
 export interface WorkbenchCredentialUpdate {

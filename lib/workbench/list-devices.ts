@@ -1,7 +1,7 @@
 // List the security devices registered in the vendor's Workbench.
 import "server-only";
 import { z } from "zod";
-import { workbenchRequest, type WorkbenchConfig } from "./workbench-client";
+import { workbenchRequest, type WorkbenchConfig } from "./client";
 
 /** A security device as Workbench stores it (the secret is never returned, only a hint). */
 export interface WorkbenchDevice {

@@ -2,8 +2,8 @@
 import "server-only";
 import type { z } from "zod";
 import { env } from "@/lib/env";
-import { AzureOperationError, retryAfterFromHeaders, type AzureErrorCode } from "./errors";
-import { deadline, formatSeconds, noteAnswer, requestTimeoutMs } from "./timeouts";
+import { AzureOperationError, retryAfterFromHeaders, type AzureErrorCode } from "@/lib/azure/errors";
+import { deadline, formatSeconds, noteAnswer, requestTimeoutMs } from "@/lib/azure/timeouts";
 
 /** Where the portal reaches Workbench, or null when the hand-off is manual. */
 export interface WorkbenchConfig {

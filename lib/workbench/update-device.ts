@@ -1,8 +1,8 @@
 // Tell Workbench about a security device's new storage accounts, without sending (or needing) the client secret again.
 import "server-only";
-import { AzureOperationError } from "./errors";
-import { toWorkbenchDevice, workbenchDeviceSchema, type WorkbenchDevice } from "./list-workbench-devices";
-import { workbenchRequest, type WorkbenchConfig } from "./workbench-client";
+import { AzureOperationError } from "@/lib/azure/errors";
+import { toWorkbenchDevice, workbenchDeviceSchema, type WorkbenchDevice } from "./list-devices";
+import { workbenchRequest, type WorkbenchConfig } from "./client";
 
 /** PATCH the device's storage account list; answers the device as Workbench stored it. */
 export async function updateWorkbenchDeviceStorageAccounts(

@@ -1,7 +1,7 @@
 // Remove a security device from the vendor's Workbench.
 import "server-only";
-import { AzureOperationError } from "./errors";
-import { workbenchRequest, type WorkbenchConfig } from "./workbench-client";
+import { AzureOperationError } from "@/lib/azure/errors";
+import { workbenchRequest, type WorkbenchConfig } from "./client";
 
 /** DELETE the device; a device Workbench no longer knows (404) counts as removed. */
 export async function deregisterWorkbenchDevice(config: WorkbenchConfig, deviceId: string): Promise<void> {

@@ -1,8 +1,8 @@
 // Register the customer's AKS audit-log access as a security device in the vendor's Workbench.
 import "server-only";
 import { z } from "zod";
-import { AzureOperationError } from "./errors";
-import { workbenchRequest, type WorkbenchConfig } from "./workbench-client";
+import { AzureOperationError } from "@/lib/azure/errors";
+import { workbenchRequest, type WorkbenchConfig } from "./client";
 
 /** What Workbench needs to read the audit logs. */
 export interface WorkbenchDeviceInput {
