@@ -1,4 +1,5 @@
-// `npm run bench [-- --scenario small|medium|large …] [--no-load] [--load-only] [--pglite]`: performance benchmark (docs/BENCHMARKS.md).
+// `npm run bench [-- --scenario small|medium|large …] [--no-load] [--load-only] [--pglite] [--time-scale 1]`: performance
+// benchmark (docs/BENCHMARKS.md).
 // Starts its own simulator (port 4801, .test-data/bench), runs each scenario's engine in a child process, compares wall time
 // and requests with the model in scripts/bench/model.ts, then (unless --no-load) measures the run page under 50 clients.
 import "./server-only-shim";
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     "no-load": { type: "boolean", default: false },
     "load-only": { type: "boolean", default: false },
     pglite: { type: "boolean", default: false },
+    /** Overrides the profile's timeScale for the simulator's waits and the engine's replication backoff alike (1 = real Azure). */
+    "time-scale": { type: "string" },
   },
 });
 
@@ -265,7 +268,10 @@ function printScenario(x: ScenarioReport): void {
 
 async function main(): Promise<void> {
   fs.mkdirSync(BENCH_DIR, { recursive: true });
-  const profile = loadAzureProfile(PROFILE_FILE);
+  const loaded = loadAzureProfile(PROFILE_FILE);
+  const scale = values["time-scale"] === undefined ? loaded.timeScale : Number(values["time-scale"]);
+  if (!(scale > 0 && scale <= 1)) throw new Error(`--time-scale must be in (0, 1], got ${values["time-scale"]}`);
+  const profile = { ...loaded, timeScale: scale };
   const latency = scaledLatency(profile);
   const per = latency.perRequestMs ?? { armRead: 0, armWrite: 0, graphRead: 0, graphWrite: 0 };
   const model: ModelLatency = {

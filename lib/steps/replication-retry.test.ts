@@ -27,6 +27,21 @@ describe("retryWriteOnReplication", () => {
     expect([result, tries, waits]).toEqual(["made", [1, 2, 3], [1, 2]]);
   });
 
+  it("keeps trying at the second backoff step instead of doubling the wait", async () => {
+    const waits: number[] = [];
+    const result = await retryWriteOnReplication(
+      ctxWith(async (retry) => {
+        waits.push(retry);
+        return true;
+      }),
+      async (tryNumber) => {
+        if (tryNumber < 6) throw lag();
+        return tryNumber;
+      },
+    );
+    expect([result, waits]).toEqual([6, [1, 2, 2, 2, 2]]);
+  });
+
   it("rethrows when the budget is spent, without an in-step wait, and on anything but replication", async () => {
     await expect(
       retryWriteOnReplication(
