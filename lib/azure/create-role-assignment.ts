@@ -6,7 +6,7 @@ import { authorizationClient, sdkScope, subscriptionOf } from "./clients";
 import { toAzureError } from "./errors";
 import { toRoleAssignmentInfo, type RoleAssignmentInfo } from "./list-role-assignments-at-scope";
 import { roleAssignmentName } from "./names";
-import { roleGuid } from "./role-ids";
+import { CONDITION_VERSION, roleGuid } from "./role-ids";
 
 /** The assignment to make. */
 export interface CreateRoleAssignmentInput {
@@ -15,7 +15,7 @@ export interface CreateRoleAssignmentInput {
   roleDefinitionId: string;
   /** The service principal's object id (not its appId). */
   principalId: string;
-  /** ABAC condition gating the role's DataActions; sent with conditionVersion "2.0". */
+  /** ABAC condition gating the role's DataActions; sent with CONDITION_VERSION. */
   condition?: string;
   description?: string;
   /** Defaults to the deterministic name of (scope, principal, role). */
@@ -36,7 +36,7 @@ export function roleAssignmentBody(input: CreateRoleAssignmentInput): RoleAssign
     // With principalType set, ARM skips its directory lookup, so a service principal created seconds ago can be assigned.
     principalType: "ServicePrincipal",
     ...(input.description ? { description: input.description } : {}),
-    ...(input.condition ? { condition: input.condition, conditionVersion: "2.0" } : {}),
+    ...(input.condition ? { condition: input.condition, conditionVersion: CONDITION_VERSION } : {}),
   };
 }
 

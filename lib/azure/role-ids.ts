@@ -1,5 +1,9 @@
-// Built-in Azure role definition ids (global, identical in every tenant).
+// Built-in Azure role definition ids (global, identical in every tenant) and the ABAC condition version.
 import "server-only";
+
+/** conditionVersion Azure expects for an ABAC condition on a role assignment (lib/steps/abac.ts writes them). */
+export const CONDITION_VERSION = "2.0";
+
 export const BUILTIN_ROLE_IDS = {
   owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
   userAccessAdministrator: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",

@@ -1,6 +1,7 @@
 // The run's plan as an Azure CLI bash script, for change approval: the same names, bodies and scopes the steps would write.
 // Every value from the run's config or plan is a shq word or a oneLine comment (./escape): none can start a command.
 import "server-only";
+import { CONDITION_VERSION } from "@/lib/azure/role-ids";
 import { oneLine, shq } from "./escape";
 import type { ExportModel, Planned } from "./model";
 import { writes } from "./model";

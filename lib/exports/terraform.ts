@@ -2,6 +2,7 @@
 // sources or comments, everything else the resources the steps would create, with the same names, bodies and scopes.
 // Every value from the run's config or plan is an hclString, an hclLabel or a oneLine comment (./escape).
 import "server-only";
+import { CONDITION_VERSION } from "@/lib/azure/role-ids";
 import { customRoleArmBody } from "./azure-cli";
 import { hclInner, hclLabel, hclString, oneLine } from "./escape";
 import type { ExportModel, Planned } from "./model";

@@ -15,6 +15,3 @@ export function blobReadCondition(accountNames: readonly string[]): string {
   const allowed = names.map((n) => `@Resource[Microsoft.Storage/storageAccounts:name] StringEquals '${n}'`).join(" OR ");
   return `((!(ActionMatches{'${BLOB_READ}'})) OR (${allowed}))`;
 }
-
-/** conditionVersion Azure expects for the condition above. */
-export const CONDITION_VERSION = "2.0";

@@ -14,8 +14,8 @@ import { getServicePrincipalByAppId } from "@/lib/azure/get-service-principal-by
 import { listRoleAssignmentsAtScope, type RoleAssignmentInfo } from "@/lib/azure/list-role-assignments-at-scope";
 import { customRoleId, PROJECT_NAMESPACE, roleAssignmentName } from "@/lib/azure/names";
 import { subscriptionOf } from "@/lib/azure/clients";
-import { BUILTIN_ROLE_IDS, roleGuid } from "@/lib/azure/role-ids";
-import { blobReadCondition, CONDITION_VERSION } from "./abac";
+import { BUILTIN_ROLE_IDS, CONDITION_VERSION, roleGuid } from "@/lib/azure/role-ids";
+import { blobReadCondition } from "./abac";
 import type { ClusterChoice, RunConfig } from "./config";
 import { vendorPrincipalId } from "./app-registration";
 import { splitKey } from "./keys";
