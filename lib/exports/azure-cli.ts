@@ -279,7 +279,7 @@ function assignmentSection(m: ExportModel): string[] {
       assignmentNameLine(name, ra.scope, ra.roleGuid),
       `az role assignment create --name "$${name}" --scope ${shq(ra.scope)} --role ${shq(ra.roleDefinitionId)} \\`,
       `  --assignee-object-id "$SP_ID" --assignee-principal-type ServicePrincipal${ra.condition ? " \\" : ""}`,
-      ...(ra.condition ? [`  --condition ${shq(ra.condition)} --condition-version ${shq(ra.conditionVersion ?? "2.0")}`] : []),
+      ...(ra.condition ? [`  --condition ${shq(ra.condition)} --condition-version ${shq(ra.conditionVersion ?? CONDITION_VERSION)}`] : []),
     );
   }
   if (m.roleAssignmentRemovals.length > 0) {

@@ -400,7 +400,7 @@ function assignmentItems(m: ExportModel): Item[] {
         // A principal created in this same apply isn't replicated yet: Entra's lookup would fail (PrincipalNotFound).
         ...(spCreated ? [attr("skip_service_principal_aad_check", "true")] : []),
         ...(ra.condition
-          ? [attr("condition", hclString(ra.condition)), attr("condition_version", hclString(ra.conditionVersion ?? "2.0"))]
+          ? [attr("condition", hclString(ra.condition)), attr("condition_version", hclString(ra.conditionVersion ?? CONDITION_VERSION))]
           : []),
         ...(dependsOn ? [attr("depends_on", `[azurerm_role_definition.${roleResource(dependsOn.key)}]`)] : []),
       ]),
