@@ -10,7 +10,7 @@ const azure = vi.hoisted(() => ({ groupHolds: [] as { id: string; name: string; 
 
 vi.mock("@/lib/azure/get-storage-account", () => ({ getStorageAccount: async () => ({ id: "present" }) }));
 vi.mock("@/lib/azure/get-management-policy", async (original) => ({
-  ...(await original<typeof import("@/lib/azure/get-management-policy")>()),
+  ...(await original<Record<string, unknown>>()),
   getManagementPolicy: async () => ({ rules: [] }),
 }));
 vi.mock("@/lib/azure/list-resource-group-resources", () => ({ listResourceGroupResources: async () => azure.groupHolds }));
