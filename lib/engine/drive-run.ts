@@ -1,4 +1,5 @@
 // Drives a run through its step graph: every step whose needs are done runs at once, until nothing more can run.
+import "server-only";
 import { getRunForTenant, recordAuditEvent, setRunStatus, type StepAttention } from "@/lib/db";
 import { needsOf, STEP_IDS, type StepId } from "@/lib/steps/registry";
 import { type Actor } from "./context";
