@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toAzureError } from "@/lib/azure/errors";
+import { AzureOperationError, toAzureError } from "@/lib/azure/errors";
 import { acquireStepLease, getRunForTenant, listAuditEvents, listOperations, setRunStatus } from "@/lib/db";
 import { needsOf, STEP_IDS, type StepId } from "@/lib/steps/registry";
 import type { StepModule } from "@/lib/steps/types";
@@ -22,7 +22,7 @@ import {
 setupEngineDb("run");
 
 describe("runRemainingSteps", () => {
-  it("runs every step in order, passing outputs along, and completes the run", async () => {
+  it("runs every step after the steps it needs, passing outputs along, and completes the run", async () => {
     const run = await runningRun();
     const azure = new FakeAzure();
     const result = await runRemainingSteps({
@@ -256,6 +256,31 @@ describe("runRemainingSteps over the step graph", () => {
       verification: 1,
     });
     expect(azure.creates).toBe(STEP_IDS.length);
+  });
+
+  it("a step handed back for sign-in starts nothing new: the steps under way finish and the run stays running", async () => {
+    const run = await runningRun();
+    const azure = new FakeAzure();
+    const reauth = () => Promise.reject(new AzureOperationError("reauth_required", "Your sign-in expired. Sign in again to continue."));
+    // Custom role waits inside its write until storage has been handed back, so it is under way when the stop comes.
+    let storageHandedBack!: () => void;
+    const handedBack = new Promise<void>((resolve) => (storageHandedBack = resolve));
+    const storage = fakeStep("storage", azure, { beforeWrite: reauth });
+    const result = await runRemainingSteps({
+      runId: run.id,
+      tenantId: run.tenantId,
+      actor: ACTOR,
+      tokens: okTokens,
+      modules: fakeModules(azure, {
+        storage: { ...storage, apply: (ctx, live) => storage.apply(ctx, live).finally(storageHandedBack) },
+        "custom-role": fakeStep("custom-role", azure, { beforeWrite: () => Promise.race([handedBack, realSleep(5_000)]) }),
+      }),
+      ...fakeTime(),
+    });
+    expect(result).toMatchObject({ outcome: "stopped", code: "reauth_required", stepId: "storage" });
+    const loaded = await getRunForTenant(run.id, run.tenantId);
+    expect(loaded?.status).toBe("running");
+    expect(loaded?.steps.map((s) => s.status)).toEqual(["pending", "pending", "done", "done", "pending", "pending", "pending"]);
   });
 
   it("two servers driving the same run execute each step once, and the run completes", async () => {
