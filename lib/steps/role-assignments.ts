@@ -3,7 +3,7 @@
 // account with the manual's condition. Subscription-wide assignments made by earlier versions are removed (narrowing).
 import "server-only";
 import { z } from "zod";
-import { mapBounded, mapPerGroupSettled } from "@/lib/concurrency";
+import { mapPerGroupSettled } from "@/lib/concurrency";
 import { createRoleAssignment, fullRoleDefinitionId } from "@/lib/azure/create-role-assignment";
 import { deleteRoleAssignment } from "@/lib/azure/delete-role-assignment";
 import { AzureOperationError, classifyAzureError } from "@/lib/azure/errors";
@@ -322,26 +322,29 @@ function roleIdsOf(ctx: StepContext): PortalRoleIds {
   };
 }
 
-const CLUSTER_READ_CONCURRENCY = 10;
-
-/** Each selected cluster read now (a cluster may have gained Entra integration since the run was created); the run's value when the read fails. */
-async function readClusterAccess(ctx: StepContext): Promise<ClusterAccess[]> {
-  return mapBounded(ctx.config.clusters, CLUSTER_READ_CONCURRENCY, async (c) => {
-    try {
-      const live = await getManagedCluster(ctx.arm, c.subscriptionId, c.resourceGroup, c.name);
-      return accessOf(c, live.entraIntegration, live.azureRbac, "live");
-    } catch (error) {
-      // Throttling, outages and an expired sign-in are the engine's to retry; a cluster that can't be read is not.
-      if ((error instanceof AzureOperationError && error.code === "reauth_required") || classifyAzureError(error) === "transient")
-        throw error;
-      return accessOf(c, c.entraIntegration ?? false, null, "config");
-    }
-  });
-}
-
 // ARM's read and write budgets are per subscription: every subscription at once, at most this many in flight in each
 // (far inside the 200-write burst; a run makes one assignment per subscription, cluster and audit account).
 const PER_SUBSCRIPTION_CONCURRENCY = 10;
+
+/** Each selected cluster read now (a cluster may have gained Entra integration since the run was created); the run's value when the read fails. */
+async function readClusterAccess(ctx: StepContext): Promise<ClusterAccess[]> {
+  return mapPerGroupSettled(
+    ctx.config.clusters,
+    (c) => c.subscriptionId,
+    PER_SUBSCRIPTION_CONCURRENCY,
+    async (c) => {
+      try {
+        const live = await getManagedCluster(ctx.arm, c.subscriptionId, c.resourceGroup, c.name);
+        return accessOf(c, live.entraIntegration, live.azureRbac, "live");
+      } catch (error) {
+        // Throttling, outages and an expired sign-in are the engine's to retry; a cluster that can't be read is not.
+        if ((error instanceof AzureOperationError && error.code === "reauth_required") || classifyAzureError(error) === "transient")
+          throw error;
+        return accessOf(c, c.entraIntegration ?? false, null, "config");
+      }
+    },
+  );
+}
 
 async function listAt(ctx: StepContext, scopes: string[], principalId: string): Promise<Record<string, RoleAssignmentInfo[]>> {
   const lists = await mapPerGroupSettled(scopes, subscriptionOf, PER_SUBSCRIPTION_CONCURRENCY, async (scope) =>
@@ -614,6 +617,7 @@ export interface RoleAssignmentsDescription {
   assignmentNamespace: string;
 }
 
+const ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments";
 const subscriptionOfId = (id: string) => /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? "";
 
 /** Each cluster's access as the stored plan decided it (from the cluster read then), else as the config recorded it. */
@@ -632,6 +636,7 @@ export function describeRoleAssignments({ tenantId, config, planned }: DescribeI
   return {
     assignments: desiredAssignments(config, roles, undefined, plannedClusterAccess(config, roles, planned)).map((d) => ({
       key: keyOf(d),
+      resourceType: ASSIGNMENT_TYPE,
       name: d.roleName,
       scope: d.scope,
       properties: {
@@ -646,7 +651,7 @@ export function describeRoleAssignments({ tenantId, config, planned }: DescribeI
       const k = roleAssignmentKeys.parse(c.key);
       if (c.action !== "remove" || !k || !/^[0-9a-f-]{36}$/i.test(k.roleGuid) || !k.scope) return [];
       const properties = { subscriptionId: subscriptionOfId(k.scope), roleGuid: k.roleGuid };
-      return [{ key: c.key, name: c.resource.replace(/ at .*$/, ""), scope: k.scope, properties }];
+      return [{ key: c.key, resourceType: ASSIGNMENT_TYPE, name: c.resource.replace(/ at .*$/, ""), scope: k.scope, properties }];
     }),
     assignmentNamespace: PROJECT_NAMESPACE,
   };
