@@ -3,7 +3,7 @@
 import "server-only";
 import { withOutboundScope } from "@/lib/azure/timeouts";
 import { acquireLease, LeaseLostError, logStepIdOf, type LeaseKey } from "@/lib/db";
-import { startHeartbeat, type Heartbeat } from "./heartbeat";
+import { startHeartbeat, unlessStalled, type Heartbeat } from "./heartbeat";
 
 /** How the work ended: it returned, it stalled (cut off), its lease was lost, or it threw (a crash of its own). */
 export type JobEnd<T> = { kind: "finished"; value: T } | { kind: "stalled" } | { kind: "lease_lost" } | { kind: "crashed"; error: unknown };
@@ -59,12 +59,10 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
   try {
     // Every outbound call of the work carries the stall signal (a stall cuts off the requests in flight), and every
     // answer it gets counts as progress: a long-running operation's polls keep a slow job alive, a hang does not.
-    const work = withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, () => spec.work(job)).then(
-      (value): JobEnd<T> => ({ kind: "finished", value }),
-    );
+    const work = withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, () => spec.work(job));
     // Work that ignores the signal (a hang no limit reaches) is left behind: it can't log another write once the lease
     // is released below, and the job returns instead of waiting for it forever.
-    end = await Promise.race([work, stalledOf<T>(heartbeat)]);
+    end = { kind: "finished", value: await unlessStalled(heartbeat, work) };
   } catch (error) {
     end = heartbeat.stalled
       ? { kind: "stalled" }
@@ -77,11 +75,4 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
   // If the database is what hangs, this release hangs too; the lease, no longer renewed, lapses all the same.
   const released = await spec.release(end).catch(() => false);
   return { kind: "ended", end, released };
-}
-
-function stalledOf<T>(heartbeat: Heartbeat): Promise<JobEnd<T>> {
-  return new Promise((resolve) => {
-    if (heartbeat.stalled) resolve({ kind: "stalled" });
-    else heartbeat.signal.addEventListener("abort", () => resolve({ kind: "stalled" }), { once: true });
-  });
 }
