@@ -79,16 +79,8 @@ function underLease(runId: string, stepId: string, owner: string | undefined): P
  * the check and the insert are one statement, so an execution that lost its step never logs (or should make) a write.
  */
 export async function recordIntent(input: NewOperationIntent): Promise<string> {
-  if (!(OPERATION_KINDS as readonly string[]).includes(input.kind)) {
-    throw new TypeError(`unknown operation kind ${JSON.stringify(input.kind)}`);
-  }
-  const prisma = await db();
-  const rows = await prisma.$queryRaw<{ id: string }[]>`
-    INSERT INTO "operations" ("run_id", "step_id", "key", "kind", "target", "actor_upn")
-    SELECT ${input.runId}, ${input.stepId}, ${input.key}, ${input.kind}, ${input.target}, ${input.actorUpn}
-    WHERE ${underLease(input.runId, input.stepId, input.leaseOwner)}
-    RETURNING "id"::text AS "id"`;
-  const id = rows[0]?.id;
+  const { key, kind, target, ...header } = input;
+  const [id] = await recordIntents({ ...header, items: [{ key, kind, target }] });
   if (id === undefined) throw new LeaseLostError(input.runId, input.stepId);
   return id;
 }
