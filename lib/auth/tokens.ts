@@ -142,6 +142,7 @@ export function readFailure(error: unknown, tracked: { failure: () => TokenUnava
   throw error;
 }
 
+/** Where a delegated credential gets its token from (already cached or refreshed as the source sees fit). */
 export type TokenSource = () => Promise<{ token: string; expiresOn: Date }>;
 
 /** A TokenCredential that always answers with the signed-in admin's token for one resource. */
