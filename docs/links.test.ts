@@ -1,4 +1,5 @@
-// Every relative link in README.md and docs/**/*.md points to a file that exists and, with a #fragment, to a heading in it.
+// Every relative link in README.md and docs/**/*.md points to a file that exists and, with a #fragment, to a heading in it;
+// the manual's pages use no changelog words.
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -64,6 +65,17 @@ describe("markdown links", () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+});
+
+// Pages describe what is, not how it came to be; ARCHITECTURE.md and BENCHMARKS.md are checked by their owners.
+const CHANGELOG_WORDS = /\b(now|no longer|previously|used to|anymore)\b|\bnew:/i;
+const MANUAL_PAGES = files.filter((f) => !/docs\/(ARCHITECTURE|BENCHMARKS)\.md$/.test(f));
+
+describe("wording", () => {
+  it.each(MANUAL_PAGES.map((f) => [path.relative(ROOT, f), f]))("%s has no changelog words", (_name, file) => {
+    const lines = prose(fs.readFileSync(file, "utf8")).split("\n");
+    expect(lines.filter((line) => CHANGELOG_WORDS.test(line))).toEqual([]);
   });
 });
 
