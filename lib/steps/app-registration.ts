@@ -480,22 +480,37 @@ export function describeAppRegistration({ runId, config }: DescribeInput): AppRe
   const { appUniqueName: uniqueName, appDisplayName: displayName } = config.vendor;
   const tenant = `/tenants/${config.tenantId}`;
   return {
-    app: { key: keys.app(uniqueName), name: uniqueName, scope: tenant, properties: { displayName } },
+    app: {
+      key: keys.app(uniqueName),
+      resourceType: "microsoft.graph.application",
+      name: uniqueName,
+      scope: tenant,
+      properties: { displayName },
+    },
     servicePrincipal: {
       key: keys.servicePrincipal(uniqueName),
+      resourceType: "microsoft.graph.servicePrincipal",
       name: uniqueName,
       scope: tenant,
       properties: { appUniqueName: uniqueName },
     },
-    logAnalyticsServicePrincipal: { key: keys.logAnalytics, name: "Log Analytics API", scope: tenant, properties: { appId: LA_APP_ID } },
+    logAnalyticsServicePrincipal: {
+      key: keys.logAnalytics,
+      resourceType: "microsoft.graph.servicePrincipal",
+      name: "Log Analytics API",
+      scope: tenant,
+      properties: { appId: LA_APP_ID },
+    },
     consent: {
       key: keys.consent(uniqueName),
+      resourceType: "microsoft.graph.appRoleAssignment",
       name: LOG_ANALYTICS_DATA_READ,
       scope: uniqueName,
       properties: { role: LOG_ANALYTICS_DATA_READ },
     },
     secret: {
       key: keys.secret(runId),
+      resourceType: "microsoft.graph.passwordCredential",
       name: runCredentialName(runId),
       scope: uniqueName,
       properties: { lifetimeDays: config.options.secretLifetimeDays },

@@ -332,6 +332,7 @@ export function describeCustomRoles({ tenantId, config }: DescribeInput): Custom
     const assignableScopes = body.assignableScopes ?? [];
     return {
       key: customRoleKeys.put(id),
+      resourceType: "Microsoft.Authorization/roleDefinitions",
       name: body.roleName ?? spec.roleName,
       scope: assignableScopes[0] ?? "",
       properties: {

@@ -334,6 +334,7 @@ export function describeDiagnosticSettings({ config }: DescribeInput): Diagnosti
     const setting = kubeAuditSettingBody(storageAccountId);
     return {
       key: settingKey(c.id),
+      resourceType: "Microsoft.Insights/diagnosticSettings",
       name: DIAGNOSTIC_SETTING_NAME,
       scope: c.id,
       properties: {

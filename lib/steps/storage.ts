@@ -859,6 +859,7 @@ export function describeStorage({ config, planned }: DescribeInput): StorageDesc
     if (!groups.has(k))
       groups.set(k, {
         key: storageKeys.resourceGroup(s),
+        resourceType: "Microsoft.Resources/resourceGroups",
         name: s.resourceGroup,
         scope: `/subscriptions/${s.subscriptionId}`,
         properties: { subscriptionId: s.subscriptionId, location: s.region },
@@ -872,6 +873,7 @@ export function describeStorage({ config, planned }: DescribeInput): StorageDesc
     providers: subs.flatMap((sub) =>
       STORAGE_PROVIDER_NAMESPACES.map((ns) => ({
         key: storageKeys.register(sub, ns),
+        resourceType: "Microsoft.Resources/providers",
         name: ns,
         scope: `/subscriptions/${sub}`,
         properties: { subscriptionId: sub, namespace: ns },
@@ -882,6 +884,7 @@ export function describeStorage({ config, planned }: DescribeInput): StorageDesc
       const id = storageAccountIdOf(s);
       return {
         key: storageKeys.account(id),
+        resourceType: "Microsoft.Storage/storageAccounts",
         name: s.accountName,
         scope: `/subscriptions/${s.subscriptionId}/resourceGroups/${s.resourceGroup}`,
         properties: {

@@ -102,10 +102,12 @@ export interface DescribeInput {
 
 /**
  * One thing a step writes, as data the change-approval exports render: `key` is its operation-log key (the plan line that
- * decides it), `name` and `scope` place it, `properties` are what the step sends.
+ * decides it), `resourceType`, `name` and `scope` place it, `properties` are what the step sends.
  */
 export interface DescribedResource<Properties> {
   key: string;
+  /** Azure's type name: "Microsoft.Storage/storageAccounts", "microsoft.graph.application". */
+  resourceType: string;
   name: string;
   scope: string;
   properties: Properties;
