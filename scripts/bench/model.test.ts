@@ -141,6 +141,12 @@ describe("minimumRequests", () => {
     expect(totalOf(m["workbench-handoff"] ?? { armReads: 0, armWrites: 0, graphReads: 0, graphWrites: 0, workbench: 0 })).toBe(0);
   });
 
+  it("reads each cluster a role assignment goes on once", () => {
+    const cluster = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-1`;
+    const m = minimumRequests([line("role-assignments", "Role assignment", "create", `role-assignments.a:${cluster}`)]);
+    expect(m["role-assignments"]).toEqual({ armReads: 1 + 2, armWrites: 1, graphReads: 0, graphWrites: 0, workbench: 0 });
+  });
+
   it("needs no writes for a finished run", () => {
     const m = minimumRequests(fresh.map((l) => ({ ...l, action: "no-change" })));
     expect(Object.values(m).reduce((a, c) => a + c.armWrites + c.graphWrites, 0)).toBe(0);

@@ -214,7 +214,8 @@ export function totalOf(c: RequestCount, withWorkbench = false): number {
 /**
  * The fewest requests a correct run of this plan makes: every resource read once before writing (state may have changed
  * since the plan), each needed write once, an LRO's status poll and final GET, and one verification read per resource.
- * Role assignments are read and verified with one list per scope; a new SP's consent is known absent without a read.
+ * Role assignments are read and verified with one list per scope, each cluster they go on read once; a new SP's consent
+ * is known absent without a read.
  */
 export function minimumRequests(plan: readonly PlanLine[]): Record<string, RequestCount> {
   const out: Record<string, RequestCount> = {};
@@ -253,10 +254,14 @@ export function minimumRequests(plan: readonly PlanLine[]): Record<string, Reque
         add(x.stepId, "armReads", 2);
         add(x.stepId, "armWrites", w);
         break;
-      case "Role assignment":
-        raScopes.add(x.key.split(":").slice(1).join(":").toLowerCase());
+      case "Role assignment": {
+        const scope = x.key.split(":").slice(1).join(":").toLowerCase();
+        raScopes.add(scope);
+        // A cluster's role depends on its Entra integration, read at execution (it may have changed since the plan).
+        if (/\/managedclusters\/[^/]+$/.test(scope)) add(x.stepId, "armReads", 1);
         add(x.stepId, "armWrites", w);
         break;
+      }
       case "App registration":
         add(x.stepId, "graphReads", 2);
         add(x.stepId, "graphWrites", w);

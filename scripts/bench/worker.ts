@@ -235,14 +235,14 @@ function rerunWorkbenchWrites(log: readonly LoggedRequest[]): number {
 function requestsByStep(log: readonly LoggedRequest[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of log) {
-    const u = r.url.toLowerCase();
+    const u = (r.url.split("?")[0] ?? "").toLowerCase();
     const step = u.startsWith("/workbench")
       ? "workbench-handoff"
       : u.startsWith("/v1.0")
         ? "app-registration"
         : u.includes("diagnosticsettings")
           ? "diagnostic-settings"
-          : u.includes("roleassignments")
+          : u.includes("roleassignments") || /\/managedclusters\/[^/]+$/.test(u)
             ? "role-assignments"
             : u.includes("roledefinitions")
               ? "custom-role"
