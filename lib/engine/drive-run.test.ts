@@ -9,6 +9,7 @@ import { resumeInterruptedSteps } from "./recover";
 import {
   ACTOR,
   FakeAzure,
+  type FakeLive,
   fakeModules,
   fakeStep,
   fakeTime,
@@ -272,7 +273,7 @@ describe("runRemainingSteps over the step graph", () => {
       actor: ACTOR,
       tokens: okTokens,
       modules: fakeModules(azure, {
-        storage: { ...storage, apply: (ctx, live) => storage.apply(ctx, live).finally(storageHandedBack) },
+        storage: { ...storage, apply: (ctx, live) => storage.apply(ctx, live as FakeLive).finally(storageHandedBack) } as StepModule,
         "custom-role": fakeStep("custom-role", azure, { beforeWrite: () => Promise.race([handedBack, realSleep(5_000)]) }),
       }),
       ...fakeTime(),

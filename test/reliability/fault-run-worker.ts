@@ -95,6 +95,20 @@ function config(): RunConfig {
   };
 }
 
+/**
+ * A call to the simulator's control API (/_sim), not part of what is tested: a reused keep-alive connection the simulator
+ * closed at the same moment (ECONNRESET, on a loaded machine) is tried again on a new one.
+ */
+async function control(sim: { url: string }, method: string, pathAndQuery: string, opts: { body?: unknown } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await simJson(sim, method, pathAndQuery, opts);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof TypeError)) throw error;
+    }
+  }
+}
+
 /** Which injected fault a logged request answered with, if any. */
 function faultOf(r: { status: number; url: string }): string | undefined {
   if (r.status === 429 || r.status === 500 || r.status === 503) return String(r.status);
@@ -172,12 +186,12 @@ async function main(worker: number, runs: number): Promise<void> {
       const seed = 1_000 + worker * 100 + i;
       await sim.reset();
       // Every third run has slow storage LROs (the SDK polls them); replication lag is always on.
-      await simJson(sim, "POST", "/_sim/latency", {
+      await control(sim, "POST", "/_sim/latency", {
         body: { lroMs: { storageAccount: (worker + i) % 3 === 0 ? 1_500 : 100, providerRegistration: 0 }, replicationMs: 300 },
       });
       const run = { id: await startRun(tokens) };
       // Retry-After 0 s or 1 s on alternate runs.
-      await simJson(sim, "POST", "/_sim/faults", { body: { rate: FAULT_RATE, kinds: FAULT_KINDS, seed, retryAfterSeconds: i % 2 } });
+      await control(sim, "POST", "/_sim/faults", { body: { rate: FAULT_RATE, kinds: FAULT_KINDS, seed, retryAfterSeconds: i % 2 } });
       const since = new Date().toISOString();
       const started = Date.now();
       const result = await runRemainingSteps({
@@ -189,9 +203,9 @@ async function main(worker: number, runs: number): Promise<void> {
         policy: POLICY,
       });
       const ms = Date.now() - started;
-      await simJson(sim, "POST", "/_sim/faults", { body: { rate: 0 } });
+      await control(sim, "POST", "/_sim/faults", { body: { rate: 0 } });
       const log = (
-        (await simJson(sim, "GET", `/_sim/requests?since=${encodeURIComponent(since)}`)).body as { status: number; url: string }[]
+        (await control(sim, "GET", `/_sim/requests?since=${encodeURIComponent(since)}`)).body as { status: number; url: string }[]
       ).filter((r) => !r.url.startsWith("/_sim"));
       const faults: Record<string, number> = {};
       for (const r of log) {
@@ -207,7 +221,7 @@ async function main(worker: number, runs: number): Promise<void> {
         steps,
         requests: log.length,
         faults,
-        duplicates: duplicates((await simJson(sim, "GET", "/_sim/state")).body),
+        duplicates: duplicates((await control(sim, "GET", "/_sim/state")).body),
       };
       process.stdout.write(`${JSON.stringify(report)}\n`);
     }
@@ -268,7 +282,7 @@ async function crashPhase(phase: string, dataDir: string, simUrl: string, runId:
     interrupted: interrupted.map((s) => s.stepId),
     outcome: result.outcome,
     steps: (await getRunForTenant(runId, TENANT))?.steps.map((s) => s.status) ?? [],
-    duplicates: duplicates((await simJson(sim, "GET", "/_sim/state")).body),
+    duplicates: duplicates((await control(sim, "GET", "/_sim/state")).body),
     unfinishedWrites,
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
