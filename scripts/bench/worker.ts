@@ -211,7 +211,10 @@ async function main(): Promise<void> {
     rerunRequests: rerunCount,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
-  console.log(`BENCH_RESULT ${JSON.stringify(out)}`);
+  // A pipe takes the line in pieces: process.exit before the last one is flushed would cut it (large's is ~400 kB).
+  await new Promise<void>((resolve, reject) =>
+    process.stdout.write(`BENCH_RESULT ${JSON.stringify(out)}\n`, (error) => (error ? reject(error) : resolve())),
+  );
 }
 
 /** Busy CPU time of the whole machine so far, from /proc/stat (Linux; null elsewhere): all cores, idle and iowait excluded. */
