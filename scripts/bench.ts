@@ -172,7 +172,12 @@ function spawnWorker(
         reject(new Error(`bench worker for ${scenario} exited with ${code}:\n${out.slice(-2000)}`));
         return;
       }
-      resolve(workerResultSchema.parse(JSON.parse(line.slice("BENCH_RESULT ".length))));
+      // A throw here would end the bench without stopping the simulator: reject instead.
+      try {
+        resolve(workerResultSchema.parse(JSON.parse(line.slice("BENCH_RESULT ".length))));
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   });
 }
