@@ -213,9 +213,10 @@ export function NewRunForm({ defaults }: { defaults: NewRunDefaults }) {
               fieldError(`storage.${index}.accountName`);
             return (
               <div key={row.region} className="grid gap-3 sm:grid-cols-3">
-                <h3 className="sm:col-span-3 text-sm font-semibold text-slate-700">
+                {/* h2: the fieldset's legend is not a heading, so the region follows the page's h1. */}
+                <h2 className="sm:col-span-3 text-sm font-semibold text-slate-700">
                   <RegionLabel location={row.region} />
-                </h3>
+                </h2>
                 <label className="text-sm">
                   <span className="mb-1 block text-slate-700">Storage account name for {row.region}</span>
                   <input
