@@ -4,9 +4,8 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { ownPortal } from "./portal";
-import { confirmAndFinish, OWNER, resetSimulator, reviewPlan, signInAs, simulatorUrl } from "./support";
+import { confirmAndFinish, OWNER, resetSimulator, reviewPlan, signInAs, signInAsEngineer, simulatorUrl } from "./support";
 
-const ENGINEER = "engineer@expelvendor.onmicrosoft.com";
 const PLATFORM = "platform@contoso.onmicrosoft.com";
 
 /** Soft-asserts that axe finds no serious or critical violation on the page as it stands, so one run reports every page. */
@@ -93,10 +92,7 @@ test("every customer and vendor page, signed out, mid-run, finished and refused,
   const vendorContext = await browser.newContext();
   try {
     const engineer = await vendorContext.newPage();
-    await engineer.goto("/");
-    await engineer.getByRole("link", { name: "Sign in with Microsoft" }).click();
-    await engineer.getByRole("button", { name: ENGINEER }).click();
-    await expect(engineer).toHaveURL(/\/vendor$/);
+    await signInAsEngineer(engineer);
     await expect(engineer.getByRole("heading", { name: "Customer onboardings" })).toBeVisible();
     await expectAccessible(engineer, "vendor view");
     await engineer.goto(`/vendor/runs/${runId}`);

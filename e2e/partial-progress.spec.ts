@@ -2,19 +2,13 @@
 // is flagged in the plan with one click to leave it out; confirmed anyway, the run completes for the others and the
 // stepper and the vendor view name the cluster, why and what to do.
 import { expect, test, type Page } from "@playwright/test";
-import { OWNER, resetSimulator, signInAs } from "./support";
+import { resetSimulator, reviewPlan, signInAsEngineer } from "./support";
 
 const AT_LIMIT = "aks-payments-prod";
-const ENGINEER = "engineer@expelvendor.onmicrosoft.com";
 
-/** From the landing page to the plan with the form's defaults (every cluster selected). */
-async function reviewPlan(page: Page) {
-  await signInAs(page, OWNER);
-  await page.getByRole("link", { name: "Start onboarding" }).click();
-  await expect(page.getByRole("heading", { name: "New onboarding" })).toBeVisible();
-  await expect(page.getByText("Available.")).toHaveCount(2);
-  await page.getByRole("button", { name: "Review the plan" }).click();
-  await expect(page).toHaveURL(/\/onboarding\/[\w-]+\/plan$/);
+/** From the landing page to the plan with the form's defaults (every cluster selected), which flags the cluster at the limit. */
+async function reviewFlaggedPlan(page: Page) {
+  await reviewPlan(page);
   const flagged = page.getByRole("region", { name: "1 cluster can't be onboarded" });
   const item = flagged.getByRole("listitem", { name: `Cluster ${AT_LIMIT}` });
   await expect(item).toContainText("already has 5 diagnostic settings, Azure's maximum");
@@ -28,7 +22,7 @@ async function reviewPlan(page: Page) {
 test("the plan flags a cluster at the settings limit, and Leave … out removes it from the run", async ({ page, request }) => {
   test.setTimeout(120_000);
   await resetSimulator(request, "cluster-at-limit.json");
-  const { flagged, item } = await reviewPlan(page);
+  const { flagged, item } = await reviewFlaggedPlan(page);
   await item.getByRole("button", { name: `Leave ${AT_LIMIT} out` }).click();
   await expect(flagged).toHaveCount(0);
   const settings = page.getByRole("region", { name: "2. Diagnostic settings" });
@@ -45,7 +39,7 @@ test("confirmed anyway, the run completes for the others and names the cluster t
 }) => {
   test.setTimeout(240_000);
   await resetSimulator(request, "cluster-at-limit.json");
-  await reviewPlan(page);
+  await reviewFlaggedPlan(page);
   await page.getByRole("button", { name: "Confirm and start" }).click();
   await expect(page).toHaveURL(/\/onboarding\/[\w-]+$/);
   const runId = page.url().split("/").pop() ?? "";
@@ -62,10 +56,7 @@ test("confirmed anyway, the run completes for the others and names the cluster t
 
   // The vendor's engineer sees the same exception, read-only.
   const engineer = await browser.newPage();
-  await engineer.goto("/");
-  await engineer.getByRole("link", { name: "Sign in with Microsoft" }).click();
-  await engineer.getByRole("button", { name: ENGINEER }).click();
-  await expect(engineer).toHaveURL(/\/vendor$/);
+  await signInAsEngineer(engineer);
   await engineer.goto(`/vendor/runs/${runId}`);
   await expect(engineer.getByRole("status").filter({ hasText: "Complete — 1 cluster needs attention" })).toBeVisible();
   const vendorStep = engineer.getByRole("listitem", { name: "Diagnostic settings" });

@@ -6,6 +6,7 @@ import { e2eEnv } from "./env";
 
 export const OWNER = "owner@contoso.onmicrosoft.com";
 export const READER = "reader@contoso.onmicrosoft.com";
+export const ENGINEER = "engineer@expelvendor.onmicrosoft.com";
 export const { simulatorUrl } = e2eEnv();
 
 /** Sign in from the landing page as `upn` (one click on the simulator's account picker); `portalUrl` names a spec's own portal. */
@@ -14,6 +15,14 @@ export async function signInAs(page: Page, upn: string, portalUrl = "") {
   await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
   await page.getByRole("button", { name: upn }).click();
   await expect(page).toHaveURL(/\/estate$/);
+}
+
+/** Sign in as the vendor's engineer (simulator default.json's extra tenant), who lands on the vendor view. */
+export async function signInAsEngineer(page: Page) {
+  await page.goto("/");
+  await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
+  await page.getByRole("button", { name: ENGINEER }).click();
+  await expect(page).toHaveURL(/\/vendor$/);
 }
 
 /** Sign in as `upn`, open New onboarding with its suggested choices (both names checked) and review the plan. */

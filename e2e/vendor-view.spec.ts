@@ -1,8 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { e2eEnv } from "./env";
-import { confirmAndFinish, OWNER, resetSimulator, reviewPlan } from "./support";
+import { confirmAndFinish, ENGINEER, OWNER, resetSimulator, reviewPlan, signInAsEngineer } from "./support";
 
-const ENGINEER = "engineer@expelvendor.onmicrosoft.com";
 const CONTOSO_TENANT = "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc";
 const STEP_TITLES = [
   "Audit log storage",
@@ -12,14 +11,6 @@ const STEP_TITLES = [
   "Role assignments",
   "Hand-off to Workbench",
 ];
-
-/** The vendor engineer signs in from the landing page and lands on the vendor view. */
-async function signInAsEngineer(page: Page) {
-  await page.goto("/");
-  await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
-  await page.getByRole("button", { name: ENGINEER }).click();
-  await expect(page).toHaveURL(/\/vendor$/);
-}
 
 /** Nothing secret in a page: no token, no portal or Workbench secret, no encryption key, no session cookie. */
 async function expectNoSecrets(page: Page) {
