@@ -162,8 +162,7 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
   if (end.kind === "lease_lost" || end.value.kind !== "released" || !released) {
     return { ok: false, code: "lease_lost", message: "Another execution took over this step. Its progress shows here." };
   }
-  const ended = end.value;
-  const { outcome } = ended;
+  const { outcome } = end.value;
   await recordAuditEvent({
     tenantId,
     actorUserId: actor.userId,

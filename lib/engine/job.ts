@@ -71,7 +71,8 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
         : { kind: "crashed", error };
   }
   await heartbeat.stop();
-  if (end.kind === "finished" && heartbeat.lost) end = { kind: "lease_lost" };
+  // Work that returned while the job was already cut off or taken over ends as that: its outcome is not to be recorded.
+  if (end.kind === "finished" && !live()) end = heartbeat.stalled ? { kind: "stalled" } : { kind: "lease_lost" };
   // If the database is what hangs, this release hangs too; the lease, no longer renewed, lapses all the same.
   const released = await spec.release(end).catch(() => false);
   return { kind: "ended", end, released };

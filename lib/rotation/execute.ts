@@ -16,7 +16,7 @@ import { workbenchConfig } from "@/lib/workbench/client";
 import { encryptionKey } from "@/lib/auth/keys";
 import { decrypt, encrypt } from "@/lib/crypto";
 import { recordAuditEvent } from "@/lib/db/audit";
-import { LeaseLostError } from "@/lib/db/leases";
+import { LeaseLostError, ROTATION_STEP_ID } from "@/lib/db/leases";
 import { advanceRotation, releaseRotation, type CredentialRotation, type RotationError, type RotationPhase } from "@/lib/db/rotations";
 import { deleteRunSecret, getRunSecret, putRunSecret } from "@/lib/db/run-secrets";
 import { secretAad, type Actor } from "@/lib/engine/context";
@@ -32,8 +32,6 @@ import { workbenchDeviceName } from "@/lib/steps/workbench-handoff";
 
 /** run_secrets kind of the new secret between its creation and its hand-off. */
 export const ROTATION_SECRET_KIND = "rotation_secret";
-/** The write-ahead log's step id for rotation writes. */
-export const ROTATION_STEP_ID = "credential-rotation";
 // Same kinds as lib/onboarding/manual-handoff.ts: a rotation in manual mode restarts its reveal-once flow.
 const SECRET_REVEALED_KIND = "client_secret_revealed";
 const HANDOFF_ACKNOWLEDGED_KIND = "handoff_acknowledged";

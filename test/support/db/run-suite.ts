@@ -512,11 +512,11 @@ export function describeRunQueries(label: string, options: () => DbOptions): voi
       const run = await runningRun();
       expect(await setRunStatus(run.id, "completed", { from: ["running"] })).toBe(true);
       const start = (owner: string) =>
-        startRotation({ runId: run.id, rotationId: crypto.randomUUID(), mode: "api", old: null, startedByUpn: "a@b", owner, ttlMs: 30 });
+        startRotation({ runId: run.id, rotationId: crypto.randomUUID(), mode: "api", old: null, startedByUpn: "a@b", owner, ttlMs: 1_000 });
       expect(await start("first")).toMatchObject({ status: "running", leaseOwner: "first", phase: "started" });
       expect(await start("second")).toBeNull(); // one under way
       expect(await resumeRotation(run.id, "second", MINUTE)).toBeNull(); // live lease
-      await sleep(60); // the holder crashed: its lease lapses
+      await sleep(1_100); // the holder crashed: its lease lapses
       const owners = Array.from({ length: 8 }, (_, i) => `rot-${i}`);
       const resumed = await Promise.all(owners.map((o) => resumeRotation(run.id, o, MINUTE)));
       expect(resumed.filter((r) => r !== null)).toHaveLength(1);
