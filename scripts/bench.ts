@@ -74,6 +74,8 @@ const workerResultSchema = z.object({
   rerunEngineWrites: z.number(),
   rerunRequests: countSchema,
   peakRssMb: z.number(),
+  peakHeapMb: z.number(),
+  peakExternalMb: z.number(),
 });
 type WorkerResult = z.infer<typeof workerResultSchema>;
 
@@ -112,6 +114,9 @@ export interface ScenarioReport {
   rerunMs: number;
   throttled: number;
   peakRssMb: number;
+  /** Highest V8 heap and "external" memory (ArrayBuffers, WebAssembly memories) seen, sampled every 100 ms. */
+  peakHeapMb: number;
+  peakExternalMb: number;
   workbenchRequests: number;
 }
 
@@ -223,6 +228,8 @@ function report(r: WorkerResult, l: ModelLatency, real: ModelLatency): ScenarioR
     rerunMs: r.rerunMs,
     throttled: r.runRequests.throttled + r.planRequests.throttled + r.rerunRequests.throttled,
     peakRssMb: r.peakRssMb,
+    peakHeapMb: r.peakHeapMb,
+    peakExternalMb: r.peakExternalMb,
     workbenchRequests: r.runRequests.workbench,
   };
 }
@@ -268,7 +275,9 @@ function printScenario(x: ScenarioReport): void {
   console.log(`  plan (before confirm)  ${s(x.planMs)}, ${x.planRequests} requests`);
   console.log(`  re-run of finished run ${x.rerunWrites} writes (goal 0: ${mark(x.rerunWrites === 0)}), ${s(x.rerunMs)}`);
   console.log(`  429s received          ${x.throttled}`);
-  console.log(`  engine peak RSS        ${x.peakRssMb.toFixed(0)} MB (goal ≤ 400: ${mark(x.peakRssMb <= 400)})`);
+  console.log(
+    `  engine peak RSS        ${x.peakRssMb.toFixed(0)} MB (goal ≤ 400: ${mark(x.peakRssMb <= 400)}); V8 heap ${x.peakHeapMb.toFixed(0)} MB, external (WebAssembly, buffers) ${x.peakExternalMb.toFixed(0)} MB at most`,
+  );
 }
 
 async function main(): Promise<void> {

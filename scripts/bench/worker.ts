@@ -117,6 +117,14 @@ function rerunContext(
   };
 }
 
+// Where the memory is at its highest: V8's heap, and "external" (ArrayBuffers and WebAssembly memories, PGlite's among them).
+const peakMemory = { heapMb: 0, externalMb: 0 };
+setInterval(() => {
+  const m = process.memoryUsage();
+  peakMemory.heapMb = Math.max(peakMemory.heapMb, m.heapTotal / 1048576);
+  peakMemory.externalMb = Math.max(peakMemory.externalMb, m.external / 1048576);
+}, 100).unref();
+
 async function main(): Promise<void> {
   const shape = BENCH_SHAPES.find((s) => s.name === args.scenario);
   if (!shape) throw new Error(`unknown scenario ${args.scenario}`);
@@ -210,6 +218,8 @@ async function main(): Promise<void> {
     rerunEngineWrites: counter.writes,
     rerunRequests: rerunCount,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakHeapMb: peakMemory.heapMb,
+    peakExternalMb: peakMemory.externalMb,
   };
   // A pipe takes the line in pieces: process.exit before the last one is flushed would cut it (large's is ~400 kB).
   await new Promise<void>((resolve, reject) =>
