@@ -1,4 +1,4 @@
-// `npm run bench [-- --scenario small|medium|large …] [--no-load] [--load-only] [--pglite] [--time-scale 1]`: performance
+// `npm run bench [-- --scenario small|medium|large …] [--no-load] [--load-only] [--pglite] [--time-scale 1] [--engine-heap-mb 200]`: performance
 // benchmark (docs/BENCHMARKS.md).
 // Starts its own simulator (port 4801, .test-data/bench), runs each scenario's engine in a child process, compares wall time
 // and requests with the model in scripts/bench/model.ts, then (unless --no-load) measures the run page under 50 clients.
@@ -44,8 +44,14 @@ const { values } = parseArgs({
     pglite: { type: "boolean", default: false },
     /** Overrides the profile's timeScale for the simulator's waits and the engine's replication backoff alike (1 = real Azure). */
     "time-scale": { type: "string" },
+    /** Caps the engine's V8 old space (--max-old-space-size, MB): peak RSS with a bounded heap, beside the default's. */
+    "engine-heap-mb": { type: "string" },
   },
 });
+const engineHeapMb = values["engine-heap-mb"] === undefined ? undefined : Number(values["engine-heap-mb"]);
+if (engineHeapMb !== undefined && !(Number.isInteger(engineHeapMb) && engineHeapMb >= 64)) {
+  throw new Error(`--engine-heap-mb must be an integer ≥ 64, got ${values["engine-heap-mb"]}`);
+}
 
 const countSchema = z.object({
   armReads: z.number(),
@@ -162,7 +168,8 @@ function spawnWorker(
   database: string,
 ): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin("tsx"), ["scripts/bench/worker.ts", scenario, simUrl, dataDir, String(timeScale), database], {
+    const heap = engineHeapMb === undefined ? [] : [`--max-old-space-size=${engineHeapMb}`];
+    const child = spawn(bin("tsx"), [...heap, "scripts/bench/worker.ts", scenario, simUrl, dataDir, String(timeScale), database], {
       env,
       stdio: ["ignore", "pipe", "inherit"],
     });
