@@ -613,6 +613,11 @@ async function applyRegion(ctx: StepContext, r: StorageRegionLive): Promise<Stor
 
 async function verifyAccount(ctx: StepContext, out: StorageAccountOutput): Promise<{ failures: string[]; check: string }> {
   const { config } = ctx;
+  // The policy is read beside the account (one round instead of two); its error counts only when the account exists.
+  const policyRead = getManagementPolicy(ctx.arm, out.subscriptionId, out.resourceGroup, out.name).then(
+    (rules) => ({ rules }),
+    (error: unknown) => ({ error }),
+  );
   const a = await getStorageAccount(ctx.arm, out.subscriptionId, out.resourceGroup, out.name);
   if (!a) return { failures: [`Storage account ${out.name} no longer exists in resource group ${out.resourceGroup}.`], check: "" };
   const f: string[] = [];
@@ -634,8 +639,9 @@ async function verifyAccount(ctx: StepContext, out: StorageAccountOutput): Promi
     const missing = config.vendor.egressIps.map(bareIp).filter((ip) => !have.includes(ip));
     if (missing.length) f.push(`${n}'s firewall doesn't allow the vendor's IP${missing.length === 1 ? "" : "s"} ${missing.join(", ")}.`);
   }
-  const policy = await getManagementPolicy(ctx.arm, out.subscriptionId, out.resourceGroup, out.name);
-  const rule = policy?.find((r) => r.name === KUBE_AUDIT_RULE_NAME);
+  const read = await policyRead;
+  if ("error" in read) throw read.error;
+  const rule = read.rules?.find((r) => r.name === KUBE_AUDIT_RULE_NAME);
   if (!rule) f.push(`${n} has no lifecycle rule deleting old kube-audit logs.`);
   else if (!rule.enabled || rule.deleteAfterDays !== config.options.retentionDays || !rule.prefixMatch.includes(KUBE_AUDIT_PREFIX)) {
     f.push(`${n}'s lifecycle rule doesn't delete ${KUBE_AUDIT_PREFIX} blobs after ${config.options.retentionDays} days.`);
