@@ -68,9 +68,9 @@ describe("markdown links", () => {
   });
 });
 
-// Pages describe what is, not how it came to be; ARCHITECTURE.md and BENCHMARKS.md are checked by their owners.
+// Pages describe what is, not how it came to be.
 const CHANGELOG_WORDS = /\b(now|no longer|previously|used to|anymore)\b|\bnew:/i;
-const MANUAL_PAGES = files.filter((f) => !/docs\/(ARCHITECTURE|BENCHMARKS)\.md$/.test(f));
+const MANUAL_PAGES = files;
 
 describe("wording", () => {
   it.each(MANUAL_PAGES.map((f) => [path.relative(ROOT, f), f]))("%s has no changelog words", (_name, file) => {
