@@ -8,7 +8,7 @@ import { describeCustomRoles } from "@/lib/steps/custom-role";
 import { describeDiagnosticSettings } from "@/lib/steps/diagnostic-settings";
 import type { StepId } from "@/lib/steps/registry";
 import { describeRoleAssignments } from "@/lib/steps/role-assignments";
-import { describeStorage } from "@/lib/steps/storage";
+import { describeStorage, type StorageDescription } from "@/lib/steps/storage";
 import type { ChangeAction, DescribeInput, PlannedChange } from "@/lib/steps/types";
 
 /** What the export does with one object: write it, or only reference it because the plan found it in place. */
@@ -45,19 +45,12 @@ export interface ExportModel {
     lifecycle: Planned;
   }[];
   /** The create body's secure properties, as the storage step sends them. */
-  storageBaseline: {
-    kind: string;
-    sku: string;
-    minimumTlsVersion: string;
-    httpsOnly: boolean;
-    allowBlobPublicAccess: boolean;
-    allowCrossTenantReplication: boolean;
-  };
+  storageBaseline: StorageDescription["baseline"];
   /** null: open to all networks; else deny by default, these IPs, AzureServices bypass. */
-  allowedIps: string[] | null;
+  allowedIps: StorageDescription["allowedIps"];
   /** Tags on the resource groups and accounts the run creates (the admin's and managed-by), as the storage step sends them. */
-  tags: { name: string; value: string }[];
-  lifecycleRule: { name: string; prefix: string; blobTypes: string[]; deleteAfterDays: number };
+  tags: StorageDescription["tags"];
+  lifecycleRule: StorageDescription["lifecycleRule"];
   diagnosticSettings: {
     clusterId: string;
     clusterName: string;
