@@ -10,11 +10,23 @@ function stepItem(page: Page, title: string) {
   return page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: title }) });
 }
 
-test("a run survives a server killed in the middle of the role assignments, without duplicates", async ({ page, request }) => {
+test("a run survives a server killed in the middle of the role assignments, after a write Azure made, without duplicates", async ({
+  page,
+  request,
+}) => {
   test.setTimeout(240_000);
   await resetSimulator(request);
-  // Slow replication keeps the role-assignment step busy long enough to be killed in the middle of it.
-  expect((await request.post(`${simulatorUrl}/_sim/latency`, { data: { requestMs: 50, replicationMs: 8000 } })).ok()).toBe(true);
+  // The third role assignment PUT is applied but its answer held: the server dies after Azure made the write and before
+  // the portal heard of it, the case where a resume must not write twice.
+  const hold = {
+    name: "third role assignment",
+    method: "PUT",
+    path: "/providers/Microsoft\\.Authorization/roleAssignments/[^/]+$",
+    nth: 3,
+    phase: "after",
+    ms: 60_000,
+  };
+  expect((await request.post(`${simulatorUrl}/_sim/holds`, { data: { rules: [hold] } })).ok()).toBe(true);
 
   await portal.start();
   try {
@@ -24,6 +36,16 @@ test("a run survives a server killed in the middle of the role assignments, with
     const runUrl = page.url();
 
     await expect(stepItem(page, "Role assignments").getByText("Running")).toBeVisible({ timeout: 120_000 });
+    await expect
+      .poll(
+        async () =>
+          ((await (await request.get(`${simulatorUrl}/_sim/holds`)).json()) as { holds: { heldAt: string | null }[] }).holds[0]?.heldAt ??
+          null,
+        {
+          timeout: 60_000,
+        },
+      )
+      .not.toBeNull();
     await portal.kill();
 
     await portal.start();
@@ -34,7 +56,7 @@ test("a run survives a server killed in the middle of the role assignments, with
     await expect(page.getByRole("status").filter({ hasText: "Onboarding complete" })).toBeVisible({ timeout: 120_000 });
   } finally {
     await portal.kill();
-    await request.post(`${simulatorUrl}/_sim/latency`, { data: { requestMs: 0, replicationMs: 1500 } });
+    await request.delete(`${simulatorUrl}/_sim/holds`);
   }
 
   const state = await simState(request);
