@@ -1,7 +1,7 @@
 // "Ask another admin" on the run page: the step that needs a role the admin lacks, who can act, and the request.
 import { continueRunAction } from "@/app/onboarding/actions";
 import type { SessionWithUser } from "@/lib/db/sessions";
-import { getAdminHandoff } from "@/lib/onboarding/admin-handoff";
+import { getAdminHandoff, quotedTitles } from "@/lib/onboarding/admin-handoff";
 import type { RunView } from "@/lib/onboarding/run-control";
 import { AskAnotherAdminRequest } from "./ask-another-admin-request";
 import { RunActionButton } from "./run-action-button";
@@ -34,7 +34,7 @@ export async function AskAnotherAdmin({
       <h2 id="ask-another-admin" className="font-semibold text-amber-950">
         {view.askedByOther && view.request
           ? `${view.request.byUpn} asked you to continue: needs ${view.requiredRole}`
-          : `“${view.stepTitle}” needs another admin`}
+          : `${quotedTitles(view.stepTitles)} ${view.stepTitles.length > 1 ? "need" : "needs"} another admin`}
       </h2>
       <p className="mt-1 text-sm text-amber-950">
         Needed: {view.requiredRole}. Who can act: {view.whoCanAct}.

@@ -54,7 +54,7 @@ describe("ask another admin", () => {
     const before = await getAdminHandoff(asker, run.id);
     expect(before).toMatchObject({
       stepId: "app-registration",
-      stepTitle: "App registration",
+      stepTitles: ["App registration"],
       requiredRole: CONSENT_ERROR.requiredRole,
       whoCanAct: CONSENT_ERROR.whoCanAct,
       request: null,
@@ -115,5 +115,45 @@ describe("ask another admin", () => {
     expect(await releaseStepLease(run.id, "app-registration", "test:3", { status: "done", outputs: {} })).toBe(true);
     expect(await getAdminHandoff(asker, run.id)).toBeNull();
     expect(await requestAdminHandoff(asker, run.id)).toMatchObject({ ok: false, code: "conflict" });
+  });
+
+  it("names every step waiting for another admin at once, in one request, and keeps it until one of them stops again", async () => {
+    const run = await stuckRun();
+    const asker = await sessionOf(run.tenantId, "ops@contoso.example");
+    // The custom roles ran beside the app registration and stopped for Owner: two steps wait, for two roles.
+    const OWNER_ERROR = {
+      code: "forbidden",
+      message: "Needs Owner.",
+      requiredRole: "Owner on Production",
+      whoCanAct: "an Owner of Production",
+    };
+    expect(await acquireStepLease(run.id, "custom-role", "test:4", 60_000)).toBe(true);
+    expect(await releaseStepLease(run.id, "custom-role", "test:4", { status: "needs_admin", error: OWNER_ERROR })).toBe(true);
+
+    const view = await getAdminHandoff(asker, run.id);
+    expect(view).toMatchObject({
+      stepId: "app-registration",
+      stepIds: ["app-registration", "custom-role"],
+      stepTitles: ["App registration", "Read-only AKS role"],
+      requiredRole: `${CONSENT_ERROR.requiredRole} and ${OWNER_ERROR.requiredRole}`,
+      whoCanAct: `${CONSENT_ERROR.whoCanAct} and ${OWNER_ERROR.whoCanAct}`,
+    });
+    expect(view?.message).toContain('stopped at "App registration" and "Read-only AKS role": it needs');
+    expect(view?.message).toContain("The steps then run with your permissions.");
+
+    expect((await requestAdminHandoff(asker, run.id)).ok).toBe(true);
+    const events = await listAuditEvents(run.tenantId, { limit: 50 });
+    expect(events.find((e) => e.action === HANDOFF_REQUESTED)?.detail).toMatchObject({
+      stepId: "app-registration",
+      stepIds: ["app-registration", "custom-role"],
+    });
+    expect((await getAdminHandoff(asker, run.id))?.request).not.toBeNull();
+
+    // The colleague finished the custom roles; the app registration still waits, and the request still stands for it.
+    expect(await acquireStepLease(run.id, "custom-role", "test:5", 60_000)).toBe(true);
+    expect(await releaseStepLease(run.id, "custom-role", "test:5", { status: "done", outputs: {} })).toBe(true);
+    const left = await getAdminHandoff(asker, run.id);
+    expect(left).toMatchObject({ stepIds: ["app-registration"], stepTitles: ["App registration"] });
+    expect(left?.request).not.toBeNull();
   });
 });

@@ -51,8 +51,11 @@ export interface HandoffRequest {
 
 /** What the run page shows about a step that needs another admin. */
 export interface AdminHandoffView {
+  /** The first stuck step in display order; stepIds: every step waiting for another admin. */
   stepId: StepId;
-  stepTitle: string;
+  stepIds: StepId[];
+  /** The stuck steps' titles, in display order. */
+  stepTitles: string[];
   requiredRole: string;
   whoCanAct: string;
   /** Absolute link to the run: sign-in keeps it as the return address. */
@@ -65,8 +68,12 @@ export interface AdminHandoffView {
   askedByOther: boolean;
 }
 
-function stuckStep(steps: StepRun[]): StepRun | null {
-  return steps.find((s) => s.status === "needs_admin" && (STEP_IDS as readonly string[]).includes(s.stepId)) ?? null;
+// Independent steps run side by side, so two can wait for other admins at once (the app registration for an Entra role,
+// the custom roles for Owner): one request names them all, in display order.
+function stuckSteps(steps: StepRun[]): StepRun[] {
+  return steps
+    .filter((s) => s.status === "needs_admin" && (STEP_IDS as readonly string[]).includes(s.stepId))
+    .sort((a, b) => STEP_IDS.indexOf(a.stepId as StepId) - STEP_IDS.indexOf(b.stepId as StepId));
 }
 
 function rolesOf(step: StepRun): { requiredRole: string; whoCanAct: string } {
@@ -74,28 +81,51 @@ function rolesOf(step: StepRun): { requiredRole: string; whoCanAct: string } {
   return { requiredRole: step.error?.requiredRole ?? fallback.requiredRole, whoCanAct: step.error?.whoCanAct ?? fallback.whoCanAct };
 }
 
+const joinDistinct = (parts: string[]) => [...new Set(parts)].join(" and ");
+
+/** Step titles in quotes, joined: “App registration” and “Read-only AKS role”. */
+export function quotedTitles(titles: readonly string[], open = "“", close = "”"): string {
+  return joinDistinct(titles.map((t) => `${open}${t}${close}`));
+}
+
+/** The stuck steps' titles, and their roles as one text each (X and Y; a role two steps share is named once). */
+function combined(stuck: StepRun[]): { stepTitles: string[]; requiredRole: string; whoCanAct: string } {
+  const join = joinDistinct;
+  return {
+    stepTitles: stuck.map((s) => stepById(s.stepId as StepId).title),
+    requiredRole: join(stuck.map((s) => rolesOf(s).requiredRole)),
+    whoCanAct: join(stuck.map((s) => rolesOf(s).whoCanAct)),
+  };
+}
+
 function requestDetail(e: AuditEvent): { stepId?: unknown } {
   return e.detail !== null && typeof e.detail === "object" && !Array.isArray(e.detail) ? e.detail : {};
 }
 
-/** The latest request for this stop of the step: a request made before the step last stopped belongs to an earlier stop. */
-async function currentRequest(scope: { tenantId: string; runId: string }, step: StepRun): Promise<HandoffRequest | null> {
-  const recent = await listRecentRunEvents(scope, HANDOFF_REQUESTED, step.finishedAt ?? step.updatedAt);
-  const last = recent.find((e) => e.outcome === "success" && requestDetail(e).stepId === step.stepId);
+/**
+ * The latest request for this stop of the stuck steps: one made before the last of them stopped belongs to an earlier
+ * stop (a step that stopped after it was not in the request).
+ */
+async function currentRequest(scope: { tenantId: string; runId: string }, stuck: StepRun[]): Promise<HandoffRequest | null> {
+  const stoppedAt = (s: StepRun) => s.finishedAt ?? s.updatedAt;
+  const since = stuck.map(stoppedAt).reduce((a, b) => (b > a ? b : a));
+  const ids = new Set(stuck.map((s) => s.stepId));
+  const recent = await listRecentRunEvents(scope, HANDOFF_REQUESTED, since);
+  const last = recent.find((e) => e.outcome === "success" && ids.has(String(requestDetail(e).stepId)));
   return last ? { at: last.at, byUpn: last.actorUpn } : null;
 }
 
 /** The prepared message for the colleague; plain text, no ids beyond the run's own link. */
 export function handoffMessage(input: {
-  stepTitle: string;
+  stepTitles: readonly string[];
   requiredRole: string;
   link: string;
   vendorName: string;
   fromUpn: string;
 }): string {
   return [
-    `Hi, the AKS onboarding for ${input.vendorName} stopped at "${input.stepTitle}": it needs ${input.requiredRole}, which I don't have.`,
-    `Could you open this link, sign in with your admin account and click Continue? The step then runs with your permissions.`,
+    `Hi, the AKS onboarding for ${input.vendorName} stopped at ${quotedTitles(input.stepTitles, '"', '"')}: it needs ${input.requiredRole}, which I don't have.`,
+    `Could you open this link, sign in with your admin account and click Continue? ${input.stepTitles.length > 1 ? "The steps then run" : "The step then runs"} with your permissions.`,
     input.link,
     `— ${input.fromUpn}`,
   ].join("\n\n");
@@ -109,15 +139,15 @@ export async function getAdminHandoff(
 ): Promise<AdminHandoffView | null> {
   const view = await runViewFor(session, runId, options.view);
   if (!view) return null;
-  const step = stuckStep(view.run.steps);
+  const stuck = stuckSteps(view.run.steps);
+  const [step] = stuck;
   if (!step) return null;
   const shown = options.presenter ? maskText : (text: string) => text;
-  const { requiredRole, whoCanAct } = rolesOf(step);
-  const stepTitle = stepById(step.stepId as StepId).title;
-  const request = await currentRequest({ tenantId: session.user.tenantId, runId }, step);
+  const { stepTitles, requiredRole, whoCanAct } = combined(stuck);
+  const request = await currentRequest({ tenantId: session.user.tenantId, runId }, stuck);
   const link = `${env().PORTAL_URL}/onboarding/${runId}`;
   const message = handoffMessage({
-    stepTitle,
+    stepTitles,
     requiredRole: shown(requiredRole),
     link,
     vendorName: view.config.vendor.name,
@@ -126,7 +156,8 @@ export async function getAdminHandoff(
   const subject = `Please continue the AKS onboarding: needs ${shown(requiredRole)}`;
   return {
     stepId: step.stepId as StepId,
-    stepTitle,
+    stepIds: stuck.map((s) => s.stepId as StepId),
+    stepTitles,
     requiredRole: shown(requiredRole),
     whoCanAct: shown(whoCanAct),
     link,
@@ -141,9 +172,10 @@ export async function getAdminHandoff(
 export async function requestAdminHandoff(session: SessionWithUser, runId: string): Promise<ActionResult<{ at: string; by: string }>> {
   const view = await getRunView(session, runId);
   if (!view) return failure("This onboarding run doesn't exist or belongs to another tenant.", { code: "forbidden" });
-  const step = stuckStep(view.run.steps);
+  const stuck = stuckSteps(view.run.steps);
+  const [step] = stuck;
   if (!step) return failure("No step of this run is waiting for another admin.", { code: "conflict" });
-  const { requiredRole } = rolesOf(step);
+  const { requiredRole } = combined(stuck);
   const event = await recordAuditEvent({
     tenantId: session.user.tenantId,
     actorUserId: session.user.id,
@@ -152,7 +184,7 @@ export async function requestAdminHandoff(session: SessionWithUser, runId: strin
     target: runId,
     runId,
     outcome: "success",
-    detail: { stepId: step.stepId, requiredRole },
+    detail: { stepId: step.stepId, ...(stuck.length > 1 ? { stepIds: stuck.map((s) => s.stepId) } : {}), requiredRole },
   });
   return { ok: true, data: { at: event.at.toISOString(), by: session.user.upn } };
 }
