@@ -68,7 +68,7 @@ export async function authorizeRunAction(
   const view = await getRunView(session, runId);
   if (!view) return { ok: false, failure: failure(NOT_YOURS, { code: "forbidden" }) };
   if (!actionAllowedIn(action, view.run.status))
-    return { ok: false, failure: failure(lifecycleRefusal(view.run.status), { code: "conflict" }) };
+    return { ok: false, failure: failure(lifecycleRefusal(view.run.status, action), { code: "conflict" }) };
   const decision = await decideForRun(ACTION_DECISIONS[action], probeFor(session, tokens), view);
   return decision.allowed ? { ok: true, view } : { ok: false, failure: refusal(session, action, decision) };
 }

@@ -1,9 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { ACTION_DECISIONS } from "@/lib/authz/actions";
 import { RUN_STATUSES } from "@/lib/db/runs";
-import { ACTION_STATES, actionAllowedIn, RUN_TRANSITIONS, statusesLeadingTo } from "./lifecycle";
+import { ACTION_STATES, actionAllowedIn, ALREADY_CONFIRMED, lifecycleRefusal, RUN_TRANSITIONS, statusesLeadingTo } from "./lifecycle";
 
 describe("the run lifecycle", () => {
+  it("tells a confirmation that lost the race the same words whether the gate or the confirmation refused it", () => {
+    for (const status of ["running", "failed", "completed", "cancelled"] as const) {
+      expect(lifecycleRefusal(status, "confirmPlanAction")).toBe(ALREADY_CONFIRMED);
+    }
+    expect(lifecycleRefusal("running", "changeChoicesAction")).toBe("This run is still working. Wait for it to finish or stop.");
+  });
+
   it("has a row for every status and names only known statuses", () => {
     expect(Object.keys(RUN_TRANSITIONS).sort()).toEqual([...RUN_STATUSES].sort());
     for (const next of Object.values(RUN_TRANSITIONS)) for (const s of next) expect(RUN_STATUSES).toContain(s);

@@ -49,8 +49,12 @@ export function actionAllowedIn(action: keyof typeof ACTION_STATES, status: RunS
   return ACTION_STATES[action].includes(status);
 }
 
-/** Words for a refusal by status. */
-export function lifecycleRefusal(status: RunStatus): string {
+/** What a confirmation that lost the race to another one hears (from the gate or from the confirmation itself). */
+export const ALREADY_CONFIRMED = "This plan was already confirmed or the run has ended.";
+
+/** Words for a refusal by status; `action` lets a confirmation past its plan say so in the same words either way. */
+export function lifecycleRefusal(status: RunStatus, action?: keyof typeof ACTION_STATES): string {
+  if (action === "confirmPlanAction" && status !== "draft" && status !== "planned") return ALREADY_CONFIRMED;
   switch (status) {
     case "offboarding":
       return "What this run created is being removed (or its removal is incomplete), so it can't be changed or continued. Finish the removal from its page.";

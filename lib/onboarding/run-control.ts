@@ -11,6 +11,7 @@ import { STEP_MODULES } from "@/lib/engine/step-modules";
 import { env } from "@/lib/env";
 import { maskText } from "@/lib/presenter";
 import { runConfigSchema, type RunConfig } from "@/lib/steps/config";
+import { ALREADY_CONFIRMED } from "./lifecycle";
 import { planHash, planStoredRun, type StoredPlan } from "./plan";
 import { sessionTokens, type TokenProvider } from "@/lib/auth/tokens";
 
@@ -59,8 +60,7 @@ export async function confirmAndStart(
 ): Promise<ActionResult<{ runId: string }>> {
   const view = await getRunView(session, runId);
   if (!view) return failure(NOT_YOURS, { code: "forbidden" });
-  if (view.run.status !== "planned" || !view.plan)
-    return failure("This plan was already confirmed or the run has ended.", { code: "conflict" });
+  if (view.run.status !== "planned" || !view.plan) return failure(ALREADY_CONFIRMED, { code: "conflict" });
   if (view.planHash !== seenPlanHash)
     return failure("The plan changed since you opened it. Review it again before confirming.", { code: "plan_changed" });
   if (!(await confirmRunPlan(runId, session.user.upn, { plan: view.run.plan ?? undefined }))) {
