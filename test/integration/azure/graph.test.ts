@@ -22,7 +22,6 @@ import {
   setLatency,
   simRequests,
   simState,
-  sleep,
   startSimForPortal,
   userCredential,
 } from "./support";
@@ -88,12 +87,12 @@ describe("app registration", () => {
 
 describe("service principal", () => {
   it("classifies NoBackingApplicationObject right after the app's creation as replication, then succeeds once replicated", async () => {
-    await setLatency(sim, { replicationMs: 400 });
+    // A window far longer than the two calls take under CI load; closing it below makes the app replicated at once.
+    await setLatency(sim, { replicationMs: 60_000 });
     const app = await upsertApplication(owner(), appInput("vendor-replication"));
     const error = await azureError(ensureServicePrincipal(owner(), app.appId));
     expect(error).toMatchObject({ code: "application_not_replicated", azureCode: "NoBackingApplicationObject", status: 400 });
     expect(classifyAzureError(error)).toBe("replication");
-    await sleep(450);
     await setLatency(sim, { replicationMs: 0 });
     const ensured = await ensureServicePrincipal(owner(), app.appId);
     expect(ensured.created).toBe(true);

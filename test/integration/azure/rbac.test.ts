@@ -20,7 +20,6 @@ import {
   setFaults,
   setLatency,
   simRequests,
-  sleep,
   startSimForPortal,
   SUB_DEV,
   SUB_PROD,
@@ -181,13 +180,13 @@ describe("role assignments", () => {
   });
 
   it("classifies a custom role that has not replicated yet as replication, and assigns it afterwards", async () => {
-    await setLatency(sim, { replicationMs: 500 });
+    // A window far longer than the two calls take under CI load; closing it below makes the role replicated at once.
+    await setLatency(sim, { replicationMs: 60_000 });
     const roleId = customRoleId(TENANT, "fresh-role");
     await putCustomRoleDefinition(owner(), { ...roleInput([SUB_PROD]), roleId, roleName: "Fresh role" });
     const error = await azureError(createRoleAssignment(owner(), { scope: SUB_SCOPE, roleDefinitionId: roleId, principalId: spId }));
     expect(error).toMatchObject({ code: "role_definition_not_found", azureCode: "RoleDefinitionDoesNotExist" });
     expect(classifyAzureError(error)).toBe("replication");
-    await sleep(550);
     await setLatency(sim, { replicationMs: 0 });
     const created = await createRoleAssignment(owner(), { scope: SUB_SCOPE, roleDefinitionId: roleId, principalId: spId });
     expect(created.roleDefinitionGuid).toBe(roleId);
