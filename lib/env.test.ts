@@ -42,4 +42,12 @@ describe("parseEnv", () => {
     expect(env.ARM_ENDPOINT).toBe("https://127.0.0.1:9443");
     expect(env.VENDOR_EGRESS_IPS).toEqual(["203.0.113.7", "198.51.100.2"]);
   });
+
+  it("bounds the shutdown grace period: 20 s unless set, 0 (hand back at once) to an hour", () => {
+    expect(parseEnv(valid).SHUTDOWN_GRACE_SECONDS).toBe(20);
+    expect(parseEnv({ ...valid, SHUTDOWN_GRACE_SECONDS: "0" }).SHUTDOWN_GRACE_SECONDS).toBe(0);
+    expect(parseEnv({ ...valid, SHUTDOWN_GRACE_SECONDS: "2.5" }).SHUTDOWN_GRACE_SECONDS).toBe(2.5);
+    expect(() => parseEnv({ ...valid, SHUTDOWN_GRACE_SECONDS: "-1" })).toThrow(/SHUTDOWN_GRACE_SECONDS/);
+    expect(() => parseEnv({ ...valid, SHUTDOWN_GRACE_SECONDS: "3601" })).toThrow(/SHUTDOWN_GRACE_SECONDS/);
+  });
 });

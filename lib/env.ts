@@ -106,6 +106,8 @@ const envSchema = z
     AZURE_LRO_BUDGET_SECONDS: z.coerce.number().min(1).max(3600).default(600),
     /** A step with no progress this long (no write, progress report or answer from a service) gives up its lease. */
     STEP_STALL_SECONDS: z.coerce.number().min(1).max(3600).default(300),
+    /** On SIGTERM/SIGINT: how long the writes under way may take to finish before their steps are handed back as interrupted. */
+    SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
 
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 

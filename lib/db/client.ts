@@ -122,6 +122,8 @@ interface DbState {
   options?: DbOptions;
   open?: Promise<Database>;
   migrated?: Promise<{ applied: string[] }>;
+  /** Set by a graceful shutdown: nothing opens the database again in this process. */
+  shutDown?: boolean;
 }
 
 // On globalThis so Next dev's module reloads keep one connection (and one PGlite instance).
@@ -133,6 +135,7 @@ function state(): DbState {
 
 function open(): Promise<Database> {
   const s = state();
+  if (s.shutDown) return Promise.reject(new Error("The portal's database is closed: the server is shutting down"));
   s.open ??= createDb(s.options ?? { databaseUrl: env().DATABASE_URL, dataDir: env().DATA_DIR }).catch((error: unknown) => {
     s.open = undefined;
     throw error;
@@ -168,7 +171,18 @@ export async function db(): Promise<PrismaClient> {
   return (await open()).prisma;
 }
 
-/** Closes the shared database (tests, scripts, graceful shutdown). */
+/** The shared Prisma client as opened, migrations or not (readiness checks must not migrate). Only lib/db modules should call this. */
+export async function connection(): Promise<PrismaClient> {
+  return (await open()).prisma;
+}
+
+/** Closes the shared database for good (graceful shutdown): later calls fail instead of opening it again. */
+export async function shutDownDb(): Promise<void> {
+  state().shutDown = true;
+  await closeDb();
+}
+
+/** Closes the shared database (tests, scripts). */
 export async function closeDb(): Promise<void> {
   const s = state();
   const opening = s.open;

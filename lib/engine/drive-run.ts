@@ -4,6 +4,7 @@ import { getRunForTenant, recordAuditEvent, setRunStatus, type StepAttention } f
 import { needsOf, STEP_IDS, type StepId } from "@/lib/steps/registry";
 import { type Actor } from "./context";
 import { executeStep, INTERRUPTED, type EngineOptions, type ExecuteStepResult, type StepModules } from "./execute-step";
+import { draining } from "./shutdown";
 import type { TokenProvider } from "@/lib/auth/tokens";
 
 /** A run to continue as the acting admin. */
@@ -87,6 +88,8 @@ async function driveRun(input: RunRemainingStepsInput): Promise<RunRemainingStep
     );
   };
   for (;;) {
+    // A server shutting down starts no step: the steps under way stop before their next write and are handed back.
+    if (draining()) stopped ??= { outcome: "stopped", code: INTERRUPTED.code, message: INTERRUPTED.message };
     // After a stop (handed back for sign-in, interrupted, cancelled) nothing new starts: the steps under way finish.
     if (!stopped) for (const stepId of inRun.filter(startable)) running.set(stepId, execute(input, stepId));
     if (running.size === 0) {

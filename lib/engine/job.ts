@@ -4,6 +4,7 @@ import "server-only";
 import { withOutboundScope } from "@/lib/azure/timeouts";
 import { acquireLease, LeaseLostError, logStepIdOf, type LeaseKey } from "@/lib/db";
 import { startHeartbeat, unlessStalled, type Heartbeat } from "./heartbeat";
+import { draining, ShutdownError, trackJob, unlessShutDown } from "./shutdown";
 
 /** How the work ended: it returned, it stalled (cut off), its lease was lost, or it threw (a crash of its own). */
 export type JobEnd<T> = { kind: "finished"; value: T } | { kind: "stalled" } | { kind: "lease_lost" } | { kind: "crashed"; error: unknown };
@@ -13,9 +14,9 @@ export interface Job {
   readonly lease: LeaseKey;
   readonly owner: string;
   readonly heartbeat: Heartbeat;
-  /** Throws LeaseLostError once the lease is lost or the job stalled: call before each unit of work. */
+  /** Throws LeaseLostError once the lease is lost, the job stalled or the server is shutting down: call before each unit of work. */
   check(): void;
-  /** True while the lease is held and the job has not stalled. */
+  /** True while the lease is held, the job has not stalled and the server is not shutting down. */
   live(): boolean;
 }
 
@@ -39,13 +40,32 @@ export interface JobSpec<T> {
 /** busy: another execution holds the lease; ended: the work ran, and whether this execution's release went through. */
 export type JobResult<T> = { kind: "busy" } | { kind: "ended"; end: JobEnd<T>; released: boolean };
 
-/** Runs `spec.work` under its lease; never returns with the lease still held by a live heartbeat. */
-export async function runJob<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
+/**
+ * Runs `spec.work` under its lease; never returns with the lease still held by a live heartbeat. While the server shuts
+ * down (lib/engine/shutdown.ts) no job starts, and a running one stops before its next write: it ends as crashed with a
+ * ShutdownError, so its release hands the work back (a step becomes interrupted) for another server to resume.
+ */
+export function runJob<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
+  return trackJob(runTracked(spec));
+}
+
+async function runTracked<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
   const { lease, owner } = spec;
+  if (draining()) {
+    const end: JobEnd<T> = { kind: "crashed", error: new ShutdownError() };
+    // A lease the caller took for this job goes back at once; one not taken stays with whoever holds it.
+    return { kind: "ended", end, released: spec.held ? await spec.release(end).catch(() => false) : false };
+  }
   const acquire = spec.acquire ?? (() => acquireLease(lease, owner, spec.ttlMs));
   if (!spec.held && !(await acquire())) return { kind: "busy" };
   const heartbeat = startHeartbeat(lease, owner, spec.ttlMs, { stallMs: spec.stallMs });
-  const live = () => !heartbeat.lost && !heartbeat.stalled;
+  const held = () => !heartbeat.lost && !heartbeat.stalled;
+  // Set once the drain refused the work its next unit: whatever the work returns after that was cut short by the shutdown.
+  let cutByDrain = false;
+  const live = () => {
+    if (held() && draining()) cutByDrain = true;
+    return held() && !cutByDrain;
+  };
   const job: Job = {
     lease,
     owner,
@@ -62,17 +82,22 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
     const work = withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, () => spec.work(job));
     // Work that ignores the signal (a hang no limit reaches) is left behind: it can't log another write once the lease
     // is released below, and the job returns instead of waiting for it forever.
-    end = { kind: "finished", value: await unlessStalled(heartbeat, work) };
+    end = { kind: "finished", value: await unlessStalled(heartbeat, unlessShutDown(work)) };
   } catch (error) {
     end = heartbeat.stalled
       ? { kind: "stalled" }
-      : heartbeat.lost || error instanceof LeaseLostError
+      : heartbeat.lost
         ? { kind: "lease_lost" }
-        : { kind: "crashed", error };
+        : cutByDrain || error instanceof ShutdownError
+          ? { kind: "crashed", error: new ShutdownError() }
+          : error instanceof LeaseLostError
+            ? { kind: "lease_lost" }
+            : { kind: "crashed", error };
   }
   await heartbeat.stop();
   // Work that returned while the job was already cut off or taken over ends as that: its outcome is not to be recorded.
-  if (end.kind === "finished" && !live()) end = heartbeat.stalled ? { kind: "stalled" } : { kind: "lease_lost" };
+  if (end.kind === "finished" && !held()) end = heartbeat.stalled ? { kind: "stalled" } : { kind: "lease_lost" };
+  else if (end.kind === "finished" && cutByDrain) end = { kind: "crashed", error: new ShutdownError() };
   // If the database is what hangs, this release hangs too; the lease, no longer renewed, lapses all the same.
   const released = await spec.release(end).catch(() => false);
   return { kind: "ended", end, released };
