@@ -476,6 +476,20 @@ interface StorageRegistrations {
   anyRegistered(): Promise<string[]>;
 }
 
+type Settled<T> = { value: T } | { error: unknown };
+
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+function valueOf<T>(settled: Settled<T>): T {
+  if ("error" in settled) throw settled.error;
+  return settled.value;
+}
+
 async function readRegion(
   ctx: StepContext,
   choice: StorageChoice,
@@ -483,14 +497,20 @@ async function readRegion(
   storage: StorageRegistrations,
 ): Promise<StorageRegionLive> {
   const { subscriptionId: sub, resourceGroup: rg, accountName: name } = choice;
-  // A subscription without Microsoft.Storage holds no account (Azure refuses to unregister while any exists): no GET.
-  const registered = await storage.registered(sub);
-  // Independent reads in parallel: a missing group makes the account GET a 404 (null) anyway.
-  const [group, account] = await Promise.all([groupOf(sub, rg), registered ? getStorageAccount(ctx.arm, sub, rg, name) : null]);
-  // checkNameAvailability says "AlreadyExists" for the customer's own account too, so it is only asked when the GET found nothing.
+  // One round: the registration, the group, the account and the name are read side by side. The account GET and the
+  // name check are speculative where the subscription turns out unregistered (Azure answers them 409/404 there): their
+  // answers are then ignored, since such a subscription holds no account (Azure refuses to unregister while any exists).
+  const [registered, group, accountRead, nameRead] = await Promise.all([
+    storage.registered(sub),
+    groupOf(sub, rg),
+    settle(getStorageAccount(ctx.arm, sub, rg, name)),
+    choice.adopt ? null : settle(checkStorageAccountName(ctx.arm, sub, name)),
+  ]);
+  const account = registered ? valueOf(accountRead) : null;
+  // checkNameAvailability says "AlreadyExists" for the customer's own account too, so its answer counts only when the GET found nothing.
   // Names are global: any registered subscription of the run can answer; none registered defers the check to apply.
   const asker = account || choice.adopt ? undefined : registered ? sub : (await storage.anyRegistered())[0];
-  const nameCheck = asker ? await checkStorageAccountName(ctx.arm, asker, name) : null;
+  const nameCheck = !asker ? null : asker === sub && nameRead ? valueOf(nameRead) : await checkStorageAccountName(ctx.arm, asker, name);
   const nameDeferred = !account && !choice.adopt && !asker;
   const policyRules = account ? await getManagementPolicyRules(ctx.arm, sub, rg, name) : null;
   return {
@@ -614,10 +634,7 @@ async function applyRegion(ctx: StepContext, r: StorageRegionLive): Promise<Stor
 async function verifyAccount(ctx: StepContext, out: StorageAccountOutput): Promise<{ failures: string[]; check: string }> {
   const { config } = ctx;
   // The policy is read beside the account (one round instead of two); its error counts only when the account exists.
-  const policyRead = getManagementPolicy(ctx.arm, out.subscriptionId, out.resourceGroup, out.name).then(
-    (rules) => ({ rules }),
-    (error: unknown) => ({ error }),
-  );
+  const policyRead = settle(getManagementPolicy(ctx.arm, out.subscriptionId, out.resourceGroup, out.name));
   const a = await getStorageAccount(ctx.arm, out.subscriptionId, out.resourceGroup, out.name);
   if (!a) return { failures: [`Storage account ${out.name} no longer exists in resource group ${out.resourceGroup}.`], check: "" };
   const f: string[] = [];
@@ -639,9 +656,7 @@ async function verifyAccount(ctx: StepContext, out: StorageAccountOutput): Promi
     const missing = config.vendor.egressIps.map(bareIp).filter((ip) => !have.includes(ip));
     if (missing.length) f.push(`${n}'s firewall doesn't allow the vendor's IP${missing.length === 1 ? "" : "s"} ${missing.join(", ")}.`);
   }
-  const read = await policyRead;
-  if ("error" in read) throw read.error;
-  const rule = read.rules?.find((r) => r.name === KUBE_AUDIT_RULE_NAME);
+  const rule = valueOf(await policyRead)?.find((r) => r.name === KUBE_AUDIT_RULE_NAME);
   if (!rule) f.push(`${n} has no lifecycle rule deleting old kube-audit logs.`);
   else if (!rule.enabled || rule.deleteAfterDays !== config.options.retentionDays || !rule.prefixMatch.includes(KUBE_AUDIT_PREFIX)) {
     f.push(`${n}'s lifecycle rule doesn't delete ${KUBE_AUDIT_PREFIX} blobs after ${config.options.retentionDays} days.`);

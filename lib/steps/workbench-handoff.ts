@@ -93,9 +93,8 @@ async function findDevice(name: string): Promise<WorkbenchDevice | null> {
 async function read(ctx: StepContext): Promise<WorkbenchHandoffLive> {
   if (!workbenchConfig()) return { mode: "manual" };
   const deviceName = workbenchDeviceName(ctx.runId);
-  const existing = await findDevice(deviceName);
-  const secretStored = (await ctx.secrets.get(CLIENT_SECRET_KIND)) !== null;
-  return { mode: "api", deviceName, existing, secretStored };
+  const [existing, secret] = await Promise.all([findDevice(deviceName), ctx.secrets.get(CLIENT_SECRET_KIND)]);
+  return { mode: "api", deviceName, existing, secretStored: secret !== null };
 }
 
 function plan(ctx: StepContext, live: WorkbenchHandoffLive): PlannedChange[] {
@@ -159,10 +158,9 @@ function plan(ctx: StepContext, live: WorkbenchHandoffLive): PlannedChange[] {
 async function apply(ctx: StepContext, live: WorkbenchHandoffLive): Promise<WorkbenchHandoffOutput> {
   const config = workbenchConfig();
   if (live.mode === "manual" || !config) return { mode: "manual" };
-  const deviceName = workbenchDeviceName(ctx.runId);
+  const { deviceName, existing } = live;
   await ctx.progress({ done: 0, total: 1, label: "Hand-off 1 of 1" });
-  // List again right before the POST: a retried apply with a stale `live` must not register a second device.
-  const existing = await findDevice(deviceName);
+  // `live` is this cycle's read: the engine reads again before every apply, so a retry never POSTs on a stale list.
   if (existing) {
     // Registered earlier (perhaps right before a crash, or before the run was extended). The secret stays until
     // Verification has signed in with it.
