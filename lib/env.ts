@@ -38,6 +38,9 @@ function aesKey(schema: z.ZodString) {
   });
 }
 
+const logLevel = z.enum(["debug", "info", "warn", "error"]).default("info");
+const logFormat = z.enum(["json", "pretty"]).optional();
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -109,7 +112,12 @@ const envSchema = z
     /** On SIGTERM/SIGINT: how long the writes under way may take to finish before their steps are handed back as interrupted. */
     SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
 
-    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /** Lowest level logged; unset: info (warn under test runners, NODE_ENV=test). */
+    LOG_LEVEL: logLevel,
+    /** json: one JSON object a line (production); pretty: readable lines. Unset: pretty under `next dev`, json otherwise. */
+    LOG_FORMAT: logFormat,
+    /** Bearer token a Prometheus scraper sends to /metrics; unset: /metrics answers 404. */
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters (openssl rand -hex 32)").optional(),
 
     /** An outbound proxy the Azure SDKs honour by themselves; with one, the ARM clients keep the SDK's own agent. */
     HTTPS_PROXY: z.string().min(1).optional(),
@@ -131,6 +139,18 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
   throw new Error(`Invalid configuration (see .env.example):\n${lines.join("\n")}`);
+}
+
+/** How the logger writes, from the environment alone: readable even when the rest of the configuration is invalid (the logger reports that). */
+export function logSettings(): { level: Env["LOG_LEVEL"]; pretty: boolean } {
+  const level = logLevel.safeParse(process.env.LOG_LEVEL || undefined);
+  const format = logFormat.safeParse(process.env.LOG_FORMAT || undefined);
+  const chosen = format.success ? format.data : undefined;
+  return {
+    // Unset under test runners (NODE_ENV=test): warnings and errors only, so test output stays readable.
+    level: process.env.LOG_LEVEL ? (level.success ? level.data : "info") : process.env.NODE_ENV === "test" ? "warn" : "info",
+    pretty: chosen ? chosen === "pretty" : (process.env.NODE_ENV ?? "development") === "development",
+  };
 }
 
 let cached: Env | undefined;

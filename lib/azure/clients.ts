@@ -12,15 +12,17 @@ import { LogsQueryClient } from "@azure/monitor-query-logs";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { env } from "@/lib/env";
 import { armHttpsAgent } from "./http-agent";
+import { requestLogPolicies } from "./request-log-policy";
 import { timeoutPolicies } from "./timeouts";
 
 function armScope(): string {
   return `${env().ARM_AUDIENCE}/.default`;
 }
 
-/** What every ARM client shares: the configured endpoint, the kept-alive agent and the per-request time limit. */
+/** What every ARM client shares: the configured endpoint, the kept-alive agent, the per-request time limit and the request log. */
 function armClientOptions() {
-  return { endpoint: env().ARM_ENDPOINT, agent: armHttpsAgent(), additionalPolicies: timeoutPolicies() };
+  // The log goes first (outermost): it sees the time limit's RequestTimeoutError, not a bare abort.
+  return { endpoint: env().ARM_ENDPOINT, agent: armHttpsAgent(), additionalPolicies: [...requestLogPolicies(), ...timeoutPolicies()] };
 }
 
 // Two SDK generations: modular clients take scopes under `credentials`, the others as `credentialScopes`. Without them a
@@ -76,7 +78,7 @@ export function logsQueryClient(credential: TokenCredential): LogsQueryClient {
   return new LogsQueryClient(credential, {
     endpoint: `${LOG_ANALYTICS_ENDPOINT.replace(/\/+$/, "")}/v1`,
     credentials: { scopes: [`${audience}/.default`] },
-    additionalPolicies: timeoutPolicies("Log Analytics"),
+    additionalPolicies: [...requestLogPolicies("log_analytics"), ...timeoutPolicies("Log Analytics")],
   });
 }
 

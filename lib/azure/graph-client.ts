@@ -4,6 +4,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { Client, MiddlewareFactory } from "@microsoft/microsoft-graph-client";
 import type { z } from "zod";
 import { env } from "@/lib/env";
+import { GraphRequestLogHandler } from "./request-log-policy";
 import { GraphTimeoutHandler } from "./timeouts";
 
 /** A graph-client for the configured Graph endpoint; every request asks `credential` for a Graph token and has a time limit. */
@@ -16,8 +17,9 @@ export function graphClient(credential: TokenCredential): Client {
       return token.token;
     },
   });
-  // The default chain ends with the handler that calls fetch; the limit goes right before it, inside the RetryHandler.
-  chain.splice(chain.length - 1, 0, new GraphTimeoutHandler());
+  // The default chain ends with the handler that calls fetch; the limit goes right before it, inside the RetryHandler, and
+  // the request log right before the limit, so it records every try and sees a timeout as one.
+  chain.splice(chain.length - 1, 0, new GraphRequestLogHandler(), new GraphTimeoutHandler());
   return Client.initWithMiddleware({
     baseUrl: `${endpoint}/`,
     // Without customHosts graph-client silently sends no Authorization header to a host it doesn't know as Graph.

@@ -17,15 +17,18 @@ import { needsOf, stepById, type StepId } from "@/lib/steps/registry";
 import type { StepContext, StepModule } from "@/lib/steps/types";
 import { formatSeconds } from "@/lib/azure/timeouts";
 import { env } from "@/lib/env";
+import { errorText, log, withLogContext } from "@/lib/log";
+import { metrics } from "@/lib/metrics";
 import { buildStepContext, type Actor, type ContextObserver } from "./context";
 import type { Heartbeat } from "./heartbeat";
 import { newLeaseOwner } from "./ids";
-import { runJob } from "./job";
+import { runJob, type JobResult } from "./job";
 import {
   backoffMs,
   classifyFailure,
   DEFAULT_POLICY,
   INTERRUPTED,
+  noteRetry,
   retryBudget,
   retryLabel,
   type EnginePolicy,
@@ -71,7 +74,13 @@ type AttemptOutcome = { kind: "lease_lost" } | { kind: "stalled" } | { kind: "re
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Execute one step of a running run for the signed-in admin; never leaves the step leased when it returns. */
-export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepResult> {
+export function executeStep(input: ExecuteStepInput): Promise<ExecuteStepResult> {
+  // Every line logged under the execution (its Azure requests, its retries) carries the run, step and tenant.
+  const { runId, tenantId, stepId } = input;
+  return withLogContext({ runId, tenantId, stepId }, () => executeInContext(input));
+}
+
+async function executeInContext(input: ExecuteStepInput): Promise<ExecuteStepResult> {
   const { runId, tenantId, stepId, actor } = input;
   const policy: EnginePolicy = { ...DEFAULT_POLICY, stallMs: env().STEP_STALL_SECONDS * 1000, ...input.policy };
 
@@ -94,12 +103,16 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
 
   const owner = newLeaseOwner();
   const sleep = input.sleep ?? defaultSleep;
+  // Running when read: held by an execution whose lease this one can only take once it expired.
+  const takeover = step.status === "running";
+  let startedAt: number | undefined;
   const job = await runJob<AttemptOutcome>({
     lease: stepLease(runId, stepId),
     owner,
     ttlMs: policy.leaseTtlMs,
     stallMs: policy.stallMs,
     async work({ heartbeat, live }) {
+      startedAt = stepStarted(stepId, step.attempts + 1, takeover);
       const { ctx, observer } = buildStepContext({
         runId,
         tenantId,
@@ -131,6 +144,7 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
       return releaseStepLease(runId, stepId, owner, end.value.outcome);
     },
   });
+  if (startedAt !== undefined) stepEnded(stepId, startedAt, job);
   if (job.kind === "busy") {
     return {
       ok: false,
@@ -140,12 +154,15 @@ export async function executeStep(input: ExecuteStepInput): Promise<ExecuteStepR
   }
   const { end, released } = job;
   if (end.kind === "crashed") {
-    console.error(`[engine] step ${stepId} of run ${runId}: ${end.error instanceof Error ? end.error.message : "unknown error"}`);
+    log().error({ event: "step.crashed", error: errorText(end.error) }, `step ${stepId} crashed`);
     return { ok: false, code: INTERRUPTED.code, message: INTERRUPTED.message, status: "pending", error: INTERRUPTED };
   }
   if (end.kind === "stalled") {
     const error = stalledError(policy.stallMs);
-    console.error(`[engine] step ${stepId} of run ${runId}: no progress for ${policy.stallMs} ms, execution stopped`);
+    log().error(
+      { event: "step.stalled", stallMs: policy.stallMs },
+      `step ${stepId}: no progress for ${policy.stallMs} ms, execution stopped`,
+    );
     if (!released) return { ok: false, code: error.code, message: error.message };
     await recordAuditEvent({
       tenantId,
@@ -225,6 +242,7 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
     ...a.ctx,
     async waitForReplication(retry) {
       const delay = budget.replicationDelay(retry);
+      if (delay !== null) noteRetry("replication", delay);
       return delay !== null && wait(delay, retryLabel({ kind: "replication", error: INTERRUPTED }, delay));
     },
   };
@@ -246,6 +264,7 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
       }
       // Reads can lag writes for a while (ARM caches, Entra replication): look again before calling it a failure.
       const delay = backoffMs(verifyFailures, policy.replicationBaseDelayMs, policy.replicationMaxDelayMs);
+      noteRetry("verify", delay);
       if (!(await wait(delay, `Checking the result again in ${seconds(delay)}`))) return { kind: "lease_lost" };
     } catch (error) {
       if (heartbeat.stalled) return { kind: "stalled" };
@@ -276,9 +295,46 @@ async function attemptUntilSettled(a: AttemptInput): Promise<AttemptOutcome> {
       // The portal's database staying away hands the step back for a resume instead of failing it.
       if (delay === null)
         return c.kind === "interrupted" ? { kind: "released", outcome: { status: "pending", error: c.error } } : failed(c.error);
+      noteRetry(c.kind, delay, c.error.code);
       if (!(await wait(delay, retryLabel(c, delay)))) return { kind: "lease_lost" };
     }
   }
+}
+
+/** Logs and counts an execution that took the step's lease; returns its start time. */
+function stepStarted(stepId: StepId, attempt: number, takeover: boolean): number {
+  if (takeover) {
+    metrics().leaseTakeovers.inc({ job: "step", by: "execution" });
+    log().warn({ event: "lease.takeover", job: "step" }, `step ${stepId}: took over an expired lease`);
+  }
+  metrics().jobsWorking.inc({ job: "step" });
+  log().info({ event: "step.start", attempt }, `step ${stepId} started`);
+  return performance.now();
+}
+
+// How an execution that held the lease ended, as one word: the step's status it released, or why it released none.
+function stepOutcomeOf(job: Extract<JobResult<AttemptOutcome>, { kind: "ended" }>): string {
+  const { end, released } = job;
+  if (end.kind === "crashed") return "interrupted";
+  if (end.kind === "stalled") return "stalled";
+  if (end.kind === "lease_lost" || end.value.kind !== "released" || !released) return "lease_lost";
+  return end.value.outcome.status;
+}
+
+/** Logs and measures the end of an execution that held the lease. */
+function stepEnded(stepId: StepId, startedAt: number, job: JobResult<AttemptOutcome>): void {
+  metrics().jobsWorking.dec({ job: "step" });
+  if (job.kind === "busy") return;
+  const outcome = stepOutcomeOf(job);
+  const seconds = (performance.now() - startedAt) / 1000;
+  metrics().stepDuration.observe({ step: stepId, outcome }, seconds);
+  if (outcome === "lease_lost") metrics().leasesLost.inc({ job: "step" });
+  const error = job.end.kind === "finished" && job.end.value.kind === "released" ? job.end.value.outcome.error : undefined;
+  const level = outcome === "done" || outcome === "pending" ? "info" : "warn";
+  log()[level](
+    { event: "step.end", outcome, durationMs: Math.round(seconds * 1000), ...(error ? { code: error.code } : {}) },
+    `step ${stepId} ended: ${outcome}`,
+  );
 }
 
 function failed(error: StepError): AttemptOutcome {

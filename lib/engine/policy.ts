@@ -4,6 +4,8 @@ import "server-only";
 import { classifyAzureError, retryAfterOfError, toAzureError, type AzureOperationError } from "@/lib/azure/errors";
 import { LeaseLostError, type StepError } from "@/lib/db";
 import { TokenUnavailableError } from "@/lib/auth/tokens";
+import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics";
 
 /** Tunables of an execution; tests shorten them. */
 export interface EnginePolicy {
@@ -227,10 +229,23 @@ export async function withRetries<T>(call: () => Promise<T>, options: RetryOptio
       const c = options.classify(error);
       const delay = options.only && !options.only.includes(c.kind) ? null : budget.next(c);
       if (delay === null) throw error;
+      noteRetry(c.kind, delay, "error" in c ? c.error.code : undefined);
       options.onWait?.(delay, c);
       await options.sleep(delay);
     }
   }
+}
+
+/** The class of a retry wait: a failure's classification, or verify disagreeing with apply. */
+export type RetryClass = Classified["kind"] | "verify";
+
+/** Logs and counts one retry wait of the job around it (its correlation fields come from the log context). */
+export function noteRetry(retryClass: RetryClass, delayMs: number, code?: string): void {
+  metrics().retries.inc({ class: retryClass });
+  log().info(
+    { event: "retry", class: retryClass, delayMs: Math.round(delayMs), ...(code ? { code } : {}) },
+    `retry (${retryClass}) in ${Math.round(delayMs)} ms`,
+  );
 }
 
 /** Waits ms milliseconds (the production sleep of retries). */

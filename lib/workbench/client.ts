@@ -3,7 +3,8 @@ import "server-only";
 import type { z } from "zod";
 import { env } from "@/lib/env";
 import { AzureOperationError, retryAfterFromHeaders, type AzureErrorCode } from "@/lib/azure/errors";
-import { deadline, formatSeconds, noteAnswer, requestTimeoutMs } from "@/lib/azure/timeouts";
+import { recordOutbound } from "@/lib/azure/request-log-policy";
+import { deadline, formatSeconds, noteAnswer, RequestTimeoutError, requestTimeoutMs } from "@/lib/azure/timeouts";
 
 /** Where the portal reaches Workbench, or null when the hand-off is manual. */
 export interface WorkbenchConfig {
@@ -81,18 +82,35 @@ export async function workbenchRequest<T>(
       `Could not ${action}: Workbench did not answer within ${formatSeconds(ms)}. Retry in a moment; if it keeps happening, the vendor must check Workbench.`,
     );
   let res: Response;
+  const url = `${config.url}${DEVICES_PATH}${subPath}`;
+  // The portal's id of this request, sent along, so the vendor can find it in Workbench's own logs.
+  const clientRequestId = crypto.randomUUID();
+  const started = performance.now();
+  const record = (answer: Response | undefined, error?: unknown) =>
+    recordOutbound({
+      service: "workbench",
+      method,
+      url,
+      status: answer?.status,
+      durationMs: performance.now() - started,
+      requestId: answer?.headers.get("x-request-id") ?? answer?.headers.get("request-id"),
+      clientRequestId,
+      error,
+    });
   try {
-    res = await fetch(`${config.url}${DEVICES_PATH}${subPath}`, {
+    res = await fetch(url, {
       method,
       headers: {
         authorization: `Bearer ${config.apiKey}`,
         accept: "application/json",
+        "x-request-id": clientRequestId,
         ...(body !== undefined ? { "content-type": "application/json" } : {}),
       },
       body: body !== undefined ? JSON.stringify(body) : undefined,
       signal: limit.signal,
     });
   } catch (error) {
+    record(undefined, limit.timedOut() ? new RequestTimeoutError("Workbench", ms) : error);
     if (limit.timedOut()) throw timedOut();
     if (limit.signal.aborted) throw error;
     // The cause may echo request details; keep only what the admin can act on.
@@ -101,6 +119,7 @@ export async function workbenchRequest<T>(
       `Could not ${action}: Workbench could not be reached. Check the portal's WORKBENCH_URL and network.`,
     );
   }
+  record(res);
   let text: string;
   try {
     text = await res.text();
