@@ -20,7 +20,16 @@ const nextConfig = {
       ],
     },
   ],
-  serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "@prisma/schema-engine-wasm", "@azure/msal-node"],
+  // pino and prom-client keep process-wide state and load optional modules at run time: Node loads them, not the bundler.
+  serverExternalPackages: [
+    "@electric-sql/pglite",
+    "pglite-prisma-adapter",
+    "@prisma/schema-engine-wasm",
+    "@azure/msal-node",
+    "pino",
+    "pino-pretty",
+    "prom-client",
+  ],
 };
 
 module.exports = nextConfig;

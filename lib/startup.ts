@@ -8,6 +8,8 @@ import { deleteExpiredSessions } from "@/lib/db/sessions";
 import { resumeInterruptedSteps } from "@/lib/engine/recover";
 import { draining, installShutdownHandlers } from "@/lib/engine/shutdown";
 import { env } from "@/lib/env";
+import { errorText, log } from "@/lib/log";
+import { metrics } from "@/lib/metrics";
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
@@ -16,11 +18,12 @@ export async function startup(): Promise<void> {
   try {
     env();
   } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
+    // The logger reads only LOG_LEVEL and LOG_FORMAT, so it works with the rest of the configuration invalid.
+    log().fatal({ event: "config.invalid" }, error instanceof Error ? error.message : String(error));
     process.exit(1);
   }
   const { applied } = await migrate();
-  if (applied.length > 0) console.info(`[db] applied migrations: ${applied.join(", ")}`);
+  if (applied.length > 0) log().info({ event: "db.migrated", migrations: applied }, `applied migrations: ${applied.join(", ")}`);
   await flagInterrupted();
   await pruneExpired();
   const timers = [
@@ -35,8 +38,9 @@ export async function startup(): Promise<void> {
       return shutDownDb();
     },
     report: (s) =>
-      console.info(
-        `[shutdown] ${s.signal}: ${s.ended} jobs ended, ${s.cutOff} handed back after the grace period, ${s.hanging} left to lapse, in ${s.ms} ms; database ${s.databaseClosed ? "closed" : "close failed"}`,
+      log().info(
+        { event: "shutdown", ...s },
+        `${s.signal}: ${s.ended} jobs ended, ${s.cutOff} handed back after the grace period, ${s.hanging} left to lapse, in ${s.ms} ms; database ${s.databaseClosed ? "closed" : "close failed"}`,
       ),
   });
 }
@@ -45,9 +49,14 @@ async function flagInterrupted(): Promise<void> {
   if (draining()) return;
   try {
     const interrupted = await resumeInterruptedSteps({ leaseTtlMs: env().STEP_LEASE_TTL_SECONDS * 1000 });
-    if (interrupted.length > 0) console.info(`[engine] ${interrupted.length} interrupted steps flagged; their runs offer Resume`);
+    if (interrupted.length > 0) {
+      // Each flagged step's expired lease was taken (and given back as interrupted) by this sweep.
+      metrics().leaseTakeovers.inc({ job: "step", by: "recovery" }, interrupted.length);
+      for (const step of interrupted)
+        log().warn({ event: "step.interrupted", ...step }, `step ${step.stepId} flagged interrupted; its run offers Resume`);
+    }
   } catch (error) {
-    console.warn(`[engine] flagging interrupted steps failed: ${error instanceof Error ? error.message : "unknown error"}`);
+    log().warn({ event: "recovery.failed", error: errorText(error) }, "flagging interrupted steps failed");
   }
 }
 
@@ -59,9 +68,12 @@ async function pruneExpired(): Promise<void> {
       deleteExpiredRunSecrets(),
     ]);
     if (sessions + requests + secrets > 0) {
-      console.info(`[db] pruned ${sessions} expired sessions, ${requests} stale sign-ins, ${secrets} expired run secrets`);
+      log().info(
+        { event: "db.pruned", sessions, signIns: requests, runSecrets: secrets },
+        `pruned ${sessions} expired sessions, ${requests} stale sign-ins, ${secrets} expired run secrets`,
+      );
     }
   } catch (error) {
-    console.warn(`[db] pruning expired sessions failed: ${error instanceof Error ? error.message : "unknown error"}`);
+    log().warn({ event: "db.prune_failed", error: errorText(error) }, "pruning expired sessions failed");
   }
 }

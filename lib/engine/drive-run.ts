@@ -1,6 +1,7 @@
 // Drives a run through its step graph: every step whose needs are done runs at once, until nothing more can run.
 import "server-only";
 import { getRunForTenant, recordAuditEvent, setRunStatus, type StepAttention } from "@/lib/db";
+import { errorText, log, withLogContext } from "@/lib/log";
 import { needsOf, STEP_IDS, type StepId } from "@/lib/steps/registry";
 import { type Actor } from "./context";
 import { executeStep, INTERRUPTED, type EngineOptions, type ExecuteStepResult, type StepModules } from "./execute-step";
@@ -38,13 +39,25 @@ export type RunRemainingStepsResult =
  * lease. A failed step holds back only the steps that need it; when nothing more can run the run → failed (a step
  * failed) or completed. Safe to start without awaiting: it never rejects.
  */
-export async function runRemainingSteps(input: RunRemainingStepsInput): Promise<RunRemainingStepsResult> {
-  try {
-    return await driveRun(input);
-  } catch (error) {
-    console.error(`[engine] run ${input.runId}: ${error instanceof Error ? error.message : "unknown error"}`);
-    return { outcome: "stopped", code: INTERRUPTED.code, message: INTERRUPTED.message };
-  }
+export function runRemainingSteps(input: RunRemainingStepsInput): Promise<RunRemainingStepsResult> {
+  return withLogContext({ runId: input.runId, tenantId: input.tenantId }, async () => {
+    const started = performance.now();
+    log().info({ event: "run.drive.start" }, `run ${input.runId}: drive started`);
+    let result: RunRemainingStepsResult;
+    try {
+      result = await driveRun(input);
+    } catch (error) {
+      log().error({ event: "run.drive.crashed", error: errorText(error) }, `run ${input.runId}: drive crashed`);
+      result = { outcome: "stopped", code: INTERRUPTED.code, message: INTERRUPTED.message };
+    }
+    const durationMs = Math.round(performance.now() - started);
+    const code = result.outcome === "stopped" ? result.code : undefined;
+    log().info(
+      { event: "run.drive.end", outcome: result.outcome, durationMs, ...(code ? { code } : {}) },
+      `run ${input.runId}: ${result.outcome}`,
+    );
+    return result;
+  });
 }
 
 interface Settled {
@@ -127,7 +140,7 @@ async function execute(input: RunRemainingStepsInput, stepId: StepId): Promise<S
   try {
     return { stepId, result: await executeStep({ ...input, stepId }) };
   } catch (error) {
-    console.error(`[engine] step ${stepId} of run ${input.runId}: ${error instanceof Error ? error.message : "unknown error"}`);
+    log().error({ event: "step.crashed", stepId, error: errorText(error) }, `step ${stepId} crashed`);
     return { stepId, result: { ok: false, code: INTERRUPTED.code, message: INTERRUPTED.message } };
   }
 }
@@ -143,6 +156,7 @@ async function failRun(input: RunRemainingStepsInput, first: FailedStep, failure
     return { outcome: "stopped", code: "busy", message: "Another execution is working on this run. Its progress shows here." };
   // From running only: a cancel that raced these steps wins.
   if (await setRunStatus(runId, "failed", { from: ["running"] })) {
+    log().warn({ event: "run.status", status: "failed", failedStep: first.stepId }, `run ${runId} failed`);
     const code = first.result.ok ? undefined : first.result.code;
     await recordAuditEvent({
       tenantId,
@@ -176,6 +190,7 @@ async function completeRun(input: RunRemainingStepsInput): Promise<RunRemainingS
   if (!(await setRunStatus(runId, "completed", { from: ["running"] }))) {
     return { outcome: "stopped", code: "not_running", message: "This run was ended by someone else meanwhile." };
   }
+  log().info({ event: "run.status", status: "completed", attention: attention.length }, `run ${runId} completed`);
   const needAttention = [...new Set(attention.map((a) => a.subject))];
   await recordAuditEvent({
     tenantId,

@@ -307,7 +307,6 @@ function stepStarted(stepId: StepId, attempt: number, takeover: boolean): number
     metrics().leaseTakeovers.inc({ job: "step", by: "execution" });
     log().warn({ event: "lease.takeover", job: "step" }, `step ${stepId}: took over an expired lease`);
   }
-  metrics().jobsWorking.inc({ job: "step" });
   log().info({ event: "step.start", attempt }, `step ${stepId} started`);
   return performance.now();
 }
@@ -323,12 +322,10 @@ function stepOutcomeOf(job: Extract<JobResult<AttemptOutcome>, { kind: "ended" }
 
 /** Logs and measures the end of an execution that held the lease. */
 function stepEnded(stepId: StepId, startedAt: number, job: JobResult<AttemptOutcome>): void {
-  metrics().jobsWorking.dec({ job: "step" });
   if (job.kind === "busy") return;
   const outcome = stepOutcomeOf(job);
   const seconds = (performance.now() - startedAt) / 1000;
   metrics().stepDuration.observe({ step: stepId, outcome }, seconds);
-  if (outcome === "lease_lost") metrics().leasesLost.inc({ job: "step" });
   const error = job.end.kind === "finished" && job.end.value.kind === "released" ? job.end.value.outcome.error : undefined;
   const level = outcome === "done" || outcome === "pending" ? "info" : "warn";
   log()[level](

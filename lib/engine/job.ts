@@ -3,6 +3,8 @@
 import "server-only";
 import { withOutboundScope } from "@/lib/azure/timeouts";
 import { acquireLease, LeaseLostError, logStepIdOf, type LeaseKey } from "@/lib/db";
+import { withLogContext } from "@/lib/log";
+import { metrics } from "@/lib/metrics";
 import { startHeartbeat, unlessStalled, type Heartbeat } from "./heartbeat";
 import { draining, ShutdownError, trackJob, unlessShutDown } from "./shutdown";
 
@@ -59,6 +61,7 @@ async function runTracked<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
   const acquire = spec.acquire ?? (() => acquireLease(lease, owner, spec.ttlMs));
   if (!spec.held && !(await acquire())) return { kind: "busy" };
   const heartbeat = startHeartbeat(lease, owner, spec.ttlMs, { stallMs: spec.stallMs });
+  metrics().jobsWorking.inc({ job: lease.kind });
   const held = () => !heartbeat.lost && !heartbeat.stalled;
   // Set once the drain refused the work its next unit: whatever the work returns after that was cut short by the shutdown.
   let cutByDrain = false;
@@ -79,7 +82,9 @@ async function runTracked<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
   try {
     // Every outbound call of the work carries the stall signal (a stall cuts off the requests in flight), and every
     // answer it gets counts as progress: a long-running operation's polls keep a slow job alive, a hang does not.
-    const work = withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, () => spec.work(job));
+    // Every line the work logs (its requests, its retries) carries the run and the write-ahead log's step id.
+    const logged = () => withLogContext({ runId: lease.runId, stepId: logStepIdOf(lease) }, () => spec.work(job));
+    const work = withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, logged);
     // Work that ignores the signal (a hang no limit reaches) is left behind: it can't log another write once the lease
     // is released below, and the job returns instead of waiting for it forever.
     end = { kind: "finished", value: await unlessStalled(heartbeat, unlessShutDown(work)) };
@@ -100,5 +105,7 @@ async function runTracked<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
   else if (end.kind === "finished" && cutByDrain) end = { kind: "crashed", error: new ShutdownError() };
   // If the database is what hangs, this release hangs too; the lease, no longer renewed, lapses all the same.
   const released = await spec.release(end).catch(() => false);
+  metrics().jobsWorking.dec({ job: lease.kind });
+  if (end.kind === "lease_lost") metrics().leasesLost.inc({ job: lease.kind });
   return { kind: "ended", end, released };
 }
