@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { describe, expect, it } from "vitest";
-import { parseEnv } from "./env";
+import { describe, expect, it, vi } from "vitest";
+import { logSettings, parseEnv } from "./env";
 
 const valid = {
   ENCRYPTION_KEY: randomBytes(32).toString("base64"),
@@ -49,5 +49,35 @@ describe("parseEnv", () => {
     expect(parseEnv({ ...valid, SHUTDOWN_GRACE_SECONDS: "2.5" }).SHUTDOWN_GRACE_SECONDS).toBe(2.5);
     expect(() => parseEnv({ ...valid, SHUTDOWN_GRACE_SECONDS: "-1" })).toThrow(/SHUTDOWN_GRACE_SECONDS/);
     expect(() => parseEnv({ ...valid, SHUTDOWN_GRACE_SECONDS: "3601" })).toThrow(/SHUTDOWN_GRACE_SECONDS/);
+  });
+});
+
+describe("observability settings", () => {
+  it("leaves /metrics off unless METRICS_TOKEN is set, and refuses a short token", () => {
+    expect(parseEnv(valid).METRICS_TOKEN).toBeUndefined();
+    expect(parseEnv({ ...valid, METRICS_TOKEN: "a".repeat(32) }).METRICS_TOKEN).toBe("a".repeat(32));
+    expect(() => parseEnv({ ...valid, METRICS_TOKEN: "short" })).toThrow("METRICS_TOKEN: must be at least 16 characters");
+  });
+
+  it("reads the log level and format alone, with fallbacks, even when the rest of the configuration is invalid", () => {
+    vi.stubEnv("ENCRYPTION_KEY", "not-a-key");
+    try {
+      vi.stubEnv("NODE_ENV", "production");
+      vi.stubEnv("LOG_LEVEL", "");
+      vi.stubEnv("LOG_FORMAT", "");
+      expect(logSettings()).toEqual({ level: "info", pretty: false });
+      vi.stubEnv("NODE_ENV", "development");
+      expect(logSettings()).toEqual({ level: "info", pretty: true });
+      vi.stubEnv("LOG_FORMAT", "json");
+      vi.stubEnv("LOG_LEVEL", "debug");
+      expect(logSettings()).toEqual({ level: "debug", pretty: false });
+      vi.stubEnv("LOG_LEVEL", "verbose");
+      expect(logSettings().level).toBe("info");
+      vi.stubEnv("NODE_ENV", "test");
+      vi.stubEnv("LOG_LEVEL", "");
+      expect(logSettings().level).toBe("warn");
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
