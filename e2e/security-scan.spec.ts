@@ -94,6 +94,9 @@ test("after a full onboarding no secret or token is in the database, the logs, p
   // The server's own output, every rendered presenter-mode page and export.
   expect(portal.logs().length).toBeGreaterThan(0);
   found.push(...leaks("the portal's stdout/stderr", portal.logs()));
+  // That output holds the run's structured log (docs/observability.md): its steps' ends and its writes with request ids.
+  expect(portal.logs()).toMatch(/"event":"step\.end".*"outcome":"done"/);
+  expect(portal.logs()).toMatch(/"event":"azure\.write".*"requestId":"/);
   for (const [name, html] of Object.entries(pages)) found.push(...leaks(`the presenter-mode ${name} page`, html));
   // The simulator's log of the portal's requests (no Workbench hand-off in manual mode).
   const log = await (await request.get(`${simulatorUrl}/_sim/requests`)).text();
