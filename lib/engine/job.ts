@@ -3,7 +3,7 @@
 import "server-only";
 import { withOutboundScope } from "@/lib/azure/timeouts";
 import { acquireLease, LeaseLostError, logStepIdOf, type LeaseKey } from "@/lib/db";
-import { withLogContext } from "@/lib/log";
+import { errorText, log, withLogContext } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { startHeartbeat, unlessStalled, type Heartbeat } from "./heartbeat";
 import { draining, ShutdownError, trackJob, unlessShutDown } from "./shutdown";
@@ -62,6 +62,10 @@ async function runTracked<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
   if (!spec.held && !(await acquire())) return { kind: "busy" };
   const heartbeat = startHeartbeat(lease, owner, spec.ttlMs, { stallMs: spec.stallMs });
   metrics().jobsWorking.inc({ job: lease.kind });
+  const started = performance.now();
+  // Steps log their own start and end, with the step's outcome (lib/engine/execute-step.ts).
+  const logged = lease.kind !== "step";
+  if (logged) log().info({ event: "job.start", job: lease.kind, runId: lease.runId }, `${lease.kind} started`);
   const held = () => !heartbeat.lost && !heartbeat.stalled;
   // Set once the drain refused the work its next unit: whatever the work returns after that was cut short by the shutdown.
   let cutByDrain = false;
@@ -83,8 +87,8 @@ async function runTracked<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
     // Every outbound call of the work carries the stall signal (a stall cuts off the requests in flight), and every
     // answer it gets counts as progress: a long-running operation's polls keep a slow job alive, a hang does not.
     // Every line the work logs (its requests, its retries) carries the run and the write-ahead log's step id.
-    const logged = () => withLogContext({ runId: lease.runId, stepId: logStepIdOf(lease) }, () => spec.work(job));
-    const work = withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, logged);
+    const inContext = () => withLogContext({ runId: lease.runId, stepId: logStepIdOf(lease) }, () => spec.work(job));
+    const work = withOutboundScope({ signal: heartbeat.signal, onAnswer: () => heartbeat.touch() }, inContext);
     // Work that ignores the signal (a hang no limit reaches) is left behind: it can't log another write once the lease
     // is released below, and the job returns instead of waiting for it forever.
     end = { kind: "finished", value: await unlessStalled(heartbeat, unlessShutDown(work)) };
@@ -107,5 +111,13 @@ async function runTracked<T>(spec: JobSpec<T>): Promise<JobResult<T>> {
   const released = await spec.release(end).catch(() => false);
   metrics().jobsWorking.dec({ job: lease.kind });
   if (end.kind === "lease_lost") metrics().leasesLost.inc({ job: lease.kind });
+  if (logged) {
+    const durationMs = Math.round(performance.now() - started);
+    const error = end.kind === "crashed" ? { error: errorText(end.error) } : {};
+    log()[end.kind === "finished" ? "info" : "warn"](
+      { event: "job.end", job: lease.kind, runId: lease.runId, outcome: end.kind, durationMs, released, ...error },
+      `${lease.kind} ended: ${end.kind}`,
+    );
+  }
   return { kind: "ended", end, released };
 }
