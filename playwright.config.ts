@@ -43,7 +43,8 @@ export default defineConfig({
     },
     {
       command: e.portalCommand,
-      url: `${e.portalUrl}/`,
+      // Ready: database migrated and the sign-in authority (the simulator) reachable; 503 until then.
+      url: `${e.portalUrl}/readyz`,
       reuseExistingServer: false,
       timeout: 120_000,
       stdout: "pipe",

@@ -4,8 +4,11 @@ import { e2eEnv, e2ePort } from "./env";
 
 export interface OwnPortal {
   url: string;
+  /** Starts `next start` and resolves once /readyz answers 200. */
   start(): Promise<void>;
   kill(): Promise<void>;
+  /** Sends SIGTERM (a deploy's stop) and resolves when the process exited, with how and how long it took. */
+  terminate(): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
   /** Everything the portal wrote to stdout and stderr so far, across restarts. */
   logs(): string;
 }
@@ -29,18 +32,24 @@ export function ownPortal(port: number, name: string, env: Record<string, string
         });
         child = started;
         started.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-        const timer = setTimeout(() => reject(new Error(`portal ${name} did not start`)), 60_000);
-        started.stdout?.on("data", (chunk: Buffer) => {
-          output += chunk.toString();
-          if (/Ready in/.test(chunk.toString())) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
+        const timer = setTimeout(() => reject(new Error(`portal ${name} did not become ready`)), 60_000);
+        started.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
         started.on("exit", (code) => {
           clearTimeout(timer);
           reject(new Error(`portal ${name} exited with ${code}`));
         });
+        const poll = async () => {
+          while (started.exitCode === null && started.signalCode === null) {
+            const res = await fetch(`${url}/readyz`).catch(() => undefined);
+            if (res?.ok) {
+              clearTimeout(timer);
+              resolve();
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        void poll();
       }),
     logs: () => output,
     // SIGKILL: no graceful shutdown, like a crashed server.
@@ -50,6 +59,16 @@ export function ownPortal(port: number, name: string, env: Record<string, string
       const exited = new Promise((r) => c.once("exit", r));
       c.kill("SIGKILL");
       await exited;
+    },
+    terminate: async () => {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) throw new Error(`portal ${name} is not running`);
+      const t0 = Date.now();
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+        c.once("exit", (code, signal) => r({ code, signal })),
+      );
+      c.kill("SIGTERM");
+      return { ...(await exited), ms: Date.now() - t0 };
     },
   };
 }

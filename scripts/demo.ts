@@ -60,9 +60,11 @@ async function main() {
   };
 
   const children: ChildProcess[] = [];
+  // The portal drains on SIGTERM (steps under way finish their writes or are handed back): wait for it, within a bound.
   const stop = () => {
+    const exited = children.filter((c) => c.exitCode === null).map((c) => new Promise((r) => c.once("exit", r)));
     for (const c of children) c.kill("SIGTERM");
-    process.exit(0);
+    void Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 30_000))]).then(() => process.exit(0));
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
@@ -96,6 +98,7 @@ async function main() {
   children.push(
     await startService("portal", bin("next"), [dev ? "dev" : "start", "-p", String(PORTAL_PORT)], env, /Ready in|started server/i),
   );
+  await waitForReady(portalUrl);
 
   const scenario = scenarioSchema.parse(JSON.parse(fs.readFileSync(scenarioPath, "utf8")));
   const users = scenario.users.map((u) => {
@@ -119,6 +122,19 @@ async function main() {
       "",
     ].join("\n"),
   );
+}
+
+/** Polls the portal's /readyz until it answers 200: database migrated, sign-in authority (the simulator) reachable. */
+async function waitForReady(portalUrl: string, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${portalUrl}/readyz`).catch(() => undefined);
+    if (res?.ok) return;
+    if (Date.now() > until) {
+      throw new Error(`The portal did not become ready within ${timeoutMs / 1000} s${res ? `: ${await res.text()}` : ""}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** The demo scenario's first extra tenant, the vendor's own (undefined when the scenario has none). */
