@@ -51,7 +51,7 @@ function build(): Logger {
   const destination =
     state.destination ??
     (readable
-      ? pretty({ sync: true, colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" })
+      ? pretty({ sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" })
       : pino.destination({ dest: 1, sync: true }));
   return pino(
     {
