@@ -21,6 +21,7 @@ interface DrainState {
 
 // On globalThis: instrumentation (which handles the signal) and the route bundles (which run jobs) are separate module graphs.
 const stateKey = Symbol.for("portal.shutdown");
+const installedKey = Symbol.for("portal.shutdown.installed");
 function state(): DrainState {
   const g = globalThis as { [stateKey]?: DrainState };
   return (g[stateKey] ??= { draining: false, graceOver: new AbortController(), jobs: new Set() });
@@ -101,10 +102,11 @@ async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<
   clearTimeout(timer);
 }
 
-/** Forgets a drain (tests only: a process drains once). */
+/** Forgets a drain and the installed handlers (tests only: a process drains once). */
 export function resetDrainForTests(): void {
-  const g = globalThis as { [stateKey]?: DrainState };
+  const g = globalThis as { [stateKey]?: DrainState; [installedKey]?: boolean };
   g[stateKey] = undefined;
+  g[installedKey] = undefined;
 }
 
 /** What a shutdown does after the drain; injected so tests don't close their database or exit. */
@@ -121,6 +123,10 @@ export interface ShutdownHooks extends DrainOptions {
  * signal and called once the drain is done. NEXT_MANUAL_SIG_HANDLE (Next's own switch) leaves none to call.
  */
 export function installShutdownHandlers(hooks: ShutdownHooks): void {
+  // Once per process: a second install would take the first one's handler for Next's and drain twice.
+  const g = globalThis as { [installedKey]?: boolean };
+  if (g[installedKey]) return;
+  g[installedKey] = true;
   let shuttingDown: Promise<void> | undefined;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const previous = process.listeners(signal);
