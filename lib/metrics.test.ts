@@ -22,6 +22,7 @@ describe("metrics", () => {
     m.azureRequestDuration.observe({ service: "arm", operation: "PUT Microsoft.Storage/storageAccounts" }, 0.2);
     m.leaseTakeovers.inc({ job: "step", by: "execution" });
     m.leasesLost.inc({ job: "step" });
+    m.signIns.inc({ outcome: "denied" });
     const text = await m.registry.metrics();
     expect(text).toContain('portal_runs{status="running"} 2');
     expect(text).toContain('portal_step_duration_seconds_bucket{le="2",step="storage",outcome="done"} 1');
@@ -33,6 +34,7 @@ describe("metrics", () => {
     expect(text).toMatch(/portal_retries_total\{class="transient"\} [1-9]/);
     expect(text).toContain('portal_lease_takeovers_total{job="step",by="execution"} 1');
     expect(text).toContain('portal_leases_lost_total{job="step"} 1');
+    expect(text).toContain('portal_sign_ins_total{outcome="denied"} 1');
     expect(text).toContain("portal_process_resident_memory_bytes");
   });
 });

@@ -20,6 +20,8 @@ export interface PortalMetrics {
   leaseTakeovers: Counter<"job" | "by">;
   /** Executions that found their lease gone (taken over, or expired while the database was away). */
   leasesLost: Counter<"job">;
+  /** Sign-in callbacks by outcome: success, or the failure's code (state_mismatch, expired, denied, failed). */
+  signIns: Counter<"outcome">;
 }
 
 // Next may load this module more than once (dev reloads, one bundle per route): registering a metric twice throws.
@@ -75,6 +77,12 @@ function create(): PortalMetrics {
       name: "portal_leases_lost_total",
       help: "Executions that found their lease gone, by job kind.",
       labelNames: ["job"],
+      registers,
+    }),
+    signIns: new Counter({
+      name: "portal_sign_ins_total",
+      help: "Sign-in callbacks by outcome (success, or the failure's code).",
+      labelNames: ["outcome"],
       registers,
     }),
   };

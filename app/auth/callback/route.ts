@@ -5,6 +5,7 @@ import { sha256 } from "@/lib/crypto";
 import { findSession } from "@/lib/db/sessions";
 import { env } from "@/lib/env";
 import { log } from "@/lib/log";
+import { metrics } from "@/lib/metrics";
 
 export const dynamic = "force-dynamic";
 
@@ -27,6 +28,7 @@ export async function GET(request: NextRequest) {
 
 // The user is logged by tenant and object id only, never by name or UPN (docs/observability.md, personal data).
 async function logSignIn(outcome: Awaited<ReturnType<typeof completeSignIn>>, durationMs: number): Promise<void> {
+  metrics().signIns.inc({ outcome: outcome.ok ? "success" : outcome.code });
   if (!outcome.ok) {
     log().warn({ event: "auth.sign_in", outcome: "failure", code: outcome.code, durationMs }, `sign-in failed: ${outcome.code}`);
     return;
