@@ -12,6 +12,7 @@ import { LogsQueryClient } from "@azure/monitor-query-logs";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { env } from "@/lib/env";
 import { armHttpsAgent } from "./http-agent";
+import { armInFlightPolicies } from "./in-flight";
 import { requestLogPolicies } from "./request-log-policy";
 import { timeoutPolicies } from "./timeouts";
 
@@ -19,10 +20,15 @@ function armScope(): string {
   return `${env().ARM_AUDIENCE}/.default`;
 }
 
-/** What every ARM client shares: the configured endpoint, the kept-alive agent, the per-request time limit and the request log. */
+/** What every ARM client shares: the configured endpoint, the kept-alive agent, the in-flight bound, the per-request time limit and the request log. */
 function armClientOptions() {
-  // The log goes first (outermost): it sees the time limit's RequestTimeoutError, not a bare abort.
-  return { endpoint: env().ARM_ENDPOINT, agent: armHttpsAgent(), additionalPolicies: [...requestLogPolicies(), ...timeoutPolicies()] };
+  // The in-flight bound goes first (a queued try is not yet sent: neither logged nor timed); then the log, which sees
+  // the time limit's RequestTimeoutError, not a bare abort.
+  return {
+    endpoint: env().ARM_ENDPOINT,
+    agent: armHttpsAgent(),
+    additionalPolicies: [...armInFlightPolicies(), ...requestLogPolicies(), ...timeoutPolicies()],
+  };
 }
 
 // Two SDK generations: modular clients take scopes under `credentials`, the others as `credentialScopes`. Without them a
@@ -35,34 +41,52 @@ function classicOptions() {
   return { ...armClientOptions(), credentialScopes: [armScope()] };
 }
 
+// A client is made once per credential and subscription: building one (its pipeline and serializers) costs about as
+// much CPU as the request it sends, and a step sends hundreds with one credential.
+const made = new WeakMap<TokenCredential, Map<string, unknown>>();
+
+function once<C>(credential: TokenCredential, key: string, make: () => C): C {
+  let clients = made.get(credential);
+  if (!clients) made.set(credential, (clients = new Map()));
+  const known = clients.get(key) as C | undefined;
+  if (known) return known;
+  const client = make();
+  clients.set(key, client);
+  return client;
+}
+
 /** Subscriptions the caller can see. */
 export function subscriptionClient(credential: TokenCredential): SubscriptionClient {
-  return new SubscriptionClient(credential, classicOptions());
+  return once(credential, "subscriptions", () => new SubscriptionClient(credential, classicOptions()));
 }
 
 /** AKS in one subscription. */
 export function containerServiceClient(credential: TokenCredential, subscriptionId: string): ContainerServiceClient {
-  return new ContainerServiceClient(credential, subscriptionId, modularOptions());
+  return once(credential, `aks/${subscriptionId}`, () => new ContainerServiceClient(credential, subscriptionId, modularOptions()));
 }
 
 /** Role assignments and definitions in one subscription. */
 export function authorizationClient(credential: TokenCredential, subscriptionId: string): AuthorizationManagementClient {
-  return new AuthorizationManagementClient(credential, subscriptionId, classicOptions());
+  return once(
+    credential,
+    `authorization/${subscriptionId}`,
+    () => new AuthorizationManagementClient(credential, subscriptionId, classicOptions()),
+  );
 }
 
 /** Storage accounts and lifecycle policies in one subscription. */
 export function storageClient(credential: TokenCredential, subscriptionId: string): StorageManagementClient {
-  return new StorageManagementClient(credential, subscriptionId, modularOptions());
+  return once(credential, `storage/${subscriptionId}`, () => new StorageManagementClient(credential, subscriptionId, modularOptions()));
 }
 
 /** Diagnostic settings (arm-monitor 7: api-version 2017-05-01-preview, no category groups). */
 export function monitorClient(credential: TokenCredential, subscriptionId: string): MonitorClient {
-  return new MonitorClient(credential, subscriptionId, classicOptions());
+  return once(credential, `monitor/${subscriptionId}`, () => new MonitorClient(credential, subscriptionId, classicOptions()));
 }
 
 /** Resource groups and resource provider registration in one subscription. */
 export function resourcesClient(credential: TokenCredential, subscriptionId: string): ResourceManagementClient {
-  return new ResourceManagementClient(credential, subscriptionId, classicOptions());
+  return once(credential, `resources/${subscriptionId}`, () => new ResourceManagementClient(credential, subscriptionId, classicOptions()));
 }
 
 /** One storage account's Blob service (its `primaryEndpoints.blob`); callers bound each request with their own deadline. */

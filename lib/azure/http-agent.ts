@@ -3,6 +3,7 @@ import "server-only";
 import https from "node:https";
 import tls from "node:tls";
 import { env } from "@/lib/env";
+import { ARM_MAX_IN_FLIGHT } from "./in-flight";
 
 let agent: https.Agent | undefined;
 
@@ -15,6 +16,7 @@ export function armHttpsAgent(): https.Agent | undefined {
   // A request that carries an agent bypasses the SDK's proxy policy: behind a proxy, leave the agent to the SDK.
   const e = env();
   if (e.HTTPS_PROXY ?? e.https_proxy) return undefined;
-  agent ??= new https.Agent({ keepAlive: true, secureContext: tls.createSecureContext() });
+  // As many idle connections kept as requests may be in flight: a burst's connections serve the next round too.
+  agent ??= new https.Agent({ keepAlive: true, maxFreeSockets: ARM_MAX_IN_FLIGHT, secureContext: tls.createSecureContext() });
   return agent;
 }
