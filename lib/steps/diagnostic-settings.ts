@@ -74,8 +74,9 @@ export class NoClusterConfiguredError extends AzureOperationError {
 }
 
 const STEP_ID = "diagnostic-settings" as const;
-// ARM grants each principal 200 writes per subscription at once (then 10/s): 16 in flight per subscription stays far inside it.
-const PER_SUBSCRIPTION_CONCURRENCY = 16;
+// ARM grants each principal 200 writes per subscription at once (then 10/s): 32 in flight per subscription, with role
+// assignments' 32 beside them, stay far inside it, and send up to 32 clusters of a subscription in one round.
+const PER_SUBSCRIPTION_CONCURRENCY = 32;
 
 const sameId = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
 const accountNameOf = (id: string) => id.split("/").pop() ?? id;

@@ -323,8 +323,9 @@ function roleIdsOf(ctx: StepContext): PortalRoleIds {
 }
 
 // ARM's read and write budgets are per subscription: every subscription at once, at most this many in flight in each
-// (far inside the 200-write burst; a run makes one assignment per subscription, cluster and audit account).
-const PER_SUBSCRIPTION_CONCURRENCY = 10;
+// (with diagnostic settings' 32 beside them, far inside the 200-write burst; a run makes one assignment per
+// subscription, cluster and audit account, so most subscriptions' assignments go in one round).
+const PER_SUBSCRIPTION_CONCURRENCY = 32;
 
 /** Each selected cluster read now (a cluster may have gained Entra integration since the run was created); the run's value when the read fails. */
 async function readClusterAccess(ctx: StepContext): Promise<ClusterAccess[]> {
