@@ -89,9 +89,10 @@ function worker(sim: RunningSimulator, runId: string) {
   child.stderr.on("data", (c: Buffer) => (err += c.toString()));
   const report = new Promise<WorkerReport>((resolve, reject) => {
     child.on("exit", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("{"));
+      // The engine's own log lines are JSON too: the report carries a prefix.
+      const line = out.split("\n").find((l) => l.startsWith("REPORT "));
       if (code !== 0 || !line) reject(new Error(`worker exited with ${code}: ${err.slice(-2000)}`));
-      else resolve(JSON.parse(line) as WorkerReport);
+      else resolve(JSON.parse(line.slice("REPORT ".length)) as WorkerReport);
     });
   });
   return { ready, report, go: () => child.stdin.end("go\n") };

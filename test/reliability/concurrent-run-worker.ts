@@ -41,7 +41,7 @@ async function main(runId: string): Promise<void> {
     modules: STEP_MODULES,
     policy: POLICY,
   });
-  process.stdout.write(`${JSON.stringify({ pid: process.pid, runId, started, ended: Date.now(), result })}\n`);
+  process.stdout.write(`REPORT ${JSON.stringify({ pid: process.pid, runId, started, ended: Date.now(), result })}\n`);
   await closeDb();
 }
 

@@ -223,7 +223,7 @@ async function main(worker: number, runs: number): Promise<void> {
         faults,
         duplicates: duplicates((await control(sim, "GET", "/_sim/state")).body),
       };
-      process.stdout.write(`${JSON.stringify(report)}\n`);
+      process.stdout.write(`REPORT ${JSON.stringify(report)}\n`);
     }
   } finally {
     await closeDb();
@@ -267,7 +267,7 @@ async function crashPhase(phase: string, dataDir: string, simUrl: string, runId:
     });
   if (phase === "start") {
     const id = await startRun(tokens);
-    process.stdout.write(`${JSON.stringify({ runId: id })}\n`);
+    process.stdout.write(`REPORT ${JSON.stringify({ runId: id })}\n`);
     await drive(id);
     // The test kills this process before the run gets here.
     throw new Error("the run finished before the test killed it");
@@ -285,7 +285,7 @@ async function crashPhase(phase: string, dataDir: string, simUrl: string, runId:
     duplicates: duplicates((await control(sim, "GET", "/_sim/state")).body),
     unfinishedWrites,
   };
-  process.stdout.write(`${JSON.stringify(report)}\n`);
+  process.stdout.write(`REPORT ${JSON.stringify(report)}\n`);
   await closeDb();
 }
 

@@ -10,6 +10,7 @@ import { STEP_IDS } from "../../lib/steps/registry";
 import { simJson, startTestSimulator } from "../../simulator/src/testing";
 
 const WORKERS = 6;
+const REPORT = "REPORT ";
 const RUNS_PER_WORKER = 5;
 
 /** Runs one worker process (own simulator and PGlite) and collects its reports. */
@@ -29,8 +30,9 @@ function runWorker(worker: number): Promise<FaultRunReport[]> {
         resolve(
           out
             .split("\n")
-            .filter((l) => l.startsWith("{"))
-            .map((l) => JSON.parse(l) as FaultRunReport),
+            // The engine's own log lines are JSON too: reports carry a prefix.
+            .filter((l) => l.startsWith(REPORT))
+            .map((l) => JSON.parse(l.slice(REPORT.length)) as FaultRunReport),
         );
     });
   });
@@ -88,7 +90,7 @@ function crashWorker(args: string[]): { child: ChildProcess; lines: unknown[]; e
     out += c.toString();
     const parts = out.split("\n");
     out = parts.pop() ?? "";
-    for (const l of parts) if (l.startsWith("{")) lines.push(JSON.parse(l));
+    for (const l of parts) if (l.startsWith(REPORT)) lines.push(JSON.parse(l.slice(REPORT.length)));
   });
   child.stderr?.on("data", (c: Buffer) => (err += c.toString()));
   const exited = new Promise<{ code: number | null; err: string }>((resolve) => child.on("exit", (code) => resolve({ code, err })));
