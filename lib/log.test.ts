@@ -64,6 +64,13 @@ describe("log", () => {
     });
   });
 
+  it("scrub drops what lies deeper than it checks instead of passing it on", () => {
+    let deep: Record<string, unknown> = { secretless: "x" };
+    for (let i = 0; i < 10; i++) deep = { next: deep };
+    expect(JSON.stringify(scrub(deep))).toContain('"[truncated]"');
+    expect(JSON.stringify(scrub(deep))).not.toContain("secretless");
+  });
+
   it("scrub turns an error into its name and message, without its stack or cause", () => {
     const error = new Error(`failed with ${JWT}`, { cause: { token: "t" } });
     expect(scrub({ error })).toEqual({ error: { type: "Error", message: "failed with [redacted]" } });

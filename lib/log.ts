@@ -12,6 +12,7 @@ export interface LogContext {
   tenantId?: string;
 }
 
+/** pino's logger type, for callers that keep a child. */
 export type { Logger };
 
 interface LogState {
@@ -25,8 +26,8 @@ const STATE_KEY = Symbol.for("aks-portal.log");
 const globals = globalThis as typeof globalThis & { [STATE_KEY]?: LogState };
 const state: LogState = (globals[STATE_KEY] ??= { root: undefined, destination: undefined, context: new AsyncLocalStorage() });
 
-/** Field names whose values never reach the log, at any depth: the second safety net, the first being never to pass them. */
-export const SENSITIVE_KEY =
+// Field names whose values never reach the log, at any depth: the second safety net, the first being never to pass them.
+const SENSITIVE_KEY =
   /token|secret|password|passwd|authorization|api[-_]?key|private[-_]?key|encryption[-_]?key|cookie|credential|assertion|verifier|^key$/i;
 // A JWT, or a Bearer credential, inside a message or a value under an innocent name.
 const SENSITIVE_TEXT = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*|\bBearer\s+[\w.~+/=-]{8,}/g;
@@ -36,7 +37,9 @@ const MAX_DEPTH = 8;
 /** A copy of `value` with sensitive fields replaced and token-like text masked. */
 export function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return value.replace(SENSITIVE_TEXT, REDACTED);
-  if (value === null || typeof value !== "object" || depth >= MAX_DEPTH) return value;
+  if (value === null || typeof value !== "object") return value;
+  // Deeper than any event the portal logs: dropped rather than passed on unchecked.
+  if (depth >= MAX_DEPTH) return "[truncated]";
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   if (value instanceof Error) return scrub({ type: value.name, message: value.message }, depth);
   const out: Record<string, unknown> = {};
