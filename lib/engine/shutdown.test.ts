@@ -6,7 +6,7 @@ import { ACTOR, FakeAzure, fakeModules, okTokens, realSleep, runningRun, setupEn
 import { runRemainingSteps } from "./drive-run";
 import { executeStep } from "./execute-step";
 import { runJob } from "./job";
-import { drain, draining, installShutdownHandlers, resetDrainForTests, ShutdownError, trackJob } from "./shutdown";
+import { drain, draining, installShutdownHandlers, resetDrainForTests, ShutdownError, trackJob, unlessShutDown } from "./shutdown";
 
 setupEngineDb("shutdown");
 
@@ -159,6 +159,24 @@ describe("drain", () => {
     expect(result.kind === "ended" && result.end.kind === "crashed" && result.end.error).toBeInstanceOf(ShutdownError);
     expect(ran).toBe(false);
     expect(await stepOf(run.id, run.tenantId, "storage")).toMatchObject({ status: "pending", attempts: 0, leaseOwner: null });
+  });
+
+  it("leaves no listener behind on the process-wide signal for jobs that ended", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      for (let i = 0; i < 50; i++) expect(await unlessShutDown(Promise.resolve(i))).toBe(i);
+      // Node warns about a possible leak past 10 listeners on one signal; warnings are emitted on the next tick.
+      await realSleep(10);
+      expect(warnings).toEqual([]);
+      // Work still running when the grace period ends is cut off.
+      const hanging = unlessShutDown(new Promise<never>(() => {}));
+      await drain({ graceMs: 0 });
+      await expect(hanging).rejects.toBeInstanceOf(ShutdownError);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 
   it("waits for a tracked job that ends within the grace period", async () => {

@@ -45,10 +45,13 @@ export function trackJob<T>(job: Promise<T>): Promise<T> {
 export function unlessShutDown<T>(work: Promise<T>): Promise<T> {
   const { signal } = state().graceOver;
   if (signal.aborted) return Promise.reject(new ShutdownError());
-  return Promise.race([
-    work,
-    new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new ShutdownError()), { once: true })),
-  ]);
+  let onAbort = () => {};
+  const cutOff = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new ShutdownError());
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  // The signal lives as long as the process: each job's listener goes with the job, or they would pile up.
+  return Promise.race([work, cutOff]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
 /** What a drain found: jobs that ended by themselves within the grace period, jobs cut off after it, jobs left hanging. */
