@@ -97,6 +97,9 @@ test("after a full onboarding no secret or token is in the database, the logs, p
   // That output holds the run's structured log (docs/observability.md): its steps' ends and its writes with request ids.
   expect(portal.logs()).toMatch(/"event":"step\.end".*"outcome":"done"/);
   expect(portal.logs()).toMatch(/"event":"azure\.write".*"requestId":"/);
+  // Sign-ins are logged by tenant and object id, never by UPN (docs/observability.md, personal data).
+  expect(portal.logs()).toMatch(/"event":"auth\.sign_in","outcome":"success".*"userObjectId":"/);
+  expect(portal.logs()).not.toContain(OWNER);
   for (const [name, html] of Object.entries(pages)) found.push(...leaks(`the presenter-mode ${name} page`, html));
   // The simulator's log of the portal's requests (no Workbench hand-off in manual mode).
   const log = await (await request.get(`${simulatorUrl}/_sim/requests`)).text();
