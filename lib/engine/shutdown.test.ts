@@ -189,6 +189,32 @@ describe("drain", () => {
 });
 
 describe("installShutdownHandlers", () => {
+  it("does not wait for a database close that hangs longer than the release bound", async () => {
+    const saved = { SIGTERM: process.listeners("SIGTERM"), SIGINT: process.listeners("SIGINT") };
+    const handedOver = deferred();
+    let report: { databaseClosed: boolean } | undefined;
+    try {
+      process.removeAllListeners("SIGINT");
+      process.on("SIGINT", () => handedOver.resolve());
+      installShutdownHandlers({
+        graceMs: 0,
+        releaseMs: 100,
+        closeDatabase: () => new Promise<never>(() => {}),
+        report: (s) => (report = s),
+      });
+      const started = Date.now();
+      process.emit("SIGINT", "SIGINT");
+      await handedOver.promise;
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(report).toMatchObject({ signal: "SIGINT", databaseClosed: false });
+    } finally {
+      for (const signal of ["SIGTERM", "SIGINT"] as const) {
+        process.removeAllListeners(signal);
+        for (const listener of saved[signal]) process.on(signal, listener);
+      }
+    }
+  });
+
   it("on SIGTERM drains, closes the database, then hands the signal to the handlers that were there before", async () => {
     const saved = { SIGTERM: process.listeners("SIGTERM"), SIGINT: process.listeners("SIGINT") };
     const order: string[] = [];

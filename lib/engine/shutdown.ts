@@ -63,6 +63,8 @@ export interface DrainSummary {
   ms: number;
 }
 
+const DEFAULT_RELEASE_MS = 5_000;
+
 /** Bounds of a drain. */
 export interface DrainOptions {
   /** How long jobs under way may take to end by themselves. */
@@ -86,7 +88,7 @@ export function drain(options: DrainOptions): Promise<DrainSummary> {
     await settledWithin([...s.jobs], options.graceMs);
     const cutOff = s.jobs.size;
     s.graceOver.abort();
-    await settledWithin([...s.jobs], options.releaseMs ?? 5_000);
+    await settledWithin([...s.jobs], options.releaseMs ?? DEFAULT_RELEASE_MS);
     return { ended: before - cutOff, cutOff, hanging: s.jobs.size, ms: now() - t0 };
   })();
   return s.started;
@@ -138,10 +140,16 @@ export function installShutdownHandlers(hooks: ShutdownHooks): void {
       // A second signal (a shell's Ctrl+C reaches every process of the group) joins the shutdown under way.
       shuttingDown ??= (async () => {
         const summary = await drain(hooks);
-        const databaseClosed = await hooks.closeDatabase().then(
-          () => true,
-          () => false,
-        );
+        // A database that hangs must not hold the exit: its close gets the release bound too.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const databaseClosed = await Promise.race([
+          hooks.closeDatabase().then(
+            () => true,
+            () => false,
+          ),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), hooks.releaseMs ?? DEFAULT_RELEASE_MS))),
+        ]);
+        clearTimeout(timer);
         hooks.report({ ...summary, signal, databaseClosed });
         if (previous.length === 0) process.exit(signal === "SIGINT" ? 130 : 143);
         for (const listener of previous) (listener as (s: NodeJS.Signals) => void)(signal);
