@@ -9,7 +9,7 @@ import { listMyPermissions, type PermissionBlock } from "@/lib/azure/list-my-per
 import { allowsAction } from "@/lib/azure/permissions";
 import { credentialFor, TokenUnavailableError, type TokenProvider } from "@/lib/auth/tokens";
 import type { RunConfig } from "@/lib/steps/config";
-import { stepById, STEP_IDS, type StepId } from "@/lib/steps/registry";
+import { stepById, type StepId } from "@/lib/steps/registry";
 import {
   APP_CREDENTIALS,
   APP_MANAGER_ROLES,
@@ -168,9 +168,26 @@ export function mayPlanRun(probe: PermissionProbe, scope: RunScope): Promise<Dec
   return decide(probe, scope, STEP_REQUIREMENTS.storage, "Preparing an onboarding plan");
 }
 
-/** Confirming, retrying or resuming: the user could run the step the engine starts with (`next`). */
-export function mayRunStep(probe: PermissionProbe, scope: RunScope, next: StepId): Promise<Decision> {
-  return decide(probe, scope, STEP_REQUIREMENTS[next], `The step "${stepById(next).title}"`);
+/** Whether the user could run the step `id` in the run's scope. */
+export function mayRunStep(probe: PermissionProbe, scope: RunScope, id: StepId): Promise<Decision> {
+  return decide(probe, scope, STEP_REQUIREMENTS[id], `The step "${stepById(id).title}"`);
+}
+
+/**
+ * Confirming, retrying or resuming: the user could run at least one of the steps the engine starts (`starting`, side
+ * by side on the step graph). A step they can't run fails with the admin it needs named ("Ask another admin"), while
+ * theirs go on; requiring every one would stop an Owner whenever an Entra admin's step is also waiting.
+ */
+export async function mayRunAnyStep(probe: PermissionProbe, scope: RunScope, starting: readonly StepId[]): Promise<Decision> {
+  const refusals: Exclude<Decision, { allowed: true }>[] = [];
+  for (const id of starting.length > 0 ? starting : (["verification"] as const)) {
+    const decision = await mayRunStep(probe, scope, id);
+    if (decision.allowed) return decision;
+    // A sign-in or read problem is the same for every step: say it once.
+    if (decision.code !== "not_permitted") return decision;
+    refusals.push(decision);
+  }
+  return { allowed: false, code: "not_permitted", message: refusals.map((r) => r.message).join(" ") };
 }
 
 /** Revealing, acknowledging, rotating the vendor's client secret, or re-running verification (it adds a short-lived one). */
@@ -181,9 +198,4 @@ export function mayManageCredential(probe: PermissionProbe, scope: RunScope): Pr
 /** Removing what a run created: delete rights for every kind of object it made, and the app. */
 export function mayOffboardRun(probe: PermissionProbe, scope: RunScope): Promise<Decision> {
   return decide(probe, scope, OFFBOARD_REQUIREMENTS, "Removing what this run created");
-}
-
-/** The step a Continue or Confirm starts with: the first that isn't done, in run order. */
-export function nextStepOf(steps: readonly { stepId: string; status: string }[]): StepId {
-  return STEP_IDS.find((id) => steps.find((s) => s.stepId === id)?.status !== "done") ?? "verification";
 }

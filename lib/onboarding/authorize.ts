@@ -6,14 +6,14 @@ import {
   mayManageCredential,
   mayOffboardRun,
   mayPlanRun,
-  mayRunStep,
-  nextStepOf,
+  mayRunAnyStep,
   PermissionProbe,
   runScope,
   type Decision,
   type RunScope,
 } from "@/lib/authz/decide";
 import type { SessionWithUser } from "@/lib/db/sessions";
+import { startableSteps } from "@/lib/steps/registry";
 import { sessionTokens, type TokenProvider } from "@/lib/auth/tokens";
 import { actionAllowedIn, lifecycleRefusal } from "./lifecycle";
 import { getRunView, type RunView } from "./run-control";
@@ -41,7 +41,7 @@ export function decideForRun(name: DecisionName, probe: PermissionProbe, view: R
     case "plan":
       return mayPlanRun(probe, scope);
     case "run-step":
-      return mayRunStep(probe, scope, nextStepOf(view.run.steps));
+      return mayRunAnyStep(probe, scope, startableSteps(view.run.steps));
     case "credential":
       return mayManageCredential(probe, scope);
     case "offboard":

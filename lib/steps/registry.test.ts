@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { dependentsOf, needsOf, STEP_IDS, STEP_NEEDS, type StepId } from "./registry";
+import { dependentsOf, needsOf, startableSteps, STEP_IDS, STEP_NEEDS, type StepId } from "./registry";
 
 /** Step ids whose outputs a step source reads: `outputs.storage`, `outputs["app-registration"]` (comments left out). */
 function outputsRead(source: string): Set<string> {
@@ -67,5 +67,18 @@ describe("STEP_NEEDS", () => {
     expect(dependentsOf("app-registration")).toEqual(["role-assignments", "workbench-handoff", "verification"]);
     expect(dependentsOf("diagnostic-settings")).toEqual(["verification"]);
     expect(dependentsOf("verification")).toEqual([]);
+  });
+
+  it("starts every step whose needs are done: the three roots at first, then what each finish frees", () => {
+    const steps = (done: readonly StepId[], only: readonly StepId[] = STEP_IDS) =>
+      only.map((stepId) => ({ stepId, status: done.includes(stepId) ? "done" : "pending" }));
+    expect(startableSteps(steps([]))).toEqual(["storage", "app-registration", "custom-role"]);
+    expect(startableSteps(steps(["storage"]))).toEqual(["diagnostic-settings", "app-registration", "custom-role"]);
+    expect(startableSteps(steps(["storage", "diagnostic-settings", "app-registration", "custom-role"]))).toEqual(["role-assignments"]);
+    expect(startableSteps(steps([...STEP_IDS]))).toEqual([]);
+    // A need the run doesn't have (a run made before the step existed) holds nothing back.
+    expect(startableSteps(steps(["storage", "app-registration"], ["storage", "app-registration", "role-assignments"]))).toEqual([
+      "role-assignments",
+    ]);
   });
 });

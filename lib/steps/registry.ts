@@ -87,6 +87,16 @@ export function needsOf(id: StepId): readonly StepId[] {
   return STEP_NEEDS[id];
 }
 
+/**
+ * The steps a drive of the run starts at once: not done, with every need done (a need the run doesn't have holds
+ * nothing back). Run order; the engine (lib/engine/drive-run.ts) starts exactly these.
+ */
+export function startableSteps(steps: readonly { stepId: string; status: string }[]): StepId[] {
+  const inRun = new Set(steps.map((s) => s.stepId));
+  const done = new Set(steps.filter((s) => s.status === "done").map((s) => s.stepId));
+  return STEP_IDS.filter((id) => inRun.has(id) && !done.has(id) && STEP_NEEDS[id].every((n) => done.has(n) || !inRun.has(n)));
+}
+
 /** The steps that need `id`, directly or through others: what a failure of `id` holds back. */
 export function dependentsOf(id: StepId): StepId[] {
   const out = new Set<StepId>();

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getAccessToken, SESSION_ENDED_MESSAGE, sessionTokens } from "../../../lib/auth/tokens";
 import { ACTION_DECISIONS } from "../../../lib/authz/actions";
-import { mayManageCredential, mayOffboardRun, mayRunStep, PermissionProbe, runScope } from "../../../lib/authz/decide";
+import { mayManageCredential, mayOffboardRun, mayRunAnyStep, mayRunStep, PermissionProbe, runScope } from "../../../lib/authz/decide";
 import {
   closeDb,
   configureDb,
@@ -224,6 +224,11 @@ describe("authorization of customer actions", () => {
       message: expect.stringMatching(/Cloud Application Administrator/),
     });
     expect(await mayOffboardRun(probe, scope)).toMatchObject({ allowed: false });
+    // Steps start side by side: one of them theirs is enough to go on; none, and every missing role is named.
+    expect(await mayRunAnyStep(probe, scope, ["app-registration", "diagnostic-settings", "custom-role"])).toEqual({ allowed: true });
+    const neither = await mayRunAnyStep(probe, scope, ["app-registration", "custom-role"]);
+    expect(neither).toMatchObject({ allowed: false, code: "not_permitted" });
+    expect(neither.allowed ? "" : neither.message).toMatch(/Cloud Application Administrator.*Owner/s);
 
     // Posted directly: Continue on a run stopped before the custom role is refused.
     const failed = await runIn("failed", "custom-role");
