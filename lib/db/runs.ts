@@ -6,6 +6,7 @@
 import "server-only";
 import crypto from "node:crypto";
 import { z } from "zod";
+import { log } from "@/lib/log";
 import { Prisma } from "./generated/client";
 import { db } from "./client";
 import { jsonParam, type JsonValue } from "./json";
@@ -167,7 +168,7 @@ export async function setRunPlan(runId: string, plan: JsonValue): Promise<boolea
       "plan" = ${jsonParam(plan)}::jsonb, "status" = 'planned',
       "plan_confirmed_at" = NULL, "plan_confirmed_by_upn" = NULL, "updated_at" = now()
     WHERE "id" = ${runId} AND "status" IN ('draft', 'planned')`;
-  return count === 1;
+  return changed(count, runId, "planned");
 }
 
 /**
@@ -198,7 +199,7 @@ export async function setRunStatus(runId: string, status: RunStatus, options: { 
   const count = await prisma.$executeRaw`
     UPDATE "onboarding_runs" SET "status" = ${status}::"RunStatus", "updated_at" = now()
     WHERE "id" = ${runId} ${from} ${confirmed}`;
-  return count === 1;
+  return changed(count, runId, status);
 }
 
 /**
@@ -213,7 +214,14 @@ export async function beginRunOffboarding(runId: string, from: readonly RunStatu
     WHERE "id" = ${runId} AND "status"::text IN (${Prisma.join(from)})
       AND NOT EXISTS (SELECT 1 FROM "step_runs" s WHERE s."run_id" = ${runId} AND s."lease_owner" IS NOT NULL AND s."lease_expires_at" > now())
       AND NOT EXISTS (SELECT 1 FROM "credential_rotations" c WHERE c."run_id" = ${runId} AND c."status" = 'running' AND c."lease_expires_at" > now())`;
-  return count === 1;
+  return changed(count, runId, "offboarding");
+}
+
+// Every change of a run's status passes here: one log line each, whoever made it (an admin's action or the engine).
+function changed(count: number, runId: string, status: RunStatus): boolean {
+  if (count !== 1) return false;
+  log().info({ event: "run.status", runId, status }, `run ${runId} is ${status}`);
+  return true;
 }
 
 /**

@@ -156,7 +156,7 @@ async function failRun(input: RunRemainingStepsInput, first: FailedStep, failure
     return { outcome: "stopped", code: "busy", message: "Another execution is working on this run. Its progress shows here." };
   // From running only: a cancel that raced these steps wins.
   if (await setRunStatus(runId, "failed", { from: ["running"] })) {
-    log().warn({ event: "run.status", status: "failed", failedStep: first.stepId }, `run ${runId} failed`);
+    log().warn({ event: "run.failed", failedStep: first.stepId }, `run ${runId} failed at ${first.stepId}`);
     const code = first.result.ok ? undefined : first.result.code;
     await recordAuditEvent({
       tenantId,
@@ -190,7 +190,7 @@ async function completeRun(input: RunRemainingStepsInput): Promise<RunRemainingS
   if (!(await setRunStatus(runId, "completed", { from: ["running"] }))) {
     return { outcome: "stopped", code: "not_running", message: "This run was ended by someone else meanwhile." };
   }
-  log().info({ event: "run.status", status: "completed", attention: attention.length }, `run ${runId} completed`);
+  log().info({ event: "run.completed", attention: attention.length }, `run ${runId} completed`);
   const needAttention = [...new Set(attention.map((a) => a.subject))];
   await recordAuditEvent({
     tenantId,

@@ -131,6 +131,7 @@ describe("observability of a full run", () => {
     expect(ofRun.filter((l) => l.event?.startsWith("run.")).map((l) => [l.event, l.status ?? l.outcome])).toEqual([
       ["run.drive.start", undefined],
       ["run.status", "completed"],
+      ["run.completed", undefined],
       ["run.drive.end", "completed"],
     ]);
 
