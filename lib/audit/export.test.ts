@@ -3,6 +3,7 @@ import type { AuditEvent } from "@/lib/db/audit";
 import { auditEventHash, GENESIS_HASH } from "@/lib/db/audit-hash";
 import { verifyChain } from "./chain";
 import { auditExportStream, checkExportLines, csvCell, parseJsonLines, type AuditExportSource } from "./export";
+import { captureLog } from "@/test/support/log-capture";
 
 function event(over: Partial<Omit<AuditEvent, "prevHash">> & { prevHash?: string } = {}): AuditEvent {
   const fields = {
@@ -80,11 +81,17 @@ describe("CSV", () => {
   });
 
   it("errors the stream when reading stops midway, so the download fails instead of ending short", async () => {
-    const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const { text, error } = await read(auditExportStream(source({ format: "csv", chunks: chunksOf(chain(6), 2, 4) })));
-    expect(error).toMatchObject({ message: "connection reset" });
-    expect(text.split("\r\n").filter(Boolean)).toHaveLength(1 + 4);
-    expect(log).toHaveBeenCalledWith("[audit] export of tenant t stopped after 4 events: connection reset");
+    const capture = captureLog();
+    try {
+      const { text, error } = await read(auditExportStream(source({ format: "csv", chunks: chunksOf(chain(6), 2, 4) })));
+      expect(error).toMatchObject({ message: "connection reset" });
+      expect(text.split("\r\n").filter(Boolean)).toHaveLength(1 + 4);
+      expect(capture.lines).toMatchObject([
+        { level: "error", event: "audit.export_stopped", tenantId: "t", events: 4, error: "Error: connection reset" },
+      ]);
+    } finally {
+      capture.stop();
+    }
   });
 });
 

@@ -2,6 +2,7 @@
 // hashes and the chain check made while streaming) and CSV (RFC 4180, formula-injection safe). Parsing and checking a
 // JSON Lines export one line at a time, for files of any size.
 import "server-only";
+import { errorText, log } from "@/lib/log";
 import type { AuditEvent, JsonValue } from "@/lib/db/audit";
 import { ChainVerifier, type ChainEvent } from "./chain";
 
@@ -147,8 +148,9 @@ export function auditExportStream(source: AuditExportSource): ReadableStream<Uin
       try {
         next = await iterator.next();
       } catch (error) {
-        console.error(
-          `[audit] export of tenant ${source.tenantId} stopped after ${count} events: ${error instanceof Error ? error.message : "unknown error"}`,
+        log().error(
+          { event: "audit.export_stopped", tenantId: source.tenantId, events: count, error: errorText(error) },
+          `audit export stopped after ${count} events`,
         );
         if (source.format === "csv") {
           controller.error(error);

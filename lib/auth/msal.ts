@@ -1,5 +1,6 @@
 // MSAL Node confidential client for the portal's own app registration.
 import "server-only";
+import { log } from "@/lib/log";
 import { ConfidentialClientApplication, LogLevel, type ICachePlugin, type TokenCacheContext } from "@azure/msal-node";
 import { z } from "zod";
 import { deadline, formatSeconds, requestTimeoutMs, timedMsalNetwork } from "@/lib/azure/timeouts";
@@ -83,7 +84,7 @@ export async function createMsalClient(store?: CacheStore): Promise<Confidential
         piiLoggingEnabled: false,
         logLevel: LogLevel.Warning,
         loggerCallback: (level, message) => {
-          if (level <= LogLevel.Warning) console.warn(`[msal] ${message}`);
+          if (level <= LogLevel.Warning) log().warn({ event: "msal" }, message);
         },
       },
     },

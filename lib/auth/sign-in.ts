@@ -1,5 +1,6 @@
 // Authorization code flow with PKCE, state and nonce: start, complete, sign out.
 import "server-only";
+import { log } from "@/lib/log";
 import { CryptoProvider } from "@azure/msal-node";
 import { z } from "zod";
 import { decrypt, encrypt, randomToken, sha256 } from "@/lib/crypto";
@@ -144,7 +145,10 @@ export async function completeSignIn(
       { code: params.code, state: params.state },
     );
   } catch (error) {
-    console.warn(`[auth] token exchange failed: ${error instanceof Error ? error.name : "unknown error"}`);
+    log().warn(
+      { event: "auth.code_exchange_failed", error: error instanceof Error ? error.name : "unknown error" },
+      "sign-in code exchange failed",
+    );
     return fail("failed");
   }
   const claims = idClaimsSchema.safeParse(result.idTokenClaims);

@@ -1,6 +1,7 @@
 // The signed-in admin's delegated tokens, in one place: read from the session's server-side MSAL cache, handed to the
 // engine as a TokenProvider, and given to the Azure SDKs as a TokenCredential.
 import "server-only";
+import { log } from "@/lib/log";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import { InteractionRequiredAuthError } from "@azure/msal-node";
 import { failure, type ActionResult } from "@/lib/action-result";
@@ -56,7 +57,10 @@ export async function getAccessToken(session: SessionWithUser, resource: TokenRe
     return { ok: true, token: result.accessToken, expiresOn: result.expiresOn ?? new Date(Date.now() + 5 * 60_000) };
   } catch (error) {
     if (error instanceof InteractionRequiredAuthError) return reauth();
-    console.warn(`[auth] silent token for ${resource} failed: ${error instanceof Error ? error.name : "unknown"}`);
+    log().warn(
+      { event: "auth.token_failed", resource, error: error instanceof Error ? error.name : "unknown" },
+      `silent token for ${resource} failed`,
+    );
     return { ok: false, code: "token_failed", message: "Microsoft sign-in could not issue a token just now. Try again in a moment." };
   }
 }

@@ -23,6 +23,7 @@ import { buildStepContext, type Actor, type ContextObserver } from "./context";
 import type { Heartbeat } from "./heartbeat";
 import { newLeaseOwner } from "./ids";
 import { runJob, type JobResult } from "./job";
+import { ShutdownError } from "./shutdown";
 import {
   backoffMs,
   classifyFailure,
@@ -154,7 +155,10 @@ async function executeInContext(input: ExecuteStepInput): Promise<ExecuteStepRes
   }
   const { end, released } = job;
   if (end.kind === "crashed") {
-    log().error({ event: "step.crashed", error: errorText(end.error) }, `step ${stepId} crashed`);
+    // A server shutting down hands its steps back on purpose: expected, so not an error.
+    if (end.error instanceof ShutdownError)
+      log().info({ event: "step.handed_back" }, `step ${stepId} handed back: the server is shutting down`);
+    else log().error({ event: "step.crashed", error: errorText(end.error) }, `step ${stepId} crashed`);
     return { ok: false, code: INTERRUPTED.code, message: INTERRUPTED.message, status: "pending", error: INTERRUPTED };
   }
   if (end.kind === "stalled") {

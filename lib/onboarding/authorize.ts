@@ -1,5 +1,6 @@
 // The gate every customer action passes before it reads or writes anything of a run: tenant, lifecycle, live authorization.
 import "server-only";
+import { log } from "@/lib/log";
 import { failure, type ActionResult } from "@/lib/action-result";
 import { ACTION_DECISIONS, type ActionName, type DecisionName } from "@/lib/authz/actions";
 import {
@@ -51,7 +52,10 @@ export function decideForRun(name: DecisionName, probe: PermissionProbe, view: R
 
 function refusal(session: SessionWithUser, action: ActionName, decision: Exclude<Decision, { allowed: true }>): ActionResult<never> {
   // Logged, not audited: a refused attempt writes nothing to the database (the audit trail records what was done).
-  console.warn(`[authz] refused ${action} for user ${session.user.id}: ${decision.code}`);
+  log().warn(
+    { event: "authz.refused", action, code: decision.code, tenantId: session.user.tenantId, objectId: session.user.objectId },
+    `refused ${action}: ${decision.code}`,
+  );
   return failure(decision.message, { code: decision.code === "reauth_required" ? "reauth_required" : "not_permitted" });
 }
 

@@ -1,5 +1,6 @@
 // Capture the signing-in tenant's display name, so the vendor's list reads "Contoso" instead of a GUID.
 import "server-only";
+import { log } from "@/lib/log";
 import { delegatedCredential } from "@/lib/auth/tokens";
 import { AzureOperationError } from "@/lib/azure/errors";
 import { getHomeTenant } from "@/lib/azure/get-home-tenant";
@@ -19,7 +20,10 @@ export async function rememberTenantName(armToken: { token: string; expiresOn: D
     await upsertTenantName({ id: tenant.tenantId, displayName: tenant.displayName, defaultDomain: tenant.defaultDomain });
     return true;
   } catch (error) {
-    console.warn(`[auth] tenant name not captured: ${error instanceof AzureOperationError ? error.code : "unexpected error"}`);
+    log().warn(
+      { event: "auth.tenant_name_failed", code: error instanceof AzureOperationError ? error.code : "unexpected" },
+      "tenant name not captured",
+    );
     return false;
   }
 }
