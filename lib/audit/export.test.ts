@@ -155,8 +155,9 @@ describe("JSON Lines", () => {
   });
 
   it("when reading stops midway: an end line saying the export is incomplete, then a stream error", async () => {
-    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const capture = captureLog();
     const { text, error } = await read(auditExportStream(source({ chunks: chunksOf(chain(6), 2, 4) })));
+    capture.stop();
     expect(error).toMatchObject({ message: "connection reset" });
     const parsed = parseJsonLines(text);
     expect(parsed.events).toHaveLength(4);
