@@ -1,56 +1,21 @@
 // The engine with the real step modules against the simulator: plan, run all seven steps, re-run with zero writes.
-import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  closeDb,
-  configureDb,
-  confirmRunPlan,
-  createRun,
-  getRunForTenant,
-  lastSucceeded,
-  listOperations,
-  migrate,
-  setRunPlan,
-  setRunStatus,
-} from "../../../lib/db";
+import { describe, expect, it } from "vitest";
+import { confirmRunPlan, createRun, getRunForTenant, lastSucceeded, listOperations, setRunPlan, setRunStatus } from "../../../lib/db";
 import { executeStep } from "../../../lib/engine/execute-step";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/auth/tokens";
 import { STEP_IDS } from "../../../lib/steps/registry";
 import type { StepModule } from "../../../lib/steps/types";
 import type { RunningSimulator } from "../../../simulator/src/index";
-import { simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";
-import { OWNER, setFaults, setLatency, simRequests, startSimForPortal, TENANT } from "../azure/support";
+import { OWNER, setFaults, setLatency, simRequests, TENANT } from "../azure/support";
 import { defaultRunConfig, testStepContext } from "../steps/context";
-import { testDbOptions } from "../../support/pglite-template";
+import { FAST_LATENCY, portalFixture } from "../portal-fixture";
 
 let sim: RunningSimulator;
-const dataDir = path.join(".test-data", `engine-e2e-${crypto.randomBytes(4).toString("hex")}`);
+const { tokensOf } = portalFixture("engine-e2e", { blob: true, latency: FAST_LATENCY }, (started) => (sim = started));
+const tokens = tokensOf(OWNER);
 
-beforeAll(async () => {
-  // Azurite: Verification lists and reads the audit blobs as the app.
-  sim = await startSimForPortal({ blob: true });
-  process.env.WORKBENCH_URL = `${sim.url}/workbench`;
-  process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 });
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-}, 180_000);
-afterAll(async () => {
-  await closeDb();
-  await sim.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-const tokens: TokenProvider = async (resource) => ({
-  ok: true,
-  token: await simToken(sim, { upn: OWNER, resource }),
-  expiresOn: new Date(Date.now() + 3_600_000),
-});
 const actor = { userId: null, upn: OWNER };
 
 async function startRun() {

@@ -1,17 +1,14 @@
 // A full run against the simulator, observed as an operator would: its log (every step's start and end, every write
 // with Azure's request ids, no secret) and a /metrics scrape (runs, steps, requests), with and without the bearer token.
 import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import { NextRequest } from "next/server";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { acquireStepLease, closeDb, configureDb, confirmRunPlan, createRun, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
+import { describe, expect, it, vi } from "vitest";
+import { acquireStepLease, confirmRunPlan, createRun, setRunPlan, setRunStatus } from "../../../lib/db";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { executeStep } from "../../../lib/engine/execute-step";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import { isWrite, operationOf, type OutboundService } from "../../../lib/azure/request-log-policy";
 import { AzureOperationError } from "../../../lib/azure/errors";
-import type { TokenProvider } from "../../../lib/auth/tokens";
 import { STEP_IDS } from "../../../lib/steps/registry";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { deviceSecret } from "../../../simulator/src/workbench";
@@ -19,9 +16,9 @@ import { simToken, TEST_CLIENT, TEST_WORKBENCH_KEY } from "../../../simulator/sr
 import { GET as scrape } from "../../../app/metrics/route";
 import { captureLog, type LogLine } from "../../support/log-capture";
 import { fakeModules, fakeStep, FakeAzure, fakeTime, realSleep, runningRun } from "../../support/engine";
-import { testDbOptions } from "../../support/pglite-template";
-import { OWNER, setLatency, simRequests, startSimForPortal, TENANT } from "../azure/support";
+import { OWNER, simRequests, TENANT } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
+import { FAST_LATENCY, portalFixture } from "../portal-fixture";
 
 const METRICS_TOKEN = crypto.randomBytes(24).toString("hex");
 // Before the first env() call, which caches the configuration.
@@ -29,29 +26,9 @@ vi.stubEnv("METRICS_TOKEN", METRICS_TOKEN);
 vi.stubEnv("LOG_LEVEL", "info");
 
 let sim: RunningSimulator;
-const dataDir = path.join(".test-data", `observability-${crypto.randomBytes(4).toString("hex")}`);
+const { tokensOf } = portalFixture("observability", { blob: true, latency: FAST_LATENCY }, (started) => (sim = started));
+const tokens = tokensOf(OWNER);
 const JWT = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+/;
-
-beforeAll(async () => {
-  // Azurite: Verification lists and reads the audit blobs as the app.
-  sim = await startSimForPortal({ blob: true });
-  process.env.WORKBENCH_URL = `${sim.url}/workbench`;
-  process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 });
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-}, 180_000);
-afterAll(async () => {
-  await closeDb();
-  await sim.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-const tokens: TokenProvider = async (resource) => ({
-  ok: true,
-  token: await simToken(sim, { upn: OWNER, resource }),
-  expiresOn: new Date(Date.now() + 3_600_000),
-});
 
 // The service a simulator request went to, as the portal names it; null for what the portal's request log doesn't cover.
 function serviceOf(url: string): OutboundService | null {

@@ -1,34 +1,20 @@
 // Outbound time limits against the simulator: a request held past AZURE_REQUEST_TIMEOUT_SECONDS becomes a transient
 // timeout the engine retries; held for good, the step stops with a clear message and its lease released.
-import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createStorageAccount } from "../../../lib/azure/create-storage-account";
 import { AzureOperationError, classifyAzureError } from "../../../lib/azure/errors";
 import { getApplicationByUniqueName } from "../../../lib/azure/get-application-by-unique-name";
 import { listWorkbenchDevices } from "../../../lib/workbench/list-devices";
 import { workbenchConfig } from "../../../lib/workbench/client";
-import {
-  closeDb,
-  configureDb,
-  confirmRunPlan,
-  createRun,
-  getRunForTenant,
-  listOperations,
-  migrate,
-  setRunPlan,
-  setRunStatus,
-} from "../../../lib/db";
+import { confirmRunPlan, createRun, getRunForTenant, listOperations, setRunPlan, setRunStatus } from "../../../lib/db";
 import { executeStep } from "../../../lib/engine/execute-step";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/auth/tokens";
 import { STEP_IDS } from "../../../lib/steps/registry";
 import type { RunningSimulator } from "../../../simulator/src/index";
-import { simJson, simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";
-import { azureError, OWNER, setLatency, startSimForPortal, SUB_PROD, TENANT, userCredential } from "../azure/support";
+import { simJson } from "../../../simulator/src/testing";
+import { azureError, OWNER, setLatency, SUB_PROD, TENANT, userCredential } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
-import { testDbOptions } from "../../support/pglite-template";
+import { portalFixture } from "../portal-fixture";
 
 // env() parses once per process: the limits must be set before the first call. 2 s keeps the file fast (real: 30 s)
 // and still leaves a loaded CI machine's simulator time to answer the requests that are not held.
@@ -36,29 +22,13 @@ process.env.AZURE_REQUEST_TIMEOUT_SECONDS = "2";
 process.env.AZURE_LRO_BUDGET_SECONDS = "3";
 
 let sim: RunningSimulator;
-const dataDir = path.join(".test-data", `engine-timeouts-${crypto.randomBytes(4).toString("hex")}`);
-const tokens: TokenProvider = async (resource) => ({
-  ok: true,
-  token: await simToken(sim, { upn: OWNER, resource }),
-  expiresOn: new Date(Date.now() + 3_600_000),
-});
+const { tokensOf } = portalFixture("engine-timeouts", {}, (started) => (sim = started));
+const tokens = tokensOf(OWNER);
+// Before the fixture closes the simulator: held requests are let go.
+afterAll(() => simJson(sim, "DELETE", "/_sim/holds"));
 const actor = { userId: null, upn: OWNER };
 const POLICY = { transientBaseDelayMs: 100, transientMaxDelayMs: 200, retryAfterMaxMs: 200 };
 const DIAGNOSTIC_PUT = "/providers/Microsoft\\.Insights/diagnosticSettings/";
-
-beforeAll(async () => {
-  sim = await startSimForPortal();
-  process.env.WORKBENCH_URL = `${sim.url}/workbench`;
-  process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-}, 120_000);
-afterAll(async () => {
-  await simJson(sim, "DELETE", "/_sim/holds");
-  await closeDb();
-  await sim.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
 
 /** A fresh simulated tenant and a running run whose storage step is done: the next step is the diagnostic settings. */
 async function runAtDiagnosticSettings() {

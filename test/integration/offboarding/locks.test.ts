@@ -1,30 +1,22 @@
 // Offboarding in an estate with CanNotDelete locks (simulator/scenarios/locks.json: Production's rg-aks-audit and the whole
 // Development subscription): what a lock protects stays, with the lock and who can remove it named; everything else goes.
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, configureDb, confirmRunPlan, createRun, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
+import { describe, expect, it } from "vitest";
+import { confirmRunPlan, createRun, setRunPlan, setRunStatus } from "../../../lib/db";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/auth/tokens";
 import { executeOffboarding } from "../../../lib/offboarding/execute";
 import { STEP_IDS } from "../../../lib/steps/registry";
 import { scenarioSchema } from "../../../simulator/src/contract";
 import type { RunningSimulator } from "../../../simulator/src/index";
-import { simToken, TEST_WORKBENCH_KEY, type JsonBody } from "../../../simulator/src/testing";
-import { testDbOptions } from "../../support/pglite-template";
-import { OWNER, setLatency, simState, startSimForPortal, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
+import { type JsonBody } from "../../../simulator/src/testing";
+import { OWNER, simState, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
+import { portalFixture } from "../portal-fixture";
 
 let sim: RunningSimulator;
-const dataDir = path.join(".test-data", `offboarding-locks-${crypto.randomBytes(4).toString("hex")}`);
-const tokens: TokenProvider = async (resource) => ({
-  ok: true,
-  token: await simToken(sim, { upn: OWNER, resource }),
-  expiresOn: new Date(Date.now() + 3_600_000),
-});
 const actor = { userId: null, upn: OWNER };
 const enginePolicy = {
   transientBaseDelayMs: 50,
@@ -45,20 +37,16 @@ const policy = {
   leaseTtlMs: 30_000,
 };
 const scenario = scenarioSchema.parse(JSON.parse(fs.readFileSync(path.join("simulator", "scenarios", "locks.json"), "utf8")));
-
-beforeAll(async () => {
-  sim = await startSimForPortal({ blob: true, scenario });
-  process.env.WORKBENCH_URL = `${sim.url}/workbench`;
-  process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0, resourceGroupDelete: 100 }, replicationMs: 0 });
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-}, 60_000);
-afterAll(async () => {
-  await closeDb();
-  await sim.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
+const { tokensOf } = portalFixture(
+  "offboarding-locks",
+  {
+    blob: true,
+    scenario,
+    latency: { lroMs: { storageAccount: 100, providerRegistration: 0, resourceGroupDelete: 100 }, replicationMs: 0 },
+  },
+  (started) => (sim = started),
+);
+const tokens = tokensOf(OWNER);
 
 const ofType = (state: JsonBody, type: string): JsonBody[] =>
   (state.arm as JsonBody[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());

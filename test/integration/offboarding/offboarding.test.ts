@@ -1,19 +1,15 @@
 // Offboarding against the simulator: onboard with the engine, remove what the run created, compare Azure with before.
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { putCustomRoleDefinition } from "../../../lib/azure/put-custom-role-definition";
 import { customRoleId } from "../../../lib/azure/names";
 import {
-  closeDb,
-  configureDb,
   confirmRunPlan,
   createRun,
   getOffboarding,
   listAuditEvents,
   listOperations,
-  migrate,
   recordIntent,
   setRunPlan,
   setRunStatus,
@@ -22,7 +18,6 @@ import { executeStep } from "../../../lib/engine/execute-step";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/auth/tokens";
 import { executeOffboarding, liveContextFor, type ExecuteOffboardingResult } from "../../../lib/offboarding/execute";
 import { planOffboarding } from "../../../lib/offboarding/plan";
 import { AKS_READ_ONLY_ROLE, AKS_READ_ONLY_ROLE_KEY } from "../../../lib/steps/custom-role";
@@ -30,18 +25,14 @@ import type { RunConfig } from "../../../lib/steps/config";
 import { STEP_IDS } from "../../../lib/steps/registry";
 import { scenarioSchema } from "../../../simulator/src/contract";
 import type { RunningSimulator } from "../../../simulator/src/index";
-import { simToken, TEST_WORKBENCH_KEY, type JsonBody } from "../../../simulator/src/testing";
-import { OWNER, setFaults, setLatency, simRequests, simState, startSimForPortal, SUB_PROD, TENANT, userCredential } from "../azure/support";
+import { type JsonBody } from "../../../simulator/src/testing";
+import { OWNER, setFaults, setLatency, simRequests, simState, SUB_PROD, TENANT, userCredential } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
-import { testDbOptions } from "../../support/pglite-template";
+import { portalFixture } from "../portal-fixture";
 
 let sim: RunningSimulator;
-const dataDir = path.join(".test-data", `offboarding-${crypto.randomBytes(4).toString("hex")}`);
-const tokens: TokenProvider = async (resource) => ({
-  ok: true,
-  token: await simToken(sim, { upn: OWNER, resource }),
-  expiresOn: new Date(Date.now() + 3_600_000),
-});
+const { tokensOf } = portalFixture("offboarding", { blob: true }, (started) => (sim = started));
+const tokens = tokensOf(OWNER);
 const actor = { userId: null, upn: OWNER };
 const enginePolicy = {
   transientBaseDelayMs: 50,
@@ -62,18 +53,6 @@ const policy = {
   leaseTtlMs: 30_000,
 };
 
-beforeAll(async () => {
-  sim = await startSimForPortal({ blob: true });
-  process.env.WORKBENCH_URL = `${sim.url}/workbench`;
-  process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-}, 60_000);
-afterAll(async () => {
-  await closeDb();
-  await sim.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
 const scenario = (name: string) => scenarioSchema.parse(JSON.parse(fs.readFileSync(path.join("simulator", "scenarios", name), "utf8")));
 
 beforeEach(async () => {

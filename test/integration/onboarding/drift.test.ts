@@ -1,25 +1,12 @@
 // Re-check coverage against the simulator: a completed run, new clusters (existing and new region) and a deleted setting,
 // extension → plan → engine → clean re-check, with no duplicates, one secret and Workbench told about the new account.
 import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  closeDb,
-  configureDb,
-  confirmRunPlan,
-  getRunForTenant,
-  listAuditChain,
-  migrate,
-  setRunStatus,
-  upsertUser,
-  type SessionWithUser,
-} from "../../../lib/db";
+import { describe, expect, it } from "vitest";
+import { confirmRunPlan, getRunForTenant, listAuditChain, setRunStatus, upsertUser, type SessionWithUser } from "../../../lib/db";
 import { createRun } from "../../../lib/db/runs";
 import { toJsonValue } from "../../../lib/db/json";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/auth/tokens";
 import { extendCoverage, recheckCoverage } from "../../../lib/onboarding/drift";
 import { planStoredRun, type StoredPlan } from "../../../lib/onboarding/plan";
 import { customRoleId, roleAssignmentName } from "../../../lib/azure/names";
@@ -28,46 +15,20 @@ import { DIAGNOSTIC_SETTING_NAME } from "../../../lib/steps/diagnostic-settings"
 import { STEP_IDS } from "../../../lib/steps/registry";
 import { suggestStorageAccountName } from "../../../lib/steps/storage-names";
 import type { RunningSimulator } from "../../../simulator/src/index";
-import { simJson, simToken, TEST_WORKBENCH_KEY, type JsonBody } from "../../../simulator/src/testing";
-import { OWNER, setLatency, simState, startSimForPortal, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
+import { simJson, simToken, type JsonBody } from "../../../simulator/src/testing";
+import { OWNER, setLatency, simState, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
-import { testDbOptions } from "../../support/pglite-template";
+import { FAST_LATENCY, portalFixture, sessionOf } from "../portal-fixture";
 
 let sim: RunningSimulator;
 let session: SessionWithUser;
-const dataDir = path.join(".test-data", `drift-${crypto.randomBytes(4).toString("hex")}`);
+const { tokensOf } = portalFixture(
+  "drift",
+  { blob: true, latency: FAST_LATENCY, ready: async () => void (session = await sessionOf(OWNER, "Olivia Owner")) },
+  (started) => (sim = started),
+);
+const tokens = tokensOf(OWNER);
 
-beforeAll(async () => {
-  sim = await startSimForPortal({ blob: true });
-  process.env.WORKBENCH_URL = `${sim.url}/workbench`;
-  process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 });
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-  const user = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn: OWNER, displayName: "Olivia Owner" });
-  const now = new Date();
-  session = {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
-}, 60_000);
-afterAll(async () => {
-  await closeDb();
-  await sim.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-const tokens: TokenProvider = async (resource) => ({
-  ok: true,
-  token: await simToken(sim, { upn: OWNER, resource }),
-  expiresOn: new Date(Date.now() + 3_600_000),
-});
 const actor = () => ({ userId: session.user.id, upn: OWNER });
 const ofType = (state: JsonBody, type: string): JsonBody[] =>
   (state.arm as JsonBody[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());

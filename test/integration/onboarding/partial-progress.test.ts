@@ -1,27 +1,15 @@
 // Partial progress on the cluster-at-limit estate: one cluster already has 5 diagnostic settings. The plan flags it and
 // can leave it out; a confirmed run completes for every other cluster ("Complete — 1 cluster needs attention"), and
 // once the admin frees a slot, Re-check coverage → Extend onboards it.
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  closeDb,
-  configureDb,
-  confirmRunPlan,
-  getRunForTenant,
-  listAuditChain,
-  migrate,
-  setRunStatus,
-  upsertUser,
-  type SessionWithUser,
-} from "../../../lib/db";
+import { beforeEach, describe, expect, it } from "vitest";
+import { confirmRunPlan, getRunForTenant, listAuditChain, setRunStatus, type SessionWithUser } from "../../../lib/db";
 import { createRun } from "../../../lib/db/runs";
 import { toJsonValue } from "../../../lib/db/json";
 import { listRunsAttention } from "../../../lib/db/step-runs";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/auth/tokens";
 import { extendCoverage, recheckCoverage } from "../../../lib/onboarding/drift";
 import { flaggedClusters, leaveClusterOut, planStoredRun, type StoredPlan } from "../../../lib/onboarding/plan";
 import { clustersNeedingAttention, completedRunText } from "../../../lib/onboarding/step-summary";
@@ -31,51 +19,27 @@ import { STEP_IDS } from "../../../lib/steps/registry";
 import { parseVerificationOutput } from "../../../lib/steps/verification-results";
 import { scenarioSchema } from "../../../simulator/src/contract";
 import type { RunningSimulator } from "../../../simulator/src/index";
-import { simJson, simToken, TEST_WORKBENCH_KEY, type JsonBody } from "../../../simulator/src/testing";
-import { OWNER, setLatency, simState, startSimForPortal, TENANT } from "../azure/support";
+import { simJson, simToken, type JsonBody } from "../../../simulator/src/testing";
+import { OWNER, setLatency, simState, TENANT } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
-import { testDbOptions } from "../../support/pglite-template";
+import { portalFixture, sessionOf } from "../portal-fixture";
 
 let sim: RunningSimulator;
 let session: SessionWithUser;
-const dataDir = path.join(".test-data", `partial-${crypto.randomBytes(4).toString("hex")}`);
+const { tokensOf } = portalFixture(
+  "partial",
+  { blob: true, ready: async () => void (session = await sessionOf(OWNER, "Olivia Owner")) },
+  (started) => (sim = started),
+);
+const tokens = tokensOf(OWNER);
 const AT_LIMIT = "aks-payments-prod";
 const scenario = scenarioSchema.parse(JSON.parse(fs.readFileSync(path.join("simulator", "scenarios", "cluster-at-limit.json"), "utf8")));
 
-beforeAll(async () => {
-  sim = await startSimForPortal({ blob: true });
-  process.env.WORKBENCH_URL = `${sim.url}/workbench`;
-  process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-  const user = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn: OWNER, displayName: "Olivia Owner" });
-  const now = new Date();
-  session = {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
-}, 60_000);
 beforeEach(async () => {
   await sim.reset(scenario);
   await setLatency(sim, { lroMs: { storageAccount: 100, providerRegistration: 0 }, replicationMs: 0 });
 });
-afterAll(async () => {
-  await closeDb();
-  await sim.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
 
-const tokens: TokenProvider = async (resource) => ({
-  ok: true,
-  token: await simToken(sim, { upn: OWNER, resource }),
-  expiresOn: new Date(Date.now() + 3_600_000),
-});
 const ofType = (state: JsonBody, type: string): JsonBody[] =>
   (state.arm as JsonBody[]).filter((r) => String(r.type).toLowerCase() === type.toLowerCase());
 const clusterOfSetting = (s: JsonBody) => String(s.id).split("/providers/Microsoft.Insights/")[0]?.split("/").pop();

@@ -1,19 +1,14 @@
 // Client-secret rotation of a completed run against the simulator: Graph, Entra client credentials, ARM and Workbench.
 import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encryptionKey } from "../../../lib/auth/keys";
 import { decrypt } from "../../../lib/crypto";
 import {
-  closeDb,
-  configureDb,
   confirmRunPlan,
   createRun,
   getRunSecret,
   listAuditEvents,
   listOperations,
-  migrate,
   setRunPlan,
   setRunStatus,
   upsertUser,
@@ -25,19 +20,17 @@ import { executeStep } from "../../../lib/engine/execute-step";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import type { TokenProvider } from "../../../lib/auth/tokens";
 import { ROTATION_SECRET_KIND, type RotationPolicy } from "../../../lib/rotation/execute";
 import { getCredentialStatus, requestRotation } from "../../../lib/rotation/service";
 import { CLIENT_SECRET_KIND } from "../../../lib/steps/app-registration";
 import { STEP_IDS } from "../../../lib/steps/registry";
 import type { RunningSimulator } from "../../../simulator/src/index";
-import { simToken, TEST_WORKBENCH_KEY } from "../../../simulator/src/testing";
-import { OWNER, READER, setFaults, simRequests, simState, startSimForPortal, TENANT } from "../azure/support";
+import { OWNER, READER, setFaults, simRequests, simState, TENANT } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
-import { testDbOptions } from "../../support/pglite-template";
+import { portalFixture, sessionOf } from "../portal-fixture";
 
 let sim: RunningSimulator;
-const dataDir = path.join(".test-data", `rotation-${crypto.randomBytes(4).toString("hex")}`);
+const { tokensOf } = portalFixture("rotation", { blob: true }, (started) => (sim = started));
 const POLICY = {
   leaseTtlMs: 1_500,
   transientAttempts: 6,
@@ -47,40 +40,6 @@ const POLICY = {
   replicationMaxDelayMs: 200,
   signIn: { timeoutMs: 15_000, intervalMs: 250 },
 } satisfies RotationPolicy; // sign-in outlasts the simulator's 2 s new-secret window
-
-beforeAll(async () => {
-  sim = await startSimForPortal({ blob: true });
-  process.env.WORKBENCH_URL = `${sim.url}/workbench`;
-  process.env.WORKBENCH_API_KEY = TEST_WORKBENCH_KEY;
-  // The app signs in with client credentials at the simulator's authority (tenantAuthority swaps in the tenant).
-  process.env.ENTRA_AUTHORITY = `${sim.url}/organizations`;
-  configureDb(testDbOptions(dataDir));
-  await migrate();
-}, 60_000);
-afterAll(async () => {
-  await closeDb();
-  await sim.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-const tokensOf =
-  (upn: string): TokenProvider =>
-  async (resource) => ({ ok: true, token: await simToken(sim, { upn, resource }), expiresOn: new Date(Date.now() + 3_600_000) });
-
-async function sessionOf(upn: string): Promise<SessionWithUser> {
-  const user = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn, displayName: upn });
-  const now = new Date();
-  return {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
-}
 
 interface PasswordCredential {
   keyId: string;
@@ -160,7 +119,7 @@ describe("credential rotation", () => {
 
   it("shows the run's secret expiry, then rotates it through a crash after the create without a third secret", async () => {
     ({ runId, firstSecret } = await completedRun());
-    owner = await sessionOf(OWNER);
+    owner = await sessionOf(OWNER, OWNER);
     const app = await vendorApp();
     expect(app.passwordCredentials).toHaveLength(1);
     firstKeyId = app.passwordCredentials[0]?.keyId ?? "";
@@ -241,7 +200,11 @@ describe("credential rotation", () => {
     const since = new Date().toISOString();
     const [a, b] = await Promise.all([
       requestRotation(owner, runId, { tokens: tokensOf(OWNER), policy: POLICY, wait: true }),
-      requestRotation(await sessionOf("second@contoso.onmicrosoft.com"), runId, { tokens: tokensOf(OWNER), policy: POLICY, wait: true }),
+      requestRotation(await sessionOf("second@contoso.onmicrosoft.com", "second@contoso.onmicrosoft.com"), runId, {
+        tokens: tokensOf(OWNER),
+        policy: POLICY,
+        wait: true,
+      }),
     ]);
     expect([a.ok, b.ok].sort()).toEqual([false, true]);
     expect([a, b].find((r) => !r.ok)).toMatchObject({ code: "conflict" });
@@ -251,7 +214,7 @@ describe("credential rotation", () => {
 
   it("stops with the role needed when the admin may not manage the app's secrets, keeping the old secret", async () => {
     const keyBefore = (await vendorApp()).passwordCredentials[0]?.keyId;
-    const reader = await sessionOf(READER);
+    const reader = await sessionOf(READER, READER);
     const result = await requestRotation(reader, runId, { tokens: tokensOf(READER), policy: POLICY, wait: true });
     expect(result.ok).toBe(true);
     const outcome = result.ok ? result.data.outcome : undefined;
