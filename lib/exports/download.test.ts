@@ -1,25 +1,12 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { listAuditEvents, upsertUser, type SessionWithUser } from "@/lib/db";
-import { runningRun, setupEngineDb, testConfig } from "@/test/support/engine";
+import { listAuditEvents } from "@/lib/db";
+import { runningRun, setupEngineDb, testConfig, newSession } from "@/test/support/engine";
 import { planExportDownload } from "./download";
 
 setupEngineDb("plan-export");
 
-async function sessionOf(tenantId: string, upn: string): Promise<SessionWithUser> {
-  const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn, displayName: upn });
-  const now = new Date();
-  return {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
-}
+const sessionOf = (tenantId: string, upn: string) => newSession({ tenantId, upn });
 
 describe("plan export download", () => {
   it("serves the run's tenant both formats, audits each download, and refuses everyone else", async () => {

@@ -10,34 +10,14 @@ import {
   recordIntent,
   releaseOffboardingLease,
   renewOffboardingLease,
-  upsertUser,
-  type SessionWithUser,
 } from "@/lib/db";
-import { ACTOR, runningRun, setupEngineDb, testConfig } from "@/test/support/engine";
+import { ACTOR, runningRun, setupEngineDb, testConfig, newSession } from "@/test/support/engine";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { getOffboardingView, startOffboarding } from "./control";
 
 setupEngineDb("offboarding-control");
 
-async function sessionOf(tenantId: string): Promise<SessionWithUser> {
-  const user = await upsertUser({
-    tenantId,
-    objectId: crypto.randomUUID(),
-    upn: `admin@${tenantId.slice(0, 8)}.example`,
-    displayName: "Admin",
-  });
-  const now = new Date();
-  return {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
-}
+const sessionOf = (tenantId: string) => newSession({ tenantId, upn: `admin@${tenantId.slice(0, 8)}.example`, displayName: "Admin" });
 
 describe("offboarding control", () => {
   it("refuses another tenant's admin without a trace: no view, no start, no lease, no audit event", async () => {

@@ -1,26 +1,13 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { acquireStepLease, listAuditEvents, releaseStepLease, upsertUser, type SessionWithUser } from "@/lib/db";
-import { runningRun, setupEngineDb } from "@/test/support/engine";
+import { acquireStepLease, listAuditEvents, releaseStepLease } from "@/lib/db";
+import { runningRun, setupEngineDb, newSession } from "@/test/support/engine";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { getAdminHandoff, HANDOFF_REQUESTED, requestAdminHandoff } from "./admin-handoff";
 
 setupEngineDb("admin-handoff");
 
-async function sessionOf(tenantId: string, upn: string): Promise<SessionWithUser> {
-  const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn, displayName: upn });
-  const now = new Date();
-  return {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
-}
+const sessionOf = (tenantId: string, upn: string) => newSession({ tenantId, upn });
 
 const CONSENT_ERROR = {
   code: "forbidden",

@@ -1,16 +1,8 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  acquireStepLease,
-  getRunSecret,
-  listAuditEvents,
-  releaseStepLease,
-  upsertUser,
-  type JsonValue,
-  type SessionWithUser,
-} from "@/lib/db";
+import { acquireStepLease, getRunSecret, listAuditEvents, releaseStepLease, type JsonValue } from "@/lib/db";
 import { buildStepContext } from "@/lib/engine/context";
-import { ACTOR, okTokens, runningRun, setupEngineDb, testConfig } from "@/test/support/engine";
+import { ACTOR, okTokens, runningRun, setupEngineDb, testConfig, newSession } from "@/test/support/engine";
 import { CLIENT_SECRET_KIND } from "@/lib/steps/app-registration";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { acknowledgeHandoff, getManualHandoff, revealClientSecret } from "./manual-handoff";
@@ -20,20 +12,7 @@ setupEngineDb("manual-handoff");
 const SECRET = "Xy9~s3cr3t-value-that-must-never-leak";
 const EXPIRES = new Date(Date.now() + 180 * 86_400_000);
 
-async function sessionOf(tenantId: string, upn: string): Promise<SessionWithUser> {
-  const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn, displayName: upn });
-  const now = new Date();
-  return {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
-}
+const sessionOf = (tenantId: string, upn: string) => newSession({ tenantId, upn });
 
 /** A run whose six steps are done, the hand-off in `mode`, and whose client secret the engine sealed. */
 async function handedOffRun(mode: "manual" | "api" = "manual") {

@@ -1,43 +1,15 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  acquireStepLease,
-  createRun,
-  getRunForTenant,
-  listAuditEvents,
-  recordAuditEvent,
-  setRunPlan,
-  setStepProgress,
-  upsertUser,
-  type SessionWithUser,
-} from "@/lib/db";
+import { acquireStepLease, createRun, getRunForTenant, listAuditEvents, recordAuditEvent, setRunPlan, setStepProgress } from "@/lib/db";
 import { maskText } from "@/lib/presenter";
-import { ACTOR, runningRun, setupEngineDb, testConfig } from "@/test/support/engine";
+import { ACTOR, runningRun, setupEngineDb, testConfig, newSession } from "@/test/support/engine";
 import { STEP_IDS } from "@/lib/steps/registry";
 import { planHash } from "./plan";
 import { confirmAndStart, continueRun, getRunChange, getRunView, replan } from "./run-control";
 
 setupEngineDb("run-control");
 
-async function sessionOf(tenantId: string): Promise<SessionWithUser> {
-  const user = await upsertUser({
-    tenantId,
-    objectId: crypto.randomUUID(),
-    upn: `admin@${tenantId.slice(0, 8)}.example`,
-    displayName: "Admin",
-  });
-  const now = new Date();
-  return {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
-}
+const sessionOf = (tenantId: string) => newSession({ tenantId, upn: `admin@${tenantId.slice(0, 8)}.example`, displayName: "Admin" });
 
 async function plannedRun() {
   const tenantId = crypto.randomUUID();

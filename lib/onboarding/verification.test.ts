@@ -1,32 +1,14 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { getRunForTenant, listAuditEvents, upsertUser, type SessionWithUser } from "@/lib/db";
+import { getRunForTenant, listAuditEvents } from "@/lib/db";
 import { reopenFinishedStep } from "@/lib/db/step-reopen";
 import { runRemainingSteps } from "@/lib/engine/drive-run";
-import { ACTOR, FakeAzure, fakeModules, okTokens, runningRun, setupEngineDb } from "@/test/support/engine";
+import { ACTOR, FakeAzure, fakeModules, okTokens, runningRun, setupEngineDb, newSession } from "@/test/support/engine";
 import { getVerificationView, rerunVerification } from "./verification";
 
 setupEngineDb("verification-rerun");
 
-async function sessionOf(tenantId: string): Promise<SessionWithUser> {
-  const user = await upsertUser({
-    tenantId,
-    objectId: crypto.randomUUID(),
-    upn: `admin@${tenantId.slice(0, 8)}.example`,
-    displayName: "Admin",
-  });
-  const now = new Date();
-  return {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
-}
+const sessionOf = (tenantId: string) => newSession({ tenantId, upn: `admin@${tenantId.slice(0, 8)}.example`, displayName: "Admin" });
 
 async function completedRun() {
   const run = await runningRun();

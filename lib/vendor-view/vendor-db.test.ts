@@ -15,12 +15,10 @@ import {
   releaseStepLease,
   setRunPlan,
   upsertTenantName,
-  upsertUser,
   type JsonValue,
-  type SessionWithUser,
 } from "@/lib/db";
 import { buildStepContext } from "@/lib/engine/context";
-import { ACTOR, okTokens, runningRun, setupEngineDb, testConfig } from "@/test/support/engine";
+import { ACTOR, okTokens, runningRun, setupEngineDb, testConfig, newSession } from "@/test/support/engine";
 import { acknowledgeHandoff, getManualHandoff, revealClientSecret } from "@/lib/onboarding/manual-handoff";
 import { confirmAndStart, continueRun, getRunView, replan } from "@/lib/onboarding/run-control";
 import { CLIENT_SECRET_KIND } from "@/lib/steps/app-registration";
@@ -34,20 +32,7 @@ setupEngineDb("vendor-view");
 
 const SECRET = "Ab1Q~vendor-view-secret-that-must-never-leak";
 
-async function sessionOf(tenantId: string, upn: string): Promise<SessionWithUser> {
-  const user = await upsertUser({ tenantId, objectId: crypto.randomUUID(), upn, displayName: upn });
-  const now = new Date();
-  return {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
-}
+const sessionOf = (tenantId: string, upn: string) => newSession({ tenantId, upn });
 
 /** A finished run with a manual hand-off whose client secret is still stored. */
 async function finishedRun(tenantId: string) {

@@ -5,10 +5,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import type { TokenProvider } from "../../lib/auth/tokens";
-import { closeDb, configureDb, migrate, upsertUser } from "../../lib/db";
+import { closeDb, configureDb, migrate } from "../../lib/db";
 import type { SessionWithUser } from "../../lib/db/sessions";
 import type { RunningSimulator, SimulatorOptions } from "../../simulator/src/index";
 import { simToken, TEST_WORKBENCH_KEY } from "../../simulator/src/testing";
+import { newSession } from "../support/engine";
 import { testDbOptions } from "../support/pglite-template";
 import { setLatency, startSimForPortal, TENANT } from "./azure/support";
 
@@ -59,18 +60,7 @@ export function portalFixture(
   };
 }
 
-/** A signed-in session of `upn` in the simulated tenant, as the server-side code receives one (its user row made). */
-export async function sessionOf(upn: string, displayName: string): Promise<SessionWithUser> {
-  const user = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn, displayName });
-  const now = new Date();
-  return {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
+/** A signed-in session of `upn` in the simulated tenant, its user row made. */
+export function sessionOf(upn: string, displayName: string): Promise<SessionWithUser> {
+  return newSession({ tenantId: TENANT, upn, displayName });
 }

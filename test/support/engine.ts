@@ -13,6 +13,7 @@ import {
   setRunPlan,
   setRunStatus,
   upsertUser,
+  type SessionWithUser,
   type OnboardingRunWithSteps,
 } from "@/lib/db";
 import type { RunConfig } from "@/lib/steps/config";
@@ -194,3 +195,24 @@ export function fakeTime(): { now: () => number; sleep: (ms: number) => Promise<
 
 /** A real wait, for lease expiry and heartbeat timing. */
 export const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A signed-in session as server-side code receives one (tests pass it in, no cookie), its user row made. */
+export async function newSession(who: { tenantId: string; upn: string; displayName?: string }): Promise<SessionWithUser> {
+  const user = await upsertUser({
+    tenantId: who.tenantId,
+    objectId: crypto.randomUUID(),
+    upn: who.upn,
+    displayName: who.displayName ?? who.upn,
+  });
+  const now = new Date();
+  return {
+    tokenHash: crypto.randomBytes(32).toString("hex"),
+    userId: user.id,
+    homeAccountId: "h",
+    tokenCache: "",
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    user,
+  };
+}

@@ -4,18 +4,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  closeDb,
-  configureDb,
-  confirmRunPlan,
-  createRun,
-  listOperations,
-  migrate,
-  setRunPlan,
-  setRunStatus,
-  upsertUser,
-  type SessionWithUser,
-} from "../../../lib/db";
+import { closeDb, configureDb, confirmRunPlan, createRun, listOperations, migrate, setRunPlan, setRunStatus } from "../../../lib/db";
 import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { planRun } from "../../../lib/engine/plan-run";
 import { STEP_MODULES } from "../../../lib/engine/step-modules";
@@ -30,6 +19,7 @@ import { simJson, simToken } from "../../../simulator/src/testing";
 import { OWNER, simState, startSimForPortal, TENANT } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
 import { testDbOptions } from "../../support/pglite-template";
+import { newSession } from "../../support/engine";
 
 let sim: RunningSimulator;
 const dataDir = path.join(".test-data", `rotation-manual-${crypto.randomBytes(4).toString("hex")}`);
@@ -62,20 +52,7 @@ const tokens: TokenProvider = async (resource) => ({
   expiresOn: new Date(Date.now() + 3_600_000),
 });
 
-async function sessionOf(upn: string): Promise<SessionWithUser> {
-  const user = await upsertUser({ tenantId: TENANT, objectId: crypto.randomUUID(), upn, displayName: upn });
-  const now = new Date();
-  return {
-    tokenHash: crypto.randomBytes(32).toString("hex"),
-    userId: user.id,
-    homeAccountId: "h",
-    tokenCache: "",
-    createdAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + 3_600_000),
-    user,
-  };
-}
+const sessionOf = (upn: string) => newSession({ tenantId: TENANT, upn });
 
 async function vendorApp(): Promise<{ id: string; appId: string; passwordCredentials: { keyId: string; displayName: string | null }[] }> {
   const apps = (await simState(sim)).graph.applications as {
