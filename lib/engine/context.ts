@@ -13,7 +13,7 @@ import {
   type StepRun,
 } from "@/lib/db";
 import type { RunConfig } from "@/lib/steps/config";
-import type { StepId } from "@/lib/steps/registry";
+import { needsOf, type StepId } from "@/lib/steps/registry";
 import type { StepContext, StepProgressUpdate } from "@/lib/steps/types";
 import { DatabaseError } from "./policy";
 import { credentialFor, type TokenProvider, type TokenUnavailableError } from "@/lib/auth/tokens";
@@ -88,7 +88,8 @@ export function buildStepContext(input: StepContextInput): { ctx: StepContext; o
     config: input.config,
     arm: credentialFor(input.tokens, "arm", onTokenFailure),
     graph: credentialFor(input.tokens, "graph", onTokenFailure),
-    outputs: outputsOf(input.steps),
+    // Only what the step needs (STEP_NEEDS): a step can't come to depend on a neighbour that merely happened to finish first.
+    outputs: outputsOf(input.steps.filter((s) => (needsOf(stepId) as readonly string[]).includes(s.stepId))),
 
     // Throws LeaseLostError (nothing logged) once another execution owns the step: no remote write after that.
     write: writeAhead({
