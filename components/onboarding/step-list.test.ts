@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { StepRun } from "@/lib/db/step-runs";
 import { STEP_IDS, type StepId } from "@/lib/steps/registry";
-import { displayStatus, heldBackBy } from "./step-list";
+import { heldBackBy } from "@/lib/steps/registry";
+import { displayStatus } from "./step-list";
 
 const NOW = new Date("2026-01-01T12:00:00Z");
 

@@ -5,7 +5,7 @@ import { attentionHeadline, clustersNeedingAttention, summarizeStep } from "@/li
 import { LiveStepProgress } from "./live-progress";
 import { maskText } from "@/lib/presenter";
 import type { RunConfig } from "@/lib/steps/config";
-import { needsOf, STEPS, stepById, type StepId } from "@/lib/steps/registry";
+import { heldBackBy, needsOf, STEPS, stepById, type StepId } from "@/lib/steps/registry";
 
 const STATUS: Record<string, { label: string; tone: string; icon: string }> = {
   pending: { label: "Pending", tone: "bg-slate-100 text-slate-700", icon: "○" },
@@ -17,25 +17,6 @@ const STATUS: Record<string, { label: string; tone: string; icon: string }> = {
   interrupted: { label: "Interrupted", tone: "bg-amber-100 text-amber-900", icon: "‖" },
   blocked: { label: "Held back", tone: "bg-slate-100 text-slate-700", icon: "⏸" },
 };
-
-const stuck = (status: string | undefined) => status === "failed" || status === "needs_admin";
-
-/**
- * The failed steps that hold `id` back, directly or through the steps between (App registration failed: Role
- * assignments, the hand-off and Verification wait for it); empty when nothing it needs failed.
- */
-export function heldBackBy(id: StepId, steps: readonly Pick<StepRun, "stepId" | "status">[]): StepId[] {
-  const status = (n: StepId) => steps.find((s) => s.stepId === n)?.status;
-  const roots = new Set<StepId>();
-  const visit = (n: StepId) => {
-    for (const need of needsOf(n)) {
-      if (stuck(status(need))) roots.add(need);
-      else if (status(need) !== undefined && status(need) !== "done") visit(need);
-    }
-  };
-  visit(id);
-  return STEPS.map((s) => s.id).filter((n) => roots.has(n));
-}
 
 /** "A", "A and B", "A, B and C". */
 function titles(ids: readonly StepId[]): string {

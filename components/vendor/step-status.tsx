@@ -10,6 +10,7 @@ const STATUS: Record<VendorStepStatus, { label: string; tone: string; icon: stri
   failed: { label: "Failed", tone: "bg-red-100 text-red-900", icon: "✕" },
   needs_admin: { label: "Needs another admin", tone: "bg-amber-100 text-amber-900", icon: "!" },
   interrupted: { label: "Interrupted", tone: "bg-amber-100 text-amber-900", icon: "‖" },
+  held_back: { label: "Held back", tone: "bg-slate-100 text-slate-700", icon: "⏸" },
 };
 
 /** The text of a step's status, e.g. "Done". */

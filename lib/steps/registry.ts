@@ -97,6 +97,25 @@ export function startableSteps(steps: readonly { stepId: string; status: string 
   return STEP_IDS.filter((id) => inRun.has(id) && !done.has(id) && STEP_NEEDS[id].every((n) => done.has(n) || !inRun.has(n)));
 }
 
+const stuck = (status: string | undefined) => status === "failed" || status === "needs_admin";
+
+/**
+ * The failed steps that hold `id` back, directly or through the steps between (App registration failed: Role
+ * assignments, the hand-off and Verification wait for it); empty when nothing it needs failed.
+ */
+export function heldBackBy(id: StepId, steps: readonly { stepId: string; status: string }[]): StepId[] {
+  const status = (n: StepId) => steps.find((s) => s.stepId === n)?.status;
+  const roots = new Set<StepId>();
+  const visit = (n: StepId) => {
+    for (const need of needsOf(n)) {
+      if (stuck(status(need))) roots.add(need);
+      else if (status(need) !== undefined && status(need) !== "done") visit(need);
+    }
+  };
+  visit(id);
+  return STEP_IDS.filter((n) => roots.has(n));
+}
+
 /** The steps that need `id`, directly or through others: what a failure of `id` holds back. */
 export function dependentsOf(id: StepId): StepId[] {
   const out = new Set<StepId>();

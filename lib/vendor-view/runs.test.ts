@@ -113,7 +113,9 @@ describe("vendor run shaping", () => {
     const row = shapeRun(failedRun(), { presenter: false, now: NOW });
     expect(row.tenantLabel).toBe("Contoso");
     expect(row.steps.map((s) => s.stepId)).toEqual(STEP_IDS);
-    expect(row.steps.map((s) => s.status)).toEqual(["done", "done", "done", "done", "needs_admin", "pending", "pending"]);
+    // The steps after the one that needs another admin are held back by it, as the customer's stepper shows.
+    expect(row.steps.map((s) => s.status)).toEqual(["done", "done", "done", "done", "needs_admin", "held_back", "held_back"]);
+    expect(row.steps.map((s) => s.waitsFor)).toEqual([[], [], [], [], [], ["Role assignments"], ["Role assignments"]]);
     expect(row.steps[4]?.error).toEqual({
       code: "forbidden",
       message: `You don't have permission to assign roles in ${TENANT}. Ask an Owner of the subscription.`,

@@ -16,10 +16,10 @@ import { runIdSchema } from "@/lib/onboarding/schemas";
 import { clustersNeedingAttention } from "@/lib/onboarding/step-summary";
 import { maskId, maskText } from "@/lib/presenter";
 import { runConfigSchema } from "@/lib/steps/config";
-import { STEPS } from "@/lib/steps/registry";
+import { heldBackBy, stepById, STEPS, type StepId } from "@/lib/steps/registry";
 import { isVendorStaff } from "./access";
 
-export type VendorStepStatus = "pending" | "running" | "done" | "attention" | "failed" | "needs_admin" | "interrupted";
+export type VendorStepStatus = "pending" | "running" | "done" | "attention" | "failed" | "needs_admin" | "interrupted" | "held_back";
 
 /** A step as the vendor sees it: status and our mapped error, nothing the step created. */
 export interface VendorStep {
@@ -32,6 +32,8 @@ export interface VendorStep {
   attempts: number;
   /** Done with exceptions: each cluster the step could not onboard, why and what the customer does (no ids). */
   attention: { subject: string; reason: string; action: string }[];
+  /** Held back: the titles of the failed steps it waits for. */
+  waitsFor: string[];
 }
 
 /** One row of the vendor's list. */
@@ -103,18 +105,22 @@ export function safeText(message: string, presenter: boolean): string {
   return presenter ? maskText(capped) : capped;
 }
 
-/** The displayed status, as the customer's stepper shows it: a running step whose lease lapsed is interrupted, a done one with attention is done with exceptions. */
-export function vendorStepStatus(step: StepRun, now: Date): VendorStepStatus {
+/**
+ * The displayed status, as the customer's stepper shows it: a running step whose lease lapsed is interrupted, a done one
+ * with attention is done with exceptions, a pending one waiting on a failed step (given the run's `steps`) is held back.
+ */
+export function vendorStepStatus(step: StepRun, now: Date, steps: readonly StepRun[] = []): VendorStepStatus {
   if (step.status === "done" && step.attention?.length) return "attention";
   if (step.status === "running" && step.leaseExpiresAt && step.leaseExpiresAt < now) return "interrupted";
   if (step.status === "pending" && step.error?.code === "interrupted") return "interrupted";
+  if (step.status === "pending" && heldBackBy(step.stepId as StepId, steps).length) return "held_back";
   return step.status;
 }
 
 function shapeSteps(steps: StepRun[], { presenter, now }: ShapeOptions): VendorStep[] {
   return STEPS.map((meta) => {
     const step = steps.find((s) => s.stepId === meta.id);
-    const status = step ? vendorStepStatus(step, now) : "pending";
+    const status = step ? vendorStepStatus(step, now, steps) : "pending";
     return {
       stepId: meta.id,
       title: meta.title,
@@ -130,6 +136,7 @@ function shapeSteps(steps: StepRun[], { presenter, now }: ShapeOptions): VendorS
               action: safeText(a.action, presenter),
             }))
           : [],
+      waitsFor: status === "held_back" ? heldBackBy(meta.id, steps).map((id) => stepById(id).title) : [],
     };
   });
 }

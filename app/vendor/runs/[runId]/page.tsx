@@ -90,6 +90,9 @@ export default async function VendorRunPage({
                 </span>
               </div>
               {step.progress ? <p className="mt-2 text-sm text-slate-700">{step.progress}</p> : null}
+              {step.waitsFor.length ? (
+                <p className="mt-2 text-sm text-slate-700">Waits for {step.waitsFor.join(" and ")}, which the customer retries.</p>
+              ) : null}
               {step.attention.length ? (
                 <ul
                   aria-label={`What ${step.title} could not do`}
