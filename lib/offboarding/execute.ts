@@ -22,6 +22,7 @@ import { runConfigSchema } from "@/lib/steps/config";
 import { offboardingKeys, type Candidate } from "./classify";
 import { planOffboarding, removalEndsClientSecret, type OffboardingItem, type OffboardingPlan } from "./plan";
 import { GroupNotEmptyError, resolve, type LiveContext } from "./resources";
+import { ShutdownError } from "@/lib/engine/shutdown";
 
 /** How one item ended. */
 export type ItemOutcome = "removed" | "gone" | "kept" | "failed";
@@ -149,6 +150,8 @@ export async function executeOffboarding(input: ExecuteOffboardingInput): Promis
     const signIn = signInFailure(end);
     if (signIn) return signIn.message;
     if (end.kind === "lease_lost") return "Another execution took over the removal.";
+    if (end.error instanceof ShutdownError)
+      return "The portal server restarted during the removal, which stopped before its next change. Run the removal again to continue where it stopped.";
     return toAzureError(end.error, { action: "plan the removal" }).message;
   }
 

@@ -29,6 +29,7 @@ import { env } from "@/lib/env";
 import { CLIENT_SECRET_KIND, runCredentialName } from "@/lib/steps/app-registration";
 import type { RunConfig } from "@/lib/steps/config";
 import { workbenchDeviceName } from "@/lib/steps/workbench-handoff";
+import { ShutdownError } from "@/lib/engine/shutdown";
 
 /** run_secrets kind of the new secret between its creation and its hand-off. */
 export const ROTATION_SECRET_KIND = "rotation_secret";
@@ -193,6 +194,15 @@ function rotationOutcome(end: JobEnd<"done" | "waiting_ack" | "crashed" | Rotati
     case "lease_lost":
       return { status: "lease_lost" };
     case "crashed": {
+      if (end.error instanceof ShutdownError)
+        return {
+          status: "failed",
+          error: {
+            code: "interrupted",
+            message:
+              "The portal server restarted during the rotation, which stopped before its next change. Rotate again to continue where it stopped.",
+          },
+        };
       const azure = toAzureError(end.error, { action: ACTION });
       return { status: "failed", error: { code: azure.code, message: azure.message } };
     }
