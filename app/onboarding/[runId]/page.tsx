@@ -147,7 +147,10 @@ export default async function RunPage({
         <RunActionButton
           action={continueRunAction}
           runId={runId}
-          label={statuses.includes("interrupted") ? "Resume" : "Retry"}
+          // Nothing failed and nothing working (a server stopped between two steps): continuing is a resume, not a retry.
+          label={
+            statuses.includes("interrupted") || (run.status === "running" && !working && failedSteps.length === 0) ? "Resume" : "Retry"
+          }
           pendingLabel="Starting…"
         />
       ) : null}
