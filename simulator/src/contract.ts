@@ -14,9 +14,32 @@ const userSchema = z.object({
   subscriptionRoles: z.record(z.string(), z.array(z.string())).default({}),
 });
 
+/**
+ * A service principal of the home tenant with a client secret (`az login --service-principal -u appId -p secret`): its
+ * application object and service principal are in the directory from the start. ARM authorizes it by its role
+ * assignments, Graph by its application permissions (app role assignments on Microsoft Graph, as admin consent makes
+ * them) and its directory roles (Entra roles can be assigned to service principals: Microsoft Entra docs,
+ * "Assign Microsoft Entra roles to users" / roleManagement directory role assignments accept a servicePrincipal).
+ */
+const servicePrincipalSchema = z.object({
+  appId: uuid,
+  /** Object id of the service principal (the principalId of its role assignments). */
+  objectId: uuid,
+  /** Object id of the application object. */
+  applicationObjectId: uuid,
+  displayName: z.string().min(1),
+  secret: z.string().min(16),
+  directoryRoles: z.array(z.string()).default([]),
+  /** subscriptionId → built-in role names, assigned at subscription scope. */
+  subscriptionRoles: z.record(z.string(), z.array(z.string())).default({}),
+  /** Microsoft Graph application permissions granted with admin consent (e.g. Application.Read.All). */
+  graphAppRoles: z.array(z.string()).default([]),
+});
+
 export const scenarioSchema = z.object({
   tenant: tenantSchema,
   users: z.array(userSchema).min(1),
+  servicePrincipals: z.array(servicePrincipalSchema).default([]),
   /**
    * Other Entra tenants whose users can sign in to this simulator (e.g. the vendor's own tenant): no subscriptions,
    * no directory beyond their users. Their tokens reach ARM's tenant-level routes only (GET /subscriptions, /tenants).

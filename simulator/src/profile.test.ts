@@ -47,6 +47,7 @@ describe("profile (pure)", () => {
       {
         tenant: { id: "c88cdae7-edd7-47b6-9d38-7d9f34bce8fc", domain: "x.example", displayName: "X" },
         users: [],
+        servicePrincipals: [],
         extraTenants: [],
         subscriptions: [],
         takenStorageAccountNames: [],

@@ -90,7 +90,9 @@ export function checkProviderApiVersion(
 }
 
 export const API_VERSIONS = {
-  subscriptions: ["2016-06-01", "2019-06-01", "2020-01-01", "2021-01-01", "2022-12-01"],
+  // 2019-11-01 is what az 2.45 sends (azure-cli-core profiles/_shared.py: MGMT_RESOURCE_SUBSCRIPTIONS), a stable version
+  // of azure-rest-api-specs specification/resources/resource-manager/Microsoft.Resources/stable/2019-11-01/subscriptions.json.
+  subscriptions: ["2016-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01", "2022-12-01"],
   resources: ["2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-01-01", "2025-03-01", "2025-04-01"],
   containerService: [
     "2024-09-01",
@@ -104,7 +106,8 @@ export const API_VERSIONS = {
     "2026-04-01",
     "2026-06-01",
   ],
-  storage: ["2023-01-01", "2023-04-01", "2023-05-01", "2024-01-01", "2025-01-01", "2025-06-01", "2025-08-01", "2026-09-01"],
+  // 2022-09-01: az 2.45's MGMT_STORAGE (profiles/_shared.py); azure-rest-api-specs Microsoft.Storage/stable/2022-09-01/storage.json.
+  storage: ["2022-09-01", "2023-01-01", "2023-04-01", "2023-05-01", "2024-01-01", "2025-01-01", "2025-06-01", "2025-08-01", "2026-09-01"],
   diagnosticSettings: ["2017-05-01-preview", "2021-05-01-preview"],
   authorization: ["2015-07-01", "2018-01-01-preview", "2020-04-01-preview", "2020-10-01-preview", "2022-04-01", "2022-05-01-preview"],
 } as const;

@@ -90,12 +90,16 @@ export function seedArm(state: SimState): void {
   }
   for (const a of scenario.policyAssignments) state.putArm(policyAssignmentResource(a, tenantId));
   for (const l of scenario.locks) state.putArm(lockResource(l));
-  for (const user of scenario.users) {
+  const principals = [
+    ...scenario.users.map((u) => ({ ...u, label: u.upn, principalType: "User" })),
+    ...scenario.servicePrincipals.map((s) => ({ ...s, label: s.displayName, principalType: "ServicePrincipal" })),
+  ];
+  for (const user of principals) {
     for (const [subId, roles] of Object.entries(user.subscriptionRoles)) {
       for (const roleName of roles) {
         const role = BUILTIN_ROLES[roleName as keyof typeof BUILTIN_ROLES] as { id: string } | undefined;
         if (!role) {
-          console.warn(`[simulator] scenario: unknown built-in role '${roleName}' for ${user.upn}; skipped`);
+          console.warn(`[simulator] scenario: unknown built-in role '${roleName}' for ${user.label}; skipped`);
           continue;
         }
         const scope = `/subscriptions/${subId}`;
@@ -107,7 +111,7 @@ export function seedArm(state: SimState): void {
           properties: {
             roleDefinitionId: `${scope}/providers/Microsoft.Authorization/roleDefinitions/${role.id}`,
             principalId: user.objectId,
-            principalType: "User",
+            principalType: user.principalType,
             scope,
             condition: null,
             conditionVersion: null,

@@ -78,7 +78,7 @@ describe("subscriptions and resource groups", () => {
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("NoRegisteredProviderFound");
     expect(body.error.message).toContain(
-      "The supported api-versions are '2023-01-01, 2023-04-01, 2023-05-01, 2024-01-01, 2025-01-01, 2025-06-01, 2025-08-01",
+      "The supported api-versions are '2022-09-01, 2023-01-01, 2023-04-01, 2023-05-01, 2024-01-01, 2025-01-01, 2025-06-01, 2025-08-01",
     );
     const unknownType = await fetch(`${sim.url}/subscriptions/${SUB_PROD}/providers/Microsoft.Storage/fileShares?api-version=2025-08-01`, {
       headers: { authorization: `Bearer ${token}` },

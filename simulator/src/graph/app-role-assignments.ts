@@ -7,6 +7,7 @@ import {
   APP_READ,
   ASSIGNMENT_WRITE,
   badRequest,
+  directoryRolesOf,
   collection,
   entity,
   graphError,
@@ -28,15 +29,11 @@ function assignmentId(): string {
   return randomBytes(32).toString("base64url").slice(0, 43);
 }
 
-function directoryRolesOf(state: SimState, caller: Caller): string[] {
-  return state.scenario.users.find((u) => u.objectId.toLowerCase() === caller.objectId.toLowerCase())?.directoryRoles ?? [];
-}
-
 /** Scope check (delegated AppRoleAssignment.ReadWrite.All + Application.Read.All) and, for users, a consent-capable directory role. */
 function canGrant(state: SimState, caller: Caller, resource: GraphObject): boolean {
   if (caller.kind === "app") return hasPermission(caller, ["AppRoleAssignment.ReadWrite.All"]);
   if (!hasPermission(caller, ASSIGNMENT_WRITE) || !hasPermission(caller, APP_READ)) return false;
-  const roles = directoryRolesOf(state, caller).map((r) => r.toLowerCase());
+  const roles = directoryRolesOf(state, caller.objectId).map((r) => r.toLowerCase());
   const allowed: readonly string[] = resource.appId === WELL_KNOWN_APPS.microsoftGraph ? GRAPH_CONSENT_ROLES : CONSENT_DIRECTORY_ROLES;
   return allowed.some((r) => roles.includes(r.toLowerCase()));
 }

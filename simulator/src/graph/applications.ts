@@ -72,7 +72,7 @@ function validationError(parsed: { error: z.ZodError }): SimResponse {
 }
 
 /** A new application object as Graph v1.0 returns it from POST /applications. */
-function newApplication(state: SimState, body: AppBody, displayName: string): GraphObject {
+export function newApplication(state: SimState, body: AppBody, displayName: string): GraphObject {
   const app: GraphObject = {
     id: randomUUID(),
     deletedDateTime: null,

@@ -1,7 +1,7 @@
 // Shared Microsoft Graph helpers: error envelope, OData context, $select/$filter, delegated permission checks.
 import { randomUUID } from "node:crypto";
 import type { Caller, SimRequest, SimResponse } from "../contract";
-import type { GraphObject } from "../state";
+import type { GraphObject, SimState } from "../state";
 
 export const GRAPH_METADATA = "https://graph.microsoft.com/v1.0/$metadata";
 
@@ -83,7 +83,14 @@ export function applyFilter(req: SimRequest, items: GraphObject[]): GraphObject[
   for (const c of clauses) {
     const eqm = /^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(c);
     const swm = /^\s*startswith\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*$/i.exec(c);
-    if (eqm) {
+    // OData lambda on a string collection, as az sends it: servicePrincipalNames/any(c:c eq '…') (Graph docs,
+    // "Use the $filter query parameter": any operator on multi-valued properties).
+    const anym = /^\s*(\w+)\/any\(\s*(\w+)\s*:\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*\)\s*$/i.exec(c);
+    if (anym && anym[2] === anym[3]) {
+      const [, prop = "", , , raw = ""] = anym;
+      const value = raw.replace(/''/g, "'").toLowerCase();
+      tests.push((o) => Array.isArray(o[prop]) && (o[prop] as unknown[]).some((v) => String(v).toLowerCase() === value));
+    } else if (eqm) {
       const [, prop = "", raw = ""] = eqm;
       const value = raw.replace(/''/g, "'").toLowerCase();
       tests.push((o) => String(o[prop] ?? "").toLowerCase() === value);
@@ -122,4 +129,32 @@ export function headerOf(req: SimRequest, name: string): string | undefined {
   const want = name.toLowerCase();
   for (const [k, v] of Object.entries(req.headers)) if (k.toLowerCase() === want) return v;
   return undefined;
+}
+
+/** The directory roles of a scenario user or service principal (by object id). */
+export function directoryRolesOf(state: SimState, objectId: string): string[] {
+  const id = objectId.toLowerCase();
+  const principal = [...state.scenario.users, ...state.scenario.servicePrincipals].find((p) => p.objectId.toLowerCase() === id);
+  return principal?.directoryRoles ?? [];
+}
+
+// What the built-in roles allow on the objects the simulator serves, in Graph permission names (Microsoft Entra
+// built-in roles reference, learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference:
+// Directory Readers has microsoft.directory/applications/standard/read and servicePrincipals/standard/read,
+// the application administrators microsoft.directory/applications/allProperties/allTasks).
+const ROLE_PERMISSIONS: Record<string, string[]> = {
+  "directory readers": ["Directory.Read.All"],
+  "application administrator": ["Application.ReadWrite.All"],
+  "cloud application administrator": ["Application.ReadWrite.All"],
+  "global administrator": ["Directory.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"],
+};
+
+/**
+ * An app-only caller holds its application permissions and what its service principal's directory roles allow
+ * (Entra roles can be assigned to service principals; an app-only token then acts with them).
+ */
+export function withDirectoryRoles(state: SimState, caller: Caller): Caller {
+  if (caller.kind !== "app") return caller;
+  const implied = directoryRolesOf(state, caller.objectId).flatMap((r) => ROLE_PERMISSIONS[r.toLowerCase()] ?? []);
+  return implied.length ? { ...caller, roles: [...new Set([...caller.roles, ...implied])] } : caller;
 }

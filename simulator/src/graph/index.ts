@@ -2,7 +2,7 @@
 import type { SimRequest, SimResponse } from "../contract";
 import type { Handler, SimState } from "../state";
 import { handleApplications } from "./applications";
-import { graphError } from "./http";
+import { graphError, withDirectoryRoles } from "./http";
 import { handleServicePrincipals } from "./service-principals";
 import { handleUsers } from "./users";
 
@@ -20,7 +20,7 @@ export const handleGraph: Handler = (req: SimRequest, state: SimState): SimRespo
   const path = req.path.replace(/\/{2,}/g, "/").replace(/\/+$/, "");
   const seg = path.split("/").filter(Boolean).map(safeDecode);
   if (seg[0]?.toLowerCase() !== "v1.0") return undefined;
-  const caller = req.caller;
+  const caller = withDirectoryRoles(state, req.caller);
   if (caller.audience !== "graph")
     return graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.");
   const first = parseSegment(seg[1] ?? "");

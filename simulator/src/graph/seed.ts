@@ -1,7 +1,8 @@
 // Directory content of a scenario: users and the first-party service principals every tenant has.
-import { LOG_ANALYTICS_DATA_READ_ROLE_ID, WELL_KNOWN_APPS } from "../contract";
+import { LOG_ANALYTICS_DATA_READ_ROLE_ID, WELL_KNOWN_APPS, type Scenario } from "../contract";
 import type { GraphObject, SimState } from "../state";
 import { nameUuid } from "../arm/http";
+import { newApplication } from "./applications";
 
 const MICROSOFT_SERVICES_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
@@ -242,5 +243,66 @@ export function seedGraph(state: SimState): void {
   for (const fp of FIRST_PARTY) {
     if (state.graph.servicePrincipals.some((s) => s.appId === fp.appId)) continue;
     state.graph.servicePrincipals.push(firstPartyServicePrincipal(state, fp, "2020-01-01T00:00:00Z"));
+  }
+  for (const sp of scenario.servicePrincipals) seedServicePrincipal(state, sp);
+}
+
+const SEEDED = "2025-01-01T00:00:00Z";
+
+/**
+ * A scenario's service principal: its application (with one password credential), its service principal, and its
+ * Microsoft Graph application permissions as the app role assignments admin consent makes
+ * (learn.microsoft.com/graph/permissions-grant-via-msgraph).
+ */
+function seedServicePrincipal(state: SimState, input: Scenario["servicePrincipals"][number]): void {
+  const keyId = nameUuid("scenario-sp-secret", input.appId);
+  const endDateTime = "2099-12-31T00:00:00Z";
+  const app = newApplication(state, {}, input.displayName);
+  Object.assign(app, {
+    id: input.applicationObjectId,
+    appId: input.appId,
+    createdDateTime: SEEDED,
+    passwordCredentials: [
+      {
+        customKeyIdentifier: null,
+        displayName: "scenario",
+        endDateTime,
+        hint: input.secret.slice(0, 3),
+        keyId,
+        secretText: null,
+        startDateTime: SEEDED,
+      },
+    ],
+  });
+  state.graph.applications.push(app);
+  state.secrets.push({ appId: input.appId, keyId, secretText: input.secret, endDateTime });
+  const sp = servicePrincipalObject({
+    id: input.objectId,
+    appId: input.appId,
+    displayName: input.displayName,
+    ownerTenant: state.scenario.tenant.id,
+    servicePrincipalNames: [input.appId],
+    appRoles: [],
+    oauth2PermissionScopes: [],
+    signInAudience: "AzureADMyOrg",
+    createdDateTime: SEEDED,
+  });
+  state.graph.servicePrincipals.push(sp);
+  const graph = state.graph.servicePrincipals.find((s) => s.appId === WELL_KNOWN_APPS.microsoftGraph);
+  const graphRoles = (graph?.appRoles ?? []) as { id: string; value: string }[];
+  for (const value of input.graphAppRoles) {
+    const role = graphRoles.find((r) => r.value.toLowerCase() === value.toLowerCase());
+    if (!graph || !role) throw new Error(`scenario: service principal ${input.displayName}: Microsoft Graph has no app role '${value}'`);
+    state.graph.appRoleAssignments.push({
+      id: nameUuid("scenario-sp-grant", input.objectId, role.id),
+      deletedDateTime: null,
+      appRoleId: role.id,
+      createdDateTime: SEEDED,
+      principalDisplayName: input.displayName,
+      principalId: input.objectId,
+      principalType: "ServicePrincipal",
+      resourceDisplayName: String(graph.displayName),
+      resourceId: graph.id,
+    });
   }
 }

@@ -196,12 +196,34 @@ export function createIdentity(ctx: IdentityContext) {
     };
   }
 
-  function instanceDiscovery(): RawResponse {
+  /**
+   * Entra's instance discovery: the tenant discovery document of the authority named by `authorization_endpoint` when
+   * this is one of its hosts, else invalid_instance (AADSTS50049). MSAL Python drops the port from that URL
+   * (msal/authority.py), so hosts compare without ports. Real answers keep the tenant of the given URL, e.g.
+   * {"tenant_discovery_endpoint":"https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration",
+   * "api-version":"1.1","metadata":[…]} (Azure/azure-sdk-for-js identity test recordings).
+   */
+  function instanceDiscovery(req: RawRequest): RawResponse {
     const host = new URL(ctx.baseUrl).host;
+    const asked = req.query.get("authorization_endpoint");
+    let tenantSegment = "organizations";
+    if (asked) {
+      let url: URL | undefined;
+      try {
+        url = new URL(asked);
+      } catch {
+        url = undefined;
+      }
+      // The world-wide host is one of Entra's own: MSAL asks about it for its alias metadata (msal/application.py,
+      // _get_instance_metadata). The simulator is the only Entra instance it knows.
+      if (!url || ![new URL(ctx.baseUrl).hostname, "login.microsoftonline.com"].includes(url.hostname))
+        return entraError(400, "invalid_instance", 50049, "Unknown or invalid instance.");
+      tenantSegment = url.pathname.split("/").filter(Boolean)[0] ?? "organizations";
+    }
     return {
       status: 200,
       body: {
-        tenant_discovery_endpoint: `${ctx.baseUrl}/organizations/v2.0/.well-known/openid-configuration`,
+        tenant_discovery_endpoint: `${ctx.baseUrl}/${encodeURIComponent(tenantSegment)}/v2.0/.well-known/openid-configuration`,
         "api-version": "1.1",
         metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
       },
@@ -440,6 +462,7 @@ export function createIdentity(ctx: IdentityContext) {
       );
     }
     const body = parsed.data;
+    body.scope = graphAtOwnUrl(body.scope);
     const { clientId, secret } = clientCredentialsOf(req, body);
 
     if (body.grant_type === "client_credentials") return clientCredentials(tenant, clientId, secret, body.scope);
@@ -609,6 +632,18 @@ export function createIdentity(ctx: IdentityContext) {
     };
   }
 
+  /**
+   * Scopes on the simulator's own URL name Microsoft Graph: a custom az cloud's Graph resource id is also Graph's
+   * endpoint (az 2.45's GraphClient takes both from `microsoft_graph_resource_id`:
+   * azure-cli src/azure-cli/azure/cli/command_modules/role/_msgrpah/_graph_client.py), and Graph is served here at /v1.0.
+   */
+  function graphAtOwnUrl(scope: string): string {
+    const own = `${ctx.baseUrl.toLowerCase()}/`;
+    return splitScopes(scope)
+      .map((s) => (s.toLowerCase().startsWith(own) ? RESOURCES.graph.scopePrefix + s.slice(own.length).replace(/^\/+/, "") : s))
+      .join(" ");
+  }
+
   function logout(req: RawRequest): RawResponse {
     const target =
       req.query.get("post_logout_redirect_uri") ?? new URLSearchParams(req.rawBody.toString("utf8")).get("post_logout_redirect_uri");
@@ -640,7 +675,7 @@ export function createIdentity(ctx: IdentityContext) {
           body: { keys: [{ ...ctx.key.jwk, issuer: idTokenIssuer(ctx, keyTenant.id) }] },
         };
       }
-      if (m[5]) return instanceDiscovery();
+      if (m[5]) return instanceDiscovery(req);
       return undefined;
     },
   };
