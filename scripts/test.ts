@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ensureCa } from "../simulator/src/tls";
+import { ensureAz } from "./ensure-az";
 import { bin, ensureChromium, run, timed } from "./run";
 
 const args = new Set(process.argv.slice(2));
@@ -15,12 +16,15 @@ const root = path.resolve(__dirname, "..");
 process.chdir(root);
 
 const chromium = ensureChromium();
+// The CLI read-back tests (test/integration/cli) run Debian's az against the simulator.
+const az = ensureAz();
 const ca = ensureCa(path.join(".test-data", "ca"));
 const env = {
   ...process.env,
   NODE_EXTRA_CA_CERTS: ca.caPath,
   NEXT_TELEMETRY_DISABLED: "1",
   CHROMIUM_PATH: chromium,
+  AZ_PATH: az,
   // Fixed for the whole e2e run, so Playwright's runner and its workers agree (e2e/env.ts).
   E2E_CLIENT_SECRET: randomBytes(24).toString("base64url"),
   E2E_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
