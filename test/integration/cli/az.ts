@@ -18,6 +18,8 @@ export interface AzSession {
   /** Every command run so far, with how long it took. */
   runs: AzRun[];
   proxy: EntraHostProxy;
+  /** The environment az runs with (config dir, CA bundle, proxy), for scripts that call az themselves. */
+  env: NodeJS.ProcessEnv;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function azSignedIn(sim: RunningSimulator, login: ServicePrincipalL
   return {
     runs,
     proxy,
+    env,
     async json(args) {
       return JSON.parse(await exec([...args, "-o", "json"])) as unknown;
     },
