@@ -6,11 +6,11 @@ import { oneLine, shq } from "./escape";
 import type { ExportModel, Planned } from "./model";
 import { writes } from "./model";
 
-const ARM = "https://management.azure.com";
-const GRAPH = "https://graph.microsoft.com/v1.0";
 const AUTHZ_API = "2022-04-01";
 // The app's body names the Data.Read role by this placeholder: its id is only known once the script has read it from Graph.
 const ROLE_PLACEHOLDER = "__DATA_READ_ROLE_ID__";
+// Role assignment bodies name the service principal by this placeholder: its object id is read once the script made it.
+const SP_PLACEHOLDER = "__SP_ID__";
 
 const comment = (text: string) => `# ${oneLine(text)}`;
 const stateOf = (p: Planned) => (p.action === "unplanned" ? "not in the stored plan; written as the step would" : p.action);
@@ -33,7 +33,7 @@ function header(m: ExportModel): string[] {
     comment(
       `Generated from the plan read from Azure at ${m.planComputedAt || "(not planned yet)"}; objects that plan found in place are comments.`,
     ),
-    "# Needs: az 2.60+ signed in to the tenant (az login --tenant …), bash 4+, GNU coreutils (sha1sum, date -d). Run it as one admin with:",
+    "# Needs: az 2.45+ signed in to the tenant (az login --tenant …), bash 4+, GNU coreutils (sha1sum, date -d). Run it as one admin with:",
     "#   Owner or User Access Administrator on every subscription below (custom role, role assignments),",
     "#   Contributor on the resource groups (storage, diagnostic settings), and Cloud Application Administrator",
     "#   (app registration, admin consent for Log Analytics Data.Read).",
@@ -44,6 +44,11 @@ function header(m: ExportModel): string[] {
     `  echo "Sign in to tenant $TENANT_ID first: az login --tenant $TENANT_ID" >&2`,
     "  exit 1",
     "fi",
+    "# Microsoft Graph of the cloud az is signed in to (public, sovereign or a test double). ARM calls use paths, which az rest",
+    "# sends to that cloud's Resource Manager. Graph calls name their token's resource: az rest picks it by URL prefix and",
+    "# prefers Resource Manager's (azure-cli src/azure-cli-core/azure/cli/core/util.py, send_raw_request).",
+    'GRAPH_RESOURCE=$(az cloud show --query endpoints.microsoftGraphResourceId -o tsv)',
+    'GRAPH="${GRAPH_RESOURCE%/}/v1.0"',
     "",
     "# RFC 4122 UUIDv5 (SHA-1): the portal names each role assignment uuidv5(namespace, lower(scope|principalObjectId|roleGuid)),",
     "# so this script, a retry and the portal all address the same assignment.",
@@ -174,7 +179,7 @@ function appSection(m: ExportModel): string[] {
   out.push(
     // An OData string literal ('' for ') in a URL path: the name can't close the literal or add to the URL.
     `APP_UNIQUE_NAME=${shq(encodeURIComponent(a.uniqueName.replace(/'/g, "''")))}`,
-    `APP_URL="${GRAPH}/applications(uniqueName='$APP_UNIQUE_NAME')"`,
+    `APP_URL="$GRAPH/applications(uniqueName='$APP_UNIQUE_NAME')"`,
     `LA_SP_ID=$(az ad sp show --id ${la} --query id -o tsv)`,
     `DATA_READ_ROLE_ID=$(az ad sp show --id ${la} --query ${shq(`appRoles[?value==${jmesRaw(a.dataReadRole)}].id | [0]`)} -o tsv)`,
   );
@@ -196,19 +201,22 @@ function appSection(m: ExportModel): string[] {
         : []),
       `APP_BODY=${shq(body, { multiline: true })}`,
       // Quoted pattern and replacement: both literal (bash 5.2 would otherwise read & in the replacement as the match).
-      `az rest --method PATCH --url "$APP_URL" --headers Prefer=create-if-missing Content-Type=application/json --body "\${APP_BODY//"${ROLE_PLACEHOLDER}"/"$DATA_READ_ROLE_ID"}"`,
+      `az rest --method PATCH --url "$APP_URL" --resource "$GRAPH_RESOURCE" --headers Prefer=create-if-missing Content-Type=application/json --body "\${APP_BODY//"${ROLE_PLACEHOLDER}"/"$DATA_READ_ROLE_ID"}"`,
     );
   } else {
     out.push(...leftAlone(`App registration ${a.uniqueName}`, a.planned));
   }
-  out.push(`APP_ID=$(az rest --method GET --url "$APP_URL" --query appId -o tsv)`);
+  out.push(`APP_ID=$(az rest --method GET --url "$APP_URL" --resource "$GRAPH_RESOURCE" --query appId -o tsv)`);
   if (writes(a.servicePrincipal)) out.push(`az ad sp create --id "$APP_ID"`);
   else out.push(...leftAlone("The app's service principal", a.servicePrincipal));
   out.push(`SP_ID=$(az ad sp show --id "$APP_ID" --query id -o tsv)`);
   if (writes(a.consent)) {
     out.push(
       comment(`Admin consent: grant Log Analytics API ${a.dataReadRole} (an application permission) to the app's service principal.`),
-      `az rest --method POST --url "${GRAPH}/servicePrincipals/$SP_ID/appRoleAssignedTo" --headers Content-Type=application/json \\`,
+      // Posted to the resource's (Log Analytics API's) service principal: Graph answers "Not a valid reference update."
+      // when the path names another one (learn.microsoft.com/graph/api/serviceprincipal-post-approleassignedto).
+      `az rest --method POST --url "$GRAPH/servicePrincipals/$LA_SP_ID/appRoleAssignedTo" --resource "$GRAPH_RESOURCE" \\`,
+      "  --headers Content-Type=application/json \\",
       `  --body "{\\"principalId\\": \\"$SP_ID\\", \\"resourceId\\": \\"$LA_SP_ID\\", \\"appRoleId\\": \\"$DATA_READ_ROLE_ID\\"}"`,
     );
   } else {
@@ -249,9 +257,9 @@ function roleSection(m: ExportModel): string[] {
     if (writes(r.planned)) {
       if (r.planned.action === "update")
         out.push("# A PUT replaces assignableScopes: add any other scopes the role already has before running.");
-      const url = `${ARM}${armPath(r.assignableScopes[0] ?? "")}/providers/Microsoft.Authorization/roleDefinitions/${encodeURIComponent(r.id)}?api-version=${AUTHZ_API}`;
+      const path = `${armPath(r.assignableScopes[0] ?? "")}/providers/Microsoft.Authorization/roleDefinitions/${encodeURIComponent(r.id)}?api-version=${AUTHZ_API}`;
       out.push(
-        `az rest --method PUT --url ${shq(url)} --headers Content-Type=application/json --body ${shq(JSON.stringify(customRoleArmBody(r), null, 2), { multiline: true })}`,
+        `az rest --method PUT --url ${shq(path)} --headers Content-Type=application/json --body ${shq(JSON.stringify(customRoleArmBody(r), null, 2), { multiline: true })}`,
       );
     } else {
       out.push(...leftAlone(`Custom role ${r.roleName}`, r.planned));
@@ -265,6 +273,13 @@ const assignmentNameLine = (variable: string, scope: string, roleGuid: string) =
   // One word: the quoted scope, the principal id (lowercased by bash), the quoted role GUID.
   `${variable}=$(uuidv5 "$ASSIGNMENT_NAMESPACE" ${shq(`${scope.toLowerCase()}|`)}"\${SP_ID,,}"${shq(`|${roleGuid.toLowerCase()}`)})`;
 
+/** An ARM role assignment URL for az rest: the quoted scope path, the bash variable holding the name, the quoted query. */
+const assignmentUrl = (scope: string, variable: string) =>
+  `${shq(`${armPath(scope)}/providers/Microsoft.Authorization/roleAssignments/`)}"$${variable}"${shq(`?api-version=${AUTHZ_API}`)}`;
+
+// Role assignments go through az rest, not `az role assignment create/delete`: Debian's and Ubuntu's azure-cli packages
+// crash in both ('RoleAssignmentsOperations' object has no attribute 'config': the packaged azure-mgmt-authorization is
+// newer than the CLI expects, Azure/azure-cli#20546), and the PUT body is exactly what the portal sends.
 function assignmentSection(m: ExportModel): string[] {
   const out = ["", "# ── 5. Role assignments for the app's service principal (names: uuidv5, as the portal names them) ──"];
   for (const [i, ra] of m.roleAssignments.entries()) {
@@ -273,13 +288,25 @@ function assignmentSection(m: ExportModel): string[] {
       continue;
     }
     const name = `RA_NAME_${i + 1}`;
+    const body = JSON.stringify(
+      {
+        properties: {
+          roleDefinitionId: ra.roleDefinitionId,
+          principalId: SP_PLACEHOLDER,
+          principalType: "ServicePrincipal",
+          ...(ra.condition ? { condition: ra.condition, conditionVersion: ra.conditionVersion ?? CONDITION_VERSION } : {}),
+        },
+      },
+      null,
+      2,
+    );
     out.push(
       comment(`${ra.roleName} at ${ra.scope}: ${stateOf(ra.planned)}`),
       ...detailComments(ra.planned),
       assignmentNameLine(name, ra.scope, ra.roleGuid),
-      `az role assignment create --name "$${name}" --scope ${shq(ra.scope)} --role ${shq(ra.roleDefinitionId)} \\`,
-      `  --assignee-object-id "$SP_ID" --assignee-principal-type ServicePrincipal${ra.condition ? " \\" : ""}`,
-      ...(ra.condition ? [`  --condition ${shq(ra.condition)} --condition-version ${shq(ra.conditionVersion ?? CONDITION_VERSION)}`] : []),
+      `RA_BODY=${shq(body, { multiline: true })}`,
+      `az rest --method PUT --url ${assignmentUrl(ra.scope, name)} \\`,
+      `  --headers Content-Type=application/json --body "\${RA_BODY//"${SP_PLACEHOLDER}"/"$SP_ID"}"`,
     );
   }
   if (m.roleAssignmentRemovals.length > 0) {
@@ -290,7 +317,7 @@ function assignmentSection(m: ExportModel): string[] {
     out.push(
       comment(`Remove ${ra.roleName} at ${ra.scope}: ${ra.planned.why}`),
       assignmentNameLine(name, ra.scope, ra.roleGuid),
-      `az role assignment delete --ids ${shq(`${ra.scope}/providers/Microsoft.Authorization/roleAssignments/`)}"$${name}"`,
+      `az rest --method DELETE --url ${assignmentUrl(ra.scope, name)}`,
     );
   }
   return out;

@@ -21,6 +21,15 @@ const cli = azureCliScript(model);
 const tf = terraformConfig(model);
 /** One attribute line of the HCL, whatever its `=` alignment. */
 const attrLine = (name: string, value: string) => new RegExp(`^ +${name} += ${value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m");
+/** The script's role assignment PUTs: each URL's scope and its body as bash reads the quoted word. */
+function assignmentPuts(script: string): { scope: string; body: unknown }[] {
+  const put =
+    /^RA_BODY=('(?:[^']|'\\'')*')\naz rest --method PUT --url '([^']*)\/providers\/Microsoft\.Authorization\/roleAssignments\/'"\$RA_NAME_\d+"'\?api-version=2022-04-01' \\$/gm;
+  return [...script.matchAll(put)].map(([, body = "", path = ""]) => ({
+    scope: path.split("/").map(decodeURIComponent).join("/"),
+    body: JSON.parse(body.slice(1, -1).replaceAll("'\\''", "'")) as unknown,
+  }));
+}
 const has = (bin: string) => spawnSync(bin, ["--version"], { encoding: "utf8" }).status === 0;
 
 describe("export model", () => {
@@ -83,11 +92,10 @@ describe("export model", () => {
     expect(spawnSync("bash", ["-n"], { input: script }).status).toBe(0);
     const line = script.split("\n").find((l) => l.startsWith("RA_OLD_1="));
     expect(line).toBe(`RA_OLD_1=$(uuidv5 "$ASSIGNMENT_NAMESPACE" '/subscriptions/${SUB_A}|'"\${SP_ID,,}"'|${ROLE_ID}')`);
-    expect(script).toContain(
-      `az role assignment delete --ids '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleAssignments/'"$RA_OLD_1"`,
-    );
+    const removal = `az rest --method DELETE --url '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleAssignments/'"$RA_OLD_1"'?api-version=2022-04-01'`;
+    expect(script).toContain(removal);
     // Removal comes after every create: the vendor is never without access in between.
-    expect(script.lastIndexOf("az role assignment create")).toBeLessThan(script.indexOf("az role assignment delete"));
+    expect(script.lastIndexOf("az rest --method PUT --url")).toBeLessThan(script.indexOf(removal));
     expect(terraformConfig(m)).toContain(`AKS Audit Log Reader (read-only) at /subscriptions/${SUB_A}`);
   });
 });
@@ -119,10 +127,13 @@ describe("Azure CLI export", () => {
       expect(cli).toContain(`az monitor diagnostic-settings create --name 'aks-onboarding-kube-audit' --resource '${c.id}'`);
     expect(cli).toContain(`--storage-account '${storageAccountIdOf(config.storage[1]!)}'`);
     expect(cli).toContain(
-      `APP_UNIQUE_NAME='expel-workbench-aks'\nAPP_URL="https://graph.microsoft.com/v1.0/applications(uniqueName='$APP_UNIQUE_NAME')"`,
+      `APP_UNIQUE_NAME='expel-workbench-aks'\nAPP_URL="$GRAPH/applications(uniqueName='$APP_UNIQUE_NAME')"`,
     );
     expect(cli).toContain('"displayName": "Expel Workbench (AKS audit)"');
-    expect(cli).toContain(`/appRoleAssignedTo`);
+    // Graph and Resource Manager are the signed-in cloud's, never the public cloud's hosts.
+    expect(cli).toContain("GRAPH_RESOURCE=$(az cloud show --query endpoints.microsoftGraphResourceId -o tsv)");
+    expect(cli).not.toMatch(/graph\.microsoft\.com|management\.azure\.com/);
+    expect(cli).toContain('az rest --method POST --url "$GRAPH/servicePrincipals/$LA_SP_ID/appRoleAssignedTo" --resource "$GRAPH_RESOURCE"');
     expect(cli).toContain(
       `az ad app credential reset --id "$APP_ID" --append --display-name 'aks-onboarding ${RUN}' --end-date "$(date -u -d '+180 days'`,
     );
@@ -132,23 +143,30 @@ describe("Azure CLI export", () => {
     expect(cli).toContain(`"roleName": "${roleJson.roleName}"`);
     expect(cli).toContain(`"notDataActions": [\n          "${roleJson.notDataActions[0]}"`);
     expect(cli).toContain(`"/subscriptions/${SUB_B}"`);
-    const condition = blobReadCondition(["kubeauditeus1a2b3c"]);
-    expect(cli).toContain(`--condition ${shq(condition)} --condition-version '2.0'`);
-    expect(cli).toContain(`--condition ${shq(blobReadCondition(["contosoauditweu01"]))}`);
-    expect(cli).toContain(
-      `--role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}'`,
-    );
-    expect(cli).toContain(
-      `--scope '${config.clusters[0]!.id}' --role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_ID}'`,
-    );
-    expect(cli).toContain(
-      `--scope '${config.clusters[1]!.id}' --role '/subscriptions/${SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${METADATA_ROLE_ID}'`,
-    );
-    expect(cli).toContain(
-      `--scope '${storageAccountIdOf(config.storage[0]!)}' --role '/subscriptions/${SUB_A}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.storageBlobDataReader}'`,
-    );
+    const roleDef = (sub: string, guid: string) => `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
+    const reader = BUILTIN_ROLE_IDS.storageBlobDataReader;
+    const put = (scope: string, roleDefinitionId: string, condition?: string) => ({
+      scope,
+      body: {
+        properties: {
+          roleDefinitionId,
+          principalId: "__SP_ID__",
+          principalType: "ServicePrincipal",
+          ...(condition ? { condition, conditionVersion: "2.0" } : {}),
+        },
+      },
+    });
+    expect(assignmentPuts(cli)).toEqual([
+      put(`/subscriptions/${SUB_A}`, roleDef(SUB_A, LOG_ANALYTICS_ROLE_ID)),
+      put(`/subscriptions/${SUB_B}`, roleDef(SUB_B, LOG_ANALYTICS_ROLE_ID)),
+      put(config.clusters[0]!.id, roleDef(SUB_A, ROLE_ID)),
+      put(config.clusters[1]!.id, roleDef(SUB_B, METADATA_ROLE_ID)),
+      put(storageAccountIdOf(config.storage[0]!), roleDef(SUB_A, reader), blobReadCondition(["kubeauditeus1a2b3c"])),
+      put(storageAccountIdOf(config.storage[1]!), roleDef(SUB_B, reader), blobReadCondition(["contosoauditweu01"])),
+    ]);
+    // The service principal's id replaces the placeholder; the quoted pattern and replacement are literal.
+    expect(cli.match(/ --body "\$\{RA_BODY\/\/"__SP_ID__"\/"\$SP_ID"\}"$/gm)).toHaveLength(6);
     expect(cli).toContain("#   The vendor doesn't get: a kubeconfig");
-    expect(cli.match(/az role assignment create/g)).toHaveLength(6);
   });
 
   it("names role assignments with the portal's UUIDv5 (bash uuidv5 == roleAssignmentName)", () => {
@@ -178,7 +196,7 @@ describe("Azure CLI export", () => {
     const script = azureCliScript(inPlace);
     expect(spawnSync("bash", ["-n"], { input: script }).status).toBe(0);
     expect(script).not.toMatch(
-      /az (group|storage account|role assignment) create|credential reset|management-policy create|diagnostic-settings create/,
+      /az (group|storage account) create|az rest --method (PUT|POST|PATCH)|credential reset|management-policy create|diagnostic-settings create/,
     );
     expect(script).toContain("# Client secret aks-onboarding run_exports_1: already in place");
   });

@@ -72,6 +72,7 @@ export function handleAppRoleAssignedTo(
       `Invalid value specified for property '${parsed.error.issues[0]?.path.join(".") ?? ""}' of resource 'AppRoleAssignment'.`,
     );
   const { principalId, resourceId, appRoleId } = parsed.data;
+  // The path must name the resource's service principal; another one gets this 400 (microsoftgraph/microsoft-graph-docs#9738).
   if (resourceId.toLowerCase() !== String(resource.id).toLowerCase()) return badRequest("Not a valid reference update.");
   const principalSp = state.graph.servicePrincipals.find((s) => s.id.toLowerCase() === principalId.toLowerCase());
   const principalUser = state.graph.users.find((u) => u.id.toLowerCase() === principalId.toLowerCase());
