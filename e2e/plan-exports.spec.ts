@@ -16,7 +16,8 @@ test("the plan downloads as an Azure CLI script and as Terraform, for this tenan
   expect(script).toMatch(/^#!\/usr\/bin\/env bash\n/);
   expect(script).toContain("az storage account create");
   expect(script).toContain("--name 'aks-onboarding-kube-audit'");
-  expect(script).toContain("StringEquals 'kubeaudit");
+  // The ABAC condition sits in a single-quoted bash word (the role assignment's body): its quotes are written '\''.
+  expect(script).toContain("StringEquals '\\''kubeaudit");
 
   const [tf] = await Promise.all([page.waitForEvent("download"), exports.getByRole("link", { name: "Download Terraform" }).click()]);
   expect(tf.suggestedFilename()).toBe(`aks-onboarding-${runId}.tf`);

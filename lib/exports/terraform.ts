@@ -416,7 +416,7 @@ function assignmentItems(m: ExportModel): Item[] {
       out.push(
         ...note(
           `  ${ra.roleName} at ${ra.scope} (${ra.planned.why})`,
-          `    az role assignment delete --ids "${ra.scope}/providers/Microsoft.Authorization/roleAssignments/<uuidv5(namespace, lower(scope|principal|${ra.roleGuid}))>"`,
+          `    az rest --method DELETE --url "${ra.scope}/providers/Microsoft.Authorization/roleAssignments/<uuidv5(namespace, lower(scope|principal|${ra.roleGuid}))>?api-version=2022-04-01"`,
         ),
       );
     }
