@@ -1,11 +1,11 @@
 // The Azure CLI (az) pointed at a simulator: a private config dir, a registered cloud, a service-principal sign-in.
+// Used by the CLI tests and by `npm run demo:cli`.
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { findAz } from "../../../scripts/ensure-az";
-import type { RunningSimulator } from "../../../simulator/src/index";
-import { startEntraHostProxy, type EntraHostProxy } from "./entra-host";
+import { startEntraHostProxy, type EntraHostProxy } from "../simulator/src/entra-host";
+import { findAz } from "./ensure-az";
 
 export interface AzRun {
   args: string[];
@@ -35,12 +35,21 @@ function azPath(): string {
   return az;
 }
 
-/** Registers the simulator as cloud "Simulator", selects it and signs in as the service principal. */
-export async function azSignedIn(sim: RunningSimulator, login: ServicePrincipalLogin): Promise<AzSession> {
+/** A simulator az can reach: its URL and the CA its certificate is signed with. */
+export interface SimulatorAddress {
+  url: string;
+  caPath: string;
+}
+
+/**
+ * Registers the simulator as cloud "Simulator", selects it and signs in as the service principal, with az's config in a
+ * new folder under `parent` (removed by close()).
+ */
+export async function azSignedIn(sim: SimulatorAddress, login: ServicePrincipalLogin, parent = ".test-data"): Promise<AzSession> {
   const az = azPath();
-  const dir = path.resolve(".test-data", `az-${crypto.randomBytes(4).toString("hex")}`);
+  const dir = path.resolve(parent, `az-${crypto.randomBytes(4).toString("hex")}`);
   fs.mkdirSync(dir, { recursive: true });
-  const proxy = await startEntraHostProxy(sim.url, path.join(dir, "proxy"));
+  const proxy = await startEntraHostProxy(sim, path.join(dir, "proxy"));
   const bundle = path.join(dir, "ca-bundle.pem");
   fs.writeFileSync(bundle, fs.readFileSync(sim.caPath, "utf8") + fs.readFileSync(proxy.caPath, "utf8"));
   const env: NodeJS.ProcessEnv = {

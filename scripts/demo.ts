@@ -1,40 +1,24 @@
 // `npm run demo`: the Azure simulator (with Azurite) and the portal on http://localhost:3000, no Azure needed.
 // `npm run demo -- --dev` serves the portal with `next dev` instead of a production build.
-import { randomBytes } from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { scenarioSchema } from "../simulator/src/contract";
 import { ensureCa } from "../simulator/src/tls";
+import { DEMO_SCENARIO, demoSecrets, SCRIPT_RUNNER, SIM_PORT, SIMULATOR_CA_DIR, SIMULATOR_URL, writeDemoScenario } from "./demo-data";
 import { bin, run, startService } from "./run";
 
 const root = path.resolve(__dirname, "..");
 process.chdir(root);
 const dev = process.argv.includes("--dev");
-const SIM_PORT = 8443;
 const BLOB_PORT = 10000;
 const PORTAL_PORT = 3000;
 const DEMO_CLIENT_ID = "0b3f9a6e-2d4c-4e8a-9f1b-7c5d3e2a1f00";
-const scenarioPath = path.join("simulator", "scenarios", "default.json");
-
-/** Demo-only secrets, generated once into .data/ (never committed). */
-function demoSecrets(): { encryptionKey: string; clientSecret: string; workbenchApiKey: string } {
-  const file = path.join(".data", "demo-secrets.json");
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as ReturnType<typeof demoSecrets>;
-  const secrets = {
-    encryptionKey: randomBytes(32).toString("base64"),
-    clientSecret: randomBytes(24).toString("base64url"),
-    workbenchApiKey: randomBytes(24).toString("base64url"),
-  };
-  fs.mkdirSync(".data", { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  return secrets;
-}
 
 async function main() {
   const secrets = demoSecrets();
-  const ca = ensureCa(path.join(".data", "simulator", "ca"));
-  const simulatorUrl = `https://127.0.0.1:${SIM_PORT}`;
+  const scenario = writeDemoScenario(secrets);
+  const vendorTenant = scenario.extraTenants[0];
+  const ca = ensureCa(SIMULATOR_CA_DIR);
+  const simulatorUrl = SIMULATOR_URL;
   const portalUrl = `http://localhost:${PORTAL_PORT}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -56,7 +40,7 @@ async function main() {
     // Documentation addresses (RFC 5737) standing in for the vendor's egress IPs, so the firewall option can be tried.
     VENDOR_EGRESS_IPS: "203.0.113.10,198.51.100.20",
     // The scenario's extra tenant plays the vendor's own tenant: its engineer gets the read-only vendor view (/vendor).
-    ...(demoVendorTenant() ? { VENDOR_TENANT_ID: demoVendorTenant()?.tenant.id } : {}),
+    ...(vendorTenant ? { VENDOR_TENANT_ID: vendorTenant.tenant.id } : {}),
   };
 
   const children: ChildProcess[] = [];
@@ -82,7 +66,7 @@ async function main() {
         "--data-dir",
         path.join(".data", "simulator"),
         "--scenario",
-        scenarioPath,
+        DEMO_SCENARIO,
         "--client-id",
         DEMO_CLIENT_ID,
         "--client-secret",
@@ -100,7 +84,6 @@ async function main() {
   );
   await waitForReady(portalUrl);
 
-  const scenario = scenarioSchema.parse(JSON.parse(fs.readFileSync(scenarioPath, "utf8")));
   const users = scenario.users.map((u) => {
     const roles = [...new Set(Object.values(u.subscriptionRoles).flat())].join(", ") || "no subscription role";
     const directory = u.directoryRoles.length ? `; ${u.directoryRoles.join(", ")}` : "";
@@ -114,9 +97,12 @@ async function main() {
       "",
       "  Sign in as one of the demo users (no password; pick one on the simulator's sign-in page):",
       ...users,
-      ...(demoVendorTenant()?.users ?? []).map(
+      ...(vendorTenant?.users ?? []).map(
         (u) => `    ${u.upn.padEnd(36)} ${u.displayName} (vendor staff: read-only view of every customer's runs at /vendor)`,
       ),
+      "",
+      `  Run a plan's Azure CLI export against this simulator (az signed in as ${SCRIPT_RUNNER.displayName}):`,
+      "    npm run demo:cli -- aks-onboarding-<run>.sh",
       "",
       "  Ctrl+C stops everything.",
       "",
@@ -135,11 +121,6 @@ async function waitForReady(portalUrl: string, timeoutMs = 120_000): Promise<voi
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-}
-
-/** The demo scenario's first extra tenant, the vendor's own (undefined when the scenario has none). */
-function demoVendorTenant() {
-  return scenarioSchema.parse(JSON.parse(fs.readFileSync(scenarioPath, "utf8"))).extraTenants[0];
 }
 
 main().catch((error: unknown) => {

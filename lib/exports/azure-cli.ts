@@ -47,7 +47,7 @@ function header(m: ExportModel): string[] {
     "# Microsoft Graph of the cloud az is signed in to (public, sovereign or a test double). ARM calls use paths, which az rest",
     "# sends to that cloud's Resource Manager. Graph calls name their token's resource: az rest picks it by URL prefix and",
     "# prefers Resource Manager's (azure-cli src/azure-cli-core/azure/cli/core/util.py, send_raw_request).",
-    'GRAPH_RESOURCE=$(az cloud show --query endpoints.microsoftGraphResourceId -o tsv)',
+    "GRAPH_RESOURCE=$(az cloud show --query endpoints.microsoftGraphResourceId -o tsv)",
     'GRAPH="${GRAPH_RESOURCE%/}/v1.0"',
     "",
     "# RFC 4122 UUIDv5 (SHA-1): the portal names each role assignment uuidv5(namespace, lower(scope|principalObjectId|roleGuid)),",
@@ -60,6 +60,24 @@ function header(m: ExportModel): string[] {
     `  printf '%s-%s-5%s-%x%s-%s\\n' "\${h:0:8}" "\${h:8:4}" "\${h:13:3}" "$v" "\${h:17:3}" "\${h:20:12}"`,
     "}",
     `ASSIGNMENT_NAMESPACE=${shq(m.assignmentNamespace)}`,
+    "",
+    "# Entra and Azure RBAC replicate a new object within seconds, custom roles within minutes; until then a command naming",
+    "# it is refused. This runs such a command again every 5 s, 60 times (custom roles: ~5 min, hashicorp/terraform-provider-",
+    '# azurerm#5038), on those errors only: NoBackingApplicationObject (new app), PrincipalNotFound and "Not a valid reference',
+    '# update" (new service principal; microsoftgraph/msgraph-bicep-types#193), RoleDefinitionDoesNotExist (new custom role).',
+    "until_replicated() {",
+    "  local try err replicating='NoBackingApplicationObject|does not reference a valid application object|PrincipalNotFound|Not a valid reference update|RoleDefinitionDoesNotExist'",
+    "  for ((try = 1; ; try++)); do",
+    // stderr into $err, stdout where it was: the command's output (JSON, ids) stays the caller's.
+    '    { err=$("$@" 2>&1 >&3 3>&-); } 3>&1 && return 0',
+    "    if (( try == 60 )) || [[ ! $err =~ $replicating ]]; then",
+    "      printf '%s\\n' \"$err\" >&2",
+    "      return 1",
+    "    fi",
+    '    echo "Azure has not replicated a new object yet; trying again in 5 s ($try/60): ${*:1:4}" >&2',
+    "    sleep 5",
+    "  done",
+    "}",
     ...(m.planErrors.length > 0
       ? [
           "",
@@ -207,7 +225,12 @@ function appSection(m: ExportModel): string[] {
     out.push(...leftAlone(`App registration ${a.uniqueName}`, a.planned));
   }
   out.push(`APP_ID=$(az rest --method GET --url "$APP_URL" --resource "$GRAPH_RESOURCE" --query appId -o tsv)`);
-  if (writes(a.servicePrincipal)) out.push(`az ad sp create --id "$APP_ID"`);
+  if (writes(a.servicePrincipal))
+    out.push(
+      "# Read first: a second run of this script finds the service principal the first one made.",
+      `EXISTING_SP_ID=$(az ad sp list --filter "appId eq '$APP_ID'" --query '[0].id' -o tsv)`,
+      `if [[ -z $EXISTING_SP_ID ]]; then until_replicated az ad sp create --id "$APP_ID"; fi`,
+    );
   else out.push(...leftAlone("The app's service principal", a.servicePrincipal));
   out.push(`SP_ID=$(az ad sp show --id "$APP_ID" --query id -o tsv)`);
   if (writes(a.consent)) {
@@ -215,9 +238,13 @@ function appSection(m: ExportModel): string[] {
       comment(`Admin consent: grant Log Analytics API ${a.dataReadRole} (an application permission) to the app's service principal.`),
       // Posted to the resource's (Log Analytics API's) service principal: Graph answers "Not a valid reference update."
       // when the path names another one (learn.microsoft.com/graph/api/serviceprincipal-post-approleassignedto).
-      `az rest --method POST --url "$GRAPH/servicePrincipals/$LA_SP_ID/appRoleAssignedTo" --resource "$GRAPH_RESOURCE" \\`,
-      "  --headers Content-Type=application/json \\",
-      `  --body "{\\"principalId\\": \\"$SP_ID\\", \\"resourceId\\": \\"$LA_SP_ID\\", \\"appRoleId\\": \\"$DATA_READ_ROLE_ID\\"}"`,
+      `GRANTED=$(until_replicated az rest --method GET --url "$GRAPH/servicePrincipals/$SP_ID/appRoleAssignments" --resource "$GRAPH_RESOURCE" \\`,
+      `  --query "length(value[?appRoleId=='$DATA_READ_ROLE_ID'])" -o tsv)`,
+      "if [[ $GRANTED == 0 ]]; then",
+      `  until_replicated az rest --method POST --url "$GRAPH/servicePrincipals/$LA_SP_ID/appRoleAssignedTo" --resource "$GRAPH_RESOURCE" \\`,
+      "    --headers Content-Type=application/json \\",
+      `    --body "{\\"principalId\\": \\"$SP_ID\\", \\"resourceId\\": \\"$LA_SP_ID\\", \\"appRoleId\\": \\"$DATA_READ_ROLE_ID\\"}"`,
+      "fi",
     );
   } else {
     out.push(...leftAlone(`Admin consent for ${a.dataReadRole}`, a.consent));
@@ -227,7 +254,13 @@ function appSection(m: ExportModel): string[] {
       comment(`Client secret "${a.secretName}", valid ${a.secretLifetimeDays} days.`),
       "# WARNING: the next command prints the new client secret in clear text. Run it where nobody watches the screen and no",
       "# log or CI output records it, hand the secret to the vendor over a secure channel, then clear the terminal.",
-      `az ad app credential reset --id "$APP_ID" --append --display-name ${shq(a.secretName)} --end-date "$(date -u -d ${shq(`+${a.secretLifetimeDays} days`)} +%Y-%m-%dT%H:%M:%SZ)"`,
+      // A second run of the script makes no second secret: the first run printed it.
+      `SECRETS_NAMED=$(az ad app credential list --id "$APP_ID" --query ${shq(`length([?displayName==${jmesRaw(a.secretName)}])`)} -o tsv)`,
+      "if [[ $SECRETS_NAMED == 0 ]]; then",
+      `  az ad app credential reset --id "$APP_ID" --append --display-name ${shq(a.secretName)} --end-date "$(date -u -d ${shq(`+${a.secretLifetimeDays} days`)} +%Y-%m-%dT%H:%M:%SZ)"`,
+      "else",
+      `  echo ${shq(`The client secret "${oneLine(a.secretName)}" exists (an earlier run of this script printed it); to make another, run az ad app credential reset --append.`)}`,
+      "fi",
     );
   } else {
     out.push(...leftAlone(`Client secret ${a.secretName}`, a.secret));
@@ -305,7 +338,7 @@ function assignmentSection(m: ExportModel): string[] {
       ...detailComments(ra.planned),
       assignmentNameLine(name, ra.scope, ra.roleGuid),
       `RA_BODY=${shq(body, { multiline: true })}`,
-      `az rest --method PUT --url ${assignmentUrl(ra.scope, name)} \\`,
+      `until_replicated az rest --method PUT --url ${assignmentUrl(ra.scope, name)} \\`,
       `  --headers Content-Type=application/json --body "\${RA_BODY//"${SP_PLACEHOLDER}"/"$SP_ID"}"`,
     );
   }

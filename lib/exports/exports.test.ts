@@ -24,7 +24,7 @@ const attrLine = (name: string, value: string) => new RegExp(`^ +${name} += ${va
 /** The script's role assignment PUTs: each URL's scope and its body as bash reads the quoted word. */
 function assignmentPuts(script: string): { scope: string; body: unknown }[] {
   const put =
-    /^RA_BODY=('(?:[^']|'\\'')*')\naz rest --method PUT --url '([^']*)\/providers\/Microsoft\.Authorization\/roleAssignments\/'"\$RA_NAME_\d+"'\?api-version=2022-04-01' \\$/gm;
+    /^RA_BODY=('(?:[^']|'\\'')*')\nuntil_replicated az rest --method PUT --url '([^']*)\/providers\/Microsoft\.Authorization\/roleAssignments\/'"\$RA_NAME_\d+"'\?api-version=2022-04-01' \\$/gm;
   return [...script.matchAll(put)].map(([, body = "", path = ""]) => ({
     scope: path.split("/").map(decodeURIComponent).join("/"),
     body: JSON.parse(body.slice(1, -1).replaceAll("'\\''", "'")) as unknown,
@@ -126,14 +126,14 @@ describe("Azure CLI export", () => {
     for (const c of config.clusters)
       expect(cli).toContain(`az monitor diagnostic-settings create --name 'aks-onboarding-kube-audit' --resource '${c.id}'`);
     expect(cli).toContain(`--storage-account '${storageAccountIdOf(config.storage[1]!)}'`);
-    expect(cli).toContain(
-      `APP_UNIQUE_NAME='expel-workbench-aks'\nAPP_URL="$GRAPH/applications(uniqueName='$APP_UNIQUE_NAME')"`,
-    );
+    expect(cli).toContain(`APP_UNIQUE_NAME='expel-workbench-aks'\nAPP_URL="$GRAPH/applications(uniqueName='$APP_UNIQUE_NAME')"`);
     expect(cli).toContain('"displayName": "Expel Workbench (AKS audit)"');
     // Graph and Resource Manager are the signed-in cloud's, never the public cloud's hosts.
     expect(cli).toContain("GRAPH_RESOURCE=$(az cloud show --query endpoints.microsoftGraphResourceId -o tsv)");
     expect(cli).not.toMatch(/graph\.microsoft\.com|management\.azure\.com/);
-    expect(cli).toContain('az rest --method POST --url "$GRAPH/servicePrincipals/$LA_SP_ID/appRoleAssignedTo" --resource "$GRAPH_RESOURCE"');
+    expect(cli).toContain(
+      'az rest --method POST --url "$GRAPH/servicePrincipals/$LA_SP_ID/appRoleAssignedTo" --resource "$GRAPH_RESOURCE"',
+    );
     expect(cli).toContain(
       `az ad app credential reset --id "$APP_ID" --append --display-name 'aks-onboarding ${RUN}' --end-date "$(date -u -d '+180 days'`,
     );
@@ -184,6 +184,32 @@ describe("Azure CLI export", () => {
       expect(r.stderr).toBe("");
       expect(r.stdout.trim()).toBe(roleAssignmentName(ra.scope, principal, ra.roleGuid));
     }
+  });
+
+  it("retries a command only while Azure replicates a new object, keeping its output and showing any other error", () => {
+    const fn = /^until_replicated\(\) \{[\s\S]*?^\}$/m.exec(cli)?.[0];
+    expect(fn).toBeDefined();
+    const run = (command: string) =>
+      spawnSync("bash", ["-c", `set -euo pipefail\n${fn}\nsleep() { :; }\n${counter}\n${command}`], { encoding: "utf8" });
+    // Each try runs in a subshell ($( )): the count of tries lives in a file.
+    const counter = 'C=$(mktemp); echo 0 > "$C"; tick() { n=$(( $(cat "$C") + 1 )); echo "$n" > "$C"; }; tries() { cat "$C"; }';
+    // Fails twice as a brand-new service principal does, then answers.
+    const flaky = `flaky() { tick; if (( $(tries) < 3 )); then echo "ERROR: The appId 'x' of the service principal does not reference a valid application object." >&2; return 1; fi; echo '{"id":"sp"}'; }`;
+    const replicated = run(`${flaky}\nout=$(until_replicated flaky)\necho "$out"`);
+    expect(replicated.status).toBe(0);
+    expect(replicated.stdout.trim()).toBe('{"id":"sp"}');
+    expect(replicated.stderr.match(/trying again in 5 s/g)).toHaveLength(2);
+    // Any other error stops at once, shown as it was.
+    const denied = run(
+      `denied() { tick; echo "ERROR: (AuthorizationFailed) no access" >&2; return 1; }\nuntil_replicated denied || echo "tries $(tries)"`,
+    );
+    expect(denied.stdout.trim()).toBe("tries 1");
+    expect(denied.stderr.trim()).toBe("ERROR: (AuthorizationFailed) no access");
+    // And a replication that never ends stops after 60 tries.
+    const never = run(
+      `never() { tick; echo "RoleDefinitionDoesNotExist" >&2; return 1; }\nuntil_replicated never || echo "tries $(tries)"`,
+    );
+    expect(never.stdout.trim()).toBe("tries 60");
   });
 
   it("never contains a secret, and leaves objects already in place alone", () => {

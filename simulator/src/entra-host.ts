@@ -67,8 +67,8 @@ function makeCertificate(dir: string): { caPath: string; certPath: string; keyPa
   return { caPath: f("ca.pem"), certPath: f("cert.pem"), keyPath: f("key.pem") };
 }
 
-/** Starts the proxy: CONNECT login.microsoftonline.com:443 reaches the simulator at `simUrl`; any other CONNECT is refused. */
-export async function startEntraHostProxy(simUrl: string, dir: string): Promise<EntraHostProxy> {
+/** Starts the proxy: CONNECT login.microsoftonline.com:443 reaches the simulator; any other CONNECT is refused. */
+export async function startEntraHostProxy(sim: { url: string; caPath: string }, dir: string): Promise<EntraHostProxy> {
   const cert = makeCertificate(dir);
   const requests: string[] = [];
   const front = https.createServer({ key: fs.readFileSync(cert.keyPath), cert: fs.readFileSync(cert.certPath) }, (req, res) => {
@@ -81,16 +81,22 @@ export async function startEntraHostProxy(simUrl: string, dir: string): Promise<
           (e): e is [string, string] => typeof e[1] === "string" && !["host", "connection"].includes(e[0]),
         ),
       );
-      fetch(`${simUrl}${req.url ?? "/"}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined })
-        .then(async (r) => {
-          const body = Buffer.from(await r.arrayBuffer());
-          res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/json", "content-length": body.length });
-          res.end(body);
-        })
-        .catch((err: unknown) => {
-          res.writeHead(502);
-          res.end(String(err));
-        });
+      const forward = https.request(
+        `${sim.url}${req.url ?? "/"}`,
+        { method: req.method, headers, ca: fs.readFileSync(sim.caPath) },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, {
+            "content-type": answer.headers["content-type"] ?? "application/json",
+            ...(answer.headers["content-length"] ? { "content-length": answer.headers["content-length"] } : {}),
+          });
+          answer.pipe(res);
+        },
+      );
+      forward.on("error", (err) => {
+        res.writeHead(502);
+        res.end(String(err));
+      });
+      forward.end(chunks.length ? Buffer.concat(chunks) : undefined);
     });
   });
   const proxy = http.createServer((_req, res) => {

@@ -435,7 +435,10 @@ function applyUpdate(
   if (body.sku) account.sku = { name: body.sku.name, tier: body.sku.name.startsWith("Premium") ? "Premium" : "Standard" };
   if (body.kind) account.kind = body.kind;
   if (body.properties) {
-    const { networkAcls, ...rest } = body.properties;
+    // Encryption at rest stays as created: it is always on for blobs and files and can't be turned off, and infrastructure
+    // encryption is chosen at creation only (learn.microsoft.com/azure/storage/common/storage-service-encryption,
+    // …/infrastructure-encryption-enable). az 2.45 sends `encryption: {keySource, services: {blob: {}}}` with every create.
+    const { networkAcls, encryption: _encryption, ...rest } = body.properties;
     Object.assign(account.properties, rest);
     if (networkAcls) account.properties.networkAcls = normalizeAcls(networkAcls);
   }

@@ -110,6 +110,16 @@ describe("storage accounts", () => {
       tags: { owner: "vendor" },
     });
     expect(put.tags).toEqual({ owner: "vendor" });
+    // A second create with az's encryption stub (az storage account create) leaves encryption at rest as it was.
+    const again = await storage.storageAccounts.create("rg-aks-prod-eastus", "contosoaksaudit01", {
+      ...secureAccount,
+      encryption: { keySource: "Microsoft.Storage", services: { blob: {} } },
+    });
+    expect(again.encryption).toMatchObject({
+      keySource: "Microsoft.Storage",
+      requireInfrastructureEncryption: false,
+      services: { blob: { enabled: true, keyType: "Account" }, file: { enabled: true, keyType: "Account" } },
+    });
   });
 
   it("rejects private IP rules, bad kinds and HNS on a classic kind with the storage RP's error", async () => {

@@ -13,7 +13,7 @@ import { DEFAULT_SCENARIO } from "../../../simulator/src/testing";
 import { OWNER, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
 import { FAST_LATENCY, portalFixture } from "../portal-fixture";
 import { defaultRunConfig } from "../steps/context";
-import { azSignedIn, type AzSession } from "./az";
+import { azSignedIn, type AzSession } from "../../../scripts/az-simulator";
 
 /** A read-only service principal for az: Reader on both subscriptions, Directory Readers in Entra. */
 const READER = {
