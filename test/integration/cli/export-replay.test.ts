@@ -5,16 +5,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { roleAssignmentName } from "../../../lib/azure/names";
-import { confirmRunPlan, createRun, setRunStatus } from "../../../lib/db";
-import { runRemainingSteps } from "../../../lib/engine/drive-run";
-import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import { planExportDownload } from "../../../lib/exports/download";
-import { planStoredRun } from "../../../lib/onboarding/plan";
-import { STEP_IDS } from "../../../lib/steps/registry";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { DEFAULT_SCENARIO, startTestSimulator, type JsonBody } from "../../../simulator/src/testing";
 import { OWNER, setLatency, simState, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
-import { FAST_LATENCY, portalFixture, sessionOf } from "../portal-fixture";
+import { confirmedRun, driveRun, FAST_LATENCY, portalFixture, sessionOf } from "../portal-fixture";
 import { defaultRunConfig } from "../steps/context";
 import { azSignedIn, type AzSession } from "../../../scripts/az-simulator";
 
@@ -60,23 +55,14 @@ function runScript(file: string, env: NodeJS.ProcessEnv): Promise<ScriptRun> {
 }
 
 beforeAll(async () => {
-  const config = defaultRunConfig();
-  const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config, steps: STEP_IDS });
-  expect((await planStoredRun(run.id, TENANT, OWNER, config, tokens)).ok).toBe(true);
-  const exported = await planExportDownload(await sessionOf(OWNER, "Owner"), { runId: run.id, format: "cli" });
-  if (!exported.ok) throw new Error(`export: ${exported.status}`);
-  script = exported.body;
-
-  expect(await confirmRunPlan(run.id, OWNER)).toBe(true);
-  expect(await setRunStatus(run.id, "running", { from: ["planned"] })).toBe(true);
-  const result = await runRemainingSteps({
-    runId: run.id,
-    tenantId: TENANT,
-    actor: { userId: null, upn: OWNER },
-    tokens,
-    modules: STEP_MODULES,
+  const runId = await confirmedRun(tokens, {
+    onPlanned: async (id) => {
+      const exported = await planExportDownload(await sessionOf(OWNER, "Owner"), { runId: id, format: "cli" });
+      if (!exported.ok) throw new Error(`the CLI export answered ${exported.status}`);
+      script = exported.body;
+    },
   });
-  expect(result).toEqual({ outcome: "completed" });
+  expect(await driveRun(runId, tokens)).toEqual({ outcome: "completed" });
 
   // Entra and RBAC replicate new objects with a delay here, as in Azure: the script must wait for them as the portal does.
   scriptSim = await startTestSimulator({ scenario });

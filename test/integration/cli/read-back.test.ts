@@ -2,16 +2,11 @@
 // signed in as a read-only service principal, reads what the portal created and finds the expected values.
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { confirmRunPlan, createRun, setRunPlan, setRunStatus } from "../../../lib/db";
-import { runRemainingSteps } from "../../../lib/engine/drive-run";
-import { planRun } from "../../../lib/engine/plan-run";
-import { STEP_MODULES } from "../../../lib/engine/step-modules";
-import { STEP_IDS } from "../../../lib/steps/registry";
 import { LOG_ANALYTICS_DATA_READ_ROLE_ID, WELL_KNOWN_APPS, type ArmResource } from "../../../simulator/src/contract";
 import type { RunningSimulator } from "../../../simulator/src/index";
 import { DEFAULT_SCENARIO } from "../../../simulator/src/testing";
 import { OWNER, SUB_DEV, SUB_PROD, TENANT } from "../azure/support";
-import { FAST_LATENCY, portalFixture } from "../portal-fixture";
+import { confirmedRun, driveRun, FAST_LATENCY, portalFixture } from "../portal-fixture";
 import { defaultRunConfig } from "../steps/context";
 import { azSignedIn, type AzSession } from "../../../scripts/az-simulator";
 
@@ -39,20 +34,7 @@ type Json = any;
 const armOfType = (type: string): ArmResource[] => [...sim.state().arm.values()].filter((r) => r.type.toLowerCase() === type.toLowerCase());
 
 beforeAll(async () => {
-  const config = defaultRunConfig();
-  const run = await createRun({ tenantId: TENANT, createdByUserId: null, createdByUpn: OWNER, config, steps: STEP_IDS });
-  const planned = await planRun({ config, tenantId: TENANT, tokens, modules: STEP_MODULES, runId: run.id });
-  expect(await setRunPlan(run.id, planned as never)).toBe(true);
-  expect(await confirmRunPlan(run.id, OWNER)).toBe(true);
-  expect(await setRunStatus(run.id, "running", { from: ["planned"] })).toBe(true);
-  const result = await runRemainingSteps({
-    runId: run.id,
-    tenantId: TENANT,
-    actor: { userId: null, upn: OWNER },
-    tokens,
-    modules: STEP_MODULES,
-  });
-  expect(result).toEqual({ outcome: "completed" });
+  expect(await driveRun(await confirmedRun(tokens), tokens)).toEqual({ outcome: "completed" });
   az = await azSignedIn(sim, { appId: READER.appId, secret: READER.secret, tenantId: TENANT });
 }, 180_000);
 

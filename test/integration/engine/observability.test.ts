@@ -4,9 +4,7 @@ import crypto from "node:crypto";
 import { NextRequest } from "next/server";
 import { describe, expect, it, vi } from "vitest";
 import { acquireStepLease, confirmRunPlan, createRun, setRunPlan, setRunStatus } from "../../../lib/db";
-import { runRemainingSteps } from "../../../lib/engine/drive-run";
 import { executeStep } from "../../../lib/engine/execute-step";
-import { STEP_MODULES } from "../../../lib/engine/step-modules";
 import { isWrite, operationOf, type OutboundService } from "../../../lib/azure/request-log-policy";
 import { AzureOperationError } from "../../../lib/azure/errors";
 import { STEP_IDS } from "../../../lib/steps/registry";
@@ -18,7 +16,7 @@ import { captureLog, type LogLine } from "../../support/log-capture";
 import { fakeModules, fakeStep, FakeAzure, fakeTime, realSleep, runningRun } from "../../support/engine";
 import { OWNER, simRequests, TENANT } from "../azure/support";
 import { defaultRunConfig } from "../steps/context";
-import { FAST_LATENCY, portalFixture } from "../portal-fixture";
+import { driveRun, FAST_LATENCY, portalFixture } from "../portal-fixture";
 
 const METRICS_TOKEN = crypto.randomBytes(24).toString("hex");
 // Before the first env() call, which caches the configuration.
@@ -79,14 +77,7 @@ describe("observability of a full run", () => {
 
     const capture = captureLog();
     try {
-      const result = await runRemainingSteps({
-        runId: run.id,
-        tenantId: TENANT,
-        actor: { userId: null, upn: OWNER },
-        tokens,
-        modules: STEP_MODULES,
-      });
-      expect(result).toEqual({ outcome: "completed" });
+      expect(await driveRun(run.id, tokens)).toEqual({ outcome: "completed" });
     } finally {
       capture.stop();
     }
