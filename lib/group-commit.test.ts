@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { groupCommit } from "./group-commit";
+import { groupCommit, groupCommitPerKey } from "./group-commit";
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
 
@@ -34,5 +34,25 @@ describe("groupCommit", () => {
   it("rejects when a flush returns the wrong number of results", async () => {
     const commit = groupCommit(async (items: number[]) => items.slice(1));
     await expect(commit(1)).rejects.toThrow(/0 results for 1 items/);
+  });
+});
+
+describe("groupCommitPerKey", () => {
+  it("batches calls of one key together, keeps keys apart, and drops a key's committer once its queue is empty", async () => {
+    const batches: string[][] = [];
+    const commit = groupCommitPerKey(async (items: string[]) => {
+      batches.push(items);
+      await tick();
+      return items.map((i) => i.toUpperCase());
+    });
+    const calls = [commit("t1", "a"), commit("t2", "x"), commit("t1", "b"), commit("t1", "c"), commit("t2", "y")];
+    expect(commit.keys).toBe(2);
+    const results = await Promise.all(calls);
+    expect(results).toEqual(["A", "X", "B", "C", "Y"]);
+    expect(batches).toEqual([["a"], ["x"], ["b", "c"], ["y"]]);
+    expect(commit.keys).toBe(0);
+    expect(await commit("t1", "d")).toBe("D");
+    expect(batches.at(-1)).toEqual(["d"]);
+    expect(commit.keys).toBe(0);
   });
 });

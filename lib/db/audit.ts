@@ -65,26 +65,47 @@ export async function recordAuditEvents(inputs: readonly NewAuditEvent[]): Promi
   return prisma.$transaction((tx) => appendAuditEvents(tx, inputs), { maxWait: 30_000, timeout: 30_000 });
 }
 
-/** The chain append inside a caller's transaction, so other writes can commit atomically with their audit events. */
-export async function appendAuditEvents(tx: Prisma.TransactionClient, inputs: readonly NewAuditEvent[]): Promise<AuditEvent[]> {
+/** The tenants of a batch in lock order: fixed, so two batches spanning the same tenants can't deadlock. */
+export function auditChainsOf(inputs: readonly { tenantId: string }[]): string[] {
+  return [...new Set(inputs.map((i) => i.tenantId))].sort();
+}
+
+/**
+ * An expression that takes the chain locks of `tenants` (from auditChainsOf), in their order, for the transaction; a
+ * caller puts it in a statement it sends anyway and then passes `chainsLocked` to appendAuditEvents.
+ */
+export function auditChainLocks(tenants: readonly string[]): Prisma.Sql {
+  return Prisma.sql`(SELECT count(pg_advisory_xact_lock(hashtext('audit:' || x."t"))) FROM unnest(${tenants}::text[]) AS x("t"))`;
+}
+
+/**
+ * The chain append inside a caller's transaction, so other writes can commit atomically with their audit events.
+ * Three statements: the locks (unless the caller's statement took them), the chains' last hashes with the new ids, the
+ * insert. The hashes are read in a statement of their own after the locks: a statement's snapshot is taken when it
+ * starts, so one that also waited for a lock could miss the append it waited for and fork the chain.
+ */
+export async function appendAuditEvents(
+  tx: Prisma.TransactionClient,
+  inputs: readonly NewAuditEvent[],
+  options: { chainsLocked?: boolean } = {},
+): Promise<AuditEvent[]> {
   if (inputs.length === 0) return [];
-  // Locks in a fixed order, so two batches spanning the same tenants can't deadlock.
-  const tenants = [...new Set(inputs.map((i) => i.tenantId))].sort();
-  const lastHash = new Map<string, string>();
-  for (const tenantId of tenants) {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"audit:" + tenantId}))`;
-    const [last] = await tx.$queryRaw<{ hash: string }[]>`
-      SELECT "hash" FROM "audit_events" WHERE "tenant_id" = ${tenantId} AND "hash" IS NOT NULL
-      ORDER BY "id" DESC LIMIT 1`;
-    lastHash.set(tenantId, last?.hash ?? GENESIS_HASH);
-  }
+  const tenants = auditChainsOf(inputs);
+  if (!options.chainsLocked) await tx.$queryRaw`SELECT ${auditChainLocks(tenants)} AS "locks"`;
   // Ids in ascending order, one clock reading: the batch is one moment, and id order is chain order.
-  const next = await tx.$queryRaw<{ id: string; at: Date }[]>`
-    SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))::text AS "id",
-           date_trunc('milliseconds', clock_timestamp()) AS "at"
-    FROM generate_series(1, ${inputs.length}::int)`;
-  const ids = next.map((n) => BigInt(n.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const at = new Date(next[0]?.at ?? Date.now());
+  const [head] = await tx.$queryRaw<{ ids: string[]; at: Date; hashes: string[] }[]>`
+    SELECT array(SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))::text
+                 FROM generate_series(1, ${inputs.length}::int)) AS "ids",
+           date_trunc('milliseconds', clock_timestamp()) AS "at",
+           array(SELECT coalesce((SELECT e."hash" FROM "audit_events" e
+                                  WHERE e."tenant_id" = x."t" AND e."hash" IS NOT NULL ORDER BY e."id" DESC LIMIT 1), '')
+                 FROM unnest(${tenants}::text[]) WITH ORDINALITY AS x("t", "ord") ORDER BY x."ord") AS "hashes"`;
+  if (!head || head.ids.length !== inputs.length || head.hashes.length !== tenants.length) {
+    throw new Error("audit append: the database returned no ids or chain heads");
+  }
+  const lastHash = new Map(tenants.map((t, i) => [t, head.hashes[i] || GENESIS_HASH]));
+  const ids = head.ids.map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const at = new Date(head.at);
   const rows = inputs.map((input, i) => {
     // A real JSON round-trip: what is hashed is exactly what jsonb gives back (no undefined fields, no class instances).
     const detail = input.detail === undefined || input.detail === null ? null : (JSON.parse(JSON.stringify(input.detail)) as JsonValue);

@@ -2,7 +2,7 @@
 // After a crash, intents without outcome are exactly the writes that may or may not have happened remotely.
 import "server-only";
 import { Prisma } from "./generated/client";
-import { appendAuditEvents, type NewAuditEvent } from "./audit";
+import { appendAuditEvents, auditChainLocks, auditChainsOf, type NewAuditEvent } from "./audit";
 import { db } from "./client";
 import { leaseHeld, leaseOfLog, LeaseLostError } from "./leases";
 
@@ -162,29 +162,32 @@ export async function recordOutcomesWithAudit(items: readonly OutcomeWithAudit[]
   return prisma.$transaction(
     async (tx) => {
       const known = items.map((i) => parseOperationId(i.intentId));
-      const updated = await tx.$queryRaw<{ id: string }[]>`
-        UPDATE "operations" AS o SET
-          "status" = t."status"::"OperationStatus",
-          "resource_id" = t."resource_id",
-          "request_id" = t."request_id",
-          "error_code" = t."error_code",
-          "error_message" = t."error_message",
-          "completed_at" = now()
-        FROM unnest(
-          ${known.map((id) => (id === null ? "0" : id.toString()))}::bigint[],
-          ${items.map((i) => i.outcome.status)}::text[],
-          ${items.map((i) => i.outcome.resourceId ?? null)}::text[],
-          ${items.map((i) => i.outcome.requestId ?? null)}::text[],
-          ${items.map((i) => i.outcome.errorCode ?? null)}::text[],
-          ${items.map((i) => i.outcome.errorMessage ?? null)}::text[]
-        ) AS t("id", "status", "resource_id", "request_id", "error_code", "error_message")
-        WHERE o."id" = t."id" AND o."status" = 'intent'
-        RETURNING o."id"::text AS "id"`;
-      await appendAuditEvents(
-        tx,
-        items.map((i) => i.audit),
-      );
-      const took = new Set(updated.map((u) => u.id));
+      const audits = items.map((i) => i.audit);
+      // The outcomes and the audit chains' locks in one statement: with the chain heads and the insert, three round
+      // trips per batch inside the transaction.
+      const [updated] = await tx.$queryRaw<{ ids: string[] }[]>`
+        WITH "updated" AS (
+          UPDATE "operations" AS o SET
+            "status" = t."status"::"OperationStatus",
+            "resource_id" = t."resource_id",
+            "request_id" = t."request_id",
+            "error_code" = t."error_code",
+            "error_message" = t."error_message",
+            "completed_at" = now()
+          FROM unnest(
+            ${known.map((id) => (id === null ? "0" : id.toString()))}::bigint[],
+            ${items.map((i) => i.outcome.status)}::text[],
+            ${items.map((i) => i.outcome.resourceId ?? null)}::text[],
+            ${items.map((i) => i.outcome.requestId ?? null)}::text[],
+            ${items.map((i) => i.outcome.errorCode ?? null)}::text[],
+            ${items.map((i) => i.outcome.errorMessage ?? null)}::text[]
+          ) AS t("id", "status", "resource_id", "request_id", "error_code", "error_message")
+          WHERE o."id" = t."id" AND o."status" = 'intent'
+          RETURNING o."id"::text AS "id"
+        )
+        SELECT array(SELECT "id" FROM "updated") AS "ids", ${auditChainLocks(auditChainsOf(audits))} AS "locks"`;
+      await appendAuditEvents(tx, audits, { chainsLocked: true });
+      const took = new Set(updated?.ids ?? []);
       return known.map((id) => id !== null && took.has(id.toString()));
     },
     { maxWait: 30_000, timeout: 30_000 },

@@ -11,7 +11,7 @@ import {
   type OperationKind,
   type OutcomeWithAudit,
 } from "@/lib/db";
-import { groupCommit } from "@/lib/group-commit";
+import { groupCommit, groupCommitPerKey } from "@/lib/group-commit";
 
 /** One remote write as the log knows it: a deterministic key, what it does and to what. */
 export interface WriteOp {
@@ -48,6 +48,10 @@ export interface WriteAheadInput {
 /** `write(op, call, resourceIdOf)`: logs the intent under the lease, makes the call, logs its outcome and audit event. */
 export type WriteAhead = <T>(op: WriteOp, call: () => Promise<T>, resourceIdOf?: (result: T) => string | undefined) => Promise<T>;
 
+// Outcomes of every job of a tenant in this process share batches: they append to the tenant's one audit chain under
+// one lock, so two steps working side by side commit together instead of taking turns on the lock.
+const logOutcomeOfTenant = groupCommitPerKey((items: OutcomeWithAudit[]) => recordOutcomesWithAudit(items));
+
 /** The write-ahead entry of one job execution. Throws LeaseLostError (nothing logged, nothing sent) once the lease is gone. */
 export function writeAhead(input: WriteAheadInput): WriteAhead {
   const { lease, owner, tenantId, actor } = input;
@@ -60,7 +64,7 @@ export function writeAhead(input: WriteAheadInput): WriteAhead {
   const logIntent = groupCommit((items: WriteOp[]) =>
     database(() => recordIntents({ runId, stepId, actorUpn: actor.upn, leaseOwner: owner, items })),
   );
-  const logOutcome = groupCommit((items: OutcomeWithAudit[]) => database(() => recordOutcomesWithAudit(items)));
+  const logOutcome = (item: OutcomeWithAudit) => database(() => logOutcomeOfTenant(tenantId, item));
 
   return async (op, call, resourceIdOf) => {
     if (input.live && !input.live()) throw new LeaseLostError(runId, stepId);
