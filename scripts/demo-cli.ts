@@ -13,10 +13,16 @@ const [arg] = process.argv.slice(2);
 const file = arg ? path.resolve(process.env.INIT_CWD ?? process.cwd(), arg) : undefined;
 process.chdir(path.resolve(__dirname, ".."));
 
-/** Resolves when the demo's simulator answers over HTTPS with its own CA. */
+/** Resolves true when the demo's simulator answers over HTTPS with its own CA; false when it or its CA can't be reached. */
 function simulatorUp(caPath: string): Promise<boolean> {
+  let ca: Buffer;
+  try {
+    ca = fs.readFileSync(caPath);
+  } catch {
+    return Promise.resolve(false);
+  }
   return new Promise((resolve) => {
-    const req = https.get(`${SIMULATOR_URL}/_sim/health`, { ca: fs.readFileSync(caPath), timeout: 3_000 }, (res) => {
+    const req = https.get(`${SIMULATOR_URL}/_sim/health`, { ca, timeout: 3_000 }, (res) => {
       res.resume();
       resolve(true);
     });
@@ -31,7 +37,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const caPath = path.join(SIMULATOR_CA_DIR, "ca.pem");
-  if (!fs.existsSync(DEMO_SCENARIO) || !fs.existsSync(caPath) || !(await simulatorUp(caPath))) {
+  if (!fs.existsSync(DEMO_SCENARIO) || !(await simulatorUp(caPath))) {
     console.error(`The demo's simulator is not running at ${SIMULATOR_URL}: start it with \`npm run demo\` in another terminal.`);
     return 1;
   }
