@@ -274,8 +274,14 @@ describe("role-assignments step", () => {
 
 describe("role-assignments under replication delay", () => {
   it("surfaces the new custom role's RoleDefinitionDoesNotExist as replication and completes on retry", async () => {
-    await resetScenario(1500);
-    const { app, role, storage } = await prerequisites();
+    await resetScenario(0);
+    const { ctx: setup } = testStepContext(sim);
+    const storage = (await applyWithRetries(storageStep, setup)).result;
+    const app = (await applyWithRetries(appRegistrationStep, setup)).result;
+    // The window opens with the custom roles only, and is long enough that a busy machine still reaches the first
+    // assignment inside it (the custom-role step's verify and this step's read come between).
+    await setLatency(sim, { lroMs: { storageAccount: 100 }, replicationMs: 6000 });
+    const role = (await applyWithRetries(customRoleStep, setup)).result;
     const { ctx } = testStepContext(sim, { outputs: { storage, "app-registration": app, "custom-role": role } });
     const error = await azureError(roleAssignmentsStep.apply(ctx, await roleAssignmentsStep.read(ctx)));
     expect(error.code).toBe("role_definition_not_found");
