@@ -1,4 +1,4 @@
-// `npm run bench [-- --scenario small|medium|large …] [--no-load] [--load-only] [--pglite] [--time-scale 1] [--engine-heap-mb 200]`: performance
+// `npm run bench [-- --scenario small|medium|large …] [--no-load] [--load-only] [--pglite] [--time-scale 1] [--engine-heap-mb 256] [--engine-semi-space-mb 32]`: performance
 // benchmark (docs/BENCHMARKS.md).
 // Starts its own simulator (port 4801, .test-data/bench), runs each scenario's engine in a child process, compares wall time
 // and requests with the model in scripts/bench/model.ts, then (unless --no-load) measures the run page under 50 clients.
@@ -46,12 +46,18 @@ const { values } = parseArgs({
     "time-scale": { type: "string" },
     /** Caps the engine's V8 old space (--max-old-space-size, MB): peak RSS with a bounded heap, beside the default's. */
     "engine-heap-mb": { type: "string" },
+    /** Sets V8's young generation (--max-semi-space-size, MB): fewer short-lived objects promoted to the old space. */
+    "engine-semi-space-mb": { type: "string" },
   },
 });
-const engineHeapMb = values["engine-heap-mb"] === undefined ? undefined : Number(values["engine-heap-mb"]);
-if (engineHeapMb !== undefined && !(Number.isInteger(engineHeapMb) && engineHeapMb >= 64)) {
-  throw new Error(`--engine-heap-mb must be an integer ≥ 64, got ${values["engine-heap-mb"]}`);
+function megabytesOption(name: "engine-heap-mb" | "engine-semi-space-mb", min: number): number | undefined {
+  const value = values[name] === undefined ? undefined : Number(values[name]);
+  if (value !== undefined && !(Number.isInteger(value) && value >= min))
+    throw new Error(`--${name} must be an integer ≥ ${min}, got ${values[name]}`);
+  return value;
 }
+const engineHeapMb = megabytesOption("engine-heap-mb", 64);
+const engineSemiSpaceMb = megabytesOption("engine-semi-space-mb", 1);
 
 const countSchema = z.object({
   armReads: z.number(),
@@ -168,7 +174,10 @@ function spawnWorker(
   database: string,
 ): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const heap = engineHeapMb === undefined ? [] : [`--max-old-space-size=${engineHeapMb}`];
+    const heap = [
+      ...(engineHeapMb === undefined ? [] : [`--max-old-space-size=${engineHeapMb}`]),
+      ...(engineSemiSpaceMb === undefined ? [] : [`--max-semi-space-size=${engineSemiSpaceMb}`]),
+    ];
     const child = spawn(bin("tsx"), [...heap, "scripts/bench/worker.ts", scenario, simUrl, dataDir, String(timeScale), database], {
       env,
       stdio: ["ignore", "pipe", "inherit"],
