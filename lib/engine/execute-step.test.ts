@@ -509,11 +509,12 @@ describe("executeStep", () => {
   it("keeps a long step's lease alive with the heartbeat", async () => {
     const run = await runningRun();
     const azure = new FakeAzure();
-    const slow = fakeStep("storage", azure, { beforeWrite: () => realSleep(2_400) });
+    const slow = fakeStep("storage", azure, { beforeWrite: () => realSleep(4_000) });
     const modules = fakeModules(azure, { storage: slow });
-    const policy = { leaseTtlMs: 800 };
+    // A renewal every 500 ms: a busy machine may delay one by most of a lease length without losing the lease.
+    const policy = { leaseTtlMs: 1_500 };
     const long = executeStep({ ...base(run), stepId: "storage", modules, policy });
-    await realSleep(1_800); // more than two lease lengths
+    await realSleep(3_200); // more than two lease lengths
     expect(await executeStep({ ...base(run), stepId: "storage", modules, policy })).toMatchObject({ ok: false, code: "busy" });
     expect(await long).toMatchObject({ ok: true });
     expect(await stepRow(run, "storage")).toMatchObject({ status: "done", attempts: 1 });

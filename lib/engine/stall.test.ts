@@ -104,10 +104,11 @@ describe("stall bound", () => {
       const azure = new FakeAzure();
       const storage = fakeStep("storage", azure, {
         onRead: async (ctx) => {
-          // 1.2 s of work, four times the bound, with a sign of life every 100 ms (a long-running operation's polls).
-          for (let i = 0; i < 12; i++) {
+          // 3 s of work, three times the bound, with a sign of life every 100 ms (a long-running operation's polls): a
+          // busy machine may delay one by most of the bound without the step counting as stalled.
+          for (let i = 0; i < 30; i++) {
             await realSleep(100);
-            if (keepAlive === "progress") await ctx.progress({ done: i, total: 12, label: "working" });
+            if (keepAlive === "progress") await ctx.progress({ done: i, total: 30, label: "working" });
             else noteAnswer();
           }
         },
@@ -119,7 +120,7 @@ describe("stall bound", () => {
         tokens: okTokens,
         stepId: "storage",
         modules: fakeModules(azure, { storage }),
-        policy: POLICY,
+        policy: { ...POLICY, leaseTtlMs: 1_500, stallMs: 1_000 },
       });
       expect(result, keepAlive).toMatchObject({ ok: true });
     }
