@@ -4,7 +4,7 @@ import type { RoleAssignmentCreateParameters } from "@azure/arm-authorization";
 import type { TokenCredential } from "@azure/core-auth";
 import { authorizationClient, sdkScope, subscriptionOf } from "./clients";
 import { toAzureError } from "./errors";
-import { toRoleAssignmentInfo, type RoleAssignmentInfo } from "./list-role-assignments-at-scope";
+import { toRoleAssignmentInfo, type RoleAssignmentInfo } from "./list-principal-assignments";
 import { roleAssignmentName } from "./names";
 import { CONDITION_VERSION, roleGuid } from "./role-ids";
 
@@ -42,7 +42,7 @@ export function roleAssignmentBody(input: CreateRoleAssignmentInput): RoleAssign
 
 /**
  * Create (or re-apply) the assignment under its deterministic name. Throws role_assignment_exists when the same
- * principal/role/scope is already assigned under another name: callers verify with listRoleAssignmentsAtScope and
+ * principal/role/scope is already assigned under another name: callers verify with listPrincipalAssignmentsInSubscription and
  * treat it as done.
  */
 export async function createRoleAssignment(credential: TokenCredential, input: CreateRoleAssignmentInput): Promise<RoleAssignmentInfo> {

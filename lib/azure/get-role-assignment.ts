@@ -3,7 +3,7 @@ import "server-only";
 import type { TokenCredential } from "@azure/core-auth";
 import { authorizationClient, sdkScope, subscriptionOf } from "./clients";
 import { toAzureError } from "./errors";
-import { toRoleAssignmentInfo, type RoleAssignmentInfo } from "./list-role-assignments-at-scope";
+import { toRoleAssignmentInfo, type RoleAssignmentInfo } from "./list-principal-assignments";
 
 /** The assignment, or null when it doesn't exist. */
 export async function getRoleAssignmentById(credential: TokenCredential, roleAssignmentId: string): Promise<RoleAssignmentInfo | null> {

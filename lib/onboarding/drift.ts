@@ -9,7 +9,7 @@ import { checkStorageAccountName } from "@/lib/azure/check-storage-account-name"
 import { getStorageAccount } from "@/lib/azure/get-storage-account";
 import { listDiagnosticSettings, type DiagnosticSetting } from "@/lib/azure/list-diagnostic-settings";
 import { listManagedClusters, type ManagedCluster } from "@/lib/azure/list-managed-clusters";
-import { listRoleAssignmentsAtScope } from "@/lib/azure/list-role-assignments-at-scope";
+import { listPrincipalAssignmentsInSubscription } from "@/lib/azure/list-principal-assignments";
 import { KUBE_AUDIT_CATEGORY } from "@/lib/azure/put-diagnostic-setting";
 import { mapBounded } from "@/lib/concurrency";
 import { recordAuditEvent } from "@/lib/db/audit";
@@ -220,7 +220,7 @@ async function wideAssignments(arm: TokenCredential, config: RunConfig, principa
     const scope = `/subscriptions/${lower(s.id)}`;
     return [
       scope,
-      (await listRoleAssignmentsAtScope(arm, scope, principalId)).filter((a) => lower(a.scope.replace(/\/+$/, "")) === scope),
+      (await listPrincipalAssignmentsInSubscription(arm, s.id, principalId)).filter((a) => lower(a.scope.replace(/\/+$/, "")) === scope),
     ] as const;
   });
   return staleAssignments(config, roles, principalId, [], Object.fromEntries(lists)).map((x) => ({

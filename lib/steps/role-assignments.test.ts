@@ -1,6 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { describe, expect, it } from "vitest";
-import type { RoleAssignmentInfo } from "@/lib/azure/list-role-assignments-at-scope";
+import type { RoleAssignmentInfo } from "@/lib/azure/list-principal-assignments";
 import { roleAssignmentName } from "@/lib/azure/names";
 import { BUILTIN_ROLE_IDS } from "@/lib/azure/role-ids";
 import { blobReadCondition } from "./abac";

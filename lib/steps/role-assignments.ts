@@ -11,7 +11,7 @@ import { getApplicationByUniqueName } from "@/lib/azure/get-application-by-uniqu
 import { getManagedCluster } from "@/lib/azure/get-managed-cluster";
 import { getRoleAssignmentById } from "@/lib/azure/get-role-assignment";
 import { getServicePrincipalByAppId } from "@/lib/azure/get-service-principal-by-app-id";
-import { listRoleAssignmentsAtScope, type RoleAssignmentInfo } from "@/lib/azure/list-role-assignments-at-scope";
+import { listPrincipalAssignmentsInSubscription, type RoleAssignmentInfo } from "@/lib/azure/list-principal-assignments";
 import { customRoleId, PROJECT_NAMESPACE, roleAssignmentName } from "@/lib/azure/names";
 import { subscriptionOf } from "@/lib/azure/clients";
 import { BUILTIN_ROLE_IDS, CONDITION_VERSION, roleGuid } from "@/lib/azure/role-ids";
@@ -347,11 +347,18 @@ async function readClusterAccess(ctx: StepContext): Promise<ClusterAccess[]> {
   );
 }
 
+/** The principal's assignments made exactly at each of `scopes`: one list per subscription, whatever the number of scopes. */
 async function listAt(ctx: StepContext, scopes: string[], principalId: string): Promise<Record<string, RoleAssignmentInfo[]>> {
-  const lists = await mapPerGroupSettled(scopes, subscriptionOf, PER_SUBSCRIPTION_CONCURRENCY, async (scope) =>
-    (await listRoleAssignmentsAtScope(ctx.arm, scope, principalId)).filter((a) => same(a.scope.replace(/\/+$/, ""), scope)),
+  const subscriptions = [...new Set(scopes.map((scope) => subscriptionOf(scope).toLowerCase()))];
+  // Every subscription at once: one request each, in budgets of their own (the in-flight bound still applies).
+  const lists = await mapPerGroupSettled(
+    subscriptions,
+    (s) => s,
+    1,
+    (subscriptionId) => listPrincipalAssignmentsInSubscription(ctx.arm, subscriptionId, principalId),
   );
-  return Object.fromEntries(scopes.map((scope, i) => [scope, lists[i] ?? []]));
+  const all = lists.flat();
+  return Object.fromEntries(scopes.map((scope) => [scope, all.filter((a) => same(a.scope.replace(/\/+$/, ""), scope))]));
 }
 
 const KEY_HEAD = "role-assignments.";

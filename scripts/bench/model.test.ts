@@ -135,16 +135,24 @@ describe("minimumRequests", () => {
     expect(m["diagnostic-settings"]).toEqual({ armReads: 2, armWrites: 1, graphReads: 0, graphWrites: 0, workbench: 0 });
     // LA SP GET; app GET + verify; new SP and consent: verify only
     expect(m["app-registration"]).toEqual({ armReads: 0, armWrites: 0, graphReads: 1 + 2 + 1 + 1, graphWrites: 4, workbench: 0 });
-    // one list per scope before and after
+    // one list per subscription before and after, whatever the number of scopes in it
     expect(m["role-assignments"]).toEqual({ armReads: 2, armWrites: 2, graphReads: 0, graphWrites: 0, workbench: 0 });
     expect(m["workbench-handoff"]?.workbench).toBe(3);
     expect(totalOf(m["workbench-handoff"] ?? { armReads: 0, armWrites: 0, graphReads: 0, graphWrites: 0, workbench: 0 })).toBe(0);
   });
 
-  it("reads each cluster a role assignment goes on once", () => {
-    const cluster = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-1`;
-    const m = minimumRequests([line("role-assignments", "Role assignment", "create", `role-assignments.a:${cluster}`)]);
-    expect(m["role-assignments"]).toEqual({ armReads: 1 + 2, armWrites: 1, graphReads: 0, graphWrites: 0, workbench: 0 });
+  it("reads each cluster a role assignment goes on once, and lists each subscription's assignments once", () => {
+    const cluster = (sub: string, n: number) =>
+      `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-${n}`;
+    const other = "66666666-7777-4888-8999-000000000000";
+    const m = minimumRequests([
+      line("role-assignments", "Role assignment", "create", `role-assignments.a:${cluster(SUB, 1)}`),
+      line("role-assignments", "Role assignment", "create", `role-assignments.a:${cluster(SUB, 2)}`),
+      line("role-assignments", "Role assignment", "create", `role-assignments.b:/subscriptions/${SUB}`),
+      line("role-assignments", "Role assignment", "create", `role-assignments.a:${cluster(other, 3)}`),
+    ]);
+    // three cluster reads; a list before and after in each of the two subscriptions
+    expect(m["role-assignments"]).toEqual({ armReads: 3 + 2 * 2, armWrites: 4, graphReads: 0, graphWrites: 0, workbench: 0 });
   });
 
   it("needs no writes for a finished run", () => {

@@ -182,7 +182,7 @@ function stepDurations(plan: readonly PlanLine[], l: ModelLatency): Record<strin
   const role = ofStep(plan, "custom-role");
   if (role.length) steps["custom-role"] = l.armRead + (role.some(writes) ? l.armWrite : 0) + l.armRead;
 
-  // Role assignments: list per scope → PUTs in parallel → list per scope; the new role's wait is added on the graph.
+  // Role assignments: a list per subscription → PUTs in parallel → a list per subscription; the new role's wait is added on the graph.
   const ra = ofStep(plan, "role-assignments");
   if (ra.length) {
     const put = ra.some(writes) ? l.armWrite : 0;
@@ -214,7 +214,8 @@ export function totalOf(c: RequestCount, withWorkbench = false): number {
 /**
  * The fewest requests a correct run of this plan makes: every resource read once before writing (state may have changed
  * since the plan), each needed write once, an LRO's status poll and final GET, and one verification read per resource.
- * Role assignments are read and verified with one list per scope, each cluster they go on read once; a new SP's consent
+ * Role assignments are read and verified with one list per subscription (the vendor principal's, at and below it), each
+ * cluster they go on read once; a new SP's consent
  * is known absent without a read.
  */
 export function minimumRequests(plan: readonly PlanLine[]): Record<string, RequestCount> {
@@ -224,7 +225,7 @@ export function minimumRequests(plan: readonly PlanLine[]): Record<string, Reque
     out[stepId][k] += n;
   };
   const appCreated = plan.some((x) => x.resourceType === "App registration" && x.action === "create");
-  const raScopes = new Set<string>();
+  const raSubscriptions = new Set<string>();
   for (const x of plan) {
     const w = writes(x) ? 1 : 0;
     switch (x.resourceType) {
@@ -256,7 +257,7 @@ export function minimumRequests(plan: readonly PlanLine[]): Record<string, Reque
         break;
       case "Role assignment": {
         const scope = x.key.split(":").slice(1).join(":").toLowerCase();
-        raScopes.add(scope);
+        raSubscriptions.add(/^\/subscriptions\/([^/]+)/.exec(scope)?.[1] ?? scope);
         // A cluster's role depends on its Entra integration, read at execution (it may have changed since the plan).
         if (/\/managedclusters\/[^/]+$/.test(scope)) add(x.stepId, "armReads", 1);
         add(x.stepId, "armWrites", w);
@@ -284,7 +285,7 @@ export function minimumRequests(plan: readonly PlanLine[]): Record<string, Reque
         break;
     }
   }
-  if (raScopes.size) add("role-assignments", "armReads", 2 * raScopes.size);
+  if (raSubscriptions.size) add("role-assignments", "armReads", 2 * raSubscriptions.size);
   return out;
 }
 

@@ -5,7 +5,7 @@ import { deleteRoleAssignment } from "../../../lib/azure/delete-role-assignment"
 import { ensureServicePrincipal } from "../../../lib/azure/ensure-service-principal";
 import { classifyAzureError } from "../../../lib/azure/errors";
 import { getCustomRoleDefinition } from "../../../lib/azure/get-custom-role-definition";
-import { listRoleAssignmentsAtScope } from "../../../lib/azure/list-role-assignments-at-scope";
+import { listPrincipalAssignmentsInSubscription } from "../../../lib/azure/list-principal-assignments";
 import { customRoleId, roleAssignmentName } from "../../../lib/azure/names";
 import { putCustomRoleDefinition, type CustomRoleInput } from "../../../lib/azure/put-custom-role-definition";
 import { BUILTIN_ROLE_IDS } from "../../../lib/azure/role-ids";
@@ -36,6 +36,13 @@ const RG_SCOPE = `${SUB_SCOPE}/resourceGroups/rg-aks-prod-eastus`;
 const ROLE_ID = customRoleId(TENANT, "aks-audit-reader");
 const ABAC =
   "((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})) OR (@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'contosoauditeus01'))";
+
+/** The SP's assignments made exactly at `scope`, from the one list of its subscription. */
+async function assignedAt(scope: string) {
+  return (await listPrincipalAssignmentsInSubscription(owner(), SUB_PROD, spId)).filter(
+    (a) => a.scope.toLowerCase() === scope.toLowerCase(),
+  );
+}
 
 const roleInput = (subscriptionIds: string[]): CustomRoleInput => ({
   roleId: ROLE_ID,
@@ -130,9 +137,7 @@ describe("role assignments", () => {
       principalId: spId,
     });
     expect(again.id).toBe(created.id);
-    const mine = (await listRoleAssignmentsAtScope(owner(), SUB_SCOPE, spId)).filter(
-      (a) => a.roleDefinitionGuid === BUILTIN_ROLE_IDS.logAnalyticsReader,
-    );
+    const mine = (await assignedAt(SUB_SCOPE)).filter((a) => a.roleDefinitionGuid === BUILTIN_ROLE_IDS.logAnalyticsReader);
     expect(mine).toEqual([created]);
   });
 
@@ -146,9 +151,7 @@ describe("role assignments", () => {
       }),
     );
     expect(error).toMatchObject({ code: "role_assignment_exists", azureCode: "RoleAssignmentExists", status: 409 });
-    const existing = (await listRoleAssignmentsAtScope(owner(), SUB_SCOPE, spId)).filter(
-      (a) => a.roleDefinitionGuid === BUILTIN_ROLE_IDS.logAnalyticsReader,
-    );
+    const existing = (await assignedAt(SUB_SCOPE)).filter((a) => a.roleDefinitionGuid === BUILTIN_ROLE_IDS.logAnalyticsReader);
     expect(existing).toHaveLength(1);
   });
 
@@ -172,11 +175,30 @@ describe("role assignments", () => {
         conditionVersion: "2.0",
       },
     });
-    const listed = (await listRoleAssignmentsAtScope(owner(), RG_SCOPE, spId)).find((a) => a.name === created.name);
+    const listed = (await assignedAt(RG_SCOPE)).find((a) => a.name === created.name);
     expect(listed?.condition).toBe(ABAC);
     expect(listed?.conditionVersion).toBe("2.0");
     const stored = (await armOfType(sim, "Microsoft.Authorization/roleAssignments")).find((a) => a.name === created.name);
     expect(stored?.properties.condition).toBe(ABAC);
+  });
+
+  it("lists the principal's assignments at and below the subscription in one request, and no other principal's", async () => {
+    await clearRequests(sim);
+    const listed = await listPrincipalAssignmentsInSubscription(owner(), SUB_PROD, spId);
+    const gets = (await simRequests(sim)).filter((r) => r.method === "GET");
+    expect(gets).toHaveLength(1);
+    expect(decodeURIComponent(gets[0]?.url ?? "")).toContain(`$filter=principalId eq '${spId}'`);
+    expect(listed.map((a) => a.scope.toLowerCase()).sort()).toEqual([SUB_SCOPE.toLowerCase(), RG_SCOPE.toLowerCase()]);
+    expect(listed.every((a) => a.principalId === spId)).toBe(true);
+    // The scenario's users hold assignments in this subscription too: none of theirs comes back.
+    const everyone = await armOfType(sim, "Microsoft.Authorization/roleAssignments");
+    expect(everyone.some((a) => a.properties.principalId !== spId && String(a.properties.scope).startsWith(SUB_SCOPE))).toBe(true);
+  });
+
+  it("refuses a principal id that is not a GUID before any request (it goes into an OData filter)", async () => {
+    await clearRequests(sim);
+    await expect(listPrincipalAssignmentsInSubscription(owner(), SUB_PROD, "x' or principalId ne 'y")).rejects.toThrow(/GUID/);
+    expect(await simRequests(sim)).toEqual([]);
   });
 
   it("classifies a custom role that has not replicated yet as replication, and assigns it afterwards", async () => {
@@ -217,6 +239,6 @@ describe("role assignments", () => {
     const created = await createRoleAssignment(owner(), { scope: RG_SCOPE, roleDefinitionId: BUILTIN_ROLE_IDS.reader, principalId: spId });
     await deleteRoleAssignment(owner(), RG_SCOPE, created.name);
     await deleteRoleAssignment(owner(), RG_SCOPE, created.name);
-    expect((await listRoleAssignmentsAtScope(owner(), RG_SCOPE, spId)).map((a) => a.name)).not.toContain(created.name);
+    expect((await assignedAt(RG_SCOPE)).map((a) => a.name)).not.toContain(created.name);
   });
 });

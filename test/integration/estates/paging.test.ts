@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listManagedClusters } from "../../../lib/azure/list-managed-clusters";
+import { listPrincipalAssignmentsInSubscription } from "../../../lib/azure/list-principal-assignments";
 import { listRoleAssignmentsForPrincipal } from "../../../lib/azure/list-role-assignments-for-principal";
 import { listSubscriptions } from "../../../lib/azure/list-subscriptions";
 import { mapBounded } from "../../../lib/concurrency";
@@ -68,6 +69,14 @@ describe("a 150-subscription tenant through nextLink paging", () => {
     const sub = scenario.subscriptions[0]?.id ?? "";
     const assignments = await listRoleAssignmentsForPrincipal(owner(), sub, OWNER_OID);
     expect(assignments).toHaveLength(2);
+    expect((await served(/roleAssignments\?/)).nextPages).toBe(1);
+  });
+
+  it("reads one principal's assignments (the role-assignments step's listing) across pages", async () => {
+    await clearRequests(sim);
+    const sub = scenario.subscriptions[0]?.id ?? "";
+    const assignments = await listPrincipalAssignmentsInSubscription(owner(), sub, OWNER_OID);
+    expect(assignments.map((a) => a.principalId)).toEqual([OWNER_OID, OWNER_OID]);
     expect((await served(/roleAssignments\?/)).nextPages).toBe(1);
   });
 
