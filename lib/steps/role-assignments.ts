@@ -9,6 +9,7 @@ import { deleteRoleAssignment } from "@/lib/azure/delete-role-assignment";
 import { AzureOperationError, classifyAzureError } from "@/lib/azure/errors";
 import { getApplicationByUniqueName } from "@/lib/azure/get-application-by-unique-name";
 import { getManagedCluster } from "@/lib/azure/get-managed-cluster";
+import { listManagedClusters, type ManagedCluster } from "@/lib/azure/list-managed-clusters";
 import { getRoleAssignmentById } from "@/lib/azure/get-role-assignment";
 import { getServicePrincipalByAppId } from "@/lib/azure/get-service-principal-by-app-id";
 import { listPrincipalAssignmentsInSubscription, type RoleAssignmentInfo } from "@/lib/azure/list-principal-assignments";
@@ -327,24 +328,64 @@ function roleIdsOf(ctx: StepContext): PortalRoleIds {
 // subscription, cluster and audit account, so most subscriptions' assignments go in one round).
 const PER_SUBSCRIPTION_CONCURRENCY = 32;
 
+// From this many selected clusters in a subscription, one list of its clusters (full objects, paged) costs fewer
+// requests and less of the subscription's read budget than a GET each.
+const LIST_CLUSTERS_FROM = 8;
+
 /** Each selected cluster read now (a cluster may have gained Entra integration since the run was created); the run's value when the read fails. */
 async function readClusterAccess(ctx: StepContext): Promise<ClusterAccess[]> {
+  const bySubscription = new Map<string, ClusterChoice[]>();
+  for (const c of ctx.config.clusters) {
+    const key = c.subscriptionId.toLowerCase();
+    bySubscription.set(key, [...(bySubscription.get(key) ?? []), c]);
+  }
+  const listed = new Map<string, ManagedCluster>();
+  const listable = [...bySubscription.entries()].filter(([, cs]) => cs.length >= LIST_CLUSTERS_FROM);
+  const lists = await mapPerGroupSettled(
+    listable,
+    ([sub]) => sub,
+    1,
+    async ([sub]) => {
+      try {
+        return await listManagedClusters(ctx.arm, sub);
+      } catch (error) {
+        if (mustRetry(error)) throw error;
+        // Read access on some resource groups only: the list is refused at the subscription, a cluster's GET may not be.
+        return null;
+      }
+    },
+  );
+  const unlisted = new Set<string>();
+  listable.forEach(([sub], i) => {
+    const list = lists[i];
+    if (list) for (const c of list) listed.set(c.id.toLowerCase(), c);
+    else unlisted.add(sub);
+  });
+  const listedSub = (c: ClusterChoice) => (bySubscription.get(c.subscriptionId.toLowerCase())?.length ?? 0) >= LIST_CLUSTERS_FROM;
   return mapPerGroupSettled(
     ctx.config.clusters,
     (c) => c.subscriptionId,
     PER_SUBSCRIPTION_CONCURRENCY,
     async (c) => {
+      if (listedSub(c) && !unlisted.has(c.subscriptionId.toLowerCase())) {
+        // A list shows only the clusters the caller may read; one missing from it is treated as a failed GET.
+        const live = listed.get(c.id.toLowerCase());
+        return live ? accessOf(c, live.entraIntegration, live.azureRbac, "live") : accessOf(c, c.entraIntegration ?? false, null, "config");
+      }
       try {
         const live = await getManagedCluster(ctx.arm, c.subscriptionId, c.resourceGroup, c.name);
         return accessOf(c, live.entraIntegration, live.azureRbac, "live");
       } catch (error) {
-        // Throttling, outages and an expired sign-in are the engine's to retry; a cluster that can't be read is not.
-        if ((error instanceof AzureOperationError && error.code === "reauth_required") || classifyAzureError(error) === "transient")
-          throw error;
+        if (mustRetry(error)) throw error;
         return accessOf(c, c.entraIntegration ?? false, null, "config");
       }
     },
   );
+}
+
+// Throttling, outages and an expired sign-in are the engine's to retry; a cluster that can't be read is not.
+function mustRetry(error: unknown): boolean {
+  return (error instanceof AzureOperationError && error.code === "reauth_required") || classifyAzureError(error) === "transient";
 }
 
 /** The principal's assignments made exactly at each of `scopes`: one list per subscription, whatever the number of scopes. */

@@ -155,6 +155,14 @@ describe("minimumRequests", () => {
     expect(m["role-assignments"]).toEqual({ armReads: 3 + 2 * 2, armWrites: 4, graphReads: 0, graphWrites: 0, workbench: 0 });
   });
 
+  it("lists a subscription's clusters once from eight of them", () => {
+    const cluster = (n: number) => `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-${n}`;
+    const lines = (count: number) =>
+      Array.from({ length: count }, (_, n) => line("role-assignments", "Role assignment", "create", `role-assignments.a:${cluster(n)}`));
+    expect(minimumRequests(lines(7))["role-assignments"]?.armReads).toBe(7 + 2);
+    expect(minimumRequests(lines(8))["role-assignments"]?.armReads).toBe(1 + 2);
+  });
+
   it("needs no writes for a finished run", () => {
     const m = minimumRequests(fresh.map((l) => ({ ...l, action: "no-change" })));
     expect(Object.values(m).reduce((a, c) => a + c.armWrites + c.graphWrites, 0)).toBe(0);

@@ -211,11 +211,14 @@ export function totalOf(c: RequestCount, withWorkbench = false): number {
   return c.armReads + c.armWrites + c.graphReads + c.graphWrites + (withWorkbench ? c.workbench : 0);
 }
 
+/** As in lib/steps/role-assignments.ts (which the bench can't import: it is server-only). */
+const LIST_CLUSTERS_FROM = 8;
+
 /**
  * The fewest requests a correct run of this plan makes: every resource read once before writing (state may have changed
  * since the plan), each needed write once, an LRO's status poll and final GET, and one verification read per resource.
  * Role assignments are read and verified with one list per subscription (the vendor principal's, at and below it), each
- * cluster they go on read once; a new SP's consent
+ * cluster they go on read once (one list for a subscription with LIST_CLUSTERS_FROM of them or more); a new SP's consent
  * is known absent without a read.
  */
 export function minimumRequests(plan: readonly PlanLine[]): Record<string, RequestCount> {
@@ -226,6 +229,7 @@ export function minimumRequests(plan: readonly PlanLine[]): Record<string, Reque
   };
   const appCreated = plan.some((x) => x.resourceType === "App registration" && x.action === "create");
   const raSubscriptions = new Set<string>();
+  const clusterScopes = new Set<string>();
   for (const x of plan) {
     const w = writes(x) ? 1 : 0;
     switch (x.resourceType) {
@@ -259,7 +263,7 @@ export function minimumRequests(plan: readonly PlanLine[]): Record<string, Reque
         const scope = x.key.split(":").slice(1).join(":").toLowerCase();
         raSubscriptions.add(/^\/subscriptions\/([^/]+)/.exec(scope)?.[1] ?? scope);
         // A cluster's role depends on its Entra integration, read at execution (it may have changed since the plan).
-        if (/\/managedclusters\/[^/]+$/.test(scope)) add(x.stepId, "armReads", 1);
+        if (/\/managedclusters\/[^/]+$/.test(scope)) clusterScopes.add(scope);
         add(x.stepId, "armWrites", w);
         break;
       }
@@ -286,6 +290,13 @@ export function minimumRequests(plan: readonly PlanLine[]): Record<string, Reque
     }
   }
   if (raSubscriptions.size) add("role-assignments", "armReads", 2 * raSubscriptions.size);
+  const clustersBySubscription = new Map<string, number>();
+  for (const scope of clusterScopes) {
+    const sub = /^\/subscriptions\/([^/]+)/.exec(scope)?.[1] ?? scope;
+    clustersBySubscription.set(sub, (clustersBySubscription.get(sub) ?? 0) + 1);
+  }
+  // One list of a subscription's clusters from LIST_CLUSTERS_FROM of them (lib/steps/role-assignments.ts), else a GET each.
+  for (const n of clustersBySubscription.values()) add("role-assignments", "armReads", n >= LIST_CLUSTERS_FROM ? 1 : n);
   return out;
 }
 
