@@ -339,37 +339,32 @@ async function readClusterAccess(ctx: StepContext): Promise<ClusterAccess[]> {
     const key = c.subscriptionId.toLowerCase();
     bySubscription.set(key, [...(bySubscription.get(key) ?? []), c]);
   }
-  const listed = new Map<string, ManagedCluster>();
+  // Subscription → its clusters by id, for each subscription whose list was answered.
+  const listed = new Map<string, Map<string, ManagedCluster>>();
   const listable = [...bySubscription.entries()].filter(([, cs]) => cs.length >= LIST_CLUSTERS_FROM);
-  const lists = await mapPerGroupSettled(
+  await mapPerGroupSettled(
     listable,
     ([sub]) => sub,
     1,
     async ([sub]) => {
       try {
-        return await listManagedClusters(ctx.arm, sub);
+        const clusters = await listManagedClusters(ctx.arm, sub);
+        listed.set(sub, new Map(clusters.map((c) => [c.id.toLowerCase(), c])));
       } catch (error) {
         if (mustRetry(error)) throw error;
         // Read access on some resource groups only: the list is refused at the subscription, a cluster's GET may not be.
-        return null;
       }
     },
   );
-  const unlisted = new Set<string>();
-  listable.forEach(([sub], i) => {
-    const list = lists[i];
-    if (list) for (const c of list) listed.set(c.id.toLowerCase(), c);
-    else unlisted.add(sub);
-  });
-  const listedSub = (c: ClusterChoice) => (bySubscription.get(c.subscriptionId.toLowerCase())?.length ?? 0) >= LIST_CLUSTERS_FROM;
   return mapPerGroupSettled(
     ctx.config.clusters,
     (c) => c.subscriptionId,
     PER_SUBSCRIPTION_CONCURRENCY,
     async (c) => {
-      if (listedSub(c) && !unlisted.has(c.subscriptionId.toLowerCase())) {
+      const list = listed.get(c.subscriptionId.toLowerCase());
+      if (list) {
         // A list shows only the clusters the caller may read; one missing from it is treated as a failed GET.
-        const live = listed.get(c.id.toLowerCase());
+        const live = list.get(c.id.toLowerCase());
         return live ? accessOf(c, live.entraIntegration, live.azureRbac, "live") : accessOf(c, c.entraIntegration ?? false, null, "config");
       }
       try {
